@@ -1,0 +1,2 @@
+# batch: sources are added as the module is written
+libragbatch_a_SOURCES +=

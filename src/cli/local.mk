@@ -1,0 +1,1 @@
+ragbatch_SOURCES += src/cli/main.c

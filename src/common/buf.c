@@ -1,0 +1,95 @@
+#include "common/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rb_buf_init(rb_buf *b) {
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void rb_buf_free(rb_buf *b) {
+    free(b->data);
+    rb_buf_init(b);
+}
+
+void rb_buf_reset(rb_buf *b) {
+    b->len = 0;
+    if (b->data) b->data[0] = '\0';
+}
+
+int rb_buf_reserve(rb_buf *b, size_t extra) {
+    if (extra > (size_t)-1 - b->len - 1) return -1;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p) return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int rb_buf_append(rb_buf *b, const char *data, size_t len) {
+    if (rb_buf_reserve(b, len) != 0) return -1;
+    if (len) memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int rb_buf_puts(rb_buf *b, const char *s) { return rb_buf_append(b, s, strlen(s)); }
+
+int rb_buf_putc(rb_buf *b, char c) { return rb_buf_append(b, &c, 1); }
+
+int rb_buf_printf(rb_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || rb_buf_reserve(b, (size_t)n) != 0) return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int rb_buf_json_string(rb_buf *b, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    if (rb_buf_putc(b, '"') != 0) return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default: break;
+        }
+        if (esc) {
+            if (rb_buf_puts(b, esc) != 0) return -1;
+        } else if (c < 0x20) {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            if (rb_buf_append(b, u, sizeof u) != 0) return -1;
+        } else if (rb_buf_putc(b, (char)c) != 0) {
+            return -1;
+        }
+    }
+    return rb_buf_putc(b, '"');
+}
+
+char *rb_buf_detach(rb_buf *b) {
+    char *p = b->data;
+    if (!p) p = calloc(1, 1);
+    rb_buf_init(b);
+    return p;
+}

@@ -1,0 +1,10 @@
+libragbatch_a_SOURCES += \
+	src/common/error.c src/common/error.h \
+	src/common/buf.c src/common/buf.h \
+	src/common/log.c src/common/log.h
+
+check_PROGRAMS += tests/check_common
+TESTS += tests/check_common
+tests_check_common_SOURCES = tests/check_common.c
+tests_check_common_CFLAGS = $(TEST_CFLAGS)
+tests_check_common_LDADD = $(TEST_LIBS)

@@ -1,0 +1,83 @@
+#include "common/log.h"
+
+#include "common/buf.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const char *level_name(rb_log_level level) {
+    switch (level) {
+    case RB_LOG_DEBUG: return "DEBUG";
+    case RB_LOG_INFO: return "INFO";
+    case RB_LOG_WARN: return "WARN";
+    case RB_LOG_ERROR: return "ERROR";
+    case RB_LOG_ALERT: return "ALERT";
+    }
+    return "INFO";
+}
+
+void rb_log_init(rb_log *log) {
+    log->out = NULL;
+    log->min = RB_LOG_INFO;
+    log->format = RB_LOG_TEXT;
+    log->job = NULL;
+}
+
+int rb_log_level_parse(const char *s, rb_log_level *out) {
+    static const struct { const char *name; rb_log_level level; } names[] = {
+        {"debug", RB_LOG_DEBUG}, {"info", RB_LOG_INFO}, {"warn", RB_LOG_WARN},
+        {"error", RB_LOG_ERROR}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(s, names[i].name) == 0) {
+            *out = names[i].level;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void rb_log_write(const rb_log *log, rb_log_level level, const char *event, const char *fmt, ...) {
+    rb_log fallback;
+    if (!log) {
+        rb_log_init(&fallback);
+        log = &fallback;
+    }
+    if (level < log->min) return;
+
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[40];
+    size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+
+    rb_buf line;
+    rb_buf_init(&line);
+    if (log->format == RB_LOG_JSON) {
+        rb_buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\"", when, level_name(level));
+        if (log->job) {
+            rb_buf_puts(&line, ",\"job\":");
+            rb_buf_json_string(&line, log->job, strlen(log->job));
+        }
+        rb_buf_puts(&line, ",\"event\":");
+        rb_buf_json_string(&line, event, strlen(event));
+        rb_buf_puts(&line, ",\"msg\":");
+        rb_buf_json_string(&line, msg, strlen(msg));
+        rb_buf_puts(&line, "}\n");
+    } else {
+        rb_buf_printf(&line, "%s level=%s", when, level_name(level));
+        if (log->job) rb_buf_printf(&line, " job=%s", log->job);
+        rb_buf_printf(&line, " event=%s %s\n", event, msg);
+    }
+    if (line.data) fputs(line.data, log->out ? log->out : stderr);
+    rb_buf_free(&line);
+}

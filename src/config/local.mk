@@ -1,0 +1,2 @@
+# config: sources are added as the module is written
+libragbatch_a_SOURCES +=

@@ -1,0 +1,2 @@
+libragbatch_a_SOURCES += \
+	src/embed/embedder.c src/embed/embedder.h

@@ -1,0 +1,2 @@
+# runner: sources are added as the module is written
+libragbatch_a_SOURCES +=

@@ -1,0 +1,2 @@
+# sink: sources are added as the module is written
+libragbatch_a_SOURCES +=

@@ -1,0 +1,52 @@
+/*
+ * template.h -- the text template that turns an event into the text that is
+ * embedded.
+ *
+ * Syntax:
+ *   {field}        the value of `field` (a dotted path reaches into nested
+ *                  objects: {attributes.color}); missing or null is an error
+ *   {field?}       the same, but missing or null renders as nothing
+ *   [[ ... ]]      an optional section: dropped entirely when any optional
+ *                  placeholder inside it is missing, null or empty, e.g.
+ *                  "{name}.[[ Brand: {brand?}.]][[ {description?}]]"
+ *   {{ }} [[[ ]]]  not special: write "\{", "\}", "\[" or "\\" to escape
+ * Values render as: strings as they are; integers without a fraction;
+ * other numbers in the shortest form that reads back the same; booleans as
+ * "true"/"false"; arrays as their items joined by ", "; objects as
+ * "key: value" pairs joined by ", ".  The result has runs of white space
+ * folded to one space and is trimmed.
+ *
+ * A compiled template is read-only and may be used from many threads.
+ */
+#ifndef RB_TEMPLATE_H
+#define RB_TEMPLATE_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "validate/json.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rb_template rb_template;
+
+/* Compiles `text`.  Errors (RB_ERR_CONFIG) give the column of the problem:
+ * unclosed brace, empty field name, nested section, ... */
+int rb_template_compile(const char *text, rb_template **out, rb_error *err);
+
+/* Appends the rendered text to `out`.  A required field that is missing
+ * or null is an RB_ERR_TRANSFORM error naming the field. */
+int rb_template_render(const rb_template *tpl, const rb_json *event, rb_buf *out, rb_error *err);
+
+/* Number of placeholders, and the field path of the i-th one (for checks
+ * against the schema at start-up). */
+size_t rb_template_field_count(const rb_template *tpl);
+const char *rb_template_field(const rb_template *tpl, size_t i);
+
+void rb_template_destroy(rb_template *tpl); /* accepts NULL */
+
+/* SHA-256 of `len` bytes as 64 lower-case hex digits plus NUL into `hex`.
+ * Used as the stored text hash that tells whether a text changed. */
+void rb_text_hash(const char *text, size_t len, char hex[65]);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int rb_placeholder_schema;

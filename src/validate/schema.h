@@ -1,0 +1,47 @@
+/*
+ * schema.h -- compiled JSON Schema (draft-07 subset) and event validation.
+ *
+ * A schema file is compiled once at job start.  Supported keywords: type
+ * (a name or an array of names, "integer" included), required, properties,
+ * additionalProperties (boolean or schema), enum, const, minimum, maximum,
+ * exclusiveMinimum, exclusiveMaximum, minLength, maxLength (in code points),
+ * pattern (POSIX extended regex), format "date-time" (RFC 3339), items
+ * (a schema), minItems, maxItems, nested objects, $ref to local
+ * definitions ("#/definitions/x"), allOf/anyOf/oneOf/not, if/then/else,
+ * and the annotations $schema, $id, $comment, title, description, default,
+ * examples.  Any other keyword is an error at compile time naming the
+ * keyword's JSON-pointer path and the file, never ignored.  The unknown
+ * "format" values are also compile errors.
+ *
+ * A compiled schema is read-only and may be used from many threads at once.
+ */
+#ifndef RB_SCHEMA_H
+#define RB_SCHEMA_H
+
+#include "common/error.h"
+#include "validate/json.h"
+
+#include <stddef.h>
+
+typedef struct rb_schema rb_schema;
+
+/* Compiles the schema in file `path`.  On failure *out is NULL and the
+ * error (RB_ERR_SCHEMA, stage config) names the file, the keyword's path
+ * (e.g. "/properties/price/multipleOf") and why. */
+int rb_schema_load(const char *path, rb_schema **out, rb_error *err);
+
+/* Compiles a schema from an already parsed document; `origin` names it in
+ * messages (a file name, or "schema registry id 7"). */
+int rb_schema_compile(const rb_json *root, const char *origin, rb_schema **out, rb_error *err);
+
+/* Validates `instance`.  Returns 0 if valid.  Otherwise returns -1, writes
+ * the JSON pointer of the first failing value into `path` (e.g.
+ * "/tags/2"; "" for the root; truncated to `path_size`), and sets `err`
+ * (RB_ERR_SCHEMA, stage validate) to a message such as
+ * "/price: -3 is less than the minimum 0".  `path` may be NULL. */
+int rb_schema_validate(const rb_schema *schema, const rb_json *instance, char *path,
+                       size_t path_size, rb_error *err);
+
+void rb_schema_destroy(rb_schema *schema); /* accepts NULL */
+
+#endif

@@ -1,0 +1,1 @@
+# integration suites (real Kafka + MongoDB-wire server)

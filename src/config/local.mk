@@ -1,2 +1,9 @@
-# config: sources are added as the module is written
-libragbatch_a_SOURCES +=
+libragbatch_a_SOURCES += \
+	src/config/config.c src/config/config.h \
+	src/config/config_keys.c src/config/config_table.h
+
+check_PROGRAMS += tests/check_config
+TESTS += tests/check_config
+tests_check_config_SOURCES = tests/check_config.c
+tests_check_config_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_LDADD = $(TEST_LIBS)

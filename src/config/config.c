@@ -1,0 +1,616 @@
+#include "config/config.h"
+
+#include "common/buf.h"
+#include "config/config_table.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* librdkafka properties that would break the commit rule if a user set
+ * them: ragbatch stores and commits offsets itself, after the sink acks. */
+static const char *const reserved_kafka_keys[] = {"enable.auto.commit",
+                                                  "enable.auto.offset.store"};
+
+#define MAX_INCLUDE_DEPTH 8
+#define MAX_LINE_KEYS 512
+
+static void *field_ptr(rb_job_config *cfg, const rb_config_key *k) {
+    return (char *)cfg + k->offset;
+}
+
+static const void *field_cptr(const rb_job_config *cfg, const rb_config_key *k) {
+    return (const char *)cfg + k->offset;
+}
+
+static void strlist_free(rb_strlist *l) {
+    for (size_t i = 0; i < l->count; i++) free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+/* Splits "a, b ,c" into trimmed, non-empty items. */
+static int strlist_parse(rb_strlist *out, const char *value) {
+    rb_strlist l = {NULL, 0};
+    char *copy = strdup(value);
+    if (!copy) return -1;
+    char *p = copy;
+    while (p) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        char *item = trim(p);
+        if (*item) {
+            char **grown = realloc(l.items, (l.count + 1) * sizeof *grown);
+            char *dup = grown ? strdup(item) : NULL;
+            if (grown) l.items = grown;
+            if (!dup) {
+                strlist_free(&l);
+                free(copy);
+                return -1;
+            }
+            l.items[l.count++] = dup;
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    free(copy);
+    strlist_free(out);
+    *out = l;
+    return 0;
+}
+
+static int parse_int(const char *s, int64_t *out) {
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end != '\0') return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+static bool choice_allowed(const char *choices, const char *value) {
+    size_t n = strlen(value);
+    const char *p = choices;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, value, n) == 0) return true;
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return false;
+}
+
+/* Makes `value` absolute against `base_dir` unless it already is. */
+static char *resolve_path(const char *base_dir, const char *value) {
+    if (value[0] == '\0' || value[0] == '/' || !base_dir || !*base_dir) return strdup(value);
+    rb_buf b;
+    rb_buf_init(&b);
+    if (rb_buf_printf(&b, "%s/%s", base_dir, value) != 0) {
+        rb_buf_free(&b);
+        return NULL;
+    }
+    return rb_buf_detach(&b);
+}
+
+/* Stores `value` into the field of `k`.  `where` names the place for
+ * errors ("jobs/x.job:12"); `base_dir` resolves PATH keys. */
+static int key_assign(rb_job_config *cfg, const rb_config_key *k, const char *value,
+                      const char *base_dir, const char *where, rb_error *err) {
+    void *field = field_ptr(cfg, k);
+    switch (k->type) {
+    case RB_KEY_STRING:
+    case RB_KEY_PATH:
+    case RB_KEY_CHOICE: {
+        if (k->type == RB_KEY_CHOICE && !choice_allowed(k->choices, value))
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: %s = '%s' is not valid: expected one of %s", where, k->name,
+                                value, k->choices);
+        char *dup = k->type == RB_KEY_PATH ? resolve_path(base_dir, value) : strdup(value);
+        if (!dup) return rb_error_nomem(err, RB_STAGE_CONFIG, k->name);
+        char **slot = field;
+        free(*slot);
+        *slot = dup;
+        return 0;
+    }
+    case RB_KEY_INT: {
+        int64_t v;
+        if (parse_int(value, &v) != 0)
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: %s = '%s' is not an integer", where, k->name, value);
+        if (v < k->min || v > k->max)
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: %s = %" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
+                                where, k->name, v, k->min, k->max);
+        *(int64_t *)field = v;
+        return 0;
+    }
+    case RB_KEY_BOOL:
+        if (strcmp(value, "true") == 0) {
+            *(bool *)field = true;
+        } else if (strcmp(value, "false") == 0) {
+            *(bool *)field = false;
+        } else {
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: %s = '%s' is not valid: expected true or false", where,
+                                k->name, value);
+        }
+        return 0;
+    case RB_KEY_LIST:
+        if (strlist_parse(field, value) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, k->name);
+        return 0;
+    case RB_KEY_TOLERANCE:
+        if (strcmp(value, "none") == 0) {
+            *(rb_tolerance *)field = RB_TOLERANCE_NONE;
+        } else if (strcmp(value, "all") == 0) {
+            *(rb_tolerance *)field = RB_TOLERANCE_ALL;
+        } else {
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: %s = '%s' is not valid: expected none or all", where,
+                                k->name, value);
+        }
+        return 0;
+    }
+    return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_CONFIG, "key %s has no type", k->name);
+}
+
+static const rb_config_key *key_find(const char *name) {
+    for (size_t i = 0; i < rb_config_key_count; i++)
+        if (strcmp(rb_config_keys[i].name, name) == 0) return &rb_config_keys[i];
+    return NULL;
+}
+
+bool rb_config_key_known(const char *key) {
+    return key_find(key) != NULL || (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0');
+}
+
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 128 || lb > 128) return SIZE_MAX;
+    size_t row[129];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = diag + cost;
+            if (row[j] + 1 < best) best = row[j] + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *rb_config_suggest(const char *key) {
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        size_t d = edit_distance(key, rb_config_keys[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = rb_config_keys[i].name;
+        }
+    }
+    /* A typo changes a few characters; anything further is a different key. */
+    size_t limit = strlen(key) / 3;
+    if (limit < 2) limit = 2;
+    return best_d <= limit ? best : NULL;
+}
+
+static int kafka_set(rb_job_config *cfg, const char *prop, const char *value, const char *where,
+                     rb_error *err) {
+    for (size_t i = 0; i < sizeof reserved_kafka_keys / sizeof reserved_kafka_keys[0]; i++) {
+        if (strcmp(prop, reserved_kafka_keys[i]) == 0)
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: kafka.%s cannot be set: ragbatch stores and commits offsets "
+                                "itself, only after the batch is acknowledged by MongoDB",
+                                where, prop);
+    }
+    for (size_t i = 0; i < cfg->kafka_count; i++) {
+        if (strcmp(cfg->kafka[i].key, prop) == 0) {
+            char *dup = strdup(value);
+            if (!dup) return rb_error_nomem(err, RB_STAGE_CONFIG, "kafka property");
+            free(cfg->kafka[i].value);
+            cfg->kafka[i].value = dup;
+            return 0;
+        }
+    }
+    rb_kv *grown = realloc(cfg->kafka, (cfg->kafka_count + 1) * sizeof *grown);
+    if (!grown) return rb_error_nomem(err, RB_STAGE_CONFIG, "kafka property");
+    cfg->kafka = grown;
+    char *k = strdup(prop), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return rb_error_nomem(err, RB_STAGE_CONFIG, "kafka property");
+    }
+    cfg->kafka[cfg->kafka_count].key = k;
+    cfg->kafka[cfg->kafka_count].value = v;
+    cfg->kafka_count++;
+    return 0;
+}
+
+/* Expands ${NAME} from the environment; a missing variable is an error
+ * (an empty credential would fail later, far from its cause). */
+static int expand_env(const char *value, rb_buf *out, const char *where, const char *key,
+                      rb_error *err) {
+    rb_buf_reset(out);
+    const char *p = value;
+    while (*p) {
+        if (p[0] == '$' && p[1] == '{') {
+            const char *close = strchr(p + 2, '}');
+            if (!close)
+                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                    "%s: %s: '${' without a closing '}'", where, key);
+            char name[256];
+            size_t n = (size_t)(close - (p + 2));
+            if (n == 0 || n >= sizeof name)
+                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                    "%s: %s: bad environment variable reference", where, key);
+            memcpy(name, p + 2, n);
+            name[n] = '\0';
+            const char *env = getenv(name);
+            if (!env)
+                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                    "%s: %s refers to environment variable %s, which is not set",
+                                    where, key, name);
+            if (rb_buf_puts(out, env) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
+            p = close + 1;
+        } else {
+            if (rb_buf_putc(out, *p) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
+            p++;
+        }
+    }
+    if (!out->data && rb_buf_puts(out, "") != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
+    return 0;
+}
+
+static int assign(rb_job_config *cfg, const char *key, const char *raw_value,
+                  const char *base_dir, const char *where, rb_error *err) {
+    rb_buf value;
+    rb_buf_init(&value);
+    int rc = expand_env(raw_value, &value, where, key, err);
+    if (rc == 0) {
+        if (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0') {
+            rc = kafka_set(cfg, key + 6, value.data, where, err);
+        } else {
+            const rb_config_key *k = key_find(key);
+            if (!k) {
+                const char *hint = rb_config_suggest(key);
+                if (hint)
+                    rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                      "%s: unknown key '%s' (did you mean '%s'?)", where, key,
+                                      hint);
+                else
+                    rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                      "%s: unknown key '%s' (see `ragbatch config` for the "
+                                      "list of keys)",
+                                      where, key);
+            } else {
+                rc = key_assign(cfg, k, value.data, base_dir, where, err);
+            }
+        }
+    }
+    rb_buf_free(&value);
+    return rc;
+}
+
+int rb_job_config_init(rb_job_config *cfg, rb_error *err) {
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        const rb_config_key *k = &rb_config_keys[i];
+        if (key_assign(cfg, k, k->def, NULL, "default", err) != 0) {
+            rb_job_config_free(cfg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void rb_job_config_free(rb_job_config *cfg) {
+    if (!cfg) return;
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        const rb_config_key *k = &rb_config_keys[i];
+        void *field = field_ptr(cfg, k);
+        if (k->type == RB_KEY_STRING || k->type == RB_KEY_PATH || k->type == RB_KEY_CHOICE) {
+            char **slot = field;
+            free(*slot);
+            *slot = NULL;
+        } else if (k->type == RB_KEY_LIST) {
+            strlist_free(field);
+        }
+    }
+    for (size_t i = 0; i < cfg->kafka_count; i++) {
+        free(cfg->kafka[i].key);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    cfg->kafka = NULL;
+    cfg->kafka_count = 0;
+    free(cfg->source_file);
+    cfg->source_file = NULL;
+}
+
+static char *dir_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *err);
+
+/* Parses the lines of one open file. */
+static int parse_lines(rb_job_config *cfg, FILE *f, const char *path, const char *base_dir,
+                       int depth, rb_error *err) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int lineno = 0, rc = 0;
+    char *seen[MAX_LINE_KEYS];
+    size_t nseen = 0;
+    rb_buf logical;
+    rb_buf_init(&logical);
+    int start_line = 0;
+
+    while (rc == 0 && (got = getline(&line, &cap, f)) != -1) {
+        lineno++;
+        (void)got;
+        char *text = trim(line);
+        if (logical.len == 0) {
+            if (*text == '\0' || *text == '#') continue;
+            start_line = lineno;
+        }
+        size_t tl = strlen(text);
+        bool continues = tl > 0 && text[tl - 1] == '\\';
+        if (continues) text[--tl] = '\0';
+        if (logical.len > 0 && tl > 0) rb_buf_putc(&logical, ' ');
+        if (rb_buf_puts(&logical, trim(text)) != 0) {
+            rc = rb_error_nomem(err, RB_STAGE_CONFIG, "job file line");
+            break;
+        }
+        if (continues) continue;
+
+        char where[PATH_MAX + 32];
+        snprintf(where, sizeof where, "%s:%d", path, start_line);
+        char *eq = strchr(logical.data, '=');
+        if (!eq) {
+            rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                              "%s: expected 'key = value', found '%.60s'", where, logical.data);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(logical.data);
+        char *value = trim(eq + 1);
+        if (*key == '\0') {
+            rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s: a key is missing before '='",
+                              where);
+            break;
+        }
+        for (size_t i = 0; i < nseen; i++) {
+            if (strcmp(seen[i], key) == 0) {
+                rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                  "%s: %s is set twice in this file", where, key);
+                break;
+            }
+        }
+        if (rc != 0) break;
+        if (strcmp(key, "include") != 0) {
+            if (nseen == MAX_LINE_KEYS) {
+                rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                  "%s: more than %d keys in one file", where, MAX_LINE_KEYS);
+                break;
+            }
+            if (!(seen[nseen] = strdup(key))) {
+                rc = rb_error_nomem(err, RB_STAGE_CONFIG, "key");
+                break;
+            }
+            nseen++;
+        }
+        if (strcmp(key, "include") == 0) {
+            char *inc = resolve_path(base_dir, value);
+            if (!inc) {
+                rc = rb_error_nomem(err, RB_STAGE_CONFIG, "include path");
+            } else {
+                rc = load_file(cfg, inc, depth + 1, err);
+                if (rc != 0) rb_error_prefix(err, "%s: in the file included here", where);
+                free(inc);
+            }
+        } else {
+            rc = assign(cfg, key, value, base_dir, where, err);
+        }
+        rb_buf_reset(&logical);
+    }
+    if (rc == 0 && logical.len > 0)
+        rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                          "%s:%d: the last line ends with '\\' but nothing follows", path,
+                          start_line);
+    for (size_t i = 0; i < nseen; i++) free(seen[i]);
+    rb_buf_free(&logical);
+    free(line);
+    return rc;
+}
+
+static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *err) {
+    if (depth > MAX_INCLUDE_DEPTH)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: includes nest deeper than %d (a cycle?)", path,
+                            MAX_INCLUDE_DEPTH);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "cannot read job file %s: %s",
+                            path, strerror(errno));
+    char *base = dir_of(path);
+    int rc = base ? parse_lines(cfg, f, path, base, depth, err)
+                  : rb_error_nomem(err, RB_STAGE_CONFIG, "path");
+    free(base);
+    fclose(f);
+    return rc;
+}
+
+int rb_job_config_load(rb_job_config *cfg, const char *path, rb_error *err) {
+    free(cfg->source_file);
+    if (!(cfg->source_file = strdup(path))) return rb_error_nomem(err, RB_STAGE_CONFIG, "path");
+    if (load_file(cfg, path, 0, err) != 0) return -1;
+    if (cfg->job_name[0] == '\0') {
+        /* The job's name defaults to its file's name: jobs/product-updates.job
+         * runs as "product-updates". */
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        const char *dot = strrchr(base, '.');
+        size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+        char *name = strndup(base, n);
+        if (!name) return rb_error_nomem(err, RB_STAGE_CONFIG, "job name");
+        free(cfg->job_name);
+        cfg->job_name = name;
+    }
+    return 0;
+}
+
+int rb_job_config_set(rb_job_config *cfg, const char *assignment, const char *origin,
+                      rb_error *err) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: expected key=value, found '%s'", origin, assignment);
+    char *key = strndup(assignment, (size_t)(eq - assignment));
+    char *value = strdup(eq + 1);
+    int rc;
+    if (!key || !value)
+        rc = rb_error_nomem(err, RB_STAGE_CONFIG, "override");
+    else
+        rc = assign(cfg, trim(key), trim(value), ".", origin, err);
+    free(key);
+    free(value);
+    return rc;
+}
+
+static bool kafka_has(const rb_job_config *cfg, const char *prop) {
+    for (size_t i = 0; i < cfg->kafka_count; i++)
+        if (strcmp(cfg->kafka[i].key, prop) == 0) return true;
+    return false;
+}
+
+int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
+    const char *file = cfg->source_file ? cfg->source_file : "configuration";
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        const rb_config_key *k = &rb_config_keys[i];
+        if (!k->required) continue;
+        const void *field = field_cptr(cfg, k);
+        bool empty = k->type == RB_KEY_LIST ? ((const rb_strlist *)field)->count == 0
+                                            : (*(char *const *)field)[0] == '\0';
+        if (empty)
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: required key %s is missing (%s)", file, k->name, k->doc);
+    }
+    if (!kafka_has(cfg, "bootstrap.servers"))
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: required key kafka.bootstrap.servers is missing (the brokers to "
+                            "connect to, host:port[,host:port])",
+                            file);
+    if (strcmp(cfg->embed_provider, "local") == 0 && cfg->embed_model_dir[0] == '\0')
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: embed.provider = local needs embed.model.dir", file);
+    if (cfg->sink_retry_backoff_ms > cfg->sink_retry_backoff_max_ms)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: sink.retry.backoff.ms (%" PRId64
+                            ") is larger than sink.retry.backoff.max.ms (%" PRId64 ")",
+                            file, cfg->sink_retry_backoff_ms, cfg->sink_retry_backoff_max_ms);
+    if (cfg->id_field[0] == '\0')
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: document.id.field must name an event field", file);
+    return 0;
+}
+
+static void print_value(const rb_job_config *cfg, const rb_config_key *k, FILE *out) {
+    const void *field = field_cptr(cfg, k);
+    if (k->secret) {
+        fputs("(secret)", out);
+        return;
+    }
+    switch (k->type) {
+    case RB_KEY_STRING:
+    case RB_KEY_PATH:
+    case RB_KEY_CHOICE: fputs(*(char *const *)field, out); break;
+    case RB_KEY_INT: fprintf(out, "%" PRId64, *(const int64_t *)field); break;
+    case RB_KEY_BOOL: fputs(*(const bool *)field ? "true" : "false", out); break;
+    case RB_KEY_TOLERANCE:
+        fputs(*(const rb_tolerance *)field == RB_TOLERANCE_ALL ? "all" : "none", out);
+        break;
+    case RB_KEY_LIST: {
+        const rb_strlist *l = field;
+        for (size_t i = 0; i < l->count; i++) fprintf(out, "%s%s", i ? "," : "", l->items[i]);
+        break;
+    }
+    }
+}
+
+static const char *type_name(rb_key_type t) {
+    switch (t) {
+    case RB_KEY_STRING: return "string";
+    case RB_KEY_PATH: return "path";
+    case RB_KEY_INT: return "integer";
+    case RB_KEY_BOOL: return "boolean";
+    case RB_KEY_LIST: return "list";
+    case RB_KEY_CHOICE: return "choice";
+    case RB_KEY_TOLERANCE: return "choice";
+    }
+    return "?";
+}
+
+void rb_config_print_reference(FILE *out, bool markdown) {
+    if (markdown) {
+        fputs("| key | type | default | description |\n|---|---|---|---|\n", out);
+        fputs("| `kafka.*` | string | | Passed to librdkafka unchanged without the prefix "
+              "(`kafka.bootstrap.servers` is required; `kafka.group.id` defaults to "
+              "`ragbatch-<job.name>`). |\n",
+              out);
+    }
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        const rb_config_key *k = &rb_config_keys[i];
+        char type[128];
+        if (k->type == RB_KEY_INT)
+            snprintf(type, sizeof type, "integer [%" PRId64 "..%" PRId64 "]", k->min, k->max);
+        else if (k->choices)
+            snprintf(type, sizeof type, "%s", k->choices);
+        else
+            snprintf(type, sizeof type, "%s", type_name(k->type));
+        if (markdown) {
+            fprintf(out, "| `%s` | %s | %s%s%s | %s%s |\n", k->name, type, k->def[0] ? "`" : "",
+                    k->def, k->def[0] ? "`" : "", k->required ? "**Required.** " : "", k->doc);
+        } else {
+            fprintf(out, "%-28s %s%s\n", k->name, type, k->required ? ", required" : "");
+            fprintf(out, "%-28s default: %s\n", "", k->def[0] ? k->def : "(empty)");
+            fprintf(out, "%-28s %s\n\n", "", k->doc);
+        }
+    }
+}
+
+void rb_job_config_print(const rb_job_config *cfg, FILE *out) {
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        fprintf(out, "%s = ", rb_config_keys[i].name);
+        print_value(cfg, &rb_config_keys[i], out);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < cfg->kafka_count; i++) {
+        /* librdkafka's secret-bearing properties end in these words. */
+        const char *k = cfg->kafka[i].key;
+        bool secret = strstr(k, "password") || strstr(k, "secret") || strstr(k, "key.pem") ||
+                      strstr(k, "oauthbearer.config");
+        fprintf(out, "kafka.%s = %s\n", k, secret ? "(secret)" : cfg->kafka[i].value);
+    }
+}

@@ -1,0 +1,90 @@
+/*
+ * config_keys.c -- the table of every job key.  Adding a key means adding
+ * a field to rb_job_config and one row here; parsing, checking, defaults,
+ * the reference table and suggestions follow from the row.
+ */
+#include "config/config_table.h"
+
+#include <stddef.h>
+
+#define F(field) offsetof(rb_job_config, field)
+#define NO_BOUNDS 0, 0
+
+const rb_config_key rb_config_keys[] = {
+    {"job.name", RB_KEY_STRING, F(job_name), "", NO_BOUNDS, NULL, false, false,
+     "Name of the job: used in logs, metrics, the default consumer group and DLQ headers. "
+     "Defaults to the job file's name without its extension."},
+    {"source.topics", RB_KEY_LIST, F(topics), "", NO_BOUNDS, NULL, true, false,
+     "Comma-separated Kafka topics to consume."},
+    {"trigger.interval.ms", RB_KEY_INT, F(trigger_interval_ms), "1000", 0, 3600000, NULL, false,
+     false,
+     "Micro-batch trigger: a batch starts every interval (immediately if the previous one "
+     "took longer), as Spark's ProcessingTime trigger."},
+    {"batch.max.records", RB_KEY_INT, F(batch_max_records), "1000", 1, 1000000, NULL, false,
+     false, "Most records in one micro-batch."},
+    {"batch.max.bytes", RB_KEY_INT, F(batch_max_bytes), "16777216", 1024, 1073741824, NULL, false,
+     false, "Most value bytes in one micro-batch."},
+    {"max.message.bytes", RB_KEY_INT, F(max_message_bytes), "1048576", 16, 67108864, NULL, false,
+     false, "Larger record values fail deserialization (stage deserialize)."},
+    {"schema.file", RB_KEY_PATH, F(schema_file), "", NO_BOUNDS, NULL, false, false,
+     "JSON Schema (draft-07) every event must satisfy; empty means no validation."},
+    {"document.id.field", RB_KEY_STRING, F(id_field), "product_id", NO_BOUNDS, NULL, false,
+     false, "Event field whose value becomes the document _id (string or integer)."},
+    {"document.version.field", RB_KEY_STRING, F(version_field), "version", NO_BOUNDS, NULL,
+     false, false,
+     "Event field holding a non-negative integer version; an older version never overwrites a "
+     "newer document.  Events without it are ordered by document.time.field."},
+    {"document.time.field", RB_KEY_STRING, F(time_field), "event_time", NO_BOUNDS, NULL, false,
+     false, "Event field holding the RFC 3339 event time (stored as event_time)."},
+    {"document.op.field", RB_KEY_STRING, F(op_field), "event_type", NO_BOUNDS, NULL, false, false,
+     "Event field that says what happened; see document.delete.values."},
+    {"document.delete.values", RB_KEY_LIST, F(delete_values), "deleted", NO_BOUNDS, NULL, false,
+     false, "Values of document.op.field that delete the document."},
+    {"text.template", RB_KEY_STRING, F(text_template), "", NO_BOUNDS, NULL, true, false,
+     "Template of the embedded text: {field}, {field?} (optional), [[ optional section ]]."},
+    {"metadata.fields", RB_KEY_LIST, F(metadata_fields), "", NO_BOUNDS, NULL, false, false,
+     "Event fields copied into the document's metadata (usable as search filters)."},
+    {"embed.provider", RB_KEY_CHOICE, F(embed_provider), "local", NO_BOUNDS, "local", false,
+     false, "Embedding provider."},
+    {"embed.model.dir", RB_KEY_PATH, F(embed_model_dir), "", NO_BOUNDS, NULL, false, false,
+     "Directory of a Hugging Face BERT-family model (config.json, vocab.txt, "
+     "model.safetensors, pooling config) for the local provider."},
+    {"embed.threads", RB_KEY_INT, F(embed_threads), "0", 0, 1024, NULL, false, false,
+     "Threads for the local model; 0 uses every core."},
+    {"embed.batch.size", RB_KEY_INT, F(embed_batch_size), "32", 1, 4096, NULL, false, false,
+     "Texts per forward pass."},
+    {"embed.max.seq.length", RB_KEY_INT, F(embed_max_seq_length), "0", 0, 8192, NULL, false,
+     false, "Token limit per text; 0 uses the model's own."},
+    {"mongo.uri", RB_KEY_STRING, F(mongo_uri), "", NO_BOUNDS, NULL, true, true,
+     "MongoDB connection string; use ${ENV_VAR} to keep credentials out of the file."},
+    {"mongo.database", RB_KEY_STRING, F(mongo_database), "", NO_BOUNDS, NULL, true, false,
+     "Database of the documents."},
+    {"mongo.collection", RB_KEY_STRING, F(mongo_collection), "", NO_BOUNDS, NULL, true, false,
+     "Collection of the documents."},
+    {"mongo.write.concern", RB_KEY_STRING, F(mongo_write_concern), "majority", NO_BOUNDS, NULL,
+     false, false, "Write concern of the bulk writes: majority or a number of nodes."},
+    {"mongo.timeout.ms", RB_KEY_INT, F(mongo_timeout_ms), "10000", 100, 600000, NULL, false,
+     false, "Server selection and socket timeout."},
+    {"sink.retry.backoff.ms", RB_KEY_INT, F(sink_retry_backoff_ms), "500", 1, 600000, NULL, false,
+     false, "First wait before retrying a failed batch write; doubles up to the maximum."},
+    {"sink.retry.backoff.max.ms", RB_KEY_INT, F(sink_retry_backoff_max_ms), "30000", 1, 3600000,
+     NULL, false, false, "Longest wait between write retries."},
+    {"sink.retry.timeout.ms", RB_KEY_INT, F(sink_retry_timeout_ms), "-1", -1, INT64_MAX, NULL,
+     false, false,
+     "Give up (exit non-zero, nothing committed) after retrying a batch write this long; -1 "
+     "retries until the write succeeds or the job is stopped."},
+    {"errors.tolerance", RB_KEY_TOLERANCE, F(errors_tolerance), "none", NO_BOUNDS, "none|all",
+     false, false,
+     "none: stop at the first bad record without committing its batch; all: skip bad records "
+     "(and count and log them)."},
+    {"errors.log.enable", RB_KEY_BOOL, F(errors_log_enable), "true", NO_BOUNDS, NULL, false,
+     false, "Log one line per failed record."},
+    {"errors.log.include.messages", RB_KEY_BOOL, F(errors_log_include_messages), "false",
+     NO_BOUNDS, NULL, false, false, "Include the record's key and value in those lines."},
+    {"log.level", RB_KEY_CHOICE, F(log_level), "info", NO_BOUNDS, "debug|info|warn|error", false,
+     false, "Lowest level logged."},
+    {"log.format", RB_KEY_CHOICE, F(log_format), "text", NO_BOUNDS, "text|json", false, false,
+     "text (logfmt) or json, for log lines and progress lines."},
+};
+
+const size_t rb_config_key_count = sizeof rb_config_keys / sizeof rb_config_keys[0];

@@ -1,0 +1,35 @@
+/*
+ * config_table.h -- the shape of a row of the key table (private to the
+ * config module; see config.h for the public side).
+ */
+#ifndef RB_CONFIG_TABLE_H
+#define RB_CONFIG_TABLE_H
+
+#include "config/config.h"
+
+typedef enum rb_key_type {
+    RB_KEY_STRING,    /* char * */
+    RB_KEY_PATH,      /* char *, resolved against the setting file's directory */
+    RB_KEY_INT,       /* int64_t within [min, max] */
+    RB_KEY_BOOL,      /* bool: true/false */
+    RB_KEY_LIST,      /* rb_strlist, comma-separated */
+    RB_KEY_CHOICE,    /* char *, one of `choices` */
+    RB_KEY_TOLERANCE  /* rb_tolerance: none|all */
+} rb_key_type;
+
+typedef struct rb_config_key {
+    const char *name;
+    rb_key_type type;
+    size_t offset;       /* of the field in rb_job_config */
+    const char *def;     /* default, as it would be written in a file */
+    int64_t min, max;    /* RB_KEY_INT bounds */
+    const char *choices; /* RB_KEY_CHOICE / RB_KEY_TOLERANCE: "a|b|c" */
+    bool required;
+    bool secret;         /* never printed */
+    const char *doc;
+} rb_config_key;
+
+extern const rb_config_key rb_config_keys[];
+extern const size_t rb_config_key_count;
+
+#endif

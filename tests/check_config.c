@@ -1,0 +1,194 @@
+/* Unit tests for the job configuration: parsing, checks, errors, suggestions. */
+#include "config/config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/rbcfgXXXXXX";
+
+static char *write_file(const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static const char *minimal =
+    "source.topics = a, b\n"
+    "kafka.bootstrap.servers = 127.0.0.1:9092\n"
+    "text.template = {name}\n"
+    "mongo.uri = mongodb://localhost/\n"
+    "mongo.database = db\n"
+    "mongo.collection = c\n"
+    "embed.model.dir = ../models/m\n";
+
+static void setup(void) { ck_assert_ptr_nonnull(mkdtemp(tmpdir)); }
+
+static void teardown(void) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+    memcpy(tmpdir, "/tmp/rbcfgXXXXXX", sizeof tmpdir);
+}
+
+static int load(const char *text, rb_job_config *cfg, rb_error *err) {
+    ck_assert_int_eq(rb_job_config_init(cfg, err), 0);
+    const char *path = write_file("job.job", text);
+    if (rb_job_config_load(cfg, path, err) != 0) return -1;
+    return rb_job_config_check(cfg, err);
+}
+
+START_TEST(defaults_and_values_are_typed) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_msg(load(minimal, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(cfg.topics.count, 2);
+    ck_assert_str_eq(cfg.topics.items[1], "b");
+    ck_assert_int_eq(cfg.trigger_interval_ms, 1000);
+    ck_assert_int_eq(cfg.errors_tolerance, RB_TOLERANCE_NONE);
+    ck_assert_str_eq(cfg.job_name, "job");
+    ck_assert_uint_eq(cfg.kafka_count, 1);
+    ck_assert_str_eq(cfg.kafka[0].key, "bootstrap.servers");
+    /* Paths resolve against the job file's directory. */
+    char expect[600];
+    snprintf(expect, sizeof expect, "%s/../models/m", tmpdir);
+    ck_assert_str_eq(cfg.embed_model_dir, expect);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(unknown_key_names_file_line_and_suggests) {
+    rb_job_config cfg;
+    rb_error err;
+    char text[1024];
+    snprintf(text, sizeof text, "%s\n# comment\nerrors.tolerence = all\n", minimal);
+    ck_assert_int_eq(load(text, &cfg, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_CONFIG);
+    ck_assert_msg(strstr(err.msg, "job.job:10") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "did you mean 'errors.tolerance'") != NULL, "%s", err.msg);
+    rb_job_config_free(&cfg);
+    ck_assert_ptr_null(rb_config_suggest("completely.unrelated.thing"));
+}
+END_TEST
+
+START_TEST(bad_values_are_errors) {
+    static const struct { const char *line; const char *expect; } cases[] = {
+        {"trigger.interval.ms = soon\n", "not an integer"},
+        {"batch.max.records = 0\n", "out of range"},
+        {"errors.tolerance = some\n", "expected none or all"},
+        {"log.format = xml\n", "expected one of text|json"},
+        {"errors.log.enable = yes\n", "expected true or false"},
+        {"kafka.enable.auto.commit = true\n", "cannot be set"},
+        {"no equals sign here\n", "expected 'key = value'"},
+        {"source.topics = again\n", "set twice"},
+        {"job.name = ${RB_TEST_SURELY_UNSET_VAR}\n", "RB_TEST_SURELY_UNSET_VAR"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rb_job_config cfg;
+        rb_error err;
+        char text[1024];
+        snprintf(text, sizeof text, "%s%s", minimal, cases[i].line);
+        ck_assert_int_eq(load(text, &cfg, &err), -1);
+        ck_assert_msg(strstr(err.msg, cases[i].expect) != NULL, "case %zu: %s", i, err.msg);
+        ck_assert_msg(strstr(err.msg, ":8") != NULL, "case %zu lacks the line: %s", i, err.msg);
+        rb_job_config_free(&cfg);
+    }
+}
+END_TEST
+
+START_TEST(missing_required_key_is_named) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(load("source.topics = t\nkafka.bootstrap.servers = x:1\n", &cfg, &err), -1);
+    ck_assert_msg(strstr(err.msg, "required key text.template") != NULL, "%s", err.msg);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(includes_continuations_env_and_overrides) {
+    write_file("defaults.conf", "trigger.interval.ms = 250\nerrors.tolerance = all\n");
+    setenv("RB_TEST_URI", "mongodb://u:p@h/", 1);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "include = defaults.conf\n"
+             "source.topics = t\n"
+             "kafka.bootstrap.servers = x:1\n"
+             "text.template = {name}. \\\n   {brand?}\n"
+             "mongo.uri = ${RB_TEST_URI}\n"
+             "mongo.database = d\nmongo.collection = c\nembed.model.dir = /m\n"
+             "trigger.interval.ms = 500\n");
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_msg(load(text, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.trigger_interval_ms, 500); /* the job overrides its include */
+    ck_assert_int_eq(cfg.errors_tolerance, RB_TOLERANCE_ALL);
+    ck_assert_str_eq(cfg.text_template, "{name}. {brand?}");
+    ck_assert_str_eq(cfg.mongo_uri, "mongodb://u:p@h/");
+    ck_assert_int_eq(rb_job_config_set(&cfg, "batch.max.records=7", "--set", &err), 0);
+    ck_assert_int_eq(cfg.batch_max_records, 7);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "batch.max.recods=7", "--set", &err), -1);
+    ck_assert_msg(strstr(err.msg, "--set") && strstr(err.msg, "batch.max.records"), "%s",
+                  err.msg);
+
+    /* Secrets never reach printed output. */
+    char *mem = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&mem, &size);
+    rb_job_config_print(&cfg, f);
+    fclose(f);
+    ck_assert_ptr_null(strstr(mem, "u:p@"));
+    ck_assert_ptr_nonnull(strstr(mem, "mongo.uri = (secret)"));
+    free(mem);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(include_cycle_is_reported) {
+    write_file("a.conf", "include = b.conf\n");
+    write_file("b.conf", "include = a.conf\n");
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(load("include = a.conf\n", &cfg, &err), -1);
+    ck_assert_msg(strstr(err.msg, "cycle") != NULL, "%s", err.msg);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(reference_lists_every_key) {
+    char *mem = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&mem, &size);
+    rb_config_print_reference(f, true);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(mem, "| `errors.tolerance` |"));
+    ck_assert_ptr_nonnull(strstr(mem, "| `kafka.*` |"));
+    ck_assert(rb_config_key_known("kafka.security.protocol"));
+    ck_assert(!rb_config_key_known("kafka."));
+    free(mem);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, defaults_and_values_are_typed);
+    tcase_add_test(tc, unknown_key_names_file_line_and_suggests);
+    tcase_add_test(tc, bad_values_are_errors);
+    tcase_add_test(tc, missing_required_key_is_named);
+    tcase_add_test(tc, includes_continuations_env_and_overrides);
+    tcase_add_test(tc, include_cycle_is_reported);
+    tcase_add_test(tc, reference_lists_every_key);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,2 +1,7 @@
-# batch: sources are added as the module is written
-libragbatch_a_SOURCES +=
+libragbatch_a_SOURCES += src/batch/batch.c src/batch/batch.h
+
+check_PROGRAMS += tests/check_batch
+TESTS += tests/check_batch
+tests_check_batch_SOURCES = tests/check_batch.c
+tests_check_batch_CFLAGS = $(TEST_CFLAGS)
+tests_check_batch_LDADD = $(TEST_LIBS)

@@ -1,0 +1,111 @@
+/* Unit tests for the batch: ranges, copies, states and the settle rule. */
+#include "batch/batch.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(ranges_follow_partitions) {
+    rb_batch *b = rb_batch_new();
+    rb_error err;
+    rb_batch_reset(b, 1);
+    char value[32];
+    for (int i = 0; i < 10; i++) {
+        int len = snprintf(value, sizeof value, "{\"n\":%d}", i);
+        ck_assert_int_eq(rb_batch_add(b, "t", i % 3, 100 + i, 5, "k", 1, value, (size_t)len, &err),
+                         0);
+    }
+    /* The copies survive the caller's buffer being reused. */
+    memset(value, 'x', sizeof value);
+    ck_assert_str_eq(rb_batch_record(b, 4)->value, "{\"n\":4}");
+    size_t n;
+    const rb_batch_range *r = rb_batch_ranges(b, &n);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(r[0].partition, 0);
+    ck_assert_int_eq(r[0].first_offset, 100);
+    ck_assert_int_eq(r[0].last_offset, 109);
+    ck_assert_uint_eq(r[0].count, 4);
+    ck_assert_int_eq(r[2].last_offset, 108);
+    /* Going backwards within a partition is a bug upstream, not data. */
+    ck_assert_int_eq(rb_batch_add(b, "t", 0, 50, 5, NULL, 0, "x", 1, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_INTERNAL);
+    rb_batch_destroy(b);
+}
+END_TEST
+
+START_TEST(tombstones_have_null_values) {
+    rb_batch *b = rb_batch_new();
+    rb_error err;
+    ck_assert_int_eq(rb_batch_add(b, "t", 0, 1, -1, "p-1", 3, NULL, 0, &err), 0);
+    ck_assert_ptr_null(rb_batch_record(b, 0)->value);
+    ck_assert_uint_eq(rb_batch_record(b, 0)->key_len, 3);
+    ck_assert_uint_eq(rb_batch_bytes(b), 0);
+    rb_batch_destroy(b);
+}
+END_TEST
+
+START_TEST(settle_rule_and_counts) {
+    rb_batch *b = rb_batch_new();
+    rb_error err;
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(rb_batch_add(b, "t", 0, i, 0, NULL, 0, "{}", 2, &err), 0);
+    ck_assert(!rb_batch_all_settled(b));
+    rb_record_settle(rb_batch_record(b, 0), RB_REC_STORED);
+    rb_record_settle(rb_batch_record(b, 1), RB_REC_DELETED);
+    rb_record_settle(rb_batch_record(b, 2), RB_REC_STALE);
+    rb_record_fail(rb_batch_record(b, 3), RB_STAGE_VALIDATE, true, "/price: %d < 0", -3);
+    ck_assert(!rb_batch_all_settled(b));
+    ck_assert_ptr_null(rb_batch_first_failed(b));
+    rb_record_fail(rb_batch_record(b, 4), RB_STAGE_DESERIALIZE, false, "not JSON");
+    ck_assert(rb_batch_all_settled(b));
+    const rb_record *f = rb_batch_first_failed(b);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->offset, 4);
+    ck_assert_str_eq(f->fail_reason, "not JSON");
+    rb_batch_counts c = rb_batch_count_states(b);
+    ck_assert_uint_eq(c.in, 5);
+    ck_assert_uint_eq(c.stored + c.deleted + c.stale + c.skipped + c.failed, c.in);
+    ck_assert_uint_eq(c.skipped, 1);
+    ck_assert_str_eq(rb_batch_record(b, 3)->fail_reason, "/price: -3 < 0");
+    rb_batch_reset(b, 2);
+    ck_assert_uint_eq(rb_batch_count(b), 0);
+    ck_assert_uint_eq(rb_batch_id(b), 2);
+    ck_assert(rb_batch_all_settled(b));
+    rb_batch_destroy(b);
+    rb_batch_destroy(NULL);
+}
+END_TEST
+
+START_TEST(large_values_use_their_own_chunks) {
+    rb_batch *b = rb_batch_new();
+    rb_error err;
+    size_t big = 1u << 20;
+    char *v = malloc(big);
+    ck_assert_ptr_nonnull(v);
+    memset(v, 'a', big);
+    for (int round = 0; round < 3; round++) {
+        rb_batch_reset(b, (uint64_t)round);
+        for (int i = 0; i < 4; i++) ck_assert_int_eq(rb_batch_add(b, "t", 0, i, 0, NULL, 0, v, big, &err), 0);
+        ck_assert_uint_eq(rb_batch_bytes(b), 4 * big);
+        ck_assert_int_eq(rb_batch_record(b, 3)->value[big - 1], 'a');
+        ck_assert_int_eq(rb_batch_record(b, 3)->value[big], '\0');
+    }
+    free(v);
+    rb_batch_destroy(b);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("batch");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, ranges_follow_partitions);
+    tcase_add_test(tc, tombstones_have_null_values);
+    tcase_add_test(tc, settle_rule_and_counts);
+    tcase_add_test(tc, large_values_use_their_own_chunks);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,2 +1,1 @@
-# source: sources are added as the module is written
-libragbatch_a_SOURCES +=
+libragbatch_a_SOURCES += src/source/source.c src/source/source.h

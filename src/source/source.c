@@ -1,0 +1,380 @@
+#include "source/source.h"
+
+#include "common/buf.h"
+#include "common/clock.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long one metadata or watermark request may take at start-up. */
+#define SOURCE_META_TIMEOUT_MS 10000
+/* Longest single poll, so that the stop flag is seen promptly. */
+#define SOURCE_POLL_SLICE_MS 100
+
+typedef struct end_offset {
+    char *topic;
+    int32_t partition;
+    int64_t low, high;
+} end_offset;
+
+struct rb_source {
+    rd_kafka_t *rk;
+    const rb_log *log;
+    end_offset *ends;
+    size_t nends;
+};
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    rb_source *s = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rb_buf names;
+    rb_buf_init(&names);
+    for (int i = 0; i < parts->cnt; i++)
+        rb_buf_printf(&names, "%s%s[%d]", i ? "," : "", parts->elems[i].topic,
+                      parts->elems[i].partition);
+    const char *list = names.data ? names.data : "";
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rb_log_write(s->log, RB_LOG_INFO, "rebalance", "assigned=%s protocol=%s", list,
+                     cooperative ? "cooperative" : "eager");
+        if (cooperative)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            rerr = rd_kafka_assign(rk, parts);
+    } else {
+        /* Revoked: nothing to flush here, since offsets are committed per
+         * batch and rb_source_commit() skips partitions no longer owned. */
+        rb_log_write(s->log, RB_LOG_INFO, "rebalance", "revoked=%s reason=%s", list,
+                     rd_kafka_err2str(code));
+        if (cooperative)
+            error = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rerr = rd_kafka_assign(rk, NULL);
+    }
+    if (error) {
+        rb_log_write(s->log, RB_LOG_ERROR, "rebalance", "%s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else if (rerr) {
+        rb_log_write(s->log, RB_LOG_ERROR, "rebalance", "%s", rd_kafka_err2str(rerr));
+    }
+    rb_buf_free(&names);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    rb_source *s = rd_kafka_opaque(rk);
+    /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug */
+    rb_log_level lv = level <= 3 ? RB_LOG_ERROR : level == 4 ? RB_LOG_WARN
+                    : level <= 6 ? RB_LOG_INFO : RB_LOG_DEBUG;
+    rb_log_write(s ? s->log : NULL, lv, "kafka", "facility=%s %s", fac, buf);
+}
+
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque) {
+    rb_source *s = opaque;
+    /* Transport errors are retried by librdkafka itself; they are worth a
+     * warning, not a stop.  Fatal errors surface through the poll. */
+    rb_log_write(s->log, RB_LOG_WARN, "kafka", "error=%s %s",
+                 rd_kafka_err2name((rd_kafka_resp_err_t)code), reason);
+    (void)rk;
+}
+
+static bool kv_has(const rb_source_opts *o, const char *key) {
+    for (size_t i = 0; i < o->kafka_count; i++)
+        if (strcmp(o->kafka[i].key, key) == 0) return true;
+    return false;
+}
+
+static int conf_put(rd_kafka_conf_t *conf, const char *key, const char *value, rb_error *err) {
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SOURCE, "kafka.%s: %s", key, errstr);
+    return 0;
+}
+
+static int build_conf(const rb_source_opts *o, rd_kafka_conf_t *conf, rb_error *err) {
+    char name[512];
+    snprintf(name, sizeof name, "ragbatch-%s", o->job_name);
+    struct { const char *key; const char *value; } defaults[] = {
+        {"group.id", name},
+        {"client.id", name},
+        {"auto.offset.reset", "earliest"},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+    };
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        if (!kv_has(o, defaults[i].key) && conf_put(conf, defaults[i].key, defaults[i].value, err))
+            return -1;
+    for (size_t i = 0; i < o->kafka_count; i++)
+        if (conf_put(conf, o->kafka[i].key, o->kafka[i].value, err) != 0) return -1;
+    /* The commit rule: offsets move only through rb_source_commit(). */
+    if (conf_put(conf, "enable.auto.commit", "false", err) ||
+        conf_put(conf, "enable.auto.offset.store", "false", err))
+        return -1;
+    return 0;
+}
+
+/* Checks the topics exist and records their partitions' watermarks. */
+static int snapshot_end_offsets(rb_source *s, const rb_strlist *topics, rb_error *err) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t rerr = rd_kafka_metadata(s->rk, 1, NULL, &md, SOURCE_META_TIMEOUT_MS);
+    if (rerr)
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                      "cannot read metadata from the brokers: %s (check "
+                                      "kafka.bootstrap.servers)",
+                                      rd_kafka_err2str(rerr));
+    int rc = 0;
+    for (size_t t = 0; t < topics->count && rc == 0; t++) {
+        const struct rd_kafka_metadata_topic *mt = NULL;
+        for (int i = 0; i < md->topic_cnt; i++)
+            if (strcmp(md->topics[i].topic, topics->items[t]) == 0) mt = &md->topics[i];
+        if (!mt || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || mt->partition_cnt == 0) {
+            rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                              "topic '%s' (source.topics) does not exist on the brokers",
+                              topics->items[t]);
+            break;
+        }
+        for (int p = 0; p < mt->partition_cnt && rc == 0; p++) {
+            int64_t low = -1, high = -1;
+            int32_t pid = mt->partitions[p].id;
+            rerr = rd_kafka_query_watermark_offsets(s->rk, mt->topic, pid, &low, &high,
+                                                    SOURCE_META_TIMEOUT_MS);
+            if (rerr) {
+                rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                            "cannot read end offsets of %s [%d]: %s", mt->topic,
+                                            pid, rd_kafka_err2str(rerr));
+                break;
+            }
+            end_offset *grown = realloc(s->ends, (s->nends + 1) * sizeof *grown);
+            char *name = grown ? strdup(mt->topic) : NULL;
+            if (grown) s->ends = grown;
+            if (!name) {
+                rc = rb_error_nomem(err, RB_STAGE_SOURCE, "end offsets");
+                break;
+            }
+            s->ends[s->nends++] = (end_offset){name, pid, low, high};
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
+rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
+    rb_source *s = calloc(1, sizeof *s);
+    if (!s) {
+        rb_error_nomem(err, RB_STAGE_SOURCE, "source");
+        return NULL;
+    }
+    s->log = opts->log;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (build_conf(opts, conf, err) != 0) {
+        rd_kafka_conf_destroy(conf);
+        free(s);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, s);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+
+    char errstr[512];
+    s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!s->rk) {
+        rd_kafka_conf_destroy(conf);
+        free(s);
+        rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "cannot create the consumer: %s", errstr);
+        return NULL;
+    }
+    /* Route the main queue's events (logs, errors) through the consumer's
+     * poll, so one poll serves everything. */
+    rd_kafka_poll_set_consumer(s->rk);
+
+    if (snapshot_end_offsets(s, opts->topics, err) != 0) {
+        rb_source_destroy(s);
+        return NULL;
+    }
+
+    rd_kafka_topic_partition_list_t *subs =
+        rd_kafka_topic_partition_list_new((int)opts->topics->count);
+    for (size_t i = 0; i < opts->topics->count; i++)
+        rd_kafka_topic_partition_list_add(subs, opts->topics->items[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t rerr = rd_kafka_subscribe(s->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (rerr) {
+        rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "cannot subscribe: %s",
+                     rd_kafka_err2str(rerr));
+        rb_source_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
+                   int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err) {
+    while (rb_batch_count(b) < max_records && rb_batch_bytes(b) < max_bytes && !(stop && *stop)) {
+        int64_t left = deadline_ms - rb_now_ms();
+        if (left <= 0) break;
+        rd_kafka_message_t *m =
+            rd_kafka_consumer_poll(s->rk, (int)(left < SOURCE_POLL_SLICE_MS ? left
+                                                                            : SOURCE_POLL_SLICE_MS));
+        if (!m) continue;
+        if (m->err) {
+            rd_kafka_resp_err_t code = m->err;
+            if (code == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            char reason[512];
+            snprintf(reason, sizeof reason, "%s", rd_kafka_message_errstr(m));
+            const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "-";
+            int32_t partition = m->partition;
+            rd_kafka_message_destroy(m);
+            char fatal[512];
+            if (code == RD_KAFKA_RESP_ERR__FATAL &&
+                rd_kafka_fatal_error(s->rk, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                    "fatal consumer error: %s", fatal);
+            rb_log_write(s->log, RB_LOG_WARN, "kafka", "topic=%s partition=%d error=%s %s", topic,
+                         partition, rd_kafka_err2name(code), reason);
+            continue;
+        }
+        int64_t ts = rd_kafka_message_timestamp(m, NULL);
+        int rc = rb_batch_add(b, rd_kafka_topic_name(m->rkt), m->partition, m->offset, ts,
+                              m->key, m->key_len, m->payload, m->len, err);
+        rd_kafka_message_destroy(m);
+        if (rc != 0) return -1;
+    }
+    return 0;
+}
+
+static bool list_has(const rd_kafka_topic_partition_list_t *l, const char *topic, int32_t p) {
+    return l && rd_kafka_topic_partition_list_find(l, topic, p) != NULL;
+}
+
+int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t *skipped,
+                     rb_error *err) {
+    size_t nranges, ok = 0, gone = 0;
+    const rb_batch_range *ranges = rb_batch_ranges(b, &nranges);
+    if (committed) *committed = 0;
+    if (skipped) *skipped = 0;
+    if (nranges == 0) return 0;
+
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    rd_kafka_resp_err_t rerr = rd_kafka_assignment(s->rk, &owned);
+    if (rerr)
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_COMMIT,
+                                      "cannot read the assignment: %s", rd_kafka_err2str(rerr));
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)nranges);
+    for (size_t i = 0; i < nranges; i++) {
+        if (!list_has(owned, ranges[i].topic, ranges[i].partition)) {
+            gone++;
+            rb_log_write(s->log, RB_LOG_INFO, "commit",
+                         "topic=%s partition=%d not committed: no longer assigned here",
+                         ranges[i].topic, ranges[i].partition);
+            continue;
+        }
+        rd_kafka_topic_partition_list_add(offsets, ranges[i].topic, ranges[i].partition)->offset =
+            ranges[i].last_offset + 1;
+        ok++;
+    }
+    rd_kafka_topic_partition_list_destroy(owned);
+    int rc = 0;
+    if (offsets->cnt > 0) {
+        rerr = rd_kafka_commit(s->rk, offsets, 0 /* synchronous */);
+        if (rerr) {
+            rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_COMMIT,
+                                        "offset commit failed: %s", rd_kafka_err2str(rerr));
+        } else {
+            for (int i = 0; i < offsets->cnt; i++) {
+                if (offsets->elems[i].err) {
+                    rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_COMMIT,
+                                                "offset commit of %s [%d] failed: %s",
+                                                offsets->elems[i].topic,
+                                                offsets->elems[i].partition,
+                                                rd_kafka_err2str(offsets->elems[i].err));
+                    break;
+                }
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(offsets);
+    if (rc == 0) {
+        if (committed) *committed = ok;
+        if (skipped) *skipped = gone;
+    }
+    return rc;
+}
+
+static const end_offset *end_for(const rb_source *s, const char *topic, int32_t p) {
+    for (size_t i = 0; i < s->nends; i++)
+        if (s->ends[i].partition == p && strcmp(s->ends[i].topic, topic) == 0) return &s->ends[i];
+    return NULL;
+}
+
+bool rb_source_caught_up(rb_source *s, size_t *assigned) {
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    if (assigned) *assigned = 0;
+    if (rd_kafka_assignment(s->rk, &owned) || !owned) return false;
+    if (assigned) *assigned = (size_t)owned->cnt;
+    bool done = owned->cnt > 0;
+    if (done && rd_kafka_position(s->rk, owned) != RD_KAFKA_RESP_ERR_NO_ERROR) done = false;
+    rd_kafka_topic_partition_list_t *committed = NULL;
+    for (int i = 0; done && i < owned->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &owned->elems[i];
+        const end_offset *end = end_for(s, tp->topic, tp->partition);
+        /* A partition added after start has no end offset: nothing to wait for. */
+        if (!end || end->high <= end->low) continue;
+        int64_t pos = tp->offset;
+        if (pos < 0) {
+            /* Nothing consumed yet: the group may have finished this range in
+             * an earlier run. */
+            if (!committed) {
+                committed = rd_kafka_topic_partition_list_copy(owned);
+                if (rd_kafka_committed(s->rk, committed, SOURCE_META_TIMEOUT_MS)) {
+                    done = false;
+                    break;
+                }
+            }
+            const rd_kafka_topic_partition_t *c =
+                rd_kafka_topic_partition_list_find(committed, tp->topic, tp->partition);
+            pos = c ? c->offset : -1;
+        }
+        if (pos < end->high) done = false;
+    }
+    if (committed) rd_kafka_topic_partition_list_destroy(committed);
+    rd_kafka_topic_partition_list_destroy(owned);
+    return done;
+}
+
+int64_t rb_source_lag(rb_source *s) {
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    if (rd_kafka_assignment(s->rk, &owned) || !owned) return -1;
+    int64_t lag = owned->cnt ? 0 : -1;
+    if (owned->cnt && rd_kafka_position(s->rk, owned) != RD_KAFKA_RESP_ERR_NO_ERROR) lag = -1;
+    for (int i = 0; lag >= 0 && i < owned->cnt; i++) {
+        int64_t low, high;
+        const rd_kafka_topic_partition_t *tp = &owned->elems[i];
+        if (rd_kafka_get_watermark_offsets(s->rk, tp->topic, tp->partition, &low, &high) ||
+            high < 0 || tp->offset < 0) {
+            lag = -1;
+            break;
+        }
+        if (high > tp->offset) lag += high - tp->offset;
+    }
+    rd_kafka_topic_partition_list_destroy(owned);
+    return lag;
+}
+
+void rb_source_destroy(rb_source *s) {
+    if (!s) return;
+    if (s->rk) {
+        rd_kafka_resp_err_t rerr = rd_kafka_consumer_close(s->rk);
+        if (rerr)
+            rb_log_write(s->log, RB_LOG_WARN, "kafka", "leaving the group: %s",
+                         rd_kafka_err2str(rerr));
+        rd_kafka_destroy(s->rk);
+    }
+    for (size_t i = 0; i < s->nends; i++) free(s->ends[i].topic);
+    free(s->ends);
+    free(s);
+}

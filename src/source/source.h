@@ -1,0 +1,76 @@
+/*
+ * source.h -- the Kafka side: consumer group membership, fetching records
+ * into a batch, end offsets, lag, and committing a batch's offsets.
+ *
+ * The consumer runs with enable.auto.commit=false and
+ * enable.auto.offset.store=false: nothing is committed except by
+ * rb_source_commit(), which the runner calls only after every record of
+ * the batch is acknowledged downstream.  The commit covers, for each
+ * topic-partition of the batch, last offset + 1, and only for partitions
+ * this consumer still owns: after a rebalance moved a partition away, its
+ * records were (or will be) processed again by the new owner, which is safe
+ * because writes are idempotent.
+ *
+ * Defaults set unless the job's kafka.* keys say otherwise: group.id and
+ * client.id "ragbatch-<job>", auto.offset.reset=earliest,
+ * partition.assignment.strategy=cooperative-sticky.
+ *
+ * Threads: one thread uses a source; librdkafka runs its own threads
+ * inside.  librdkafka's types do not leave this module.
+ */
+#ifndef RB_SOURCE_H
+#define RB_SOURCE_H
+
+#include "batch/batch.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "config/config.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct rb_source rb_source;
+
+typedef struct rb_source_opts {
+    const char *job_name;
+    const rb_strlist *topics;
+    const rb_kv *kafka;     /* pass-through properties, without "kafka." */
+    size_t kafka_count;
+    const rb_log *log;      /* must outlive the source */
+} rb_source_opts;
+
+/* Creates the consumer, checks that every topic exists (an error names the
+ * missing one), records the topics' end offsets (for --until caught-up)
+ * and subscribes. */
+rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err);
+
+/* Polls records into `b` until it holds `max_records` records or
+ * `max_bytes` value bytes, `deadline_ms` (CLOCK_MONOTONIC milliseconds)
+ * passes, or *stop becomes non-zero.  Returns 0 (the batch may be empty)
+ * or -1 on a fatal consumer error. */
+int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
+                   int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err);
+
+/* Commits last offset + 1 of every range of `b` whose partition is still
+ * assigned, synchronously.  *committed and *skipped (either may be NULL)
+ * count the partitions committed and those skipped as no longer owned. */
+int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t *skipped,
+                     rb_error *err);
+
+/* True when this consumer has partitions and every one of them is consumed
+ * up to the end offset it had when the source was created (Spark's
+ * availableNow).  *assigned (may be NULL) tells how many partitions the
+ * consumer owns. */
+bool rb_source_caught_up(rb_source *s, size_t *assigned);
+
+/* Records behind the high watermark over the assigned partitions, from
+ * librdkafka's cached watermarks; -1 when not known yet. */
+int64_t rb_source_lag(rb_source *s);
+
+/* Leaves the group (revoking partitions cleanly) and frees everything.
+ * Accepts NULL. */
+void rb_source_destroy(rb_source *s);
+
+
+#endif

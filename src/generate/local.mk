@@ -1,2 +1,8 @@
-# generate: sources are added as the module is written
-libragbatch_a_SOURCES +=
+# generate: the synthetic product-event source (library + the `generate` verb)
+libragbatch_a_SOURCES += \
+	src/generate/prng.c src/generate/prng.h \
+	src/generate/catalog.c src/generate/catalog.h \
+	src/generate/generate.c src/generate/generate.h \
+	src/generate/pacer.c src/generate/pacer.h \
+	src/generate/producer.c src/generate/producer.h \
+	src/cli/cmd_generate.c src/cli/commands.h

@@ -1,0 +1,13 @@
+/*
+ * commands.h -- the verbs of the ragbatch command line.
+ *
+ * Each verb is called by main() with argv[0] set to the verb's name and
+ * the verb's own options after it; it returns the process exit status
+ * (0 success, 1 failure, 2 usage error) and never calls exit().
+ */
+#ifndef RB_CLI_COMMANDS_H
+#define RB_CLI_COMMANDS_H
+
+int rb_cmd_generate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * progress.h -- the per-batch progress report, in the spirit of Spark's
+ * StreamingQueryProgress: what came in, where each record ended, how fast,
+ * how long each stage took, and how far behind the consumer is.
+ *
+ * The counts reconcile: in = stored + deleted + stale + skipped + failed.
+ * Formatting is separate from collection so that tests can check both.
+ */
+#ifndef RB_PROGRESS_H
+#define RB_PROGRESS_H
+
+#include "batch/batch.h"
+#include "common/buf.h"
+
+#include <stdint.h>
+
+typedef enum rb_progress_stage {
+    RB_PROG_POLL = 0,
+    RB_PROG_DECODE,   /* parse + validate + transform */
+    RB_PROG_EMBED,
+    RB_PROG_WRITE,
+    RB_PROG_COMMIT,
+    RB_PROG_STAGES
+} rb_progress_stage;
+
+typedef struct rb_progress {
+    uint64_t batch_id;
+    int64_t timestamp_ms;          /* wall clock at the end of the batch */
+    rb_batch_counts counts;
+    size_t partitions_committed;
+    size_t partitions_skipped;     /* no longer assigned at commit time */
+    size_t embedded;               /* texts sent to the embedder */
+    double duration_ms[RB_PROG_STAGES];
+    double total_ms;
+    double input_rate;             /* records/s over the trigger window */
+    double processed_rate;         /* records/s over the processing time */
+    int64_t lag;                   /* records behind the end; -1 unknown */
+    size_t write_retries;
+} rb_progress;
+
+/* "batch=3 in=100 stored=97 ... poll_ms=1000.2 ... lag=0" */
+int rb_progress_format_text(const rb_progress *p, rb_buf *out);
+
+/* One JSON object (no newline) with the same facts, nested like Spark's
+ * progress: {"batchId":3,"numInputRows":100,...,"durationMs":{...}}. */
+int rb_progress_format_json(const rb_progress *p, const char *job, rb_buf *out);
+
+#endif

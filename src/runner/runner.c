@@ -1,0 +1,251 @@
+/*
+ * runner.c -- the loop and its lifecycle: build the stages from the job,
+ * run micro-batches until stopped (or caught up), tear down in reverse.
+ */
+#include "runner/runner_internal.h"
+
+#include "common/buf.h"
+#include "common/clock.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* With a zero trigger interval, batches still gather for this long, so an
+ * idle stream does not spin. */
+#define RUNNER_MIN_WINDOW_MS 50
+/* Attempts at committing one batch's offsets before moving on. */
+#define RUNNER_COMMIT_ATTEMPTS 3
+/* A bounded run whose consumer gets no partition for this long ends: the
+ * group has more members than partitions. */
+#define RUNNER_UNASSIGNED_EXIT_MS 30000
+
+static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_opts *opts,
+                       rb_error *err) {
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->opts = opts;
+    r->tolerate = cfg->errors_tolerance == RB_TOLERANCE_ALL;
+    r->jitter_state = (uint64_t)rb_wall_ms() | 1u;
+    rb_log_init(&r->log);
+    r->log.job = cfg->job_name;
+    r->log.format = strcmp(cfg->log_format, "json") == 0 ? RB_LOG_JSON : RB_LOG_TEXT;
+    rb_log_level_parse(cfg->log_level, &r->log.min);
+
+    if (cfg->schema_file[0] && rb_schema_load(cfg->schema_file, &r->schema, err) != 0)
+        return rb_error_prefix(err, "schema.file");
+    if (rb_template_compile(cfg->text_template, &r->tpl, err) != 0)
+        return rb_error_prefix(err, "%s: text.template", cfg->source_file);
+    r->spec = (rb_document_spec){
+        .tpl = r->tpl,
+        .id_field = cfg->id_field,
+        .version_field = cfg->version_field,
+        .time_field = cfg->time_field,
+        .op_field = cfg->op_field,
+        .delete_values = (const char *const *)cfg->delete_values.items,
+        .delete_value_count = cfg->delete_values.count,
+    };
+
+    rb_local_embed_opts eo = {
+        .model_dir = cfg->embed_model_dir,
+        .threads = (int)cfg->embed_threads,
+        .batch_size = (size_t)cfg->embed_batch_size,
+        .max_seq_length = (size_t)cfg->embed_max_seq_length,
+    };
+    if (!(r->embedder = rb_embedder_local_new(&eo, err)))
+        return rb_error_prefix(err, "embed.model.dir");
+
+    char app[256];
+    snprintf(app, sizeof app, "ragbatch/%s", cfg->job_name);
+    rb_sink_opts so = {
+        .uri = cfg->mongo_uri,
+        .database = cfg->mongo_database,
+        .collection = cfg->mongo_collection,
+        .write_concern = cfg->mongo_write_concern,
+        .timeout_ms = (int)cfg->mongo_timeout_ms,
+        .app_name = app,
+    };
+    if (!(r->sink = rb_sink_new(&so, err))) return -1;
+
+    rb_source_opts src = {
+        .job_name = cfg->job_name,
+        .topics = &cfg->topics,
+        .kafka = cfg->kafka,
+        .kafka_count = cfg->kafka_count,
+        .log = &r->log,
+    };
+    if (!(r->source = rb_source_new(&src, err))) return -1;
+    if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
+    rb_log_write(&r->log, RB_LOG_INFO, "start",
+                 "topics=%zu model=%s dim=%zu database=%s collection=%s tolerance=%s "
+                 "trigger_ms=%" PRId64 " until_caught_up=%s",
+                 cfg->topics.count, rb_embedder_model_name(r->embedder),
+                 rb_embedder_dim(r->embedder), cfg->mongo_database, cfg->mongo_collection,
+                 r->tolerate ? "all" : "none", cfg->trigger_interval_ms,
+                 opts->until_caught_up ? "true" : "false");
+    return 0;
+}
+
+/* Reverse order of creation: leaving the group first lets the partitions
+ * move on while the rest shuts down. */
+static void runner_close(rb_runner *r) {
+    rb_source_destroy(r->source);
+    rb_batch_destroy(r->batch);
+    rb_sink_destroy(r->sink);
+    rb_embedder_destroy(r->embedder);
+    rb_template_destroy(r->tpl);
+    rb_schema_destroy(r->schema);
+    free(r->vectors);
+    free(r->texts);
+    free(r->items);
+    free(r->meta);
+}
+
+static void report_progress(rb_runner *r, const rb_progress *p) {
+    rb_buf line;
+    rb_buf_init(&line);
+    if (r->log.format == RB_LOG_JSON) {
+        if (rb_progress_format_json(p, r->cfg->job_name, &line) == 0) {
+            rb_buf_putc(&line, '\n');
+            fputs(line.data, r->log.out ? r->log.out : stderr);
+        }
+    } else if (rb_progress_format_text(p, &line) == 0) {
+        rb_log_write(&r->log, RB_LOG_INFO, "progress", "%s", line.data);
+    }
+    rb_buf_free(&line);
+}
+
+static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
+    for (int attempt = 1;; attempt++) {
+        if (rb_source_commit(r->source, r->batch, &p->partitions_committed,
+                             &p->partitions_skipped, err) == 0)
+            return 0;
+        if (!err->retriable) return -1;
+        if (attempt == RUNNER_COMMIT_ATTEMPTS) {
+            /* The documents are stored; an uncommitted range is read again
+             * later and comes back stale.  Safe, so the stream goes on. */
+            rb_log_write(&r->log, RB_LOG_WARN, "commit",
+                         "batch=%" PRIu64 " not committed after %d attempts: %s",
+                         rb_batch_id(r->batch), attempt, err->msg);
+            return 0;
+        }
+        rb_sleep_ms(200 * attempt);
+    }
+}
+
+/* Processes the batch in hand: every step, the commit, the progress. */
+static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
+    rb_batch *b = r->batch;
+    double t = rb_now_sec();
+
+    rb_runner_decode(r, b);
+    rb_runner_supersede(b);
+    double t_decode = rb_now_sec();
+    p->duration_ms[RB_PROG_DECODE] = (t_decode - t) * 1e3;
+    rb_runner_log_failures(r, b);
+    if (rb_runner_check_failed(b, err) != 0) return -1;
+
+    long embedded = rb_runner_embed(r, b, err);
+    double t_embed = rb_now_sec();
+    p->duration_ms[RB_PROG_EMBED] = (t_embed - t_decode) * 1e3;
+    if (embedded < 0) return -1;
+    p->embedded = (size_t)embedded;
+
+    if (rb_runner_write(r, b, &p->write_retries, err) != 0) return -1;
+    double t_write = rb_now_sec();
+    p->duration_ms[RB_PROG_WRITE] = (t_write - t_embed) * 1e3;
+    rb_runner_log_failures(r, b);
+    if (rb_runner_check_failed(b, err) != 0) return -1;
+
+    if (!rb_batch_all_settled(b))
+        return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_COMMIT,
+                            "batch %" PRIu64 " has records without a final state; not committing",
+                            rb_batch_id(b));
+    if (commit_batch(r, p, err) != 0) return -1;
+    double t_commit = rb_now_sec();
+    p->duration_ms[RB_PROG_COMMIT] = (t_commit - t_write) * 1e3;
+    p->counts = rb_batch_count_states(b);
+    p->lag = rb_source_lag(r->source);
+    double busy = t_commit - t;
+    p->processed_rate = busy > 0 ? (double)p->counts.in / busy : 0;
+    return 0;
+}
+
+static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
+    sum->in += c->in;
+    sum->stored += c->stored;
+    sum->deleted += c->deleted;
+    sum->stale += c->stale;
+    sum->skipped += c->skipped;
+    sum->failed += c->failed;
+}
+
+static bool stopping(const rb_runner *r) { return r->opts->stop && *r->opts->stop; }
+
+static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
+    const rb_job_config *cfg = r->cfg;
+    int64_t window = cfg->trigger_interval_ms > RUNNER_MIN_WINDOW_MS ? cfg->trigger_interval_ms
+                                                                    : RUNNER_MIN_WINDOW_MS;
+    uint64_t next_id = 0;
+    int64_t unassigned_since = rb_now_ms();
+
+    while (!stopping(r)) {
+        rb_batch_reset(r->batch, next_id);
+        rb_progress p;
+        memset(&p, 0, sizeof p);
+        double t0 = rb_now_sec();
+        if (rb_source_fill(r->source, r->batch, (size_t)cfg->batch_max_records,
+                           (size_t)cfg->batch_max_bytes, rb_now_ms() + window, r->opts->stop,
+                           err) != 0)
+            return -1;
+        p.duration_ms[RB_PROG_POLL] = (rb_now_sec() - t0) * 1e3;
+
+        if (rb_batch_count(r->batch) > 0) {
+            p.batch_id = next_id++;
+            p.input_rate = (double)rb_batch_count(r->batch) / (p.duration_ms[RB_PROG_POLL] / 1e3 + 1e-9);
+            if (process_batch(r, &p, err) != 0) return -1;
+            p.total_ms = (rb_now_sec() - t0) * 1e3;
+            p.timestamp_ms = rb_wall_ms();
+            report_progress(r, &p);
+            if (totals) {
+                totals->batches++;
+                add_counts(&totals->counts, &p.counts);
+            }
+        }
+        if (r->opts->until_caught_up) {
+            size_t assigned = 0;
+            if (rb_source_caught_up(r->source, &assigned)) {
+                rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
+                             "every assigned partition is committed up to the end offsets seen "
+                             "at start; partitions=%zu",
+                             assigned);
+                break;
+            }
+            if (assigned > 0) {
+                unassigned_since = rb_now_ms();
+            } else if (rb_now_ms() - unassigned_since > RUNNER_UNASSIGNED_EXIT_MS) {
+                rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
+                             "no partition assigned for %d s (more consumers than partitions?)",
+                             RUNNER_UNASSIGNED_EXIT_MS / 1000);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+int rb_runner_run(const rb_job_config *cfg, const rb_runner_opts *opts, rb_runner_totals *totals,
+                  rb_error *err) {
+    rb_runner r;
+    if (totals) memset(totals, 0, sizeof *totals);
+    int rc = runner_open(&r, cfg, opts, err);
+    if (rc == 0) rc = runner_loop(&r, totals, err);
+    if (rc == 0)
+        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop%s",
+                     stopping(&r) ? " (signal): the last batch was committed" : "");
+    else
+        rb_log_write(&r.log, RB_LOG_ERROR, "stop", "stage=%s error=\"%s\"",
+                     rb_stage_name(err->stage), err->msg);
+    runner_close(&r);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/*
+ * runner.h -- the micro-batch loop: the product's spine.
+ *
+ * Every trigger interval the runner fills a batch from the source, decodes
+ * each record (parse, validate, derive the document) on OpenMP workers,
+ * drops versions superseded within the batch, embeds the texts, writes
+ * everything in one unordered bulk, and only when every record has reached
+ * a terminal state does it commit the batch's offsets.  A write that fails
+ * for a transient reason is retried with exponential backoff and the batch
+ * is not committed meanwhile; a record that fails is, per errors.tolerance,
+ * either the end of the run (nothing of its batch committed) or skipped,
+ * counted and logged.
+ *
+ * Shutdown: when *opts->stop becomes non-zero the runner stops polling,
+ * finishes and commits the batch in hand, and returns 0.  If the batch
+ * cannot be written while stopping (MongoDB away), it returns -1 without
+ * committing; the records are read again on restart.
+ */
+#ifndef RB_RUNNER_H
+#define RB_RUNNER_H
+
+#include "batch/batch.h"
+#include "common/error.h"
+#include "config/config.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct rb_runner_opts {
+    bool until_caught_up;          /* exit 0 once the end offsets seen at start are committed */
+    volatile sig_atomic_t *stop;   /* set from a signal handler; may be NULL */
+} rb_runner_opts;
+
+typedef struct rb_runner_totals {
+    uint64_t batches;
+    rb_batch_counts counts;        /* summed over every batch */
+} rb_runner_totals;
+
+/* Runs the job described by `cfg` (already loaded and checked).  `totals`
+ * may be NULL. */
+int rb_runner_run(const rb_job_config *cfg, const rb_runner_opts *opts, rb_runner_totals *totals,
+                  rb_error *err);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * runner_internal.h -- the runner's state and its stage steps, shared by
+ * runner.c (the loop and its lifecycle) and stages.c (one batch's steps).
+ * Private to the runner module.
+ */
+#ifndef RB_RUNNER_INTERNAL_H
+#define RB_RUNNER_INTERNAL_H
+
+#include "batch/batch.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "embed/embedder.h"
+#include "runner/progress.h"
+#include "runner/runner.h"
+#include "sink/sink.h"
+#include "source/source.h"
+#include "transform/document.h"
+#include "validate/schema.h"
+
+typedef struct rb_runner {
+    const rb_job_config *cfg;
+    const rb_runner_opts *opts;
+    rb_log log;
+    bool tolerate;              /* errors.tolerance = all */
+
+    rb_schema *schema;          /* NULL when schema.file is empty */
+    rb_template *tpl;
+    rb_document_spec spec;
+
+    rb_embedder *embedder;
+    rb_sink *sink;
+    rb_source *source;
+    rb_batch *batch;
+
+    /* Scratch reused from batch to batch. */
+    float *vectors;             /* rows of embedder dim floats */
+    size_t vectors_rows;
+    const char **texts;
+    size_t texts_cap;
+    rb_sink_item *items;
+    size_t items_cap;
+    rb_sink_meta *meta;
+    size_t meta_cap;
+
+    uint64_t jitter_state;      /* for retry backoff jitter */
+} rb_runner;
+
+/* Parses, validates and derives the document of every record (OpenMP).
+ * Failures settle records as SKIPPED or FAILED. */
+void rb_runner_decode(rb_runner *r, rb_batch *b);
+
+/* Within the batch, settles as STALE every record superseded by a newer
+ * version of the same document (or by a later Kafka tombstone). */
+void rb_runner_supersede(rb_batch *b);
+
+/* Embeds the texts of pending upserts.  Returns the number embedded, or -1
+ * (err set) when the embedder failed and errors are not tolerated. */
+long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err);
+
+/* Writes every pending record, retrying transient failures with backoff
+ * until they succeed, sink.retry.timeout.ms passes, or a stop is asked
+ * for.  Settles every written record.  *retries counts the retries. */
+int rb_runner_write(rb_runner *r, rb_batch *b, size_t *retries, rb_error *err);
+
+/* If a record FAILED (errors not tolerated), fills err naming its topic,
+ * partition, offset, stage and reason, and returns -1. */
+int rb_runner_check_failed(const rb_batch *b, rb_error *err);
+
+/* Logs one line per record that failed (errors.log.enable). */
+void rb_runner_log_failures(const rb_runner *r, const rb_batch *b);
+
+#endif

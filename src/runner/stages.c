@@ -1,0 +1,340 @@
+/*
+ * stages.c -- the steps of one batch, in the order the runner calls them:
+ * decode, supersede, embed, write.  Each step settles the records it
+ * finishes with; whatever is still PENDING moves on to the next.
+ */
+#include "runner/runner_internal.h"
+
+#include "common/buf.h"
+#include "common/clock.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- decode: parse, validate, derive ---------------------------------- */
+
+static void decode_tombstone(const rb_runner *r, rb_record *rec) {
+    if (!rec->key || rec->key_len == 0) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
+                       "a tombstone (null value) without a key: there is no document to delete");
+        return;
+    }
+    if (rb_utf8_invalid_offset(rec->key, rec->key_len) != (size_t)-1 ||
+        memchr(rec->key, '\0', rec->key_len)) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
+                       "the tombstone's key is not a valid UTF-8 document id");
+        return;
+    }
+    rec->id = strndup(rec->key, rec->key_len);
+    if (!rec->id) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, false, "out of memory");
+        return;
+    }
+    rec->op = RB_OP_HARD_DELETE;
+}
+
+static void decode_record(const rb_runner *r, rb_record *rec) {
+    rb_error err;
+    if (!rec->value) {
+        decode_tombstone(r, rec);
+        return;
+    }
+    if ((int64_t)rec->value_len > r->cfg->max_message_bytes) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
+                       "the value is %zu bytes, over max.message.bytes (%" PRId64 ")",
+                       rec->value_len, r->cfg->max_message_bytes);
+        return;
+    }
+    if (rb_json_parse(rec->value, rec->value_len, NULL, &rec->event, &err) != 0) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate, "not valid JSON: %s", err.msg);
+        return;
+    }
+    const rb_json *event = rb_json_doc_root(rec->event);
+    if (r->schema && rb_schema_validate(r->schema, event, NULL, 0, &err) != 0) {
+        rb_record_fail(rec, RB_STAGE_VALIDATE, r->tolerate, "%s", err.msg);
+        return;
+    }
+    rb_document_fields f;
+    if (rb_document_derive(&r->spec, event, &f, &err) != 0) {
+        rb_record_fail(rec, RB_STAGE_TRANSFORM, r->tolerate, "%s", err.msg);
+        return;
+    }
+    rec->id = f.id;
+    rec->text = f.text;
+    rec->version = f.version;
+    rec->event_time_ms = f.event_time_ms;
+    rec->op = f.is_delete ? RB_OP_SOFT_DELETE : RB_OP_UPSERT;
+    memcpy(rec->text_hash, f.text_hash, sizeof rec->text_hash);
+}
+
+void rb_runner_decode(rb_runner *r, rb_batch *b) {
+    long n = (long)rb_batch_count(b);
+    /* Records are independent and the schema and template are read-only,
+     * so this is a plain parallel loop; small batches stay serial. */
+#pragma omp parallel for schedule(dynamic, 16) if (n >= 64)
+    for (long i = 0; i < n; i++) decode_record(r, rb_batch_record(b, (size_t)i));
+}
+
+/* ---- supersede: one write per document per batch ---------------------- */
+
+static int by_id_then_position(const void *pa, const void *pb) {
+    const rb_record *a = *(const rb_record *const *)pa;
+    const rb_record *b = *(const rb_record *const *)pb;
+    int c = strcmp(a->id, b->id);
+    if (c) return c;
+    if (a->partition != b->partition) return a->partition < b->partition ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+void rb_runner_supersede(rb_batch *b) {
+    size_t n = rb_batch_count(b), live = 0;
+    rb_record **recs = malloc((n ? n : 1) * sizeof *recs);
+    if (!recs) return; /* without the pass, every record is still written: slower, not wrong */
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state == RB_REC_PENDING) recs[live++] = rec;
+    }
+    qsort(recs, live, sizeof *recs, by_id_then_position);
+    for (size_t start = 0; start < live;) {
+        size_t end = start + 1;
+        while (end < live && strcmp(recs[end]->id, recs[start]->id) == 0) end++;
+        /* A Kafka tombstone forgets everything before it in the log. */
+        size_t from = start;
+        for (size_t i = start; i < end; i++)
+            if (recs[i]->op == RB_OP_HARD_DELETE) from = i;
+        for (size_t i = start; i < from; i++) rb_record_settle(recs[i], RB_REC_STALE);
+        /* After it, the highest version wins; on a tie, the later record. */
+        size_t first = recs[from]->op == RB_OP_HARD_DELETE ? from + 1 : from;
+        size_t winner = end;
+        for (size_t i = first; i < end; i++)
+            if (winner == end || recs[i]->version >= recs[winner]->version) winner = i;
+        for (size_t i = first; i < end; i++)
+            if (i != winner) rb_record_settle(recs[i], RB_REC_STALE);
+        start = end;
+    }
+    free(recs);
+}
+
+/* ---- embed ------------------------------------------------------------ */
+
+long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
+    size_t n = rb_batch_count(b), count = 0;
+    if (r->texts_cap < n) {
+        const char **grown = realloc(r->texts, n * sizeof *grown);
+        if (!grown) return rb_error_nomem(err, RB_STAGE_EMBED, "texts");
+        r->texts = grown;
+        r->texts_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state != RB_REC_PENDING || rec->op != RB_OP_UPSERT) continue;
+        rec->vector_row = count;
+        r->texts[count++] = rec->text;
+    }
+    if (count == 0) return 0;
+    size_t dim = rb_embedder_dim(r->embedder);
+    if (r->vectors_rows < count) {
+        float *grown = realloc(r->vectors, count * dim * sizeof *grown);
+        if (!grown) return rb_error_nomem(err, RB_STAGE_EMBED, "vectors");
+        r->vectors = grown;
+        r->vectors_rows = count;
+    }
+    rb_error eerr;
+    if (rb_embedder_embed(r->embedder, r->texts, count, r->vectors, &eerr) == 0)
+        return (long)count;
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state == RB_REC_PENDING && rec->op == RB_OP_UPSERT)
+            rb_record_fail(rec, RB_STAGE_EMBED, r->tolerate, "%s", eerr.msg);
+    }
+    if (r->tolerate) return 0;
+    *err = eerr;
+    return rb_error_prefix(err, "embedding batch %" PRIu64, rb_batch_id(b));
+}
+
+/* ---- write ------------------------------------------------------------ */
+
+static int ensure_items(rb_runner *r, size_t n, size_t n_meta, rb_error *err) {
+    if (r->items_cap < n) {
+        rb_sink_item *grown = realloc(r->items, n * sizeof *grown);
+        if (!grown) return rb_error_nomem(err, RB_STAGE_SINK, "sink items");
+        r->items = grown;
+        r->items_cap = n;
+    }
+    if (r->meta_cap < n * n_meta) {
+        rb_sink_meta *grown = realloc(r->meta, n * n_meta * sizeof *grown);
+        if (!grown) return rb_error_nomem(err, RB_STAGE_SINK, "metadata");
+        r->meta = grown;
+        r->meta_cap = n * n_meta;
+    }
+    return 0;
+}
+
+static void fill_item(rb_runner *r, const rb_record *rec, rb_sink_item *it, rb_sink_meta *meta) {
+    memset(it, 0, sizeof *it);
+    it->id = rec->id;
+    it->version = rec->version;
+    it->event_time_ms = rec->event_time_ms;
+    it->topic = rec->topic;
+    it->partition = rec->partition;
+    it->offset = rec->offset;
+    switch (rec->op) {
+    case RB_OP_HARD_DELETE: it->kind = RB_SINK_HARD_DELETE; return;
+    case RB_OP_SOFT_DELETE: it->kind = RB_SINK_SOFT_DELETE; return;
+    case RB_OP_UPSERT: break;
+    }
+    it->kind = RB_SINK_UPSERT;
+    it->text = rec->text;
+    it->text_hash = rec->text_hash;
+    it->dim = rb_embedder_dim(r->embedder);
+    it->vector = r->vectors + rec->vector_row * it->dim;
+    it->model = rb_embedder_model_name(r->embedder);
+    const rb_json *event = rb_json_doc_root(rec->event);
+    const rb_strlist *fields = &r->cfg->metadata_fields;
+    for (size_t f = 0; f < fields->count; f++) {
+        const rb_json *v = rb_json_get_path(event, fields->items[f]);
+        if (!v) continue;
+        meta[it->n_metadata].name = fields->items[f];
+        meta[it->n_metadata].value = v;
+        it->n_metadata++;
+    }
+    it->metadata = meta;
+}
+
+/* Waits `ms` in short slices so that a stop request is seen. */
+static void backoff_sleep(const rb_runner *r, int64_t ms) {
+    int64_t until = rb_now_ms() + ms;
+    while (!(r->opts->stop && *r->opts->stop)) {
+        int64_t left = until - rb_now_ms();
+        if (left <= 0) break;
+        rb_sleep_ms(left < 100 ? left : 100);
+    }
+}
+
+static int64_t jittered(rb_runner *r, int64_t ms) {
+    /* xorshift64: +/-20% so that many pods do not retry in lock-step */
+    uint64_t x = r->jitter_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    r->jitter_state = x;
+    int64_t spread = ms / 5;
+    return spread ? ms - spread + (int64_t)(x % (uint64_t)(2 * spread + 1)) : ms;
+}
+
+static int write_with_retry(rb_runner *r, rb_sink_item *items, size_t n, size_t *retries,
+                            rb_error *err) {
+    const rb_job_config *cfg = r->cfg;
+    int64_t started = rb_now_ms();
+    int64_t backoff = cfg->sink_retry_backoff_ms;
+    for (;;) {
+        if (rb_sink_write(r->sink, items, n, NULL, err) == 0) return 0;
+        if (!err->retriable) return -1;
+        int64_t waited = rb_now_ms() - started;
+        if (cfg->sink_retry_timeout_ms >= 0 && waited >= cfg->sink_retry_timeout_ms)
+            return rb_error_prefix(err, "gave up writing after %" PRId64
+                                        " ms (sink.retry.timeout.ms); nothing of this batch "
+                                        "was committed",
+                                   waited);
+        if (r->opts->stop && *r->opts->stop)
+            return rb_error_prefix(err, "stopping while the write cannot succeed; nothing of "
+                                        "this batch was committed and it will be read again on "
+                                        "restart");
+        int64_t wait = jittered(r, backoff);
+        rb_log_write(&r->log, RB_LOG_WARN, "sink_retry", "retry=%zu wait_ms=%" PRId64 " error=\"%s\"",
+                     *retries + 1, wait, err->msg);
+        backoff_sleep(r, wait);
+        (*retries)++;
+        backoff = backoff * 2 > cfg->sink_retry_backoff_max_ms ? cfg->sink_retry_backoff_max_ms
+                                                               : backoff * 2;
+    }
+}
+
+/* Writes the pending records of one phase: hard deletes first, then the
+ * rest, so that a tombstone followed by a new event of the same id in one
+ * batch applies in log order (an unordered bulk has no order). */
+static int write_phase(rb_runner *r, rb_batch *b, bool hard_deletes, size_t *retries,
+                       rb_error *err) {
+    size_t n = rb_batch_count(b), n_meta = r->cfg->metadata_fields.count;
+    if (ensure_items(r, n, n_meta ? n_meta : 1, err) != 0) return -1;
+    size_t count = 0;
+    rb_record **map = malloc((n ? n : 1) * sizeof *map);
+    if (!map) return rb_error_nomem(err, RB_STAGE_SINK, "write map");
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state != RB_REC_PENDING || (rec->op == RB_OP_HARD_DELETE) != hard_deletes)
+            continue;
+        fill_item(r, rec, &r->items[count], r->meta + count * n_meta);
+        map[count++] = rec;
+    }
+    int rc = count ? write_with_retry(r, r->items, count, retries, err) : 0;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        const rb_sink_item *it = &r->items[i];
+        switch (it->result) {
+        case RB_SINK_STORED:
+            rb_record_settle(map[i], it->kind == RB_SINK_SOFT_DELETE ? RB_REC_DELETED : RB_REC_STORED);
+            break;
+        case RB_SINK_DELETED: rb_record_settle(map[i], RB_REC_DELETED); break;
+        case RB_SINK_STALE: rb_record_settle(map[i], RB_REC_STALE); break;
+        case RB_SINK_FAILED:
+            rb_record_fail(map[i], RB_STAGE_SINK, r->tolerate, "MongoDB rejected the document: %s",
+                           it->error);
+            break;
+        case RB_SINK_PENDING:
+            rc = rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_SINK,
+                              "the sink left document '%s' without a result", it->id);
+            break;
+        }
+    }
+    free(map);
+    return rc;
+}
+
+int rb_runner_write(rb_runner *r, rb_batch *b, size_t *retries, rb_error *err) {
+    *retries = 0;
+    if (write_phase(r, b, true, retries, err) != 0) return -1;
+    return write_phase(r, b, false, retries, err);
+}
+
+/* ---- failures --------------------------------------------------------- */
+
+int rb_runner_check_failed(const rb_batch *b, rb_error *err) {
+    const rb_record *f = rb_batch_first_failed(b);
+    if (!f) return 0;
+    return rb_error_set(err, f->fail_stage == RB_STAGE_SINK ? RB_ERR_MONGO : RB_ERR_SCHEMA,
+                        f->fail_stage,
+                        "stopping at %s [%d] offset %" PRId64 ": %s failed: %s "
+                        "(errors.tolerance = none; nothing of batch %" PRIu64
+                        " was committed, so the job resumes at or before this record)",
+                        f->topic, f->partition, f->offset, rb_stage_name(f->fail_stage),
+                        f->fail_reason ? f->fail_reason : "(no reason recorded)", rb_batch_id(b));
+}
+
+void rb_runner_log_failures(const rb_runner *r, const rb_batch *b) {
+    if (!r->cfg->errors_log_enable) return;
+    size_t n = rb_batch_count(b);
+    rb_buf line;
+    rb_buf_init(&line);
+    for (size_t i = 0; i < n; i++) {
+        const rb_record *rec = rb_batch_record((rb_batch *)b, i);
+        if (rec->state != RB_REC_SKIPPED && rec->state != RB_REC_FAILED) continue;
+        rb_buf_reset(&line);
+        rb_buf_printf(&line, "topic=%s partition=%d offset=%" PRId64 " stage=%s tolerated=%s reason=",
+                      rec->topic, rec->partition, rec->offset, rb_stage_name(rec->fail_stage),
+                      rec->state == RB_REC_SKIPPED ? "true" : "false");
+        const char *reason = rec->fail_reason ? rec->fail_reason : "";
+        rb_buf_json_string(&line, reason, strlen(reason));
+        if (r->cfg->errors_log_include_messages) {
+            /* Values may be large: the first 512 bytes identify a record. */
+            rb_buf_puts(&line, " key=");
+            rb_buf_json_string(&line, rec->key ? rec->key : "", rec->key ? rec->key_len : 0);
+            rb_buf_puts(&line, " value=");
+            size_t len = rec->value_len < 512 ? rec->value_len : 512;
+            rb_buf_json_string(&line, rec->value ? rec->value : "", rec->value ? len : 0);
+        }
+        rb_log_write(&r->log, rec->state == RB_REC_FAILED ? RB_LOG_ERROR : RB_LOG_WARN,
+                     "record_failed", "%s", line.data ? line.data : "");
+    }
+    rb_buf_free(&line);
+}

@@ -1,0 +1,48 @@
+/*
+ * document.h -- what a document is made of, derived from one event: its
+ * id, its ordering version, its event time, whether the event deletes it,
+ * and the text to embed.
+ *
+ * The spec is built once from the job's configuration and is read-only,
+ * so one spec serves every OpenMP worker.  Results are owned by the caller
+ * (free `id` and `text`).
+ */
+#ifndef RB_DOCUMENT_H
+#define RB_DOCUMENT_H
+
+#include "common/error.h"
+#include "transform/template.h"
+#include "validate/json.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rb_document_spec {
+    const rb_template *tpl;
+    const char *id_field;        /* string or integer field */
+    const char *version_field;   /* optional non-negative integer */
+    const char *time_field;      /* optional RFC 3339 string */
+    const char *op_field;        /* field compared with delete_values */
+    const char *const *delete_values;
+    size_t delete_value_count;
+} rb_document_spec;
+
+typedef struct rb_document_fields {
+    char *id;               /* owned */
+    int64_t version;        /* version field, else event time in ms */
+    int64_t event_time_ms;  /* -1 when the event has no time field */
+    bool is_delete;
+    char *text;             /* owned; NULL for deletes */
+    char text_hash[65];     /* "" for deletes */
+} rb_document_fields;
+
+/* Derives the fields.  Errors are RB_ERR_TRANSFORM and name the field:
+ * missing id, a version that is not a non-negative integer, an event time
+ * that is not RFC 3339, neither version nor time, a template field missing. */
+int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
+                       rb_document_fields *out, rb_error *err);
+
+void rb_document_fields_free(rb_document_fields *f);
+
+#endif

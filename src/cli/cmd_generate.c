@@ -58,7 +58,7 @@ static const char usage_text[] =
     "                         expected final state of every product and a\n"
     "                         summary as JSON lines\n"
     "  --stdout               write events as JSON lines to stdout, not Kafka\n"
-    "  -q, --quiet            no progress lines on stderr\n"
+    "  -q, --quiet            only errors on stderr (no progress or summary)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 when every event was delivered, 1 on a failure (a failed\n"
@@ -467,7 +467,7 @@ int rb_cmd_generate(int argc, char **argv) {
 
     const rb_gen_counts *c = rb_gen_get_counts(s.gen);
     double secs = (double)(mono_ns() - s.start_ns) * 1e-9;
-    if (rc == 0)
+    if (rc == 0 && !a.quiet)
         rb_log_write(&log, RB_LOG_INFO, "generate",
                      "done%s: %" PRIu64 " events to %s in %.2f s (%.0f/s): created=%" PRIu64
                      " updated=%" PRIu64 " deleted=%" PRIu64 " malformed=%" PRIu64,

@@ -6,3 +6,9 @@ libragbatch_a_SOURCES += \
 	src/generate/pacer.c src/generate/pacer.h \
 	src/generate/producer.c src/generate/producer.h \
 	src/cli/cmd_generate.c src/cli/commands.h
+
+check_PROGRAMS += tests/check_generate
+TESTS += tests/check_generate
+tests_check_generate_SOURCES = tests/check_generate.c
+tests_check_generate_CFLAGS = $(TEST_CFLAGS)
+tests_check_generate_LDADD = $(TEST_LIBS)

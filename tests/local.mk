@@ -1,1 +1,9 @@
-# integration suites (real Kafka + MongoDB-wire server)
+# Integration suites: the real Kafka broker and MongoDB-wire server started
+# by scripts/servers.sh (RAGBATCH_KAFKA_BOOTSTRAP, RAGBATCH_MONGO_URI).
+# They run the ragbatch binary, so it is built first.
+check_PROGRAMS += tests/check_pipeline
+TESTS += tests/check_pipeline
+tests_check_pipeline_SOURCES = tests/check_pipeline.c tests/harness.c tests/harness.h
+tests_check_pipeline_CFLAGS = $(TEST_CFLAGS)
+tests_check_pipeline_LDADD = $(TEST_LIBS)
+tests/check_pipeline.log: ragbatch$(EXEEXT)

@@ -9,5 +9,9 @@
 #define RB_CLI_COMMANDS_H
 
 int rb_cmd_generate(int argc, char **argv);
+int rb_cmd_embed(int argc, char **argv);
+int rb_cmd_run(int argc, char **argv);
+int rb_cmd_check(int argc, char **argv);
+int rb_cmd_config(int argc, char **argv);
 
 #endif

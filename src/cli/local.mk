@@ -1,1 +1,2 @@
-ragbatch_SOURCES += src/cli/main.c
+# The command line: main() dispatches to one function per verb.
+ragbatch_SOURCES += src/cli/main.c src/cli/cmd_run.c src/cli/commands.h

@@ -1,6 +1,48 @@
+/*
+ * main.c -- ragbatch's entry point: one binary, one verb per job.
+ */
+#include "cli/commands.h"
+
+#include "config.h"
+
 #include <stdio.h>
+#include <string.h>
+
+typedef struct verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} verb;
+
+static const verb verbs[] = {
+    {"run", rb_cmd_run, "run a job: Kafka micro-batches -> embeddings -> MongoDB"},
+    {"check", rb_cmd_check, "validate a job file and print its effective configuration"},
+    {"config", rb_cmd_config, "list every job key with its type, default and meaning"},
+    {"embed", rb_cmd_embed, "embed texts with a local model and print the vectors"},
+    {"generate", rb_cmd_generate, "produce product events to a topic (demo/benchmark source)"},
+};
+
+static void usage(FILE *out) {
+    fputs("usage: ragbatch VERB [options]   (ragbatch VERB --help for a verb's options)\n\n",
+          out);
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    fputs("  version    print the version\n", out);
+}
+
 int main(int argc, char **argv) {
-    (void)argc; (void)argv;
-    puts("ragbatch: under construction");
-    return 0;
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("ragbatch %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0) return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "ragbatch: unknown verb '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
 }

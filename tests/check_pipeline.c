@@ -1,0 +1,384 @@
+/*
+ * Integration suite: the whole pipeline on a real Kafka broker and a real
+ * MongoDB-wire server, through the ragbatch binary.  See harness.h for how
+ * the servers are found; nothing here is mocked.
+ */
+#include "embed/embedder.h"
+#include "harness.h"
+#include "validate/json.h"
+
+#include <check.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+
+/* A stored document, parsed. */
+typedef struct stored {
+    rb_json_doc *doc;
+    const rb_json *root;
+} stored;
+
+static bool fetch(rb_sink *s, const char *id, stored *out) {
+    rb_error err;
+    char *json = NULL;
+    ck_assert_msg(rb_sink_get_json(s, id, &json, &err) == 0, "%s", err.msg);
+    if (!json) return false;
+    ck_assert_msg(rb_json_parse(json, strlen(json), NULL, &out->doc, &err) == 0, "%s: %s", err.msg,
+                  json);
+    free(json);
+    out->root = rb_json_doc_root(out->doc);
+    return true;
+}
+
+/* Splits a buffer into lines in place: returns the next line or NULL. */
+static char *next_line(char **cursor) {
+    char *line = *cursor;
+    if (!line || !*line) return NULL;
+    char *nl = strchr(line, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cursor = nl + 1;
+    } else {
+        *cursor = line + strlen(line);
+    }
+    return line;
+}
+
+static int64_t json_int(const rb_json *v) {
+    ck_assert_ptr_nonnull(v);
+    /* Relaxed extended JSON writes int64 as a number, or {"$numberLong": "n"}. */
+    if (v->type == RB_JSON_OBJECT) v = rb_json_get(v, "$numberLong");
+    if (v && v->type == RB_JSON_STRING) return strtoll(v->str, NULL, 10);
+    ck_assert(v && v->type == RB_JSON_NUMBER);
+    return (int64_t)v->number;
+}
+
+static bool json_bool(const rb_json *v) {
+    ck_assert(v && v->type == RB_JSON_BOOL);
+    return v->boolean;
+}
+
+static int64_t count_docs(rb_sink *s, bool include_deleted) {
+    int64_t n = -1;
+    rb_error err;
+    ck_assert_msg(rb_sink_count(s, include_deleted, &n, &err) == 0, "%s", err.msg);
+    return n;
+}
+
+static double cosine(const float *a, const double *b, size_t n) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ab += a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += b[i] * b[i];
+    }
+    return ab / (sqrt(aa) * sqrt(bb) + 1e-30);
+}
+
+/* Runs a bounded job and checks it succeeded. */
+static void run_until_caught_up(const char *job, const char *log) {
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int status = harness_run(log, args, 300);
+    if (status != 0) {
+        char *text = harness_slurp(log);
+        ck_abort_msg("ragbatch exited %d:\n%s", status, text);
+    }
+}
+
+START_TEST(stores_every_event_with_vectors_and_metadata) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-store", topic, sizeof topic);
+    harness_unique("rbstore", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 3);
+    size_t bad = harness_produce_generated(topic, 300, 60, 7, 0.0, 0.1, manifest);
+    ck_assert_uint_eq(bad, 0);
+    const char *job = harness_write_job(topic, topic, db, "batch.max.records = 64\n");
+    run_until_caught_up(job, log);
+
+    rb_error err;
+    rb_local_embed_opts eo = {.model_dir = harness_model_dir(), .threads = 2};
+    rb_embedder *emb = rb_embedder_local_new(&eo, &err);
+    ck_assert_msg(emb != NULL, "%s", err.msg);
+    size_t dim = rb_embedder_dim(emb);
+    float *vec = malloc(dim * sizeof *vec);
+    double *stored_vec = malloc(dim * sizeof *stored_vec);
+
+    rb_sink *sink = harness_sink(db);
+    char *lines = harness_slurp(manifest);
+    size_t live = 0, deleted = 0;
+    char *cursor = lines;
+    for (char *line; (line = next_line(&cursor)) != NULL;) {
+        rb_json_doc *md;
+        ck_assert_int_eq(rb_json_parse(line, strlen(line), NULL, &md, &err), 0);
+        const rb_json *m = rb_json_doc_root(md);
+        if (rb_json_get(m, "summary")) {
+            const rb_json *sum = rb_json_get(m, "summary");
+            ck_assert_int_eq(json_int(rb_json_get(sum, "products_live")), (int64_t)live);
+            rb_json_doc_destroy(md);
+            continue;
+        }
+        const char *id = rb_json_string(rb_json_get(m, "product_id"));
+        stored s;
+        ck_assert_msg(fetch(sink, id, &s), "document %s is missing", id);
+        ck_assert_int_eq(json_int(rb_json_get(s.root, "version")),
+                         json_int(rb_json_get(m, "version")));
+        bool is_deleted = json_bool(rb_json_get(m, "deleted"));
+        ck_assert_int_eq(json_bool(rb_json_get(s.root, "deleted")), is_deleted);
+        if (is_deleted) {
+            deleted++;
+        } else {
+            live++;
+            const rb_json *tf = rb_json_get(m, "text_fields");
+            const rb_json *meta = rb_json_get(s.root, "metadata");
+            ck_assert_str_eq(rb_json_string(rb_json_get(meta, "name")),
+                             rb_json_string(rb_json_get(tf, "name")));
+            ck_assert_str_eq(rb_json_string(rb_json_get(meta, "brand")),
+                             rb_json_string(rb_json_get(tf, "brand")));
+            const char *text = rb_json_string(rb_json_get(s.root, "text"));
+            ck_assert_ptr_nonnull(strstr(text, rb_json_string(rb_json_get(tf, "name"))));
+            ck_assert_ptr_nonnull(strstr(text, rb_json_string(rb_json_get(tf, "description"))));
+            const rb_json *src = rb_json_get(s.root, "source");
+            ck_assert_str_eq(rb_json_string(rb_json_get(src, "topic")), topic);
+            ck_assert_uint_eq(strlen(rb_json_string(rb_json_get(s.root, "text_hash"))), 64);
+            /* The stored vector is the model's embedding of the stored text. */
+            const rb_json *e = rb_json_get(s.root, "embedding");
+            ck_assert(e && e->type == RB_JSON_ARRAY);
+            ck_assert_uint_eq(e->count, dim);
+            for (size_t i = 0; i < dim; i++) stored_vec[i] = e->items[i].number;
+            ck_assert_int_eq(rb_embedder_embed(emb, &text, 1, vec, &err), 0);
+            double c = cosine(vec, stored_vec, dim);
+            ck_assert_msg(c > 0.9999, "%s: cosine %f", id, c);
+        }
+        rb_json_doc_destroy(s.doc);
+        rb_json_doc_destroy(md);
+    }
+    ck_assert_uint_gt(live, 0);
+    ck_assert_uint_gt(deleted, 0);
+    ck_assert_int_eq(count_docs(sink, false), (int64_t)live);
+    ck_assert_int_eq(count_docs(sink, true), (int64_t)(live + deleted));
+    ck_assert_int_eq(harness_committed_total(topic, topic), 300);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "event=progress") != NULL, "no progress line:\n%s", out);
+    free(out);
+    free(lines);
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+    free(vec);
+    free(stored_vec);
+    rb_embedder_destroy(emb);
+}
+END_TEST
+
+#define EVT(id, type, ver, name)                                                             \
+    "{\"product_id\":\"" id "\",\"event_type\":\"" type "\",\"event_time\":"                 \
+    "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"" name "\",\"price\":1}"
+#define DEL(id, ver)                                                                          \
+    "{\"product_id\":\"" id "\",\"event_type\":\"deleted\",\"event_time\":"                   \
+    "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver "}"
+
+START_TEST(older_versions_never_win_and_deletes_apply) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-order", topic, sizeof topic);
+    harness_unique("rborder", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 3, "Three"), 0, 0},
+        {"p-1", EVT("p-1", "updated", 2, "Two"), 0, 0},       /* late: stale */
+        {"p-2", EVT("p-2", "created", 1, "Alive"), 0, 0},
+        {"p-2", DEL("p-2", 2), 0, 0},                          /* versioned delete */
+        {"p-3", EVT("p-3", "created", 1, "Doomed"), 0, 0},
+        {"p-3", NULL, 0, 0},                                   /* Kafka tombstone */
+        {"p-4", EVT("p-4", "created", 5, "Five"), 0, 0},
+    };
+    harness_produce(topic, msgs, sizeof msgs / sizeof msgs[0]);
+    const char *job = harness_write_job(topic, topic, db, NULL);
+    run_until_caught_up(job, log);
+
+    rb_sink *sink = harness_sink(db);
+    stored s;
+    ck_assert(fetch(sink, "p-1", &s));
+    ck_assert_int_eq(json_int(rb_json_get(s.root, "version")), 3);
+    ck_assert_str_eq(rb_json_string(rb_json_get(rb_json_get(s.root, "metadata"), "name")), "Three");
+    rb_json_doc_destroy(s.doc);
+    ck_assert(fetch(sink, "p-2", &s));
+    ck_assert(json_bool(rb_json_get(s.root, "deleted")));
+    rb_json_doc_destroy(s.doc);
+    ck_assert(!fetch(sink, "p-3", &s));
+
+    /* Across batches too: an older event, then a replay of the whole topic
+     * into the same collection (a new consumer group), change nothing. */
+    const harness_msg late[] = {
+        {"p-4", EVT("p-4", "updated", 4, "Four"), 0, 0},
+        {"p-2", EVT("p-2", "updated", 1, "Zombie"), 0, 0},
+    };
+    harness_produce(topic, late, 2);
+    run_until_caught_up(job, log);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "stale=2") != NULL, "expected two stale records:\n%s", out);
+    free(out);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 9);
+    char replay[256];
+    snprintf(replay, sizeof replay, "kafka.group.id=%s-replay", topic);
+    const char *args[] = {"run", job, "--until", "caught-up", "--set", replay, NULL};
+    ck_assert_int_eq(harness_run(log, args, 120), 0);
+    ck_assert(fetch(sink, "p-4", &s));
+    ck_assert_int_eq(json_int(rb_json_get(s.root, "version")), 5);
+    rb_json_doc_destroy(s.doc);
+    ck_assert(fetch(sink, "p-2", &s));
+    ck_assert(json_bool(rb_json_get(s.root, "deleted")));
+    rb_json_doc_destroy(s.doc);
+    ck_assert_int_eq(count_docs(sink, false), 2); /* p-1 and p-4 */
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+START_TEST(bad_record_stops_or_is_skipped_per_tolerance) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-bad", topic, sizeof topic);
+    harness_unique("rbbad", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},
+        {"p-2", EVT("p-2", "created", 1, "Two"), 0, 0},
+        {"p-x", "{\"product_id\": \"p-x\", oops", 0, 0},
+        {"p-3", EVT("p-3", "created", 1, "Three"), 0, 0},
+        {"p-y", "{\"product_id\":\"p-y\",\"event_type\":\"created\",\"event_time\":"
+                "\"2026-11-24T10:00:00Z\",\"name\":\"Neg\",\"price\":-3}", 0, 0},
+    };
+    harness_produce(topic, msgs, 5);
+
+    /* none: the job stops, names the record, and commits nothing of the batch. */
+    const char *job = harness_write_job(topic, topic, db, "errors.tolerance = none\n");
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    ck_assert_int_eq(harness_run(log, args, 120), 1);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "offset 2") && strstr(out, "deserialize"), "%s", out);
+    free(out);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 0);
+
+    /* all: valid records flow on; bad ones are counted and logged. */
+    char group[160];
+    snprintf(group, sizeof group, "kafka.group.id=%s-all", topic);
+    const char *args2[] = {"run", job, "--until", "caught-up", "--set", "errors.tolerance=all",
+                           "--set", group, NULL};
+    ck_assert_int_eq(harness_run(log, args2, 120), 0);
+    out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "skipped=2") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "/price") != NULL, "the schema failure names the field:\n%s", out);
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), 3);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-kill", topic, sizeof topic);
+    harness_unique("rbkill", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 2);
+    const size_t n = 1200;
+    harness_produce_generated(topic, n, n, 11, 0.0, 0.0, manifest); /* one event per product */
+    const char *job = harness_write_job(topic, topic, db, "batch.max.records = 50\n");
+
+    rb_sink *sink = harness_sink(db);
+    const char *args[] = {"run", job, NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (count_docs(sink, true) < 100) {
+        ck_assert_msg(rb_now_ms() < until, "the runner stored nothing in 120 s");
+        ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
+        rb_sleep_ms(20);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    int64_t before = count_docs(sink, true);
+    ck_assert_int_lt(before, (int64_t)n); /* killed mid-run, not after */
+
+    run_until_caught_up(job, log);
+    ck_assert_int_eq(count_docs(sink, true), (int64_t)n);
+    char *lines = harness_slurp(manifest);
+    size_t checked = 0;
+    char *cursor = lines;
+    for (char *line; (line = next_line(&cursor)) != NULL;) {
+        if (strstr(line, "\"summary\"")) continue;
+        char id[32];
+        const char *p = strstr(line, "\"product_id\":\"");
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(sscanf(p + 14, "%31[^\"]", id), 1);
+        stored s;
+        ck_assert_msg(fetch(sink, id, &s), "%s lost", id);
+        rb_json_doc_destroy(s.doc);
+        checked++;
+    }
+    ck_assert_uint_eq(checked, n);
+    ck_assert_int_eq(harness_committed_total(topic, topic), (int64_t)n);
+    free(lines);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+START_TEST(sigterm_finishes_and_commits_the_batch) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-term", topic, sizeof topic);
+    harness_unique("rbterm", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_produce_generated(topic, 40, 40, 5, 0.0, 0.0, NULL);
+    const char *job = harness_write_job(topic, topic, db, NULL);
+    rb_sink *sink = harness_sink(db);
+    const char *args[] = {"run", job, NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(topic, topic) < 40) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(100);
+    }
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "clean stop") != NULL, "%s", out);
+    free(out);
+    ck_assert_int_eq(count_docs(sink, false), 40);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("pipeline");
+    TCase *tc = tcase_create("kafka+mongo");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, stores_every_event_with_vectors_and_metadata);
+    tcase_add_test(tc, older_versions_never_win_and_deletes_apply);
+    tcase_add_test(tc, bad_record_stops_or_is_skipped_per_tolerance);
+    tcase_add_test(tc, kill_9_mid_run_then_restart_stores_each_event_once);
+    tcase_add_test(tc, sigterm_finishes_and_commits_the_batch);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    rb_sink_global_init();
+    srunner_run_all(sr, CK_NORMAL);
+    rb_sink_global_cleanup();
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

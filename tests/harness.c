@@ -1,0 +1,284 @@
+#include "harness.h"
+
+#include "common/clock.h"
+#include "generate/generate.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *harness_env(const char *name) {
+    const char *v = getenv(name);
+    ck_assert_msg(v && *v,
+                  "%s is not set: start the test servers with `scripts/servers.sh start` and "
+                  "`source run/servers.env` (or run scripts/test.sh)",
+                  name);
+    return v;
+}
+
+void harness_unique(const char *prefix, char *out, size_t size) {
+    static unsigned counter; /* test-only: unique names within one process */
+    snprintf(out, size, "%s-%ld-%u-%lld", prefix, (long)getpid(), counter++,
+             (long long)(rb_wall_ms() % 100000000));
+}
+
+const char *harness_model_dir(void) { return RB_SOURCE_DIR "/models/all-MiniLM-L6-v2"; }
+
+static rd_kafka_t *client(rd_kafka_type_t type, const char *group) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    if (group) rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk != NULL, "kafka client: %s", errstr);
+    return rk;
+}
+
+void harness_create_topic(const char *topic, int partitions) {
+    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, NULL);
+    char errstr[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof errstr);
+    ck_assert_msg(nt != NULL, "%s", errstr);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    ck_assert_msg(ev != NULL, "CreateTopics timed out");
+    const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+    ck_assert_ptr_nonnull(res);
+    size_t n;
+    const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_msg(rd_kafka_topic_result_error(tr[0]) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  "create topic %s: %s", topic, rd_kafka_topic_result_error_string(tr[0]));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    /* Metadata propagates asynchronously: wait until the topic is visible. */
+    for (int i = 0; i < 100; i++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        bool ok = rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                  md->topic_cnt == 1 && md->topics[0].err == 0 &&
+                  md->topics[0].partition_cnt == partitions;
+        if (md) rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        if (ok) break;
+        rb_sleep_ms(100);
+    }
+    rd_kafka_destroy(rk);
+}
+
+const char *harness_write_job(const char *name, const char *topic, const char *db,
+                              const char *extra) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/tests/%s.job", RB_BUILD_DIR, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fprintf(f,
+            "job.name = %s\n"
+            "source.topics = %s\n"
+            "kafka.bootstrap.servers = %s\n"
+            "kafka.group.id = %s\n"
+            "trigger.interval.ms = 200\n"
+            "schema.file = %s/conf/product_schema.json\n"
+            "text.template = {name}.[[ Brand: {brand?}.]][[ Category: {category?}.]]"
+            "[[ {description?}]][[ Tags: {tags?}.]]\n"
+            "metadata.fields = name, category, brand, price, currency, tags, in_stock, "
+            "attributes\n"
+            "embed.model.dir = %s\n"
+            "embed.threads = 2\n"
+            "mongo.uri = %s\n"
+            "mongo.database = %s\n"
+            "mongo.collection = docs\n"
+            "mongo.timeout.ms = 3000\n"
+            "sink.retry.backoff.ms = 200\n"
+            "sink.retry.backoff.max.ms = 1000\n"
+            "%s\n",
+            name, topic, harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), name, RB_SOURCE_DIR,
+            harness_model_dir(), harness_env("RAGBATCH_MONGO_URI"), db, extra ? extra : "");
+    fclose(f);
+    return path;
+}
+
+pid_t harness_spawn(const char *log_path, const char *const *args) {
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = RB_BUILD_DIR "/ragbatch";
+    for (size_t i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            dup2(fd, STDOUT_FILENO);
+            close(fd);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+int harness_wait(pid_t pid, int timeout_s) {
+    int64_t until = rb_now_ms() + (int64_t)timeout_s * 1000;
+    int status = 0;
+    for (;;) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid) break;
+        if (rb_now_ms() > until) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            ck_abort_msg("ragbatch did not finish within %d s", timeout_s);
+        }
+        rb_sleep_ms(50);
+    }
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+int harness_run(const char *log_path, const char *const *args, int timeout_s) {
+    return harness_wait(harness_spawn(log_path, args), timeout_s);
+}
+
+static void flush_or_fail(rd_kafka_t *rk) {
+    ck_assert_msg(rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  "producer flush timed out");
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    (void)opaque;
+    int *failed = m->_private;
+    if (m->err && failed) (*failed)++;
+}
+
+void harness_produce(const char *topic, const harness_msg *msgs, size_t n) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk != NULL, "%s", errstr);
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        const harness_msg *m = &msgs[i];
+        size_t len = m->value ? (m->value_len ? m->value_len : strlen(m->value)) : 0;
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(m->partition),
+            RD_KAFKA_V_KEY(m->key, m->key ? strlen(m->key) : 0),
+            RD_KAFKA_V_VALUE((void *)m->value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(&failed), RD_KAFKA_V_END);
+        ck_assert_msg(e == RD_KAFKA_RESP_ERR_NO_ERROR, "produce: %s", rd_kafka_err2str(e));
+        rd_kafka_poll(rk, 0);
+    }
+    flush_or_fail(rk);
+    ck_assert_int_eq(failed, 0);
+    rd_kafka_destroy(rk);
+}
+
+size_t harness_produce_generated(const char *topic, size_t count, size_t products, uint64_t seed,
+                                 double malformed, double delete_share,
+                                 const char *manifest_path) {
+    rb_gen_options o;
+    rb_gen_options_init(&o);
+    o.seed = seed;
+    o.products = products;
+    o.malformed = malformed;
+    o.delete_share = delete_share;
+    rb_error err;
+    rb_gen *g = rb_gen_new(&o, &err);
+    ck_assert_msg(g != NULL, "%s", err.msg);
+    harness_msg *msgs = calloc(count, sizeof *msgs);
+    char **keys = calloc(count, sizeof *keys);
+    char **values = calloc(count, sizeof *values);
+    ck_assert(msgs && keys && values);
+    int64_t t = rb_wall_ms();
+    for (size_t i = 0; i < count; i++) {
+        rb_gen_event ev;
+        ck_assert_int_eq(rb_gen_next(g, t + (int64_t)i, &ev, &err), 0);
+        keys[i] = strndup(ev.key, ev.key_len);
+        values[i] = malloc(ev.value_len + 1);
+        ck_assert(keys[i] && values[i]);
+        memcpy(values[i], ev.value, ev.value_len);
+        values[i][ev.value_len] = '\0';
+        msgs[i] = (harness_msg){keys[i], values[i], ev.value_len, -1};
+    }
+    harness_produce(topic, msgs, count);
+    if (manifest_path) {
+        FILE *f = fopen(manifest_path, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(rb_gen_write_manifest(g, f, topic, &err), 0);
+        fclose(f);
+    }
+    size_t bad = (size_t)rb_gen_get_counts(g)->malformed;
+    for (size_t i = 0; i < count; i++) {
+        free(keys[i]);
+        free(values[i]);
+    }
+    free(keys);
+    free(values);
+    free(msgs);
+    rb_gen_destroy(g);
+    return bad;
+}
+
+int64_t harness_committed_total(const char *group, const char *topic) {
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, group);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    ck_assert_int_eq(rd_kafka_metadata(rk, 0, rkt, &md, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (int p = 0; p < md->topics[0].partition_cnt; p++)
+        rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[p].id);
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    ck_assert_int_eq(rd_kafka_committed(rk, l, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    int64_t total = 0;
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].offset > 0) total += l->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return total;
+}
+
+rb_sink *harness_sink(const char *db) {
+    rb_sink_opts o = {.uri = harness_env("RAGBATCH_MONGO_URI"), .database = db,
+                      .collection = "docs", .timeout_ms = 5000};
+    rb_error err;
+    rb_sink *s = rb_sink_new(&o, &err);
+    ck_assert_msg(s != NULL, "MongoDB-wire server: %s", err.msg);
+    return s;
+}
+
+char *harness_slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+    }
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}

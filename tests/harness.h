@@ -1,0 +1,75 @@
+/*
+ * harness.h -- what the integration suites share: the real servers'
+ * addresses, fresh topics and databases, job files, running the ragbatch
+ * binary, producing records and reading committed offsets.
+ *
+ * The servers are started by scripts/servers.sh, which exports
+ * RAGBATCH_KAFKA_BOOTSTRAP and RAGBATCH_MONGO_URI.  A missing variable or
+ * an unreachable server FAILS the suite: an integration test that skips
+ * proves nothing.
+ */
+#ifndef RB_TEST_HARNESS_H
+#define RB_TEST_HARNESS_H
+
+#include "sink/sink.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The value of a required environment variable; aborts the test if unset. */
+const char *harness_env(const char *name);
+
+/* A name unique to this process and call: "PREFIX-<pid>-<n>". */
+void harness_unique(const char *prefix, char *out, size_t size);
+
+/* Creates a topic with `partitions` partitions (replication 1). */
+void harness_create_topic(const char *topic, int partitions);
+
+/* Writes a job file for `topic` into database `db`, collection "docs",
+ * with the project's schema, template and model; `extra` lines (may be
+ * NULL) are appended.  Returns the path in a static buffer. */
+const char *harness_write_job(const char *name, const char *topic, const char *db,
+                              const char *extra);
+
+/* Starts `ragbatch ARGS...` (NULL-terminated) with stderr to `log_path`. */
+pid_t harness_spawn(const char *log_path, const char *const *args);
+
+/* Waits for `pid` up to `timeout_s`; returns its exit status, or aborts
+ * the test (after killing it) on timeout.  A death by signal returns
+ * 128 + signal. */
+int harness_wait(pid_t pid, int timeout_s);
+
+/* Runs ragbatch to completion; returns the exit status. */
+int harness_run(const char *log_path, const char *const *args, int timeout_s);
+
+/* Produces records: value NULL is a tombstone.  Waits for delivery. */
+typedef struct harness_msg {
+    const char *key;
+    const char *value;
+    size_t value_len; /* 0 means strlen(value) */
+    int32_t partition; /* -1 lets the partitioner choose */
+} harness_msg;
+void harness_produce(const char *topic, const harness_msg *msgs, size_t n);
+
+/* Produces `count` generated product events; writes the manifest of the
+ * expected final state to `manifest_path` (may be NULL).  Returns the
+ * number of malformed events among them. */
+size_t harness_produce_generated(const char *topic, size_t count, size_t products, uint64_t seed,
+                                 double malformed, double delete_share,
+                                 const char *manifest_path);
+
+/* Sum over partitions of `topic` of the group's committed offsets (an
+ * uncommitted partition counts 0). */
+int64_t harness_committed_total(const char *group, const char *topic);
+
+/* A sink on database `db`, collection "docs". */
+rb_sink *harness_sink(const char *db);
+
+/* Reads a whole file into a malloc'ed string. */
+char *harness_slurp(const char *path);
+
+/* The model directory the suites use. */
+const char *harness_model_dir(void);
+
+#endif

@@ -33,6 +33,16 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
                  rd_kafka_err2name((rd_kafka_resp_err_t)code), reason);
 }
 
+/* librdkafka's own log lines (called from its threads; rb_log_write is
+ * safe there, as it writes each line with one call). */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    const rb_gen_producer *p = rd_kafka_opaque(rk);
+    if (strcmp(fac, "FAIL") == 0) return; /* the error callback reports these */
+    rb_log_level l = level <= 3 ? RB_LOG_ERROR : level == 4 ? RB_LOG_WARN
+                     : level <= 6 ? RB_LOG_INFO : RB_LOG_DEBUG;
+    rb_log_write(p ? p->log : NULL, l, "kafka", "%s: %s", fac, buf);
+}
+
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, rb_error *err) {
     char errstr[512];
     rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr);
@@ -93,6 +103,7 @@ rb_gen_producer *rb_gen_producer_new(const char *bootstrap, const char *topic,
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!p->rk) {
         rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_NONE, "cannot create Kafka producer for %s: %s",

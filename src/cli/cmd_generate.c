@@ -195,7 +195,7 @@ static int parse_args(int argc, char **argv, gen_args *a) {
         } else if (is_flag(arg, "--bootstrap")) {
             if (!(v = flag_value(argc, argv, &i, "--bootstrap"))) return EXIT_USAGE;
             a->bootstrap = v;
-        } else if (strcmp(arg, "-X") == 0 || strncmp(arg, "-X", 2) == 0) {
+        } else if (strncmp(arg, "-X", 2) == 0) {
             if (arg[2]) {
                 v = arg + 2;
             } else if (i + 1 < argc) {

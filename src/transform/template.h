@@ -16,6 +16,15 @@
  * "key: value" pairs joined by ", ".  The result has runs of white space
  * folded to one space and is trimmed.
  *
+ * Details: a field path is segments of [A-Za-z0-9_-] joined by '.'; "[["
+ * and "]]" delimit sections while a single '[' or ']' is plain text; a '}'
+ * outside a placeholder and any backslash other than \{ \} \[ \] \\ are
+ * compile errors.  Null renders as nothing, and array items or object
+ * members that render as nothing are left out of the join.  An optional
+ * placeholder counts as empty when it renders to white space only.  A
+ * required placeholder inside a section is still required.  Integral
+ * numbers written as 1.0 or 1e2 also render without a fraction.
+ *
  * A compiled template is read-only and may be used from many threads.
  */
 #ifndef RB_TEMPLATE_H
@@ -34,8 +43,10 @@ typedef struct rb_template rb_template;
  * unclosed brace, empty field name, nested section, ... */
 int rb_template_compile(const char *text, rb_template **out, rb_error *err);
 
-/* Appends the rendered text to `out`.  A required field that is missing
- * or null is an RB_ERR_TRANSFORM error naming the field. */
+/* Appends the rendered text to `out` (folding and trimming apply to the
+ * appended text only).  A required field that is missing or null is an
+ * RB_ERR_TRANSFORM error naming the field; on any error `out` is left as
+ * it was. */
 int rb_template_render(const rb_template *tpl, const rb_json *event, rb_buf *out, rb_error *err);
 
 /* Number of placeholders, and the field path of the i-th one (for checks

@@ -12,7 +12,22 @@
  * strings) would truncate it silently.
  *
  * Errors are RB_ERR_JSON with the 1-based line and column of the problem,
- * e.g. "line 3, column 14: expected ',' or '}' after object member".
+ * e.g. "line 3, column 14: expected ',' or '}' after object member"; the
+ * column counts characters (code points), not bytes.  rb_json_parse sets
+ * stage RB_STAGE_DESERIALIZE, rb_json_parse_file RB_STAGE_CONFIG (files are
+ * schemas and job files).
+ *
+ * Grammar: exactly RFC 8259 (one value, optionally surrounded by white
+ * space).  jsmn's strict mode still accepts trailing commas, missing
+ * colons and loose numbers, so the tokens are re-checked against the
+ * grammar.  The whole text must be valid UTF-8 and may not contain a NUL
+ * byte.  Numbers that overflow a double are errors; underflow reads as 0.
+ * is_integer is true only for numbers written without fraction and
+ * exponent ("1.0" and "1e2" are not) that fit int64; numbers are converted
+ * with strtod, so the process must keep the "C" numeric locale.
+ * The parser recurses once per nesting level: max_depth is capped at 4096
+ * whatever the caller asks.  A parsed document is read-only and may be
+ * read from many threads.
  */
 #ifndef RB_JSON_H
 #define RB_JSON_H

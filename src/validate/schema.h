@@ -13,6 +13,26 @@
  * keyword's JSON-pointer path and the file, never ignored.  The unknown
  * "format" values are also compile errors.
  *
+ * Where the subset is stricter than draft-07 (so that no rule is silently
+ * dropped): keywords beside $ref, "then"/"else" without "if", the array
+ * form of "items", "definitions" below the root, $ref other than "#" and
+ * "#/definitions/<name>", and $schema other than draft-07 are compile
+ * errors.  Patterns are ECMA-262 in JSON Schema but run as POSIX extended
+ * regexes: \d \w \s (and \D \W \S outside brackets), escaped
+ * punctuation, \t \n \r \f \v, (?:...) and lazy quantifiers are
+ * translated; lookaround, backreferences, \b, \uXXXX and other escapes are
+ * compile errors (schema.c lists the details).  Matching is byte-wise.
+ * "integer" accepts any number with a zero fraction (1.0), as draft-07 says.
+ * "format": "date-time" uses rb_rfc3339_parse (validate/rfc3339.h).
+ *
+ * Validation stops at the first failure.  Messages name the instance path
+ * ("/" for the root), a short rendering of the value and the rule:
+ *   /price: -3 is less than the minimum 0
+ *   /: required property "name" is missing
+ *   /currency: "EURO" is longer than maxLength 3
+ *   /colour: property "colour" is not allowed (additionalProperties is false)
+ * For anyOf/oneOf the message quotes the first alternative's failure.
+ *
  * A compiled schema is read-only and may be used from many threads at once.
  */
 #ifndef RB_SCHEMA_H

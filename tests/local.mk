@@ -6,4 +6,4 @@ TESTS += tests/check_pipeline
 tests_check_pipeline_SOURCES = tests/check_pipeline.c tests/harness.c tests/harness.h
 tests_check_pipeline_CFLAGS = $(TEST_CFLAGS)
 tests_check_pipeline_LDADD = $(TEST_LIBS)
-tests/check_pipeline.log: ragbatch$(EXEEXT)
+EXTRA_tests_check_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)

@@ -1,2 +1,10 @@
-# sink: sources are added as the module is written
-libragbatch_a_SOURCES +=
+libragbatch_a_SOURCES += \
+	src/sink/sink.c src/sink/sink.h \
+	src/sink/bson_doc.c src/sink/bson_doc.h
+
+# Needs a MongoDB-wire server: RAGBATCH_MONGO_URI (see scripts/servers.sh).
+check_PROGRAMS += tests/check_sink
+TESTS += tests/check_sink
+tests_check_sink_SOURCES = tests/check_sink.c
+tests_check_sink_CFLAGS = $(TEST_CFLAGS)
+tests_check_sink_LDADD = $(TEST_LIBS)

@@ -1,0 +1,313 @@
+/*
+ * bson_doc.c -- event data to BSON: documents, filters, escaped metadata.
+ */
+#include "sink/bson_doc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* MongoDB refuses documents nested deeper than 100 levels; metadata sits
+ * two levels down, so its own trees may use the rest with some margin. */
+#define RB_SINK_MAX_META_DEPTH 90
+
+/* UTF-8 of the replacement characters (see sink.h). */
+static const char FULLWIDTH_DOLLAR[] = "\xEF\xBC\x84";    /* U+FF04 */
+static const char FULLWIDTH_STOP[] = "\xEF\xBC\x8E";      /* U+FF0E */
+static const char FULLWIDTH_LOW_LINE[] = "\xEF\xBC\xBF";  /* U+FF3F */
+
+static int fail(char *msg, size_t msg_len, const char *what)
+{
+    if (msg && msg_len)
+        snprintf(msg, msg_len, "%s", what);
+    return -1;
+}
+
+int rb_sink_escape_key(const char *key, size_t len, rb_buf *out)
+{
+    int changed = 0;
+    size_t i = 0;
+
+    rb_buf_reset(out);
+    if (rb_buf_reserve(out, len + 3) != 0)
+        return -1;
+    if (len == 0) {
+        if (rb_buf_puts(out, FULLWIDTH_LOW_LINE) != 0)
+            return -1;
+        return 1;
+    }
+    if (key[0] == '$') {
+        if (rb_buf_puts(out, FULLWIDTH_DOLLAR) != 0)
+            return -1;
+        changed = 1;
+        i = 1;
+    }
+    while (i < len) {
+        /* Copy the run up to the next '.', then its replacement. */
+        const char *dot = memchr(key + i, '.', len - i);
+        size_t run = dot ? (size_t)(dot - (key + i)) : len - i;
+        if (rb_buf_append(out, key + i, run) != 0)
+            return -1;
+        i += run;
+        if (dot) {
+            if (rb_buf_puts(out, FULLWIDTH_STOP) != 0)
+                return -1;
+            changed = 1;
+            i++;
+        }
+    }
+    /* rb_buf stays NULL until the first append; a non-empty key always
+     * appended something. */
+    return changed;
+}
+
+static int append_value(bson_t *parent, const char *key, const rb_json *v, int depth, char *msg,
+                        size_t msg_len);
+
+static int append_array(bson_t *parent, const char *key, const rb_json *v, int depth, char *msg,
+                        size_t msg_len)
+{
+    bson_t child;
+    if (!bson_append_array_begin(parent, key, -1, &child))
+        return fail(msg, msg_len, "document too large");
+    for (size_t i = 0; i < v->count; i++) {
+        char tmp[16];
+        const char *idx;
+        bson_uint32_to_string((uint32_t)i, &idx, tmp, sizeof tmp);
+        if (append_value(&child, idx, &v->items[i], depth + 1, msg, msg_len) != 0) {
+            bson_append_array_end(parent, &child);
+            return -1;
+        }
+    }
+    if (!bson_append_array_end(parent, &child))
+        return fail(msg, msg_len, "document too large");
+    return 0;
+}
+
+/* Counts the keys of `doc` equal to `key`. */
+static size_t count_key(const bson_t *doc, const char *key)
+{
+    bson_iter_t it;
+    size_t n = 0;
+    if (!bson_iter_init(&it, doc))
+        return 0;
+    while (bson_iter_next(&it))
+        if (strcmp(bson_iter_key(&it), key) == 0)
+            n++;
+    return n;
+}
+
+/* Builds the object in a document of its own so that, when an escaped key
+ * turned out equal to another key of the same object, we can see it before
+ * the object is attached.  Keys of one JSON object are unique (the parser
+ * rejects duplicates), so only escaped keys can collide. */
+static int append_object(bson_t *parent, const char *key, const rb_json *v, int depth,
+                         char *msg, size_t msg_len)
+{
+    bson_t child = BSON_INITIALIZER;
+    rb_buf k;
+    bool any_escaped = false;
+    int rc = -1;
+
+    rb_buf_init(&k);
+    for (size_t i = 0; i < v->count; i++) {
+        const rb_json_member *m = &v->members[i];
+        int r = rb_sink_escape_key(m->key, m->key_len, &k);
+        if (r < 0) {
+            fail(msg, msg_len, "out of memory escaping a metadata key");
+            goto out;
+        }
+        if (r == 1)
+            any_escaped = true;
+        if (append_value(&child, k.data, m->value, depth + 1, msg, msg_len) != 0)
+            goto out;
+    }
+    if (any_escaped) {
+        for (size_t i = 0; i < v->count; i++) {
+            const rb_json_member *m = &v->members[i];
+            int r = rb_sink_escape_key(m->key, m->key_len, &k);
+            if (r < 0) {
+                fail(msg, msg_len, "out of memory escaping a metadata key");
+                goto out;
+            }
+            if (r == 1 && count_key(&child, k.data) > 1) {
+                if (msg && msg_len)
+                    snprintf(msg, msg_len,
+                             "metadata key \"%s\" collides with key \"%s\" after escaping", m->key,
+                             k.data);
+                goto out;
+            }
+        }
+    }
+    if (!bson_append_document(parent, key, -1, &child)) {
+        fail(msg, msg_len, "document too large");
+        goto out;
+    }
+    rc = 0;
+out:
+    rb_buf_free(&k);
+    bson_destroy(&child);
+    return rc;
+}
+
+static int append_value(bson_t *parent, const char *key, const rb_json *v, int depth, char *msg,
+                        size_t msg_len)
+{
+    bool ok = true;
+
+    if (depth > RB_SINK_MAX_META_DEPTH)
+        return fail(msg, msg_len, "metadata nested too deeply for MongoDB");
+    switch (v->type) {
+    case RB_JSON_NULL:
+        ok = bson_append_null(parent, key, -1);
+        break;
+    case RB_JSON_BOOL:
+        ok = bson_append_bool(parent, key, -1, v->boolean);
+        break;
+    case RB_JSON_NUMBER:
+        if (v->is_integer)
+            ok = bson_append_int64(parent, key, -1, v->integer);
+        else
+            ok = bson_append_double(parent, key, -1, v->number);
+        break;
+    case RB_JSON_STRING:
+        if (v->str_len > INT32_MAX)
+            return fail(msg, msg_len, "document too large");
+        ok = bson_append_utf8(parent, key, -1, v->str, (int)v->str_len);
+        break;
+    case RB_JSON_ARRAY:
+        return append_array(parent, key, v, depth, msg, msg_len);
+    case RB_JSON_OBJECT:
+        return append_object(parent, key, v, depth, msg, msg_len);
+    default:
+        return fail(msg, msg_len, "internal error: unknown JSON type in metadata");
+    }
+    return ok ? 0 : fail(msg, msg_len, "document too large");
+}
+
+int rb_sink_append_json(bson_t *parent, const char *key, const rb_json *v, char *msg,
+                        size_t msg_len)
+{
+    return append_value(parent, key, v, 0, msg, msg_len);
+}
+
+/* The top-level metadata list behaves like one JSON object whose members
+ * are the item's (name, value) pairs. */
+static int append_metadata(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len)
+{
+    bson_t meta = BSON_INITIALIZER;
+    rb_buf k;
+    int rc = -1;
+
+    rb_buf_init(&k);
+    for (size_t i = 0; i < it->n_metadata; i++) {
+        const rb_sink_meta *m = &it->metadata[i];
+        const char *name = m->name ? m->name : "";
+        if (rb_sink_escape_key(name, strlen(name), &k) < 0) {
+            fail(msg, msg_len, "out of memory escaping a metadata key");
+            goto out;
+        }
+        if (count_key(&meta, k.data) > 0) {
+            if (msg && msg_len)
+                snprintf(msg, msg_len, "metadata field \"%s\" appears twice (stored as \"%s\")",
+                         name, k.data);
+            goto out;
+        }
+        if (m->value == NULL) {
+            if (!bson_append_null(&meta, k.data, -1)) {
+                fail(msg, msg_len, "document too large");
+                goto out;
+            }
+        } else if (append_value(&meta, k.data, m->value, 1, msg, msg_len) != 0) {
+            goto out;
+        }
+    }
+    if (!bson_append_document(doc, "metadata", -1, &meta)) {
+        fail(msg, msg_len, "document too large");
+        goto out;
+    }
+    rc = 0;
+out:
+    rb_buf_free(&k);
+    bson_destroy(&meta);
+    return rc;
+}
+
+static bool append_str_or_null(bson_t *doc, const char *key, const char *s)
+{
+    return s ? bson_append_utf8(doc, key, -1, s, -1) : bson_append_null(doc, key, -1);
+}
+
+static int append_embedding(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len)
+{
+    bson_t arr;
+    if (it->dim > 0 && it->vector == NULL)
+        return fail(msg, msg_len, "embedding missing");
+    if (!bson_append_array_begin(doc, "embedding", -1, &arr))
+        return fail(msg, msg_len, "document too large");
+    for (size_t i = 0; i < it->dim; i++) {
+        char tmp[16];
+        const char *idx;
+        /* NaN and infinities make a vector useless for search, and some
+         * servers (FerretDB) refuse them: fail this item, not the batch. */
+        if (!isfinite(it->vector[i])) {
+            bson_append_array_end(doc, &arr);
+            if (msg && msg_len)
+                snprintf(msg, msg_len, "embedding value %zu is not a finite number", i);
+            return -1;
+        }
+        bson_uint32_to_string((uint32_t)i, &idx, tmp, sizeof tmp);
+        if (!bson_append_double(&arr, idx, -1, (double)it->vector[i])) {
+            bson_append_array_end(doc, &arr);
+            return fail(msg, msg_len, "document too large");
+        }
+    }
+    if (!bson_append_array_end(doc, &arr))
+        return fail(msg, msg_len, "document too large");
+    return 0;
+}
+
+static bool append_source(bson_t *doc, const rb_sink_item *it)
+{
+    bson_t src;
+    bool ok = bson_append_document_begin(doc, "source", -1, &src);
+    ok = ok && append_str_or_null(&src, "topic", it->topic);
+    ok = ok && bson_append_int32(&src, "partition", -1, it->partition);
+    ok = ok && bson_append_int64(&src, "offset", -1, it->offset);
+    return bson_append_document_end(doc, &src) && ok;
+}
+
+int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, int64_t now_ms, char *msg,
+                      size_t msg_len)
+{
+    bool ok;
+
+    if (it->id == NULL)
+        return fail(msg, msg_len, "item has no id");
+    ok = bson_append_utf8(doc, "_id", -1, it->id, -1);
+    if (ok && it->kind == RB_SINK_UPSERT) {
+        ok = append_str_or_null(doc, "text", it->text);
+        if (ok && append_embedding(doc, it, msg, msg_len) != 0)
+            return -1;
+        ok = ok && append_str_or_null(doc, "text_hash", it->text_hash);
+        ok = ok && append_str_or_null(doc, "model", it->model);
+        if (ok && append_metadata(doc, it, msg, msg_len) != 0)
+            return -1;
+    }
+    ok = ok && bson_append_int64(doc, "version", -1, it->version);
+    ok = ok && bson_append_date_time(doc, "event_time", -1, it->event_time_ms);
+    ok = ok && append_source(doc, it);
+    ok = ok && bson_append_date_time(doc, "ingested_at", -1, now_ms);
+    ok = ok && bson_append_bool(doc, "deleted", -1, it->kind == RB_SINK_SOFT_DELETE);
+    return ok ? 0 : fail(msg, msg_len, "document too large");
+}
+
+int rb_sink_build_filter(bson_t *filter, const rb_sink_item *it)
+{
+    bson_t cond;
+    bool ok = bson_append_utf8(filter, "_id", -1, it->id, -1);
+    ok = ok && bson_append_document_begin(filter, "version", -1, &cond);
+    ok = ok && bson_append_int64(&cond, "$lt", -1, it->version);
+    ok = ok && bson_append_document_end(filter, &cond);
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,150 @@
+/*
+ * sink.h -- the MongoDB sink: versioned, idempotent bulk writes of documents.
+ *
+ * An rb_sink owns a libmongoc client pool bound to one database and one
+ * collection.  rb_sink_new() connects, pings the server and creates the
+ * secondary index on text_hash; rb_sink_destroy() (NULL accepted) releases
+ * everything.  No libmongoc or libbson type appears in this header.
+ *
+ * Process setup: libmongoc must be initialised once per process, before any
+ * sink exists and before any other thread may use it.  main() calls
+ * rb_sink_global_init() at start and rb_sink_global_cleanup() after the last
+ * sink has been destroyed; both are no-ops beyond that single pairing.
+ *
+ * Threads: every call pops a client from the pool and pushes it back before
+ * returning, so any function below may be called from several threads on
+ * the same rb_sink at once.  An rb_sink_item array belongs to one caller.
+ *
+ * Writes: rb_sink_write() sends one batch as ONE unordered bulk operation in
+ * batch order.  UPSERT and SOFT_DELETE are replaceOne(upsert) with the
+ * filter {_id: id, version: {$lt: version}}; when a document with that _id
+ * and an equal or newer version is stored, the filter does not match, the
+ * insert collides on _id (E11000) and the item is STALE: replaying an event
+ * leaves the store unchanged and an older event never overwrites a newer
+ * one.  SOFT_DELETE stores a versioned tombstone {deleted: true} so that
+ * older events arriving later stay stale.  HARD_DELETE (a Kafka tombstone,
+ * which carries no version) is deleteOne({_id: id}).
+ *
+ * Failure behaviour: a problem with one document -- the server rejected it
+ * (writeErrors other than E11000), it is larger than the server's document
+ * limit, or its metadata keys collide after escaping -- marks that item
+ * FAILED with a message in item->error and does not fail the call; the
+ * caller dead-letters it.  A failure of the bulk as a whole (no server,
+ * timeout, not primary, write concern error) returns -1 with err->retriable
+ * set and leaves every sent item PENDING (never STORED).  Some of those
+ * writes may have been applied; retrying the batch is safe because replays
+ * come back STALE.
+ *
+ * Event data never becomes query syntax: ids are always values, and every
+ * metadata key (at any depth) that is empty, starts with '$' or contains '.'
+ * is escaped before it is stored: a leading '$' becomes U+FF04 FULLWIDTH
+ * DOLLAR SIGN, every '.' becomes U+FF0E FULLWIDTH FULL STOP, and the empty
+ * key becomes U+FF3F FULLWIDTH LOW LINE.  So {"$where": 1, "a.b": 2} is
+ * stored as {"＄where": 1, "a．b": 2}.  If escaping makes two keys of one
+ * object equal, the item is FAILED rather than silently losing one.
+ *
+ * Pointers in rb_sink_item are borrowed for the duration of the call only.
+ * Errors are RB_ERR_MONGO (or RB_ERR_CONFIG for bad options) in
+ * RB_STAGE_SINK; messages name the URI with its password replaced by "***".
+ */
+#ifndef RB_SINK_H
+#define RB_SINK_H
+
+#include "common/error.h"
+#include "validate/json.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rb_sink rb_sink;
+
+typedef struct rb_sink_opts {
+    const char *uri;           /* mongodb:// or mongodb+srv:// */
+    const char *database;
+    const char *collection;
+    const char *write_concern; /* "majority" (NULL means this) or a number >= 1 */
+    int timeout_ms;            /* server selection, connect, socket and wtimeout; 0 keeps the URI's */
+    const char *app_name;      /* shown in server logs; NULL for none */
+} rb_sink_opts;
+
+typedef enum rb_sink_kind {
+    RB_SINK_UPSERT = 0,
+    RB_SINK_SOFT_DELETE,
+    RB_SINK_HARD_DELETE
+} rb_sink_kind;
+
+typedef enum rb_sink_result {
+    RB_SINK_PENDING = 0, /* not written (the call failed as a whole) */
+    RB_SINK_STORED,      /* upsert or soft delete written */
+    RB_SINK_STALE,       /* an equal or newer version is stored; nothing changed */
+    RB_SINK_DELETED,     /* hard delete done (also when nothing was stored) */
+    RB_SINK_FAILED       /* this document was rejected; see item->error */
+} rb_sink_result;
+
+typedef struct rb_sink_meta {
+    const char *name;     /* escaped like any metadata key */
+    const rb_json *value; /* converted recursively; integers stay int64 */
+} rb_sink_meta;
+
+#define RB_SINK_ITEM_ERR_MAX 256
+
+typedef struct rb_sink_item {
+    /* in */
+    rb_sink_kind kind;
+    const char *id;            /* the document's _id, always a string value */
+    int64_t version;           /* ignored for HARD_DELETE */
+    int64_t event_time_ms;     /* stored as a BSON date */
+    const char *text;          /* UPSERT only */
+    const char *text_hash;     /* UPSERT only: hex string */
+    const float *vector;       /* UPSERT only: `dim` values, stored as doubles */
+    size_t dim;
+    const char *model;         /* UPSERT only */
+    const rb_sink_meta *metadata; /* UPSERT only: `n_metadata` entries */
+    size_t n_metadata;
+    const char *topic;         /* source position, stored as source: {...} */
+    int32_t partition;
+    int64_t offset;
+    /* out */
+    rb_sink_result result;
+    char error[RB_SINK_ITEM_ERR_MAX]; /* set when result == RB_SINK_FAILED */
+} rb_sink_item;
+
+typedef struct rb_sink_stats {
+    size_t stored, stale, deleted, failed;
+    double elapsed_ms; /* wall time of the bulk round trip */
+} rb_sink_stats;
+
+/* Once per process, before the first rb_sink_new() and any other thread. */
+void rb_sink_global_init(void);
+/* Once per process, after the last rb_sink_destroy(). */
+void rb_sink_global_cleanup(void);
+
+/* Connects, pings and creates indexes.  Returns NULL on failure; errors
+ * connecting are retriable.  `opts` and its strings may be freed after. */
+rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err);
+void rb_sink_destroy(rb_sink *s); /* accepts NULL */
+
+/* Writes `n` items as one bulk; fills every item's result and adds to
+ * `stats` (may be NULL; counts are added, not reset).  Returns 0 when every
+ * item has a terminal result (STORED, STALE, DELETED or FAILED), -1 when the
+ * bulk failed as a whole (see the header comment). */
+int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stats, rb_error *err);
+
+/* Number of stored documents; soft-deleted tombstones only if asked. */
+int rb_sink_count(rb_sink *s, bool include_deleted, int64_t *out, rb_error *err);
+
+/* The stored document `id` as relaxed extended JSON (caller frees with
+ * free()), or *json_out = NULL when there is none.  For tests and demos. */
+int rb_sink_get_json(rb_sink *s, const char *id, char **json_out, rb_error *err);
+
+/* Round trip to the server; retriable on failure. */
+int rb_sink_ping(rb_sink *s, rb_error *err);
+
+/* Drops the sink's database (tests use a database of their own). */
+int rb_sink_drop_database(rb_sink *s, rb_error *err);
+
+/* Name of a result, for logs: "stored", "stale", ... */
+const char *rb_sink_result_name(rb_sink_result r);
+
+#endif

@@ -1,0 +1,748 @@
+/*
+ * Tests of the MongoDB sink against a real MongoDB-wire server.
+ *
+ * The server comes from RAGBATCH_MONGO_URI (scripts/servers.sh start writes
+ * it to run/servers.env).  Without it, or without an answer, every test
+ * that needs the server FAILS with a message saying so: a silent skip would
+ * pass a build whose sink was never exercised.  Each test uses a database
+ * of its own and drops it at the end.
+ */
+#include "sink/bson_doc.h"
+#include "sink/sink.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <mongoc/mongoc.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- server and fixture ------------------------------------------------- */
+
+static const char *server_uri(void)
+{
+    const char *uri = getenv("RAGBATCH_MONGO_URI");
+    if (!uri || !*uri)
+        ck_abort_msg("RAGBATCH_MONGO_URI is not set: run `scripts/servers.sh start` and "
+                     "`. run/servers.env` before `make check`");
+    return uri;
+}
+
+typedef struct fixture {
+    rb_sink *sink;
+    char db[64];
+    mongoc_client_t *raw; /* a plain client, to read stored BSON exactly */
+} fixture;
+
+static void fixture_open(fixture *f, const char *tag)
+{
+    static int counter;
+    rb_error err;
+    rb_error_clear(&err);
+    snprintf(f->db, sizeof f->db, "rbsink_%ld_%d_%s", (long)getpid(), counter++, tag);
+    rb_sink_opts o = {.uri = server_uri(), .database = f->db, .collection = "docs",
+                      .write_concern = "majority", .timeout_ms = 5000,
+                      .app_name = "check_sink"};
+    f->sink = rb_sink_new(&o, &err);
+    if (!f->sink)
+        ck_abort_msg("cannot reach the MongoDB-wire server at RAGBATCH_MONGO_URI: %s", err.msg);
+    bson_error_t e;
+    mongoc_uri_t *u = mongoc_uri_new_with_error(server_uri(), &e);
+    ck_assert_msg(u != NULL, "%s", e.message);
+    f->raw = mongoc_client_new_from_uri(u);
+    mongoc_uri_destroy(u);
+    ck_assert_ptr_nonnull(f->raw);
+}
+
+static void fixture_close(fixture *f)
+{
+    rb_error err;
+    ck_assert_msg(rb_sink_drop_database(f->sink, &err) == 0, "%s", err.msg);
+    rb_sink_destroy(f->sink);
+    mongoc_client_destroy(f->raw);
+}
+
+/* The stored document, or NULL. Caller destroys. */
+static bson_t *raw_doc(fixture *f, const char *id)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(f->raw, f->db, "docs");
+    bson_t filter = BSON_INITIALIZER;
+    const bson_t *d;
+    bson_t *out = NULL;
+    BSON_APPEND_UTF8(&filter, "_id", id);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, NULL, NULL);
+    if (mongoc_cursor_next(cur, &d))
+        out = bson_copy(d);
+    bson_error_t e;
+    ck_assert_msg(!mongoc_cursor_error(cur, &e), "find: %s", e.message);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    bson_destroy(&filter);
+    return out;
+}
+
+__attribute__((unused)) static bool is_ferretdb(fixture *f)
+{
+    bson_t cmd = BSON_INITIALIZER, reply;
+    bson_error_t e;
+    bson_iter_t it;
+    BSON_APPEND_INT32(&cmd, "buildInfo", 1);
+    ck_assert_msg(mongoc_client_command_simple(f->raw, "admin", &cmd, NULL, &reply, &e), "%s",
+                  e.message);
+    bool yes = bson_iter_init_find(&it, &reply, "ferretdb");
+    bson_destroy(&reply);
+    bson_destroy(&cmd);
+    return yes;
+}
+
+static int64_t count(fixture *f, bool include_deleted)
+{
+    rb_error err;
+    int64_t n = -1;
+    ck_assert_msg(rb_sink_count(f->sink, include_deleted, &n, &err) == 0, "%s", err.msg);
+    return n;
+}
+
+static void write_ok(fixture *f, rb_sink_item *items, size_t n, rb_sink_stats *st)
+{
+    rb_error err;
+    rb_error_clear(&err);
+    ck_assert_msg(rb_sink_write(f->sink, items, n, st, &err) == 0, "write: %s", err.msg);
+}
+
+/* Field lookup by dotted path in raw BSON; aborts when absent. */
+static void find(const bson_t *doc, const char *path, bson_iter_t *out)
+{
+    bson_iter_t it;
+    ck_assert(bson_iter_init(&it, doc));
+    ck_assert_msg(bson_iter_find_descendant(&it, path, out), "field %s missing", path);
+}
+
+static const char *str_at(const bson_t *doc, const char *path)
+{
+    bson_iter_t it;
+    find(doc, path, &it);
+    ck_assert_msg(BSON_ITER_HOLDS_UTF8(&it), "%s is not a string", path);
+    return bson_iter_utf8(&it, NULL);
+}
+
+static int64_t int64_at(const bson_t *doc, const char *path)
+{
+    bson_iter_t it;
+    find(doc, path, &it);
+    ck_assert_msg(BSON_ITER_HOLDS_INT64(&it), "%s is not an int64", path);
+    return bson_iter_int64(&it);
+}
+
+static int64_t date_at(const bson_t *doc, const char *path)
+{
+    bson_iter_t it;
+    find(doc, path, &it);
+    ck_assert_msg(BSON_ITER_HOLDS_DATE_TIME(&it), "%s is not a date", path);
+    return bson_iter_date_time(&it);
+}
+
+static bool bool_at(const bson_t *doc, const char *path)
+{
+    bson_iter_t it;
+    find(doc, path, &it);
+    ck_assert_msg(BSON_ITER_HOLDS_BOOL(&it), "%s is not a bool", path);
+    return bson_iter_bool(&it);
+}
+
+static bool has(const bson_t *doc, const char *key)
+{
+    bson_iter_t it;
+    return bson_iter_init_find(&it, doc, key);
+}
+
+/* ---- JSON trees built by hand (the sink only reads them) ----------------- */
+
+static rb_json g_nodes[256];
+static rb_json_member g_members[256];
+static size_t g_nn, g_nm;
+
+static rb_json *jnode(rb_json_type t)
+{
+    ck_assert_uint_lt(g_nn, 256);
+    rb_json *j = &g_nodes[g_nn++];
+    memset(j, 0, sizeof *j);
+    j->type = t;
+    return j;
+}
+static rb_json *jstr(const char *s)
+{
+    rb_json *j = jnode(RB_JSON_STRING);
+    j->str = s;
+    j->str_len = strlen(s);
+    return j;
+}
+static rb_json *jint(int64_t v)
+{
+    rb_json *j = jnode(RB_JSON_NUMBER);
+    j->is_integer = true;
+    j->integer = v;
+    j->number = (double)v;
+    return j;
+}
+static rb_json *jdbl(double v)
+{
+    rb_json *j = jnode(RB_JSON_NUMBER);
+    j->number = v;
+    return j;
+}
+static rb_json *jnull(void)
+{
+    return jnode(RB_JSON_NULL);
+}
+static rb_json *jbool(bool v)
+{
+    rb_json *j = jnode(RB_JSON_BOOL);
+    j->boolean = v;
+    return j;
+}
+/* Arrays copy their items into consecutive nodes, as the parser lays them out. */
+static rb_json *jarr(size_t n, rb_json **items)
+{
+    rb_json *j = jnode(RB_JSON_ARRAY);
+    ck_assert_uint_le(g_nn + n, 256);
+    j->items = &g_nodes[g_nn];
+    for (size_t i = 0; i < n; i++)
+        g_nodes[g_nn++] = *items[i];
+    j->count = n;
+    return j;
+}
+static rb_json *jobj(size_t n, const char **keys, rb_json **vals)
+{
+    rb_json *j = jnode(RB_JSON_OBJECT);
+    ck_assert_uint_le(g_nm + n, 256);
+    j->members = &g_members[g_nm];
+    for (size_t i = 0; i < n; i++) {
+        g_members[g_nm].key = keys[i];
+        g_members[g_nm].key_len = strlen(keys[i]);
+        g_members[g_nm].value = vals[i];
+        g_nm++;
+    }
+    j->count = n;
+    return j;
+}
+
+static const float VEC[4] = {0.1f, -2.5f, 1e-7f, 3.0f};
+
+static rb_sink_item upsert(const char *id, int64_t version, const char *text)
+{
+    rb_sink_item it = {.kind = RB_SINK_UPSERT, .id = id, .version = version,
+                       .event_time_ms = 1700000000123 + version, .text = text,
+                       .text_hash = "ab12", .vector = VEC, .dim = 4, .model = "minilm",
+                       .topic = "events", .partition = 2, .offset = 100 + version};
+    return it;
+}
+
+static rb_sink_item soft_delete(const char *id, int64_t version)
+{
+    rb_sink_item it = {.kind = RB_SINK_SOFT_DELETE, .id = id, .version = version,
+                       .event_time_ms = 1700000000123 + version, .topic = "events",
+                       .partition = 2, .offset = 100 + version};
+    return it;
+}
+
+static rb_sink_item hard_delete(const char *id)
+{
+    rb_sink_item it = {.kind = RB_SINK_HARD_DELETE, .id = id, .topic = "events",
+                       .partition = 2, .offset = 900};
+    return it;
+}
+
+/* ---- tests without a server ---------------------------------------------- */
+
+START_TEST(escape_key_rules) {
+    rb_buf b;
+    rb_buf_init(&b);
+    ck_assert_int_eq(rb_sink_escape_key("$where", 6, &b), 1);
+    ck_assert_str_eq(b.data, "\xEF\xBC\x84where");
+    ck_assert_int_eq(rb_sink_escape_key("a.b.c", 5, &b), 1);
+    ck_assert_str_eq(b.data, "a\xEF\xBC\x8E" "b\xEF\xBC\x8E" "c");
+    ck_assert_int_eq(rb_sink_escape_key("$a.b", 4, &b), 1);
+    ck_assert_str_eq(b.data, "\xEF\xBC\x84" "a\xEF\xBC\x8E" "b");
+    ck_assert_int_eq(rb_sink_escape_key("", 0, &b), 1);
+    ck_assert_str_eq(b.data, "\xEF\xBC\xBF");
+    /* Only a leading '$' is an operator; inner ones stay. */
+    ck_assert_int_eq(rb_sink_escape_key("price$", 6, &b), 0);
+    ck_assert_str_eq(b.data, "price$");
+    ck_assert_int_eq(rb_sink_escape_key("plain", 5, &b), 0);
+    ck_assert_str_eq(b.data, "plain");
+    rb_buf_free(&b);
+}
+END_TEST
+
+
+START_TEST(json_converts_types_and_escapes_nested_keys) {
+    g_nn = g_nm = 0;
+    rb_json *arr_items[] = {jstr("a"), jint(-7), jbool(false)};
+    rb_json *arr = jarr(3, arr_items);
+    const char *ik[] = {"$gt", "x.y", ""};
+    rb_json *iv[] = {jint(5), jnull(), jdbl(0.25)};
+    rb_json *inner = jobj(3, ik, iv);
+    const char *ok[] = {"n", "f", "list", "$where.deep"};
+    rb_json *ov[] = {jint(INT64_MAX), jdbl(1.5), arr, inner};
+    rb_json *root = jobj(4, ok, ov);
+
+    bson_t doc = BSON_INITIALIZER;
+    char msg[128] = "";
+    ck_assert_int_eq(rb_sink_append_json(&doc, "m", root, msg, sizeof msg), 0);
+    ck_assert_int_eq(int64_at(&doc, "m.n"), INT64_MAX);
+    bson_iter_t it;
+    find(&doc, "m.f", &it);
+    ck_assert(BSON_ITER_HOLDS_DOUBLE(&it));
+    ck_assert(bson_iter_double(&it) == 1.5);
+    ck_assert_str_eq(str_at(&doc, "m.list.0"), "a");
+    ck_assert_int_eq(int64_at(&doc, "m.list.1"), -7);
+    /* The escaped names are plain keys: no '.' is left to act as a path. */
+    bson_iter_t top, sub;
+    ck_assert(bson_iter_init_find(&top, &doc, "m"));
+    ck_assert(bson_iter_recurse(&top, &sub));
+    ck_assert(bson_iter_find(&sub, "\xEF\xBC\x84where\xEF\xBC\x8E" "deep"));
+    bson_iter_t in;
+    ck_assert(bson_iter_recurse(&sub, &in));
+    ck_assert(bson_iter_find(&in, "\xEF\xBC\x84gt"));
+    ck_assert_int_eq(bson_iter_int64(&in), 5);
+    ck_assert(bson_iter_recurse(&sub, &in));
+    ck_assert(bson_iter_find(&in, "x\xEF\xBC\x8Ey"));
+    ck_assert(BSON_ITER_HOLDS_NULL(&in));
+    ck_assert(bson_iter_recurse(&sub, &in));
+    ck_assert(bson_iter_find(&in, "\xEF\xBC\xBF"));
+    ck_assert(bson_iter_double(&in) == 0.25);
+    bson_destroy(&doc);
+}
+END_TEST
+
+START_TEST(escaped_key_collision_is_an_item_error) {
+    g_nn = g_nm = 0;
+    const char *k[] = {"$a", "\xEF\xBC\x84" "a"};
+    rb_json *v[] = {jint(1), jint(2)};
+    rb_json *root = jobj(2, k, v);
+    bson_t doc = BSON_INITIALIZER;
+    char msg[128] = "";
+    ck_assert_int_eq(rb_sink_append_json(&doc, "m", root, msg, sizeof msg), -1);
+    ck_assert_msg(strstr(msg, "collides") != NULL, "%s", msg);
+    bson_destroy(&doc);
+}
+END_TEST
+
+START_TEST(bad_options_are_config_errors) {
+    rb_error err;
+    rb_sink_opts o = {.uri = "mongodb://127.0.0.1:1", .database = "d", .collection = "c",
+                      .write_concern = "0", .timeout_ms = 100};
+    ck_assert_ptr_null(rb_sink_new(&o, &err));
+    ck_assert_int_eq(err.code, RB_ERR_CONFIG);
+    ck_assert_msg(strstr(err.msg, "write concern") != NULL, "%s", err.msg);
+    o.write_concern = "majorty";
+    ck_assert_ptr_null(rb_sink_new(&o, &err));
+    ck_assert_int_eq(err.code, RB_ERR_CONFIG);
+    o.write_concern = NULL;
+    o.database = "a.b";
+    ck_assert_ptr_null(rb_sink_new(&o, &err));
+    ck_assert_int_eq(err.code, RB_ERR_CONFIG);
+    o.database = "d";
+    o.uri = "http://user:hunter2@host/";
+    ck_assert_ptr_null(rb_sink_new(&o, &err));
+    ck_assert_int_eq(err.code, RB_ERR_CONFIG);
+    ck_assert_msg(strstr(err.msg, "hunter2") == NULL, "password leaked: %s", err.msg);
+    rb_sink_destroy(NULL);
+}
+END_TEST
+
+/* A port nobody listens on: bind, read the port, close. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+START_TEST(unreachable_server_is_retriable_and_hides_password) {
+    char uri[128];
+    rb_error err;
+    snprintf(uri, sizeof uri, "mongodb://ingest:s3cret@127.0.0.1:%d/?authSource=admin",
+             closed_port());
+    rb_sink_opts o = {.uri = uri, .database = "d", .collection = "c", .timeout_ms = 300};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_ptr_null(rb_sink_new(&o, &err));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_int_eq(err.code, RB_ERR_MONGO);
+    ck_assert(err.retriable);
+    ck_assert_msg(strstr(err.msg, "ingest:***@127.0.0.1") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "s3cret") == NULL, "password leaked: %s", err.msg);
+    /* The short timeout is honoured (libmongoc's default would be 30 s). */
+    ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 5);
+}
+END_TEST
+
+/* ---- tests with the server ----------------------------------------------- */
+
+START_TEST(upsert_is_stored_exactly) {
+    fixture f;
+    fixture_open(&f, "upsert");
+    g_nn = g_nm = 0;
+    rb_json *tags_items[] = {jstr("a"), jstr("b")};
+    const char *nk[] = {"ok", "none"};
+    rb_json *nv[] = {jbool(true), jnull()};
+    rb_sink_meta meta[] = {{"color", jstr("red")},
+                           {"n", jint(42)},
+                           {"x", jdbl(1.5)},
+                           {"tags", jarr(2, tags_items)},
+                           {"nested", jobj(2, nk, nv)}};
+    rb_sink_item it = upsert("doc-1", 3, "hello world");
+    it.metadata = meta;
+    it.n_metadata = 5;
+    rb_sink_stats st = {0};
+    int64_t before = (int64_t)time(NULL) * 1000 - 1000;
+    write_ok(&f, &it, 1, &st);
+    int64_t after = (int64_t)time(NULL) * 1000 + 1000;
+    ck_assert_int_eq(it.result, RB_SINK_STORED);
+    ck_assert_uint_eq(st.stored, 1);
+
+    bson_t *d = raw_doc(&f, "doc-1");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(str_at(d, "text"), "hello world");
+    ck_assert_str_eq(str_at(d, "text_hash"), "ab12");
+    ck_assert_str_eq(str_at(d, "model"), "minilm");
+    ck_assert_int_eq(int64_at(d, "version"), 3);
+    ck_assert_int_eq(date_at(d, "event_time"), 1700000000126);
+    int64_t ing = date_at(d, "ingested_at");
+    ck_assert(ing >= before && ing <= after);
+    ck_assert(!bool_at(d, "deleted"));
+    ck_assert_str_eq(str_at(d, "source.topic"), "events");
+    bson_iter_t p;
+    find(d, "source.partition", &p);
+    ck_assert_int_eq(bson_iter_as_int64(&p), 2);
+    ck_assert_int_eq(int64_at(d, "source.offset"), 103);
+    for (int i = 0; i < 4; i++) {
+        char path[32];
+        bson_iter_t e;
+        snprintf(path, sizeof path, "embedding.%d", i);
+        find(d, path, &e);
+        ck_assert(BSON_ITER_HOLDS_DOUBLE(&e));
+        ck_assert_msg(bson_iter_double(&e) == (double)VEC[i], "%s", path);
+    }
+    ck_assert_str_eq(str_at(d, "metadata.color"), "red");
+    ck_assert_int_eq(int64_at(d, "metadata.n"), 42);
+    ck_assert_str_eq(str_at(d, "metadata.tags.1"), "b");
+    ck_assert(bool_at(d, "metadata.nested.ok"));
+    bson_destroy(d);
+
+    char *json = NULL;
+    rb_error err;
+    ck_assert_int_eq(rb_sink_get_json(f.sink, "doc-1", &json, &err), 0);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_msg(strstr(json, "\"_id\" : \"doc-1\"") != NULL, "%s", json);
+    ck_assert_msg(strstr(json, "\"$date\"") != NULL, "%s", json);
+    free(json);
+    ck_assert_int_eq(rb_sink_get_json(f.sink, "no-such-doc", &json, &err), 0);
+    ck_assert_ptr_null(json);
+    ck_assert_int_eq(count(&f, false), 1);
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(versions_decide_stale_and_replace) {
+    fixture f;
+    fixture_open(&f, "versions");
+    rb_sink_item it = upsert("v", 5, "five");
+    write_ok(&f, &it, 1, NULL);
+    ck_assert_int_eq(it.result, RB_SINK_STORED);
+    bson_t *first = raw_doc(&f, "v");
+    int64_t ing = date_at(first, "ingested_at");
+    bson_destroy(first);
+
+    /* Replaying the same event changes nothing. */
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    rb_sink_stats st = {0};
+    it = upsert("v", 5, "five again");
+    write_ok(&f, &it, 1, &st);
+    ck_assert_int_eq(it.result, RB_SINK_STALE);
+    ck_assert_uint_eq(st.stale, 1);
+    ck_assert_uint_eq(st.stored, 0);
+    ck_assert_int_eq(count(&f, true), 1);
+    bson_t *d = raw_doc(&f, "v");
+    ck_assert_str_eq(str_at(d, "text"), "five");
+    ck_assert_int_eq(date_at(d, "ingested_at"), ing);
+    bson_destroy(d);
+
+    /* An older event arriving late is stale too. */
+    it = upsert("v", 4, "four");
+    write_ok(&f, &it, 1, NULL);
+    ck_assert_int_eq(it.result, RB_SINK_STALE);
+    d = raw_doc(&f, "v");
+    ck_assert_str_eq(str_at(d, "text"), "five");
+    ck_assert_int_eq(int64_at(d, "version"), 5);
+    bson_destroy(d);
+
+    /* A newer one replaces the document. */
+    it = upsert("v", 6, "six");
+    write_ok(&f, &it, 1, NULL);
+    ck_assert_int_eq(it.result, RB_SINK_STORED);
+    d = raw_doc(&f, "v");
+    ck_assert_str_eq(str_at(d, "text"), "six");
+    ck_assert_int_eq(int64_at(d, "version"), 6);
+    bson_destroy(d);
+    ck_assert_int_eq(count(&f, true), 1);
+
+    /* Within one batch the highest version wins whatever the order. */
+    rb_sink_item b[3] = {upsert("w", 9, "nine"), upsert("w", 7, "seven"), upsert("w", 8, "eight")};
+    write_ok(&f, b, 3, NULL);
+    ck_assert_int_eq(b[0].result, RB_SINK_STORED);
+    ck_assert_int_eq(b[1].result, RB_SINK_STALE);
+    ck_assert_int_eq(b[2].result, RB_SINK_STALE);
+    d = raw_doc(&f, "w");
+    ck_assert_str_eq(str_at(d, "text"), "nine");
+    bson_destroy(d);
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(soft_delete_is_a_versioned_tombstone) {
+    fixture f;
+    fixture_open(&f, "soft");
+    rb_sink_item b[2] = {upsert("s", 1, "one"), upsert("t", 1, "other")};
+    write_ok(&f, b, 2, NULL);
+    rb_sink_item it = soft_delete("s", 2);
+    rb_sink_stats st = {0};
+    write_ok(&f, &it, 1, &st);
+    ck_assert_int_eq(it.result, RB_SINK_STORED);
+    ck_assert_int_eq(count(&f, false), 1);
+    ck_assert_int_eq(count(&f, true), 2);
+    bson_t *d = raw_doc(&f, "s");
+    ck_assert(bool_at(d, "deleted"));
+    ck_assert_int_eq(int64_at(d, "version"), 2);
+    ck_assert(!has(d, "text"));
+    ck_assert(!has(d, "embedding"));
+    ck_assert_int_eq(int64_at(d, "source.offset"), 102);
+    bson_destroy(d);
+
+    /* The update the delete superseded arrives late: it stays deleted. */
+    it = upsert("s", 1, "one, late");
+    write_ok(&f, &it, 1, NULL);
+    ck_assert_int_eq(it.result, RB_SINK_STALE);
+    d = raw_doc(&f, "s");
+    ck_assert(bool_at(d, "deleted"));
+    bson_destroy(d);
+
+    /* A newer update brings it back. */
+    it = upsert("s", 3, "three");
+    write_ok(&f, &it, 1, NULL);
+    ck_assert_int_eq(it.result, RB_SINK_STORED);
+    ck_assert_int_eq(count(&f, false), 2);
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(hard_delete_removes_in_batch_order) {
+    fixture f;
+    fixture_open(&f, "hard");
+    rb_sink_item b[2] = {upsert("h", 1, "one"), upsert("k", 1, "keep")};
+    write_ok(&f, b, 2, NULL);
+    rb_sink_item d1[2] = {hard_delete("h"), hard_delete("never-stored")};
+    rb_sink_stats st = {0};
+    write_ok(&f, d1, 2, &st);
+    ck_assert_int_eq(d1[0].result, RB_SINK_DELETED);
+    ck_assert_int_eq(d1[1].result, RB_SINK_DELETED);
+    ck_assert_uint_eq(st.deleted, 2);
+    bson_t *d = raw_doc(&f, "h");
+    ck_assert_ptr_null(d);
+    ck_assert_int_eq(count(&f, true), 1);
+
+    /* upsert, delete, upsert of one id in one batch: the last one stands. */
+    rb_sink_item m[3] = {upsert("m", 1, "first"), hard_delete("m"), upsert("m", 1, "again")};
+    write_ok(&f, m, 3, NULL);
+    ck_assert_int_eq(m[0].result, RB_SINK_STORED);
+    ck_assert_int_eq(m[1].result, RB_SINK_DELETED);
+    ck_assert_int_eq(m[2].result, RB_SINK_STORED);
+    d = raw_doc(&f, "m");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(str_at(d, "text"), "again");
+    bson_destroy(d);
+    /* and upsert then delete leaves nothing. */
+    rb_sink_item n2[2] = {upsert("n", 1, "gone soon"), hard_delete("n")};
+    write_ok(&f, n2, 2, NULL);
+    ck_assert_ptr_null(raw_doc(&f, "n"));
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(hostile_keys_and_ids_stay_values) {
+    fixture f;
+    fixture_open(&f, "hostile");
+    g_nn = g_nm = 0;
+    const char *nk[] = {"$gt", "x.y"};
+    rb_json *nv[] = {jstr(""), jint(1)};
+    const char *ok[] = {"$where", "a.b", "", "inner"};
+    rb_json *ov[] = {jstr("function() { return true; }"), jint(2), jstr("empty"),
+                     jobj(2, nk, nv)};
+    rb_sink_meta meta[] = {{"attrs", jobj(4, ok, ov)}, {"$set", jstr("top")}};
+    rb_sink_item b[2] = {upsert("$ne", 1, "id is an operator name"), upsert("plain", 1, "x")};
+    b[0].metadata = meta;
+    b[0].n_metadata = 2;
+    write_ok(&f, b, 2, NULL);
+    ck_assert_int_eq(b[0].result, RB_SINK_STORED);
+    ck_assert_int_eq(b[1].result, RB_SINK_STORED);
+
+    bson_t *d = raw_doc(&f, "$ne");
+    ck_assert_ptr_nonnull(d);
+    bson_iter_t top, m, in;
+    ck_assert(bson_iter_init_find(&top, d, "metadata"));
+    ck_assert(bson_iter_recurse(&top, &m));
+    ck_assert(bson_iter_find(&m, "attrs"));
+    ck_assert(bson_iter_recurse(&m, &in));
+    ck_assert(bson_iter_find(&in, "\xEF\xBC\x84where"));
+    ck_assert_str_eq(bson_iter_utf8(&in, NULL), "function() { return true; }");
+    ck_assert(bson_iter_recurse(&m, &in));
+    ck_assert(bson_iter_find(&in, "a\xEF\xBC\x8E" "b"));
+    ck_assert_int_eq(bson_iter_int64(&in), 2);
+    ck_assert(bson_iter_recurse(&m, &in));
+    ck_assert(bson_iter_find(&in, "\xEF\xBC\xBF"));
+    ck_assert(bson_iter_recurse(&m, &in));
+    ck_assert(bson_iter_find(&in, "inner"));
+    bson_iter_t deep;
+    ck_assert(bson_iter_recurse(&in, &deep));
+    ck_assert(bson_iter_find(&deep, "\xEF\xBC\x84gt"));
+    ck_assert(bson_iter_recurse(&top, &m));
+    ck_assert(bson_iter_find(&m, "\xEF\xBC\x84set"));
+    bson_destroy(d);
+    /* The operator-named id matched only itself. */
+    d = raw_doc(&f, "plain");
+    ck_assert_str_eq(str_at(d, "text"), "x");
+    bson_destroy(d);
+    ck_assert_int_eq(count(&f, true), 2);
+
+    /* A key that collides once escaped fails that item only. */
+    g_nn = g_nm = 0;
+    const char *ck[] = {"$a", "\xEF\xBC\x84" "a"};
+    rb_json *cv[] = {jint(1), jint(2)};
+    rb_sink_meta cm[] = {{"attrs", jobj(2, ck, cv)}};
+    rb_sink_item c[2] = {upsert("collide", 1, "c"), upsert("fine", 1, "f")};
+    c[0].metadata = cm;
+    c[0].n_metadata = 1;
+    write_ok(&f, c, 2, NULL);
+    ck_assert_int_eq(c[0].result, RB_SINK_FAILED);
+    ck_assert_msg(strstr(c[0].error, "collides") != NULL, "%s", c[0].error);
+    ck_assert_int_eq(c[1].result, RB_SINK_STORED);
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(oversized_document_fails_alone) {
+    fixture f;
+    fixture_open(&f, "big");
+    size_t big = 17u * 1024 * 1024;
+    char *text = malloc(big + 1);
+    ck_assert_ptr_nonnull(text);
+    memset(text, 'x', big);
+    text[big] = '\0';
+    rb_sink_item b[3] = {upsert("a", 1, "a"), upsert("big", 1, text), upsert("c", 1, "c")};
+    rb_sink_stats st = {0};
+    write_ok(&f, b, 3, &st);
+    ck_assert_int_eq(b[0].result, RB_SINK_STORED);
+    ck_assert_int_eq(b[1].result, RB_SINK_FAILED);
+    ck_assert_msg(strstr(b[1].error, "limit") != NULL, "%s", b[1].error);
+    ck_assert_int_eq(b[2].result, RB_SINK_STORED);
+    ck_assert_uint_eq(st.failed, 1);
+    ck_assert_uint_eq(st.stored, 2);
+    ck_assert_ptr_null(raw_doc(&f, "big"));
+    free(text);
+
+    /* A vector with NaN is useless for search: that item fails, not the batch. */
+    float bad[2] = {1.0f, NAN};
+    rb_sink_item v[2] = {upsert("nan", 1, "n"), upsert("ok", 1, "o")};
+    v[0].vector = bad;
+    v[0].dim = 2;
+    write_ok(&f, v, 2, NULL);
+    ck_assert_int_eq(v[0].result, RB_SINK_FAILED);
+    ck_assert_msg(strstr(v[0].error, "finite") != NULL, "%s", v[0].error);
+    ck_assert_int_eq(v[1].result, RB_SINK_STORED);
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(probe_server_rejections) {
+    fixture f;
+    fixture_open(&f, "probe");
+    g_nn = g_nm = 0;
+    rb_json *inner_items[] = {jint(1), jint(2)};
+    rb_json *inner = jarr(2, inner_items);
+    rb_json *outer_items[] = {inner};
+    rb_json *nested = jarr(1, outer_items);
+    rb_sink_meta m1[] = {{"grid", nested}};
+    /* deep object */
+    rb_json *deep = jint(1);
+    for (int i = 0; i < 95; i++) {
+        const char *k[] = {"d"};
+        rb_json *v[] = {deep};
+        deep = jobj(1, k, v);
+    }
+    rb_sink_meta m2[] = {{"deep", deep}};
+    char longkey[5000];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = 0;
+    rb_sink_meta m3[] = {{longkey, jint(1)}};
+    rb_sink_item b[4] = {upsert("nested", 1, "n"), upsert("deep", 1, "d"), upsert("long", 1, "l"),
+                         upsert("fine", 1, "f")};
+    b[0].metadata = m1; b[0].n_metadata = 1;
+    b[1].metadata = m2; b[1].n_metadata = 1;
+    b[2].metadata = m3; b[2].n_metadata = 1;
+    rb_error err;
+    int rc = rb_sink_write(f.sink, b, 4, NULL, &err);
+    fprintf(stderr, "probe rc=%d err=%s\n", rc, rc ? err.msg : "");
+    for (int i = 0; i < 4; i++)
+        fprintf(stderr, "probe %s: %s %s\n", b[i].id, rb_sink_result_name(b[i].result), b[i].error);
+    fixture_close(&f);
+}
+END_TEST
+
+static Suite *sink_suite(void)
+{
+    Suite *s = suite_create("sink");
+    TCase *unit = tcase_create("unit");
+    tcase_add_test(unit, escape_key_rules);
+    tcase_add_test(unit, json_converts_types_and_escapes_nested_keys);
+    tcase_add_test(unit, escaped_key_collision_is_an_item_error);
+    tcase_add_test(unit, bad_options_are_config_errors);
+    tcase_add_test(unit, unreachable_server_is_retriable_and_hides_password);
+    suite_add_tcase(s, unit);
+    TCase *srv = tcase_create("server");
+    tcase_set_timeout(srv, 60);
+    tcase_add_test(srv, upsert_is_stored_exactly);
+    tcase_add_test(srv, versions_decide_stale_and_replace);
+    tcase_add_test(srv, soft_delete_is_a_versioned_tombstone);
+    tcase_add_test(srv, hard_delete_removes_in_batch_order);
+    tcase_add_test(srv, hostile_keys_and_ids_stay_values);
+    tcase_add_test(srv, oversized_document_fails_alone);
+    tcase_add_test(srv, probe_server_rejections);
+    suite_add_tcase(s, srv);
+    return s;
+}
+
+int main(void)
+{
+    rb_sink_global_init();
+    SRunner *r = srunner_create(sink_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    rb_sink_global_cleanup();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -545,6 +545,54 @@ START_TEST(random_round_trip) {
 }
 END_TEST
 
+/* Random byte mutations of a valid document: every result is either a
+ * document or an RB_JSON error with a position, never a crash (run this
+ * suite under --enable-sanitizers to catch memory errors). */
+START_TEST(mutated_inputs_fail_cleanly) {
+    static const char base[] =
+        "{\"id\": \"p-1\", \"n\": [1, -2.5e3, true, null, {\"k\": \"\\u00e9\\ud83d\\ude00\"}],"
+        " \"s\": \"a\\\"b\", \"o\": {\"x\": {}}, \"e\": []}";
+    static const char alphabet[] = "{}[]\",:\\u0123456789.eE+-tfnlrsaZ \t\n\x00\x80\xc3\xed\xff";
+    uint64_t seed = 42;
+    char text[sizeof base];
+    size_t parsed = 0, failed = 0;
+    for (int round = 0; round < 20000; round++) {
+        memcpy(text, base, sizeof base);
+        unsigned edits = 1 + rng_below(&seed, 3);
+        size_t len = sizeof base - 1;
+        for (unsigned e = 0; e < edits; e++) {
+            size_t at = rng_below(&seed, (unsigned)len);
+            if (rng_below(&seed, 4) == 0)
+                len = at + 1; /* truncate */
+            else
+                text[at] = alphabet[rng_below(&seed, sizeof alphabet - 1)];
+        }
+        rb_json_doc *doc = NULL;
+        rb_error err;
+        rb_error_clear(&err);
+        if (rb_json_parse(text, len, NULL, &doc, &err) == 0) {
+            ck_assert_ptr_nonnull(doc);
+            rb_buf b;
+            rb_buf_init(&b);
+            serialise(&b, rb_json_doc_root(doc));
+            rb_json_doc *again = NULL;
+            ck_assert_msg(rb_json_parse(b.data, b.len, NULL, &again, &err) == 0, "%s", err.msg);
+            rb_json_doc_destroy(again);
+            rb_buf_free(&b);
+            rb_json_doc_destroy(doc);
+            parsed++;
+        } else {
+            ck_assert_ptr_null(doc);
+            ck_assert_int_eq(err.code, RB_ERR_JSON);
+            ck_assert_msg(strncmp(err.msg, "line ", 5) == 0, "%s", err.msg);
+            failed++;
+        }
+    }
+    ck_assert_uint_gt(parsed, 100);
+    ck_assert_uint_gt(failed, 10000);
+}
+END_TEST
+
 static Suite *json_suite(void) {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("core");
@@ -560,6 +608,7 @@ static Suite *json_suite(void) {
     tcase_add_test(tc, validates_utf8);
     tcase_add_test(tc, parse_file_names_the_file);
     tcase_add_test(tc, random_round_trip);
+    tcase_add_test(tc, mutated_inputs_fail_cleanly);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,6 +4,7 @@
 #include "validate/rfc3339.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +60,16 @@ int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
     }
     const rb_json *v = spec->version_field[0] ? rb_json_get_path(event, spec->version_field) : NULL;
     if (v && v->type != RB_JSON_NULL) {
-        if (v->type != RB_JSON_NUMBER || !v->is_integer || v->integer < 0) {
+        /* JSON Schema counts 3.0 as an integer, so this does too. */
+        bool integral = v->type == RB_JSON_NUMBER &&
+                        (v->is_integer || (v->number == floor(v->number) && v->number >= 0 &&
+                                           v->number < 9007199254740992.0));
+        if (!integral || (v->is_integer ? v->integer : (int64_t)v->number) < 0) {
             rb_error_set(err, RB_ERR_TRANSFORM, RB_STAGE_TRANSFORM,
                          "version field '%s' is not a non-negative integer", spec->version_field);
             goto fail;
         }
-        out->version = v->integer;
+        out->version = v->is_integer ? v->integer : (int64_t)v->number;
     } else if (out->event_time_ms >= 0) {
         out->version = out->event_time_ms;
     } else {

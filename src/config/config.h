@@ -1,0 +1,121 @@
+/*
+ * config.h -- the job configuration: one typed table of every key.
+ *
+ * A job file is `key = value` lines (`#` starts a comment line, a trailing
+ * `\` continues a value on the next line, `${NAME}` expands an environment
+ * variable, `include = PATH` reads shared defaults first).  Key names follow
+ * Kafka Connect and librdkafka: `errors.tolerance`, `kafka.*` passed
+ * through to librdkafka unchanged, and so on.
+ *
+ * The static table in config_keys.c is the single source of truth: it
+ * drives parsing, type and range checks, required-key checks, defaults,
+ * `ragbatch config --markdown` (the README's reference table) and "did you
+ * mean" suggestions for unknown keys.  Every error names the file, the line
+ * and the key.
+ *
+ * Ownership: rb_job_config owns every string it holds; free it with
+ * rb_job_config_free().  Paths (PATH-typed keys) are resolved against the
+ * directory of the file that set them, so a job file and the files it
+ * names move together.
+ */
+#ifndef RB_CONFIG_H
+#define RB_CONFIG_H
+
+#include "common/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum rb_tolerance { RB_TOLERANCE_NONE = 0, RB_TOLERANCE_ALL } rb_tolerance;
+
+/* A list of strings (comma-separated in the file). */
+typedef struct rb_strlist {
+    char **items;
+    size_t count;
+} rb_strlist;
+
+/* One `kafka.*` property, with the prefix removed. */
+typedef struct rb_kv {
+    char *key;
+    char *value;
+} rb_kv;
+
+typedef struct rb_job_config {
+    char *source_file;          /* the job file as given */
+
+    char *job_name;             /* job.name */
+    rb_strlist topics;          /* source.topics */
+    rb_kv *kafka;               /* kafka.* pass-through, in file order */
+    size_t kafka_count;
+
+    int64_t trigger_interval_ms; /* trigger.interval.ms */
+    int64_t batch_max_records;  /* batch.max.records */
+    int64_t batch_max_bytes;    /* batch.max.bytes */
+    int64_t max_message_bytes;  /* max.message.bytes */
+
+    char *schema_file;          /* schema.file (optional) */
+    char *id_field;             /* document.id.field */
+    char *version_field;        /* document.version.field */
+    char *time_field;           /* document.time.field */
+    char *op_field;             /* document.op.field */
+    rb_strlist delete_values;   /* document.delete.values */
+    char *text_template;        /* text.template */
+    rb_strlist metadata_fields; /* metadata.fields */
+
+    char *embed_provider;       /* embed.provider */
+    char *embed_model_dir;      /* embed.model.dir */
+    int64_t embed_threads;      /* embed.threads */
+    int64_t embed_batch_size;   /* embed.batch.size */
+    int64_t embed_max_seq_length; /* embed.max.seq.length */
+
+    char *mongo_uri;            /* mongo.uri (secret) */
+    char *mongo_database;       /* mongo.database */
+    char *mongo_collection;     /* mongo.collection */
+    char *mongo_write_concern;  /* mongo.write.concern */
+    int64_t mongo_timeout_ms;   /* mongo.timeout.ms */
+    int64_t sink_retry_backoff_ms;     /* sink.retry.backoff.ms */
+    int64_t sink_retry_backoff_max_ms; /* sink.retry.backoff.max.ms */
+    int64_t sink_retry_timeout_ms;     /* sink.retry.timeout.ms, -1 = forever */
+
+    rb_tolerance errors_tolerance; /* errors.tolerance */
+    bool errors_log_enable;        /* errors.log.enable */
+    bool errors_log_include_messages; /* errors.log.include.messages */
+
+    char *log_level;            /* log.level */
+    char *log_format;           /* log.format */
+} rb_job_config;
+
+/* Sets every key to its default (strings duplicated). */
+int rb_job_config_init(rb_job_config *cfg, rb_error *err);
+void rb_job_config_free(rb_job_config *cfg);
+
+/* Reads `path` (and its includes) into `cfg`, which must have been
+ * initialised.  Values set later override earlier ones; a key set twice in
+ * one file is an error. */
+int rb_job_config_load(rb_job_config *cfg, const char *path, rb_error *err);
+
+/* Applies one "key=value" override (from `--set` on the command line).
+ * `origin` names it in errors. */
+int rb_job_config_set(rb_job_config *cfg, const char *assignment, const char *origin,
+                      rb_error *err);
+
+/* Checks required keys and cross-key rules after all sources are read. */
+int rb_job_config_check(const rb_job_config *cfg, rb_error *err);
+
+/* Looks `key` up in the table: returns 1 if known (or a kafka.* key). */
+bool rb_config_key_known(const char *key);
+
+/* The known key closest to `key` by edit distance, or NULL if none is
+ * close enough to be a plausible typo. */
+const char *rb_config_suggest(const char *key);
+
+/* Writes the reference table: markdown (`markdown` true) or plain text. */
+void rb_config_print_reference(FILE *out, bool markdown);
+
+/* Writes the effective configuration as `key = value` lines, secrets
+ * masked. */
+void rb_job_config_print(const rb_job_config *cfg, FILE *out);
+
+#endif

@@ -14,6 +14,7 @@
 #include <check.h>
 #include <mongoc/mongoc.h>
 #include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -88,7 +89,7 @@ static bson_t *raw_doc(fixture *f, const char *id)
     return out;
 }
 
-__attribute__((unused)) static bool is_ferretdb(fixture *f)
+static bool is_ferretdb(fixture *f)
 {
     bson_t cmd = BSON_INITIALIZER, reply;
     bson_error_t e;
@@ -96,7 +97,7 @@ __attribute__((unused)) static bool is_ferretdb(fixture *f)
     BSON_APPEND_INT32(&cmd, "buildInfo", 1);
     ck_assert_msg(mongoc_client_command_simple(f->raw, "admin", &cmd, NULL, &reply, &e), "%s",
                   e.message);
-    bool yes = bson_iter_init_find(&it, &reply, "ferretdb");
+    bool yes = bson_iter_init_find(&it, &reply, "ferretdbVersion");
     bson_destroy(&reply);
     bson_destroy(&cmd);
     return yes;
@@ -576,6 +577,14 @@ START_TEST(hard_delete_removes_in_batch_order) {
     ck_assert_ptr_nonnull(d);
     ck_assert_str_eq(str_at(d, "text"), "again");
     bson_destroy(d);
+    /* A replay followed by deletes: the deletes after the last replace are
+     * settled even though the bulk reported a write error. */
+    rb_sink_item r[3] = {upsert("k", 1, "keep"), hard_delete("m"), hard_delete("k2")};
+    write_ok(&f, r, 3, NULL);
+    ck_assert_int_eq(r[0].result, RB_SINK_STALE);
+    ck_assert_int_eq(r[1].result, RB_SINK_DELETED);
+    ck_assert_int_eq(r[2].result, RB_SINK_DELETED);
+    ck_assert_ptr_null(raw_doc(&f, "m"));
     /* and upsert then delete leaves nothing. */
     rb_sink_item n2[2] = {upsert("n", 1, "gone soon"), hard_delete("n")};
     write_ok(&f, n2, 2, NULL);
@@ -678,37 +687,202 @@ START_TEST(oversized_document_fails_alone) {
 }
 END_TEST
 
-START_TEST(probe_server_rejections) {
+/* FerretDB 1.x refuses arrays nested in arrays (MongoDB stores them).  The
+ * batch also holds a replay before the rejected item: FerretDB stops an
+ * update command at its first error, so this exercises the one-by-one
+ * settling as well. */
+START_TEST(server_rejection_fails_one_item) {
     fixture f;
-    fixture_open(&f, "probe");
+    fixture_open(&f, "reject");
+    bool ferret = is_ferretdb(&f);
+    rb_sink_item first = upsert("b", 1, "b");
+    write_ok(&f, &first, 1, NULL);
     g_nn = g_nm = 0;
     rb_json *inner_items[] = {jint(1), jint(2)};
     rb_json *inner = jarr(2, inner_items);
     rb_json *outer_items[] = {inner};
-    rb_json *nested = jarr(1, outer_items);
-    rb_sink_meta m1[] = {{"grid", nested}};
-    /* deep object */
-    rb_json *deep = jint(1);
-    for (int i = 0; i < 95; i++) {
-        const char *k[] = {"d"};
-        rb_json *v[] = {deep};
-        deep = jobj(1, k, v);
+    rb_sink_meta grid[] = {{"grid", jarr(1, outer_items)}};
+    rb_sink_item b[4] = {upsert("a", 1, "a"), upsert("b", 1, "b replayed"),
+                         upsert("c", 1, "nested"), upsert("d", 1, "d")};
+    b[2].metadata = grid;
+    b[2].n_metadata = 1;
+    rb_sink_stats st = {0};
+    write_ok(&f, b, 4, &st);
+    ck_assert_int_eq(b[0].result, RB_SINK_STORED);
+    ck_assert_int_eq(b[1].result, RB_SINK_STALE);
+    ck_assert_int_eq(b[3].result, RB_SINK_STORED);
+    if (ferret) {
+        ck_assert_int_eq(b[2].result, RB_SINK_FAILED);
+        ck_assert_msg(strstr(b[2].error, "nested arrays") != NULL, "%s", b[2].error);
+        ck_assert_ptr_null(raw_doc(&f, "c"));
+        ck_assert_uint_eq(st.failed, 1);
+    } else {
+        ck_assert_int_eq(b[2].result, RB_SINK_STORED);
     }
-    rb_sink_meta m2[] = {{"deep", deep}};
-    char longkey[5000];
-    memset(longkey, 'k', sizeof longkey - 1);
-    longkey[sizeof longkey - 1] = 0;
-    rb_sink_meta m3[] = {{longkey, jint(1)}};
-    rb_sink_item b[4] = {upsert("nested", 1, "n"), upsert("deep", 1, "d"), upsert("long", 1, "l"),
-                         upsert("fine", 1, "f")};
-    b[0].metadata = m1; b[0].n_metadata = 1;
-    b[1].metadata = m2; b[1].n_metadata = 1;
-    b[2].metadata = m3; b[2].n_metadata = 1;
+    ck_assert_uint_eq(st.stale, 1);
+    bson_t *d = raw_doc(&f, "b");
+    ck_assert_str_eq(str_at(d, "text"), "b");
+    bson_destroy(d);
+    fixture_close(&f);
+}
+END_TEST
+
+/* ---- a TCP relay that can be cut, to lose the server mid-run ------------- */
+
+typedef struct relay {
+    int lfd, port, stop[2];
+    struct sockaddr_storage target;
+    socklen_t target_len;
+    int fds[64]; /* pairs: client, upstream */
+    size_t n;
+    pthread_t th;
+} relay;
+
+static void relay_drop(relay *r, size_t pair)
+{
+    close(r->fds[pair]);
+    close(r->fds[pair + 1]);
+    r->fds[pair] = r->fds[r->n - 2];
+    r->fds[pair + 1] = r->fds[r->n - 1];
+    r->n -= 2;
+}
+
+static void *relay_main(void *arg)
+{
+    relay *r = arg;
+    char buf[65536];
+    for (;;) {
+        struct pollfd pf[66];
+        size_t np = 2;
+        pf[0] = (struct pollfd){.fd = r->stop[0], .events = POLLIN};
+        pf[1] = (struct pollfd){.fd = r->lfd, .events = POLLIN};
+        for (size_t i = 0; i < r->n; i++)
+            pf[np++] = (struct pollfd){.fd = r->fds[i], .events = POLLIN};
+        if (poll(pf, np, -1) < 0)
+            continue;
+        if (pf[0].revents)
+            break;
+        if ((pf[1].revents & POLLIN) && r->n + 2 <= 64) {
+            int cfd = accept(r->lfd, NULL, NULL);
+            int ufd = socket(r->target.ss_family, SOCK_STREAM, 0);
+            if (cfd >= 0 && ufd >= 0 &&
+                connect(ufd, (struct sockaddr *)&r->target, r->target_len) == 0) {
+                r->fds[r->n++] = cfd;
+                r->fds[r->n++] = ufd;
+            } else {
+                if (cfd >= 0)
+                    close(cfd);
+                if (ufd >= 0)
+                    close(ufd);
+            }
+            continue; /* the fd list changed */
+        }
+        for (size_t i = 2; i < np; i++) {
+            if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            size_t idx = i - 2, pair = idx & ~(size_t)1;
+            int peer = r->fds[idx ^ 1];
+            ssize_t got = read(pf[i].fd, buf, sizeof buf);
+            bool alive = got > 0;
+            for (ssize_t off = 0; alive && off < got;) {
+                ssize_t w = write(peer, buf + off, (size_t)(got - off));
+                alive = w > 0;
+                off += w;
+            }
+            if (!alive) {
+                relay_drop(r, pair);
+                break; /* indexes moved; poll again */
+            }
+        }
+    }
+    while (r->n)
+        relay_drop(r, 0);
+    close(r->lfd);
+    return NULL;
+}
+
+static void relay_start(relay *r, const char *host, int port)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+    char ps[16];
+    memset(r, 0, sizeof *r);
+    snprintf(ps, sizeof ps, "%d", port);
+    ck_assert_int_eq(getaddrinfo(host, ps, &hints, &res), 0);
+    memcpy(&r->target, res->ai_addr, res->ai_addrlen);
+    r->target_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    r->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(r->lfd, 0);
+    ck_assert_int_eq(bind(r->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(r->lfd, 16), 0);
+    ck_assert_int_eq(getsockname(r->lfd, (struct sockaddr *)&a, &len), 0);
+    r->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pipe(r->stop), 0);
+    ck_assert_int_eq(pthread_create(&r->th, NULL, relay_main, r), 0);
+}
+
+static void relay_cut(relay *r)
+{
+    ck_assert_int_eq(write(r->stop[1], "x", 1), 1);
+    pthread_join(r->th, NULL);
+    close(r->stop[0]);
+    close(r->stop[1]);
+}
+
+/* RAGBATCH_MONGO_URI with its (first) host replaced by the relay. */
+static void relayed_uri(const char *uri, int port, char *out, size_t len, char *host,
+                        size_t host_len, int *host_port)
+{
+    bson_error_t e;
+    mongoc_uri_t *u = mongoc_uri_new_with_error(uri, &e);
+    ck_assert_msg(u != NULL, "%s", e.message);
+    const mongoc_host_list_t *h = mongoc_uri_get_hosts(u);
+    ck_assert_ptr_nonnull(h);
+    snprintf(host, host_len, "%s", h->host);
+    *host_port = h->port;
+    const char *start = strstr(uri, "://") + 3;
+    const char *at = strchr(start, '@');
+    if (at && at < start + strcspn(start, "/?"))
+        start = at + 1;
+    size_t hostlen = strcspn(start, ",/?");
+    snprintf(out, len, "%.*s127.0.0.1:%d%s", (int)(start - uri), uri, port, start + hostlen);
+    mongoc_uri_destroy(u);
+}
+
+START_TEST(lost_server_fails_whole_write_retriably) {
+    fixture f;
+    fixture_open(&f, "lost");
+    char uri[1024], host[256];
+    int host_port;
+    relay r;
+    relayed_uri(server_uri(), 0, uri, sizeof uri, host, sizeof host, &host_port);
+    relay_start(&r, host, host_port);
+    relayed_uri(server_uri(), r.port, uri, sizeof uri, host, sizeof host, &host_port);
     rb_error err;
-    int rc = rb_sink_write(f.sink, b, 4, NULL, &err);
-    fprintf(stderr, "probe rc=%d err=%s\n", rc, rc ? err.msg : "");
-    for (int i = 0; i < 4; i++)
-        fprintf(stderr, "probe %s: %s %s\n", b[i].id, rb_sink_result_name(b[i].result), b[i].error);
+    rb_sink_opts o = {.uri = uri, .database = f.db, .collection = "docs",
+                      .write_concern = "1", .timeout_ms = 500};
+    rb_sink *s = rb_sink_new(&o, &err);
+    ck_assert_msg(s != NULL, "through the relay: %s", err.msg);
+    rb_sink_item b[2] = {upsert("a", 1, "a"), upsert("b", 1, "b")};
+    ck_assert_msg(rb_sink_write(s, b, 2, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(b[0].result, RB_SINK_STORED);
+
+    relay_cut(&r);
+    rb_sink_item c[3] = {upsert("c", 1, "c"), hard_delete("a"), upsert("b", 2, "b2")};
+    rb_sink_stats st = {0};
+    ck_assert_int_eq(rb_sink_write(s, c, 3, &st, &err), -1);
+    ck_assert(err.retriable);
+    ck_assert_msg(strstr(err.msg, f.db) != NULL, "%s", err.msg);
+    ck_assert_int_eq(err.code, RB_ERR_MONGO);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(c[i].result, RB_SINK_PENDING);
+    ck_assert_uint_eq(st.stored + st.stale + st.deleted + st.failed, 0);
+    ck_assert_int_eq(rb_sink_ping(s, &err), -1);
+    ck_assert(err.retriable);
+    rb_sink_destroy(s);
+    ck_assert_ptr_null(raw_doc(&f, "c"));
     fixture_close(&f);
 }
 END_TEST
@@ -731,7 +905,8 @@ static Suite *sink_suite(void)
     tcase_add_test(srv, hard_delete_removes_in_batch_order);
     tcase_add_test(srv, hostile_keys_and_ids_stay_values);
     tcase_add_test(srv, oversized_document_fails_alone);
-    tcase_add_test(srv, probe_server_rejections);
+    tcase_add_test(srv, server_rejection_fails_one_item);
+    tcase_add_test(srv, lost_server_fails_whole_write_retriably);
     suite_add_tcase(s, srv);
     return s;
 }

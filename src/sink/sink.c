@@ -27,9 +27,24 @@ struct rb_sink {
     int32_t max_doc_size;
 };
 
+/* libmongoc logs to stderr by default, down to debug chatter from its
+ * monitor threads, which would break up ragbatch's own log lines.  Keep
+ * warnings and worse, except the one FerretDB causes at every pool shutdown
+ * (it has no sessions, so "endSessions" is an unknown command). */
+static void filter_mongoc_log(mongoc_log_level_t level, const char *domain, const char *message,
+                              void *user_data)
+{
+    if (level > MONGOC_LOG_LEVEL_WARNING)
+        return;
+    if (level == MONGOC_LOG_LEVEL_WARNING && strstr(message, "endSessions"))
+        return;
+    mongoc_log_default_handler(level, domain, message, user_data);
+}
+
 void rb_sink_global_init(void)
 {
     mongoc_init();
+    mongoc_log_set_handler(filter_mongoc_log, NULL);
 }
 
 void rb_sink_global_cleanup(void)
@@ -229,7 +244,7 @@ static int create_indexes(rb_sink *s, mongoc_client_t *c, rb_error *err)
     bson_destroy(&cmd);
     if (!ok) {
         mongo_error(err, &e, "cannot create index text_hash_1");
-        return rb_error_prefix(err, "on %s.%s at %s: ", s->database, s->collection,
+        return rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection,
                                s->uri_shown);
     }
     return 0;
@@ -316,7 +331,7 @@ int rb_sink_ping(rb_sink *s, rb_error *err)
     bson_destroy(&cmd);
     if (!ok) {
         mongo_error(err, &e, "ping failed");
-        return rb_error_prefix(err, "MongoDB at %s does not answer: ", s->uri_shown);
+        return rb_error_prefix(err, "MongoDB at %s does not answer", s->uri_shown);
     }
     return 0;
 }
@@ -526,25 +541,6 @@ static void add_stats(rb_sink_stats *st, const rb_sink_item *items, size_t n, do
     st->elapsed_ms += ms;
 }
 
-/* Server error codes that mean "this server cannot take writes now"; the
- * whole call is retried rather than searched for a bad document. */
-static bool transient_server_code(uint32_t code)
-{
-    static const uint32_t codes[] = {6,    7,     50,    89,    91,    189,   262,  9001,
-                                     10107, 11600, 11602, 13435, 13436, 64,    10058};
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (codes[i] == code)
-            return true;
-    return false;
-}
-
-static bool transport_failure(const bson_error_t *e)
-{
-    if (e->domain == MONGOC_ERROR_SERVER || e->domain == MONGOC_ERROR_WRITE_CONCERN)
-        return transient_server_code(e->code) || e->domain == MONGOC_ERROR_WRITE_CONCERN;
-    return true; /* stream, server selection, protocol, client */
-}
-
 enum bulk_outcome { BULK_SETTLED, BULK_FAILED, BULK_UNCLEAR };
 
 /*
@@ -562,7 +558,9 @@ enum bulk_outcome { BULK_SETTLED, BULK_FAILED, BULK_UNCLEAR };
  * Servers that ignore `ordered: false` (FerretDB 1.x stops an update
  * command at its first error, reports it at index 0 and drops the counts of
  * the statements before it) leave replace ops unaccounted for: the answer
- * is then BULK_UNCLEAR and the caller settles the ops one by one.
+ * is then BULK_UNCLEAR and the caller settles the ops one by one.  A single
+ * op always gets a clear answer: it ran, it has a writeError, or its
+ * command failed.
  */
 static enum bulk_outcome run_bulk(rb_sink *s, mongoc_collection_t *coll,
                                   mongoc_bulk_operation_t *bulk, rb_sink_item *items,
@@ -592,20 +590,22 @@ static enum bulk_outcome run_bulk(rb_sink *s, mongoc_collection_t *coll,
         size_t accounted = apply_write_errors(&reply, items, sent, n_sent) +
                            (size_t)(reply_int(&reply, "nMatched") + reply_int(&reply, "nUpserted"));
         size_t first_doubtful = n_replace ? last_replace + 1 : 0;
-        if (!any_write_error && transport_failure(&e)) {
+        /* No writeErrors: a command failed as a whole (network, timeout,
+         * not primary, unauthorised), which is no one document's fault. */
+        if (!any_write_error) {
             mongo_error(err, &e, "bulk write failed");
-            rb_error_prefix(err, "%s.%s at %s: ", s->database, s->collection, s->uri_shown);
+            rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection, s->uri_shown);
             out = BULK_FAILED;
             goto done;
         }
-        if (!any_write_error || accounted < n_replace) {
+        if (accounted < n_replace) {
             out = BULK_UNCLEAR;
             goto done;
         }
         if (first_doubtful < n_sent &&
             !confirm_trailing_deletes(s, coll, items, sent, first_doubtful, n_sent, &e)) {
             mongo_error(err, &e, "bulk write failed");
-            rb_error_prefix(err, "%s.%s at %s: ", s->database, s->collection, s->uri_shown);
+            rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection, s->uri_shown);
             out = BULK_FAILED;
             goto done;
         }
@@ -782,7 +782,7 @@ int rb_sink_count(rb_sink *s, bool include_deleted, int64_t *out, rb_error *err)
     bson_destroy(&filter);
     if (count < 0) {
         mongo_error(err, &e, "count failed");
-        return rb_error_prefix(err, "%s.%s at %s: ", s->database, s->collection, s->uri_shown);
+        return rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection, s->uri_shown);
     }
     *out = count;
     return 0;
@@ -812,7 +812,7 @@ int rb_sink_get_json(rb_sink *s, const char *id, char **json_out, rb_error *err)
             rc = rb_error_nomem(err, RB_STAGE_SINK, "document JSON");
     } else if (mongoc_cursor_error(cur, &e)) {
         mongo_error(err, &e, "find failed");
-        rc = rb_error_prefix(err, "document \"%s\" in %s.%s at %s: ", id, s->database,
+        rc = rb_error_prefix(err, "document \"%s\" in %s.%s at %s", id, s->database,
                              s->collection, s->uri_shown);
     }
     mongoc_cursor_destroy(cur);
@@ -833,7 +833,7 @@ int rb_sink_drop_database(rb_sink *s, rb_error *err)
     mongoc_client_pool_push(s->pool, c);
     if (!ok) {
         mongo_error(err, &e, "cannot drop database");
-        return rb_error_prefix(err, "%s at %s: ", s->database, s->uri_shown);
+        return rb_error_prefix(err, "database %s at %s", s->database, s->uri_shown);
     }
     return 0;
 }

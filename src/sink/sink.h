@@ -9,7 +9,9 @@
  * Process setup: libmongoc must be initialised once per process, before any
  * sink exists and before any other thread may use it.  main() calls
  * rb_sink_global_init() at start and rb_sink_global_cleanup() after the last
- * sink has been destroyed; both are no-ops beyond that single pairing.
+ * sink has been destroyed.  rb_sink_global_init() also sets libmongoc's
+ * process-wide log handler so that only its warnings and errors reach
+ * stderr.
  *
  * Threads: every call pops a client from the pool and pushes it back before
  * returning, so any function below may be called from several threads on

@@ -39,16 +39,22 @@ const char *rb_embedder_model_name(const rb_embedder *e);
 const char *rb_embedder_provider(const rb_embedder *e);
 void rb_embedder_destroy(rb_embedder *e); /* accepts NULL */
 
-/* Options of the local BERT provider. */
+/* Options of the local BERT provider.  Zero-initialise, then set what
+ * matters: every zero means "the default". */
 typedef struct rb_local_embed_opts {
     const char *model_dir;  /* Hugging Face / sentence-transformers layout */
     int threads;            /* 0 = OpenMP default */
     size_t batch_size;      /* texts per forward pass; 0 = 32 */
-    size_t max_seq_length;  /* 0 = the model's own (sentence_bert_config.json) */
+    size_t max_seq_length;  /* 0 = the model's own (sentence_bert_config.json);
+                               larger than the model's own is an error */
+    size_t max_batch_tokens; /* tokens per forward pass (bounds scratch
+                                memory); 0 = 2048, never below max_seq_length */
+    int builtin_kernel;     /* nonzero: the built-in matrix kernel even when
+                               OpenBLAS is compiled in (tests, benchmark) */
 } rb_local_embed_opts;
 
-/* Loads a local BERT-family model.  Errors (RB_ERR_MODEL) name the missing
- * or inconsistent file. */
+/* Loads a local BERT-family model (see src/embed/local.c for the threading
+ * model).  Errors (RB_ERR_MODEL) name the missing or inconsistent file. */
 rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *err);
 
 #endif

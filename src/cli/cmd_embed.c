@@ -1,0 +1,263 @@
+/*
+ * cmd_embed.c -- `ragbatch embed`: embed texts with a local model and print
+ * one JSON line per text.
+ *
+ * Texts come from the command line, or else one per line from stdin (read
+ * and embedded in chunks, so a long stream needs bounded memory).  Output
+ * goes to stdout: {"text":...,"dim":N,"embedding":[...]} or, with --tokens,
+ * {"text":...,"ids":[...]} from the model's tokenizer alone.  Errors go to
+ * stderr.  Exit status: 0 success, 1 failure, 2 usage error.
+ */
+#include "cli/commands.h"
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "embed/embedder.h"
+#include "embed/model_config.h"
+#include "embed/tokenizer.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define EXIT_USAGE 2
+#define DEFAULT_MODEL "models/all-MiniLM-L6-v2"
+#define STDIN_CHUNK 256
+
+static const char usage_text[] =
+    "Usage: ragbatch embed [--model DIR] [options] [TEXT...]\n"
+    "\n"
+    "Embeds each TEXT (or each line of stdin when no TEXT is given) with a\n"
+    "local BERT model and prints one JSON line per text:\n"
+    "  {\"text\":...,\"dim\":384,\"embedding\":[...]}\n"
+    "\n"
+    "  --model DIR         sentence-transformers model directory (default\n"
+    "                      " DEFAULT_MODEL "; scripts/fetch-model.sh puts it there)\n"
+    "  --threads N         threads (default: OpenMP's default, OMP_NUM_THREADS)\n"
+    "  --batch-size N      texts per forward pass (default 32)\n"
+    "  --max-seq-length N  truncate to N tokens (default: the model's own)\n"
+    "  --builtin-kernel    use the built-in matrix kernel instead of OpenBLAS\n"
+    "  --tokens            print token ids instead: {\"text\":...,\"ids\":[...]}\n"
+    "  -h, --help          this text\n";
+
+typedef struct embed_args {
+    const char *model;
+    long threads, batch, max_seq;
+    bool tokens, builtin;
+    int first_text; /* index of the first TEXT in argv, or argc */
+} embed_args;
+
+static int parse_long(const char *opt, const char *s, long min, long max, long *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || errno != 0 || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "ragbatch embed: %s needs an integer between %ld and %ld, got '%s'\n", opt,
+                min, max, s ? s : "");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Returns 0, EXIT_USAGE on a bad command line, or -1 for --help. */
+static int parse_args(int argc, char **argv, embed_args *a) {
+    memset(a, 0, sizeof *a);
+    a->model = DEFAULT_MODEL;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--") == 0) {
+            i++;
+            break;
+        }
+        if (o[0] != '-' || o[1] == '\0') break;
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) return -1;
+        if (strcmp(o, "--tokens") == 0) {
+            a->tokens = true;
+        } else if (strcmp(o, "--builtin-kernel") == 0) {
+            a->builtin = true;
+        } else if (strcmp(o, "--model") == 0) {
+            if (!val) goto missing;
+            a->model = val;
+            i++;
+        } else if (strcmp(o, "--threads") == 0) {
+            if (!val) goto missing;
+            if (parse_long(o, val, 1, 256, &a->threads) < 0) return EXIT_USAGE;
+            i++;
+        } else if (strcmp(o, "--batch-size") == 0) {
+            if (!val) goto missing;
+            if (parse_long(o, val, 1, 4096, &a->batch) < 0) return EXIT_USAGE;
+            i++;
+        } else if (strcmp(o, "--max-seq-length") == 0) {
+            if (!val) goto missing;
+            if (parse_long(o, val, 2, 1 << 20, &a->max_seq) < 0) return EXIT_USAGE;
+            i++;
+        } else {
+            fprintf(stderr, "ragbatch embed: unknown option '%s' (try --help)\n", o);
+            return EXIT_USAGE;
+        }
+        continue;
+    missing:
+        fprintf(stderr, "ragbatch embed: %s needs a value\n", o);
+        return EXIT_USAGE;
+    }
+    a->first_text = i;
+    return 0;
+}
+
+/* Writes the lines of one chunk of texts. */
+static int print_vectors(rb_buf *b, const char *const *texts, size_t n, const float *vecs,
+                         size_t dim) {
+    for (size_t i = 0; i < n; i++) {
+        rb_buf_reset(b);
+        int rc = rb_buf_puts(b, "{\"text\":");
+        rc |= rb_buf_json_string(b, texts[i], strlen(texts[i]));
+        rc |= rb_buf_printf(b, ",\"dim\":%zu,\"embedding\":[", dim);
+        for (size_t j = 0; j < dim; j++)
+            rc |= rb_buf_printf(b, "%s%.9g", j ? "," : "", (double)vecs[i * dim + j]);
+        rc |= rb_buf_puts(b, "]}\n");
+        if (rc != 0 || fwrite(b->data, 1, b->len, stdout) != b->len) return -1;
+    }
+    return 0;
+}
+
+static int print_tokens(rb_buf *b, const rb_tokenizer *tok, size_t max_seq,
+                        const char *const *texts, size_t n, int32_t *ids, rb_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        if (rb_tokenizer_encode(tok, texts[i], strlen(texts[i]), max_seq, ids, &k, err) < 0)
+            return -1;
+        rb_buf_reset(b);
+        int rc = rb_buf_puts(b, "{\"text\":");
+        rc |= rb_buf_json_string(b, texts[i], strlen(texts[i]));
+        rc |= rb_buf_puts(b, ",\"ids\":[");
+        for (size_t j = 0; j < k; j++) rc |= rb_buf_printf(b, "%s%d", j ? "," : "", (int)ids[j]);
+        rc |= rb_buf_puts(b, "]}\n");
+        if (rc != 0 || fwrite(b->data, 1, b->len, stdout) != b->len)
+            return rb_error_set(err, RB_ERR_IO, RB_STAGE_EMBED, "cannot write to stdout");
+    }
+    return 0;
+}
+
+/* The state of one run: either an embedder or a bare tokenizer. */
+typedef struct embed_run {
+    rb_embedder *emb;
+    rb_tokenizer *tok;
+    size_t max_seq, dim;
+    int32_t *ids;
+    float *vecs;
+    rb_buf out;
+} embed_run;
+
+static int process(embed_run *r, const char *const *texts, size_t n, rb_error *err) {
+    if (n == 0) return 0;
+    if (r->tok) return print_tokens(&r->out, r->tok, r->max_seq, texts, n, r->ids, err);
+    if (rb_embedder_embed(r->emb, texts, n, r->vecs, err) < 0) return -1;
+    if (print_vectors(&r->out, texts, n, r->vecs, r->dim) < 0)
+        return rb_error_set(err, RB_ERR_IO, RB_STAGE_EMBED, "cannot write to stdout");
+    return 0;
+}
+
+static int process_stdin(embed_run *r, rb_error *err) {
+    char *lines[STDIN_CHUNK];
+    size_t n = 0;
+    int rc = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+        if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
+        lines[n] = strdup(line);
+        if (!lines[n]) {
+            rc = rb_error_nomem(err, RB_STAGE_EMBED, "stdin line");
+            break;
+        }
+        if (++n == STDIN_CHUNK) {
+            rc = process(r, (const char *const *)lines, n, err);
+            for (size_t i = 0; i < n; i++) free(lines[i]);
+            n = 0;
+            if (rc < 0) break;
+        }
+    }
+    if (rc == 0 && ferror(stdin))
+        rc = rb_error_set(err, RB_ERR_IO, RB_STAGE_EMBED, "cannot read stdin: %s", strerror(errno));
+    if (rc == 0) rc = process(r, (const char *const *)lines, n, err);
+    for (size_t i = 0; i < n; i++) free(lines[i]);
+    free(line);
+    return rc;
+}
+
+int rb_cmd_embed(int argc, char **argv) {
+    embed_args a;
+    int prc = parse_args(argc, argv, &a);
+    if (prc < 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (prc != 0) return prc;
+    rb_error err;
+    rb_error_clear(&err);
+    embed_run r;
+    memset(&r, 0, sizeof r);
+    rb_buf_init(&r.out);
+    int status = 1;
+    if (a.tokens) {
+        r.tok = rb_model_tokenizer_load(a.model, &r.max_seq, &err);
+        if (!r.tok) goto out;
+        if (a.max_seq) {
+            if ((size_t)a.max_seq > r.max_seq) {
+                rb_error_set(&err, RB_ERR_ARG, RB_STAGE_EMBED,
+                             "--max-seq-length %ld: the model allows at most %zu", a.max_seq,
+                             r.max_seq);
+                goto out;
+            }
+            r.max_seq = (size_t)a.max_seq;
+        }
+        r.ids = malloc(r.max_seq * sizeof *r.ids);
+        if (!r.ids) {
+            rb_error_nomem(&err, RB_STAGE_EMBED, "token ids");
+            goto out;
+        }
+    } else {
+        rb_local_embed_opts o;
+        memset(&o, 0, sizeof o);
+        o.model_dir = a.model;
+        o.threads = (int)a.threads;
+        o.batch_size = (size_t)a.batch;
+        o.max_seq_length = (size_t)a.max_seq;
+        o.builtin_kernel = a.builtin;
+        r.emb = rb_embedder_local_new(&o, &err);
+        if (!r.emb) goto out;
+        r.dim = rb_embedder_dim(r.emb);
+        size_t chunk = (size_t)(argc - a.first_text);
+        if (chunk < STDIN_CHUNK) chunk = STDIN_CHUNK;
+        r.vecs = malloc(chunk * r.dim * sizeof *r.vecs);
+        if (!r.vecs) {
+            rb_error_nomem(&err, RB_STAGE_EMBED, "vectors");
+            goto out;
+        }
+    }
+    int rc;
+    if (a.first_text < argc)
+        rc = process(&r, (const char *const *)argv + a.first_text, (size_t)(argc - a.first_text), &err);
+    else
+        rc = process_stdin(&r, &err);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = rb_error_set(&err, RB_ERR_IO, RB_STAGE_EMBED, "cannot write to stdout");
+    if (rc == 0) status = 0;
+out:
+    if (status != 0) fprintf(stderr, "ragbatch embed: %s\n", err.msg);
+    rb_embedder_destroy(r.emb);
+    rb_tokenizer_destroy(r.tok);
+    free(r.ids);
+    free(r.vecs);
+    rb_buf_free(&r.out);
+    return status;
+}

@@ -1,0 +1,362 @@
+#include "embed/bert.h"
+
+#include "embed/safetensors.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef struct rb_bert_layer {
+    const float *q_w, *q_b; /* [H,H], [H] */
+    const float *k_w, *k_b; /* [H,H], [H] */
+    const float *v_w, *v_b; /* [H,H], [H] */
+    const float *o_w, *o_b; /* [H,H], [H] attention output dense */
+    const float *ln1_g, *ln1_b; /* [H] */
+    const float *i_w, *i_b; /* [I,H], [I] intermediate dense */
+    const float *f_w, *f_b; /* [H,I], [H] output dense */
+    const float *ln2_g, *ln2_b; /* [H] */
+} rb_bert_layer;
+
+struct rb_bert {
+    rb_bert_config cfg;
+    rb_safetensors *st;
+    float **owned; /* converted tensors */
+    size_t n_owned, cap_owned;
+    const float *word;   /* [V,H] */
+    const float *pos;    /* [P,H] */
+    const float *type;   /* [T,H] */
+    const float *emb_g, *emb_b; /* [H] */
+    rb_bert_layer *layers;
+};
+
+struct rb_bert_state {
+    size_t max_tokens, max_seq, threads;
+    float *x, *q, *k, *v, *ctx, *t; /* [max_tokens, H] each */
+    float *f;                       /* [max_tokens, I] */
+    float *scores;                  /* [threads, max_seq, max_seq] */
+    size_t *offs;                   /* sequence start rows */
+};
+
+const rb_bert_config *rb_bert_config_of(const rb_bert *m) { return &m->cfg; }
+
+void rb_bert_destroy(rb_bert *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->n_owned; i++) free(m->owned[i]);
+    free(m->owned);
+    free(m->layers);
+    rb_safetensors_destroy(m->st);
+    free(m);
+}
+
+/* Fetches one tensor (under an optional "bert." prefix) as float32. */
+static int tensor(rb_bert *m, const char *prefix, const char *name, size_t ndim, size_t d0,
+                  size_t d1, const float **out, rb_error *err) {
+    char full[256];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    size_t shape[2] = {d0, d1};
+    float *owned = NULL;
+    if (rb_safetensors_f32(m->st, full, ndim, shape, out, &owned, err) < 0) return -1;
+    if (owned) {
+        if (m->n_owned == m->cap_owned) {
+            size_t cap = m->cap_owned ? m->cap_owned * 2 : 32;
+            float **o = realloc(m->owned, cap * sizeof *o);
+            if (!o) {
+                free(owned);
+                return rb_error_nomem(err, RB_STAGE_EMBED, "weights");
+            }
+            m->owned = o;
+            m->cap_owned = cap;
+        }
+        m->owned[m->n_owned++] = owned;
+    }
+    return 0;
+}
+
+rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, rb_error *err) {
+    rb_bert *m = calloc(1, sizeof *m);
+    if (!m) {
+        rb_error_nomem(err, RB_STAGE_EMBED, "model");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    m->layers = calloc(cfg->layers, sizeof *m->layers);
+    if (!m->layers) {
+        rb_error_nomem(err, RB_STAGE_EMBED, "model");
+        goto fail;
+    }
+    m->st = rb_safetensors_open(weights_path, err);
+    if (!m->st) goto fail;
+    /* Checkpoints saved from BertModel have bare names; those saved from a
+     * task model put everything under "bert.". */
+    const char *pre = rb_safetensors_find(m->st, "embeddings.word_embeddings.weight") ? "" : "bert.";
+    size_t H = cfg->hidden, I = cfg->intermediate;
+    if (tensor(m, pre, "embeddings.word_embeddings.weight", 2, cfg->vocab_size, H, &m->word, err) < 0 ||
+        tensor(m, pre, "embeddings.position_embeddings.weight", 2, cfg->max_positions, H, &m->pos, err) < 0 ||
+        tensor(m, pre, "embeddings.token_type_embeddings.weight", 2, cfg->type_vocab, H, &m->type, err) < 0 ||
+        tensor(m, pre, "embeddings.LayerNorm.weight", 1, H, 0, &m->emb_g, err) < 0 ||
+        tensor(m, pre, "embeddings.LayerNorm.bias", 1, H, 0, &m->emb_b, err) < 0)
+        goto fail;
+    for (size_t l = 0; l < cfg->layers; l++) {
+        rb_bert_layer *L = &m->layers[l];
+        char p[96];
+        snprintf(p, sizeof p, "%sencoder.layer.%zu.", pre, l);
+        const struct {
+            const char *name;
+            size_t ndim, d0, d1;
+            const float **dst;
+        } w[] = {
+            {"attention.self.query.weight", 2, H, H, &L->q_w},
+            {"attention.self.query.bias", 1, H, 0, &L->q_b},
+            {"attention.self.key.weight", 2, H, H, &L->k_w},
+            {"attention.self.key.bias", 1, H, 0, &L->k_b},
+            {"attention.self.value.weight", 2, H, H, &L->v_w},
+            {"attention.self.value.bias", 1, H, 0, &L->v_b},
+            {"attention.output.dense.weight", 2, H, H, &L->o_w},
+            {"attention.output.dense.bias", 1, H, 0, &L->o_b},
+            {"attention.output.LayerNorm.weight", 1, H, 0, &L->ln1_g},
+            {"attention.output.LayerNorm.bias", 1, H, 0, &L->ln1_b},
+            {"intermediate.dense.weight", 2, I, H, &L->i_w},
+            {"intermediate.dense.bias", 1, I, 0, &L->i_b},
+            {"output.dense.weight", 2, H, I, &L->f_w},
+            {"output.dense.bias", 1, H, 0, &L->f_b},
+            {"output.LayerNorm.weight", 1, H, 0, &L->ln2_g},
+            {"output.LayerNorm.bias", 1, H, 0, &L->ln2_b},
+        };
+        for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+            if (tensor(m, p, w[i].name, w[i].ndim, w[i].d0, w[i].d1, w[i].dst, err) < 0) goto fail;
+    }
+    return m;
+fail:
+    rb_bert_destroy(m);
+    return NULL;
+}
+
+void rb_bert_state_destroy(rb_bert_state *s) {
+    if (!s) return;
+    free(s->x);
+    free(s->q);
+    free(s->k);
+    free(s->v);
+    free(s->ctx);
+    free(s->t);
+    free(s->f);
+    free(s->scores);
+    free(s->offs);
+    free(s);
+}
+
+rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max_seq,
+                                 size_t threads) {
+    rb_bert_state *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    if (threads == 0) threads = 1;
+    if (max_tokens < max_seq) max_tokens = max_seq;
+    size_t H = m->cfg.hidden, I = m->cfg.intermediate;
+    s->max_tokens = max_tokens;
+    s->max_seq = max_seq;
+    s->threads = threads;
+    s->x = malloc(max_tokens * H * sizeof(float));
+    s->q = malloc(max_tokens * H * sizeof(float));
+    s->k = malloc(max_tokens * H * sizeof(float));
+    s->v = malloc(max_tokens * H * sizeof(float));
+    s->ctx = malloc(max_tokens * H * sizeof(float));
+    s->t = malloc(max_tokens * H * sizeof(float));
+    s->f = malloc(max_tokens * I * sizeof(float));
+    s->scores = malloc(threads * max_seq * max_seq * sizeof(float));
+    s->offs = malloc((max_tokens + 1) * sizeof *s->offs);
+    if (!s->x || !s->q || !s->k || !s->v || !s->ctx || !s->t || !s->f || !s->scores || !s->offs) {
+        rb_bert_state_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- kernels (output first) ------------------------------------------ */
+
+/* C[M,N] = A[M,K] W[N,K]^T + b, with the N columns split across threads. */
+static void linear(const rb_bert_run *run, float *C, const float *A, const float *W,
+                   const float *b, size_t M, size_t N, size_t K) {
+    int nt = run->threads;
+    if (nt <= 1 || N < 64) {
+        rb_matmul_nt(run->kernel, M, N, K, A, K, W, K, b, C, N);
+        return;
+    }
+    /* Column slices that are multiples of 16 keep the kernels' tiles whole. */
+    size_t chunk = ((N + (size_t)nt - 1) / (size_t)nt + 15) & ~(size_t)15;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        size_t j0 = (size_t)t * chunk;
+        if (j0 < N) {
+            size_t n = j0 + chunk <= N ? chunk : N - j0;
+            rb_matmul_nt(run->kernel, M, n, K, A, K, W + j0 * K, K, b + j0, C + j0, N);
+        }
+    }
+}
+
+/* x[r] = LayerNorm(x[r] + t[r]) for each of the M rows; statistics in
+ * double so that long rows lose nothing to cancellation. */
+static void add_layernorm(const rb_bert_run *run, float *x, const float *t, const float *g,
+                          const float *b, size_t M, size_t H, float eps) {
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1) schedule(static)
+    for (size_t r = 0; r < M; r++) {
+        float *row = x + r * H;
+        const float *add = t ? t + r * H : NULL;
+        double sum = 0;
+        for (size_t i = 0; i < H; i++) {
+            if (add) row[i] += add[i];
+            sum += row[i];
+        }
+        double mean = sum / (double)H, var = 0;
+        for (size_t i = 0; i < H; i++) {
+            double d = row[i] - mean;
+            var += d * d;
+        }
+        float inv = (float)(1.0 / sqrt(var / (double)H + eps));
+        float fm = (float)mean;
+        for (size_t i = 0; i < H; i++) row[i] = (row[i] - fm) * inv * g[i] + b[i];
+    }
+}
+
+static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n) {
+    if (act == RB_ACT_GELU_TANH) {
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1) schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            float x = f[i];
+            f[i] = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+        }
+        return;
+    }
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1) schedule(static)
+    for (size_t i = 0; i < n; i++) f[i] = 0.5f * f[i] * (1.0f + erff(f[i] * 0.70710678118654752f));
+}
+
+/* Row-wise softmax of S[L,L] * scale, in place. */
+static void softmax_rows(float *S, size_t L, float scale) {
+    for (size_t i = 0; i < L; i++) {
+        float *row = S + i * L;
+        float mx = -INFINITY;
+        for (size_t j = 0; j < L; j++) {
+            row[j] *= scale;
+            if (row[j] > mx) mx = row[j];
+        }
+        float sum = 0;
+        for (size_t j = 0; j < L; j++) {
+            row[j] = expf(row[j] - mx);
+            sum += row[j];
+        }
+        float inv = 1.0f / sum;
+        for (size_t j = 0; j < L; j++) row[j] *= inv;
+    }
+}
+
+/* ctx = per-sequence, per-head attention over q, k, v (all [M,H]). */
+static void attention(const rb_bert *m, rb_bert_state *s, const rb_bert_run *run,
+                      const size_t *lens, size_t nseq) {
+    size_t H = m->cfg.hidden, nh = m->cfg.heads, d = H / nh;
+    float scale = 1.0f / sqrtf((float)d);
+    long jobs = (long)(nseq * nh);
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1) schedule(dynamic, 1)
+    for (long j = 0; j < jobs; j++) {
+        size_t sq = (size_t)j / nh, h = (size_t)j % nh, L = lens[sq];
+        size_t off = s->offs[sq] * H + h * d;
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        float *S = s->scores + (size_t)tid * s->max_seq * s->max_seq;
+        rb_matmul_nt(run->kernel, L, L, d, s->q + off, H, s->k + off, H, NULL, S, L);
+        softmax_rows(S, L, scale);
+        rb_matmul_nn(run->kernel, L, d, L, S, L, s->v + off, H, s->ctx + off, H);
+    }
+}
+
+static void pool(const rb_bert *m, const rb_bert_state *s, const rb_bert_run *run,
+                 const size_t *lens, size_t nseq, float *out) {
+    size_t H = m->cfg.hidden;
+    for (size_t q = 0; q < nseq; q++) {
+        const float *x = s->x + s->offs[q] * H;
+        float *o = out + q * H;
+        size_t L = lens[q];
+        switch (run->pooling) {
+        case RB_POOL_CLS:
+            memcpy(o, x, H * sizeof *o);
+            break;
+        case RB_POOL_MAX:
+            memcpy(o, x, H * sizeof *o);
+            for (size_t r = 1; r < L; r++)
+                for (size_t i = 0; i < H; i++)
+                    if (x[r * H + i] > o[i]) o[i] = x[r * H + i];
+            break;
+        case RB_POOL_MEAN:
+        case RB_POOL_MEAN_SQRT_LEN: {
+            memset(o, 0, H * sizeof *o);
+            for (size_t r = 0; r < L; r++)
+                for (size_t i = 0; i < H; i++) o[i] += x[r * H + i];
+            float div = run->pooling == RB_POOL_MEAN ? (float)L : sqrtf((float)L);
+            for (size_t i = 0; i < H; i++) o[i] /= div;
+            break;
+        }
+        }
+        if (run->normalize) {
+            double ss = 0;
+            for (size_t i = 0; i < H; i++) ss += (double)o[i] * o[i];
+            double n = sqrt(ss);
+            float inv = (float)(1.0 / (n > 1e-12 ? n : 1e-12));
+            for (size_t i = 0; i < H; i++) o[i] *= inv;
+        }
+    }
+}
+
+int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, const size_t *lens,
+                    size_t nseq, const rb_bert_run *run, float *out, rb_error *err) {
+    const rb_bert_config *c = &m->cfg;
+    size_t H = c->hidden, I = c->intermediate, M = 0;
+    if ((size_t)(run->threads > 0 ? run->threads : 1) > s->threads)
+        return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_EMBED,
+                            "forward pass with %d threads on a state sized for %zu", run->threads,
+                            s->threads);
+    for (size_t q = 0; q < nseq; q++) {
+        if (lens[q] == 0 || lens[q] > s->max_seq || lens[q] > c->max_positions)
+            return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                                "sequence %zu has %zu tokens (limit %zu)", q, lens[q], s->max_seq);
+        s->offs[q] = M;
+        M += lens[q];
+        if (M > s->max_tokens)
+            return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                                "sub-batch of %zu+ tokens exceeds the scratch (%zu)", M, s->max_tokens);
+    }
+    /* Embeddings: token type is always 0 (single-sentence input). */
+    for (size_t q = 0; q < nseq; q++) {
+        for (size_t p = 0; p < lens[q]; p++) {
+            size_t r = s->offs[q] + p;
+            int32_t id = ids[r];
+            if (id < 0 || (size_t)id >= c->vocab_size)
+                return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                                    "token id %d is outside the vocabulary (%zu)", (int)id,
+                                    c->vocab_size);
+            const float *w = m->word + (size_t)id * H, *ps = m->pos + p * H;
+            float *x = s->x + r * H;
+            for (size_t i = 0; i < H; i++) x[i] = w[i] + ps[i] + m->type[i];
+        }
+    }
+    add_layernorm(run, s->x, NULL, m->emb_g, m->emb_b, M, H, c->ln_eps);
+    for (size_t l = 0; l < c->layers; l++) {
+        const rb_bert_layer *L = &m->layers[l];
+        linear(run, s->q, s->x, L->q_w, L->q_b, M, H, H);
+        linear(run, s->k, s->x, L->k_w, L->k_b, M, H, H);
+        linear(run, s->v, s->x, L->v_w, L->v_b, M, H, H);
+        attention(m, s, run, lens, nseq);
+        linear(run, s->t, s->ctx, L->o_w, L->o_b, M, H, H);
+        add_layernorm(run, s->x, s->t, L->ln1_g, L->ln1_b, M, H, c->ln_eps);
+        linear(run, s->f, s->x, L->i_w, L->i_b, M, I, H);
+        gelu(run, c->act, s->f, M * I);
+        linear(run, s->t, s->f, L->f_w, L->f_b, M, H, I);
+        add_layernorm(run, s->x, s->t, L->ln2_g, L->ln2_b, M, H, c->ln_eps);
+    }
+    pool(m, s, run, lens, nseq, out);
+    return 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * bert.h -- the BERT encoder's weights and forward pass.
+ *
+ * rb_bert holds pointers to every weight tensor.  Float32 tensors point
+ * straight into the read-only mapping of model.safetensors; F16/BF16
+ * tensors are converted once, at load, into buffers the rb_bert owns.  An
+ * rb_bert is immutable after rb_bert_load() and is shared by all threads.
+ *
+ * rb_bert_state holds the scratch buffers of one forward pass, sized once
+ * for a maximum number of tokens; each concurrently running forward pass
+ * needs its own state.
+ *
+ * Sequences are packed, not padded: the tokens of all sequences of a
+ * sub-batch lie back to back (M = sum of lengths rows), every dense layer
+ * runs over those M rows, and attention runs per sequence over exactly its
+ * own tokens.  That is the padding mask taken to its limit: a padded key
+ * contributes exp(-inf) = 0 to the softmax, and no padded row is ever
+ * computed.
+ *
+ *   x      = LayerNorm(word[id] + pos[p] + type[0])
+ *   layer: a = softmax(Q K^T / sqrt(d)) V per head, per sequence
+ *          x = LayerNorm(x + a Wo^T + bo)
+ *          x = LayerNorm(x + gelu(x Wi^T + bi) Wf^T + bf)
+ *   pool   mean / cls / max / mean-sqrt-len over each sequence's rows,
+ *          then x / max(|x|, 1e-12) when normalising.
+ */
+#ifndef RB_BERT_H
+#define RB_BERT_H
+
+#include "common/error.h"
+#include "embed/matmul.h"
+#include "embed/model_config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rb_bert rb_bert;
+typedef struct rb_bert_state rb_bert_state;
+
+/* Maps `weights_path` and checks every tensor against `cfg`; errors name
+ * the file and the tensor. */
+rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, rb_error *err);
+void rb_bert_destroy(rb_bert *m); /* accepts NULL */
+const rb_bert_config *rb_bert_config_of(const rb_bert *m);
+
+/* Scratch for up to `max_tokens` packed tokens, sequences of at most
+ * `max_seq` tokens, and `threads` OpenMP threads inside one pass. */
+rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max_seq,
+                                 size_t threads);
+void rb_bert_state_destroy(rb_bert_state *s); /* accepts NULL */
+
+typedef struct rb_bert_run {
+    rb_pooling pooling;
+    bool normalize;
+    rb_matmul_kernel kernel;
+    int threads; /* OpenMP threads inside this pass (1 = none) */
+} rb_bert_run;
+
+/* Encodes `nseq` sequences whose ids are packed in `ids` (lens[i] ids for
+ * sequence i) and writes nseq * hidden floats to `out`.  Fails (RB_ERR_ARG)
+ * if the sequences exceed the state's capacity or an id is out of range. */
+int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, const size_t *lens,
+                    size_t nseq, const rb_bert_run *run, float *out, rb_error *err);
+
+#endif

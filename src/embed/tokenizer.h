@@ -1,0 +1,84 @@
+/*
+ * tokenizer.h -- BERT tokenization: basic tokenizer + WordPiece.
+ *
+ * Reproduces what Hugging Face's BERT tokenizer (the `tokenizers` pipeline
+ * of BertNormalizer, BertPreTokenizer, WordPiece and the [CLS] A [SEP]
+ * template) produces, so that ids match the reference model exactly:
+ *
+ *   1. Invalid UTF-8 is replaced by U+FFFD (never an error).
+ *   2. Special tokens ([CLS], [SEP], [PAD], [MASK], [UNK]) written literally
+ *      in the text are matched case-sensitively before anything else and
+ *      map straight to their ids, as added tokens do in `tokenizers`.
+ *   3. Clean: U+0000, U+FFFD and control/format/private/unassigned code
+ *      points (category C*, except tab, LF, CR) are dropped; white space
+ *      (tab, LF, CR, Zs, Zl, Zp) becomes a space.
+ *   4. CJK ideographs get spaces around them, so each is its own word.
+ *   5. Strip accents (NFD, drop Mn) when strip_accents, then lower-case when
+ *      do_lower_case.  strip_accents defaults to do_lower_case.
+ *   6. Split on white space and around punctuation (Unicode P* and the ASCII
+ *      symbol ranges !-/ :-@ [-` {-~).
+ *   7. WordPiece: greedy longest match from the left, continuation pieces
+ *      prefixed "##"; a word with no full segmentation, or longer than
+ *      max_input_chars_per_word code points, becomes [UNK].
+ *   8. [CLS] + tokens truncated to max_len - 2 + [SEP].
+ *
+ * A tokenizer is immutable after construction and may be shared by any
+ * number of threads; rb_tokenizer_encode() keeps its scratch on the heap
+ * of the calling thread.  Strings in the options are copied.
+ */
+#ifndef RB_TOKENIZER_H
+#define RB_TOKENIZER_H
+
+#include "common/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rb_tokenizer rb_tokenizer;
+
+typedef struct rb_tokenizer_opts {
+    bool do_lower_case;          /* BertTokenizer default: true */
+    int strip_accents;           /* -1: follow do_lower_case; 0: no; 1: yes */
+    bool tokenize_chinese_chars; /* default true */
+    bool pre_lowercase;          /* sentence_bert_config.json do_lower_case:
+                                    lower-case the whole text first */
+    const char *unk_token;       /* NULL means "[UNK]", and so on */
+    const char *cls_token;
+    const char *sep_token;
+    const char *pad_token;
+    const char *mask_token;
+    size_t max_input_chars_per_word; /* 0 means 100 */
+} rb_tokenizer_opts;
+
+/* Fills `o` with BertTokenizer's defaults. */
+void rb_tokenizer_opts_default(rb_tokenizer_opts *o);
+
+/* Builds a tokenizer from a vocabulary given as an array: tokens[i] has id i.
+ * Fails (RB_ERR_MODEL) if the unknown, [CLS], [SEP] or [PAD] token is not in
+ * it.  `source` names where the vocabulary came from, for messages. */
+rb_tokenizer *rb_tokenizer_new(const char *const *tokens, size_t n, const rb_tokenizer_opts *opts,
+                               const char *source, rb_error *err);
+
+/* Reads vocab.txt (one token a line, id = line number - 1); errors name
+ * the file. */
+rb_tokenizer *rb_tokenizer_new_from_file(const char *vocab_path, const rb_tokenizer_opts *opts,
+                                         rb_error *err);
+
+void rb_tokenizer_destroy(rb_tokenizer *t); /* accepts NULL */
+
+size_t rb_tokenizer_vocab_size(const rb_tokenizer *t);
+
+/* Id of `token`, or -1 if it is not in the vocabulary. */
+int32_t rb_tokenizer_token_id(const rb_tokenizer *t, const char *token);
+
+/* The token string of `id`, or NULL when out of range. */
+const char *rb_tokenizer_token(const rb_tokenizer *t, int32_t id);
+
+/* Encodes `len` bytes of `text` into at most `max_len` ids ([CLS] and [SEP]
+ * included; max_len >= 2) written to `ids`; *n_ids receives the count.
+ * Fails only when memory runs out or max_len < 2. */
+int rb_tokenizer_encode(const rb_tokenizer *t, const char *text, size_t len, size_t max_len,
+                        int32_t *ids, size_t *n_ids, rb_error *err);
+
+#endif

@@ -1,0 +1,642 @@
+/* The local embedder against sentence-transformers' golden data, plus the
+ * model loader's error paths, F16 weights, pooling modes and the CLI verb.
+ *
+ * Needs models/all-MiniLM-L6-v2 (scripts/fetch-model.sh); without it the
+ * tests fail and say so.  tests/data/embed/reference.jsonl was produced by
+ * scripts/reference-vectors.py from the same weights. */
+#include "cli/commands.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "embed/embedder.h"
+#include "embed/model_config.h"
+#include "embed/safetensors.h"
+#include "embed/tokenizer.h"
+#include "validate/json.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MODEL_DIR RB_SOURCE_DIR "/models/all-MiniLM-L6-v2"
+#define DATA_DIR RB_SOURCE_DIR "/tests/data/embed"
+#define DIM 384
+
+typedef struct ref_set {
+    size_t n;
+    char **texts;
+    int32_t **ids;
+    size_t *n_ids;
+    float *vecs; /* n * DIM */
+    char **pooling;
+} ref_set;
+
+static void require_model(void) {
+    ck_assert_msg(access(MODEL_DIR "/model.safetensors", R_OK) == 0,
+                  "model missing: %s -- run scripts/fetch-model.sh first", MODEL_DIR);
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+static void spit(const char *path, const char *data) {
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(data, f);
+    fclose(f);
+}
+
+static void load_refs(const char *path, ref_set *r) {
+    size_t len;
+    char *all = slurp(path, &len);
+    memset(r, 0, sizeof *r);
+    size_t cap = 0;
+    for (char *p = all; p < all + len;) {
+        char *nl = memchr(p, '\n', (size_t)(all + len - p));
+        size_t ll = nl ? (size_t)(nl - p) : (size_t)(all + len - p);
+        if (ll > 0) {
+            rb_json_doc *doc = NULL;
+            rb_error err;
+            rb_error_clear(&err);
+            ck_assert_msg(rb_json_parse(p, ll, NULL, &doc, &err) == 0, "%s: %s", path, err.msg);
+            const rb_json *root = rb_json_doc_root(doc);
+            if (r->n == cap) {
+                cap = cap ? cap * 2 : 64;
+                r->texts = realloc(r->texts, cap * sizeof *r->texts);
+                r->ids = realloc(r->ids, cap * sizeof *r->ids);
+                r->n_ids = realloc(r->n_ids, cap * sizeof *r->n_ids);
+                r->pooling = realloc(r->pooling, cap * sizeof *r->pooling);
+                r->vecs = realloc(r->vecs, cap * DIM * sizeof *r->vecs);
+                ck_assert(r->texts && r->ids && r->n_ids && r->vecs && r->pooling);
+            }
+            const rb_json *text = rb_json_get(root, "text"), *ids = rb_json_get(root, "ids");
+            const rb_json *emb = rb_json_get(root, "embedding");
+            const char *pool = rb_json_string(rb_json_get(root, "pooling"));
+            ck_assert(text && text->type == RB_JSON_STRING);
+            ck_assert(emb && emb->type == RB_JSON_ARRAY && emb->count == DIM);
+            r->texts[r->n] = strdup(text->str);
+            r->pooling[r->n] = pool ? strdup(pool) : NULL;
+            r->n_ids[r->n] = ids ? ids->count : 0;
+            r->ids[r->n] = malloc((r->n_ids[r->n] + 1) * sizeof(int32_t));
+            for (size_t i = 0; i < r->n_ids[r->n]; i++)
+                r->ids[r->n][i] = (int32_t)ids->items[i].integer;
+            for (size_t i = 0; i < DIM; i++) r->vecs[r->n * DIM + i] = (float)emb->items[i].number;
+            r->n++;
+            rb_json_doc_destroy(doc);
+        }
+        p += ll + 1;
+    }
+    free(all);
+}
+
+static void free_refs(ref_set *r) {
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->texts[i]);
+        free(r->ids[i]);
+        free(r->pooling[i]);
+    }
+    free(r->texts);
+    free(r->ids);
+    free(r->n_ids);
+    free(r->vecs);
+    free(r->pooling);
+}
+
+static double cosine(const float *a, const float *b, size_t n) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ab += (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    return ab / sqrt(aa * bb);
+}
+
+static rb_embedder *open_model(const char *dir, int threads, size_t batch, int builtin) {
+    rb_local_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.model_dir = dir;
+    o.threads = threads;
+    o.batch_size = batch;
+    o.builtin_kernel = builtin;
+    rb_error err;
+    rb_error_clear(&err);
+    rb_embedder *e = rb_embedder_local_new(&o, &err);
+    ck_assert_msg(e != NULL, "loading %s: %s", dir, err.msg);
+    return e;
+}
+
+/* Embeds every reference text and checks cosine >= min_cos to its reference. */
+static void check_vectors(rb_embedder *e, const ref_set *r, double min_cos) {
+    float *out = malloc(r->n * DIM * sizeof *out);
+    ck_assert_ptr_nonnull(out);
+    rb_error err;
+    rb_error_clear(&err);
+    ck_assert_msg(rb_embedder_embed(e, (const char *const *)r->texts, r->n, out, &err) == 0, "%s",
+                  err.msg);
+    double worst = 1;
+    for (size_t i = 0; i < r->n; i++) {
+        double c = cosine(out + i * DIM, r->vecs + i * DIM, DIM);
+        ck_assert_msg(c >= min_cos, "text %zu (\"%.40s\"): cosine %.7f < %.5f", i, r->texts[i], c,
+                      min_cos);
+        if (c < worst) worst = c;
+    }
+    free(out);
+}
+
+START_TEST(token_ids_match_reference) {
+    require_model();
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    ck_assert_uint_ge(r.n, 50);
+    size_t max_seq = 0;
+    rb_error err;
+    rb_error_clear(&err);
+    rb_tokenizer *t = rb_model_tokenizer_load(MODEL_DIR, &max_seq, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ck_assert_uint_eq(max_seq, 256);
+    int32_t ids[512];
+    size_t longest = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        size_t n = 0;
+        ck_assert_int_eq(rb_tokenizer_encode(t, r.texts[i], strlen(r.texts[i]), max_seq, ids, &n, &err), 0);
+        ck_assert_msg(n == r.n_ids[i], "text %zu (\"%.40s\"): %zu ids, reference %zu", i,
+                      r.texts[i], n, r.n_ids[i]);
+        for (size_t k = 0; k < n; k++)
+            ck_assert_msg(ids[k] == r.ids[i][k], "text %zu (\"%.40s\"): id %zu is %d, reference %d",
+                          i, r.texts[i], k, (int)ids[k], (int)r.ids[i][k]);
+        if (n > longest) longest = n;
+    }
+    ck_assert_uint_eq(longest, 256); /* the fixture exercises truncation */
+    rb_tokenizer_destroy(t);
+    free_refs(&r);
+}
+END_TEST
+
+START_TEST(vectors_match_reference_batched) {
+    require_model();
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_embedder *e = open_model(MODEL_DIR, 2, 32, 0);
+    ck_assert_uint_eq(rb_embedder_dim(e), DIM);
+    ck_assert_str_eq(rb_embedder_model_name(e), "all-MiniLM-L6-v2");
+    ck_assert_str_eq(rb_embedder_provider(e), "local");
+    check_vectors(e, &r, 0.9999);
+    rb_embedder_destroy(e);
+    free_refs(&r);
+}
+END_TEST
+
+START_TEST(vectors_match_reference_one_by_one) {
+    require_model();
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_embedder *e = open_model(MODEL_DIR, 1, 1, 0);
+    check_vectors(e, &r, 0.9999);
+    rb_embedder_destroy(e);
+    free_refs(&r);
+}
+END_TEST
+
+START_TEST(vectors_match_reference_builtin_kernel) {
+    require_model();
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_embedder *e = open_model(MODEL_DIR, 2, 7, 1);
+    check_vectors(e, &r, 0.9999);
+    rb_embedder_destroy(e);
+    free_refs(&r);
+}
+END_TEST
+
+/* ---- a scratch copy of the model directory ------------------------- */
+
+static const char *const small_files[] = {
+    "config.json",    "tokenizer_config.json",     "special_tokens_map.json",
+    "modules.json",   "sentence_bert_config.json", "1_Pooling/config.json",
+};
+
+static char scratch[64];
+
+static void copy_file(const char *from, const char *to) {
+    char *data = slurp(from, NULL);
+    spit(to, data);
+    free(data);
+}
+
+/* Makes a copy of the model's settings with links to its vocabulary and
+ * weights; returns its path (static). */
+static const char *make_scratch(void) {
+    require_model();
+    snprintf(scratch, sizeof scratch, "/tmp/rb_model_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(scratch));
+    char a[512], b[512];
+    snprintf(b, sizeof b, "%s/1_Pooling", scratch);
+    ck_assert_int_eq(mkdir(b, 0700), 0);
+    for (size_t i = 0; i < sizeof small_files / sizeof small_files[0]; i++) {
+        snprintf(a, sizeof a, "%s/%s", MODEL_DIR, small_files[i]);
+        snprintf(b, sizeof b, "%s/%s", scratch, small_files[i]);
+        copy_file(a, b);
+    }
+    snprintf(b, sizeof b, "%s/vocab.txt", scratch);
+    ck_assert_int_eq(symlink(MODEL_DIR "/vocab.txt", b), 0);
+    snprintf(b, sizeof b, "%s/model.safetensors", scratch);
+    ck_assert_int_eq(symlink(MODEL_DIR "/model.safetensors", b), 0);
+    return scratch;
+}
+
+static void remove_scratch(void) {
+    char b[512];
+    static const char *const extra[] = {"vocab.txt", "model.safetensors"};
+    for (size_t i = 0; i < sizeof small_files / sizeof small_files[0]; i++) {
+        snprintf(b, sizeof b, "%s/%s", scratch, small_files[i]);
+        unlink(b);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(b, sizeof b, "%s/%s", scratch, extra[i]);
+        unlink(b);
+    }
+    snprintf(b, sizeof b, "%s/1_Pooling", scratch);
+    rmdir(b);
+    rmdir(scratch);
+}
+
+/* Rewrites dir/file with `from` replaced by `to` (which must occur). */
+static void edit(const char *dir, const char *file, const char *from, const char *to) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    char *s = slurp(path, NULL);
+    char *at = strstr(s, from);
+    ck_assert_msg(at != NULL, "%s has no '%s'", path, from);
+    rb_buf b;
+    rb_buf_init(&b);
+    rb_buf_append(&b, s, (size_t)(at - s));
+    rb_buf_puts(&b, to);
+    rb_buf_puts(&b, at + strlen(from));
+    spit(path, b.data);
+    rb_buf_free(&b);
+    free(s);
+}
+
+/* Loading `dir` must fail with RB_ERR_MODEL and a message holding both needles. */
+static void expect_load_error(const char *dir, const char *needle1, const char *needle2) {
+    rb_local_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.model_dir = dir;
+    o.threads = 1;
+    rb_error err;
+    rb_error_clear(&err);
+    rb_embedder *e = rb_embedder_local_new(&o, &err);
+    ck_assert_msg(e == NULL, "loading succeeded, expected an error about %s", needle1);
+    ck_assert_int_eq(err.code, RB_ERR_MODEL);
+    ck_assert_msg(strstr(err.msg, needle1) && (!needle2 || strstr(err.msg, needle2)),
+                  "message '%s' lacks '%s' / '%s'", err.msg, needle1, needle2 ? needle2 : "");
+}
+
+START_TEST(missing_files_are_named) {
+    const char *d = make_scratch();
+    static const char *const required[] = {"vocab.txt", "config.json", "modules.json",
+                                           "1_Pooling/config.json", "model.safetensors"};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        char path[512], moved[512];
+        snprintf(path, sizeof path, "%s/%s", d, required[i]);
+        snprintf(moved, sizeof moved, "%s.away", path);
+        ck_assert_int_eq(rename(path, moved), 0);
+        expect_load_error(d, required[i], NULL);
+        ck_assert_int_eq(rename(moved, path), 0);
+    }
+    /* The scratch copy itself loads (so the errors above were the files'). */
+    rb_embedder_destroy(open_model(d, 1, 0, 0));
+    remove_scratch();
+
+    rb_error err;
+    rb_error_clear(&err);
+    rb_local_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.model_dir = "/nonexistent/model";
+    ck_assert_ptr_null(rb_embedder_local_new(&o, &err));
+    ck_assert_msg(strstr(err.msg, "/nonexistent/model/config.json") &&
+                      strstr(err.msg, "fetch-model.sh"),
+                  "%s", err.msg);
+}
+END_TEST
+
+START_TEST(inconsistent_files_are_named) {
+    const char *d = make_scratch();
+    /* The weights disagree with the encoder shape. */
+    edit(d, "config.json", "\"intermediate_size\": 1536", "\"intermediate_size\": 1024");
+    expect_load_error(d, "model.safetensors", "encoder.layer.0.intermediate.dense.weight");
+    edit(d, "config.json", "\"intermediate_size\": 1024", "\"intermediate_size\": 1536");
+    edit(d, "config.json", "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7");
+    expect_load_error(d, "model.safetensors", "encoder.layer.6.");
+    edit(d, "config.json", "\"num_hidden_layers\": 7", "\"num_hidden_layers\": 6");
+    edit(d, "config.json", "\"num_attention_heads\": 12", "\"num_attention_heads\": 7");
+    expect_load_error(d, "config.json", "num_attention_heads");
+    edit(d, "config.json", "\"num_attention_heads\": 7", "\"num_attention_heads\": 12");
+    edit(d, "config.json", "\"vocab_size\": 30522", "\"vocab_size\": 30000");
+    expect_load_error(d, "vocab.txt", "vocab_size");
+    edit(d, "config.json", "\"vocab_size\": 30000", "\"vocab_size\": 30522");
+    /* Pooling dimension vs hidden size; two pooling modes at once. */
+    edit(d, "1_Pooling/config.json", "384", "768");
+    expect_load_error(d, "1_Pooling/config.json", "hidden_size");
+    edit(d, "1_Pooling/config.json", "768", "384");
+    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": false", "\"pooling_mode_cls_token\": true");
+    expect_load_error(d, "1_Pooling/config.json", "exactly one");
+    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": true", "\"pooling_mode_cls_token\": false");
+    /* Sequence limit beyond the position table; malformed JSON. */
+    edit(d, "sentence_bert_config.json", "256", "1024");
+    expect_load_error(d, "sentence_bert_config.json", "max_position_embeddings");
+    edit(d, "sentence_bert_config.json", "1024", "256,");
+    expect_load_error(d, "sentence_bert_config.json", NULL);
+    edit(d, "sentence_bert_config.json", "256,", "256");
+    edit(d, "tokenizer_config.json", "BertTokenizer", "XLMRobertaTokenizer");
+    expect_load_error(d, "tokenizer_config.json", "XLMRobertaTokenizer");
+    edit(d, "tokenizer_config.json", "XLMRobertaTokenizer", "BertTokenizer");
+    rb_embedder_destroy(open_model(d, 1, 0, 0));
+    remove_scratch();
+}
+END_TEST
+
+/* ---- safetensors files written here -------------------------------- */
+
+static uint16_t float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    int32_t exp = (int32_t)((x >> 23) & 0xFF) - 127 + 15;
+    uint32_t man = x & 0x7FFFFF;
+    if (exp >= 31) return (uint16_t)(sign | 0x7C00);
+    if (exp <= 0) {
+        if (exp < -10) return (uint16_t)sign;
+        man |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exp);
+        uint32_t h = man >> shift, rest = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rest > half || (rest == half && (h & 1))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = ((uint32_t)exp << 10) | (man >> 13), rest = man & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+}
+
+/* Writes `path` with every F32 tensor of `src` converted to F16. */
+static void write_f16_copy(const rb_safetensors *src, const char *path) {
+    rb_buf hdr;
+    rb_buf_init(&hdr);
+    rb_buf_puts(&hdr, "{");
+    size_t off = 0;
+    for (size_t i = 0; i < rb_safetensors_count(src); i++) {
+        const rb_st_tensor *t = rb_safetensors_at(src, i);
+        size_t nb = t->dtype == RB_ST_F32 ? t->nbytes / 2 : t->nbytes;
+        rb_buf_printf(&hdr, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[", i ? "," : "", t->name,
+                      t->dtype == RB_ST_F32 ? "F16" : t->dtype_name);
+        for (size_t d = 0; d < t->ndim; d++) rb_buf_printf(&hdr, "%s%zu", d ? "," : "", t->shape[d]);
+        rb_buf_printf(&hdr, "],\"data_offsets\":[%zu,%zu]}", off, off + nb);
+        off += nb;
+    }
+    rb_buf_puts(&hdr, "}");
+    while (hdr.len % 8) rb_buf_putc(&hdr, ' ');
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)hdr.len >> (8 * i));
+    fwrite(len8, 1, 8, f);
+    fwrite(hdr.data, 1, hdr.len, f);
+    for (size_t i = 0; i < rb_safetensors_count(src); i++) {
+        const rb_st_tensor *t = rb_safetensors_at(src, i);
+        if (t->dtype != RB_ST_F32) {
+            fwrite(t->data, 1, t->nbytes, f);
+            continue;
+        }
+        const unsigned char *p = t->data;
+        for (size_t k = 0; k < t->nbytes / 4; k++) {
+            float v;
+            memcpy(&v, p + 4 * k, 4);
+            uint16_t h = float_to_half(v);
+            unsigned char le[2] = {(unsigned char)(h & 0xFF), (unsigned char)(h >> 8)};
+            fwrite(le, 1, 2, f);
+        }
+    }
+    fclose(f);
+    rb_buf_free(&hdr);
+}
+
+START_TEST(half_precision_conversion) {
+    ck_assert(rb_half_to_float(0x3C00) == 1.0f);
+    ck_assert(rb_half_to_float(0xC000) == -2.0f);
+    ck_assert(rb_half_to_float(0x0001) == ldexpf(1.0f, -24)); /* smallest subnormal */
+    ck_assert(rb_half_to_float(0x03FF) == ldexpf(1023.0f, -24));
+    ck_assert(rb_half_to_float(0x7BFF) == 65504.0f);
+    ck_assert(isinf(rb_half_to_float(0x7C00)));
+    ck_assert(isnan(rb_half_to_float(0x7E00)));
+    ck_assert(rb_bf16_to_float(0x3F80) == 1.0f);
+    /* Every finite half survives float_to_half(rb_half_to_float(h)). */
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        if ((h & 0x7C00) == 0x7C00) continue;
+        ck_assert_uint_eq(float_to_half(rb_half_to_float((uint16_t)h)), h);
+    }
+}
+END_TEST
+
+START_TEST(f16_weights_load_and_embed) {
+    const char *d = make_scratch();
+    rb_error err;
+    rb_error_clear(&err);
+    rb_safetensors *st = rb_safetensors_open(MODEL_DIR "/model.safetensors", &err);
+    ck_assert_msg(st != NULL, "%s", err.msg);
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.safetensors", d);
+    unlink(path);
+    write_f16_copy(st, path);
+    rb_safetensors_destroy(st);
+
+    st = rb_safetensors_open(path, &err);
+    ck_assert_msg(st != NULL, "%s", err.msg);
+    ck_assert_int_eq(rb_safetensors_find(st, "embeddings.word_embeddings.weight")->dtype, RB_ST_F16);
+    rb_safetensors_destroy(st);
+
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_embedder *e = open_model(d, 2, 16, 0);
+    /* F16 rounding of the weights costs a little fidelity, not more. */
+    check_vectors(e, &r, 0.999);
+    rb_embedder_destroy(e);
+    free_refs(&r);
+
+    /* A truncated file: the header promises more than there is. */
+    ck_assert_int_eq(truncate(path, 65536), 0);
+    expect_load_error(d, "model.safetensors", "data_offsets");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(other_pooling_modes) {
+    ref_set r;
+    load_refs(DATA_DIR "/reference-pooling.jsonl", &r);
+    const char *d = make_scratch();
+    const char *modes[] = {"cls", "max"};
+    const char *keys[] = {"\"pooling_mode_cls_token\": true", "\"pooling_mode_max_tokens\": true"};
+    const char *offs[] = {"\"pooling_mode_cls_token\": false", "\"pooling_mode_max_tokens\": false"};
+    for (size_t m = 0; m < 2; m++) {
+        edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
+             "\"pooling_mode_mean_tokens\": false");
+        edit(d, "1_Pooling/config.json", offs[m], keys[m]);
+        rb_embedder *e = open_model(d, 2, 4, 0);
+        size_t checked = 0;
+        for (size_t i = 0; i < r.n; i++) {
+            if (strcmp(r.pooling[i], modes[m]) != 0) continue;
+            float out[DIM];
+            const char *t = r.texts[i];
+            ck_assert_int_eq(rb_embedder_embed(e, &t, 1, out, NULL), 0);
+            double c = cosine(out, r.vecs + i * DIM, DIM);
+            ck_assert_msg(c >= 0.9999, "%s pooling of \"%.40s\": cosine %.7f", modes[m], t, c);
+            checked++;
+        }
+        ck_assert_uint_ge(checked, 5);
+        rb_embedder_destroy(e);
+        edit(d, "1_Pooling/config.json", keys[m], offs[m]);
+        edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": false",
+             "\"pooling_mode_mean_tokens\": true");
+    }
+    remove_scratch();
+    free_refs(&r);
+}
+END_TEST
+
+/* ---- the CLI verb -------------------------------------------------- */
+
+/* Runs rb_cmd_embed with stdout captured into a new string. */
+static int run_cli(int argc, char **argv, char **out) {
+    char path[] = "/tmp/rb_embed_out_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    int rc = rb_cmd_embed(argc, argv);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(fd);
+    *out = slurp(path, NULL);
+    unlink(path);
+    return rc;
+}
+
+START_TEST(cli_prints_vectors_and_tokens) {
+    require_model();
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    char *argv[] = {"embed", "--model", MODEL_DIR, "--threads", "2", r.texts[0], r.texts[20], NULL};
+    char *out = NULL;
+    ck_assert_int_eq(run_cli(7, argv, &out), 0);
+    char *line2 = strchr(out, '\n');
+    ck_assert_ptr_nonnull(line2);
+    *line2++ = '\0';
+    const char *lines[2] = {out, line2};
+    size_t which[2] = {0, 20};
+    for (int k = 0; k < 2; k++) {
+        rb_json_doc *doc = NULL;
+        ck_assert_int_eq(rb_json_parse(lines[k], strlen(lines[k]), NULL, &doc, NULL), 0);
+        const rb_json *root = rb_json_doc_root(doc);
+        ck_assert_str_eq(rb_json_string(rb_json_get(root, "text")), r.texts[which[k]]);
+        ck_assert_int_eq(rb_json_get(root, "dim")->integer, DIM);
+        const rb_json *emb = rb_json_get(root, "embedding");
+        ck_assert_uint_eq(emb->count, DIM);
+        float v[DIM];
+        for (size_t i = 0; i < DIM; i++) v[i] = (float)emb->items[i].number;
+        ck_assert(cosine(v, r.vecs + which[k] * DIM, DIM) >= 0.9999);
+        rb_json_doc_destroy(doc);
+    }
+    free(out);
+
+    char *targv[] = {"embed", "--tokens", "--model", MODEL_DIR, r.texts[5], NULL};
+    ck_assert_int_eq(run_cli(5, targv, &out), 0);
+    rb_json_doc *doc = NULL;
+    ck_assert_int_eq(rb_json_parse(out, strlen(out), NULL, &doc, NULL), 0);
+    const rb_json *ids = rb_json_get(rb_json_doc_root(doc), "ids");
+    ck_assert_uint_eq(ids->count, r.n_ids[5]);
+    for (size_t i = 0; i < ids->count; i++) ck_assert_int_eq(ids->items[i].integer, r.ids[5][i]);
+    rb_json_doc_destroy(doc);
+    free(out);
+
+    char *bad[] = {"embed", "--threads", "zero", NULL};
+    ck_assert_int_eq(run_cli(3, bad, &out), 2);
+    free(out);
+    char *unknown[] = {"embed", "--frobnicate", NULL};
+    ck_assert_int_eq(run_cli(2, unknown, &out), 2);
+    free(out);
+    char *nomodel[] = {"embed", "--model", "/nonexistent", "x", NULL};
+    ck_assert_int_eq(run_cli(4, nomodel, &out), 1);
+    free(out);
+    free_refs(&r);
+}
+END_TEST
+
+START_TEST(empty_batch_and_reuse) {
+    require_model();
+    rb_embedder *e = open_model(MODEL_DIR, 2, 3, 0);
+    ck_assert_int_eq(rb_embedder_embed(e, NULL, 0, NULL, NULL), 0);
+    /* The same text gives the same vector whatever batch it is in. */
+    const char *texts[] = {"blue running shoes", "a much longer sentence about kitchen knives and "
+                           "cutting boards made of walnut", "blue running shoes", ""};
+    float a[4 * DIM], b[DIM];
+    ck_assert_int_eq(rb_embedder_embed(e, texts, 4, a, NULL), 0);
+    ck_assert_int_eq(rb_embedder_embed(e, texts, 1, b, NULL), 0);
+    ck_assert(cosine(a, b, DIM) > 0.999999);
+    ck_assert(cosine(a, a + 2 * DIM, DIM) > 0.999999);
+    ck_assert(cosine(a, a + DIM, DIM) < 0.9);
+    double norm = 0;
+    for (size_t i = 0; i < DIM; i++) norm += (double)a[3 * DIM + i] * a[3 * DIM + i];
+    ck_assert(fabs(norm - 1.0) < 1e-5);
+    rb_embedder_destroy(e);
+    rb_embedder_destroy(NULL);
+}
+END_TEST
+
+static Suite *embed_suite(void) {
+    Suite *s = suite_create("embed");
+    TCase *tc = tcase_create("fidelity");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, token_ids_match_reference);
+    tcase_add_test(tc, vectors_match_reference_batched);
+    tcase_add_test(tc, vectors_match_reference_one_by_one);
+    tcase_add_test(tc, vectors_match_reference_builtin_kernel);
+    tcase_add_test(tc, other_pooling_modes);
+    tcase_add_test(tc, empty_batch_and_reuse);
+    suite_add_tcase(s, tc);
+    TCase *te = tcase_create("loading");
+    tcase_set_timeout(te, 120);
+    tcase_add_test(te, missing_files_are_named);
+    tcase_add_test(te, inconsistent_files_are_named);
+    tcase_add_test(te, half_precision_conversion);
+    tcase_add_test(te, f16_weights_load_and_embed);
+    tcase_add_test(te, cli_prints_vectors_and_tokens);
+    suite_add_tcase(s, te);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(embed_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

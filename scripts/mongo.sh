@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# A MongoDB-wire-protocol server for tests and the demo: FerretDB v1 with its
+# SQLite backend (no cgo, no PostgreSQL), on 127.0.0.1.
+#
+#   scripts/mongo.sh start     build FerretDB if needed, start it, wait for a ping
+#   scripts/mongo.sh stop      stop the server we started, wait for exit
+#   scripts/mongo.sh status    exit 0 if running (prints address), 3 if not
+#   scripts/mongo.sh address   print 127.0.0.1:PORT of the running server
+#   scripts/mongo.sh ping      exit 0 if the running server answers {ping: 1}
+#
+# Environment: MONGO_PORT (default: the last one used if free, else any free
+# port), MONGO_START_TIMEOUT (seconds, default 60).
+#
+# Binary: .cache/ferretdb/bin/ferretdb, built from the module source fetched
+# through the Go module proxy (see build_ferretdb for why not `go install`).
+# State: run/mongo (data/ with one SQLite file per database, state/, mongo.log,
+# mongo.pid, port). Data is kept across stop/start; remove run/mongo for an
+# empty server.
+set -euo pipefail
+
+FERRETDB_MODULE=github.com/FerretDB/FerretDB
+FERRETDB_VERSION=v1.24.2
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$SCRIPT_DIR")
+CACHE=$ROOT/.cache/ferretdb
+BIN=$CACHE/bin/ferretdb
+RUN=$ROOT/run/mongo
+DATA=$RUN/data
+STATE=$RUN/state
+PIDFILE=$RUN/mongo.pid
+PORTFILE=$RUN/port
+LOG=$RUN/mongo.log
+TIMEOUT=${MONGO_START_TIMEOUT:-60}
+
+log() { printf 'mongo: %s\n' "$*"; }
+die() { printf 'mongo: error: %s\n' "$*" >&2; exit 1; }
+
+# --- helpers -----------------------------------------------------------------
+
+# Prints the pid of the server started from this tree, or nothing; the
+# command line must still name our binary and state dir (pids are recycled).
+running_pid() {
+    [ -f "$PIDFILE" ] || return 0
+    local pid
+    pid=$(cat "$PIDFILE" 2>/dev/null || true)
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+    if [ -r "/proc/$pid/cmdline" ] &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "^$BIN .*--state-dir=$STATE"; then
+        echo "$pid"
+    fi
+}
+
+port() { cat "$PORTFILE" 2>/dev/null || true; }
+
+# See scripts/kafka.sh: python3 is everywhere we run, ss/netstat are not.
+port_is_free() {
+    python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PY
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Sends {ping: 1, $db: "admin"} as an OP_MSG and succeeds if the reply says
+# ok: 1. Plain python3 with no driver, so the check needs nothing installed
+# and does not depend on the code under test.
+ping_server() {
+    python3 - "$1" <<'PY'
+import socket, struct, sys
+
+def cstr(s):
+    return s.encode() + b"\0"
+
+def bson(elements):
+    body = b"".join(elements) + b"\0"
+    return struct.pack("<i", len(body) + 4) + body
+
+doc = bson([b"\x10" + cstr("ping") + struct.pack("<i", 1),
+            b"\x02" + cstr("$db") + struct.pack("<i", 6) + cstr("admin")])
+msg = struct.pack("<I", 0) + b"\0" + doc          # flagBits, section kind 0
+header = struct.pack("<iiii", 16 + len(msg), 1, 0, 2013)  # OP_MSG
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise OSError("connection closed")
+        buf += chunk
+    return buf
+
+# Sizes of the fixed-width BSON types, to walk the top-level elements.
+FIXED = {0x01: 8, 0x07: 12, 0x08: 1, 0x09: 8, 0x0A: 0, 0x10: 4, 0x11: 8,
+         0x12: 8, 0x13: 16, 0x7F: 0, 0xFF: 0}
+
+def ok_value(d):
+    i = 4
+    while d[i] != 0:
+        t = d[i]
+        end = d.index(b"\0", i + 1)
+        key = d[i + 1:end].decode()
+        i = end + 1
+        if key == "ok":
+            if t == 0x01:
+                return struct.unpack_from("<d", d, i)[0]
+            if t == 0x10:
+                return struct.unpack_from("<i", d, i)[0]
+            if t == 0x12:
+                return struct.unpack_from("<q", d, i)[0]
+            return None
+        if t in FIXED:
+            i += FIXED[t]
+        elif t in (0x02, 0x0D, 0x0E):
+            i += 4 + struct.unpack_from("<i", d, i)[0]
+        elif t in (0x03, 0x04):
+            i += struct.unpack_from("<i", d, i)[0]
+        elif t == 0x05:
+            i += 5 + struct.unpack_from("<i", d, i)[0]
+        else:
+            return None
+    return None
+
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3) as s:
+        s.sendall(header + msg)
+        length, _, _, opcode = struct.unpack("<iiii", recv_exact(s, 16))
+        reply = recv_exact(s, length - 16)
+except OSError:
+    sys.exit(1)
+if opcode != 2013 or reply[4] != 0:
+    sys.exit(1)
+sys.exit(0 if ok_value(reply[5:]) == 1 else 1)
+PY
+}
+
+go_bin() {
+    if command -v go >/dev/null 2>&1; then
+        command -v go
+    elif [ -x /usr/local/go/bin/go ]; then
+        echo /usr/local/go/bin/go
+    fi
+}
+
+# Builds FerretDB into $BIN. Not `go install MODULE@VERSION`, for two reasons
+# seen on this project's machines: the go command then also fetches the
+# module's version list for its deprecation check, which the proxy we can
+# reach refuses (403), and a binary built that way panics at start because
+# build/version/version.txt, which FerretDB's own build writes and embeds,
+# is missing. So: download the module source, copy it somewhere writable,
+# write version.txt, go build.
+build_ferretdb() {
+    if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"; then
+        return 0
+    fi
+    local go
+    go=$(go_bin)
+    [ -n "$go" ] || die "go not found; run scripts/install-deps.sh"
+    log "building FerretDB $FERRETDB_VERSION with $("$go" version) (first time only)"
+    local work=$CACHE/work
+    rm -rf "$work"
+    mkdir -p "$work" "$CACHE/bin"
+    # Everything the go command downloads or caches stays under $work and is
+    # removed after the build: only the binary is worth keeping.
+    export GOMODCACHE=$work/mod GOCACHE=$work/gocache GOPATH=$work/gopath
+    export GOFLAGS="-modcacherw -buildvcs=false" CGO_ENABLED=0
+    # go.mod asks for Go 1.24: an older go command (1.21 or later) fetches
+    # that toolchain, itself a module on the proxy; Go 1.19 cannot build it.
+    export GOTOOLCHAIN=auto
+    local dir
+    if ! dir=$(cd "$work" && "$go" mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" 2>"$work/download.log" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'); then
+        cat "$work/download.log" >&2
+        die "go mod download $FERRETDB_MODULE@$FERRETDB_VERSION failed"
+    fi
+    cp -r "$dir" "$work/src"
+    chmod -R u+w "$work/src"
+    printf '%s\n' "$FERRETDB_VERSION" >"$work/src/build/version/version.txt"
+    if ! (cd "$work/src" && "$go" build -trimpath -o "$BIN.tmp" ./cmd/ferretdb) >"$work/build.log" 2>&1; then
+        tail -n 30 "$work/build.log" >&2
+        die "go build of FerretDB failed (log kept in $work/build.log)"
+    fi
+    "$BIN.tmp" --version | grep -qx "version: $FERRETDB_VERSION" ||
+        die "built binary does not report version $FERRETDB_VERSION"
+    mv "$BIN.tmp" "$BIN"
+    rm -rf "$work"
+    log "built $BIN ($("$BIN" --version | head -n1))"
+}
+
+# --- commands ----------------------------------------------------------------
+
+cmd_start() {
+    mkdir -p "$RUN"
+    exec 9>"$RUN/lock"
+    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+
+    local pid
+    pid=$(running_pid)
+    if [ -n "$pid" ]; then
+        log "already running (pid $pid) at 127.0.0.1:$(port)"
+        return 0
+    fi
+    command -v python3 >/dev/null || die "python3 not found; run scripts/install-deps.sh"
+    build_ferretdb
+
+    local p prev
+    prev=$(port)
+    if [ -n "${MONGO_PORT:-}" ]; then
+        [[ "$MONGO_PORT" =~ ^[0-9]+$ ]] || die "MONGO_PORT '$MONGO_PORT' is not a port number"
+        port_is_free "$MONGO_PORT" || die "MONGO_PORT $MONGO_PORT on 127.0.0.1 is already in use"
+        p=$MONGO_PORT
+    elif [ -n "$prev" ] && port_is_free "$prev"; then
+        p=$prev
+    else
+        p=$(free_port)
+    fi
+    echo "$p" >"$PORTFILE"
+    mkdir -p "$DATA" "$STATE"
+
+    log "starting FerretDB on 127.0.0.1:$p (SQLite in $DATA), log $LOG"
+    # setsid: outlive this script and ignore the caller's Ctrl-C. fd 9 (the
+    # lock) must not leak into the server, or stop would wait on it forever.
+    setsid "$BIN" --handler=sqlite --sqlite-url="file:$DATA/" \
+        --listen-addr="127.0.0.1:$p" --telemetry=disable --debug-addr=- \
+        --state-dir="$STATE" --log-format=text \
+        </dev/null >>"$LOG" 2>&1 9>&- &
+    pid=$!
+    echo "$pid" >"$PIDFILE"
+
+    local deadline start=$SECONDS
+    deadline=$((SECONDS + TIMEOUT))
+    until ping_server "$p"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            fail_start "FerretDB (pid $pid) exited during start"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            kill "$pid" 2>/dev/null || true
+            fail_start "FerretDB did not answer a ping on 127.0.0.1:$p within ${TIMEOUT}s"
+        fi
+        sleep 0.2
+    done
+    log "running (pid $pid) at 127.0.0.1:$p, ready after $((SECONDS - start))s"
+}
+
+fail_start() {
+    printf 'mongo: error: %s\n' "$1" >&2
+    printf 'mongo: last lines of %s:\n' "$LOG" >&2
+    tail -n 30 "$LOG" >&2 2>/dev/null || true
+    rm -f "$PIDFILE"
+    exit 1
+}
+
+cmd_stop() {
+    mkdir -p "$RUN"
+    exec 9>"$RUN/lock"
+    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    local pid
+    pid=$(running_pid)
+    if [ -z "$pid" ]; then
+        log "not running"
+        rm -f "$PIDFILE"
+        return 0
+    fi
+    log "stopping FerretDB (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "still alive after 30s, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+    rm -f "$PIDFILE"
+    log "stopped"
+}
+
+cmd_status() {
+    local pid
+    pid=$(running_pid)
+    if [ -n "$pid" ]; then
+        log "running (pid $pid) at 127.0.0.1:$(port)"
+        return 0
+    fi
+    log "stopped"
+    return 3
+}
+
+cmd_address() {
+    [ -n "$(running_pid)" ] || die "not running"
+    echo "127.0.0.1:$(port)"
+}
+
+cmd_ping() {
+    [ -n "$(running_pid)" ] || die "not running"
+    ping_server "$(port)" || die "no ping reply from 127.0.0.1:$(port)"
+    log "ping ok at 127.0.0.1:$(port)"
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+address) cmd_address ;;
+ping) cmd_ping ;;
+*)
+    echo "usage: $0 start|stop|status|address|ping" >&2
+    exit 2
+    ;;
+esac

@@ -42,7 +42,9 @@ typedef struct fixture {
     mongoc_client_t *raw; /* a plain client, to read stored BSON exactly */
 } fixture;
 
-static void fixture_open(fixture *f, const char *tag)
+/* Loop tests run once per way of checking versions (_i: 0 in the write's
+ * filter, 1 by lookup first), so both paths meet the real server. */
+static void fixture_open(fixture *f, const char *tag, int mode)
 {
     static int counter;
     rb_error err;
@@ -50,7 +52,8 @@ static void fixture_open(fixture *f, const char *tag)
     snprintf(f->db, sizeof f->db, "rbsink_%ld_%d_%s", (long)getpid(), counter++, tag);
     rb_sink_opts o = {.uri = server_uri(), .database = f->db, .collection = "docs",
                       .write_concern = "majority", .timeout_ms = 5000,
-                      .app_name = "check_sink"};
+                      .app_name = "check_sink",
+                      .versions = mode == 0 ? RB_SINK_VERSIONS_IN_FILTER : RB_SINK_VERSIONS_LOOKUP};
     f->sink = rb_sink_new(&o, &err);
     if (!f->sink)
         ck_abort_msg("cannot reach the MongoDB-wire server at RAGBATCH_MONGO_URI: %s", err.msg);
@@ -396,7 +399,7 @@ END_TEST
 
 START_TEST(upsert_is_stored_exactly) {
     fixture f;
-    fixture_open(&f, "upsert");
+    fixture_open(&f, "upsert", _i);
     g_nn = g_nm = 0;
     rb_json *tags_items[] = {jstr("a"), jstr("b")};
     const char *nk[] = {"ok", "none"};
@@ -461,7 +464,7 @@ END_TEST
 
 START_TEST(versions_decide_stale_and_replace) {
     fixture f;
-    fixture_open(&f, "versions");
+    fixture_open(&f, "versions", _i);
     rb_sink_item it = upsert("v", 5, "five");
     write_ok(&f, &it, 1, NULL);
     ck_assert_int_eq(it.result, RB_SINK_STORED);
@@ -518,7 +521,7 @@ END_TEST
 
 START_TEST(soft_delete_is_a_versioned_tombstone) {
     fixture f;
-    fixture_open(&f, "soft");
+    fixture_open(&f, "soft", _i);
     rb_sink_item b[2] = {upsert("s", 1, "one"), upsert("t", 1, "other")};
     write_ok(&f, b, 2, NULL);
     rb_sink_item it = soft_delete("s", 2);
@@ -554,7 +557,7 @@ END_TEST
 
 START_TEST(hard_delete_removes_in_batch_order) {
     fixture f;
-    fixture_open(&f, "hard");
+    fixture_open(&f, "hard", _i);
     rb_sink_item b[2] = {upsert("h", 1, "one"), upsert("k", 1, "keep")};
     write_ok(&f, b, 2, NULL);
     rb_sink_item d1[2] = {hard_delete("h"), hard_delete("never-stored")};
@@ -595,7 +598,7 @@ END_TEST
 
 START_TEST(hostile_keys_and_ids_stay_values) {
     fixture f;
-    fixture_open(&f, "hostile");
+    fixture_open(&f, "hostile", _i);
     g_nn = g_nm = 0;
     const char *nk[] = {"$gt", "x.y"};
     rb_json *nv[] = {jstr(""), jint(1)};
@@ -656,7 +659,7 @@ END_TEST
 
 START_TEST(oversized_document_fails_alone) {
     fixture f;
-    fixture_open(&f, "big");
+    fixture_open(&f, "big", _i);
     size_t big = 17u * 1024 * 1024;
     char *text = malloc(big + 1);
     ck_assert_ptr_nonnull(text);
@@ -693,7 +696,7 @@ END_TEST
  * settling as well. */
 START_TEST(server_rejection_fails_one_item) {
     fixture f;
-    fixture_open(&f, "reject");
+    fixture_open(&f, "reject", _i);
     bool ferret = is_ferretdb(&f);
     rb_sink_item first = upsert("b", 1, "b");
     write_ok(&f, &first, 1, NULL);
@@ -723,6 +726,32 @@ START_TEST(server_rejection_fails_one_item) {
     bson_t *d = raw_doc(&f, "b");
     ck_assert_str_eq(str_at(d, "text"), "b");
     bson_destroy(d);
+    fixture_close(&f);
+}
+END_TEST
+
+/* More replacements of existing documents than FerretDB can hold in one
+ * update command (it keeps a connection per matched statement, 100 at
+ * most): the batch must still complete, every item STORED. */
+START_TEST(large_batch_of_replacements) {
+    fixture f;
+    fixture_open(&f, "large", _i);
+    enum { N = 130 };
+    static char ids[N][16];
+    static rb_sink_item b[N];
+    for (int round = 1; round <= 2; round++) {
+        for (int i = 0; i < N; i++) {
+            snprintf(ids[i], sizeof ids[i], "doc-%03d", i);
+            b[i] = upsert(ids[i], round, round == 1 ? "first" : "second");
+        }
+        rb_sink_stats st = {0};
+        write_ok(&f, b, N, &st);
+        ck_assert_uint_eq(st.stored, N);
+    }
+    bson_t *d = raw_doc(&f, "doc-129");
+    ck_assert_str_eq(str_at(d, "text"), "second");
+    bson_destroy(d);
+    ck_assert_int_eq(count(&f, false), N);
     fixture_close(&f);
 }
 END_TEST
@@ -853,7 +882,7 @@ static void relayed_uri(const char *uri, int port, char *out, size_t len, char *
 
 START_TEST(lost_server_fails_whole_write_retriably) {
     fixture f;
-    fixture_open(&f, "lost");
+    fixture_open(&f, "lost", 0);
     char uri[1024], host[256];
     int host_port;
     relay r;
@@ -899,13 +928,14 @@ static Suite *sink_suite(void)
     suite_add_tcase(s, unit);
     TCase *srv = tcase_create("server");
     tcase_set_timeout(srv, 60);
-    tcase_add_test(srv, upsert_is_stored_exactly);
-    tcase_add_test(srv, versions_decide_stale_and_replace);
-    tcase_add_test(srv, soft_delete_is_a_versioned_tombstone);
-    tcase_add_test(srv, hard_delete_removes_in_batch_order);
-    tcase_add_test(srv, hostile_keys_and_ids_stay_values);
-    tcase_add_test(srv, oversized_document_fails_alone);
-    tcase_add_test(srv, server_rejection_fails_one_item);
+    tcase_add_loop_test(srv, upsert_is_stored_exactly, 0, 2);
+    tcase_add_loop_test(srv, versions_decide_stale_and_replace, 0, 2);
+    tcase_add_loop_test(srv, soft_delete_is_a_versioned_tombstone, 0, 2);
+    tcase_add_loop_test(srv, hard_delete_removes_in_batch_order, 0, 2);
+    tcase_add_loop_test(srv, hostile_keys_and_ids_stay_values, 0, 2);
+    tcase_add_loop_test(srv, oversized_document_fails_alone, 0, 2);
+    tcase_add_loop_test(srv, server_rejection_fails_one_item, 0, 2);
+    tcase_add_loop_test(srv, large_batch_of_replacements, 0, 2);
     tcase_add_test(srv, lost_server_fails_whole_write_retriably);
     suite_add_tcase(s, srv);
     return s;

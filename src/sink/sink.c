@@ -25,6 +25,8 @@ struct rb_sink {
     char *collection;
     char *uri_shown; /* the URI with its password replaced, for messages */
     int32_t max_doc_size;
+    bool lookup_versions;    /* see rb_sink_versions in sink.h */
+    size_t max_ops_per_bulk; /* 0: the whole batch in one bulk */
 };
 
 /* libmongoc logs to stderr by default, down to debug chatter from its
@@ -122,6 +124,13 @@ static int mongo_error(rb_error *err, const bson_error_t *e, const char *what)
     return rb_error_set(err, RB_ERR_MONGO, RB_STAGE_SINK, "%s: %s", what, e->message);
 }
 
+/* Adds which collection of which server the error is about. */
+static int in_collection(const rb_sink *s, rb_error *err)
+{
+    return rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection,
+                           s->uri_shown);
+}
+
 static int64_t now_realtime_ms(void)
 {
     struct timespec ts;
@@ -206,11 +215,18 @@ static int apply_uri_options(rb_sink *s, const rb_sink_opts *o, rb_error *err)
     return 0;
 }
 
-/* Reads maxBsonObjectSize from the hello reply; keeps the default if the
- * server does not say. */
-static void read_limits(rb_sink *s, mongoc_client_t *c)
+/* FerretDB 1.x (SQLite) keeps each matched statement of an update command
+ * holding one of its 100 database connections until the command ends, so
+ * a command with about 100 replacements of existing documents waits
+ * forever.  Bulks sent to it are cut into windows of this many ops. */
+#define RB_SINK_FERRETDB_WINDOW 50
+
+/* Reads maxBsonObjectSize from the hello reply (keeping the default if the
+ * server does not say) and whether the server is FerretDB, whose buildInfo
+ * carries a ferretdbVersion. */
+static void read_server_facts(rb_sink *s, mongoc_client_t *c, rb_sink_versions mode)
 {
-    bson_t cmd = BSON_INITIALIZER, reply;
+    bson_t cmd = BSON_INITIALIZER, info = BSON_INITIALIZER, reply;
     bson_error_t e;
     bson_iter_t it;
     BSON_APPEND_INT32(&cmd, "hello", 1);
@@ -219,6 +235,14 @@ static void read_limits(rb_sink *s, mongoc_client_t *c)
         bson_iter_int32(&it) > 0)
         s->max_doc_size = bson_iter_int32(&it);
     bson_destroy(&reply);
+    BSON_APPEND_INT32(&info, "buildInfo", 1);
+    bool ferretdb = mongoc_client_command_simple(c, "admin", &info, NULL, &reply, &e) &&
+                    bson_iter_init_find(&it, &reply, "ferretdbVersion");
+    bson_destroy(&reply);
+    s->lookup_versions =
+        mode == RB_SINK_VERSIONS_LOOKUP || (mode == RB_SINK_VERSIONS_AUTO && ferretdb);
+    s->max_ops_per_bulk = ferretdb ? RB_SINK_FERRETDB_WINDOW : 0;
+    bson_destroy(&info);
     bson_destroy(&cmd);
 }
 
@@ -244,8 +268,7 @@ static int create_indexes(rb_sink *s, mongoc_client_t *c, rb_error *err)
     bson_destroy(&cmd);
     if (!ok) {
         mongo_error(err, &e, "cannot create index text_hash_1");
-        return rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection,
-                               s->uri_shown);
+        return in_collection(s, err);
     }
     return 0;
 }
@@ -293,7 +316,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
     if (rb_sink_ping(s, err) != 0)
         goto fail;
     c = mongoc_client_pool_pop(s->pool);
-    read_limits(s, c);
+    read_server_facts(s, c, opts->versions);
     rc = create_indexes(s, c, err);
     mongoc_client_pool_push(s->pool, c);
     if (rc != 0)
@@ -378,8 +401,8 @@ static mongoc_bulk_operation_t *build_bulk(rb_sink *s, mongoc_collection_t *coll
         bson_error_t e;
         bool ok = false, skip = false;
 
-        if (it->result == RB_SINK_FAILED) {
-            skip = true;
+        if (it->result != RB_SINK_PENDING) {
+            skip = true; /* failed already, or found stale by lookup */
         } else if (!it->id) {
             item_fail(it, "item has no id", "");
             skip = true;
@@ -400,7 +423,10 @@ static mongoc_bulk_operation_t *build_bulk(rb_sink *s, mongoc_collection_t *coll
             item_fail(it, "document is not valid BSON for MongoDB: ", e.message);
             skip = true;
         } else {
-            rb_sink_build_filter(&filter, it);
+            if (s->lookup_versions)
+                BSON_APPEND_UTF8(&filter, "_id", it->id); /* versions checked before */
+            else
+                rb_sink_build_filter(&filter, it);
             ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &filter, &doc, &upsert_opts,
                                                              &e);
         }
@@ -478,8 +504,8 @@ static size_t apply_write_errors(const bson_t *reply, rb_sink_item *items, const
             item->result = RB_SINK_STALE;
         } else {
             item->result = RB_SINK_FAILED;
-            snprintf(item->error, sizeof item->error, "server rejected the document (code %lld): %s",
-                     (long long)code, msg);
+            snprintf(item->error, sizeof item->error,
+                     "server rejected the document (code %lld): %s", (long long)code, msg);
         }
     }
     return replaces;
@@ -594,7 +620,7 @@ static enum bulk_outcome run_bulk(rb_sink *s, mongoc_collection_t *coll,
          * not primary, unauthorised), which is no one document's fault. */
         if (!any_write_error) {
             mongo_error(err, &e, "bulk write failed");
-            rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection, s->uri_shown);
+            in_collection(s, err);
             out = BULK_FAILED;
             goto done;
         }
@@ -605,7 +631,7 @@ static enum bulk_outcome run_bulk(rb_sink *s, mongoc_collection_t *coll,
         if (first_doubtful < n_sent &&
             !confirm_trailing_deletes(s, coll, items, sent, first_doubtful, n_sent, &e)) {
             mongo_error(err, &e, "bulk write failed");
-            rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection, s->uri_shown);
+            in_collection(s, err);
             out = BULK_FAILED;
             goto done;
         }
@@ -644,6 +670,97 @@ static int write_list(rb_sink *s, mongoc_collection_t *coll, rb_sink_item *items
     if (out == BULK_FAILED)
         unsend(items, sent, *n_sent);
     return out == BULK_SETTLED ? 0 : out == BULK_UNCLEAR ? 1 : -1;
+}
+
+typedef struct id_pos {
+    const char *id;
+    size_t pos;
+} id_pos;
+
+static int cmp_id_pos(const void *a, const void *b)
+{
+    const id_pos *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    if (c != 0)
+        return c;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The stored version of `id`: 0 with *found false when there is no such
+ * document; a document without a numeric version counts as newest, as it
+ * does for the filter {version: {$lt: v}}. */
+static int stored_version(rb_sink *s, mongoc_collection_t *coll, const char *id, bool *found,
+                          int64_t *version, rb_error *err)
+{
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+    const bson_t *doc;
+    bson_error_t e;
+    bson_iter_t it;
+    int rc = 0;
+
+    BSON_APPEND_UTF8(&filter, "_id", id);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "version", 1);
+    bson_append_document_end(&opts, &proj);
+    BSON_APPEND_INT64(&opts, "limit", 1);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    *found = false;
+    *version = 0;
+    if (mongoc_cursor_next(cur, &doc)) {
+        *found = true;
+        *version = INT64_MAX;
+        if (bson_iter_init_find(&it, doc, "version") && BSON_ITER_HOLDS_NUMBER(&it))
+            *version = bson_iter_as_int64(&it);
+    } else if (mongoc_cursor_error(cur, &e)) {
+        mongo_error(err, &e, "reading stored versions failed");
+        rc = in_collection(s, err);
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+    return rc;
+}
+
+/* Lookup mode: marks STALE, without sending them, the upserts and soft
+ * deletes whose version is not newer than what the store will hold when
+ * their turn comes in batch order (the stored version, raised by earlier
+ * items of the same id, cleared by hard deletes).  One indexed lookup per
+ * distinct id. */
+static int mark_stale_by_lookup(rb_sink *s, mongoc_collection_t *coll, rb_sink_item *items,
+                                size_t n, rb_error *err)
+{
+    id_pos *ix = malloc(n * sizeof *ix);
+    size_t m = 0;
+    int rc = 0;
+
+    if (!ix)
+        return rb_error_nomem(err, RB_STAGE_SINK, "version lookup");
+    for (size_t i = 0; i < n; i++)
+        if (items[i].result == RB_SINK_PENDING && items[i].id)
+            ix[m++] = (id_pos){items[i].id, i};
+    qsort(ix, m, sizeof *ix, cmp_id_pos);
+    for (size_t g = 0; g < m && rc == 0;) {
+        size_t end = g + 1;
+        while (end < m && strcmp(ix[end].id, ix[g].id) == 0)
+            end++;
+        bool present;
+        int64_t cur;
+        rc = stored_version(s, coll, ix[g].id, &present, &cur, err);
+        for (size_t k = g; k < end && rc == 0; k++) {
+            rb_sink_item *it = &items[ix[k].pos];
+            if (it->kind == RB_SINK_HARD_DELETE) {
+                present = false;
+            } else if (present && cur >= it->version) {
+                it->result = RB_SINK_STALE;
+            } else {
+                present = true;
+                cur = it->version;
+            }
+        }
+        g = end;
+    }
+    free(ix);
+    return rc;
 }
 
 /* After settling one by one, an op the unclear bulk had already applied
@@ -704,11 +821,40 @@ static void reclaim_own_writes(rb_sink *s, mongoc_collection_t *coll, rb_sink_it
     bson_destroy(&filter);
 }
 
+/* Writes one window of the batch as one bulk; when the reply is unclear,
+ * settles each of its ops on its own, in batch order.  Ops the bulk had
+ * already applied then come back STALE (their version is stored now) and
+ * are reclaimed as STORED; nothing is applied twice.  `sent` and `redo`
+ * have room for `n_order` indexes. */
+static int write_window(rb_sink *s, mongoc_collection_t *coll, rb_sink_item *items,
+                        const size_t *order, size_t n_order, int64_t now_ms, size_t *sent,
+                        size_t *redo, rb_error *err)
+{
+    size_t n_sent = 0, one;
+    int rc = write_list(s, coll, items, order, n_order, now_ms, sent, &n_sent, err);
+    if (rc != 1)
+        return rc;
+    memcpy(redo, sent, n_sent * sizeof *redo);
+    unsend(items, redo, n_sent);
+    rc = 0;
+    for (size_t k = 0; k < n_sent && rc == 0; k++) {
+        rc = write_list(s, coll, items, &redo[k], 1, now_ms, sent, &one, err);
+        if (rc == 1) /* a single op always has a clear answer; be safe */
+            rc = rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK,
+                                        "unclear reply to a single write on %s.%s at %s",
+                                        s->database, s->collection, s->uri_shown);
+    }
+    if (rc == 0)
+        reclaim_own_writes(s, coll, items, redo, n_sent, now_ms);
+    return rc;
+}
+
 int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stats, rb_error *err)
 {
     double t0 = now_mono_ms();
     int64_t now_ms = now_realtime_ms();
-    size_t *order, *sent, n_sent = 0;
+    size_t *order, *sent, *redo;
+    size_t window = s->max_ops_per_bulk ? s->max_ops_per_bulk : n;
     mongoc_client_t *c;
     mongoc_collection_t *coll;
     int rc;
@@ -721,9 +867,11 @@ int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stat
         return 0;
     order = malloc(n * sizeof *order);
     sent = malloc(n * sizeof *sent);
-    if (!order || !sent) {
+    redo = malloc(n * sizeof *redo);
+    if (!order || !sent || !redo) {
         free(order);
         free(sent);
+        free(redo);
         return rb_error_nomem(err, RB_STAGE_SINK, "bulk index map");
     }
     for (size_t i = 0; i < n; i++)
@@ -731,33 +879,24 @@ int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stat
     c = mongoc_client_pool_pop(s->pool);
     coll = mongoc_client_get_collection(c, s->database, s->collection);
 
-    rc = write_list(s, coll, items, order, n, now_ms, sent, &n_sent, err);
-    if (rc == 1) {
-        /* Settle each op on its own, in batch order.  Ops the bulk already
-         * applied come back STALE (their version is now stored), which is
-         * what they are for the store; nothing is applied twice. */
-        size_t n_all = n_sent, one;
-        memcpy(order, sent, n_all * sizeof *order);
-        unsend(items, order, n_all);
-        rc = 0;
-        for (size_t k = 0; k < n_all && rc == 0; k++) {
-            rc = write_list(s, coll, items, &order[k], 1, now_ms, sent, &one, err);
-            if (rc == 1) /* a single op always has a clear answer; be safe */
-                rc = rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK,
-                                            "unclear reply to a single write on %s.%s at %s",
-                                            s->database, s->collection, s->uri_shown);
-        }
-        if (rc != 0)
-            unsend(items, order, n_all);
-        else
-            reclaim_own_writes(s, coll, items, order, n_all, now_ms);
+    rc = s->lookup_versions ? mark_stale_by_lookup(s, coll, items, n, err) : 0;
+    for (size_t w = 0; w < n && rc == 0; w += window) {
+        size_t len = n - w < window ? n - w : window;
+        rc = write_window(s, coll, items, order + w, len, now_ms, sent, redo, err);
     }
     mongoc_collection_destroy(coll);
     mongoc_client_pool_push(s->pool, c);
     free(order);
     free(sent);
-    if (rc == 0)
+    free(redo);
+    if (rc == 0) {
         add_stats(stats, items, n, now_mono_ms() - t0);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            items[i].result = RB_SINK_PENDING;
+            items[i].error[0] = '\0';
+        }
+    }
     return rc;
 }
 
@@ -782,7 +921,7 @@ int rb_sink_count(rb_sink *s, bool include_deleted, int64_t *out, rb_error *err)
     bson_destroy(&filter);
     if (count < 0) {
         mongo_error(err, &e, "count failed");
-        return rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection, s->uri_shown);
+        return in_collection(s, err);
     }
     *out = count;
     return 0;

@@ -23,7 +23,10 @@
  * and an equal or newer version is stored, the filter does not match, the
  * insert collides on _id (E11000) and the item is STALE: replaying an event
  * leaves the store unchanged and an older event never overwrites a newer
- * one.  SOFT_DELETE stores a versioned tombstone {deleted: true} so that
+ * one.  (On FerretDB the check is a lookup before the write: see
+ * rb_sink_versions.)  A server that ignores `ordered: false` and stops at
+ * the first write error (FerretDB 1.x does) makes the reply unclear; the
+ * sink then settles the ops of that batch one at a time, in order.  SOFT_DELETE stores a versioned tombstone {deleted: true} so that
  * older events arriving later stay stale.  HARD_DELETE (a Kafka tombstone,
  * which carries no version) is deleteOne({_id: id}).
  *
@@ -61,13 +64,30 @@
 
 typedef struct rb_sink rb_sink;
 
+/* Where the version check happens.  IN_FILTER puts it in the write itself
+ * ({_id, version: {$lt}} with upsert; a collision on _id means STALE), which
+ * is atomic.  LOOKUP reads the stored versions of the batch's ids first (one
+ * _id lookup per id) and writes with the filter {_id} alone: FerretDB 1.x
+ * with SQLite uses its _id index only for a filter that is exactly
+ * {_id: value}, so the in-filter check scans the whole collection per
+ * document.  LOOKUP is not atomic with the write; it is correct as long as
+ * one writer handles a given id (the Kafka key is the id, so one partition
+ * and one consumer do).  AUTO picks LOOKUP for FerretDB and IN_FILTER
+ * otherwise. */
+typedef enum rb_sink_versions {
+    RB_SINK_VERSIONS_AUTO = 0,
+    RB_SINK_VERSIONS_IN_FILTER,
+    RB_SINK_VERSIONS_LOOKUP
+} rb_sink_versions;
+
 typedef struct rb_sink_opts {
     const char *uri;           /* mongodb:// or mongodb+srv:// */
     const char *database;
     const char *collection;
     const char *write_concern; /* "majority" (NULL means this) or a number >= 1 */
-    int timeout_ms;            /* server selection, connect, socket and wtimeout; 0 keeps the URI's */
+    int timeout_ms;            /* server selection, connect, socket, wtimeout; 0: URI's own */
     const char *app_name;      /* shown in server logs; NULL for none */
+    rb_sink_versions versions; /* 0: AUTO */
 } rb_sink_opts;
 
 typedef enum rb_sink_kind {

@@ -201,7 +201,8 @@ static void linear(const rb_bert_run *run, float *C, const float *A, const float
  * double so that long rows lose nothing to cancellation. */
 static void add_layernorm(const rb_bert_run *run, float *x, const float *t, const float *g,
                           const float *b, size_t M, size_t H, float eps) {
-#pragma omp parallel for num_threads(run->threads) if (run->threads > 1) schedule(static)
+    /* Below a few hundred rows the fork/join costs more than the work. */
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && M >= 256) schedule(static)
     for (size_t r = 0; r < M; r++) {
         float *row = x + r * H;
         const float *add = t ? t + r * H : NULL;
@@ -223,14 +224,14 @@ static void add_layernorm(const rb_bert_run *run, float *x, const float *t, cons
 
 static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n) {
     if (act == RB_ACT_GELU_TANH) {
-#pragma omp parallel for num_threads(run->threads) if (run->threads > 1) schedule(static)
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && n >= 65536) schedule(static)
         for (size_t i = 0; i < n; i++) {
             float x = f[i];
             f[i] = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
         }
         return;
     }
-#pragma omp parallel for num_threads(run->threads) if (run->threads > 1) schedule(static)
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && n >= 65536) schedule(static)
     for (size_t i = 0; i < n; i++) f[i] = 0.5f * f[i] * (1.0f + erff(f[i] * 0.70710678118654752f));
 }
 

@@ -1,0 +1,46 @@
+#!/bin/sh
+# run.sh -- the embedding benchmark: the C embedder (OpenBLAS and built-in
+# kernels), sentence-transformers (PyTorch CPU) and ONNX Runtime, on the
+# same 1,000 product texts, the same model and the same thread count, at
+# batch 1 and batch 32.  Not a test: it prints figures for bench/README.md.
+#
+# Usage: bench/embed/run.sh [THREADS]   (default: nproc)
+# Needs: scripts/fetch-model.sh done; a configured build (BUILD, default
+# build-bench, configured here if missing); the venv .cache/venv with
+# sentence-transformers, onnxruntime and onnx (created here if missing).
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+threads=${1:-$(nproc)}
+build=${BUILD:-$root/build-bench}
+model=$root/models/all-MiniLM-L6-v2
+work=$root/.cache/bench
+venv=$root/.cache/venv
+mkdir -p "$work"
+
+"$root/scripts/fetch-model.sh"
+if [ ! -x "$venv/bin/python" ]; then
+    echo "bench: creating $venv (sentence-transformers, onnxruntime, onnx)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q sentence-transformers onnxruntime onnx
+fi
+if [ ! -f "$build/Makefile" ]; then
+    mkdir -p "$build"
+    (cd "$build" && "$root/configure" -q)
+fi
+make -C "$build" -j"$(nproc)" libragbatch.a >/dev/null
+cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/src" -fopenmp \
+    "$root/bench/embed/bench_embed.c" -o "$work/bench_embed" "$build/libragbatch.a" \
+    $(pkg-config --libs libutf8proc) $(pkg-config --libs openblas 2>/dev/null || true) -lm
+python3 "$root/bench/embed/texts.py" "$work/products.txt"
+
+echo "== machine"
+lscpu | grep -E '^(Model name|CPU\(s\)|Thread|BogoMIPS|L2|L3)' || true
+grep -o -w -E 'avx2|fma|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== C embedder (threads=$threads)"
+"$work/bench_embed" "$model" "$work/products.txt" "$threads" blas
+"$work/bench_embed" "$model" "$work/products.txt" "$threads" builtin
+echo "== Python references (threads=$threads)"
+"$venv/bin/python" "$root/bench/embed/bench_py.py" "$model" "$work/products.txt" "$threads" \
+    "$work/all-MiniLM-L6-v2.onnx" 2>&1 | grep -v -E 'Loading weights|Warning|warn'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -17,28 +17,37 @@
  * returning, so any function below may be called from several threads on
  * the same rb_sink at once.  An rb_sink_item array belongs to one caller.
  *
- * Writes: rb_sink_write() sends one batch as ONE unordered bulk operation in
- * batch order.  UPSERT and SOFT_DELETE are replaceOne(upsert) with the
- * filter {_id: id, version: {$lt: version}}; when a document with that _id
- * and an equal or newer version is stored, the filter does not match, the
- * insert collides on _id (E11000) and the item is STALE: replaying an event
- * leaves the store unchanged and an older event never overwrites a newer
- * one.  (On FerretDB the check is a lookup before the write: see
- * rb_sink_versions.)  A server that ignores `ordered: false` and stops at
- * the first write error (FerretDB 1.x does) makes the reply unclear; the
- * sink then settles the ops of that batch one at a time, in order.  SOFT_DELETE stores a versioned tombstone {deleted: true} so that
- * older events arriving later stay stale.  HARD_DELETE (a Kafka tombstone,
- * which carries no version) is deleteOne({_id: id}).
+ * Writes: rb_sink_write() sends one batch as ONE unordered bulk operation,
+ * ops in batch order.  UPSERT and SOFT_DELETE are replaceOne(upsert) with
+ * the filter {_id: id, version: {$lt: version}}; when a document with that
+ * _id and an equal or newer version is stored, the filter does not match,
+ * the insert collides on _id (E11000) and the item is STALE: replaying an
+ * event leaves the store unchanged and an older event never overwrites a
+ * newer one.  SOFT_DELETE stores a versioned tombstone {deleted: true} so
+ * that older events arriving later stay stale.  HARD_DELETE (a Kafka
+ * tombstone, which carries no version) is deleteOne({_id: id}) and is
+ * DELETED whether or not a document existed.  Within one batch the ops of
+ * one id take effect in batch order.
+ *
+ * FerretDB 1.x differs from MongoDB in three ways the sink works around
+ * (it recognises FerretDB by the ferretdbVersion field of buildInfo): its
+ * SQLite backend uses no index for a filter other than exactly {_id: value}
+ * (see rb_sink_versions); an update command holding ~100 matched statements
+ * never finishes, so bulks are cut into windows of 50 ops; and it ignores
+ * `ordered: false`, stopping a command at its first write error and
+ * reporting it at index 0.  When a reply does not account for every op the
+ * sink settles that window's ops one at a time, in order.
  *
  * Failure behaviour: a problem with one document -- the server rejected it
  * (writeErrors other than E11000), it is larger than the server's document
- * limit, or its metadata keys collide after escaping -- marks that item
- * FAILED with a message in item->error and does not fail the call; the
- * caller dead-letters it.  A failure of the bulk as a whole (no server,
- * timeout, not primary, write concern error) returns -1 with err->retriable
- * set and leaves every sent item PENDING (never STORED).  Some of those
- * writes may have been applied; retrying the batch is safe because replays
- * come back STALE.
+ * limit, its vector holds NaN or infinity, or its metadata keys collide
+ * after escaping -- marks that item FAILED with a message in item->error
+ * and does not fail the call; the caller dead-letters it.  A failure of
+ * the write as a whole (no server, timeout, not primary, write concern
+ * error, a command refused for every document) returns -1, retriable
+ * unless it is an authentication or authorisation error, and leaves EVERY
+ * item PENDING (none STORED).  Some of the writes may have been applied;
+ * retrying the batch is safe because replays come back STALE.
  *
  * Event data never becomes query syntax: ids are always values, and every
  * metadata key (at any depth) that is empty, starts with '$' or contains '.'

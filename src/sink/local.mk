@@ -1,5 +1,6 @@
 libragbatch_a_SOURCES += \
 	src/sink/sink.c src/sink/sink.h \
+	src/sink/write.c src/sink/sink_internal.h \
 	src/sink/bson_doc.c src/sink/bson_doc.h
 
 # Needs a MongoDB-wire server: RAGBATCH_MONGO_URI (see scripts/servers.sh).

@@ -152,6 +152,19 @@ group.initial.rebalance.delay.ms=0
 EOF
 }
 
+# Sends SIGTERM, waits up to 60s for a clean shutdown, then SIGKILL.
+kill_and_wait() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 600; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    log "pid $pid still alive after 60s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
 # --- commands ----------------------------------------------------------------
 
 cmd_start() {
@@ -191,6 +204,8 @@ cmd_start() {
 
     log "starting broker on 127.0.0.1:$port (controller 127.0.0.1:$cport), log $LOG"
     : >"$OUT"
+    # Failure reports show only what this start logged, not older runs.
+    LOG_OFFSET=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
     # setsid: the broker must outlive this script and not get the signals
     # sent to the caller's process group (e.g. Ctrl-C in the terminal).
     # shellcheck disable=SC2086
@@ -217,7 +232,7 @@ cmd_start() {
             break
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            kill "$pid" 2>/dev/null || true
+            kill_and_wait "$pid"
             fail_start "broker did not answer on 127.0.0.1:$port within ${TIMEOUT}s"
         fi
         sleep 0.5
@@ -228,7 +243,7 @@ cmd_start() {
 fail_start() {
     printf 'kafka: error: %s\n' "$1" >&2
     printf 'kafka: last lines of %s:\n' "$LOG" >&2
-    tail -n 30 "$LOG" >&2 2>/dev/null || true
+    tail -c "+$((${LOG_OFFSET:-0} + 1))" "$LOG" 2>/dev/null | tail -n 30 >&2 || true
     if [ -s "$OUT" ]; then
         printf 'kafka: last lines of %s:\n' "$OUT" >&2
         tail -n 15 "$OUT" >&2
@@ -249,17 +264,7 @@ cmd_stop() {
         return 0
     fi
     log "stopping broker (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 600; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "still alive after 60s, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
+    kill_and_wait "$pid"
     rm -f "$PIDFILE"
     log "stopped"
 }

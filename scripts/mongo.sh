@@ -195,6 +195,19 @@ build_ferretdb() {
     log "built $BIN ($("$BIN" --version | head -n1))"
 }
 
+# Sends SIGTERM, waits up to 30s for a clean shutdown, then SIGKILL.
+kill_and_wait() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    log "pid $pid still alive after 30s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
 # --- commands ----------------------------------------------------------------
 
 cmd_start() {
@@ -225,6 +238,8 @@ cmd_start() {
     echo "$p" >"$PORTFILE"
     mkdir -p "$DATA" "$STATE"
 
+    # Failure reports show only what this start logged, not older runs.
+    LOG_OFFSET=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
     log "starting FerretDB on 127.0.0.1:$p (SQLite in $DATA), log $LOG"
     # setsid: outlive this script and ignore the caller's Ctrl-C. fd 9 (the
     # lock) must not leak into the server, or stop would wait on it forever.
@@ -242,7 +257,7 @@ cmd_start() {
             fail_start "FerretDB (pid $pid) exited during start"
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            kill "$pid" 2>/dev/null || true
+            kill_and_wait "$pid"
             fail_start "FerretDB did not answer a ping on 127.0.0.1:$p within ${TIMEOUT}s"
         fi
         sleep 0.2
@@ -253,7 +268,7 @@ cmd_start() {
 fail_start() {
     printf 'mongo: error: %s\n' "$1" >&2
     printf 'mongo: last lines of %s:\n' "$LOG" >&2
-    tail -n 30 "$LOG" >&2 2>/dev/null || true
+    tail -c "+$((${LOG_OFFSET:-0} + 1))" "$LOG" 2>/dev/null | tail -n 30 >&2 || true
     rm -f "$PIDFILE"
     exit 1
 }
@@ -270,17 +285,7 @@ cmd_stop() {
         return 0
     fi
     log "stopping FerretDB (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 300; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "still alive after 30s, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
+    kill_and_wait "$pid"
     rm -f "$PIDFILE"
     log "stopped"
 }

@@ -756,6 +756,48 @@ START_TEST(large_batch_of_replacements) {
 }
 END_TEST
 
+/* Several threads write through one sink at once: each call takes its own
+ * client from the pool. */
+typedef struct writer_arg {
+    rb_sink *sink;
+    int thread;
+    int ok;
+    char ids[20][24];
+} writer_arg;
+
+static void *writer_main(void *p)
+{
+    writer_arg *a = p;
+    rb_sink_item b[20];
+    rb_error err;
+    for (int i = 0; i < 20; i++) {
+        snprintf(a->ids[i], sizeof a->ids[i], "t%d-%d", a->thread, i);
+        b[i] = upsert(a->ids[i], 1, "parallel");
+    }
+    a->ok = rb_sink_write(a->sink, b, 20, NULL, &err) == 0;
+    for (int i = 0; i < 20 && a->ok; i++)
+        a->ok = b[i].result == RB_SINK_STORED;
+    return NULL;
+}
+
+START_TEST(concurrent_writers_share_the_pool) {
+    fixture f;
+    fixture_open(&f, "threads", _i);
+    pthread_t th[4];
+    static writer_arg args[4];
+    for (int t = 0; t < 4; t++) {
+        args[t] = (writer_arg){.sink = f.sink, .thread = t};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, writer_main, &args[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_msg(args[t].ok, "writer %d failed", t);
+    }
+    ck_assert_int_eq(count(&f, false), 80);
+    fixture_close(&f);
+}
+END_TEST
+
 /* ---- a TCP relay that can be cut, to lose the server mid-run ------------- */
 
 typedef struct relay {
@@ -936,6 +978,7 @@ static Suite *sink_suite(void)
     tcase_add_loop_test(srv, oversized_document_fails_alone, 0, 2);
     tcase_add_loop_test(srv, server_rejection_fails_one_item, 0, 2);
     tcase_add_loop_test(srv, large_batch_of_replacements, 0, 2);
+    tcase_add_loop_test(srv, concurrent_writers_share_the_pool, 0, 2);
     tcase_add_test(srv, lost_server_fails_whole_write_retriably);
     suite_add_tcase(s, srv);
     return s;

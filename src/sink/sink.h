@@ -36,7 +36,9 @@
  * never finishes, so bulks are cut into windows of 50 ops; and it ignores
  * `ordered: false`, stopping a command at its first write error and
  * reporting it at index 0.  When a reply does not account for every op the
- * sink settles that window's ops one at a time, in order.
+ * sink settles that window's ops one at a time, in order.  (It also drops
+ * the connection on a NaN double, one more reason why NaN vectors are
+ * refused before sending.)
  *
  * Failure behaviour: a problem with one document -- the server rejected it
  * (writeErrors other than E11000), it is larger than the server's document
@@ -76,10 +78,12 @@ typedef struct rb_sink rb_sink;
 /* Where the version check happens.  IN_FILTER puts it in the write itself
  * ({_id, version: {$lt}} with upsert; a collision on _id means STALE), which
  * is atomic.  LOOKUP reads the stored versions of the batch's ids first (one
- * _id lookup per id) and writes with the filter {_id} alone: FerretDB 1.x
- * with SQLite uses its _id index only for a filter that is exactly
- * {_id: value}, so the in-filter check scans the whole collection per
- * document.  LOOKUP is not atomic with the write; it is correct as long as
+ * find with $in), settles stale items without sending them, inserts the
+ * documents whose id is absent and replaces the others with the filter
+ * {_id} alone: FerretDB 1.x decodes every stored document for any filter
+ * other than exactly {_id: value} (and even that one is a table scan in
+ * SQL), so the in-filter check costs a full decode of the collection per
+ * document, and an insert costs no scan at all.  LOOKUP is not atomic with the write; it is correct as long as
  * one writer handles a given id (the Kafka key is the id, so one partition
  * and one consumer do) and the server applies the statements of one
  * command in order (FerretDB does; MongoDB does not promise it for

@@ -83,10 +83,10 @@ typedef struct rb_sink rb_sink;
  * {_id} alone: FerretDB 1.x decodes every stored document for any filter
  * other than exactly {_id: value} (and even that one is a table scan in
  * SQL), so the in-filter check costs a full decode of the collection per
- * document, and an insert costs no scan at all.  LOOKUP is not atomic with the write; it is correct as long as
- * one writer handles a given id (the Kafka key is the id, so one partition
- * and one consumer do) and the server applies the statements of one
- * command in order (FerretDB does; MongoDB does not promise it for
+ * document, and an insert costs no scan at all.  LOOKUP is not atomic with
+ * the write; it is correct as long as one writer handles a given id (the
+ * Kafka key is the id, so one partition and one consumer do) and the
+ * server applies the statements of one command in order (FerretDB does; MongoDB does not promise it for
  * unordered writes).  AUTO picks LOOKUP for FerretDB and IN_FILTER
  * otherwise; IN_FILTER needs neither assumption. */
 typedef enum rb_sink_versions {

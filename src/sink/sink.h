@@ -86,9 +86,9 @@ typedef struct rb_sink rb_sink;
  * document, and an insert costs no scan at all.  LOOKUP is not atomic with
  * the write; it is correct as long as one writer handles a given id (the
  * Kafka key is the id, so one partition and one consumer do) and the
- * server applies the statements of one command in order (FerretDB does; MongoDB does not promise it for
- * unordered writes).  AUTO picks LOOKUP for FerretDB and IN_FILTER
- * otherwise; IN_FILTER needs neither assumption. */
+ * server applies the statements of one command in order (FerretDB does;
+ * MongoDB does not promise it for unordered writes).  AUTO picks LOOKUP for
+ * FerretDB and IN_FILTER otherwise; IN_FILTER needs neither assumption. */
 typedef enum rb_sink_versions {
     RB_SINK_VERSIONS_AUTO = 0,
     RB_SINK_VERSIONS_IN_FILTER,

@@ -81,6 +81,16 @@ static double cosine(const float *a, const double *b, size_t n) {
     return ab / (sqrt(aa) * sqrt(bb) + 1e-30);
 }
 
+/* products_live from a manifest's summary line. */
+static int64_t manifest_live(const char *path) {
+    char *text = harness_slurp(path);
+    const char *p = strstr(text, "\"products_live\":");
+    ck_assert_ptr_nonnull(p);
+    int64_t live = strtoll(p + strlen("\"products_live\":"), NULL, 10);
+    free(text);
+    return live;
+}
+
 /* Runs a bounded job and checks it succeeded. */
 static void run_until_caught_up(const char *job, const char *log) {
     const char *args[] = {"run", job, "--until", "caught-up", NULL};
@@ -294,7 +304,7 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
     harness_create_topic(topic, 2);
     const size_t n = 1200;
-    harness_produce_generated(topic, n, n, 11, 0.0, 0.0, manifest); /* one event per product */
+    harness_produce_generated(topic, n, n, 11, 0.0, 0.0, manifest);
     const char *job = harness_write_job(topic, topic, db, "batch.max.records = 50\n");
 
     rb_sink *sink = harness_sink(db);
@@ -312,7 +322,6 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     ck_assert_int_lt(before, (int64_t)n); /* killed mid-run, not after */
 
     run_until_caught_up(job, log);
-    ck_assert_int_eq(count_docs(sink, true), (int64_t)n);
     char *lines = harness_slurp(manifest);
     size_t checked = 0;
     char *cursor = lines;
@@ -327,7 +336,9 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
         rb_json_doc_destroy(s.doc);
         checked++;
     }
-    ck_assert_uint_eq(checked, n);
+    /* Every product the events created is there, and nothing else. */
+    ck_assert_uint_gt(checked, n / 2);
+    ck_assert_int_eq(count_docs(sink, true), (int64_t)checked);
     ck_assert_int_eq(harness_committed_total(topic, topic), (int64_t)n);
     free(lines);
     rb_error err;
@@ -342,7 +353,9 @@ START_TEST(sigterm_finishes_and_commits_the_batch) {
     harness_unique("rbterm", db, sizeof db);
     snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
     harness_create_topic(topic, 1);
-    harness_produce_generated(topic, 40, 40, 5, 0.0, 0.0, NULL);
+    char manifest[512];
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    harness_produce_generated(topic, 40, 40, 5, 0.0, 0.0, manifest);
     const char *job = harness_write_job(topic, topic, db, NULL);
     rb_sink *sink = harness_sink(db);
     const char *args[] = {"run", job, NULL};
@@ -357,7 +370,7 @@ START_TEST(sigterm_finishes_and_commits_the_batch) {
     char *out = harness_slurp(log);
     ck_assert_msg(strstr(out, "clean stop") != NULL, "%s", out);
     free(out);
-    ck_assert_int_eq(count_docs(sink, false), 40);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
     rb_error err;
     ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
     rb_sink_destroy(sink);

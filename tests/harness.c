@@ -88,6 +88,8 @@ const char *harness_write_job(const char *name, const char *topic, const char *d
             "source.topics = %s\n"
             "kafka.bootstrap.servers = %s\n"
             "kafka.group.id = %s\n"
+            /* the broker's minimum: a killed runner's partitions move on sooner */
+            "kafka.session.timeout.ms = 6000\n"
             "trigger.interval.ms = 200\n"
             "schema.file = %s/conf/product_schema.json\n"
             "text.template = {name}.[[ Brand: {brand?}.]][[ Category: {category?}.]]"

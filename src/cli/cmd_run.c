@@ -1,15 +1,17 @@
 /*
- * cmd_run.c -- `ragbatch run JOB` and `ragbatch check JOB`.
+ * cmd_run.c -- `ragbatch run JOB`, `ragbatch check JOB`, `ragbatch config`.
  */
 #include "cli/commands.h"
 
-#include "config/config.h"
+#include "cli/job_args.h"
 #include "runner/runner.h"
 #include "sink/sink.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+#define MAX_SETS 64
 
 /* The one piece of mutable static state: a signal handler can reach
  * nothing else.  The runner reads it through a pointer. */
@@ -20,7 +22,14 @@ static void on_stop_signal(int sig) {
     stop_requested = stop_requested + 1;
 }
 
-static void usage_run(FILE *out) {
+static void usage_run(FILE *out, const char *verb) {
+    if (strcmp(verb, "check") == 0) {
+        fputs("usage: ragbatch check JOBFILE [--set KEY=VALUE]...\n"
+              "Validates the job file and prints its effective configuration (secrets "
+              "masked).\n",
+              out);
+        return;
+    }
     fputs("usage: ragbatch run JOBFILE [--until caught-up] [--set KEY=VALUE]...\n"
           "\n"
           "Runs the job's micro-batch stream: Kafka -> validate -> text -> embed -> MongoDB,\n"
@@ -33,74 +42,72 @@ static void usage_run(FILE *out) {
           out);
 }
 
-/* Loads the job file and the --set overrides; returns an exit status. */
-static int load_job(int argc, char **argv, rb_job_config *cfg, bool *until_caught_up) {
-    const char *path = NULL;
-    rb_error err;
-    if (rb_job_config_init(cfg, &err) != 0) {
-        fprintf(stderr, "ragbatch: %s\n", err.msg);
-        return 1;
-    }
-    /* First pass: the file; the --set overrides apply after it. */
+typedef struct run_args {
+    const char *path;
+    char *sets[MAX_SETS];
+    size_t nsets;
+    bool until_caught_up;
+    bool help;
+} run_args;
+
+/* Returns 0 or an exit status. */
+static int parse_args(int argc, char **argv, bool allow_until, run_args *a) {
+    memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--until") == 0) {
-            i++;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage_run(stdout);
-            return -1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "ragbatch %s: unknown option '%s'\n", argv[0], argv[i]);
-            return 2;
-        } else if (path) {
-            fprintf(stderr, "ragbatch %s: one job file only ('%s' and '%s')\n", argv[0], path,
-                    argv[i]);
-            return 2;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        usage_run(stderr);
-        return 2;
-    }
-    if (rb_job_config_load(cfg, path, &err) != 0) {
-        fprintf(stderr, "ragbatch: %s\n", err.msg);
-        return 2;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--until") == 0) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            a->help = true;
+        } else if (strcmp(arg, "--set") == 0 || (allow_until && strcmp(arg, "--until") == 0)) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "ragbatch %s: %s needs a value\n", argv[0], argv[i]);
+                fprintf(stderr, "ragbatch %s: %s needs a value\n", argv[0], arg);
                 return 2;
             }
-            if (strcmp(argv[i], "--until") == 0) {
-                if (strcmp(argv[i + 1], "caught-up") != 0) {
+            const char *value = argv[++i];
+            if (arg[2] == 'u') {
+                if (strcmp(value, "caught-up") != 0) {
                     fprintf(stderr, "ragbatch %s: --until takes 'caught-up', not '%s'\n",
-                            argv[0], argv[i + 1]);
+                            argv[0], value);
                     return 2;
                 }
-                if (until_caught_up) *until_caught_up = true;
-            } else if (rb_job_config_set(cfg, argv[i + 1], "--set", &err) != 0) {
-                fprintf(stderr, "ragbatch: %s\n", err.msg);
+                a->until_caught_up = true;
+            } else if (a->nsets == MAX_SETS) {
+                fprintf(stderr, "ragbatch %s: more than %d --set options\n", argv[0], MAX_SETS);
                 return 2;
+            } else {
+                a->sets[a->nsets++] = argv[i];
             }
-            i++;
+        } else if (arg[0] == '-') {
+            fprintf(stderr, "ragbatch %s: unknown option '%s' (see ragbatch %s --help)\n",
+                    argv[0], arg, argv[0]);
+            return 2;
+        } else if (a->path) {
+            fprintf(stderr, "ragbatch %s: one job file only ('%s' and '%s')\n", argv[0], a->path,
+                    arg);
+            return 2;
+        } else {
+            a->path = arg;
         }
     }
-    if (rb_job_config_check(cfg, &err) != 0) {
-        fprintf(stderr, "ragbatch: %s\n", err.msg);
+    if (!a->path && !a->help) {
+        usage_run(stderr, argv[0]);
         return 2;
     }
     return 0;
 }
 
 int rb_cmd_run(int argc, char **argv) {
+    run_args a;
+    int status = parse_args(argc, argv, true, &a);
+    if (status != 0) return status;
+    if (a.help) {
+        usage_run(stdout, "run");
+        return 0;
+    }
     rb_job_config cfg;
-    bool until = false;
-    int status = load_job(argc, argv, &cfg, &until);
+    status = rb_cli_load_job(a.path, a.sets, a.nsets, &cfg);
     if (status != 0) {
         rb_job_config_free(&cfg);
-        return status < 0 ? 0 : status;
+        return status;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -110,7 +117,7 @@ int rb_cmd_run(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
 
     rb_sink_global_init();
-    rb_runner_opts opts = {.until_caught_up = until, .stop = &stop_requested};
+    rb_runner_opts opts = {.until_caught_up = a.until_caught_up, .stop = &stop_requested};
     rb_runner_totals totals;
     rb_error err;
     int rc = rb_runner_run(&cfg, &opts, &totals, &err);
@@ -123,25 +130,35 @@ int rb_cmd_run(int argc, char **argv) {
             totals.counts.skipped, totals.counts.failed);
     if (rc != 0) fprintf(stderr, "ragbatch: %s\n", err.msg);
     rb_job_config_free(&cfg);
-    return rc == 0 ? 0 : (err.code == RB_ERR_CONFIG || err.code == RB_ERR_MODEL ? 2 : 1);
+    if (rc == 0) return 0;
+    return err.code == RB_ERR_CONFIG || err.code == RB_ERR_MODEL ? 2 : 1;
 }
 
 int rb_cmd_check(int argc, char **argv) {
+    run_args a;
+    int status = parse_args(argc, argv, false, &a);
+    if (status != 0) return status;
+    if (a.help) {
+        usage_run(stdout, "check");
+        return 0;
+    }
     rb_job_config cfg;
-    int status = load_job(argc, argv, &cfg, NULL);
+    status = rb_cli_load_job(a.path, a.sets, a.nsets, &cfg);
     if (status == 0) {
         printf("# %s: valid\n", cfg.source_file);
         rb_job_config_print(&cfg, stdout);
     }
     rb_job_config_free(&cfg);
-    return status < 0 ? 0 : status;
+    return status;
 }
 
 int rb_cmd_config(int argc, char **argv) {
     bool markdown = argc > 1 && strcmp(argv[1], "--markdown") == 0;
     if (argc > 2 || (argc == 2 && !markdown)) {
-        fputs("usage: ragbatch config [--markdown]\n", stderr);
-        return 2;
+        fputs("usage: ragbatch config [--markdown]\n"
+              "Lists every job key with its type, default and meaning.\n",
+              argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }
     rb_config_print_reference(stdout, markdown);
     return 0;

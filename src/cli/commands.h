@@ -13,5 +13,6 @@ int rb_cmd_embed(int argc, char **argv);
 int rb_cmd_run(int argc, char **argv);
 int rb_cmd_check(int argc, char **argv);
 int rb_cmd_config(int argc, char **argv);
+int rb_cmd_search(int argc, char **argv);
 
 #endif

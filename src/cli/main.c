@@ -18,6 +18,7 @@ static const verb verbs[] = {
     {"run", rb_cmd_run, "run a job: Kafka micro-batches -> embeddings -> MongoDB"},
     {"check", rb_cmd_check, "validate a job file and print its effective configuration"},
     {"config", rb_cmd_config, "list every job key with its type, default and meaning"},
+    {"search", rb_cmd_search, "the nearest stored documents to a query, with the job's model"},
     {"embed", rb_cmd_embed, "embed texts with a local model and print the vectors"},
     {"generate", rb_cmd_generate, "produce product events to a topic (demo/benchmark source)"},
 };

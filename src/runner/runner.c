@@ -16,9 +16,10 @@
 #define RUNNER_MIN_WINDOW_MS 50
 /* Attempts at committing one batch's offsets before moving on. */
 #define RUNNER_COMMIT_ATTEMPTS 3
-/* A bounded run whose consumer gets no partition for this long ends: the
- * group has more members than partitions. */
-#define RUNNER_UNASSIGNED_EXIT_MS 30000
+/* How often a bounded run that is still waiting for the group to assign
+ * it partitions says so (after a crash the group waits for the dead
+ * member's session to time out). */
+#define RUNNER_WAITING_LOG_MS 15000
 
 static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_opts *opts,
                        rb_error *err) {
@@ -187,7 +188,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
     int64_t window = cfg->trigger_interval_ms > RUNNER_MIN_WINDOW_MS ? cfg->trigger_interval_ms
                                                                     : RUNNER_MIN_WINDOW_MS;
     uint64_t next_id = 0;
-    int64_t unassigned_since = rb_now_ms();
+    int64_t waiting_since = rb_now_ms();
 
     while (!stopping(r)) {
         rb_batch_reset(r->batch, next_id);
@@ -222,12 +223,12 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
                 break;
             }
             if (assigned > 0) {
-                unassigned_since = rb_now_ms();
-            } else if (rb_now_ms() - unassigned_since > RUNNER_UNASSIGNED_EXIT_MS) {
-                rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
-                             "no partition assigned for %d s (more consumers than partitions?)",
-                             RUNNER_UNASSIGNED_EXIT_MS / 1000);
-                break;
+                waiting_since = rb_now_ms();
+            } else if (rb_now_ms() - waiting_since > RUNNER_WAITING_LOG_MS) {
+                rb_log_write(&r->log, RB_LOG_INFO, "waiting",
+                             "no partition assigned yet: the group is still rebalancing (a "
+                             "crashed member holds its partitions until its session times out)");
+                waiting_since = rb_now_ms();
             }
         }
     }

@@ -1,7 +1,8 @@
 libragbatch_a_SOURCES += \
 	src/sink/sink.c src/sink/sink.h \
 	src/sink/write.c src/sink/sink_internal.h \
-	src/sink/bson_doc.c src/sink/bson_doc.h
+	src/sink/bson_doc.c src/sink/bson_doc.h \
+	src/sink/scan.c
 
 # Needs a MongoDB-wire server: RAGBATCH_MONGO_URI (see scripts/servers.sh).
 check_PROGRAMS += tests/check_sink

@@ -181,6 +181,35 @@ int rb_sink_ping(rb_sink *s, rb_error *err);
 /* Drops the sink's database (tests use a database of their own). */
 int rb_sink_drop_database(rb_sink *s, rb_error *err);
 
+/* One stored document as the scan hands it out.  Pointers are valid only
+ * during the callback. */
+typedef struct rb_sink_doc_view {
+    const char *id;
+    const char *text;          /* NULL if the document has none */
+    const float *vector;
+    size_t dim;
+    const char *metadata_json; /* relaxed extended JSON of `metadata` ("{}" if none) */
+} rb_sink_doc_view;
+
+/* Return non-zero to stop the scan early. */
+typedef int (*rb_sink_scan_fn)(const rb_sink_doc_view *doc, void *ctx);
+
+typedef struct rb_sink_filter_eq {
+    const char *field; /* a metadata field name */
+    const char *value; /* compared as a string value */
+} rb_sink_filter_eq;
+
+typedef struct rb_sink_scan_opts {
+    const rb_sink_filter_eq *equals; /* metadata.<field> == value, all of them */
+    size_t n_equals;
+} rb_sink_scan_opts;
+
+/* Streams every live (not deleted) document that has an embedding and
+ * matches `opts` (may be NULL) to `fn`.  Memory stays bounded: documents
+ * are read through a cursor one batch at a time. */
+int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, void *ctx,
+                 rb_error *err);
+
 /* Name of a result, for logs: "stored", "stale", ... */
 const char *rb_sink_result_name(rb_sink_result r);
 

@@ -9,6 +9,8 @@
 
 /* How long one metadata or watermark request may take at start-up. */
 #define SOURCE_META_TIMEOUT_MS 10000
+/* How long an empty assignment must last to count as final. */
+#define SOURCE_SETTLE_MS 10000
 /* Longest single poll, so that the stop flag is seen promptly. */
 #define SOURCE_POLL_SLICE_MS 100
 
@@ -23,6 +25,8 @@ struct rb_source {
     const rb_log *log;
     end_offset *ends;
     size_t nends;
+    unsigned assignments; /* assign callbacks so far: the group answered */
+    int64_t last_rebalance_ms;
 };
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
@@ -37,9 +41,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
     const char *list = names.data ? names.data : "";
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    s->last_rebalance_ms = rb_now_ms();
     if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         rb_log_write(s->log, RB_LOG_INFO, "rebalance", "assigned=%s protocol=%s", list,
                      cooperative ? "cooperative" : "eager");
+        s->assignments++;
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);
         else
@@ -316,7 +322,16 @@ bool rb_source_caught_up(rb_source *s, size_t *assigned) {
     if (assigned) *assigned = 0;
     if (rd_kafka_assignment(s->rk, &owned) || !owned) return false;
     if (assigned) *assigned = (size_t)owned->cnt;
-    bool done = owned->cnt > 0;
+    /* Before the group's first answer there is nothing to judge.  After it,
+     * an empty assignment that lasts means the group has more members than
+     * the topics have partitions: this member has nothing to catch up on.
+     * (It must last: a cooperative rebalance may assign nothing in its
+     * first round and the partitions in the next.) */
+    if (owned->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(owned);
+        return s->assignments > 0 && rb_now_ms() - s->last_rebalance_ms > SOURCE_SETTLE_MS;
+    }
+    bool done = true;
     if (done && rd_kafka_position(s->rk, owned) != RD_KAFKA_RESP_ERR_NO_ERROR) done = false;
     rd_kafka_topic_partition_list_t *committed = NULL;
     for (int i = 0; done && i < owned->cnt; i++) {

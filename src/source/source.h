@@ -58,10 +58,11 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
 int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t *skipped,
                      rb_error *err);
 
-/* True when this consumer has partitions and every one of them is consumed
- * up to the end offset it had when the source was created (Spark's
- * availableNow).  *assigned (may be NULL) tells how many partitions the
- * consumer owns. */
+/* True when every partition assigned to this consumer is consumed up to
+ * the end offset it had when the source was created (Spark's availableNow),
+ * or when the group has answered with no partition for this consumer (more
+ * consumers than partitions).  False while the group has not answered yet.
+ * *assigned (may be NULL) tells how many partitions the consumer owns. */
 bool rb_source_caught_up(rb_source *s, size_t *assigned);
 
 /* Records behind the high watermark over the assigned partitions, from

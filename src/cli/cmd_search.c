@@ -1,0 +1,179 @@
+/*
+ * cmd_search.c -- `ragbatch search JOB "query"`: the nearest stored
+ * documents to a query, embedded with the job's own model.
+ */
+#include "cli/commands.h"
+
+#include "cli/job_args.h"
+#include "common/buf.h"
+#include "embed/embedder.h"
+#include "search/search.h"
+#include "sink/sink.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILTERS 16
+#define MAX_SETS 64
+
+static void usage(FILE *out) {
+    fputs("usage: ragbatch search JOBFILE QUERY [--k N] [--filter FIELD=VALUE]... [--json]\n"
+          "                       [--set KEY=VALUE]...\n"
+          "\n"
+          "Embeds QUERY with the job's model and prints the k nearest stored documents.\n"
+          "  --k N                 how many (default 10, at most 10000)\n"
+          "  --filter FIELD=VALUE  only documents whose metadata FIELD equals VALUE (repeatable)\n"
+          "  --json                one JSON object per line instead of a table\n"
+          "This search is exact: it scores every stored vector (cosine) and keeps the best k.\n",
+          out);
+}
+
+/* Prints `text` cut to about `max` bytes at a character boundary. */
+static void print_excerpt(const char *text, size_t max) {
+    size_t len = strlen(text);
+    if (len <= max) {
+        fputs(text, stdout);
+        return;
+    }
+    while (max > 0 && ((unsigned char)text[max] & 0xC0) == 0x80) max--;
+    fwrite(text, 1, max, stdout);
+    fputs("...", stdout);
+}
+
+int rb_cmd_search(int argc, char **argv) {
+    const char *path = NULL, *query = NULL;
+    char *sets[MAX_SETS];
+    size_t nsets = 0, nfilters = 0;
+    rb_sink_filter_eq filters[MAX_FILTERS];
+    char *filter_copies[MAX_FILTERS];
+    long k = 10;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(arg, "--json") == 0) {
+            json = true;
+        } else if (strcmp(arg, "--k") == 0 && has_value) {
+            char *end;
+            errno = 0;
+            k = strtol(argv[++i], &end, 10);
+            if (errno || *end || k < 1 || k > 10000) {
+                fprintf(stderr, "ragbatch search: --k takes a number from 1 to 10000, not '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (strcmp(arg, "--filter") == 0 && has_value) {
+            const char *f = argv[++i];
+            const char *eq = strchr(f, '=');
+            if (!eq || eq == f || nfilters == MAX_FILTERS) {
+                fprintf(stderr, "ragbatch search: --filter takes FIELD=VALUE, not '%s'\n", f);
+                return 2;
+            }
+            filter_copies[nfilters] = argv[i];
+            filters[nfilters].field = NULL;
+            filters[nfilters].value = eq + 1;
+            nfilters++;
+        } else if (strcmp(arg, "--set") == 0 && has_value && nsets < MAX_SETS) {
+            sets[nsets++] = argv[++i];
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            fprintf(stderr, "ragbatch search: unknown or incomplete option '%s'\n", arg);
+            return 2;
+        } else if (!path) {
+            path = arg;
+        } else if (!query) {
+            query = arg;
+        } else {
+            fprintf(stderr, "ragbatch search: quote the query: one QUERY argument only\n");
+            return 2;
+        }
+    }
+    if (!path || !query) {
+        usage(stderr);
+        return 2;
+    }
+    /* The field names are the part before '=' of each --filter argument. */
+    char field_names[MAX_FILTERS][256];
+    for (size_t i = 0; i < nfilters; i++) {
+        size_t n = (size_t)(strchr(filter_copies[i], '=') - filter_copies[i]);
+        if (n >= sizeof field_names[i]) n = sizeof field_names[i] - 1;
+        memcpy(field_names[i], filter_copies[i], n);
+        field_names[i][n] = '\0';
+        filters[i].field = field_names[i];
+    }
+
+    rb_job_config cfg;
+    int status = rb_cli_load_job(path, sets, nsets, &cfg);
+    if (status != 0) {
+        rb_job_config_free(&cfg);
+        return status;
+    }
+    rb_error err;
+    rb_embedder *emb = NULL;
+    rb_sink *sink = NULL;
+    float *vec = NULL;
+    rb_search_hit *hits = NULL;
+    size_t nhits = 0, mismatched = 0;
+    rb_sink_global_init();
+    rb_local_embed_opts eo = {.model_dir = cfg.embed_model_dir,
+                              .threads = (int)cfg.embed_threads,
+                              .max_seq_length = (size_t)cfg.embed_max_seq_length};
+    rb_sink_opts so = {.uri = cfg.mongo_uri,
+                       .database = cfg.mongo_database,
+                       .collection = cfg.mongo_collection,
+                       .timeout_ms = (int)cfg.mongo_timeout_ms,
+                       .app_name = "ragbatch/search"};
+    rb_sink_scan_opts scan = {.equals = filters, .n_equals = nfilters};
+    status = 1;
+    if (!(emb = rb_embedder_local_new(&eo, &err))) goto done;
+    size_t dim = rb_embedder_dim(emb);
+    if (!(vec = malloc(dim * sizeof *vec))) {
+        rb_error_nomem(&err, RB_STAGE_NONE, "query vector");
+        goto done;
+    }
+    if (rb_embedder_embed(emb, &query, 1, vec, &err) != 0) goto done;
+    if (!(sink = rb_sink_new(&so, &err))) goto done;
+    if (rb_search_exact(sink, vec, dim, (size_t)k, &scan, &hits, &nhits, &mismatched, &err) != 0)
+        goto done;
+    status = 0;
+    if (!json)
+        printf("exact search (cosine over every stored vector) in %s.%s, model %s: %zu hit%s\n",
+               cfg.mongo_database, cfg.mongo_collection, rb_embedder_model_name(emb), nhits,
+               nhits == 1 ? "" : "s");
+    rb_buf line;
+    rb_buf_init(&line);
+    for (size_t i = 0; i < nhits; i++) {
+        if (json) {
+            rb_buf_reset(&line);
+            rb_buf_printf(&line, "{\"rank\":%zu,\"score\":%.6f,\"id\":", i + 1, hits[i].score);
+            rb_buf_json_string(&line, hits[i].id, strlen(hits[i].id));
+            rb_buf_puts(&line, ",\"text\":");
+            rb_buf_json_string(&line, hits[i].text, strlen(hits[i].text));
+            rb_buf_printf(&line, ",\"metadata\":%s}", hits[i].metadata_json);
+            puts(line.data ? line.data : "");
+        } else {
+            printf("%3zu  %.4f  %-14s  ", i + 1, hits[i].score, hits[i].id);
+            print_excerpt(hits[i].text, 100);
+            putchar('\n');
+        }
+    }
+    rb_buf_free(&line);
+    if (mismatched)
+        fprintf(stderr,
+                "ragbatch search: %zu documents skipped: their vectors are not %zu-dimensional "
+                "(written with another model)\n",
+                mismatched, dim);
+done:
+    if (status != 0) fprintf(stderr, "ragbatch search: %s\n", err.msg);
+    rb_search_hits_free(hits, nhits);
+    free(vec);
+    rb_sink_destroy(sink);
+    rb_embedder_destroy(emb);
+    rb_sink_global_cleanup();
+    rb_job_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,10 @@
+# search: the read side (exact top-k over the stored vectors)
+libragbatch_a_SOURCES += \
+	src/search/search.c src/search/search.h \
+	src/search/topk.c src/search/topk.h
+
+check_PROGRAMS += tests/check_topk
+TESTS += tests/check_topk
+tests_check_topk_SOURCES = tests/check_topk.c
+tests_check_topk_CFLAGS = $(TEST_CFLAGS)
+tests_check_topk_LDADD = $(TEST_LIBS)

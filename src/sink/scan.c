@@ -1,0 +1,98 @@
+/*
+ * scan.c -- streaming the stored documents back out, for the exact search
+ * and for tools that read what the job wrote.
+ */
+#include "sink/sink_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies the numeric array `embedding` of `doc` into *vec (grown as needed);
+ * returns its length, or 0 if the field is missing or not all numbers. */
+static size_t read_vector(const bson_t *doc, float **vec, size_t *cap) {
+    bson_iter_t it, arr;
+    if (!bson_iter_init_find(&it, doc, "embedding") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return 0;
+    size_t n = 0;
+    while (bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_NUMBER(&arr)) return 0;
+        if (n == *cap) {
+            size_t grown_cap = *cap ? *cap * 2 : 512;
+            float *grown = realloc(*vec, grown_cap * sizeof *grown);
+            if (!grown) return 0;
+            *vec = grown;
+            *cap = grown_cap;
+        }
+        (*vec)[n++] = (float)bson_iter_as_double(&arr);
+    }
+    return n;
+}
+
+int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, void *ctx,
+                 rb_error *err) {
+    bson_t filter = BSON_INITIALIZER, find_opts = BSON_INITIALIZER, ne, proj;
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "deleted", &ne);
+    BSON_APPEND_BOOL(&ne, "$ne", true);
+    bson_append_document_end(&filter, &ne);
+    for (size_t i = 0; opts && i < opts->n_equals; i++) {
+        /* Field names come from the command line, values are values: the
+         * name is checked, never interpreted. */
+        const char *name = opts->equals[i].field;
+        if (!name[0] || name[0] == '$')
+            return rb_error_set(err, RB_ERR_ARG, RB_STAGE_SINK,
+                                "filter field '%s' is not a field name", name);
+        char path[512];
+        snprintf(path, sizeof path, "metadata.%s", name);
+        BSON_APPEND_UTF8(&filter, path, opts->equals[i].value);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&find_opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "text", 1);
+    BSON_APPEND_INT32(&proj, "embedding", 1);
+    BSON_APPEND_INT32(&proj, "metadata", 1);
+    bson_append_document_end(&find_opts, &proj);
+
+    mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, s->database, s->collection);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &find_opts, NULL);
+    const bson_t *doc;
+    float *vec = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    while (rc == 0 && mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        rb_sink_doc_view view;
+        memset(&view, 0, sizeof view);
+        if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it))
+            view.id = bson_iter_utf8(&it, NULL);
+        if (bson_iter_init_find(&it, doc, "text") && BSON_ITER_HOLDS_UTF8(&it))
+            view.text = bson_iter_utf8(&it, NULL);
+        view.dim = read_vector(doc, &vec, &cap);
+        view.vector = vec;
+        if (!view.id || view.dim == 0) continue; /* not a document ragbatch wrote */
+        char *meta = NULL;
+        if (bson_iter_init_find(&it, doc, "metadata") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            uint32_t len;
+            const uint8_t *data;
+            bson_t sub;
+            bson_iter_document(&it, &len, &data);
+            if (bson_init_static(&sub, data, len)) meta = bson_as_relaxed_extended_json(&sub, NULL);
+        }
+        view.metadata_json = meta ? meta : "{}";
+        if (fn(&view, ctx) != 0) rc = 1;
+        bson_free(meta);
+    }
+    bson_error_t e;
+    if (rc == 0 && mongoc_cursor_error(cur, &e)) {
+        rb_sink_mongo_error(err, &e, "reading documents failed");
+        rc = rb_sink_in_collection(s, err);
+    }
+    if (rc > 0) rc = 0; /* stopped by the callback */
+    free(vec);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    mongoc_client_pool_push(s->pool, c);
+    bson_destroy(&find_opts);
+    bson_destroy(&filter);
+    return rc;
+}

@@ -51,10 +51,20 @@ def st_run(batch_texts, bs):
 bench("sentence-transformers", st_run)
 
 if not os.path.exists(onnx_path):
-    bert = model[0].auto_model.eval()
+    class Encoder(torch.nn.Module):
+        # keyword arguments: BertModel.forward's positional order differs
+        # between transformers versions
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
     enc = tok(["a dummy input"], return_tensors="pt")
     torch.onnx.export(
-        bert, (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]), onnx_path,
+        Encoder(model[0].auto_model.eval()), (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]), onnx_path,
         input_names=["input_ids", "attention_mask", "token_type_ids"],
         output_names=["last_hidden_state"],
         dynamic_axes={k: {0: "batch", 1: "seq"} for k in ["input_ids", "attention_mask", "token_type_ids"]},

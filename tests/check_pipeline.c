@@ -303,7 +303,7 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
     snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
     harness_create_topic(topic, 2);
-    const size_t n = 1200;
+    const size_t n = 600;
     harness_produce_generated(topic, n, n, 11, 0.0, 0.0, manifest);
     const char *job = harness_write_job(topic, topic, db, "batch.max.records = 50\n");
 
@@ -311,7 +311,7 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     const char *args[] = {"run", job, NULL};
     pid_t pid = harness_spawn(log, args);
     int64_t until = rb_now_ms() + 120000;
-    while (count_docs(sink, true) < 100) {
+    while (count_docs(sink, true) < 60) {
         ck_assert_msg(rb_now_ms() < until, "the runner stored nothing in 120 s");
         ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
         rb_sleep_ms(20);
@@ -377,6 +377,64 @@ START_TEST(sigterm_finishes_and_commits_the_batch) {
 }
 END_TEST
 
+/* Runs one of the project's server scripts (stop/start of the MongoDB-wire
+ * server for the outage test). */
+static void server_script(const char *args) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/scripts/%s >/dev/null 2>&1", RB_SOURCE_DIR, args);
+    ck_assert_msg(system(cmd) == 0, "scripts/%s failed", args);
+}
+
+static bool log_has(const char *path, const char *needle) {
+    char *text = harness_slurp(path);
+    bool found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+START_TEST(mongo_outage_holds_commits_until_it_returns) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-outage", topic, sizeof topic);
+    harness_unique("rboutage", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const int64_t n = 200;
+    harness_produce_generated(topic, (size_t)n, 150, 21, 0.0, 0.0, manifest);
+    const char *job = harness_write_job(topic, topic, db, "batch.max.records = 10\n");
+    const char *args[] = {"run", job, "--set", "mongo.timeout.ms=1500", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(topic, topic) < 10) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(50);
+    }
+    server_script("mongo.sh stop");
+    until = rb_now_ms() + 60000;
+    while (!log_has(log, "event=sink_retry")) {
+        ck_assert_msg(rb_now_ms() < until, "the runner never retried a write");
+        rb_sleep_ms(100);
+    }
+    int64_t held = harness_committed_total(topic, topic);
+    rb_sleep_ms(3000);
+    ck_assert_int_eq(harness_committed_total(topic, topic), held); /* nothing while down */
+    ck_assert_int_lt(held, n);
+    server_script("mongo.sh start");
+    until = rb_now_ms() + 180000;
+    while (harness_committed_total(topic, topic) < n) {
+        ck_assert_msg(rb_now_ms() < until, "the runner did not finish after MongoDB returned");
+        rb_sleep_ms(200);
+    }
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("kafka+mongo");
@@ -386,6 +444,7 @@ int main(void) {
     tcase_add_test(tc, bad_record_stops_or_is_skipped_per_tolerance);
     tcase_add_test(tc, kill_9_mid_run_then_restart_stores_each_event_once);
     tcase_add_test(tc, sigterm_finishes_and_commits_the_batch);
+    tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     rb_sink_global_init();

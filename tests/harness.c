@@ -101,7 +101,7 @@ const char *harness_write_job(const char *name, const char *topic, const char *d
             "mongo.uri = %s\n"
             "mongo.database = %s\n"
             "mongo.collection = docs\n"
-            "mongo.timeout.ms = 3000\n"
+            "mongo.timeout.ms = 10000\n"
             "sink.retry.backoff.ms = 200\n"
             "sink.retry.backoff.max.ms = 1000\n"
             "%s\n",

@@ -174,6 +174,27 @@ START_TEST(reference_lists_every_key) {
 }
 END_TEST
 
+START_TEST(readme_reference_table_is_current) {
+    char *table = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&table, &size);
+    rb_config_print_reference(f, true);
+    fclose(f);
+    FILE *r = fopen(RB_SOURCE_DIR "/README.md", "r");
+    ck_assert_ptr_nonnull(r);
+    char *readme = calloc(1, 1 << 20);
+    ck_assert_ptr_nonnull(readme);
+    size_t got = fread(readme, 1, (1 << 20) - 1, r);
+    fclose(r);
+    ck_assert_uint_gt(got, 0);
+    ck_assert_msg(strstr(readme, table) != NULL,
+                  "README.md's configuration reference is stale: paste the output of "
+                  "`ragbatch config --markdown` into it");
+    free(readme);
+    free(table);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("core");
@@ -185,6 +206,7 @@ int main(void) {
     tcase_add_test(tc, includes_continuations_env_and_overrides);
     tcase_add_test(tc, include_cycle_is_reported);
     tcase_add_test(tc, reference_lists_every_key);
+    tcase_add_test(tc, readme_reference_table_is_current);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -7,6 +7,7 @@
 #include "cli/job_args.h"
 #include "common/buf.h"
 #include "embed/embedder.h"
+#include "search/atlas.h"
 #include "search/search.h"
 #include "sink/sink.h"
 
@@ -20,13 +21,19 @@
 
 static void usage(FILE *out) {
     fputs("usage: ragbatch search JOBFILE QUERY [--k N] [--filter FIELD=VALUE]... [--json]\n"
-          "                       [--set KEY=VALUE]...\n"
+          "                       [--exact] [--index NAME] [--candidates N] [--set KEY=VALUE]...\n"
           "\n"
           "Embeds QUERY with the job's model and prints the k nearest stored documents.\n"
           "  --k N                 how many (default 10, at most 10000)\n"
           "  --filter FIELD=VALUE  only documents whose metadata FIELD equals VALUE (repeatable)\n"
           "  --json                one JSON object per line instead of a table\n"
-          "This search is exact: it scores every stored vector (cosine) and keeps the best k.\n",
+          "  --exact               on Atlas, an exhaustive (ENN) search instead of ANN\n"
+          "  --index NAME          the Atlas Vector Search index (default COLLECTION_vector)\n"
+          "  --candidates N        Atlas numCandidates (default 20 x k, at most 10000)\n"
+          "Where the server supports $vectorSearch (MongoDB Atlas) the query goes to the\n"
+          "vector index; elsewhere (MongoDB Community, FerretDB) the search is exact: every\n"
+          "stored vector is scored (cosine) and the best k kept.  A notice on stderr (and\n"
+          "the \"exact\" field with --json) says which answered and why.\n",
           out);
 }
 
@@ -48,8 +55,9 @@ int rb_cmd_search(int argc, char **argv) {
     size_t nsets = 0, nfilters = 0;
     rb_sink_filter_eq filters[MAX_FILTERS];
     char *filter_copies[MAX_FILTERS];
-    long k = 10;
-    bool json = false;
+    long k = 10, candidates = 0;
+    bool json = false, enn = false;
+    const char *index_name = NULL;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         bool has_value = i + 1 < argc;
@@ -58,6 +66,20 @@ int rb_cmd_search(int argc, char **argv) {
             return 0;
         } else if (strcmp(arg, "--json") == 0) {
             json = true;
+        } else if (strcmp(arg, "--exact") == 0) {
+            enn = true;
+        } else if (strcmp(arg, "--index") == 0 && has_value) {
+            index_name = argv[++i];
+        } else if (strcmp(arg, "--candidates") == 0 && has_value) {
+            char *end;
+            errno = 0;
+            candidates = strtol(argv[++i], &end, 10);
+            if (errno || *end || candidates < 1 || candidates > RB_ATLAS_MAX_CANDIDATES) {
+                fprintf(stderr,
+                        "ragbatch search: --candidates takes a number from 1 to 10000, not '%s'\n",
+                        argv[i]);
+                return 2;
+            }
         } else if (strcmp(arg, "--k") == 0 && has_value) {
             char *end;
             errno = 0;
@@ -116,8 +138,10 @@ int rb_cmd_search(int argc, char **argv) {
     rb_embedder *emb = NULL;
     rb_sink *sink = NULL;
     float *vec = NULL;
-    rb_search_hit *hits = NULL;
-    size_t nhits = 0, mismatched = 0;
+    rb_searcher *searcher = NULL;
+    rb_search_result res = {0};
+    rb_buf ixname;
+    rb_buf_init(&ixname);
     rb_sink_global_init();
     rb_local_embed_opts eo = {.model_dir = cfg.embed_model_dir,
                               .threads = (int)cfg.embed_threads,
@@ -127,8 +151,9 @@ int rb_cmd_search(int argc, char **argv) {
                        .collection = cfg.mongo_collection,
                        .timeout_ms = (int)cfg.mongo_timeout_ms,
                        .app_name = "ragbatch/search"};
-    rb_sink_scan_opts scan = {.equals = filters, .n_equals = nfilters};
     status = 1;
+    for (size_t i = 0; i < nfilters; i++)
+        if (rb_atlas_check_field(filters[i].field, &err) != 0) goto done;
     if (!(emb = rb_embedder_local_new(&eo, &err))) goto done;
     size_t dim = rb_embedder_dim(emb);
     if (!(vec = malloc(dim * sizeof *vec))) {
@@ -137,11 +162,31 @@ int rb_cmd_search(int argc, char **argv) {
     }
     if (rb_embedder_embed(emb, &query, 1, vec, &err) != 0) goto done;
     if (!(sink = rb_sink_new(&so, &err))) goto done;
-    if (rb_search_exact(sink, vec, dim, (size_t)k, &scan, &hits, &nhits, &mismatched, &err) != 0)
-        goto done;
+    if (!index_name) {
+        if (rb_atlas_default_index_name(cfg.mongo_collection, &ixname) != 0) {
+            rb_error_nomem(&err, RB_STAGE_NONE, "index name");
+            goto done;
+        }
+        index_name = ixname.data;
+    }
+    if (!(searcher = rb_searcher_new(sink, index_name, &err))) goto done;
+    rb_search_query q = {.vector = vec,
+                         .dim = dim,
+                         .k = (size_t)k,
+                         .equals = filters,
+                         .n_equals = nfilters,
+                         .enn = enn,
+                         .num_candidates = (size_t)candidates};
+    if (rb_searcher_query(searcher, &q, &res, &err) != 0) goto done;
     status = 0;
+    rb_search_hit *hits = res.hits;
+    size_t nhits = res.n, mismatched = res.mismatched;
+    bool exact = res.path == RB_SEARCH_PATH_EXACT || enn;
+    fprintf(stderr, "ragbatch search: %s\n", res.notice);
     if (!json)
-        printf("exact search (cosine over every stored vector) in %s.%s, model %s: %zu hit%s\n",
+        printf("%s search in %s.%s, model %s: %zu hit%s\n",
+               res.path == RB_SEARCH_PATH_EXACT ? "exact (cosine over every stored vector)"
+                                                : (enn ? "Atlas ENN" : "Atlas ANN"),
                cfg.mongo_database, cfg.mongo_collection, rb_embedder_model_name(emb), nhits,
                nhits == 1 ? "" : "s");
     rb_buf line;
@@ -153,7 +198,8 @@ int rb_cmd_search(int argc, char **argv) {
             rb_buf_json_string(&line, hits[i].id, strlen(hits[i].id));
             rb_buf_puts(&line, ",\"text\":");
             rb_buf_json_string(&line, hits[i].text, strlen(hits[i].text));
-            rb_buf_printf(&line, ",\"metadata\":%s}", hits[i].metadata_json);
+            rb_buf_printf(&line, ",\"metadata\":%s,\"exact\":%s}", hits[i].metadata_json,
+                          exact ? "true" : "false");
             puts(line.data ? line.data : "");
         } else {
             printf("%3zu  %.4f  %-14s  ", i + 1, hits[i].score, hits[i].id);
@@ -169,7 +215,9 @@ int rb_cmd_search(int argc, char **argv) {
                 mismatched, dim);
 done:
     if (status != 0) fprintf(stderr, "ragbatch search: %s\n", err.msg);
-    rb_search_hits_free(hits, nhits);
+    rb_search_result_free(&res);
+    rb_searcher_destroy(searcher);
+    rb_buf_free(&ixname);
     free(vec);
     rb_sink_destroy(sink);
     rb_embedder_destroy(emb);

@@ -8,3 +8,7 @@ TESTS += tests/check_topk
 tests_check_topk_SOURCES = tests/check_topk.c
 tests_check_topk_CFLAGS = $(TEST_CFLAGS)
 tests_check_topk_LDADD = $(TEST_LIBS)
+
+# The Atlas documents (pure) and the sink's aggregate/command calls the
+# search side needs (kept here so the sink's own list stays untouched).
+libragbatch_a_SOURCES += src/search/atlas.c src/search/atlas.h src/sink/aggregate.c

@@ -1,7 +1,10 @@
 #include "search/search.h"
 
+#include "common/buf.h"
+#include "search/atlas.h"
 #include "search/topk.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,4 +89,141 @@ void rb_search_hits_free(rb_search_hit *hits, size_t n) {
         free(hits[i].metadata_json);
     }
     free(hits);
+}
+
+/* ---- the searcher: $vectorSearch where the server has it ------------ */
+
+
+struct rb_searcher {
+    rb_sink *sink;
+    char *index;
+    rb_search_path path;
+    char why[RB_ERROR_MSG_MAX]; /* the server's answer that ruled $vectorSearch out */
+};
+
+bool rb_search_unsupported(int code) {
+    switch (code) {
+    case 40324: case 40234: case 31082: case 6047401: case 59: case 115: case 238:
+        return true;
+    default:
+        return false;
+    }
+}
+
+rb_searcher *rb_searcher_new(rb_sink *sink, const char *index_name, rb_error *err) {
+    rb_searcher *s = calloc(1, sizeof *s);
+    if (!s || !(s->index = strdup(index_name ? index_name : ""))) {
+        free(s);
+        rb_error_nomem(err, RB_STAGE_NONE, "searcher");
+        return NULL;
+    }
+    s->sink = sink;
+    return s;
+}
+
+void rb_searcher_destroy(rb_searcher *s) {
+    if (!s) return;
+    free(s->index);
+    free(s);
+}
+
+void rb_searcher_force(rb_searcher *s, rb_search_path path) { s->path = path; }
+
+typedef struct atlas_ctx {
+    rb_search_hit *hits;
+    size_t n, cap;
+    bool nomem;
+} atlas_ctx;
+
+static int on_atlas_hit(const rb_sink_hit_view *v, void *arg) {
+    atlas_ctx *c = arg;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        rb_search_hit *grown = realloc(c->hits, cap * sizeof *grown);
+        if (!grown) goto nomem;
+        c->hits = grown;
+        c->cap = cap;
+    }
+    rb_search_hit *h = &c->hits[c->n];
+    h->score = v->score;
+    h->id = strdup(v->id);
+    h->text = strdup(v->text);
+    h->metadata_json = strdup(v->metadata_json);
+    c->n++;
+    if (h->id && h->text && h->metadata_json) return 0;
+nomem:
+    c->nomem = true;
+    return 1;
+}
+
+static int query_atlas(rb_searcher *s, const rb_search_query *q, rb_search_result *out,
+                       int *server_code, rb_error *err) {
+    rb_atlas_query aq = {.index = s->index,
+                         .vector = q->vector,
+                         .dim = q->dim,
+                         .limit = q->k,
+                         .num_candidates = q->num_candidates,
+                         .exact = q->enn,
+                         .equals = q->equals,
+                         .n_equals = q->n_equals};
+    rb_buf pipeline;
+    rb_buf_init(&pipeline);
+    if (rb_atlas_pipeline_json(&aq, &pipeline, err) != 0) {
+        rb_buf_free(&pipeline);
+        return -1;
+    }
+    atlas_ctx c = {0};
+    int rc = rb_sink_aggregate_hits(s->sink, pipeline.data, on_atlas_hit, &c, server_code, err);
+    rb_buf_free(&pipeline);
+    if (rc == 0 && c.nomem) rc = rb_error_nomem(err, RB_STAGE_NONE, "search hits");
+    if (rc != 0) {
+        rb_search_hits_free(c.hits, c.n);
+        return -1;
+    }
+    out->hits = c.hits;
+    out->n = c.n;
+    return 0;
+}
+
+int rb_searcher_query(rb_searcher *s, const rb_search_query *q, rb_search_result *out,
+                      rb_error *err) {
+    memset(out, 0, sizeof *out);
+    if (s->path != RB_SEARCH_PATH_EXACT) {
+        int code = 0;
+        if (query_atlas(s, q, out, &code, err) == 0) {
+            s->path = RB_SEARCH_PATH_ATLAS;
+            out->path = RB_SEARCH_PATH_ATLAS;
+            snprintf(out->notice, sizeof out->notice,
+                     "%s search through the Atlas Vector Search index '%s' ($vectorSearch); the "
+                     "index is eventually consistent, so documents written in the last moments "
+                     "may not be found yet",
+                     q->enn ? "exact (ENN)" : "approximate (ANN)", s->index);
+            return 0;
+        }
+        /* Only the first answer decides: once $vectorSearch has worked,
+         * a later failure is a failure, not a reason to change path. */
+        if (s->path == RB_SEARCH_PATH_ATLAS || !rb_search_unsupported(code)) return -1;
+        s->path = RB_SEARCH_PATH_EXACT;
+        snprintf(s->why, sizeof s->why, "the server does not support $vectorSearch (code %d)",
+                 code);
+    }
+    out->path = RB_SEARCH_PATH_EXACT;
+    rb_sink_scan_opts scan = {.equals = q->equals, .n_equals = q->n_equals};
+    for (size_t i = 0; i < q->n_equals; i++)
+        if (rb_atlas_check_field(q->equals[i].field, err) != 0) return -1;
+    if (rb_search_exact(s->sink, q->vector, q->dim, q->k, &scan, &out->hits, &out->n,
+                        &out->mismatched, err) != 0)
+        return -1;
+    snprintf(out->notice, sizeof out->notice,
+             "exact search: cosine similarity over every stored vector, computed by ragbatch "
+             "(%s)",
+             s->why[0] ? s->why : "asked for");
+    return 0;
+}
+
+void rb_search_result_free(rb_search_result *r) {
+    if (!r) return;
+    rb_search_hits_free(r->hits, r->n);
+    r->hits = NULL;
+    r->n = 0;
 }

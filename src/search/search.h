@@ -7,6 +7,17 @@
  * O(k) whatever the collection's size.  It is the answer where the server
  * has no vector index ($vectorSearch), and the reference the approximate
  * index is checked against.
+ *
+ * rb_searcher answers a query the best way the server allows: it tries
+ * Atlas's $vectorSearch (the pipeline of search/atlas.h) once, and if the
+ * server says it has no such stage (rb_search_unsupported(): MongoDB
+ * Community without search, FerretDB) it remembers that for its lifetime
+ * and answers with rb_search_exact() instead, saying so in the result's
+ * notice.  On Atlas the notice says instead that the index is eventually
+ * consistent: a document written a moment ago may not be found yet.  Both
+ * paths leave soft-deleted documents out.  An rb_searcher borrows its
+ * sink (which must outlive it) and is used by one thread at a time; it is
+ * per process state held by the caller, not a global.
  */
 #ifndef RB_SEARCH_H
 #define RB_SEARCH_H
@@ -14,6 +25,7 @@
 #include "common/error.h"
 #include "sink/sink.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct rb_search_hit {
@@ -32,5 +44,50 @@ int rb_search_exact(rb_sink *sink, const float *query, size_t dim, size_t k,
                     size_t *mismatched, rb_error *err);
 
 void rb_search_hits_free(rb_search_hit *hits, size_t n);
+
+/* True when a server error code means "this server cannot run search
+ * stages or search index commands": unrecognised stage (MongoDB 40324,
+ * FerretDB 1.x 40234), $vectorSearch only on Atlas (31082, 6047401),
+ * command not found (59), not supported (115), not implemented (238). */
+bool rb_search_unsupported(int server_code);
+
+typedef enum rb_search_path {
+    RB_SEARCH_PATH_UNKNOWN = 0, /* not tried yet */
+    RB_SEARCH_PATH_ATLAS,       /* $vectorSearch works */
+    RB_SEARCH_PATH_EXACT        /* the server has no $vectorSearch */
+} rb_search_path;
+
+typedef struct rb_searcher rb_searcher;
+
+/* `index_name` (copied) is the vector search index to query. */
+rb_searcher *rb_searcher_new(rb_sink *sink, const char *index_name, rb_error *err);
+void rb_searcher_destroy(rb_searcher *s); /* accepts NULL */
+
+/* Forces a path, e.g. RB_SEARCH_PATH_EXACT for the reference answer. */
+void rb_searcher_force(rb_searcher *s, rb_search_path path);
+
+typedef struct rb_search_query {
+    const float *vector;
+    size_t dim;
+    size_t k;
+    const rb_sink_filter_eq *equals; /* metadata equality filters */
+    size_t n_equals;
+    bool enn;              /* Atlas: exact: true (exhaustive) instead of ANN */
+    size_t num_candidates; /* Atlas ANN: 0 for the default (about 20 k) */
+} rb_search_query;
+
+#define RB_SEARCH_NOTICE_MAX 512
+
+typedef struct rb_search_result {
+    rb_search_hit *hits; /* best first; free with rb_search_result_free */
+    size_t n;
+    rb_search_path path; /* the path that answered */
+    size_t mismatched;   /* exact path: vectors of another dimension skipped */
+    char notice[RB_SEARCH_NOTICE_MAX]; /* what kind of answer this is, and why */
+} rb_search_result;
+
+int rb_searcher_query(rb_searcher *s, const rb_search_query *q, rb_search_result *out,
+                      rb_error *err);
+void rb_search_result_free(rb_search_result *r); /* the struct itself is the caller's */
 
 #endif

@@ -213,4 +213,39 @@ int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, 
 /* Name of a result, for logs: "stored", "stale", ... */
 const char *rb_sink_result_name(rb_sink_result r);
 
+/* --- Aggregations and commands for the search side (aggregate.c) ---
+ *
+ * These take pipelines and commands as canonical JSON text (built by
+ * src/search), so no BSON type leaves the sink.  When the server refuses
+ * the command, *server_code (may be NULL) receives its error code (0 for
+ * a client-side failure such as no server or bad JSON), so the caller can
+ * tell "this server has no such stage" from a real failure. */
+
+/* One result document of a search pipeline.  Pointers are valid only
+ * during the callback. */
+typedef struct rb_sink_hit_view {
+    const char *id;
+    const char *text;          /* "" if the document has none */
+    const char *metadata_json; /* relaxed extended JSON ("{}" if none) */
+    double score;              /* the pipeline's `score` field (0 if none) */
+} rb_sink_hit_view;
+
+typedef int (*rb_sink_hit_fn)(const rb_sink_hit_view *hit, void *ctx);
+
+/* Runs the aggregation `pipeline_json` (a JSON array) on the collection
+ * and hands each result to `fn` (non-zero stops).  */
+int rb_sink_aggregate_hits(rb_sink *s, const char *pipeline_json, rb_sink_hit_fn fn, void *ctx,
+                           int *server_code, rb_error *err);
+
+/* Runs the aggregation and returns every result document as one JSON
+ * array of relaxed extended JSON (caller frees *out with free()). */
+int rb_sink_aggregate_json(rb_sink *s, const char *pipeline_json, char **out, int *server_code,
+                           rb_error *err);
+
+/* Runs the database command `command_json` (a JSON object) on the sink's
+ * database; *reply (may be NULL; caller frees with free()) receives the
+ * reply as relaxed extended JSON. */
+int rb_sink_command_json(rb_sink *s, const char *command_json, char **reply, int *server_code,
+                         rb_error *err);
+
 #endif

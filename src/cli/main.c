@@ -19,6 +19,7 @@ static const verb verbs[] = {
     {"check", rb_cmd_check, "validate a job file and print its effective configuration"},
     {"config", rb_cmd_config, "list every job key with its type, default and meaning"},
     {"search", rb_cmd_search, "the nearest stored documents to a query, with the job's model"},
+    {"index", rb_cmd_index, "create, show or drop the job's Atlas Vector Search index"},
     {"embed", rb_cmd_embed, "embed texts with a local model and print the vectors"},
     {"generate", rb_cmd_generate, "produce product events to a topic (demo/benchmark source)"},
 };

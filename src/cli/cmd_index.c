@@ -1,0 +1,214 @@
+/*
+ * cmd_index.c -- `ragbatch index create|show|drop JOB`: the Atlas Vector
+ * Search index derived from the job (vector field "embedding" with the
+ * model's dimension, one filter field per metadata field, and "deleted").
+ *
+ * The dimension is the model's hidden size read from its config.json; no
+ * weights are loaded.  Where the server has no search index commands
+ * (MongoDB Community, FerretDB) the verb prints the definition for the
+ * Atlas UI or CLI and a notice on stderr, and still succeeds: there is
+ * nothing wrong with the job, the server just cannot hold such an index.
+ */
+#include "cli/commands.h"
+
+#include "cli/job_args.h"
+#include "common/buf.h"
+#include "embed/model_config.h"
+#include "search/atlas.h"
+#include "search/search.h"
+#include "sink/sink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SETS 64
+
+static void usage(FILE *out) {
+    fputs("usage: ragbatch index create|show|drop JOBFILE [--index NAME]\n"
+          "                      [--similarity cosine|dotProduct|euclidean]\n"
+          "                      [--quantization none|scalar|binary] [--set KEY=VALUE]...\n"
+          "\n"
+          "Manages the MongoDB Atlas Vector Search index of the job's collection:\n"
+          "  create  createSearchIndexes with the definition derived from the job\n"
+          "  show    the server's search indexes ($listSearchIndexes)\n"
+          "  drop    dropSearchIndex\n"
+          "The definition indexes `embedding` (numDimensions from the model's config.json)\n"
+          "and, as filter fields, metadata.<field> for every metadata field and `deleted`.\n"
+          "Where the server has no search indexes, the definition is printed as JSON for\n"
+          "the Atlas UI or CLI instead.  Default index name: COLLECTION_vector.\n",
+          out);
+}
+
+typedef enum action { ACT_CREATE, ACT_SHOW, ACT_DROP } action;
+
+static void unsupported_notice(const char *what, const rb_error *err, bool printing) {
+    fprintf(stderr, "ragbatch index: this server has no Atlas Search index commands (%s: %s)%s\n",
+            what, err->msg,
+            printing ? "; the definition below is for the Atlas UI (JSON editor: the "
+                       "\"definition\" part), the Atlas CLI or mongosh "
+                       "db.collection.createSearchIndex()"
+                     : "; there is no search index to drop");
+}
+
+static int run(action act, const rb_job_config *cfg, const char *index_name,
+               const char *definition) {
+    rb_error err;
+    rb_sink_opts so = {.uri = cfg->mongo_uri,
+                       .database = cfg->mongo_database,
+                       .collection = cfg->mongo_collection,
+                       .timeout_ms = (int)cfg->mongo_timeout_ms,
+                       .app_name = "ragbatch/index"};
+    rb_sink *sink = rb_sink_new(&so, &err);
+    if (!sink) {
+        fprintf(stderr, "ragbatch index: %s\n", err.msg);
+        return 1;
+    }
+    rb_buf cmd;
+    rb_buf_init(&cmd);
+    char *reply = NULL;
+    int code = 0, rc = 0;
+    const char *what = "createSearchIndexes";
+    if (act == ACT_CREATE) {
+        rc |= rb_buf_puts(&cmd, "{\"createSearchIndexes\":");
+        rc |= rb_buf_json_string(&cmd, cfg->mongo_collection, strlen(cfg->mongo_collection));
+        rc |= rb_buf_printf(&cmd, ",\"indexes\":[%s]}", definition);
+    } else if (act == ACT_DROP) {
+        what = "dropSearchIndex";
+        rc |= rb_buf_puts(&cmd, "{\"dropSearchIndex\":");
+        rc |= rb_buf_json_string(&cmd, cfg->mongo_collection, strlen(cfg->mongo_collection));
+        rc |= rb_buf_puts(&cmd, ",\"name\":");
+        rc |= rb_buf_json_string(&cmd, index_name, strlen(index_name));
+        rc |= rb_buf_putc(&cmd, '}');
+    } else {
+        what = "$listSearchIndexes";
+        rc |= rb_buf_puts(&cmd, "[{\"$listSearchIndexes\":{\"name\":");
+        rc |= rb_buf_json_string(&cmd, index_name, strlen(index_name));
+        rc |= rb_buf_puts(&cmd, "}}]");
+    }
+    int status = 1;
+    if (rc != 0) {
+        rb_error_nomem(&err, RB_STAGE_NONE, "command");
+        rc = -1;
+    } else if (act == ACT_SHOW) {
+        rc = rb_sink_aggregate_json(sink, cmd.data, &reply, &code, &err);
+    } else {
+        rc = rb_sink_command_json(sink, cmd.data, &reply, &code, &err);
+    }
+    if (rc == 0) {
+        puts(reply ? reply : "");
+        if (act == ACT_CREATE)
+            fprintf(stderr, "ragbatch index: index '%s' requested; Atlas builds it in the "
+                            "background and keeps it eventually consistent with the "
+                            "collection\n",
+                    index_name);
+        status = 0;
+    } else if (rb_search_unsupported(code)) {
+        unsupported_notice(what, &err, act != ACT_DROP);
+        if (act != ACT_DROP) puts(definition);
+        status = 0;
+    } else {
+        fprintf(stderr, "ragbatch index: %s\n", err.msg);
+    }
+    free(reply);
+    rb_buf_free(&cmd);
+    rb_sink_destroy(sink);
+    return status;
+}
+
+int rb_cmd_index(int argc, char **argv) {
+    const char *path = NULL, *verb = NULL, *index_name = NULL;
+    const char *similarity = "cosine", *quantization = "none";
+    char *sets[MAX_SETS];
+    size_t nsets = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(arg, "--index") == 0 && has_value) {
+            index_name = argv[++i];
+        } else if (strcmp(arg, "--similarity") == 0 && has_value) {
+            similarity = argv[++i];
+        } else if (strcmp(arg, "--quantization") == 0 && has_value) {
+            quantization = argv[++i];
+        } else if (strcmp(arg, "--set") == 0 && has_value && nsets < MAX_SETS) {
+            sets[nsets++] = argv[++i];
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            fprintf(stderr, "ragbatch index: unknown or incomplete option '%s'\n", arg);
+            return 2;
+        } else if (!verb) {
+            verb = arg;
+        } else if (!path) {
+            path = arg;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    action act;
+    if (!verb || !path) {
+        usage(stderr);
+        return 2;
+    } else if (strcmp(verb, "create") == 0) {
+        act = ACT_CREATE;
+    } else if (strcmp(verb, "show") == 0) {
+        act = ACT_SHOW;
+    } else if (strcmp(verb, "drop") == 0) {
+        act = ACT_DROP;
+    } else {
+        fprintf(stderr, "ragbatch index: '%s' is not create, show or drop\n", verb);
+        return 2;
+    }
+    rb_error err;
+    rb_atlas_index ix = {0};
+    if (rb_atlas_similarity_parse(similarity, &ix.similarity, &err) != 0 ||
+        rb_atlas_quantization_parse(quantization, &ix.quantization, &err) != 0) {
+        fprintf(stderr, "ragbatch index: %s\n", err.msg);
+        return 2;
+    }
+
+    rb_job_config cfg;
+    int status = rb_cli_load_job(path, sets, nsets, &cfg);
+    if (status != 0) {
+        rb_job_config_free(&cfg);
+        return status;
+    }
+    rb_model_config mc;
+    rb_buf name, def;
+    rb_buf_init(&name);
+    rb_buf_init(&def);
+    status = 1;
+    bool have_model = false;
+    /* The dimension comes from config.json (hidden_size): no weights. */
+    if (rb_model_config_load(cfg.embed_model_dir, &mc, &err) != 0) goto done;
+    have_model = true;
+    if (!index_name) {
+        if (rb_atlas_default_index_name(cfg.mongo_collection, &name) != 0) {
+            rb_error_nomem(&err, RB_STAGE_NONE, "index name");
+            goto done;
+        }
+        index_name = name.data;
+    }
+    ix.name = index_name;
+    ix.num_dimensions = mc.bert.hidden;
+    ix.filter_fields = (const char *const *)cfg.metadata_fields.items;
+    ix.n_filter_fields = cfg.metadata_fields.count;
+    if (rb_atlas_index_json(&ix, &def, &err) != 0) goto done;
+    rb_sink_global_init();
+    status = run(act, &cfg, index_name, def.data);
+    rb_sink_global_cleanup();
+    rb_buf_free(&def);
+    rb_buf_free(&name);
+    rb_model_config_free(&mc);
+    rb_job_config_free(&cfg);
+    return status;
+done:
+    fprintf(stderr, "ragbatch index: %s\n", err.msg);
+    if (have_model) rb_model_config_free(&mc);
+    rb_buf_free(&def);
+    rb_buf_free(&name);
+    rb_job_config_free(&cfg);
+    return status;
+}

@@ -13,8 +13,7 @@ START_TEST(ranges_follow_partitions) {
     char value[32];
     for (int i = 0; i < 10; i++) {
         int len = snprintf(value, sizeof value, "{\"n\":%d}", i);
-        ck_assert_int_eq(rb_batch_add(b, "t", i % 3, 100 + i, 5, "k", 1, value, (size_t)len, &err),
-                         0);
+        ck_assert_ptr_nonnull(rb_batch_add(b, "t", i % 3, 100 + i, 5, "k", 1, value, (size_t)len, &err));
     }
     /* The copies survive the caller's buffer being reused. */
     memset(value, 'x', sizeof value);
@@ -28,7 +27,7 @@ START_TEST(ranges_follow_partitions) {
     ck_assert_uint_eq(r[0].count, 4);
     ck_assert_int_eq(r[2].last_offset, 108);
     /* Going backwards within a partition is a bug upstream, not data. */
-    ck_assert_int_eq(rb_batch_add(b, "t", 0, 50, 5, NULL, 0, "x", 1, &err), -1);
+    ck_assert_ptr_null(rb_batch_add(b, "t", 0, 50, 5, NULL, 0, "x", 1, &err));
     ck_assert_int_eq(err.code, RB_ERR_INTERNAL);
     rb_batch_destroy(b);
 }
@@ -37,7 +36,7 @@ END_TEST
 START_TEST(tombstones_have_null_values) {
     rb_batch *b = rb_batch_new();
     rb_error err;
-    ck_assert_int_eq(rb_batch_add(b, "t", 0, 1, -1, "p-1", 3, NULL, 0, &err), 0);
+    ck_assert_ptr_nonnull(rb_batch_add(b, "t", 0, 1, -1, "p-1", 3, NULL, 0, &err));
     ck_assert_ptr_null(rb_batch_record(b, 0)->value);
     ck_assert_uint_eq(rb_batch_record(b, 0)->key_len, 3);
     ck_assert_uint_eq(rb_batch_bytes(b), 0);
@@ -45,10 +44,31 @@ START_TEST(tombstones_have_null_values) {
 }
 END_TEST
 
+START_TEST(headers_are_copied) {
+    rb_batch *b = rb_batch_new();
+    rb_error err;
+    char name[] = "trace-id", value[] = "abc";
+    rb_header h[] = {{name, value, 3}, {"null-valued", NULL, 0}};
+    rb_record *r = rb_batch_add(b, "t", 0, 1, 0, NULL, 0, "{}", 2, &err);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(rb_batch_add_headers(b, r, h, 2, &err), 0);
+    name[0] = 'X';
+    value[0] = 'X';
+    ck_assert_uint_eq(r->header_count, 2);
+    ck_assert_str_eq(r->headers[0].name, "trace-id");
+    ck_assert_int_eq(memcmp(r->headers[0].value, "abc", 3), 0);
+    ck_assert_ptr_null(r->headers[1].value);
+    rb_record_settle(r, RB_REC_DEAD_LETTERED);
+    ck_assert_uint_eq(rb_batch_count_states(b).dead_lettered, 1);
+    ck_assert_str_eq(rb_record_state_name(r->state), "dead_lettered");
+    rb_batch_destroy(b);
+}
+END_TEST
+
 START_TEST(settle_rule_and_counts) {
     rb_batch *b = rb_batch_new();
     rb_error err;
-    for (int i = 0; i < 5; i++) ck_assert_int_eq(rb_batch_add(b, "t", 0, i, 0, NULL, 0, "{}", 2, &err), 0);
+    for (int i = 0; i < 5; i++) ck_assert_ptr_nonnull(rb_batch_add(b, "t", 0, i, 0, NULL, 0, "{}", 2, &err));
     ck_assert(!rb_batch_all_settled(b));
     rb_record_settle(rb_batch_record(b, 0), RB_REC_STORED);
     rb_record_settle(rb_batch_record(b, 1), RB_REC_DELETED);
@@ -85,7 +105,7 @@ START_TEST(large_values_use_their_own_chunks) {
     memset(v, 'a', big);
     for (int round = 0; round < 3; round++) {
         rb_batch_reset(b, (uint64_t)round);
-        for (int i = 0; i < 4; i++) ck_assert_int_eq(rb_batch_add(b, "t", 0, i, 0, NULL, 0, v, big, &err), 0);
+        for (int i = 0; i < 4; i++) ck_assert_ptr_nonnull(rb_batch_add(b, "t", 0, i, 0, NULL, 0, v, big, &err));
         ck_assert_uint_eq(rb_batch_bytes(b), 4 * big);
         ck_assert_int_eq(rb_batch_record(b, 3)->value[big - 1], 'a');
         ck_assert_int_eq(rb_batch_record(b, 3)->value[big], '\0');
@@ -101,6 +121,7 @@ int main(void) {
     tcase_add_test(tc, ranges_follow_partitions);
     tcase_add_test(tc, tombstones_have_null_values);
     tcase_add_test(tc, settle_rule_and_counts);
+    tcase_add_test(tc, headers_are_copied);
     tcase_add_test(tc, large_values_use_their_own_chunks);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -8,6 +8,7 @@
 #include "validate/json.h"
 
 #include <check.h>
+#include <librdkafka/rdkafka.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -377,6 +378,124 @@ START_TEST(sigterm_finishes_and_commits_the_batch) {
 }
 END_TEST
 
+/* The value of header `name` of `m` as a string (static buffer), or NULL. */
+static const char *header(rd_kafka_message_t *m, const char *name) {
+    static char buf[2048];
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t len;
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &len))
+        return NULL;
+    if (len >= sizeof buf) len = sizeof buf - 1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
+    char topic[128], dlq[160], db[128], log[512];
+    harness_unique("rb-dlq", topic, sizeof topic);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    harness_unique("rbdlq", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_create_topic(dlq, 1);
+    char big[3000];
+    int len = snprintf(big, sizeof big,
+                       "{\"product_id\":\"p-big\",\"event_type\":\"created\",\"event_time\":"
+                       "\"2026-11-24T10:00:00Z\",\"name\":\"Big\",\"description\":\"");
+    memset(big + len, 'x', 2500);
+    snprintf(big + len + 2500, sizeof big - (size_t)len - 2500, "\"}");
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},                        /* 0 */
+        {"p-x", "not json at all", 0, 0},                                      /* 1 */
+        {"p-2", EVT("p-2", "created", 1, "Two"), 0, 0},                        /* 2 */
+        {"p-u", "{\"product_id\":\"p-u\",\"name\":\"\xc3\x28\"}", 0, 0},         /* 3 */
+        {"p-n", "{\"product_id\":\"p-n\",\"event_type\":\"created\",\"event_time\":"
+                "\"2026-11-24T10:00:00Z\",\"name\":\"Neg\",\"price\":-3}", 0, 0}, /* 4 */
+        {"p-big", big, 0, 0},                                                  /* 5 */
+        {"p-3", EVT("p-3", "created", 1, "Three"), 0, 0},                      /* 6 */
+    };
+    harness_produce(topic, msgs, 7);
+
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "errors.tolerance = all\nerrors.deadletterqueue.topic.name = %s\n"
+             "errors.deadletterqueue.context.headers.enable = true\nmax.message.bytes = 2048\n",
+             dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    run_until_caught_up(job, log);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "dead_lettered=4") != NULL, "%s", out);
+    free(out);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 7);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), 3);
+
+    /* Read the DLQ topic back and check every record and its headers. */
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", dlq, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    ck_assert_ptr_nonnull(rk);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, dlq, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    ck_assert_int_eq(rd_kafka_assign(rk, parts), 0);
+    rd_kafka_topic_partition_list_destroy(parts);
+    static const struct { int64_t offset; const char *stage; const char *cls; } expect[] = {
+        {1, "deserialize", "ragbatch.DeserializationError"},
+        {3, "deserialize", "ragbatch.DeserializationError"},
+        {4, "validate", "ragbatch.SchemaValidationError"},
+        {5, "deserialize", "ragbatch.DeserializationError"},
+    };
+    int got = 0;
+    int64_t until = rb_now_ms() + 30000;
+    while (got < 4 && rb_now_ms() < until) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        if (!m) continue;
+        if (m->err) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        const harness_msg *orig = &msgs[expect[got].offset];
+        ck_assert_uint_eq(m->key_len, strlen(orig->key));
+        ck_assert_int_eq(memcmp(m->key, orig->key, m->key_len), 0);
+        ck_assert_uint_eq(m->len, strlen(orig->value));
+        ck_assert_int_eq(memcmp(m->payload, orig->value, m->len), 0);
+        ck_assert_str_eq(header(m, "__connect.errors.topic"), topic);
+        ck_assert_str_eq(header(m, "__connect.errors.partition"), "0");
+        char off[16];
+        snprintf(off, sizeof off, "%lld", (long long)expect[got].offset);
+        ck_assert_str_eq(header(m, "__connect.errors.offset"), off);
+        ck_assert_str_eq(header(m, "__connect.errors.connector.name"), topic);
+        ck_assert_str_eq(header(m, "ragbatch.error.stage"), expect[got].stage);
+        ck_assert_str_eq(header(m, "__connect.errors.exception.class.name"), expect[got].cls);
+        ck_assert_ptr_nonnull(header(m, "__connect.errors.exception.message"));
+        ck_assert_ptr_nonnull(header(m, "__connect.errors.task.id"));
+        ck_assert_ptr_nonnull(header(m, "__connect.errors.stage"));
+        ck_assert_ptr_nonnull(header(m, "ragbatch.runner.version"));
+        if (expect[got].offset == 4) {
+            ck_assert_str_eq(header(m, "ragbatch.error.path"), "/price");
+            ck_assert_ptr_nonnull(strstr(header(m, "__connect.errors.exception.message"),
+                                         "minimum"));
+        }
+        if (expect[got].offset == 5)
+            ck_assert_ptr_nonnull(strstr(header(m, "__connect.errors.exception.message"),
+                                         "max.message.bytes"));
+        rd_kafka_message_destroy(m);
+        got++;
+    }
+    ck_assert_int_eq(got, 4);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
 /* Runs one of the project's server scripts (stop/start of the MongoDB-wire
  * server for the outage test). */
 static void server_script(const char *args) {
@@ -444,6 +563,7 @@ int main(void) {
     tcase_add_test(tc, bad_record_stops_or_is_skipped_per_tolerance);
     tcase_add_test(tc, kill_9_mid_run_then_restart_stores_each_event_once);
     tcase_add_test(tc, sigterm_finishes_and_commits_the_batch);
+    tcase_add_test(tc, dead_letter_queue_receives_every_bad_record_with_context);
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

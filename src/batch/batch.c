@@ -112,22 +112,29 @@ static rb_batch_range *range_for(rb_batch *b, const char *topic, int32_t partiti
     return r;
 }
 
-int rb_batch_add(rb_batch *b, const char *topic, int32_t partition, int64_t offset,
-                 int64_t timestamp_ms, const void *key, size_t key_len, const void *value,
-                 size_t value_len, rb_error *err) {
+rb_record *rb_batch_add(rb_batch *b, const char *topic, int32_t partition, int64_t offset,
+                        int64_t timestamp_ms, const void *key, size_t key_len, const void *value,
+                        size_t value_len, rb_error *err) {
     if (b->count == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 256;
         rb_record *grown = realloc(b->records, cap * sizeof *grown);
-        if (!grown) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch records");
+        if (!grown) {
+            rb_error_nomem(err, RB_STAGE_SOURCE, "batch records");
+            return NULL;
+        }
         b->records = grown;
         b->cap = cap;
     }
     rb_batch_range *range = range_for(b, topic, partition);
-    if (!range) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch range");
-    if (range->count && offset <= range->last_offset)
-        return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_SOURCE,
-                            "%s [%d]: offset %lld arrived after %lld", topic, partition,
-                            (long long)offset, (long long)range->last_offset);
+    if (!range) {
+        rb_error_nomem(err, RB_STAGE_SOURCE, "batch range");
+        return NULL;
+    }
+    if (range->count && offset <= range->last_offset) {
+        rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_SOURCE, "%s [%d]: offset %lld arrived after %lld",
+                     topic, partition, (long long)offset, (long long)range->last_offset);
+        return NULL;
+    }
 
     rb_record *r = &b->records[b->count];
     memset(r, 0, sizeof *r);
@@ -137,13 +144,17 @@ int rb_batch_add(rb_batch *b, const char *topic, int32_t partition, int64_t offs
     r->timestamp_ms = timestamp_ms;
     r->event_time_ms = -1;
     if (key) {
-        if (!(r->key = arena_copy(b, key, key_len)))
-            return rb_error_nomem(err, RB_STAGE_SOURCE, "record key");
+        if (!(r->key = arena_copy(b, key, key_len))) {
+            rb_error_nomem(err, RB_STAGE_SOURCE, "record key");
+            return NULL;
+        }
         r->key_len = key_len;
     }
     if (value) {
-        if (!(r->value = arena_copy(b, value, value_len)))
-            return rb_error_nomem(err, RB_STAGE_SOURCE, "record value");
+        if (!(r->value = arena_copy(b, value, value_len))) {
+            rb_error_nomem(err, RB_STAGE_SOURCE, "record value");
+            return NULL;
+        }
         r->value_len = value_len;
         b->bytes += value_len;
     }
@@ -151,6 +162,24 @@ int rb_batch_add(rb_batch *b, const char *topic, int32_t partition, int64_t offs
     range->last_offset = offset;
     range->count++;
     b->count++;
+    return r;
+}
+
+int rb_batch_add_headers(rb_batch *b, rb_record *r, const rb_header *headers, size_t n,
+                         rb_error *err) {
+    if (n == 0) return 0;
+    rb_header *copy = arena_alloc(b, n * sizeof *copy);
+    if (!copy) return rb_error_nomem(err, RB_STAGE_SOURCE, "record headers");
+    for (size_t i = 0; i < n; i++) {
+        copy[i].name = arena_copy(b, headers[i].name, strlen(headers[i].name));
+        copy[i].value = headers[i].value ? arena_copy(b, headers[i].value, headers[i].value_len)
+                                         : NULL;
+        copy[i].value_len = headers[i].value_len;
+        if (!copy[i].name || (headers[i].value && !copy[i].value))
+            return rb_error_nomem(err, RB_STAGE_SOURCE, "record headers");
+    }
+    r->headers = copy;
+    r->header_count = n;
     return 0;
 }
 
@@ -189,6 +218,7 @@ rb_batch_counts rb_batch_count_states(const rb_batch *b) {
         case RB_REC_DELETED: c.deleted++; break;
         case RB_REC_STALE: c.stale++; break;
         case RB_REC_SKIPPED: c.skipped++; break;
+        case RB_REC_DEAD_LETTERED: c.dead_lettered++; break;
         case RB_REC_FAILED: c.failed++; break;
         }
     }
@@ -214,6 +244,7 @@ const char *rb_record_state_name(rb_record_state s) {
     case RB_REC_DELETED: return "deleted";
     case RB_REC_STALE: return "stale";
     case RB_REC_SKIPPED: return "skipped";
+    case RB_REC_DEAD_LETTERED: return "dead_lettered";
     case RB_REC_FAILED: return "failed";
     }
     return "unknown";

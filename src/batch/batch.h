@@ -32,6 +32,7 @@ typedef enum rb_record_state {
     RB_REC_DELETED,       /* document deleted (tombstone or delete event) */
     RB_REC_STALE,         /* older than, or the same as, what is stored */
     RB_REC_SKIPPED,       /* failed, tolerated by errors.tolerance = all */
+    RB_REC_DEAD_LETTERED, /* failed, tolerated, and acknowledged by the DLQ topic */
     RB_REC_FAILED         /* failed, not tolerated: the batch must not commit */
 } rb_record_state;
 
@@ -40,6 +41,13 @@ typedef enum rb_record_op {
     RB_OP_SOFT_DELETE,    /* delete event: versioned tombstone document */
     RB_OP_HARD_DELETE     /* Kafka tombstone (null value): remove by id */
 } rb_record_op;
+
+/* One Kafka header, copied into the batch's arena. */
+typedef struct rb_header {
+    const char *name;    /* NUL-terminated */
+    const char *value;   /* NULL for a null header value */
+    size_t value_len;
+} rb_header;
 
 typedef struct rb_record {
     /* As read from Kafka; owned by the batch's arena. */
@@ -51,6 +59,8 @@ typedef struct rb_record {
     size_t key_len;
     const char *value;      /* NULL for a tombstone; NUL-terminated copy */
     size_t value_len;
+    const rb_header *headers; /* the record's headers, in order */
+    size_t header_count;
 
     /* Derived by the stages; owned by the record. */
     rb_record_op op;
@@ -65,6 +75,8 @@ typedef struct rb_record {
     rb_record_state state;
     rb_stage fail_stage;    /* where it failed, when SKIPPED or FAILED */
     char *fail_reason;      /* owned; NULL unless it failed */
+    char fail_path[128];    /* JSON pointer of the failing value (validate), or "" */
+    bool fail_logged;       /* the failure has had its log line */
 } rb_record;
 
 /* The offsets of one topic-partition in the batch. */
@@ -79,7 +91,7 @@ typedef struct rb_batch_range {
 /* Tally of the records' states. */
 typedef struct rb_batch_counts {
     size_t in;
-    size_t pending, stored, deleted, stale, skipped, failed;
+    size_t pending, stored, deleted, stale, skipped, dead_lettered, failed;
 } rb_batch_counts;
 
 typedef struct rb_batch rb_batch;
@@ -92,10 +104,17 @@ void rb_batch_reset(rb_batch *b, uint64_t id);
 uint64_t rb_batch_id(const rb_batch *b);
 
 /* Copies a record in.  `value` NULL marks a tombstone.  Offsets of a
- * partition must arrive in increasing order (as Kafka delivers them). */
-int rb_batch_add(rb_batch *b, const char *topic, int32_t partition, int64_t offset,
-                 int64_t timestamp_ms, const void *key, size_t key_len, const void *value,
-                 size_t value_len, rb_error *err);
+ * partition must arrive in increasing order (as Kafka delivers them).
+ * Returns the new record (headers may be attached with
+ * rb_batch_add_headers), or NULL with `err` set. */
+rb_record *rb_batch_add(rb_batch *b, const char *topic, int32_t partition, int64_t offset,
+                        int64_t timestamp_ms, const void *key, size_t key_len, const void *value,
+                        size_t value_len, rb_error *err);
+
+/* Copies `n` headers into the batch and attaches them to `r` (the record
+ * rb_batch_add just returned). */
+int rb_batch_add_headers(rb_batch *b, rb_record *r, const rb_header *headers, size_t n,
+                         rb_error *err);
 
 size_t rb_batch_count(const rb_batch *b);
 size_t rb_batch_bytes(const rb_batch *b); /* sum of value lengths */

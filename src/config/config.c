@@ -525,11 +525,36 @@ int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
     if (strcmp(cfg->embed_provider, "local") == 0 && cfg->embed_model_dir[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: embed.provider = local needs embed.model.dir", file);
+    bool http_embed =
+        strcmp(cfg->embed_provider, "openai") == 0 || strcmp(cfg->embed_provider, "tei") == 0;
+    if (http_embed && cfg->embed_url[0] == '\0')
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: embed.provider = %s needs embed.url", file, cfg->embed_provider);
+    if (strcmp(cfg->embed_provider, "openai") == 0 && cfg->embed_model[0] == '\0')
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: embed.provider = openai needs embed.model", file);
+    if (cfg->embed_api_key_env[0] && cfg->embed_api_key_file[0])
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: set embed.api.key.env or embed.api.key.file, not both", file);
+    if (cfg->embed_api_version[0] && strcmp(cfg->embed_provider, "openai") != 0)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: embed.api.version (Azure OpenAI) needs embed.provider = openai",
+                            file);
+    if (cfg->embed_retry_backoff_ms > cfg->embed_retry_backoff_max_ms)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: embed.retry.backoff.ms (%" PRId64
+                            ") is larger than embed.retry.backoff.max.ms (%" PRId64 ")",
+                            file, cfg->embed_retry_backoff_ms, cfg->embed_retry_backoff_max_ms);
     if (cfg->sink_retry_backoff_ms > cfg->sink_retry_backoff_max_ms)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: sink.retry.backoff.ms (%" PRId64
                             ") is larger than sink.retry.backoff.max.ms (%" PRId64 ")",
                             file, cfg->sink_retry_backoff_ms, cfg->sink_retry_backoff_max_ms);
+    if (cfg->dlq_topic[0] && cfg->errors_tolerance != RB_TOLERANCE_ALL)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: errors.deadletterqueue.topic.name needs errors.tolerance = all "
+                            "(with none, the first bad record stops the job)",
+                            file);
     if (cfg->id_field[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: document.id.field must name an event field", file);

@@ -69,6 +69,22 @@ typedef struct rb_job_config {
     int64_t embed_threads;      /* embed.threads */
     int64_t embed_batch_size;   /* embed.batch.size */
     int64_t embed_max_seq_length; /* embed.max.seq.length */
+    char *embed_url;            /* embed.url (HTTP providers) */
+    char *embed_model;          /* embed.model */
+    int64_t embed_dimensions;   /* embed.dimensions, 0 = the provider's */
+    char *embed_api_key_env;    /* embed.api.key.env: variable holding the key */
+    char *embed_api_key_file;   /* embed.api.key.file: file holding the key */
+    char *embed_api_version;    /* embed.api.version (Azure OpenAI) */
+    int64_t embed_concurrency;  /* embed.concurrency */
+    int64_t embed_request_timeout_ms;  /* embed.request.timeout.ms */
+    int64_t embed_retries;             /* embed.retries */
+    int64_t embed_retry_backoff_ms;    /* embed.retry.backoff.ms */
+    int64_t embed_retry_backoff_max_ms; /* embed.retry.backoff.max.ms */
+    int64_t embed_batch_max_tokens;    /* embed.batch.max.tokens */
+    int64_t embed_rate_requests_per_minute; /* embed.rate.requests.per.minute, 0 = none */
+    int64_t embed_rate_tokens_per_minute;   /* embed.rate.tokens.per.minute, 0 = none */
+    bool embed_tls_verify;      /* embed.tls.verify */
+    char *embed_tls_ca_file;    /* embed.tls.ca.file */
 
     char *mongo_uri;            /* mongo.uri (secret) */
     char *mongo_database;       /* mongo.database */
@@ -82,6 +98,8 @@ typedef struct rb_job_config {
     rb_tolerance errors_tolerance; /* errors.tolerance */
     bool errors_log_enable;        /* errors.log.enable */
     bool errors_log_include_messages; /* errors.log.include.messages */
+    char *dlq_topic;               /* errors.deadletterqueue.topic.name */
+    bool dlq_context_headers;      /* errors.deadletterqueue.context.headers.enable */
 
     char *log_level;            /* log.level */
     char *log_format;           /* log.format */

@@ -44,8 +44,11 @@ const rb_config_key rb_config_keys[] = {
      "Template of the embedded text: {field}, {field?} (optional), [[ optional section ]]."},
     {"metadata.fields", RB_KEY_LIST, F(metadata_fields), "", NO_BOUNDS, NULL, false, false,
      "Event fields copied into the document's metadata (usable as search filters)."},
-    {"embed.provider", RB_KEY_CHOICE, F(embed_provider), "local", NO_BOUNDS, "local", false,
-     false, "Embedding provider."},
+    {"embed.provider", RB_KEY_CHOICE, F(embed_provider), "local", NO_BOUNDS, "local|openai|tei",
+     false, false,
+     "Embedding provider: local (BERT model in embed.model.dir), openai (any OpenAI-compatible "
+     "POST /v1/embeddings: OpenAI, Azure OpenAI, vLLM, Ollama) or tei (Hugging Face Text "
+     "Embeddings Inference POST /embed, or an Inference API feature-extraction URL)."},
     {"embed.model.dir", RB_KEY_PATH, F(embed_model_dir), "", NO_BOUNDS, NULL, false, false,
      "Directory of a Hugging Face BERT-family model (config.json, vocab.txt, "
      "model.safetensors, pooling config) for the local provider."},
@@ -55,6 +58,48 @@ const rb_config_key rb_config_keys[] = {
      "Texts per forward pass."},
     {"embed.max.seq.length", RB_KEY_INT, F(embed_max_seq_length), "0", 0, 8192, NULL, false,
      false, "Token limit per text; 0 uses the model's own."},
+    {"embed.url", RB_KEY_STRING, F(embed_url), "", NO_BOUNDS, NULL, false, false,
+     "Base URL of an HTTP provider: openai appends /v1/embeddings (or /embeddings after /v1, "
+     "or ?api-version for Azure), tei appends /embed unless the URL is a full "
+     "feature-extraction URL."},
+    {"embed.model", RB_KEY_STRING, F(embed_model), "", NO_BOUNDS, NULL, false, false,
+     "Model name sent to an HTTP provider (openai needs it)."},
+    {"embed.dimensions", RB_KEY_INT, F(embed_dimensions), "0", 0, 65536, NULL, false, false,
+     "Vector size expected from an HTTP provider (sent as `dimensions` to openai); 0 takes "
+     "the size of a probe answer at start.  Every answer is checked against it."},
+    {"embed.api.key.env", RB_KEY_STRING, F(embed_api_key_env), "", NO_BOUNDS, NULL, false, false,
+     "Name of the environment variable holding the HTTP provider's API key (never printed)."},
+    {"embed.api.key.file", RB_KEY_PATH, F(embed_api_key_file), "", NO_BOUNDS, NULL, false, false,
+     "File holding the HTTP provider's API key (trailing newline ignored; never printed)."},
+    {"embed.api.version", RB_KEY_STRING, F(embed_api_version), "", NO_BOUNDS, NULL, false, false,
+     "Azure OpenAI: api-version; embed.url is then the deployment URL and the key goes in "
+     "the api-key header."},
+    {"embed.concurrency", RB_KEY_INT, F(embed_concurrency), "4", 1, 256, NULL, false, false,
+     "HTTP requests in flight at once."},
+    {"embed.request.timeout.ms", RB_KEY_INT, F(embed_request_timeout_ms), "30000", 100, 3600000,
+     NULL, false, false, "Timeout of one HTTP embedding request (retried)."},
+    {"embed.retries", RB_KEY_INT, F(embed_retries), "5", 0, 1000, NULL, false, false,
+     "Retries of a request answered 429, 5xx or timed out, before the batch fails (stage "
+     "embed)."},
+    {"embed.retry.backoff.ms", RB_KEY_INT, F(embed_retry_backoff_ms), "500", 1, 600000, NULL,
+     false, false,
+     "First wait before retrying an HTTP request; doubles per attempt, with jitter, up to the "
+     "maximum.  A Retry-After header wins."},
+    {"embed.retry.backoff.max.ms", RB_KEY_INT, F(embed_retry_backoff_max_ms), "30000", 1,
+     3600000, NULL, false, false, "Longest wait between HTTP retries."},
+    {"embed.batch.max.tokens", RB_KEY_INT, F(embed_batch_max_tokens), "8192", 1, 100000000, NULL,
+     false, false,
+     "Most approximate tokens (bytes / 4) per HTTP request; embed.batch.size bounds the texts "
+     "per request.  A request the provider finds too large is split in halves."},
+    {"embed.rate.requests.per.minute", RB_KEY_INT, F(embed_rate_requests_per_minute), "0", 0,
+     100000000, NULL, false, false, "Client-side limit of HTTP requests per minute; 0: none."},
+    {"embed.rate.tokens.per.minute", RB_KEY_INT, F(embed_rate_tokens_per_minute), "0", 0,
+     INT64_MAX, NULL, false, false,
+     "Client-side limit of approximate tokens sent per minute; 0: none."},
+    {"embed.tls.verify", RB_KEY_BOOL, F(embed_tls_verify), "true", NO_BOUNDS, NULL, false, false,
+     "Verify the HTTP provider's TLS certificate and host name."},
+    {"embed.tls.ca.file", RB_KEY_PATH, F(embed_tls_ca_file), "", NO_BOUNDS, NULL, false, false,
+     "CA bundle for the HTTP provider; empty uses the system's."},
     {"mongo.uri", RB_KEY_STRING, F(mongo_uri), "", NO_BOUNDS, NULL, true, true,
      "MongoDB connection string; use ${ENV_VAR} to keep credentials out of the file."},
     {"mongo.database", RB_KEY_STRING, F(mongo_database), "", NO_BOUNDS, NULL, true, false,
@@ -79,6 +124,14 @@ const rb_config_key rb_config_keys[] = {
      "(and count and log them)."},
     {"errors.log.enable", RB_KEY_BOOL, F(errors_log_enable), "true", NO_BOUNDS, NULL, false,
      false, "Log one line per failed record."},
+    {"errors.deadletterqueue.topic.name", RB_KEY_STRING, F(dlq_topic), "", NO_BOUNDS, NULL,
+     false, false,
+     "Topic that receives every failed record (original key, value and headers) when "
+     "errors.tolerance = all; it must exist.  Empty: failed records are only logged."},
+    {"errors.deadletterqueue.context.headers.enable", RB_KEY_BOOL, F(dlq_context_headers),
+     "false", NO_BOUNDS, NULL, false, false,
+     "Add Kafka Connect's __connect.errors.* headers (topic, partition, offset, stage, "
+     "exception) and ragbatch.* ones (error path, version) to dead-lettered records."},
     {"errors.log.include.messages", RB_KEY_BOOL, F(errors_log_include_messages), "false",
      NO_BOUNDS, NULL, false, false, "Include the record's key and value in those lines."},
     {"log.level", RB_KEY_CHOICE, F(log_level), "info", NO_BOUNDS, "debug|info|warn|error", false,

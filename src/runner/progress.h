@@ -3,7 +3,8 @@
  * StreamingQueryProgress: what came in, where each record ended, how fast,
  * how long each stage took, and how far behind the consumer is.
  *
- * The counts reconcile: in = stored + deleted + stale + skipped + failed.
+ * The counts reconcile:
+ *   in = stored + deleted + stale + skipped + dead_lettered + failed.
  * Formatting is separate from collection so that tests can check both.
  */
 #ifndef RB_PROGRESS_H
@@ -19,6 +20,7 @@ typedef enum rb_progress_stage {
     RB_PROG_DECODE,   /* parse + validate + transform */
     RB_PROG_EMBED,
     RB_PROG_WRITE,
+    RB_PROG_DLQ,
     RB_PROG_COMMIT,
     RB_PROG_STAGES
 } rb_progress_stage;

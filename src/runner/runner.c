@@ -76,6 +76,17 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .log = &r->log,
     };
     if (!(r->source = rb_source_new(&src, err))) return -1;
+    if (cfg->dlq_topic[0]) {
+        rb_dlq_opts dq = {
+            .topic = cfg->dlq_topic,
+            .kafka = cfg->kafka,
+            .kafka_count = cfg->kafka_count,
+            .context_headers = cfg->dlq_context_headers,
+            .job_name = cfg->job_name,
+            .log = &r->log,
+        };
+        if (!(r->dlq = rb_dlq_new(&dq, err))) return -1;
+    }
     if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
     rb_log_write(&r->log, RB_LOG_INFO, "start",
                  "topics=%zu model=%s dim=%zu database=%s collection=%s tolerance=%s "
@@ -90,6 +101,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
 /* Reverse order of creation: leaving the group first lets the partitions
  * move on while the rest shuts down. */
 static void runner_close(rb_runner *r) {
+    rb_dlq_destroy(r->dlq);
     rb_source_destroy(r->source);
     rb_batch_destroy(r->batch);
     rb_sink_destroy(r->sink);
@@ -158,13 +170,20 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     rb_runner_log_failures(r, b);
     if (rb_runner_check_failed(b, err) != 0) return -1;
 
+    /* Dead letters are acknowledged before the commit: nothing is lost
+     * between the DLQ and the source offsets. */
+    size_t dead = 0;
+    if (rb_runner_dead_letter(r, b, &dead, err) != 0) return -1;
+    double t_dlq = rb_now_sec();
+    p->duration_ms[RB_PROG_DLQ] = (t_dlq - t_write) * 1e3;
+
     if (!rb_batch_all_settled(b))
         return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_COMMIT,
                             "batch %" PRIu64 " has records without a final state; not committing",
                             rb_batch_id(b));
     if (commit_batch(r, p, err) != 0) return -1;
     double t_commit = rb_now_sec();
-    p->duration_ms[RB_PROG_COMMIT] = (t_commit - t_write) * 1e3;
+    p->duration_ms[RB_PROG_COMMIT] = (t_commit - t_dlq) * 1e3;
     p->counts = rb_batch_count_states(b);
     p->lag = rb_source_lag(r->source);
     double busy = t_commit - t;
@@ -178,6 +197,7 @@ static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
     sum->deleted += c->deleted;
     sum->stale += c->stale;
     sum->skipped += c->skipped;
+    sum->dead_lettered += c->dead_lettered;
     sum->failed += c->failed;
 }
 

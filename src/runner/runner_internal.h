@@ -9,6 +9,7 @@
 #include "batch/batch.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "dlq/dlq.h"
 #include "embed/embedder.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
@@ -30,6 +31,7 @@ typedef struct rb_runner {
     rb_embedder *embedder;
     rb_sink *sink;
     rb_source *source;
+    rb_dlq *dlq;                /* NULL without errors.deadletterqueue.topic.name */
     rb_batch *batch;
 
     /* Scratch reused from batch to batch. */
@@ -62,11 +64,16 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err);
  * for.  Settles every written record.  *retries counts the retries. */
 int rb_runner_write(rb_runner *r, rb_batch *b, size_t *retries, rb_error *err);
 
+/* Produces the batch's skipped records to the DLQ topic and waits for the
+ * acknowledgements, retrying a failed delivery like a failed write.  A
+ * no-op without a DLQ. */
+int rb_runner_dead_letter(rb_runner *r, rb_batch *b, size_t *sent, rb_error *err);
+
 /* If a record FAILED (errors not tolerated), fills err naming its topic,
  * partition, offset, stage and reason, and returns -1. */
 int rb_runner_check_failed(const rb_batch *b, rb_error *err);
 
-/* Logs one line per record that failed (errors.log.enable). */
-void rb_runner_log_failures(const rb_runner *r, const rb_batch *b);
+/* Logs one line per record that failed (errors.log.enable), once per record. */
+void rb_runner_log_failures(const rb_runner *r, rb_batch *b);
 
 #endif

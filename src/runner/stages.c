@@ -51,7 +51,8 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
         return;
     }
     const rb_json *event = rb_json_doc_root(rec->event);
-    if (r->schema && rb_schema_validate(r->schema, event, NULL, 0, &err) != 0) {
+    if (r->schema &&
+        rb_schema_validate(r->schema, event, rec->fail_path, sizeof rec->fail_path, &err) != 0) {
         rb_record_fail(rec, RB_STAGE_VALIDATE, r->tolerate, "%s", err.msg);
         return;
     }
@@ -223,13 +224,20 @@ static int64_t jittered(rb_runner *r, int64_t ms) {
     return spread ? ms - spread + (int64_t)(x % (uint64_t)(2 * spread + 1)) : ms;
 }
 
-static int write_with_retry(rb_runner *r, rb_sink_item *items, size_t n, size_t *retries,
-                            rb_error *err) {
+/* One attempt of a step that may be retried: the sink's bulk write or the
+ * DLQ's delivery. */
+typedef int (*attempt_fn)(rb_runner *r, void *arg, rb_error *err);
+
+/* Calls `attempt` until it succeeds, fails for good, sink.retry.timeout.ms
+ * passes, or a stop is asked for; waits with jittered exponential backoff
+ * in between.  Nothing of the batch is committed meanwhile. */
+static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *what,
+                      size_t *retries, rb_error *err) {
     const rb_job_config *cfg = r->cfg;
     int64_t started = rb_now_ms();
     int64_t backoff = cfg->sink_retry_backoff_ms;
     for (;;) {
-        if (rb_sink_write(r->sink, items, n, NULL, err) == 0) return 0;
+        if (attempt(r, arg, err) == 0) return 0;
         if (!err->retriable) return -1;
         int64_t waited = rb_now_ms() - started;
         if (cfg->sink_retry_timeout_ms >= 0 && waited >= cfg->sink_retry_timeout_ms)
@@ -242,13 +250,23 @@ static int write_with_retry(rb_runner *r, rb_sink_item *items, size_t n, size_t 
                                         "this batch was committed and it will be read again on "
                                         "restart");
         int64_t wait = jittered(r, backoff);
-        rb_log_write(&r->log, RB_LOG_WARN, "sink_retry", "retry=%zu wait_ms=%" PRId64 " error=\"%s\"",
+        rb_log_write(&r->log, RB_LOG_WARN, what, "retry=%zu wait_ms=%" PRId64 " error=\"%s\"",
                      *retries + 1, wait, err->msg);
         backoff_sleep(r, wait);
         (*retries)++;
         backoff = backoff * 2 > cfg->sink_retry_backoff_max_ms ? cfg->sink_retry_backoff_max_ms
                                                                : backoff * 2;
     }
+}
+
+typedef struct write_args {
+    rb_sink_item *items;
+    size_t n;
+} write_args;
+
+static int attempt_write(rb_runner *r, void *arg, rb_error *err) {
+    write_args *w = arg;
+    return rb_sink_write(r->sink, w->items, w->n, NULL, err);
 }
 
 /* Writes the pending records of one phase: hard deletes first, then the
@@ -268,7 +286,8 @@ static int write_phase(rb_runner *r, rb_batch *b, bool hard_deletes, size_t *ret
         fill_item(r, rec, &r->items[count], r->meta + count * n_meta);
         map[count++] = rec;
     }
-    int rc = count ? write_with_retry(r, r->items, count, retries, err) : 0;
+    write_args w = {r->items, count};
+    int rc = count ? with_retry(r, attempt_write, &w, "sink_retry", retries, err) : 0;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         const rb_sink_item *it = &r->items[i];
         switch (it->result) {
@@ -297,6 +316,31 @@ int rb_runner_write(rb_runner *r, rb_batch *b, size_t *retries, rb_error *err) {
     return write_phase(r, b, false, retries, err);
 }
 
+/* ---- dead letters ----------------------------------------------------- */
+
+typedef struct dlq_args {
+    rb_batch *b;
+    size_t sent;
+} dlq_args;
+
+static int attempt_dead_letter(rb_runner *r, void *arg, rb_error *err) {
+    dlq_args *a = arg;
+    size_t sent = 0;
+    int rc = rb_dlq_send(r->dlq, a->b, &sent, err);
+    a->sent += sent;
+    return rc;
+}
+
+int rb_runner_dead_letter(rb_runner *r, rb_batch *b, size_t *sent, rb_error *err) {
+    *sent = 0;
+    if (!r->dlq) return 0;
+    dlq_args a = {b, 0};
+    size_t retries = 0;
+    int rc = with_retry(r, attempt_dead_letter, &a, "dlq_retry", &retries, err);
+    *sent = a.sent;
+    return rc;
+}
+
 /* ---- failures --------------------------------------------------------- */
 
 int rb_runner_check_failed(const rb_batch *b, rb_error *err) {
@@ -311,14 +355,16 @@ int rb_runner_check_failed(const rb_batch *b, rb_error *err) {
                         f->fail_reason ? f->fail_reason : "(no reason recorded)", rb_batch_id(b));
 }
 
-void rb_runner_log_failures(const rb_runner *r, const rb_batch *b) {
+void rb_runner_log_failures(const rb_runner *r, rb_batch *b) {
     if (!r->cfg->errors_log_enable) return;
     size_t n = rb_batch_count(b);
     rb_buf line;
     rb_buf_init(&line);
     for (size_t i = 0; i < n; i++) {
-        const rb_record *rec = rb_batch_record((rb_batch *)b, i);
-        if (rec->state != RB_REC_SKIPPED && rec->state != RB_REC_FAILED) continue;
+        rb_record *rec = rb_batch_record(b, i);
+        if ((rec->state != RB_REC_SKIPPED && rec->state != RB_REC_FAILED) || rec->fail_logged)
+            continue;
+        rec->fail_logged = true;
         rb_buf_reset(&line);
         rb_buf_printf(&line, "topic=%s partition=%d offset=%" PRId64 " stage=%s tolerated=%s reason=",
                       rec->topic, rec->partition, rec->offset, rb_stage_name(rec->fail_stage),

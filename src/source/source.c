@@ -215,6 +215,28 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
     return s;
 }
 
+/* The record's headers go with it: the DLQ hands them on unchanged. */
+static int copy_headers(rb_batch *b, rb_record *r, rd_kafka_message_t *m, rb_error *err) {
+    rd_kafka_headers_t *hdrs = NULL;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs) return 0;
+    size_t n = rd_kafka_header_cnt(hdrs);
+    if (n == 0) return 0;
+    rb_header *list = calloc(n, sizeof *list);
+    if (!list) return rb_error_nomem(err, RB_STAGE_SOURCE, "headers");
+    size_t got = 0;
+    const char *name;
+    const void *value;
+    size_t len;
+    while (got < n && rd_kafka_header_get_all(hdrs, got, &name, &value, &len) ==
+                          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        list[got] = (rb_header){name, value, len};
+        got++;
+    }
+    int rc = rb_batch_add_headers(b, r, list, got, err);
+    free(list);
+    return rc;
+}
+
 int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
                    int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err) {
     while (rb_batch_count(b) < max_records && rb_batch_bytes(b) < max_bytes && !(stop && *stop)) {
@@ -245,8 +267,9 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
             continue;
         }
         int64_t ts = rd_kafka_message_timestamp(m, NULL);
-        int rc = rb_batch_add(b, rd_kafka_topic_name(m->rkt), m->partition, m->offset, ts,
-                              m->key, m->key_len, m->payload, m->len, err);
+        rb_record *r = rb_batch_add(b, rd_kafka_topic_name(m->rkt), m->partition, m->offset, ts,
+                                    m->key, m->key_len, m->payload, m->len, err);
+        int rc = r ? copy_headers(b, r, m, err) : -1;
         rd_kafka_message_destroy(m);
         if (rc != 0) return -1;
     }

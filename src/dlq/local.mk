@@ -1,0 +1,2 @@
+# dlq: failed records to a dead-letter topic with Kafka Connect's headers
+libragbatch_a_SOURCES += src/dlq/dlq.c src/dlq/dlq.h

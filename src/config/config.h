@@ -103,6 +103,9 @@ typedef struct rb_job_config {
 
     char *log_level;            /* log.level */
     char *log_format;           /* log.format */
+
+    int64_t metrics_port;       /* metrics.port, 0 = no endpoint */
+    char *metrics_address;      /* metrics.address */
 } rb_job_config;
 
 /* Sets every key to its default (strings duplicated). */

@@ -138,6 +138,11 @@ const rb_config_key rb_config_keys[] = {
      false, "Lowest level logged."},
     {"log.format", RB_KEY_CHOICE, F(log_format), "text", NO_BOUNDS, "text|json", false, false,
      "text (logfmt) or json, for log lines and progress lines."},
+    {"metrics.port", RB_KEY_INT, F(metrics_port), "0", 0, 65535, NULL, false, false,
+     "TCP port of the HTTP endpoint serving /metrics (Prometheus text), /healthz and /readyz; "
+     "0 serves nothing."},
+    {"metrics.address", RB_KEY_STRING, F(metrics_address), "0.0.0.0", NO_BOUNDS, NULL, false,
+     false, "Address the metrics endpoint binds (0.0.0.0: every IPv4 interface; :: for IPv6)."},
 };
 
 const size_t rb_config_key_count = sizeof rb_config_keys / sizeof rb_config_keys[0];

@@ -1,0 +1,11 @@
+# metrics: counters, gauges and histograms in Prometheus text format, and
+# the /metrics, /healthz, /readyz HTTP endpoint on its own thread.
+libragbatch_a_SOURCES += \
+	src/metrics/metrics.c src/metrics/metrics.h \
+	src/metrics/http.c
+
+check_PROGRAMS += tests/check_metrics
+TESTS += tests/check_metrics
+tests_check_metrics_SOURCES = tests/check_metrics.c
+tests_check_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_check_metrics_LDADD = $(TEST_LIBS) -lpthread

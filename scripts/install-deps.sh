@@ -6,15 +6,31 @@
 # Idempotent: packages already installed are skipped, and `apt-get update`
 # runs at most once, only when something is missing. Needs root (or sudo)
 # when something has to be installed.
+#
+#   scripts/install-deps.sh               build and test dependencies
+#   scripts/install-deps.sh --build-only  only what compiling ragbatch needs
+#                                         (the Dockerfile's build stage), so
+#                                         the image and the tests share one list
 set -euo pipefail
+
+build_only=0
+case "${1:-}" in
+    "") ;;
+    --build-only) build_only=1 ;;
+    *) printf 'usage: %s [--build-only]\n' "$0" >&2; exit 2 ;;
+esac
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
-# Build and test dependencies, all from Debian.
+# Build dependencies, all from Debian.
 PKGS=(build-essential autoconf automake libtool pkg-config
-      librdkafka-dev libmongoc-dev libbson-dev libjsmn-dev check
-      libcurl4-openssl-dev libssl-dev libopenblas-dev libutf8proc-dev
-      valgrind)
+      librdkafka-dev libmongoc-dev libbson-dev libjsmn-dev
+      libcurl4-openssl-dev libssl-dev libopenblas-dev libutf8proc-dev)
+# Test-only dependencies (configure builds the Check suites only when check
+# is present).
+if [ "$build_only" -eq 0 ]; then
+    PKGS+=(check valgrind)
+fi
 
 is_installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
@@ -38,6 +54,20 @@ missing=()
 for p in "${PKGS[@]}"; do
     is_installed "$p" || missing+=("$p")
 done
+
+# Everything below is for the tests and the test servers.
+if [ "$build_only" -eq 1 ]; then
+    if [ "${#missing[@]}" -eq 0 ]; then
+        log "all build packages already installed"
+    else
+        apt_update_once
+        log "installing (build only): ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+    log "librdkafka: $(pkg-config --modversion rdkafka), libmongoc: $(pkg-config --modversion libmongoc-1.0)"
+    log "done (build only)"
+    exit 0
+fi
 
 # kcat was called kafkacat before; Debian 12 has both names (kafkacat is the
 # older name for the same tool). Either binary is fine for the checks.

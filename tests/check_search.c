@@ -19,6 +19,7 @@
 #include "search/search.h"
 #include "sink/sink.h"
 #include "validate/json.h"
+#include "harness.h"
 
 #include <check.h>
 #include <math.h>
@@ -476,6 +477,44 @@ START_TEST(soft_deleted_product_never_comes_back) {
 }
 END_TEST
 
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* The verbs, as a user runs them: the notice says the answer is exact and
+ * why, --json marks every hit, and `index show` prints the definition. */
+START_TEST(cli_says_the_search_is_exact) {
+    fixture_open();
+    const char *job = harness_write_job("check_search_cli", "check-search-unused", fx.db, NULL);
+    char log[512];
+    snprintf(log, sizeof log, "%s/tests/check_search_cli.log", RB_BUILD_DIR);
+    const char *args[] = {"search", job, "shoes for running", "--k", "3", "--json", NULL};
+    ck_assert_int_eq(harness_run(log, args, 60), 0);
+    const char *out = slurp(log);
+    ck_assert_msg(strstr(out, "exact search") && strstr(out, "does not support $vectorSearch"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "\"rank\":3"), "%s", out);
+    ck_assert_msg(!strstr(out, "\"exact\":false"), "%s", out);
+    ck_assert_msg(strstr(out, "\"exact\":true"), "%s", out);
+    const char *bad[] = {"search", job, "x", "--filter", "$where=1", NULL};
+    ck_assert_int_eq(harness_run(log, bad, 60), 1);
+    const char *show[] = {"index", "show", job, NULL};
+    ck_assert_int_eq(harness_run(log, show, 60), 0);
+    out = slurp(log);
+    ck_assert_msg(strstr(out, "no Atlas Search index commands") &&
+                      strstr(out, "\"numDimensions\":384") &&
+                      strstr(out, "\"path\":\"metadata.category\""),
+                  "%s", out);
+    fixture_close();
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("search");
     TCase *unit = tcase_create("atlas documents");
@@ -491,6 +530,7 @@ static Suite *suite(void) {
     tcase_add_test(server, queries_follow_the_reference_order);
     tcase_add_test(server, filters_narrow_the_results);
     tcase_add_test(server, soft_deleted_product_never_comes_back);
+    tcase_add_test(server, cli_says_the_search_is_exact);
     suite_add_tcase(s, server);
     return s;
 }

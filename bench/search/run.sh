@@ -1,0 +1,29 @@
+#!/bin/sh
+# run.sh -- the search benchmark: exact-search latency over 10,000 stored
+# 384-d vectors (p50, p99), and BSON double arrays vs the binary float32
+# vector subtype for writing and reading vectors.  Not a test: it prints
+# figures for bench/README.md.
+#
+# Usage: bench/search/run.sh [N] [QUERIES]   (defaults 10000, 100)
+# Needs: a configured build (BUILD, default build-bench, configured here if
+# missing); the servers (scripts/servers.sh start is run here).
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD:-$root/build-bench}
+work=$root/.cache/bench
+mkdir -p "$work"
+"$root/scripts/servers.sh" start >/dev/null
+. "$root/run/servers.env"
+if [ ! -f "$build/Makefile" ]; then
+    mkdir -p "$build"
+    (cd "$build" && "$root/configure" -q)
+fi
+make -C "$build" -j2 libragbatch.a >/dev/null
+cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/src" -fopenmp \
+    $(pkg-config --cflags libmongoc-1.0) \
+    "$root/bench/search/bench_search.c" -o "$work/bench_search" "$build/libragbatch.a" \
+    $(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc) \
+    $(pkg-config --libs openblas 2>/dev/null || true) -lm
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$work/bench_search" "$RAGBATCH_MONGO_URI" "${1:-10000}" "${2:-100}"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

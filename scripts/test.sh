@@ -15,6 +15,9 @@ step "dependencies"
 scripts/install-deps.sh
 scripts/fetch-model.sh
 
+step "manifests (kubeconform, Kubernetes schemas from the Go module proxy)"
+scripts/kubeconform.sh
+
 step "build (release)"
 scripts/build.sh
 step "build (sanitizers)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing ragbatch needs on Debian 12: the C
-# toolchain and -dev libraries, valgrind, kcat (used only by scripts and
+# toolchain and -dev libraries, valgrind, clang with its libFuzzer runtime
+# (scripts/fuzz.sh), kcat (used only by scripts and
 # tests to check the Kafka broker), and the java/mvn/go/python3 tools that
 # scripts/kafka.sh and scripts/mongo.sh use to fetch and run the test servers.
 # Idempotent: packages already installed are skipped, and `apt-get update`

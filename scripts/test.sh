@@ -51,6 +51,11 @@ run_suites "$ROOT/build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suites "$ROOT/build-asan"
 
+# Fuzzing the event path (JSON -> schema -> document/template) for a bounded
+# time; a crash, leak or UBSan report fails the run.
+step "fuzz (event path, ${FUZZ_SECONDS:-60} s)"
+if ! FUZZ_SECONDS=${FUZZ_SECONDS:-60} scripts/fuzz.sh; then status=1; fi
+
 # One closing line over every Check suite of both builds.
 passed=0
 failed=0

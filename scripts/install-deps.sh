@@ -30,7 +30,7 @@ PKGS=(build-essential autoconf automake libtool pkg-config
 # Test-only dependencies (configure builds the Check suites only when check
 # is present).
 if [ "$build_only" -eq 0 ]; then
-    PKGS+=(check valgrind)
+    PKGS+=(check valgrind clang libclang-rt-14-dev)
 fi
 
 is_installed() {

@@ -3,6 +3,7 @@
  * over a real loopback socket. */
 #include "common/buf.h"
 #include "common/clock.h"
+#include "config/config.h"
 #include "metrics/metrics.h"
 
 #include <arpa/inet.h>
@@ -530,6 +531,22 @@ START_TEST(server_errors_name_the_address) {
 }
 END_TEST
 
+START_TEST(metrics_keys_parse) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    ck_assert_int_eq(cfg.metrics_port, 0); /* off unless asked for */
+    ck_assert_str_eq(cfg.metrics_address, "0.0.0.0");
+    ck_assert_int_eq(rb_job_config_set(&cfg, "metrics.port=9400", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "metrics.address=127.0.0.1", "test", &err), 0);
+    ck_assert_int_eq(cfg.metrics_port, 9400);
+    ck_assert_str_eq(cfg.metrics_address, "127.0.0.1");
+    ck_assert_int_eq(rb_job_config_set(&cfg, "metrics.port=65536", "test", &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "metrics.port"));
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("registry");
@@ -543,6 +560,7 @@ int main(void) {
     tcase_add_test(th, http_endpoints_answer);
     tcase_add_test(th, slow_client_neither_blocks_updates_nor_the_server_for_long);
     tcase_add_test(th, server_errors_name_the_address);
+    tcase_add_test(th, metrics_keys_parse);
     tcase_set_timeout(th, 30);
     suite_add_tcase(s, th);
     SRunner *sr = srunner_create(s);

@@ -194,6 +194,10 @@ static int bind_listen(rb_metrics_server *s, const char *address, int port, rb_e
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        /* Non-blocking: a connection reset between poll() and accept()
+         * must not leave the thread blocked in accept(), deaf to stop. */
+        int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0) {
             struct sockaddr_storage ss;
             socklen_t sl = sizeof ss;

@@ -56,6 +56,9 @@ typedef struct rb_job_config {
     int64_t max_message_bytes;  /* max.message.bytes */
 
     char *schema_file;          /* schema.file (optional) */
+    char *schema_registry_url;  /* schema.registry.url, "" = none */
+    char *schema_registry_user_info; /* schema.registry.basic.auth.user.info (secret) */
+    int64_t schema_registry_timeout_ms; /* schema.registry.timeout.ms */
     char *id_field;             /* document.id.field */
     char *version_field;        /* document.version.field */
     char *time_field;           /* document.time.field */

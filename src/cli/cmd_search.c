@@ -143,9 +143,6 @@ int rb_cmd_search(int argc, char **argv) {
     rb_buf ixname;
     rb_buf_init(&ixname);
     rb_sink_global_init();
-    rb_local_embed_opts eo = {.model_dir = cfg.embed_model_dir,
-                              .threads = (int)cfg.embed_threads,
-                              .max_seq_length = (size_t)cfg.embed_max_seq_length};
     rb_sink_opts so = {.uri = cfg.mongo_uri,
                        .database = cfg.mongo_database,
                        .collection = cfg.mongo_collection,
@@ -154,7 +151,7 @@ int rb_cmd_search(int argc, char **argv) {
     status = 1;
     for (size_t i = 0; i < nfilters; i++)
         if (rb_atlas_check_field(filters[i].field, &err) != 0) goto done;
-    if (!(emb = rb_embedder_local_new(&eo, &err))) goto done;
+    if (!(emb = rb_embedder_from_config(&cfg, &err))) goto done;
     size_t dim = rb_embedder_dim(emb);
     if (!(vec = malloc(dim * sizeof *vec))) {
         rb_error_nomem(&err, RB_STAGE_NONE, "query vector");

@@ -57,4 +57,45 @@ typedef struct rb_local_embed_opts {
  * model).  Errors (RB_ERR_MODEL) name the missing or inconsistent file. */
 rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *err);
 
+/* Options of the HTTP providers (openai, tei; see src/embed/http_embed.c).
+ * Zero-initialise, then set what matters: every zero means "the default",
+ * except tls_verify, which callers set explicitly (the config's default is
+ * true).  Strings are copied; the API key is held only in memory and never
+ * appears in a message, a log line or an error. */
+typedef struct rb_http_embed_opts {
+    const char *provider;       /* "openai" or "tei" */
+    const char *url;            /* base URL (see embed.url) */
+    const char *model;          /* model name sent (openai); may be NULL for tei */
+    const char *api_key;        /* NULL or "": no authentication */
+    const char *api_version;    /* Azure OpenAI api-version; NULL or "" otherwise */
+    size_t dimensions;          /* expected vector size; 0 = learn it from a probe */
+    int concurrency;            /* requests in flight; 0 = 4 */
+    long timeout_ms;            /* per request; 0 = 30000 */
+    int retries;                /* retries after 429/5xx/timeout; <0 = 5, 0 = none */
+    long backoff_ms;            /* first retry wait; 0 = 500 */
+    long backoff_max_ms;        /* longest retry wait; 0 = 30000 */
+    size_t batch_size;          /* texts per request; 0 = 32 */
+    size_t batch_max_tokens;    /* approximate tokens (bytes / 4) per request; 0 = 8192 */
+    double requests_per_minute; /* client-side limit; 0 = none */
+    double tokens_per_minute;   /* client-side limit; 0 = none */
+    int tls_verify;             /* nonzero: verify peer and host */
+    const char *ca_file;        /* NULL or "": the system's CA bundle */
+} rb_http_embed_opts;
+
+/* Creates an HTTP provider.  With dimensions == 0 it embeds one probe text
+ * to learn the vector size, so a wrong URL, key or model fails here.
+ * Errors are RB_ERR_EMBED / RB_ERR_HTTP, stage RB_STAGE_EMBED, naming the
+ * provider and the URL without credentials. */
+rb_embedder *rb_embedder_http_new(const rb_http_embed_opts *opts, rb_error *err);
+
+/* Reads the API key named by a job: from environment variable `env_name`
+ * or file `path` (one of them non-empty, or neither: *out = NULL).  The
+ * file's trailing white space is dropped.  Errors name the variable or the
+ * file, never the key.  The caller frees *out. */
+int rb_embed_api_key_read(const char *env_name, const char *path, char **out, rb_error *err);
+
+struct rb_job_config;
+/* The provider the job asks for (embed.provider and its keys). */
+rb_embedder *rb_embedder_from_config(const struct rb_job_config *cfg, rb_error *err);
+
 #endif

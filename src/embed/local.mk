@@ -16,3 +16,18 @@ tests_check_tokenizer_LDADD = $(TEST_LIBS)
 tests_check_embed_SOURCES = tests/check_embed.c
 tests_check_embed_CFLAGS = $(TEST_CFLAGS)
 tests_check_embed_LDADD = $(TEST_LIBS)
+
+# HTTP embedding providers (openai, tei), the provider factory, their suite
+# and the OpenAI/TEI test server it runs in-process.
+libragbatch_a_SOURCES += \
+	src/embed/http_embed.c src/embed/http_proto.c src/embed/http_proto.h \
+	src/embed/openai.c src/embed/tei.c \
+	src/embed/ratelimit.c src/embed/ratelimit.h \
+	src/embed/factory.c
+
+check_PROGRAMS += tests/check_http_embed
+TESTS += tests/check_http_embed
+tests_check_http_embed_SOURCES = tests/check_http_embed.c \
+	tests/servers/embed_server.c tests/servers/embed_server.h
+tests_check_http_embed_CFLAGS = $(TEST_CFLAGS) -pthread
+tests_check_http_embed_LDADD = $(TEST_LIBS) -lpthread

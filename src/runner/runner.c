@@ -47,14 +47,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .delete_value_count = cfg->delete_values.count,
     };
 
-    rb_local_embed_opts eo = {
-        .model_dir = cfg->embed_model_dir,
-        .threads = (int)cfg->embed_threads,
-        .batch_size = (size_t)cfg->embed_batch_size,
-        .max_seq_length = (size_t)cfg->embed_max_seq_length,
-    };
-    if (!(r->embedder = rb_embedder_local_new(&eo, err)))
-        return rb_error_prefix(err, "embed.model.dir");
+    if (!(r->embedder = rb_embedder_from_config(cfg, err))) return -1;
 
     char app[256];
     snprintf(app, sizeof app, "ragbatch/%s", cfg->job_name);

@@ -1,0 +1,51 @@
+/*
+ * http_proto.h -- the wire formats of the HTTP embedding providers
+ * (private to the embed module; http_embed.c does the transport).
+ *
+ * A protocol builds the request URL and body for a slice of texts and
+ * parses the provider's answer into rows of floats.  Parsing checks
+ * everything the runner relies on: one vector per input (in input order,
+ * by "index" where the format has one), every vector of the expected size,
+ * every element a finite number that fits a float.  Errors (RB_ERR_EMBED,
+ * stage embed, not retriable) say what was wrong with the answer; the
+ * caller prefixes the provider and URL.
+ */
+#ifndef RB_HTTP_PROTO_H
+#define RB_HTTP_PROTO_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "validate/json.h"
+
+#include <stddef.h>
+
+typedef struct rb_http_proto {
+    const char *name;
+    /* The endpoint for base URL `base` (api_version: Azure, may be ""). */
+    int (*url)(const char *base, const char *api_version, rb_buf *out);
+    /* The JSON request for texts[0..n). dims 0: not sent. */
+    int (*body)(const char *model, size_t dims, const char *const *texts, size_t n, rb_buf *out);
+    /* Fills out[n * *dim]; *dim 0 on entry: learn it from the answer (out
+     * must then be NULL and only *dim is set). */
+    int (*parse)(const rb_json *root, size_t n, size_t *dim, float *out, rb_error *err);
+} rb_http_proto;
+
+extern const rb_http_proto rb_http_proto_openai;
+extern const rb_http_proto rb_http_proto_tei;
+
+/* Reads one vector (a JSON array of numbers) into `out` (may be NULL when
+ * only checking).  *dim 0 on entry takes the array's size.  `what` names
+ * the vector in errors ("vector 3"). */
+int rb_http_proto_vector(const rb_json *v, size_t *dim, float *out, const char *what,
+                         rb_error *err);
+
+/* The provider's own words from an error answer: error.message (OpenAI),
+ * error (TEI, HF), message or detail; otherwise the body's first bytes with
+ * control characters replaced.  Appends to `out`. */
+int rb_http_proto_message(const char *body, size_t len, rb_buf *out);
+
+/* Whether the provider's message says the request was too large (too
+ * many tokens or inputs), which a smaller request cures. */
+int rb_http_proto_too_large(const char *message);
+
+#endif

@@ -5,6 +5,8 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
+#include "metrics/readiness.h"
+#include "expo.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -18,149 +20,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* ---- a small parser of text format 0.0.4 ---- */
-
-#define MAXS 512
-typedef struct sample {
-    char name[128];
-    int nlabels;
-    char lname[6][32];
-    char lvalue[6][128];
-    double value;
-} sample;
-
-typedef struct exposition {
-    sample s[MAXS];
-    int n;
-    char types[32][2][128]; /* name, type */
-    int ntypes;
-} exposition;
-
-static int is_name_char(char c, int first) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-           (!first && c >= '0' && c <= '9');
-}
-
-static const char *parse_name(const char *p, char *out, size_t cap) {
-    size_t n = 0;
-    if (!is_name_char(*p, 1)) return NULL;
-    while (is_name_char(*p, n == 0) && n + 1 < cap) out[n++] = *p++;
-    out[n] = '\0';
-    return p;
-}
-
-static double parse_value(const char *p) {
-    if (strcmp(p, "+Inf") == 0) return INFINITY;
-    if (strcmp(p, "-Inf") == 0) return -INFINITY;
-    if (strcmp(p, "NaN") == 0) return NAN;
-    char *end;
-    double v = strtod(p, &end);
-    ck_assert_msg(end != p && *end == '\0', "bad value '%s'", p);
-    return v;
-}
-
-/* Every line must be a HELP, a TYPE or a well-formed sample; a sample's
- * family must have been typed before it. */
-static void parse(const char *text, exposition *e) {
-    memset(e, 0, sizeof *e);
-    char *copy = strdup(text);
-    ck_assert_ptr_nonnull(copy);
-    ck_assert_msg(copy[0] == '\0' || copy[strlen(copy) - 1] == '\n', "no final newline");
-    char *next = NULL;
-    for (char *line = copy; *line; line = next) {
-        char *nl = strchr(line, '\n');
-        *nl = '\0';
-        next = nl + 1;
-        ck_assert_msg(*line != '\0', "empty line");
-        char name[128];
-        if (strncmp(line, "# HELP ", 7) == 0) {
-            ck_assert_ptr_nonnull(parse_name(line + 7, name, sizeof name));
-            continue;
-        }
-        if (strncmp(line, "# TYPE ", 7) == 0) {
-            const char *p = parse_name(line + 7, name, sizeof name);
-            ck_assert_ptr_nonnull(p);
-            ck_assert(*p == ' ');
-            p++;
-            ck_assert_msg(strcmp(p, "counter") == 0 || strcmp(p, "gauge") == 0 ||
-                              strcmp(p, "histogram") == 0,
-                          "type '%s'", p);
-            ck_assert_int_lt(e->ntypes, 32);
-            snprintf(e->types[e->ntypes][0], 128, "%s", name);
-            snprintf(e->types[e->ntypes][1], 128, "%s", p);
-            e->ntypes++;
-            continue;
-        }
-        ck_assert_msg(line[0] != '#', "stray comment '%s'", line);
-        ck_assert_int_lt(e->n, MAXS);
-        sample *s = &e->s[e->n++];
-        const char *p = parse_name(line, s->name, sizeof s->name);
-        ck_assert_msg(p != NULL, "bad sample line '%s'", line);
-        if (*p == '{') {
-            p++;
-            while (*p != '}') {
-                ck_assert_int_lt(s->nlabels, 6);
-                p = parse_name(p, s->lname[s->nlabels], 32);
-                ck_assert_msg(p && p[0] == '=' && p[1] == '"', "bad label in '%s'", line);
-                p += 2;
-                size_t n = 0;
-                char *v = s->lvalue[s->nlabels];
-                while (*p != '"') {
-                    ck_assert_msg(*p != '\0', "unterminated value in '%s'", line);
-                    if (*p == '\\') {
-                        p++;
-                        ck_assert(*p == '\\' || *p == '"' || *p == 'n');
-                        v[n++] = *p == 'n' ? '\n' : *p;
-                    } else {
-                        v[n++] = *p;
-                    }
-                    p++;
-                    ck_assert_uint_lt(n, 127);
-                }
-                v[n] = '\0';
-                p++;
-                s->nlabels++;
-                if (*p == ',') p++;
-                else ck_assert_msg(*p == '}', "bad label list in '%s'", line);
-            }
-            p++;
-        }
-        ck_assert_msg(*p == ' ', "no value in '%s'", line);
-        s->value = parse_value(p + 1);
-        /* The family (name minus a histogram suffix) was typed before. */
-        int typed = 0;
-        for (int i = 0; i < e->ntypes; i++) {
-            size_t l = strlen(e->types[i][0]);
-            if (strncmp(s->name, e->types[i][0], l) == 0 &&
-                (s->name[l] == '\0' || strcmp(s->name + l, "_bucket") == 0 ||
-                 strcmp(s->name + l, "_sum") == 0 || strcmp(s->name + l, "_count") == 0))
-                typed = 1;
-        }
-        ck_assert_msg(typed, "sample '%s' before its TYPE line", s->name);
-    }
-    free(copy);
-}
-
-static const char *label(const sample *s, const char *name) {
-    for (int i = 0; i < s->nlabels; i++)
-        if (strcmp(s->lname[i], name) == 0) return s->lvalue[i];
-    return NULL;
-}
-
-/* The value of the sample `name` whose labels include l1=v1 (and l2=v2). */
-static int find(const exposition *e, const char *name, const char *l1, const char *v1,
-                const char *l2, const char *v2, double *out) {
-    for (int i = 0; i < e->n; i++) {
-        const sample *s = &e->s[i];
-        if (strcmp(s->name, name) != 0) continue;
-        if (l1 && (!label(s, l1) || strcmp(label(s, l1), v1) != 0)) continue;
-        if (l2 && (!label(s, l2) || strcmp(label(s, l2), v2) != 0)) continue;
-        *out = s->value;
-        return 1;
-    }
-    return 0;
-}
 
 static char *render(rb_metrics *m) {
     rb_buf b;
@@ -184,7 +43,8 @@ START_TEST(render_parses_and_counts_match) {
     const char *stored[] = {"jobA", "stored"}, *failed[] = {"jobA", "failed"};
     const char *job[] = {"jobA"}, *embed[] = {"jobA", "embed"};
     const char *lag[] = {"jobA", "product-updates", "3"};
-    for (int i = 0; i < 7; i++) ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_RECORDS, stored, 100, &err), 0);
+    for (int i = 0; i < 7; i++)
+        ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_RECORDS, stored, 100, &err), 0);
     ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_RECORDS, failed, 2, &err), 0);
     ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_BATCHES, job, 7, &err), 0);
     ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_CONSUMER_LAG, lag, 42, &err), 0);
@@ -196,28 +56,29 @@ START_TEST(render_parses_and_counts_match) {
         sum += obs[i];
     }
     char *text = render(m);
-    exposition *e = malloc(sizeof *e);
+    expo *e = malloc(sizeof *e);
     ck_assert_ptr_nonnull(e);
-    parse(text, e);
+    expo_parse(text, e);
     double v;
-    ck_assert(find(e, RB_METRIC_RECORDS, "outcome", "stored", "job", "jobA", &v));
+    ck_assert(expo_find(e, RB_METRIC_RECORDS, "outcome", "stored", "job", "jobA", &v));
     ck_assert_double_eq(v, 700);
-    ck_assert(find(e, RB_METRIC_RECORDS, "outcome", "failed", NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_RECORDS, "outcome", "failed", NULL, NULL, &v));
     ck_assert_double_eq(v, 2);
-    ck_assert(find(e, RB_METRIC_BATCHES, "job", "jobA", NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_BATCHES, "job", "jobA", NULL, NULL, &v));
     ck_assert_double_eq(v, 7);
-    ck_assert(find(e, RB_METRIC_CONSUMER_LAG, "partition", "3", "topic", "product-updates", &v));
+    ck_assert(
+        expo_find(e, RB_METRIC_CONSUMER_LAG, "partition", "3", "topic", "product-updates", &v));
     ck_assert_double_eq(v, 42);
-    ck_assert(find(e, RB_METRIC_LAST_BATCH, "job", "jobA", NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_LAST_BATCH, "job", "jobA", NULL, NULL, &v));
     ck_assert_double_eq(v, 1764000000.25);
     /* Histogram: buckets cumulative, non-decreasing, ending at +Inf = _count. */
     double prev = -1, prev_le = -INFINITY;
     int buckets = 0, inf_seen = 0;
     for (int i = 0; i < e->n; i++) {
-        const sample *s = &e->s[i];
+        const expo_sample *s = &e->s[i];
         if (strcmp(s->name, RB_METRIC_STAGE_DURATION "_bucket") != 0) continue;
-        ck_assert_str_eq(label(s, "stage"), "embed");
-        double le = parse_value(label(s, "le"));
+        ck_assert_str_eq(expo_label(s, "stage"), "embed");
+        double le = expo_value(expo_label(s, "le"));
         ck_assert(le > prev_le);
         ck_assert(s->value >= prev);
         double expect = 0;
@@ -230,10 +91,10 @@ START_TEST(render_parses_and_counts_match) {
     }
     ck_assert_int_eq(buckets, 15);
     ck_assert(inf_seen);
-    ck_assert(find(e, RB_METRIC_STAGE_DURATION "_count", "stage", "embed", NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_STAGE_DURATION "_count", "stage", "embed", NULL, NULL, &v));
     ck_assert_double_eq(v, 9);
     ck_assert_double_eq(prev, 9);
-    ck_assert(find(e, RB_METRIC_STAGE_DURATION "_sum", "stage", "embed", NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_STAGE_DURATION "_sum", "stage", "embed", NULL, NULL, &v));
     ck_assert_double_eq_tol(v, sum, 1e-9);
     /* HELP and TYPE for every family, declared or not yet updated. */
     ck_assert_int_eq(e->ntypes, 8);
@@ -260,10 +121,10 @@ START_TEST(label_values_and_help_are_escaped) {
     char *text = render(m);
     ck_assert_ptr_nonnull(strstr(text, "# HELP x_total a \\\\ b\\nc\n"));
     ck_assert_ptr_nonnull(strstr(text, "x_total{job=\"q\\\"uo\\\\te\\nnl\"} 1.5\n"));
-    exposition *e = malloc(sizeof *e);
-    parse(text, e);
+    expo *e = malloc(sizeof *e);
+    expo_parse(text, e);
     ck_assert_int_eq(e->n, 1);
-    ck_assert_str_eq(label(&e->s[0], "job"), odd);
+    ck_assert_str_eq(expo_label(&e->s[0], "job"), odd);
     free(e);
     free(text);
     rb_metrics_destroy(m);
@@ -297,8 +158,8 @@ START_TEST(misuse_is_an_error_and_changes_nothing) {
     double v;
     ck_assert_int_eq(rb_metrics_get(m, RB_METRIC_BATCHES, job, &v, &err), -1);
     char *text = render(m);
-    exposition *e = malloc(sizeof *e);
-    parse(text, e);
+    expo *e = malloc(sizeof *e);
+    expo_parse(text, e);
     ck_assert_int_eq(e->n, 0); /* no series was created by the failed calls */
     free(e);
     free(text);
@@ -328,21 +189,21 @@ START_TEST(concurrent_updates_are_not_lost) {
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, hammer, m), 0);
     /* Render meanwhile: every snapshot must parse. */
-    exposition *e = malloc(sizeof *e);
+    expo *e = malloc(sizeof *e);
     for (int i = 0; i < 20; i++) {
         char *text = render(m);
-        parse(text, e);
+        expo_parse(text, e);
         free(text);
     }
     for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
     char *text = render(m);
-    parse(text, e);
+    expo_parse(text, e);
     double v;
-    ck_assert(find(e, RB_METRIC_RECORDS, "outcome", "stored", NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_RECORDS, "outcome", "stored", NULL, NULL, &v));
     ck_assert_double_eq(v, THREADS * ROUNDS);
-    ck_assert(find(e, RB_METRIC_STAGE_DURATION "_count", NULL, NULL, NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_STAGE_DURATION "_count", NULL, NULL, NULL, NULL, &v));
     ck_assert_double_eq(v, THREADS * ROUNDS);
-    ck_assert(find(e, RB_METRIC_STAGE_DURATION "_bucket", "le", "0.025", NULL, NULL, &v));
+    ck_assert(expo_find(e, RB_METRIC_STAGE_DURATION "_bucket", "le", "0.025", NULL, NULL, &v));
     ck_assert_double_eq(v, THREADS * ROUNDS);
     free(e);
     free(text);
@@ -388,7 +249,8 @@ static int http(int port, const char *req, size_t len, char **resp) {
     rb_buf_init(&b);
     char tmp[4096];
     ssize_t n;
-    while ((n = recv(fd, tmp, sizeof tmp, 0)) > 0) ck_assert_int_eq(rb_buf_append(&b, tmp, (size_t)n), 0);
+    while ((n = recv(fd, tmp, sizeof tmp, 0)) > 0)
+        ck_assert_int_eq(rb_buf_append(&b, tmp, (size_t)n), 0);
     close(fd);
     int status = 0;
     if (b.data) sscanf(b.data, "HTTP/1.1 %d", &status);
@@ -422,10 +284,10 @@ START_TEST(http_endpoints_answer) {
     char *resp;
     ck_assert_int_eq(get(port, "/metrics", &resp), 200);
     ck_assert_ptr_nonnull(strstr(resp, "Content-Type: " RB_METRICS_CONTENT_TYPE "\r\n"));
-    exposition *e = malloc(sizeof *e);
-    parse(body_of(resp), e);
+    expo *e = malloc(sizeof *e);
+    expo_parse(body_of(resp), e);
     double v;
-    ck_assert(find(e, RB_METRIC_RECORDS, "job", "web", "outcome", "stored", &v));
+    ck_assert(expo_find(e, RB_METRIC_RECORDS, "job", "web", "outcome", "stored", &v));
     ck_assert_double_eq(v, 12);
     free(e);
     free(resp);
@@ -531,6 +393,51 @@ START_TEST(server_errors_name_the_address) {
 }
 END_TEST
 
+START_TEST(readiness_follows_dependencies_and_progress) {
+    rb_error err;
+    rb_readiness *r = rb_readiness_new(300, &err);
+    ck_assert_ptr_nonnull(r);
+    char why[256] = "";
+    ck_assert_int_eq(rb_readiness_check(r, why, sizeof why), 1);
+    rb_readiness_set(r, "kafka", 1, NULL);
+    rb_readiness_set(r, "mongodb", 0, "No suitable servers found");
+    ck_assert_int_eq(rb_readiness_check(r, why, sizeof why), 0);
+    ck_assert_str_eq(why, "mongodb: No suitable servers found");
+    rb_readiness_set(r, "mongodb", 1, NULL);
+    ck_assert_int_eq(rb_readiness_check(r, why, sizeof why), 1);
+    /* A loop silent for longer than the limit is not ready. */
+    rb_sleep_ms(400);
+    ck_assert_int_eq(rb_readiness_check(r, why, sizeof why), 0);
+    ck_assert_ptr_nonnull(strstr(why, "no batch completed for"));
+    rb_readiness_progress(r);
+    ck_assert_int_eq(rb_readiness_check(r, why, sizeof why), 1);
+
+    /* Behind the endpoint, over HTTP. */
+    rb_metrics *m = ragbatch_registry();
+    rb_metrics_server *s = rb_metrics_server_start(m, "127.0.0.1", 0, rb_readiness_check, r, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    int port = rb_metrics_server_port(s);
+    char *body;
+    ck_assert_int_eq(expo_http_get(port, "/readyz", &body), 200);
+    free(body);
+    rb_readiness_set(r, "kafka", 0, "all brokers down");
+    ck_assert_int_eq(expo_http_get(port, "/readyz", &body), 503);
+    ck_assert_str_eq(body, "kafka: all brokers down\n");
+    free(body);
+    rb_readiness_set(r, "kafka", 1, NULL);
+    rb_readiness_progress(r);
+    ck_assert_int_eq(expo_http_get(port, "/readyz", &body), 200);
+    free(body);
+    rb_metrics_server_stop(s);
+    /* Nothing listens any more: the helper says so instead of failing. */
+    ck_assert_int_eq(expo_http_get(port, "/healthz", &body), -1);
+    ck_assert_ptr_null(body);
+    rb_metrics_destroy(m);
+    rb_readiness_destroy(r);
+    rb_readiness_destroy(NULL);
+}
+END_TEST
+
 START_TEST(metrics_keys_parse) {
     rb_job_config cfg;
     rb_error err;
@@ -560,6 +467,7 @@ int main(void) {
     tcase_add_test(th, http_endpoints_answer);
     tcase_add_test(th, slow_client_neither_blocks_updates_nor_the_server_for_long);
     tcase_add_test(th, server_errors_name_the_address);
+    tcase_add_test(th, readiness_follows_dependencies_and_progress);
     tcase_add_test(th, metrics_keys_parse);
     tcase_set_timeout(th, 30);
     suite_add_tcase(s, th);

@@ -2,10 +2,11 @@
 # the /metrics, /healthz, /readyz HTTP endpoint on its own thread.
 libragbatch_a_SOURCES += \
 	src/metrics/metrics.c src/metrics/metrics.h \
-	src/metrics/http.c
+	src/metrics/http.c \
+	src/metrics/readiness.c src/metrics/readiness.h
 
 check_PROGRAMS += tests/check_metrics
 TESTS += tests/check_metrics
-tests_check_metrics_SOURCES = tests/check_metrics.c
+tests_check_metrics_SOURCES = tests/check_metrics.c tests/expo.c tests/expo.h
 tests_check_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_check_metrics_LDADD = $(TEST_LIBS) -lpthread

@@ -31,3 +31,13 @@ tests_check_http_embed_SOURCES = tests/check_http_embed.c \
 	tests/servers/embed_server.c tests/servers/embed_server.h
 tests_check_http_embed_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_check_http_embed_LDADD = $(TEST_LIBS) -lpthread
+
+# `ragbatch run` with embed.provider = openai against the test server, on
+# the real Kafka and MongoDB-wire servers (see tests/harness.h).
+check_PROGRAMS += tests/check_http_pipeline
+TESTS += tests/check_http_pipeline
+tests_check_http_pipeline_SOURCES = tests/check_http_pipeline.c tests/harness.c \
+	tests/harness.h tests/servers/embed_server.c tests/servers/embed_server.h
+tests_check_http_pipeline_CFLAGS = $(TEST_CFLAGS) -pthread
+tests_check_http_pipeline_LDADD = $(TEST_LIBS) -lpthread
+EXTRA_tests_check_http_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)

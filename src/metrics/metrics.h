@@ -113,7 +113,7 @@ int rb_metrics_render(rb_metrics *m, rb_buf *out, rb_error *err);
  * only wait for a render in progress).
  *
  * The readiness callback runs on the server thread: it must be thread-safe
- * and quick.  It returns nonzero when ready; when not, it writes a short
+ * and quick.  readiness.h provides one (rb_readiness_check).  It returns nonzero when ready; when not, it writes a short
  * reason into `reason` (NUL-terminated, at most `size` bytes).  A NULL
  * callback means always ready.
  *

@@ -1,0 +1,331 @@
+/*
+ * check_registry.c -- the Confluent Schema Registry wire format against a
+ * registry test server (tests/servers/registry_server.c) on loopback:
+ * schemas are registered through POST /subjects/{subject}/versions and
+ * fetched by ragbatch through GET /schemas/ids/{id}.
+ */
+#include "common/buf.h"
+#include "registry/registry.h"
+#include "servers/registry_server.h"
+#include "validate/json.h"
+#include "validate/schema.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char product_schema[] =
+    "{\"type\":\"object\",\"required\":[\"name\"],\"additionalProperties\":false,"
+    "\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1},"
+    "\"price\":{\"type\":\"number\",\"minimum\":0}}}";
+
+static size_t sink_body(char *d, size_t size, size_t n, void *u) {
+    return rb_buf_append(u, d, size * n) == 0 ? size * n : 0;
+}
+
+/* Registers `schema` under `subject` the way a producer's serializer does;
+ * returns the id the registry assigned. */
+static unsigned register_schema(int port, const char *user_info, const char *subject,
+                                const char *schema) {
+    rb_buf req, resp, url;
+    rb_buf_init(&req);
+    rb_buf_init(&resp);
+    rb_buf_init(&url);
+    rb_buf_puts(&req, "{\"schemaType\":\"JSON\",\"schema\":");
+    rb_buf_json_string(&req, schema, strlen(schema));
+    rb_buf_puts(&req, "}");
+    rb_buf_printf(&url, "http://127.0.0.1:%d/subjects/%s/versions", port, subject);
+    CURL *c = curl_easy_init();
+    ck_assert_ptr_nonnull(c);
+    struct curl_slist *h =
+        curl_slist_append(NULL, "Content-Type: application/vnd.schemaregistry.v1+json");
+    curl_easy_setopt(c, CURLOPT_URL, url.data);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    if (user_info) curl_easy_setopt(c, CURLOPT_USERPWD, user_info);
+    ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    ck_assert_msg(status == 200, "register: HTTP %ld %s", status, resp.data ? resp.data : "");
+    rb_json_doc *doc = NULL;
+    ck_assert_int_eq(rb_json_parse(resp.data, resp.len, NULL, &doc, NULL), 0);
+    const rb_json *id = rb_json_get(rb_json_doc_root(doc), "id");
+    ck_assert_ptr_nonnull(id);
+    ck_assert(id->is_integer && id->integer > 0);
+    unsigned out = (unsigned)id->integer;
+    rb_json_doc_destroy(doc);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    rb_buf_free(&req);
+    rb_buf_free(&resp);
+    rb_buf_free(&url);
+    return out;
+}
+
+/* Magic byte, big-endian id, payload: what Confluent's serializer writes. */
+static size_t frame(unsigned id, const char *json, char *out, size_t size) {
+    size_t n = strlen(json);
+    ck_assert_uint_le(n + 5, size);
+    out[0] = 0;
+    out[1] = (char)(id >> 24 & 0xff);
+    out[2] = (char)(id >> 16 & 0xff);
+    out[3] = (char)(id >> 8 & 0xff);
+    out[4] = (char)(id & 0xff);
+    memcpy(out + 5, json, n);
+    return n + 5;
+}
+
+static rb_registry *open_registry(int port, const char *user_info, long timeout_ms) {
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    rb_registry_options o = {url, user_info, timeout_ms};
+    rb_registry *r = NULL;
+    rb_error err;
+    ck_assert_msg(rb_registry_new(&o, &r, &err) == 0, "%s", err.msg);
+    return r;
+}
+
+/* Unwraps, parses and validates; returns 0 if valid, fills err otherwise. */
+static int unwrap_validate(rb_registry *r, const char *v, size_t len, rb_error *err) {
+    const char *payload = NULL;
+    size_t plen = 0;
+    const rb_schema *schema = NULL;
+    if (rb_registry_unwrap(r, v, len, &payload, &plen, &schema, err) != 0) return -1;
+    ck_assert_ptr_nonnull(schema);
+    ck_assert_ptr_eq(payload, v + 5);
+    rb_json_doc *doc = NULL;
+    if (rb_json_parse(payload, plen, NULL, &doc, err) != 0) return -1;
+    int rc = rb_schema_validate(schema, rb_json_doc_root(doc), NULL, 0, err);
+    rb_json_doc_destroy(doc);
+    return rc;
+}
+
+START_TEST(good_and_bad_payloads) {
+    rs_server *s = rs_server_start(NULL);
+    ck_assert_ptr_nonnull(s);
+    unsigned id = register_schema(rs_server_port(s), NULL, "products-value", product_schema);
+    rb_registry *r = open_registry(rs_server_port(s), NULL, 2000);
+    char v[512];
+    rb_error err;
+    size_t n = frame(id, "{\"name\":\"Lamp\",\"price\":12.5}", v, sizeof v);
+    ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
+    n = frame(id, "{\"name\":\"Lamp\",\"price\":-1}", v, sizeof v);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
+    ck_assert_ptr_nonnull(strstr(err.msg, "/price"));
+    n = frame(id, "{\"price\":1}", v, sizeof v);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "\"name\""));
+    n = frame(id, "{\"name\":\"x\",", v, sizeof v); /* framed but not JSON */
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_JSON);
+    rb_registry_destroy(r);
+    rs_server_stop(s);
+}
+END_TEST
+
+START_TEST(plain_values_pass_through) {
+    rb_registry *r = open_registry(1, NULL, 500); /* never contacted */
+    const char *v = "{\"name\":\"x\"}";
+    const char *payload = NULL;
+    size_t plen = 0;
+    const rb_schema *schema = (const rb_schema *)1;
+    rb_error err;
+    ck_assert_int_eq(rb_registry_unwrap(r, v, strlen(v), &payload, &plen, &schema, &err), 0);
+    ck_assert_ptr_eq(payload, v);
+    ck_assert_uint_eq(plen, strlen(v));
+    ck_assert_ptr_null(schema);
+    ck_assert_int_eq(rb_registry_unwrap(NULL, v, strlen(v), &payload, &plen, &schema, &err), 0);
+    ck_assert_uint_eq(rb_registry_fetch_count(r), 0);
+    /* A truncated header and a frame without a registry are errors. */
+    ck_assert_int_eq(rb_registry_unwrap(r, "\0\0\0", 3, &payload, &plen, &schema, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
+    ck_assert(!err.retriable);
+    ck_assert_int_eq(rb_registry_unwrap(NULL, "\0\0\0\0\7{}", 7, &payload, &plen, &schema, &err),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "schema.registry.url"));
+    ck_assert_ptr_nonnull(strstr(err.msg, " 7 "));
+    ck_assert_uint_eq(rb_registry_fetch_count(r), 0);
+    rb_registry_destroy(r);
+}
+END_TEST
+
+START_TEST(unknown_id_names_the_id) {
+    rs_server *s = rs_server_start(NULL);
+    rb_registry *r = open_registry(rs_server_port(s), NULL, 2000);
+    char v[64];
+    size_t n = frame(0x01020304u, "{}", v, sizeof v);
+    const char *payload = NULL;
+    size_t plen = 0;
+    const rb_schema *schema = NULL;
+    rb_error err;
+    ck_assert_int_eq(rb_registry_unwrap(r, v, n, &payload, &plen, &schema, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
+    ck_assert_int_eq(err.stage, RB_STAGE_DESERIALIZE);
+    ck_assert(!err.retriable);
+    ck_assert_msg(strstr(err.msg, "schema id 16909060") != NULL, "%s", err.msg);
+    ck_assert_ptr_null(payload);
+    rb_registry_destroy(r);
+    rs_server_stop(s);
+}
+END_TEST
+
+START_TEST(registry_down_is_retriable) {
+    rs_server *s = rs_server_start(NULL);
+    int port = rs_server_port(s);
+    unsigned id = register_schema(port, NULL, "down-value", product_schema);
+    rb_registry *r = open_registry(port, NULL, 1000);
+    char v[128];
+    rb_error err;
+    size_t n = frame(id, "{\"name\":\"a\"}", v, sizeof v);
+    ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
+    rs_server_stop(s);
+    /* The cached id still works without the registry... */
+    ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
+    /* ...an id not yet seen is a retriable HTTP error, not a bad record. */
+    n = frame(id + 1, "{\"name\":\"a\"}", v, sizeof v);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_HTTP);
+    ck_assert(err.retriable);
+    ck_assert_int_eq(err.stage, RB_STAGE_DESERIALIZE);
+    rb_registry_destroy(r);
+}
+END_TEST
+
+START_TEST(basic_auth_is_sent_and_never_printed) {
+    rs_server *s = rs_server_start("reader:s3cr3t-pw");
+    int port = rs_server_port(s);
+    unsigned id = register_schema(port, "reader:s3cr3t-pw", "auth-value", product_schema);
+    rb_registry *r = open_registry(port, "reader:s3cr3t-pw", 2000);
+    char v[128];
+    rb_error err;
+    size_t n = frame(id, "{\"name\":\"a\"}", v, sizeof v);
+    ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
+    rs_stats st;
+    rs_server_stats(s, &st);
+    /* base64("reader:s3cr3t-pw") */
+    ck_assert_str_eq(st.last_auth, "Basic cmVhZGVyOnMzY3IzdC1wdw==");
+    rb_registry_destroy(r);
+
+    r = open_registry(port, "reader:wrong-pw", 2000);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_HTTP);
+    ck_assert(err.retriable);
+    ck_assert_msg(strstr(err.msg, "401") && strstr(err.msg, "basic.auth.user.info"), "%s",
+                  err.msg);
+    ck_assert_ptr_null(strstr(err.msg, "wrong-pw"));
+    rb_registry_destroy(r);
+    r = open_registry(port, NULL, 2000);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    rs_server_stats(s, &st);
+    ck_assert_str_eq(st.last_auth, "");
+    ck_assert_uint_eq(st.unauthorized, 2);
+    rb_registry_destroy(r);
+    rs_server_stop(s);
+}
+END_TEST
+
+typedef struct worker_arg {
+    rb_registry *r;
+    const char *v;
+    size_t n;
+    int failures;
+} worker_arg;
+
+static void *worker(void *p) {
+    worker_arg *a = p;
+    for (int i = 0; i < 50; i++) {
+        const char *payload;
+        size_t plen;
+        const rb_schema *schema;
+        rb_error err;
+        if (rb_registry_unwrap(a->r, a->v, a->n, &payload, &plen, &schema, &err) != 0 ||
+            schema == NULL)
+            a->failures++;
+    }
+    return NULL;
+}
+
+START_TEST(cache_fetches_each_id_once) {
+    rs_server *s = rs_server_start(NULL);
+    int port = rs_server_port(s);
+    unsigned id = register_schema(port, NULL, "cache-value", product_schema);
+    ck_assert_uint_eq(register_schema(port, NULL, "cache-value", product_schema), id);
+    rb_registry *r = open_registry(port, NULL, 2000);
+    char v[128];
+    size_t n = frame(id, "{\"name\":\"a\"}", v, sizeof v);
+    /* Eight threads ask for the same unseen id at once: one fetch. */
+    pthread_t t[8];
+    worker_arg a[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = (worker_arg){r, v, n, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, worker, &a[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(a[i].failures, 0);
+    }
+    ck_assert_uint_eq(rs_server_gets_of(s, id), 1);
+    ck_assert_uint_eq(rb_registry_fetch_count(r), 1);
+    /* The same schema pointer every time. */
+    const rb_schema *s1 = NULL, *s2 = NULL;
+    rb_error err;
+    ck_assert_int_eq(rb_registry_schema(r, id, &s1, &err), 0);
+    ck_assert_int_eq(rb_registry_schema(r, id, &s2, &err), 0);
+    ck_assert_ptr_eq(s1, s2);
+    ck_assert_uint_eq(rs_server_gets_of(s, id), 1);
+    rb_registry_destroy(r);
+    rs_server_stop(s);
+}
+END_TEST
+
+START_TEST(unsupported_schema_names_the_registry_id) {
+    rs_server *s = rs_server_start(NULL);
+    int port = rs_server_port(s);
+    unsigned id = register_schema(port, NULL, "bad-value",
+                                  "{\"type\":\"object\",\"properties\":{\"n\":"
+                                  "{\"type\":\"number\",\"multipleOf\":2}}}");
+    rb_registry *r = open_registry(port, NULL, 2000);
+    char v[64];
+    rb_error err;
+    size_t n = frame(id, "{}", v, sizeof v);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
+    ck_assert(!err.retriable);
+    char want[64];
+    snprintf(want, sizeof want, "schema registry id %u", id);
+    ck_assert_msg(strstr(err.msg, want) && strstr(err.msg, "multipleOf"), "%s", err.msg);
+    rb_registry_destroy(r);
+    rs_server_stop(s);
+}
+END_TEST
+
+static Suite *registry_suite(void) {
+    Suite *s = suite_create("registry");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, good_and_bad_payloads);
+    tcase_add_test(tc, plain_values_pass_through);
+    tcase_add_test(tc, unknown_id_names_the_id);
+    tcase_add_test(tc, registry_down_is_retriable);
+    tcase_add_test(tc, basic_auth_is_sent_and_never_printed);
+    tcase_add_test(tc, cache_fetches_each_id_once);
+    tcase_add_test(tc, unsupported_schema_names_the_registry_id);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    SRunner *sr = srunner_create(registry_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -194,6 +194,17 @@ START_TEST(registry_down_is_retriable) {
     ck_assert(err.retriable);
     ck_assert_int_eq(err.stage, RB_STAGE_DESERIALIZE);
     rb_registry_destroy(r);
+
+    /* Credentials written into the URL stay out of the message too. */
+    char url[96];
+    snprintf(url, sizeof url, "http://u:pw-in-url@127.0.0.1:%d/", port);
+    rb_registry_options o = {url, NULL, 1000};
+    ck_assert_int_eq(rb_registry_new(&o, &r, &err), 0);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert(err.retriable);
+    ck_assert_msg(strstr(err.msg, "pw-in-url") == NULL && strstr(err.msg, "127.0.0.1") != NULL,
+                  "%s", err.msg);
+    rb_registry_destroy(r);
 }
 END_TEST
 

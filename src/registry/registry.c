@@ -18,7 +18,8 @@ typedef struct rb_registry_entry {
 } rb_registry_entry;
 
 struct rb_registry {
-    char *url; /* without trailing '/' */
+    char *url;     /* without trailing '/' */
+    char *display; /* url without any user:password@, for messages */
     char *user_info;
     long timeout_ms;
     pthread_mutex_t mu; /* guards everything below */
@@ -32,6 +33,18 @@ static char *registry_strdup(const char *s) {
     char *p = malloc(n);
     if (p) memcpy(p, s, n);
     return p;
+}
+
+/* Drops "user:password@" from a URL in place, so that credentials written
+ * into schema.registry.url never reach a message. */
+static void registry_redact(char *url) {
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/') url[--n] = '\0';
+    char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t authority = strcspn(host, "/?#");
+    char *at = memchr(host, '@', authority);
+    if (at) memmove(host, at + 1, strlen(at + 1) + 1);
 }
 
 int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error *err) {
@@ -49,10 +62,12 @@ int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error 
         return rb_error_nomem(err, RB_STAGE_CONFIG, "schema registry");
     }
     r->url = registry_strdup(opt->url);
+    r->display = registry_strdup(opt->url);
     r->user_info = registry_strdup(opt->user_info ? opt->user_info : "");
     r->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 10000;
-    if (!r->url || !r->user_info || pthread_mutex_init(&r->mu, NULL) != 0) {
+    if (!r->url || !r->display || !r->user_info || pthread_mutex_init(&r->mu, NULL) != 0) {
         free(r->url);
+        free(r->display);
         free(r->user_info);
         free(r);
         curl_global_cleanup();
@@ -60,6 +75,7 @@ int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error 
     }
     size_t n = strlen(r->url);
     while (n > 0 && r->url[n - 1] == '/') r->url[--n] = '\0';
+    registry_redact(r->display);
     *out = r;
     return 0;
 }
@@ -75,6 +91,7 @@ void rb_registry_destroy(rb_registry *r) {
     for (size_t i = 0; i < n; i++) p[i] = '\0';
     free(r->user_info);
     free(r->url);
+    free(r->display);
     free(r);
     curl_global_cleanup();
 }
@@ -122,7 +139,7 @@ static int registry_get(rb_registry *r, uint32_t id, rb_buf *body, long *status,
     if (rc != CURLE_OK) {
         ret = rb_error_set_retriable(err, RB_ERR_HTTP, RB_STAGE_DESERIALIZE,
                                      "schema registry %s: fetching schema id %u failed: %s",
-                                     r->url, (unsigned)id,
+                                     r->display, (unsigned)id,
                                      curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -192,13 +209,13 @@ static int registry_fetch_locked(rb_registry *r, uint32_t id, const rb_schema **
     rb_schema *compiled = NULL;
     if (ret == 0 && status == 404) {
         ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
-                           "schema registry %s has no schema id %u (HTTP 404)", r->url,
+                           "schema registry %s has no schema id %u (HTTP 404)", r->display,
                            (unsigned)id);
     } else if (ret == 0 && status != 200) {
         /* 401/403 too: fixing the credentials needs no change to the record. */
         ret = rb_error_set_retriable(err, RB_ERR_HTTP, RB_STAGE_DESERIALIZE,
                                      "schema registry %s answered HTTP %ld for schema id %u%s",
-                                     r->url, status, (unsigned)id,
+                                     r->display, status, (unsigned)id,
                                      status == 401 || status == 403
                                          ? " (check schema.registry.basic.auth.user.info)"
                                          : "");

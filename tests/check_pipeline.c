@@ -4,6 +4,7 @@
  * the servers are found; nothing here is mocked.
  */
 #include "embed/embedder.h"
+#include "expo.h"
 #include "harness.h"
 #include "validate/json.h"
 
@@ -14,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -554,6 +558,88 @@ START_TEST(mongo_outage_holds_commits_until_it_returns) {
 }
 END_TEST
 
+/* A loopback port nobody listens on right now. */
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-metrics", topic, sizeof topic);
+    harness_unique("rbmetrics", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_produce_generated(topic, 30, 30, 3, 0.0, 0.0, NULL);
+    int port = free_port();
+    char extra[256];
+    snprintf(extra, sizeof extra, "metrics.port = %d\nmetrics.address = 127.0.0.1\n", port);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(topic, topic) < 30) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(100);
+    }
+    char *body = NULL;
+    ck_assert_int_eq(expo_http_get(port, "/healthz", &body), 200);
+    free(body);
+    ck_assert_int_eq(expo_http_get(port, "/readyz", &body), 200);
+    free(body);
+    ck_assert_int_eq(expo_http_get(port, "/metrics", &body), 200);
+    expo *e = calloc(1, sizeof *e);
+    expo_parse(body, e);
+    double total = 0, v;
+    static const char *const outcomes[] = {"stored", "deleted", "stale", "skipped",
+                                           "dead_lettered", "failed"};
+    for (size_t i = 0; i < 6; i++)
+        if (expo_find(e, "ragbatch_records_total", "job", topic, "outcome", outcomes[i], &v))
+            total += v;
+    ck_assert_double_eq(total, 30.0); /* every record, once */
+    ck_assert(expo_find(e, "ragbatch_records_total", "outcome", "stored", NULL, NULL, &v));
+    rb_sink *sink = harness_sink(db);
+    ck_assert_double_eq(v, (double)count_docs(sink, false));
+    ck_assert(expo_find(e, "ragbatch_consumer_lag", "partition", "0", NULL, NULL, &v));
+    ck_assert_double_eq(v, 0.0);
+    ck_assert(expo_find(e, "ragbatch_embedded_texts_total", "job", topic, NULL, NULL, &v));
+    ck_assert_double_ge(v, 1.0);
+    free(e);
+    free(body);
+
+    /* MongoDB away: readiness turns false (the idle runner pings it). */
+    server_script("mongo.sh stop");
+    until = rb_now_ms() + 60000;
+    int status;
+    while ((status = expo_http_get(port, "/readyz", &body)) == 200) {
+        free(body);
+        ck_assert_msg(rb_now_ms() < until, "/readyz stayed 200 with MongoDB stopped");
+        rb_sleep_ms(500);
+    }
+    ck_assert_int_eq(status, 503);
+    ck_assert_msg(strstr(body, "mongodb") != NULL, "%s", body);
+    free(body);
+    server_script("mongo.sh start");
+    until = rb_now_ms() + 60000;
+    while ((status = expo_http_get(port, "/readyz", &body)) != 200) {
+        free(body);
+        ck_assert_msg(rb_now_ms() < until, "/readyz did not recover with MongoDB back");
+        rb_sleep_ms(500);
+    }
+    free(body);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("kafka+mongo");
@@ -565,6 +651,7 @@ int main(void) {
     tcase_add_test(tc, sigterm_finishes_and_commits_the_batch);
     tcase_add_test(tc, dead_letter_queue_receives_every_bad_record_with_context);
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
+    tcase_add_test(tc, metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     rb_sink_global_init();

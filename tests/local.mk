@@ -3,7 +3,8 @@
 # They run the ragbatch binary, so it is built first.
 check_PROGRAMS += tests/check_pipeline
 TESTS += tests/check_pipeline
-tests_check_pipeline_SOURCES = tests/check_pipeline.c tests/harness.c tests/harness.h
+tests_check_pipeline_SOURCES = tests/check_pipeline.c tests/harness.c tests/harness.h \
+	tests/expo.c tests/expo.h
 tests_check_pipeline_CFLAGS = $(TEST_CFLAGS)
 tests_check_pipeline_LDADD = $(TEST_LIBS)
 EXTRA_tests_check_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)

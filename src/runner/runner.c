@@ -20,6 +20,8 @@
  * it partitions says so (after a crash the group waits for the dead
  * member's session to time out). */
 #define RUNNER_WAITING_LOG_MS 15000
+/* How often an idle runner checks that MongoDB answers, for /readyz. */
+#define RUNNER_PING_MS 5000
 
 static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_opts *opts,
                        rb_error *err) {
@@ -59,7 +61,22 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .timeout_ms = (int)cfg->mongo_timeout_ms,
         .app_name = app,
     };
+    if (!(r->metrics = rb_metrics_new(err)) || rb_metrics_declare_ragbatch(r->metrics, err) != 0)
+        return -1;
+    /* Not ready when no loop cycle completed for a while: ten triggers, at
+     * least a minute (a batch of a large backlog takes time). */
+    int64_t idle = cfg->trigger_interval_ms * 10 > 60000 ? cfg->trigger_interval_ms * 10 : 60000;
+    if (!(r->ready = rb_readiness_new(idle, err))) return -1;
+    rb_readiness_set(r->ready, "kafka", 0, "not connected yet");
+    rb_readiness_set(r->ready, "mongodb", 0, "not connected yet");
+    if (cfg->metrics_port > 0) {
+        r->metrics_server = rb_metrics_server_start(r->metrics, cfg->metrics_address,
+                                                    (int)cfg->metrics_port, rb_readiness_check,
+                                                    r->ready, err);
+        if (!r->metrics_server) return rb_error_prefix(err, "metrics.port");
+    }
     if (!(r->sink = rb_sink_new(&so, err))) return -1;
+    rb_readiness_set(r->ready, "mongodb", 1, NULL);
 
     rb_source_opts src = {
         .job_name = cfg->job_name,
@@ -69,6 +86,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .log = &r->log,
     };
     if (!(r->source = rb_source_new(&src, err))) return -1;
+    rb_readiness_set(r->ready, "kafka", 1, NULL);
     if (cfg->dlq_topic[0]) {
         rb_dlq_opts dq = {
             .topic = cfg->dlq_topic,
@@ -94,6 +112,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
 /* Reverse order of creation: leaving the group first lets the partitions
  * move on while the rest shuts down. */
 static void runner_close(rb_runner *r) {
+    rb_metrics_server_stop(r->metrics_server);
     rb_dlq_destroy(r->dlq);
     rb_source_destroy(r->source);
     rb_batch_destroy(r->batch);
@@ -105,6 +124,8 @@ static void runner_close(rb_runner *r) {
     free(r->texts);
     free(r->items);
     free(r->meta);
+    rb_readiness_destroy(r->ready);
+    rb_metrics_destroy(r->metrics);
 }
 
 static void report_progress(rb_runner *r, const rb_progress *p) {
@@ -184,6 +205,48 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     return 0;
 }
 
+static void set_lag(const char *topic, int32_t partition, int64_t lag, void *arg) {
+    rb_runner *r = arg;
+    if (lag < 0) return;
+    char part[16];
+    snprintf(part, sizeof part, "%d", partition);
+    const char *labels[] = {r->cfg->job_name, topic, part};
+    rb_metrics_gauge_set(r->metrics, RB_METRIC_CONSUMER_LAG, labels, (double)lag, NULL);
+}
+
+/* Feeds one batch's progress into the metrics registry.  A metrics error
+ * is a bug in the names here, never a reason to stop the job. */
+static void record_metrics(rb_runner *r, const rb_progress *p) {
+    static const char *const stages[RB_PROG_STAGES] = {"poll", "decode", "embed",
+                                                       "write", "dlq", "commit"};
+    const char *job = r->cfg->job_name;
+    const rb_batch_counts *c = &p->counts;
+    const struct { const char *outcome; size_t n; } outcomes[] = {
+        {"stored", c->stored},   {"deleted", c->deleted},
+        {"stale", c->stale},     {"skipped", c->skipped},
+        {"dead_lettered", c->dead_lettered}, {"failed", c->failed},
+    };
+    for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++) {
+        const char *labels[] = {job, outcomes[i].outcome};
+        rb_metrics_counter_add(r->metrics, RB_METRIC_RECORDS, labels, (double)outcomes[i].n, NULL);
+    }
+    const char *jl[] = {job};
+    rb_metrics_counter_add(r->metrics, RB_METRIC_BATCHES, jl, 1, NULL);
+    for (int s = 0; s < RB_PROG_STAGES; s++) {
+        const char *labels[] = {job, stages[s]};
+        rb_metrics_observe(r->metrics, RB_METRIC_STAGE_DURATION, labels, p->duration_ms[s] / 1e3,
+                           NULL);
+    }
+    rb_metrics_observe(r->metrics, RB_METRIC_BATCH_DURATION, jl, p->total_ms / 1e3, NULL);
+    rb_metrics_counter_add(r->metrics, RB_METRIC_EMBEDDED_TEXTS, jl, (double)p->embedded, NULL);
+    if (p->embedded && p->duration_ms[RB_PROG_EMBED] > 0)
+        rb_metrics_gauge_set(r->metrics, RB_METRIC_EMBED_RATE, jl,
+                             (double)p->embedded / (p->duration_ms[RB_PROG_EMBED] / 1e3), NULL);
+    rb_metrics_gauge_set(r->metrics, RB_METRIC_LAST_BATCH, jl, (double)p->timestamp_ms / 1e3,
+                         NULL);
+    rb_source_lag_each(r->source, set_lag, r);
+}
+
 static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
     sum->in += c->in;
     sum->stored += c->stored;
@@ -203,7 +266,9 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
     uint64_t next_id = 0;
     int64_t waiting_since = rb_now_ms();
 
+    int64_t last_ping = rb_now_ms();
     while (!stopping(r)) {
+        rb_readiness_progress(r->ready);
         rb_batch_reset(r->batch, next_id);
         rb_progress p;
         memset(&p, 0, sizeof p);
@@ -214,6 +279,13 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             return -1;
         p.duration_ms[RB_PROG_POLL] = (rb_now_sec() - t0) * 1e3;
 
+        if (rb_batch_count(r->batch) == 0 && rb_now_ms() - last_ping > RUNNER_PING_MS) {
+            /* An idle stream writes nothing, so readiness asks MongoDB. */
+            rb_error perr;
+            int up = rb_sink_ping(r->sink, &perr) == 0;
+            rb_readiness_set(r->ready, "mongodb", up, up ? NULL : perr.msg);
+            last_ping = rb_now_ms();
+        }
         if (rb_batch_count(r->batch) > 0) {
             p.batch_id = next_id++;
             p.input_rate = (double)rb_batch_count(r->batch) / (p.duration_ms[RB_PROG_POLL] / 1e3 + 1e-9);
@@ -221,6 +293,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             p.total_ms = (rb_now_sec() - t0) * 1e3;
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);
+            record_metrics(r, &p);
             if (totals) {
                 totals->batches++;
                 add_counts(&totals->counts, &p.counts);

@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "dlq/dlq.h"
 #include "embed/embedder.h"
+#include "metrics/metrics.h"
+#include "metrics/readiness.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
 #include "sink/sink.h"
@@ -33,6 +35,10 @@ typedef struct rb_runner {
     rb_source *source;
     rb_dlq *dlq;                /* NULL without errors.deadletterqueue.topic.name */
     rb_batch *batch;
+
+    rb_metrics *metrics;        /* always kept; served when metrics.port > 0 */
+    rb_readiness *ready;
+    rb_metrics_server *metrics_server;
 
     /* Scratch reused from batch to batch. */
     float *vectors;             /* rows of embedder dim floats */

@@ -266,7 +266,10 @@ typedef struct write_args {
 
 static int attempt_write(rb_runner *r, void *arg, rb_error *err) {
     write_args *w = arg;
-    return rb_sink_write(r->sink, w->items, w->n, NULL, err);
+    int rc = rb_sink_write(r->sink, w->items, w->n, NULL, err);
+    /* What the write learnt of MongoDB is what /readyz reports. */
+    rb_readiness_set(r->ready, "mongodb", rc == 0 || !err->retriable, rc == 0 ? NULL : err->msg);
+    return rc;
 }
 
 /* Writes the pending records of one phase: hard deletes first, then the

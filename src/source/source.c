@@ -384,6 +384,23 @@ bool rb_source_caught_up(rb_source *s, size_t *assigned) {
     return done;
 }
 
+void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    if (rd_kafka_assignment(s->rk, &owned) || !owned) return;
+    bool positions = rd_kafka_position(s->rk, owned) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < owned->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &owned->elems[i];
+        int64_t low, high, lag = -1;
+        if (positions && tp->offset >= 0 &&
+            rd_kafka_get_watermark_offsets(s->rk, tp->topic, tp->partition, &low, &high) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            high >= 0)
+            lag = high > tp->offset ? high - tp->offset : 0;
+        fn(tp->topic, tp->partition, lag, ctx);
+    }
+    rd_kafka_topic_partition_list_destroy(owned);
+}
+
 int64_t rb_source_lag(rb_source *s) {
     rd_kafka_topic_partition_list_t *owned = NULL;
     if (rd_kafka_assignment(s->rk, &owned) || !owned) return -1;

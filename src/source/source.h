@@ -69,6 +69,11 @@ bool rb_source_caught_up(rb_source *s, size_t *assigned);
  * librdkafka's cached watermarks; -1 when not known yet. */
 int64_t rb_source_lag(rb_source *s);
 
+/* Calls `fn` with the lag of each assigned partition (-1 when not known
+ * yet), from librdkafka's cached watermarks. */
+typedef void (*rb_source_lag_fn)(const char *topic, int32_t partition, int64_t lag, void *ctx);
+void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx);
+
 /* Leaves the group (revoking partitions cleanly) and frees everything.
  * Accepts NULL. */
 void rb_source_destroy(rb_source *s);

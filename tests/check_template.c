@@ -91,6 +91,30 @@ START_TEST(value_rendering) {
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_event.c: containers whose items all render as
+ * nothing, rendered into a buffer that has never allocated, wrote through
+ * a NULL pointer. */
+START_TEST(empty_containers_into_a_fresh_buffer) {
+    static const char ev[] = "{\"v\": [[], {}, [null]], \"o\": {\"a\": [], \"\": {\"\": null}}}";
+    static const char *const texts[] = {"{v?}", "{o}", "[[ x {v?} ]]"};
+    rb_json_doc *doc = NULL;
+    rb_error err;
+    ck_assert_int_eq(rb_json_parse(ev, sizeof ev - 1, NULL, &doc, &err), 0);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        rb_template *t = NULL;
+        ck_assert_int_eq(rb_template_compile(texts[i], &t, &err), 0);
+        rb_buf out;
+        rb_buf_init(&out);
+        ck_assert_msg(rb_template_render(t, rb_json_doc_root(doc), &out, &err) == 0, "%s",
+                      err.msg);
+        ck_assert_str_eq(out.data ? out.data : "", "");
+        rb_buf_free(&out);
+        rb_template_destroy(t);
+    }
+    rb_json_doc_destroy(doc);
+}
+END_TEST
+
 START_TEST(optional_fields) {
     renders("a{missing?}b{none?}c", "abc");
     renders("x {attributes.gone?} y", "x y");
@@ -208,6 +232,7 @@ static Suite *template_suite(void) {
     tcase_add_test(tc, fields_and_dotted_paths);
     tcase_add_test(tc, value_rendering);
     tcase_add_test(tc, optional_fields);
+    tcase_add_test(tc, empty_containers_into_a_fresh_buffer);
     tcase_add_test(tc, required_fields_fail_naming_the_field);
     tcase_add_test(tc, optional_sections);
     tcase_add_test(tc, escapes);

@@ -269,7 +269,7 @@ static int tpl_put_value(rb_buf *out, const rb_json *v) {
             if (tpl_put_value(out, arr ? &v->items[i] : v->members[i].value) != 0) return -1;
             if (out->len == before) {
                 out->len = mark; /* leave out items that render as nothing */
-                out->data[mark] = '\0';
+                if (out->data) out->data[mark] = '\0'; /* NULL while nothing was appended */
                 continue;
             }
             first = false;

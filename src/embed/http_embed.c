@@ -355,11 +355,13 @@ static int run_jobs(http_impl *im, const char *const *texts, size_t n, float *ou
         }
         CURLMsg *m;
         int left;
+        bool finished = false; /* a slot freed: start the next request now */
         while ((m = curl_multi_info_read(im->multi, &left)) != NULL) {
             if (m->msg != CURLMSG_DONE) continue;
             he_xfer *x = NULL;
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
             CURLcode rc = m->data.result;
+            finished = true;
             if (xfer_done(im, x, rc, out, err) != 0) {
                 stop_all(im);
                 return -1;
@@ -369,11 +371,7 @@ static int run_jobs(http_impl *im, const char *const *texts, size_t n, float *ou
                 return 0;
             }
         }
-        if (running == 0 && im->nqueue == 0) {
-            bool busy = false;
-            for (int i = 0; i < im->concurrency; i++) busy |= im->xfers[i].busy;
-            if (!busy) return 0;
-        }
+        if (finished) continue;
         now = rb_now_sec();
         double ms = (wake - now) * 1e3;
         if (ms < 0) ms = 0;

@@ -425,12 +425,16 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
     char extra[512];
     snprintf(extra, sizeof extra,
              "errors.tolerance = all\nerrors.deadletterqueue.topic.name = %s\n"
-             "errors.deadletterqueue.context.headers.enable = true\nmax.message.bytes = 2048\n",
+             "errors.deadletterqueue.context.headers.enable = true\nmax.message.bytes = 2048\n"
+             "errors.alert.threshold = 0.2\n",
              dlq);
     const char *job = harness_write_job(topic, topic, db, extra);
     run_until_caught_up(job, log);
     char *out = harness_slurp(log);
     ck_assert_msg(strstr(out, "dead_lettered=4") != NULL, "%s", out);
+    /* 4 of 7 failed, over the 20% threshold: one greppable alert line. */
+    ck_assert_msg(strstr(out, "level=ALERT") && strstr(out, "event=error_rate failed=4 in=7"),
+                  "%s", out);
     free(out);
     ck_assert_int_eq(harness_committed_total(topic, topic), 7);
     rb_sink *sink = harness_sink(db);
@@ -634,6 +638,9 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
     free(body);
     kill(pid, SIGTERM);
     ck_assert_int_eq(harness_wait(pid, 60), 0);
+    /* The test's own connection died with the server: open a new one. */
+    rb_sink_destroy(sink);
+    sink = harness_sink(db);
     rb_error err;
     ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
     rb_sink_destroy(sink);

@@ -135,6 +135,20 @@ static int key_assign(rb_job_config *cfg, const rb_config_key *k, const char *va
         *(int64_t *)field = v;
         return 0;
     }
+    case RB_KEY_DOUBLE: {
+        errno = 0;
+        char *end = NULL;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end != '\0')
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: %s = '%s' is not a number", where, k->name, value);
+        if (!(v >= k->dmin && v <= k->dmax))
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "%s: %s = %s is out of range [%g, %g]", where, k->name, value,
+                                k->dmin, k->dmax);
+        *(double *)field = v;
+        return 0;
+    }
     case RB_KEY_BOOL:
         if (strcmp(value, "true") == 0) {
             *(bool *)field = true;
@@ -572,6 +586,7 @@ static void print_value(const rb_job_config *cfg, const rb_config_key *k, FILE *
     case RB_KEY_PATH:
     case RB_KEY_CHOICE: fputs(*(char *const *)field, out); break;
     case RB_KEY_INT: fprintf(out, "%" PRId64, *(const int64_t *)field); break;
+    case RB_KEY_DOUBLE: fprintf(out, "%g", *(const double *)field); break;
     case RB_KEY_BOOL: fputs(*(const bool *)field ? "true" : "false", out); break;
     case RB_KEY_TOLERANCE:
         fputs(*(const rb_tolerance *)field == RB_TOLERANCE_ALL ? "all" : "none", out);
@@ -593,6 +608,7 @@ static const char *type_name(rb_key_type t) {
     case RB_KEY_LIST: return "list";
     case RB_KEY_CHOICE: return "choice";
     case RB_KEY_TOLERANCE: return "choice";
+    case RB_KEY_DOUBLE: return "number";
     }
     return "?";
 }
@@ -610,6 +626,8 @@ void rb_config_print_reference(FILE *out, bool markdown) {
         char type[128];
         if (k->type == RB_KEY_INT)
             snprintf(type, sizeof type, "integer [%" PRId64 "..%" PRId64 "]", k->min, k->max);
+        else if (k->type == RB_KEY_DOUBLE)
+            snprintf(type, sizeof type, "number [%g..%g]", k->dmin, k->dmax);
         else if (k->choices)
             snprintf(type, sizeof type, "%s", k->choices);
         else

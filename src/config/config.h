@@ -101,6 +101,8 @@ typedef struct rb_job_config {
     rb_tolerance errors_tolerance; /* errors.tolerance */
     bool errors_log_enable;        /* errors.log.enable */
     bool errors_log_include_messages; /* errors.log.include.messages */
+    double errors_alert_threshold; /* errors.alert.threshold (share of failed records) */
+    int64_t errors_alert_window_ms; /* errors.alert.window.ms */
     char *dlq_topic;               /* errors.deadletterqueue.topic.name */
     bool dlq_context_headers;      /* errors.deadletterqueue.context.headers.enable */
 

@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+/* Only RB_KEY_DOUBLE rows give the trailing dmin/dmax; the others leave
+ * them out and they are zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define F(field) offsetof(rb_job_config, field)
 #define NO_BOUNDS 0, 0
 
@@ -133,6 +137,13 @@ const rb_config_key rb_config_keys[] = {
      "(and count and log them)."},
     {"errors.log.enable", RB_KEY_BOOL, F(errors_log_enable), "true", NO_BOUNDS, NULL, false,
      false, "Log one line per failed record."},
+    {"errors.alert.threshold", RB_KEY_DOUBLE, F(errors_alert_threshold), "0", NO_BOUNDS, NULL,
+     false, false,
+     "Log one level=ALERT line when the share of failed records over errors.alert.window.ms "
+     "passes this (0.05 = 5%), for log-based alerting; 0 disables.",
+     0.0, 1.0},
+    {"errors.alert.window.ms", RB_KEY_INT, F(errors_alert_window_ms), "60000", 1000, 86400000,
+     NULL, false, false, "Window over which errors.alert.threshold is measured."},
     {"errors.deadletterqueue.topic.name", RB_KEY_STRING, F(dlq_topic), "", NO_BOUNDS, NULL,
      false, false,
      "Topic that receives every failed record (original key, value and headers) when "

@@ -14,7 +14,8 @@ typedef enum rb_key_type {
     RB_KEY_BOOL,      /* bool: true/false */
     RB_KEY_LIST,      /* rb_strlist, comma-separated */
     RB_KEY_CHOICE,    /* char *, one of `choices` */
-    RB_KEY_TOLERANCE  /* rb_tolerance: none|all */
+    RB_KEY_TOLERANCE, /* rb_tolerance: none|all */
+    RB_KEY_DOUBLE     /* double within [dmin, dmax] */
 } rb_key_type;
 
 typedef struct rb_config_key {
@@ -27,6 +28,7 @@ typedef struct rb_config_key {
     bool required;
     bool secret;         /* never printed */
     const char *doc;
+    double dmin, dmax;   /* RB_KEY_DOUBLE bounds */
 } rb_config_key;
 
 extern const rb_config_key rb_config_keys[];

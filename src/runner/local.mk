@@ -2,3 +2,10 @@ libragbatch_a_SOURCES += \
 	src/runner/runner.c src/runner/runner.h \
 	src/runner/runner_internal.h src/runner/stages.c \
 	src/runner/progress.c src/runner/progress.h
+libragbatch_a_SOURCES += src/runner/alert.c src/runner/alert.h
+
+check_PROGRAMS += tests/check_alert
+TESTS += tests/check_alert
+tests_check_alert_SOURCES = tests/check_alert.c
+tests_check_alert_CFLAGS = $(TEST_CFLAGS)
+tests_check_alert_LDADD = $(TEST_LIBS)

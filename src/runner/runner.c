@@ -61,6 +61,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .timeout_ms = (int)cfg->mongo_timeout_ms,
         .app_name = app,
     };
+    rb_alert_init(&r->alert, cfg->errors_alert_threshold, cfg->errors_alert_window_ms);
     if (!(r->metrics = rb_metrics_new(err)) || rb_metrics_declare_ragbatch(r->metrics, err) != 0)
         return -1;
     /* Not ready when no loop cycle completed for a while: ten triggers, at
@@ -126,6 +127,7 @@ static void runner_close(rb_runner *r) {
     free(r->meta);
     rb_readiness_destroy(r->ready);
     rb_metrics_destroy(r->metrics);
+    rb_alert_free(&r->alert);
 }
 
 static void report_progress(rb_runner *r, const rb_progress *p) {
@@ -247,6 +249,27 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
     rb_source_lag_each(r->source, set_lag, r);
 }
 
+/* The fixed, greppable form log-based alerts match: level=ALERT
+ * event=error_rate. */
+static void check_alert(rb_runner *r, const rb_progress *p) {
+    const rb_batch_counts *c = &p->counts;
+    size_t in = 0, failed = 0;
+    rb_alert_change change = rb_alert_observe(&r->alert, rb_now_ms(), c->in,
+                                              c->skipped + c->dead_lettered + c->failed, &in,
+                                              &failed);
+    double share = in ? 100.0 * (double)failed / (double)in : 0;
+    double secs = (double)r->cfg->errors_alert_window_ms / 1e3;
+    if (change == RB_ALERT_STARTED)
+        rb_log_write(&r->log, RB_LOG_ALERT, "error_rate",
+                     "failed=%zu in=%zu share=%.1f%% window_s=%.0f threshold=%.1f%%: more records "
+                     "fail than errors.alert.threshold allows",
+                     failed, in, share, secs, 100 * r->cfg->errors_alert_threshold);
+    else if (change == RB_ALERT_ENDED)
+        rb_log_write(&r->log, RB_LOG_INFO, "error_rate_ok",
+                     "failed=%zu in=%zu share=%.1f%% window_s=%.0f: back under the threshold",
+                     failed, in, share, secs);
+}
+
 static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
     sum->in += c->in;
     sum->stored += c->stored;
@@ -294,6 +317,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);
             record_metrics(r, &p);
+            check_alert(r, &p);
             if (totals) {
                 totals->batches++;
                 add_counts(&totals->counts, &p.counts);

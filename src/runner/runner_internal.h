@@ -13,6 +13,7 @@
 #include "embed/embedder.h"
 #include "metrics/metrics.h"
 #include "metrics/readiness.h"
+#include "runner/alert.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
 #include "sink/sink.h"
@@ -39,6 +40,7 @@ typedef struct rb_runner {
     rb_metrics *metrics;        /* always kept; served when metrics.port > 0 */
     rb_readiness *ready;
     rb_metrics_server *metrics_server;
+    rb_alert alert;             /* errors.alert.threshold over errors.alert.window.ms */
 
     /* Scratch reused from batch to batch. */
     float *vectors;             /* rows of embedder dim floats */

@@ -198,6 +198,13 @@ int rb_searcher_query(rb_searcher *s, const rb_search_query *q, rb_search_result
                      "index is eventually consistent, so documents written in the last moments "
                      "may not be found yet",
                      q->enn ? "exact (ENN)" : "approximate (ANN)", s->index);
+            /* Atlas answers a query on a missing index with no documents
+             * rather than an error. */
+            size_t used = strlen(out->notice);
+            if (out->n == 0)
+                snprintf(out->notice + used, sizeof out->notice - used,
+                         "; no hits: check that the index exists and is READY (ragbatch index "
+                         "show)");
             return 0;
         }
         /* Only the first answer decides: once $vectorSearch has worked,

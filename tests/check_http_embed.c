@@ -281,7 +281,7 @@ START_TEST(test_split_on_413) {
     es_server_stats(srv, &st);
     ck_assert_uint_eq(st.requests, 1 + 2 + 4); /* 20 -> 10+10 -> 5+5+5+5 */
     ck_assert_uint_eq(st.ok_inputs, 20);
-    /* TEI words it differently; a single text still too large fails */
+    /* TEI says it with 422 and words; split the same way */
     es_server_reset_stats(srv);
     f.max_inputs = 0;
     f.n429 = 0;
@@ -293,6 +293,24 @@ START_TEST(test_split_on_413) {
     ck_assert_msg(embed_n(&o, 4, 20, &err, 1) == 0, "%s", err.msg);
     es_server_stats(srv, &st);
     ck_assert_uint_eq(st.requests, 1 + 2 + 4); /* 4 -> 2+2 -> 1+1+1+1 */
+}
+END_TEST
+
+START_TEST(test_single_text_too_large_fails) {
+    es_faults f = {0};
+    f.max_inputs = -1; /* every request is too large */
+    es_server_faults_set(srv, &f);
+    rb_http_embed_opts o = base_opts("openai");
+    rb_error err;
+    ck_assert_int_eq(embed_n(&o, 3, 20, &err, 0), -1);
+    ck_assert_msg(strstr(err.msg, "a single text is too large") &&
+                      strstr(err.msg, "too many tokens"),
+                  "%s", err.msg);
+    es_stats st;
+    es_server_stats(srv, &st);
+    /* 3 -> 1 + 2: the first single text fails the call; never the whole
+     * batch again and again */
+    ck_assert_uint_le(st.requests, 5);
 }
 END_TEST
 
@@ -510,6 +528,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_4xx_not_retried_secret_hidden);
     tcase_add_test(tc, test_azure_url_and_header);
     tcase_add_test(tc, test_split_on_413);
+    tcase_add_test(tc, test_single_text_too_large_fails);
     tcase_add_test(tc, test_timeout_retried);
     tcase_add_test(tc, test_malformed_answers);
     tcase_add_test(tc, test_rate_requests_per_minute);

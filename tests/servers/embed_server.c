@@ -76,6 +76,7 @@ static int respond(int fd, int status, const char *extra_headers, const char *bo
                          : status == 401 ? "Unauthorized"
                          : status == 404 ? "Not Found"
                          : status == 400 ? "Bad Request"
+                         : status == 422 ? "Unprocessable Entity"
                                          : "Internal Server Error";
     rb_buf b;
     rb_buf_init(&b);
@@ -141,7 +142,8 @@ static void serve_request(es_server *s, int fd, const char *head, const char *bo
     if (s->in_flight > s->stats.max_in_flight) s->stats.max_in_flight = s->in_flight;
     int do429 = take(&s->faults.n429), do500 = !do429 && take(&s->faults.n500);
     int do401 = !do429 && !do500 && take(&s->faults.n401);
-    int do413 = !do429 && !do500 && !do401 && f.max_inputs > 0 && n > (size_t)f.max_inputs;
+    int do413 = !do429 && !do500 && !do401 && f.max_inputs != 0 &&
+                 (f.max_inputs < 0 || n > (size_t)f.max_inputs);
     int refused = do429 || do500 || do401 || do413;
     int slow = !refused && take(&s->faults.nslow);
     int badjson = !refused && take(&s->faults.nbadjson);
@@ -171,10 +173,14 @@ static void serve_request(es_server *s, int fd, const char *head, const char *bo
         rb_buf_puts(&out, "\"}}");
         respond(fd, 401, NULL, out.data);
     } else if (do413) {
-        respond(fd, 413, NULL,
-                tei ? "{\"error\":\"batch size is larger than maximum allowed batch size\","
-                      "\"error_type\":\"Validation\"}"
-                    : "{\"error\":{\"message\":\"Request too large: too many tokens\"}}");
+        /* TEI answers 422 with its words (no 413): the client must read them */
+        if (tei)
+            respond(fd, 422, NULL,
+                    "{\"error\":\"Input validation error: batch size 4 > maximum allowed "
+                    "batch size 1\",\"error_type\":\"Validation\"}");
+        else
+            respond(fd, 413, NULL,
+                    "{\"error\":{\"message\":\"Request too large: too many tokens\"}}");
     } else {
         size_t dim = s->dim - (wrongdim ? 1 : 0);
         float *v = malloc((s->dim + 1) * sizeof *v);

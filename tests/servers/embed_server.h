@@ -9,8 +9,8 @@
  * (HTTP/1.1 keep-alive, Content-Length bodies).  A test tells it how to
  * misbehave through es_faults (the next N requests answer 429 with
  * Retry-After, 500, slowly, with bad JSON, a wrong dimension, a NaN, a
- * wrong count, an error echoing the credentials, or 413 above a number of
- * inputs) and reads es_stats (requests, inputs, time of every request, most
+ * wrong count, an error echoing the credentials, or "too large" above a
+ * number of inputs: 413 for openai, 422 with TEI's words for /embed) and reads es_stats (requests, inputs, time of every request, most
  * in flight, the last Authorization header).  All of it sits behind the
  * server's mutex: use es_server_faults_set / es_server_stats.
  */
@@ -31,7 +31,7 @@ typedef struct es_faults {
     int nnan;            /* the next n: a NaN literal in a vector */
     int nwrongcount;     /* the next n: one vector missing */
     int n401;            /* the next n: 401 quoting the Authorization header */
-    int max_inputs;      /* more inputs than this: 413 (0 = no limit) */
+    int max_inputs;      /* more inputs: too large (0 = no limit, <0 = always) */
     int reverse;         /* answer "data" in reverse order (index kept) */
 } es_faults;
 

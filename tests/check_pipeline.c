@@ -498,6 +498,41 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
     ck_assert_int_eq(got, 4);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+
+    /* dlq stats: counts by stage and class at a glance. */
+    char dlq_log[600];
+    snprintf(dlq_log, sizeof dlq_log, "%s.dlq.log", log);
+    const char *stats_args[] = {"dlq", "stats", dlq, NULL};
+    ck_assert_int_eq(harness_run(dlq_log, stats_args, 60), 0);
+    out = harness_slurp(dlq_log);
+    ck_assert_msg(strstr(out, ": 4 records") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "       3  deserialize   ragbatch.DeserializationError"), "%s", out);
+    ck_assert_msg(strstr(out, "       1  validate      ragbatch.SchemaValidationError"), "%s", out);
+    free(out);
+
+    /* dlq replay of the schema failure with a corrected value, back to the
+     * source topic; the job then stores it.  A second replay sends nothing. */
+    char fix_path[600];
+    snprintf(fix_path, sizeof fix_path, "%s.fix.jsonl", log);
+    FILE *fix = fopen(fix_path, "w");
+    ck_assert_ptr_nonnull(fix);
+    fputs("{\"partition\":0,\"offset\":2,\"value\":{\"product_id\":\"p-n\","
+          "\"event_type\":\"created\",\"event_time\":\"2026-11-24T10:00:00Z\","
+          "\"name\":\"Neg\",\"price\":3}}\n",
+          fix);
+    fclose(fix);
+    const char *replay_args[] = {"dlq", "replay", dlq, "--filter", "stage=validate",
+                                 "--value-file", fix_path, NULL};
+    ck_assert_int_eq(harness_run(dlq_log, replay_args, 60), 0);
+    out = harness_slurp(dlq_log);
+    ck_assert_msg(strstr(out, "replayed 1 record from") != NULL, "%s", out);
+    free(out);
+    run_until_caught_up(job, log);
+    ck_assert_int_eq(count_docs(sink, false), 4);
+    ck_assert_int_eq(harness_run(dlq_log, replay_args, 60), 0);
+    out = harness_slurp(dlq_log);
+    ck_assert_msg(strstr(out, "replayed 0 records") != NULL, "%s", out);
+    free(out);
     rb_error err;
     ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
     rb_sink_destroy(sink);

@@ -21,6 +21,7 @@ static const verb verbs[] = {
     {"search", rb_cmd_search, "the nearest stored documents to a query, with the job's model"},
     {"index", rb_cmd_index, "create, show or drop the job's Atlas Vector Search index"},
     {"embed", rb_cmd_embed, "embed texts with a local model and print the vectors"},
+    {"dlq", rb_cmd_dlq, "dead-letter topics: stats by failure, replay of fixed records"},
     {"generate", rb_cmd_generate, "produce product events to a topic (demo/benchmark source)"},
 };
 

@@ -1,0 +1,373 @@
+/*
+ * cmd_dlq.c -- `ragbatch dlq stats TOPIC` and `ragbatch dlq replay TOPIC`:
+ * what is in a dead-letter topic, and sending fixed records back.
+ */
+#include "cli/commands.h"
+
+#include "common/buf.h"
+#include "dlq/reader.h"
+#include "validate/json.h"
+
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_PROPS 32
+#define MAX_CLASSES 64
+
+static void usage(FILE *out) {
+    fputs("usage: ragbatch dlq stats TOPIC [--bootstrap HOST:PORT] [-X NAME=VALUE]...\n"
+          "       ragbatch dlq replay TOPIC [--to SOURCE_TOPIC] [--filter stage=STAGE]\n"
+          "                          [--value-file FILE] [--group GROUP] [--dry-run]\n"
+          "                          [--bootstrap HOST:PORT] [-X NAME=VALUE]...\n"
+          "\n"
+          "stats   counts the topic's records by failure stage and error class, with the\n"
+          "        oldest and newest failure.\n"
+          "replay  produces the records (original key, value and headers; the error headers\n"
+          "        dropped) to SOURCE_TOPIC, by default the topic each came from\n"
+          "        (__connect.errors.topic), and then commits, for GROUP (default\n"
+          "        ragbatch-dlq-replay), the DLQ offsets it replayed, so a second replay\n"
+          "        sends nothing twice.  --value-file replaces values: JSON lines\n"
+          "        {\"partition\":P,\"offset\":O,\"value\":{...corrected event...}}.\n"
+          "--bootstrap defaults to $RAGBATCH_KAFKA_BOOTSTRAP; -X passes librdkafka properties.\n",
+          out);
+}
+
+typedef struct dlq_args {
+    const char *verb, *topic, *to, *filter_stage, *value_file, *group;
+    const char *props[MAX_PROPS];
+    size_t nprops;
+    bool dry_run;
+    char bootstrap_prop[512];
+} dlq_args;
+
+static int parse(int argc, char **argv, dlq_args *a) {
+    memset(a, 0, sizeof *a);
+    a->group = "ragbatch-dlq-replay";
+    const char *bootstrap = getenv("RAGBATCH_KAFKA_BOOTSTRAP");
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool v = i + 1 < argc;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            usage(stdout);
+            return -1;
+        } else if (strcmp(arg, "--bootstrap") == 0 && v) {
+            bootstrap = argv[++i];
+        } else if (strcmp(arg, "-X") == 0 && v && a->nprops < MAX_PROPS - 1) {
+            a->props[a->nprops++] = argv[++i];
+        } else if (strcmp(arg, "--to") == 0 && v) {
+            a->to = argv[++i];
+        } else if (strcmp(arg, "--filter") == 0 && v) {
+            const char *f = argv[++i];
+            if (strncmp(f, "stage=", 6) != 0 || !f[6]) {
+                fprintf(stderr, "ragbatch dlq: --filter takes stage=STAGE, not '%s'\n", f);
+                return 2;
+            }
+            a->filter_stage = f + 6;
+        } else if (strcmp(arg, "--value-file") == 0 && v) {
+            a->value_file = argv[++i];
+        } else if (strcmp(arg, "--group") == 0 && v) {
+            a->group = argv[++i];
+        } else if (strcmp(arg, "--dry-run") == 0) {
+            a->dry_run = true;
+        } else if (arg[0] == '-') {
+            fprintf(stderr, "ragbatch dlq: unknown or incomplete option '%s'\n", arg);
+            return 2;
+        } else if (!a->verb) {
+            a->verb = arg;
+        } else if (!a->topic) {
+            a->topic = arg;
+        } else {
+            fprintf(stderr, "ragbatch dlq: unexpected argument '%s'\n", arg);
+            return 2;
+        }
+    }
+    if (!a->verb || !a->topic ||
+        (strcmp(a->verb, "stats") != 0 && strcmp(a->verb, "replay") != 0)) {
+        usage(stderr);
+        return 2;
+    }
+    if (!bootstrap) {
+        fputs("ragbatch dlq: no broker: give --bootstrap or set RAGBATCH_KAFKA_BOOTSTRAP\n",
+              stderr);
+        return 2;
+    }
+    snprintf(a->bootstrap_prop, sizeof a->bootstrap_prop, "bootstrap.servers=%s", bootstrap);
+    a->props[a->nprops++] = a->bootstrap_prop;
+    return 0;
+}
+
+/* ---- stats ------------------------------------------------------------- */
+
+typedef struct class_count {
+    char stage[32];
+    char cls[96];
+    size_t n;
+} class_count;
+
+typedef struct stats {
+    size_t total, no_context;
+    int64_t oldest, newest;
+    class_count classes[MAX_CLASSES];
+    size_t nclasses;
+} stats;
+
+static int on_stat(const rb_dlq_record *rec, void *ctx) {
+    stats *s = ctx;
+    char stage[32], cls[96];
+    const char *st = rb_dlq_header(rec, "ragbatch.error.stage", stage, sizeof stage);
+    if (!st) st = rb_dlq_header(rec, "__connect.errors.stage", stage, sizeof stage);
+    const char *c = rb_dlq_header(rec, "__connect.errors.exception.class.name", cls, sizeof cls);
+    s->total++;
+    if (!st && !c) s->no_context++;
+    if (rec->timestamp_ms >= 0) {
+        if (s->oldest < 0 || rec->timestamp_ms < s->oldest) s->oldest = rec->timestamp_ms;
+        if (rec->timestamp_ms > s->newest) s->newest = rec->timestamp_ms;
+    }
+    st = st ? st : "-";
+    c = c ? c : "(no context headers)";
+    for (size_t i = 0; i < s->nclasses; i++) {
+        if (strcmp(s->classes[i].stage, st) == 0 && strcmp(s->classes[i].cls, c) == 0) {
+            s->classes[i].n++;
+            return 0;
+        }
+    }
+    if (s->nclasses < MAX_CLASSES) {
+        class_count *k = &s->classes[s->nclasses++];
+        snprintf(k->stage, sizeof k->stage, "%s", st);
+        snprintf(k->cls, sizeof k->cls, "%s", c);
+        k->n = 1;
+    }
+    return 0;
+}
+
+static void format_time(int64_t ms, char *out, size_t size) {
+    if (ms < 0) {
+        snprintf(out, size, "-");
+        return;
+    }
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int by_count(const void *a, const void *b) {
+    size_t x = ((const class_count *)a)->n, y = ((const class_count *)b)->n;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int run_stats(dlq_args *a) {
+    rb_error err;
+    rb_dlq_reader *r = rb_dlq_reader_new(a->topic, NULL, a->props, a->nprops, &err);
+    stats s;
+    memset(&s, 0, sizeof s);
+    s.oldest = -1;
+    s.newest = -1;
+    if (!r || rb_dlq_read(r, on_stat, &s, &err) != 0) {
+        fprintf(stderr, "ragbatch dlq stats: %s\n", err.msg);
+        rb_dlq_reader_destroy(r);
+        return 1;
+    }
+    rb_dlq_reader_destroy(r);
+    char oldest[32], newest[32];
+    format_time(s.oldest, oldest, sizeof oldest);
+    format_time(s.newest, newest, sizeof newest);
+    printf("%s: %zu records; oldest %s, newest %s\n", a->topic, s.total, oldest, newest);
+    qsort(s.classes, s.nclasses, sizeof s.classes[0], by_count);
+    if (s.nclasses) printf("%8s  %-12s  %s\n", "records", "stage", "error class");
+    for (size_t i = 0; i < s.nclasses; i++)
+        printf("%8zu  %-12s  %s\n", s.classes[i].n, s.classes[i].stage, s.classes[i].cls);
+    return 0;
+}
+
+/* ---- replay ------------------------------------------------------------ */
+
+typedef struct correction {
+    int32_t partition;
+    int64_t offset;
+    char *value;
+} correction;
+
+typedef struct replay {
+    dlq_args *a;
+    rd_kafka_t *producer;
+    correction *fixes;
+    size_t nfixes;
+    size_t sent, skipped, failed;
+    rb_error err;
+} replay;
+
+static int load_corrections(const char *path, correction **out, size_t *n, rb_error *err) {
+    FILE *f = fopen(path, "r");
+    if (!f) return rb_error_set(err, RB_ERR_IO, RB_STAGE_NONE, "cannot read %s", path);
+    char *line = NULL;
+    size_t cap = 0, count = 0;
+    ssize_t len;
+    int lineno = 0, rc = 0;
+    correction *list = NULL;
+    while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (len <= 1) continue;
+        rb_json_doc *doc;
+        if (rb_json_parse(line, (size_t)len, NULL, &doc, err) != 0) {
+            rc = rb_error_prefix(err, "%s:%d", path, lineno);
+            break;
+        }
+        const rb_json *root = rb_json_doc_root(doc);
+        const rb_json *p = rb_json_get(root, "partition"), *o = rb_json_get(root, "offset"),
+                      *v = rb_json_get(root, "value");
+        if (!p || !p->is_integer || !o || !o->is_integer || !v) {
+            rc = rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE,
+                              "%s:%d: expected {\"partition\":P,\"offset\":O,\"value\":...}", path,
+                              lineno);
+        } else {
+            correction *grown = realloc(list, (count + 1) * sizeof *grown);
+            char *val = strndup(v->raw, v->raw_len);
+            if (!grown || !val) {
+                free(val);
+                if (grown) list = grown;
+                rc = rb_error_nomem(err, RB_STAGE_NONE, "corrections");
+            } else {
+                list = grown;
+                list[count++] = (correction){(int32_t)p->integer, o->integer, val};
+            }
+        }
+        rb_json_doc_destroy(doc);
+    }
+    free(line);
+    fclose(f);
+    *out = list;
+    *n = count;
+    return rc;
+}
+
+static int on_replay(const rb_dlq_record *rec, void *ctx) {
+    replay *rp = ctx;
+    char stage[32], source[256];
+    if (rp->a->filter_stage) {
+        const char *st = rb_dlq_header(rec, "ragbatch.error.stage", stage, sizeof stage);
+        if (!st || strcmp(st, rp->a->filter_stage) != 0) {
+            rp->skipped++;
+            return 0;
+        }
+    }
+    const char *to = rp->a->to ? rp->a->to
+                               : rb_dlq_header(rec, "__connect.errors.topic", source, sizeof source);
+    if (!to) {
+        rb_error_set(&rp->err, RB_ERR_ARG, RB_STAGE_DLQ,
+                     "record %d/%" PRId64 " has no __connect.errors.topic header: give --to",
+                     rec->partition, rec->offset);
+        return 1;
+    }
+    const char *value = rec->value;
+    size_t value_len = rec->value_len;
+    for (size_t i = 0; i < rp->nfixes; i++) {
+        if (rp->fixes[i].partition == rec->partition && rp->fixes[i].offset == rec->offset) {
+            value = rp->fixes[i].value;
+            value_len = strlen(value);
+        }
+    }
+    if (rp->a->dry_run) {
+        printf("would replay %d/%" PRId64 " to %s%s\n", rec->partition, rec->offset, to,
+               value != rec->value ? " (corrected value)" : "");
+        rp->sent++;
+        return 0;
+    }
+    /* The original headers go back, the error context does not. */
+    rd_kafka_headers_t *h = rd_kafka_headers_new(rec->header_count + 1);
+    for (size_t i = 0; i < rec->header_count; i++) {
+        const char *n = rec->headers[i].name;
+        if (strncmp(n, "__connect.errors.", 17) == 0 || strncmp(n, "ragbatch.", 9) == 0) continue;
+        rd_kafka_header_add(h, n, -1, rec->headers[i].value,
+                            rec->headers[i].value ? (ssize_t)rec->headers[i].value_len : 0);
+    }
+    char from[320];
+    snprintf(from, sizeof from, "%s/%d/%" PRId64, rp->a->topic, rec->partition, rec->offset);
+    rd_kafka_header_add(h, "ragbatch.replayed.from", -1, from, -1);
+    rd_kafka_resp_err_t e;
+    while ((e = rd_kafka_producev(rp->producer, RD_KAFKA_V_TOPIC(to),
+                                  RD_KAFKA_V_KEY(rec->key, rec->key_len),
+                                  RD_KAFKA_V_VALUE((void *)value, value_len),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(rp->producer, 100);
+    if (e) {
+        rd_kafka_headers_destroy(h);
+        rb_error_set(&rp->err, RB_ERR_KAFKA, RB_STAGE_DLQ, "producing to %s: %s", to,
+                     rd_kafka_err2str(e));
+        return 1;
+    }
+    rp->sent++;
+    rd_kafka_poll(rp->producer, 0);
+    return 0;
+}
+
+static void on_replay_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    replay *rp = opaque;
+    if (m->err) rp->failed++;
+}
+
+static int run_replay(dlq_args *a) {
+    replay rp;
+    memset(&rp, 0, sizeof rp);
+    rp.a = a;
+    int status = 1;
+    rb_dlq_reader *r = NULL;
+    if (a->value_file && load_corrections(a->value_file, &rp.fixes, &rp.nfixes, &rp.err) != 0)
+        goto done;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    for (size_t i = 0; i < a->nprops; i++) {
+        char key[256];
+        const char *eq = strchr(a->props[i], '=');
+        size_t n = eq ? (size_t)(eq - a->props[i]) : 0;
+        if (!eq || n >= sizeof key) continue;
+        memcpy(key, a->props[i], n);
+        key[n] = '\0';
+        rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof errstr);
+    }
+    rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof errstr);
+    rd_kafka_conf_set_opaque(conf, &rp);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_replay_delivery);
+    if (!(rp.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr))) {
+        rd_kafka_conf_destroy(conf);
+        rb_error_set(&rp.err, RB_ERR_KAFKA, RB_STAGE_DLQ, "producer: %s", errstr);
+        goto done;
+    }
+    if (!(r = rb_dlq_reader_new(a->topic, a->group, a->props, a->nprops, &rp.err))) goto done;
+    if (rb_dlq_read(r, on_replay, &rp, &rp.err) != 0) goto done;
+    if (!a->dry_run) {
+        /* Commit the DLQ side only once every replayed record is acknowledged. */
+        if (rd_kafka_flush(rp.producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR || rp.failed) {
+            rb_error_set(&rp.err, RB_ERR_KAFKA, RB_STAGE_DLQ,
+                         "%zu replayed records were not acknowledged; DLQ offsets not committed",
+                         rp.failed ? rp.failed : rp.sent);
+            goto done;
+        }
+        if (rb_dlq_reader_commit(r, &rp.err) != 0) goto done;
+    }
+    printf("%s %zu record%s from %s%s (%zu filtered out)\n", a->dry_run ? "would replay" : "replayed",
+           rp.sent, rp.sent == 1 ? "" : "s", a->topic,
+           a->dry_run ? "" : "; DLQ offsets committed", rp.skipped);
+    status = 0;
+done:
+    if (status != 0) fprintf(stderr, "ragbatch dlq replay: %s\n", rp.err.msg);
+    rb_dlq_reader_destroy(r);
+    if (rp.producer) rd_kafka_destroy(rp.producer);
+    for (size_t i = 0; i < rp.nfixes; i++) free(rp.fixes[i].value);
+    free(rp.fixes);
+    return status;
+}
+
+int rb_cmd_dlq(int argc, char **argv) {
+    dlq_args a;
+    int st = parse(argc, argv, &a);
+    if (st != 0) return st < 0 ? 0 : st;
+    return strcmp(a.verb, "stats") == 0 ? run_stats(&a) : run_replay(&a);
+}

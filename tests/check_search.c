@@ -477,6 +477,64 @@ START_TEST(soft_deleted_product_never_comes_back) {
 }
 END_TEST
 
+static void base64(const uint8_t *in, size_t n, char *out) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = tab[v >> 18 & 63];
+        out[o++] = tab[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/* A vector stored as a BSON binary float32 vector (subtype 9, dtype 0x27)
+ * is read by the exact search like an array of doubles. */
+START_TEST(binary_float32_vectors_are_read) {
+    fixture_open();
+    const float *v = fx.vecs + 7 * fx.dim; /* the chef knife */
+    size_t nbytes = 2 + 4 * fx.dim;
+    uint8_t *raw = malloc(nbytes);
+    char *b64 = malloc(nbytes * 2 + 4);
+    ck_assert(raw && b64);
+    raw[0] = 0x27;
+    raw[1] = 0;
+    for (size_t i = 0; i < fx.dim; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        for (int b = 0; b < 4; b++) raw[2 + 4 * i + (size_t)b] = (uint8_t)(bits >> (8 * b));
+    }
+    base64(raw, nbytes, b64);
+    rb_buf cmd;
+    rb_buf_init(&cmd);
+    rb_buf_printf(&cmd,
+                  "{\"insert\": \"docs\", \"documents\": [{\"_id\": \"bin-1\", \"text\": "
+                  "\"binary\", \"deleted\": false, \"metadata\": {\"category\": \"binary\"}, "
+                  "\"embedding\": {\"$binary\": {\"base64\": \"%s\", \"subType\": \"09\"}}}]}",
+                  b64);
+    rb_error err;
+    ck_assert_msg(rb_sink_command_json(fx.sink, cmd.data, NULL, NULL, &err) == 0, "%s", err.msg);
+    rb_buf_free(&cmd);
+    rb_sink_filter_eq eq[] = {{"category", "binary"}};
+    rb_sink_scan_opts scan = {.equals = eq, .n_equals = 1};
+    rb_search_hit *hits;
+    size_t n, mismatched;
+    ck_assert_msg(rb_search_exact(fx.sink, v, fx.dim, 3, &scan, &hits, &n, &mismatched, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(mismatched, 0);
+    ck_assert_str_eq(hits[0].id, "bin-1");
+    ck_assert_double_eq_tol(hits[0].score, 1.0, 1e-6); /* the same float32 values */
+    rb_search_hits_free(hits, n);
+    free(raw);
+    free(b64);
+    fixture_close();
+}
+END_TEST
+
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot read %s", path);
@@ -531,6 +589,7 @@ static Suite *suite(void) {
     tcase_add_test(server, filters_narrow_the_results);
     tcase_add_test(server, soft_deleted_product_never_comes_back);
     tcase_add_test(server, cli_says_the_search_is_exact);
+    tcase_add_test(server, binary_float32_vectors_are_read);
     suite_add_tcase(s, server);
     return s;
 }

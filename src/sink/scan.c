@@ -7,23 +7,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies the numeric array `embedding` of `doc` into *vec (grown as needed);
- * returns its length, or 0 if the field is missing or not all numbers. */
+/* Grows *vec to hold `n` floats; false if memory runs out. */
+static bool vec_reserve(float **vec, size_t *cap, size_t n) {
+    if (n <= *cap) return true;
+    size_t grown_cap = *cap ? *cap : 512;
+    while (grown_cap < n) grown_cap *= 2;
+    float *grown = realloc(*vec, grown_cap * sizeof *grown);
+    if (!grown) return false;
+    *vec = grown;
+    *cap = grown_cap;
+    return true;
+}
+
+/* A BSON binary vector (subtype 9) of dtype float32 (0x27): a dtype byte,
+ * a padding byte (0 for float32), then little-endian IEEE 754 values.
+ * Atlas indexes this form too, and FerretDB reads it ~20x faster than an
+ * array of doubles (bench/README.md, "Search"). */
+static size_t read_binary_vector(const bson_iter_t *it, float **vec, size_t *cap) {
+    bson_subtype_t subtype;
+    uint32_t len;
+    const uint8_t *data;
+    bson_iter_binary(it, &subtype, &len, &data);
+    if ((int)subtype != 9 || len < 2 || data[0] != 0x27 || data[1] != 0 || (len - 2) % 4)
+        return 0;
+    size_t n = (len - 2) / 4;
+    if (!vec_reserve(vec, cap, n)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = data + 2 + 4 * i;
+        uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                        (uint32_t)p[3] << 24;
+        memcpy(&(*vec)[i], &bits, sizeof bits);
+    }
+    return n;
+}
+
+/* Copies the vector `embedding` of `doc` (an array of numbers, or a binary
+ * float32 vector) into *vec (grown as needed); returns its length, or 0 if
+ * the field is missing or holds anything else. */
 static size_t read_vector(const bson_t *doc, float **vec, size_t *cap) {
     bson_iter_t it, arr;
-    if (!bson_iter_init_find(&it, doc, "embedding") || !BSON_ITER_HOLDS_ARRAY(&it) ||
-        !bson_iter_recurse(&it, &arr))
-        return 0;
+    if (!bson_iter_init_find(&it, doc, "embedding")) return 0;
+    if (BSON_ITER_HOLDS_BINARY(&it)) return read_binary_vector(&it, vec, cap);
+    if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr)) return 0;
     size_t n = 0;
     while (bson_iter_next(&arr)) {
         if (!BSON_ITER_HOLDS_NUMBER(&arr)) return 0;
-        if (n == *cap) {
-            size_t grown_cap = *cap ? *cap * 2 : 512;
-            float *grown = realloc(*vec, grown_cap * sizeof *grown);
-            if (!grown) return 0;
-            *vec = grown;
-            *cap = grown_cap;
-        }
+        if (!vec_reserve(vec, cap, n + 1)) return 0;
         (*vec)[n++] = (float)bson_iter_as_double(&arr);
     }
     return n;

@@ -6,6 +6,8 @@
 #include "embed/embedder.h"
 #include "expo.h"
 #include "harness.h"
+#include "servers/registry_client.h"
+#include "servers/registry_server.h"
 #include "validate/json.h"
 
 #include <check.h>
@@ -539,6 +541,55 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
 }
 END_TEST
 
+START_TEST(schema_registry_framed_events_are_validated_with_their_own_schema) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-sr", topic, sizeof topic);
+    harness_unique("rbsr", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    rs_server *srv = rs_server_start(NULL);
+    ck_assert_ptr_nonnull(srv);
+    char *schema = harness_slurp(RB_SOURCE_DIR "/conf/product_schema.json");
+    unsigned id = rs_register_schema(rs_server_port(srv), NULL, "product-updates-value", schema);
+    free(schema);
+    char good[512], bad[512], unknown[512];
+    size_t ngood = rs_frame(id, EVT("p-f1", "created", 1, "Framed"), good, sizeof good);
+    size_t nbad = rs_frame(id,
+                           "{\"product_id\":\"p-f2\",\"event_type\":\"created\",\"event_time\":"
+                           "\"2026-11-24T10:00:00Z\",\"name\":\"Bad\",\"price\":-3}",
+                           bad, sizeof bad);
+    size_t nunknown = rs_frame(id + 100, EVT("p-f3", "created", 1, "Lost"), unknown, sizeof unknown);
+    const harness_msg msgs[] = {
+        {"p-f1", good, ngood, 0},
+        {"p-f2", bad, nbad, 0},
+        {"p-f3", unknown, nunknown, 0},
+        {"p-plain", EVT("p-plain", "created", 1, "Plain"), 0, 0},
+    };
+    harness_produce(topic, msgs, 4);
+    char extra[256];
+    snprintf(extra, sizeof extra, "errors.tolerance = all\nschema.registry.url = http://127.0.0.1:%d\n",
+             rs_server_port(srv));
+    const char *job = harness_write_job(topic, topic, db, extra);
+    run_until_caught_up(job, log);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "stored=2") && strstr(out, "skipped=2"), "%s", out);
+    ck_assert_msg(strstr(out, "/price") != NULL, "the framed violation names the field:\n%s", out);
+    free(out);
+    ck_assert_uint_eq(rs_server_gets_of(srv, id), 1); /* fetched once, then cached */
+    rb_sink *sink = harness_sink(db);
+    stored s;
+    ck_assert(fetch(sink, "p-f1", &s));
+    rb_json_doc_destroy(s.doc);
+    ck_assert(fetch(sink, "p-plain", &s));
+    rb_json_doc_destroy(s.doc);
+    ck_assert(!fetch(sink, "p-f2", &s));
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+    rs_server_stop(srv);
+}
+END_TEST
+
 /* Runs one of the project's server scripts (stop/start of the MongoDB-wire
  * server for the outage test). */
 static void server_script(const char *args) {
@@ -692,6 +743,7 @@ int main(void) {
     tcase_add_test(tc, kill_9_mid_run_then_restart_stores_each_event_once);
     tcase_add_test(tc, sigterm_finishes_and_commits_the_batch);
     tcase_add_test(tc, dead_letter_queue_receives_every_bad_record_with_context);
+    tcase_add_test(tc, schema_registry_framed_events_are_validated_with_their_own_schema);
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
     tcase_add_test(tc, metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo);
     suite_add_tcase(s, tc);

@@ -6,6 +6,7 @@
  */
 #include "common/buf.h"
 #include "registry/registry.h"
+#include "servers/registry_client.h"
 #include "servers/registry_server.h"
 #include "validate/json.h"
 #include "validate/schema.h"
@@ -21,64 +22,6 @@ static const char product_schema[] =
     "{\"type\":\"object\",\"required\":[\"name\"],\"additionalProperties\":false,"
     "\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1},"
     "\"price\":{\"type\":\"number\",\"minimum\":0}}}";
-
-static size_t sink_body(char *d, size_t size, size_t n, void *u) {
-    return rb_buf_append(u, d, size * n) == 0 ? size * n : 0;
-}
-
-/* Registers `schema` under `subject` the way a producer's serializer does;
- * returns the id the registry assigned. */
-static unsigned register_schema(int port, const char *user_info, const char *subject,
-                                const char *schema) {
-    rb_buf req, resp, url;
-    rb_buf_init(&req);
-    rb_buf_init(&resp);
-    rb_buf_init(&url);
-    rb_buf_puts(&req, "{\"schemaType\":\"JSON\",\"schema\":");
-    rb_buf_json_string(&req, schema, strlen(schema));
-    rb_buf_puts(&req, "}");
-    rb_buf_printf(&url, "http://127.0.0.1:%d/subjects/%s/versions", port, subject);
-    CURL *c = curl_easy_init();
-    ck_assert_ptr_nonnull(c);
-    struct curl_slist *h =
-        curl_slist_append(NULL, "Content-Type: application/vnd.schemaregistry.v1+json");
-    curl_easy_setopt(c, CURLOPT_URL, url.data);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.data);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-    if (user_info) curl_easy_setopt(c, CURLOPT_USERPWD, user_info);
-    ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    ck_assert_msg(status == 200, "register: HTTP %ld %s", status, resp.data ? resp.data : "");
-    rb_json_doc *doc = NULL;
-    ck_assert_int_eq(rb_json_parse(resp.data, resp.len, NULL, &doc, NULL), 0);
-    const rb_json *id = rb_json_get(rb_json_doc_root(doc), "id");
-    ck_assert_ptr_nonnull(id);
-    ck_assert(id->is_integer && id->integer > 0);
-    unsigned out = (unsigned)id->integer;
-    rb_json_doc_destroy(doc);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    rb_buf_free(&req);
-    rb_buf_free(&resp);
-    rb_buf_free(&url);
-    return out;
-}
-
-/* Magic byte, big-endian id, payload: what Confluent's serializer writes. */
-static size_t frame(unsigned id, const char *json, char *out, size_t size) {
-    size_t n = strlen(json);
-    ck_assert_uint_le(n + 5, size);
-    out[0] = 0;
-    out[1] = (char)(id >> 24 & 0xff);
-    out[2] = (char)(id >> 16 & 0xff);
-    out[3] = (char)(id >> 8 & 0xff);
-    out[4] = (char)(id & 0xff);
-    memcpy(out + 5, json, n);
-    return n + 5;
-}
 
 static rb_registry *open_registry(int port, const char *user_info, long timeout_ms) {
     char url[64];
@@ -108,20 +51,20 @@ static int unwrap_validate(rb_registry *r, const char *v, size_t len, rb_error *
 START_TEST(good_and_bad_payloads) {
     rs_server *s = rs_server_start(NULL);
     ck_assert_ptr_nonnull(s);
-    unsigned id = register_schema(rs_server_port(s), NULL, "products-value", product_schema);
+    unsigned id = rs_register_schema(rs_server_port(s), NULL, "products-value", product_schema);
     rb_registry *r = open_registry(rs_server_port(s), NULL, 2000);
     char v[512];
     rb_error err;
-    size_t n = frame(id, "{\"name\":\"Lamp\",\"price\":12.5}", v, sizeof v);
+    size_t n = rs_frame(id, "{\"name\":\"Lamp\",\"price\":12.5}", v, sizeof v);
     ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
-    n = frame(id, "{\"name\":\"Lamp\",\"price\":-1}", v, sizeof v);
+    n = rs_frame(id, "{\"name\":\"Lamp\",\"price\":-1}", v, sizeof v);
     ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
     ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
     ck_assert_ptr_nonnull(strstr(err.msg, "/price"));
-    n = frame(id, "{\"price\":1}", v, sizeof v);
+    n = rs_frame(id, "{\"price\":1}", v, sizeof v);
     ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "\"name\""));
-    n = frame(id, "{\"name\":\"x\",", v, sizeof v); /* framed but not JSON */
+    n = rs_frame(id, "{\"name\":\"x\",", v, sizeof v); /* framed but not JSON */
     ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
     ck_assert_int_eq(err.code, RB_ERR_JSON);
     rb_registry_destroy(r);
@@ -159,7 +102,7 @@ START_TEST(unknown_id_names_the_id) {
     rs_server *s = rs_server_start(NULL);
     rb_registry *r = open_registry(rs_server_port(s), NULL, 2000);
     char v[64];
-    size_t n = frame(0x01020304u, "{}", v, sizeof v);
+    size_t n = rs_frame(0x01020304u, "{}", v, sizeof v);
     const char *payload = NULL;
     size_t plen = 0;
     const rb_schema *schema = NULL;
@@ -178,17 +121,17 @@ END_TEST
 START_TEST(registry_down_is_retriable) {
     rs_server *s = rs_server_start(NULL);
     int port = rs_server_port(s);
-    unsigned id = register_schema(port, NULL, "down-value", product_schema);
+    unsigned id = rs_register_schema(port, NULL, "down-value", product_schema);
     rb_registry *r = open_registry(port, NULL, 1000);
     char v[128];
     rb_error err;
-    size_t n = frame(id, "{\"name\":\"a\"}", v, sizeof v);
+    size_t n = rs_frame(id, "{\"name\":\"a\"}", v, sizeof v);
     ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
     rs_server_stop(s);
     /* The cached id still works without the registry... */
     ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
     /* ...an id not yet seen is a retriable HTTP error, not a bad record. */
-    n = frame(id + 1, "{\"name\":\"a\"}", v, sizeof v);
+    n = rs_frame(id + 1, "{\"name\":\"a\"}", v, sizeof v);
     ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
     ck_assert_int_eq(err.code, RB_ERR_HTTP);
     ck_assert(err.retriable);
@@ -211,11 +154,11 @@ END_TEST
 START_TEST(basic_auth_is_sent_and_never_printed) {
     rs_server *s = rs_server_start("reader:s3cr3t-pw");
     int port = rs_server_port(s);
-    unsigned id = register_schema(port, "reader:s3cr3t-pw", "auth-value", product_schema);
+    unsigned id = rs_register_schema(port, "reader:s3cr3t-pw", "auth-value", product_schema);
     rb_registry *r = open_registry(port, "reader:s3cr3t-pw", 2000);
     char v[128];
     rb_error err;
-    size_t n = frame(id, "{\"name\":\"a\"}", v, sizeof v);
+    size_t n = rs_frame(id, "{\"name\":\"a\"}", v, sizeof v);
     ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s", err.msg);
     rs_stats st;
     rs_server_stats(s, &st);
@@ -265,11 +208,11 @@ static void *worker(void *p) {
 START_TEST(cache_fetches_each_id_once) {
     rs_server *s = rs_server_start(NULL);
     int port = rs_server_port(s);
-    unsigned id = register_schema(port, NULL, "cache-value", product_schema);
-    ck_assert_uint_eq(register_schema(port, NULL, "cache-value", product_schema), id);
+    unsigned id = rs_register_schema(port, NULL, "cache-value", product_schema);
+    ck_assert_uint_eq(rs_register_schema(port, NULL, "cache-value", product_schema), id);
     rb_registry *r = open_registry(port, NULL, 2000);
     char v[128];
-    size_t n = frame(id, "{\"name\":\"a\"}", v, sizeof v);
+    size_t n = rs_frame(id, "{\"name\":\"a\"}", v, sizeof v);
     /* Eight threads ask for the same unseen id at once: one fetch. */
     pthread_t t[8];
     worker_arg a[8];
@@ -298,13 +241,13 @@ END_TEST
 START_TEST(unsupported_schema_names_the_registry_id) {
     rs_server *s = rs_server_start(NULL);
     int port = rs_server_port(s);
-    unsigned id = register_schema(port, NULL, "bad-value",
+    unsigned id = rs_register_schema(port, NULL, "bad-value",
                                   "{\"type\":\"object\",\"properties\":{\"n\":"
                                   "{\"type\":\"number\",\"multipleOf\":2}}}");
     rb_registry *r = open_registry(port, NULL, 2000);
     char v[64];
     rb_error err;
-    size_t n = frame(id, "{}", v, sizeof v);
+    size_t n = rs_frame(id, "{}", v, sizeof v);
     ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
     ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
     ck_assert(!err.retriable);

@@ -37,6 +37,12 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
 
     if (cfg->schema_file[0] && rb_schema_load(cfg->schema_file, &r->schema, err) != 0)
         return rb_error_prefix(err, "schema.file");
+    if (cfg->schema_registry_url[0]) {
+        rb_registry_options ro = {cfg->schema_registry_url, cfg->schema_registry_user_info,
+                                  (long)cfg->schema_registry_timeout_ms};
+        if (rb_registry_new(&ro, &r->registry, err) != 0)
+            return rb_error_prefix(err, "schema.registry.url");
+    }
     if (rb_template_compile(cfg->text_template, &r->tpl, err) != 0)
         return rb_error_prefix(err, "%s: text.template", cfg->source_file);
     r->spec = (rb_document_spec){
@@ -121,6 +127,7 @@ static void runner_close(rb_runner *r) {
     rb_embedder_destroy(r->embedder);
     rb_template_destroy(r->tpl);
     rb_schema_destroy(r->schema);
+    rb_registry_destroy(r->registry);
     free(r->vectors);
     free(r->texts);
     free(r->items);

@@ -13,6 +13,7 @@
 #include "embed/embedder.h"
 #include "metrics/metrics.h"
 #include "metrics/readiness.h"
+#include "registry/registry.h"
 #include "runner/alert.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
@@ -28,6 +29,7 @@ typedef struct rb_runner {
     bool tolerate;              /* errors.tolerance = all */
 
     rb_schema *schema;          /* NULL when schema.file is empty */
+    rb_registry *registry;      /* NULL without schema.registry.url */
     rb_template *tpl;
     rb_document_spec spec;
 

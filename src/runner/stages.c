@@ -46,13 +46,28 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
                        rec->value_len, r->cfg->max_message_bytes);
         return;
     }
-    if (rb_json_parse(rec->value, rec->value_len, NULL, &rec->event, &err) != 0) {
+    /* Values framed in the Schema Registry wire format carry the id of
+     * their schema; plain values pass through with the job's schema. */
+    const char *payload = rec->value;
+    size_t payload_len = rec->value_len;
+    const rb_schema *framed = NULL;
+    if (rb_registry_unwrap(r->registry, rec->value, rec->value_len, &payload, &payload_len,
+                           &framed, &err) != 0) {
+        /* A registry that does not answer says nothing about the record:
+         * such a failure stops the job without committing, whatever the
+         * tolerance, and the record is read again on restart. */
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate && !err.retriable, "%s%s", err.msg,
+                       err.retriable ? " (schema registry unavailable: not dead-lettered)" : "");
+        return;
+    }
+    if (rb_json_parse(payload, payload_len, NULL, &rec->event, &err) != 0) {
         rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate, "not valid JSON: %s", err.msg);
         return;
     }
     const rb_json *event = rb_json_doc_root(rec->event);
-    if (r->schema &&
-        rb_schema_validate(r->schema, event, rec->fail_path, sizeof rec->fail_path, &err) != 0) {
+    const rb_schema *schema = framed ? framed : r->schema;
+    if (schema &&
+        rb_schema_validate(schema, event, rec->fail_path, sizeof rec->fail_path, &err) != 0) {
         rb_record_fail(rec, RB_STAGE_VALIDATE, r->tolerate, "%s", err.msg);
         return;
     }

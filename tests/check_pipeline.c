@@ -590,6 +590,54 @@ START_TEST(schema_registry_framed_events_are_validated_with_their_own_schema) {
 }
 END_TEST
 
+#define PRICED(id, ver, name, price)                                                          \
+    "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                   \
+    "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"" name "\",\"price\":" #price "}"
+
+START_TEST(unchanged_texts_reuse_the_stored_vector) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-reuse", topic, sizeof topic);
+    harness_unique("rbreuse", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const harness_msg first[] = {
+        {"p-r1", PRICED("p-r1", 1, "Reading lamp", 10), 0, 0},
+        {"p-r2", PRICED("p-r2", 1, "Oak desk", 200), 0, 0},
+    };
+    harness_produce(topic, first, 2);
+    const char *job = harness_write_job(topic, topic, db, NULL);
+    run_until_caught_up(job, log);
+    rb_sink *sink = harness_sink(db);
+    stored before;
+    ck_assert(fetch(sink, "p-r1", &before));
+
+    /* A price-only update and a renamed product. */
+    const harness_msg second[] = {
+        {"p-r1", PRICED("p-r1", 2, "Reading lamp", 12), 0, 0},
+        {"p-r2", PRICED("p-r2", 2, "Oak desk, extra wide", 200), 0, 0},
+    };
+    harness_produce(topic, second, 2);
+    run_until_caught_up(job, log);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "stored=1 deleted=0 stale=0 reused=1") && strstr(out, "embedded=1 "),
+                  "%s", out);
+    free(out);
+    stored after;
+    ck_assert(fetch(sink, "p-r1", &after));
+    ck_assert_int_eq(json_int(rb_json_get(after.root, "version")), 2);
+    ck_assert_int_eq(json_int(rb_json_get(rb_json_get(after.root, "metadata"), "price")), 12);
+    const rb_json *e0 = rb_json_get(before.root, "embedding"), *e1 = rb_json_get(after.root, "embedding");
+    ck_assert_uint_eq(e0->count, e1->count);
+    for (size_t i = 0; i < e0->count; i++)
+        ck_assert_double_eq(e0->items[i].number, e1->items[i].number);
+    rb_json_doc_destroy(before.doc);
+    rb_json_doc_destroy(after.doc);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
 /* Runs one of the project's server scripts (stop/start of the MongoDB-wire
  * server for the outage test). */
 static void server_script(const char *args) {
@@ -744,6 +792,7 @@ int main(void) {
     tcase_add_test(tc, sigterm_finishes_and_commits_the_batch);
     tcase_add_test(tc, dead_letter_queue_receives_every_bad_record_with_context);
     tcase_add_test(tc, schema_registry_framed_events_are_validated_with_their_own_schema);
+    tcase_add_test(tc, unchanged_texts_reuse_the_stored_vector);
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
     tcase_add_test(tc, metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo);
     suite_add_tcase(s, tc);

@@ -217,6 +217,7 @@ rb_batch_counts rb_batch_count_states(const rb_batch *b) {
         case RB_REC_STORED: c.stored++; break;
         case RB_REC_DELETED: c.deleted++; break;
         case RB_REC_STALE: c.stale++; break;
+        case RB_REC_REUSED: c.reused++; break;
         case RB_REC_SKIPPED: c.skipped++; break;
         case RB_REC_DEAD_LETTERED: c.dead_lettered++; break;
         case RB_REC_FAILED: c.failed++; break;
@@ -243,6 +244,7 @@ const char *rb_record_state_name(rb_record_state s) {
     case RB_REC_STORED: return "stored";
     case RB_REC_DELETED: return "deleted";
     case RB_REC_STALE: return "stale";
+    case RB_REC_REUSED: return "reused";
     case RB_REC_SKIPPED: return "skipped";
     case RB_REC_DEAD_LETTERED: return "dead_lettered";
     case RB_REC_FAILED: return "failed";

@@ -31,6 +31,7 @@ typedef enum rb_record_state {
     RB_REC_STORED,        /* document written */
     RB_REC_DELETED,       /* document deleted (tombstone or delete event) */
     RB_REC_STALE,         /* older than, or the same as, what is stored */
+    RB_REC_REUSED,        /* document written with the stored vector: text unchanged */
     RB_REC_SKIPPED,       /* failed, tolerated by errors.tolerance = all */
     RB_REC_DEAD_LETTERED, /* failed, tolerated, and acknowledged by the DLQ topic */
     RB_REC_FAILED         /* failed, not tolerated: the batch must not commit */
@@ -71,6 +72,7 @@ typedef struct rb_record {
     char *text;             /* rendered text to embed */
     char text_hash[65];
     size_t vector_row;      /* row of the batch's vector matrix */
+    bool reused;            /* the vector is the stored one: the text did not change */
 
     rb_record_state state;
     rb_stage fail_stage;    /* where it failed, when SKIPPED or FAILED */
@@ -91,7 +93,7 @@ typedef struct rb_batch_range {
 /* Tally of the records' states. */
 typedef struct rb_batch_counts {
     size_t in;
-    size_t pending, stored, deleted, stale, skipped, dead_lettered, failed;
+    size_t pending, stored, deleted, stale, reused, skipped, dead_lettered, failed;
 } rb_batch_counts;
 
 typedef struct rb_batch rb_batch;

@@ -123,11 +123,12 @@ int rb_cmd_run(int argc, char **argv) {
     int rc = rb_runner_run(&cfg, &opts, &totals, &err);
     rb_sink_global_cleanup();
     fprintf(stderr,
-            "ragbatch: %s: batches=%llu in=%zu stored=%zu deleted=%zu stale=%zu skipped=%zu "
-            "failed=%zu\n",
+            "ragbatch: %s: batches=%llu in=%zu stored=%zu deleted=%zu stale=%zu reused=%zu "
+            "skipped=%zu dead_lettered=%zu failed=%zu\n",
             rc == 0 ? "finished" : "failed", (unsigned long long)totals.batches, totals.counts.in,
             totals.counts.stored, totals.counts.deleted, totals.counts.stale,
-            totals.counts.skipped, totals.counts.failed);
+            totals.counts.reused, totals.counts.skipped, totals.counts.dead_lettered,
+            totals.counts.failed);
     if (rc != 0) fprintf(stderr, "ragbatch: %s\n", err.msg);
     rb_job_config_free(&cfg);
     if (rc == 0) return 0;

@@ -72,6 +72,7 @@ typedef struct rb_job_config {
     int64_t embed_threads;      /* embed.threads */
     int64_t embed_batch_size;   /* embed.batch.size */
     int64_t embed_max_seq_length; /* embed.max.seq.length */
+    bool embed_reuse_unchanged; /* embed.reuse.unchanged */
     char *embed_url;            /* embed.url (HTTP providers) */
     char *embed_model;          /* embed.model */
     int64_t embed_dimensions;   /* embed.dimensions, 0 = the provider's */

@@ -113,6 +113,11 @@ const rb_config_key rb_config_keys[] = {
      "Verify the HTTP provider's TLS certificate and host name."},
     {"embed.tls.ca.file", RB_KEY_PATH, F(embed_tls_ca_file), "", NO_BOUNDS, NULL, false, false,
      "CA bundle for the HTTP provider; empty uses the system's."},
+    {"embed.reuse.unchanged", RB_KEY_BOOL, F(embed_reuse_unchanged), "true", NO_BOUNDS, NULL,
+     false, false,
+     "Before embedding a batch, look up the stored text hashes of its ids (one query) and reuse "
+     "the stored vector where the text and the model are unchanged: a price-only update embeds "
+     "nothing."},
     {"mongo.uri", RB_KEY_STRING, F(mongo_uri), "", NO_BOUNDS, NULL, true, true,
      "MongoDB connection string; use ${ENV_VAR} to keep credentials out of the file."},
     {"mongo.database", RB_KEY_STRING, F(mongo_database), "", NO_BOUNDS, NULL, true, false,

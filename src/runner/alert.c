@@ -20,8 +20,10 @@ rb_alert_change rb_alert_observe(rb_alert *a, int64_t now_ms, size_t batch_in,
     /* Forget what left the window, then add the batch. */
     size_t keep = 0;
     while (keep < a->count && now_ms - a->ring[keep].at_ms > a->window_ms) keep++;
-    memmove(a->ring, a->ring + keep, (a->count - keep) * sizeof *a->ring);
-    a->count -= keep;
+    if (keep > 0) {
+        memmove(a->ring, a->ring + keep, (a->count - keep) * sizeof *a->ring);
+        a->count -= keep;
+    }
     if (a->count == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 64;
         rb_alert_sample *grown = realloc(a->ring, cap * sizeof *grown);

@@ -10,10 +10,10 @@ int rb_progress_format_text(const rb_progress *p, rb_buf *out) {
     const rb_batch_counts *c = &p->counts;
     int rc = rb_buf_printf(out,
                            "batch=%" PRIu64 " in=%zu stored=%zu deleted=%zu stale=%zu "
-                           "skipped=%zu dead_lettered=%zu failed=%zu embedded=%zu "
+                           "reused=%zu skipped=%zu dead_lettered=%zu failed=%zu embedded=%zu "
                            "input_rate=%.1f processed_rate=%.1f",
-                           p->batch_id, c->in, c->stored, c->deleted, c->stale, c->skipped,
-                           c->dead_lettered, c->failed, p->embedded, p->input_rate,
+                           p->batch_id, c->in, c->stored, c->deleted, c->stale, c->reused,
+                           c->skipped, c->dead_lettered, c->failed, p->embedded, p->input_rate,
                            p->processed_rate);
     for (int s = 0; s < RB_PROG_STAGES && rc == 0; s++)
         rc = rb_buf_printf(out, " %s_ms=%.1f", stage_names[s], p->duration_ms[s]);
@@ -36,11 +36,11 @@ int rb_progress_format_json(const rb_progress *p, const char *job, rb_buf *out) 
                            ",\"numInputRows\":%zu,\"inputRowsPerSecond\":%.3f"
                            ",\"processedRowsPerSecond\":%.3f"
                            ",\"records\":{\"stored\":%zu,\"deleted\":%zu,\"stale\":%zu,"
-                           "\"skipped\":%zu,\"deadLettered\":%zu,\"failed\":%zu},"
-                           "\"embedded\":%zu,\"durationMs\":{",
+                           "\"reused\":%zu,\"skipped\":%zu,\"deadLettered\":%zu,"
+                           "\"failed\":%zu},\"embedded\":%zu,\"durationMs\":{",
                            p->batch_id, p->timestamp_ms, c->in, p->input_rate,
-                           p->processed_rate, c->stored, c->deleted, c->stale, c->skipped,
-                           c->dead_lettered, c->failed, p->embedded);
+                           p->processed_rate, c->stored, c->deleted, c->stale, c->reused,
+                           c->skipped, c->dead_lettered, c->failed, p->embedded);
     for (int s = 0; s < RB_PROG_STAGES && rc == 0; s++)
         rc = rb_buf_printf(out, "%s\"%s\":%.3f", s ? "," : "", stage_names[s], p->duration_ms[s]);
     if (rc == 0)

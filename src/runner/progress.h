@@ -4,7 +4,7 @@
  * how long each stage took, and how far behind the consumer is.
  *
  * The counts reconcile:
- *   in = stored + deleted + stale + skipped + dead_lettered + failed.
+ *   in = stored + deleted + stale + reused + skipped + dead_lettered + failed.
  * Formatting is separate from collection so that tests can check both.
  */
 #ifndef RB_PROGRESS_H

@@ -232,7 +232,7 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
     const rb_batch_counts *c = &p->counts;
     const struct { const char *outcome; size_t n; } outcomes[] = {
         {"stored", c->stored},   {"deleted", c->deleted},
-        {"stale", c->stale},     {"skipped", c->skipped},
+        {"stale", c->stale},     {"reused", c->reused},   {"skipped", c->skipped},
         {"dead_lettered", c->dead_lettered}, {"failed", c->failed},
     };
     for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++) {
@@ -282,6 +282,7 @@ static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
     sum->stored += c->stored;
     sum->deleted += c->deleted;
     sum->stale += c->stale;
+    sum->reused += c->reused;
     sum->skipped += c->skipped;
     sum->dead_lettered += c->dead_lettered;
     sum->failed += c->failed;

@@ -134,36 +134,113 @@ void rb_runner_supersede(rb_batch *b) {
 
 /* ---- embed ------------------------------------------------------------ */
 
+static int by_id(const void *a, const void *b) {
+    return strcmp((*(rb_record *const *)a)->id, (*(rb_record *const *)b)->id);
+}
+
+typedef struct reuse_ctx {
+    rb_runner *r;
+    rb_record **sorted; /* pending upserts by id */
+    size_t n;
+} reuse_ctx;
+
+static int on_stored(const rb_sink_stored_view *v, void *arg) {
+    reuse_ctx *c = arg;
+    size_t dim = rb_embedder_dim(c->r->embedder);
+    if (v->dim != dim || strcmp(v->model, rb_embedder_model_name(c->r->embedder)) != 0) return 0;
+    /* Several records of one id may be pending (the sink orders them). */
+    rb_record key = {.id = (char *)v->id}, *kp = &key;
+    rb_record **hit = bsearch(&kp, c->sorted, c->n, sizeof *c->sorted, by_id);
+    if (!hit) return 0;
+    while (hit > c->sorted && strcmp(hit[-1]->id, v->id) == 0) hit--;
+    for (; hit < c->sorted + c->n && strcmp((*hit)->id, v->id) == 0; hit++) {
+        rb_record *rec = *hit;
+        if (strcmp(rec->text_hash, v->text_hash) != 0) continue;
+        memcpy(c->r->vectors + rec->vector_row * dim, v->vector, dim * sizeof(float));
+        rec->reused = true;
+    }
+    return 0;
+}
+
+/* Marks the pending upserts whose text and model match what is stored and
+ * copies the stored vectors into their rows.  A failed lookup only costs
+ * the saving: everything is then embedded. */
+static void reuse_stored_vectors(rb_runner *r, rb_record **recs, size_t n) {
+    rb_record **sorted = malloc(n * sizeof *sorted);
+    const char **ids = malloc(n * sizeof *ids);
+    if (!sorted || !ids) {
+        free(sorted);
+        free(ids);
+        return;
+    }
+    memcpy(sorted, recs, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, by_id);
+    size_t nids = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(sorted[i]->id, sorted[i - 1]->id) != 0) ids[nids++] = sorted[i]->id;
+    reuse_ctx c = {r, sorted, n};
+    rb_error err;
+    if (rb_sink_lookup_stored(r->sink, ids, nids, on_stored, &c, &err) != 0) {
+        for (size_t i = 0; i < n; i++) recs[i]->reused = false;
+        rb_log_write(&r->log, RB_LOG_WARN, "reuse", "stored vectors not looked up: %s", err.msg);
+    }
+    free(sorted);
+    free(ids);
+}
+
 long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
     size_t n = rb_batch_count(b), count = 0;
-    if (r->texts_cap < n) {
-        const char **grown = realloc(r->texts, n * sizeof *grown);
-        if (!grown) return rb_error_nomem(err, RB_STAGE_EMBED, "texts");
-        r->texts = grown;
-        r->texts_cap = n;
-    }
+    rb_record **recs = malloc((n ? n : 1) * sizeof *recs);
+    if (!recs) return rb_error_nomem(err, RB_STAGE_EMBED, "records");
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
         if (rec->state != RB_REC_PENDING || rec->op != RB_OP_UPSERT) continue;
         rec->vector_row = count;
-        r->texts[count++] = rec->text;
+        rec->reused = false;
+        recs[count++] = rec;
     }
-    if (count == 0) return 0;
+    if (count == 0) {
+        free(recs);
+        return 0;
+    }
     size_t dim = rb_embedder_dim(r->embedder);
-    if (r->vectors_rows < count) {
-        float *grown = realloc(r->vectors, count * dim * sizeof *grown);
-        if (!grown) return rb_error_nomem(err, RB_STAGE_EMBED, "vectors");
+    /* Room for every upsert's row, and after them a scratch area for the
+     * vectors the embedder computes. */
+    if (r->vectors_rows < 2 * count) {
+        float *grown = realloc(r->vectors, 2 * count * dim * sizeof *grown);
+        if (!grown) {
+            free(recs);
+            return rb_error_nomem(err, RB_STAGE_EMBED, "vectors");
+        }
         r->vectors = grown;
-        r->vectors_rows = count;
+        r->vectors_rows = 2 * count;
     }
+    if (r->texts_cap < count) {
+        const char **grown = realloc(r->texts, count * sizeof *grown);
+        if (!grown) {
+            free(recs);
+            return rb_error_nomem(err, RB_STAGE_EMBED, "texts");
+        }
+        r->texts = grown;
+        r->texts_cap = count;
+    }
+    if (r->cfg->embed_reuse_unchanged) reuse_stored_vectors(r, recs, count);
+    size_t todo = 0;
+    for (size_t i = 0; i < count; i++)
+        if (!recs[i]->reused) r->texts[todo++] = recs[i]->text;
+    float *computed = r->vectors + count * dim;
     rb_error eerr;
-    if (rb_embedder_embed(r->embedder, r->texts, count, r->vectors, &eerr) == 0)
-        return (long)count;
-    for (size_t i = 0; i < n; i++) {
-        rb_record *rec = rb_batch_record(b, i);
-        if (rec->state == RB_REC_PENDING && rec->op == RB_OP_UPSERT)
-            rb_record_fail(rec, RB_STAGE_EMBED, r->tolerate, "%s", eerr.msg);
+    if (todo == 0 || rb_embedder_embed(r->embedder, r->texts, todo, computed, &eerr) == 0) {
+        for (size_t i = 0, k = 0; i < count; i++)
+            if (!recs[i]->reused)
+                memcpy(r->vectors + recs[i]->vector_row * dim, computed + (k++) * dim,
+                       dim * sizeof(float));
+        free(recs);
+        return (long)todo;
     }
+    for (size_t i = 0; i < count; i++)
+        if (!recs[i]->reused) rb_record_fail(recs[i], RB_STAGE_EMBED, r->tolerate, "%s", eerr.msg);
+    free(recs);
     if (r->tolerate) return 0;
     *err = eerr;
     return rb_error_prefix(err, "embedding batch %" PRIu64, rb_batch_id(b));
@@ -310,7 +387,9 @@ static int write_phase(rb_runner *r, rb_batch *b, bool hard_deletes, size_t *ret
         const rb_sink_item *it = &r->items[i];
         switch (it->result) {
         case RB_SINK_STORED:
-            rb_record_settle(map[i], it->kind == RB_SINK_SOFT_DELETE ? RB_REC_DELETED : RB_REC_STORED);
+            rb_record_settle(map[i], it->kind == RB_SINK_SOFT_DELETE ? RB_REC_DELETED
+                                     : map[i]->reused                ? RB_REC_REUSED
+                                                                     : RB_REC_STORED);
             break;
         case RB_SINK_DELETED: rb_record_settle(map[i], RB_REC_DELETED); break;
         case RB_SINK_STALE: rb_record_settle(map[i], RB_REC_STALE); break;

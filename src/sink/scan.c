@@ -125,3 +125,66 @@ int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, 
     bson_destroy(&filter);
     return rc;
 }
+
+/* Ids per lookup query, to keep each find command small. */
+#define LOOKUP_CHUNK 500
+
+int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_stored_fn fn,
+                          void *ctx, rb_error *err) {
+    mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, s->database, s->collection);
+    float *vec = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    for (size_t start = 0; rc == 0 && start < n; start += LOOKUP_CHUNK) {
+        size_t end = n - start < LOOKUP_CHUNK ? n : start + LOOKUP_CHUNK;
+        bson_t filter = BSON_INITIALIZER, in, arr, ne, opts = BSON_INITIALIZER, proj;
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+        BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+        for (size_t i = start; i < end; i++) {
+            char key[16];
+            const char *k;
+            bson_uint32_to_string((uint32_t)(i - start), &k, key, sizeof key);
+            BSON_APPEND_UTF8(&arr, k, ids[i]); /* ids are values, never operators */
+        }
+        bson_append_array_end(&in, &arr);
+        bson_append_document_end(&filter, &in);
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "deleted", &ne);
+        BSON_APPEND_BOOL(&ne, "$ne", true);
+        bson_append_document_end(&filter, &ne);
+        BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+        BSON_APPEND_INT32(&proj, "text_hash", 1);
+        BSON_APPEND_INT32(&proj, "model", 1);
+        BSON_APPEND_INT32(&proj, "embedding", 1);
+        bson_append_document_end(&opts, &proj);
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+        const bson_t *doc;
+        while (rc == 0 && mongoc_cursor_next(cur, &doc)) {
+            bson_iter_t it;
+            rb_sink_stored_view v;
+            memset(&v, 0, sizeof v);
+            if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it))
+                v.id = bson_iter_utf8(&it, NULL);
+            if (bson_iter_init_find(&it, doc, "text_hash") && BSON_ITER_HOLDS_UTF8(&it))
+                v.text_hash = bson_iter_utf8(&it, NULL);
+            if (bson_iter_init_find(&it, doc, "model") && BSON_ITER_HOLDS_UTF8(&it))
+                v.model = bson_iter_utf8(&it, NULL);
+            v.dim = read_vector(doc, &vec, &cap);
+            v.vector = vec;
+            if (v.id && v.text_hash && v.model && v.dim && fn(&v, ctx) != 0) rc = 1;
+        }
+        bson_error_t e;
+        if (rc == 0 && mongoc_cursor_error(cur, &e)) {
+            rb_sink_mongo_error(err, &e, "reading stored text hashes failed");
+            rc = rb_sink_in_collection(s, err);
+        }
+        mongoc_cursor_destroy(cur);
+        bson_destroy(&opts);
+        bson_destroy(&filter);
+    }
+    if (rc > 0) rc = 0;
+    free(vec);
+    mongoc_collection_destroy(coll);
+    mongoc_client_pool_push(s->pool, c);
+    return rc;
+}

@@ -210,6 +210,24 @@ typedef struct rb_sink_scan_opts {
 int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, void *ctx,
                  rb_error *err);
 
+/* What is stored for one id, as the reuse lookup hands it out.  Pointers
+ * are valid only during the callback. */
+typedef struct rb_sink_stored_view {
+    const char *id;
+    const char *text_hash;
+    const char *model;
+    const float *vector;
+    size_t dim;
+} rb_sink_stored_view;
+
+typedef int (*rb_sink_stored_fn)(const rb_sink_stored_view *v, void *ctx);
+
+/* For the live documents among `ids` (one query per 500 ids), hands out
+ * their text hash, model and vector, so that a text that did not change
+ * need not be embedded again. */
+int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_stored_fn fn,
+                          void *ctx, rb_error *err);
+
 /* Name of a result, for logs: "stored", "stale", ... */
 const char *rb_sink_result_name(rb_sink_result r);
 

@@ -2,6 +2,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/suggest.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -79,6 +80,16 @@ START_TEST(log_json_lines_are_valid_and_filtered) {
 }
 END_TEST
 
+START_TEST(suggest_finds_typos_only) {
+    ck_assert_uint_eq(rb_edit_distance("kitten", "sitting"), 3);
+    ck_assert_uint_eq(rb_edit_distance("", "abc"), 3);
+    ck_assert_uint_eq(rb_edit_distance("same", "same"), 0);
+    static const char *const names[] = {"errors.tolerance", "errors.log.enable", "batch.max.bytes"};
+    ck_assert_str_eq(rb_suggest("errors.tolerence", names, 3, 2), "errors.tolerance");
+    ck_assert_ptr_null(rb_suggest("totally.different", names, 3, 2));
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("common");
     TCase *tc = tcase_create("core");
@@ -86,6 +97,7 @@ int main(void) {
     tcase_add_test(tc, error_message_is_truncated_not_overflowed);
     tcase_add_test(tc, buf_appends_and_escapes_json);
     tcase_add_test(tc, log_json_lines_are_valid_and_filtered);
+    tcase_add_test(tc, suggest_finds_typos_only);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -2,7 +2,8 @@ libragbatch_a_SOURCES += \
 	src/common/error.c src/common/error.h \
 	src/common/buf.c src/common/buf.h \
 	src/common/log.c src/common/log.h \
-	src/common/clock.c src/common/clock.h
+	src/common/clock.c src/common/clock.h \
+	src/common/suggest.c src/common/suggest.h
 
 check_PROGRAMS += tests/check_common
 TESTS += tests/check_common

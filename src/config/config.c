@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include "common/buf.h"
+#include "common/suggest.h"
 #include "config/config_table.h"
 
 #include <ctype.h>
@@ -188,41 +189,13 @@ bool rb_config_key_known(const char *key) {
     return key_find(key) != NULL || (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0');
 }
 
-static size_t edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 128 || lb > 128) return SIZE_MAX;
-    size_t row[129];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = diag + cost;
-            if (row[j] + 1 < best) best = row[j] + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *rb_config_suggest(const char *key) {
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
-    for (size_t i = 0; i < rb_config_key_count; i++) {
-        size_t d = edit_distance(key, rb_config_keys[i].name);
-        if (d < best_d) {
-            best_d = d;
-            best = rb_config_keys[i].name;
-        }
-    }
+    const char *names[256];
+    size_t n = rb_config_key_count < 256 ? rb_config_key_count : 256;
+    for (size_t i = 0; i < n; i++) names[i] = rb_config_keys[i].name;
     /* A typo changes a few characters; anything further is a different key. */
     size_t limit = strlen(key) / 3;
-    if (limit < 2) limit = 2;
-    return best_d <= limit ? best : NULL;
+    return rb_suggest(key, names, n, limit < 2 ? 2 : limit);
 }
 
 static int kafka_set(rb_job_config *cfg, const char *prop, const char *value, const char *where,

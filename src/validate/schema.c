@@ -29,6 +29,8 @@
  */
 #include "validate/schema.h"
 
+#include "common/suggest.h"
+
 #include "common/buf.h"
 #include "validate/rfc3339.h"
 
@@ -185,38 +187,9 @@ static const char *const schema_keywords[] = {
     "then", "else", "definitions", "$schema", "$id", "$comment", "title", "description",
     "default", "examples"};
 
-/* Edit distance (bounded use: keyword names are short). */
-static size_t edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40) return 99;
-    size_t row[41];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = diag + cost;
-            if (row[j] + 1 < best) best = row[j] + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static int unknown_keyword(schema_compiler *c, const char *kw) {
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (size_t i = 0; i < sizeof schema_keywords / sizeof *schema_keywords; i++) {
-        size_t d = edit_distance(kw, schema_keywords[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = schema_keywords[i];
-        }
-    }
+    const char *best =
+        rb_suggest(kw, schema_keywords, sizeof schema_keywords / sizeof *schema_keywords, 2);
     if (best)
         return compile_fail(c, "keyword \"%s\" is not supported (did you mean \"%s\"?)", kw, best);
     return compile_fail(c, "keyword \"%s\" is not supported by ragbatch's draft-07 subset; "

@@ -6,9 +6,11 @@
 #include "cli/job_args.h"
 #include "runner/runner.h"
 #include "sink/sink.h"
+#include "validate/rfc3339.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_SETS 64
@@ -95,7 +97,7 @@ static int parse_args(int argc, char **argv, bool allow_until, run_args *a) {
     return 0;
 }
 
-int rb_cmd_run(int argc, char **argv) {
+static int run_job(int argc, char **argv, const rb_backfill *backfill) {
     run_args a;
     int status = parse_args(argc, argv, true, &a);
     if (status != 0) return status;
@@ -117,7 +119,8 @@ int rb_cmd_run(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
 
     rb_sink_global_init();
-    rb_runner_opts opts = {.until_caught_up = a.until_caught_up, .stop = &stop_requested};
+    rb_runner_opts opts = {
+        .until_caught_up = a.until_caught_up, .stop = &stop_requested, .backfill = backfill};
     rb_runner_totals totals;
     rb_error err;
     int rc = rb_runner_run(&cfg, &opts, &totals, &err);
@@ -134,6 +137,83 @@ int rb_cmd_run(int argc, char **argv) {
     if (rc == 0) return 0;
     return err.code == RB_ERR_CONFIG || err.code == RB_ERR_MODEL ? 2 : 1;
 }
+
+/* "topic:partition=offset[,topic:partition=offset...]" into points whose
+ * topic names point into `spec` (modified in place). */
+static int parse_points(char *spec, rb_backfill_point *pts, size_t cap, size_t *n) {
+    *n = 0;
+    for (char *item = spec; item && *item;) {
+        char *comma = strchr(item, ',');
+        if (comma) *comma = '\0';
+        char *colon = strrchr(item, ':'), *eq = strchr(item, '=');
+        char *end1 = NULL, *end2 = NULL;
+        if (!colon || !eq || eq < colon || *n == cap) return -1;
+        *colon = '\0';
+        long p = strtol(colon + 1, &end1, 10);
+        long long o = strtoll(eq + 1, &end2, 10);
+        if (end1 != eq || *end2 != '\0' || p < 0 || o < 0 || !item[0]) return -1;
+        pts[(*n)++] = (rb_backfill_point){item, (int32_t)p, (int64_t)o};
+        item = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+int rb_cmd_backfill(int argc, char **argv) {
+    rb_backfill_point from[64], to[64];
+    rb_backfill bf = {.from_time_ms = -1, .to_time_ms = -1, .from = from, .to = to};
+    char *rest[MAX_SETS * 2 + 2];
+    int nrest = 0;
+    int starts = 0;
+    rest[nrest++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool v = i + 1 < argc;
+        if (strcmp(arg, "--from-beginning") == 0) {
+            bf.from_beginning = true;
+            starts++;
+        } else if ((strcmp(arg, "--from-timestamp") == 0 || strcmp(arg, "--to-timestamp") == 0) && v) {
+            int64_t ms;
+            if (rb_rfc3339_parse(argv[i + 1], &ms) != 0) {
+                fprintf(stderr, "ragbatch backfill: %s takes an RFC 3339 time, not '%s'\n", arg,
+                        argv[i + 1]);
+                return 2;
+            }
+            if (arg[2] == 'f') {
+                bf.from_time_ms = ms;
+                starts++;
+            } else {
+                bf.to_time_ms = ms;
+            }
+            i++;
+        } else if ((strcmp(arg, "--from-offsets") == 0 || strcmp(arg, "--to-offsets") == 0) && v) {
+            bool is_from = arg[2] == 'f';
+            if (parse_points(argv[++i], is_from ? from : to, 64,
+                             is_from ? &bf.from_count : &bf.to_count) != 0) {
+                fprintf(stderr, "ragbatch backfill: %s takes topic:partition=offset[,...]\n", arg);
+                return 2;
+            }
+            starts += is_from;
+        } else if (strcmp(arg, "--until") == 0) {
+            fputs("ragbatch backfill: a backfill always ends at its range's end\n", stderr);
+            return 2;
+        } else if (nrest < (int)(sizeof rest / sizeof rest[0]) - 1) {
+            rest[nrest++] = argv[i];
+        }
+    }
+    if (starts != 1) {
+        fputs("usage: ragbatch backfill JOBFILE (--from-beginning | --from-timestamp RFC3339 |\n"
+              "                          --from-offsets topic:partition=offset,...)\n"
+              "                         [--to-timestamp RFC3339 | --to-offsets ...] [--set K=V]...\n"
+              "Re-processes a range of the job's topics and exits 0 at its end.  It commits to\n"
+              "the group \"<group.id>-backfill\": the live stream's offsets are untouched, and\n"
+              "versioned upserts make running it twice safe.\n",
+              starts == 0 && argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+        return starts == 0 && argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    return run_job(nrest, rest, &bf);
+}
+
+int rb_cmd_run(int argc, char **argv) { return run_job(argc, argv, NULL); }
 
 int rb_cmd_check(int argc, char **argv) {
     run_args a;

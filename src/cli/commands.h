@@ -11,6 +11,7 @@
 int rb_cmd_generate(int argc, char **argv);
 int rb_cmd_embed(int argc, char **argv);
 int rb_cmd_run(int argc, char **argv);
+int rb_cmd_backfill(int argc, char **argv);
 int rb_cmd_dlq(int argc, char **argv);
 int rb_cmd_check(int argc, char **argv);
 int rb_cmd_config(int argc, char **argv);

@@ -16,6 +16,7 @@ typedef struct verb {
 
 static const verb verbs[] = {
     {"run", rb_cmd_run, "run a job: Kafka micro-batches -> embeddings -> MongoDB"},
+    {"backfill", rb_cmd_backfill, "re-process a range (offsets or times) of the job's topics, then exit"},
     {"check", rb_cmd_check, "validate a job file and print its effective configuration"},
     {"config", rb_cmd_config, "list every job key with its type, default and meaning"},
     {"search", rb_cmd_search, "the nearest stored documents to a query, with the job's model"},

@@ -91,6 +91,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .kafka = cfg->kafka,
         .kafka_count = cfg->kafka_count,
         .log = &r->log,
+        .backfill = opts->backfill,
     };
     if (!(r->source = rb_source_new(&src, err))) return -1;
     rb_readiness_set(r->ready, "kafka", 1, NULL);
@@ -325,13 +326,16 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);
             record_metrics(r, &p);
+            if (r->opts->backfill)
+                rb_log_write(&r->log, RB_LOG_INFO, "backfill_progress", "batch=%" PRIu64
+                             " share=%.1f%%", p.batch_id, 100 * rb_source_backfill_share(r->source));
             check_alert(r, &p);
             if (totals) {
                 totals->batches++;
                 add_counts(&totals->counts, &p.counts);
             }
         }
-        if (r->opts->until_caught_up) {
+        if (r->opts->until_caught_up || r->opts->backfill) {
             size_t assigned = 0;
             if (rb_source_caught_up(r->source, &assigned)) {
                 rb_log_write(&r->log, RB_LOG_INFO, "caught_up",

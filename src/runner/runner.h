@@ -22,6 +22,7 @@
 #include "batch/batch.h"
 #include "common/error.h"
 #include "config/config.h"
+#include "source/source.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -30,6 +31,7 @@
 typedef struct rb_runner_opts {
     bool until_caught_up;          /* exit 0 once the end offsets seen at start are committed */
     volatile sig_atomic_t *stop;   /* set from a signal handler; may be NULL */
+    const rb_backfill *backfill;   /* a bounded replay of a range (implies until_caught_up) */
 } rb_runner_opts;
 
 typedef struct rb_runner_totals {

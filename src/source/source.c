@@ -3,6 +3,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 
+#include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ typedef struct end_offset {
     char *topic;
     int32_t partition;
     int64_t low, high;
+    int64_t start, stop;    /* backfill range [start, stop) */
 } end_offset;
 
 struct rb_source {
@@ -26,6 +28,7 @@ struct rb_source {
     end_offset *ends;
     size_t nends;
     unsigned assignments; /* assign callbacks so far: the group answered */
+    bool backfill;        /* partitions assigned by hand over [start, stop) */
     int64_t last_rebalance_ms;
 };
 
@@ -99,9 +102,31 @@ static int conf_put(rd_kafka_conf_t *conf, const char *key, const char *value, r
     return 0;
 }
 
+static const char *kv_get(const rb_source_opts *o, const char *key) {
+    for (size_t i = 0; i < o->kafka_count; i++)
+        if (strcmp(o->kafka[i].key, key) == 0) return o->kafka[i].value;
+    return NULL;
+}
+
 static int build_conf(const rb_source_opts *o, rd_kafka_conf_t *conf, rb_error *err) {
     char name[512];
     snprintf(name, sizeof name, "ragbatch-%s", o->job_name);
+    if (o->backfill) {
+        /* A backfill commits to a group of its own: the live stream's
+         * offsets stay where they are. */
+        char group[600];
+        const char *live = kv_get(o, "group.id");
+        snprintf(group, sizeof group, "%s-backfill", live ? live : name);
+        for (size_t i = 0; i < o->kafka_count; i++)
+            if (strcmp(o->kafka[i].key, "group.id") != 0 &&
+                conf_put(conf, o->kafka[i].key, o->kafka[i].value, err) != 0)
+                return -1;
+        if (conf_put(conf, "group.id", group, err) || conf_put(conf, "client.id", name, err) ||
+            conf_put(conf, "enable.auto.commit", "false", err) ||
+            conf_put(conf, "enable.auto.offset.store", "false", err))
+            return -1;
+        return 0;
+    }
     struct { const char *key; const char *value; } defaults[] = {
         {"group.id", name},
         {"client.id", name},
@@ -158,11 +183,101 @@ static int snapshot_end_offsets(rb_source *s, const rb_strlist *topics, rb_error
                 rc = rb_error_nomem(err, RB_STAGE_SOURCE, "end offsets");
                 break;
             }
-            s->ends[s->nends++] = (end_offset){name, pid, low, high};
+            s->ends[s->nends++] = (end_offset){name, pid, low, high, low, high};
         }
     }
     rd_kafka_metadata_destroy(md);
     return rc;
+}
+
+/* offsets_for_times for every partition: the first offset at or after
+ * `ms`, or the partition's end when nothing is that late. */
+static int offsets_at_time(rb_source *s, int64_t ms, int64_t *out, rb_error *err) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)s->nends);
+    for (size_t i = 0; i < s->nends; i++)
+        rd_kafka_topic_partition_list_add(l, s->ends[i].topic, s->ends[i].partition)->offset = ms;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(s->rk, l, SOURCE_META_TIMEOUT_MS);
+    for (size_t i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < s->nends; i++) {
+        const rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(l, s->ends[i].topic, s->ends[i].partition);
+        out[i] = tp && tp->err == 0 && tp->offset >= 0 ? tp->offset : s->ends[i].high;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e)
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                      "looking up offsets by time: %s", rd_kafka_err2str(e));
+    return 0;
+}
+
+static end_offset *end_find(rb_source *s, const char *topic, int32_t p) {
+    for (size_t i = 0; i < s->nends; i++)
+        if (s->ends[i].partition == p && strcmp(s->ends[i].topic, topic) == 0) return &s->ends[i];
+    return NULL;
+}
+
+/* Works out [start, stop) of every partition and assigns them. */
+static int assign_backfill(rb_source *s, const rb_backfill *bf, rb_error *err) {
+    int64_t *at = calloc(s->nends ? s->nends : 1, sizeof *at);
+    if (!at) return rb_error_nomem(err, RB_STAGE_SOURCE, "backfill range");
+    int rc = 0;
+    for (size_t i = 0; i < s->nends; i++) {
+        s->ends[i].start = s->ends[i].low;
+        s->ends[i].stop = s->ends[i].high;
+    }
+    if (bf->from_time_ms >= 0 && (rc = offsets_at_time(s, bf->from_time_ms, at, err)) == 0)
+        for (size_t i = 0; i < s->nends; i++) s->ends[i].start = at[i];
+    if (rc == 0 && bf->to_time_ms >= 0 && (rc = offsets_at_time(s, bf->to_time_ms, at, err)) == 0)
+        for (size_t i = 0; i < s->nends; i++) s->ends[i].stop = at[i];
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        const rb_backfill_point *pts = pass ? bf->to : bf->from;
+        size_t n = pass ? bf->to_count : bf->from_count;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            end_offset *e = end_find(s, pts[i].topic, pts[i].partition);
+            if (!e)
+                rc = rb_error_set(err, RB_ERR_ARG, RB_STAGE_SOURCE,
+                                  "%s:%d is not a partition of the job's topics", pts[i].topic,
+                                  pts[i].partition);
+            else if (pass)
+                e->stop = pts[i].offset;
+            else
+                e->start = pts[i].offset;
+        }
+    }
+    free(at);
+    if (rc != 0) return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)s->nends);
+    for (size_t i = 0; i < s->nends; i++) {
+        end_offset *e = &s->ends[i];
+        if (e->start < e->low) e->start = e->low;
+        if (e->stop > e->high) e->stop = e->high;
+        if (e->start >= e->stop) continue; /* nothing in range */
+        rd_kafka_topic_partition_list_add(l, e->topic, e->partition)->offset = e->start;
+        rb_log_write(s->log, RB_LOG_INFO, "backfill", "topic=%s partition=%d from=%" PRId64
+                     " to=%" PRId64, e->topic, e->partition, e->start, e->stop);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_assign(s->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "assign: %s", rd_kafka_err2str(e));
+    return 0;
+}
+
+double rb_source_backfill_share(rb_source *s) {
+    if (!s->backfill) return 1.0;
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    if (rd_kafka_assignment(s->rk, &owned) || !owned) return 0.0;
+    rd_kafka_position(s->rk, owned);
+    double total = 0, done = 0;
+    for (size_t i = 0; i < s->nends; i++) {
+        const end_offset *e = &s->ends[i];
+        if (e->stop <= e->start) continue;
+        total += (double)(e->stop - e->start);
+        const rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(owned, e->topic, e->partition);
+        int64_t pos = tp && tp->offset >= 0 ? tp->offset : e->start;
+        done += (double)((pos < e->stop ? pos : e->stop) - e->start);
+    }
+    rd_kafka_topic_partition_list_destroy(owned);
+    return total > 0 ? done / total : 1.0;
 }
 
 rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
@@ -200,6 +315,14 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
         return NULL;
     }
 
+    if (opts->backfill) {
+        s->backfill = true;
+        if (assign_backfill(s, opts->backfill, err) != 0) {
+            rb_source_destroy(s);
+            return NULL;
+        }
+        return s;
+    }
     rd_kafka_topic_partition_list_t *subs =
         rd_kafka_topic_partition_list_new((int)opts->topics->count);
     for (size_t i = 0; i < opts->topics->count; i++)
@@ -265,6 +388,18 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
             rb_log_write(s->log, RB_LOG_WARN, "kafka", "topic=%s partition=%d error=%s %s", topic,
                          partition, rd_kafka_err2name(code), reason);
             continue;
+        }
+        if (s->backfill) {
+            const end_offset *e = end_find(s, rd_kafka_topic_name(m->rkt), m->partition);
+            if (!e || m->offset >= e->stop) {
+                /* Past the end of the range: stop fetching this partition. */
+                rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(1);
+                rd_kafka_topic_partition_list_add(p, rd_kafka_topic_name(m->rkt), m->partition);
+                rd_kafka_pause_partitions(s->rk, p);
+                rd_kafka_topic_partition_list_destroy(p);
+                rd_kafka_message_destroy(m);
+                continue;
+            }
         }
         int64_t ts = rd_kafka_message_timestamp(m, NULL);
         rb_record *r = rb_batch_add(b, rd_kafka_topic_name(m->rkt), m->partition, m->offset, ts,
@@ -334,17 +469,22 @@ int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t 
     return rc;
 }
 
-static const end_offset *end_for(const rb_source *s, const char *topic, int32_t p) {
-    for (size_t i = 0; i < s->nends; i++)
-        if (s->ends[i].partition == p && strcmp(s->ends[i].topic, topic) == 0) return &s->ends[i];
-    return NULL;
-}
-
 bool rb_source_caught_up(rb_source *s, size_t *assigned) {
     rd_kafka_topic_partition_list_t *owned = NULL;
     if (assigned) *assigned = 0;
     if (rd_kafka_assignment(s->rk, &owned) || !owned) return false;
     if (assigned) *assigned = (size_t)owned->cnt;
+    if (s->backfill) {
+        /* Done when every partition of the range is consumed to its stop
+         * (the runner asks after committing, so consumed is committed). */
+        bool done = rd_kafka_position(s->rk, owned) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int i = 0; done && i < owned->cnt; i++) {
+            const end_offset *e = end_find(s, owned->elems[i].topic, owned->elems[i].partition);
+            if (e && owned->elems[i].offset < e->stop) done = false;
+        }
+        rd_kafka_topic_partition_list_destroy(owned);
+        return done;
+    }
     /* Before the group's first answer there is nothing to judge.  After it,
      * an empty assignment that lasts means the group has more members than
      * the topics have partitions: this member has nothing to catch up on.
@@ -359,7 +499,7 @@ bool rb_source_caught_up(rb_source *s, size_t *assigned) {
     rd_kafka_topic_partition_list_t *committed = NULL;
     for (int i = 0; done && i < owned->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &owned->elems[i];
-        const end_offset *end = end_for(s, tp->topic, tp->partition);
+        const end_offset *end = end_find(s, tp->topic, tp->partition);
         /* A partition added after start has no end offset: nothing to wait for. */
         if (!end || end->high <= end->low) continue;
         int64_t pos = tp->offset;

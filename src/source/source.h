@@ -32,12 +32,35 @@
 
 typedef struct rb_source rb_source;
 
+/* A bounded replay of a range of the topics (`ragbatch backfill`): where
+ * each partition starts and where it ends.  Offsets win over times; with
+ * neither, a partition starts at its beginning and ends at the end offset
+ * seen at start. */
+typedef struct rb_backfill_point {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} rb_backfill_point;
+
+typedef struct rb_backfill {
+    bool from_beginning;
+    int64_t from_time_ms;              /* -1: not by time */
+    const rb_backfill_point *from;     /* explicit start offsets */
+    size_t from_count;
+    int64_t to_time_ms;                /* -1: not by time */
+    const rb_backfill_point *to;       /* explicit end offsets (exclusive) */
+    size_t to_count;
+} rb_backfill;
+
 typedef struct rb_source_opts {
     const char *job_name;
     const rb_strlist *topics;
     const rb_kv *kafka;     /* pass-through properties, without "kafka." */
     size_t kafka_count;
     const rb_log *log;      /* must outlive the source */
+    const rb_backfill *backfill; /* NULL: subscribe as a member of the job's group.  Else
+                                    assign the range's partitions by hand and commit to
+                                    "<group>-backfill", never to the live group */
 } rb_source_opts;
 
 /* Creates the consumer, checks that every topic exists (an error names the
@@ -73,6 +96,10 @@ int64_t rb_source_lag(rb_source *s);
  * yet), from librdkafka's cached watermarks. */
 typedef void (*rb_source_lag_fn)(const char *topic, int32_t partition, int64_t lag, void *ctx);
 void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx);
+
+/* For a backfill: how much of the range is done, 0..1 (1 when not a
+ * backfill). */
+double rb_source_backfill_share(rb_source *s);
 
 /* Leaves the group (revoking partitions cleanly) and frees everything.
  * Accepts NULL. */

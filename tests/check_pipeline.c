@@ -705,6 +705,7 @@ static void server_script(const char *args) {
 }
 
 static bool log_has(const char *path, const char *needle) {
+    if (access(path, R_OK) != 0) return false; /* the child has not opened it yet */
     char *text = harness_slurp(path);
     bool found = strstr(text, needle) != NULL;
     free(text);
@@ -839,6 +840,46 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
 }
 END_TEST
 
+START_TEST(two_runners_share_partitions_and_survive_losing_one) {
+    char topic[128], db[128], manifest[512], log1[512], log2[512];
+    harness_unique("rb-scale", topic, sizeof topic);
+    harness_unique("rbscale", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log1, sizeof log1, "%s/tests/%s.1.log", RB_BUILD_DIR, topic);
+    snprintf(log2, sizeof log2, "%s/tests/%s.2.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 4);
+    const int64_t n = 400;
+    harness_produce_generated(topic, (size_t)n, 300, 17, 0.0, 0.0, manifest);
+    const char *job = harness_write_job(topic, topic, db, "batch.max.records = 20\n");
+    /* One thread each: two runners share this machine's two cores. */
+    const char *args[] = {"run", job, "--set", "embed.threads=1", NULL};
+    pid_t a = harness_spawn(log1, args);
+    pid_t b = harness_spawn(log2, args);
+    /* Both members get partitions: Kafka splits the four between them. */
+    int64_t until = rb_now_ms() + 120000;
+    while (!(log_has(log1, "event=progress") && log_has(log2, "event=progress"))) {
+        ck_assert_msg(rb_now_ms() < until, "both runners never processed a batch");
+        rb_sleep_ms(100);
+    }
+    ck_assert_int_lt(harness_committed_total(topic, topic), n); /* still mid-run */
+    kill(a, SIGKILL);
+    waitpid(a, NULL, 0);
+    /* The survivor takes the dead member's partitions once its session ends. */
+    until = rb_now_ms() + 180000;
+    while (harness_committed_total(topic, topic) < n) {
+        ck_assert_msg(rb_now_ms() < until, "the survivor did not finish the topic");
+        rb_sleep_ms(200);
+    }
+    kill(b, SIGTERM);
+    ck_assert_int_eq(harness_wait(b, 60), 0);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("kafka+mongo");
@@ -852,6 +893,7 @@ int main(void) {
     tcase_add_test(tc, schema_registry_framed_events_are_validated_with_their_own_schema);
     tcase_add_test(tc, unchanged_texts_reuse_the_stored_vector);
     tcase_add_test(tc, backfill_from_a_timestamp_restores_that_range_only);
+    tcase_add_test(tc, two_runners_share_partitions_and_survive_losing_one);
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
     tcase_add_test(tc, metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo);
     suite_add_tcase(s, tc);

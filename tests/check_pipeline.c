@@ -696,6 +696,50 @@ START_TEST(backfill_from_a_timestamp_restores_that_range_only) {
 }
 END_TEST
 
+START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
+    char topic[128], dlq[160], db[128], log[512];
+    harness_unique("rb-sinkdlq", topic, sizeof topic);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    harness_unique("rbsinkdlq", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_create_topic(dlq, 1);
+    /* Without a schema, an attribute holding nested arrays reaches the
+     * sink, and the MongoDB-wire server rejects that one document. */
+    const harness_msg msgs[] = {
+        {"p-ok", EVT("p-ok", "created", 1, "Fine"), 0, 0},
+        {"p-nest", "{\"product_id\":\"p-nest\",\"event_type\":\"created\",\"event_time\":"
+                   "\"2026-11-24T10:00:00Z\",\"version\":1,\"name\":\"Nested\","
+                   "\"attributes\":{\"grid\":[[1,2],[3,4]]}}", 0, 0},
+    };
+    harness_produce(topic, msgs, 2);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "errors.tolerance = all\nerrors.deadletterqueue.topic.name = %s\n"
+             "errors.deadletterqueue.context.headers.enable = true\n",
+             dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", "--set", "schema.file=", NULL};
+    ck_assert_int_eq(harness_run(log, args, 120), 0);
+    char *out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "stored=1") && strstr(out, "dead_lettered=1"), "%s", out);
+    ck_assert_msg(strstr(out, "stage=sink"), "%s", out);
+    free(out);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 2);
+    char dlq_log[600];
+    snprintf(dlq_log, sizeof dlq_log, "%s.stats.log", log);
+    const char *stats_args[] = {"dlq", "stats", dlq, NULL};
+    ck_assert_int_eq(harness_run(dlq_log, stats_args, 60), 0);
+    out = harness_slurp(dlq_log);
+    ck_assert_msg(strstr(out, "1  sink          ragbatch.SinkWriteError"), "%s", out);
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
 /* Runs one of the project's server scripts (stop/start of the MongoDB-wire
  * server for the outage test). */
 static void server_script(const char *args) {
@@ -890,6 +934,7 @@ int main(void) {
     tcase_add_test(tc, kill_9_mid_run_then_restart_stores_each_event_once);
     tcase_add_test(tc, sigterm_finishes_and_commits_the_batch);
     tcase_add_test(tc, dead_letter_queue_receives_every_bad_record_with_context);
+    tcase_add_test(tc, a_document_the_server_rejects_is_dead_lettered_not_fatal);
     tcase_add_test(tc, schema_registry_framed_events_are_validated_with_their_own_schema);
     tcase_add_test(tc, unchanged_texts_reuse_the_stored_vector);
     tcase_add_test(tc, backfill_from_a_timestamp_restores_that_range_only);

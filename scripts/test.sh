@@ -59,8 +59,11 @@ if ! FUZZ_SECONDS=${FUZZ_SECONDS:-60} scripts/fuzz.sh; then status=1; fi
 # One closing line over every Check suite of both builds.
 passed=0
 failed=0
-for log in build/tests/check_*.log build-asan/tests/check_*.log; do
-    [ -f "$log" ] || continue
+# A suite is what the harness ran (it leaves a .trs beside the suite's .log);
+# other .log files under tests/ are the suites' own scratch.
+for trs in build/tests/check_*.trs build-asan/tests/check_*.trs; do
+    [ -f "$trs" ] || continue
+    log=${trs%.trs}.log
     line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" | tail -n 1 || true)
     if [ -z "$line" ]; then failed=$((failed + 1)); continue; fi
     checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")

@@ -6,6 +6,7 @@ TESTS += tests/check_pipeline
 tests_check_pipeline_SOURCES = tests/check_pipeline.c tests/harness.c tests/harness.h \
 	tests/expo.c tests/expo.h \
 	tests/servers/registry_server.c tests/servers/registry_server.h \
+	tests/servers/http_server.c tests/servers/http_server.h \
 	tests/servers/registry_client.c tests/servers/registry_client.h
 tests_check_pipeline_CFLAGS = $(TEST_CFLAGS)
 tests_check_pipeline_LDADD = $(TEST_LIBS) -lpthread

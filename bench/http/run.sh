@@ -26,7 +26,7 @@ scripts/servers.sh start >/dev/null
 libs="$(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc openblas libcrypto) -lm"
 cflags="-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -Itests -pthread -fopenmp $(pkg-config --cflags libmongoc-1.0)"
 # shellcheck disable=SC2086
-gcc $cflags bench/http/bench_http.c tests/servers/embed_server.c "$BUILD/libragbatch.a" $libs \
+gcc $cflags bench/http/bench_http.c tests/servers/embed_server.c tests/servers/http_server.c "$BUILD/libragbatch.a" $libs \
     -o "$OUT/bench_http"
 
 echo "== rb_embedder_embed, 384 dimensions, 32 texts per request"

@@ -28,7 +28,8 @@ libragbatch_a_SOURCES += \
 check_PROGRAMS += tests/check_http_embed
 TESTS += tests/check_http_embed
 tests_check_http_embed_SOURCES = tests/check_http_embed.c \
-	tests/servers/embed_server.c tests/servers/embed_server.h
+	tests/servers/embed_server.c tests/servers/embed_server.h \
+	tests/servers/http_server.c tests/servers/http_server.h
 tests_check_http_embed_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_check_http_embed_LDADD = $(TEST_LIBS) -lpthread
 
@@ -37,7 +38,8 @@ tests_check_http_embed_LDADD = $(TEST_LIBS) -lpthread
 check_PROGRAMS += tests/check_http_pipeline
 TESTS += tests/check_http_pipeline
 tests_check_http_pipeline_SOURCES = tests/check_http_pipeline.c tests/harness.c \
-	tests/harness.h tests/servers/embed_server.c tests/servers/embed_server.h
+	tests/harness.h tests/servers/embed_server.c tests/servers/embed_server.h \
+	tests/servers/http_server.c tests/servers/http_server.h
 tests_check_http_pipeline_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_check_http_pipeline_LDADD = $(TEST_LIBS) -lpthread
 EXTRA_tests_check_http_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)

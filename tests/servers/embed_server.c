@@ -1,5 +1,7 @@
 #include "embed_server.h"
 
+#include "http_server.h"
+
 #include "common/buf.h"
 #include "common/clock.h"
 #include "validate/json.h"
@@ -20,17 +22,14 @@
 #include <unistd.h>
 
 struct es_server {
-    int fd, port;
+    hs_server *http;
     size_t dim;
-    pthread_t acceptor;
     pthread_mutex_t mu;
     es_faults faults;
     es_stats stats;
     size_t in_flight;
     double *times;
     size_t ntimes;
-    _Atomic int stopping;
-    int conns; /* threads alive */
 };
 
 void es_vector(const char *text, size_t dim, float *out) {
@@ -53,22 +52,6 @@ void es_vector(const char *text, size_t dim, float *out) {
     for (size_t i = 0; i < dim; i++) out[i] = (float)(out[i] / norm);
 }
 
-typedef struct conn {
-    es_server *s;
-    int fd;
-} conn;
-
-static int send_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int respond(int fd, int status, const char *extra_headers, const char *body) {
     const char *reason = status == 200   ? "OK"
                          : status == 413 ? "Payload Too Large"
@@ -83,7 +66,7 @@ static int respond(int fd, int status, const char *extra_headers, const char *bo
     rb_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
                   status, reason, strlen(body), extra_headers ? extra_headers : "");
     rb_buf_puts(&b, body);
-    int rc = b.data ? send_all(fd, b.data, b.len) : -1;
+    int rc = b.data ? hs_send_all(fd, b.data, b.len) : -1;
     rb_buf_free(&b);
     return rc;
 }
@@ -97,30 +80,14 @@ static int take(int *counter) {
     return 0;
 }
 
-static int header_value(const char *head, const char *name, char *out, size_t size) {
-    size_t n = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ') v++;
-            size_t len = strcspn(v, "\r\n");
-            if (len >= size) len = size - 1;
-            memcpy(out, v, len);
-            out[len] = '\0';
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void serve_request(es_server *s, int fd, const char *head, const char *body,
+static void serve_request(void *ctx, int fd, const char *head, const char *body,
                           size_t body_len) {
+    es_server *s = ctx;
     char path[256] = "";
     sscanf(head, "%*s %255s", path);
     char auth[256] = "";
-    if (!header_value(head, "Authorization", auth, sizeof auth))
-        header_value(head, "api-key", auth, sizeof auth);
+    if (!hs_header(head, "Authorization", auth, sizeof auth))
+        hs_header(head, "api-key", auth, sizeof auth);
     int tei = strstr(path, "/embed") && !strstr(path, "/embeddings");
     rb_json_doc *doc = NULL;
     const rb_json *inputs = NULL;
@@ -213,106 +180,22 @@ static void serve_request(es_server *s, int fd, const char *head, const char *bo
     pthread_mutex_unlock(&s->mu);
 }
 
-static void *conn_main(void *arg) {
-    conn c = *(conn *)arg;
-    free(arg);
-    rb_buf in;
-    rb_buf_init(&in);
-    char chunk[65536];
-    for (;;) {
-        char *end = in.data ? strstr(in.data, "\r\n\r\n") : NULL;
-        if (end) {
-            size_t head_len = (size_t)(end - in.data) + 4;
-            char cl[32] = "0";
-            in.data[head_len - 2] = '\0'; /* header_value stops at the head */
-            header_value(in.data, "Content-Length", cl, sizeof cl);
-            size_t body_len = (size_t)strtoull(cl, NULL, 10);
-            if (in.len >= head_len + body_len) {
-                char expect[32];
-                (void)expect;
-                serve_request(c.s, c.fd, in.data, in.data + head_len, body_len);
-                size_t used = head_len + body_len;
-                memmove(in.data, in.data + used, in.len - used);
-                in.len -= used;
-                in.data[in.len] = '\0';
-                continue;
-            }
-            in.data[head_len - 2] = '\r';
-        }
-        struct pollfd p = {c.fd, POLLIN, 0};
-        int pr = poll(&p, 1, 200);
-        if (c.s->stopping) break;
-        if (pr <= 0) continue;
-        ssize_t r = recv(c.fd, chunk, sizeof chunk, 0);
-        if (r <= 0) break;
-        if (rb_buf_append(&in, chunk, (size_t)r) != 0) break;
-    }
-    rb_buf_free(&in);
-    close(c.fd);
-    pthread_mutex_lock(&c.s->mu);
-    c.s->conns--;
-    pthread_mutex_unlock(&c.s->mu);
-    return NULL;
-}
-
-static void *accept_main(void *arg) {
-    es_server *s = arg;
-    while (!s->stopping) {
-        struct pollfd p = {s->fd, POLLIN, 0};
-        if (poll(&p, 1, 100) <= 0) continue;
-        int fd = accept(s->fd, NULL, NULL);
-        if (fd < 0) continue;
-        conn *c = malloc(sizeof *c);
-        pthread_t t;
-        if (!c) {
-            close(fd);
-            continue;
-        }
-        c->s = s;
-        c->fd = fd;
-        pthread_mutex_lock(&s->mu);
-        s->conns++;
-        pthread_mutex_unlock(&s->mu);
-        if (pthread_create(&t, NULL, conn_main, c) != 0) {
-            free(c);
-            close(fd);
-            pthread_mutex_lock(&s->mu);
-            s->conns--;
-            pthread_mutex_unlock(&s->mu);
-            continue;
-        }
-        pthread_detach(t);
-    }
-    return NULL;
-}
-
 es_server *es_server_start(int port, size_t dim) {
     es_server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->times = calloc(ES_MAX_TIMES, sizeof *s->times);
     s->dim = dim;
     pthread_mutex_init(&s->mu, NULL);
-    s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)port);
-    socklen_t len = sizeof a;
-    if (!s->times || s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(s->fd, 128) != 0 || getsockname(s->fd, (struct sockaddr *)&a, &len) != 0 ||
-        pthread_create(&s->acceptor, NULL, accept_main, s) != 0) {
-        if (s->fd >= 0) close(s->fd);
+    if (!s->times || !(s->http = hs_start(port, serve_request, s))) {
+        pthread_mutex_destroy(&s->mu);
         free(s->times);
         free(s);
         return NULL;
     }
-    s->port = ntohs(a.sin_port);
     return s;
 }
 
-int es_server_port(const es_server *s) { return s->port; }
+int es_server_port(const es_server *s) { return hs_port(s->http); }
 
 void es_server_faults_set(es_server *s, const es_faults *f) {
     pthread_mutex_lock(&s->mu);
@@ -343,17 +226,7 @@ void es_server_reset_stats(es_server *s) {
 
 void es_server_stop(es_server *s) {
     if (!s) return;
-    s->stopping = 1;
-    pthread_join(s->acceptor, NULL);
-    /* Connection threads notice `stopping` within one poll interval. */
-    for (int i = 0; i < 100; i++) {
-        pthread_mutex_lock(&s->mu);
-        int left = s->conns;
-        pthread_mutex_unlock(&s->mu);
-        if (left == 0) break;
-        rb_sleep_ms(20);
-    }
-    close(s->fd);
+    hs_stop(s->http);
     pthread_mutex_destroy(&s->mu);
     free(s->times);
     free(s);

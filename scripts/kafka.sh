@@ -36,6 +36,8 @@ TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 
 log() { printf 'kafka: %s\n' "$*"; }
 die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/server-helpers.sh
+. "$SCRIPT_DIR/lib/server-helpers.sh"
 
 # --- helpers -----------------------------------------------------------------
 
@@ -54,41 +56,6 @@ running_pid() {
 }
 
 client_port() { [ -f "$PORTFILE" ] && cut -d' ' -f1 "$PORTFILE"; }
-
-# Port helpers use python3's socket module: it is on every machine we run on,
-# while ss/netstat are not. SO_REUSEADDR matches what the JVM sets, so a port
-# in TIME_WAIT counts as free and only a listening socket counts as taken.
-port_is_free() {
-    python3 - "$1" <<'PY'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PY
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# choose_port ENV_VALUE PREVIOUS: an explicit port must be free (else fail);
-# otherwise reuse the previous port if it is free, so clients that kept the
-# old address still work, else take any free port.
-choose_port() {
-    local want=$1 prev=$2 what=$3
-    if [ -n "$want" ]; then
-        [[ "$want" =~ ^[0-9]+$ ]] || die "$what '$want' is not a port number"
-        port_is_free "$want" || die "$what $want on 127.0.0.1 is already in use"
-        echo "$want"
-    elif [ -n "$prev" ] && port_is_free "$prev"; then
-        echo "$prev"
-    else
-        free_port
-    fi
-}
 
 kcat_bin() { command -v kcat || command -v kafkacat || true; }
 
@@ -150,19 +117,6 @@ auto.create.topics.enable=false
 # Consumers join at once instead of waiting 3 s for more members.
 group.initial.rebalance.delay.ms=0
 EOF
-}
-
-# Sends SIGTERM, waits up to 60s for a clean shutdown, then SIGKILL.
-kill_and_wait() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 600; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    log "pid $pid still alive after 60s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 
 # --- commands ----------------------------------------------------------------
@@ -232,7 +186,7 @@ cmd_start() {
             break
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            kill_and_wait "$pid"
+            kill_and_wait "$pid" 60
             fail_start "broker did not answer on 127.0.0.1:$port within ${TIMEOUT}s"
         fi
         sleep 0.5
@@ -264,7 +218,7 @@ cmd_stop() {
         return 0
     fi
     log "stopping broker (pid $pid)"
-    kill_and_wait "$pid"
+    kill_and_wait "$pid" 60
     rm -f "$PIDFILE"
     log "stopped"
 }

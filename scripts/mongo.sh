@@ -35,6 +35,8 @@ TIMEOUT=${MONGO_START_TIMEOUT:-60}
 
 log() { printf 'mongo: %s\n' "$*"; }
 die() { printf 'mongo: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/server-helpers.sh
+. "$SCRIPT_DIR/lib/server-helpers.sh"
 
 # --- helpers -----------------------------------------------------------------
 
@@ -52,23 +54,6 @@ running_pid() {
 }
 
 port() { cat "$PORTFILE" 2>/dev/null || true; }
-
-# See scripts/kafka.sh: python3 is everywhere we run, ss/netstat are not.
-port_is_free() {
-    python3 - "$1" <<'PY'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PY
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # Sends {ping: 1, $db: "admin"} as an OP_MSG and succeeds if the reply says
 # ok: 1. Plain python3 with no driver, so the check needs nothing installed
@@ -195,19 +180,6 @@ build_ferretdb() {
     log "built $BIN ($("$BIN" --version | head -n1))"
 }
 
-# Sends SIGTERM, waits up to 30s for a clean shutdown, then SIGKILL.
-kill_and_wait() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    log "pid $pid still alive after 30s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-}
-
 # --- commands ----------------------------------------------------------------
 
 cmd_start() {
@@ -226,15 +198,7 @@ cmd_start() {
 
     local p prev
     prev=$(port)
-    if [ -n "${MONGO_PORT:-}" ]; then
-        [[ "$MONGO_PORT" =~ ^[0-9]+$ ]] || die "MONGO_PORT '$MONGO_PORT' is not a port number"
-        port_is_free "$MONGO_PORT" || die "MONGO_PORT $MONGO_PORT on 127.0.0.1 is already in use"
-        p=$MONGO_PORT
-    elif [ -n "$prev" ] && port_is_free "$prev"; then
-        p=$prev
-    else
-        p=$(free_port)
-    fi
+    p=$(choose_port "${MONGO_PORT:-}" "$prev" "MONGO_PORT")
     echo "$p" >"$PORTFILE"
     mkdir -p "$DATA" "$STATE"
 
@@ -257,7 +221,7 @@ cmd_start() {
             fail_start "FerretDB (pid $pid) exited during start"
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            kill_and_wait "$pid"
+            kill_and_wait "$pid" 30
             fail_start "FerretDB did not answer a ping on 127.0.0.1:$p within ${TIMEOUT}s"
         fi
         sleep 0.2
@@ -285,7 +249,7 @@ cmd_stop() {
         return 0
     fi
     log "stopping FerretDB (pid $pid)"
-    kill_and_wait "$pid"
+    kill_and_wait "$pid" 30
     rm -f "$PIDFILE"
     log "stopped"
 }

@@ -9,6 +9,7 @@
  */
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
+#include "sink/sink_internal.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -690,6 +691,33 @@ START_TEST(oversized_document_fails_alone) {
 }
 END_TEST
 
+/* Every write call stamps its documents with an ingested_at no earlier call
+ * of the sink used, even many calls in one millisecond or after the clock
+ * stepped back: the one-by-one settling relies on it to tell its own writes
+ * from a replay of the same version and offset. */
+START_TEST(each_call_has_its_own_ingested_at) {
+    fixture f;
+    fixture_open(&f, "stamp", 0);
+    int64_t prev = rb_sink_next_ingested_ms(f.sink);
+    for (int k = 0; k < 20000; k++) {
+        int64_t t = rb_sink_next_ingested_ms(f.sink);
+        ck_assert_msg(t > prev, "call %d: %lld after %lld", k, (long long)t, (long long)prev);
+        prev = t;
+    }
+    /* A clock that stepped back an hour does not reuse a stamp. */
+    int64_t ahead = prev + 3600 * 1000;
+    atomic_store(&f.sink->last_ingested_ms, ahead);
+    rb_sink_item it = upsert("x", 1, "x");
+    write_ok(&f, &it, 1, NULL);
+    bson_t *d = raw_doc(&f, "x");
+    bson_iter_t i;
+    find(d, "ingested_at", &i);
+    ck_assert_int_eq(bson_iter_date_time(&i), ahead + 1);
+    bson_destroy(d);
+    fixture_close(&f);
+}
+END_TEST
+
 /* FerretDB 1.x refuses arrays nested in arrays (MongoDB stores them).  The
  * batch also holds a replay before the rejected item: FerretDB stops an
  * update command at its first error, so this exercises the one-by-one
@@ -976,6 +1004,7 @@ static Suite *sink_suite(void)
     tcase_add_loop_test(srv, hard_delete_removes_in_batch_order, 0, 2);
     tcase_add_loop_test(srv, hostile_keys_and_ids_stay_values, 0, 2);
     tcase_add_loop_test(srv, oversized_document_fails_alone, 0, 2);
+    tcase_add_test(srv, each_call_has_its_own_ingested_at);
     tcase_add_loop_test(srv, server_rejection_fails_one_item, 0, 2);
     tcase_add_loop_test(srv, large_batch_of_replacements, 0, 2);
     tcase_add_loop_test(srv, concurrent_writers_share_the_pool, 0, 2);

@@ -8,6 +8,7 @@
 #include "sink/sink.h"
 
 #include <mongoc/mongoc.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +26,16 @@ struct rb_sink {
     int32_t max_doc_size;    /* the server's maxBsonObjectSize */
     bool lookup_versions;    /* see rb_sink_versions in sink.h */
     size_t max_ops_per_bulk; /* 0: the whole batch in one bulk */
+    /* ingested_at of the last rb_sink_write() call.  Each call takes a
+     * later millisecond than the one before, so that its documents can be
+     * told apart from an earlier call's (see reclaim_own_writes). */
+    _Atomic int64_t last_ingested_ms;
 };
+
+/* The ingested_at of a new rb_sink_write() call: the wall clock in
+ * milliseconds, but always later than the previous call's, even when both
+ * fall in one millisecond or the clock steps back.  Thread-safe. */
+int64_t rb_sink_next_ingested_ms(rb_sink *s);
 
 /* Fills `err` from a libmongoc error: RB_ERR_MONGO, "what: message",
  * retriable unless authentication or authorisation failed.  Returns -1. */

@@ -41,6 +41,20 @@ static int64_t now_realtime_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Without the "always later" rule, a replay written in the same millisecond
+ * as the original would look like this call's own write to
+ * reclaim_own_writes() and be reported STORED instead of STALE. */
+int64_t rb_sink_next_ingested_ms(rb_sink *s)
+{
+    int64_t now = now_realtime_ms();
+    int64_t last = atomic_load(&s->last_ingested_ms);
+    int64_t next;
+    do {
+        next = now > last ? now : last + 1;
+    } while (!atomic_compare_exchange_weak(&s->last_ingested_ms, &last, next));
+    return next;
+}
+
 static double now_mono_ms(void)
 {
     struct timespec ts;
@@ -491,10 +505,11 @@ static int settle_by_lookup(wctx *w, rb_error *err)
 
 /* After settling one by one, an op the unclear bulk had already applied
  * answers STALE although this call wrote it.  Such a document carries this
- * call's ingested_at and the item's version and source offset: those items
- * are reported STORED (the first of equal ones in batch order).  Best
- * effort: if the lookup fails the items stay STALE, which is also true of
- * the store. */
+ * call's ingested_at (no other call of this sink has it, see
+ * rb_sink_next_ingested_ms) and the item's version and source offset:
+ * those items are reported STORED (the first of equal ones in batch order).
+ * Best effort: if the lookup fails the items stay STALE, which is also true
+ * of the store. */
 static void reclaim_own_writes(const wctx *w, const size_t *order, size_t n_order)
 {
     bson_t filter = BSON_INITIALIZER, in, ids;
@@ -589,7 +604,7 @@ static void add_stats(rb_sink_stats *st, const rb_sink_item *items, size_t n, do
 int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stats, rb_error *err)
 {
     double t0 = now_mono_ms();
-    wctx w = {.s = s, .items = items, .n = n, .now_ms = now_realtime_ms()};
+    wctx w = {.s = s, .items = items, .n = n, .now_ms = rb_sink_next_ingested_ms(s)};
     size_t *order = NULL, window = s->max_ops_per_bulk ? s->max_ops_per_bulk : n;
     mongoc_client_t *c;
     int rc;

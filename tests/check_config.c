@@ -166,8 +166,17 @@ START_TEST(reference_lists_every_key) {
     FILE *f = open_memstream(&mem, &size);
     rb_config_print_reference(f, true);
     fclose(f);
-    ck_assert_ptr_nonnull(strstr(mem, "| `errors.tolerance` |"));
+    ck_assert_ptr_nonnull(strstr(mem, "| `errors.tolerance` | `none` or `all` |"));
     ck_assert_ptr_nonnull(strstr(mem, "| `kafka.*` |"));
+    /* Every row has exactly four cells: no '|' inside one. */
+    for (char *line = mem; line && *line;) {
+        char *nl = strchr(line, '\n');
+        int bars = 0;
+        for (char *c = line; c < (nl ? nl : line + strlen(line)); c++) bars += *c == '|';
+        ck_assert_msg(bars == 5, "row with %d '|': %.*s", bars,
+                      (int)(nl ? nl - line : (long)strlen(line)), line);
+        line = nl ? nl + 1 : NULL;
+    }
     ck_assert(rb_config_key_known("kafka.security.protocol"));
     ck_assert(!rb_config_key_known("kafka."));
     free(mem);

@@ -586,6 +586,20 @@ static const char *type_name(rb_key_type t) {
     return "?";
 }
 
+/* "a|b" as "`a` or `b`": a bare '|' would split the Markdown table cell. */
+static void markdown_choices(char *out, size_t len, const char *choices) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = choices; *p && used < len;) {
+        size_t n = strcspn(p, "|");
+        int w = snprintf(out + used, len - used, "%s`%.*s`", p == choices ? "" : " or ", (int)n, p);
+        if (w < 0) break;
+        used += (size_t)w;
+        p += n;
+        if (*p == '|') p++;
+    }
+}
+
 void rb_config_print_reference(FILE *out, bool markdown) {
     if (markdown) {
         fputs("| key | type | default | description |\n|---|---|---|---|\n", out);
@@ -601,6 +615,8 @@ void rb_config_print_reference(FILE *out, bool markdown) {
             snprintf(type, sizeof type, "integer [%" PRId64 "..%" PRId64 "]", k->min, k->max);
         else if (k->type == RB_KEY_DOUBLE)
             snprintf(type, sizeof type, "number [%g..%g]", k->dmin, k->dmax);
+        else if (k->choices && markdown)
+            markdown_choices(type, sizeof type, k->choices);
         else if (k->choices)
             snprintf(type, sizeof type, "%s", k->choices);
         else

@@ -595,6 +595,18 @@ END_TEST
     "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                   \
     "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"" name "\",\"price\":" #price "}"
 
+typedef struct vec_seen {
+    float *out; /* room for 384 values */
+    size_t dim;
+} vec_seen;
+
+static int keep_vector(const rb_sink_stored_view *v, void *ctx) {
+    vec_seen *s = ctx;
+    s->dim = v->dim;
+    memcpy(s->out, v->vector, (v->dim < 384 ? v->dim : 384) * sizeof *v->vector);
+    return 0;
+}
+
 START_TEST(unchanged_texts_reuse_the_stored_vector) {
     char topic[128], db[128], log[512];
     harness_unique("rb-reuse", topic, sizeof topic);
@@ -631,9 +643,35 @@ START_TEST(unchanged_texts_reuse_the_stored_vector) {
     ck_assert_uint_eq(e0->count, e1->count);
     for (size_t i = 0; i < e0->count; i++)
         ck_assert_double_eq(e0->items[i].number, e1->items[i].number);
+
+    /* The job switches to mongo.vector.format = float32: the vector stored
+     * as an array is still reused, and is written back as a binary vector
+     * holding the same values. */
+    const harness_msg third[] = {{"p-r1", PRICED("p-r1", 3, "Reading lamp", 14), 0, 0}};
+    harness_produce(topic, third, 1);
+    job = harness_write_job(topic, topic, db, "mongo.vector.format = float32\n");
+    run_until_caught_up(job, log);
+    out = harness_slurp(log);
+    ck_assert_msg(strstr(out, "in=1 stored=0 deleted=0 stale=0 reused=1"), "%s", out);
+    free(out);
+    stored bin;
+    ck_assert(fetch(sink, "p-r1", &bin));
+    const rb_json *eb = rb_json_get(bin.root, "embedding");
+    ck_assert_msg(eb && eb->type == RB_JSON_OBJECT, "embedding is not a binary vector");
+    const rb_json *b64 = rb_json_get(eb, "$binary");
+    ck_assert_ptr_nonnull(b64);
+    ck_assert_str_eq(rb_json_get(b64, "subType")->str, "09");
+    rb_json_doc_destroy(bin.doc);
+    float got[384];
+    vec_seen seen = {got, 0};
+    const char *ids[] = {"p-r1"};
+    rb_error err;
+    ck_assert_int_eq(rb_sink_lookup_stored(sink, ids, 1, keep_vector, &seen, &err), 0);
+    ck_assert_uint_eq(seen.dim, e1->count);
+    for (size_t i = 0; i < e1->count; i++) ck_assert_float_eq(got[i], (float)e1->items[i].number);
+
     rb_json_doc_destroy(before.doc);
     rb_json_doc_destroy(after.doc);
-    rb_error err;
     ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
     rb_sink_destroy(sink);
 }

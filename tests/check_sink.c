@@ -691,6 +691,100 @@ START_TEST(oversized_document_fails_alone) {
 }
 END_TEST
 
+/* Callbacks that copy the vector the readers hand out. */
+typedef struct seen_vec {
+    float v[8];
+    size_t dim;
+    int calls;
+} seen_vec;
+
+static int keep_stored(const rb_sink_stored_view *v, void *ctx)
+{
+    seen_vec *s = ctx;
+    s->calls++;
+    s->dim = v->dim;
+    memcpy(s->v, v->vector, (v->dim < 8 ? v->dim : 8) * sizeof *v->vector);
+    return 0;
+}
+
+static int keep_scanned(const rb_sink_doc_view *d, void *ctx)
+{
+    seen_vec *t = (seen_vec *)ctx + (strcmp(d->id, "arr") == 0 ? 0 : 1);
+    t->calls++;
+    t->dim = d->dim;
+    memcpy(t->v, d->vector, (d->dim < 8 ? d->dim : 8) * sizeof *d->vector);
+    return 0;
+}
+
+/* mongo.vector.format = float32: the embedding is a BSON binary vector
+ * (subtype 9, dtype 0x27, padding 0, little-endian float32 values), and the
+ * readers -- the reuse lookup and the search scan -- get the exact floats
+ * back, also from a collection holding both forms. */
+START_TEST(float32_vectors_are_binary_subtype_9) {
+    fixture f;
+    fixture_open(&f, "f32", 0);
+    rb_error err;
+    rb_error_clear(&err);
+    rb_sink_opts o = {.uri = server_uri(), .database = f.db, .collection = "docs",
+                      .timeout_ms = 5000, .vector_format = RB_SINK_VECTOR_FLOAT32};
+    rb_sink *bin = rb_sink_new(&o, &err);
+    ck_assert_msg(bin != NULL, "%s", err.msg);
+
+    rb_sink_item a = upsert("arr", 1, "array form"), b = upsert("bin", 1, "binary form");
+    write_ok(&f, &a, 1, NULL);
+    ck_assert_int_eq(rb_sink_write(bin, &b, 1, NULL, &err), 0);
+    ck_assert_int_eq(b.result, RB_SINK_STORED);
+
+    bson_t *d = raw_doc(&f, "bin");
+    bson_iter_t it;
+    find(d, "embedding", &it);
+    ck_assert(BSON_ITER_HOLDS_BINARY(&it));
+    bson_subtype_t sub;
+    uint32_t len;
+    const uint8_t *data;
+    bson_iter_binary(&it, &sub, &len, &data);
+    ck_assert_int_eq((int)sub, 9);
+    ck_assert_uint_eq(len, 2 + 4 * 4);
+    ck_assert_uint_eq(data[0], 0x27);
+    ck_assert_uint_eq(data[1], 0);
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *p = data + 2 + 4 * i;
+        uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                        (uint32_t)p[3] << 24, want;
+        memcpy(&want, &VEC[i], sizeof want);
+        ck_assert_msg(bits == want, "value %d: %08x, want %08x", i, bits, want);
+    }
+    bson_destroy(d);
+
+    seen_vec got = {0};
+    const char *ids[] = {"bin"};
+    ck_assert_int_eq(rb_sink_lookup_stored(bin, ids, 1, keep_stored, &got, &err), 0);
+    ck_assert_int_eq(got.calls, 1);
+    ck_assert_uint_eq(got.dim, 4);
+    ck_assert(memcmp(got.v, VEC, sizeof VEC) == 0);
+
+    seen_vec both[2];
+    memset(both, 0, sizeof both);
+    ck_assert_int_eq(rb_sink_scan(bin, NULL, keep_scanned, both, &err), 0);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(both[k].calls, 1);
+        ck_assert_uint_eq(both[k].dim, 4);
+        ck_assert(memcmp(both[k].v, VEC, sizeof VEC) == 0);
+    }
+
+    /* NaN is refused in this form as well. */
+    float bad[2] = {1.0f, NAN};
+    rb_sink_item n = upsert("nan", 1, "n");
+    n.vector = bad;
+    n.dim = 2;
+    ck_assert_int_eq(rb_sink_write(bin, &n, 1, NULL, &err), 0);
+    ck_assert_int_eq(n.result, RB_SINK_FAILED);
+    ck_assert_msg(strstr(n.error, "finite") != NULL, "%s", n.error);
+    rb_sink_destroy(bin);
+    fixture_close(&f);
+}
+END_TEST
+
 /* Every write call stamps its documents with an ingested_at no earlier call
  * of the sink used, even many calls in one millisecond or after the clock
  * stepped back: the one-by-one settling relies on it to tell its own writes
@@ -1005,6 +1099,7 @@ static Suite *sink_suite(void)
     tcase_add_loop_test(srv, hostile_keys_and_ids_stay_values, 0, 2);
     tcase_add_loop_test(srv, oversized_document_fails_alone, 0, 2);
     tcase_add_test(srv, each_call_has_its_own_ingested_at);
+    tcase_add_test(srv, float32_vectors_are_binary_subtype_9);
     tcase_add_loop_test(srv, server_rejection_fails_one_item, 0, 2);
     tcase_add_loop_test(srv, large_batch_of_replacements, 0, 2);
     tcase_add_loop_test(srv, concurrent_writers_share_the_pool, 0, 2);

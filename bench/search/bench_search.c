@@ -3,7 +3,9 @@
  * and the cost of storing vectors as BSON double arrays vs the binary
  * float32 vector subtype (BSON binary subtype 9, dtype 0x27).
  *
- * Usage: bench_search URI [N] [QUERIES]   (N default 10000, QUERIES 100)
+ * Usage: bench_search URI [N] [QUERIES] [WHAT]
+ *   N default 10000, QUERIES 100; WHAT a comma list of float32, array (part
+ *   1 with mongo.vector.format = that) and part2, default "float32,array".
  *
  * Part 1 writes N documents with unit vectors from a fixed-seed PRNG into
  * a database of its own: the first SINK_DOCS through rb_sink_write (fresh
@@ -73,9 +75,15 @@ static void report(const char *what, double *t, int n) {
 
 static const char *categories[] = {"footwear", "kitchen", "electronics", "outdoor", "clothing"};
 
-static int part1(const char *uri, const char *db, int n, int queries) {
+static int part1(const char *uri, const char *db, int n, int queries, rb_sink_vector_format fmt) {
     rb_error err;
-    rb_sink_opts so = {.uri = uri, .database = db, .collection = "docs", .timeout_ms = 60000};
+    const char *coll_name = fmt == RB_SINK_VECTOR_FLOAT32 ? "docs_float32" : "docs_array";
+    const char *fmt_name = fmt == RB_SINK_VECTOR_FLOAT32 ? "binary float32 vectors"
+                                                         : "double arrays";
+    printf("-- part 1, mongo.vector.format = %s\n",
+           fmt == RB_SINK_VECTOR_FLOAT32 ? "float32" : "array");
+    rb_sink_opts so = {.uri = uri, .database = db, .collection = coll_name, .timeout_ms = 60000,
+                       .vector_format = fmt};
     rb_sink *sink = rb_sink_new(&so, &err);
     if (!sink) {
         fprintf(stderr, "%s\n", err.msg);
@@ -93,7 +101,7 @@ static int part1(const char *uri, const char *db, int n, int queries) {
     char (*ids)[32] = calloc(BATCH, sizeof *ids);
     if (!vecs || !items || !m || !ids) return 1;
     mongoc_client_t *raw = mongoc_client_new(uri);
-    mongoc_collection_t *coll = raw ? mongoc_client_get_collection(raw, db, "docs") : NULL;
+    mongoc_collection_t *coll = raw ? mongoc_client_get_collection(raw, db, coll_name) : NULL;
     if (!coll) return 1;
     double t0 = now_ms(), t_sink = 0;
     for (int done = 0; done < n; done += BATCH) {
@@ -121,7 +129,7 @@ static int part1(const char *uri, const char *db, int n, int queries) {
         char msg[256];
         for (int i = 0; i < b; i++) {
             docs[i] = bson_new();
-            if (rb_sink_build_doc(docs[i], &items[i], 1700000000000, msg, sizeof msg) != 0) {
+            if (rb_sink_build_doc(docs[i], &items[i], fmt, 1700000000000, msg, sizeof msg) != 0) {
                 fprintf(stderr, "doc: %s\n", msg);
                 return 1;
             }
@@ -137,9 +145,9 @@ static int part1(const char *uri, const char *db, int n, int queries) {
     }
     double wt = now_ms() - t0;
     int first = n < SINK_DOCS ? n : SINK_DOCS;
-    printf("rb_sink_write of the first %d docs (double arrays, batches of %d): %.0f ms, "
+    printf("rb_sink_write of the first %d docs (%s, batches of %d): %.0f ms, "
            "%.0f docs/s\n",
-           first, BATCH, t_sink, first / (t_sink / 1e3));
+           first, fmt_name, BATCH, t_sink, first / (t_sink / 1e3));
     if (n > SINK_DOCS)
         printf("insert_many of the other %d (same documents): %.0f ms, %.0f docs/s\n",
                n - SINK_DOCS, wt - t_sink, (n - SINK_DOCS) / ((wt - t_sink) / 1e3));
@@ -291,17 +299,20 @@ static int part2(const char *uri, const char *db, int n) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_search URI [N] [QUERIES]\n");
+        fprintf(stderr, "usage: bench_search URI [N] [QUERIES] [float32,array,part2]\n");
         return 2;
     }
     int n = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 10000;
     int queries = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 100;
+    const char *formats = argc > 4 ? argv[4] : "float32,array";
     if (n < 1 || queries < 1) return 2;
     char db[64];
     snprintf(db, sizeof db, "bench_search_%ld", (long)getpid());
     rb_sink_global_init();
-    int rc = part1(argv[1], db, n, queries);
-    if (rc == 0) rc = part2(argv[1], db, n);
+    int rc = 0;
+    if (strstr(formats, "float32")) rc = part1(argv[1], db, n, queries, RB_SINK_VECTOR_FLOAT32);
+    if (rc == 0 && strstr(formats, "array")) rc = part1(argv[1], db, n, queries, RB_SINK_VECTOR_ARRAY);
+    if (rc == 0 && strstr(formats, "part2")) rc = part2(argv[1], db, n);
     /* Drop the database whatever happened. */
     rb_error err;
     rb_sink_opts so = {.uri = argv[1], .database = db, .collection = "docs"};

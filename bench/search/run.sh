@@ -4,7 +4,8 @@
 # vector subtype for writing and reading vectors.  Not a test: it prints
 # figures for bench/README.md.
 #
-# Usage: bench/search/run.sh [N] [QUERIES]   (defaults 10000, 100)
+# Usage: bench/search/run.sh [N] [QUERIES] [WHAT]   (defaults 10000, 100,
+#        float32,array; WHAT may also name part2, the raw format comparison)
 # Needs: a configured build (BUILD, default build-bench, configured here if
 # missing); the servers (scripts/servers.sh start is run here).  Set
 # BENCH_MONGO_URI to measure another server (e.g. a private FerretDB that
@@ -27,5 +28,6 @@ cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/src" -fopen
     $(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc) \
     $(pkg-config --libs openblas 2>/dev/null || true) -lm
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$work/bench_search" "${BENCH_MONGO_URI:-$RAGBATCH_MONGO_URI}" "${1:-10000}" "${2:-100}"
+"$work/bench_search" "${BENCH_MONGO_URI:-$RAGBATCH_MONGO_URI}" "${1:-10000}" "${2:-100}" \
+    "${3:-float32,array}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -95,6 +95,7 @@ typedef struct rb_job_config {
     char *mongo_collection;     /* mongo.collection */
     char *mongo_write_concern;  /* mongo.write.concern */
     int64_t mongo_timeout_ms;   /* mongo.timeout.ms */
+    char *mongo_vector_format;  /* mongo.vector.format: array | float32 */
     int64_t sink_retry_backoff_ms;     /* sink.retry.backoff.ms */
     int64_t sink_retry_backoff_max_ms; /* sink.retry.backoff.max.ms */
     int64_t sink_retry_timeout_ms;     /* sink.retry.timeout.ms, -1 = forever */

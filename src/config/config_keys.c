@@ -128,6 +128,11 @@ const rb_config_key rb_config_keys[] = {
      false, false, "Write concern of the bulk writes: majority or a number of nodes."},
     {"mongo.timeout.ms", RB_KEY_INT, F(mongo_timeout_ms), "10000", 100, 600000, NULL, false,
      false, "Server selection and socket timeout."},
+    {"mongo.vector.format", RB_KEY_CHOICE, F(mongo_vector_format), "array", NO_BOUNDS,
+     "array|float32", false, false,
+     "How the embedding is stored: a BSON array of doubles, or a BSON binary vector of float32 "
+     "(subtype 9; a third of the size, much faster to write and read). Atlas Vector Search "
+     "indexes both; search reads both."},
     {"sink.retry.backoff.ms", RB_KEY_INT, F(sink_retry_backoff_ms), "500", 1, 600000, NULL, false,
      false, "First wait before retrying a failed batch write; doubles up to the maximum."},
     {"sink.retry.backoff.max.ms", RB_KEY_INT, F(sink_retry_backoff_max_ms), "30000", 1, 3600000,

@@ -66,6 +66,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .write_concern = cfg->mongo_write_concern,
         .timeout_ms = (int)cfg->mongo_timeout_ms,
         .app_name = app,
+        .vector_format = strcmp(cfg->mongo_vector_format, "float32") == 0
+                             ? RB_SINK_VECTOR_FLOAT32
+                             : RB_SINK_VECTOR_ARRAY,
     };
     rb_alert_init(&r->alert, cfg->errors_alert_threshold, cfg->errors_alert_window_ms);
     if (!(r->metrics = rb_metrics_new(err)) || rb_metrics_declare_ragbatch(r->metrics, err) != 0)

@@ -4,6 +4,8 @@
 #include "sink/bson_doc.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -238,24 +240,27 @@ static bool append_str_or_null(bson_t *doc, const char *key, const char *s)
     return s ? bson_append_utf8(doc, key, -1, s, -1) : bson_append_null(doc, key, -1);
 }
 
-static int append_embedding(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len)
+/* NaN and infinities make a vector useless for search, and some servers
+ * (FerretDB) refuse them: fail this item, not the batch. */
+static int check_finite(const rb_sink_item *it, char *msg, size_t msg_len)
+{
+    for (size_t i = 0; i < it->dim; i++)
+        if (!isfinite(it->vector[i])) {
+            if (msg && msg_len)
+                snprintf(msg, msg_len, "embedding value %zu is not a finite number", i);
+            return -1;
+        }
+    return 0;
+}
+
+static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len)
 {
     bson_t arr;
-    if (it->dim > 0 && it->vector == NULL)
-        return fail(msg, msg_len, "embedding missing");
     if (!bson_append_array_begin(doc, "embedding", -1, &arr))
         return fail(msg, msg_len, "document too large");
     for (size_t i = 0; i < it->dim; i++) {
         char tmp[16];
         const char *idx;
-        /* NaN and infinities make a vector useless for search, and some
-         * servers (FerretDB) refuse them: fail this item, not the batch. */
-        if (!isfinite(it->vector[i])) {
-            bson_append_array_end(doc, &arr);
-            if (msg && msg_len)
-                snprintf(msg, msg_len, "embedding value %zu is not a finite number", i);
-            return -1;
-        }
         bson_uint32_to_string((uint32_t)i, &idx, tmp, sizeof tmp);
         if (!bson_append_double(&arr, idx, -1, (double)it->vector[i])) {
             bson_append_array_end(doc, &arr);
@@ -265,6 +270,46 @@ static int append_embedding(bson_t *doc, const rb_sink_item *it, char *msg, size
     if (!bson_append_array_end(doc, &arr))
         return fail(msg, msg_len, "document too large");
     return 0;
+}
+
+/* BSON binary subtype 9 (vector), dtype float32: the dtype byte 0x27, a
+ * padding byte 0, then each value as a little-endian IEEE 754 float,
+ * whatever the host's byte order. */
+static int append_embedding_float32(bson_t *doc, const rb_sink_item *it, char *msg,
+                                    size_t msg_len)
+{
+    if (it->dim > (UINT32_MAX - RB_SINK_VECTOR_HEADER) / 4)
+        return fail(msg, msg_len, "document too large");
+    uint32_t len = (uint32_t)(RB_SINK_VECTOR_HEADER + 4 * it->dim);
+    uint8_t *bytes = malloc(len);
+    if (!bytes)
+        return fail(msg, msg_len, "out of memory building the embedding");
+    bytes[0] = RB_SINK_VECTOR_DTYPE_FLOAT32;
+    bytes[1] = 0;
+    for (size_t i = 0; i < it->dim; i++) {
+        uint32_t bits;
+        uint8_t *p = bytes + RB_SINK_VECTOR_HEADER + 4 * i;
+        memcpy(&bits, &it->vector[i], sizeof bits);
+        p[0] = (uint8_t)bits;
+        p[1] = (uint8_t)(bits >> 8);
+        p[2] = (uint8_t)(bits >> 16);
+        p[3] = (uint8_t)(bits >> 24);
+    }
+    bool ok = bson_append_binary(doc, "embedding", -1, (bson_subtype_t)RB_SINK_BSON_SUBTYPE_VECTOR,
+                                 bytes, len);
+    free(bytes);
+    return ok ? 0 : fail(msg, msg_len, "document too large");
+}
+
+static int append_embedding(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format format,
+                            char *msg, size_t msg_len)
+{
+    if (it->dim > 0 && it->vector == NULL)
+        return fail(msg, msg_len, "embedding missing");
+    if (check_finite(it, msg, msg_len) != 0)
+        return -1;
+    return format == RB_SINK_VECTOR_FLOAT32 ? append_embedding_float32(doc, it, msg, msg_len)
+                                            : append_embedding_array(doc, it, msg, msg_len);
 }
 
 static bool append_source(bson_t *doc, const rb_sink_item *it)
@@ -277,8 +322,8 @@ static bool append_source(bson_t *doc, const rb_sink_item *it)
     return bson_append_document_end(doc, &src) && ok;
 }
 
-int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, int64_t now_ms, char *msg,
-                      size_t msg_len)
+int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format format,
+                      int64_t now_ms, char *msg, size_t msg_len)
 {
     bool ok;
 
@@ -287,7 +332,7 @@ int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, int64_t now_ms, char 
     ok = bson_append_utf8(doc, "_id", -1, it->id, -1);
     if (ok && it->kind == RB_SINK_UPSERT) {
         ok = append_str_or_null(doc, "text", it->text);
-        if (ok && append_embedding(doc, it, msg, msg_len) != 0)
+        if (ok && append_embedding(doc, it, format, msg, msg_len) != 0)
             return -1;
         ok = ok && append_str_or_null(doc, "text_hash", it->text_hash);
         ok = ok && append_str_or_null(doc, "model", it->model);

@@ -33,9 +33,17 @@ int rb_sink_escape_key(const char *key, size_t len, rb_buf *out);
 int rb_sink_append_json(bson_t *parent, const char *key, const rb_json *v, char *msg,
                         size_t msg_len);
 
-/* The replacement document of an UPSERT or SOFT_DELETE item. */
-int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, int64_t now_ms, char *msg,
-                      size_t msg_len);
+/* BSON binary subtype 9 ("vector") and its float32 dtype byte; libbson
+ * before 2.0 has no names for them.  The payload is the dtype byte, a
+ * padding byte (0 for float32) and the little-endian values. */
+#define RB_SINK_BSON_SUBTYPE_VECTOR 0x09
+#define RB_SINK_VECTOR_DTYPE_FLOAT32 0x27
+#define RB_SINK_VECTOR_HEADER 2
+
+/* The replacement document of an UPSERT or SOFT_DELETE item, its
+ * embedding in the given format (see rb_sink_vector_format). */
+int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format format,
+                      int64_t now_ms, char *msg, size_t msg_len);
 
 /* {_id: id, version: {$lt: version}}: matches only an older stored version. */
 int rb_sink_build_filter(bson_t *filter, const rb_sink_item *it);

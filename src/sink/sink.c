@@ -258,6 +258,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
     if (!s)
         return rb_error_nomem(err, RB_STAGE_SINK, "sink"), NULL;
     s->max_doc_size = RB_SINK_DEFAULT_MAX_DOC;
+    s->vector_format = opts->vector_format;
     s->uri_shown = redact_uri(opts->uri);
     s->database = dup_str(opts->database);
     s->collection = dup_str(opts->collection);

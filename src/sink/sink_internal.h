@@ -26,6 +26,7 @@ struct rb_sink {
     int32_t max_doc_size;    /* the server's maxBsonObjectSize */
     bool lookup_versions;    /* see rb_sink_versions in sink.h */
     size_t max_ops_per_bulk; /* 0: the whole batch in one bulk */
+    rb_sink_vector_format vector_format;
     /* ingested_at of the last rb_sink_write() call.  Each call takes a
      * later millisecond than the one before, so that its documents can be
      * told apart from an earlier call's (see reclaim_own_writes). */

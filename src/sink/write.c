@@ -110,7 +110,8 @@ static int append_op(const wctx *w, mongoc_bulk_operation_t *bulk, size_t i)
         BSON_APPEND_UTF8(&filter, "_id", it->id);
         ok = mongoc_bulk_operation_remove_one_with_opts(bulk, &filter, NULL, &e);
     } else {
-        if (rb_sink_build_doc(&doc, it, w->now_ms, it->error, sizeof it->error) != 0) {
+        if (rb_sink_build_doc(&doc, it, w->s->vector_format, w->now_ms, it->error,
+                              sizeof it->error) != 0) {
             it->result = RB_SINK_FAILED;
             goto out;
         }

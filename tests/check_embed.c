@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "embed/activation.h"
 #include "embed/embedder.h"
 #include "embed/model_config.h"
 #include "embed/safetensors.h"
@@ -160,6 +161,89 @@ static void check_vectors(rb_embedder *e, const ref_set *r, double min_cos) {
     }
     free(out);
 }
+
+/* ---- element-wise kernels against double-precision libm ---------------- */
+
+#define ACT_N 400001
+
+static float *act_grid(double lo, double hi) {
+    float *x = malloc(ACT_N * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    for (size_t i = 0; i < ACT_N; i++) x[i] = (float)(lo + (hi - lo) * (double)i / (ACT_N - 1));
+    return x;
+}
+
+START_TEST(exp_is_within_an_ulp) {
+    float *x = act_grid(-87.0, 88.0), *y = act_grid(-87.0, 88.0);
+    rb_act_exp(y, ACT_N);
+    for (size_t i = 0; i < ACT_N; i++) {
+        double want = exp((double)x[i]), rel = fabs(y[i] - want) / want;
+        ck_assert_msg(rel < 1.5e-7, "exp(%.9g) = %.9g, want %.9g", x[i], y[i], want);
+    }
+    /* Far below the range: a tiny positive number, never NaN or negative. */
+    float low[3] = {-100.0f, -1e30f, -INFINITY};
+    rb_act_exp(low, 3);
+    for (int i = 0; i < 3; i++) ck_assert(low[i] > 0 && low[i] < 1e-37f);
+    free(x);
+    free(y);
+}
+END_TEST
+
+START_TEST(gelu_matches_its_definition) {
+    for (int form = 0; form < 2; form++) {
+        float *x = act_grid(-13.0, 13.0), *y = act_grid(-13.0, 13.0);
+        if (form == 0)
+            rb_act_gelu_erf(y, ACT_N);
+        else
+            rb_act_gelu_tanh(y, ACT_N);
+        for (size_t i = 0; i < ACT_N; i++) {
+            double v = x[i], want;
+            /* Written without 1 + erf or 1 + tanh, which cancel in double
+             * too for large negative v. */
+            if (form == 0)
+                want = 0.5 * v * erfc(-v / sqrt(2.0));
+            else
+                want = v / (1.0 + exp(-2.0 * 0.7978845608028654 * (v + 0.044715 * v * v * v)));
+            double err = fabs(y[i] - want);
+            ck_assert_msg(err <= 2.5e-7 * fmax(1.0, fabs(v)), "gelu%d(%.9g) = %.9g, want %.9g",
+                          form, v, y[i], want);
+            if (form == 0 && v > -8.0 && fabs(want) > 1e-30)
+                ck_assert_msg(err / fabs(want) < 1e-5, "gelu_erf(%.9g) = %.9g, want %.9g", v,
+                              y[i], want);
+        }
+        free(x);
+        free(y);
+    }
+}
+END_TEST
+
+START_TEST(softmax_rows_match_and_sum_to_one) {
+    enum { ROWS = 7, L = 37 };
+    float s[ROWS * L];
+    double ref[ROWS * L];
+    for (int r = 0; r < ROWS; r++) {
+        /* Row 0 holds large scores: the max is subtracted before exp. */
+        double big = r == 0 ? 3000.0 : 1.0;
+        double mx = -INFINITY, sum = 0;
+        for (int j = 0; j < L; j++) {
+            s[r * L + j] = (float)(big * sin(r * 1.7 + j * 0.31) * 4.0);
+            mx = fmax(mx, s[r * L + j] * 0.125);
+        }
+        for (int j = 0; j < L; j++) sum += ref[r * L + j] = exp(s[r * L + j] * 0.125 - mx);
+        for (int j = 0; j < L; j++) ref[r * L + j] /= sum;
+    }
+    rb_act_softmax_rows(s, ROWS, L, 0.125f);
+    for (int r = 0; r < ROWS; r++) {
+        double total = 0;
+        for (int j = 0; j < L; j++) {
+            total += s[r * L + j];
+            ck_assert_msg(fabs(s[r * L + j] - ref[r * L + j]) <= 1e-6 * fmax(ref[r * L + j], 1e-3),
+                          "row %d col %d: %.9g, want %.9g", r, j, s[r * L + j], ref[r * L + j]);
+        }
+        ck_assert_msg(fabs(total - 1.0) < 1e-5, "row %d sums to %.9g", r, total);
+    }
+}
+END_TEST
 
 START_TEST(token_ids_match_reference) {
     require_model();
@@ -627,6 +711,9 @@ static Suite *embed_suite(void) {
     tcase_add_test(te, missing_files_are_named);
     tcase_add_test(te, inconsistent_files_are_named);
     tcase_add_test(te, half_precision_conversion);
+    tcase_add_test(te, exp_is_within_an_ulp);
+    tcase_add_test(te, gelu_matches_its_definition);
+    tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);
     tcase_add_test(te, cli_prints_vectors_and_tokens);
     suite_add_tcase(s, te);

@@ -1,5 +1,6 @@
 #include "embed/bert.h"
 
+#include "embed/activation.h"
 #include "embed/safetensors.h"
 
 #include <math.h>
@@ -222,35 +223,19 @@ static void add_layernorm(const rb_bert_run *run, float *x, const float *t, cons
     }
 }
 
-static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n) {
-    if (act == RB_ACT_GELU_TANH) {
-#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && n >= 65536) schedule(static)
-        for (size_t i = 0; i < n; i++) {
-            float x = f[i];
-            f[i] = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-        }
-        return;
-    }
-#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && n >= 65536) schedule(static)
-    for (size_t i = 0; i < n; i++) f[i] = 0.5f * f[i] * (1.0f + erff(f[i] * 0.70710678118654752f));
-}
+/* Elements per GELU chunk: large enough to amortise a fork/join, small
+ * enough to split a sub-batch's activations between threads. */
+#define RB_GELU_CHUNK 65536
 
-/* Row-wise softmax of S[L,L] * scale, in place. */
-static void softmax_rows(float *S, size_t L, float scale) {
-    for (size_t i = 0; i < L; i++) {
-        float *row = S + i * L;
-        float mx = -INFINITY;
-        for (size_t j = 0; j < L; j++) {
-            row[j] *= scale;
-            if (row[j] > mx) mx = row[j];
-        }
-        float sum = 0;
-        for (size_t j = 0; j < L; j++) {
-            row[j] = expf(row[j] - mx);
-            sum += row[j];
-        }
-        float inv = 1.0f / sum;
-        for (size_t j = 0; j < L; j++) row[j] *= inv;
+static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n) {
+    long chunks = (long)((n + RB_GELU_CHUNK - 1) / RB_GELU_CHUNK);
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && chunks > 1) schedule(static)
+    for (long c = 0; c < chunks; c++) {
+        size_t at = (size_t)c * RB_GELU_CHUNK, len = n - at < RB_GELU_CHUNK ? n - at : RB_GELU_CHUNK;
+        if (act == RB_ACT_GELU_TANH)
+            rb_act_gelu_tanh(f + at, len);
+        else
+            rb_act_gelu_erf(f + at, len);
     }
 }
 
@@ -270,7 +255,7 @@ static void attention(const rb_bert *m, rb_bert_state *s, const rb_bert_run *run
 #endif
         float *S = s->scores + (size_t)tid * s->max_seq * s->max_seq;
         rb_matmul_nt(run->kernel, L, L, d, s->q + off, H, s->k + off, H, NULL, S, L);
-        softmax_rows(S, L, scale);
+        rb_act_softmax_rows(S, L, L, scale);
         rb_matmul_nn(run->kernel, L, d, L, S, L, s->v + off, H, s->ctx + off, H);
     }
 }

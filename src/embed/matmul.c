@@ -1,5 +1,7 @@
 #include "embed/matmul.h"
 
+#include "embed/clones.h"
+
 #include <string.h>
 
 #ifdef HAVE_CONFIG_H
@@ -9,18 +11,8 @@
 #include <cblas.h>
 #endif
 
-/* The built-in kernel is written with GCC vector extensions; on x86-64 it
- * is compiled three times (AVX-512, AVX2+FMA, baseline SSE2) and the loader
- * picks the best one the CPU has. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define RB_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef RB_CLONES
-#define RB_CLONES
-#endif
-
+/* The built-in kernel is written with GCC vector extensions and compiled
+ * once per instruction set (see clones.h). */
 typedef float v8f __attribute__((vector_size(32)));
 
 /* The helpers below pass 32-byte vectors by value; they are static and

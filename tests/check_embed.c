@@ -9,7 +9,9 @@
 #include "common/error.h"
 #include "embed/activation.h"
 #include "embed/embedder.h"
+#include "embed/matmul.h"
 #include "embed/model_config.h"
+#include "embed/packed.h"
 #include "embed/safetensors.h"
 #include "embed/tokenizer.h"
 #include "validate/json.h"
@@ -130,13 +132,13 @@ static double cosine(const float *a, const float *b, size_t n) {
     return ab / sqrt(aa * bb);
 }
 
-static rb_embedder *open_model(const char *dir, int threads, size_t batch, int builtin) {
+static rb_embedder *open_model(const char *dir, int threads, size_t batch, const char *kernel) {
     rb_local_embed_opts o;
     memset(&o, 0, sizeof o);
     o.model_dir = dir;
     o.threads = threads;
     o.batch_size = batch;
-    o.builtin_kernel = builtin;
+    o.kernel = kernel;
     rb_error err;
     rb_error_clear(&err);
     rb_embedder *e = rb_embedder_local_new(&o, &err);
@@ -278,7 +280,7 @@ START_TEST(vectors_match_reference_batched) {
     require_model();
     ref_set r;
     load_refs(DATA_DIR "/reference.jsonl", &r);
-    rb_embedder *e = open_model(MODEL_DIR, 2, 32, 0);
+    rb_embedder *e = open_model(MODEL_DIR, 2, 32, NULL);
     ck_assert_uint_eq(rb_embedder_dim(e), DIM);
     ck_assert_str_eq(rb_embedder_model_name(e), "all-MiniLM-L6-v2");
     ck_assert_str_eq(rb_embedder_provider(e), "local");
@@ -292,10 +294,87 @@ START_TEST(vectors_match_reference_one_by_one) {
     require_model();
     ref_set r;
     load_refs(DATA_DIR "/reference.jsonl", &r);
-    rb_embedder *e = open_model(MODEL_DIR, 1, 1, 0);
+    rb_embedder *e = open_model(MODEL_DIR, 1, 1, NULL);
     check_vectors(e, &r, 0.9999);
     rb_embedder_destroy(e);
     free_refs(&r);
+}
+END_TEST
+
+/* Every kernel this build and CPU offer matches the reference, in both
+ * threading modes; one it cannot run is refused by name. */
+START_TEST(vectors_match_reference_every_kernel) {
+    require_model();
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    const char *names[] = {"packed", "openblas", "builtin"};
+    for (size_t i = 0; i < 3; i++) {
+        rb_matmul_kernel k;
+        if (rb_matmul_kernel_parse(names[i], &k) != 0) {
+            rb_local_embed_opts o;
+            memset(&o, 0, sizeof o);
+            o.model_dir = MODEL_DIR;
+            o.kernel = names[i];
+            rb_error err;
+            rb_error_clear(&err);
+            ck_assert_ptr_null(rb_embedder_local_new(&o, &err));
+            ck_assert_msg(strstr(err.msg, names[i]) && strstr(err.msg, "builtin"), "%s", err.msg);
+            continue;
+        }
+        rb_embedder *e = open_model(MODEL_DIR, 2, 7, names[i]);
+        check_vectors(e, &r, 0.9999);
+        rb_embedder_destroy(e);
+        e = open_model(MODEL_DIR, 1, 1, names[i]);
+        check_vectors(e, &r, 0.9999);
+        rb_embedder_destroy(e);
+    }
+    /* The packed kernel is the default wherever it runs. */
+    ck_assert_int_eq(rb_matmul_default_kernel() == RB_MATMUL_PACKED, rb_pack_available());
+    rb_local_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.model_dir = MODEL_DIR;
+    o.kernel = "fastest";
+    rb_error err;
+    ck_assert_ptr_null(rb_embedder_local_new(&o, &err));
+    ck_assert_msg(strstr(err.msg, "'fastest'"), "%s", err.msg);
+    free_refs(&r);
+}
+END_TEST
+
+/* Packed products equal plain ones for every tile shape (12, 4 and 1
+ * rows), a last panel narrower than 32 columns, column ranges that start
+ * at a later panel, with and without bias. */
+START_TEST(packed_products_match_plain_ones) {
+    enum { M = 29, N = 45, K = 19 };
+    float A[M * K], W[N * K], bias[N], got[M * N], want[M * N];
+    float *P = malloc(rb_pack_size(N, K) * sizeof *P);
+    ck_assert_ptr_nonnull(P);
+    for (int i = 0; i < M * K; i++) A[i] = (float)sin(i * 0.37);
+    for (int i = 0; i < N * K; i++) W[i] = (float)cos(i * 0.11);
+    for (int j = 0; j < N; j++) bias[j] = 0.25f * (float)j;
+    rb_pack_weights(W, N, K, P);
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                double s = with_bias ? bias[j] : 0;
+                for (int k = 0; k < K; k++) s += (double)A[i * K + k] * W[j * K + k];
+                want[i * N + j] = (float)s;
+            }
+        for (size_t n0 = 0; n0 < N; n0 += RB_PACK_NR) {
+            for (int i = 0; i < M * N; i++) got[i] = -999.0f;
+            rb_pack_matmul(M, n0, N, K, A, K, P, with_bias ? bias : NULL, got, N);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    float g = got[i * N + j];
+                    if ((size_t)j < n0)
+                        ck_assert_msg(g == -999.0f, "column %d before n0 %zu written", j, n0);
+                    else
+                        ck_assert_msg(fabsf(g - want[i * N + j]) < 1e-4f, "[%d,%d] %g vs %g", i,
+                                      j, g, want[i * N + j]);
+                }
+        }
+    }
+    free(P);
 }
 END_TEST
 
@@ -303,7 +382,7 @@ START_TEST(vectors_match_reference_builtin_kernel) {
     require_model();
     ref_set r;
     load_refs(DATA_DIR "/reference.jsonl", &r);
-    rb_embedder *e = open_model(MODEL_DIR, 2, 7, 1);
+    rb_embedder *e = open_model(MODEL_DIR, 2, 7, "builtin");
     check_vectors(e, &r, 0.9999);
     rb_embedder_destroy(e);
     free_refs(&r);
@@ -407,7 +486,7 @@ START_TEST(missing_files_are_named) {
         ck_assert_int_eq(rename(moved, path), 0);
     }
     /* The scratch copy itself loads (so the errors above were the files'). */
-    rb_embedder_destroy(open_model(d, 1, 0, 0));
+    rb_embedder_destroy(open_model(d, 1, 0, NULL));
     remove_scratch();
 
     rb_error err;
@@ -453,7 +532,7 @@ START_TEST(inconsistent_files_are_named) {
     edit(d, "tokenizer_config.json", "BertTokenizer", "XLMRobertaTokenizer");
     expect_load_error(d, "tokenizer_config.json", "XLMRobertaTokenizer");
     edit(d, "tokenizer_config.json", "XLMRobertaTokenizer", "BertTokenizer");
-    rb_embedder_destroy(open_model(d, 1, 0, 0));
+    rb_embedder_destroy(open_model(d, 1, 0, NULL));
     remove_scratch();
 }
 END_TEST
@@ -558,7 +637,7 @@ START_TEST(f16_weights_load_and_embed) {
 
     ref_set r;
     load_refs(DATA_DIR "/reference.jsonl", &r);
-    rb_embedder *e = open_model(d, 2, 16, 0);
+    rb_embedder *e = open_model(d, 2, 16, NULL);
     /* F16 rounding of the weights costs a little fidelity, not more. */
     check_vectors(e, &r, 0.999);
     rb_embedder_destroy(e);
@@ -582,7 +661,7 @@ START_TEST(other_pooling_modes) {
         edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
              "\"pooling_mode_mean_tokens\": false");
         edit(d, "1_Pooling/config.json", offs[m], keys[m]);
-        rb_embedder *e = open_model(d, 2, 4, 0);
+        rb_embedder *e = open_model(d, 2, 4, NULL);
         size_t checked = 0;
         for (size_t i = 0; i < r.n; i++) {
             if (strcmp(r.pooling[i], modes[m]) != 0) continue;
@@ -676,7 +755,7 @@ END_TEST
 
 START_TEST(empty_batch_and_reuse) {
     require_model();
-    rb_embedder *e = open_model(MODEL_DIR, 2, 3, 0);
+    rb_embedder *e = open_model(MODEL_DIR, 2, 3, NULL);
     ck_assert_int_eq(rb_embedder_embed(e, NULL, 0, NULL, NULL), 0);
     /* The same text gives the same vector whatever batch it is in. */
     const char *texts[] = {"blue running shoes", "a much longer sentence about kitchen knives and "
@@ -703,6 +782,7 @@ static Suite *embed_suite(void) {
     tcase_add_test(tc, vectors_match_reference_batched);
     tcase_add_test(tc, vectors_match_reference_one_by_one);
     tcase_add_test(tc, vectors_match_reference_builtin_kernel);
+    tcase_add_test(tc, vectors_match_reference_every_kernel);
     tcase_add_test(tc, other_pooling_modes);
     tcase_add_test(tc, empty_batch_and_reuse);
     suite_add_tcase(s, tc);
@@ -712,6 +792,7 @@ static Suite *embed_suite(void) {
     tcase_add_test(te, inconsistent_files_are_named);
     tcase_add_test(te, half_precision_conversion);
     tcase_add_test(te, exp_is_within_an_ulp);
+    tcase_add_test(te, packed_products_match_plain_ones);
     tcase_add_test(te, gelu_matches_its_definition);
     tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);

@@ -1,7 +1,7 @@
 /*
  * bench_embed.c -- throughput of the local embedder on a file of texts.
  *
- * Usage: bench_embed MODEL_DIR TEXTS_FILE THREADS KERNEL(blas|builtin)
+ * Usage: bench_embed MODEL_DIR TEXTS_FILE THREADS KERNEL(packed|openblas|builtin)
  * Prints one line per batch size (1 and 32): texts/s, tokens, achieved
  * GFLOP/s (dense-layer and attention multiply-adds, counted from the
  * actual token counts), and resident memory after loading and after the run.
@@ -34,7 +34,7 @@ static double proc_mib(const char *key) {
 
 int main(int argc, char **argv) {
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_embed MODEL_DIR TEXTS THREADS blas|builtin\n");
+        fprintf(stderr, "usage: bench_embed MODEL_DIR TEXTS THREADS packed|openblas|builtin\n");
         return 2;
     }
     FILE *f = fopen(argv[2], "r");
@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     o.model_dir = argv[1];
     o.threads = (int)strtol(argv[3], NULL, 10);
-    o.builtin_kernel = strcmp(argv[4], "builtin") == 0;
+    o.kernel = argv[4];
     rb_embedder *e = rb_embedder_local_new(&o, &err);
     if (!e) {
         fprintf(stderr, "%s\n", err.msg);

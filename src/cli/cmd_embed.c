@@ -40,14 +40,16 @@ static const char usage_text[] =
     "  --threads N         threads (default: OpenMP's default, OMP_NUM_THREADS)\n"
     "  --batch-size N      texts per forward pass (default 32)\n"
     "  --max-seq-length N  truncate to N tokens (default: the model's own)\n"
-    "  --builtin-kernel    use the built-in matrix kernel instead of OpenBLAS\n"
+    "  --kernel NAME       matrix kernel: packed (AVX-512), openblas or builtin\n"
+    "                      (default: the first of these this CPU runs)\n"
     "  --tokens            print token ids instead: {\"text\":...,\"ids\":[...]}\n"
     "  -h, --help          this text\n";
 
 typedef struct embed_args {
     const char *model;
+    const char *kernel; /* NULL: the default */
     long threads, batch, max_seq;
-    bool tokens, builtin;
+    bool tokens;
     int first_text; /* index of the first TEXT in argv, or argc */
 } embed_args;
 
@@ -80,8 +82,10 @@ static int parse_args(int argc, char **argv, embed_args *a) {
         if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) return -1;
         if (strcmp(o, "--tokens") == 0) {
             a->tokens = true;
-        } else if (strcmp(o, "--builtin-kernel") == 0) {
-            a->builtin = true;
+        } else if (strcmp(o, "--kernel") == 0) {
+            if (!val) goto missing;
+            a->kernel = val;
+            i++;
         } else if (strcmp(o, "--model") == 0) {
             if (!val) goto missing;
             a->model = val;
@@ -232,7 +236,7 @@ int rb_cmd_embed(int argc, char **argv) {
         o.threads = (int)a.threads;
         o.batch_size = (size_t)a.batch;
         o.max_seq_length = (size_t)a.max_seq;
-        o.builtin_kernel = a.builtin;
+        o.kernel = a.kernel;
         r.emb = rb_embedder_local_new(&o, &err);
         if (!r.emb) goto out;
         r.dim = rb_embedder_dim(r.emb);

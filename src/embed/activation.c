@@ -95,3 +95,26 @@ RB_CLONES void rb_act_softmax_rows(float *S, size_t rows, size_t L, float scale)
         for (size_t j = 0; j < L; j++) row[j] *= inv;
     }
 }
+
+/* Two passes (mean, then the squared deviations) in double: no
+ * cancellation, and the loops still vectorise. */
+RB_CLONES void rb_act_add_layernorm(float *row, const float *add, const float *g, const float *b,
+                                    size_t H, float eps) {
+    double sum = 0, var = 0;
+    if (add) {
+#pragma omp simd
+        for (size_t i = 0; i < H; i++) row[i] += add[i];
+    }
+#pragma omp simd reduction(+ : sum)
+    for (size_t i = 0; i < H; i++) sum += row[i];
+    double mean = sum / (double)H;
+#pragma omp simd reduction(+ : var)
+    for (size_t i = 0; i < H; i++) {
+        double d = row[i] - mean;
+        var += d * d;
+    }
+    float inv = (float)(1.0 / sqrt(var / (double)H + eps));
+    float fm = (float)mean;
+#pragma omp simd
+    for (size_t i = 0; i < H; i++) row[i] = (row[i] - fm) * inv * g[i] + b[i];
+}

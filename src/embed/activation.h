@@ -1,6 +1,6 @@
 /*
  * activation.h -- the element-wise parts of the encoder: GELU (erf and tanh
- * forms) and the scaled row softmax of attention.
+ * forms), the scaled row softmax of attention and the residual LayerNorm.
  *
  * Why not libm: erff and expf are scalar calls.  A forward pass over 1,000
  * product texts evaluates about 500 million GELUs and 200 million
@@ -35,6 +35,11 @@ void rb_act_gelu_tanh(float *x, size_t n);
 /* Each of the `rows` rows of S (row length and stride L) becomes
  * softmax(row * scale); scale must be positive. */
 void rb_act_softmax_rows(float *S, size_t rows, size_t L, float scale);
+
+/* row = LayerNorm(row + add) with gain g and bias b over H values (add may
+ * be NULL); mean and variance are accumulated in double. */
+void rb_act_add_layernorm(float *row, const float *add, const float *g, const float *b,
+                          size_t H, float eps);
 
 /* e^x for each of the n values (the approximation the functions above
  * use; exposed for tests). */

@@ -1,6 +1,7 @@
 #include "embed/bert.h"
 
 #include "embed/activation.h"
+#include "embed/packed.h"
 #include "embed/safetensors.h"
 
 #include <math.h>
@@ -20,6 +21,8 @@ typedef struct rb_bert_layer {
     const float *i_w, *i_b; /* [I,H], [I] intermediate dense */
     const float *f_w, *f_b; /* [H,I], [H] output dense */
     const float *ln2_g, *ln2_b; /* [H] */
+    /* The six dense weights packed for the packed kernel, or all NULL. */
+    const float *q_p, *k_p, *v_p, *o_p, *i_p, *f_p;
 } rb_bert_layer;
 
 struct rb_bert {
@@ -32,6 +35,7 @@ struct rb_bert {
     const float *type;   /* [T,H] */
     const float *emb_g, *emb_b; /* [H] */
     rb_bert_layer *layers;
+    float *packed; /* every layer's packed weights, one block; NULL if not packed */
 };
 
 struct rb_bert_state {
@@ -49,6 +53,7 @@ void rb_bert_destroy(rb_bert *m) {
     for (size_t i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->layers);
+    free(m->packed);
     rb_safetensors_destroy(m->st);
     free(m);
 }
@@ -77,7 +82,35 @@ static int tensor(rb_bert *m, const char *prefix, const char *name, size_t ndim,
     return 0;
 }
 
-rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, rb_error *err) {
+/* Packs the six dense weights of every layer into one block. */
+static int pack_layers(rb_bert *m, rb_error *err) {
+    size_t H = m->cfg.hidden, I = m->cfg.intermediate;
+    size_t per_layer = 4 * rb_pack_size(H, H) + rb_pack_size(I, H) + rb_pack_size(H, I);
+    m->packed = malloc(m->cfg.layers * per_layer * sizeof *m->packed);
+    if (!m->packed) return rb_error_nomem(err, RB_STAGE_EMBED, "packed weights");
+    float *at = m->packed;
+    for (size_t l = 0; l < m->cfg.layers; l++) {
+        rb_bert_layer *L = &m->layers[l];
+        const struct {
+            const float *w;
+            size_t n, k;
+            const float **dst;
+        } w[] = {{L->q_w, H, H, &L->q_p}, {L->k_w, H, H, &L->k_p}, {L->v_w, H, H, &L->v_p},
+                 {L->o_w, H, H, &L->o_p}, {L->i_w, I, H, &L->i_p}, {L->f_w, H, I, &L->f_p}};
+        for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+            rb_pack_weights(w[i].w, w[i].n, w[i].k, at);
+            *w[i].dst = at;
+            at += rb_pack_size(w[i].n, w[i].k);
+            /* The packed copy is what forward passes read: the mapped
+             * original need not stay resident. */
+            rb_safetensors_release(m->st, w[i].w, w[i].n * w[i].k * sizeof *w[i].w);
+        }
+    }
+    return 0;
+}
+
+rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, bool pack,
+                      rb_error *err) {
     rb_bert *m = calloc(1, sizeof *m);
     if (!m) {
         rb_error_nomem(err, RB_STAGE_EMBED, "model");
@@ -130,6 +163,7 @@ rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, rb_er
         for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
             if (tensor(m, p, w[i].name, w[i].ndim, w[i].d0, w[i].d1, w[i].dst, err) < 0) goto fail;
     }
+    if (pack && pack_layers(m, err) != 0) goto fail;
     return m;
 fail:
     rb_bert_destroy(m);
@@ -178,10 +212,27 @@ rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max
 
 /* ---- kernels (output first) ------------------------------------------ */
 
-/* C[M,N] = A[M,K] W[N,K]^T + b, with the N columns split across threads. */
+/* C[M,N] = A[M,K] W[N,K]^T + b, with the N columns split across threads.
+ * Wp is W packed (or NULL), used with the packed kernel. */
 static void linear(const rb_bert_run *run, float *C, const float *A, const float *W,
-                   const float *b, size_t M, size_t N, size_t K) {
+                   const float *Wp, const float *b, size_t M, size_t N, size_t K) {
     int nt = run->threads;
+    if (run->kernel == RB_MATMUL_PACKED && Wp) {
+        /* Whole panels per thread. */
+        size_t panels = (N + RB_PACK_NR - 1) / RB_PACK_NR;
+        size_t per = (panels + (size_t)(nt > 0 ? nt : 1) - 1) / (size_t)(nt > 0 ? nt : 1);
+        if (nt <= 1 || panels < 2) {
+            rb_pack_matmul(M, 0, N, K, A, K, Wp, b, C, N);
+            return;
+        }
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int t = 0; t < nt; t++) {
+            size_t j0 = (size_t)t * per * RB_PACK_NR, j1 = j0 + per * RB_PACK_NR;
+            if (j1 > N) j1 = N;
+            if (j0 < j1) rb_pack_matmul(M, j0, j1, K, A, K, Wp, b, C, N);
+        }
+        return;
+    }
     if (nt <= 1 || N < 64) {
         rb_matmul_nt(run->kernel, M, N, K, A, K, W, K, b, C, N);
         return;
@@ -198,29 +249,12 @@ static void linear(const rb_bert_run *run, float *C, const float *A, const float
     }
 }
 
-/* x[r] = LayerNorm(x[r] + t[r]) for each of the M rows; statistics in
- * double so that long rows lose nothing to cancellation. */
+/* x[r] = LayerNorm(x[r] + t[r]) for each of the M rows. */
 static void add_layernorm(const rb_bert_run *run, float *x, const float *t, const float *g,
                           const float *b, size_t M, size_t H, float eps) {
     /* Below a few hundred rows the fork/join costs more than the work. */
 #pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && M >= 256) schedule(static)
-    for (size_t r = 0; r < M; r++) {
-        float *row = x + r * H;
-        const float *add = t ? t + r * H : NULL;
-        double sum = 0;
-        for (size_t i = 0; i < H; i++) {
-            if (add) row[i] += add[i];
-            sum += row[i];
-        }
-        double mean = sum / (double)H, var = 0;
-        for (size_t i = 0; i < H; i++) {
-            double d = row[i] - mean;
-            var += d * d;
-        }
-        float inv = (float)(1.0 / sqrt(var / (double)H + eps));
-        float fm = (float)mean;
-        for (size_t i = 0; i < H; i++) row[i] = (row[i] - fm) * inv * g[i] + b[i];
-    }
+    for (size_t r = 0; r < M; r++) rb_act_add_layernorm(x + r * H, t ? t + r * H : NULL, g, b, H, eps);
 }
 
 /* Elements per GELU chunk: large enough to amortise a fork/join, small
@@ -332,15 +366,15 @@ int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, cons
     add_layernorm(run, s->x, NULL, m->emb_g, m->emb_b, M, H, c->ln_eps);
     for (size_t l = 0; l < c->layers; l++) {
         const rb_bert_layer *L = &m->layers[l];
-        linear(run, s->q, s->x, L->q_w, L->q_b, M, H, H);
-        linear(run, s->k, s->x, L->k_w, L->k_b, M, H, H);
-        linear(run, s->v, s->x, L->v_w, L->v_b, M, H, H);
+        linear(run, s->q, s->x, L->q_w, L->q_p, L->q_b, M, H, H);
+        linear(run, s->k, s->x, L->k_w, L->k_p, L->k_b, M, H, H);
+        linear(run, s->v, s->x, L->v_w, L->v_p, L->v_b, M, H, H);
         attention(m, s, run, lens, nseq);
-        linear(run, s->t, s->ctx, L->o_w, L->o_b, M, H, H);
+        linear(run, s->t, s->ctx, L->o_w, L->o_p, L->o_b, M, H, H);
         add_layernorm(run, s->x, s->t, L->ln1_g, L->ln1_b, M, H, c->ln_eps);
-        linear(run, s->f, s->x, L->i_w, L->i_b, M, I, H);
+        linear(run, s->f, s->x, L->i_w, L->i_p, L->i_b, M, I, H);
         gelu(run, c->act, s->f, M * I);
-        linear(run, s->t, s->f, L->f_w, L->f_b, M, H, I);
+        linear(run, s->t, s->f, L->f_w, L->f_p, L->f_b, M, H, I);
         add_layernorm(run, s->x, s->t, L->ln2_g, L->ln2_b, M, H, c->ln_eps);
     }
     pool(m, s, run, lens, nseq, out);

@@ -40,7 +40,11 @@ typedef struct rb_bert_state rb_bert_state;
 
 /* Maps `weights_path` and checks every tensor against `cfg`; errors name
  * the file and the tensor. */
-rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, rb_error *err);
+/* `pack`: also pack the dense layers' weights for the packed kernel
+ * (RB_MATMUL_PACKED, embed/packed.h); forward passes must then use that
+ * kernel or a general one, and may use either. */
+rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, bool pack,
+                      rb_error *err);
 void rb_bert_destroy(rb_bert *m); /* accepts NULL */
 const rb_bert_config *rb_bert_config_of(const rb_bert *m);
 

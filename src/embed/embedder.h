@@ -49,8 +49,9 @@ typedef struct rb_local_embed_opts {
                                larger than the model's own is an error */
     size_t max_batch_tokens; /* tokens per forward pass (bounds scratch
                                 memory); 0 = 2048, never below max_seq_length */
-    int builtin_kernel;     /* nonzero: the built-in matrix kernel even when
-                               OpenBLAS is compiled in (tests, benchmark) */
+    const char *kernel;     /* matrix kernel: NULL or "" for the fastest this
+                               build and CPU run, else "packed", "openblas"
+                               or "builtin" (see embed/matmul.h) */
 } rb_local_embed_opts;
 
 /* Loads a local BERT-family model (see src/embed/local.c for the threading

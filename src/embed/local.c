@@ -207,7 +207,15 @@ rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *er
                      rb_tokenizer_vocab_size(im->tok), im->cfg.bert.vocab_size);
         goto fail;
     }
-    im->bert = rb_bert_load(weights, &im->cfg.bert, err);
+    im->kernel = rb_matmul_default_kernel();
+    if (opts->kernel && opts->kernel[0] && rb_matmul_kernel_parse(opts->kernel, &im->kernel) != 0) {
+        rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                     "matrix kernel '%s' is unknown or cannot run here; this build and CPU "
+                     "offer: %s",
+                     opts->kernel, rb_matmul_kernels_available());
+        goto fail;
+    }
+    im->bert = rb_bert_load(weights, &im->cfg.bert, im->kernel == RB_MATMUL_PACKED, err);
     if (!im->bert) goto fail;
 
     im->max_seq = im->cfg.max_seq_length;
@@ -232,7 +240,6 @@ rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *er
         rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED, "threads %d: at most 256", im->threads);
         goto fail;
     }
-    im->kernel = opts->builtin_kernel ? RB_MATMUL_BUILTIN : rb_matmul_default_kernel();
     rb_matmul_init();
     im->workers = calloc((size_t)im->threads, sizeof *im->workers);
     if (!im->workers) {

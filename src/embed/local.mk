@@ -5,6 +5,7 @@ libragbatch_a_SOURCES += \
 	src/embed/model_config.c src/embed/model_config.h \
 	src/embed/matmul.c src/embed/matmul.h src/embed/clones.h \
 	src/embed/activation.c src/embed/activation.h \
+	src/embed/packed.c src/embed/packed.h \
 	src/embed/bert.c src/embed/bert.h \
 	src/embed/local.c \
 	src/cli/cmd_embed.c src/cli/commands.h

@@ -1,6 +1,9 @@
 #include "embed/matmul.h"
 
+#pragma GCC optimize("fp-contract=fast")
+
 #include "embed/clones.h"
+#include "embed/packed.h"
 
 #include <string.h>
 
@@ -150,7 +153,8 @@ static void builtin_nn(size_t M, size_t N, size_t K, const float *A, size_t lda,
     }
 }
 
-rb_matmul_kernel rb_matmul_default_kernel(void) {
+/* What the general products use: OpenBLAS when compiled in. */
+static rb_matmul_kernel general_kernel(void) {
 #ifdef HAVE_OPENBLAS
     return RB_MATMUL_BLAS;
 #else
@@ -158,12 +162,39 @@ rb_matmul_kernel rb_matmul_default_kernel(void) {
 #endif
 }
 
+rb_matmul_kernel rb_matmul_default_kernel(void) {
+    return rb_pack_available() ? RB_MATMUL_PACKED : general_kernel();
+}
+
 const char *rb_matmul_kernel_name(rb_matmul_kernel k) {
-#ifdef HAVE_OPENBLAS
-    if (k == RB_MATMUL_BLAS) return "openblas";
-#endif
-    (void)k;
+    switch (k) {
+    case RB_MATMUL_PACKED: return "packed";
+    case RB_MATMUL_BLAS: return general_kernel() == RB_MATMUL_BLAS ? "openblas" : "builtin";
+    case RB_MATMUL_BUILTIN: break;
+    }
     return "builtin";
+}
+
+const char *rb_matmul_kernels_available(void) {
+    bool blas = general_kernel() == RB_MATMUL_BLAS;
+    if (rb_pack_available()) return blas ? "packed, openblas, builtin" : "packed, builtin";
+    return blas ? "openblas, builtin" : "builtin";
+}
+
+int rb_matmul_kernel_parse(const char *name, rb_matmul_kernel *out) {
+    if (strcmp(name, "packed") == 0 && rb_pack_available()) {
+        *out = RB_MATMUL_PACKED;
+        return 0;
+    }
+    if (strcmp(name, "openblas") == 0 && general_kernel() == RB_MATMUL_BLAS) {
+        *out = RB_MATMUL_BLAS;
+        return 0;
+    }
+    if (strcmp(name, "builtin") == 0) {
+        *out = RB_MATMUL_BUILTIN;
+        return 0;
+    }
+    return -1;
 }
 
 void rb_matmul_init(void) {
@@ -176,7 +207,7 @@ void rb_matmul_nt(rb_matmul_kernel k, size_t M, size_t N, size_t K, const float 
                   const float *B, size_t ldb, const float *bias, float *C, size_t ldc) {
     if (M == 0 || N == 0) return;
 #ifdef HAVE_OPENBLAS
-    if (k == RB_MATMUL_BLAS) {
+    if (k == RB_MATMUL_BLAS || k == RB_MATMUL_PACKED) {
         float beta = 0.0f;
         if (bias) {
             for (size_t i = 0; i < M; i++) memcpy(C + i * ldc, bias, N * sizeof *C);
@@ -198,7 +229,7 @@ void rb_matmul_nn(rb_matmul_kernel k, size_t M, size_t N, size_t K, const float 
                   const float *B, size_t ldb, float *C, size_t ldc) {
     if (M == 0 || N == 0) return;
 #ifdef HAVE_OPENBLAS
-    if (k == RB_MATMUL_BLAS) {
+    if (k == RB_MATMUL_BLAS || k == RB_MATMUL_PACKED) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, A,
                     (int)lda, B, (int)ldb, 0.0f, C, (int)ldc);
         return;

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unistd.h>
 
 struct rb_safetensors {
     char *path;
@@ -20,6 +21,17 @@ struct rb_safetensors {
     rb_st_tensor *tensors;
     size_t n;
 };
+
+void rb_safetensors_release(const rb_safetensors *st, const void *p, size_t len) {
+    const unsigned char *b = p;
+    if (!st || !st->map || b < st->map || b + len > st->map + st->size) return;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    uintptr_t start = ((uintptr_t)b + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t end = ((uintptr_t)b + len) & ~((uintptr_t)page - 1);
+    /* Advice only: a failure changes memory use, never results. */
+    if (end > start) (void)madvise((void *)start, end - start, MADV_DONTNEED);
+}
 
 float rb_half_to_float(unsigned short h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;

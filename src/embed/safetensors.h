@@ -58,6 +58,13 @@ int rb_safetensors_f32(const rb_safetensors *st, const char *name, size_t ndim,
                        const size_t *shape, const float **data, float **owned, rb_error *err);
 
 /* IEEE half and bfloat16 to float (exact). */
+/* Tells the kernel that the bytes [p, p + len) of the mapping will not be
+ * needed soon (a tensor that was copied elsewhere): their resident pages
+ * are dropped and read again from the file if touched later.  Only whole
+ * pages inside the range are affected; a range outside the mapping (an
+ * owned, converted tensor) is left alone. */
+void rb_safetensors_release(const rb_safetensors *st, const void *p, size_t len);
+
 float rb_half_to_float(unsigned short h);
 float rb_bf16_to_float(unsigned short h);
 

@@ -341,9 +341,14 @@ START_TEST(vectors_match_reference_every_kernel) {
 }
 END_TEST
 
+static void negate_all(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = -x[i];
+}
+
 /* Packed products equal plain ones for every tile shape (12, 4 and 1
  * rows), a last panel narrower than 32 columns, column ranges that start
- * at a later panel, with and without bias. */
+ * at a later panel, with and without bias, with and without an epilogue
+ * (which sees every written value exactly once). */
 START_TEST(packed_products_match_plain_ones) {
     enum { M = 29, N = 45, K = 19 };
     float A[M * K], W[N * K], bias[N], got[M * N], want[M * N];
@@ -353,16 +358,18 @@ START_TEST(packed_products_match_plain_ones) {
     for (int i = 0; i < N * K; i++) W[i] = (float)cos(i * 0.11);
     for (int j = 0; j < N; j++) bias[j] = 0.25f * (float)j;
     rb_pack_weights(W, N, K, P);
-    for (int with_bias = 0; with_bias < 2; with_bias++) {
+    for (int variant = 0; variant < 4; variant++) {
+        int with_bias = variant & 1, negate = variant >> 1;
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) {
                 double s = with_bias ? bias[j] : 0;
                 for (int k = 0; k < K; k++) s += (double)A[i * K + k] * W[j * K + k];
-                want[i * N + j] = (float)s;
+                want[i * N + j] = (float)(negate ? -s : s);
             }
         for (size_t n0 = 0; n0 < N; n0 += RB_PACK_NR) {
             for (int i = 0; i < M * N; i++) got[i] = -999.0f;
-            rb_pack_matmul(M, n0, N, K, A, K, P, with_bias ? bias : NULL, got, N);
+            rb_pack_matmul(M, n0, N, K, A, K, P, with_bias ? bias : NULL, got, N,
+                           negate ? negate_all : NULL);
             for (int i = 0; i < M; i++)
                 for (int j = 0; j < N; j++) {
                     float g = got[i * N + j];

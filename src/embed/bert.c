@@ -212,27 +212,11 @@ rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max
 
 /* ---- kernels (output first) ------------------------------------------ */
 
-/* C[M,N] = A[M,K] W[N,K]^T + b, with the N columns split across threads.
- * Wp is W packed (or NULL), used with the packed kernel. */
-static void linear(const rb_bert_run *run, float *C, const float *A, const float *W,
-                   const float *Wp, const float *b, size_t M, size_t N, size_t K) {
+/* C[M,N] = A[M,K] W[N,K]^T + b with a general kernel, the N columns split
+ * across threads. */
+static void linear_general(const rb_bert_run *run, float *C, const float *A, const float *W,
+                           const float *b, size_t M, size_t N, size_t K) {
     int nt = run->threads;
-    if (run->kernel == RB_MATMUL_PACKED && Wp) {
-        /* Whole panels per thread. */
-        size_t panels = (N + RB_PACK_NR - 1) / RB_PACK_NR;
-        size_t per = (panels + (size_t)(nt > 0 ? nt : 1) - 1) / (size_t)(nt > 0 ? nt : 1);
-        if (nt <= 1 || panels < 2) {
-            rb_pack_matmul(M, 0, N, K, A, K, Wp, b, C, N);
-            return;
-        }
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int t = 0; t < nt; t++) {
-            size_t j0 = (size_t)t * per * RB_PACK_NR, j1 = j0 + per * RB_PACK_NR;
-            if (j1 > N) j1 = N;
-            if (j0 < j1) rb_pack_matmul(M, j0, j1, K, A, K, Wp, b, C, N);
-        }
-        return;
-    }
     if (nt <= 1 || N < 64) {
         rb_matmul_nt(run->kernel, M, N, K, A, K, W, K, b, C, N);
         return;
@@ -249,6 +233,39 @@ static void linear(const rb_bert_run *run, float *C, const float *A, const float
     }
 }
 
+static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n);
+
+/* C[M,N] = A[M,K] W[N,K]^T + b, with the N columns split across threads,
+ * then GELU when `act` is given (with `gelu` true).  Wp is W packed (or
+ * NULL), used with the packed kernel, which applies the activation to each
+ * tile while it is in cache. */
+static void linear_act(const rb_bert_run *run, float *C, const float *A, const float *W,
+                       const float *Wp, const float *b, size_t M, size_t N, size_t K, bool with_gelu,
+                       rb_activation act) {
+    int nt = run->threads;
+    if (run->kernel == RB_MATMUL_PACKED && Wp) {
+        rb_pack_epilogue ep = !with_gelu ? NULL
+                              : act == RB_ACT_GELU_TANH ? rb_act_gelu_tanh
+                                                        : rb_act_gelu_erf;
+        /* Whole panels per thread. */
+        size_t panels = (N + RB_PACK_NR - 1) / RB_PACK_NR;
+        size_t per = (panels + (size_t)(nt > 0 ? nt : 1) - 1) / (size_t)(nt > 0 ? nt : 1);
+        if (nt <= 1 || panels < 2) {
+            rb_pack_matmul(M, 0, N, K, A, K, Wp, b, C, N, ep);
+            return;
+        }
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int t = 0; t < nt; t++) {
+            size_t j0 = (size_t)t * per * RB_PACK_NR, j1 = j0 + per * RB_PACK_NR;
+            if (j1 > N) j1 = N;
+            if (j0 < j1) rb_pack_matmul(M, j0, j1, K, A, K, Wp, b, C, N, ep);
+        }
+        return;
+    }
+    linear_general(run, C, A, W, b, M, N, K);
+    if (with_gelu) gelu(run, act, C, M * N);
+}
+
 /* x[r] = LayerNorm(x[r] + t[r]) for each of the M rows. */
 static void add_layernorm(const rb_bert_run *run, float *x, const float *t, const float *g,
                           const float *b, size_t M, size_t H, float eps) {
@@ -257,15 +274,19 @@ static void add_layernorm(const rb_bert_run *run, float *x, const float *t, cons
     for (size_t r = 0; r < M; r++) rb_act_add_layernorm(x + r * H, t ? t + r * H : NULL, g, b, H, eps);
 }
 
-/* Elements per GELU chunk: large enough to amortise a fork/join, small
- * enough to split a sub-batch's activations between threads. */
-#define RB_GELU_CHUNK 65536
+/* Below this many values one thread does the GELU: a fork/join would cost
+ * more than it saves. */
+#define RB_GELU_MIN_SPLIT 16384
 
 static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n) {
-    long chunks = (long)((n + RB_GELU_CHUNK - 1) / RB_GELU_CHUNK);
-#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && chunks > 1) schedule(static)
-    for (long c = 0; c < chunks; c++) {
-        size_t at = (size_t)c * RB_GELU_CHUNK, len = n - at < RB_GELU_CHUNK ? n - at : RB_GELU_CHUNK;
+    int nt = run->threads > 1 && n >= RB_GELU_MIN_SPLIT ? run->threads : 1;
+    /* Equal shares, in multiples of 16 values. */
+    size_t share = ((n + (size_t)nt - 1) / (size_t)nt + 15) & ~(size_t)15;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        size_t at = (size_t)t * share;
+        if (at >= n) continue;
+        size_t len = n - at < share ? n - at : share;
         if (act == RB_ACT_GELU_TANH)
             rb_act_gelu_tanh(f + at, len);
         else
@@ -366,15 +387,14 @@ int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, cons
     add_layernorm(run, s->x, NULL, m->emb_g, m->emb_b, M, H, c->ln_eps);
     for (size_t l = 0; l < c->layers; l++) {
         const rb_bert_layer *L = &m->layers[l];
-        linear(run, s->q, s->x, L->q_w, L->q_p, L->q_b, M, H, H);
-        linear(run, s->k, s->x, L->k_w, L->k_p, L->k_b, M, H, H);
-        linear(run, s->v, s->x, L->v_w, L->v_p, L->v_b, M, H, H);
+        linear_act(run, s->q, s->x, L->q_w, L->q_p, L->q_b, M, H, H, false, c->act);
+        linear_act(run, s->k, s->x, L->k_w, L->k_p, L->k_b, M, H, H, false, c->act);
+        linear_act(run, s->v, s->x, L->v_w, L->v_p, L->v_b, M, H, H, false, c->act);
         attention(m, s, run, lens, nseq);
-        linear(run, s->t, s->ctx, L->o_w, L->o_p, L->o_b, M, H, H);
+        linear_act(run, s->t, s->ctx, L->o_w, L->o_p, L->o_b, M, H, H, false, c->act);
         add_layernorm(run, s->x, s->t, L->ln1_g, L->ln1_b, M, H, c->ln_eps);
-        linear(run, s->f, s->x, L->i_w, L->i_p, L->i_b, M, I, H);
-        gelu(run, c->act, s->f, M * I);
-        linear(run, s->t, s->f, L->f_w, L->f_p, L->f_b, M, H, I);
+        linear_act(run, s->f, s->x, L->i_w, L->i_p, L->i_b, M, I, H, true, c->act);
+        linear_act(run, s->t, s->f, L->f_w, L->f_p, L->f_b, M, H, I, false, c->act);
         add_layernorm(run, s->x, s->t, L->ln2_g, L->ln2_b, M, H, c->ln_eps);
     }
     pool(m, s, run, lens, nseq, out);

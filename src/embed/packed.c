@@ -99,8 +99,15 @@ RB_PACK_TILE(12)
 RB_PACK_TILE(4)
 RB_PACK_TILE(1)
 
+/* Runs the epilogue over rows [i0, i1) of the tile just stored at column j. */
+static void tile_epilogue(rb_pack_epilogue ep, float *C, size_t ldc, size_t i0, size_t i1,
+                          size_t j, size_t nc) {
+    for (size_t i = i0; i < i1; i++) ep(C + i * ldc + j, nc);
+}
+
 RB_V4 static void matmul_v4(size_t M, size_t n0, size_t n1, size_t K, const float *A, size_t lda,
-                            const float *Wp, const float *bias, float *C, size_t ldc) {
+                            const float *Wp, const float *bias, float *C, size_t ldc,
+                            rb_pack_epilogue ep) {
     size_t mb = rows_per_block(K);
     for (size_t i0 = 0; i0 < M; i0 += mb) {
         size_t i1 = i0 + mb < M ? i0 + mb : M;
@@ -108,9 +115,18 @@ RB_V4 static void matmul_v4(size_t M, size_t n0, size_t n1, size_t K, const floa
             const float *P = Wp + j / RB_PACK_NR * K * RB_PACK_NR;
             const float *bj = bias ? bias + j : NULL;
             size_t nc = n1 - j < RB_PACK_NR ? n1 - j : RB_PACK_NR, i = i0;
-            for (; i + 12 <= i1; i += 12) tile_12(K, A + i * lda, lda, P, bj, C + i * ldc + j, ldc, nc);
-            for (; i + 4 <= i1; i += 4) tile_4(K, A + i * lda, lda, P, bj, C + i * ldc + j, ldc, nc);
-            for (; i < i1; i++) tile_1(K, A + i * lda, lda, P, bj, C + i * ldc + j, ldc, nc);
+            for (; i + 12 <= i1; i += 12) {
+                tile_12(K, A + i * lda, lda, P, bj, C + i * ldc + j, ldc, nc);
+                if (ep) tile_epilogue(ep, C, ldc, i, i + 12, j, nc);
+            }
+            for (; i + 4 <= i1; i += 4) {
+                tile_4(K, A + i * lda, lda, P, bj, C + i * ldc + j, ldc, nc);
+                if (ep) tile_epilogue(ep, C, ldc, i, i + 4, j, nc);
+            }
+            for (; i < i1; i++) {
+                tile_1(K, A + i * lda, lda, P, bj, C + i * ldc + j, ldc, nc);
+                if (ep) tile_epilogue(ep, C, ldc, i, i + 1, j, nc);
+            }
         }
     }
 }
@@ -130,23 +146,27 @@ bool rb_pack_available(void) { return false; }
 /* Plain loops over the same layout: what runs where the AVX-512 kernel
  * cannot (callers normally avoid it; it keeps the function correct). */
 static void matmul_generic(size_t M, size_t n0, size_t n1, size_t K, const float *A, size_t lda,
-                           const float *Wp, const float *bias, float *C, size_t ldc) {
-    for (size_t i = 0; i < M; i++)
+                           const float *Wp, const float *bias, float *C, size_t ldc,
+                           rb_pack_epilogue ep) {
+    for (size_t i = 0; i < M; i++) {
         for (size_t j = n0; j < n1; j++) {
             const float *P = Wp + j / RB_PACK_NR * K * RB_PACK_NR + j % RB_PACK_NR;
             float s = bias ? bias[j] : 0.0f;
             for (size_t k = 0; k < K; k++) s += A[i * lda + k] * P[k * RB_PACK_NR];
             C[i * ldc + j] = s;
         }
+        if (ep) ep(C + i * ldc + n0, n1 - n0);
+    }
 }
 
 void rb_pack_matmul(size_t M, size_t n0, size_t n1, size_t K, const float *A, size_t lda,
-                    const float *Wp, const float *bias, float *C, size_t ldc) {
+                    const float *Wp, const float *bias, float *C, size_t ldc,
+                    rb_pack_epilogue epilogue) {
 #ifdef RB_PACK_X86
     if (rb_pack_available()) {
-        matmul_v4(M, n0, n1, K, A, lda, Wp, bias, C, ldc);
+        matmul_v4(M, n0, n1, K, A, lda, Wp, bias, C, ldc, epilogue);
         return;
     }
 #endif
-    matmul_generic(M, n0, n1, K, A, lda, Wp, bias, C, ldc);
+    matmul_generic(M, n0, n1, K, A, lda, Wp, bias, C, ldc, epilogue);
 }

@@ -36,10 +36,16 @@ size_t rb_pack_size(size_t N, size_t K);
 /* Packs W[N,K] (row stride K) into `out` (rb_pack_size(N, K) floats). */
 void rb_pack_weights(const float *W, size_t N, size_t K, float *out);
 
+/* Applied in place to each piece of an output row as soon as it is
+ * stored, while it is still in L1 (an activation such as GELU). */
+typedef void (*rb_pack_epilogue)(float *x, size_t n);
+
 /* C[M, n0..n1) = A[M,K] . W[n0..n1, K]^T (+ bias[n0..n1) if not NULL), W
- * packed by rb_pack_weights; n0 must be a multiple of RB_PACK_NR, and the
- * columns past n1 are not written. */
+ * packed by rb_pack_weights, then `epilogue` (NULL for none) on the
+ * result; n0 must be a multiple of RB_PACK_NR, and the columns past n1 are
+ * not written. */
 void rb_pack_matmul(size_t M, size_t n0, size_t n1, size_t K, const float *A, size_t lda,
-                    const float *Wp, const float *bias, float *C, size_t ldc);
+                    const float *Wp, const float *bias, float *C, size_t ldc,
+                    rb_pack_epilogue epilogue);
 
 #endif

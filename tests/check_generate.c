@@ -230,6 +230,30 @@ START_TEST(versions_increase_per_product) {
 }
 END_TEST
 
+/* --sequential: products in pool order, wrapping; a pool at least as
+ * large as the count gives one creation per product. */
+START_TEST(sequential_order_creates_each_product_once) {
+    enum { P = 50 };
+    rb_gen_options o;
+    rb_gen_options_init(&o);
+    o.products = P;
+    o.sequential = true;
+    rb_error err;
+    rb_gen *g = rb_gen_new(&o, &err);
+    ck_assert_msg(g != NULL, "%s", err.msg);
+    for (int i = 0; i < 2 * P; i++) {
+        rb_gen_event ev;
+        next_ok(g, T0 + i, &ev);
+        char want[32];
+        snprintf(want, sizeof want, "p-%06d", i % P);
+        ck_assert_str_eq(ev.key, want);
+        ck_assert_int_eq(ev.type, i < P ? RB_GEN_CREATED : RB_GEN_UPDATED);
+        ck_assert_uint_eq(ev.version, (unsigned)(i / P + 1));
+    }
+    rb_gen_destroy(g);
+}
+END_TEST
+
 START_TEST(event_times_never_go_backwards) {
     rb_gen *g = gen_new(5, 10, 0.0, 0.0);
     int64_t prev = INT64_MIN;
@@ -702,6 +726,7 @@ static Suite *generate_suite(void) {
     tcase_add_test(tc, time_format_and_parse_round_trip);
     tcase_add_test(tc, same_seed_same_bytes);
     tcase_add_test(tc, versions_increase_per_product);
+    tcase_add_test(tc, sequential_order_creates_each_product_once);
     tcase_add_test(tc, event_times_never_go_backwards);
     tcase_add_test(tc, malformed_share_and_kinds);
     tcase_add_test(tc, malformed_events_leave_state_alone);

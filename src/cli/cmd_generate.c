@@ -47,6 +47,9 @@ static const char usage_text[] =
     "                         violations; default 0)\n"
     "  --delete-share F       share of events on live products that delete\n"
     "                         them, 0..1 (default 0)\n"
+    "  --sequential           visit products in order instead of at random: with\n"
+    "                         --products >= --count, every event creates a new\n"
+    "                         product (a catalogue load, for benchmarks)\n"
     "  --start-time TIME      event_time of the first event (RFC 3339); later\n"
     "                         events are 1 ms apart, making output fully\n"
     "                         reproducible (default: the wall clock)\n"
@@ -182,6 +185,8 @@ static int parse_args(int argc, char **argv, gen_args *a) {
         } else if (is_flag(arg, "--malformed")) {
             if (!(v = flag_value(argc, argv, &i, "--malformed"))) return EXIT_USAGE;
             rc = parse_double("--malformed", v, 0.0, 1.0, &a->gen.malformed);
+        } else if (is_flag(arg, "--sequential")) {
+            a->gen.sequential = true;
         } else if (is_flag(arg, "--delete-share")) {
             if (!(v = flag_value(argc, argv, &i, "--delete-share"))) return EXIT_USAGE;
             rc = parse_double("--delete-share", v, 0.0, 1.0, &a->gen.delete_share);

@@ -14,6 +14,7 @@ struct rb_gen {
     rb_gen_prng rng;
     rb_gen_product *pool;
     int64_t last_time_ms;
+    size_t next_product; /* sequential order: the next product to visit */
     rb_gen_counts counts;
     char key[32];
     rb_buf value;   /* the current event */
@@ -37,6 +38,7 @@ void rb_gen_options_init(rb_gen_options *opts) {
     opts->products = 1000;
     opts->malformed = 0.0;
     opts->delete_share = 0.0;
+    opts->sequential = false;
 }
 
 static bool is_fraction(double x) { return x >= 0.0 && x <= 1.0; } /* false for NaN */
@@ -375,7 +377,13 @@ int rb_gen_next(rb_gen *g, int64_t time_ms, rb_gen_event *ev, rb_error *err) {
     if (time_ms < g->last_time_ms) time_ms = g->last_time_ms;
     g->last_time_ms = time_ms;
 
-    size_t idx = (size_t)rb_gen_prng_below(&g->rng, g->opts.products);
+    size_t idx;
+    if (g->opts.sequential) {
+        idx = g->next_product;
+        g->next_product = (g->next_product + 1) % g->opts.products;
+    } else {
+        idx = (size_t)rb_gen_prng_below(&g->rng, g->opts.products);
+    }
     rb_gen_product *p = &g->pool[idx];
     snprintf(g->key, sizeof g->key, "p-%06zu", idx);
 

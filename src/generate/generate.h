@@ -52,9 +52,14 @@ typedef struct rb_gen_options {
     size_t products;     /* pool size, >= 1 */
     double malformed;    /* share of malformed events, 0..1 */
     double delete_share; /* share of events on live products that delete, 0..1 */
+    bool sequential;     /* visit products in pool order (0, 1, ..., wrapping)
+                            instead of at random: N events on a pool of at
+                            least N products create N distinct products, a
+                            catalogue load */
 } rb_gen_options;
 
-/* Sets the defaults: seed 1, 1000 products, no malformed, no deletes. */
+/* Sets the defaults: seed 1, 1000 products, no malformed, no deletes,
+ * random order. */
 void rb_gen_options_init(rb_gen_options *opts);
 
 /* One event.  key/value point into the generator and stay valid until the

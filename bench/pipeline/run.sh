@@ -10,6 +10,13 @@
 #
 # Needs the test servers (started here if they are not running), the model
 # and a release build; prints one summary block to copy into bench/README.md.
+#
+# Environment:
+#   BENCH_MONGO_URI  another MongoDB-wire server, e.g. the PostgreSQL-backed
+#                    FerretDB of bench/pg-ferretdb.sh (default: the test
+#                    server, FerretDB on SQLite)
+#   BENCH_SET        extra `--set key=value` settings for both runs, space
+#                    separated, e.g. "mongo.vector.format=float32"
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,6 +33,10 @@ scripts/build.sh >/dev/null
 scripts/servers.sh start >/dev/null
 # shellcheck source=/dev/null
 . run/servers.env
+RAGBATCH_MONGO_URI=${BENCH_MONGO_URI:-$RAGBATCH_MONGO_URI}
+export RAGBATCH_MONGO_URI
+extra=()
+for kv in ${BENCH_SET:-}; do extra+=(--set "$kv"); done
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 mkdir -p "$OUT"
 
@@ -44,13 +55,13 @@ echo "== throughput: $EVENTS events, one per product (fresh ids), topic with 3 p
 topic=bench-e2e-$stamp
 db=bench_e2e_$stamp
 scripts/kafka.sh create-topic "$topic" 3 >/dev/null
-"$RAGBATCH" generate --topic "$topic" --count "$EVENTS" --products "$EVENTS" --seed 42 \
+"$RAGBATCH" generate --topic "$topic" --count "$EVENTS" --products "$EVENTS" --sequential --seed 42 \
     --start-time "$start_time" -q
-"$RAGBATCH" generate --stdout --count "$EVENTS" --products "$EVENTS" --seed 42 \
+"$RAGBATCH" generate --stdout --count "$EVENTS" --products "$EVENTS" --sequential --seed 42 \
     --start-time "$start_time" -q >"$OUT/events.jsonl"
 /usr/bin/time -f "%M" -o "$OUT/rss.txt" "$RAGBATCH" run "$JOB" --until caught-up \
     --set source.topics="$topic" --set kafka.group.id="$topic" \
-    --set mongo.database="$db" 2>"$OUT/e2e.log"
+    --set mongo.database="$db" "${extra[@]}" 2>"$OUT/e2e.log"
 t_start=$(grep -m1 'event=start' "$OUT/e2e.log" | cut -d' ' -f1)
 t_end=$(grep -m1 'event=caught_up' "$OUT/e2e.log" | cut -d' ' -f1)
 e2e_ms=$(($(ms_of "$t_end") - $(ms_of "$t_start")))
@@ -67,10 +78,11 @@ db2=bench_fresh_$stamp
 count=$((RATE * SECONDS_RUN))
 scripts/kafka.sh create-topic "$topic2" 3 >/dev/null
 "$RAGBATCH" run "$JOB" --set source.topics="$topic2" --set kafka.group.id="$topic2" \
-    --set mongo.database="$db2" --set trigger.interval.ms=1000 2>"$OUT/fresh.log" &
+    --set mongo.database="$db2" --set trigger.interval.ms=1000 "${extra[@]}" \
+    2>"$OUT/fresh.log" &
 runner=$!
 sleep 3
-"$RAGBATCH" generate --topic "$topic2" --count "$count" --products "$count" --seed 7 \
+"$RAGBATCH" generate --topic "$topic2" --count "$count" --products "$count" --sequential --seed 7 \
     --rate "$RATE" -q
 deadline=$(($(date +%s) + 600))
 while :; do
@@ -86,6 +98,7 @@ fresh=$("$OUT/freshness" "$RAGBATCH_MONGO_URI" "$db2" products --drop)
 cat <<SUMMARY
 
 == summary ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))
+server:         $RAGBATCH_MONGO_URI; settings: ${BENCH_SET:-(job defaults)}
 end to end:     $EVENTS events in $((e2e_ms / 1000)).$((e2e_ms % 1000 / 100)) s = $e2e_rate events/s (stored=$stored)
 bare embedder:  $bare (same texts, 1000 per call)
 ratio:          $(awk -v a="$e2e_rate" -v b="$bare_rate" 'BEGIN { printf "%.1f%%", 100 * a / b }') of the bare embedder

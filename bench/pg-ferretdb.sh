@@ -48,8 +48,8 @@ start_postgres() {
     log "starting PostgreSQL on 127.0.0.1:$p, log $DIR/pg.log"
     su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D '$PGDATA' -l '$DIR/pg.log' -w \
         -o \"-p $p -k '$DIR' -c listen_addresses=127.0.0.1\" start" >/dev/null
-    if ! su postgres -s /bin/sh -c "$PGBIN/psql -h 127.0.0.1 -p $p -U postgres -tAc \
-        \"select 1 from pg_database where datname = 'ferretdb'\"" | grep -q 1; then
+    if ! grep -q 1 <<<"$(su postgres -s /bin/sh -c "$PGBIN/psql -h 127.0.0.1 -p $p -U postgres -tAc \
+        \"select 1 from pg_database where datname = 'ferretdb'\"")"; then
         su postgres -s /bin/sh -c "$PGBIN/createdb -h 127.0.0.1 -p $p -U postgres ferretdb"
     fi
 }

@@ -50,7 +50,7 @@ running_pid() {
     pid=$(cat "$PIDFILE" 2>/dev/null || true)
     [[ "$pid" =~ ^[0-9]+$ ]] || return 0
     if [ -r "/proc/$pid/cmdline" ] &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "kafka.Kafka $CONF"; then
+        grep -q "kafka.Kafka $CONF" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")"; then
         echo "$pid"
     fi
 }
@@ -178,7 +178,8 @@ cmd_start() {
             fail_start "broker process $pid exited during start"
         fi
         if [ -n "$kcat" ]; then
-            if "$kcat" -b "127.0.0.1:$port" -L -m 2 2>/dev/null | grep -q ' 1 brokers:'; then
+            # A here-string, not a pipe: see mongo.sh's build_ferretdb.
+            if grep -q ' 1 brokers:' <<<"$("$kcat" -b "127.0.0.1:$port" -L -m 2 2>/dev/null)"; then
                 break
             fi
         elif kafka_tool org.apache.kafka.tools.TopicCommand \

@@ -48,7 +48,7 @@ running_pid() {
     pid=$(cat "$PIDFILE" 2>/dev/null || true)
     [[ "$pid" =~ ^[0-9]+$ ]] || return 0
     if [ -r "/proc/$pid/cmdline" ] &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "^$BIN .*--state-dir=$STATE"; then
+        grep -q "^$BIN .*--state-dir=$STATE" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")"; then
         echo "$pid"
     fi
 }
@@ -143,7 +143,9 @@ go_bin() {
 # is missing. So: download the module source, copy it somewhere writable,
 # write version.txt, go build.
 build_ferretdb() {
-    if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"; then
+    # Never `cmd | grep -q` under pipefail: grep exits at the first match,
+    # cmd may then die of SIGPIPE, and the pipeline counts as failed.
+    if [ -x "$BIN" ] && grep -qx "version: $FERRETDB_VERSION" <<<"$("$BIN" --version 2>/dev/null)"; then
         return 0
     fi
     local go
@@ -173,7 +175,7 @@ build_ferretdb() {
         tail -n 30 "$work/build.log" >&2
         die "go build of FerretDB failed (log kept in $work/build.log)"
     fi
-    "$BIN.tmp" --version | grep -qx "version: $FERRETDB_VERSION" ||
+    grep -qx "version: $FERRETDB_VERSION" <<<"$("$BIN.tmp" --version)" ||
         die "built binary does not report version $FERRETDB_VERSION"
     mv "$BIN.tmp" "$BIN"
     rm -rf "$work"

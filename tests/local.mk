@@ -11,3 +11,10 @@ tests_check_pipeline_SOURCES = tests/check_pipeline.c tests/harness.c tests/harn
 tests_check_pipeline_CFLAGS = $(TEST_CFLAGS)
 tests_check_pipeline_LDADD = $(TEST_LIBS) -lpthread
 EXTRA_tests_check_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)
+
+# The Kafka source on its own (no ragbatch binary needed).
+check_PROGRAMS += tests/check_source
+TESTS += tests/check_source
+tests_check_source_SOURCES = tests/check_source.c tests/harness.c tests/harness.h
+tests_check_source_CFLAGS = $(TEST_CFLAGS)
+tests_check_source_LDADD = $(TEST_LIBS) -lpthread

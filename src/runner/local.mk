@@ -3,9 +3,16 @@ libragbatch_a_SOURCES += \
 	src/runner/runner_internal.h src/runner/stages.c \
 	src/runner/progress.c src/runner/progress.h
 libragbatch_a_SOURCES += src/runner/alert.c src/runner/alert.h
+libragbatch_a_SOURCES += src/runner/trigger.c src/runner/trigger.h
 
 check_PROGRAMS += tests/check_alert
 TESTS += tests/check_alert
 tests_check_alert_SOURCES = tests/check_alert.c
 tests_check_alert_CFLAGS = $(TEST_CFLAGS)
 tests_check_alert_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/check_trigger
+TESTS += tests/check_trigger
+tests_check_trigger_SOURCES = tests/check_trigger.c
+tests_check_trigger_CFLAGS = $(TEST_CFLAGS)
+tests_check_trigger_LDADD = $(TEST_LIBS)

@@ -3,6 +3,7 @@
  * run micro-batches until stopped (or caught up), tear down in reverse.
  */
 #include "runner/runner_internal.h"
+#include "runner/trigger.h"
 
 #include "common/buf.h"
 #include "common/clock.h"
@@ -300,6 +301,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
                                                                     : RUNNER_MIN_WINDOW_MS;
     uint64_t next_id = 0;
     int64_t waiting_since = rb_now_ms();
+    int64_t close_ms = rb_now_ms() + window, prev_closed_ms = rb_now_ms();
 
     int64_t last_ping = rb_now_ms();
     while (!stopping(r)) {
@@ -309,10 +311,16 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         memset(&p, 0, sizeof p);
         double t0 = rb_now_sec();
         if (rb_source_fill(r->source, r->batch, (size_t)cfg->batch_max_records,
-                           (size_t)cfg->batch_max_bytes, rb_now_ms() + window, r->opts->stop,
-                           err) != 0)
+                           (size_t)cfg->batch_max_bytes, close_ms, r->opts->stop, err) != 0)
             return -1;
         p.duration_ms[RB_PROG_POLL] = (rb_now_sec() - t0) * 1e3;
+        /* Records per second over the span they arrived in: since the
+         * previous batch closed (Spark's inputRowsPerSecond). */
+        int64_t closed_ms = rb_now_ms();
+        double span_s = (double)(closed_ms - prev_closed_ms) / 1e3;
+        prev_closed_ms = closed_ms;
+        bool full = rb_batch_count(r->batch) >= (size_t)cfg->batch_max_records ||
+                    rb_batch_bytes(r->batch) >= (size_t)cfg->batch_max_bytes;
 
         if (rb_batch_count(r->batch) == 0 && rb_now_ms() - last_ping > RUNNER_PING_MS) {
             /* An idle stream writes nothing, so readiness asks MongoDB. */
@@ -323,7 +331,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         }
         if (rb_batch_count(r->batch) > 0) {
             p.batch_id = next_id++;
-            p.input_rate = (double)rb_batch_count(r->batch) / (p.duration_ms[RB_PROG_POLL] / 1e3 + 1e-9);
+            p.input_rate = (double)rb_batch_count(r->batch) / (span_s > 1e-3 ? span_s : 1e-3);
             if (process_batch(r, &p, err) != 0) return -1;
             p.total_ms = (rb_now_sec() - t0) * 1e3;
             p.timestamp_ms = rb_wall_ms();
@@ -338,6 +346,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
                 add_counts(&totals->counts, &p.counts);
             }
         }
+        close_ms = rb_trigger_next_close(close_ms, rb_now_ms(), window, full);
         if (r->opts->until_caught_up || r->opts->backfill) {
             size_t assigned = 0;
             if (rb_source_caught_up(r->source, &assigned)) {

@@ -363,12 +363,17 @@ static int copy_headers(rb_batch *b, rb_record *r, rd_kafka_message_t *m, rb_err
 int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
                    int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err) {
     while (rb_batch_count(b) < max_records && rb_batch_bytes(b) < max_bytes && !(stop && *stop)) {
+        /* Past the deadline, take what librdkafka has already fetched
+         * without waiting: a batch that starts late (the previous one
+         * overran its trigger) still holds every record that arrived
+         * meanwhile, as a Spark micro-batch holds what is available. */
         int64_t left = deadline_ms - rb_now_ms();
-        if (left <= 0) break;
-        rd_kafka_message_t *m =
-            rd_kafka_consumer_poll(s->rk, (int)(left < SOURCE_POLL_SLICE_MS ? left
-                                                                            : SOURCE_POLL_SLICE_MS));
-        if (!m) continue;
+        int wait = left <= 0 ? 0 : (int)(left < SOURCE_POLL_SLICE_MS ? left : SOURCE_POLL_SLICE_MS);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, wait);
+        if (!m) {
+            if (left <= 0) break;
+            continue;
+        }
         if (m->err) {
             rd_kafka_resp_err_t code = m->err;
             if (code == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

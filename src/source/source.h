@@ -70,8 +70,10 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err);
 
 /* Polls records into `b` until it holds `max_records` records or
  * `max_bytes` value bytes, `deadline_ms` (CLOCK_MONOTONIC milliseconds)
- * passes, or *stop becomes non-zero.  Returns 0 (the batch may be empty)
- * or -1 on a fatal consumer error. */
+ * passes, or *stop becomes non-zero.  Once the deadline has passed (also
+ * when it had passed before the call) it still takes, without waiting,
+ * the records the consumer has already fetched, then returns.  Returns 0
+ * (the batch may be empty) or -1 on a fatal consumer error. */
 int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
                    int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err);
 

@@ -1,0 +1,93 @@
+/* The Kafka source against the real broker (scripts/servers.sh): what a
+ * fill takes once its deadline has passed. */
+#include "batch/batch.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "harness.h"
+#include "source/source.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void produce_n(const char *topic, int from, int n) {
+    harness_msg *m = calloc((size_t)n, sizeof *m);
+    char (*vals)[32] = calloc((size_t)n, sizeof *vals);
+    ck_assert(m && vals);
+    for (int i = 0; i < n; i++) {
+        snprintf(vals[i], sizeof vals[i], "{\"n\":%d}", from + i);
+        m[i] = (harness_msg){"k", vals[i], 0, 0};
+    }
+    harness_produce(topic, m, (size_t)n);
+    free(m);
+    free(vals);
+}
+
+/* A batch whose trigger time has already passed (the previous batch
+ * overran) still takes, without waiting, what the consumer has fetched;
+ * with nothing fetched it returns at once, empty. */
+START_TEST(overdue_fill_takes_what_has_arrived) {
+    char topic[128];
+    harness_unique("rb-source", topic, sizeof topic);
+    harness_create_topic(topic, 1);
+    produce_n(topic, 0, 20);
+
+    char *topics_items[] = {topic};
+    rb_strlist topics = {topics_items, 1};
+    rb_kv kafka[] = {{"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")},
+                     {"group.id", topic}};
+    rb_log log;
+    rb_log_init(&log);
+    log.min = RB_LOG_WARN;
+    rb_source_opts o = {.job_name = topic, .topics = &topics, .kafka = kafka, .kafka_count = 2,
+                        .log = &log};
+    rb_error err;
+    rb_error_clear(&err);
+    rb_source *s = rb_source_new(&o, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    rb_batch *b = rb_batch_new();
+    ck_assert_ptr_nonnull(b);
+
+    /* The first records arrive once the group has assigned the partition. */
+    size_t got = 0;
+    for (int i = 0; i < 30 && got < 20; i++) {
+        rb_batch_reset(b, 0);
+        ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, rb_now_ms() + 1000, NULL, &err), 0);
+        got += rb_batch_count(b);
+    }
+    ck_assert_uint_eq(got, 20);
+
+    /* Seven more arrive while "processing"; the overdue fill takes them. */
+    produce_n(topic, 20, 7);
+    rb_sleep_ms(1500); /* librdkafka fetches them in the background */
+    rb_batch_reset(b, 1);
+    int64_t t0 = rb_now_ms();
+    ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, t0 - 1, NULL, &err), 0);
+    ck_assert_uint_eq(rb_batch_count(b), 7);
+
+    /* Nothing more: an overdue fill returns at once, empty. */
+    rb_batch_reset(b, 2);
+    t0 = rb_now_ms();
+    ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, t0 - 1, NULL, &err), 0);
+    ck_assert_uint_eq(rb_batch_count(b), 0);
+    ck_assert_int_lt(rb_now_ms() - t0, 500);
+
+    rb_batch_destroy(b);
+    rb_source_destroy(s);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("source");
+    TCase *tc = tcase_create("kafka");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, overdue_fill_takes_what_has_arrived);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

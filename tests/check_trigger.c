@@ -1,0 +1,42 @@
+/* Unit tests for the ProcessingTime trigger schedule (runner/trigger.h). */
+#include "runner/trigger.h"
+
+#include <check.h>
+#include <stdlib.h>
+
+/* Processing shorter than the interval does not push the schedule back. */
+START_TEST(schedule_keeps_its_rhythm) {
+    /* Closed at 1000, processed until 1600: the next batch closes at 2000. */
+    ck_assert_int_eq(rb_trigger_next_close(1000, 1600, 1000, false), 2000);
+    ck_assert_int_eq(rb_trigger_next_close(2000, 2001, 1000, false), 3000);
+}
+END_TEST
+
+/* Processing that overran the interval: the next batch closes at once. */
+START_TEST(overrun_closes_the_next_batch_at_once) {
+    ck_assert_int_eq(rb_trigger_next_close(1000, 2500, 1000, false), 2500);
+    ck_assert_int_eq(rb_trigger_next_close(1000, 2000, 1000, false), 2000);
+}
+END_TEST
+
+/* A full batch means a backlog: a fresh interval from now, which a backlog
+ * fills before it ends. */
+START_TEST(full_batch_starts_a_fresh_interval) {
+    ck_assert_int_eq(rb_trigger_next_close(1000, 1200, 1000, true), 2200);
+    ck_assert_int_eq(rb_trigger_next_close(1000, 5000, 1000, true), 6000);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("trigger");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, schedule_keeps_its_rhythm);
+    tcase_add_test(tc, overrun_closes_the_next_batch_at_once);
+    tcase_add_test(tc, full_batch_starts_a_fresh_interval);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

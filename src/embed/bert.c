@@ -236,9 +236,9 @@ static void linear_general(const rb_bert_run *run, float *C, const float *A, con
 static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n);
 
 /* C[M,N] = A[M,K] W[N,K]^T + b, with the N columns split across threads,
- * then GELU when `act` is given (with `gelu` true).  Wp is W packed (or
- * NULL), used with the packed kernel, which applies the activation to each
- * tile while it is in cache. */
+ * then the GELU form `act` when `with_gelu`.  Wp is W packed (or NULL),
+ * used with the packed kernel, which applies the GELU to each tile while it
+ * is in cache. */
 static void linear_act(const rb_bert_run *run, float *C, const float *A, const float *W,
                        const float *Wp, const float *b, size_t M, size_t N, size_t K, bool with_gelu,
                        rb_activation act) {

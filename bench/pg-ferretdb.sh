@@ -25,7 +25,8 @@ die() { log "error: $*"; exit 1; }
 # shellcheck source=../scripts/lib/server-helpers.sh
 . "$ROOT/scripts/lib/server-helpers.sh"
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# The FerretDB this script started, or nothing.
+ferretdb_pid() { pid_from_file "$DIR/ferretdb.pid" "^$FERRET .*--state-dir=$DIR/state"; }
 
 start_postgres() {
     if [ ! -x "$PGBIN/pg_ctl" ]; then
@@ -55,8 +56,8 @@ start_postgres() {
 }
 
 start_ferretdb() {
-    if pid_alive "$DIR/ferretdb.pid"; then
-        log "FerretDB already running (pid $(cat "$DIR/ferretdb.pid"))"
+    if [ -n "$(ferretdb_pid)" ]; then
+        log "FerretDB already running (pid $(ferretdb_pid))"
         return
     fi
     [ -x "$FERRET" ] || die "no FerretDB binary at $FERRET; scripts/servers.sh start builds it"
@@ -74,29 +75,22 @@ start_ferretdb() {
     echo $! >"$DIR/ferretdb.pid"
     local i
     for ((i = 0; i < 300; i++)); do
-        if python3 - "$p" <<'PY' 2>/dev/null; then
-import socket, struct, sys
-# OP_MSG {ping: 1, $db: "admin"}; any well-formed reply means ready.
-body = b"\x10ping\x00\x01\x00\x00\x00\x02$db\x00\x06\x00\x00\x00admin\x00\x00"
-doc = struct.pack("<i", len(body) + 4) + body
-msg = struct.pack("<iiiii", 16 + 4 + 1 + len(doc), 1, 0, 2013, 0) + b"\x00" + doc
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
-s.sendall(msg)
-sys.exit(0 if len(s.recv(16)) == 16 else 1)
-PY
+        if mongo_wire_ping "$p"; then
             log "ready: mongodb://127.0.0.1:$p/"
             return
         fi
-        pid_alive "$DIR/ferretdb.pid" || die "FerretDB exited; see $DIR/ferretdb.log"
+        [ -n "$(ferretdb_pid)" ] || die "FerretDB exited; see $DIR/ferretdb.log"
         sleep 0.2
     done
     die "FerretDB did not answer within 60 s; see $DIR/ferretdb.log"
 }
 
 cmd_stop() {
-    if pid_alive "$DIR/ferretdb.pid"; then
-        log "stopping FerretDB (pid $(cat "$DIR/ferretdb.pid"))"
-        kill_and_wait "$(cat "$DIR/ferretdb.pid")" 30
+    local pid
+    pid=$(ferretdb_pid)
+    if [ -n "$pid" ]; then
+        log "stopping FerretDB (pid $pid)"
+        kill_and_wait "$pid" 30
     fi
     rm -f "$DIR/ferretdb.pid"
     if [ -f "$PGDATA/PG_VERSION" ] &&
@@ -119,7 +113,7 @@ clean)
     rm -rf "$DIR"
     ;;
 uri)
-    pid_alive "$DIR/ferretdb.pid" || die "not running; bench/pg-ferretdb.sh start"
+    [ -n "$(ferretdb_pid)" ] || die "not running; bench/pg-ferretdb.sh start"
     echo "mongodb://127.0.0.1:$(cat "$DIR/ferretdb.port")/"
     ;;
 *)

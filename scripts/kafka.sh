@@ -41,19 +41,10 @@ die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
 
 # --- helpers -----------------------------------------------------------------
 
-# Prints the pid of the broker started from this tree, or nothing. The pid
-# file alone is not trusted: the process must still be a kafka.Kafka JVM
-# reading our config, so a recycled pid is never mistaken for the broker.
-running_pid() {
-    [ -f "$PIDFILE" ] || return 0
-    local pid
-    pid=$(cat "$PIDFILE" 2>/dev/null || true)
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    if [ -r "/proc/$pid/cmdline" ] &&
-        grep -q "kafka.Kafka $CONF" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")"; then
-        echo "$pid"
-    fi
-}
+# The pid of the broker started from this tree, or nothing. The pid file
+# alone is not trusted: the process must still be a kafka.Kafka JVM reading
+# our config, so a recycled pid is never mistaken for the broker.
+running_pid() { pid_from_file "$PIDFILE" "kafka.Kafka $CONF"; }
 
 client_port() { [ -f "$PORTFILE" ] && cut -d' ' -f1 "$PORTFILE"; }
 

@@ -40,92 +40,12 @@ die() { printf 'mongo: error: %s\n' "$*" >&2; exit 1; }
 
 # --- helpers -----------------------------------------------------------------
 
-# Prints the pid of the server started from this tree, or nothing; the
-# command line must still name our binary and state dir (pids are recycled).
-running_pid() {
-    [ -f "$PIDFILE" ] || return 0
-    local pid
-    pid=$(cat "$PIDFILE" 2>/dev/null || true)
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    if [ -r "/proc/$pid/cmdline" ] &&
-        grep -q "^$BIN .*--state-dir=$STATE" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")"; then
-        echo "$pid"
-    fi
-}
+# The pid of the server started from this tree, or nothing: the command line
+# must still name our binary and state dir (pids are recycled).
+running_pid() { pid_from_file "$PIDFILE" "^$BIN .*--state-dir=$STATE"; }
 
 port() { cat "$PORTFILE" 2>/dev/null || true; }
 
-# Sends {ping: 1, $db: "admin"} as an OP_MSG and succeeds if the reply says
-# ok: 1. Plain python3 with no driver, so the check needs nothing installed
-# and does not depend on the code under test.
-ping_server() {
-    python3 - "$1" <<'PY'
-import socket, struct, sys
-
-def cstr(s):
-    return s.encode() + b"\0"
-
-def bson(elements):
-    body = b"".join(elements) + b"\0"
-    return struct.pack("<i", len(body) + 4) + body
-
-doc = bson([b"\x10" + cstr("ping") + struct.pack("<i", 1),
-            b"\x02" + cstr("$db") + struct.pack("<i", 6) + cstr("admin")])
-msg = struct.pack("<I", 0) + b"\0" + doc          # flagBits, section kind 0
-header = struct.pack("<iiii", 16 + len(msg), 1, 0, 2013)  # OP_MSG
-
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise OSError("connection closed")
-        buf += chunk
-    return buf
-
-# Sizes of the fixed-width BSON types, to walk the top-level elements.
-FIXED = {0x01: 8, 0x07: 12, 0x08: 1, 0x09: 8, 0x0A: 0, 0x10: 4, 0x11: 8,
-         0x12: 8, 0x13: 16, 0x7F: 0, 0xFF: 0}
-
-def ok_value(d):
-    i = 4
-    while d[i] != 0:
-        t = d[i]
-        end = d.index(b"\0", i + 1)
-        key = d[i + 1:end].decode()
-        i = end + 1
-        if key == "ok":
-            if t == 0x01:
-                return struct.unpack_from("<d", d, i)[0]
-            if t == 0x10:
-                return struct.unpack_from("<i", d, i)[0]
-            if t == 0x12:
-                return struct.unpack_from("<q", d, i)[0]
-            return None
-        if t in FIXED:
-            i += FIXED[t]
-        elif t in (0x02, 0x0D, 0x0E):
-            i += 4 + struct.unpack_from("<i", d, i)[0]
-        elif t in (0x03, 0x04):
-            i += struct.unpack_from("<i", d, i)[0]
-        elif t == 0x05:
-            i += 5 + struct.unpack_from("<i", d, i)[0]
-        else:
-            return None
-    return None
-
-try:
-    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3) as s:
-        s.sendall(header + msg)
-        length, _, _, opcode = struct.unpack("<iiii", recv_exact(s, 16))
-        reply = recv_exact(s, length - 16)
-except OSError:
-    sys.exit(1)
-if opcode != 2013 or reply[4] != 0:
-    sys.exit(1)
-sys.exit(0 if ok_value(reply[5:]) == 1 else 1)
-PY
-}
 
 go_bin() {
     if command -v go >/dev/null 2>&1; then
@@ -218,7 +138,7 @@ cmd_start() {
 
     local deadline start=$SECONDS
     deadline=$((SECONDS + TIMEOUT))
-    until ping_server "$p"; do
+    until mongo_wire_ping "$p"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             fail_start "FerretDB (pid $pid) exited during start"
         fi
@@ -274,7 +194,7 @@ cmd_address() {
 
 cmd_ping() {
     [ -n "$(running_pid)" ] || die "not running"
-    ping_server "$(port)" || die "no ping reply from 127.0.0.1:$(port)"
+    mongo_wire_ping "$(port)" || die "no ping reply from 127.0.0.1:$(port)"
     log "ping ok at 127.0.0.1:$(port)"
 }
 

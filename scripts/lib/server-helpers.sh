@@ -1,4 +1,5 @@
-# Helpers shared by scripts/kafka.sh and scripts/mongo.sh (sourced, not run).
+# Helpers shared by scripts/kafka.sh, scripts/mongo.sh and bench/pg-ferretdb.sh
+# (sourced, not run).
 # The sourcing script defines log and die.
 
 # Port helpers use python3's socket module: it is on every machine we run on,
@@ -48,4 +49,91 @@ kill_and_wait() {
     log "pid $pid still alive after ${secs}s, sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
+# pid_from_file PIDFILE PATTERN: prints the pid in PIDFILE if that process
+# is alive and its command line matches the grep PATTERN, else nothing
+# (pids are recycled, so the file alone is not trusted). A here-string, not
+# `tr | grep -q`: under pipefail grep's early exit can fail the pipeline.
+pid_from_file() {
+    [ -f "$1" ] || return 0
+    local pid
+    pid=$(cat "$1" 2>/dev/null || true)
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+    if [ -r "/proc/$pid/cmdline" ] &&
+        grep -q "$2" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")"; then
+        echo "$pid"
+    fi
+}
+
+# mongo_wire_ping PORT: sends {ping: 1, $db: "admin"} as an OP_MSG and succeeds if the reply says
+# ok: 1. Plain python3 with no driver, so the check needs nothing installed
+# and does not depend on the code under test.
+mongo_wire_ping() {
+    python3 - "$1" <<'PY'
+import socket, struct, sys
+
+def cstr(s):
+    return s.encode() + b"\0"
+
+def bson(elements):
+    body = b"".join(elements) + b"\0"
+    return struct.pack("<i", len(body) + 4) + body
+
+doc = bson([b"\x10" + cstr("ping") + struct.pack("<i", 1),
+            b"\x02" + cstr("$db") + struct.pack("<i", 6) + cstr("admin")])
+msg = struct.pack("<I", 0) + b"\0" + doc          # flagBits, section kind 0
+header = struct.pack("<iiii", 16 + len(msg), 1, 0, 2013)  # OP_MSG
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise OSError("connection closed")
+        buf += chunk
+    return buf
+
+# Sizes of the fixed-width BSON types, to walk the top-level elements.
+FIXED = {0x01: 8, 0x07: 12, 0x08: 1, 0x09: 8, 0x0A: 0, 0x10: 4, 0x11: 8,
+         0x12: 8, 0x13: 16, 0x7F: 0, 0xFF: 0}
+
+def ok_value(d):
+    i = 4
+    while d[i] != 0:
+        t = d[i]
+        end = d.index(b"\0", i + 1)
+        key = d[i + 1:end].decode()
+        i = end + 1
+        if key == "ok":
+            if t == 0x01:
+                return struct.unpack_from("<d", d, i)[0]
+            if t == 0x10:
+                return struct.unpack_from("<i", d, i)[0]
+            if t == 0x12:
+                return struct.unpack_from("<q", d, i)[0]
+            return None
+        if t in FIXED:
+            i += FIXED[t]
+        elif t in (0x02, 0x0D, 0x0E):
+            i += 4 + struct.unpack_from("<i", d, i)[0]
+        elif t in (0x03, 0x04):
+            i += struct.unpack_from("<i", d, i)[0]
+        elif t == 0x05:
+            i += 5 + struct.unpack_from("<i", d, i)[0]
+        else:
+            return None
+    return None
+
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3) as s:
+        s.sendall(header + msg)
+        length, _, _, opcode = struct.unpack("<iiii", recv_exact(s, 16))
+        reply = recv_exact(s, length - 16)
+except OSError:
+    sys.exit(1)
+if opcode != 2013 or reply[4] != 0:
+    sys.exit(1)
+sys.exit(0 if ok_value(reply[5:]) == 1 else 1)
+PY
 }

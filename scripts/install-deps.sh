@@ -2,8 +2,9 @@
 # Installs what building and testing ragbatch needs on Debian 12: the C
 # toolchain and -dev libraries, valgrind, clang with its libFuzzer runtime
 # (scripts/fuzz.sh), kcat (used only by scripts and
-# tests to check the Kafka broker), and the java/mvn/go/python3 tools that
-# scripts/kafka.sh and scripts/mongo.sh use to fetch and run the test servers.
+# tests to check the Kafka broker), and the java/javac/mvn/go/python3 tools
+# that scripts/kafka.sh, scripts/mongo.sh and scripts/mongo-java.sh use to
+# fetch, build and run the test servers.
 # Idempotent: packages already installed are skipped, and `apt-get update`
 # runs at most once, only when something is missing. Needs root (or sudo)
 # when something has to be installed.
@@ -83,7 +84,10 @@ fi
 
 # Tools that may come from elsewhere (e.g. Go from go.dev in /usr/local/go):
 # only install the Debian package when the command is absent.
-if ! command -v java >/dev/null 2>&1; then missing+=(default-jdk-headless); fi
+# javac too: scripts/mongo-java.sh compiles its server's main class.
+if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
+    missing+=(default-jdk-headless)
+fi
 if ! command -v mvn >/dev/null 2>&1; then missing+=(maven); fi
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
     # Debian 12's golang is 1.19; FerretDB's go.mod asks for a newer

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Starts, stops and reports both test servers (scripts/kafka.sh, then
-# scripts/mongo.sh) and keeps run/servers.env, which tests and the demo
-# source to find them:
+# Starts, stops and reports every test server -- scripts/kafka.sh, then the
+# two MongoDB-wire servers, FerretDB (scripts/mongo.sh) and
+# mongo-java-server (scripts/mongo-java.sh) -- and keeps run/servers.env,
+# which tests and the demo source to find them:
 #
 #   export RAGBATCH_KAFKA_BOOTSTRAP=127.0.0.1:PORT
-#   export RAGBATCH_MONGO_URI=mongodb://127.0.0.1:PORT/
+#   export RAGBATCH_MONGO_URI=mongodb://127.0.0.1:PORT/        (FerretDB)
+#   export RAGBATCH_MONGO_JAVA_URI=mongodb://127.0.0.1:PORT/   (mongo-java-server)
 #
-#   scripts/servers.sh start    start both (no-op for one already running)
-#   scripts/servers.sh stop     stop both, remove run/servers.env
-#   scripts/servers.sh status   exit 0 if both run (prints the env file), 3 if not
+#   scripts/servers.sh start    start all three (no-op for one already running)
+#   scripts/servers.sh stop     stop all three, remove run/servers.env
+#   scripts/servers.sh status   exit 0 if all run (prints the env file), 3 if not
 #
-# KAFKA_PORT / MONGO_PORT and the other variables of the two scripts pass
-# through. If the MongoDB server fails to start, a broker started by this
-# same call is stopped again, so a failed start leaves nothing behind.
+# RAGBATCH_MONGO_URI is the server the tests and the demo use by default;
+# scripts/test.sh runs the integration suites a second time with it set to
+# RAGBATCH_MONGO_JAVA_URI. KAFKA_PORT / MONGO_PORT / MONGO_JAVA_PORT and the
+# other variables of the scripts pass through. If a server fails to start,
+# the ones this same call started are stopped again, so a failed start
+# leaves nothing behind.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,36 +25,46 @@ ROOT=$(dirname "$SCRIPT_DIR")
 RUN=$ROOT/run
 ENVFILE=$RUN/servers.env
 
+# Started in this order, stopped in the reverse one.
+SERVERS=(kafka mongo mongo-java)
+
 log() { printf 'servers: %s\n' "$*"; }
 
 write_env() {
-    local kafka mongo
+    local kafka mongo mongo_java
     kafka=$("$SCRIPT_DIR/kafka.sh" address)
     mongo=$("$SCRIPT_DIR/mongo.sh" address)
-    cat >"$ENVFILE.tmp" <<EOF
+    mongo_java=$("$SCRIPT_DIR/mongo-java.sh" address)
+    cat >"$ENVFILE.$$" <<EOT
 # Written by scripts/servers.sh start; source it: . run/servers.env
 export RAGBATCH_KAFKA_BOOTSTRAP=$kafka
 export RAGBATCH_MONGO_URI=mongodb://$mongo/
-EOF
-    mv "$ENVFILE.tmp" "$ENVFILE"
+export RAGBATCH_MONGO_JAVA_URI=mongodb://$mongo_java/
+EOT
+    mv "$ENVFILE.$$" "$ENVFILE"
 }
 
 cmd_start() {
     mkdir -p "$RUN"
     exec 8>"$RUN/servers.lock"
     flock -w 900 8 || { log "timed out waiting for $RUN/servers.lock" >&2; exit 1; }
-    # The servers must not inherit the lock (fd 8) through the two scripts.
-    local kafka_was_running=1 start=$SECONDS
-    "$SCRIPT_DIR/kafka.sh" status >/dev/null 2>&1 || kafka_was_running=0
-    "$SCRIPT_DIR/kafka.sh" start 8>&-
-    if ! "$SCRIPT_DIR/mongo.sh" start 8>&-; then
-        if [ "$kafka_was_running" -eq 0 ]; then
-            log "MongoDB server failed; stopping the broker this call started"
-            "$SCRIPT_DIR/kafka.sh" stop 8>&- || true
+    # The servers must not inherit the lock (fd 8) through the scripts.
+    local start=$SECONDS name i started=()
+    for name in "${SERVERS[@]}"; do
+        if "$SCRIPT_DIR/$name.sh" status >/dev/null 2>&1; then
+            "$SCRIPT_DIR/$name.sh" start 8>&-
+            continue
         fi
-        rm -f "$ENVFILE"
-        exit 1
-    fi
+        if ! "$SCRIPT_DIR/$name.sh" start 8>&-; then
+            for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+                log "$name failed to start; stopping ${started[i]}, which this call started"
+                "$SCRIPT_DIR/${started[i]}.sh" stop 8>&- || true
+            done
+            rm -f "$ENVFILE"
+            exit 1
+        fi
+        started+=("$name")
+    done
     write_env
     log "ready after $((SECONDS - start))s; $ENVFILE:"
     grep '^export' "$ENVFILE"
@@ -59,20 +74,23 @@ cmd_stop() {
     mkdir -p "$RUN"
     exec 8>"$RUN/servers.lock"
     flock -w 900 8 || { log "timed out waiting for $RUN/servers.lock" >&2; exit 1; }
-    local rc=0
-    "$SCRIPT_DIR/mongo.sh" stop || rc=1
-    "$SCRIPT_DIR/kafka.sh" stop || rc=1
+    local rc=0 i
+    for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do
+        "$SCRIPT_DIR/${SERVERS[i]}.sh" stop 8>&- || rc=1
+    done
     rm -f "$ENVFILE"
     return "$rc"
 }
 
 cmd_status() {
-    local rc=0
-    "$SCRIPT_DIR/kafka.sh" status || rc=3
-    "$SCRIPT_DIR/mongo.sh" status || rc=3
+    local rc=0 name
+    for name in "${SERVERS[@]}"; do
+        "$SCRIPT_DIR/$name.sh" status || rc=3
+    done
     if [ "$rc" -eq 0 ]; then
-        # Refresh the env file in case it was removed while both kept running.
-        [ -f "$ENVFILE" ] || write_env
+        # Rewritten every time: the file may have been removed, or written
+        # by an older version of this script, while the servers kept running.
+        write_env
         grep '^export' "$ENVFILE"
     fi
     return "$rc"

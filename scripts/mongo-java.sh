@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The second MongoDB-wire-protocol server for tests: mongo-java-server
+# (de.bwaldvogel, Maven Central) with its in-memory backend, on 127.0.0.1.
+# Independent of FerretDB (scripts/mongo.sh), so the integration suites run
+# against two implementations of the protocol; see docs/test-servers.md.
+#
+#   scripts/mongo-java.sh start     fetch jars and compile if needed, start, wait for a ping
+#   scripts/mongo-java.sh stop      stop the server we started, wait for exit
+#   scripts/mongo-java.sh status    exit 0 if running (prints address), 3 if not
+#   scripts/mongo-java.sh address   print 127.0.0.1:PORT of the running server
+#   scripts/mongo-java.sh ping      exit 0 if the running server answers {ping: 1}
+#
+# Environment: MONGO_JAVA_PORT (default: the last one used if free, else any
+# free port), MONGO_JAVA_START_TIMEOUT (seconds, default 60), MONGO_JAVA_HEAP
+# (default -Xmx1g: the memory backend holds every document on the heap).
+#
+# Jars: .cache/mongo-java/libs (resolved by scripts/mongo-java/pom.xml,
+# Maven's local repository in .cache/m2); the few lines of main in
+# scripts/mongo-java/MongoJavaServerMain.java are compiled into
+# .cache/mongo-java/classes. State: run/mongo-java (mongo-java.log,
+# mongo-java.pid, port). The data lives in the server's memory only: every
+# start is an empty server, and a stop loses everything stored.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$SCRIPT_DIR")
+SRC_DIR=$SCRIPT_DIR/mongo-java
+POM=$SRC_DIR/pom.xml
+MAIN_SRC=$SRC_DIR/MongoJavaServerMain.java
+MAIN_CLASS=MongoJavaServerMain
+CACHE=$ROOT/.cache/mongo-java
+LIBS=$CACHE/libs
+CLASSES=$CACHE/classes
+STAMP=$CACHE/build.stamp
+M2=$ROOT/.cache/m2
+RUN=$ROOT/run/mongo-java
+PIDFILE=$RUN/mongo-java.pid
+PORTFILE=$RUN/port
+LOG=$RUN/mongo-java.log
+TIMEOUT=${MONGO_JAVA_START_TIMEOUT:-60}
+
+log() { printf 'mongo-java: %s\n' "$*"; }
+die() { printf 'mongo-java: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/server-helpers.sh
+. "$SCRIPT_DIR/lib/server-helpers.sh"
+
+# --- helpers -----------------------------------------------------------------
+
+# The pid of the server started from this tree, or nothing. The jars are in
+# the shared cache, so the command line is told apart by the run directory
+# it names (-Dragbatch.run); pids are recycled, so the file alone is not
+# trusted.
+running_pid() { pid_from_file "$PIDFILE" "java .*-Dragbatch.run=$RUN .*$MAIN_CLASS 127.0.0.1 "; }
+
+port() { cat "$PORTFILE" 2>/dev/null || true; }
+
+# Resolves the jars and compiles the main class, once per change of the pom
+# or the source. .cache may be shared by several work trees, so the build
+# holds a lock there and replaces the old output only when the new one is
+# complete.
+build_server() {
+    local sum
+    sum=$(cat "$POM" "$MAIN_SRC" | sha256sum | cut -d' ' -f1)
+    if [ -d "$LIBS" ] && [ -f "$CLASSES/$MAIN_CLASS.class" ] &&
+        [ "$(cat "$STAMP" 2>/dev/null || true)" = "$sum" ]; then
+        return 0
+    fi
+    mkdir -p "$CACHE" "$M2"
+    exec 7>"$CACHE/lock"
+    flock -w 600 7 || die "timed out waiting for $CACHE/lock"
+    # Another tree may have built it while we waited.
+    if [ -d "$LIBS" ] && [ -f "$CLASSES/$MAIN_CLASS.class" ] &&
+        [ "$(cat "$STAMP" 2>/dev/null || true)" = "$sum" ]; then
+        exec 7>&-
+        return 0
+    fi
+    command -v mvn >/dev/null || die "mvn not found; run scripts/install-deps.sh"
+    command -v javac >/dev/null || die "javac not found; run scripts/install-deps.sh"
+    log "resolving jars from $POM into $LIBS (Maven Central)"
+    rm -rf "$LIBS.tmp" "$CLASSES.tmp"
+    if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$M2" \
+        dependency:copy-dependencies -DincludeScope=runtime \
+        -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
+        tail -n 30 "$CACHE/mvn.log" >&2
+        die "mvn dependency:copy-dependencies failed (log: $CACHE/mvn.log)"
+    fi
+    mkdir -p "$CLASSES.tmp"
+    if ! javac -d "$CLASSES.tmp" -cp "$LIBS.tmp/*" "$MAIN_SRC" >"$CACHE/javac.log" 2>&1; then
+        cat "$CACHE/javac.log" >&2
+        die "javac $MAIN_SRC failed"
+    fi
+    rm -rf "$LIBS" "$CLASSES"
+    mv "$LIBS.tmp" "$LIBS"
+    mv "$CLASSES.tmp" "$CLASSES"
+    echo "$sum" >"$STAMP"
+    log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS, $MAIN_CLASS compiled"
+    exec 7>&-
+}
+
+# --- commands ----------------------------------------------------------------
+
+cmd_start() {
+    mkdir -p "$RUN"
+    exec 9>"$RUN/lock"
+    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+
+    local pid
+    pid=$(running_pid)
+    if [ -n "$pid" ]; then
+        log "already running (pid $pid) at 127.0.0.1:$(port)"
+        return 0
+    fi
+    command -v java >/dev/null || die "java not found; run scripts/install-deps.sh"
+    command -v python3 >/dev/null || die "python3 not found; run scripts/install-deps.sh"
+    build_server
+
+    local p prev
+    prev=$(port)
+    p=$(choose_port "${MONGO_JAVA_PORT:-}" "$prev" "MONGO_JAVA_PORT")
+    echo "$p" >"$PORTFILE"
+
+    # Failure reports show only what this start logged, not older runs.
+    LOG_OFFSET=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+    log "starting mongo-java-server on 127.0.0.1:$p (in memory), log $LOG"
+    # setsid: outlive this script and ignore the caller's Ctrl-C. fd 9 (the
+    # lock) must not leak into the server, or stop would wait on it forever.
+    # The wire handler's connect/close line per client is dropped: the
+    # suites open hundreds of connections and would bury the warnings.
+    # shellcheck disable=SC2086
+    setsid java ${MONGO_JAVA_HEAP:--Xms64m -Xmx1g} -XX:+UseSerialGC -Djava.awt.headless=true \
+        -Dragbatch.run="$RUN" \
+        -Dorg.slf4j.simpleLogger.showDateTime=true \
+        -Dorg.slf4j.simpleLogger.dateTimeFormat="yyyy-MM-dd'T'HH:mm:ss.SSSZ" \
+        -Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler=warn \
+        -cp "$LIBS/*:$CLASSES" "$MAIN_CLASS" 127.0.0.1 "$p" \
+        </dev/null >>"$LOG" 2>&1 9>&- &
+    pid=$!
+    echo "$pid" >"$PIDFILE"
+
+    local deadline start=$SECONDS
+    deadline=$((SECONDS + TIMEOUT))
+    until mongo_wire_ping "$p"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            fail_start "mongo-java-server (pid $pid) exited during start"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            kill_and_wait "$pid" 30
+            fail_start "mongo-java-server did not answer a ping on 127.0.0.1:$p within ${TIMEOUT}s"
+        fi
+        sleep 0.2
+    done
+    log "running (pid $pid) at 127.0.0.1:$p, ready after $((SECONDS - start))s"
+}
+
+fail_start() {
+    printf 'mongo-java: error: %s\n' "$1" >&2
+    printf 'mongo-java: last lines of %s:\n' "$LOG" >&2
+    tail -c "+$((${LOG_OFFSET:-0} + 1))" "$LOG" 2>/dev/null | tail -n 30 >&2 || true
+    rm -f "$PIDFILE"
+    exit 1
+}
+
+cmd_stop() {
+    mkdir -p "$RUN"
+    exec 9>"$RUN/lock"
+    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    local pid
+    pid=$(running_pid)
+    if [ -z "$pid" ]; then
+        log "not running"
+        rm -f "$PIDFILE"
+        return 0
+    fi
+    log "stopping mongo-java-server (pid $pid)"
+    kill_and_wait "$pid" 30
+    rm -f "$PIDFILE"
+    log "stopped"
+}
+
+cmd_status() {
+    local pid
+    pid=$(running_pid)
+    if [ -n "$pid" ]; then
+        log "running (pid $pid) at 127.0.0.1:$(port)"
+        return 0
+    fi
+    log "stopped"
+    return 3
+}
+
+cmd_address() {
+    [ -n "$(running_pid)" ] || die "not running"
+    echo "127.0.0.1:$(port)"
+}
+
+cmd_ping() {
+    [ -n "$(running_pid)" ] || die "not running"
+    mongo_wire_ping "$(port)" || die "no ping reply from 127.0.0.1:$(port)"
+    log "ping ok at 127.0.0.1:$(port)"
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+address) cmd_address ;;
+ping) cmd_ping ;;
+*)
+    echo "usage: $0 start|stop|status|address|ping" >&2
+    exit 2
+    ;;
+esac

@@ -9,6 +9,14 @@
 #   scripts/mongo-java.sh status    exit 0 if running (prints address), 3 if not
 #   scripts/mongo-java.sh address   print 127.0.0.1:PORT of the running server
 #   scripts/mongo-java.sh ping      exit 0 if the running server answers {ping: 1}
+#   scripts/mongo-java.sh down      an outage that keeps the data: close the listener
+#                                   and every client connection, keep the process
+#   scripts/mongo-java.sh up        listen again after down, wait for a ping
+#
+# Why down/up: the data lives in the server's memory, so stop/start is a
+# new, empty server, while a real MongoDB (and FerretDB, scripts/mongo.sh
+# down/up) finds its documents again after an outage. The tests that take
+# the server away use down/up on either script.
 #
 # Environment: MONGO_JAVA_PORT (default: the last one used if free, else any
 # free port), MONGO_JAVA_START_TIMEOUT (seconds, default 60), MONGO_JAVA_HEAP
@@ -18,8 +26,9 @@
 # Maven's local repository in .cache/m2); the few lines of main in
 # scripts/mongo-java/MongoJavaServerMain.java are compiled into
 # .cache/mongo-java/classes. State: run/mongo-java (mongo-java.log,
-# mongo-java.pid, port). The data lives in the server's memory only: every
-# start is an empty server, and a stop loses everything stored.
+# mongo-java.pid, port, control.sock for down/up). The data lives in the
+# server's memory only: every start is an empty server, and a stop loses
+# everything stored.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +46,7 @@ RUN=$ROOT/run/mongo-java
 PIDFILE=$RUN/mongo-java.pid
 PORTFILE=$RUN/port
 LOG=$RUN/mongo-java.log
+CONTROL=$RUN/control.sock
 TIMEOUT=${MONGO_JAVA_START_TIMEOUT:-60}
 
 log() { printf 'mongo-java: %s\n' "$*"; }
@@ -53,6 +63,47 @@ die() { printf 'mongo-java: error: %s\n' "$*" >&2; exit 1; }
 running_pid() { pid_from_file "$PIDFILE" "java .*-Dragbatch.run=$RUN .*$MAIN_CLASS 127.0.0.1 "; }
 
 port() { cat "$PORTFILE" 2>/dev/null || true; }
+
+# control COMMAND: sends "down" or "up" to the running server's control
+# socket and prints its one-line answer; fails unless it starts with "ok".
+control() {
+    python3 - "$CONTROL" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
+try:
+    s.connect(sys.argv[1])
+    s.sendall((sys.argv[2] + "\n").encode())
+    reply = b""
+    while not reply.endswith(b"\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+except OSError as e:
+    print("control socket %s: %s" % (sys.argv[1], e))
+    sys.exit(1)
+print(reply.decode(errors="replace").strip() or "no answer")
+sys.exit(0 if reply.startswith(b"ok") else 1)
+PY
+}
+
+# wait_ping PORT PID: until the server answers a ping; fails the start if
+# the process exits or $TIMEOUT passes.
+wait_ping() {
+    local p=$1 pid=$2 deadline
+    deadline=$((SECONDS + TIMEOUT))
+    until mongo_wire_ping "$p"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            fail_start "mongo-java-server (pid $pid) exited during start"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            kill_and_wait "$pid" 30
+            fail_start "mongo-java-server did not answer a ping on 127.0.0.1:$p within ${TIMEOUT}s"
+        fi
+        sleep 0.2
+    done
+}
 
 # Resolves the jars and compiles the main class, once per change of the pom
 # or the source. .cache may be shared by several work trees, so the build
@@ -107,9 +158,19 @@ cmd_start() {
     local pid
     pid=$(running_pid)
     if [ -n "$pid" ]; then
+        # Running but down (an outage test that failed half-way): start
+        # means a server clients can reach.
+        if ! mongo_wire_ping "$(port)"; then
+            log "running (pid $pid) but not listening; bringing it up"
+            local reply
+            reply=$(control up) || die "up failed: $reply"
+            wait_ping "$(port)" "$pid"
+        fi
         log "already running (pid $pid) at 127.0.0.1:$(port)"
         return 0
     fi
+    # sun_path holds 108 bytes; Java would fail with a less clear message.
+    [ "${#CONTROL}" -lt 108 ] || die "$CONTROL is too long for a Unix socket path; use a shorter checkout path"
     command -v java >/dev/null || die "java not found; run scripts/install-deps.sh"
     command -v python3 >/dev/null || die "python3 not found; run scripts/install-deps.sh"
     build_server
@@ -132,23 +193,13 @@ cmd_start() {
         -Dorg.slf4j.simpleLogger.showDateTime=true \
         -Dorg.slf4j.simpleLogger.dateTimeFormat="yyyy-MM-dd'T'HH:mm:ss.SSSZ" \
         -Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler=warn \
-        -cp "$LIBS/*:$CLASSES" "$MAIN_CLASS" 127.0.0.1 "$p" \
+        -cp "$LIBS/*:$CLASSES" "$MAIN_CLASS" 127.0.0.1 "$p" "$CONTROL" \
         </dev/null >>"$LOG" 2>&1 9>&- &
     pid=$!
     echo "$pid" >"$PIDFILE"
 
-    local deadline start=$SECONDS
-    deadline=$((SECONDS + TIMEOUT))
-    until mongo_wire_ping "$p"; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            fail_start "mongo-java-server (pid $pid) exited during start"
-        fi
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            kill_and_wait "$pid" 30
-            fail_start "mongo-java-server did not answer a ping on 127.0.0.1:$p within ${TIMEOUT}s"
-        fi
-        sleep 0.2
-    done
+    local start=$SECONDS
+    wait_ping "$p" "$pid"
     log "running (pid $pid) at 127.0.0.1:$p, ready after $((SECONDS - start))s"
 }
 
@@ -175,6 +226,31 @@ cmd_stop() {
     kill_and_wait "$pid" 30
     rm -f "$PIDFILE"
     log "stopped"
+}
+
+cmd_down() {
+    mkdir -p "$RUN"
+    exec 9>"$RUN/lock"
+    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    [ -n "$(running_pid)" ] || die "not running"
+    local reply
+    reply=$(control down) || die "down failed: $reply"
+    # The listener is closed before the answer; a ping must now fail.
+    ! mongo_wire_ping "$(port)" || die "still answering on 127.0.0.1:$(port) after down"
+    log "down: 127.0.0.1:$(port) refuses connections, data kept"
+}
+
+cmd_up() {
+    mkdir -p "$RUN"
+    exec 9>"$RUN/lock"
+    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    local pid reply
+    pid=$(running_pid)
+    [ -n "$pid" ] || die "not running"
+    reply=$(control up) || die "up failed: $reply"
+    LOG_OFFSET=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+    wait_ping "$(port)" "$pid"
+    log "up at 127.0.0.1:$(port)"
 }
 
 cmd_status() {
@@ -205,8 +281,10 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 address) cmd_address ;;
 ping) cmd_ping ;;
+down) cmd_down ;;
+up) cmd_up ;;
 *)
-    echo "usage: $0 start|stop|status|address|ping" >&2
+    echo "usage: $0 start|stop|status|address|ping|down|up" >&2
     exit 2
     ;;
 esac

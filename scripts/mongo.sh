@@ -7,6 +7,12 @@
 #   scripts/mongo.sh status    exit 0 if running (prints address), 3 if not
 #   scripts/mongo.sh address   print 127.0.0.1:PORT of the running server
 #   scripts/mongo.sh ping      exit 0 if the running server answers {ping: 1}
+#   scripts/mongo.sh down      an outage that keeps the data: here the same as stop
+#   scripts/mongo.sh up        end the outage: here the same as start
+#
+# down/up exist because scripts/mongo-java.sh, whose data lives in memory,
+# cannot make an outage by stop/start; the tests that take the server away
+# call down/up on either script.
 #
 # Environment: MONGO_PORT (default: the last one used if free, else any free
 # port), MONGO_START_TIMEOUT (seconds, default 60).
@@ -204,8 +210,11 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 address) cmd_address ;;
 ping) cmd_ping ;;
+# FerretDB keeps its data in run/mongo/data across a stop.
+down) cmd_stop ;;
+up) cmd_start ;;
 *)
-    echo "usage: $0 start|stop|status|address|ping" >&2
+    echo "usage: $0 start|stop|status|address|ping|down|up" >&2
     exit 2
     ;;
 esac

@@ -6,6 +6,7 @@
 #
 #   export RAGBATCH_KAFKA_BOOTSTRAP=127.0.0.1:PORT
 #   export RAGBATCH_MONGO_URI=mongodb://127.0.0.1:PORT/        (FerretDB)
+#   export RAGBATCH_MONGO_SERVER=ferretdb                      (which one that is)
 #   export RAGBATCH_MONGO_JAVA_URI=mongodb://127.0.0.1:PORT/   (mongo-java-server)
 #
 #   scripts/servers.sh start    start all three (no-op for one already running)
@@ -14,7 +15,8 @@
 #
 # RAGBATCH_MONGO_URI is the server the tests and the demo use by default;
 # scripts/test.sh runs the integration suites a second time with it set to
-# RAGBATCH_MONGO_JAVA_URI. KAFKA_PORT / MONGO_PORT / MONGO_JAVA_PORT and the
+# RAGBATCH_MONGO_JAVA_URI and RAGBATCH_MONGO_SERVER=mongo-java (the tests
+# check that the two agree). KAFKA_PORT / MONGO_PORT / MONGO_JAVA_PORT and the
 # other variables of the scripts pass through. If a server fails to start,
 # the ones this same call started are stopped again, so a failed start
 # leaves nothing behind.
@@ -39,6 +41,7 @@ write_env() {
 # Written by scripts/servers.sh start; source it: . run/servers.env
 export RAGBATCH_KAFKA_BOOTSTRAP=$kafka
 export RAGBATCH_MONGO_URI=mongodb://$mongo/
+export RAGBATCH_MONGO_SERVER=ferretdb
 export RAGBATCH_MONGO_JAVA_URI=mongodb://$mongo_java/
 EOT
     mv "$ENVFILE.$$" "$ENVFILE"

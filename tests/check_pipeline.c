@@ -644,6 +644,18 @@ START_TEST(unchanged_texts_reuse_the_stored_vector) {
     for (size_t i = 0; i < e0->count; i++)
         ck_assert_double_eq(e0->items[i].number, e1->items[i].number);
 
+    rb_error err;
+    if (harness_mongo() == HARNESS_MONGO_JAVA) {
+        /* mongo-java-server 1.47 cannot decode binary subtype 9 and drops
+         * the connection (docs/test-servers.md), so the float32 half of
+         * this case needs a server that stores binary vectors. */
+        rb_json_doc_destroy(before.doc);
+        rb_json_doc_destroy(after.doc);
+        ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+        rb_sink_destroy(sink);
+        return;
+    }
+
     /* The job switches to mongo.vector.format = float32: the vector stored
      * as an array is still reused, and is written back as a binary vector
      * holding the same values. */
@@ -665,7 +677,6 @@ START_TEST(unchanged_texts_reuse_the_stored_vector) {
     float got[384];
     vec_seen seen = {got, 0};
     const char *ids[] = {"p-r1"};
-    rb_error err;
     ck_assert_int_eq(rb_sink_lookup_stored(sink, ids, 1, keep_vector, &seen, &err), 0);
     ck_assert_uint_eq(seen.dim, e1->count);
     for (size_t i = 0; i < e1->count; i++) ck_assert_float_eq(got[i], (float)e1->items[i].number);
@@ -743,7 +754,7 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
     harness_create_topic(topic, 1);
     harness_create_topic(dlq, 1);
     /* Without a schema, an attribute holding nested arrays reaches the
-     * sink, and the MongoDB-wire server rejects that one document. */
+     * sink, and FerretDB rejects that one document. */
     const harness_msg msgs[] = {
         {"p-ok", EVT("p-ok", "created", 1, "Fine"), 0, 0},
         {"p-nest", "{\"product_id\":\"p-nest\",\"event_type\":\"created\",\"event_time\":"
@@ -760,6 +771,31 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
     const char *args[] = {"run", job, "--until", "caught-up", "--set", "schema.file=", NULL};
     ck_assert_int_eq(harness_run(log, args, 120), 0);
     char *out = harness_slurp(log);
+    rb_error err;
+    if (harness_mongo() == HARNESS_MONGO_JAVA) {
+        /* mongo-java-server, like MongoDB, stores nested arrays, and it
+         * rejects no document the runner can build (docs/test-servers.md):
+         * here both are stored, the grid intact. */
+        ck_assert_msg(strstr(out, "stored=2") && strstr(out, "dead_lettered=0") &&
+                          !strstr(out, "stage=sink"),
+                      "%s", out);
+        free(out);
+        ck_assert_int_eq(harness_committed_total(topic, topic), 2);
+        rb_sink *sink = harness_sink(db);
+        stored s;
+        ck_assert(fetch(sink, "p-nest", &s));
+        const rb_json *grid =
+            rb_json_get(rb_json_get(rb_json_get(s.root, "metadata"), "attributes"), "grid");
+        ck_assert_msg(grid && grid->type == RB_JSON_ARRAY && grid->count == 2, "grid lost");
+        for (size_t i = 0; i < 2; i++) {
+            ck_assert(grid->items[i].type == RB_JSON_ARRAY && grid->items[i].count == 2);
+            ck_assert_int_eq(json_int(&grid->items[i].items[1]), (int64_t)(2 * i + 2));
+        }
+        rb_json_doc_destroy(s.doc);
+        ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+        rb_sink_destroy(sink);
+        return;
+    }
     ck_assert_msg(strstr(out, "stored=1") && strstr(out, "dead_lettered=1"), "%s", out);
     ck_assert_msg(strstr(out, "stage=sink"), "%s", out);
     free(out);
@@ -772,19 +808,10 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
     ck_assert_msg(strstr(out, "1  sink          ragbatch.SinkWriteError"), "%s", out);
     free(out);
     rb_sink *sink = harness_sink(db);
-    rb_error err;
     ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
     rb_sink_destroy(sink);
 }
 END_TEST
-
-/* Runs one of the project's server scripts (stop/start of the MongoDB-wire
- * server for the outage test). */
-static void server_script(const char *args) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/scripts/%s >/dev/null 2>&1", RB_SOURCE_DIR, args);
-    ck_assert_msg(system(cmd) == 0, "scripts/%s failed", args);
-}
 
 static bool log_has(const char *path, const char *needle) {
     if (access(path, R_OK) != 0) return false; /* the child has not opened it yet */
@@ -811,7 +838,7 @@ START_TEST(mongo_outage_holds_commits_until_it_returns) {
         ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
         rb_sleep_ms(50);
     }
-    server_script("mongo.sh stop");
+    harness_mongo_down();
     until = rb_now_ms() + 60000;
     while (!log_has(log, "event=sink_retry")) {
         ck_assert_msg(rb_now_ms() < until, "the runner never retried a write");
@@ -821,7 +848,7 @@ START_TEST(mongo_outage_holds_commits_until_it_returns) {
     rb_sleep_ms(3000);
     ck_assert_int_eq(harness_committed_total(topic, topic), held); /* nothing while down */
     ck_assert_int_lt(held, n);
-    server_script("mongo.sh start");
+    harness_mongo_up();
     until = rb_now_ms() + 180000;
     while (harness_committed_total(topic, topic) < n) {
         ck_assert_msg(rb_now_ms() < until, "the runner did not finish after MongoDB returned");
@@ -892,7 +919,7 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
     free(body);
 
     /* MongoDB away: readiness turns false (the idle runner pings it). */
-    server_script("mongo.sh stop");
+    harness_mongo_down();
     until = rb_now_ms() + 60000;
     int status;
     while ((status = expo_http_get(port, "/readyz", &body)) == 200) {
@@ -903,7 +930,7 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
     ck_assert_int_eq(status, 503);
     ck_assert_msg(strstr(body, "mongodb") != NULL, "%s", body);
     free(body);
-    server_script("mongo.sh start");
+    harness_mongo_up();
     until = rb_now_ms() + 60000;
     while ((status = expo_http_get(port, "/readyz", &body)) != 200) {
         free(body);

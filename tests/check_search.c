@@ -516,6 +516,16 @@ START_TEST(binary_float32_vectors_are_read) {
                   "\"embedding\": {\"$binary\": {\"base64\": \"%s\", \"subType\": \"09\"}}}]}",
                   b64);
     rb_error err;
+    if (harness_mongo() == HARNESS_MONGO_JAVA) {
+        /* mongo-java-server 1.47 cannot decode binary subtype 9 and drops
+         * the connection (docs/test-servers.md); MongoDB stores it. */
+        ck_assert_int_eq(rb_sink_command_json(fx.sink, cmd.data, NULL, NULL, &err), -1);
+        rb_buf_free(&cmd);
+        free(raw);
+        free(b64);
+        fixture_close();
+        return;
+    }
     ck_assert_msg(rb_sink_command_json(fx.sink, cmd.data, NULL, NULL, &err) == 0, "%s", err.msg);
     rb_buf_free(&cmd);
     rb_sink_filter_eq eq[] = {{"category", "binary"}};

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,77 @@ int64_t harness_committed_total(const char *group, const char *topic) {
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_destroy(rk);
     return total;
+}
+
+/* Runs scripts/SCRIPT ARGS; its output goes to the suite's log. */
+static void mongo_script(const char *script, const char *args) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/scripts/%s %s >&2", RB_SOURCE_DIR, script, args);
+    ck_assert_msg(system(cmd) == 0, "scripts/%s %s failed (its output is above)", script, args);
+}
+
+/* host:port of a mongodb:// URI (the first host of a list, any user info
+ * skipped) into out. */
+static void uri_address(const char *uri, char *out, size_t size) {
+    const char *p = strstr(uri, "://");
+    p = p ? p + 3 : uri;
+    size_t n = strcspn(p, "/?,");
+    const char *at = memchr(p, '@', n);
+    if (at) {
+        n -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    snprintf(out, size, "%.*s", (int)n, p);
+}
+
+/* What `scripts/SCRIPT address` prints (empty if it fails). */
+static void script_address(const char *script, char *out, size_t size) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/scripts/%s address 2>/dev/null", RB_SOURCE_DIR, script);
+    FILE *f = popen(cmd, "r");
+    ck_assert_msg(f != NULL, "popen %s: %s", cmd, strerror(errno));
+    if (!fgets(out, (int)size, f)) out[0] = '\0';
+    pclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static const char *server_script(harness_mongo_server server) {
+    return server == HARNESS_MONGO_JAVA ? "mongo-java.sh" : "mongo.sh";
+}
+
+harness_mongo_server harness_mongo(void) {
+    const char *name = harness_env("RAGBATCH_MONGO_SERVER");
+    harness_mongo_server server;
+    if (strcmp(name, "ferretdb") == 0)
+        server = HARNESS_FERRETDB;
+    else if (strcmp(name, "mongo-java") == 0)
+        server = HARNESS_MONGO_JAVA;
+    else
+        ck_abort_msg("RAGBATCH_MONGO_SERVER is '%s': want ferretdb or mongo-java", name);
+    /* A name that does not match the URI would give one server's
+     * expectations to the other, and take the wrong one away. */
+    char want[256], have[256];
+    uri_address(harness_env("RAGBATCH_MONGO_URI"), want, sizeof want);
+    script_address(server_script(server), have, sizeof have);
+    ck_assert_msg(strcmp(want, have) == 0,
+                  "RAGBATCH_MONGO_SERVER=%s but RAGBATCH_MONGO_URI names %s, and scripts/%s of "
+                  "%s reports '%s': set both for the same server (see run/servers.env)",
+                  name, want, server_script(server), RB_SOURCE_DIR, have);
+    return server;
+}
+
+static harness_mongo_server outage; /* test-only: the server harness_mongo_down took away */
+static bool outage_started;
+
+void harness_mongo_down(void) {
+    outage = harness_mongo();
+    outage_started = true;
+    mongo_script(server_script(outage), "down");
+}
+
+void harness_mongo_up(void) {
+    ck_assert_msg(outage_started, "harness_mongo_up without harness_mongo_down");
+    mongo_script(server_script(outage), "up");
 }
 
 rb_sink *harness_sink(const char *db) {

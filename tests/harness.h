@@ -7,6 +7,11 @@
  * RAGBATCH_KAFKA_BOOTSTRAP and RAGBATCH_MONGO_URI.  A missing variable or
  * an unreachable server FAILS the suite: an integration test that skips
  * proves nothing.
+ *
+ * RAGBATCH_MONGO_URI may name either MongoDB-wire test server, FerretDB
+ * (scripts/mongo.sh) or mongo-java-server (scripts/mongo-java.sh), with
+ * RAGBATCH_MONGO_SERVER saying which; scripts/test.sh runs the suites that
+ * use it once against each.
  */
 #ifndef RB_TEST_HARNESS_H
 #define RB_TEST_HARNESS_H
@@ -62,6 +67,22 @@ size_t harness_produce_generated(const char *topic, size_t count, size_t product
 /* Sum over partitions of `topic` of the group's committed offsets (an
  * uncommitted partition counts 0). */
 int64_t harness_committed_total(const char *group, const char *topic);
+
+/* The MongoDB-wire test server at RAGBATCH_MONGO_URI, as named by
+ * RAGBATCH_MONGO_SERVER: "ferretdb" (scripts/mongo.sh; run/servers.env sets
+ * it) or "mongo-java" (scripts/mongo-java.sh; scripts/test.sh sets it with
+ * RAGBATCH_MONGO_JAVA_URI for its second run).  For the few cases whose
+ * premise one server cannot meet (docs/test-servers.md says which).  Aborts
+ * the test if the variable is unset or unknown, or if that server's script,
+ * run from this source tree, does not report the URI's host:port. */
+typedef enum harness_mongo_server { HARNESS_FERRETDB, HARNESS_MONGO_JAVA } harness_mongo_server;
+harness_mongo_server harness_mongo(void);
+
+/* An outage of that server: down closes it to clients (connections reset,
+ * new ones refused), up brings it back with its data and waits until it
+ * answers a ping.  Aborts the test if the script fails. */
+void harness_mongo_down(void);
+void harness_mongo_up(void);
 
 /* A sink on database `db`, collection "docs". */
 rb_sink *harness_sink(const char *db);

@@ -174,12 +174,20 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     }
 }
 
-/* Processes the batch in hand: every step, the commit, the progress. */
+/* Processes the batch in hand: every step, the commit, the progress.
+ * Returns 1 when a stop request abandoned it before anything was written. */
 static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     rb_batch *b = r->batch;
     double t = rb_now_sec();
 
-    rb_runner_decode(r, b);
+    size_t undecoded = rb_runner_decode(r, b);
+    if (undecoded > 0) {
+        rb_log_write(&r->log, RB_LOG_WARN, "abandoned",
+                     "batch=%" PRIu64 " undecoded=%zu: stop requested while decoding; nothing of "
+                     "this batch was written or committed, so its records are read again",
+                     rb_batch_id(b), undecoded);
+        return 1;
+    }
     rb_runner_supersede(b);
     double t_decode = rb_now_sec();
     p->duration_ms[RB_PROG_DECODE] = (t_decode - t) * 1e3;
@@ -332,7 +340,9 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         if (rb_batch_count(r->batch) > 0) {
             p.batch_id = next_id++;
             p.input_rate = (double)rb_batch_count(r->batch) / (span_s > 1e-3 ? span_s : 1e-3);
-            if (process_batch(r, &p, err) != 0) return -1;
+            int processed = process_batch(r, &p, err);
+            if (processed > 0) break; /* abandoned for a stop request */
+            if (processed != 0) return -1;
             p.total_ms = (rb_now_sec() - t0) * 1e3;
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);

@@ -189,6 +189,29 @@ START_TEST(printed_config_carries_no_credential) {
 }
 END_TEST
 
+/* Kafka Connect's key for the DLQ topic it creates: 3 by default, -1 for
+ * the broker's default, and 0 replicas is no topic at all. */
+START_TEST(dlq_replication_factor_follows_connect) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_msg(load(minimal, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.dlq_replication_factor, 3);
+    rb_job_config_free(&cfg);
+    char text[1024];
+    snprintf(text, sizeof text, "%serrors.deadletterqueue.topic.replication.factor = -1\n",
+             minimal);
+    ck_assert_msg(load(text, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.dlq_replication_factor, -1);
+    rb_job_config_free(&cfg);
+    snprintf(text, sizeof text, "%serrors.deadletterqueue.topic.replication.factor = 0\n",
+             minimal);
+    ck_assert_int_eq(load(text, &cfg, &err), -1);
+    ck_assert_msg(strstr(err.msg, "errors.deadletterqueue.topic.replication.factor = 0"), "%s",
+                  err.msg);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(include_cycle_is_reported) {
     write_file("a.conf", "include = b.conf\n");
     write_file("b.conf", "include = a.conf\n");
@@ -255,6 +278,7 @@ int main(void) {
     tcase_add_test(tc, includes_continuations_env_and_overrides);
     tcase_add_test(tc, include_cycle_is_reported);
     tcase_add_test(tc, printed_config_carries_no_credential);
+    tcase_add_test(tc, dlq_replication_factor_follows_connect);
     tcase_add_test(tc, reference_lists_every_key);
     tcase_add_test(tc, readme_reference_table_is_current);
     suite_add_tcase(s, tc);

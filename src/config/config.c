@@ -543,6 +543,11 @@ int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
                             "%s: errors.deadletterqueue.topic.name needs errors.tolerance = all "
                             "(with none, the first bad record stops the job)",
                             file);
+    if (cfg->dlq_replication_factor == 0)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: errors.deadletterqueue.topic.replication.factor = 0: use a "
+                            "number of replicas, or -1 for the broker's default",
+                            file);
     if (cfg->id_field[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: document.id.field must name an event field", file);

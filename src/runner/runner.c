@@ -97,19 +97,23 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .log = &r->log,
         .backfill = opts->backfill,
     };
-    if (!(r->source = rb_source_new(&src, err))) return -1;
-    rb_readiness_set(r->ready, "kafka", 1, NULL);
+    /* The DLQ comes before the consumer: a DLQ topic that cannot be used
+     * is a configuration error, and a consumer destroyed before its first
+     * assignment trips an assertion in librdkafka's sticky assignor. */
     if (cfg->dlq_topic[0]) {
         rb_dlq_opts dq = {
             .topic = cfg->dlq_topic,
             .kafka = cfg->kafka,
             .kafka_count = cfg->kafka_count,
             .context_headers = cfg->dlq_context_headers,
+            .replication_factor = (int)cfg->dlq_replication_factor,
             .job_name = cfg->job_name,
             .log = &r->log,
         };
         if (!(r->dlq = rb_dlq_new(&dq, err))) return -1;
     }
+    if (!(r->source = rb_source_new(&src, err))) return -1;
+    rb_readiness_set(r->ready, "kafka", 1, NULL);
     if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
     rb_log_write(&r->log, RB_LOG_INFO, "start",
                  "topics=%zu model=%s dim=%zu database=%s collection=%s tolerance=%s "
@@ -125,8 +129,8 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
  * move on while the rest shuts down. */
 static void runner_close(rb_runner *r) {
     rb_metrics_server_stop(r->metrics_server);
-    rb_dlq_destroy(r->dlq);
     rb_source_destroy(r->source);
+    rb_dlq_destroy(r->dlq);
     rb_batch_destroy(r->batch);
     rb_sink_destroy(r->sink);
     rb_embedder_destroy(r->embedder);

@@ -2,6 +2,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/suggest.h"
 
 #include <check.h>
@@ -90,6 +91,109 @@ START_TEST(suggest_finds_typos_only) {
 }
 END_TEST
 
+/* Invalid UTF-8 is written as \xHH text, so a JSON line stays valid UTF-8;
+ * valid multi-byte characters pass unchanged. */
+START_TEST(buf_json_string_escapes_invalid_utf8) {
+    rb_buf b;
+    rb_buf_init(&b);
+    const char raw[] = "caf\xc3\xa9 \xc3\x28 \xff\xfe \xed\xa0\x80 \xf0\x9f\x98\x80 \xe2\x82";
+    ck_assert_int_eq(rb_buf_json_string(&b, raw, sizeof raw - 1), 0);
+    ck_assert_str_eq(b.data, "\"caf\xc3\xa9 \\\\xc3( \\\\xff\\\\xfe \\\\xed\\\\xa0\\\\x80 "
+                             "\xf0\x9f\x98\x80 \\\\xe2\\\\x82\"");
+    rb_buf_free(&b);
+}
+END_TEST
+
+typedef struct redact_case {
+    const char *in, *want;
+} redact_case;
+
+/* Every credential form redact.h lists, and text that only looks like one. */
+static const redact_case redactions[] = {
+    {"mongodb://alice:hunter2@db1:27017,db2:27017/?replicaSet=rs0",
+     "mongodb://alice:***@db1:27017,db2:27017/?replicaSet=rs0"},
+    {"mongodb+srv://cluster.example.net/?authMechanism=MONGODB-AWS&authMechanismProperties="
+     "AWS_SESSION_TOKEN:FQoGZXIvYXdzEBYaDK,SERVICE_NAME:mongodb",
+     "mongodb+srv://cluster.example.net/?authMechanism=MONGODB-AWS&authMechanismProperties="
+     "AWS_SESSION_TOKEN:***,SERVICE_NAME:mongodb"},
+    {"mongodb://h/?authMechanismProperties=SERVICE_NAME%3Amongodb%2CAWS_SESSION_TOKEN%3AFQo9",
+     "mongodb://h/?authMechanismProperties=SERVICE_NAME%3Amongodb%2CAWS_SESSION_TOKEN%3A***"},
+    {"mongodb://h/db?password=pw1&tls=true&tlsCertificateKeyFilePassword=pw2"
+     "&sslClientCertificateKeyPassword=pw3&appname=x",
+     "mongodb://h/db?password=***&tls=true&tlsCertificateKeyFilePassword=***"
+     "&sslClientCertificateKeyPassword=***&appname=x"},
+    {"mongodb://CN=client,O=org@h/?authMechanism=MONGODB-X509",
+     "mongodb://CN=client,O=org@h/?authMechanism=MONGODB-X509"},
+    {"cannot reach https://bob:s3cret@registry.example.com:8081/ (timeout)",
+     "cannot reach https://bob:***@registry.example.com:8081/ (timeout)"},
+    {"https://ghp_tok3n@git.example.com/a?api_key=K1&sig=S2&page=2#access_token=T3&x=1",
+     "https://***@git.example.com/a?api_key=***&sig=***&page=2#access_token=***&x=1"},
+    {"kafka.sasl.password=abc123 next", "kafka.sasl.password=*** next"},
+    {"schema.registry.basic.auth.user.info = alice:pw done",
+     "schema.registry.basic.auth.user.info = *** done"},
+    {"{\"password\": \"p w\", \"user\": \"u\"}", "{\"password\": \"***\", \"user\": \"u\"}"},
+    {"'client_secret':'xyz'", "'client_secret':'***'"},
+    {"props AWS_SESSION_TOKEN:abcdef rest", "props AWS_SESSION_TOKEN:*** rest"},
+    {"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", "Authorization: Bearer ***"},
+    {"key -----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- after",
+     "key -----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY----- after"},
+    /* Not credentials. */
+    {"stopping at t [0] offset 5: validate failed: /price: -3 is below 0",
+     "stopping at t [0] offset 5: validate failed: /price: -3 is below 0"},
+    {"schema.registry.basic.auth.user.info: the registry answered 401",
+     "schema.registry.basic.auth.user.info: the registry answered 401"},
+    {"key=\"p-1\" value=\"x\" tokens=5 more than 4 JSON tokens",
+     "key=\"p-1\" value=\"x\" tokens=5 more than 4 JSON tokens"},
+    {"mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/"},
+};
+
+START_TEST(redact_replaces_every_credential_form) {
+    for (size_t i = 0; i < sizeof redactions / sizeof redactions[0]; i++) {
+        char *got = rb_redact_dup(redactions[i].in);
+        ck_assert_msg(strcmp(got, redactions[i].want) == 0, "in:   %s\ngot:  %s\nwant: %s",
+                      redactions[i].in, got, redactions[i].want);
+        free(got);
+    }
+    ck_assert(rb_redact_sensitive_name("ssl.key.password", 16));
+    ck_assert(rb_redact_sensitive_name("sasl.oauthbearer.config", 23));
+    ck_assert(rb_redact_sensitive_name("X-Auth-Token", 12));
+    ck_assert(!rb_redact_sensitive_name("tokens", 6));
+    ck_assert(!rb_redact_sensitive_name("bootstrap.servers", 17));
+    /* The fixed-buffer form cuts to fit and stays terminated. */
+    char small[16];
+    rb_redact_to(small, sizeof small, "mongodb://u:secretpassword@host/");
+    ck_assert_str_eq(small, "mongodb://u:***");
+}
+END_TEST
+
+/* Errors and log lines are redacted whatever their origin. */
+START_TEST(errors_and_log_lines_never_carry_credentials) {
+    rb_error err;
+    rb_error_set(&err, RB_ERR_MONGO, RB_STAGE_SINK, "No suitable servers for %s",
+                 "mongodb://app:hunter2@db/?authMechanismProperties=AWS_SESSION_TOKEN:tok99");
+    ck_assert_str_eq(err.msg, "No suitable servers for mongodb://app:***@db/"
+                              "?authMechanismProperties=AWS_SESSION_TOKEN:***");
+    rb_error_set(&err, RB_ERR_HTTP, RB_STAGE_EMBED, "plain");
+    rb_error_prefix(&err, "POST https://k3y@api.example.com/v1/embeddings");
+    ck_assert_str_eq(err.msg, "POST https://***@api.example.com/v1/embeddings: plain");
+    for (int format = 0; format < 2; format++) {
+        char *mem = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&mem, &size);
+        rb_log log;
+        rb_log_init(&log);
+        log.out = f;
+        log.format = format ? RB_LOG_JSON : RB_LOG_TEXT;
+        rb_log_write(&log, RB_LOG_ERROR, "dlq_kafka", "sasl.password=%s uri=%s", "pw-1",
+                     "mongodb://h/?tlsCertificateKeyFilePassword=pw-2");
+        fclose(f);
+        ck_assert_msg(!strstr(mem, "pw-1") && !strstr(mem, "pw-2"), "%s", mem);
+        ck_assert_ptr_nonnull(strstr(mem, "tlsCertificateKeyFilePassword=***"));
+        free(mem);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("common");
     TCase *tc = tcase_create("core");
@@ -98,6 +202,9 @@ int main(void) {
     tcase_add_test(tc, buf_appends_and_escapes_json);
     tcase_add_test(tc, log_json_lines_are_valid_and_filtered);
     tcase_add_test(tc, suggest_finds_typos_only);
+    tcase_add_test(tc, buf_json_string_escapes_invalid_utf8);
+    tcase_add_test(tc, redact_replaces_every_credential_form);
+    tcase_add_test(tc, errors_and_log_lines_never_carry_credentials);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

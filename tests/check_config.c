@@ -149,6 +149,69 @@ START_TEST(includes_continuations_env_and_overrides) {
 }
 END_TEST
 
+/* `ragbatch check` prints every key; a credential in any of them, whatever
+ * its form, is replaced. */
+START_TEST(printed_config_carries_no_credential) {
+    char text[2048];
+    snprintf(text, sizeof text,
+             "%s"
+             "schema.registry.url = https://reg-user:REGPASS1@registry.example.com:8081/\n"
+             "schema.registry.basic.auth.user.info = alice:USERINFO2\n"
+             "embed.url = https://api.example.com/v1?api_key=EMBEDKEY3\n"
+             "kafka.sasl.password = SASLPASS4\n"
+             "kafka.ssl.key.password = SSLKEY5\n"
+             "kafka.sasl.oauthbearer.client.secret = OAUTH6\n"
+             "kafka.sasl.oauthbearer.config = principal=p clientSecret=OAUTH7\n"
+             "kafka.ssl.key.pem = -----BEGIN PRIVATE KEY-----PEM8-----END PRIVATE KEY-----\n"
+             "kafka.client.id = https://cid:CLIENTPW9@x/\n",
+             minimal);
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_msg(load(text, &cfg, &err) == 0, "%s", err.msg);
+    char *mem = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&mem, &size);
+    rb_job_config_print(&cfg, f);
+    fclose(f);
+    static const char *const secrets[] = {"REGPASS1", "USERINFO2", "EMBEDKEY3", "SASLPASS4",
+                                          "SSLKEY5",  "OAUTH6",    "OAUTH7",    "PEM8",
+                                          "CLIENTPW9"};
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        ck_assert_msg(!strstr(mem, secrets[i]), "%s printed:\n%s", secrets[i], mem);
+    /* What is not secret stays, so the output still says where things are. */
+    ck_assert_ptr_nonnull(
+        strstr(mem, "schema.registry.url = https://reg-user:***@registry.example.com:8081/\n"));
+    ck_assert_ptr_nonnull(strstr(mem, "embed.url = https://api.example.com/v1?api_key=***\n"));
+    ck_assert_ptr_nonnull(strstr(mem, "kafka.sasl.password = (secret)\n"));
+    ck_assert_ptr_nonnull(strstr(mem, "kafka.bootstrap.servers = 127.0.0.1:9092\n"));
+    free(mem);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
+/* Kafka Connect's key for the DLQ topic it creates: 3 by default, -1 for
+ * the broker's default, and 0 replicas is no topic at all. */
+START_TEST(dlq_replication_factor_follows_connect) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_msg(load(minimal, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.dlq_replication_factor, 3);
+    rb_job_config_free(&cfg);
+    char text[1024];
+    snprintf(text, sizeof text, "%serrors.deadletterqueue.topic.replication.factor = -1\n",
+             minimal);
+    ck_assert_msg(load(text, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.dlq_replication_factor, -1);
+    rb_job_config_free(&cfg);
+    snprintf(text, sizeof text, "%serrors.deadletterqueue.topic.replication.factor = 0\n",
+             minimal);
+    ck_assert_int_eq(load(text, &cfg, &err), -1);
+    ck_assert_msg(strstr(err.msg, "errors.deadletterqueue.topic.replication.factor = 0"), "%s",
+                  err.msg);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(include_cycle_is_reported) {
     write_file("a.conf", "include = b.conf\n");
     write_file("b.conf", "include = a.conf\n");
@@ -214,6 +277,8 @@ int main(void) {
     tcase_add_test(tc, missing_required_key_is_named);
     tcase_add_test(tc, includes_continuations_env_and_overrides);
     tcase_add_test(tc, include_cycle_is_reported);
+    tcase_add_test(tc, printed_config_carries_no_credential);
+    tcase_add_test(tc, dlq_replication_factor_follows_connect);
     tcase_add_test(tc, reference_lists_every_key);
     tcase_add_test(tc, readme_reference_table_is_current);
     suite_add_tcase(s, tc);

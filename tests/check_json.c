@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static rb_json_doc *parse_ok(const char *text) {
@@ -593,6 +594,78 @@ START_TEST(mutated_inputs_fail_cleanly) {
 }
 END_TEST
 
+static double elapsed_ms(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Parses `text` expecting a failure, and returns how long that took. */
+static double time_failure(const char *text, size_t len, const char *what) {
+    rb_json_doc *doc = NULL;
+    rb_error err;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(rb_json_parse(text, len, NULL, &doc, &err), -1);
+    double ms = elapsed_ms(&t0);
+    ck_assert_msg(strstr(err.msg, what) != NULL, "expected '%s' in '%s'", what, err.msg);
+    return ms;
+}
+
+/* Nesting past the limit is rejected before the tokenizer runs, in time
+ * linear in the input: 400 KB of '[' used to take minutes, because jsmn
+ * walks the parent chain at every closing bracket. */
+START_TEST(rejects_deep_nesting_in_linear_time) {
+    const size_t depth = 200000; /* 400 KB */
+    char *s = nested(depth);
+    double ms = time_failure(s, 2 * depth, "line 1, column 65: nesting deeper than 64 levels");
+    ck_assert_msg(ms < 1000, "deep arrays took %.0f ms to reject", ms);
+    free(s);
+    rb_buf b;
+    rb_buf_init(&b);
+    for (size_t i = 0; i < depth / 3; i++) rb_buf_puts(&b, "{\"a\":");
+    rb_buf_putc(&b, '1');
+    for (size_t i = 0; i < depth / 3; i++) rb_buf_putc(&b, '}');
+    ms = time_failure(b.data, b.len, "line 1, column 321: nesting deeper than 64 levels");
+    ck_assert_msg(ms < 1000, "deep objects took %.0f ms to reject", ms);
+    /* The limit the caller asks for is the one checked first. */
+    rb_json_limits lim = {.max_depth = 1000000, .max_tokens = 0};
+    rb_json_doc *doc = NULL;
+    rb_error err;
+    s = nested(depth);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(rb_json_parse(s, 2 * depth, &lim, &doc, &err), -1);
+    ck_assert_msg(elapsed_ms(&t0) < 1000, "capped depth took %.0f ms", elapsed_ms(&t0));
+    ck_assert_str_eq(err.msg, "line 1, column 4097: nesting deeper than 4096 levels");
+    free(s);
+    rb_buf_free(&b);
+}
+END_TEST
+
+/* The depth pass skips strings, escaped quotes included, so brackets in
+ * text do not count as nesting; a bracket after the string does. */
+START_TEST(brackets_inside_strings_are_not_nesting) {
+    rb_buf b;
+    rb_buf_init(&b);
+    rb_buf_puts(&b, "{\"text\":\"\\\"");
+    for (int i = 0; i < 200; i++) rb_buf_puts(&b, "[{");
+    rb_buf_puts(&b, "\\\\\",\"n\":[[1]]}");
+    rb_json_doc *doc = parse_ok(b.data);
+    const rb_json *text = rb_json_get(rb_json_doc_root(doc), "text");
+    ck_assert_uint_eq(text->str_len, 1 + 400 + 1);
+    ck_assert_int_eq(text->str[0], '"');
+    ck_assert_int_eq(text->str[401], '\\');
+    rb_json_doc_destroy(doc);
+    rb_buf_reset(&b);
+    rb_buf_puts(&b, "[\"]]]]\",");
+    for (int i = 0; i < 64; i++) rb_buf_putc(&b, '[');
+    for (int i = 0; i < 65; i++) rb_buf_putc(&b, ']');
+    parse_fails(b.data, b.len, 1, 72, "nesting deeper than 64 levels");
+    rb_buf_free(&b);
+}
+END_TEST
+
 static Suite *json_suite(void) {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("core");
@@ -605,6 +678,8 @@ static Suite *json_suite(void) {
     tcase_add_test(tc, handles_big_numbers);
     tcase_add_test(tc, rejects_duplicate_keys);
     tcase_add_test(tc, enforces_depth_and_token_limits);
+    tcase_add_test(tc, rejects_deep_nesting_in_linear_time);
+    tcase_add_test(tc, brackets_inside_strings_are_not_nesting);
     tcase_add_test(tc, validates_utf8);
     tcase_add_test(tc, parse_file_names_the_file);
     tcase_add_test(tc, random_round_trip);

@@ -3,6 +3,7 @@
  * MongoDB-wire server, through the ragbatch binary.  See harness.h for how
  * the servers are found; nothing here is mocked.
  */
+#include "dlq/copy.h"
 #include "embed/embedder.h"
 #include "expo.h"
 #include "harness.h"
@@ -989,6 +990,356 @@ START_TEST(two_runners_share_partitions_and_survive_losing_one) {
 }
 END_TEST
 
+/* ---- production hardening: the DLQ, credentials ------------------------ */
+
+/* Creates `topic` (one partition) with one topic-level config entry. */
+static void create_topic_with(const char *topic, const char *name, const char *value) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    ck_assert_ptr_nonnull(rk);
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, 1, 1, errstr, sizeof errstr);
+    ck_assert_int_eq(rd_kafka_NewTopic_set_config(nt, name, value), 0);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    ck_assert_msg(ev != NULL, "CreateTopics timed out");
+    size_t n;
+    const rd_kafka_topic_result_t **tr =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    ck_assert_msg(n == 1 && rd_kafka_topic_result_error(tr[0]) == 0, "create %s: %s", topic,
+                  n == 1 ? rd_kafka_topic_result_error_string(tr[0]) : "no result");
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    rd_kafka_destroy(rk);
+}
+
+/* Partitions of `topic` per the broker's metadata, 0 if it does not exist. */
+static int topic_partitions(const char *topic) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "allow.auto.create.topics", "false", errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    int n = 0;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == 0 && md->topic_cnt == 1 &&
+        md->topics[0].err == 0)
+        n = md->topics[0].partition_cnt;
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    return n;
+}
+
+/* A consumer of partition 0 of `topic` from its beginning. */
+typedef struct topic_reader {
+    rd_kafka_t *rk;
+    rd_kafka_message_t *m[8];
+    int got;
+} topic_reader;
+
+/* Reads `want` records (at most 8) within 30 s; returns how many came. */
+static int read_topic(topic_reader *r, const char *topic, int want) {
+    char errstr[512];
+    memset(r, 0, sizeof *r);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", topic, errstr, sizeof errstr);
+    r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    ck_assert_ptr_nonnull(r->rk);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, topic, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    ck_assert_int_eq(rd_kafka_assign(r->rk, parts), 0);
+    rd_kafka_topic_partition_list_destroy(parts);
+    int64_t until = rb_now_ms() + 30000;
+    while (r->got < want && r->got < 8 && rb_now_ms() < until) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 500);
+        if (!m) continue;
+        if (m->err) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        r->m[r->got++] = m;
+    }
+    return r->got;
+}
+
+/* The messages first: librdkafka waits for them before the handle goes. */
+static void topic_reader_close(topic_reader *r) {
+    for (int i = 0; i < r->got; i++) rd_kafka_message_destroy(r->m[i]);
+    rd_kafka_consumer_close(r->rk);
+    rd_kafka_destroy(r->rk);
+}
+
+static char *text_of(const char *prefix, char fill, size_t n, const char *suffix) {
+    size_t a = strlen(prefix), c = strlen(suffix);
+    char *s = malloc(a + n + c + 1);
+    memcpy(s, prefix, a);
+    memset(s + a, fill, n);
+    memcpy(s + a + n, suffix, c + 1);
+    return s;
+}
+
+/* A valid event larger than max.message.bytes fails at deserialize, and
+ * the DLQ topic (max.message.bytes = 8192) refuses it as it is: it goes as
+ * a bounded copy that names the original, instead of being retried forever
+ * (before, the run never finished). */
+START_TEST(a_record_the_dlq_refuses_goes_as_a_bounded_copy) {
+    char topic[128], dlq[160], db[128], log[512];
+    harness_unique("rb-dlqbig", topic, sizeof topic);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    harness_unique("rbdlqbig", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    create_topic_with(dlq, "max.message.bytes", "8192");
+    char *big = text_of("{\"product_id\":\"p-big\",\"event_type\":\"created\",\"event_time\":"
+                        "\"2026-11-24T10:00:00Z\",\"version\":1,\"name\":\"Big\","
+                        "\"description\":\"",
+                        'w', 60000, "\"}");
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},
+        {"p-big", big, 0, 0},
+        {"p-root", "[1,2,3]", 0, 0},
+        {"p-2", EVT("p-2", "created", 1, "Two"), 0, 0},
+    };
+    harness_produce(topic, msgs, 4);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "errors.tolerance = all\nerrors.deadletterqueue.topic.name = %s\n"
+             "errors.deadletterqueue.context.headers.enable = true\nmax.message.bytes = 32768\n",
+             dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int status = harness_run(log, args, 120);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+    ck_assert_msg(strstr(out, "dead_lettered=2") && strstr(out, "stored=2"), "%s", out);
+    ck_assert_msg(strstr(out, "event=dlq_truncated") && strstr(out, "offset=1 value_bytes=60"),
+                  "%s", out);
+    free(out);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 4);
+
+    topic_reader rd;
+    ck_assert_int_eq(read_topic(&rd, dlq, 2), 2);
+    /* The bounded copy is sent after the others: find each by its offset. */
+    rd_kafka_message_t *m[2];
+    bool first_is_copy = strcmp(header(rd.m[0], "__connect.errors.offset"), "1") == 0;
+    m[0] = rd.m[first_is_copy ? 0 : 1];
+    m[1] = rd.m[first_is_copy ? 1 : 0];
+    /* The bounded copy: a prefix of the value, and what the original was. */
+    ck_assert_str_eq(header(m[0], "__connect.errors.offset"), "1");
+    ck_assert_str_eq(header(m[0], "ragbatch.error.value.truncated"), "true");
+    char num[32], sha[65];
+    snprintf(num, sizeof num, "%zu", strlen(big));
+    ck_assert_str_eq(header(m[0], "ragbatch.error.value.size"), num);
+    ck_assert_int_eq(rb_dlq_sha256_hex(big, strlen(big), sha), 0);
+    ck_assert_str_eq(header(m[0], "ragbatch.error.value.sha256"), sha);
+    ck_assert_str_eq(header(m[0], "ragbatch.error.dlq.reason"), "Broker: Message size too large");
+    ck_assert_uint_gt(m[0]->len, 4000);
+    ck_assert_uint_lt(m[0]->len, 8192);
+    ck_assert_int_eq(memcmp(m[0]->payload, big, m[0]->len), 0);
+    ck_assert_uint_eq(m[0]->key_len, 5);
+    /* A failure at the document root has the empty pointer as its path. */
+    ck_assert_str_eq(header(m[1], "__connect.errors.offset"), "2");
+    ck_assert_str_eq(header(m[1], "ragbatch.error.stage"), "validate");
+    ck_assert_ptr_nonnull(header(m[1], "ragbatch.error.path"));
+    ck_assert_str_eq(header(m[1], "ragbatch.error.path"), "");
+    ck_assert_ptr_null(header(m[1], "ragbatch.error.value.truncated"));
+    topic_reader_close(&rd);
+    /* Replaying the copy would send a different record: refused, with
+     * where the original is. */
+    char replay_log[600];
+    snprintf(replay_log, sizeof replay_log, "%s.replay.log", log);
+    const char *replay_args[] = {"dlq", "replay", dlq, "--dry-run", NULL};
+    ck_assert_int_eq(harness_run(replay_log, replay_args, 60), 1);
+    out = harness_slurp(replay_log);
+    char want[300];
+    snprintf(want, sizeof want,
+             "is a bounded copy (the original value is %zu bytes): give its value in "
+             "--value-file, or re-process the original at %s [0] offset 1",
+             strlen(big), topic);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    free(out);
+    free(big);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* When not even a bounded copy fits (the key alone is larger than the DLQ
+ * takes), the job stops with exit 1, names the record and the broker's
+ * reason, and commits nothing of the batch. */
+START_TEST(a_record_not_even_a_bounded_copy_of_which_fits_stops_the_job) {
+    char topic[128], dlq[160], db[128], log[512];
+    harness_unique("rb-dlqkey", topic, sizeof topic);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    harness_unique("rbdlqkey", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    create_topic_with(dlq, "max.message.bytes", "4096");
+    char *key = text_of("", 'k', 8000, "");
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},
+        {key, "not json", 0, 0},
+    };
+    harness_produce(topic, msgs, 2);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "errors.tolerance = all\nerrors.deadletterqueue.topic.name = %s\n", dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int status = harness_run(log, args, 120);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 1, "exit %d:\n%s", status, out);
+    char where[256];
+    snprintf(where, sizeof where, "cannot dead-letter %s [0] offset 1 to topic '%s'", topic, dlq);
+    ck_assert_msg(strstr(out, where) && strstr(out, "Message size too large") &&
+                      strstr(out, "nothing of this batch is committed"),
+                  "%s", out);
+    free(out);
+    free(key);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 0);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* A DLQ topic that does not exist is created as Kafka Connect creates it:
+ * one partition, the replication factor capped at the broker count.
+ * Before, the run aborted (exit 134). */
+START_TEST(a_missing_dlq_topic_is_created_like_kafka_connect) {
+    char topic[128], dlq[160], db[128], log[512];
+    harness_unique("rb-dlqnew", topic, sizeof topic);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    harness_unique("rbdlqnew", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    ck_assert_int_eq(topic_partitions(dlq), 0);
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},
+        {"p-x", "not json", 0, 0},
+    };
+    harness_produce(topic, msgs, 2);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "errors.tolerance = all\nerrors.deadletterqueue.topic.name = %s\n", dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int status = harness_run(log, args, 120);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+    ck_assert_msg(strstr(out, "errors.deadletterqueue.topic.replication.factor=3 is more than "
+                              "the 1 broker(s)") &&
+                      strstr(out, "created partitions=1 replication_factor=1") &&
+                      strstr(out, "dead_lettered=1"),
+                  "%s", out);
+    free(out);
+    ck_assert_int_eq(topic_partitions(dlq), 1);
+    topic_reader rd;
+    ck_assert_int_eq(read_topic(&rd, dlq, 1), 1);
+    ck_assert_uint_eq(rd.m[0]->len, strlen("not json"));
+    topic_reader_close(&rd);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* A DLQ topic the broker will not create is a configuration error: exit 2
+ * with the broker's reason, never a crash.  Before, the consumer was
+ * already joining its group when the DLQ check failed, and destroying it
+ * then died by a signal now and then (exit 134 in librdkafka's sticky
+ * assignor in the issue; a SIGSEGV in 1 run of 6 here), so the refusal is
+ * tried several times.  Kafka refuses a name that collides with an
+ * existing one ('.' and '_' are the same in metric names); a name it
+ * cannot take at all is refused before any creation is tried. */
+START_TEST(a_dlq_topic_the_broker_will_not_create_is_a_config_error) {
+    char topic[128], taken[160], dlq[160], db[128], log[512];
+    harness_unique("rb-dlqbad", topic, sizeof topic);
+    snprintf(taken, sizeof taken, "%s.dlq", topic);
+    snprintf(dlq, sizeof dlq, "%s_dlq", topic);
+    harness_unique("rbdlqbad", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_create_topic(taken, 1);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "errors.tolerance = all\nerrors.deadletterqueue.topic.name = %s\n", dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    char want[300];
+    snprintf(want, sizeof want, "topic '%s' does not exist and the broker refused to create it",
+             dlq);
+    for (int run = 0; run < 6; run++) {
+        int status = harness_run(log, args, 120);
+        char *out = harness_slurp(log);
+        ck_assert_msg(status == 2 && strstr(out, want) && strstr(out, "collides"),
+                      "run %d: exit %d:\n%s", run, status, out);
+        free(out);
+    }
+    ck_assert_int_eq(topic_partitions(dlq), 0);
+    int status;
+    char *out;
+    const char *bad_args[] = {"run", job, "--until", "caught-up", "--set",
+                              "errors.deadletterqueue.topic.name=no spaces/allowed", NULL};
+    status = harness_run(log, bad_args, 120);
+    out = harness_slurp(log);
+    ck_assert_msg(status == 2 && strstr(out, "'no spaces/allowed' is not a valid topic name"),
+                  "exit %d:\n%s", status, out);
+    free(out);
+}
+END_TEST
+
+/* Credentials in any part of mongo.uri, and a registry URL with a user and
+ * password, never reach a log line, an exit message or `ragbatch check`. */
+START_TEST(credentials_in_uris_never_reach_the_output) {
+    char topic[128], db[128], log[512], uri[512], extra[1024];
+    harness_unique("rb-secret", topic, sizeof topic);
+    harness_unique("rbsecret", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    /* A port nothing listens on: the sink's first ping fails and the error
+     * names the server. */
+    snprintf(uri, sizeof uri,
+             "mongodb://app:SECRET-userinfo@127.0.0.1:%d/?password=SECRET-option"
+             "&authMechanismProperties=SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:SECRET-token"
+             "&tlsCertificateKeyFilePassword=SECRET-tlskey&serverSelectionTimeoutMS=500",
+             free_port());
+    char set_uri[600];
+    snprintf(set_uri, sizeof set_uri, "mongo.uri=%s", uri);
+    snprintf(extra, sizeof extra,
+             "schema.registry.url = http://reg:SECRET-registry@127.0.0.1:1/\n");
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *check_args[] = {"check", job, "--set", set_uri, NULL};
+    ck_assert_int_eq(harness_run(log, check_args, 60), 0);
+    char *out = harness_slurp(log);
+    ck_assert_msg(!strstr(out, "SECRET"), "ragbatch check printed a secret:\n%s", out);
+    ck_assert_msg(strstr(out, "schema.registry.url = http://reg:***@127.0.0.1:1/"), "%s", out);
+    free(out);
+    const char *args[] = {"run", job, "--until", "caught-up", "--set", set_uri,
+                          "--set", "mongo.timeout.ms=500", NULL};
+    int status = harness_run(log, args, 120);
+    out = harness_slurp(log);
+    ck_assert_msg(status == 1, "exit %d:\n%s", status, out);
+    ck_assert_msg(!strstr(out, "SECRET"), "a secret reached the log:\n%s", out);
+    ck_assert_msg(strstr(out, "app:***@127.0.0.1") && strstr(out, "AWS_SESSION_TOKEN:***"), "%s",
+                  out);
+    free(out);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("kafka+mongo");
@@ -1007,6 +1358,14 @@ int main(void) {
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
     tcase_add_test(tc, metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo);
     suite_add_tcase(s, tc);
+    TCase *hard = tcase_create("hardening-dlq-secrets");
+    tcase_set_timeout(hard, 600);
+    tcase_add_test(hard, a_record_the_dlq_refuses_goes_as_a_bounded_copy);
+    tcase_add_test(hard, a_record_not_even_a_bounded_copy_of_which_fits_stops_the_job);
+    tcase_add_test(hard, a_missing_dlq_topic_is_created_like_kafka_connect);
+    tcase_add_test(hard, a_dlq_topic_the_broker_will_not_create_is_a_config_error);
+    tcase_add_test(hard, credentials_in_uris_never_reach_the_output);
+    suite_add_tcase(s, hard);
     SRunner *sr = srunner_create(s);
     rb_sink_global_init();
     srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,7 @@
 #include "batch/batch.h"
 
+#include "common/redact.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +200,9 @@ void rb_record_fail(rb_record *r, rb_stage stage, bool tolerate, const char *fmt
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* The reason goes to log lines and DLQ headers; a server's answer
+     * quoted in it may carry a URI with its password. */
+    rb_redact_in_place(msg, sizeof msg);
     free(r->fail_reason);
     /* If even this copy fails, the state still says what happened. */
     r->fail_reason = strdup(msg);

@@ -32,6 +32,7 @@ static void usage(FILE *out) {
           "        ragbatch-dlq-replay), the DLQ offsets it replayed, so a second replay\n"
           "        sends nothing twice.  --value-file replaces values: JSON lines\n"
           "        {\"partition\":P,\"offset\":O,\"value\":{...corrected event...}}.\n"
+          "        A bounded copy (ragbatch.error.value.truncated) is not replayed without one.\n"
           "--bootstrap defaults to $RAGBATCH_KAFKA_BOOTSTRAP; -X passes librdkafka properties.\n",
           out);
 }
@@ -270,6 +271,27 @@ static int on_replay(const rb_dlq_record *rec, void *ctx) {
             value = rp->fixes[i].value;
             value_len = strlen(value);
         }
+    }
+    /* A bounded copy holds only the start of the value: replaying it would
+     * send a different record.  The original is still in its topic. */
+    char truncated[8];
+    if (value == rec->value &&
+        rb_dlq_header(rec, "ragbatch.error.value.truncated", truncated, sizeof truncated) &&
+        strcmp(truncated, "true") == 0) {
+        char part[16], off[32], size[32], origin[256];
+        rb_error_set(&rp->err, RB_ERR_ARG, RB_STAGE_DLQ,
+                     "record %d/%" PRId64 " is a bounded copy (the original value is %s bytes): "
+                     "give its value in --value-file, or re-process the original at %s [%s] "
+                     "offset %s with `ragbatch backfill --from-offsets`",
+                     rec->partition, rec->offset,
+                     rb_dlq_header(rec, "ragbatch.error.value.size", size, sizeof size)
+                         ? size : "?",
+                     rb_dlq_header(rec, "__connect.errors.topic", origin, sizeof origin)
+                         ? origin : "?",
+                     rb_dlq_header(rec, "__connect.errors.partition", part, sizeof part)
+                             ? part : "?",
+                     rb_dlq_header(rec, "__connect.errors.offset", off, sizeof off) ? off : "?");
+        return 1;
     }
     if (rp->a->dry_run) {
         printf("would replay %d/%" PRId64 " to %s%s\n", rec->partition, rec->offset, to,

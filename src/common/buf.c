@@ -59,11 +59,40 @@ int rb_buf_printf(rb_buf *b, const char *fmt, ...) {
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence that starts at s[0..avail), or 0 when
+ * it is not one (overlong forms, surrogates and code points past U+10FFFF
+ * included). */
+static size_t utf8_valid_len(const unsigned char *s, size_t avail) {
+    unsigned char c = s[0];
+    size_t n = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+    if (n == 0 || n > avail) return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) ||
+        (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 int rb_buf_json_string(rb_buf *b, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     if (rb_buf_putc(b, '"') != 0) return -1;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t n = utf8_valid_len((const unsigned char *)s + i, len - i);
+            if (n > 0) {
+                if (rb_buf_append(b, s + i, n) != 0) return -1;
+                i += n - 1;
+                continue;
+            }
+            /* A JSON string holds text, not bytes: the byte is written as
+             * the four characters \xHH (as Python's backslashreplace does),
+             * so the line stays valid UTF-8 and the byte stays readable. */
+            char x[6] = {'\\', '\\', 'x', hex[c >> 4], hex[c & 15], '\0'};
+            if (rb_buf_append(b, x, 5) != 0) return -1;
+            continue;
+        }
         const char *esc = NULL;
         switch (c) {
         case '"': esc = "\\\""; break;

@@ -25,7 +25,10 @@ int rb_buf_append(rb_buf *b, const char *data, size_t len);
 int rb_buf_puts(rb_buf *b, const char *s);
 int rb_buf_putc(rb_buf *b, char c);
 int rb_buf_printf(rb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends `s` as a JSON string literal, quotes included, escaping as RFC 8259 asks. */
+/* Appends `s` as a JSON string literal, quotes included, escaping as RFC 8259
+ * asks.  Bytes that are not part of valid UTF-8 are written as the four
+ * characters \xHH (the JSON text "\\xHH"), so the result is always valid
+ * UTF-8 and the bytes can still be read. */
 int rb_buf_json_string(rb_buf *b, const char *s, size_t len);
 /* Returns the data (never NULL: "" for an empty buffer) and leaves `b` empty;
  * the caller frees the result. */

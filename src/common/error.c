@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include "common/redact.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,9 @@ static int error_vset(rb_error *err, rb_code code, rb_stage stage, bool retriabl
     err->stage = stage;
     err->retriable = retriable;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    /* Messages quote what libraries and servers say, URIs included: no
+     * credential leaves an error. */
+    rb_redact_in_place(err->msg, sizeof err->msg);
     return -1;
 }
 
@@ -40,6 +45,7 @@ int rb_error_prefix(rb_error *err, const char *fmt, ...) {
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
     snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    rb_redact_in_place(err->msg, sizeof err->msg);
     return -1;
 }
 

@@ -11,6 +11,9 @@
  * Errors of librdkafka, libmongoc, libcurl and the C library are converted
  * into an rb_error where those libraries are called, so their types never
  * leak into other modules.  `err` may be NULL when the caller does not care.
+ * Every message is passed through rb_redact (common/redact.h) when it is
+ * set or prefixed, so no credential that a library or a server quotes (a
+ * URI with its password, a token) reaches a log line or an exit message.
  */
 #ifndef RB_ERROR_H
 #define RB_ERROR_H

@@ -3,7 +3,8 @@ libragbatch_a_SOURCES += \
 	src/common/buf.c src/common/buf.h \
 	src/common/log.c src/common/log.h \
 	src/common/clock.c src/common/clock.h \
-	src/common/suggest.c src/common/suggest.h
+	src/common/suggest.c src/common/suggest.h \
+	src/common/redact.c src/common/redact.h
 
 check_PROGRAMS += tests/check_common
 TESTS += tests/check_common

@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include "common/buf.h"
+#include "common/redact.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -46,11 +47,13 @@ void rb_log_write(const rb_log *log, rb_log_level level, const char *event, cons
     }
     if (level < log->min) return;
 
-    char msg[4096];
+    char raw[4096], msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* Every line passes here, librdkafka's and libmongoc's included. */
+    rb_redact_to(msg, sizeof msg, raw);
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -5,6 +5,8 @@
  * CLI verb) and passed down; there is no global logger.  A NULL logger
  * writes INFO and above as text to stderr.  Lines are written with one
  * fputs() each so that lines from different threads do not interleave.
+ * Messages pass through rb_redact (common/redact.h): a credential quoted
+ * in a message is written as "***".
  */
 #ifndef RB_LOG_H
 #define RB_LOG_H

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include "common/buf.h"
+#include "common/redact.h"
 #include "common/suggest.h"
 #include "config/config_table.h"
 
@@ -542,10 +543,24 @@ int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
                             "%s: errors.deadletterqueue.topic.name needs errors.tolerance = all "
                             "(with none, the first bad record stops the job)",
                             file);
+    if (cfg->dlq_replication_factor == 0)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: errors.deadletterqueue.topic.replication.factor = 0: use a "
+                            "number of replicas, or -1 for the broker's default",
+                            file);
     if (cfg->id_field[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: document.id.field must name an event field", file);
     return 0;
+}
+
+/* A value that is not a secret key's may still hold one: a URL with a
+ * password (schema.registry.url), a token in a query.  Memory running out
+ * prints nothing rather than the raw value. */
+static void print_redacted(const char *value, FILE *out) {
+    char *shown = rb_redact_dup(value);
+    fputs(shown ? shown : "(not shown)", out);
+    free(shown);
 }
 
 static void print_value(const rb_job_config *cfg, const rb_config_key *k, FILE *out) {
@@ -557,7 +572,7 @@ static void print_value(const rb_job_config *cfg, const rb_config_key *k, FILE *
     switch (k->type) {
     case RB_KEY_STRING:
     case RB_KEY_PATH:
-    case RB_KEY_CHOICE: fputs(*(char *const *)field, out); break;
+    case RB_KEY_CHOICE: print_redacted(*(char *const *)field, out); break;
     case RB_KEY_INT: fprintf(out, "%" PRId64, *(const int64_t *)field); break;
     case RB_KEY_DOUBLE: fprintf(out, "%g", *(const double *)field); break;
     case RB_KEY_BOOL: fputs(*(const bool *)field ? "true" : "false", out); break;
@@ -639,10 +654,15 @@ void rb_job_config_print(const rb_job_config *cfg, FILE *out) {
         fputc('\n', out);
     }
     for (size_t i = 0; i < cfg->kafka_count; i++) {
-        /* librdkafka's secret-bearing properties end in these words. */
+        /* librdkafka's secret-bearing properties (sasl.password,
+         * ssl.key.password, ssl.key.pem, sasl.oauthbearer.client.secret,
+         * sasl.oauthbearer.config, ...) are named so. */
         const char *k = cfg->kafka[i].key;
-        bool secret = strstr(k, "password") || strstr(k, "secret") || strstr(k, "key.pem") ||
-                      strstr(k, "oauthbearer.config");
-        fprintf(out, "kafka.%s = %s\n", k, secret ? "(secret)" : cfg->kafka[i].value);
+        fprintf(out, "kafka.%s = ", k);
+        if (rb_redact_sensitive_name(k, strlen(k)))
+            fputs("(secret)", out);
+        else
+            print_redacted(cfg->kafka[i].value, out);
+        fputc('\n', out);
     }
 }

@@ -106,6 +106,7 @@ typedef struct rb_job_config {
     double errors_alert_threshold; /* errors.alert.threshold (share of failed records) */
     int64_t errors_alert_window_ms; /* errors.alert.window.ms */
     char *dlq_topic;               /* errors.deadletterqueue.topic.name */
+    int64_t dlq_replication_factor; /* errors.deadletterqueue.topic.replication.factor, -1 = broker's */
     bool dlq_context_headers;      /* errors.deadletterqueue.context.headers.enable */
 
     char *log_level;            /* log.level */

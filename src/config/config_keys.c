@@ -157,7 +157,13 @@ const rb_config_key rb_config_keys[] = {
     {"errors.deadletterqueue.topic.name", RB_KEY_STRING, F(dlq_topic), "", NO_BOUNDS, NULL,
      false, false,
      "Topic that receives every failed record (original key, value and headers) when "
-     "errors.tolerance = all; it must exist.  Empty: failed records are only logged."},
+     "errors.tolerance = all; created at start if missing (1 partition), as Kafka Connect does.  "
+     "A record the topic refuses (too large) goes as a bounded copy; if even that is refused, "
+     "the job stops.  Empty: failed records are only logged."},
+    {"errors.deadletterqueue.topic.replication.factor", RB_KEY_INT, F(dlq_replication_factor),
+     "3", -1, 32767, NULL, false, false,
+     "Replication factor of the DLQ topic when ragbatch creates it, capped at the number of "
+     "brokers; -1 uses the broker's default.replication.factor."},
     {"errors.deadletterqueue.context.headers.enable", RB_KEY_BOOL, F(dlq_context_headers),
      "false", NO_BOUNDS, NULL, false, false,
      "Add Kafka Connect's __connect.errors.* headers (topic, partition, offset, stage, "

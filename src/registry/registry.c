@@ -2,6 +2,7 @@
 #include "registry/registry.h"
 
 #include "common/buf.h"
+#include "common/redact.h"
 #include "validate/json.h"
 
 #include <curl/curl.h>
@@ -19,7 +20,7 @@ typedef struct rb_registry_entry {
 
 struct rb_registry {
     char *url;     /* without trailing '/' */
-    char *display; /* url without any user:password@, for messages */
+    char *display; /* url with its credentials replaced (rb_redact), for messages */
     char *user_info;
     long timeout_ms;
     pthread_mutex_t mu; /* guards everything below */
@@ -33,18 +34,6 @@ static char *registry_strdup(const char *s) {
     char *p = malloc(n);
     if (p) memcpy(p, s, n);
     return p;
-}
-
-/* Drops "user:password@" from a URL in place, so that credentials written
- * into schema.registry.url never reach a message. */
-static void registry_redact(char *url) {
-    size_t n = strlen(url);
-    while (n > 0 && url[n - 1] == '/') url[--n] = '\0';
-    char *host = strstr(url, "://");
-    host = host ? host + 3 : url;
-    size_t authority = strcspn(host, "/?#");
-    char *at = memchr(host, '@', authority);
-    if (at) memmove(host, at + 1, strlen(at + 1) + 1);
 }
 
 int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error *err) {
@@ -62,7 +51,9 @@ int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error 
         return rb_error_nomem(err, RB_STAGE_CONFIG, "schema registry");
     }
     r->url = registry_strdup(opt->url);
-    r->display = registry_strdup(opt->url);
+    /* Messages name the registry by its URL with any credential in it
+     * (user:password@, an API key parameter) replaced. */
+    r->display = rb_redact_dup(opt->url);
     r->user_info = registry_strdup(opt->user_info ? opt->user_info : "");
     r->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 10000;
     if (!r->url || !r->display || !r->user_info || pthread_mutex_init(&r->mu, NULL) != 0) {
@@ -75,7 +66,8 @@ int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error 
     }
     size_t n = strlen(r->url);
     while (n > 0 && r->url[n - 1] == '/') r->url[--n] = '\0';
-    registry_redact(r->display);
+    n = strlen(r->display);
+    while (n > 0 && r->display[n - 1] == '/') r->display[--n] = '\0';
     *out = r;
     return 0;
 }

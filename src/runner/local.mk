@@ -16,3 +16,9 @@ TESTS += tests/check_trigger
 tests_check_trigger_SOURCES = tests/check_trigger.c
 tests_check_trigger_CFLAGS = $(TEST_CFLAGS)
 tests_check_trigger_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/check_decode
+TESTS += tests/check_decode
+tests_check_decode_SOURCES = tests/check_decode.c
+tests_check_decode_CFLAGS = $(TEST_CFLAGS)
+tests_check_decode_LDADD = $(TEST_LIBS)

@@ -97,19 +97,23 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .log = &r->log,
         .backfill = opts->backfill,
     };
-    if (!(r->source = rb_source_new(&src, err))) return -1;
-    rb_readiness_set(r->ready, "kafka", 1, NULL);
+    /* The DLQ comes before the consumer: a DLQ topic that cannot be used
+     * is a configuration error, and a consumer destroyed before its first
+     * assignment trips an assertion in librdkafka's sticky assignor. */
     if (cfg->dlq_topic[0]) {
         rb_dlq_opts dq = {
             .topic = cfg->dlq_topic,
             .kafka = cfg->kafka,
             .kafka_count = cfg->kafka_count,
             .context_headers = cfg->dlq_context_headers,
+            .replication_factor = (int)cfg->dlq_replication_factor,
             .job_name = cfg->job_name,
             .log = &r->log,
         };
         if (!(r->dlq = rb_dlq_new(&dq, err))) return -1;
     }
+    if (!(r->source = rb_source_new(&src, err))) return -1;
+    rb_readiness_set(r->ready, "kafka", 1, NULL);
     if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
     rb_log_write(&r->log, RB_LOG_INFO, "start",
                  "topics=%zu model=%s dim=%zu database=%s collection=%s tolerance=%s "
@@ -125,8 +129,8 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
  * move on while the rest shuts down. */
 static void runner_close(rb_runner *r) {
     rb_metrics_server_stop(r->metrics_server);
-    rb_dlq_destroy(r->dlq);
     rb_source_destroy(r->source);
+    rb_dlq_destroy(r->dlq);
     rb_batch_destroy(r->batch);
     rb_sink_destroy(r->sink);
     rb_embedder_destroy(r->embedder);
@@ -174,12 +178,20 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     }
 }
 
-/* Processes the batch in hand: every step, the commit, the progress. */
+/* Processes the batch in hand: every step, the commit, the progress.
+ * Returns 1 when a stop request abandoned it before anything was written. */
 static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     rb_batch *b = r->batch;
     double t = rb_now_sec();
 
-    rb_runner_decode(r, b);
+    size_t undecoded = rb_runner_decode(r, b);
+    if (undecoded > 0) {
+        rb_log_write(&r->log, RB_LOG_WARN, "abandoned",
+                     "batch=%" PRIu64 " undecoded=%zu: stop requested while decoding; nothing of "
+                     "this batch was written or committed, so its records are read again",
+                     rb_batch_id(b), undecoded);
+        return 1;
+    }
     rb_runner_supersede(b);
     double t_decode = rb_now_sec();
     p->duration_ms[RB_PROG_DECODE] = (t_decode - t) * 1e3;
@@ -332,7 +344,9 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         if (rb_batch_count(r->batch) > 0) {
             p.batch_id = next_id++;
             p.input_rate = (double)rb_batch_count(r->batch) / (span_s > 1e-3 ? span_s : 1e-3);
-            if (process_batch(r, &p, err) != 0) return -1;
+            int processed = process_batch(r, &p, err);
+            if (processed > 0) break; /* abandoned for a stop request */
+            if (processed != 0) return -1;
             p.total_ms = (rb_now_sec() - t0) * 1e3;
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);

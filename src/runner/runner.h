@@ -12,7 +12,10 @@
  * counted and logged.
  *
  * Shutdown: when *opts->stop becomes non-zero the runner stops polling,
- * finishes and commits the batch in hand, and returns 0.  If the batch
+ * finishes and commits the batch in hand, and returns 0.  A batch still
+ * being decoded is abandoned instead (nothing of it was written yet): its
+ * remaining records are not decoded, nothing is committed, and they are
+ * read again by the next owner.  If the batch
  * cannot be written while stopping (MongoDB away), it returns -1 without
  * committing; the records are read again on restart.
  */

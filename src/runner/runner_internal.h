@@ -58,8 +58,10 @@ typedef struct rb_runner {
 } rb_runner;
 
 /* Parses, validates and derives the document of every record (OpenMP).
- * Failures settle records as SKIPPED or FAILED. */
-void rb_runner_decode(rb_runner *r, rb_batch *b);
+ * Failures settle records as SKIPPED or FAILED.  Once a stop is requested
+ * the records not yet begun are left undecoded; returns how many, and the
+ * batch must then be abandoned without a commit. */
+size_t rb_runner_decode(rb_runner *r, rb_batch *b);
 
 /* Within the batch, settles as STALE every record superseded by a newer
  * version of the same document (or by a later Kafka tombstone). */

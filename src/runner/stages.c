@@ -84,12 +84,22 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
     memcpy(rec->text_hash, f.text_hash, sizeof rec->text_hash);
 }
 
-void rb_runner_decode(rb_runner *r, rb_batch *b) {
+size_t rb_runner_decode(rb_runner *r, rb_batch *b) {
     long n = (long)rb_batch_count(b);
+    size_t left = 0;
     /* Records are independent and the schema and template are read-only,
-     * so this is a plain parallel loop; small batches stay serial. */
-#pragma omp parallel for schedule(dynamic, 16) if (n >= 64)
-    for (long i = 0; i < n; i++) decode_record(r, rb_batch_record(b, (size_t)i));
+     * so this is a plain parallel loop; small batches stay serial.  A stop
+     * request is seen between records: a large batch of large values is
+     * then not decoded to the end only to be abandoned. */
+#pragma omp parallel for schedule(dynamic, 16) if (n >= 64) reduction(+ : left)
+    for (long i = 0; i < n; i++) {
+        if (r->opts->stop && *r->opts->stop) {
+            left++;
+            continue;
+        }
+        decode_record(r, rb_batch_record(b, (size_t)i));
+    }
+    return left;
 }
 
 /* ---- supersede: one write per document per batch ---------------------- */
@@ -469,12 +479,21 @@ void rb_runner_log_failures(const rb_runner *r, rb_batch *b) {
         const char *reason = rec->fail_reason ? rec->fail_reason : "";
         rb_buf_json_string(&line, reason, strlen(reason));
         if (r->cfg->errors_log_include_messages) {
-            /* Values may be large: the first 512 bytes identify a record. */
+            /* Values may be large: the first 512 bytes identify a record.
+             * The cut backs off to a character boundary, so a character it
+             * would split is not shown as invalid bytes; bytes that are
+             * invalid are written as \xHH (rb_buf_json_string). */
             rb_buf_puts(&line, " key=");
             rb_buf_json_string(&line, rec->key ? rec->key : "", rec->key ? rec->key_len : 0);
             rb_buf_puts(&line, " value=");
             size_t len = rec->value_len < 512 ? rec->value_len : 512;
+            for (size_t back = 0; rec->value && len < rec->value_len && back < 3 &&
+                                  ((unsigned char)rec->value[len] & 0xC0) == 0x80;
+                 back++)
+                len--;
             rb_buf_json_string(&line, rec->value ? rec->value : "", rec->value ? len : 0);
+            if (rec->value && len < rec->value_len)
+                rb_buf_printf(&line, " value_bytes=%zu", rec->value_len);
         }
         rb_log_write(&r->log, rec->state == RB_REC_FAILED ? RB_LOG_ERROR : RB_LOG_WARN,
                      "record_failed", "%s", line.data ? line.data : "");

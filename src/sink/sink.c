@@ -5,6 +5,7 @@
 #include "sink/sink.h"
 
 #include "common/buf.h"
+#include "common/redact.h"
 #include "sink/sink_internal.h"
 
 #include <errno.h>
@@ -24,7 +25,9 @@ static void filter_mongoc_log(mongoc_log_level_t level, const char *domain, cons
         return;
     if (level == MONGOC_LOG_LEVEL_WARNING && strstr(message, "endSessions"))
         return;
-    mongoc_log_default_handler(level, domain, message, user_data);
+    char shown[2048];
+    rb_redact_to(shown, sizeof shown, message);
+    mongoc_log_default_handler(level, domain, shown, user_data);
 }
 
 void rb_sink_global_init(void)
@@ -57,36 +60,6 @@ static char *dup_str(const char *s)
     if (d)
         memcpy(d, s, n);
     return d;
-}
-
-/* Copies `uri` with the password of its user information replaced by
- * "***".  The user information ends at the last '@' before the path or
- * query (a password may hold '/' or '?' only percent-encoded). */
-static char *redact_uri(const char *uri)
-{
-    rb_buf b;
-    const char *scheme = strstr(uri, "://");
-    const char *start, *end, *at = NULL, *colon;
-
-    rb_buf_init(&b);
-    if (!scheme)
-        return dup_str(uri);
-    start = scheme + 3;
-    end = start + strcspn(start, "/?");
-    for (const char *p = start; p < end; p++)
-        if (*p == '@')
-            at = p;
-    if (!at)
-        return dup_str(uri);
-    colon = memchr(start, ':', (size_t)(at - start));
-    if (!colon)
-        return dup_str(uri);
-    if (rb_buf_append(&b, uri, (size_t)(colon + 1 - uri)) != 0 || rb_buf_puts(&b, "***") != 0 ||
-        rb_buf_puts(&b, at) != 0) {
-        rb_buf_free(&b);
-        return NULL;
-    }
-    return rb_buf_detach(&b);
 }
 
 /* Authentication and authorisation problems do not heal by waiting;
@@ -259,7 +232,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
         return rb_error_nomem(err, RB_STAGE_SINK, "sink"), NULL;
     s->max_doc_size = RB_SINK_DEFAULT_MAX_DOC;
     s->vector_format = opts->vector_format;
-    s->uri_shown = redact_uri(opts->uri);
+    s->uri_shown = rb_redact_dup(opts->uri);
     s->database = dup_str(opts->database);
     s->collection = dup_str(opts->collection);
     if (!s->uri_shown || !s->database || !s->collection) {

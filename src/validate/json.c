@@ -4,8 +4,9 @@
  *
  * jsmn (strict mode) finds token boundaries but accepts much that is not
  * JSON: missing or trailing commas, missing colons, several top-level
- * values, loose numbers, raw control characters in strings.  So the tokens
- * are walked twice:
+ * values, loose numbers, raw control characters in strings.  Before jsmn
+ * runs, a linear pre-scan enforces the depth limit and counts the tokens
+ * (see json_prescan).  Then the tokens are walked twice:
  *   pass 1 (check) walks the source text alongside the tokens and checks
  *          every byte between them against the grammar, checks literals,
  *          numbers and strings, enforces the depth limit, and counts the
@@ -597,6 +598,51 @@ static int json_fill(json_parser *p, int *ti, rb_json *node) {
                         (int)t->type);
 }
 
+/* ---------------------------------------------------------------- depth */
+
+/* Characters that can continue a jsmn primitive (number or literal). */
+static bool json_primitive_char(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '-' || c == '+' || c == '.';
+}
+
+/* One linear pass over the text before jsmn sees it: finds the first
+ * bracket that opens a level deeper than max_depth, and counts the tokens
+ * jsmn will make, so that its token array is allocated once.
+ *
+ * The limit must hold before tokenising: jsmn closes a container by
+ * walking back up the parent links from its newest token, which costs the
+ * depth of that token, so over deeply nested input the walks add up to
+ * quadratic time (minutes for a few hundred KiB of '[').  Under the limit
+ * a walk costs at most max_depth steps.  Strings are skipped with their
+ * escapes; anything malformed is left to jsmn and the grammar walk, which
+ * report it at its place. */
+static int json_prescan(json_parser *p, size_t *tokens) {
+    const unsigned char *s = (const unsigned char *)p->src;
+    size_t depth = 0, count = 0;
+    *tokens = 0;
+    for (size_t i = 0; i < p->len; i++) {
+        unsigned char c = s[i];
+        if (c == '"') {
+            count++;
+            for (i++; i < p->len && s[i] != '"'; i++)
+                if (s[i] == '\\') i++;
+            if (i >= p->len) break; /* unterminated: jsmn names it */
+        } else if (c == '[' || c == '{') {
+            count++;
+            if (++depth > p->max_depth)
+                return json_fail(p, i, "nesting deeper than %zu levels", p->max_depth);
+        } else if (c == ']' || c == '}') {
+            if (depth > 0) depth--;
+        } else if (json_primitive_char(c)) {
+            count++;
+            while (i + 1 < p->len && json_primitive_char(s[i + 1])) i++;
+        }
+    }
+    *tokens = count;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- tokenize */
 
 /* Turns a jsmn failure into a message at the place it happened. */
@@ -632,11 +678,14 @@ static int json_jsmn_error(json_parser *p, int rc, size_t pos) {
     return json_fail(p, pos, "tokenizer error %d", rc);
 }
 
-static int json_tokenize(json_parser *p, size_t max_tokens) {
+/* `expected` is the pre-scan's count: jsmn usually needs exactly that many
+ * tokens, and the array grows if it needs more. */
+static int json_tokenize(json_parser *p, size_t max_tokens, size_t expected) {
     jsmn_parser jp;
     jsmn_init(&jp);
-    size_t cap = 64;
+    size_t cap = expected > 64 ? expected : 64;
     if (max_tokens && cap > max_tokens) cap = max_tokens;
+    if (cap > UINT_MAX / 2) return json_fail(p, 0, "too many JSON tokens");
     jsmntok_t *tok = malloc(cap * sizeof *tok);
     if (!tok) return rb_error_nomem(p->err, p->stage, "JSON tokens");
     for (;;) {
@@ -699,7 +748,9 @@ static int json_parse_stage(const char *buf, size_t len, const rb_json_limits *l
         json_fail(&p, bad, "invalid UTF-8 (byte 0x%02x)", (unsigned char)buf[bad]);
         goto done;
     }
-    if (json_tokenize(&p, limits ? limits->max_tokens : 0) != 0) goto done;
+    size_t expected_tokens;
+    if (json_prescan(&p, &expected_tokens) != 0) goto done;
+    if (json_tokenize(&p, limits ? limits->max_tokens : 0, expected_tokens) != 0) goto done;
 
     size_t pos = 0;
     int ti = 0;

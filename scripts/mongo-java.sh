@@ -40,7 +40,8 @@ MAIN_CLASS=MongoJavaServerMain
 CACHE=$ROOT/.cache/mongo-java
 LIBS=$CACHE/libs
 CLASSES=$CACHE/classes
-STAMP=$CACHE/build.stamp
+LIBS_STAMP=$CACHE/libs.stamp
+CLASSES_STAMP=$CACHE/classes.stamp
 M2=$ROOT/.cache/m2
 RUN=$ROOT/run/mongo-java
 PIDFILE=$RUN/mongo-java.pid
@@ -105,46 +106,55 @@ wait_ping() {
     done
 }
 
-# Resolves the jars and compiles the main class, once per change of the pom
-# or the source. .cache may be shared by several work trees, so the build
-# holds a lock there and replaces the old output only when the new one is
-# complete.
+# Resolves the jars (when the pom changed) and compiles the main class
+# (when the pom or the source changed). .cache may be shared by several
+# work trees, and their servers keep running from it: the build holds a
+# lock there, and replaces the old output only when the new one is
+# complete (a running JVM keeps the files it opened).
 build_server() {
-    local sum
-    sum=$(cat "$POM" "$MAIN_SRC" | sha256sum | cut -d' ' -f1)
-    if [ -d "$LIBS" ] && [ -f "$CLASSES/$MAIN_CLASS.class" ] &&
-        [ "$(cat "$STAMP" 2>/dev/null || true)" = "$sum" ]; then
-        return 0
-    fi
+    local libs_sum classes_sum
+    libs_sum=$(sha256sum "$POM" | cut -d' ' -f1)
+    classes_sum=$(cat "$POM" "$MAIN_SRC" | sha256sum | cut -d' ' -f1)
+    built() {
+        [ -d "$LIBS" ] && [ "$(cat "$LIBS_STAMP" 2>/dev/null || true)" = "$libs_sum" ] &&
+            [ -f "$CLASSES/$MAIN_CLASS.class" ] &&
+            [ "$(cat "$CLASSES_STAMP" 2>/dev/null || true)" = "$classes_sum" ]
+    }
+    built && return 0
     mkdir -p "$CACHE" "$M2"
     exec 7>"$CACHE/lock"
     flock -w 600 7 || die "timed out waiting for $CACHE/lock"
     # Another tree may have built it while we waited.
-    if [ -d "$LIBS" ] && [ -f "$CLASSES/$MAIN_CLASS.class" ] &&
-        [ "$(cat "$STAMP" 2>/dev/null || true)" = "$sum" ]; then
+    if built; then
         exec 7>&-
         return 0
     fi
     command -v mvn >/dev/null || die "mvn not found; run scripts/install-deps.sh"
     command -v javac >/dev/null || die "javac not found; run scripts/install-deps.sh"
-    log "resolving jars from $POM into $LIBS (Maven Central)"
-    rm -rf "$LIBS.tmp" "$CLASSES.tmp"
-    if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$M2" \
-        dependency:copy-dependencies -DincludeScope=runtime \
-        -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
-        tail -n 30 "$CACHE/mvn.log" >&2
-        die "mvn dependency:copy-dependencies failed (log: $CACHE/mvn.log)"
+    if [ ! -d "$LIBS" ] || [ "$(cat "$LIBS_STAMP" 2>/dev/null || true)" != "$libs_sum" ]; then
+        log "resolving jars from $POM into $LIBS (Maven Central)"
+        rm -rf "$LIBS.tmp"
+        if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$M2" \
+            dependency:copy-dependencies -DincludeScope=runtime \
+            -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
+            tail -n 30 "$CACHE/mvn.log" >&2
+            die "mvn dependency:copy-dependencies failed (log: $CACHE/mvn.log)"
+        fi
+        rm -rf "$LIBS"
+        mv "$LIBS.tmp" "$LIBS"
+        echo "$libs_sum" >"$LIBS_STAMP"
+        log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
     fi
+    rm -rf "$CLASSES.tmp"
     mkdir -p "$CLASSES.tmp"
-    if ! javac -d "$CLASSES.tmp" -cp "$LIBS.tmp/*" "$MAIN_SRC" >"$CACHE/javac.log" 2>&1; then
+    if ! javac -d "$CLASSES.tmp" -cp "$LIBS/*" "$MAIN_SRC" >"$CACHE/javac.log" 2>&1; then
         cat "$CACHE/javac.log" >&2
         die "javac $MAIN_SRC failed"
     fi
-    rm -rf "$LIBS" "$CLASSES"
-    mv "$LIBS.tmp" "$LIBS"
+    rm -rf "$CLASSES"
     mv "$CLASSES.tmp" "$CLASSES"
-    echo "$sum" >"$STAMP"
-    log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS, $MAIN_CLASS compiled"
+    echo "$classes_sum" >"$CLASSES_STAMP"
+    log "compiled $MAIN_CLASS into $CLASSES"
     exec 7>&-
 }
 

@@ -962,6 +962,201 @@ START_TEST(two_runners_share_partitions_and_survive_losing_one) {
 }
 END_TEST
 
+/* ---- bounded runs: --until caught-up and backfill ------------------------ */
+
+/* The summary line's "batches=N" of a finished run, or -1. */
+static long summary_batches(const char *log) {
+    char *text = harness_slurp(log);
+    const char *p = strstr(text, "ragbatch: finished: batches=");
+    long n = p ? strtol(p + strlen("ragbatch: finished: batches="), NULL, 10) : -1;
+    free(text);
+    return n;
+}
+
+/* Spark's availableNow reads the whole range at once: a bounded run takes
+ * batches of batch.bounded.max.records, and its last batch closes as soon
+ * as every partition is at its end offset, not when the (long) trigger
+ * interval of the streaming schedule comes round. */
+START_TEST(bounded_run_uses_large_batches_and_does_not_wait_out_the_trigger) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-avnow", topic, sizeof topic);
+    harness_unique("rbavnow", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 2);
+    const int64_t n = 130;
+    harness_produce_generated(topic, (size_t)n, (size_t)n, 31, 0.0, 0.0, manifest);
+    const char *job = harness_write_job(topic, topic, db,
+                                        "batch.max.records = 20\n"
+                                        "batch.bounded.max.records = 1000\n");
+    const char *args[] = {"run", job, "--until", "caught-up", "--set",
+                          "trigger.interval.ms=60000", NULL};
+    int64_t t0 = rb_now_ms();
+    int status = harness_run(log, args, 180);
+    int64_t took = rb_now_ms() - t0;
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+    /* Far below the 60 s interval: start-up, one batch, the commit. */
+    ck_assert_msg(took < 30000, "a bounded run of %lld records took %lld ms:\n%s", (long long)n,
+                  (long long)took, out);
+    free(out);
+    ck_assert_int_eq(summary_batches(log), 1);
+    ck_assert_int_eq(harness_committed_total(topic, topic), n);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* A member of `group` that takes every partition of `topic` and then never
+ * polls again: as a pod that hangs, or a member the group has not timed out
+ * yet.  It gives its partitions up only when max_poll_ms passes. */
+static rd_kafka_t *stuck_member(const char *group, const char *topic, int partitions,
+                                int max_poll_ms) {
+    char errstr[512], poll_ms[32];
+    snprintf(poll_ms, sizeof poll_ms, "%d", max_poll_ms);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *kv[][2] = {
+        {"bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP")},
+        {"group.id", group},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"session.timeout.ms", "6000"},
+        {"max.poll.interval.ms", poll_ms},
+        {"enable.auto.commit", "false"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        ck_assert_msg(rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, sizeof errstr) ==
+                          RD_KAFKA_CONF_OK,
+                      "%s", errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk != NULL, "%s", errstr);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(subs, topic, RD_KAFKA_PARTITION_UA);
+    ck_assert_int_eq(rd_kafka_subscribe(rk, subs), 0);
+    rd_kafka_topic_partition_list_destroy(subs);
+    int64_t until = rb_now_ms() + 60000;
+    for (;;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m) rd_kafka_message_destroy(m);
+        rd_kafka_topic_partition_list_t *owned = NULL;
+        ck_assert_int_eq(rd_kafka_assignment(rk, &owned), 0);
+        int cnt = owned->cnt;
+        rd_kafka_topic_partition_list_destroy(owned);
+        if (cnt == partitions) break;
+        ck_assert_msg(rb_now_ms() < until, "the stuck member never got the partitions");
+    }
+    return rk;
+}
+
+/* The member that owned everything hangs.  The bounded run joins; the
+ * first cooperative round gives it nothing, and the owner never answers
+ * the second.  It must not report success with the snapshot uncommitted:
+ * it waits until the group moves the partitions (the hung member's poll
+ * interval expires), processes them and exits 0 with all committed. */
+START_TEST(bounded_run_waits_for_the_partitions_a_hung_member_holds) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-hung", topic, sizeof topic);
+    harness_unique("rbhung", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 2);
+    const int64_t n = 60;
+    harness_produce_generated(topic, (size_t)n, (size_t)n, 37, 0.0, 0.0, manifest);
+    const char *job = harness_write_job(topic, topic, db, NULL);
+    rd_kafka_t *hung = stuck_member(topic, topic, 2, 25000);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int status = harness_run(log, args, 180);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+    ck_assert_msg(harness_committed_total(topic, topic) == n,
+                  "exited 0 with %lld of %lld records committed:\n%s",
+                  (long long)harness_committed_total(topic, topic), (long long)n, out);
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    rd_kafka_destroy(hung);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* The group's committed offset (-1: none) and the end offset of each of
+ * the first `n` partitions of `topic`. */
+static void partition_offsets(const char *group, const char *topic, int n, int64_t *committed,
+                              int64_t *ends) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk != NULL, "%s", errstr);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    for (int p = 0; p < n; p++) rd_kafka_topic_partition_list_add(l, topic, p);
+    ck_assert_int_eq(rd_kafka_committed(rk, l, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int p = 0; p < n; p++) {
+        committed[p] = l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
+        int64_t low;
+        ck_assert_int_eq(rd_kafka_query_watermark_offsets(rk, topic, p, &low, &ends[p], 10000),
+                         RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+}
+
+/* The wait is bounded: when the group's committed offsets do not move for
+ * caught.up.timeout.ms, the run exits 1 naming the partitions behind. */
+START_TEST(bounded_run_gives_up_naming_the_partitions_behind) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-behind", topic, sizeof topic);
+    harness_unique("rbbehind", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 2);
+    harness_produce_generated(topic, 20, 20, 41, 0.0, 0.0, NULL);
+    const char *job = harness_write_job(topic, topic, db, "caught.up.timeout.ms = 4000\n");
+    rd_kafka_t *hung = stuck_member(topic, topic, 2, 90000);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int64_t t0 = rb_now_ms();
+    int status = harness_run(log, args, 120);
+    int64_t took = rb_now_ms() - t0;
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 1, "exit %d:\n%s", status, out);
+    ck_assert_msg(took < 60000, "took %lld ms", (long long)took);
+    const char *stop = strstr(out, "event=stop");
+    ck_assert_msg(stop && strstr(stop, "caught.up.timeout.ms"), "%s", out);
+    /* The stop line names exactly the partitions whose committed offset is
+     * short of the end (the hung member may have let one go). */
+    int64_t committed[2], ends[2];
+    partition_offsets(topic, topic, 2, committed, ends);
+    int named = 0;
+    for (int p = 0; p < 2; p++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s[%d]", topic, p);
+        bool behind = committed[p] < ends[p];
+        ck_assert_msg((strstr(stop, name) != NULL) == behind,
+                      "%s committed %lld of %lld, stop line: %s", name, (long long)committed[p],
+                      (long long)ends[p], stop);
+        named += behind;
+    }
+    ck_assert_int_ge(named, 1);
+    free(out);
+    rd_kafka_destroy(hung);
+}
+END_TEST
+
+static TCase *tcase_bounded(void) {
+    TCase *tc = tcase_create("bounded");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, bounded_run_uses_large_batches_and_does_not_wait_out_the_trigger);
+    tcase_add_test(tc, bounded_run_waits_for_the_partitions_a_hung_member_holds);
+    tcase_add_test(tc, bounded_run_gives_up_naming_the_partitions_behind);
+    return tc;
+}
+
 int main(void) {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("kafka+mongo");
@@ -980,6 +1175,7 @@ int main(void) {
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);
     tcase_add_test(tc, metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, tcase_bounded());
     SRunner *sr = srunner_create(s);
     rb_sink_global_init();
     srunner_run_all(sr, CK_NORMAL);

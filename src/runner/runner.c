@@ -17,10 +17,14 @@
 #define RUNNER_MIN_WINDOW_MS 50
 /* Attempts at committing one batch's offsets before moving on. */
 #define RUNNER_COMMIT_ATTEMPTS 3
-/* How often a bounded run that is still waiting for the group to assign
- * it partitions says so (after a crash the group waits for the dead
- * member's session to time out). */
+/* How often a bounded run that waits for the rest of the group says so
+ * (after a crash the group waits for the dead member's session to time
+ * out before it moves the partitions). */
 #define RUNNER_WAITING_LOG_MS 15000
+/* How often a bounded run asks the group coordinator how far the group's
+ * committed offsets are (and at once after a batch that left this member
+ * with nothing more to fetch). */
+#define RUNNER_GROUP_CHECK_MS 1000
 /* How often an idle runner checks that MongoDB answers, for /readyz. */
 #define RUNNER_PING_MS 5000
 
@@ -96,6 +100,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .kafka_count = cfg->kafka_count,
         .log = &r->log,
         .backfill = opts->backfill,
+        .bounded = opts->until_caught_up || opts->backfill,
     };
     if (!(r->source = rb_source_new(&src, err))) return -1;
     rb_readiness_set(r->ready, "kafka", 1, NULL);
@@ -295,13 +300,76 @@ static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
 
 static bool stopping(const rb_runner *r) { return r->opts->stop && *r->opts->stop; }
 
+/* Where a bounded run stands with the rest of the group. */
+typedef struct bounded_wait {
+    int64_t last_check_ms;    /* last question to the coordinator */
+    int64_t last_progress_ms; /* last batch here, or last time the group's lag shrank */
+    int64_t last_log_ms;
+    int64_t records;          /* records behind at the last answer; -1 before one */
+    rb_source_behind behind;  /* the last answer */
+} bounded_wait;
+
+/* After each fill of a bounded run: 1 when the group's committed offsets
+ * cover the snapshot (or the backfill's range is done), 0 to go on, -1
+ * when they stopped moving for caught.up.timeout.ms. */
+static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error *err) {
+    int64_t now = rb_now_ms();
+    if (processed) w->last_progress_ms = now;
+    bool idle_here = rb_source_assigned_done(r->source);
+    if (!(processed && idle_here) && now - w->last_check_ms < RUNNER_GROUP_CHECK_MS) return 0;
+    w->last_check_ms = now;
+    rb_source_behind b;
+    rb_error cerr;
+    if (rb_source_behind_check(r->source, &b, &cerr) != 0) {
+        rb_log_write(&r->log, RB_LOG_WARN, "caught_up_check", "%s", cerr.msg);
+    } else if (b.partitions == 0) {
+        rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
+                     "%s; partitions assigned here=%zu",
+                     r->opts->backfill
+                         ? "every partition of the range is consumed and committed to its end"
+                         : "the group's committed offsets reach the end offsets seen at start on "
+                           "every partition",
+                     b.assigned);
+        return 1;
+    } else {
+        if (w->records < 0 || b.records < w->records) w->last_progress_ms = now;
+        w->records = b.records;
+        w->behind = b;
+    }
+    const rb_source_behind *last = &w->behind;
+    if (now - w->last_progress_ms >= r->cfg->caught_up_timeout_ms)
+        return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                            "not caught up: for %" PRId64
+                            " ms (caught.up.timeout.ms) neither this member nor the rest of the "
+                            "group committed anything, and %zu partitions are still behind the "
+                            "end offsets seen at start: %s (%zu assigned here); a member that "
+                            "holds them may be hung, or the group may still be rebalancing",
+                            now - w->last_progress_ms, last->partitions,
+                            last->detail[0] ? last->detail : "unknown", last->assigned);
+    if (idle_here && now - w->last_log_ms >= RUNNER_WAITING_LOG_MS) {
+        rb_log_write(&r->log, RB_LOG_INFO, "waiting",
+                     "nothing left to fetch here (partitions assigned=%zu), but %zu partitions "
+                     "are behind the end offsets seen at start: %s; waiting for the members that "
+                     "own them (a crashed member holds them until its session times out)",
+                     last->assigned, last->partitions, last->detail[0] ? last->detail : "unknown");
+        w->last_log_ms = now;
+    }
+    return 0;
+}
+
 static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
     const rb_job_config *cfg = r->cfg;
     int64_t window = cfg->trigger_interval_ms > RUNNER_MIN_WINDOW_MS ? cfg->trigger_interval_ms
                                                                     : RUNNER_MIN_WINDOW_MS;
+    bool bounded = r->opts->until_caught_up || r->opts->backfill;
+    /* A bounded run reads what is already there: larger batches. */
+    size_t max_records = (size_t)(bounded ? cfg->batch_bounded_max_records : cfg->batch_max_records);
+    size_t max_bytes = (size_t)(bounded ? cfg->batch_bounded_max_bytes : cfg->batch_max_bytes);
     uint64_t next_id = 0;
-    int64_t waiting_since = rb_now_ms();
-    int64_t close_ms = rb_now_ms() + window, prev_closed_ms = rb_now_ms();
+    int64_t now = rb_now_ms();
+    bounded_wait wait = {.last_progress_ms = now, .last_log_ms = now, .records = -1};
+    int64_t close_ms = bounded ? rb_trigger_bounded_close(now, window) : now + window;
+    int64_t prev_closed_ms = now;
 
     int64_t last_ping = rb_now_ms();
     while (!stopping(r)) {
@@ -310,8 +378,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         rb_progress p;
         memset(&p, 0, sizeof p);
         double t0 = rb_now_sec();
-        if (rb_source_fill(r->source, r->batch, (size_t)cfg->batch_max_records,
-                           (size_t)cfg->batch_max_bytes, close_ms, r->opts->stop, err) != 0)
+        if (rb_source_fill(r->source, r->batch, max_records, max_bytes, close_ms, r->opts->stop,
+                           err) != 0)
             return -1;
         p.duration_ms[RB_PROG_POLL] = (rb_now_sec() - t0) * 1e3;
         /* Records per second over the span they arrived in: since the
@@ -319,8 +387,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         int64_t closed_ms = rb_now_ms();
         double span_s = (double)(closed_ms - prev_closed_ms) / 1e3;
         prev_closed_ms = closed_ms;
-        bool full = rb_batch_count(r->batch) >= (size_t)cfg->batch_max_records ||
-                    rb_batch_bytes(r->batch) >= (size_t)cfg->batch_max_bytes;
+        bool full = rb_batch_count(r->batch) >= max_records || rb_batch_bytes(r->batch) >= max_bytes;
 
         if (rb_batch_count(r->batch) == 0 && rb_now_ms() - last_ping > RUNNER_PING_MS) {
             /* An idle stream writes nothing, so readiness asks MongoDB. */
@@ -329,7 +396,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             rb_readiness_set(r->ready, "mongodb", up, up ? NULL : perr.msg);
             last_ping = rb_now_ms();
         }
-        if (rb_batch_count(r->batch) > 0) {
+        bool processed = rb_batch_count(r->batch) > 0;
+        if (processed) {
             p.batch_id = next_id++;
             p.input_rate = (double)rb_batch_count(r->batch) / (span_s > 1e-3 ? span_s : 1e-3);
             if (process_batch(r, &p, err) != 0) return -1;
@@ -346,24 +414,13 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
                 add_counts(&totals->counts, &p.counts);
             }
         }
-        close_ms = rb_trigger_next_close(close_ms, rb_now_ms(), window, full);
-        if (r->opts->until_caught_up || r->opts->backfill) {
-            size_t assigned = 0;
-            if (rb_source_caught_up(r->source, &assigned)) {
-                rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
-                             "every assigned partition is committed up to the end offsets seen "
-                             "at start; partitions=%zu",
-                             assigned);
-                break;
-            }
-            if (assigned > 0) {
-                waiting_since = rb_now_ms();
-            } else if (rb_now_ms() - waiting_since > RUNNER_WAITING_LOG_MS) {
-                rb_log_write(&r->log, RB_LOG_INFO, "waiting",
-                             "no partition assigned yet: the group is still rebalancing (a "
-                             "crashed member holds its partitions until its session times out)");
-                waiting_since = rb_now_ms();
-            }
+        if (bounded) {
+            close_ms = rb_trigger_bounded_close(rb_now_ms(), window);
+            int done = bounded_step(r, &wait, processed, err);
+            if (done < 0) return -1;
+            if (done) break;
+        } else {
+            close_ms = rb_trigger_next_close(close_ms, rb_now_ms(), window, full);
         }
     }
     return 0;

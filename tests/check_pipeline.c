@@ -1157,6 +1157,100 @@ static TCase *tcase_bounded(void) {
     return tc;
 }
 
+/* ---- the consumer stays in its group while a batch waits ---------------- */
+
+/* The last `n` characters of `text`, for failure messages (Check caps
+ * their length). */
+static const char *tail(const char *text, size_t n) {
+    size_t len = strlen(text);
+    return len > n ? text + len - n : text;
+}
+
+/* How many times `needle` occurs in `text` before `end` (NULL: anywhere). */
+static int count_in(const char *text, const char *needle, const char *end) {
+    int n = 0;
+    for (const char *p = strstr(text, needle); p && (!end || p < end); p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Sum of "in=" over the progress lines of a log. */
+static long progress_in_total(const char *text) {
+    long total = 0;
+    for (const char *p = strstr(text, "event=progress"); p; p = strstr(p + 1, "event=progress")) {
+        const char *in = strstr(p, " in=");
+        ck_assert_ptr_nonnull(in);
+        total += strtol(in + 4, NULL, 10);
+    }
+    return total;
+}
+
+/* MongoDB stops for 2.5 times max.poll.interval.ms while a batch is being
+ * written.  The runner pauses its partitions and keeps polling through the
+ * retries, so the member is not evicted: no rebalance, the batch is
+ * committed once MongoDB is back, every record is taken exactly once. */
+START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-maxpoll", topic, sizeof topic);
+    harness_unique("rbmaxpoll", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const int64_t n = 120;
+    harness_produce_generated(topic, (size_t)n, 100, 43, 0.0, 0.0, manifest);
+    /* The broker's smallest session timeout, and a poll interval as short. */
+    const char *job = harness_write_job(topic, topic, db,
+                                        "batch.max.records = 10\n"
+                                        "kafka.max.poll.interval.ms = 6000\n");
+    const char *args[] = {"run", job, "--set", "mongo.timeout.ms=1500", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(topic, topic) < 10) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(50);
+    }
+    server_script("mongo.sh stop");
+    until = rb_now_ms() + 60000;
+    while (!log_has(log, "event=sink_retry")) {
+        ck_assert_msg(rb_now_ms() < until, "the runner never retried a write");
+        rb_sleep_ms(100);
+    }
+    int64_t held = harness_committed_total(topic, topic);
+    rb_sleep_ms(15000);
+    ck_assert_int_eq(harness_committed_total(topic, topic), held);
+    server_script("mongo.sh start");
+    until = rb_now_ms() + 180000;
+    while (harness_committed_total(topic, topic) < n) {
+        ck_assert_msg(rb_now_ms() < until, "the runner did not finish after MongoDB returned");
+        rb_sleep_ms(200);
+    }
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    char *out = harness_slurp(log);
+    const char *stop = strstr(out, "event=stop");
+    ck_assert_msg(stop != NULL, "%s", tail(out, 3000));
+    ck_assert_msg(!strstr(out, "MAXPOLL") && !strstr(out, "not committed"), "%s",
+                  tail(out, 3000));
+    ck_assert_msg(count_in(out, "event=rebalance", stop) == 1,
+                  "the member went through a rebalance:\n%s", tail(out, 3000));
+    ck_assert_msg(progress_in_total(out) == n, "%ld records taken for %lld:\n%s",
+                  progress_in_total(out), (long long)n, tail(out, 3000));
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+static TCase *tcase_liveness(void) {
+    TCase *tc = tcase_create("liveness");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, a_slow_mongodb_does_not_evict_the_consumer);
+    return tc;
+}
+
 int main(void) {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("kafka+mongo");
@@ -1176,6 +1270,7 @@ int main(void) {
     tcase_add_test(tc, metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tcase_bounded());
+    suite_add_tcase(s, tcase_liveness());
     SRunner *sr = srunner_create(s);
     rb_sink_global_init();
     srunner_run_all(sr, CK_NORMAL);

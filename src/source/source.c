@@ -28,6 +28,10 @@ struct rb_source {
     size_t nends;
     bool backfill;        /* partitions assigned by hand over [start, stop) */
     bool bounded;         /* fills close once the assigned partitions are at their ends */
+    /* Holding (rb_source_hold): every assigned partition paused; `resume`
+     * holds, per partition, the offset to seek back to (-1: unknown). */
+    bool holding;
+    rd_kafka_topic_partition_list_t *resume;
 };
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
@@ -49,6 +53,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
             error = rd_kafka_incremental_assign(rk, parts);
         else
             rerr = rd_kafka_assign(rk, parts);
+        /* A batch is held: what arrives now waits for its release too. */
+        if (!error && !rerr && s->holding) rd_kafka_pause_partitions(rk, parts);
     } else {
         /* Revoked: nothing to flush here, since offsets are committed per
          * batch and rb_source_commit() skips partitions no longer owned. */
@@ -617,6 +623,127 @@ int rb_source_behind_check(rb_source *s, rb_source_behind *out, rb_error *err) {
     return rc;
 }
 
+/* ---- holding a batch ---------------------------------------------------- */
+
+/* The remembered entry of a partition, added with offset -1 when missing. */
+static rd_kafka_topic_partition_t *resume_entry(rb_source *s, const char *topic, int32_t p) {
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(s->resume, topic, p);
+    if (!tp) {
+        tp = rd_kafka_topic_partition_list_add(s->resume, topic, p);
+        tp->offset = -1;
+    }
+    return tp;
+}
+
+int rb_source_hold(rb_source *s, rb_error *err) {
+    if (s->holding) return 0;
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(s->rk, &owned);
+    if (!e && owned->cnt) e = rd_kafka_position(s->rk, owned);
+    if (!e && owned->cnt) e = rd_kafka_pause_partitions(s->rk, owned);
+    if (e) {
+        if (owned) rd_kafka_topic_partition_list_destroy(owned);
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                      "cannot pause the assigned partitions: %s",
+                                      rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < owned->cnt; i++)
+        if (owned->elems[i].offset < 0) owned->elems[i].offset = -1;
+    s->resume = owned;
+    s->holding = true;
+    rb_log_write(s->log, RB_LOG_DEBUG, "hold", "paused partitions=%d while the batch waits",
+                 owned->cnt);
+    return 0;
+}
+
+int rb_source_hold_serve(rb_source *s, int wait_ms, rb_error *err) {
+    if (!s->holding) {
+        /* Polling unpaused partitions would drop records: only wait. */
+        rb_sleep_ms(wait_ms);
+        return 0;
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, wait_ms);
+    if (!m) return 0;
+    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "-";
+    if (m->err) {
+        rd_kafka_resp_err_t code = m->err;
+        char fatal[512];
+        if (code == RD_KAFKA_RESP_ERR__FATAL &&
+            rd_kafka_fatal_error(s->rk, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_message_destroy(m);
+            return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "fatal consumer error: %s",
+                                fatal);
+        }
+        if (code != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            rb_log_write(s->log, RB_LOG_WARN, "kafka", "topic=%s partition=%d error=%s %s", topic,
+                         m->partition, rd_kafka_err2name(code), rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return 0;
+    }
+    /* A record while held: fetched before the pause, or from a partition
+     * assigned since.  Not taken: the release seeks back to it. */
+    rd_kafka_topic_partition_t *tp = resume_entry(s, topic, m->partition);
+    if (tp->offset < 0 || m->offset < tp->offset) tp->offset = m->offset;
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, topic, m->partition);
+    rd_kafka_pause_partitions(s->rk, one);
+    rd_kafka_topic_partition_list_destroy(one);
+    rd_kafka_message_destroy(m);
+    return 0;
+}
+
+int rb_source_release(rb_source *s, rb_error *err) {
+    if (!s->holding) return 0;
+    s->holding = false;
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(s->rk, &owned);
+    int rc = 0;
+    if (e) {
+        rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                          "cannot read the assignment to resume it: %s", rd_kafka_err2str(e));
+        goto out;
+    }
+    if (owned->cnt && (e = rd_kafka_resume_partitions(s->rk, owned)) != 0) {
+        rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                          "cannot resume the assigned partitions: %s", rd_kafka_err2str(e));
+        goto out;
+    }
+    /* Back to the first offset not taken, for every partition still ours
+     * (a revoked one is its new owner's business). */
+    rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(owned->cnt + 1);
+    for (int i = 0; i < owned->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(s->resume, owned->elems[i].topic,
+                                               owned->elems[i].partition);
+        if (tp && tp->offset >= 0)
+            rd_kafka_topic_partition_list_add(seek, tp->topic, tp->partition)->offset = tp->offset;
+    }
+    if (seek->cnt) {
+        rd_kafka_error_t *se = rd_kafka_seek_partitions(s->rk, seek, SOURCE_META_TIMEOUT_MS);
+        if (se) {
+            rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                              "cannot seek back after holding a batch: %s; stopping so that no "
+                              "record is skipped",
+                              rd_kafka_error_string(se));
+            rd_kafka_error_destroy(se);
+        }
+        for (int i = 0; rc == 0 && i < seek->cnt; i++)
+            if (seek->elems[i].err)
+                rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                  "cannot seek %s [%d] back to offset %" PRId64
+                                  " after holding a batch: %s; stopping so that no record is "
+                                  "skipped",
+                                  seek->elems[i].topic, seek->elems[i].partition,
+                                  seek->elems[i].offset, rd_kafka_err2str(seek->elems[i].err));
+    }
+    rd_kafka_topic_partition_list_destroy(seek);
+out:
+    if (owned) rd_kafka_topic_partition_list_destroy(owned);
+    rd_kafka_topic_partition_list_destroy(s->resume);
+    s->resume = NULL;
+    return rc;
+}
+
 void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
     rd_kafka_topic_partition_list_t *owned = NULL;
     if (rd_kafka_assignment(s->rk, &owned) || !owned) return;
@@ -664,5 +791,6 @@ void rb_source_destroy(rb_source *s) {
     }
     for (size_t i = 0; i < s->nends; i++) free(s->ends[i].topic);
     free(s->ends);
+    if (s->resume) rd_kafka_topic_partition_list_destroy(s->resume);
     free(s);
 }

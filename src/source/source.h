@@ -122,6 +122,29 @@ typedef struct rb_source_behind {
  * coordinator does not answer. */
 int rb_source_behind_check(rb_source *s, rb_source_behind *out, rb_error *err);
 
+/* ---- holding a batch ----
+ * While the batch in hand cannot move on (its write or its dead letters are
+ * being retried), the consumer must still be polled: a member that does not
+ * poll for max.poll.interval.ms is evicted, its partitions move, and the
+ * batch can no longer be committed.  rb_source_hold() pauses every assigned
+ * partition and remembers each one's position (the first offset not taken
+ * into a batch); rb_source_hold_serve() polls, which serves the group
+ * (rebalance callbacks: partitions assigned meanwhile are paused too;
+ * partitions revoked meanwhile leave the assignment, so rb_source_commit()
+ * skips them); rb_source_release() resumes and seeks every assigned
+ * partition back to its remembered position.  Records the polls return
+ * anyway (fetched before the pause, or from a partition assigned meanwhile)
+ * are dropped and their offset remembered, so the seek fetches them again:
+ * nothing is skipped and nothing is taken twice, whatever librdkafka did with
+ * its queue while paused. */
+int rb_source_hold(rb_source *s, rb_error *err);
+/* Polls for at most `wait_ms` (only sleeps when not holding: polling
+ * unpaused partitions would lose records).  -1 on a fatal consumer error. */
+int rb_source_hold_serve(rb_source *s, int wait_ms, rb_error *err);
+/* A no-op when not holding.  -1 (not retriable) if a partition could not be
+ * moved back: going on could skip records, so the run must stop. */
+int rb_source_release(rb_source *s, rb_error *err);
+
 /* Records behind the high watermark over the assigned partitions, from
  * librdkafka's cached watermarks; -1 when not known yet. */
 int64_t rb_source_lag(rb_source *s);

@@ -346,7 +346,7 @@ static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error 
                             "holds them may be hung, or the group may still be rebalancing",
                             now - w->last_progress_ms, last->partitions,
                             last->detail[0] ? last->detail : "unknown", last->assigned);
-    if (idle_here && now - w->last_log_ms >= RUNNER_WAITING_LOG_MS) {
+    if (idle_here && w->records >= 0 && now - w->last_log_ms >= RUNNER_WAITING_LOG_MS) {
         rb_log_write(&r->log, RB_LOG_INFO, "waiting",
                      "nothing left to fetch here (partitions assigned=%zu), but %zu partitions "
                      "are behind the end offsets seen at start: %s; waiting for the members that "

@@ -593,9 +593,9 @@ int rb_source_behind_check(rb_source *s, rb_source_behind *out, rb_error *err) {
         out->records += end->high - (c > end->low ? c : end->low);
         behind_add(out, tp->topic, tp->partition, c, end->high, "committed");
     }
-    int rc = 0;
     if (fix->cnt) {
-        /* Consumed to the end but not committed there: commit the position. */
+        /* Consumed to the end but not committed there: commit the position.
+         * A failure leaves them behind, for the next check to try again. */
         e = rd_kafka_commit(s->rk, fix, 0);
         for (int i = 0; i < fix->cnt; i++) {
             const rd_kafka_topic_partition_t *tp = &fix->elems[i];
@@ -611,16 +611,15 @@ int rb_source_behind_check(rb_source *s, rb_source_behind *out, rb_error *err) {
             out->partitions++;
             out->records += end->high - (end->committed > end->low ? end->committed : end->low);
             behind_add(out, tp->topic, tp->partition, end->committed, end->high, "committed");
-            if (rc == 0)
-                rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_COMMIT,
-                                            "committing %s [%d] at its position: %s", tp->topic,
-                                            tp->partition, rd_kafka_err2str(e ? e : tp->err));
+            rb_log_write(s->log, RB_LOG_WARN, "commit",
+                         "topic=%s partition=%d not committed at its position %" PRId64 ": %s",
+                         tp->topic, tp->partition, tp->offset, rd_kafka_err2str(e ? e : tp->err));
         }
     }
     rd_kafka_topic_partition_list_destroy(fix);
     rd_kafka_topic_partition_list_destroy(snap);
     rd_kafka_topic_partition_list_destroy(owned);
-    return rc;
+    return 0;
 }
 
 /* ---- holding a batch ---------------------------------------------------- */

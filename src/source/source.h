@@ -116,7 +116,8 @@ typedef struct rb_source_behind {
  * here whose position is at its end but whose committed offset is not (its
  * last commit failed, or the log ends in transaction markers) is committed
  * at its position now: every record before the position was taken into a
- * batch that is settled, since the runner asks between batches.  For a
+ * batch that is settled, since the runner asks between batches (if that
+ * commit fails, the partition counts as behind until a later check).  For a
  * backfill (partitions assigned by hand, all here) the positions are
  * compared with the range ends.  Returns 0, or -1 (retriable) when the
  * coordinator does not answer. */

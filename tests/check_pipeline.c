@@ -1160,6 +1160,15 @@ static TCase *tcase_bounded(void) {
     return tc;
 }
 
+/* The pid of this worktree's Kafka broker (scripts/kafka.sh). */
+static pid_t kafka_pid(void) {
+    char *text = harness_slurp(RB_SOURCE_DIR "/run/kafka/kafka.pid");
+    pid_t pid = (pid_t)strtol(text, NULL, 10);
+    free(text);
+    ck_assert_int_gt(pid, 0);
+    return pid;
+}
+
 /* ---- the consumer stays in its group while a batch waits ---------------- */
 
 /* The last `n` characters of `text`, for failure messages (Check caps
@@ -1188,19 +1197,38 @@ static long progress_in_total(const char *text) {
     return total;
 }
 
+/* Produces `count` creations of distinct products "u-<from>" ... */
+static void produce_unique(const char *topic, int from, int count) {
+    harness_msg *m = calloc((size_t)count, sizeof *m);
+    char (*keys)[32] = calloc((size_t)count, sizeof *keys);
+    char (*vals)[256] = calloc((size_t)count, sizeof *vals);
+    ck_assert(m && keys && vals);
+    for (int i = 0; i < count; i++) {
+        snprintf(keys[i], sizeof keys[i], "u-%d", from + i);
+        snprintf(vals[i], sizeof vals[i],
+                 "{\"product_id\":\"u-%d\",\"event_type\":\"created\",\"event_time\":"
+                 "\"2026-11-24T10:00:00.000Z\",\"version\":1,\"name\":\"Item %d\",\"price\":1}",
+                 from + i, from + i);
+        m[i] = (harness_msg){keys[i], vals[i], 0, -1};
+    }
+    harness_produce(topic, m, (size_t)count);
+    free(m);
+    free(keys);
+    free(vals);
+}
+
 /* MongoDB stops for 2.5 times max.poll.interval.ms while a batch is being
  * written.  The runner pauses its partitions and keeps polling through the
  * retries, so the member is not evicted: no rebalance, the batch is
  * committed once MongoDB is back, every record is taken exactly once. */
 START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
-    char topic[128], db[128], manifest[512], log[512];
+    char topic[128], db[128], log[512];
     harness_unique("rb-maxpoll", topic, sizeof topic);
     harness_unique("rbmaxpoll", db, sizeof db);
-    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
     snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
     harness_create_topic(topic, 1);
     const int64_t n = 120;
-    harness_produce_generated(topic, (size_t)n, 100, 43, 0.0, 0.0, manifest);
+    produce_unique(topic, 0, 10);
     /* The broker's smallest session timeout, and a poll interval as short. */
     const char *job = harness_write_job(topic, topic, db,
                                         "batch.max.records = 10\n"
@@ -1213,12 +1241,16 @@ START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
         rb_sleep_ms(50);
     }
     server_script("mongo.sh stop");
+    /* The rest arrives during the outage: while the first of its batches is
+     * retried, librdkafka has fetched the others. */
+    produce_unique(topic, 10, (int)n - 10);
     until = rb_now_ms() + 60000;
     while (!log_has(log, "event=sink_retry")) {
         ck_assert_msg(rb_now_ms() < until, "the runner never retried a write");
         rb_sleep_ms(100);
     }
     int64_t held = harness_committed_total(topic, topic);
+    ck_assert_int_eq(held, 10);
     rb_sleep_ms(15000);
     ck_assert_int_eq(harness_committed_total(topic, topic), held);
     server_script("mongo.sh start");
@@ -1240,17 +1272,237 @@ START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
                   progress_in_total(out), (long long)n, tail(out, 3000));
     free(out);
     rb_sink *sink = harness_sink(db);
-    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    ck_assert_int_eq(count_docs(sink, true), n); /* every product once */
     rb_error err;
     ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
     rb_sink_destroy(sink);
 }
 END_TEST
 
+/* A test that stops a server and then fails would leave it stopped for
+ * the cases after it: these cases start from, and leave, servers up. */
+static void servers_up(void) {
+    server_script("mongo.sh start");
+    kill(kafka_pid(), SIGCONT);
+}
+
 static TCase *tcase_liveness(void) {
     TCase *tc = tcase_create("liveness");
+    tcase_add_checked_fixture(tc, servers_up, NULL);
+    tcase_add_unchecked_fixture(tc, servers_up, servers_up);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, a_slow_mongodb_does_not_evict_the_consumer);
+    return tc;
+}
+
+/* ---- SIGTERM ends the process within shutdown.timeout.ms, in every state - */
+
+/* The shutdown bound the tests give, and how long after SIGTERM they accept
+ * the exit (the bound plus process exit and scheduling on a busy machine). */
+#define SHUTDOWN_MS 3000
+#define SHUTDOWN_ACCEPT_MS 6000
+
+/* Waits for `marker` in the log of `pid`, then `delay_ms`, then sends
+ * SIGTERM; returns the exit status and stores the ms from signal to exit. */
+static int term_at(pid_t pid, const char *log, const char *marker, int delay_ms,
+                   int64_t *took_ms) {
+    int64_t until = rb_now_ms() + 180000;
+    while (!log_has(log, marker)) {
+        ck_assert_msg(rb_now_ms() < until, "never saw '%s' in %s", marker, log);
+        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "ragbatch exited before '%s'", marker);
+        rb_sleep_ms(20);
+    }
+    rb_sleep_ms(delay_ms);
+    int64_t t0 = rb_now_ms();
+    kill(pid, SIGTERM);
+    int status = harness_wait(pid, 180);
+    *took_ms = rb_now_ms() - t0;
+    return status;
+}
+
+/* Exit 0 within the bound, and a stop line that says the batch was given
+ * up uncommitted. */
+static void assert_abandoned(const char *log, int status, int64_t took_ms) {
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, tail(out, 3000));
+    ck_assert_msg(took_ms < SHUTDOWN_ACCEPT_MS, "SIGTERM took %lld ms (shutdown.timeout.ms=%d):\n%s",
+                  (long long)took_ms, SHUTDOWN_MS, tail(out, 3000));
+    ck_assert_msg(strstr(out, "abandoned") && strstr(out, "shutdown.timeout.ms"), "%s",
+                  tail(out, 3000));
+    free(out);
+}
+
+/* Embedding a large batch: the embedder stops between sub-batches. */
+START_TEST(sigterm_while_embedding_a_large_batch) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-term-embed", topic, sizeof topic);
+    harness_unique("rbtermembed", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_produce_generated(topic, 2000, 2000, 47, 0.0, 0.0, NULL);
+    char extra[128];
+    snprintf(extra, sizeof extra, "shutdown.timeout.ms = %d\nlog.level = debug\n", SHUTDOWN_MS);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t took;
+    int status = term_at(pid, log, "stage=embed", 1000, &took);
+    assert_abandoned(log, status, took);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 0);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, true), 0);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* Retrying a write to a MongoDB that is away: the retries go on for the
+ * shutdown budget, then the batch is given up and the process exits 0. */
+START_TEST(sigterm_while_retrying_a_write) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-term-write", topic, sizeof topic);
+    harness_unique("rbtermwrite", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_produce_generated(topic, 10, 10, 53, 0.0, 0.0, NULL);
+    char extra[128];
+    snprintf(extra, sizeof extra, "shutdown.timeout.ms = %d\n", SHUTDOWN_MS);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--set", "mongo.timeout.ms=1500", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(topic, topic) < 10) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(50);
+    }
+    server_script("mongo.sh stop");
+    harness_produce_generated(topic, 20, 20, 59, 0.0, 0.0, NULL);
+    int64_t took;
+    int status = term_at(pid, log, "event=sink_retry", 0, &took);
+    server_script("mongo.sh start");
+    assert_abandoned(log, status, took);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 10);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* Waiting for the acknowledgements of dead letters: the broker stops
+ * answering (SIGSTOP) while the batch is embedded, so the DLQ flush that
+ * follows waits longer than the whole budget, and leaving the group cannot
+ * finish either.  The watchdog ends the process. */
+START_TEST(sigterm_while_waiting_for_dlq_acks) {
+    char topic[128], dlq[160], db[128], log[512];
+    harness_unique("rb-term-dlq", topic, sizeof topic);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    harness_unique("rbtermdlq", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_create_topic(dlq, 1);
+    harness_produce_generated(topic, 300, 300, 61, 0.0, 0.0, NULL);
+    const harness_msg bad[] = {{"p-x", "not json", 0, 0}};
+    harness_produce(topic, bad, 1);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n"
+             "errors.deadletterqueue.topic.name = %s\n",
+             SHUTDOWN_MS, dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 180000;
+    while (!log_has(log, "stage=embed")) {
+        ck_assert_msg(rb_now_ms() < until, "the batch never reached the embedder");
+        rb_sleep_ms(10);
+    }
+    pid_t broker = kafka_pid();
+    /* Whatever happens to this test, the broker is woken up again. */
+    pid_t guard = fork();
+    ck_assert_int_ge(guard, 0);
+    if (guard == 0) {
+        sleep(30);
+        kill(broker, SIGCONT);
+        _exit(0);
+    }
+    ck_assert_int_eq(kill(broker, SIGSTOP), 0);
+    int64_t took;
+    int status = term_at(pid, log, "stage=dlq", 500, &took);
+    ck_assert_int_eq(kill(broker, SIGCONT), 0);
+    kill(guard, SIGKILL);
+    waitpid(guard, NULL, 0);
+    assert_abandoned(log, status, took);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 0);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* Decoding: a 400 KB value of nested arrays.  Decoding cannot be
+ * interrupted; it is bounded (linear in the input), and whatever it costs
+ * the process is gone within the budget.  Either the batch finished before
+ * the budget ran out (clean stop, committed) or it was abandoned
+ * (nothing committed). */
+START_TEST(sigterm_while_decoding) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-term-decode", topic, sizeof topic);
+    harness_unique("rbtermdecode", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const size_t depth = 200000;
+    const char *head = "{\"product_id\":\"p-deep\",\"name\":\"Deep\",\"x\":";
+    size_t len = strlen(head) + 2 * depth + 1;
+    char *deep = malloc(len + 1);
+    ck_assert_ptr_nonnull(deep);
+    memcpy(deep, head, strlen(head));
+    memset(deep + strlen(head), '[', depth);
+    memset(deep + strlen(head) + depth, ']', depth);
+    deep[len - 1] = '}';
+    deep[len] = '\0';
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},
+        {"p-deep", deep, len, 0},
+    };
+    harness_produce(topic, msgs, 2);
+    free(deep);
+    char extra[128];
+    snprintf(extra, sizeof extra,
+             "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n",
+             SHUTDOWN_MS);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t took;
+    int status = term_at(pid, log, "stage=decode", 300, &took);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0 && took < SHUTDOWN_ACCEPT_MS, "exit %d after %lld ms:\n%s", status,
+                  (long long)took, tail(out, 3000));
+    int64_t committed = harness_committed_total(topic, topic);
+    if (strstr(out, "abandoned"))
+        ck_assert_int_eq(committed, 0);
+    else
+        ck_assert_msg(strstr(out, "clean stop") && committed == 2, "%s", tail(out, 3000));
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+static TCase *tcase_shutdown(void) {
+    TCase *tc = tcase_create("shutdown");
+    tcase_add_checked_fixture(tc, servers_up, NULL);
+    tcase_add_unchecked_fixture(tc, servers_up, servers_up);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, sigterm_while_embedding_a_large_batch);
+    tcase_add_test(tc, sigterm_while_retrying_a_write);
+    tcase_add_test(tc, sigterm_while_waiting_for_dlq_acks);
+    tcase_add_test(tc, sigterm_while_decoding);
     return tc;
 }
 
@@ -1274,6 +1526,7 @@ int main(void) {
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tcase_bounded());
     suite_add_tcase(s, tcase_liveness());
+    suite_add_tcase(s, tcase_shutdown());
     SRunner *sr = srunner_create(s);
     rb_sink_global_init();
     srunner_run_all(sr, CK_NORMAL);

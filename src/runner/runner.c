@@ -27,6 +27,8 @@
 #define RUNNER_GROUP_CHECK_MS 1000
 /* How often an idle runner checks that MongoDB answers, for /readyz. */
 #define RUNNER_PING_MS 5000
+/* process_batch: the batch was given up for the shutdown (not an error). */
+#define RUNNER_ABANDONED 1
 
 static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_opts *opts,
                        rb_error *err) {
@@ -39,6 +41,10 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     r->log.job = cfg->job_name;
     r->log.format = strcmp(cfg->log_format, "json") == 0 ? RB_LOG_JSON : RB_LOG_TEXT;
     rb_log_level_parse(cfg->log_level, &r->log.min);
+    /* First, so that a stop during the start-up is bounded too. */
+    if (opts->stop &&
+        !(r->shutdown = rb_shutdown_start(opts->stop, cfg->shutdown_timeout_ms, &r->log, err)))
+        return -1;
 
     if (cfg->schema_file[0] && rb_schema_load(cfg->schema_file, &r->schema, err) != 0)
         return rb_error_prefix(err, "schema.file");
@@ -61,6 +67,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     };
 
     if (!(r->embedder = rb_embedder_from_config(cfg, err))) return -1;
+    if (r->shutdown) rb_embedder_set_cancel(r->embedder, rb_shutdown_abandon_flag(r->shutdown));
 
     char app[256];
     snprintf(app, sizeof app, "ragbatch/%s", cfg->job_name);
@@ -129,6 +136,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
 /* Reverse order of creation: leaving the group first lets the partitions
  * move on while the rest shuts down. */
 static void runner_close(rb_runner *r) {
+    rb_shutdown_phase_set(r->shutdown, RB_SHUTDOWN_TEARDOWN, r->abandoned_batch);
     rb_metrics_server_stop(r->metrics_server);
     rb_dlq_destroy(r->dlq);
     rb_source_destroy(r->source);
@@ -145,6 +153,8 @@ static void runner_close(rb_runner *r) {
     rb_readiness_destroy(r->ready);
     rb_metrics_destroy(r->metrics);
     rb_alert_free(&r->alert);
+    /* Last: leaving the group and closing connections are bounded too. */
+    rb_shutdown_stop(r->shutdown);
 }
 
 static void report_progress(rb_runner *r, const rb_progress *p) {
@@ -173,31 +183,47 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
             rb_log_write(&r->log, RB_LOG_WARN, "commit",
                          "batch=%" PRIu64 " not committed after %d attempts: %s",
                          rb_batch_id(r->batch), attempt, err->msg);
+            r->uncommitted++;
             return 0;
         }
         rb_sleep_ms(200 * attempt);
     }
 }
 
-/* Processes the batch in hand: every step, the commit, the progress. */
+/* Where the batch in hand is, for log.level = debug. */
+static void stage_log(rb_runner *r, const char *stage) {
+    rb_log_write(&r->log, RB_LOG_DEBUG, "stage", "batch=%" PRIu64 " stage=%s records=%zu",
+                 rb_batch_id(r->batch), stage, rb_batch_count(r->batch));
+}
+
+/* Processes the batch in hand: every step, the commit, the progress.
+ * Returns 0, -1 (err set), or RUNNER_ABANDONED when the shutdown budget ran
+ * out before the commit (nothing committed; see runner/shutdown.h).  The
+ * abandon is looked at after each step that can take long. */
 static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     rb_batch *b = r->batch;
     double t = rb_now_sec();
 
+    stage_log(r, "decode");
     rb_runner_decode(r, b);
     rb_runner_supersede(b);
+    if (rb_runner_abandoning(r)) return RUNNER_ABANDONED;
     double t_decode = rb_now_sec();
     p->duration_ms[RB_PROG_DECODE] = (t_decode - t) * 1e3;
     rb_runner_log_failures(r, b);
     if (rb_runner_check_failed(b, err) != 0) return -1;
 
+    stage_log(r, "embed");
     long embedded = rb_runner_embed(r, b, err);
+    if (rb_runner_abandoning(r)) return RUNNER_ABANDONED;
     double t_embed = rb_now_sec();
     p->duration_ms[RB_PROG_EMBED] = (t_embed - t_decode) * 1e3;
     if (embedded < 0) return -1;
     p->embedded = (size_t)embedded;
 
-    if (rb_runner_write(r, b, &p->write_retries, err) != 0) return -1;
+    stage_log(r, "write");
+    if (rb_runner_write(r, b, &p->write_retries, err) != 0)
+        return rb_runner_abandoning(r) ? RUNNER_ABANDONED : -1;
     double t_write = rb_now_sec();
     p->duration_ms[RB_PROG_WRITE] = (t_write - t_embed) * 1e3;
     rb_runner_log_failures(r, b);
@@ -206,7 +232,9 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     /* Dead letters are acknowledged before the commit: nothing is lost
      * between the DLQ and the source offsets. */
     size_t dead = 0;
-    if (rb_runner_dead_letter(r, b, &dead, err) != 0) return -1;
+    if (r->dlq) stage_log(r, "dlq");
+    if (rb_runner_dead_letter(r, b, &dead, err) != 0)
+        return rb_runner_abandoning(r) ? RUNNER_ABANDONED : -1;
     double t_dlq = rb_now_sec();
     p->duration_ms[RB_PROG_DLQ] = (t_dlq - t_write) * 1e3;
 
@@ -400,7 +428,15 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         if (processed) {
             p.batch_id = next_id++;
             p.input_rate = (double)rb_batch_count(r->batch) / (span_s > 1e-3 ? span_s : 1e-3);
-            if (process_batch(r, &p, err) != 0) return -1;
+            rb_shutdown_phase_set(r->shutdown, RB_SHUTDOWN_BATCH, p.batch_id);
+            int rc = process_batch(r, &p, err);
+            if (rc == RUNNER_ABANDONED) {
+                r->abandoned = true;
+                r->abandoned_batch = p.batch_id;
+                return 0;
+            }
+            if (rc != 0) return -1;
+            rb_shutdown_phase_set(r->shutdown, RB_SHUTDOWN_IDLE, p.batch_id);
             p.total_ms = (rb_now_sec() - t0) * 1e3;
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);
@@ -432,9 +468,20 @@ int rb_runner_run(const rb_job_config *cfg, const rb_runner_opts *opts, rb_runne
     if (totals) memset(totals, 0, sizeof *totals);
     int rc = runner_open(&r, cfg, opts, err);
     if (rc == 0) rc = runner_loop(&r, totals, err);
-    if (rc == 0)
-        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop%s",
-                     stopping(&r) ? " (signal): the last batch was committed" : "");
+    if (rc == 0 && r.abandoned)
+        rb_log_write(&r.log, RB_LOG_WARN, "stop",
+                     "stopped by a signal %" PRId64 " ms ago; batch %" PRIu64
+                     " abandoned without committing (shutdown.timeout.ms = %" PRId64
+                     "): its records are read again by the next owner of their partitions",
+                     rb_shutdown_elapsed_ms(r.shutdown), r.abandoned_batch,
+                     cfg->shutdown_timeout_ms);
+    else if (rc == 0 && stopping(&r))
+        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop (signal): %s",
+                     r.uncommitted ? "a batch could not be committed (see the commit line); its "
+                                     "records are read again and come back stale"
+                                   : "the last batch was committed");
+    else if (rc == 0)
+        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop");
     else
         rb_log_write(&r.log, RB_LOG_ERROR, "stop", "stage=%s error=\"%s\"",
                      rb_stage_name(err->stage), err->msg);

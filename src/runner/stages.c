@@ -238,6 +238,12 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
         free(recs);
         return (long)todo;
     }
+    if (rb_runner_abandoning(r)) {
+        /* Cancelled: the records are not at fault and stay pending. */
+        free(recs);
+        *err = eerr;
+        return -1;
+    }
     for (size_t i = 0; i < count; i++)
         if (!recs[i]->reused) rb_record_fail(recs[i], RB_STAGE_EMBED, r->tolerate, "%s", eerr.msg);
     free(recs);
@@ -295,11 +301,11 @@ static void fill_item(rb_runner *r, const rb_record *rec, rb_sink_item *it, rb_s
     it->metadata = meta;
 }
 
-/* Waits `ms` in short slices so that a stop request is seen, polling the
+/* Waits `ms` in short slices so that an abandon is seen, polling the
  * (held) consumer meanwhile so that the group keeps this member. */
 static int backoff_wait(const rb_runner *r, int64_t ms, rb_error *err) {
     int64_t until = rb_now_ms() + ms;
-    while (!(r->opts->stop && *r->opts->stop)) {
+    while (!rb_runner_abandoning(r)) {
         int64_t left = until - rb_now_ms();
         if (left <= 0) break;
         if (rb_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0) return -1;
@@ -323,8 +329,9 @@ static int64_t jittered(rb_runner *r, int64_t ms) {
 typedef int (*attempt_fn)(rb_runner *r, void *arg, rb_error *err);
 
 /* Calls `attempt` until it succeeds, fails for good, sink.retry.timeout.ms
- * passes, or a stop is asked for; waits with jittered exponential backoff
- * in between.  Nothing of the batch is committed meanwhile.  From the first
+ * passes, or the batch is abandoned (a stop alone does not end the retries:
+ * the batch gets the shutdown budget to finish); waits with jittered
+ * exponential backoff in between.  Nothing of the batch is committed meanwhile.  From the first
  * retry on, the consumer is held (rb_source_hold): its partitions paused,
  * and polled through every wait, so that a slow MongoDB or DLQ does not
  * make the group evict this member after max.poll.interval.ms.  One
@@ -336,7 +343,11 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
     int64_t backoff = cfg->sink_retry_backoff_ms;
     bool held = false;
     int rc;
-    for (;;) {
+    for (int attempts = 0;; attempts++) {
+        if (attempts > 0 && rb_runner_abandoning(r)) {
+            rc = rb_error_prefix(err, "abandoned while retrying (shutdown.timeout.ms)");
+            break;
+        }
         if ((rc = attempt(r, arg, err)) == 0 || !err->retriable) break;
         int64_t waited = rb_now_ms() - started;
         if (cfg->sink_retry_timeout_ms >= 0 && waited >= cfg->sink_retry_timeout_ms) {
@@ -344,12 +355,6 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
                                       " ms (sink.retry.timeout.ms); nothing of this batch "
                                       "was committed",
                                  waited);
-            break;
-        }
-        if (r->opts->stop && *r->opts->stop) {
-            rc = rb_error_prefix(err, "stopping while the write cannot succeed; nothing of "
-                                      "this batch was committed and it will be read again on "
-                                      "restart");
             break;
         }
         rb_error herr;

@@ -441,10 +441,13 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
                 continue;
             }
         }
+        /* The record just before a partition's end: maybe the last one to
+         * wait for.  (Not every record past the end: a run that also takes
+         * what arrived since the snapshot would then close a batch per record.) */
         bool at_end = false;
         if (s->bounded) {
             const end_offset *e = end_find(s, rd_kafka_topic_name(m->rkt), m->partition);
-            at_end = e && m->offset + 1 >= end_of(s, e);
+            at_end = e && m->offset + 1 == end_of(s, e);
         }
         int64_t ts = rd_kafka_message_timestamp(m, NULL);
         rb_record *r = rb_batch_add(b, rd_kafka_topic_name(m->rkt), m->partition, m->offset, ts,

@@ -182,8 +182,8 @@ static int local_embed(void *p, const char *const *texts, size_t n, float *out, 
             }
     } else {
         for (size_t b = 0; b < nsub; b++)
-            if (cancelled(im, err) ||
-                run_sub(im, &im->workers[0], order, starts[b], starts[b + 1], ids, nt, out, err) < 0)
+            if (cancelled(im, err) || run_sub(im, &im->workers[0], order, starts[b],
+                                              starts[b + 1], ids, nt, out, err) < 0)
                 goto out;
     }
     rc = 0;

@@ -391,7 +391,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
                                                                     : RUNNER_MIN_WINDOW_MS;
     bool bounded = r->opts->until_caught_up || r->opts->backfill;
     /* A bounded run reads what is already there: larger batches. */
-    size_t max_records = (size_t)(bounded ? cfg->batch_bounded_max_records : cfg->batch_max_records);
+    size_t max_records =
+        (size_t)(bounded ? cfg->batch_bounded_max_records : cfg->batch_max_records);
     size_t max_bytes = (size_t)(bounded ? cfg->batch_bounded_max_bytes : cfg->batch_max_bytes);
     uint64_t next_id = 0;
     int64_t now = rb_now_ms();
@@ -415,7 +416,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         int64_t closed_ms = rb_now_ms();
         double span_s = (double)(closed_ms - prev_closed_ms) / 1e3;
         prev_closed_ms = closed_ms;
-        bool full = rb_batch_count(r->batch) >= max_records || rb_batch_bytes(r->batch) >= max_bytes;
+        bool full =
+            rb_batch_count(r->batch) >= max_records || rb_batch_bytes(r->batch) >= max_bytes;
 
         if (rb_batch_count(r->batch) == 0 && rb_now_ms() - last_ping > RUNNER_PING_MS) {
             /* An idle stream writes nothing, so readiness asks MongoDB. */

@@ -329,13 +329,14 @@ static int64_t jittered(rb_runner *r, int64_t ms) {
 typedef int (*attempt_fn)(rb_runner *r, void *arg, rb_error *err);
 
 /* Calls `attempt` until it succeeds, fails for good, sink.retry.timeout.ms
- * passes, or the batch is abandoned (a stop alone does not end the retries:
- * the batch gets the shutdown budget to finish); waits with jittered
- * exponential backoff in between.  Nothing of the batch is committed meanwhile.  From the first
- * retry on, the consumer is held (rb_source_hold): its partitions paused,
- * and polled through every wait, so that a slow MongoDB or DLQ does not
- * make the group evict this member after max.poll.interval.ms.  One
- * attempt must stay shorter than that (mongo.timeout.ms bounds a write). */
+ * passes, or the batch is abandoned (a stop alone does not end the
+ * retries: the batch gets the shutdown budget to finish); waits with
+ * jittered exponential backoff in between.  Nothing of the batch is
+ * committed meanwhile.  From the first retry on, the consumer is held
+ * (rb_source_hold): its partitions paused, and polled through every wait,
+ * so that a slow MongoDB or DLQ does not make the group evict this member
+ * after max.poll.interval.ms.  One attempt must stay shorter than that
+ * (mongo.timeout.ms bounds a write). */
 static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *what,
                       size_t *retries, rb_error *err) {
     const rb_job_config *cfg = r->cfg;

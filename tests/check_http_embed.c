@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,45 @@ START_TEST(test_unreachable_fails_after_retries) {
 }
 END_TEST
 
+static void *cancel_later(void *arg) {
+    rb_sleep_ms(300);
+    atomic_store((atomic_int *)arg, 1);
+    return NULL;
+}
+
+/* A cancel (a shutdown that cannot wait) ends a call that is waiting out a
+ * 30 s Retry-After within a second, without vectors. */
+START_TEST(test_cancel_ends_a_waiting_call) {
+    es_faults f = {0};
+    f.n429 = 1;
+    snprintf(f.retry_after, sizeof f.retry_after, "30");
+    es_server_faults_set(srv, &f);
+    rb_http_embed_opts o = base_opts("openai");
+    rb_error err;
+    rb_embedder *e = rb_embedder_http_new(&o, &err);
+    ck_assert_msg(e != NULL, "%s", err.msg);
+    atomic_int cancel;
+    atomic_init(&cancel, 0);
+    rb_embedder_set_cancel(e, &cancel);
+    char **texts = make_texts(4, 20);
+    float out[4 * DIM];
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, cancel_later, &cancel), 0);
+    double t0 = rb_now_sec();
+    int rc = rb_embedder_embed(e, (const char *const *)texts, 4, out, &err);
+    double took = rb_now_sec() - t0;
+    pthread_join(t, NULL);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err.msg, "cancelled") && !err.retriable, "%s", err.msg);
+    ck_assert_msg(took < 2.0, "took %.3f s", took);
+    /* While the flag is up, a new call fails at once. */
+    ck_assert_int_eq(rb_embedder_embed(e, (const char *const *)texts, 4, out, &err), -1);
+    rb_embedder_set_cancel(e, NULL);
+    free_texts(texts, 4);
+    rb_embedder_destroy(e);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("http_embed");
     TCase *tc = tcase_create("http");
@@ -537,6 +577,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_api_key_sources);
     tcase_add_test(tc, test_config_and_factory);
     tcase_add_test(tc, test_unreachable_fails_after_retries);
+    tcase_add_test(tc, test_cancel_ends_a_waiting_call);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1340,6 +1340,550 @@ START_TEST(credentials_in_uris_never_reach_the_output) {
 }
 END_TEST
 
+/* ---- bounded runs: --until caught-up and backfill ------------------------ */
+
+/* The summary line's "batches=N" of a finished run, or -1. */
+static long summary_batches(const char *log) {
+    char *text = harness_slurp(log);
+    const char *p = strstr(text, "ragbatch: finished: batches=");
+    long n = p ? strtol(p + strlen("ragbatch: finished: batches="), NULL, 10) : -1;
+    free(text);
+    return n;
+}
+
+/* Spark's availableNow reads the whole range at once: a bounded run takes
+ * batches of batch.bounded.max.records, and its last batch closes as soon
+ * as every partition is at its end offset, not when the (long) trigger
+ * interval of the streaming schedule comes round. */
+START_TEST(bounded_run_uses_large_batches_and_does_not_wait_out_the_trigger) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-avnow", topic, sizeof topic);
+    harness_unique("rbavnow", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 2);
+    const int64_t n = 130;
+    harness_produce_generated(topic, (size_t)n, (size_t)n, 31, 0.0, 0.0, manifest);
+    const char *job = harness_write_job(topic, topic, db,
+                                        "batch.max.records = 20\n"
+                                        "batch.bounded.max.records = 1000\n");
+    const char *args[] = {"run", job, "--until", "caught-up", "--set",
+                          "trigger.interval.ms=60000", NULL};
+    int64_t t0 = rb_now_ms();
+    int status = harness_run(log, args, 180);
+    int64_t took = rb_now_ms() - t0;
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+    /* Far below the 60 s interval: start-up, one batch, the commit. */
+    ck_assert_msg(took < 30000, "a bounded run of %lld records took %lld ms:\n%s", (long long)n,
+                  (long long)took, out);
+    free(out);
+    ck_assert_int_eq(summary_batches(log), 1);
+    ck_assert_int_eq(harness_committed_total(topic, topic), n);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* A member of `group` that takes every partition of `topic` and then never
+ * polls again: as a pod that hangs, or a member the group has not timed out
+ * yet.  It gives its partitions up only when max_poll_ms passes. */
+static rd_kafka_t *stuck_member(const char *group, const char *topic, int partitions,
+                                int max_poll_ms) {
+    char errstr[512], poll_ms[32];
+    snprintf(poll_ms, sizeof poll_ms, "%d", max_poll_ms);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *kv[][2] = {
+        {"bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP")},
+        {"group.id", group},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"session.timeout.ms", "6000"},
+        {"max.poll.interval.ms", poll_ms},
+        {"enable.auto.commit", "false"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        ck_assert_msg(rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, sizeof errstr) ==
+                          RD_KAFKA_CONF_OK,
+                      "%s", errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk != NULL, "%s", errstr);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(subs, topic, RD_KAFKA_PARTITION_UA);
+    ck_assert_int_eq(rd_kafka_subscribe(rk, subs), 0);
+    rd_kafka_topic_partition_list_destroy(subs);
+    int64_t until = rb_now_ms() + 60000;
+    for (;;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m) rd_kafka_message_destroy(m);
+        rd_kafka_topic_partition_list_t *owned = NULL;
+        ck_assert_int_eq(rd_kafka_assignment(rk, &owned), 0);
+        int cnt = owned->cnt;
+        rd_kafka_topic_partition_list_destroy(owned);
+        if (cnt == partitions) break;
+        ck_assert_msg(rb_now_ms() < until, "the stuck member never got the partitions");
+    }
+    return rk;
+}
+
+/* The member that owned everything hangs.  The bounded run joins; the
+ * first cooperative round gives it nothing, and the owner never answers
+ * the second.  It must not report success with the snapshot uncommitted:
+ * it waits until the group moves the partitions (the hung member's poll
+ * interval expires), processes them and exits 0 with all committed. */
+START_TEST(bounded_run_waits_for_the_partitions_a_hung_member_holds) {
+    char topic[128], db[128], manifest[512], log[512];
+    harness_unique("rb-hung", topic, sizeof topic);
+    harness_unique("rbhung", db, sizeof db);
+    snprintf(manifest, sizeof manifest, "%s/tests/%s.manifest", RB_BUILD_DIR, topic);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 2);
+    const int64_t n = 60;
+    harness_produce_generated(topic, (size_t)n, (size_t)n, 37, 0.0, 0.0, manifest);
+    const char *job = harness_write_job(topic, topic, db, NULL);
+    rd_kafka_t *hung = stuck_member(topic, topic, 2, 25000);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int status = harness_run(log, args, 180);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, out);
+    ck_assert_msg(harness_committed_total(topic, topic) == n,
+                  "exited 0 with %lld of %lld records committed:\n%s",
+                  (long long)harness_committed_total(topic, topic), (long long)n, out);
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, false), manifest_live(manifest));
+    rd_kafka_destroy(hung);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* The group's committed offset (-1: none) and the end offset of each of
+ * the first `n` partitions of `topic`. */
+static void partition_offsets(const char *group, const char *topic, int n, int64_t *committed,
+                              int64_t *ends) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk != NULL, "%s", errstr);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    for (int p = 0; p < n; p++) rd_kafka_topic_partition_list_add(l, topic, p);
+    ck_assert_int_eq(rd_kafka_committed(rk, l, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int p = 0; p < n; p++) {
+        committed[p] = l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
+        int64_t low;
+        ck_assert_int_eq(rd_kafka_query_watermark_offsets(rk, topic, p, &low, &ends[p], 10000),
+                         RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+}
+
+/* The wait is bounded: when the group's committed offsets do not move for
+ * caught.up.timeout.ms, the run exits 1 naming the partitions behind. */
+START_TEST(bounded_run_gives_up_naming_the_partitions_behind) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-behind", topic, sizeof topic);
+    harness_unique("rbbehind", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 2);
+    harness_produce_generated(topic, 20, 20, 41, 0.0, 0.0, NULL);
+    const char *job = harness_write_job(topic, topic, db, "caught.up.timeout.ms = 4000\n");
+    rd_kafka_t *hung = stuck_member(topic, topic, 2, 90000);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int64_t t0 = rb_now_ms();
+    int status = harness_run(log, args, 120);
+    int64_t took = rb_now_ms() - t0;
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 1, "exit %d:\n%s", status, out);
+    ck_assert_msg(took < 60000, "took %lld ms", (long long)took);
+    const char *at = strstr(out, "event=stop");
+    ck_assert_msg(at != NULL, "%s", out);
+    char stop[2048];
+    snprintf(stop, sizeof stop, "%.*s", (int)strcspn(at, "\n"), at);
+    ck_assert_msg(strstr(stop, "caught.up.timeout.ms"), "%s", out);
+    /* The stop line names exactly the partitions whose committed offset is
+     * short of the end (the hung member may have let one go). */
+    int64_t committed[2], ends[2];
+    partition_offsets(topic, topic, 2, committed, ends);
+    int named = 0;
+    for (int p = 0; p < 2; p++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s[%d]", topic, p);
+        bool behind = committed[p] < ends[p];
+        ck_assert_msg((strstr(stop, name) != NULL) == behind,
+                      "%s committed %lld of %lld, stop line: %s", name, (long long)committed[p],
+                      (long long)ends[p], stop);
+        named += behind;
+    }
+    ck_assert_int_ge(named, 1);
+    free(out);
+    rd_kafka_destroy(hung);
+}
+END_TEST
+
+static TCase *tcase_bounded(void) {
+    TCase *tc = tcase_create("bounded");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, bounded_run_uses_large_batches_and_does_not_wait_out_the_trigger);
+    tcase_add_test(tc, bounded_run_waits_for_the_partitions_a_hung_member_holds);
+    tcase_add_test(tc, bounded_run_gives_up_naming_the_partitions_behind);
+    return tc;
+}
+
+/* The pid of this worktree's Kafka broker (scripts/kafka.sh). */
+static pid_t kafka_pid(void) {
+    char *text = harness_slurp(RB_SOURCE_DIR "/run/kafka/kafka.pid");
+    pid_t pid = (pid_t)strtol(text, NULL, 10);
+    free(text);
+    ck_assert_int_gt(pid, 0);
+    return pid;
+}
+
+/* ---- the consumer stays in its group while a batch waits ---------------- */
+
+/* The last `n` characters of `text`, for failure messages (Check caps
+ * their length). */
+static const char *tail(const char *text, size_t n) {
+    size_t len = strlen(text);
+    return len > n ? text + len - n : text;
+}
+
+/* How many times `needle` occurs in `text` before `end` (NULL: anywhere). */
+static int count_in(const char *text, const char *needle, const char *end) {
+    int n = 0;
+    for (const char *p = strstr(text, needle); p && (!end || p < end); p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Sum of "in=" over the progress lines of a log. */
+static long progress_in_total(const char *text) {
+    long total = 0;
+    for (const char *p = strstr(text, "event=progress"); p; p = strstr(p + 1, "event=progress")) {
+        const char *in = strstr(p, " in=");
+        ck_assert_ptr_nonnull(in);
+        total += strtol(in + 4, NULL, 10);
+    }
+    return total;
+}
+
+/* Produces `count` creations of distinct products "u-<from>" ... */
+static void produce_unique(const char *topic, int from, int count) {
+    harness_msg *m = calloc((size_t)count, sizeof *m);
+    char (*keys)[32] = calloc((size_t)count, sizeof *keys);
+    char (*vals)[256] = calloc((size_t)count, sizeof *vals);
+    ck_assert(m && keys && vals);
+    for (int i = 0; i < count; i++) {
+        snprintf(keys[i], sizeof keys[i], "u-%d", from + i);
+        snprintf(vals[i], sizeof vals[i],
+                 "{\"product_id\":\"u-%d\",\"event_type\":\"created\",\"event_time\":"
+                 "\"2026-11-24T10:00:00.000Z\",\"version\":1,\"name\":\"Item %d\",\"price\":1}",
+                 from + i, from + i);
+        m[i] = (harness_msg){keys[i], vals[i], 0, -1};
+    }
+    harness_produce(topic, m, (size_t)count);
+    free(m);
+    free(keys);
+    free(vals);
+}
+
+/* MongoDB stops for 2.5 times max.poll.interval.ms while a batch is being
+ * written.  The runner pauses its partitions and keeps polling through the
+ * retries, so the member is not evicted: no rebalance, the batch is
+ * committed once MongoDB is back, every record is taken exactly once. */
+START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-maxpoll", topic, sizeof topic);
+    harness_unique("rbmaxpoll", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const int64_t n = 120;
+    produce_unique(topic, 0, 10);
+    /* The broker's smallest session timeout, and a poll interval as short. */
+    const char *job = harness_write_job(topic, topic, db,
+                                        "batch.max.records = 10\n"
+                                        "kafka.max.poll.interval.ms = 6000\n");
+    const char *args[] = {"run", job, "--set", "mongo.timeout.ms=1500", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(topic, topic) < 10) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(50);
+    }
+    server_script("mongo.sh stop");
+    /* The rest arrives during the outage: while the first of its batches is
+     * retried, librdkafka has fetched the others. */
+    produce_unique(topic, 10, (int)n - 10);
+    until = rb_now_ms() + 60000;
+    while (!log_has(log, "event=sink_retry")) {
+        ck_assert_msg(rb_now_ms() < until, "the runner never retried a write");
+        rb_sleep_ms(100);
+    }
+    int64_t held = harness_committed_total(topic, topic);
+    ck_assert_int_eq(held, 10);
+    rb_sleep_ms(15000);
+    ck_assert_int_eq(harness_committed_total(topic, topic), held);
+    server_script("mongo.sh start");
+    until = rb_now_ms() + 180000;
+    while (harness_committed_total(topic, topic) < n) {
+        ck_assert_msg(rb_now_ms() < until, "the runner did not finish after MongoDB returned");
+        rb_sleep_ms(200);
+    }
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    char *out = harness_slurp(log);
+    const char *stop = strstr(out, "event=stop");
+    ck_assert_msg(stop != NULL, "%s", tail(out, 3000));
+    ck_assert_msg(!strstr(out, "MAXPOLL") && !strstr(out, "not committed"), "%s",
+                  tail(out, 3000));
+    ck_assert_msg(count_in(out, "event=rebalance", stop) == 1,
+                  "the member went through a rebalance:\n%s", tail(out, 3000));
+    ck_assert_msg(progress_in_total(out) == n, "%ld records taken for %lld:\n%s",
+                  progress_in_total(out), (long long)n, tail(out, 3000));
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, true), n); /* every product once */
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* A test that stops a server and then fails would leave it stopped for
+ * the cases after it: these cases start from, and leave, servers up. */
+static void servers_up(void) {
+    server_script("mongo.sh start");
+    kill(kafka_pid(), SIGCONT);
+}
+
+static TCase *tcase_liveness(void) {
+    TCase *tc = tcase_create("liveness");
+    tcase_add_checked_fixture(tc, servers_up, NULL);
+    tcase_add_unchecked_fixture(tc, servers_up, servers_up);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, a_slow_mongodb_does_not_evict_the_consumer);
+    return tc;
+}
+
+/* ---- SIGTERM ends the process within shutdown.timeout.ms, in every state - */
+
+/* The shutdown bound the tests give, and how long after SIGTERM they accept
+ * the exit (the bound plus process exit and scheduling on a busy machine). */
+#define SHUTDOWN_MS 3000
+#define SHUTDOWN_ACCEPT_MS 6000
+
+/* Waits for `marker` in the log of `pid`, then `delay_ms`, then sends
+ * SIGTERM; returns the exit status and stores the ms from signal to exit. */
+static int term_at(pid_t pid, const char *log, const char *marker, int delay_ms,
+                   int64_t *took_ms) {
+    int64_t until = rb_now_ms() + 180000;
+    while (!log_has(log, marker)) {
+        ck_assert_msg(rb_now_ms() < until, "never saw '%s' in %s", marker, log);
+        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "ragbatch exited before '%s'", marker);
+        rb_sleep_ms(20);
+    }
+    rb_sleep_ms(delay_ms);
+    int64_t t0 = rb_now_ms();
+    kill(pid, SIGTERM);
+    int status = harness_wait(pid, 180);
+    *took_ms = rb_now_ms() - t0;
+    return status;
+}
+
+/* Exit 0 within the bound, and a stop line that says the batch was given
+ * up uncommitted. */
+static void assert_abandoned(const char *log, int status, int64_t took_ms) {
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0, "exit %d:\n%s", status, tail(out, 3000));
+    ck_assert_msg(took_ms < SHUTDOWN_ACCEPT_MS, "SIGTERM took %lld ms (shutdown.timeout.ms=%d):\n%s",
+                  (long long)took_ms, SHUTDOWN_MS, tail(out, 3000));
+    ck_assert_msg(strstr(out, "abandoned") && strstr(out, "shutdown.timeout.ms"), "%s",
+                  tail(out, 3000));
+    free(out);
+}
+
+/* Embedding a large batch: the embedder stops between sub-batches. */
+START_TEST(sigterm_while_embedding_a_large_batch) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-term-embed", topic, sizeof topic);
+    harness_unique("rbtermembed", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_produce_generated(topic, 2000, 2000, 47, 0.0, 0.0, NULL);
+    char extra[128];
+    snprintf(extra, sizeof extra, "shutdown.timeout.ms = %d\nlog.level = debug\n", SHUTDOWN_MS);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t took;
+    int status = term_at(pid, log, "stage=embed", 1000, &took);
+    assert_abandoned(log, status, took);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 0);
+    rb_sink *sink = harness_sink(db);
+    ck_assert_int_eq(count_docs(sink, true), 0);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* Retrying a write to a MongoDB that is away: the retries go on for the
+ * shutdown budget, then the batch is given up and the process exits 0. */
+START_TEST(sigterm_while_retrying_a_write) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-term-write", topic, sizeof topic);
+    harness_unique("rbtermwrite", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_produce_generated(topic, 10, 10, 53, 0.0, 0.0, NULL);
+    char extra[128];
+    snprintf(extra, sizeof extra, "shutdown.timeout.ms = %d\n", SHUTDOWN_MS);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--set", "mongo.timeout.ms=1500", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(topic, topic) < 10) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(50);
+    }
+    server_script("mongo.sh stop");
+    harness_produce_generated(topic, 20, 20, 59, 0.0, 0.0, NULL);
+    int64_t took;
+    int status = term_at(pid, log, "event=sink_retry", 0, &took);
+    server_script("mongo.sh start");
+    assert_abandoned(log, status, took);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 10);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* Waiting for the acknowledgements of dead letters: the broker stops
+ * answering (SIGSTOP) while the batch is embedded, so the DLQ flush that
+ * follows waits longer than the whole budget, and leaving the group cannot
+ * finish either.  The watchdog ends the process. */
+START_TEST(sigterm_while_waiting_for_dlq_acks) {
+    char topic[128], dlq[160], db[128], log[512];
+    harness_unique("rb-term-dlq", topic, sizeof topic);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    harness_unique("rbtermdlq", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    harness_create_topic(dlq, 1);
+    harness_produce_generated(topic, 300, 300, 61, 0.0, 0.0, NULL);
+    const harness_msg bad[] = {{"p-x", "not json", 0, 0}};
+    harness_produce(topic, bad, 1);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n"
+             "errors.deadletterqueue.topic.name = %s\n",
+             SHUTDOWN_MS, dlq);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t until = rb_now_ms() + 180000;
+    while (!log_has(log, "stage=embed")) {
+        ck_assert_msg(rb_now_ms() < until, "the batch never reached the embedder");
+        rb_sleep_ms(10);
+    }
+    pid_t broker = kafka_pid();
+    /* Whatever happens to this test, the broker is woken up again. */
+    pid_t guard = fork();
+    ck_assert_int_ge(guard, 0);
+    if (guard == 0) {
+        sleep(30);
+        kill(broker, SIGCONT);
+        _exit(0);
+    }
+    ck_assert_int_eq(kill(broker, SIGSTOP), 0);
+    int64_t took;
+    int status = term_at(pid, log, "stage=dlq", 500, &took);
+    ck_assert_int_eq(kill(broker, SIGCONT), 0);
+    kill(guard, SIGKILL);
+    waitpid(guard, NULL, 0);
+    assert_abandoned(log, status, took);
+    ck_assert_int_eq(harness_committed_total(topic, topic), 0);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+/* Decoding: a 400 KB value of nested arrays.  Decoding cannot be
+ * interrupted; it is bounded (linear in the input), and whatever it costs
+ * the process is gone within the budget.  Either the batch finished before
+ * the budget ran out (clean stop, committed) or it was abandoned
+ * (nothing committed). */
+START_TEST(sigterm_while_decoding) {
+    char topic[128], db[128], log[512];
+    harness_unique("rb-term-decode", topic, sizeof topic);
+    harness_unique("rbtermdecode", db, sizeof db);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, topic);
+    harness_create_topic(topic, 1);
+    const size_t depth = 200000;
+    const char *head = "{\"product_id\":\"p-deep\",\"name\":\"Deep\",\"x\":";
+    size_t len = strlen(head) + 2 * depth + 1;
+    char *deep = malloc(len + 1);
+    ck_assert_ptr_nonnull(deep);
+    memcpy(deep, head, strlen(head));
+    memset(deep + strlen(head), '[', depth);
+    memset(deep + strlen(head) + depth, ']', depth);
+    deep[len - 1] = '}';
+    deep[len] = '\0';
+    const harness_msg msgs[] = {
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},
+        {"p-deep", deep, len, 0},
+    };
+    harness_produce(topic, msgs, 2);
+    free(deep);
+    char extra[128];
+    snprintf(extra, sizeof extra,
+             "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n",
+             SHUTDOWN_MS);
+    const char *job = harness_write_job(topic, topic, db, extra);
+    const char *args[] = {"run", job, NULL};
+    pid_t pid = harness_spawn(log, args);
+    int64_t took;
+    int status = term_at(pid, log, "stage=decode", 300, &took);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == 0 && took < SHUTDOWN_ACCEPT_MS, "exit %d after %lld ms:\n%s", status,
+                  (long long)took, tail(out, 3000));
+    int64_t committed = harness_committed_total(topic, topic);
+    if (strstr(out, "abandoned"))
+        ck_assert_int_eq(committed, 0);
+    else
+        ck_assert_msg(strstr(out, "clean stop") && committed == 2, "%s", tail(out, 3000));
+    free(out);
+    rb_sink *sink = harness_sink(db);
+    rb_error err;
+    ck_assert_int_eq(rb_sink_drop_database(sink, &err), 0);
+    rb_sink_destroy(sink);
+}
+END_TEST
+
+static TCase *tcase_shutdown(void) {
+    TCase *tc = tcase_create("shutdown");
+    tcase_add_checked_fixture(tc, servers_up, NULL);
+    tcase_add_unchecked_fixture(tc, servers_up, servers_up);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, sigterm_while_embedding_a_large_batch);
+    tcase_add_test(tc, sigterm_while_retrying_a_write);
+    tcase_add_test(tc, sigterm_while_waiting_for_dlq_acks);
+    tcase_add_test(tc, sigterm_while_decoding);
+    return tc;
+}
+
 int main(void) {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("kafka+mongo");
@@ -1366,6 +1910,9 @@ int main(void) {
     tcase_add_test(hard, a_dlq_topic_the_broker_will_not_create_is_a_config_error);
     tcase_add_test(hard, credentials_in_uris_never_reach_the_output);
     suite_add_tcase(s, hard);
+    suite_add_tcase(s, tcase_bounded());
+    suite_add_tcase(s, tcase_liveness());
+    suite_add_tcase(s, tcase_shutdown());
     SRunner *sr = srunner_create(s);
     rb_sink_global_init();
     srunner_run_all(sr, CK_NORMAL);

@@ -84,11 +84,118 @@ START_TEST(overdue_fill_takes_what_has_arrived) {
 }
 END_TEST
 
+static rb_source *source_for_opts(const char *topic, rb_kv *kafka, rb_strlist *topics,
+                                  rb_log *log, bool bounded) {
+    rb_log_init(log);
+    log->min = RB_LOG_WARN;
+    kafka[0] = (rb_kv){"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")};
+    kafka[1] = (rb_kv){"group.id", (char *)topic};
+    rb_source_opts o = {.job_name = topic, .topics = topics, .kafka = kafka, .kafka_count = 2,
+                        .log = log, .bounded = bounded};
+    rb_error err;
+    rb_error_clear(&err);
+    rb_source *s = rb_source_new(&o, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    return s;
+}
+
+static rb_source *source_for(const char *topic, rb_kv *kafka, rb_strlist *topics, rb_log *log) {
+    return source_for_opts(topic, kafka, topics, log, false);
+}
+
+/* While a batch is held (its write retried), librdkafka has long fetched
+ * what follows it, and more arrives.  The polls that keep the member in its
+ * group take none of it; after the release the fills take every following
+ * offset exactly once and in order. */
+START_TEST(holding_a_batch_loses_and_repeats_nothing) {
+    char topic[128];
+    harness_unique("rb-hold", topic, sizeof topic);
+    harness_create_topic(topic, 1);
+    produce_n(topic, 0, 50);
+    char *topics_items[] = {topic};
+    rb_strlist topics = {topics_items, 1};
+    rb_kv kafka[2];
+    rb_log log;
+    rb_source *s = source_for(topic, kafka, &topics, &log);
+    rb_batch *b = rb_batch_new();
+    ck_assert_ptr_nonnull(b);
+    rb_error err;
+
+    /* The batch in hand: offsets 0..9 (the rest is prefetched meanwhile). */
+    rb_batch_reset(b, 0);
+    for (int i = 0; i < 300 && rb_batch_count(b) < 10; i++)
+        ck_assert_int_eq(rb_source_fill(s, b, 10, 1 << 30, rb_now_ms() + 100, NULL, &err), 0);
+    ck_assert_uint_eq(rb_batch_count(b), 10);
+    for (size_t i = 0; i < 10; i++) ck_assert_int_eq(rb_batch_record(b, i)->offset, (int64_t)i);
+    rb_sleep_ms(500);
+
+    ck_assert_msg(rb_source_hold(s, &err) == 0, "%s", err.msg);
+    produce_n(topic, 50, 5);
+    for (int i = 0; i < 20; i++) ck_assert_int_eq(rb_source_hold_serve(s, 100, &err), 0);
+    ck_assert_msg(rb_source_release(s, &err) == 0, "%s", err.msg);
+
+    int64_t next = 10;
+    for (int i = 0; i < 100 && next < 55; i++) {
+        rb_batch_reset(b, 1);
+        ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, rb_now_ms() + 200, NULL, &err), 0);
+        for (size_t k = 0; k < rb_batch_count(b); k++) {
+            ck_assert_int_eq(rb_batch_record(b, k)->offset, next);
+            next++;
+        }
+    }
+    ck_assert_int_eq(next, 55);
+    rb_batch_destroy(b);
+    rb_source_destroy(s);
+}
+END_TEST
+
+/* A bounded source's fill closes at the end offsets of its snapshot, long
+ * before its deadline; what arrived after the snapshot comes in the next
+ * fills, in whole batches, not one record per fill. */
+START_TEST(bounded_fill_closes_at_the_end_offsets) {
+    char topic[128];
+    harness_unique("rb-bounded", topic, sizeof topic);
+    harness_create_topic(topic, 1);
+    produce_n(topic, 0, 20);
+    char *topics_items[] = {topic};
+    rb_strlist topics = {topics_items, 1};
+    rb_kv kafka[2];
+    rb_log log;
+    rb_source *s = source_for_opts(topic, kafka, &topics, &log, true);
+    produce_n(topic, 20, 30); /* after the snapshot */
+    rb_batch *b = rb_batch_new();
+    ck_assert_ptr_nonnull(b);
+    rb_error err;
+
+    int64_t t0 = rb_now_ms();
+    rb_batch_reset(b, 0);
+    while (rb_batch_count(b) == 0 && rb_now_ms() - t0 < 30000)
+        ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, rb_now_ms() + 60000, NULL, &err), 0);
+    ck_assert_msg(rb_now_ms() - t0 < 30000, "the fill waited for its deadline");
+    ck_assert_uint_eq(rb_batch_count(b), 20);
+    ck_assert(rb_source_assigned_done(s));
+
+    size_t got = 0;
+    int fills = 0;
+    for (; fills < 20 && got < 30; fills++) {
+        rb_batch_reset(b, 1);
+        ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, rb_now_ms() + 2000, NULL, &err), 0);
+        got += rb_batch_count(b);
+    }
+    ck_assert_uint_eq(got, 30);
+    ck_assert_int_le(fills, 3);
+    rb_batch_destroy(b);
+    rb_source_destroy(s);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("source");
     TCase *tc = tcase_create("kafka");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, overdue_fill_takes_what_has_arrived);
+    tcase_add_test(tc, holding_a_batch_loses_and_repeats_nothing);
+    tcase_add_test(tc, bounded_fill_closes_at_the_end_offsets);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

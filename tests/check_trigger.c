@@ -27,12 +27,21 @@ START_TEST(full_batch_starts_a_fresh_interval) {
 }
 END_TEST
 
+/* A bounded run's batch closes within a second however long the interval:
+ * the range is already there, nothing is gained by waiting. */
+START_TEST(bounded_batches_do_not_follow_the_schedule) {
+    ck_assert_int_eq(rb_trigger_bounded_close(5000, 60000), 5000 + RB_TRIGGER_BOUNDED_MAX_MS);
+    ck_assert_int_eq(rb_trigger_bounded_close(5000, 200), 5200);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("trigger");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, schedule_keeps_its_rhythm);
     tcase_add_test(tc, overrun_closes_the_next_batch_at_once);
     tcase_add_test(tc, full_batch_starts_a_fresh_interval);
+    tcase_add_test(tc, bounded_batches_do_not_follow_the_schedule);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

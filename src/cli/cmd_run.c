@@ -38,7 +38,8 @@ static void usage_run(FILE *out, const char *verb) {
           "committing offsets only after each batch is stored.\n"
           "  --until caught-up   process up to the end offsets seen at start, then exit 0\n"
           "  --set KEY=VALUE     override a job key (repeatable)\n"
-          "SIGINT/SIGTERM finish and commit the batch in hand, then exit 0.\n"
+          "SIGINT/SIGTERM finish and commit the batch in hand, then exit 0; a batch that\n"
+          "cannot finish within shutdown.timeout.ms is given up uncommitted (read again later).\n"
           "Exit status: 0 done, 1 the job failed (see the last log line), 2 usage or "
           "configuration error.\n",
           out);

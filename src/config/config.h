@@ -53,6 +53,10 @@ typedef struct rb_job_config {
     int64_t trigger_interval_ms; /* trigger.interval.ms */
     int64_t batch_max_records;  /* batch.max.records */
     int64_t batch_max_bytes;    /* batch.max.bytes */
+    int64_t batch_bounded_max_records; /* batch.bounded.max.records (--until caught-up, backfill) */
+    int64_t batch_bounded_max_bytes;   /* batch.bounded.max.bytes */
+    int64_t caught_up_timeout_ms;      /* caught.up.timeout.ms */
+    int64_t shutdown_timeout_ms;       /* shutdown.timeout.ms */
     int64_t max_message_bytes;  /* max.message.bytes */
 
     char *schema_file;          /* schema.file (optional) */

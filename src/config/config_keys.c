@@ -28,6 +28,29 @@ const rb_config_key rb_config_keys[] = {
      false, "Most records in one micro-batch."},
     {"batch.max.bytes", RB_KEY_INT, F(batch_max_bytes), "16777216", 1024, 1073741824, NULL, false,
      false, "Most value bytes in one micro-batch."},
+    {"batch.bounded.max.records", RB_KEY_INT, F(batch_bounded_max_records), "5000", 1, 1000000,
+     NULL, false, false,
+     "Most records in one batch of a bounded run (--until caught-up, backfill), which replaces "
+     "batch.max.records there: a catch-up reads a range that is already there, as Spark's "
+     "availableNow does, so its batches may be larger than a stream's."},
+    {"batch.bounded.max.bytes", RB_KEY_INT, F(batch_bounded_max_bytes), "33554432", 1024,
+     1073741824, NULL, false, false,
+     "Most value bytes in one batch of a bounded run (replaces batch.max.bytes there)."},
+    {"caught.up.timeout.ms", RB_KEY_INT, F(caught_up_timeout_ms), "300000", 1000, 86400000, NULL,
+     false, false,
+     "A bounded run (--until caught-up) exits 0 only once the consumer group's committed offsets "
+     "reach the end offsets seen at start on every partition, whoever owns them.  With nothing "
+     "left of its own to do, it waits for the other members (or for the group to move the "
+     "partitions of a member that died, after kafka.session.timeout.ms); when the group's "
+     "committed offsets do not advance for this long, it exits 1 naming the partitions behind. "
+     "Keep it above kafka.max.poll.interval.ms."},
+    {"shutdown.timeout.ms", RB_KEY_INT, F(shutdown_timeout_ms), "50000", 1000, 3600000, NULL,
+     false, false,
+     "After SIGTERM/SIGINT the batch in hand is finished and committed if that takes less than "
+     "this minus a fifth of it (at most 5 s, kept for leaving the group); past that it is "
+     "abandoned uncommitted (its records are read again by the next owner) and the process "
+     "exits 0, at the latest this long after the signal.  Keep it below the pod's "
+     "terminationGracePeriodSeconds.  A second signal abandons the batch at once."},
     {"max.message.bytes", RB_KEY_INT, F(max_message_bytes), "1048576", 16, 67108864, NULL, false,
      false, "Larger record values fail deserialization (stage deserialize)."},
     {"schema.file", RB_KEY_PATH, F(schema_file), "", NO_BOUNDS, NULL, false, false,

@@ -8,6 +8,7 @@ struct rb_embedder {
     void *impl;
     size_t dim;
     char *model_name;
+    const atomic_int *cancel; /* NULL: not interruptible */
 };
 
 rb_embedder *rb_embedder_wrap(const rb_embedder_ops *ops, void *impl, size_t dim,
@@ -31,7 +32,14 @@ rb_embedder *rb_embedder_wrap(const rb_embedder_ops *ops, void *impl, size_t dim
 int rb_embedder_embed(rb_embedder *e, const char *const *texts, size_t n, float *out,
                       rb_error *err) {
     if (n == 0) return 0;
+    if (e->cancel && atomic_load(e->cancel))
+        return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED, "embedding cancelled");
     return e->ops->embed(e->impl, texts, n, out, err);
+}
+
+void rb_embedder_set_cancel(rb_embedder *e, const atomic_int *cancel) {
+    e->cancel = cancel;
+    if (e->ops->set_cancel) e->ops->set_cancel(e->impl, cancel);
 }
 
 size_t rb_embedder_dim(const rb_embedder *e) { return e->dim; }

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct rb_embedder rb_embedder;
@@ -22,6 +23,10 @@ typedef struct rb_embedder_ops {
     /* Writes n * dim floats to `out`, row i for texts[i]. */
     int (*embed)(void *impl, const char *const *texts, size_t n, float *out, rb_error *err);
     void (*destroy)(void *impl);
+    /* Optional (NULL: a call always runs to its end): remembers the cancel
+     * flag of rb_embedder_set_cancel(), which the provider reads (from any
+     * of its threads) where it can stop early. */
+    void (*set_cancel)(void *impl, const atomic_int *cancel);
 } rb_embedder_ops;
 
 /* Wraps a provider implementation.  Takes ownership of `impl` (destroyed
@@ -33,6 +38,15 @@ rb_embedder *rb_embedder_wrap(const rb_embedder_ops *ops, void *impl, size_t dim
  * Vectors are L2-normalised when the model's pooling asks for it. */
 int rb_embedder_embed(rb_embedder *e, const char *const *texts, size_t n, float *out,
                       rb_error *err);
+
+/* Makes embedding interruptible (a shutdown that must not wait for a large
+ * batch): once *cancel is non-zero, a call in progress stops where its
+ * provider can -- the local model between sub-batches, the HTTP providers
+ * between requests and while waiting for answers or backoffs -- and fails
+ * with RB_ERR_EMBED (not retriable, no vectors); a call made while it is
+ * non-zero fails at once.  The flag must outlive the embedder or be removed
+ * with NULL. */
+void rb_embedder_set_cancel(rb_embedder *e, const atomic_int *cancel);
 
 size_t rb_embedder_dim(const rb_embedder *e);
 const char *rb_embedder_model_name(const rb_embedder *e);

@@ -76,6 +76,7 @@ typedef struct http_impl {
     uint64_t rng;
     he_job *queue;
     size_t nqueue, capqueue;
+    const atomic_int *cancel; /* rb_embedder_set_cancel; NULL: none */
 } http_impl;
 
 static size_t approx_tokens(const char *text) { return strlen(text) / 4 + 1; }
@@ -319,6 +320,13 @@ static int run_jobs(http_impl *im, const char *const *texts, size_t n, float *ou
                     rb_error *err) {
     if (plan_jobs(im, texts, n) != 0) return rb_error_nomem(err, RB_STAGE_EMBED, "jobs");
     for (;;) {
+        /* Every turn of the loop waits at most a second: a cancel is seen
+         * that soon, in flight or in a backoff. */
+        if (im->cancel && atomic_load(im->cancel)) {
+            stop_all(im);
+            return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED, "%s %s: embedding cancelled",
+                                im->proto->name, im->safe_url);
+        }
         double now = rb_now_sec();
         double wake = now + 1.0;
         int active = 0;
@@ -413,8 +421,12 @@ static void http_destroy(void *impl) {
     free(im);
 }
 
-static const rb_embedder_ops openai_ops = {"openai", http_embed, http_destroy};
-static const rb_embedder_ops tei_ops = {"tei", http_embed, http_destroy};
+static void http_set_cancel(void *impl, const atomic_int *cancel) {
+    ((http_impl *)impl)->cancel = cancel;
+}
+
+static const rb_embedder_ops openai_ops = {"openai", http_embed, http_destroy, http_set_cancel};
+static const rb_embedder_ops tei_ops = {"tei", http_embed, http_destroy, http_set_cancel};
 
 /* The endpoint without "user:password@" and without the query. */
 static char *safe_url_of(const char *url) {

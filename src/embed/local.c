@@ -50,7 +50,15 @@ typedef struct local_impl {
     int threads;
     size_t batch_size, max_seq, max_tokens;
     rb_matmul_kernel kernel;
+    const atomic_int *cancel; /* rb_embedder_set_cancel; NULL: none */
 } local_impl;
+
+/* Checked before each sub-batch: a forward pass is not cut in the middle. */
+static bool cancelled(const local_impl *im, rb_error *err) {
+    if (!im->cancel || !atomic_load(im->cancel)) return false;
+    rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED, "embedding cancelled");
+    return true;
+}
 
 typedef struct len_idx {
     size_t len, idx;
@@ -162,8 +170,9 @@ static int local_embed(void *p, const char *const *texts, size_t n, float *out, 
             tid = omp_get_thread_num();
 #endif
             local_worker *w = &im->workers[tid];
-            if (!w->failed &&
-                run_sub(im, w, order, starts[b], starts[b + 1], ids, 1, out, &w->err) < 0)
+            if (!w->failed && (cancelled(im, &w->err) ||
+                               run_sub(im, w, order, starts[b], starts[b + 1], ids, 1, out,
+                                       &w->err) < 0))
                 w->failed = 1;
         }
         for (int i = 0; i < nt; i++)
@@ -173,7 +182,8 @@ static int local_embed(void *p, const char *const *texts, size_t n, float *out, 
             }
     } else {
         for (size_t b = 0; b < nsub; b++)
-            if (run_sub(im, &im->workers[0], order, starts[b], starts[b + 1], ids, nt, out, err) < 0)
+            if (cancelled(im, err) || run_sub(im, &im->workers[0], order, starts[b],
+                                              starts[b + 1], ids, nt, out, err) < 0)
                 goto out;
     }
     rc = 0;
@@ -184,7 +194,11 @@ out:
     return rc;
 }
 
-static const rb_embedder_ops local_ops = {"local", local_embed, local_destroy};
+static void local_set_cancel(void *p, const atomic_int *cancel) {
+    ((local_impl *)p)->cancel = cancel;
+}
+
+static const rb_embedder_ops local_ops = {"local", local_embed, local_destroy, local_set_cancel};
 
 rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *err) {
     if (!opts || !opts->model_dir || !*opts->model_dir) {

@@ -4,6 +4,7 @@ libragbatch_a_SOURCES += \
 	src/runner/progress.c src/runner/progress.h
 libragbatch_a_SOURCES += src/runner/alert.c src/runner/alert.h
 libragbatch_a_SOURCES += src/runner/trigger.c src/runner/trigger.h
+libragbatch_a_SOURCES += src/runner/shutdown.c src/runner/shutdown.h
 
 check_PROGRAMS += tests/check_alert
 TESTS += tests/check_alert
@@ -22,3 +23,9 @@ TESTS += tests/check_decode
 tests_check_decode_SOURCES = tests/check_decode.c
 tests_check_decode_CFLAGS = $(TEST_CFLAGS)
 tests_check_decode_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/check_shutdown
+TESTS += tests/check_shutdown
+tests_check_shutdown_SOURCES = tests/check_shutdown.c
+tests_check_shutdown_CFLAGS = $(TEST_CFLAGS)
+tests_check_shutdown_LDADD = $(TEST_LIBS) -lpthread

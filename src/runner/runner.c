@@ -17,12 +17,18 @@
 #define RUNNER_MIN_WINDOW_MS 50
 /* Attempts at committing one batch's offsets before moving on. */
 #define RUNNER_COMMIT_ATTEMPTS 3
-/* How often a bounded run that is still waiting for the group to assign
- * it partitions says so (after a crash the group waits for the dead
- * member's session to time out). */
+/* How often a bounded run that waits for the rest of the group says so
+ * (after a crash the group waits for the dead member's session to time
+ * out before it moves the partitions). */
 #define RUNNER_WAITING_LOG_MS 15000
+/* How often a bounded run asks the group coordinator how far the group's
+ * committed offsets are (and at once after a batch that left this member
+ * with nothing more to fetch). */
+#define RUNNER_GROUP_CHECK_MS 1000
 /* How often an idle runner checks that MongoDB answers, for /readyz. */
 #define RUNNER_PING_MS 5000
+/* process_batch: the batch was given up for the shutdown (not an error). */
+#define RUNNER_ABANDONED 1
 
 static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_opts *opts,
                        rb_error *err) {
@@ -35,6 +41,10 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     r->log.job = cfg->job_name;
     r->log.format = strcmp(cfg->log_format, "json") == 0 ? RB_LOG_JSON : RB_LOG_TEXT;
     rb_log_level_parse(cfg->log_level, &r->log.min);
+    /* First, so that a stop during the start-up is bounded too. */
+    if (opts->stop &&
+        !(r->shutdown = rb_shutdown_start(opts->stop, cfg->shutdown_timeout_ms, &r->log, err)))
+        return -1;
 
     if (cfg->schema_file[0] && rb_schema_load(cfg->schema_file, &r->schema, err) != 0)
         return rb_error_prefix(err, "schema.file");
@@ -57,6 +67,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     };
 
     if (!(r->embedder = rb_embedder_from_config(cfg, err))) return -1;
+    if (r->shutdown) rb_embedder_set_cancel(r->embedder, rb_shutdown_abandon_flag(r->shutdown));
 
     char app[256];
     snprintf(app, sizeof app, "ragbatch/%s", cfg->job_name);
@@ -96,6 +107,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .kafka_count = cfg->kafka_count,
         .log = &r->log,
         .backfill = opts->backfill,
+        .bounded = opts->until_caught_up || opts->backfill,
     };
     /* The DLQ comes before the consumer: a DLQ topic that cannot be used
      * is a configuration error, and a consumer destroyed before its first
@@ -128,6 +140,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
 /* Reverse order of creation: leaving the group first lets the partitions
  * move on while the rest shuts down. */
 static void runner_close(rb_runner *r) {
+    rb_shutdown_phase_set(r->shutdown, RB_SHUTDOWN_TEARDOWN, r->abandoned_batch);
     rb_metrics_server_stop(r->metrics_server);
     rb_source_destroy(r->source);
     rb_dlq_destroy(r->dlq);
@@ -144,6 +157,8 @@ static void runner_close(rb_runner *r) {
     rb_readiness_destroy(r->ready);
     rb_metrics_destroy(r->metrics);
     rb_alert_free(&r->alert);
+    /* Last: leaving the group and closing connections are bounded too. */
+    rb_shutdown_stop(r->shutdown);
 }
 
 static void report_progress(rb_runner *r, const rb_progress *p) {
@@ -172,39 +187,56 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
             rb_log_write(&r->log, RB_LOG_WARN, "commit",
                          "batch=%" PRIu64 " not committed after %d attempts: %s",
                          rb_batch_id(r->batch), attempt, err->msg);
+            r->uncommitted++;
             return 0;
         }
         rb_sleep_ms(200 * attempt);
     }
 }
 
+/* Where the batch in hand is, for log.level = debug. */
+static void stage_log(rb_runner *r, const char *stage) {
+    rb_log_write(&r->log, RB_LOG_DEBUG, "stage", "batch=%" PRIu64 " stage=%s records=%zu",
+                 rb_batch_id(r->batch), stage, rb_batch_count(r->batch));
+}
+
 /* Processes the batch in hand: every step, the commit, the progress.
- * Returns 1 when a stop request abandoned it before anything was written. */
+ * Returns 0, -1 (err set), or RUNNER_ABANDONED when the batch is given up
+ * uncommitted: a stop request arrived while it was being decoded (nothing
+ * of it was written yet), or the shutdown budget ran out before the commit
+ * (see runner/shutdown.h).  The abandon is looked at after each step that
+ * can take long. */
 static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     rb_batch *b = r->batch;
     double t = rb_now_sec();
 
+    stage_log(r, "decode");
     size_t undecoded = rb_runner_decode(r, b);
     if (undecoded > 0) {
         rb_log_write(&r->log, RB_LOG_WARN, "abandoned",
                      "batch=%" PRIu64 " undecoded=%zu: stop requested while decoding; nothing of "
                      "this batch was written or committed, so its records are read again",
                      rb_batch_id(b), undecoded);
-        return 1;
+        return RUNNER_ABANDONED;
     }
     rb_runner_supersede(b);
+    if (rb_runner_abandoning(r)) return RUNNER_ABANDONED;
     double t_decode = rb_now_sec();
     p->duration_ms[RB_PROG_DECODE] = (t_decode - t) * 1e3;
     rb_runner_log_failures(r, b);
     if (rb_runner_check_failed(b, err) != 0) return -1;
 
+    stage_log(r, "embed");
     long embedded = rb_runner_embed(r, b, err);
+    if (rb_runner_abandoning(r)) return RUNNER_ABANDONED;
     double t_embed = rb_now_sec();
     p->duration_ms[RB_PROG_EMBED] = (t_embed - t_decode) * 1e3;
     if (embedded < 0) return -1;
     p->embedded = (size_t)embedded;
 
-    if (rb_runner_write(r, b, &p->write_retries, err) != 0) return -1;
+    stage_log(r, "write");
+    if (rb_runner_write(r, b, &p->write_retries, err) != 0)
+        return rb_runner_abandoning(r) ? RUNNER_ABANDONED : -1;
     double t_write = rb_now_sec();
     p->duration_ms[RB_PROG_WRITE] = (t_write - t_embed) * 1e3;
     rb_runner_log_failures(r, b);
@@ -213,7 +245,9 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     /* Dead letters are acknowledged before the commit: nothing is lost
      * between the DLQ and the source offsets. */
     size_t dead = 0;
-    if (rb_runner_dead_letter(r, b, &dead, err) != 0) return -1;
+    if (r->dlq) stage_log(r, "dlq");
+    if (rb_runner_dead_letter(r, b, &dead, err) != 0)
+        return rb_runner_abandoning(r) ? RUNNER_ABANDONED : -1;
     double t_dlq = rb_now_sec();
     p->duration_ms[RB_PROG_DLQ] = (t_dlq - t_write) * 1e3;
 
@@ -307,13 +341,77 @@ static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
 
 static bool stopping(const rb_runner *r) { return r->opts->stop && *r->opts->stop; }
 
+/* Where a bounded run stands with the rest of the group. */
+typedef struct bounded_wait {
+    int64_t last_check_ms;    /* last question to the coordinator */
+    int64_t last_progress_ms; /* last batch here, or last time the group's lag shrank */
+    int64_t last_log_ms;
+    int64_t records;          /* records behind at the last answer; -1 before one */
+    rb_source_behind behind;  /* the last answer */
+} bounded_wait;
+
+/* After each fill of a bounded run: 1 when the group's committed offsets
+ * cover the snapshot (or the backfill's range is done), 0 to go on, -1
+ * when they stopped moving for caught.up.timeout.ms. */
+static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error *err) {
+    int64_t now = rb_now_ms();
+    if (processed) w->last_progress_ms = now;
+    bool idle_here = rb_source_assigned_done(r->source);
+    if (!(processed && idle_here) && now - w->last_check_ms < RUNNER_GROUP_CHECK_MS) return 0;
+    w->last_check_ms = now;
+    rb_source_behind b;
+    rb_error cerr;
+    if (rb_source_behind_check(r->source, &b, &cerr) != 0) {
+        rb_log_write(&r->log, RB_LOG_WARN, "caught_up_check", "%s", cerr.msg);
+    } else if (b.partitions == 0) {
+        rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
+                     "%s; partitions assigned here=%zu",
+                     r->opts->backfill
+                         ? "every partition of the range is consumed and committed to its end"
+                         : "the group's committed offsets reach the end offsets seen at start on "
+                           "every partition",
+                     b.assigned);
+        return 1;
+    } else {
+        if (w->records < 0 || b.records < w->records) w->last_progress_ms = now;
+        w->records = b.records;
+        w->behind = b;
+    }
+    const rb_source_behind *last = &w->behind;
+    if (now - w->last_progress_ms >= r->cfg->caught_up_timeout_ms)
+        return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                            "not caught up: for %" PRId64
+                            " ms (caught.up.timeout.ms) neither this member nor the rest of the "
+                            "group committed anything, and %zu partitions are still behind the "
+                            "end offsets seen at start: %s (%zu assigned here); a member that "
+                            "holds them may be hung, or the group may still be rebalancing",
+                            now - w->last_progress_ms, last->partitions,
+                            last->detail[0] ? last->detail : "unknown", last->assigned);
+    if (idle_here && w->records >= 0 && now - w->last_log_ms >= RUNNER_WAITING_LOG_MS) {
+        rb_log_write(&r->log, RB_LOG_INFO, "waiting",
+                     "nothing left to fetch here (partitions assigned=%zu), but %zu partitions "
+                     "are behind the end offsets seen at start: %s; waiting for the members that "
+                     "own them (a crashed member holds them until its session times out)",
+                     last->assigned, last->partitions, last->detail[0] ? last->detail : "unknown");
+        w->last_log_ms = now;
+    }
+    return 0;
+}
+
 static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
     const rb_job_config *cfg = r->cfg;
     int64_t window = cfg->trigger_interval_ms > RUNNER_MIN_WINDOW_MS ? cfg->trigger_interval_ms
                                                                     : RUNNER_MIN_WINDOW_MS;
+    bool bounded = r->opts->until_caught_up || r->opts->backfill;
+    /* A bounded run reads what is already there: larger batches. */
+    size_t max_records =
+        (size_t)(bounded ? cfg->batch_bounded_max_records : cfg->batch_max_records);
+    size_t max_bytes = (size_t)(bounded ? cfg->batch_bounded_max_bytes : cfg->batch_max_bytes);
     uint64_t next_id = 0;
-    int64_t waiting_since = rb_now_ms();
-    int64_t close_ms = rb_now_ms() + window, prev_closed_ms = rb_now_ms();
+    int64_t now = rb_now_ms();
+    bounded_wait wait = {.last_progress_ms = now, .last_log_ms = now, .records = -1};
+    int64_t close_ms = bounded ? rb_trigger_bounded_close(now, window) : now + window;
+    int64_t prev_closed_ms = now;
 
     int64_t last_ping = rb_now_ms();
     while (!stopping(r)) {
@@ -322,8 +420,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         rb_progress p;
         memset(&p, 0, sizeof p);
         double t0 = rb_now_sec();
-        if (rb_source_fill(r->source, r->batch, (size_t)cfg->batch_max_records,
-                           (size_t)cfg->batch_max_bytes, close_ms, r->opts->stop, err) != 0)
+        if (rb_source_fill(r->source, r->batch, max_records, max_bytes, close_ms, r->opts->stop,
+                           err) != 0)
             return -1;
         p.duration_ms[RB_PROG_POLL] = (rb_now_sec() - t0) * 1e3;
         /* Records per second over the span they arrived in: since the
@@ -331,8 +429,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         int64_t closed_ms = rb_now_ms();
         double span_s = (double)(closed_ms - prev_closed_ms) / 1e3;
         prev_closed_ms = closed_ms;
-        bool full = rb_batch_count(r->batch) >= (size_t)cfg->batch_max_records ||
-                    rb_batch_bytes(r->batch) >= (size_t)cfg->batch_max_bytes;
+        bool full =
+            rb_batch_count(r->batch) >= max_records || rb_batch_bytes(r->batch) >= max_bytes;
 
         if (rb_batch_count(r->batch) == 0 && rb_now_ms() - last_ping > RUNNER_PING_MS) {
             /* An idle stream writes nothing, so readiness asks MongoDB. */
@@ -341,12 +439,19 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             rb_readiness_set(r->ready, "mongodb", up, up ? NULL : perr.msg);
             last_ping = rb_now_ms();
         }
-        if (rb_batch_count(r->batch) > 0) {
+        bool processed = rb_batch_count(r->batch) > 0;
+        if (processed) {
             p.batch_id = next_id++;
             p.input_rate = (double)rb_batch_count(r->batch) / (span_s > 1e-3 ? span_s : 1e-3);
-            int processed = process_batch(r, &p, err);
-            if (processed > 0) break; /* abandoned for a stop request */
-            if (processed != 0) return -1;
+            rb_shutdown_phase_set(r->shutdown, RB_SHUTDOWN_BATCH, p.batch_id);
+            int rc = process_batch(r, &p, err);
+            if (rc == RUNNER_ABANDONED) {
+                r->abandoned = true;
+                r->abandoned_batch = p.batch_id;
+                return 0;
+            }
+            if (rc != 0) return -1;
+            rb_shutdown_phase_set(r->shutdown, RB_SHUTDOWN_IDLE, p.batch_id);
             p.total_ms = (rb_now_sec() - t0) * 1e3;
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);
@@ -360,24 +465,13 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
                 add_counts(&totals->counts, &p.counts);
             }
         }
-        close_ms = rb_trigger_next_close(close_ms, rb_now_ms(), window, full);
-        if (r->opts->until_caught_up || r->opts->backfill) {
-            size_t assigned = 0;
-            if (rb_source_caught_up(r->source, &assigned)) {
-                rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
-                             "every assigned partition is committed up to the end offsets seen "
-                             "at start; partitions=%zu",
-                             assigned);
-                break;
-            }
-            if (assigned > 0) {
-                waiting_since = rb_now_ms();
-            } else if (rb_now_ms() - waiting_since > RUNNER_WAITING_LOG_MS) {
-                rb_log_write(&r->log, RB_LOG_INFO, "waiting",
-                             "no partition assigned yet: the group is still rebalancing (a "
-                             "crashed member holds its partitions until its session times out)");
-                waiting_since = rb_now_ms();
-            }
+        if (bounded) {
+            close_ms = rb_trigger_bounded_close(rb_now_ms(), window);
+            int done = bounded_step(r, &wait, processed, err);
+            if (done < 0) return -1;
+            if (done) break;
+        } else {
+            close_ms = rb_trigger_next_close(close_ms, rb_now_ms(), window, full);
         }
     }
     return 0;
@@ -389,9 +483,20 @@ int rb_runner_run(const rb_job_config *cfg, const rb_runner_opts *opts, rb_runne
     if (totals) memset(totals, 0, sizeof *totals);
     int rc = runner_open(&r, cfg, opts, err);
     if (rc == 0) rc = runner_loop(&r, totals, err);
-    if (rc == 0)
-        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop%s",
-                     stopping(&r) ? " (signal): the last batch was committed" : "");
+    if (rc == 0 && r.abandoned)
+        rb_log_write(&r.log, RB_LOG_WARN, "stop",
+                     "stopped by a signal %" PRId64 " ms ago; batch %" PRIu64
+                     " abandoned without committing (shutdown.timeout.ms = %" PRId64
+                     "): its records are read again by the next owner of their partitions",
+                     rb_shutdown_elapsed_ms(r.shutdown), r.abandoned_batch,
+                     cfg->shutdown_timeout_ms);
+    else if (rc == 0 && stopping(&r))
+        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop (signal): %s",
+                     r.uncommitted ? "a batch could not be committed (see the commit line); its "
+                                     "records are read again and come back stale"
+                                   : "the last batch was committed");
+    else if (rc == 0)
+        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop");
     else
         rb_log_write(&r.log, RB_LOG_ERROR, "stop", "stage=%s error=\"%s\"",
                      rb_stage_name(err->stage), err->msg);

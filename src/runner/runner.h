@@ -13,11 +13,20 @@
  *
  * Shutdown: when *opts->stop becomes non-zero the runner stops polling,
  * finishes and commits the batch in hand, and returns 0.  A batch still
- * being decoded is abandoned instead (nothing of it was written yet): its
- * remaining records are not decoded, nothing is committed, and they are
- * read again by the next owner.  If the batch
- * cannot be written while stopping (MongoDB away), it returns -1 without
- * committing; the records are read again on restart.
+ * being decoded is abandoned at once instead (nothing of it was written
+ * yet): nothing is committed and its records are read again by the next
+ * owner.  The stop is
+ * bounded by shutdown.timeout.ms (runner/shutdown.h): a batch that cannot
+ * finish in that budget (a large batch being embedded, MongoDB or the DLQ
+ * away) is given up uncommitted -- its records are read again by the next
+ * owner of their partitions -- and the runner still returns 0; past the
+ * timeout a watchdog ends the process with exit status 0.  A batch that
+ * fails for good while stopping (sink.retry.timeout.ms) returns -1.
+ *
+ * Bounded runs (until_caught_up, backfill) end when the group's committed
+ * offsets cover the end offsets seen at start (source.h,
+ * rb_source_behind_check), and return -1 when those stop moving for
+ * caught.up.timeout.ms.
  */
 #ifndef RB_RUNNER_H
 #define RB_RUNNER_H

@@ -17,6 +17,7 @@
 #include "runner/alert.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
+#include "runner/shutdown.h"
 #include "sink/sink.h"
 #include "source/source.h"
 #include "transform/document.h"
@@ -55,7 +56,18 @@ typedef struct rb_runner {
     size_t meta_cap;
 
     uint64_t jitter_state;      /* for retry backoff jitter */
+
+    rb_shutdown *shutdown;      /* the stop watchdog; NULL without opts->stop */
+    bool abandoned;             /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */
+    uint64_t abandoned_batch;
+    uint64_t uncommitted;       /* batches whose commit was given up after its attempts */
 } rb_runner;
+
+/* True once the batch in hand must be given up uncommitted: the stop has
+ * lasted past its budget (see runner/shutdown.h). */
+static inline bool rb_runner_abandoning(const rb_runner *r) {
+    return rb_shutdown_abandoning(r->shutdown);
+}
 
 /* Parses, validates and derives the document of every record (OpenMP).
  * Failures settle records as SKIPPED or FAILED.  Once a stop is requested
@@ -68,12 +80,14 @@ size_t rb_runner_decode(rb_runner *r, rb_batch *b);
 void rb_runner_supersede(rb_batch *b);
 
 /* Embeds the texts of pending upserts.  Returns the number embedded, or -1
- * (err set) when the embedder failed and errors are not tolerated. */
+ * (err set) when the embedder failed and errors are not tolerated, or when
+ * it was cancelled because the batch is abandoned (records untouched). */
 long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err);
 
 /* Writes every pending record, retrying transient failures with backoff
- * until they succeed, sink.retry.timeout.ms passes, or a stop is asked
- * for.  Settles every written record.  *retries counts the retries. */
+ * until they succeed, sink.retry.timeout.ms passes, or the batch is
+ * abandoned (rb_runner_abandoning).  Settles every written record.
+ * *retries counts the retries. */
 int rb_runner_write(rb_runner *r, rb_batch *b, size_t *retries, rb_error *err);
 
 /* Produces the batch's skipped records to the DLQ topic and waits for the

@@ -248,6 +248,12 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
         free(recs);
         return (long)todo;
     }
+    if (rb_runner_abandoning(r)) {
+        /* Cancelled: the records are not at fault and stay pending. */
+        free(recs);
+        *err = eerr;
+        return -1;
+    }
     for (size_t i = 0; i < count; i++)
         if (!recs[i]->reused) rb_record_fail(recs[i], RB_STAGE_EMBED, r->tolerate, "%s", eerr.msg);
     free(recs);
@@ -305,14 +311,16 @@ static void fill_item(rb_runner *r, const rb_record *rec, rb_sink_item *it, rb_s
     it->metadata = meta;
 }
 
-/* Waits `ms` in short slices so that a stop request is seen. */
-static void backoff_sleep(const rb_runner *r, int64_t ms) {
+/* Waits `ms` in short slices so that an abandon is seen, polling the
+ * (held) consumer meanwhile so that the group keeps this member. */
+static int backoff_wait(const rb_runner *r, int64_t ms, rb_error *err) {
     int64_t until = rb_now_ms() + ms;
-    while (!(r->opts->stop && *r->opts->stop)) {
+    while (!rb_runner_abandoning(r)) {
         int64_t left = until - rb_now_ms();
         if (left <= 0) break;
-        rb_sleep_ms(left < 100 ? left : 100);
+        if (rb_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0) return -1;
     }
+    return 0;
 }
 
 static int64_t jittered(rb_runner *r, int64_t ms) {
@@ -331,34 +339,63 @@ static int64_t jittered(rb_runner *r, int64_t ms) {
 typedef int (*attempt_fn)(rb_runner *r, void *arg, rb_error *err);
 
 /* Calls `attempt` until it succeeds, fails for good, sink.retry.timeout.ms
- * passes, or a stop is asked for; waits with jittered exponential backoff
- * in between.  Nothing of the batch is committed meanwhile. */
+ * passes, or the batch is abandoned (a stop alone does not end the
+ * retries: the batch gets the shutdown budget to finish); waits with
+ * jittered exponential backoff in between.  Nothing of the batch is
+ * committed meanwhile.  From the first retry on, the consumer is held
+ * (rb_source_hold): its partitions paused, and polled through every wait,
+ * so that a slow MongoDB or DLQ does not make the group evict this member
+ * after max.poll.interval.ms.  One attempt must stay shorter than that
+ * (mongo.timeout.ms bounds a write). */
 static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *what,
                       size_t *retries, rb_error *err) {
     const rb_job_config *cfg = r->cfg;
     int64_t started = rb_now_ms();
     int64_t backoff = cfg->sink_retry_backoff_ms;
-    for (;;) {
-        if (attempt(r, arg, err) == 0) return 0;
-        if (!err->retriable) return -1;
+    bool held = false;
+    int rc;
+    for (int attempts = 0;; attempts++) {
+        if (attempts > 0 && rb_runner_abandoning(r)) {
+            rc = rb_error_prefix(err, "abandoned while retrying (shutdown.timeout.ms)");
+            break;
+        }
+        if ((rc = attempt(r, arg, err)) == 0 || !err->retriable) break;
         int64_t waited = rb_now_ms() - started;
-        if (cfg->sink_retry_timeout_ms >= 0 && waited >= cfg->sink_retry_timeout_ms)
-            return rb_error_prefix(err, "gave up writing after %" PRId64
-                                        " ms (sink.retry.timeout.ms); nothing of this batch "
-                                        "was committed",
-                                   waited);
-        if (r->opts->stop && *r->opts->stop)
-            return rb_error_prefix(err, "stopping while the write cannot succeed; nothing of "
-                                        "this batch was committed and it will be read again on "
-                                        "restart");
+        if (cfg->sink_retry_timeout_ms >= 0 && waited >= cfg->sink_retry_timeout_ms) {
+            rc = rb_error_prefix(err, "gave up writing after %" PRId64
+                                      " ms (sink.retry.timeout.ms); nothing of this batch "
+                                      "was committed",
+                                 waited);
+            break;
+        }
+        rb_error herr;
+        if (!held && rb_source_hold(r->source, &herr) == 0)
+            held = true;
+        else if (!held)
+            rb_log_write(&r->log, RB_LOG_WARN, what,
+                         "the consumer is not polled while retrying: %s", herr.msg);
         int64_t wait = jittered(r, backoff);
         rb_log_write(&r->log, RB_LOG_WARN, what, "retry=%zu wait_ms=%" PRId64 " error=\"%s\"",
                      *retries + 1, wait, err->msg);
-        backoff_sleep(r, wait);
+        if ((rc = backoff_wait(r, wait, &herr)) != 0) {
+            *err = herr;
+            break;
+        }
         (*retries)++;
         backoff = backoff * 2 > cfg->sink_retry_backoff_max_ms ? cfg->sink_retry_backoff_max_ms
                                                                : backoff * 2;
     }
+    rb_error rerr;
+    if (held && rb_source_release(r->source, &rerr) != 0) {
+        /* Without the seek back the next batch could skip records. */
+        if (rc == 0) {
+            *err = rerr;
+            rc = -1;
+        } else {
+            rb_log_write(&r->log, RB_LOG_ERROR, what, "%s", rerr.msg);
+        }
+    }
+    return rc;
 }
 
 typedef struct write_args {

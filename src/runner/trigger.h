@@ -11,6 +11,13 @@
  * batch.max.bytes) means more is waiting: the next one starts a fresh
  * interval from now and, on a backlog, fills up again without waiting.
  *
+ * A bounded run (--until caught-up, backfill) reads a range that is
+ * already there, as Spark's availableNow does: its batches do not follow
+ * the schedule.  One closes when it is full (batch.bounded.max.*), when
+ * every assigned partition is at its end (rb_source_fill), or at the latest
+ * RB_TRIGGER_BOUNDED_MAX_MS (or the interval, if shorter) after it opened,
+ * so that the run looks at the group's progress regularly.
+ *
  * Pure arithmetic on CLOCK_MONOTONIC milliseconds; no state.
  */
 #ifndef RB_RUNNER_TRIGGER_H
@@ -23,5 +30,10 @@
  * close) at `prev_close_ms`, now that its processing ended at `now_ms`. */
 int64_t rb_trigger_next_close(int64_t prev_close_ms, int64_t now_ms, int64_t interval_ms,
                               bool prev_was_full);
+
+#define RB_TRIGGER_BOUNDED_MAX_MS 1000
+
+/* The latest close time of a bounded run's batch that opens at `now_ms`. */
+int64_t rb_trigger_bounded_close(int64_t now_ms, int64_t interval_ms);
 
 #endif

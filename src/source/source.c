@@ -8,10 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How long one metadata or watermark request may take at start-up. */
+/* How long one metadata, watermark, committed-offset or seek request may take. */
 #define SOURCE_META_TIMEOUT_MS 10000
-/* How long an empty assignment must last to count as final. */
-#define SOURCE_SETTLE_MS 10000
 /* Longest single poll, so that the stop flag is seen promptly. */
 #define SOURCE_POLL_SLICE_MS 100
 
@@ -20,6 +18,7 @@ typedef struct end_offset {
     int32_t partition;
     int64_t low, high;
     int64_t start, stop;    /* backfill range [start, stop) */
+    int64_t committed;      /* the group's, at the last rb_source_behind_check(); -1 unknown */
 } end_offset;
 
 struct rb_source {
@@ -27,9 +26,12 @@ struct rb_source {
     const rb_log *log;
     end_offset *ends;
     size_t nends;
-    unsigned assignments; /* assign callbacks so far: the group answered */
     bool backfill;        /* partitions assigned by hand over [start, stop) */
-    int64_t last_rebalance_ms;
+    bool bounded;         /* fills close once the assigned partitions are at their ends */
+    /* Holding (rb_source_hold): every assigned partition paused; `resume`
+     * holds, per partition, the offset to seek back to (-1: unknown). */
+    bool holding;
+    rd_kafka_topic_partition_list_t *resume;
 };
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
@@ -44,15 +46,15 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
     const char *list = names.data ? names.data : "";
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
-    s->last_rebalance_ms = rb_now_ms();
     if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         rb_log_write(s->log, RB_LOG_INFO, "rebalance", "assigned=%s protocol=%s", list,
                      cooperative ? "cooperative" : "eager");
-        s->assignments++;
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);
         else
             rerr = rd_kafka_assign(rk, parts);
+        /* A batch is held: what arrives now waits for its release too. */
+        if (!error && !rerr && s->holding) rd_kafka_pause_partitions(rk, parts);
     } else {
         /* Revoked: nothing to flush here, since offsets are committed per
          * batch and rb_source_commit() skips partitions no longer owned. */
@@ -183,7 +185,7 @@ static int snapshot_end_offsets(rb_source *s, const rb_strlist *topics, rb_error
                 rc = rb_error_nomem(err, RB_STAGE_SOURCE, "end offsets");
                 break;
             }
-            s->ends[s->nends++] = (end_offset){name, pid, low, high, low, high};
+            s->ends[s->nends++] = (end_offset){name, pid, low, high, low, high, -1};
         }
     }
     rd_kafka_metadata_destroy(md);
@@ -287,6 +289,7 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
         return NULL;
     }
     s->log = opts->log;
+    s->bounded = opts->bounded || opts->backfill;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (build_conf(opts, conf, err) != 0) {
         rd_kafka_conf_destroy(conf);
@@ -360,6 +363,35 @@ static int copy_headers(rb_batch *b, rb_record *r, rd_kafka_message_t *m, rb_err
     return rc;
 }
 
+/* The offset a partition of a bounded run is done at: the end of the
+ * snapshot, or of the backfill's range. */
+static int64_t end_of(const rb_source *s, const end_offset *e) {
+    return s->backfill ? e->stop : e->high;
+}
+
+/* True when the partition has nothing to do in a bounded run. */
+static bool end_empty(const rb_source *s, const end_offset *e) {
+    return s->backfill ? e->stop <= e->start : e->high <= e->low;
+}
+
+bool rb_source_assigned_done(rb_source *s) {
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    if (rd_kafka_assignment(s->rk, &owned) || !owned) return false;
+    bool done = owned->cnt == 0 || rd_kafka_position(s->rk, owned) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; done && i < owned->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &owned->elems[i];
+        const end_offset *e = end_find(s, tp->topic, tp->partition);
+        /* A partition added after start has no end: nothing to wait for. */
+        if (!e || end_empty(s, e)) continue;
+        int64_t pos = tp->offset; /* RD_KAFKA_OFFSET_INVALID (< 0) until a record is taken */
+        /* Nothing taken yet: the group may have finished it in an earlier run. */
+        if (!s->backfill && e->committed > pos) pos = e->committed;
+        if (pos < end_of(s, e)) done = false;
+    }
+    rd_kafka_topic_partition_list_destroy(owned);
+    return done;
+}
+
 int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
                    int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err) {
     while (rb_batch_count(b) < max_records && rb_batch_bytes(b) < max_bytes && !(stop && *stop)) {
@@ -372,6 +404,8 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
         rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, wait);
         if (!m) {
             if (left <= 0) break;
+            /* A bounded run's last batch closes once nothing is left to fetch. */
+            if (s->bounded && rb_source_assigned_done(s)) break;
             continue;
         }
         if (m->err) {
@@ -403,8 +437,17 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
                 rd_kafka_pause_partitions(s->rk, p);
                 rd_kafka_topic_partition_list_destroy(p);
                 rd_kafka_message_destroy(m);
+                if (rb_source_assigned_done(s)) break;
                 continue;
             }
+        }
+        /* The record just before a partition's end: maybe the last one to
+         * wait for.  (Not every record past the end: a run that also takes
+         * what arrived since the snapshot would then close a batch per record.) */
+        bool at_end = false;
+        if (s->bounded) {
+            const end_offset *e = end_find(s, rd_kafka_topic_name(m->rkt), m->partition);
+            at_end = e && m->offset + 1 == end_of(s, e);
         }
         int64_t ts = rd_kafka_message_timestamp(m, NULL);
         rb_record *r = rb_batch_add(b, rd_kafka_topic_name(m->rkt), m->partition, m->offset, ts,
@@ -412,6 +455,7 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
         int rc = r ? copy_headers(b, r, m, err) : -1;
         rd_kafka_message_destroy(m);
         if (rc != 0) return -1;
+        if (at_end && rb_source_assigned_done(s)) break;
     }
     return 0;
 }
@@ -474,59 +518,232 @@ int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t 
     return rc;
 }
 
-bool rb_source_caught_up(rb_source *s, size_t *assigned) {
+/* Appends "topic[p] WHAT" to the detail of `out`, or ", ..." once full. */
+static void behind_add(rb_source_behind *out, const char *topic, int32_t partition,
+                       int64_t at, int64_t end, const char *what) {
+    size_t len = strlen(out->detail), cap = sizeof out->detail;
+    if (len + 5 >= cap) return;
+    char item[320];
+    if (at < 0)
+        snprintf(item, sizeof item, "%s%s[%d] nothing %s of %" PRId64, len ? ", " : "", topic,
+                 partition, what, end);
+    else
+        snprintf(item, sizeof item, "%s%s[%d] %s %" PRId64 " of %" PRId64, len ? ", " : "",
+                 topic, partition, what, at, end);
+    if (len + strlen(item) + 6 < cap)
+        memcpy(out->detail + len, item, strlen(item) + 1);
+    else
+        memcpy(out->detail + len, ", ...", 6);
+}
+
+/* A backfill owns its whole range (assigned by hand): positions say it all. */
+static int backfill_behind(rb_source *s, rb_source_behind *out, rb_error *err) {
     rd_kafka_topic_partition_list_t *owned = NULL;
-    if (assigned) *assigned = 0;
-    if (rd_kafka_assignment(s->rk, &owned) || !owned) return false;
-    if (assigned) *assigned = (size_t)owned->cnt;
-    if (s->backfill) {
-        /* Done when every partition of the range is consumed to its stop
-         * (the runner asks after committing, so consumed is committed). */
-        bool done = rd_kafka_position(s->rk, owned) == RD_KAFKA_RESP_ERR_NO_ERROR;
-        for (int i = 0; done && i < owned->cnt; i++) {
-            const end_offset *e = end_find(s, owned->elems[i].topic, owned->elems[i].partition);
-            if (e && owned->elems[i].offset < e->stop) done = false;
-        }
-        rd_kafka_topic_partition_list_destroy(owned);
-        return done;
-    }
-    /* Before the group's first answer there is nothing to judge.  After it,
-     * an empty assignment that lasts means the group has more members than
-     * the topics have partitions: this member has nothing to catch up on.
-     * (It must last: a cooperative rebalance may assign nothing in its
-     * first round and the partitions in the next.) */
-    if (owned->cnt == 0) {
-        rd_kafka_topic_partition_list_destroy(owned);
-        return s->assignments > 0 && rb_now_ms() - s->last_rebalance_ms > SOURCE_SETTLE_MS;
-    }
-    bool done = true;
-    if (done && rd_kafka_position(s->rk, owned) != RD_KAFKA_RESP_ERR_NO_ERROR) done = false;
-    rd_kafka_topic_partition_list_t *committed = NULL;
-    for (int i = 0; done && i < owned->cnt; i++) {
+    rd_kafka_resp_err_t e = rd_kafka_assignment(s->rk, &owned);
+    if (e || !owned)
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                      "cannot read the assignment: %s", rd_kafka_err2str(e));
+    out->assigned = (size_t)owned->cnt;
+    bool known = owned->cnt == 0 || rd_kafka_position(s->rk, owned) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < owned->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &owned->elems[i];
         const end_offset *end = end_find(s, tp->topic, tp->partition);
-        /* A partition added after start has no end offset: nothing to wait for. */
-        if (!end || end->high <= end->low) continue;
-        int64_t pos = tp->offset;
-        if (pos < 0) {
-            /* Nothing consumed yet: the group may have finished this range in
-             * an earlier run. */
-            if (!committed) {
-                committed = rd_kafka_topic_partition_list_copy(owned);
-                if (rd_kafka_committed(s->rk, committed, SOURCE_META_TIMEOUT_MS)) {
-                    done = false;
-                    break;
-                }
-            }
-            const rd_kafka_topic_partition_t *c =
-                rd_kafka_topic_partition_list_find(committed, tp->topic, tp->partition);
-            pos = c ? c->offset : -1;
-        }
-        if (pos < end->high) done = false;
+        if (!end || end_empty(s, end)) continue;
+        int64_t pos = known ? tp->offset : -1;
+        if (pos >= end->stop) continue;
+        out->partitions++;
+        out->records += end->stop - (pos > end->start ? pos : end->start);
+        behind_add(out, tp->topic, tp->partition, pos, end->stop, "consumed");
     }
-    if (committed) rd_kafka_topic_partition_list_destroy(committed);
     rd_kafka_topic_partition_list_destroy(owned);
-    return done;
+    return 0;
+}
+
+int rb_source_behind_check(rb_source *s, rb_source_behind *out, rb_error *err) {
+    memset(out, 0, sizeof *out);
+    if (s->backfill) return backfill_behind(s, out, err);
+    rd_kafka_topic_partition_list_t *snap = rd_kafka_topic_partition_list_new((int)s->nends);
+    for (size_t i = 0; i < s->nends; i++)
+        if (!end_empty(s, &s->ends[i]))
+            rd_kafka_topic_partition_list_add(snap, s->ends[i].topic, s->ends[i].partition);
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(s->rk, &owned);
+    if (!e && owned && owned->cnt) e = rd_kafka_position(s->rk, owned);
+    /* The coordinator's answer, for every partition of the snapshot. */
+    if (!e && snap->cnt) e = rd_kafka_committed(s->rk, snap, SOURCE_META_TIMEOUT_MS);
+    if (e || !owned) {
+        rd_kafka_topic_partition_list_destroy(snap);
+        if (owned) rd_kafka_topic_partition_list_destroy(owned);
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                      "cannot read the group's committed offsets: %s",
+                                      rd_kafka_err2str(e));
+    }
+    out->assigned = (size_t)owned->cnt;
+    rd_kafka_topic_partition_list_t *fix = rd_kafka_topic_partition_list_new(4);
+    for (int i = 0; i < snap->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &snap->elems[i];
+        end_offset *end = end_find(s, tp->topic, tp->partition);
+        int64_t c = tp->err ? -1 : tp->offset; /* RD_KAFKA_OFFSET_INVALID: nothing committed */
+        end->committed = c < 0 ? -1 : c;
+        if (c >= end->high) continue;
+        const rd_kafka_topic_partition_t *mine =
+            rd_kafka_topic_partition_list_find(owned, tp->topic, tp->partition);
+        if (mine && mine->offset >= end->high) {
+            rd_kafka_topic_partition_list_add(fix, tp->topic, tp->partition)->offset = mine->offset;
+            continue;
+        }
+        out->partitions++;
+        out->records += end->high - (c > end->low ? c : end->low);
+        behind_add(out, tp->topic, tp->partition, c, end->high, "committed");
+    }
+    if (fix->cnt) {
+        /* Consumed to the end but not committed there: commit the position.
+         * A failure leaves them behind, for the next check to try again. */
+        e = rd_kafka_commit(s->rk, fix, 0);
+        for (int i = 0; i < fix->cnt; i++) {
+            const rd_kafka_topic_partition_t *tp = &fix->elems[i];
+            end_offset *end = end_find(s, tp->topic, tp->partition);
+            if (!e && !tp->err) {
+                end->committed = tp->offset;
+                rb_log_write(s->log, RB_LOG_INFO, "commit",
+                             "topic=%s partition=%d committed at its position %" PRId64
+                             " (the end offset seen at start is %" PRId64 ")",
+                             tp->topic, tp->partition, tp->offset, end->high);
+                continue;
+            }
+            out->partitions++;
+            out->records += end->high - (end->committed > end->low ? end->committed : end->low);
+            behind_add(out, tp->topic, tp->partition, end->committed, end->high, "committed");
+            rb_log_write(s->log, RB_LOG_WARN, "commit",
+                         "topic=%s partition=%d not committed at its position %" PRId64 ": %s",
+                         tp->topic, tp->partition, tp->offset, rd_kafka_err2str(e ? e : tp->err));
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(fix);
+    rd_kafka_topic_partition_list_destroy(snap);
+    rd_kafka_topic_partition_list_destroy(owned);
+    return 0;
+}
+
+/* ---- holding a batch ---------------------------------------------------- */
+
+/* The remembered entry of a partition, added with offset -1 when missing. */
+static rd_kafka_topic_partition_t *resume_entry(rb_source *s, const char *topic, int32_t p) {
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(s->resume, topic, p);
+    if (!tp) {
+        tp = rd_kafka_topic_partition_list_add(s->resume, topic, p);
+        tp->offset = -1;
+    }
+    return tp;
+}
+
+int rb_source_hold(rb_source *s, rb_error *err) {
+    if (s->holding) return 0;
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(s->rk, &owned);
+    if (!e && owned->cnt) e = rd_kafka_position(s->rk, owned);
+    if (!e && owned->cnt) e = rd_kafka_pause_partitions(s->rk, owned);
+    if (e) {
+        if (owned) rd_kafka_topic_partition_list_destroy(owned);
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                      "cannot pause the assigned partitions: %s",
+                                      rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < owned->cnt; i++)
+        if (owned->elems[i].offset < 0) owned->elems[i].offset = -1;
+    s->resume = owned;
+    s->holding = true;
+    rb_log_write(s->log, RB_LOG_DEBUG, "hold", "paused partitions=%d while the batch waits",
+                 owned->cnt);
+    return 0;
+}
+
+int rb_source_hold_serve(rb_source *s, int wait_ms, rb_error *err) {
+    if (!s->holding) {
+        /* Polling unpaused partitions would drop records: only wait. */
+        rb_sleep_ms(wait_ms);
+        return 0;
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, wait_ms);
+    if (!m) return 0;
+    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "-";
+    if (m->err) {
+        rd_kafka_resp_err_t code = m->err;
+        char fatal[512];
+        if (code == RD_KAFKA_RESP_ERR__FATAL &&
+            rd_kafka_fatal_error(s->rk, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_message_destroy(m);
+            return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "fatal consumer error: %s",
+                                fatal);
+        }
+        if (code != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            rb_log_write(s->log, RB_LOG_WARN, "kafka", "topic=%s partition=%d error=%s %s", topic,
+                         m->partition, rd_kafka_err2name(code), rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return 0;
+    }
+    /* A record while held: fetched before the pause, or from a partition
+     * assigned since.  Not taken: the release seeks back to it. */
+    rd_kafka_topic_partition_t *tp = resume_entry(s, topic, m->partition);
+    if (tp->offset < 0 || m->offset < tp->offset) tp->offset = m->offset;
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, topic, m->partition);
+    rd_kafka_pause_partitions(s->rk, one);
+    rd_kafka_topic_partition_list_destroy(one);
+    rd_kafka_message_destroy(m);
+    return 0;
+}
+
+int rb_source_release(rb_source *s, rb_error *err) {
+    if (!s->holding) return 0;
+    s->holding = false;
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(s->rk, &owned);
+    int rc = 0;
+    if (e) {
+        rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                          "cannot read the assignment to resume it: %s", rd_kafka_err2str(e));
+        goto out;
+    }
+    if (owned->cnt && (e = rd_kafka_resume_partitions(s->rk, owned)) != 0) {
+        rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                          "cannot resume the assigned partitions: %s", rd_kafka_err2str(e));
+        goto out;
+    }
+    /* Back to the first offset not taken, for every partition still ours
+     * (a revoked one is its new owner's business). */
+    rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(owned->cnt + 1);
+    for (int i = 0; i < owned->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(s->resume, owned->elems[i].topic,
+                                               owned->elems[i].partition);
+        if (tp && tp->offset >= 0)
+            rd_kafka_topic_partition_list_add(seek, tp->topic, tp->partition)->offset = tp->offset;
+    }
+    if (seek->cnt) {
+        rd_kafka_error_t *se = rd_kafka_seek_partitions(s->rk, seek, SOURCE_META_TIMEOUT_MS);
+        if (se) {
+            rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                              "cannot seek back after holding a batch: %s; stopping so that no "
+                              "record is skipped",
+                              rd_kafka_error_string(se));
+            rd_kafka_error_destroy(se);
+        }
+        for (int i = 0; rc == 0 && i < seek->cnt; i++)
+            if (seek->elems[i].err)
+                rc = rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
+                                  "cannot seek %s [%d] back to offset %" PRId64
+                                  " after holding a batch: %s; stopping so that no record is "
+                                  "skipped",
+                                  seek->elems[i].topic, seek->elems[i].partition,
+                                  seek->elems[i].offset, rd_kafka_err2str(seek->elems[i].err));
+    }
+    rd_kafka_topic_partition_list_destroy(seek);
+out:
+    if (owned) rd_kafka_topic_partition_list_destroy(owned);
+    rd_kafka_topic_partition_list_destroy(s->resume);
+    s->resume = NULL;
+    return rc;
 }
 
 void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
@@ -576,5 +793,6 @@ void rb_source_destroy(rb_source *s) {
     }
     for (size_t i = 0; i < s->nends; i++) free(s->ends[i].topic);
     free(s->ends);
+    if (s->resume) rd_kafka_topic_partition_list_destroy(s->resume);
     free(s);
 }

@@ -1618,7 +1618,7 @@ START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
         ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
         rb_sleep_ms(50);
     }
-    server_script("mongo.sh stop");
+    harness_mongo_down();
     /* The rest arrives during the outage: while the first of its batches is
      * retried, librdkafka has fetched the others. */
     produce_unique(topic, 10, (int)n - 10);
@@ -1631,7 +1631,7 @@ START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
     ck_assert_int_eq(held, 10);
     rb_sleep_ms(15000);
     ck_assert_int_eq(harness_committed_total(topic, topic), held);
-    server_script("mongo.sh start");
+    harness_mongo_up();
     until = rb_now_ms() + 180000;
     while (harness_committed_total(topic, topic) < n) {
         ck_assert_msg(rb_now_ms() < until, "the runner did not finish after MongoDB returned");
@@ -1660,7 +1660,7 @@ END_TEST
 /* A test that stops a server and then fails would leave it stopped for
  * the cases after it: these cases start from, and leave, servers up. */
 static void servers_up(void) {
-    server_script("mongo.sh start");
+    harness_mongo_up();
     kill(kafka_pid(), SIGCONT);
 }
 
@@ -1754,11 +1754,11 @@ START_TEST(sigterm_while_retrying_a_write) {
         ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
         rb_sleep_ms(50);
     }
-    server_script("mongo.sh stop");
+    harness_mongo_down();
     harness_produce_generated(topic, 20, 20, 59, 0.0, 0.0, NULL);
     int64_t took;
     int status = term_at(pid, log, "event=sink_retry", 0, &took);
-    server_script("mongo.sh start");
+    harness_mongo_up();
     assert_abandoned(log, status, took);
     ck_assert_int_eq(harness_committed_total(topic, topic), 10);
     rb_sink *sink = harness_sink(db);

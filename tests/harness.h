@@ -80,7 +80,8 @@ harness_mongo_server harness_mongo(void);
 
 /* An outage of that server: down closes it to clients (connections reset,
  * new ones refused), up brings it back with its data and waits until it
- * answers a ping.  Aborts the test if the script fails. */
+ * answers a ping; up without a down first makes sure the server under test
+ * runs.  Aborts the test if the script fails. */
 void harness_mongo_down(void);
 void harness_mongo_up(void);
 

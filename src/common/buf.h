@@ -30,6 +30,10 @@ int rb_buf_printf(rb_buf *b, const char *fmt, ...) __attribute__((format(printf,
  * characters \xHH (the JSON text "\\xHH"), so the result is always valid
  * UTF-8 and the bytes can still be read. */
 int rb_buf_json_string(rb_buf *b, const char *s, size_t len);
+/* The same, except that bytes of 0x80 and above are copied as they are,
+ * valid UTF-8 or not: for producing test input that is meant to be
+ * malformed (ragbatch generate's invalid_utf8 events). */
+int rb_buf_json_bytes(rb_buf *b, const char *s, size_t len);
 /* Returns the data (never NULL: "" for an empty buffer) and leaves `b` empty;
  * the caller frees the result. */
 char *rb_buf_detach(rb_buf *b);

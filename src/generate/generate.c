@@ -195,9 +195,10 @@ static int put_key(rb_buf *b, const char *key) {
     return rb_buf_printf(b, ",\"%s\":", key);
 }
 
+/* Bytes as they are: an invalid_utf8 event must reach the topic invalid. */
 static int put_string_member(rb_buf *b, const char *key, const char *s, size_t len) {
     if (put_key(b, key) != 0) return -1;
-    return rb_buf_json_string(b, s, len);
+    return rb_buf_json_bytes(b, s, len);
 }
 
 /* Writes one event.  `desc` is the description text to use (the caller

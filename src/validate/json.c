@@ -616,8 +616,11 @@ static size_t json_count_tokens(const json_parser *p) {
         unsigned char c = s[i];
         if (c == '"') {
             count++;
-            for (i++; i < p->len && s[i] != '"'; i++)
-                if (s[i] == '\\') i++;
+            for (i++; i < p->len; i++) {
+                i += strcspn((const char *)s + i, "\"\\");
+                if (i >= p->len || s[i] == '"') break;
+                i++; /* the escaped byte */
+            }
         } else if (c == '[' || c == '{') {
             count++;
         } else if (json_primitive_char(c)) {

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct tokenizer {
     const char *js;
@@ -53,6 +54,10 @@ static bool is_hex(char c) {
 static json_tok_status string_token(tokenizer *t, size_t *pos) {
     size_t start = *pos;
     for (size_t i = start + 1; i < t->len; i++) {
+        /* Only a quote or a backslash matters here (the text holds no NUL
+         * and ends in one): skip to the next with the C library's scan. */
+        i += strcspn(t->js + i, "\"\\");
+        if (i >= t->len) break;
         char c = t->js[i];
         if (c == '"') {
             int index;
@@ -61,7 +66,7 @@ static json_tok_status string_token(tokenizer *t, size_t *pos) {
             *pos = i;
             return JSON_TOK_DONE;
         }
-        if (c != '\\' || i + 1 >= t->len) continue;
+        if (i + 1 >= t->len) continue;
         i++;
         switch (t->js[i]) {
         case '"': case '/': case '\\': case 'b': case 'f': case 'r': case 'n': case 't': break;

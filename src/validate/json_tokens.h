@@ -57,8 +57,8 @@ typedef struct json_tokens {
 } json_tokens;
 
 /* Tokenizes `len` bytes of `js`, which must end in a white-space byte (so a
- * top-level number has a delimiter) and hold no NUL byte.  `expected` sizes
- * the first allocation. */
+ * top-level number has a delimiter), hold no NUL byte and be followed by
+ * one (js[len] == '\0').  `expected` sizes the first allocation. */
 json_tok_status json_tokenize_text(const char *js, size_t len, size_t max_depth,
                                    size_t max_tokens, size_t expected, json_tokens *out);
 

@@ -21,8 +21,8 @@ SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
 mkdir -p "$OUT/corpus"
 
-SRCS=(src/common/buf.c src/common/error.c src/common/suggest.c
-      src/validate/json.c src/validate/rfc3339.c src/validate/schema.c
+SRCS=(src/common/buf.c src/common/error.c src/common/redact.c src/common/suggest.c
+      src/validate/json.c src/validate/json_tokens.c src/validate/rfc3339.c src/validate/schema.c
       src/transform/template.c src/transform/document.c
       tests/fuzz/fuzz_event.c)
 

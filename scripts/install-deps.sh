@@ -26,7 +26,7 @@ log() { printf 'install-deps: %s\n' "$*"; }
 
 # Build dependencies, all from Debian.
 PKGS=(build-essential autoconf automake libtool pkg-config
-      librdkafka-dev libmongoc-dev libbson-dev libjsmn-dev
+      librdkafka-dev libmongoc-dev libbson-dev
       libcurl4-openssl-dev libssl-dev libopenblas-dev libutf8proc-dev)
 # Test-only dependencies (configure builds the Check suites only when check
 # is present).

@@ -128,6 +128,27 @@ START_TEST(bounded_copy_headers_name_the_original) {
 }
 END_TEST
 
+/* A failure reason quoting a server's answer is redacted before it
+ * becomes the exception headers (and the failure's log line). */
+START_TEST(exception_headers_carry_no_credential) {
+    const rb_dlq_context ctx = {true, "job-a", "host-1"};
+    rb_record *rec;
+    rb_batch *b = one_failed("{}", 2, RB_STAGE_SINK, "", &rec);
+    rb_record_fail(rec, RB_STAGE_SINK, true,
+                   "MongoDB rejected the document: %s",
+                   "mongodb://app:hunter2@db/?authMechanismProperties=AWS_SESSION_TOKEN:tok9");
+    rd_kafka_headers_t *h = rb_dlq_headers(&ctx, rec, NULL);
+    char buf[1600];
+    const char *msg = header(h, "__connect.errors.exception.message", buf, sizeof buf);
+    ck_assert_str_eq(msg, "MongoDB rejected the document: mongodb://app:***@db/"
+                          "?authMechanismProperties=AWS_SESSION_TOKEN:***");
+    const char *trace = header(h, "__connect.errors.exception.stacktrace", buf, sizeof buf);
+    ck_assert_msg(!strstr(trace, "hunter2") && !strstr(trace, "tok9"), "%s", trace);
+    rd_kafka_headers_destroy(h);
+    rb_batch_destroy(b);
+}
+END_TEST
+
 /* The room of a bounded copy is exactly what keeps the record at the
  * limit; key and headers larger than the limit leave no room. */
 START_TEST(bounded_copy_fits_the_limit) {
@@ -183,6 +204,7 @@ int main(void) {
     tcase_add_test(tc, error_path_header_is_empty_for_the_document_root);
     tcase_add_test(tc, bounded_copy_headers_name_the_original);
     tcase_add_test(tc, bounded_copy_fits_the_limit);
+    tcase_add_test(tc, exception_headers_carry_no_credential);
     tcase_add_test(tc, create_refusals_are_explained);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

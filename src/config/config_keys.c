@@ -192,7 +192,9 @@ const rb_config_key rb_config_keys[] = {
      "Add Kafka Connect's __connect.errors.* headers (topic, partition, offset, stage, "
      "exception) and ragbatch.* ones (error path, version) to dead-lettered records."},
     {"errors.log.include.messages", RB_KEY_BOOL, F(errors_log_include_messages), "false",
-     NO_BOUNDS, NULL, false, false, "Include the record's key and value in those lines."},
+     NO_BOUNDS, NULL, false, false,
+     "Include the record's key and value (its first 512 bytes) in those lines, as JSON strings; "
+     "bytes that are not UTF-8 are written as \\xHH."},
     {"log.level", RB_KEY_CHOICE, F(log_level), "info", NO_BOUNDS, "debug|info|warn|error", false,
      false, "Lowest level logged."},
     {"log.format", RB_KEY_CHOICE, F(log_format), "text", NO_BOUNDS, "text|json", false, false,

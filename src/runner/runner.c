@@ -110,8 +110,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .bounded = opts->until_caught_up || opts->backfill,
     };
     /* The DLQ comes before the consumer: a DLQ topic that cannot be used
-     * is a configuration error, and a consumer destroyed before its first
-     * assignment trips an assertion in librdkafka's sticky assignor. */
+     * is a configuration error, and destroying a consumer that is still
+     * joining its group can kill the process inside librdkafka (an
+     * assertion in the sticky assignor, or a crash). */
     if (cfg->dlq_topic[0]) {
         rb_dlq_opts dq = {
             .topic = cfg->dlq_topic,

@@ -1,25 +1,23 @@
 /*
- * json.c -- JSON documents: jsmn tokens, checked against the RFC 8259
- * grammar, turned into one block of rb_json nodes.
+ * json.c -- JSON documents: tokens (json_tokens.c), checked against the
+ * RFC 8259 grammar, turned into one block of rb_json nodes.
  *
- * jsmn (strict mode) finds token boundaries but accepts much that is not
- * JSON: missing or trailing commas, missing colons, several top-level
- * values, loose numbers, raw control characters in strings.  Before jsmn
- * runs, a linear pre-scan enforces the depth limit and counts the tokens
- * (see json_prescan).  Then the tokens are walked twice:
+ * The tokenizer finds token boundaries, enforces the depth limit as it
+ * reads and rejects what cannot start a token where it stands, but accepts
+ * much that is not JSON: missing or trailing commas, missing colons,
+ * several top-level values, loose numbers, raw control characters in
+ * strings.  So the tokens are walked twice:
  *   pass 1 (check) walks the source text alongside the tokens and checks
  *          every byte between them against the grammar, checks literals,
- *          numbers and strings, enforces the depth limit, and counts the
- *          nodes, members and string bytes the tree needs;
+ *          numbers and strings, and counts the nodes, members and string
+ *          bytes the tree needs;
  *   pass 2 (fill)  allocates one block of exactly that size and fills it,
  *          decoding strings and rejecting duplicate keys.
  * Errors carry the line and column (in characters) of the problem.
  */
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
-
 #include "validate/json.h"
+
+#include "validate/json_tokens.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -46,7 +44,7 @@ struct rb_json_doc {
 typedef struct json_parser {
     const char *src; /* source, followed by '\n' and NUL */
     size_t len;      /* length of the caller's text */
-    jsmntok_t *tok;
+    json_tok *tok;
     int ntok;
     size_t max_depth;
     rb_error *err;
@@ -327,7 +325,7 @@ static int json_int64(const char *s, size_t n, int64_t *out) {
     return 0;
 }
 
-static int json_check_primitive(json_parser *p, const jsmntok_t *t) {
+static int json_check_primitive(json_parser *p, const json_tok *t) {
     const char *s = p->src + t->start;
     size_t n = (size_t)(t->end - t->start);
     if ((n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0) ||
@@ -374,7 +372,7 @@ static int json_unexpected(json_parser *p, size_t pos, const char *expected) {
 static int json_check_value(json_parser *p, size_t *pos, int *ti, size_t depth);
 
 static int json_check_string_tok(json_parser *p, size_t *pos, int *ti) {
-    const jsmntok_t *t = &p->tok[*ti];
+    const json_tok *t = &p->tok[*ti];
     size_t dlen;
     if (json_string(p, (size_t)t->start, (size_t)t->end, NULL, &dlen) != 0) return -1;
     p->str_bytes += dlen + 1;
@@ -383,12 +381,12 @@ static int json_check_string_tok(json_parser *p, size_t *pos, int *ti) {
     return 0;
 }
 
-static bool json_tok_at(const json_parser *p, int ti, jsmntype_t type, size_t start) {
+static bool json_tok_at(const json_parser *p, int ti, json_tok_type type, size_t start) {
     return ti < p->ntok && p->tok[ti].type == type && (size_t)p->tok[ti].start == start;
 }
 
 static int json_check_container(json_parser *p, size_t *pos, int *ti, size_t depth, bool obj) {
-    const jsmntok_t *t = &p->tok[*ti];
+    const json_tok *t = &p->tok[*ti];
     char close = obj ? '}' : ']';
     if (depth + 1 > p->max_depth)
         return json_fail(p, *pos, "nesting deeper than %zu levels", p->max_depth);
@@ -404,7 +402,7 @@ static int json_check_container(json_parser *p, size_t *pos, int *ti, size_t dep
             if (obj) {
                 json_skip_ws(p, pos);
                 if (*pos >= p->len || p->src[*pos] != '"' ||
-                    !json_tok_at(p, *ti, JSMN_STRING, *pos + 1))
+                    !json_tok_at(p, *ti, JSON_TOK_STRING, *pos + 1))
                     return json_unexpected(p, *pos, "a string as object key");
                 p->n_members++;
                 if (json_check_string_tok(p, pos, ti) != 0) return -1;
@@ -433,7 +431,8 @@ static int json_check_container(json_parser *p, size_t *pos, int *ti, size_t dep
                                        : "',' or ']' after array item");
         }
     }
-    /* jsmn's view must agree with the grammar walk; pass 2 relies on it. */
+    /* The tokenizer's view must agree with the grammar walk; pass 2 relies
+     * on it. */
     if (count != t->size || (size_t)t->end != *pos)
         return json_fail(p, (size_t)t->start, "malformed %s", obj ? "object" : "array");
     return 0;
@@ -443,15 +442,15 @@ static int json_check_value(json_parser *p, size_t *pos, int *ti, size_t depth) 
     json_skip_ws(p, pos);
     if (*pos >= p->len) return json_unexpected(p, *pos, "a value");
     char c = p->src[*pos];
-    if (c == '{' && json_tok_at(p, *ti, JSMN_OBJECT, *pos))
+    if (c == '{' && json_tok_at(p, *ti, JSON_TOK_OBJECT, *pos))
         return json_check_container(p, pos, ti, depth, true);
-    if (c == '[' && json_tok_at(p, *ti, JSMN_ARRAY, *pos))
+    if (c == '[' && json_tok_at(p, *ti, JSON_TOK_ARRAY, *pos))
         return json_check_container(p, pos, ti, depth, false);
-    if (c == '"' && json_tok_at(p, *ti, JSMN_STRING, *pos + 1)) {
+    if (c == '"' && json_tok_at(p, *ti, JSON_TOK_STRING, *pos + 1)) {
         p->n_nodes++;
         return json_check_string_tok(p, pos, ti);
     }
-    if (json_tok_at(p, *ti, JSMN_PRIMITIVE, *pos)) {
+    if (json_tok_at(p, *ti, JSON_TOK_PRIMITIVE, *pos)) {
         if (json_check_primitive(p, &p->tok[*ti]) != 0) return -1;
         p->n_nodes++;
         *pos = (size_t)p->tok[*ti].end;
@@ -469,7 +468,7 @@ static int json_node_line(json_parser *p, size_t off) {
     return p->line;
 }
 
-static char *json_take_string(json_parser *p, const jsmntok_t *t, size_t *len) {
+static char *json_take_string(json_parser *p, const json_tok *t, size_t *len) {
     char *dst = p->strs + p->str_next;
     /* Cannot fail: pass 1 checked the same bytes. */
     json_string(p, (size_t)t->start, (size_t)t->end, dst, len);
@@ -499,20 +498,20 @@ static int json_dup_error(json_parser *p, const rb_json_member *m, size_t off) {
 }
 
 static int json_fill(json_parser *p, int *ti, rb_json *node) {
-    const jsmntok_t *t = &p->tok[*ti];
+    const json_tok *t = &p->tok[*ti];
     memset(node, 0, sizeof *node);
     size_t start = (size_t)t->start;
-    if (t->type == JSMN_STRING) start--;
+    if (t->type == JSON_TOK_STRING) start--;
     node->line = json_node_line(p, start);
     node->raw = p->copy + start;
-    node->raw_len = (size_t)t->end - start + (t->type == JSMN_STRING ? 1 : 0);
+    node->raw_len = (size_t)t->end - start + (t->type == JSON_TOK_STRING ? 1 : 0);
     switch (t->type) {
-    case JSMN_STRING:
+    case JSON_TOK_STRING:
         node->type = RB_JSON_STRING;
         node->str = json_take_string(p, t, &node->str_len);
         (*ti)++;
         return 0;
-    case JSMN_PRIMITIVE: {
+    case JSON_TOK_PRIMITIVE: {
         const char *s = p->copy + t->start;
         size_t n = (size_t)(t->end - t->start);
         (*ti)++;
@@ -531,7 +530,7 @@ static int json_fill(json_parser *p, int *ti, rb_json *node) {
         }
         return 0;
     }
-    case JSMN_ARRAY: {
+    case JSON_TOK_ARRAY: {
         size_t n = (size_t)t->size;
         node->type = RB_JSON_ARRAY;
         node->count = n;
@@ -542,7 +541,7 @@ static int json_fill(json_parser *p, int *ti, rb_json *node) {
             if (json_fill(p, ti, &node->items[i]) != 0) return -1;
         return 0;
     }
-    case JSMN_OBJECT: {
+    case JSON_TOK_OBJECT: {
         size_t n = (size_t)t->size;
         node->type = RB_JSON_OBJECT;
         node->count = n;
@@ -556,7 +555,7 @@ static int json_fill(json_parser *p, int *ti, rb_json *node) {
         }
         for (size_t i = 0; i < n; i++) {
             rb_json_member *m = &node->members[i];
-            const jsmntok_t *kt = &p->tok[*ti];
+            const json_tok *kt = &p->tok[*ti];
             size_t key_off = (size_t)kt->start - 1;
             m->key = json_take_string(p, kt, &m->key_len);
             (*ti)++;
@@ -594,117 +593,93 @@ static int json_fill(json_parser *p, int *ti, rb_json *node) {
     }
     default: break;
     }
-    return rb_error_set(p->err, RB_ERR_INTERNAL, p->stage, "unexpected jsmn token type %d",
+    return rb_error_set(p->err, RB_ERR_INTERNAL, p->stage, "unexpected token type %d",
                         (int)t->type);
 }
 
-/* ---------------------------------------------------------------- depth */
+/* ---------------------------------------------------------------- sizing */
 
-/* Characters that can continue a jsmn primitive (number or literal). */
+/* Characters that can continue a primitive (number or literal). */
 static bool json_primitive_char(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            c == '-' || c == '+' || c == '.';
 }
 
-/* One linear pass over the text before jsmn sees it: finds the first
- * bracket that opens a level deeper than max_depth, and counts the tokens
- * jsmn will make, so that its token array is allocated once.
- *
- * The limit must hold before tokenising: jsmn closes a container by
- * walking back up the parent links from its newest token, which costs the
- * depth of that token, so over deeply nested input the walks add up to
- * quadratic time (minutes for a few hundred KiB of '[').  Under the limit
- * a walk costs at most max_depth steps.  Strings are skipped with their
- * escapes; anything malformed is left to jsmn and the grammar walk, which
- * report it at its place. */
-static int json_prescan(json_parser *p, size_t *tokens) {
+/* The number of tokens the text holds (exact for JSON, an estimate for
+ * anything else), so that the token array is allocated once: one cheap
+ * pass instead of doubling the array a dozen times for a megabyte of small
+ * tokens.  Strings are skipped with their escapes. */
+static size_t json_count_tokens(const json_parser *p) {
     const unsigned char *s = (const unsigned char *)p->src;
-    size_t depth = 0, count = 0;
-    *tokens = 0;
+    size_t count = 0;
     for (size_t i = 0; i < p->len; i++) {
         unsigned char c = s[i];
         if (c == '"') {
             count++;
-            for (i++; i < p->len && s[i] != '"'; i++)
-                if (s[i] == '\\') i++;
-            if (i >= p->len) break; /* unterminated: jsmn names it */
+            for (i++; i < p->len; i++) {
+                i += strcspn((const char *)s + i, "\"\\");
+                if (i >= p->len || s[i] == '"') break;
+                i++; /* the escaped byte */
+            }
         } else if (c == '[' || c == '{') {
             count++;
-            if (++depth > p->max_depth)
-                return json_fail(p, i, "nesting deeper than %zu levels", p->max_depth);
-        } else if (c == ']' || c == '}') {
-            if (depth > 0) depth--;
         } else if (json_primitive_char(c)) {
             count++;
             while (i + 1 < p->len && json_primitive_char(s[i + 1])) i++;
         }
     }
-    *tokens = count;
-    return 0;
+    return count;
 }
 
 /* ---------------------------------------------------------------- tokenize */
 
-/* Turns a jsmn failure into a message at the place it happened. */
-static int json_jsmn_error(json_parser *p, int rc, size_t pos) {
-    if (rc == JSMN_ERROR_INVAL) {
+/* Turns a tokenizer failure into a message at the place it happened. */
+static int json_token_error(json_parser *p, json_tok_status st, size_t pos, size_t max_tokens) {
+    switch (st) {
+    case JSON_TOK_INVALID:
         if (pos < p->len && p->src[pos] == '"') {
-            /* jsmn rejected a string (bad escape): find the exact spot. */
+            /* A string was rejected (bad escape): find the exact spot. */
             size_t end = pos + 1;
             while (end < p->len && p->src[end] != '"') end += p->src[end] == '\\' ? 2 : 1;
             if (end > p->len) end = p->len;
             size_t dlen;
             if (json_string(p, pos + 1, end, NULL, &dlen) != 0) return -1;
         }
-        char d[32];
-        json_describe(p, pos, d, sizeof d);
-        return json_fail(p, pos, "unexpected %s", d);
-    }
-    if (rc == JSMN_ERROR_PART) {
-        if (pos < p->len && p->src[pos] == '"')
-            return json_fail(p, pos, "unterminated string");
+        {
+            char d[32];
+            json_describe(p, pos, d, sizeof d);
+            return json_fail(p, pos, "unexpected %s", d);
+        }
+    case JSON_TOK_PARTIAL:
+        if (pos < p->len && p->src[pos] == '"') return json_fail(p, pos, "unterminated string");
         /* An unclosed container: name the innermost one. */
         for (int i = p->ntok - 1; i >= 0; i--)
-            if (p->tok[i].start != -1 && p->tok[i].end == -1 &&
-                (p->tok[i].type == JSMN_OBJECT || p->tok[i].type == JSMN_ARRAY)) {
+            if (p->tok[i].end == -1 &&
+                (p->tok[i].type == JSON_TOK_OBJECT || p->tok[i].type == JSON_TOK_ARRAY)) {
                 int line, col;
                 json_line_col(p->src, (size_t)p->tok[i].start, &line, &col);
                 return json_fail(p, p->len, "unexpected end of input: '%c' opened at line %d, "
                                             "column %d is not closed",
-                                 p->tok[i].type == JSMN_OBJECT ? '{' : '[', line, col);
+                                 p->tok[i].type == JSON_TOK_OBJECT ? '{' : '[', line, col);
             }
         return json_fail(p, p->len, "unexpected end of input");
+    case JSON_TOK_DEEP: return json_fail(p, pos, "nesting deeper than %zu levels", p->max_depth);
+    case JSON_TOK_TOO_MANY: return json_fail(p, pos, "more than %zu JSON tokens", max_tokens);
+    case JSON_TOK_NOMEM: return rb_error_nomem(p->err, p->stage, "JSON tokens");
+    case JSON_TOK_DONE: break;
     }
-    return json_fail(p, pos, "tokenizer error %d", rc);
+    return 0;
 }
 
-/* `expected` is the pre-scan's count: jsmn usually needs exactly that many
- * tokens, and the array grows if it needs more. */
-static int json_tokenize(json_parser *p, size_t max_tokens, size_t expected) {
-    jsmn_parser jp;
-    jsmn_init(&jp);
-    size_t cap = expected > 64 ? expected : 64;
-    if (max_tokens && cap > max_tokens) cap = max_tokens;
-    if (cap > UINT_MAX / 2) return json_fail(p, 0, "too many JSON tokens");
-    jsmntok_t *tok = malloc(cap * sizeof *tok);
-    if (!tok) return rb_error_nomem(p->err, p->stage, "JSON tokens");
-    for (;;) {
-        int rc = jsmn_parse(&jp, p->src, p->len + 1, tok, (unsigned)cap);
-        p->tok = tok;
-        p->ntok = (int)jp.toknext;
-        if (rc >= 0) return 0;
-        if (rc != JSMN_ERROR_NOMEM) return json_jsmn_error(p, rc, jp.pos);
-        if (max_tokens && cap >= max_tokens)
-            return json_fail(p, jp.pos, "more than %zu JSON tokens", max_tokens);
-        size_t ncap = cap * 2;
-        if (max_tokens && ncap > max_tokens) ncap = max_tokens;
-        if (ncap > UINT_MAX / 2) return json_fail(p, jp.pos, "too many JSON tokens");
-        jsmntok_t *grown = realloc(tok, ncap * sizeof *tok);
-        if (!grown) return rb_error_nomem(p->err, p->stage, "JSON tokens");
-        tok = grown;
-        p->tok = tok;
-        cap = ncap;
-    }
+static int json_tokenize(json_parser *p, size_t max_tokens) {
+    json_tokens t;
+    /* The text ends in the '\n' appended to the scratch copy, so that a
+     * top-level number has a delimiter. */
+    json_tok_status st = json_tokenize_text(p->src, p->len + 1, p->max_depth, max_tokens,
+                                            json_count_tokens(p), &t);
+    p->tok = t.tok;
+    p->ntok = t.count;
+    return st == JSON_TOK_DONE ? 0 : json_token_error(p, st, t.pos, max_tokens);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -727,9 +702,9 @@ static int json_parse_stage(const char *buf, size_t len, const rb_json_limits *l
     if (len > (size_t)INT_MAX - 2)
         return rb_error_set(err, RB_ERR_JSON, stage, "JSON text of %zu bytes is too large", len);
 
-    /* jsmn stops at a NUL byte, and in strict mode it needs a delimiter
-     * after a top-level number; a scratch copy with '\n' appended gives
-     * it one.  The same copy lets messages find lines. */
+    /* The tokenizer needs a delimiter after a top-level number; a scratch
+     * copy with '\n' appended gives it one.  The same copy lets messages
+     * find lines. */
     char *scratch = malloc(len + 2);
     if (!scratch) return rb_error_nomem(err, stage, "JSON text");
     if (len) memcpy(scratch, buf, len);
@@ -748,9 +723,7 @@ static int json_parse_stage(const char *buf, size_t len, const rb_json_limits *l
         json_fail(&p, bad, "invalid UTF-8 (byte 0x%02x)", (unsigned char)buf[bad]);
         goto done;
     }
-    size_t expected_tokens;
-    if (json_prescan(&p, &expected_tokens) != 0) goto done;
-    if (json_tokenize(&p, limits ? limits->max_tokens : 0, expected_tokens) != 0) goto done;
+    if (json_tokenize(&p, limits ? limits->max_tokens : 0) != 0) goto done;
 
     size_t pos = 0;
     int ti = 0;

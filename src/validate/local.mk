@@ -1,5 +1,6 @@
 libragbatch_a_SOURCES += \
 	src/validate/json.c src/validate/json.h \
+	src/validate/json_tokens.c src/validate/json_tokens.h \
 	src/validate/rfc3339.c src/validate/rfc3339.h \
 	src/validate/schema.c src/validate/schema.h
 

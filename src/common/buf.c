@@ -1,6 +1,7 @@
 #include "common/buf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,11 +75,15 @@ static size_t utf8_valid_len(const unsigned char *s, size_t avail) {
     return n;
 }
 
-int rb_buf_json_string(rb_buf *b, const char *s, size_t len) {
+static int json_string(rb_buf *b, const char *s, size_t len, bool raw_high) {
     static const char hex[] = "0123456789abcdef";
     if (rb_buf_putc(b, '"') != 0) return -1;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 && raw_high) {
+            if (rb_buf_putc(b, (char)c) != 0) return -1;
+            continue;
+        }
         if (c >= 0x80) {
             size_t n = utf8_valid_len((const unsigned char *)s + i, len - i);
             if (n > 0) {
@@ -114,6 +119,14 @@ int rb_buf_json_string(rb_buf *b, const char *s, size_t len) {
         }
     }
     return rb_buf_putc(b, '"');
+}
+
+int rb_buf_json_string(rb_buf *b, const char *s, size_t len) {
+    return json_string(b, s, len, false);
+}
+
+int rb_buf_json_bytes(rb_buf *b, const char *s, size_t len) {
+    return json_string(b, s, len, true);
 }
 
 char *rb_buf_detach(rb_buf *b) {

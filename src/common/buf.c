@@ -75,14 +75,12 @@ static size_t utf8_valid_len(const unsigned char *s, size_t avail) {
     return n;
 }
 
-/* `keep_bytes`: bytes of 0x80 and above go out as they are, valid UTF-8 or
- * not (rb_buf_json_bytes); otherwise invalid ones become \xHH. */
-static int json_string(rb_buf *b, const char *s, size_t len, bool keep_bytes) {
+static int json_string(rb_buf *b, const char *s, size_t len, bool raw_high) {
     static const char hex[] = "0123456789abcdef";
     if (rb_buf_putc(b, '"') != 0) return -1;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80 && keep_bytes) {
+        if (c >= 0x80 && raw_high) {
             if (rb_buf_putc(b, (char)c) != 0) return -1;
             continue;
         }

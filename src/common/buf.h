@@ -30,9 +30,9 @@ int rb_buf_printf(rb_buf *b, const char *fmt, ...) __attribute__((format(printf,
  * characters \xHH (the JSON text "\\xHH"), so the result is always valid
  * UTF-8 and the bytes can still be read. */
 int rb_buf_json_string(rb_buf *b, const char *s, size_t len);
-/* The same, except that bytes of 0x80 and above are copied as they are,
- * valid UTF-8 or not: for producing test input that is meant to be
- * malformed (ragbatch generate's invalid_utf8 events). */
+/* As rb_buf_json_string, but bytes from 0x80 up are copied as they are,
+ * valid UTF-8 or not: only for a writer that must reproduce damaged text
+ * (the generator's malformed events). */
 int rb_buf_json_bytes(rb_buf *b, const char *s, size_t len);
 /* Returns the data (never NULL: "" for an empty buffer) and leaves `b` empty;
  * the caller frees the result. */

@@ -229,7 +229,9 @@ static int render_event(rb_gen *g, const rb_gen_product *p, rb_gen_event_type ty
         rc |= rb_gen_catalog_name(p, &g->name);
         rc |= put_string_member(out, "name", g->name.data, g->name.len);
     }
-    rc |= put_string_member(out, "description", desc, desc_len);
+    /* The description of an invalid_utf8 event carries its damaged bytes
+     * raw: written as \xHH they would be valid text. */
+    rc |= put_key(out, "description") | rb_buf_json_bytes(out, desc, desc_len);
     const char *cat = rb_gen_catalog_category(p);
     rc |= put_string_member(out, "category", cat, strlen(cat));
     const char *brand = rb_gen_catalog_brand(p);

@@ -616,11 +616,14 @@ static size_t json_count_tokens(const json_parser *p) {
         unsigned char c = s[i];
         if (c == '"') {
             count++;
-            for (i++; i < p->len; i++) {
-                i += strcspn((const char *)s + i, "\"\\");
-                if (i >= p->len || s[i] == '"') break;
-                i++; /* the escaped byte */
+            /* To the closing quote; a backslash takes the byte after it. */
+            size_t j = i + 1;
+            for (;;) {
+                j += strcspn((const char *)s + j, "\"\\");
+                if (j >= p->len || s[j] == '"') break;
+                j += 2;
             }
+            i = j;
         } else if (c == '[' || c == '{') {
             count++;
         } else if (json_primitive_char(c)) {

@@ -231,8 +231,11 @@ static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_erro
     if (rb_sink_tombstone_ttl(s, c, o->tombstone_retention_ms, ttl, sizeof ttl, err) != 0)
         return -1;
     bool cas_index = p.cas_index && s->mode == RB_SINK_VERSIONS_CAS;
+    /* key="value" pairs for the log line: no double quote inside a value. */
+    for (char *q = ttl; (q = strchr(q, '"')); q++)
+        *q = '\'';
     snprintf(s->describe, sizeof s->describe,
-             "server=\"%s\" versions=%s (%s)%s update_window=%zu read_chunk=%zu%s%s%s",
+             "server=\"%s\" versions=%s reason=\"%s\"%s update_window=%zu read_chunk=%zu%s%s%s",
              p.server, mode_name(s->mode),
              o->versions == RB_SINK_VERSIONS_AUTO ? p.why : "chosen by the caller",
              cas_index ? " index=_id_1_version_1" : "", s->max_ops_per_bulk, s->read_chunk,

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "metrics/readiness.h"
+#include "runner/progress.h"
 #include "expo.h"
 
 #include <arpa/inet.h>
@@ -454,6 +455,28 @@ START_TEST(metrics_keys_parse) {
 }
 END_TEST
 
+/* The read of what is stored for a batch's ids has its own duration in the
+ * progress lines (not inside embed) and its own stage label, the one the
+ * runner feeds ragbatch_stage_duration_seconds with. */
+START_TEST(progress_times_the_lookup_on_its_own) {
+    rb_progress p = {.batch_id = 7};
+    p.duration_ms[RB_PROG_LOOKUP] = 12.5;
+    p.duration_ms[RB_PROG_EMBED] = 300.25;
+    rb_buf b;
+    rb_buf_init(&b);
+    ck_assert_int_eq(rb_progress_format_text(&p, &b), 0);
+    ck_assert_msg(strstr(b.data, " lookup_ms=12.5 embed_ms=300.2") != NULL, "%s", b.data);
+    rb_buf_reset(&b);
+    ck_assert_int_eq(rb_progress_format_json(&p, "job", &b), 0);
+    ck_assert_msg(strstr(b.data, "\"lookup\":12.500,\"embed\":300.250") != NULL, "%s", b.data);
+    rb_buf_free(&b);
+    ck_assert_str_eq(rb_progress_stage_name(RB_PROG_LOOKUP), "lookup");
+    ck_assert_str_eq(rb_progress_stage_name(RB_PROG_EMBED), "embed");
+    for (int st = 0; st < RB_PROG_STAGES; st++)
+        ck_assert_ptr_nonnull(rb_progress_stage_name((rb_progress_stage)st));
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("registry");
@@ -461,6 +484,7 @@ int main(void) {
     tcase_add_test(tc, label_values_and_help_are_escaped);
     tcase_add_test(tc, misuse_is_an_error_and_changes_nothing);
     tcase_add_test(tc, concurrent_updates_are_not_lost);
+    tcase_add_test(tc, progress_times_the_lookup_on_its_own);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     TCase *th = tcase_create("http");

@@ -68,6 +68,7 @@ typedef struct rb_job_config {
     char *time_field;           /* document.time.field */
     char *op_field;             /* document.op.field */
     rb_strlist delete_values;   /* document.delete.values */
+    int64_t tombstone_retention_ms; /* document.tombstone.retention.ms, 0 = forever */
     char *text_template;        /* text.template */
     rb_strlist metadata_fields; /* metadata.fields */
 
@@ -99,6 +100,7 @@ typedef struct rb_job_config {
     char *mongo_collection;     /* mongo.collection */
     char *mongo_write_concern;  /* mongo.write.concern */
     int64_t mongo_timeout_ms;   /* mongo.timeout.ms */
+    int64_t mongo_socket_timeout_ms; /* mongo.socket.timeout.ms */
     char *mongo_vector_format;  /* mongo.vector.format: array | float32 */
     int64_t sink_retry_backoff_ms;     /* sink.retry.backoff.ms */
     int64_t sink_retry_backoff_max_ms; /* sink.retry.backoff.max.ms */

@@ -65,7 +65,10 @@ const rb_config_key rb_config_keys[] = {
     {"schema.registry.timeout.ms", RB_KEY_INT, F(schema_registry_timeout_ms), "10000", 100,
      600000, NULL, false, false, "Timeout of one schema fetch from the registry (retriable)."},
     {"document.id.field", RB_KEY_STRING, F(id_field), "product_id", NO_BOUNDS, NULL, false,
-     false, "Event field whose value becomes the document _id (string or integer)."},
+     false,
+     "Event field whose value becomes the document _id: a string, or an integer stored as its "
+     "decimal digits (42 and \"42\" are one document, which the Kafka tombstone keyed 42 "
+     "deletes)."},
     {"document.version.field", RB_KEY_STRING, F(version_field), "version", NO_BOUNDS, NULL,
      false, false,
      "Event field holding a non-negative integer version; an older version never overwrites a "
@@ -76,6 +79,13 @@ const rb_config_key rb_config_keys[] = {
      "Event field that says what happened; see document.delete.values."},
     {"document.delete.values", RB_KEY_LIST, F(delete_values), "deleted", NO_BOUNDS, NULL, false,
      false, "Values of document.op.field that delete the document."},
+    {"document.tombstone.retention.ms", RB_KEY_INT, F(tombstone_retention_ms), "604800000", 0,
+     2147483647000LL, NULL, false, false,
+     "How long the versioned tombstone of a deleted document is kept (a TTL index on its "
+     "deleted_at); 0 keeps tombstones forever.  An event older than the delete that arrives "
+     "after its tombstone is gone (a replay or backfill reaching further back) brings the "
+     "document back, so keep it longer than any replay can reach.  Servers without TTL "
+     "indexes keep every tombstone; the job's start log says which."},
     {"text.template", RB_KEY_STRING, F(text_template), "", NO_BOUNDS, NULL, true, false,
      "Template of the embedded text: {field}, {field?} (optional), [[ optional section ]]."},
     {"metadata.fields", RB_KEY_LIST, F(metadata_fields), "", NO_BOUNDS, NULL, false, false,
@@ -150,7 +160,13 @@ const rb_config_key rb_config_keys[] = {
     {"mongo.write.concern", RB_KEY_STRING, F(mongo_write_concern), "majority", NO_BOUNDS, NULL,
      false, false, "Write concern of the bulk writes: majority or a number of nodes."},
     {"mongo.timeout.ms", RB_KEY_INT, F(mongo_timeout_ms), "10000", 100, 600000, NULL, false,
-     false, "Server selection and socket timeout."},
+     false, "Server selection and connect timeout: how soon an unreachable server fails a "
+     "write (which is then retried)."},
+    {"mongo.socket.timeout.ms", RB_KEY_INT, F(mongo_socket_timeout_ms), "300000", 1000,
+     3600000, NULL, false, false,
+     "Longest wait for one reply (a bulk command, a read), and the write concern's wtimeout: "
+     "large enough for the slowest bulk of a batch, so a big batch on a slow server is not "
+     "cut off and retried without end."},
     {"mongo.vector.format", RB_KEY_CHOICE, F(mongo_vector_format), "array", NO_BOUNDS,
      "array|float32", false, false,
      "How the embedding is stored: a BSON array of doubles, or a BSON binary vector of float32 "

@@ -26,7 +26,9 @@
  *       further outcomes such as dead_lettered; values are free text)
  *   ragbatch_batches_total{job}                    counter: micro-batches committed
  *   ragbatch_stage_duration_seconds{job,stage}     histogram: time per stage per
- *       batch, stage = source|validate|transform|embed|sink|commit
+ *       batch, stage = poll|decode|lookup|embed|write|dlq|commit (the
+ *       runner's progress stages; lookup is the one read of what is stored
+ *       for the batch's ids, for reuse and the sink's versions)
  *   ragbatch_batch_duration_seconds{job}           histogram: whole batch
  *   ragbatch_consumer_lag{job,topic,partition}     gauge: high watermark minus
  *       the committed offset

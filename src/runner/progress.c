@@ -3,8 +3,12 @@
 #include <inttypes.h>
 #include <string.h>
 
-static const char *const stage_names[RB_PROG_STAGES] = {"poll",  "decode", "embed",
+static const char *const stage_names[RB_PROG_STAGES] = {"poll",  "decode", "lookup", "embed",
                                                         "write", "dlq",    "commit"};
+
+const char *rb_progress_stage_name(rb_progress_stage s) {
+    return s >= 0 && s < RB_PROG_STAGES ? stage_names[s] : "unknown";
+}
 
 int rb_progress_format_text(const rb_progress *p, rb_buf *out) {
     const rb_batch_counts *c = &p->counts;

@@ -18,6 +18,8 @@
 typedef enum rb_progress_stage {
     RB_PROG_POLL = 0,
     RB_PROG_DECODE,   /* parse + validate + transform */
+    RB_PROG_LOOKUP,   /* the one read of what is stored for the batch's ids
+                         (reuse of unchanged vectors, versions for the sink) */
     RB_PROG_EMBED,
     RB_PROG_WRITE,
     RB_PROG_DLQ,
@@ -39,6 +41,11 @@ typedef struct rb_progress {
     int64_t lag;                   /* records behind the end; -1 unknown */
     size_t write_retries;
 } rb_progress;
+
+/* "poll", "decode", "lookup", "embed", "write", "dlq", "commit": the
+ * names of the stages in progress lines (<name>_ms, durationMs.<name>) and
+ * in the stage label of ragbatch_stage_duration_seconds. */
+const char *rb_progress_stage_name(rb_progress_stage s);
 
 /* "batch=3 in=100 stored=97 ... poll_ms=1000.2 ... lag=0" */
 int rb_progress_format_text(const rb_progress *p, rb_buf *out);

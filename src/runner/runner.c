@@ -77,6 +77,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .collection = cfg->mongo_collection,
         .write_concern = cfg->mongo_write_concern,
         .timeout_ms = (int)cfg->mongo_timeout_ms,
+        .socket_timeout_ms = (int)cfg->mongo_socket_timeout_ms,
+        .tombstone_retention_ms = cfg->tombstone_retention_ms > 0 ? cfg->tombstone_retention_ms
+                                                                  : RB_SINK_KEEP_TOMBSTONES,
         .app_name = app,
         .vector_format = strcmp(cfg->mongo_vector_format, "float32") == 0
                              ? RB_SINK_VECTOR_FLOAT32
@@ -99,6 +102,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     }
     if (!(r->sink = rb_sink_new(&so, err))) return -1;
     rb_readiness_set(r->ready, "mongodb", 1, NULL);
+    rb_log_write(&r->log, RB_LOG_INFO, "sink", "%s", rb_sink_describe(r->sink));
 
     rb_source_opts src = {
         .job_name = cfg->job_name,
@@ -155,6 +159,7 @@ static void runner_close(rb_runner *r) {
     free(r->texts);
     free(r->items);
     free(r->meta);
+    free(r->known);
     rb_readiness_destroy(r->ready);
     rb_metrics_destroy(r->metrics);
     rb_alert_free(&r->alert);
@@ -227,11 +232,16 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     rb_runner_log_failures(r, b);
     if (rb_runner_check_failed(b, err) != 0) return -1;
 
+    stage_log(r, "lookup");
+    rb_runner_lookup(r, b);
+    double t_lookup = rb_now_sec();
+    p->duration_ms[RB_PROG_LOOKUP] = (t_lookup - t_decode) * 1e3;
+
     stage_log(r, "embed");
     long embedded = rb_runner_embed(r, b, err);
     if (rb_runner_abandoning(r)) return RUNNER_ABANDONED;
     double t_embed = rb_now_sec();
-    p->duration_ms[RB_PROG_EMBED] = (t_embed - t_decode) * 1e3;
+    p->duration_ms[RB_PROG_EMBED] = (t_embed - t_lookup) * 1e3;
     if (embedded < 0) return -1;
     p->embedded = (size_t)embedded;
 
@@ -278,8 +288,6 @@ static void set_lag(const char *topic, int32_t partition, int64_t lag, void *arg
 /* Feeds one batch's progress into the metrics registry.  A metrics error
  * is a bug in the names here, never a reason to stop the job. */
 static void record_metrics(rb_runner *r, const rb_progress *p) {
-    static const char *const stages[RB_PROG_STAGES] = {"poll", "decode", "embed",
-                                                       "write", "dlq", "commit"};
     const char *job = r->cfg->job_name;
     const rb_batch_counts *c = &p->counts;
     const struct { const char *outcome; size_t n; } outcomes[] = {
@@ -294,7 +302,7 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
     const char *jl[] = {job};
     rb_metrics_counter_add(r->metrics, RB_METRIC_BATCHES, jl, 1, NULL);
     for (int s = 0; s < RB_PROG_STAGES; s++) {
-        const char *labels[] = {job, stages[s]};
+        const char *labels[] = {job, rb_progress_stage_name((rb_progress_stage)s)};
         rb_metrics_observe(r->metrics, RB_METRIC_STAGE_DURATION, labels, p->duration_ms[s] / 1e3,
                            NULL);
     }

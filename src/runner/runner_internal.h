@@ -23,6 +23,14 @@
 #include "transform/document.h"
 #include "validate/schema.h"
 
+/* What the batch's lookup found stored for one id, handed to the sink
+ * (rb_sink_item.known) so that its write need not read again. */
+typedef struct rb_runner_known {
+    const char *id;             /* the record's, valid for the batch */
+    rb_sink_known known;
+    int64_t version;
+} rb_runner_known;
+
 typedef struct rb_runner {
     const rb_job_config *cfg;
     const rb_runner_opts *opts;
@@ -54,6 +62,8 @@ typedef struct rb_runner {
     size_t items_cap;
     rb_sink_meta *meta;
     size_t meta_cap;
+    rb_runner_known *known;     /* what the lookup found, by id (sorted) */
+    size_t n_known, known_cap;
 
     uint64_t jitter_state;      /* for retry backoff jitter */
 
@@ -79,9 +89,19 @@ size_t rb_runner_decode(rb_runner *r, rb_batch *b);
  * version of the same document (or by a later Kafka tombstone). */
 void rb_runner_supersede(rb_batch *b);
 
-/* Embeds the texts of pending upserts.  Returns the number embedded, or -1
- * (err set) when the embedder failed and errors are not tolerated, or when
- * it was cancelled because the batch is abandoned (records untouched). */
+/* Gives every pending upsert its row of the vector matrix, then reads, in
+ * one query, what is stored for the ids of the pending upserts and soft
+ * deletes, when the batch needs it: to reuse the stored vector of a text
+ * and model that did not change (embed.reuse.unchanged), and to hand the
+ * stored versions to the sink when its mode decides on them
+ * (rb_sink_needs_versions).  A failed read only costs the saving: the
+ * texts are embedded and the sink reads for itself. */
+void rb_runner_lookup(rb_runner *r, rb_batch *b);
+
+/* Embeds the texts of pending upserts that rb_runner_lookup did not find
+ * unchanged.  Returns the number embedded, or -1 (err set) when the
+ * embedder failed and errors are not tolerated, or when it was cancelled
+ * because the batch is abandoned (records untouched). */
 long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err);
 
 /* Writes every pending record, retrying transient failures with backoff

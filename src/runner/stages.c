@@ -142,22 +142,35 @@ void rb_runner_supersede(rb_batch *b) {
     free(recs);
 }
 
-/* ---- embed ------------------------------------------------------------ */
+/* ---- lookup: one read of what is stored for the batch's ids ----------- */
 
 static int by_id(const void *a, const void *b) {
     return strcmp((*(rb_record *const *)a)->id, (*(rb_record *const *)b)->id);
 }
 
-typedef struct reuse_ctx {
+static int known_by_id(const void *key, const void *elem) {
+    return strcmp(key, ((const rb_runner_known *)elem)->id);
+}
+
+typedef struct lookup_ctx {
     rb_runner *r;
-    rb_record **sorted; /* pending upserts by id */
+    rb_record **sorted; /* pending upserts and soft deletes, by id */
     size_t n;
-} reuse_ctx;
+    bool reuse;
+} lookup_ctx;
 
 static int on_stored(const rb_sink_stored_view *v, void *arg) {
-    reuse_ctx *c = arg;
+    lookup_ctx *c = arg;
+    rb_runner_known *k =
+        bsearch(v->id, c->r->known, c->r->n_known, sizeof *c->r->known, known_by_id);
+    if (k) {
+        k->known = RB_SINK_KNOWN_PRESENT;
+        k->version = v->version;
+    }
     size_t dim = rb_embedder_dim(c->r->embedder);
-    if (v->dim != dim || strcmp(v->model, rb_embedder_model_name(c->r->embedder)) != 0) return 0;
+    if (!c->reuse || v->deleted || !v->text_hash || !v->model || v->dim != dim ||
+        strcmp(v->model, rb_embedder_model_name(c->r->embedder)) != 0)
+        return 0;
     /* Several records of one id may be pending (the sink orders them). */
     rb_record key = {.id = (char *)v->id}, *kp = &key;
     rb_record **hit = bsearch(&kp, c->sorted, c->n, sizeof *c->sorted, by_id);
@@ -165,38 +178,99 @@ static int on_stored(const rb_sink_stored_view *v, void *arg) {
     while (hit > c->sorted && strcmp(hit[-1]->id, v->id) == 0) hit--;
     for (; hit < c->sorted + c->n && strcmp((*hit)->id, v->id) == 0; hit++) {
         rb_record *rec = *hit;
-        if (strcmp(rec->text_hash, v->text_hash) != 0) continue;
+        if (rec->op != RB_OP_UPSERT || strcmp(rec->text_hash, v->text_hash) != 0) continue;
         memcpy(c->r->vectors + rec->vector_row * dim, v->vector, dim * sizeof(float));
         rec->reused = true;
     }
     return 0;
 }
 
-/* Marks the pending upserts whose text and model match what is stored and
- * copies the stored vectors into their rows.  A failed lookup only costs
- * the saving: everything is then embedded. */
-static void reuse_stored_vectors(rb_runner *r, rb_record **recs, size_t n) {
-    rb_record **sorted = malloc(n * sizeof *sorted);
-    const char **ids = malloc(n * sizeof *ids);
-    if (!sorted || !ids) {
-        free(sorted);
-        free(ids);
-        return;
+/* Rows for every pending upsert, and after them a scratch area for the
+ * vectors the embedder computes. */
+static int assign_rows(rb_runner *r, rb_batch *b) {
+    size_t n = rb_batch_count(b), count = 0;
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        rec->reused = false;
+        if (rec->state == RB_REC_PENDING && rec->op == RB_OP_UPSERT) rec->vector_row = count++;
     }
-    memcpy(sorted, recs, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, by_id);
-    size_t nids = 0;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || strcmp(sorted[i]->id, sorted[i - 1]->id) != 0) ids[nids++] = sorted[i]->id;
-    reuse_ctx c = {r, sorted, n};
+    size_t dim = rb_embedder_dim(r->embedder);
+    if (r->vectors_rows < 2 * count) {
+        float *grown = realloc(r->vectors, 2 * count * dim * sizeof *grown);
+        if (!grown) return -1;
+        r->vectors = grown;
+        r->vectors_rows = 2 * count;
+    }
+    return 0;
+}
+
+/* Fills `sorted` (room for 2n) with the records whose ids are read, by id,
+ * `ids` with those ids once each, and r->known with one entry per id whose
+ * version goes to the sink (ABSENT until the read finds it).  An id with a
+ * pending hard delete gets no entry: the delete is written before the
+ * upserts, so what the read finds is not what the sink will meet. */
+static void plan_lookup(rb_runner *r, rb_batch *b, bool versions, rb_record **sorted,
+                        size_t *n_sorted, const char **ids, size_t *n_ids) {
+    size_t n = rb_batch_count(b), count = 0, nids = 0, ndel = 0;
+    rb_record **dels = sorted + n;
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state != RB_REC_PENDING) continue;
+        if (rec->op == RB_OP_HARD_DELETE) dels[ndel++] = rec;
+        else if (rec->op == RB_OP_UPSERT || (versions && rec->op == RB_OP_SOFT_DELETE))
+            sorted[count++] = rec;
+    }
+    qsort(sorted, count, sizeof *sorted, by_id);
+    qsort(dels, ndel, sizeof *dels, by_id);
+    r->n_known = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0 && strcmp(sorted[i]->id, sorted[i - 1]->id) == 0) continue;
+        ids[nids++] = sorted[i]->id;
+        if (versions && !bsearch(&sorted[i], dels, ndel, sizeof *dels, by_id))
+            r->known[r->n_known++] = (rb_runner_known){sorted[i]->id, RB_SINK_KNOWN_ABSENT, 0};
+    }
+    *n_sorted = count;
+    *n_ids = nids;
+}
+
+void rb_runner_lookup(rb_runner *r, rb_batch *b) {
+    size_t n = rb_batch_count(b);
+    r->n_known = 0;
+    if (assign_rows(r, b) != 0) return; /* rb_runner_embed fails the batch for it */
+    bool reuse = r->cfg->embed_reuse_unchanged, versions = rb_sink_needs_versions(r->sink);
+    if (n == 0 || (!reuse && !versions)) return;
+    if (r->known_cap < n) {
+        rb_runner_known *grown = realloc(r->known, n * sizeof *grown);
+        if (!grown) return; /* without the read: embedded, and the sink reads */
+        r->known = grown;
+        r->known_cap = n;
+    }
+    rb_record **sorted = malloc(2 * n * sizeof *sorted);
+    const char **ids = malloc(n * sizeof *ids);
+    size_t n_ids = 0;
+    lookup_ctx c = {r, sorted, 0, reuse};
+    if (sorted && ids) plan_lookup(r, b, versions, sorted, &c.n, ids, &n_ids);
     rb_error err;
-    if (rb_sink_lookup_stored(r->sink, ids, nids, on_stored, &c, &err) != 0) {
-        for (size_t i = 0; i < n; i++) recs[i]->reused = false;
-        rb_log_write(&r->log, RB_LOG_WARN, "reuse", "stored vectors not looked up: %s", err.msg);
+    if (n_ids && rb_sink_read_stored(r->sink, ids, n_ids, reuse ? RB_SINK_READ_VECTORS : 0,
+                                     on_stored, &c, &err) != 0) {
+        r->n_known = 0;
+        for (size_t i = 0; i < n; i++) rb_batch_record(b, i)->reused = false;
+        rb_log_write(&r->log, RB_LOG_WARN, "lookup", "stored documents not read: %s", err.msg);
     }
     free(sorted);
     free(ids);
 }
+
+/* What the lookup found for `id`, for the sink; UNKNOWN when it did not
+ * read it. */
+static void known_of(const rb_runner *r, const char *id, rb_sink_item *it) {
+    const rb_runner_known *k =
+        r->n_known ? bsearch(id, r->known, r->n_known, sizeof *r->known, known_by_id) : NULL;
+    it->known = k ? k->known : RB_SINK_UNKNOWN;
+    it->known_version = k ? k->version : 0;
+}
+
+/* ---- embed ------------------------------------------------------------ */
 
 long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
     size_t n = rb_batch_count(b), count = 0;
@@ -204,26 +278,16 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
     if (!recs) return rb_error_nomem(err, RB_STAGE_EMBED, "records");
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
-        if (rec->state != RB_REC_PENDING || rec->op != RB_OP_UPSERT) continue;
-        rec->vector_row = count;
-        rec->reused = false;
-        recs[count++] = rec;
+        if (rec->state == RB_REC_PENDING && rec->op == RB_OP_UPSERT) recs[count++] = rec;
     }
     if (count == 0) {
         free(recs);
         return 0;
     }
     size_t dim = rb_embedder_dim(r->embedder);
-    /* Room for every upsert's row, and after them a scratch area for the
-     * vectors the embedder computes. */
-    if (r->vectors_rows < 2 * count) {
-        float *grown = realloc(r->vectors, 2 * count * dim * sizeof *grown);
-        if (!grown) {
-            free(recs);
-            return rb_error_nomem(err, RB_STAGE_EMBED, "vectors");
-        }
-        r->vectors = grown;
-        r->vectors_rows = 2 * count;
+    if (r->vectors_rows < 2 * count) { /* rb_runner_lookup could not grow them */
+        free(recs);
+        return rb_error_nomem(err, RB_STAGE_EMBED, "vectors");
     }
     if (r->texts_cap < count) {
         const char **grown = realloc(r->texts, count * sizeof *grown);
@@ -234,7 +298,6 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
         r->texts = grown;
         r->texts_cap = count;
     }
-    if (r->cfg->embed_reuse_unchanged) reuse_stored_vectors(r, recs, count);
     size_t todo = 0;
     for (size_t i = 0; i < count; i++)
         if (!recs[i]->reused) r->texts[todo++] = recs[i]->text;
@@ -288,6 +351,7 @@ static void fill_item(rb_runner *r, const rb_record *rec, rb_sink_item *it, rb_s
     it->topic = rec->topic;
     it->partition = rec->partition;
     it->offset = rec->offset;
+    known_of(r, rec->id, it);
     switch (rec->op) {
     case RB_OP_HARD_DELETE: it->kind = RB_SINK_HARD_DELETE; return;
     case RB_OP_SOFT_DELETE: it->kind = RB_SINK_SOFT_DELETE; return;

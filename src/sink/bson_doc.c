@@ -344,6 +344,11 @@ int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format
     ok = ok && append_source(doc, it);
     ok = ok && bson_append_date_time(doc, "ingested_at", -1, now_ms);
     ok = ok && bson_append_bool(doc, "deleted", -1, it->kind == RB_SINK_SOFT_DELETE);
+    /* What a TTL index on deleted_at counts from (sink.h,
+     * RB_SINK_KEEP_TOMBSTONES); live documents have none, so a TTL index
+     * never touches them, and a newer upsert replaces it away. */
+    if (it->kind == RB_SINK_SOFT_DELETE)
+        ok = ok && bson_append_date_time(doc, "deleted_at", -1, now_ms);
     return ok ? 0 : fail(msg, msg_len, "document too large");
 }
 
@@ -354,5 +359,12 @@ int rb_sink_build_filter(bson_t *filter, const rb_sink_item *it)
     ok = ok && bson_append_document_begin(filter, "version", -1, &cond);
     ok = ok && bson_append_int64(&cond, "$lt", -1, it->version);
     ok = ok && bson_append_document_end(filter, &cond);
+    return ok ? 0 : -1;
+}
+
+int rb_sink_build_swap_filter(bson_t *filter, const char *id, int64_t expect)
+{
+    bool ok = bson_append_utf8(filter, "_id", -1, id, -1);
+    ok = ok && bson_append_int64(filter, "version", -1, expect);
     return ok ? 0 : -1;
 }

@@ -41,11 +41,16 @@ int rb_sink_append_json(bson_t *parent, const char *key, const rb_json *v, char 
 #define RB_SINK_VECTOR_HEADER 2
 
 /* The replacement document of an UPSERT or SOFT_DELETE item, its
- * embedding in the given format (see rb_sink_vector_format). */
+ * embedding in the given format (see rb_sink_vector_format); a
+ * SOFT_DELETE's tombstone also gets deleted_at = now_ms. */
 int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format format,
                       int64_t now_ms, char *msg, size_t msg_len);
 
 /* {_id: id, version: {$lt: version}}: matches only an older stored version. */
 int rb_sink_build_filter(bson_t *filter, const rb_sink_item *it);
+
+/* {_id: id, version: expect}: matches only the version a CAS write was
+ * decided against. */
+int rb_sink_build_swap_filter(bson_t *filter, const char *id, int64_t expect);
 
 #endif

@@ -1,6 +1,8 @@
 libragbatch_a_SOURCES += \
 	src/sink/sink.c src/sink/sink.h \
-	src/sink/write.c src/sink/sink_internal.h \
+	src/sink/profile.c src/sink/indexes.c \
+	src/sink/write.c src/sink/sink_internal.h src/sink/write_ctx.h \
+	src/sink/decide.c src/sink/read.c \
 	src/sink/bson_doc.c src/sink/bson_doc.h \
 	src/sink/scan.c
 

@@ -109,7 +109,9 @@ static int check_names(const rb_sink_opts *o, rb_error *err)
     return 0;
 }
 
-static mongoc_write_concern_t *make_write_concern(const char *spec, int timeout_ms,
+/* wtimeout bounds the wait for replication, which is part of the round
+ * trip: it gets the socket timeout. */
+static mongoc_write_concern_t *make_write_concern(const char *spec, int wtimeout_ms,
                                                   rb_error *err)
 {
     mongoc_write_concern_t *wc = mongoc_write_concern_new();
@@ -118,7 +120,7 @@ static mongoc_write_concern_t *make_write_concern(const char *spec, int timeout_
         return NULL;
     }
     if (!spec || strcmp(spec, "majority") == 0) {
-        mongoc_write_concern_set_wmajority(wc, timeout_ms > 0 ? timeout_ms : 0);
+        mongoc_write_concern_set_wmajority(wc, wtimeout_ms > 0 ? wtimeout_ms : 0);
         return wc;
     }
     char *end;
@@ -135,22 +137,32 @@ static mongoc_write_concern_t *make_write_concern(const char *spec, int timeout_
         return NULL;
     }
     mongoc_write_concern_set_w(wc, (int32_t)w);
-    if (timeout_ms > 0)
-        mongoc_write_concern_set_wtimeout_int64(wc, timeout_ms);
+    if (wtimeout_ms > 0)
+        mongoc_write_concern_set_wtimeout_int64(wc, wtimeout_ms);
     return wc;
 }
 
+static int socket_timeout_of(const rb_sink_opts *o)
+{
+    return o->socket_timeout_ms > 0 ? o->socket_timeout_ms : o->timeout_ms;
+}
+
+/* Server selection and connecting fail fast (timeout_ms) when the server is
+ * away; a round trip may take as long as a large bulk needs on a slow
+ * server (socket_timeout_ms), so that such a bulk is not cut off and
+ * retried without end. */
 static int apply_uri_options(rb_sink *s, const rb_sink_opts *o, rb_error *err)
 {
-    if (o->timeout_ms > 0) {
-        if (!mongoc_uri_set_option_as_int32(s->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-                                            o->timeout_ms) ||
-            !mongoc_uri_set_option_as_int32(s->uri, MONGOC_URI_CONNECTTIMEOUTMS, o->timeout_ms) ||
-            !mongoc_uri_set_option_as_int32(s->uri, MONGOC_URI_SOCKETTIMEOUTMS, o->timeout_ms))
-            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK,
-                                "cannot apply timeout %d ms to MongoDB URI %s", o->timeout_ms,
-                                s->uri_shown);
-    }
+    int socket_ms = socket_timeout_of(o);
+    if ((o->timeout_ms > 0 &&
+         (!mongoc_uri_set_option_as_int32(s->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                          o->timeout_ms) ||
+          !mongoc_uri_set_option_as_int32(s->uri, MONGOC_URI_CONNECTTIMEOUTMS, o->timeout_ms))) ||
+        (socket_ms > 0 &&
+         !mongoc_uri_set_option_as_int32(s->uri, MONGOC_URI_SOCKETTIMEOUTMS, socket_ms)))
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK,
+                            "cannot apply timeouts (%d ms, socket %d ms) to MongoDB URI %s",
+                            o->timeout_ms, socket_ms, s->uri_shown);
     if (o->app_name && *o->app_name && !mongoc_uri_get_appname(s->uri) &&
         !mongoc_uri_set_appname(s->uri, o->app_name))
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK,
@@ -158,62 +170,65 @@ static int apply_uri_options(rb_sink *s, const rb_sink_opts *o, rb_error *err)
     return 0;
 }
 
-/* FerretDB 1.x (SQLite) keeps each matched statement of an update command
- * holding one of its 100 database connections until the command ends, so
- * a command with about 100 replacements of existing documents waits
- * forever.  Bulks sent to it are cut into windows of this many ops. */
-#define RB_SINK_FERRETDB_WINDOW 50
-
-/* Reads maxBsonObjectSize from the hello reply (keeping the default if the
- * server does not say) and whether the server is FerretDB, whose buildInfo
- * carries a ferretdbVersion. */
-static void read_server_facts(rb_sink *s, mongoc_client_t *c, rb_sink_versions mode)
+static const char *mode_name(rb_sink_versions m)
 {
-    bson_t cmd = BSON_INITIALIZER, info = BSON_INITIALIZER, reply;
-    bson_error_t e;
-    bson_iter_t it;
-    BSON_APPEND_INT32(&cmd, "hello", 1);
-    if (mongoc_client_command_simple(c, "admin", &cmd, NULL, &reply, &e) &&
-        bson_iter_init_find(&it, &reply, "maxBsonObjectSize") && BSON_ITER_HOLDS_INT32(&it) &&
-        bson_iter_int32(&it) > 0)
-        s->max_doc_size = bson_iter_int32(&it);
-    bson_destroy(&reply);
-    BSON_APPEND_INT32(&info, "buildInfo", 1);
-    bool ferretdb = mongoc_client_command_simple(c, "admin", &info, NULL, &reply, &e) &&
-                    bson_iter_init_find(&it, &reply, "ferretdbVersion");
-    bson_destroy(&reply);
-    s->lookup_versions =
-        mode == RB_SINK_VERSIONS_LOOKUP || (mode == RB_SINK_VERSIONS_AUTO && ferretdb);
-    s->max_ops_per_bulk = ferretdb ? RB_SINK_FERRETDB_WINDOW : 0;
-    bson_destroy(&info);
-    bson_destroy(&cmd);
+    switch (m) {
+    case RB_SINK_VERSIONS_IN_FILTER: return "in_filter";
+    case RB_SINK_VERSIONS_LOOKUP: return "lookup";
+    case RB_SINK_VERSIONS_CAS: return "cas";
+    case RB_SINK_VERSIONS_AUTO: break;
+    }
+    return "auto";
 }
 
-/* The runner looks documents up by text_hash to reuse embeddings; _id is
- * indexed by the server itself. */
-static int create_indexes(rb_sink *s, mongoc_client_t *c, rb_error *err)
+/* Learns the server, settles the mode, creates the indexes. */
+static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_error *err)
 {
-    bson_t cmd = BSON_INITIALIZER, indexes, idx, key, reply;
-    bson_error_t e;
-    bool ok;
-
-    BSON_APPEND_UTF8(&cmd, "createIndexes", s->collection);
-    BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
-    BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &idx);
-    BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
-    BSON_APPEND_INT32(&key, "text_hash", 1);
-    bson_append_document_end(&idx, &key);
-    BSON_APPEND_UTF8(&idx, "name", "text_hash_1");
-    bson_append_document_end(&indexes, &idx);
-    bson_append_array_end(&cmd, &indexes);
-    ok = mongoc_client_write_command_with_opts(c, s->database, &cmd, NULL, &reply, &e);
-    bson_destroy(&reply);
-    bson_destroy(&cmd);
-    if (!ok) {
-        rb_sink_mongo_error(err, &e, "cannot create index text_hash_1");
-        return rb_sink_in_collection(s, err);
-    }
+    rb_sink_profile p;
+    char ttl[200] = "";
+    /* The collection must exist before FerretDB's explain says anything. */
+    if (rb_sink_create_index(s, c, "text_hash_1", "text_hash", NULL, false, err) != 0)
+        return -1;
+    rb_sink_profile_detect(s, c, &p);
+    if (p.no_binary_vectors && s->vector_format == RB_SINK_VECTOR_FLOAT32)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK,
+                            "%s cannot store binary vectors (BSON subtype 9; it drops the "
+                            "connection): set mongo.vector.format = array for %s.%s at %s",
+                            p.server, s->database, s->collection, s->uri_shown);
+    s->mode = o->versions == RB_SINK_VERSIONS_AUTO ? p.mode : o->versions;
+    s->max_ops_per_bulk = p.window;
+    s->read_chunk = p.read_chunk;
+    if (p.cas_index && s->mode == RB_SINK_VERSIONS_CAS &&
+        rb_sink_create_index(s, c, "_id_1_version_1", "_id", "version", true, err) != 0)
+        return -1;
+    if (rb_sink_tombstone_ttl(s, c, o->tombstone_retention_ms, ttl, sizeof ttl, err) != 0)
+        return -1;
+    bool cas_index = p.cas_index && s->mode == RB_SINK_VERSIONS_CAS;
+    /* key="value" pairs for the log line: no double quote inside a value. */
+    for (char *q = ttl; (q = strchr(q, '"')); q++)
+        *q = '\'';
+    snprintf(s->describe, sizeof s->describe,
+             "server=\"%s\" versions=%s reason=\"%s\"%s update_window=%zu read_chunk=%zu%s%s%s",
+             p.server, mode_name(s->mode),
+             o->versions == RB_SINK_VERSIONS_AUTO ? p.why : "chosen by the caller",
+             cas_index ? " index=_id_1_version_1" : "", s->max_ops_per_bulk, s->read_chunk,
+             ttl[0] ? " tombstone_ttl=\"" : "", ttl, ttl[0] ? "\"" : "");
     return 0;
+}
+
+rb_sink_versions rb_sink_mode(const rb_sink *s)
+{
+    return s->mode;
+}
+
+bool rb_sink_needs_versions(const rb_sink *s)
+{
+    return s->mode == RB_SINK_VERSIONS_CAS || s->mode == RB_SINK_VERSIONS_LOOKUP;
+}
+
+const char *rb_sink_describe(const rb_sink *s)
+{
+    return s->describe;
 }
 
 rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
@@ -231,6 +246,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
     if (!s)
         return rb_error_nomem(err, RB_STAGE_SINK, "sink"), NULL;
     s->max_doc_size = RB_SINK_DEFAULT_MAX_DOC;
+    s->read_chunk = 1000;
     s->vector_format = opts->vector_format;
     s->uri_shown = rb_redact_dup(opts->uri);
     s->database = dup_str(opts->database);
@@ -247,7 +263,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
     }
     if (apply_uri_options(s, opts, err) != 0)
         goto fail;
-    s->wc = make_write_concern(opts->write_concern, opts->timeout_ms, err);
+    s->wc = make_write_concern(opts->write_concern, socket_timeout_of(opts), err);
     if (!s->wc)
         goto fail;
     s->pool = mongoc_client_pool_new_with_error(s->uri, &e);
@@ -260,8 +276,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
     if (rb_sink_ping(s, err) != 0)
         goto fail;
     c = mongoc_client_pool_pop(s->pool);
-    read_server_facts(s, c, opts->versions);
-    rc = create_indexes(s, c, err);
+    rc = set_up(s, c, opts, err);
     mongoc_client_pool_push(s->pool, c);
     if (rc != 0)
         goto fail;

@@ -2,9 +2,11 @@
  * sink.h -- the MongoDB sink: versioned, idempotent bulk writes of documents.
  *
  * An rb_sink owns a libmongoc client pool bound to one database and one
- * collection.  rb_sink_new() connects, pings the server and creates the
- * secondary index on text_hash; rb_sink_destroy() (NULL accepted) releases
- * everything.  No libmongoc or libbson type appears in this header.
+ * collection.  rb_sink_new() connects, pings the server, learns what it is
+ * (see "Server profiles") and creates the secondary indexes (text_hash;
+ * the ones its profile and the tombstone retention need); rb_sink_destroy()
+ * (NULL accepted) releases everything.  No libmongoc or libbson type
+ * appears in this header.
  *
  * Process setup: libmongoc must be initialised once per process, before any
  * sink exists and before any other thread may use it.  main() calls
@@ -17,31 +19,52 @@
  * returning, so any function below may be called from several threads on
  * the same rb_sink at once.  An rb_sink_item array belongs to one caller.
  *
- * Writes: rb_sink_write() sends one batch as ONE unordered bulk operation,
- * ops in batch order.  UPSERT and SOFT_DELETE are replaceOne(upsert) with
- * the filter {_id: id, version: {$lt: version}}; when a document with that
- * _id and an equal or newer version is stored, the filter does not match,
- * the insert collides on _id (E11000) and the item is STALE: replaying an
- * event leaves the store unchanged and an older event never overwrites a
- * newer one.  SOFT_DELETE stores a versioned tombstone {deleted: true} so
- * that older events arriving later stay stale.  HARD_DELETE (a Kafka
- * tombstone, which carries no version) is deleteOne({_id: id}) and is
- * DELETED whether or not a document existed.  Within one batch the ops of
- * one id take effect in batch order.
+ * Writes: rb_sink_write() sends one batch as unordered bulk operations,
+ * ops in batch order.  How a write checks the stored version depends on
+ * the mode (rb_sink_versions below); in every mode an UPSERT or
+ * SOFT_DELETE whose version is not newer than the stored one is STALE and
+ * changes nothing, so a replayed event leaves the store unchanged and an
+ * older event never overwrites a newer one.  SOFT_DELETE stores a
+ * versioned tombstone {deleted: true, deleted_at: <write time>} so that
+ * older events arriving later stay stale (for how long: see
+ * RB_SINK_KEEP_TOMBSTONES).  HARD_DELETE (a Kafka tombstone, which carries
+ * no version) is deleteOne({_id: id}) and is DELETED whether or not a
+ * document existed.  Within one batch the ops of one id take effect in
+ * batch order.
  *
- * FerretDB 1.x differs from MongoDB in three ways the sink works around
- * (it recognises FerretDB by the ferretdbVersion field of buildInfo): its
- * SQLite backend uses no index for a filter other than exactly {_id: value}
- * (see rb_sink_versions); an update command holding ~100 matched statements
- * never finishes, so bulks are cut into windows of 50 ops; and it ignores
- * `ordered: false`, stopping a command at its first write error and
- * reporting it at index 0.  When a reply does not account for every op the
- * sink settles that window's ops one at a time, in order.  (It also drops
- * the connection on a NaN double, one more reason why NaN vectors are
- * refused before sending.)
+ * Server profiles: rb_sink_new() asks the server what it is (hello,
+ * buildInfo, serverStatus; on FerretDB one explain) and, unless the options
+ * force a mode, picks the mode and the size of update commands;
+ * rb_sink_describe() says what it found.
+ *   - MongoDB, and any server not recognised below: IN_FILTER.  MongoDB
+ *     serves {_id, version: {$lt}} from the _id index: the check costs
+ *     nothing and needs no read.
+ *   - mongo-java-server (serverStatus.process is "java"): CAS.  Its memory
+ *     backend uses an index only when a filter names exactly that index's
+ *     fields, so {_id, version: {$lt}} scans the collection; the sink adds
+ *     a unique {_id: 1, version: 1} index, which serves {_id, version: v}.
+ *     It cannot decode BSON binary subtype 9 (it drops the connection), so
+ *     RB_SINK_VECTOR_FLOAT32 cannot be used with it.
+ *   - FerretDB 1.x (buildInfo.ferretdbVersion): only inserts are served
+ *     from an index (the unique _id index).  Every filter on _id is a table
+ *     scan in SQL on both backends (SQLite's _id index expression is not
+ *     the one its queries use; PostgreSQL compares with @>, which its btree
+ *     index cannot serve), and on SQLite any filter other than {_id: value}
+ *     decodes every stored document.  CAS where explain says the backend
+ *     pushes {_id, version: v} down to SQL (PostgreSQL), else LOOKUP.
+ *     Update commands go in windows of 16 ops: FerretDB holds a backend
+ *     connection for every matched statement until its update command ends
+ *     (50 connections on PostgreSQL, 100 on SQLite), so larger windows, or
+ *     a few concurrent writers with large windows, wait forever.  It
+ *     ignores `ordered: false` in update commands, stopping at the first
+ *     error and reporting it at index 0; when a reply does not account for
+ *     every op, the sink settles that window's ops one at a time, in order.
+ *     It drops the connection on a NaN double, one more reason why NaN
+ *     vectors are refused before sending.
  *
  * Failure behaviour: a problem with one document -- the server rejected it
- * (writeErrors other than E11000), it is larger than the server's document
+ * (writeErrors other than the E11000 each mode expects), it is larger than
+ * the server's document
  * limit, its vector holds NaN or infinity, or its metadata keys collide
  * after escaping -- marks that item FAILED with a message in item->error
  * and does not fail the call; the caller dead-letters it.  A failure of
@@ -75,25 +98,55 @@
 
 typedef struct rb_sink rb_sink;
 
-/* Where the version check happens.  IN_FILTER puts it in the write itself
- * ({_id, version: {$lt}} with upsert; a collision on _id means STALE), which
- * is atomic.  LOOKUP reads the stored versions of the batch's ids first (one
- * find with $in), settles stale items without sending them, inserts the
- * documents whose id is absent and replaces the others with the filter
- * {_id} alone: FerretDB 1.x decodes every stored document for any filter
- * other than exactly {_id: value} (and even that one is a table scan in
- * SQL), so the in-filter check costs a full decode of the collection per
- * document, and an insert costs no scan at all.  LOOKUP is not atomic with
- * the write; it is correct as long as one writer handles a given id (the
- * Kafka key is the id, so one partition and one consumer do) and the
- * server applies the statements of one command in order (FerretDB does;
- * MongoDB does not promise it for unordered writes).  AUTO picks LOOKUP for
- * FerretDB and IN_FILTER otherwise; IN_FILTER needs neither assumption. */
+/* Where the version check happens, and what each mode promises.
+ *
+ * IN_FILTER: replaceOne({_id, version: {$lt: v}}, doc, upsert).  When an
+ * equal or newer version is stored the filter does not match, the upsert's
+ * insert collides on _id (E11000) and the item is STALE.  One round trip
+ * and no read.  Atomic on a server that matches and writes a document in
+ * one step (MongoDB, mongo-java-server): two writers of one id, such as two
+ * owners of a partition during a rebalance, cannot regress its version.
+ *
+ * CAS: reads the stored versions of the batch's ids first (one find with
+ * $in, or none when the caller passes what its own read of this batch
+ * found, see rb_sink_item.known), settles stale items without sending
+ * them, inserts the documents whose id is absent and replaces the others
+ * with the compare-and-swap filter {_id, version: <version read>} (no
+ * upsert).  A swap that no longer matches, or an insert that collides,
+ * means another writer got there first: the sink reads those ids again and
+ * decides again (stale, or another swap), RB_SINK_MAX_ROUNDS rounds at
+ * most, then fails the call as retriable.  A write lands only on the
+ * version it was decided against, so where one update is atomic CAS
+ * promises what IN_FILTER does, two writers included.
+ *
+ * LOOKUP: like CAS, but documents found are replaced with the filter {_id}
+ * alone (upsert), for servers that serve no other filter cheaply (FerretDB
+ * on SQLite decodes every stored document for one).  A newer version that
+ * another writer stores between the read and the write is overwritten:
+ * LOOKUP holds every guarantee while one writer handles a given id, which
+ * the job ensures outside a rebalance (the Kafka key is the id: one
+ * partition, one consumer).  During a rebalance the old owner's in-flight
+ * write can land after the new owner's and put an older version back until
+ * the next event of that id.  A colliding insert is read again and decided
+ * again, as in CAS.
+ *
+ * On FerretDB 1.x no mode is atomic: FerretDB reads the documents a filter
+ * matches and writes them back by _id in a separate statement, so there
+ * IN_FILTER's and CAS's checks, too, hold only with one writer per id.
+ *
+ * AUTO picks per server (see the header comment); rb_sink_mode() says
+ * which. */
 typedef enum rb_sink_versions {
     RB_SINK_VERSIONS_AUTO = 0,
     RB_SINK_VERSIONS_IN_FILTER,
-    RB_SINK_VERSIONS_LOOKUP
+    RB_SINK_VERSIONS_LOOKUP,
+    RB_SINK_VERSIONS_CAS
 } rb_sink_versions;
+
+/* Rounds of read-and-decide-again one CAS or LOOKUP write goes through
+ * before it gives up (retriable); each round after the first needs another
+ * writer to change the same ids in between. */
+#define RB_SINK_MAX_ROUNDS 5
 
 /* How the embedding is stored.  Atlas Vector Search indexes both.  ARRAY
  * is a BSON array of doubles, what most tools that read the collection
@@ -109,15 +162,34 @@ typedef enum rb_sink_vector_format {
     RB_SINK_VECTOR_FLOAT32
 } rb_sink_vector_format;
 
+/* Tombstone retention (rb_sink_opts.tombstone_retention_ms), applied by
+ * rb_sink_new():
+ *   > 0: a TTL index {deleted_at: 1} (named deleted_at_ttl) removes a
+ *        tombstone that long after it was written (MongoDB's TTL monitor
+ *        runs about once a minute); an existing one is adjusted (collMod).
+ *   RB_SINK_KEEP_TOMBSTONES: that index is dropped if it exists, and
+ *        tombstones stay forever.
+ *   0: the indexes are left as they are (for readers: search, index).
+ * The trade-off: once a tombstone is gone its version is forgotten, so an
+ * event older than the delete that arrives after that (a replay or a
+ * backfill reaching further back than the retention) brings the product
+ * back.  Choose a retention longer than any replay can reach.  Servers that
+ * refuse TTL indexes (FerretDB 1.x) or accept them and never expire
+ * anything (mongo-java-server) keep every tombstone; rb_sink_describe()
+ * says which, and the sink works on. */
+#define RB_SINK_KEEP_TOMBSTONES (-1)
+
 typedef struct rb_sink_opts {
     const char *uri;           /* mongodb:// or mongodb+srv:// */
     const char *database;
     const char *collection;
     const char *write_concern; /* "majority" (NULL means this) or a number >= 1 */
-    int timeout_ms;            /* server selection, connect, socket, wtimeout; 0: URI's own */
+    int timeout_ms;            /* server selection and connect; 0: URI's own */
+    int socket_timeout_ms;     /* each round trip, and wtimeout; 0: timeout_ms */
     const char *app_name;      /* shown in server logs; NULL for none */
     rb_sink_versions versions; /* 0: AUTO */
     rb_sink_vector_format vector_format; /* 0: ARRAY */
+    int64_t tombstone_retention_ms; /* see above; 0: indexes left alone */
 } rb_sink_opts;
 
 typedef enum rb_sink_kind {
@@ -141,6 +213,12 @@ typedef struct rb_sink_meta {
 
 #define RB_SINK_ITEM_ERR_MAX 256
 
+typedef enum rb_sink_known {
+    RB_SINK_UNKNOWN = 0,   /* not read: the write reads it when it must */
+    RB_SINK_KNOWN_ABSENT,  /* no document with this _id */
+    RB_SINK_KNOWN_PRESENT  /* a document (maybe a tombstone) at known_version */
+} rb_sink_known;
+
 typedef struct rb_sink_item {
     /* in */
     rb_sink_kind kind;
@@ -157,6 +235,14 @@ typedef struct rb_sink_item {
     const char *topic;         /* source position, stored as source: {...} */
     int32_t partition;
     int64_t offset;
+    /* in, optional: what a read of this batch (rb_sink_read_stored) found
+     * for this id, so that CAS and LOOKUP need not read again; IN_FILTER
+     * ignores it.  CAS takes a wrong value for a conflict and reads again;
+     * LOOKUP believes it, so fill it only from a read made after every
+     * write of this id the caller knows of (not for an id whose hard
+     * delete is written between the read and this write). */
+    rb_sink_known known;
+    int64_t known_version;     /* with RB_SINK_KNOWN_PRESENT */
     /* out */
     rb_sink_result result;
     char error[RB_SINK_ITEM_ERR_MAX]; /* set when result == RB_SINK_FAILED */
@@ -164,7 +250,9 @@ typedef struct rb_sink_item {
 
 typedef struct rb_sink_stats {
     size_t stored, stale, deleted, failed;
-    double elapsed_ms; /* wall time of the bulk round trip */
+    size_t reads;      /* find commands the write sent (version reads, re-reads) */
+    size_t rounds;     /* CAS/LOOKUP rounds beyond the first (conflicts) */
+    double elapsed_ms; /* wall time of the write */
 } rb_sink_stats;
 
 /* Once per process, before the first rb_sink_new() and any other thread. */
@@ -225,23 +313,48 @@ typedef struct rb_sink_scan_opts {
 int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, void *ctx,
                  rb_error *err);
 
-/* What is stored for one id, as the reuse lookup hands it out.  Pointers
- * are valid only during the callback. */
+/* What is stored for one id, as rb_sink_read_stored() hands it out.
+ * Pointers are valid only during the callback. */
 typedef struct rb_sink_stored_view {
     const char *id;
-    const char *text_hash;
-    const char *model;
-    const float *vector;
+    const char *text_hash;     /* NULL when absent or not asked for */
+    const char *model;         /* NULL when absent or not asked for */
+    const float *vector;       /* NULL (dim 0) when absent or not asked for */
     size_t dim;
+    int64_t version;           /* INT64_MAX when the document has none: it counts as newest */
+    bool deleted;              /* a tombstone */
 } rb_sink_stored_view;
 
 typedef int (*rb_sink_stored_fn)(const rb_sink_stored_view *v, void *ctx);
 
-/* For the live documents among `ids` (one query per 500 ids), hands out
- * their text hash, model and vector, so that a text that did not change
- * need not be embedded again. */
+/* rb_sink_read_stored() `what`: also hand out text_hash, model and the
+ * vector (the reuse lookup); without it, versions and tombstones only. */
+#define RB_SINK_READ_VECTORS 1u
+
+/* Hands out what is stored for each of `ids` that has a document
+ * (tombstones included), filtered by _id alone so that every server serves
+ * it from its _id index where it can: one find with $in per chunk of ids
+ * (the whole batch on FerretDB, where each find decodes the collection;
+ * 1,000 elsewhere).  Ids without a document are simply not handed out.
+ * Non-zero from `fn` stops the read (returns 0). */
+int rb_sink_read_stored(rb_sink *s, const char *const *ids, size_t n, unsigned what,
+                        rb_sink_stored_fn fn, void *ctx, rb_error *err);
+
+/* The live documents among `ids` that have a text hash, a model and a
+ * vector: rb_sink_read_stored(RB_SINK_READ_VECTORS) without tombstones. */
 int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_stored_fn fn,
                           void *ctx, rb_error *err);
+
+/* The mode rb_sink_new() chose (never AUTO). */
+rb_sink_versions rb_sink_mode(const rb_sink *s);
+
+/* Whether rb_sink_write() needs the stored versions (CAS, LOOKUP): a
+ * caller that reads the batch anyway passes them in rb_sink_item.known. */
+bool rb_sink_needs_versions(const rb_sink *s);
+
+/* One line for the job's log: the server as recognised, the mode and why,
+ * the update window, the tombstone TTL's state.  Owned by the sink. */
+const char *rb_sink_describe(const rb_sink *s);
 
 /* Name of a result, for logs: "stored", "stale", ... */
 const char *rb_sink_result_name(rb_sink_result r);

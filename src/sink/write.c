@@ -1,16 +1,18 @@
 /*
  * write.c -- rb_sink_write(): one batch as versioned, idempotent bulk ops.
  *
- * The path of a call: (lookup mode only) read the stored versions of the
- * batch's ids and settle the stale items without sending them; cut the
- * batch into windows (FerretDB only); per window, build one unordered bulk
- * in batch order, run it, and read each op's fate from the reply; when the
- * reply cannot account for every op, settle that window's ops one by one.
+ * The path of a call: decide each item's op (IN_FILTER: here, from the
+ * item alone; CAS and LOOKUP: decide.c, from the stored versions); cut the
+ * items to send into windows (FerretDB only); per window, build one
+ * unordered bulk in batch order, run it, and read each op's fate from the
+ * reply; when the reply cannot account for every op, settle that window's
+ * ops one by one.
  */
 #include "sink/sink.h"
 
 #include "sink/bson_doc.h"
 #include "sink/sink_internal.h"
+#include "sink/write_ctx.h"
 
 #include <mongoc/mongoc.h>
 #include <stdio.h>
@@ -19,20 +21,8 @@
 #include <time.h>
 
 #define RB_SINK_DUPLICATE_KEY 11000
-/* Ids per $in lookup, to keep each find command small. */
-#define RB_SINK_LOOKUP_CHUNK 1000
 
-/* State of one rb_sink_write() call. */
-typedef struct wctx {
-    rb_sink *s;
-    mongoc_collection_t *coll;
-    rb_sink_item *items;
-    size_t n;
-    int64_t now_ms; /* ingested_at of every document of this call */
-    size_t *sent;   /* item index of each op of the current bulk */
-    size_t *redo;   /* the ops of a window being settled one by one */
-    bool *insert;   /* lookup found no document: insert rather than upsert */
-} wctx;
+typedef rb_sink_wctx wctx;
 
 static int64_t now_realtime_ms(void)
 {
@@ -68,11 +58,12 @@ static void item_fail(rb_sink_item *it, const char *what, const char *detail)
     snprintf(it->error, sizeof it->error, "%s%s", what, detail);
 }
 
-static void unsend(rb_sink_item *items, const size_t *idx, size_t n)
+static void unsend(const wctx *w, const size_t *idx, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
-        items[idx[k]].result = RB_SINK_PENDING;
-        items[idx[k]].error[0] = '\0';
+        w->items[idx[k]].result = RB_SINK_PENDING;
+        w->items[idx[k]].error[0] = '\0';
+        w->again[idx[k]] = RB_AGAIN_NO;
     }
 }
 
@@ -106,7 +97,7 @@ static int append_op(const wctx *w, mongoc_bulk_operation_t *bulk, size_t i)
         item_fail(it, "item has no id", "");
         goto out;
     }
-    if (it->kind == RB_SINK_HARD_DELETE) {
+    if (w->op[i] == RB_OP_DELETE) {
         BSON_APPEND_UTF8(&filter, "_id", it->id);
         ok = mongoc_bulk_operation_remove_one_with_opts(bulk, &filter, NULL, &e);
     } else {
@@ -129,15 +120,22 @@ static int append_op(const wctx *w, mongoc_bulk_operation_t *bulk, size_t i)
             item_fail(it, "document is not valid BSON for MongoDB: ", e.message);
             goto out;
         }
-        if (w->insert[i]) {
+        switch (w->op[i]) {
+        case RB_OP_INSERT:
             ok = mongoc_bulk_operation_insert_with_opts(bulk, &doc, NULL, &e);
-        } else {
-            if (w->s->lookup_versions)
-                BSON_APPEND_UTF8(&filter, "_id", it->id); /* versions checked before */
+            break;
+        case RB_OP_SWAP:
+            rb_sink_build_swap_filter(&filter, it->id, w->expect[i]);
+            ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &filter, &doc, NULL, &e);
+            break;
+        default: /* RB_OP_REPLACE, RB_OP_REPLACE_OLDER */
+            if (w->op[i] == RB_OP_REPLACE)
+                BSON_APPEND_UTF8(&filter, "_id", it->id); /* versions decided before */
             else
                 rb_sink_build_filter(&filter, it);
             BSON_APPEND_BOOL(&upsert, "upsert", true);
             ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &filter, &doc, &upsert, &e);
+            break;
         }
     }
     if (ok) {
@@ -153,8 +151,9 @@ out:
     return rc;
 }
 
-/* A bulk of the still PENDING items among `order`, or NULL (err set) when
- * memory ran out.  w->sent receives the item index of each op. */
+/* A bulk of the still PENDING items among `order` that have an op, or NULL
+ * (err set) when memory ran out.  w->sent receives the item index of each
+ * op. */
 static mongoc_bulk_operation_t *build_bulk(const wctx *w, const size_t *order, size_t n_order,
                                            size_t *n_sent, rb_error *err)
 {
@@ -168,7 +167,7 @@ static mongoc_bulk_operation_t *build_bulk(const wctx *w, const size_t *order, s
         *n_sent = 0;
         for (size_t o = 0; o < n_order && !rebuild; o++) {
             size_t i = order[o];
-            if (w->items[i].result != RB_SINK_PENDING)
+            if (w->items[i].result != RB_SINK_PENDING || w->op[i] == RB_OP_NONE)
                 continue;
             int rc = append_op(w, bulk, i);
             if (rc == 0)
@@ -206,9 +205,28 @@ static bool first_error(const bson_t *reply, const char *key, char *buf, size_t 
     return true;
 }
 
-/* Applies writeErrors to the items: E11000 means an equal or newer version
- * holds the _id, i.e. STALE; anything else is this document's own failure.
- * Returns how many writing (non-delete) ops it accounted for. */
+/* What an E11000 means depends on the op: for IN_FILTER's upsert an equal
+ * or newer version holds the _id (STALE); for an insert or LOOKUP's upsert
+ * someone else wrote the _id since it was read (decide again); a swap has
+ * no upsert, so only another unique index can refuse it (FAILED). */
+static void duplicate_key(const wctx *w, size_t i, const char *msg)
+{
+    rb_sink_item *item = &w->items[i];
+    switch (w->op[i]) {
+    case RB_OP_REPLACE_OLDER: item->result = RB_SINK_STALE; return;
+    case RB_OP_INSERT:
+    case RB_OP_REPLACE: w->again[i] = RB_AGAIN_COLLIDED; return;
+    default:
+        item->result = RB_SINK_FAILED;
+        snprintf(item->error, sizeof item->error,
+                 "server rejected the document (code %d): %s", RB_SINK_DUPLICATE_KEY, msg);
+        return;
+    }
+}
+
+/* Applies writeErrors to the items (see duplicate_key; any other code is
+ * this document's own failure).  Returns how many writing (non-delete) ops
+ * it accounted for. */
 static size_t apply_write_errors(const wctx *w, const bson_t *reply, size_t n_sent)
 {
     bson_iter_t it, arr, doc;
@@ -233,11 +251,12 @@ static size_t apply_write_errors(const wctx *w, const bson_t *reply, size_t n_se
         }
         if (index < 0 || (uint64_t)index >= n_sent)
             continue;
-        rb_sink_item *item = &w->items[w->sent[index]];
-        if (item->kind != RB_SINK_HARD_DELETE)
+        size_t i = w->sent[index];
+        rb_sink_item *item = &w->items[i];
+        if (w->op[i] != RB_OP_DELETE)
             writes++;
-        if (code == RB_SINK_DUPLICATE_KEY && item->kind != RB_SINK_HARD_DELETE) {
-            item->result = RB_SINK_STALE;
+        if (code == RB_SINK_DUPLICATE_KEY && w->op[i] != RB_OP_DELETE) {
+            duplicate_key(w, i, msg);
         } else {
             item->result = RB_SINK_FAILED;
             snprintf(item->error, sizeof item->error,
@@ -280,16 +299,19 @@ enum bulk_outcome { BULK_SETTLED, BULK_FAILED, BULK_UNCLEAR };
  * stops at the first command that fails as a whole (network, {ok: 0}); it
  * then reports the first writeError, if any, in place of that failure, so
  * the error alone cannot say whether a command failed.  Counting can: every
- * writing op that ran is in nInserted, nMatched, nUpserted or writeErrors.
- * When all are there, only deletes after the last writing op can be in
- * doubt, and those are sent again.
+ * writing op that ran is in nInserted, nMatched, nUpserted or writeErrors,
+ * except a swap that did not match, which is in none.  When all are there,
+ * only deletes after the last writing op can be in doubt, and those are
+ * sent again.  A bulk without errors whose counts fall short had swaps
+ * that missed, but the reply does not say which: every swap of it is
+ * marked unsure, for decide.c to read.
  *
  * Servers that ignore `ordered: false` (FerretDB 1.x stops an update
  * command at its first error, reports it at index 0 and drops the counts of
- * the statements before it) leave writing ops unaccounted for: the answer
- * is then BULK_UNCLEAR and the caller settles the ops one by one.  A single
- * op always gets a clear answer: it ran, it has a writeError, or its
- * command failed.
+ * the statements before it) leave writing ops unaccounted for: with errors
+ * and short counts the answer is BULK_UNCLEAR and the caller settles the
+ * ops one by one.  A single op always gets a clear answer: it ran, it has a
+ * writeError, its swap did not match, or its command failed.
  */
 static enum bulk_outcome run_bulk(const wctx *w, mongoc_bulk_operation_t *bulk, size_t n_sent,
                                   rb_error *err)
@@ -301,7 +323,7 @@ static enum bulk_outcome run_bulk(const wctx *w, mongoc_bulk_operation_t *bulk, 
     enum bulk_outcome out = BULK_SETTLED;
 
     for (size_t k = 0; k < n_sent; k++)
-        if (w->items[w->sent[k]].kind != RB_SINK_HARD_DELETE) {
+        if (w->op[w->sent[k]] != RB_OP_DELETE) {
             n_writes++;
             last_write = k;
         }
@@ -313,12 +335,11 @@ static enum bulk_outcome run_bulk(const wctx *w, mongoc_bulk_operation_t *bulk, 
         out = BULK_FAILED;
         goto done;
     }
+    size_t ran = (size_t)(reply_int(&reply, "nInserted") + reply_int(&reply, "nMatched") +
+                          reply_int(&reply, "nUpserted"));
     if (!ok) {
         bool any_write_error = first_error(&reply, "writeErrors", msg, sizeof msg);
-        size_t accounted = apply_write_errors(w, &reply, n_sent) +
-                           (size_t)(reply_int(&reply, "nInserted") +
-                                    reply_int(&reply, "nMatched") +
-                                    reply_int(&reply, "nUpserted"));
+        size_t accounted = apply_write_errors(w, &reply, n_sent) + ran;
         size_t first_doubtful = n_writes ? last_write + 1 : 0;
         /* No writeErrors: a command failed as a whole (network, timeout,
          * not primary, unauthorised), which is no one document's fault. */
@@ -338,11 +359,16 @@ static enum bulk_outcome run_bulk(const wctx *w, mongoc_bulk_operation_t *bulk, 
             out = BULK_FAILED;
             goto done;
         }
+    } else if (ran < n_writes) {
+        for (size_t k = 0; k < n_sent; k++)
+            if (w->op[w->sent[k]] == RB_OP_SWAP)
+                w->again[w->sent[k]] = RB_AGAIN_UNSURE;
     }
     for (size_t k = 0; k < n_sent; k++) {
-        rb_sink_item *it = &w->items[w->sent[k]];
-        if (it->result == RB_SINK_PENDING)
-            it->result = it->kind == RB_SINK_HARD_DELETE ? RB_SINK_DELETED : RB_SINK_STORED;
+        size_t i = w->sent[k];
+        rb_sink_item *it = &w->items[i];
+        if (it->result == RB_SINK_PENDING && w->again[i] == RB_AGAIN_NO)
+            it->result = w->op[i] == RB_OP_DELETE ? RB_SINK_DELETED : RB_SINK_STORED;
     }
 done:
     bson_destroy(&reply);
@@ -350,8 +376,8 @@ done:
 }
 
 /* Builds and runs one bulk of the listed items; returns 0 when every sent
- * op is settled, 1 when the answer was unclear (the sent items are PENDING
- * again), -1 on failure (err set). */
+ * op is settled or marked to decide again, 1 when the answer was unclear
+ * (the sent items are PENDING again), -1 on failure (err set). */
 static int write_list(const wctx *w, const size_t *order, size_t n_order, size_t *n_sent,
                       rb_error *err)
 {
@@ -367,151 +393,21 @@ static int write_list(const wctx *w, const size_t *order, size_t n_order, size_t
     out = run_bulk(w, bulk, *n_sent, err);
     mongoc_bulk_operation_destroy(bulk);
     if (out != BULK_SETTLED)
-        unsend(w->items, w->sent, *n_sent);
+        unsend(w, w->sent, *n_sent);
     return out == BULK_SETTLED ? 0 : out == BULK_UNCLEAR ? 1 : -1;
-}
-
-/* ---- lookup mode ------------------------------------------------------------ */
-
-typedef struct id_pos {
-    const char *id;
-    size_t pos;
-} id_pos;
-
-static int cmp_id_pos(const void *a, const void *b)
-{
-    const id_pos *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
-    if (c != 0)
-        return c;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* One distinct id of the batch: its items are ix[first..end). */
-typedef struct id_group {
-    const char *id;
-    size_t first, end;
-    bool found;
-    int64_t version;
-} id_group;
-
-static int cmp_group_id(const void *key, const void *elem)
-{
-    return strcmp(key, ((const id_group *)elem)->id);
-}
-
-/* Reads the stored versions of groups[0..n) with one $in find.  A stored
- * document without a numeric version counts as newest, as it does for the
- * filter {version: {$lt: v}}. */
-static int lookup_versions(const wctx *w, id_group *groups, size_t n, rb_error *err)
-{
-    bson_t filter = BSON_INITIALIZER, in, ids, opts = BSON_INITIALIZER, proj;
-    const bson_t *doc;
-    bson_error_t e;
-    int rc = 0;
-
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
-    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
-    for (size_t g = 0; g < n; g++) {
-        char tmp[16];
-        const char *key;
-        bson_uint32_to_string((uint32_t)g, &key, tmp, sizeof tmp);
-        BSON_APPEND_UTF8(&ids, key, groups[g].id);
-    }
-    bson_append_array_end(&in, &ids);
-    bson_append_document_end(&filter, &in);
-    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
-    BSON_APPEND_INT32(&proj, "version", 1);
-    bson_append_document_end(&opts, &proj);
-
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(w->coll, &filter, &opts, NULL);
-    while (mongoc_cursor_next(cur, &doc)) {
-        bson_iter_t it;
-        if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it))
-            continue;
-        id_group *grp = bsearch(bson_iter_utf8(&it, NULL), groups, n, sizeof *groups,
-                                cmp_group_id);
-        if (!grp)
-            continue;
-        grp->found = true;
-        grp->version = INT64_MAX;
-        if (bson_iter_init_find(&it, doc, "version") && BSON_ITER_HOLDS_NUMBER(&it))
-            grp->version = bson_iter_as_int64(&it);
-    }
-    if (mongoc_cursor_error(cur, &e)) {
-        rb_sink_mongo_error(err, &e, "reading stored versions failed");
-        rc = rb_sink_in_collection(w->s, err);
-    }
-    mongoc_cursor_destroy(cur);
-    bson_destroy(&opts);
-    bson_destroy(&filter);
-    return rc;
-}
-
-/* Lookup mode: marks STALE, without sending them, the upserts and soft
- * deletes whose version is not newer than what the store will hold when
- * their turn comes in batch order (the stored version, raised by earlier
- * items of the same id, cleared by hard deletes), and marks for insertion
- * those whose id will hold no document then. */
-static int settle_by_lookup(wctx *w, rb_error *err)
-{
-    id_pos *ix = malloc(w->n * sizeof *ix);
-    id_group *groups = malloc(w->n * sizeof *groups);
-    size_t m = 0, ng = 0;
-    int rc = 0;
-
-    if (!ix || !groups) {
-        free(ix);
-        free(groups);
-        return rb_error_nomem(err, RB_STAGE_SINK, "version lookup");
-    }
-    for (size_t i = 0; i < w->n; i++)
-        if (w->items[i].result == RB_SINK_PENDING && w->items[i].id)
-            ix[m++] = (id_pos){w->items[i].id, i};
-    qsort(ix, m, sizeof *ix, cmp_id_pos);
-    for (size_t g = 0; g < m;) {
-        size_t end = g + 1;
-        while (end < m && strcmp(ix[end].id, ix[g].id) == 0)
-            end++;
-        groups[ng++] = (id_group){ix[g].id, g, end, false, 0};
-        g = end;
-    }
-    for (size_t g = 0; g < ng && rc == 0; g += RB_SINK_LOOKUP_CHUNK) {
-        size_t len = ng - g < RB_SINK_LOOKUP_CHUNK ? ng - g : RB_SINK_LOOKUP_CHUNK;
-        rc = lookup_versions(w, groups + g, len, err);
-    }
-    for (size_t g = 0; g < ng && rc == 0; g++) {
-        bool present = groups[g].found;
-        int64_t cur = groups[g].version;
-        for (size_t k = groups[g].first; k < groups[g].end; k++) {
-            size_t i = ix[k].pos;
-            rb_sink_item *it = &w->items[i];
-            if (it->kind == RB_SINK_HARD_DELETE) {
-                present = false;
-            } else if (present && cur >= it->version) {
-                it->result = RB_SINK_STALE;
-            } else {
-                w->insert[i] = !present;
-                present = true;
-                cur = it->version;
-            }
-        }
-    }
-    free(ix);
-    free(groups);
-    return rc;
 }
 
 /* ---- settling one by one ------------------------------------------------------ */
 
-/* After settling one by one, an op the unclear bulk had already applied
- * answers STALE although this call wrote it.  Such a document carries this
- * call's ingested_at (no other call of this sink has it, see
- * rb_sink_next_ingested_ms) and the item's version and source offset:
- * those items are reported STORED (the first of equal ones in batch order).
- * Best effort: if the lookup fails the items stay STALE, which is also true
- * of the store. */
-static void reclaim_own_writes(const wctx *w, const size_t *order, size_t n_order)
+/* IN_FILTER only: after settling one by one, an op the unclear bulk had
+ * already applied answers STALE although this call wrote it.  Such a
+ * document carries this call's ingested_at (no other call of this sink has
+ * it, see rb_sink_next_ingested_ms) and the item's version and source
+ * offset: those items are reported STORED (the first of equal ones in
+ * batch order).  Best effort: if the lookup fails the items stay STALE,
+ * which is also true of the store.  (CAS and LOOKUP tell their own writes
+ * apart when they read collided items again, in decide.c.) */
+static void reclaim_own_writes(wctx *w, const size_t *order, size_t n_order)
 {
     bson_t filter = BSON_INITIALIZER, in, ids;
     const bson_t *doc;
@@ -535,6 +431,7 @@ static void reclaim_own_writes(const wctx *w, const size_t *order, size_t n_orde
         bson_destroy(&filter);
         return;
     }
+    w->reads++;
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(w->coll, &filter, NULL, NULL);
     while (mongoc_cursor_next(cur, &doc)) {
         bson_iter_t it;
@@ -564,9 +461,10 @@ static void reclaim_own_writes(const wctx *w, const size_t *order, size_t n_orde
 
 /* Writes one window of the batch as one bulk; when the reply is unclear,
  * settles each of its ops on its own, in batch order.  Ops the bulk had
- * already applied then come back STALE (their version is stored now) and
- * are reclaimed as STORED; nothing is applied twice. */
-static int write_window(const wctx *w, const size_t *order, size_t n_order, rb_error *err)
+ * already applied then come back STALE (IN_FILTER: reclaimed as STORED) or
+ * collided (CAS, LOOKUP: decide.c finds its own write); nothing is applied
+ * twice. */
+static int write_window(wctx *w, const size_t *order, size_t n_order, rb_error *err)
 {
     size_t n_sent = 0, one;
     int rc = write_list(w, order, n_order, &n_sent, err);
@@ -581,17 +479,32 @@ static int write_window(const wctx *w, const size_t *order, size_t n_order, rb_e
                                         "unclear reply to a single write on %s.%s at %s",
                                         w->s->database, w->s->collection, w->s->uri_shown);
     }
-    if (rc == 0)
+    if (rc == 0 && w->s->mode == RB_SINK_VERSIONS_IN_FILTER)
         reclaim_own_writes(w, w->redo, n_sent);
     return rc;
 }
 
-static void add_stats(rb_sink_stats *st, const rb_sink_item *items, size_t n, double ms)
+int rb_sink_send_ops(rb_sink_wctx *w, rb_error *err)
+{
+    size_t todo = 0, window;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->items[i].result == RB_SINK_PENDING && w->op[i] != RB_OP_NONE)
+            w->order[todo++] = i;
+    window = w->s->max_ops_per_bulk ? w->s->max_ops_per_bulk : todo;
+    int rc = 0;
+    for (size_t start = 0; start < todo && rc == 0; start += window) {
+        size_t len = todo - start < window ? todo - start : window;
+        rc = write_window(w, w->order + start, len, err);
+    }
+    return rc;
+}
+
+static void add_stats(rb_sink_stats *st, const rb_sink_wctx *w, double ms)
 {
     if (!st)
         return;
-    for (size_t i = 0; i < n; i++) {
-        switch (items[i].result) {
+    for (size_t i = 0; i < w->n; i++) {
+        switch (w->items[i].result) {
         case RB_SINK_STORED: st->stored++; break;
         case RB_SINK_STALE: st->stale++; break;
         case RB_SINK_DELETED: st->deleted++; break;
@@ -599,6 +512,8 @@ static void add_stats(rb_sink_stats *st, const rb_sink_item *items, size_t n, do
         case RB_SINK_PENDING: break;
         }
     }
+    st->reads += w->reads;
+    st->rounds += w->rounds;
     st->elapsed_ms += ms;
 }
 
@@ -606,7 +521,6 @@ int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stat
 {
     double t0 = now_mono_ms();
     wctx w = {.s = s, .items = items, .n = n, .now_ms = rb_sink_next_ingested_ms(s)};
-    size_t *order = NULL, window = s->max_ops_per_bulk ? s->max_ops_per_bulk : n;
     mongoc_client_t *c;
     int rc;
 
@@ -616,32 +530,36 @@ int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stat
     }
     if (n == 0)
         return 0;
-    order = malloc(n * sizeof *order);
+    w.order = malloc(n * sizeof *w.order);
     w.sent = malloc(n * sizeof *w.sent);
     w.redo = malloc(n * sizeof *w.redo);
-    w.insert = calloc(n, sizeof *w.insert);
-    if (!order || !w.sent || !w.redo || !w.insert) {
+    w.op = calloc(n, sizeof *w.op);
+    w.expect = calloc(n, sizeof *w.expect);
+    w.again = calloc(n, sizeof *w.again);
+    if (!w.order || !w.sent || !w.redo || !w.op || !w.expect || !w.again) {
         rc = rb_error_nomem(err, RB_STAGE_SINK, "bulk index map");
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
     c = mongoc_client_pool_pop(s->pool);
     w.coll = mongoc_client_get_collection(c, s->database, s->collection);
-    rc = s->lookup_versions ? settle_by_lookup(&w, err) : 0;
-    for (size_t start = 0; start < n && rc == 0; start += window) {
-        size_t len = n - start < window ? n - start : window;
-        rc = write_window(&w, order + start, len, err);
+    if (s->mode == RB_SINK_VERSIONS_IN_FILTER) {
+        for (size_t i = 0; i < n; i++)
+            w.op[i] = items[i].kind == RB_SINK_HARD_DELETE ? RB_OP_DELETE : RB_OP_REPLACE_OLDER;
+        rc = rb_sink_send_ops(&w, err);
+    } else {
+        rc = rb_sink_write_deciding(&w, err);
     }
     mongoc_collection_destroy(w.coll);
     mongoc_client_pool_push(s->pool, c);
 out:
-    free(order);
+    free(w.order);
     free(w.sent);
     free(w.redo);
-    free(w.insert);
+    free(w.op);
+    free(w.expect);
+    free(w.again);
     if (rc == 0) {
-        add_stats(stats, items, n, now_mono_ms() - t0);
+        add_stats(stats, &w, now_mono_ms() - t0);
     } else {
         for (size_t i = 0; i < n; i++) {
             items[i].result = RB_SINK_PENDING;

@@ -21,6 +21,7 @@ static int derive_id(const rb_document_spec *spec, const rb_json *event, char **
                                 "id field '%s' is an empty string", spec->id_field);
         *out = strdup(v->str);
     } else if (v->type == RB_JSON_NUMBER && v->is_integer) {
+        /* Stored as its digits, like every _id a string (document.h). */
         char digits[32];
         snprintf(digits, sizeof digits, "%" PRId64, v->integer);
         *out = strdup(digits);

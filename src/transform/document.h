@@ -20,7 +20,7 @@
 
 typedef struct rb_document_spec {
     const rb_template *tpl;
-    const char *id_field;        /* string or integer field */
+    const char *id_field;        /* string or integer field; see `id` below */
     const char *version_field;   /* optional non-negative integer */
     const char *time_field;      /* optional RFC 3339 string */
     const char *op_field;        /* field compared with delete_values */
@@ -29,7 +29,12 @@ typedef struct rb_document_spec {
 } rb_document_spec;
 
 typedef struct rb_document_fields {
-    char *id;               /* owned */
+    /* Owned.  Always a string: an integer id becomes its decimal digits
+     * ("42", "-7"), so the document's _id is the same whether the event
+     * carries 42 or "42", and a Kafka tombstone, whose key is bytes, names
+     * the same document as the events keyed "42".  Storing 42 as a BSON
+     * integer would make a second document and a delete that misses it. */
+    char *id;
     int64_t version;        /* version field, else event time in ms */
     int64_t event_time_ms;  /* -1 when the event has no time field */
     bool is_delete;

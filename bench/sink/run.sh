@@ -1,0 +1,43 @@
+#!/bin/sh
+# run.sh -- the sink benchmarks (not tests; they print figures for
+# bench/README.md).
+#
+#   bench/sink/run.sh probe URI [SIZES] [SHAPES] [BUDGET_S]
+#       per-shape cost of one 1,000-record batch as the collection grows
+#       (bench/sink/probe.c)
+#
+# Needs a configured build (BUILD, default build-bench, configured here if
+# missing).  URI is any MongoDB-wire server; run under
+# `flock /tmp/rb/timing.lock` when the figures are to be reported.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD:-$root/build-bench}
+work=$root/.cache/bench
+mkdir -p "$work"
+if [ ! -f "$build/Makefile" ]; then
+    mkdir -p "$build"
+    (cd "$build" && "$root/configure" -q)
+fi
+make -C "$build" -j2 libragbatch.a >/dev/null
+compile() { # NAME
+    cc -std=c11 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/src" \
+        -fopenmp $(pkg-config --cflags libmongoc-1.0) \
+        "$root/bench/sink/$1.c" -o "$work/sink_$1" "$build/libragbatch.a" \
+        $(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc) \
+        $(pkg-config --libs openblas 2>/dev/null || true) -lpthread -lm
+}
+what=${1:-}
+[ $# -gt 0 ] && shift
+case "$what" in
+probe)
+    [ $# -ge 1 ] || { echo "usage: bench/sink/run.sh probe URI [SIZES] [SHAPES] [BUDGET_S]" >&2; exit 2; }
+    compile probe
+    echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$work/sink_probe" "$@"
+    echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    ;;
+*)
+    echo "usage: bench/sink/run.sh probe URI [SIZES] [SHAPES] [BUDGET_S]" >&2
+    exit 2
+    ;;
+esac

@@ -40,13 +40,17 @@
 #                   (bench/spark/product_job.py --versions; default auto)
 #   PARTITIONS      topic partitions (default 3);  CORES  (default nproc)
 #   KEEP=1          keep both databases (default: dropped at the end)
+#   DROP_BETWEEN=1  digest ragbatch's database (report.py digest) and drop it
+#                   before Spark runs, for servers that keep everything in
+#                   memory (mongo-java-server's memory backend); embeddings
+#                   are then compared by length only
 #   OUT             work directory (default build/bench-spark/<stamp>)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 if [ $# -lt 2 ] || ! [[ $1 =~ ^[0-9]+$ ]] || { [ "$2" != http ] && [ "$2" != model ]; }; then
-    sed -n '2,45p' "$0" >&2
+    sed -n '2,49p' "$0" >&2
     exit 2
 fi
 SIZE=$1
@@ -110,19 +114,20 @@ embed_set() { # the embedding settings of MODE
             --set embed.model=bench --set embed.dimensions=384
     fi
 }
-ms_now() { date +%s%3N; }
 
 # 1. ragbatch
 [ "$MODE" = http ] && start_embed_server "$OUT/es-ragbatch.log"
 mapfile -t emb < <(embed_set)
 log "ragbatch run --until caught-up -> $db_rb"
-t0=$(ms_now)
 flock "$LOCK" "$TOOLS/treerss" "$OUT/rss-ragbatch.txt" 200 -- \
     build/ragbatch run "$JOB" --until caught-up "${common[@]}" --set mongo.database="$db_rb" \
     --set log.format=json "${emb[@]}" "${extra[@]}" 2>"$OUT/ragbatch.log"
-rb_wall_ms=$(($(ms_now) - t0))
 [ "$MODE" = http ] && stop_embed_server
 rb=$("$PY" bench/spark/report.py ragbatch-log "$OUT/ragbatch.log")
+if [ "${DROP_BETWEEN:-0}" = 1 ]; then
+    "$PY" bench/spark/report.py digest "$URI" "$db_rb" products "$OUT/ragbatch.digest"
+    "$PY" bench/spark/report.py drop "$URI" "$db_rb"
+fi
 
 # 2. PySpark
 [ "$MODE" = http ] && start_embed_server "$OUT/es-spark.log"
@@ -130,10 +135,8 @@ mapfile -t emb < <(embed_set)
 build/ragbatch check "$JOB" "${common[@]}" --set mongo.database="$db_spark" "${emb[@]}" \
     "${extra[@]}" >"$OUT/spark.conf"
 log "PySpark availableNow -> $db_spark"
-t0=$(ms_now)
 flock "$LOCK" "$TOOLS/treerss" "$OUT/rss-spark.txt" 200 -- \
     bench/spark/run-job.sh "$OUT/spark.conf" "$URI" "$OUT/spark" "$CORES" >/dev/null
-spark_wall_ms=$(($(ms_now) - t0))
 [ "$MODE" = http ] && stop_embed_server
 spark=$(cat "$OUT/spark/summary.json")
 
@@ -145,12 +148,18 @@ if [ "$MODE" = model ]; then
     bare=$(flock "$LOCK" "$TOOLS/bench_texts" "$JOB" "$OUT/events.jsonl" 1000)
 fi
 
-same=$("$PY" bench/spark/report.py same "$URI" "$db_rb" "$db_spark" products) && same_rc=0 ||
-    same_rc=$?
+if [ "${DROP_BETWEEN:-0}" = 1 ]; then
+    same=$("$PY" bench/spark/report.py same-digest "$URI" "$db_spark" products \
+        "$OUT/ragbatch.digest") && same_rc=0 || same_rc=$?
+else
+    same=$("$PY" bench/spark/report.py same "$URI" "$db_rb" "$db_spark" products) && same_rc=0 ||
+        same_rc=$?
+fi
 [ "${KEEP:-0}" = 1 ] || "$PY" bench/spark/report.py drop "$URI" "$db_rb" "$db_spark"
 
 field() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); [o:=o[k] for k in sys.argv[2].split(".")]; print(o)' "$1" "$2"; }
 rss_mb() { sed -E "s/.*$2=([0-9]+).*/\1/" "$1" | awk '{ printf "%.0f", $1 / 1024 }'; }
+wall_s() { sed -E 's/.*wall_ms=([0-9]+).*/\1/' "$1" | awk '{ printf "%.1f", $1 / 1000 }'; }
 rb_s=$(field "$rb" seconds)
 rb_rate=$(awk -v n="$SIZE" -v s="$rb_s" 'BEGIN { printf "%.1f", n / s }')
 sp_s=$(field "$spark" query_s)
@@ -159,8 +168,8 @@ cat <<SUMMARY
 
 == compare.sh $SIZE $MODE ($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores, load $(cut -d' ' -f1-3 /proc/loadavg))
 server:    $URI; topic $topic, $PARTITIONS partitions; settings: ${BENCH_SET:-(job defaults)}
-ragbatch:  $SIZE events in $rb_s s = $rb_rate records/s (wall $((rb_wall_ms / 1000)).$((rb_wall_ms % 1000 / 100)) s); peak RSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_pss_kb) MB)
-pyspark:   $SIZE events in $sp_s s = $sp_rate records/s (wall $((spark_wall_ms / 1000)).$((spark_wall_ms % 1000 / 100)) s, $(field "$spark" batches) micro-batch(es), versions=$(field "$spark" versions)); peak RSS $(rss_mb "$OUT/rss-spark.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-spark.txt" peak_pss_kb) MB, $(sed -E 's/.*peak_procs=([0-9]+).*/\1/' "$OUT/rss-spark.txt") processes)
+ragbatch:  $SIZE events in $rb_s s = $rb_rate records/s (wall $(wall_s "$OUT/rss-ragbatch.txt") s); peak RSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_pss_kb) MB)
+pyspark:   $SIZE events in $sp_s s = $sp_rate records/s (wall $(wall_s "$OUT/rss-spark.txt") s, $(field "$spark" batches) micro-batch(es), versions=$(field "$spark" versions)); peak RSS $(rss_mb "$OUT/rss-spark.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-spark.txt" peak_pss_kb) MB, $(sed -E 's/.*peak_procs=([0-9]+).*/\1/' "$OUT/rss-spark.txt") processes)
 ratio:     ragbatch / pyspark = $(awk -v a="$rb_rate" -v b="$sp_rate" 'BEGIN { printf "%.2fx", a / b }') records/s
 SUMMARY
 if [ -n "$bare" ]; then

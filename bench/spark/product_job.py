@@ -33,7 +33,7 @@ whole range present at start, as `ragbatch run --until caught-up`):
 - keeps the newest version of each id in the batch (a hash aggregate with
   max_by; shuffle partitions from spark.sql.shuffle.partitions);
 - in a foreachBatch writer, per partition of that aggregate (Python
-  workers): the reuse lookup (one find on {_id: {$in: ids}}, projection
+  workers), in chunks of batch.max.records rows: the reuse lookup (one find on {_id: {$in: ids}}, projection
   text_hash, model, embedding, as ragbatch's), embedding of the texts that
   cannot reuse a stored vector (the instant HTTP server with a keep-alive
   connection per thread and embed.concurrency requests in flight, or
@@ -54,12 +54,15 @@ whole range present at start, as `ragbatch run --until caught-up`):
 
 Counts (in, invalid, stored, deleted, stale, reused, embedded) come from
 accumulators; the summary line is JSON on stdout and in --summary:
-query_s is the time from starting the streaming query to its end (the
-SparkSession is built before), which is what records/s is computed from.
+query_s is the time from starting the streaming query to its end, which is
+what records/s is computed from.  Before it, the SparkSession is built and
+each Python worker is warmed (embedder loaded, MongoDB client connected), as
+ragbatch loads its model before its start line.
 """
 import argparse
 import hashlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -383,14 +386,23 @@ def vector_value(vec, fmt):
 
 
 def write_partition(rows, opts, acc):
+    """Writes one partition in chunks of opts["chunk"] rows (lookup, embed,
+    bulk write per chunk), so that a worker holds one chunk's vectors at a
+    time however large the availableNow batch is."""
+    rows = iter(rows)
+    while True:
+        chunk = list(itertools.islice(rows, opts["chunk"]))
+        if not chunk:
+            return
+        write_chunk(chunk, opts, acc)
+
+
+def write_chunk(rows, opts, acc):
     from bson.datetime_ms import DatetimeMS
     from bson.int64 import Int64
     from pymongo import ReplaceOne
     from pymongo.errors import BulkWriteError
 
-    rows = list(rows)
-    if not rows:
-        return
     client, embedder, ferretdb = worker_state(opts)
     coll = client[opts["database"]][opts["collection"]]
     counts = {"invalid": 0, "stale": 0, "stored": 0, "deleted": 0, "reused": 0, "embedded": 0}
@@ -560,6 +572,8 @@ def main():
         "reuse": cfg.get("embed.reuse.unchanged", "true") == "true",
         "vector_format": cfg.get("mongo.vector.format", "array"),
         "versions": a.versions,
+        # rows per lookup / embed / bulk write in the writer: ragbatch's batch size
+        "chunk": int(cfg.get("batch.max.records", "1000")),
     }
     zero = {"invalid": 0, "stale": 0, "stored": 0, "deleted": 0, "reused": 0, "embedded": 0}
     acc = spark.sparkContext.accumulator(dict(zero), DictSum())
@@ -599,6 +613,13 @@ def main():
         o = opts
         newest.foreachPartition(lambda it: write_partition(it, o, acc))
         batches.append({"batch": batch_id, "s": round(time.monotonic() - t0, 3)})
+
+    # Warm the Python workers before the clock starts, as ragbatch loads its
+    # model before its start line: each loads the embedder and connects
+    # (spark.python.worker.reuse keeps them for the query's tasks).
+    o = opts
+    spark.sparkContext.parallelize(range(a.cores), a.cores).foreachPartition(
+        lambda it: worker_state(o) and None)
 
     reader = (spark.readStream.format("kafka")
               .option("kafka.bootstrap.servers", cfg["kafka.bootstrap.servers"])

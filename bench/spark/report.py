@@ -11,6 +11,12 @@
       document counts, tombstones, ids only in one, and for the ids in both
       whether version, deleted, text, text_hash, metadata and (within 1e-6)
       the embedding agree; prints one JSON line, exits 1 if the counts differ.
+  report.py digest URI DB COLLECTION FILE
+      writes, per document, what `same` compares except the embedding's values
+      (its length instead), so that the first database can be dropped before
+      the second engine runs (a server that keeps everything in memory).
+  report.py same-digest URI DB COLLECTION FILE
+      `same` against such a digest.
   report.py drop URI DB...
       drops benchmark databases.
 """
@@ -102,6 +108,47 @@ def same(uri, da, db, coll):
     return 0 if len(a) == len(b) and not out["only_a"] and not out["only_b"] else 1
 
 
+def summary_of(x):
+    v = vec(x.get("embedding")) if "embedding" in x else None
+    return {"version": x.get("version"), "deleted": x.get("deleted"), "text": x.get("text"),
+            "text_hash": x.get("text_hash"), "metadata": x.get("metadata"),
+            "embedding": None if v is None else len(v)}
+
+
+def digest(uri, d, coll, path):
+    import pymongo
+    from bson import json_util
+    c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
+    with open(path, "w", encoding="utf-8") as f:
+        for x in c[d][coll].find({}):
+            f.write(json_util.dumps({"_id": x["_id"], **summary_of(x)}) + "\n")
+
+
+def same_digest(uri, d, coll, path):
+    import pymongo
+    from bson import json_util
+    c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
+    with open(path, encoding="utf-8") as f:
+        a = {o["_id"]: o for o in (json_util.loads(line) for line in f)}
+    b = {x["_id"]: {"_id": x["_id"], **summary_of(x)} for x in c[d][coll].find({})}
+    out = {"docs_a": len(a), "docs_b": len(b),
+           "tombstones_a": sum(1 for x in a.values() if x.get("deleted")),
+           "tombstones_b": sum(1 for x in b.values() if x.get("deleted")),
+           "only_a": len(a.keys() - b.keys()), "only_b": len(b.keys() - a.keys())}
+    diff = {k: 0 for k in ("version", "deleted", "text", "text_hash", "metadata", "embedding")}
+    example = {}
+    for k in a.keys() & b.keys():
+        for f in diff:
+            if a[k].get(f) != b[k].get(f):
+                diff[f] += 1
+                example.setdefault(f, [k, str(a[k].get(f))[:120], str(b[k].get(f))[:120]])
+    out["differ"] = diff
+    out["examples"] = example
+    out["embedding_compared"] = "length only (digest)"
+    print(json.dumps(out))
+    return 0 if len(a) == len(b) and not out["only_a"] and not out["only_b"] else 1
+
+
 def drop(uri, names):
     import pymongo
     c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
@@ -114,6 +161,10 @@ def main():
         ragbatch_log(sys.argv[2])
     elif len(sys.argv) == 6 and sys.argv[1] == "same":
         sys.exit(same(*sys.argv[2:]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "digest":
+        digest(*sys.argv[2:])
+    elif len(sys.argv) == 6 and sys.argv[1] == "same-digest":
+        sys.exit(same_digest(*sys.argv[2:]))
     elif len(sys.argv) >= 4 and sys.argv[1] == "drop":
         drop(sys.argv[2], sys.argv[3:])
     else:

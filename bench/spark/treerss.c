@@ -9,10 +9,11 @@
  * parent pid, from /proc/PID/stat) and sums VmRSS (/proc/PID/statm) and
  * Pss (/proc/PID/smaps_rollup, which counts pages shared between the
  * processes once).  When COMMAND exits it writes
- *   peak_rss_kb=N peak_pss_kb=N peak_procs=N samples=N
- * to OUT_FILE and exits with COMMAND's status (128 + signal if it was
- * killed).  SIGTERM and SIGINT are passed on to COMMAND.  The sampler
- * itself is not counted.
+ *   peak_rss_kb=N peak_pss_kb=N peak_procs=N samples=N wall_ms=N
+ * to OUT_FILE (wall_ms: COMMAND's run time, so that a caller waiting for a
+ * lock before treerss does not count) and exits with COMMAND's status (128
+ * + signal if it was killed).  SIGTERM and SIGINT are passed on to COMMAND.
+ * The sampler itself is not counted.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -130,6 +131,8 @@ int main(int argc, char **argv) {
     }
     long interval = strtol(argv[2], NULL, 10);
     if (interval < 10) interval = 10;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pid_t pid = fork();
     if (pid < 0) {
         perror("treerss: fork");
@@ -168,10 +171,12 @@ int main(int argc, char **argv) {
         struct timespec ts = {interval / 1000, (interval % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long wall_ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     free(procs);
     FILE *f = fopen(argv[1], "w");
-    if (!f || fprintf(f, "peak_rss_kb=%lld peak_pss_kb=%lld peak_procs=%d samples=%d\n", peak_rss,
-                      peak_pss, peak_procs, samples) < 0 ||
+    if (!f || fprintf(f, "peak_rss_kb=%lld peak_pss_kb=%lld peak_procs=%d samples=%d wall_ms=%lld\n",
+                      peak_rss, peak_pss, peak_procs, samples, wall_ms) < 0 ||
         fclose(f) != 0) {
         perror(argv[1]);
         return 1;

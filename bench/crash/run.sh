@@ -30,7 +30,7 @@
 # instead of waiting out the dead member's session (45 s by default);
 # STATIC=0 uses dynamic membership with kafka.session.timeout.ms=6000 instead.
 #
-# Environment: DELETE_SHARE (0.05), HOLD_SHARE (0.05), MAX_ALIVE_S (6),
+# Environment: DELETE_SHARE (0.05), HOLD_SHARE (0.05), MAX_ALIVE_S (3),
 # SEED (1), PARTITIONS (3), STATIC (1), BENCH_SET (extra --set key=value,
 # space separated), KEEP=1 (keep the database), OUT (work directory).
 set -euo pipefail
@@ -42,7 +42,7 @@ IDS=${2:-10000}
 KILLS=${3:-10}
 DELETE_SHARE=${DELETE_SHARE:-0.05}
 HOLD_SHARE=${HOLD_SHARE:-0.05}
-MAX_ALIVE_S=${MAX_ALIVE_S:-6}
+MAX_ALIVE_S=${MAX_ALIVE_S:-3}
 SEED=${SEED:-1}
 PARTITIONS=${PARTITIONS:-3}
 JOB=jobs/product-updates.job
@@ -103,6 +103,7 @@ for kv in ${BENCH_SET:-}; do sets+=(--set "$kv"); done
 
 # 3. kill at random moments and restart
 kills=()
+late=0
 t0=$(ms_now)
 for ((k = 1; k <= KILLS; k++)); do
     alive_ms=$((200 + (RANDOM * 32768 + RANDOM) % (MAX_ALIVE_S * 1000 - 199)))
@@ -119,6 +120,8 @@ for ((k = 1; k <= KILLS; k++)); do
     runner=
     c=$("$TOOLS/crash_tool" committed "$RAGBATCH_KAFKA_BOOTSTRAP" "$group" "$topic")
     batches=$(grep -c 'event=progress' "$OUT/runner-$k.log" || true)
+    done_now=${c#committed=}
+    [ "${done_now%% *}" != "${c##*end=}" ] || late=$((late + 1))
     kills+=("kill $k after $(secs "$alive_ms") s: $c, batches logged $batches")
     log "${kills[-1]}"
 done
@@ -157,7 +160,7 @@ server:     $URI; topic $topic, $PARTITIONS partitions; static member: ${STATIC:
 events:     $produced (delete share $DELETE_SHARE, hold share $HOLD_SHARE), produced in $(secs "$t_produce") s
 manifest:   $summary
 $(printf '%s\n' "${kills[@]}")
-kills:      $KILLS in $(secs "$t_kills") s; catch-up $(secs "$t_catchup") s; committed $committed of $end
+kills:      $KILLS in $(secs "$t_kills") s ($late of them after everything was committed: raise EVENTS or lower MAX_ALIVE_S for more kills mid-run); catch-up $(secs "$t_catchup") s; committed $committed of $end
 stale:      $stale records reported stale over all runs (replays after the kills and older versions)
 verify:     $verify ($(secs "$t_verify") s)
 $(cat "$OUT/embed_serve.log")

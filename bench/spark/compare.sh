@@ -39,6 +39,10 @@
 #   SPARK_VERSIONS  auto|filter|lookup: the Spark writer's version check
 #                   (bench/spark/product_job.py --versions; default auto)
 #   PARTITIONS      topic partitions (default 3);  CORES  (default nproc)
+#   PRODUCTS        product pool (default SIZE: one new product per event);
+#                   fewer makes updates (random visits), which exercises the
+#                   newest-version and stale paths of both engines
+#   DELETE_SHARE    share of events that delete a live product (default 0)
 #   KEEP=1          keep both databases (default: dropped at the end)
 #   DROP_BETWEEN=1  digest ragbatch's database (report.py digest) and drop it
 #                   before Spark runs, for servers that keep everything in
@@ -50,7 +54,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 if [ $# -lt 2 ] || ! [[ $1 =~ ^[0-9]+$ ]] || { [ "$2" != http ] && [ "$2" != model ]; }; then
-    sed -n '2,49p' "$0" >&2
+    sed -n '2,53p' "$0" >&2
     exit 2
 fi
 SIZE=$1
@@ -84,10 +88,12 @@ for kv in ${BENCH_SET:-}; do extra+=(--set "$kv"); done
 topic=bench-cmp-$stamp
 db_rb=cmp_rb_${stamp//-/_}
 db_spark=cmp_spark_${stamp//-/_}
-gen=(--count "$SIZE" --products "$SIZE" --sequential --seed 42
+PRODUCTS=${PRODUCTS:-$SIZE}
+gen=(--count "$SIZE" --products "$PRODUCTS" --delete-share "${DELETE_SHARE:-0}" --seed 42
     --start-time 2026-01-01T00:00:00.000Z -q)
+[ "$PRODUCTS" -lt "$SIZE" ] || gen+=(--sequential)
 scripts/kafka.sh create-topic "$topic" "$PARTITIONS" >/dev/null
-log "producing $SIZE events on $topic ($PARTITIONS partitions)"
+log "producing $SIZE events over $PRODUCTS products on $topic ($PARTITIONS partitions)"
 build/ragbatch generate --topic "$topic" "${gen[@]}"
 
 es_pid=
@@ -167,7 +173,7 @@ sp_rate=$(awk -v n="$SIZE" -v s="$sp_s" 'BEGIN { printf "%.1f", n / s }')
 cat <<SUMMARY
 
 == compare.sh $SIZE $MODE ($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores, load $(cut -d' ' -f1-3 /proc/loadavg))
-server:    $URI; topic $topic, $PARTITIONS partitions; settings: ${BENCH_SET:-(job defaults)}
+server:    $URI; topic $topic, $PARTITIONS partitions, $PRODUCTS products, delete share ${DELETE_SHARE:-0}; settings: ${BENCH_SET:-(job defaults)}
 ragbatch:  $SIZE events in $rb_s s = $rb_rate records/s (wall $(wall_s "$OUT/rss-ragbatch.txt") s); peak RSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_pss_kb) MB)
 pyspark:   $SIZE events in $sp_s s = $sp_rate records/s (wall $(wall_s "$OUT/rss-spark.txt") s, $(field "$spark" batches) micro-batch(es), versions=$(field "$spark" versions)); peak RSS $(rss_mb "$OUT/rss-spark.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-spark.txt" peak_pss_kb) MB, $(sed -E 's/.*peak_procs=([0-9]+).*/\1/' "$OUT/rss-spark.txt") processes)
 ratio:     ragbatch / pyspark = $(awk -v a="$rb_rate" -v b="$sp_rate" 'BEGIN { printf "%.2fx", a / b }') records/s

@@ -116,6 +116,9 @@ void rb_sink_profile_detect(rb_sink *s, mongoc_client_t *c, rb_sink_profile *p)
          * connection on a vector (IllegalArgumentException: Unknown
          * subtype: 9). */
         p->no_binary_vectors = true;
+        /* It keeps and lists a TTL index, expireAfterSeconds included, but
+         * has no TTL monitor: nothing ever expires. */
+        p->no_ttl_monitor = true;
         snprintf(p->why, sizeof p->why,
                  "it uses an index only for a filter naming exactly that index's fields");
     } else {

@@ -228,7 +228,7 @@ static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_erro
     if (p.cas_index && s->mode == RB_SINK_VERSIONS_CAS &&
         rb_sink_create_index(s, c, "_id_1_version_1", "_id", "version", true, err) != 0)
         return -1;
-    if (rb_sink_tombstone_ttl(s, c, o->tombstone_retention_ms, ttl, sizeof ttl, err) != 0)
+    if (rb_sink_tombstone_ttl(s, c, o->tombstone_retention_ms, &p, ttl, sizeof ttl, err) != 0)
         return -1;
     bool cas_index = p.cas_index && s->mode == RB_SINK_VERSIONS_CAS;
     /* key="value" pairs for the log line: no double quote inside a value. */

@@ -27,6 +27,7 @@ struct rb_sink {
     rb_sink_versions mode;   /* never AUTO; see rb_sink_versions in sink.h */
     size_t max_ops_per_bulk; /* 0: the whole batch in one bulk */
     size_t read_chunk;       /* ids per $in find (rb_sink_read_stored) */
+    bool insert_first;       /* see rb_sink_read_pays() */
     rb_sink_vector_format vector_format;
     char describe[512];      /* rb_sink_describe() */
     /* ingested_at of the last rb_sink_write() call.  Each call takes a
@@ -48,6 +49,7 @@ typedef struct rb_sink_profile {
     bool cas_index;          /* CAS needs a unique {_id: 1, version: 1} index */
     bool no_binary_vectors;  /* cannot decode BSON binary subtype 9 */
     bool no_ttl_monitor;     /* keeps TTL indexes but never expires anything */
+    bool insert_first;       /* reads scan, inserts do not: see rb_sink_read_pays() */
     char server[160];        /* "MongoDB 7.0.2", "FerretDB v1.24.2", ... */
     char why[200];           /* why that mode */
 } rb_sink_profile;

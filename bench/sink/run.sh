@@ -5,6 +5,9 @@
 #   bench/sink/run.sh probe URI [SIZES] [SHAPES] [BUDGET_S]
 #       per-shape cost of one 1,000-record batch as the collection grows
 #       (bench/sink/probe.c)
+#   bench/sink/run.sh flat URI [SIZES] [KINDS] [BATCH] [REPEAT]
+#       the sink path of one batch (the runner's lookup + rb_sink_write in
+#       the mode the sink picks) at each collection size (bench/sink/flat.c)
 #
 # Needs a configured build (BUILD, default build-bench, configured here if
 # missing).  URI is any MongoDB-wire server; run under
@@ -36,8 +39,15 @@ probe)
     "$work/sink_probe" "$@"
     echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     ;;
+flat)
+    [ $# -ge 1 ] || { echo "usage: bench/sink/run.sh flat URI [SIZES] [KINDS] [BATCH] [REPEAT]" >&2; exit 2; }
+    compile flat
+    echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$work/sink_flat" "$@"
+    echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    ;;
 *)
-    echo "usage: bench/sink/run.sh probe URI [SIZES] [SHAPES] [BUDGET_S]" >&2
+    echo "usage: bench/sink/run.sh probe|flat URI ..." >&2
     exit 2
     ;;
 esac

@@ -94,8 +94,9 @@ void rb_runner_supersede(rb_batch *b);
  * deletes, when the batch needs it: to reuse the stored vector of a text
  * and model that did not change (embed.reuse.unchanged), and to hand the
  * stored versions to the sink when its mode decides on them
- * (rb_sink_needs_versions).  A failed read only costs the saving: the
- * texts are embedded and the sink reads for itself. */
+ * (rb_sink_needs_versions; read for that alone only if rb_sink_read_pays).
+ * A failed read only costs the saving: the texts are embedded and the sink
+ * reads for itself. */
 void rb_runner_lookup(rb_runner *r, rb_batch *b);
 
 /* Embeds the texts of pending upserts that rb_runner_lookup did not find

@@ -238,7 +238,7 @@ void rb_runner_lookup(rb_runner *r, rb_batch *b) {
     r->n_known = 0;
     if (assign_rows(r, b) != 0) return; /* rb_runner_embed fails the batch for it */
     bool reuse = r->cfg->embed_reuse_unchanged, versions = rb_sink_needs_versions(r->sink);
-    if (n == 0 || (!reuse && !versions)) return;
+    if (n == 0 || (!reuse && !rb_sink_read_pays(r->sink))) return;
     if (r->known_cap < n) {
         rb_runner_known *grown = realloc(r->known, n * sizeof *grown);
         if (!grown) return; /* without the read: embedded, and the sink reads */

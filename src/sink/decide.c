@@ -6,7 +6,9 @@
  *
  * Items are grouped by id (a group keeps batch order).  A group's state is
  * what the store holds for its id when its first pending item's turn
- * comes: absent, or present at a version.  Deciding walks the group: a
+ * comes: absent, or present at a version; where reads cost a scan and
+ * inserts do not (rb_sink_read_pays), an unread id alone in the call is
+ * taken as absent and read only if its insert collides.  Deciding walks the group: a
  * hard delete makes it absent; an upsert or soft delete whose version is
  * not newer than the state is STALE, else it is an insert (absent) or a
  * swap/replace (present), and the state becomes its version.
@@ -127,6 +129,22 @@ static int on_read(const rb_sink_read_doc *doc, void *arg)
     return 0;
 }
 
+/* Insert first (rb_sink_read_pays): an id alone in the call whose state
+ * nobody read is taken as absent; if it is not, the insert collides and
+ * the id is read then.  (An id with several items is read: its later items
+ * would be decided on a guess.) */
+static void assume_absent(decide *d)
+{
+    if (!d->w->s->insert_first)
+        return;
+    for (size_t g = 0; g < d->n_groups; g++) {
+        group *grp = &d->groups[g];
+        if (grp->state == G_UNKNOWN && grp->end - grp->first == 1 &&
+            d->w->items[d->ix[grp->first].pos].kind != RB_SINK_HARD_DELETE)
+            grp->state = G_ABSENT;
+    }
+}
+
 /* Reads the groups that are G_UNKNOWN (first) or marked read_again, and
  * sets their state from what is stored. */
 static int read_groups(decide *d, bool again, rb_error *err)
@@ -226,8 +244,10 @@ int rb_sink_write_deciding(rb_sink_wctx *w, rb_error *err)
 {
     decide d = {.w = w};
     int rc = make_groups(&d, err);
-    if (rc == 0)
+    if (rc == 0) {
+        assume_absent(&d);
         rc = read_groups(&d, false, err);
+    }
     for (int round = 0; rc == 0; round++) {
         for (size_t g = 0; g < d.n_groups; g++)
             decide_group(&d, &d.groups[g]);

@@ -121,8 +121,8 @@ static int keep_forever(rb_sink *s, mongoc_client_t *c, char *note, size_t note_
     return rb_sink_in_collection(s, err);
 }
 
-int rb_sink_tombstone_ttl(rb_sink *s, mongoc_client_t *c, int64_t retention_ms, char *note,
-                          size_t note_len, rb_error *err)
+int rb_sink_tombstone_ttl(rb_sink *s, mongoc_client_t *c, int64_t retention_ms,
+                          const rb_sink_profile *p, char *note, size_t note_len, rb_error *err)
 {
     bson_error_t e;
     note[0] = '\0';
@@ -146,14 +146,17 @@ int rb_sink_tombstone_ttl(rb_sink *s, mongoc_client_t *c, int64_t retention_ms, 
         return rb_sink_in_collection(s, err);
     }
     int64_t listed = listed_ttl(s, c);
-    if (listed == ttl_s)
+    if (p->no_ttl_monitor)
+        snprintf(note, note_len,
+                 "%" PRId64 "s accepted, but %s never expires documents: tombstones are kept",
+                 ttl_s, p->server);
+    else if (listed == ttl_s)
         snprintf(note, note_len, "%" PRId64 "s (index %s on %s)", ttl_s, RB_SINK_TTL_INDEX,
                  RB_SINK_TTL_FIELD);
     else
-        /* mongo-java-server accepts the option, lists the index without it
-         * and never expires anything. */
         snprintf(note, note_len,
-                 "accepted but not kept by the server (listIndexes shows no "
-                 "expireAfterSeconds): tombstones are kept");
+                 "accepted but not kept by the server (listIndexes shows expireAfterSeconds "
+                 "%" PRId64 "): tombstones may be kept",
+                 listed);
     return 0;
 }

@@ -198,20 +198,23 @@ static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_erro
     s->mode = o->versions == RB_SINK_VERSIONS_AUTO ? p.mode : o->versions;
     s->max_ops_per_bulk = p.window;
     s->read_chunk = p.read_chunk;
+    s->insert_first = p.insert_first;
     if (p.cas_index && s->mode == RB_SINK_VERSIONS_CAS &&
         rb_sink_create_index(s, c, "_id_1_version_1", "_id", "version", true, err) != 0)
         return -1;
-    if (rb_sink_tombstone_ttl(s, c, o->tombstone_retention_ms, ttl, sizeof ttl, err) != 0)
+    if (rb_sink_tombstone_ttl(s, c, o->tombstone_retention_ms, &p, ttl, sizeof ttl, err) != 0)
         return -1;
     bool cas_index = p.cas_index && s->mode == RB_SINK_VERSIONS_CAS;
     /* key="value" pairs for the log line: no double quote inside a value. */
     for (char *q = ttl; (q = strchr(q, '"')); q++)
         *q = '\'';
     snprintf(s->describe, sizeof s->describe,
-             "server=\"%s\" versions=%s reason=\"%s\"%s update_window=%zu read_chunk=%zu%s%s%s",
+             "server=\"%s\" versions=%s reason=\"%s\"%s%s update_window=%zu read_chunk=%zu%s%s%s",
              p.server, mode_name(s->mode),
              o->versions == RB_SINK_VERSIONS_AUTO ? p.why : "chosen by the caller",
-             cas_index ? " index=_id_1_version_1" : "", s->max_ops_per_bulk, s->read_chunk,
+             cas_index ? " index=_id_1_version_1" : "",
+             s->insert_first && rb_sink_needs_versions(s) ? " insert_first=true" : "",
+             s->max_ops_per_bulk, s->read_chunk,
              ttl[0] ? " tombstone_ttl=\"" : "", ttl, ttl[0] ? "\"" : "");
     return 0;
 }
@@ -224,6 +227,11 @@ rb_sink_versions rb_sink_mode(const rb_sink *s)
 bool rb_sink_needs_versions(const rb_sink *s)
 {
     return s->mode == RB_SINK_VERSIONS_CAS || s->mode == RB_SINK_VERSIONS_LOOKUP;
+}
+
+bool rb_sink_read_pays(const rb_sink *s)
+{
+    return rb_sink_needs_versions(s) && !s->insert_first;
 }
 
 const char *rb_sink_describe(const rb_sink *s)

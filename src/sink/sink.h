@@ -51,7 +51,10 @@
  *     the one its queries use; PostgreSQL compares with @>, which its btree
  *     index cannot serve), and on SQLite any filter other than {_id: value}
  *     decodes every stored document.  CAS where explain says the backend
- *     pushes {_id, version: v} down to SQL (PostgreSQL), else LOOKUP.
+ *     pushes {_id, version: v} down to SQL (PostgreSQL), else LOOKUP; and
+ *     since a read costs more than an insert there, an id whose state the
+ *     caller did not pass is inserted first and read only if it collides
+ *     (rb_sink_read_pays).
  *     Update commands go in windows of 16 ops: FerretDB holds a backend
  *     connection for every matched statement until its update command ends
  *     (50 connections on PostgreSQL, 100 on SQLite), so larger windows, or
@@ -348,9 +351,17 @@ int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_
 /* The mode rb_sink_new() chose (never AUTO). */
 rb_sink_versions rb_sink_mode(const rb_sink *s);
 
-/* Whether rb_sink_write() needs the stored versions (CAS, LOOKUP): a
- * caller that reads the batch anyway passes them in rb_sink_item.known. */
+/* Whether rb_sink_write() decides on stored versions (CAS, LOOKUP): a
+ * caller that reads the batch's ids anyway passes what it found in
+ * rb_sink_item.known. */
 bool rb_sink_needs_versions(const rb_sink *s);
+
+/* Whether a read of the versions before the write is worth making for the
+ * write alone.  False where every read scans the collection and inserts do
+ * not (FerretDB): there an item whose state is unknown, alone of its id in
+ * the call, is first sent as an insert, and only the ids that collide are
+ * read (one more round), so a batch of new documents costs no read. */
+bool rb_sink_read_pays(const rb_sink *s);
 
 /* One line for the job's log: the server as recognised, the mode and why,
  * the update window, the tombstone TTL's state.  Owned by the sink. */

@@ -27,6 +27,7 @@ struct rb_sink {
     rb_sink_versions mode;   /* never AUTO; see rb_sink_versions in sink.h */
     size_t max_ops_per_bulk; /* 0: the whole batch in one bulk */
     size_t read_chunk;       /* ids per $in find (rb_sink_read_stored) */
+    bool insert_first;       /* see rb_sink_read_pays() */
     rb_sink_vector_format vector_format;
     char describe[512];      /* rb_sink_describe() */
     /* ingested_at of the last rb_sink_write() call.  Each call takes a
@@ -47,6 +48,8 @@ typedef struct rb_sink_profile {
     size_t read_chunk;       /* ids per $in read */
     bool cas_index;          /* CAS needs a unique {_id: 1, version: 1} index */
     bool no_binary_vectors;  /* cannot decode BSON binary subtype 9 */
+    bool no_ttl_monitor;     /* keeps TTL indexes but never expires anything */
+    bool insert_first;       /* reads scan, inserts do not: see rb_sink_read_pays() */
     char server[160];        /* "MongoDB 7.0.2", "FerretDB v1.24.2", ... */
     char why[200];           /* why that mode */
 } rb_sink_profile;
@@ -63,8 +66,8 @@ int rb_sink_create_index(rb_sink *s, mongoc_client_t *c, const char *name, const
 /* Applies opts->tombstone_retention_ms (see sink.h) and returns in `note`
  * what the server did with it.  Fails only when the server refuses the
  * index for a reason other than not supporting TTL indexes. */
-int rb_sink_tombstone_ttl(rb_sink *s, mongoc_client_t *c, int64_t retention_ms, char *note,
-                          size_t note_len, rb_error *err);
+int rb_sink_tombstone_ttl(rb_sink *s, mongoc_client_t *c, int64_t retention_ms,
+                          const rb_sink_profile *p, char *note, size_t note_len, rb_error *err);
 
 /* ---- reads by _id (read.c) ---- */
 

@@ -347,8 +347,11 @@ static int cmd_verify(const char *uri, const char *db, const char *coll_name, co
     mongoc_client_t *c = mongoc_client_new_from_uri(u);
     mongoc_collection_t *coll = mongoc_client_get_collection(c, db, coll_name);
     bson_t filter = BSON_INITIALIZER;
+    /* Batches of 1,000: mongo-java-server does not cap a reply batch at
+     * 16 MiB, and 100,000 documents in one reply exceed what a client takes. */
     bson_t *opts = BCON_NEW("projection", "{", "_id", BCON_INT32(1), "version", BCON_INT32(1),
-                            "deleted", BCON_INT32(1), "metadata", BCON_INT32(1), "}");
+                            "deleted", BCON_INT32(1), "metadata", BCON_INT32(1), "}",
+                            "batchSize", BCON_INT32(1000));
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
     size_t docs = 0, live_ok = 0, tomb_ok = 0, extra = 0, wrong_version = 0, wrong_deleted = 0,
            wrong_content = 0, shown = 0;

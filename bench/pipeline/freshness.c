@@ -26,7 +26,13 @@ int main(int argc, char **argv) {
     mongoc_client_t *c = mongoc_client_new(argv[1]);
     mongoc_collection_t *coll = mongoc_client_get_collection(c, argv[2], argv[3]);
     bson_t filter = BSON_INITIALIZER;
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
+    /* Only the two dates: whole documents with their vectors can make a
+     * reply batch larger than a client accepts (mongo-java-server does not
+     * cap batches at 16 MiB). */
+    bson_t *opts = BCON_NEW("projection", "{", "event_time", BCON_INT32(1), "ingested_at",
+                            BCON_INT32(1), "}");
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+    bson_destroy(opts);
     const bson_t *doc;
     int64_t *lat = NULL;
     size_t n = 0, cap = 0;

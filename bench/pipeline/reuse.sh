@@ -40,7 +40,7 @@ URI=${4:-$RAGBATCH_MONGO_URI}
 bench/spark/build-tools.sh "$TOOLS"
 read -r -a libs <<<"$(pkg-config --libs libmongoc-1.0) -lm"
 read -r -a mcflags <<<"$(pkg-config --cflags libmongoc-1.0)"
-gcc -O2 -std=c11 "${mcflags[@]}" bench/pipeline/freshness.c "${libs[@]}" -o "$OUT/freshness"
+gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE "${mcflags[@]}" bench/pipeline/freshness.c "${libs[@]}" -o "$OUT/freshness"
 
 es_pid=
 trap '[ -z "$es_pid" ] || kill "$es_pid" 2>/dev/null || true' EXIT

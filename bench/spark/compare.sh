@@ -25,7 +25,9 @@
 #      `ragbatch check` of the same job and settings; records/s = SIZE /
 #      query time (SparkSession start-up is before it);
 #   3. (model) the bare embedder on the same texts, 1,000 per call.
-# Both wall times (process start to exit) are printed as well.  Peak memory:
+# Both wall times (process start to exit) and CPU times (user + system of the
+# process tree: well below wall x CORES means other load took the cores) are
+# printed as well.  Peak memory:
 # the sum over the process tree (JVM, Python driver and workers for Spark)
 # sampled every 200 ms by bench/spark/treerss.c, RSS and PSS.  From ragbatch's
 # JSON progress lines: the per-stage times of the first and last batch and
@@ -54,7 +56,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 if [ $# -lt 2 ] || ! [[ $1 =~ ^[0-9]+$ ]] || { [ "$2" != http ] && [ "$2" != model ]; }; then
-    sed -n '2,53p' "$0" >&2
+    sed -n '2,55p' "$0" >&2
     exit 2
 fi
 SIZE=$1
@@ -166,6 +168,7 @@ fi
 field() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); [o:=o[k] for k in sys.argv[2].split(".")]; print(o)' "$1" "$2"; }
 rss_mb() { sed -E "s/.*$2=([0-9]+).*/\1/" "$1" | awk '{ printf "%.0f", $1 / 1024 }'; }
 wall_s() { sed -E 's/.*wall_ms=([0-9]+).*/\1/' "$1" | awk '{ printf "%.1f", $1 / 1000 }'; }
+cpu_s() { sed -E 's/.*cpu_ms=([0-9]+).*/\1/' "$1" | awk '{ printf "%.1f", $1 / 1000 }'; }
 rb_s=$(field "$rb" seconds)
 rb_rate=$(awk -v n="$SIZE" -v s="$rb_s" 'BEGIN { printf "%.1f", n / s }')
 sp_s=$(field "$spark" query_s)
@@ -174,8 +177,8 @@ cat <<SUMMARY
 
 == compare.sh $SIZE $MODE ($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores, load $(cut -d' ' -f1-3 /proc/loadavg))
 server:    $URI; topic $topic, $PARTITIONS partitions, $PRODUCTS products, delete share ${DELETE_SHARE:-0}; settings: ${BENCH_SET:-(job defaults)}
-ragbatch:  $SIZE events in $rb_s s = $rb_rate records/s (wall $(wall_s "$OUT/rss-ragbatch.txt") s); peak RSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_pss_kb) MB)
-pyspark:   $SIZE events in $sp_s s = $sp_rate records/s (wall $(wall_s "$OUT/rss-spark.txt") s, $(field "$spark" batches) micro-batch(es), versions=$(field "$spark" versions)); peak RSS $(rss_mb "$OUT/rss-spark.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-spark.txt" peak_pss_kb) MB, $(sed -E 's/.*peak_procs=([0-9]+).*/\1/' "$OUT/rss-spark.txt") processes)
+ragbatch:  $SIZE events in $rb_s s = $rb_rate records/s (wall $(wall_s "$OUT/rss-ragbatch.txt") s, CPU $(cpu_s "$OUT/rss-ragbatch.txt") s); peak RSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-ragbatch.txt" peak_pss_kb) MB)
+pyspark:   $SIZE events in $sp_s s = $sp_rate records/s (wall $(wall_s "$OUT/rss-spark.txt") s, CPU $(cpu_s "$OUT/rss-spark.txt") s, $(field "$spark" batches) micro-batch(es), versions=$(field "$spark" versions)); peak RSS $(rss_mb "$OUT/rss-spark.txt" peak_rss_kb) MB (PSS $(rss_mb "$OUT/rss-spark.txt" peak_pss_kb) MB, $(sed -E 's/.*peak_procs=([0-9]+).*/\1/' "$OUT/rss-spark.txt") processes)
 ratio:     ragbatch / pyspark = $(awk -v a="$rb_rate" -v b="$sp_rate" 'BEGIN { printf "%.2fx", a / b }') records/s
 SUMMARY
 if [ -n "$bare" ]; then

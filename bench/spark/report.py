@@ -82,7 +82,7 @@ def same(uri, da, db, coll):
     c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
 
     def load(d):
-        return {x["_id"]: x for x in c[d][coll].find({})}
+        return {x["_id"]: x for x in c[d][coll].find({}, batch_size=500)}
     a, b = load(da), load(db)
     out = {"docs_a": len(a), "docs_b": len(b),
            "tombstones_a": sum(1 for x in a.values() if x.get("deleted")),
@@ -108,6 +108,12 @@ def same(uri, da, db, coll):
     return 0 if len(a) == len(b) and not out["only_a"] and not out["only_b"] else 1
 
 
+# Reads use batches of 500 documents: mongo-java-server 1.47.0 does not cap a
+# reply batch at 16 MiB as MongoDB does, and pymongo refuses a reply above
+# 48 MB (a find over 10,000 documents with 384-double arrays came back as one
+# 58 MB message).
+
+
 def summary_of(x):
     v = vec(x.get("embedding")) if "embedding" in x else None
     return {"version": x.get("version"), "deleted": x.get("deleted"), "text": x.get("text"),
@@ -120,7 +126,7 @@ def digest(uri, d, coll, path):
     from bson import json_util
     c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
     with open(path, "w", encoding="utf-8") as f:
-        for x in c[d][coll].find({}):
+        for x in c[d][coll].find({}, batch_size=500):
             f.write(json_util.dumps({"_id": x["_id"], **summary_of(x)}) + "\n")
 
 
@@ -130,7 +136,7 @@ def same_digest(uri, d, coll, path):
     c = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
     with open(path, encoding="utf-8") as f:
         a = {o["_id"]: o for o in (json_util.loads(line) for line in f)}
-    b = {x["_id"]: {"_id": x["_id"], **summary_of(x)} for x in c[d][coll].find({})}
+    b = {x["_id"]: {"_id": x["_id"], **summary_of(x)} for x in c[d][coll].find({}, batch_size=500)}
     out = {"docs_a": len(a), "docs_b": len(b),
            "tombstones_a": sum(1 for x in a.values() if x.get("deleted")),
            "tombstones_b": sum(1 for x in b.values() if x.get("deleted")),

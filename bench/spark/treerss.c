@@ -9,9 +9,11 @@
  * parent pid, from /proc/PID/stat) and sums VmRSS (/proc/PID/statm) and
  * Pss (/proc/PID/smaps_rollup, which counts pages shared between the
  * processes once).  When COMMAND exits it writes
- *   peak_rss_kb=N peak_pss_kb=N peak_procs=N samples=N wall_ms=N
+ *   peak_rss_kb=N peak_pss_kb=N peak_procs=N samples=N wall_ms=N cpu_ms=N
  * to OUT_FILE (wall_ms: COMMAND's run time, so that a caller waiting for a
- * lock before treerss does not count) and exits with COMMAND's status (128
+ * lock before treerss does not count; cpu_ms: user + system time of
+ * COMMAND and the descendants it waited for, which against wall_ms times
+ * the cores shows a run that other load starved) and exits with COMMAND's status (128
  * + signal if it was killed).  SIGTERM and SIGINT are passed on to COMMAND.
  * The sampler itself is not counted.
  */
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -155,8 +158,10 @@ int main(int argc, char **argv) {
     if (!procs) return 1;
     long long peak_rss = 0, peak_pss = 0;
     int peak_procs = 0, samples = 0, status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
     for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
+        pid_t w = wait4(pid, &status, WNOHANG, &ru);
         if (w == pid) break;
         if (w < 0 && errno != EINTR) {
             perror("treerss: waitpid");
@@ -173,10 +178,12 @@ int main(int argc, char **argv) {
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long long wall_ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    long long cpu_ms = ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+                       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
     free(procs);
     FILE *f = fopen(argv[1], "w");
-    if (!f || fprintf(f, "peak_rss_kb=%lld peak_pss_kb=%lld peak_procs=%d samples=%d wall_ms=%lld\n",
-                      peak_rss, peak_pss, peak_procs, samples, wall_ms) < 0 ||
+    if (!f || fprintf(f, "peak_rss_kb=%lld peak_pss_kb=%lld peak_procs=%d samples=%d wall_ms=%lld cpu_ms=%lld\n",
+                      peak_rss, peak_pss, peak_procs, samples, wall_ms, cpu_ms) < 0 ||
         fclose(f) != 0) {
         perror(argv[1]);
         return 1;

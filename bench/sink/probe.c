@@ -131,7 +131,7 @@ static bool run_bulk(mongoc_bulk_operation_t *b, char *msg, size_t len, bson_t *
     bson_t reply;
     bson_error_t e;
     bool ok = mongoc_bulk_operation_execute(b, &reply, &e) != 0;
-    if (!ok) snprintf(msg, len, "%s", e.message);
+    if (!ok) snprintf(msg, len, "%.150s", e.message);
     if (reply_out)
         bson_copy_to(&reply, reply_out);
     bson_destroy(&reply);
@@ -269,7 +269,7 @@ static void *point_main(void *arg) {
         const bson_t *d;
         if (mongoc_cursor_next(cur, &d)) j->found++;
         bson_error_t e;
-        if (mongoc_cursor_error(cur, &e)) snprintf(j->err, sizeof j->err, "%s", e.message);
+        if (mongoc_cursor_error(cur, &e)) snprintf(j->err, sizeof j->err, "%.200s", e.message);
         mongoc_cursor_destroy(cur);
         bson_destroy(&filter);
         bson_destroy(&opts);
@@ -410,7 +410,7 @@ static void *write_main(void *arg) {
         for (int k = i; k < end; k++) {
             long n = j->ids[k];
             if (!append(j->p, b, j->shape, n, j->p->version[n] + 1, &e)) {
-                snprintf(j->err, sizeof j->err, "append: %s", e.message);
+                snprintf(j->err, sizeof j->err, "append: %.200s", e.message);
                 break;
             }
         }
@@ -421,7 +421,7 @@ static void *write_main(void *arg) {
         bson_t reply;
         bson_init(&reply);
         char msg[200];
-        if (!run_bulk(b, msg, sizeof msg, &reply)) snprintf(j->err, sizeof j->err, "%s", msg);
+        if (!run_bulk(b, msg, sizeof msg, &reply)) snprintf(j->err, sizeof j->err, "%.190s", msg);
         bson_iter_t it;
         const char *keys[] = {"nMatched", "nModified", "nUpserted", "nInserted", "nRemoved"};
         int64_t *dst[] = {&j->matched, &j->modified, &j->upserted, &j->inserted, &j->removed};
@@ -456,7 +456,9 @@ static void shape_write(probe *p, enum wshape shape, int threads) {
     } /* W_DELETE: the ids the last insert added */
     /* Inserts go in one command (servers handle ordered: false inserts);
      * updates in windows, as the sink cuts them for FerretDB. */
-    int window = shape == W_INSERT || shape == W_DELETE || !p->ferretdb ? BATCH : p->window;
+    /* Deletes go in windows there too, so that the budget can stop them:
+     * each is a table scan on FerretDB. */
+    int window = shape == W_INSERT || !p->ferretdb ? BATCH : p->window;
     if (threads > 1 && window == BATCH) window = BATCH / threads;
     write_job jobs[THREADS];
     pthread_t th[THREADS];
@@ -482,7 +484,27 @@ static void shape_write(probe *p, enum wshape shape, int threads) {
     }
     double ms = now_ms() - t0;
     if (shape == W_INSERT) p->next_new += done;
-    if (shape == W_DELETE) p->next_new = p->stored;
+    if (shape == W_DELETE) {
+        /* Untimed: what the budget left is deleted in one command, so that
+         * the next fill starts where the stored ids end. */
+        bson_t filter = BSON_INITIALIZER, in, arr;
+        bson_error_t e;
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+        BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+        for (long n = p->stored; n < p->next_new; n++) {
+            char id[32], key[16];
+            const char *k;
+            id_of(n, id, sizeof id);
+            bson_uint32_to_string((uint32_t)(n - p->stored), &k, key, sizeof key);
+            BSON_APPEND_UTF8(&arr, k, id);
+        }
+        bson_append_array_end(&in, &arr);
+        bson_append_document_end(&filter, &in);
+        if (!mongoc_collection_delete_many(p->coll, &filter, NULL, NULL, &e))
+            die("delete the rest", e.message);
+        bson_destroy(&filter);
+        p->next_new = p->stored;
+    }
     char note[400], name[32];
     snprintf(note, sizeof note, "matched=%lld modified=%lld upserted=%lld inserted=%lld "
              "removed=%lld%s%s",

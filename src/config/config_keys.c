@@ -148,9 +148,9 @@ const rb_config_key rb_config_keys[] = {
      "CA bundle for the HTTP provider; empty uses the system's."},
     {"embed.reuse.unchanged", RB_KEY_BOOL, F(embed_reuse_unchanged), "true", NO_BOUNDS, NULL,
      false, false,
-     "Before embedding a batch, look up the stored text hashes of its ids (one query) and reuse "
-     "the stored vector where the text and the model are unchanged: a price-only update embeds "
-     "nothing."},
+     "Before embedding a batch, look up the stored text hashes of its ids (one query, timed as "
+     "lookup_ms; the same read gives the sink the stored versions) and reuse the stored vector "
+     "where the text and the model are unchanged: a price-only update embeds nothing."},
     {"mongo.uri", RB_KEY_STRING, F(mongo_uri), "", NO_BOUNDS, NULL, true, true,
      "MongoDB connection string; use ${ENV_VAR} to keep credentials out of the file."},
     {"mongo.database", RB_KEY_STRING, F(mongo_database), "", NO_BOUNDS, NULL, true, false,

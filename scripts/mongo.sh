@@ -182,34 +182,12 @@ cmd_stop() {
     log "stopped"
 }
 
-cmd_status() {
-    local pid
-    pid=$(running_pid)
-    if [ -n "$pid" ]; then
-        log "running (pid $pid) at 127.0.0.1:$(port)"
-        return 0
-    fi
-    log "stopped"
-    return 3
-}
-
-cmd_address() {
-    [ -n "$(running_pid)" ] || die "not running"
-    echo "127.0.0.1:$(port)"
-}
-
-cmd_ping() {
-    [ -n "$(running_pid)" ] || die "not running"
-    mongo_wire_ping "$(port)" || die "no ping reply from 127.0.0.1:$(port)"
-    log "ping ok at 127.0.0.1:$(port)"
-}
-
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
-status) cmd_status ;;
-address) cmd_address ;;
-ping) cmd_ping ;;
+status) mongo_server_status ;;
+address) mongo_server_address ;;
+ping) mongo_server_ping ;;
 # FerretDB keeps its data in run/mongo/data across a stop.
 down) cmd_stop ;;
 up) cmd_start ;;

@@ -1,6 +1,7 @@
 # Helpers shared by scripts/kafka.sh, scripts/mongo.sh and bench/pg-ferretdb.sh
 # (sourced, not run).
-# The sourcing script defines log and die.
+# The sourcing script defines log and die; for the mongo_server_* commands
+# also running_pid (the server's pid, empty when it is not running) and port.
 
 # Port helpers use python3's socket module: it is on every machine we run on,
 # while ss/netstat are not. SO_REUSEADDR matches what the servers set, so a
@@ -136,4 +137,29 @@ if opcode != 2013 or reply[4] != 0:
     sys.exit(1)
 sys.exit(0 if ok_value(reply[5:]) == 1 else 1)
 PY
+}
+
+# The status, address and ping commands of a MongoDB-wire test server
+# script (scripts/mongo.sh, scripts/mongo-java.sh). status exits 3 when the
+# server is not running.
+mongo_server_status() {
+    local pid
+    pid=$(running_pid)
+    if [ -n "$pid" ]; then
+        log "running (pid $pid) at 127.0.0.1:$(port)"
+        return 0
+    fi
+    log "stopped"
+    return 3
+}
+
+mongo_server_address() {
+    [ -n "$(running_pid)" ] || die "not running"
+    echo "127.0.0.1:$(port)"
+}
+
+mongo_server_ping() {
+    [ -n "$(running_pid)" ] || die "not running"
+    mongo_wire_ping "$(port)" || die "no ping reply from 127.0.0.1:$(port)"
+    log "ping ok at 127.0.0.1:$(port)"
 }

@@ -293,15 +293,18 @@ static const char *server_script(harness_mongo_server server) {
     return server == HARNESS_MONGO_JAVA ? "mongo-java.sh" : "mongo.sh";
 }
 
+/* The server RAGBATCH_MONGO_SERVER names, without asking it anything. */
+static harness_mongo_server named_server(void) {
+    const char *name = harness_env("RAGBATCH_MONGO_SERVER");
+    if (strcmp(name, "ferretdb") == 0) return HARNESS_FERRETDB;
+    if (strcmp(name, "mongo-java") == 0) return HARNESS_MONGO_JAVA;
+    ck_abort_msg("RAGBATCH_MONGO_SERVER is '%s': want ferretdb or mongo-java", name);
+    return HARNESS_FERRETDB; /* not reached */
+}
+
 harness_mongo_server harness_mongo(void) {
     const char *name = harness_env("RAGBATCH_MONGO_SERVER");
-    harness_mongo_server server;
-    if (strcmp(name, "ferretdb") == 0)
-        server = HARNESS_FERRETDB;
-    else if (strcmp(name, "mongo-java") == 0)
-        server = HARNESS_MONGO_JAVA;
-    else
-        ck_abort_msg("RAGBATCH_MONGO_SERVER is '%s': want ferretdb or mongo-java", name);
+    harness_mongo_server server = named_server();
     /* A name that does not match the URI would give one server's
      * expectations to the other, and take the wrong one away. */
     char want[256], have[256];
@@ -325,8 +328,10 @@ void harness_mongo_down(void) {
 
 void harness_mongo_up(void) {
     /* Without an outage of this process, "up" makes sure the server under
-     * test runs (a fixture after a test that failed mid-outage). */
-    mongo_script(server_script(outage_started ? outage : harness_mongo()), "up");
+     * test runs (a fixture after a test that failed mid-outage: the server
+     * is then down, so it cannot be asked for its address before "up"). */
+    mongo_script(server_script(outage_started ? outage : named_server()), "up");
+    (void)harness_mongo(); /* the server that came up is the one the URI names */
 }
 
 rb_sink *harness_sink(const char *db) {

@@ -80,6 +80,12 @@ run_suites() {
     # Suites run one at a time: the outage test takes the MongoDB-wire
     # server that the other integration suites use away.
     make -C "$dir" -j2 all >/dev/null
+    # A suite that failed while it had a server down must not fail the runs
+    # after it as well: each run starts with both servers up.
+    local script
+    for script in mongo.sh mongo-java.sh; do
+        "$ROOT/scripts/$script" up >/dev/null || { echo "test: scripts/$script up failed" >&2; status=1; }
+    done
     # TESTS= on the command line replaces the list; without suites, make's own.
     local -a tests=()
     [ -z "$suites" ] || tests=("TESTS=$suites")

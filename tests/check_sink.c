@@ -7,6 +7,7 @@
  * pass a build whose sink was never exercised.  Each test uses a database
  * of its own and drops it at the end.
  */
+#include "check_main.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
 #include "sink/sink_internal.h"
@@ -1567,7 +1568,7 @@ START_TEST(integer_id_is_stored_as_its_digits) {
 }
 END_TEST
 
-static Suite *sink_suite(void)
+Suite *rb_check_suite(void)
 {
     Suite *s = suite_create("sink");
     TCase *unit = tcase_create("unit");
@@ -1603,15 +1604,4 @@ static Suite *sink_suite(void)
     tcase_add_test(srv, integer_id_is_stored_as_its_digits);
     suite_add_tcase(s, srv);
     return s;
-}
-
-int main(void)
-{
-    rb_sink_global_init();
-    SRunner *r = srunner_create(sink_suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    rb_sink_global_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

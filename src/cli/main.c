@@ -3,6 +3,7 @@
  */
 #include "cli/commands.h"
 
+#include "common/suggest.h"
 #include "config.h"
 
 #include <stdio.h>
@@ -46,7 +47,13 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(argv[1], verbs[i].name) == 0) return verbs[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "ragbatch: unknown verb '%s'\n\n", argv[1]);
+    const char *names[sizeof verbs / sizeof verbs[0]];
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) names[i] = verbs[i].name;
+    const char *near = rb_suggest(argv[1], names, sizeof names / sizeof names[0], 2);
+    if (near)
+        fprintf(stderr, "ragbatch: unknown verb '%s' (did you mean %s?)\n\n", argv[1], near);
+    else
+        fprintf(stderr, "ragbatch: unknown verb '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
 }

@@ -23,8 +23,9 @@ extern char **environ;
 enum { OPT_COUNT = 1, OPT_JSON, OPT_PROP, OPT_QUIET, OPT_SET };
 
 static const rb_cli_option opts[] = {
-    {"--count", 0, true, OPT_COUNT}, {"--json", 0, false, OPT_JSON}, {NULL, 'X', true, OPT_PROP},
-    {"--quiet", 'q', false, OPT_QUIET}, {"--set", 0, true, OPT_SET},
+    {"--count", 0, true, OPT_COUNT}, {"--json", 0, false, OPT_JSON},
+    {NULL, 'X', true, OPT_PROP},     {"--quiet", 'q', false, OPT_QUIET},
+    {"--set", 0, true, OPT_SET},
 };
 
 typedef struct parsed {
@@ -80,10 +81,10 @@ START_TEST(a_value_may_begin_with_a_dash) {
 END_TEST
 
 START_TEST(flags_operands_help_and_double_dash) {
-    char *a[] = {"verb", "job", "--json", "-q", "--quiet", "-", "-h", "--help", "--", "--json",
-                 "-q", NULL};
+    char *a[] = {"verb", "job",    "--json", "-q",     "--quiet", "-",
+                 "-h",   "--help", "--",     "--json", "-q",      NULL};
     parsed r = parse(11, a, false);
-    int want[] = {RB_CLI_OPERAND, OPT_JSON, OPT_QUIET, OPT_QUIET, RB_CLI_OPERAND,
+    int want[] = {RB_CLI_OPERAND, OPT_JSON,    OPT_QUIET,      OPT_QUIET,     RB_CLI_OPERAND,
                   RB_CLI_HELP,    RB_CLI_HELP, RB_CLI_OPERAND, RB_CLI_OPERAND};
     ck_assert_uint_eq(r.n, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < r.n; i++) ck_assert_int_eq(r.ids[i], want[i]);
@@ -180,7 +181,8 @@ static char *slurp(const char *path) {
     rb_buf_init(&b);
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
     fclose(f);
     ck_assert_int_eq(rb_buf_putc(&b, '\0'), 0);
     return rb_buf_detach(&b);
@@ -264,8 +266,8 @@ START_TEST(equals_values_reach_each_verb_check) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ran r = run(cases[i].args);
-        ck_assert_msg(r.status == 2 && strstr(r.err, cases[i].err),
-                      "%s: status %d, stderr: %s", cases[i].args[0], r.status, r.err);
+        ck_assert_msg(r.status == 2 && strstr(r.err, cases[i].err), "%s: status %d, stderr: %s",
+                      cases[i].args[0], r.status, r.err);
         ran_free(&r);
     }
 }
@@ -276,7 +278,8 @@ START_TEST(unknown_options_are_refused_with_a_suggestion_on_every_verb) {
         const char *args[8];
         const char *err;
     } cases[] = {
-        {{"run", JOB, "--untill", "caught-up", NULL}, "unknown option '--untill' (did you mean --until?)"},
+        {{"run", JOB, "--untill", "caught-up", NULL},
+         "unknown option '--untill' (did you mean --until?)"},
         {{"check", JOB, "--until", "caught-up", NULL}, "unknown option '--until'"},
         {{"backfill", JOB, "--from-begining", NULL}, "(did you mean --from-beginning?)"},
         {{"search", JOB, "q", "--filtr", "a=b", NULL}, "(did you mean --filter?)"},
@@ -290,16 +293,16 @@ START_TEST(unknown_options_are_refused_with_a_suggestion_on_every_verb) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ran r = run(cases[i].args);
-        ck_assert_msg(r.status == 2 && strstr(r.err, cases[i].err),
-                      "%s: status %d, stderr: %s", cases[i].args[0], r.status, r.err);
+        ck_assert_msg(r.status == 2 && strstr(r.err, cases[i].err), "%s: status %d, stderr: %s",
+                      cases[i].args[0], r.status, r.err);
         ran_free(&r);
     }
 }
 END_TEST
 
 START_TEST(help_goes_to_stdout_on_every_verb) {
-    const char *verbs[] = {"run", "check", "backfill", "config", "search",
-                           "index", "embed", "dlq", "generate"};
+    const char *verbs[] = {"run",   "check", "backfill", "config",  "search",
+                           "index", "embed", "dlq",      "generate"};
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         for (int form = 0; form < 2; form++) {
             ran r = run((const char *[]){verbs[i], form ? "-h" : "--help", NULL});

@@ -56,17 +56,16 @@ typedef struct rb_cli_parser {
     size_t nopts;
     int argc;
     char **argv;
-    int next;              /* index of the next argument to look at */
-    bool stop_at_operand;  /* the first operand ends the options */
-    bool options_ended;    /* "--" (or the first operand, see above) was seen */
-    const char *current;   /* the option as typed, for messages ("--count") */
-    char current_buf[64];  /* `current` for "--count=5" and "-Xv" forms */
+    int next;             /* index of the next argument to look at */
+    bool stop_at_operand; /* the first operand ends the options */
+    bool options_ended;   /* "--" (or the first operand, see above) was seen */
+    const char *current;  /* the option as typed, for messages ("--count") */
+    char current_buf[64]; /* `current` for "--count=5" and "-Xv" forms */
 } rb_cli_parser;
 
 /* Starts parsing argv[1..argc) (argv[0] is the verb's name) against the
  * table `opts[0..nopts)`.  The table must outlive the parser. */
-void rb_cli_init(rb_cli_parser *p, const rb_cli_option *opts, size_t nopts, int argc,
-                 char **argv);
+void rb_cli_init(rb_cli_parser *p, const rb_cli_option *opts, size_t nopts, int argc, char **argv);
 
 /* The next argument: an option's id (with *value set for an option that
  * takes one, NULL otherwise), RB_CLI_OPERAND, RB_CLI_HELP, RB_CLI_END, or

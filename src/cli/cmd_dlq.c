@@ -50,12 +50,22 @@ static int parse(int argc, char **argv, dlq_args *a) {
     memset(a, 0, sizeof *a);
     a->group = "ragbatch-dlq-replay";
     const char *bootstrap = getenv("RAGBATCH_KAFKA_BOOTSTRAP");
-    enum { OPT_BOOTSTRAP = 1, OPT_PROP, OPT_TO, OPT_FILTER, OPT_VALUE_FILE, OPT_GROUP,
-           OPT_DRY_RUN };
+    enum {
+        OPT_BOOTSTRAP = 1,
+        OPT_PROP,
+        OPT_TO,
+        OPT_FILTER,
+        OPT_VALUE_FILE,
+        OPT_GROUP,
+        OPT_DRY_RUN
+    };
     static const rb_cli_option options[] = {
-        {"--bootstrap", 0, true, OPT_BOOTSTRAP},   {NULL, 'X', true, OPT_PROP},
-        {"--to", 0, true, OPT_TO},                 {"--filter", 0, true, OPT_FILTER},
-        {"--value-file", 0, true, OPT_VALUE_FILE}, {"--group", 0, true, OPT_GROUP},
+        {"--bootstrap", 0, true, OPT_BOOTSTRAP},
+        {NULL, 'X', true, OPT_PROP},
+        {"--to", 0, true, OPT_TO},
+        {"--filter", 0, true, OPT_FILTER},
+        {"--value-file", 0, true, OPT_VALUE_FILE},
+        {"--group", 0, true, OPT_GROUP},
         {"--dry-run", 0, false, OPT_DRY_RUN},
     };
     rb_cli_parser p;
@@ -65,11 +75,8 @@ static int parse(int argc, char **argv, dlq_args *a) {
     int id;
     while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
         switch (id) {
-        case RB_CLI_ERROR:
-            return rb_cli_usage_error("dlq", &err);
-        case RB_CLI_HELP:
-            usage(stdout);
-            return -1;
+        case RB_CLI_ERROR: return rb_cli_usage_error("dlq", &err);
+        case RB_CLI_HELP: usage(stdout); return -1;
         case RB_CLI_OPERAND:
             if (!a->verb) {
                 a->verb = value;
@@ -80,9 +87,7 @@ static int parse(int argc, char **argv, dlq_args *a) {
                 return 2;
             }
             break;
-        case OPT_BOOTSTRAP:
-            bootstrap = value;
-            break;
+        case OPT_BOOTSTRAP: bootstrap = value; break;
         case OPT_PROP:
             /* One slot stays free for bootstrap.servers. */
             if (a->nprops == MAX_PROPS - 1) {
@@ -95,9 +100,7 @@ static int parse(int argc, char **argv, dlq_args *a) {
             }
             a->props[a->nprops++] = value;
             break;
-        case OPT_TO:
-            a->to = value;
-            break;
+        case OPT_TO: a->to = value; break;
         case OPT_FILTER:
             if (strncmp(value, "stage=", 6) != 0 || !value[6]) {
                 fprintf(stderr, "ragbatch dlq: --filter takes stage=STAGE, not '%s'\n", value);
@@ -105,15 +108,9 @@ static int parse(int argc, char **argv, dlq_args *a) {
             }
             a->filter_stage = value + 6;
             break;
-        case OPT_VALUE_FILE:
-            a->value_file = value;
-            break;
-        case OPT_GROUP:
-            a->group = value;
-            break;
-        case OPT_DRY_RUN:
-            a->dry_run = true;
-            break;
+        case OPT_VALUE_FILE: a->value_file = value; break;
+        case OPT_GROUP: a->group = value; break;
+        case OPT_DRY_RUN: a->dry_run = true; break;
         }
     }
     if (!a->verb || !a->topic ||
@@ -286,8 +283,9 @@ static int on_replay(const rb_dlq_record *rec, void *ctx) {
             return 0;
         }
     }
-    const char *to = rp->a->to ? rp->a->to
-                               : rb_dlq_header(rec, "__connect.errors.topic", source, sizeof source);
+    const char *to = rp->a->to
+                         ? rp->a->to
+                         : rb_dlq_header(rec, "__connect.errors.topic", source, sizeof source);
     if (!to) {
         rb_error_set(&rp->err, RB_ERR_ARG, RB_STAGE_DLQ,
                      "record %d/%" PRId64 " has no __connect.errors.topic header: give --to",
@@ -314,12 +312,12 @@ static int on_replay(const rb_dlq_record *rec, void *ctx) {
                      "give its value in --value-file, or re-process the original at %s [%s] "
                      "offset %s with `ragbatch backfill --from-offsets`",
                      rec->partition, rec->offset,
-                     rb_dlq_header(rec, "ragbatch.error.value.size", size, sizeof size)
-                         ? size : "?",
-                     rb_dlq_header(rec, "__connect.errors.topic", origin, sizeof origin)
-                         ? origin : "?",
-                     rb_dlq_header(rec, "__connect.errors.partition", part, sizeof part)
-                             ? part : "?",
+                     rb_dlq_header(rec, "ragbatch.error.value.size", size, sizeof size) ? size
+                                                                                        : "?",
+                     rb_dlq_header(rec, "__connect.errors.topic", origin, sizeof origin) ? origin
+                                                                                         : "?",
+                     rb_dlq_header(rec, "__connect.errors.partition", part, sizeof part) ? part
+                                                                                         : "?",
                      rb_dlq_header(rec, "__connect.errors.offset", off, sizeof off) ? off : "?");
         return 1;
     }
@@ -404,8 +402,8 @@ static int run_replay(dlq_args *a) {
         }
         if (rb_dlq_reader_commit(r, &rp.err) != 0) goto done;
     }
-    printf("%s %zu record%s from %s%s (%zu filtered out)\n", a->dry_run ? "would replay" : "replayed",
-           rp.sent, rp.sent == 1 ? "" : "s", a->topic,
+    printf("%s %zu record%s from %s%s (%zu filtered out)\n",
+           a->dry_run ? "would replay" : "replayed", rp.sent, rp.sent == 1 ? "" : "s", a->topic,
            a->dry_run ? "" : "; DLQ offsets committed", rp.skipped);
     status = 0;
 done:

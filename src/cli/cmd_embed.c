@@ -74,28 +74,14 @@ static int parse_args(int argc, char **argv, embed_args *a) {
     int id, rc = 0;
     while (rc == 0 && (id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
         switch (id) {
-        case RB_CLI_ERROR:
-            return rb_cli_usage_error("embed", &err);
-        case RB_CLI_HELP:
-            return -1;
-        case RB_CLI_OPERAND:
-            a->first_text = rb_cli_index(&p) - 1;
-            return 0;
-        case OPT_TOKENS:
-            a->tokens = true;
-            break;
-        case OPT_KERNEL:
-            a->kernel = value;
-            break;
-        case OPT_MODEL:
-            a->model = value;
-            break;
-        case OPT_THREADS:
-            rc = rb_cli_long("--threads", value, 1, 256, &a->threads, &err);
-            break;
-        case OPT_BATCH:
-            rc = rb_cli_long("--batch-size", value, 1, 4096, &a->batch, &err);
-            break;
+        case RB_CLI_ERROR: return rb_cli_usage_error("embed", &err);
+        case RB_CLI_HELP: return -1;
+        case RB_CLI_OPERAND: a->first_text = rb_cli_index(&p) - 1; return 0;
+        case OPT_TOKENS: a->tokens = true; break;
+        case OPT_KERNEL: a->kernel = value; break;
+        case OPT_MODEL: a->model = value; break;
+        case OPT_THREADS: rc = rb_cli_long("--threads", value, 1, 256, &a->threads, &err); break;
+        case OPT_BATCH: rc = rb_cli_long("--batch-size", value, 1, 4096, &a->batch, &err); break;
         case OPT_MAX_SEQ:
             rc = rb_cli_long("--max-seq-length", value, 2, 1 << 20, &a->max_seq, &err);
             break;
@@ -180,7 +166,8 @@ static int process_stdin(embed_run *r, rb_error *err) {
         }
     }
     if (rc == 0 && ferror(stdin))
-        rc = rb_error_set(err, RB_ERR_IO, RB_STAGE_EMBED, "cannot read stdin: %s", strerror(errno));
+        rc =
+            rb_error_set(err, RB_ERR_IO, RB_STAGE_EMBED, "cannot read stdin: %s", strerror(errno));
     if (rc == 0) rc = process(r, (const char *const *)lines, n, err);
     for (size_t i = 0; i < n; i++) free(lines[i]);
     free(line);
@@ -239,7 +226,8 @@ int rb_cmd_embed(int argc, char **argv) {
     }
     int rc;
     if (a.first_text < argc)
-        rc = process(&r, (const char *const *)argv + a.first_text, (size_t)(argc - a.first_text), &err);
+        rc = process(&r, (const char *const *)argv + a.first_text, (size_t)(argc - a.first_text),
+                     &err);
     else
         rc = process_stdin(&r, &err);
     if (rc == 0 && fflush(stdout) != 0)

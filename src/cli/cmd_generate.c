@@ -99,9 +99,22 @@ static int usage_error(const char *flag, const char *what) {
 }
 
 static int parse_args(int argc, char **argv, gen_args *a) {
-    enum { OPT_TOPIC = 1, OPT_COUNT, OPT_RATE, OPT_PRODUCTS, OPT_SEED, OPT_MALFORMED,
-           OPT_SEQUENTIAL, OPT_DELETE_SHARE, OPT_START_TIME, OPT_BOOTSTRAP, OPT_PROP,
-           OPT_MANIFEST, OPT_STDOUT, OPT_QUIET };
+    enum {
+        OPT_TOPIC = 1,
+        OPT_COUNT,
+        OPT_RATE,
+        OPT_PRODUCTS,
+        OPT_SEED,
+        OPT_MALFORMED,
+        OPT_SEQUENTIAL,
+        OPT_DELETE_SHARE,
+        OPT_START_TIME,
+        OPT_BOOTSTRAP,
+        OPT_PROP,
+        OPT_MANIFEST,
+        OPT_STDOUT,
+        OPT_QUIET
+    };
     static const rb_cli_option options[] = {
         {"--topic", 0, true, OPT_TOPIC},
         {"--count", 0, true, OPT_COUNT},
@@ -134,14 +147,12 @@ static int parse_args(int argc, char **argv, gen_args *a) {
         uint64_t u;
         int rc = 0;
         switch (id) {
-        case RB_CLI_ERROR:
-            return rb_cli_usage_error("generate", &err);
-        case RB_CLI_HELP:
-            fputs(usage_text, stdout);
-            return -1;
+        case RB_CLI_ERROR: return rb_cli_usage_error("generate", &err);
+        case RB_CLI_HELP: fputs(usage_text, stdout); return -1;
         case RB_CLI_OPERAND:
-            fprintf(stderr, "ragbatch generate: unexpected argument '%s' (see 'ragbatch generate "
-                            "--help')\n",
+            fprintf(stderr,
+                    "ragbatch generate: unexpected argument '%s' (see 'ragbatch generate "
+                    "--help')\n",
                     v);
             return EXIT_USAGE;
         case OPT_TOPIC:
@@ -152,39 +163,32 @@ static int parse_args(int argc, char **argv, gen_args *a) {
             rc = rb_cli_u64("--count", v, 0, UINT64_MAX / 2, &a->count, &err);
             a->count_set = true;
             break;
-        case OPT_RATE:
-            rc = rb_cli_double("--rate", v, 0.0, 1e8, &a->rate, &err);
-            break;
+        case OPT_RATE: rc = rb_cli_double("--rate", v, 0.0, 1e8, &a->rate, &err); break;
         case OPT_PRODUCTS:
             rc = rb_cli_u64("--products", v, 1, 100000000, &u, &err);
             a->gen.products = (size_t)u;
             break;
-        case OPT_SEED:
-            rc = rb_cli_u64("--seed", v, 0, UINT64_MAX, &a->gen.seed, &err);
-            break;
+        case OPT_SEED: rc = rb_cli_u64("--seed", v, 0, UINT64_MAX, &a->gen.seed, &err); break;
         case OPT_MALFORMED:
             rc = rb_cli_double("--malformed", v, 0.0, 1.0, &a->gen.malformed, &err);
             break;
-        case OPT_SEQUENTIAL:
-            a->gen.sequential = true;
-            break;
+        case OPT_SEQUENTIAL: a->gen.sequential = true; break;
         case OPT_DELETE_SHARE:
             rc = rb_cli_double("--delete-share", v, 0.0, 1.0, &a->gen.delete_share, &err);
             break;
         case OPT_START_TIME: {
             int64_t ms;
             if (rb_gen_parse_time(v, &ms) != 0) {
-                fprintf(stderr, "ragbatch generate: --start-time '%s' is not an RFC 3339 time "
-                                "like 2026-11-24T09:41:07.123Z\n",
+                fprintf(stderr,
+                        "ragbatch generate: --start-time '%s' is not an RFC 3339 time "
+                        "like 2026-11-24T09:41:07.123Z\n",
                         v);
                 return EXIT_USAGE;
             }
             a->start_time = v;
             break;
         }
-        case OPT_BOOTSTRAP:
-            a->bootstrap = v;
-            break;
+        case OPT_BOOTSTRAP: a->bootstrap = v; break;
         case OPT_PROP:
             if (!strchr(v, '=') || v[0] == '=') {
                 fprintf(stderr, "ragbatch generate: -X takes NAME=VALUE, not '%s'\n", v);
@@ -196,12 +200,8 @@ static int parse_args(int argc, char **argv, gen_args *a) {
             if (!*v) return usage_error("--manifest", "needs a file name");
             a->manifest = v;
             break;
-        case OPT_STDOUT:
-            a->to_stdout = true;
-            break;
-        case OPT_QUIET:
-            a->quiet = true;
-            break;
+        case OPT_STDOUT: a->to_stdout = true; break;
+        case OPT_QUIET: a->quiet = true; break;
         }
         if (rc) return rb_cli_usage_error("generate", &err);
     }
@@ -356,14 +356,16 @@ static int flush_all(run_state *s) {
     }
     const rb_gen_delivery *d = rb_gen_producer_delivery(s->prod);
     if (d->failed > 0) {
-        fprintf(stderr, "ragbatch generate: %" PRIu64 " of %" PRIu64
-                        " messages were not delivered; first failure: %s\n",
+        fprintf(stderr,
+                "ragbatch generate: %" PRIu64 " of %" PRIu64
+                " messages were not delivered; first failure: %s\n",
                 d->failed, d->enqueued, d->first_error);
         return 1;
     }
     if (d->delivered != d->enqueued) {
-        fprintf(stderr, "ragbatch generate: topic '%s': %" PRIu64 " messages sent but %" PRIu64
-                        " acknowledged\n",
+        fprintf(stderr,
+                "ragbatch generate: topic '%s': %" PRIu64 " messages sent but %" PRIu64
+                " acknowledged\n",
                 s->a->topic, d->enqueued, d->delivered);
         return 1;
     }
@@ -457,8 +459,9 @@ int rb_cmd_generate(int argc, char **argv) {
                      "done%s: %" PRIu64 " events to %s in %.2f s (%.0f/s): created=%" PRIu64
                      " updated=%" PRIu64 " deleted=%" PRIu64 " malformed=%" PRIu64,
                      stop_signals ? " (interrupted)" : "", c->produced,
-                     a.to_stdout ? "stdout" : a.topic, secs, secs > 0 ? (double)c->produced / secs : 0.0,
-                     c->created, c->updated, c->deleted, c->malformed);
+                     a.to_stdout ? "stdout" : a.topic, secs,
+                     secs > 0 ? (double)c->produced / secs : 0.0, c->created, c->updated,
+                     c->deleted, c->malformed);
     if (rc == 0 && stop_signals) rc = EXIT_INTERRUPTED;
 
     sigaction(SIGINT, &old_int, NULL);

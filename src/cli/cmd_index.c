@@ -99,9 +99,10 @@ static int run(action act, const rb_job_config *cfg, const char *index_name,
     if (rc == 0) {
         puts(reply ? reply : "");
         if (act == ACT_CREATE)
-            fprintf(stderr, "ragbatch index: index '%s' requested; Atlas builds it in the "
-                            "background and keeps it eventually consistent with the "
-                            "collection\n",
+            fprintf(stderr,
+                    "ragbatch index: index '%s' requested; Atlas builds it in the "
+                    "background and keeps it eventually consistent with the "
+                    "collection\n",
                     index_name);
         status = 0;
     } else if (rb_search_unsupported(code)) {
@@ -136,11 +137,8 @@ int rb_cmd_index(int argc, char **argv) {
     int id;
     while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
         switch (id) {
-        case RB_CLI_ERROR:
-            return rb_cli_usage_error("index", &err);
-        case RB_CLI_HELP:
-            usage(stdout);
-            return 0;
+        case RB_CLI_ERROR: return rb_cli_usage_error("index", &err);
+        case RB_CLI_HELP: usage(stdout); return 0;
         case RB_CLI_OPERAND:
             if (!verb) {
                 verb = value;
@@ -151,15 +149,9 @@ int rb_cmd_index(int argc, char **argv) {
                 return 2;
             }
             break;
-        case OPT_INDEX:
-            index_name = value;
-            break;
-        case OPT_SIMILARITY:
-            similarity = value;
-            break;
-        case OPT_QUANTIZATION:
-            quantization = value;
-            break;
+        case OPT_INDEX: index_name = value; break;
+        case OPT_SIMILARITY: similarity = value; break;
+        case OPT_QUANTIZATION: quantization = value; break;
         case OPT_SET:
             if (nsets == MAX_SETS) {
                 fprintf(stderr, "ragbatch index: more than %d --set options\n", MAX_SETS);

@@ -75,8 +75,15 @@ typedef struct run_args {
     bool help;
 } run_args;
 
-enum { OPT_SET = 1, OPT_UNTIL, OPT_FROM_BEGINNING, OPT_FROM_TIMESTAMP, OPT_TO_TIMESTAMP,
-       OPT_FROM_OFFSETS, OPT_TO_OFFSETS };
+enum {
+    OPT_SET = 1,
+    OPT_UNTIL,
+    OPT_FROM_BEGINNING,
+    OPT_FROM_TIMESTAMP,
+    OPT_TO_TIMESTAMP,
+    OPT_FROM_OFFSETS,
+    OPT_TO_OFFSETS
+};
 
 static const rb_cli_option run_options[] = {
     {"--set", 0, true, OPT_SET},
@@ -108,8 +115,8 @@ typedef struct backfill_args {
 /* The arguments every job verb shares: the job file and --set; --until
  * for run.  Returns 0, or an exit status after printing why; with `bfa`
  * (backfill) its range options fill *bfa. */
-static int parse_args(int argc, char **argv, const rb_cli_option *opts, size_t nopts,
-                      run_args *a, backfill_args *bfa) {
+static int parse_args(int argc, char **argv, const rb_cli_option *opts, size_t nopts, run_args *a,
+                      backfill_args *bfa) {
     rb_backfill *bf = bfa ? &bfa->bf : NULL;
     memset(a, 0, sizeof *a);
     rb_cli_parser p;
@@ -119,11 +126,8 @@ static int parse_args(int argc, char **argv, const rb_cli_option *opts, size_t n
     int id;
     while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
         switch (id) {
-        case RB_CLI_ERROR:
-            return rb_cli_usage_error(argv[0], &err);
-        case RB_CLI_HELP:
-            a->help = true;
-            break;
+        case RB_CLI_ERROR: return rb_cli_usage_error(argv[0], &err);
+        case RB_CLI_HELP: a->help = true; break;
         case RB_CLI_OPERAND:
             if (a->path) {
                 fprintf(stderr, "ragbatch %s: one job file only ('%s' and '%s')\n", argv[0],
@@ -208,8 +212,9 @@ static int run_job(const run_args *a, const rb_backfill *backfill) {
     sigaction(SIGTERM, &sa, NULL);
 
     rb_sink_global_init();
-    rb_runner_opts opts = {
-        .until_caught_up = a->until_caught_up, .stop = &stop_requested, .backfill = backfill};
+    rb_runner_opts opts = {.until_caught_up = a->until_caught_up,
+                           .stop = &stop_requested,
+                           .backfill = backfill};
     rb_runner_totals totals;
     rb_error err;
     int rc = rb_runner_run(&cfg, &opts, &totals, &err);
@@ -218,9 +223,8 @@ static int run_job(const run_args *a, const rb_backfill *backfill) {
             "ragbatch: %s: batches=%llu in=%zu stored=%zu deleted=%zu stale=%zu reused=%zu "
             "skipped=%zu dead_lettered=%zu failed=%zu\n",
             rc == 0 ? "finished" : "failed", (unsigned long long)totals.batches, totals.counts.in,
-            totals.counts.stored, totals.counts.deleted, totals.counts.stale,
-            totals.counts.reused, totals.counts.skipped, totals.counts.dead_lettered,
-            totals.counts.failed);
+            totals.counts.stored, totals.counts.deleted, totals.counts.stale, totals.counts.reused,
+            totals.counts.skipped, totals.counts.dead_lettered, totals.counts.failed);
     if (rc != 0) fprintf(stderr, "ragbatch: %s\n", err.msg);
     rb_job_config_free(&cfg);
     if (rc == 0) return 0;
@@ -258,8 +262,8 @@ int rb_cmd_backfill(int argc, char **argv) {
 
 int rb_cmd_run(int argc, char **argv) {
     run_args a;
-    int status = parse_args(argc, argv, run_options, sizeof run_options / sizeof run_options[0],
-                            &a, NULL);
+    int status =
+        parse_args(argc, argv, run_options, sizeof run_options / sizeof run_options[0], &a, NULL);
     if (status != 0) return status;
     if (a.help) {
         usage_run(stdout, "run");

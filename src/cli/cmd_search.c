@@ -60,9 +60,9 @@ int rb_cmd_search(int argc, char **argv) {
     const char *index_name = NULL;
     enum { OPT_JSON = 1, OPT_EXACT, OPT_INDEX, OPT_CANDIDATES, OPT_K, OPT_FILTER, OPT_SET };
     static const rb_cli_option options[] = {
-        {"--json", 0, false, OPT_JSON},          {"--exact", 0, false, OPT_EXACT},
-        {"--index", 0, true, OPT_INDEX},         {"--candidates", 0, true, OPT_CANDIDATES},
-        {"--k", 0, true, OPT_K},                 {"--filter", 0, true, OPT_FILTER},
+        {"--json", 0, false, OPT_JSON},  {"--exact", 0, false, OPT_EXACT},
+        {"--index", 0, true, OPT_INDEX}, {"--candidates", 0, true, OPT_CANDIDATES},
+        {"--k", 0, true, OPT_K},         {"--filter", 0, true, OPT_FILTER},
         {"--set", 0, true, OPT_SET},
     };
     rb_cli_parser p;
@@ -72,11 +72,8 @@ int rb_cmd_search(int argc, char **argv) {
     int id;
     while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
         switch (id) {
-        case RB_CLI_ERROR:
-            return rb_cli_usage_error("search", &err);
-        case RB_CLI_HELP:
-            usage(stdout);
-            return 0;
+        case RB_CLI_ERROR: return rb_cli_usage_error("search", &err);
+        case RB_CLI_HELP: usage(stdout); return 0;
         case RB_CLI_OPERAND:
             if (!path) {
                 path = value;
@@ -87,15 +84,9 @@ int rb_cmd_search(int argc, char **argv) {
                 return 2;
             }
             break;
-        case OPT_JSON:
-            json = true;
-            break;
-        case OPT_EXACT:
-            enn = true;
-            break;
-        case OPT_INDEX:
-            index_name = value;
-            break;
+        case OPT_JSON: json = true; break;
+        case OPT_EXACT: enn = true; break;
+        case OPT_INDEX: index_name = value; break;
         case OPT_CANDIDATES:
             if (rb_cli_long("--candidates", value, 1, RB_ATLAS_MAX_CANDIDATES, &candidates,
                             &err) != 0)

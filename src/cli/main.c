@@ -17,7 +17,8 @@ typedef struct verb {
 
 static const verb verbs[] = {
     {"run", rb_cmd_run, "run a job: Kafka micro-batches -> embeddings -> MongoDB"},
-    {"backfill", rb_cmd_backfill, "re-process a range (offsets or times) of the job's topics, then exit"},
+    {"backfill", rb_cmd_backfill,
+     "re-process a range (offsets or times) of the job's topics, then exit"},
     {"check", rb_cmd_check, "validate a job file and print its effective configuration"},
     {"config", rb_cmd_config, "list every job key with its type, default and meaning"},
     {"search", rb_cmd_search, "the nearest stored documents to a query, with the job's model"},
@@ -28,8 +29,7 @@ static const verb verbs[] = {
 };
 
 static void usage(FILE *out) {
-    fputs("usage: ragbatch VERB [options]   (ragbatch VERB --help for a verb's options)\n\n",
-          out);
+    fputs("usage: ragbatch VERB [options]   (ragbatch VERB --help for a verb's options)\n\n", out);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
     fputs("  version    print the version\n", out);

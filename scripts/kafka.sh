@@ -233,8 +233,9 @@ cmd_address() {
 
 cmd_create_topic() {
     local name=${1:-} parts=${2:-}
-    [ -n "$name" ] && [[ "$parts" =~ ^[1-9][0-9]*$ ]] ||
+    if [ -z "$name" ] || ! [[ "$parts" =~ ^[1-9][0-9]*$ ]]; then
         die "usage: kafka.sh create-topic NAME PARTITIONS"
+    fi
     [ -n "$(running_pid)" ] || die "broker not running; run scripts/kafka.sh start"
     local addr kcat have
     addr="127.0.0.1:$(client_port)"

@@ -17,6 +17,12 @@ step "dependencies"
 scripts/install-deps.sh
 scripts/fetch-model.sh
 
+# Formatting, shellcheck and banned calls over the whole tree; a finding
+# fails the run but does not stop it.
+step "style (clang-format, shellcheck, banned calls)"
+style_status=0
+scripts/check-style.sh || style_status=1
+
 step "manifests (kubeconform, Kubernetes schemas from the Go module proxy)"
 scripts/kubeconform.sh
 
@@ -127,6 +133,7 @@ if ! FUZZ_SECONDS=${FUZZ_SECONDS:-60} scripts/fuzz.sh; then status=1; fi
 
 # One closing line over every Check suite of both builds and both servers.
 [ "$failed" -eq 0 ] || status=1
+[ "$style_status" -eq 0 ] || { status=1; echo "test: the style check failed (see its step)"; }
 echo
 echo "tests: $passed passed, $failed failed"
 exit $status

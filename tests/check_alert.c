@@ -1,4 +1,5 @@
 /* Unit tests for the failure-rate alert's window and episodes. */
+#include "check_main.h"
 #include "runner/alert.h"
 
 #include <check.h>
@@ -44,16 +45,12 @@ START_TEST(threshold_zero_disables) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("alert");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, fires_once_per_episode);
     tcase_add_test(tc, old_batches_leave_the_window);
     tcase_add_test(tc, threshold_zero_disables);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

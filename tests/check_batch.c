@@ -1,4 +1,5 @@
 /* Unit tests for the batch: ranges, copies, states and the settle rule. */
+#include "check_main.h"
 #include "batch/batch.h"
 
 #include <check.h>
@@ -115,7 +116,7 @@ START_TEST(large_values_use_their_own_chunks) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("batch");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, ranges_follow_partitions);
@@ -124,9 +125,5 @@ int main(void) {
     tcase_add_test(tc, headers_are_copied);
     tcase_add_test(tc, large_values_use_their_own_chunks);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

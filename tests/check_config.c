@@ -1,4 +1,5 @@
 /* Unit tests for the job configuration: parsing, checks, errors, suggestions. */
+#include "check_main.h"
 #include "config/config.h"
 
 #include <check.h>
@@ -267,7 +268,7 @@ START_TEST(readme_reference_table_is_current) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -282,9 +283,5 @@ int main(void) {
     tcase_add_test(tc, reference_lists_every_key);
     tcase_add_test(tc, readme_reference_table_is_current);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

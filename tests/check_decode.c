@@ -2,6 +2,7 @@
  * Unit tests for the runner's decode step and its failure log lines
  * (runner_internal.h), on batches built in memory: no server is needed.
  */
+#include "check_main.h"
 #include "batch/batch.h"
 #include "config/config.h"
 #include "runner/runner_internal.h"
@@ -136,15 +137,11 @@ START_TEST(failure_lines_escape_invalid_utf8) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("decode");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, decode_leaves_records_alone_once_stop_is_requested);
     tcase_add_test(tc, failure_lines_escape_invalid_utf8);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

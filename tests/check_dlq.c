@@ -4,6 +4,7 @@
  * of a bounded copy, the size arithmetic of a bounded copy, and the
  * messages for a DLQ topic the broker will not create.
  */
+#include "check_main.h"
 #include "batch/batch.h"
 #include "dlq/copy.h"
 #include "dlq/topic.h"
@@ -197,7 +198,7 @@ START_TEST(create_refusals_are_explained) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("dlq");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, producer_errors_are_classed_by_what_can_pass_later);
@@ -207,9 +208,5 @@ int main(void) {
     tcase_add_test(tc, exception_headers_carry_no_credential);
     tcase_add_test(tc, create_refusals_are_explained);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

@@ -4,6 +4,7 @@
  * Needs models/all-MiniLM-L6-v2 (scripts/fetch-model.sh); without it the
  * tests fail and say so.  tests/data/embed/reference.jsonl was produced by
  * scripts/reference-vectors.py from the same weights. */
+#include "check_main.h"
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -762,7 +763,7 @@ START_TEST(empty_batch_and_reuse) {
 }
 END_TEST
 
-static Suite *embed_suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("embed");
     TCase *tc = tcase_create("fidelity");
     tcase_set_timeout(tc, 120);
@@ -785,12 +786,4 @@ static Suite *embed_suite(void) {
     tcase_add_test(te, cli_prints_vectors_and_tokens);
     suite_add_tcase(s, te);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(embed_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

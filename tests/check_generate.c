@@ -1,6 +1,7 @@
 /* Unit tests for the generate module: PRNG, catalogue texts, events,
  * malformed kinds, manifest, pacer, times, and the generate verb with
  * --stdout.  Events are checked with the project's JSON parser. */
+#include "check_main.h"
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -718,7 +719,7 @@ START_TEST(verb_usage_errors_name_the_flag) {
 }
 END_TEST
 
-static Suite *generate_suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("generate");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
@@ -739,12 +740,4 @@ static Suite *generate_suite(void) {
     tcase_add_test(tc, verb_usage_errors_name_the_flag);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(generate_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -4,6 +4,7 @@
  * on 413, timeouts, malformed answers, the client-side rate limits, secrets
  * kept out of messages, Azure's URL and header, the API key sources, the
  * config rules and the factory. */
+#include "check_main.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "config/config.h"
@@ -553,7 +554,7 @@ START_TEST(test_cancel_ends_a_waiting_call) {
 }
 END_TEST
 
-static Suite *suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("http_embed");
     TCase *tc = tcase_create("http");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -580,12 +581,4 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_cancel_ends_a_waiting_call);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -7,6 +7,7 @@
  * and every offset committed.  When the provider keeps failing, the run
  * stops without committing anything, and the API key never reaches the log.
  */
+#include "check_main.h"
 #include "harness.h"
 #include "servers/embed_server.h"
 #include "validate/json.h"
@@ -151,7 +152,7 @@ START_TEST(provider_failure_commits_nothing) {
 }
 END_TEST
 
-static Suite *suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("http_pipeline");
     TCase *tc = tcase_create("run");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -160,12 +161,4 @@ static Suite *suite(void) {
     tcase_add_test(tc, provider_failure_commits_nothing);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,4 +1,5 @@
 /* Unit tests for the JSON parser (validate/json.h). */
+#include "check_main.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "validate/json.h"
@@ -695,7 +696,7 @@ START_TEST(brackets_inside_strings_are_not_nesting) {
 }
 END_TEST
 
-static Suite *json_suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
@@ -716,12 +717,4 @@ static Suite *json_suite(void) {
     tcase_add_test(tc, mutated_inputs_fail_cleanly);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(json_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

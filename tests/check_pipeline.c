@@ -3,6 +3,7 @@
  * MongoDB-wire server, through the ragbatch binary.  See harness.h for how
  * the servers are found; nothing here is mocked.
  */
+#include "check_main.h"
 #include "dlq/copy.h"
 #include "embed/embedder.h"
 #include "expo.h"
@@ -1900,7 +1901,7 @@ static TCase *tcase_shutdown(void) {
     return tc;
 }
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("pipeline");
     /* Every case starts with the servers up, even after a case that failed
      * while it had one stopped. */
@@ -1935,11 +1936,5 @@ int main(void) {
     suite_add_tcase(s, bounded);
     suite_add_tcase(s, tcase_liveness());
     suite_add_tcase(s, tcase_shutdown());
-    SRunner *sr = srunner_create(s);
-    rb_sink_global_init();
-    srunner_run_all(sr, CK_NORMAL);
-    rb_sink_global_cleanup();
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

@@ -4,6 +4,7 @@
  * schemas are registered through POST /subjects/{subject}/versions and
  * fetched by ragbatch through GET /schemas/ids/{id}.
  */
+#include "check_main.h"
 #include "common/buf.h"
 #include "registry/registry.h"
 #include "servers/registry_client.h"
@@ -259,7 +260,7 @@ START_TEST(unsupported_schema_names_the_registry_id) {
 }
 END_TEST
 
-static Suite *registry_suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
@@ -272,14 +273,4 @@ static Suite *registry_suite(void) {
     tcase_add_test(tc, unsupported_schema_names_the_registry_id);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    SRunner *sr = srunner_create(registry_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    curl_global_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,5 +1,6 @@
 /* Unit tests for JSON Schema compilation and validation (validate/schema.h)
  * and the RFC 3339 parser (validate/rfc3339.h). */
+#include "check_main.h"
 #include "common/error.h"
 #include "validate/json.h"
 #include "validate/rfc3339.h"
@@ -493,7 +494,7 @@ START_TEST(rfc3339_parsing) {
 }
 END_TEST
 
-static Suite *schema_suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("schema");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
@@ -513,12 +514,4 @@ static Suite *schema_suite(void) {
     tcase_add_test(tc, rfc3339_parsing);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(schema_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -14,6 +14,7 @@
  * the server (FerretDB) must be detected as having no $vectorSearch, with
  * a notice saying the answer is exact.
  */
+#include "check_main.h"
 #include "embed/embedder.h"
 #include "search/atlas.h"
 #include "search/search.h"
@@ -583,7 +584,7 @@ START_TEST(cli_says_the_search_is_exact) {
 }
 END_TEST
 
-static Suite *suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("search");
     TCase *unit = tcase_create("atlas documents");
     tcase_add_test(unit, pipeline_matches_atlas_ann_example);
@@ -602,14 +603,4 @@ static Suite *suite(void) {
     tcase_add_test(server, binary_float32_vectors_are_read);
     suite_add_tcase(s, server);
     return s;
-}
-
-int main(void) {
-    rb_sink_global_init();
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    rb_sink_global_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,6 +1,7 @@
 /* Unit tests for the shutdown watchdog (runner/shutdown.h): when the batch
  * in hand is given up after a stop.  The watchdog's last resort (_exit at
  * shutdown.timeout.ms) is exercised by check_pipeline's 'shutdown' case. */
+#include "check_main.h"
 #include "common/clock.h"
 #include "runner/shutdown.h"
 
@@ -63,7 +64,7 @@ START_TEST(second_signal_abandons_at_once) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("shutdown");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 30);
@@ -71,9 +72,5 @@ int main(void) {
     tcase_add_test(tc, abandon_flag_rises_at_the_abandon_time);
     tcase_add_test(tc, second_signal_abandons_at_once);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

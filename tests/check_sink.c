@@ -7,6 +7,7 @@
  * pass a build whose sink was never exercised.  Each test uses a database
  * of its own and drops it at the end.
  */
+#include "check_main.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
 #include "sink/sink_internal.h"
@@ -30,8 +31,7 @@
 
 /* ---- server and fixture ------------------------------------------------- */
 
-static const char *server_uri(void)
-{
+static const char *server_uri(void) {
     const char *uri = getenv("RAGBATCH_MONGO_URI");
     if (!uri || !*uri)
         ck_abort_msg("RAGBATCH_MONGO_URI is not set: run `scripts/servers.sh start` and "
@@ -52,14 +52,16 @@ typedef struct fixture {
 static const rb_sink_versions MODES[N_MODES] = {RB_SINK_VERSIONS_IN_FILTER,
                                                 RB_SINK_VERSIONS_LOOKUP, RB_SINK_VERSIONS_CAS};
 
-static void fixture_open(fixture *f, const char *tag, int mode)
-{
+static void fixture_open(fixture *f, const char *tag, int mode) {
     static int counter;
     rb_error err;
     rb_error_clear(&err);
     snprintf(f->db, sizeof f->db, "rbsink_%ld_%d_%s", (long)getpid(), counter++, tag);
-    rb_sink_opts o = {.uri = server_uri(), .database = f->db, .collection = "docs",
-                      .write_concern = "majority", .timeout_ms = 5000,
+    rb_sink_opts o = {.uri = server_uri(),
+                      .database = f->db,
+                      .collection = "docs",
+                      .write_concern = "majority",
+                      .timeout_ms = 5000,
                       .app_name = "check_sink",
                       .versions = MODES[mode]};
     f->sink = rb_sink_new(&o, &err);
@@ -73,8 +75,7 @@ static void fixture_open(fixture *f, const char *tag, int mode)
     ck_assert_ptr_nonnull(f->raw);
 }
 
-static void fixture_close(fixture *f)
-{
+static void fixture_close(fixture *f) {
     rb_error err;
     ck_assert_msg(rb_sink_drop_database(f->sink, &err) == 0, "%s", err.msg);
     rb_sink_destroy(f->sink);
@@ -82,16 +83,14 @@ static void fixture_close(fixture *f)
 }
 
 /* The stored document, or NULL. Caller destroys. */
-static bson_t *raw_doc(fixture *f, const char *id)
-{
+static bson_t *raw_doc(fixture *f, const char *id) {
     mongoc_collection_t *c = mongoc_client_get_collection(f->raw, f->db, "docs");
     bson_t filter = BSON_INITIALIZER;
     const bson_t *d;
     bson_t *out = NULL;
     BSON_APPEND_UTF8(&filter, "_id", id);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, NULL, NULL);
-    if (mongoc_cursor_next(cur, &d))
-        out = bson_copy(d);
+    if (mongoc_cursor_next(cur, &d)) out = bson_copy(d);
     bson_error_t e;
     ck_assert_msg(!mongoc_cursor_error(cur, &e), "find: %s", e.message);
     mongoc_cursor_destroy(cur);
@@ -100,8 +99,7 @@ static bson_t *raw_doc(fixture *f, const char *id)
     return out;
 }
 
-static bool is_ferretdb(fixture *f)
-{
+static bool is_ferretdb(fixture *f) {
     bson_t cmd = BSON_INITIALIZER, reply;
     bson_error_t e;
     bson_iter_t it;
@@ -115,8 +113,7 @@ static bool is_ferretdb(fixture *f)
 }
 
 /* mongo-java-server names its process "java" in serverStatus. */
-static bool is_java_server(fixture *f)
-{
+static bool is_java_server(fixture *f) {
     bson_t cmd = BSON_INITIALIZER, reply;
     bson_error_t e;
     bson_iter_t it;
@@ -129,63 +126,55 @@ static bool is_java_server(fixture *f)
     return yes;
 }
 
-static int64_t count(fixture *f, bool include_deleted)
-{
+static int64_t count(fixture *f, bool include_deleted) {
     rb_error err;
     int64_t n = -1;
     ck_assert_msg(rb_sink_count(f->sink, include_deleted, &n, &err) == 0, "%s", err.msg);
     return n;
 }
 
-static void write_ok(fixture *f, rb_sink_item *items, size_t n, rb_sink_stats *st)
-{
+static void write_ok(fixture *f, rb_sink_item *items, size_t n, rb_sink_stats *st) {
     rb_error err;
     rb_error_clear(&err);
     ck_assert_msg(rb_sink_write(f->sink, items, n, st, &err) == 0, "write: %s", err.msg);
 }
 
 /* Field lookup by dotted path in raw BSON; aborts when absent. */
-static void find(const bson_t *doc, const char *path, bson_iter_t *out)
-{
+static void find(const bson_t *doc, const char *path, bson_iter_t *out) {
     bson_iter_t it;
     ck_assert(bson_iter_init(&it, doc));
     ck_assert_msg(bson_iter_find_descendant(&it, path, out), "field %s missing", path);
 }
 
-static const char *str_at(const bson_t *doc, const char *path)
-{
+static const char *str_at(const bson_t *doc, const char *path) {
     bson_iter_t it;
     find(doc, path, &it);
     ck_assert_msg(BSON_ITER_HOLDS_UTF8(&it), "%s is not a string", path);
     return bson_iter_utf8(&it, NULL);
 }
 
-static int64_t int64_at(const bson_t *doc, const char *path)
-{
+static int64_t int64_at(const bson_t *doc, const char *path) {
     bson_iter_t it;
     find(doc, path, &it);
     ck_assert_msg(BSON_ITER_HOLDS_INT64(&it), "%s is not an int64", path);
     return bson_iter_int64(&it);
 }
 
-static int64_t date_at(const bson_t *doc, const char *path)
-{
+static int64_t date_at(const bson_t *doc, const char *path) {
     bson_iter_t it;
     find(doc, path, &it);
     ck_assert_msg(BSON_ITER_HOLDS_DATE_TIME(&it), "%s is not a date", path);
     return bson_iter_date_time(&it);
 }
 
-static bool bool_at(const bson_t *doc, const char *path)
-{
+static bool bool_at(const bson_t *doc, const char *path) {
     bson_iter_t it;
     find(doc, path, &it);
     ck_assert_msg(BSON_ITER_HOLDS_BOOL(&it), "%s is not a bool", path);
     return bson_iter_bool(&it);
 }
 
-static bool has(const bson_t *doc, const char *key)
-{
+static bool has(const bson_t *doc, const char *key) {
     bson_iter_t it;
     return bson_iter_init_find(&it, doc, key);
 }
@@ -196,58 +185,47 @@ static rb_json g_nodes[256];
 static rb_json_member g_members[256];
 static size_t g_nn, g_nm;
 
-static rb_json *jnode(rb_json_type t)
-{
+static rb_json *jnode(rb_json_type t) {
     ck_assert_uint_lt(g_nn, 256);
     rb_json *j = &g_nodes[g_nn++];
     memset(j, 0, sizeof *j);
     j->type = t;
     return j;
 }
-static rb_json *jstr(const char *s)
-{
+static rb_json *jstr(const char *s) {
     rb_json *j = jnode(RB_JSON_STRING);
     j->str = s;
     j->str_len = strlen(s);
     return j;
 }
-static rb_json *jint(int64_t v)
-{
+static rb_json *jint(int64_t v) {
     rb_json *j = jnode(RB_JSON_NUMBER);
     j->is_integer = true;
     j->integer = v;
     j->number = (double)v;
     return j;
 }
-static rb_json *jdbl(double v)
-{
+static rb_json *jdbl(double v) {
     rb_json *j = jnode(RB_JSON_NUMBER);
     j->number = v;
     return j;
 }
-static rb_json *jnull(void)
-{
-    return jnode(RB_JSON_NULL);
-}
-static rb_json *jbool(bool v)
-{
+static rb_json *jnull(void) { return jnode(RB_JSON_NULL); }
+static rb_json *jbool(bool v) {
     rb_json *j = jnode(RB_JSON_BOOL);
     j->boolean = v;
     return j;
 }
 /* Arrays copy their items into consecutive nodes, as the parser lays them out. */
-static rb_json *jarr(size_t n, rb_json **items)
-{
+static rb_json *jarr(size_t n, rb_json **items) {
     rb_json *j = jnode(RB_JSON_ARRAY);
     ck_assert_uint_le(g_nn + n, 256);
     j->items = &g_nodes[g_nn];
-    for (size_t i = 0; i < n; i++)
-        g_nodes[g_nn++] = *items[i];
+    for (size_t i = 0; i < n; i++) g_nodes[g_nn++] = *items[i];
     j->count = n;
     return j;
 }
-static rb_json *jobj(size_t n, const char **keys, rb_json **vals)
-{
+static rb_json *jobj(size_t n, const char **keys, rb_json **vals) {
     rb_json *j = jnode(RB_JSON_OBJECT);
     ck_assert_uint_le(g_nm + n, 256);
     j->members = &g_members[g_nm];
@@ -263,27 +241,39 @@ static rb_json *jobj(size_t n, const char **keys, rb_json **vals)
 
 static const float VEC[4] = {0.1f, -2.5f, 1e-7f, 3.0f};
 
-static rb_sink_item upsert(const char *id, int64_t version, const char *text)
-{
-    rb_sink_item it = {.kind = RB_SINK_UPSERT, .id = id, .version = version,
-                       .event_time_ms = 1700000000123 + version, .text = text,
-                       .text_hash = "ab12", .vector = VEC, .dim = 4, .model = "minilm",
-                       .topic = "events", .partition = 2, .offset = 100 + version};
+static rb_sink_item upsert(const char *id, int64_t version, const char *text) {
+    rb_sink_item it = {.kind = RB_SINK_UPSERT,
+                       .id = id,
+                       .version = version,
+                       .event_time_ms = 1700000000123 + version,
+                       .text = text,
+                       .text_hash = "ab12",
+                       .vector = VEC,
+                       .dim = 4,
+                       .model = "minilm",
+                       .topic = "events",
+                       .partition = 2,
+                       .offset = 100 + version};
     return it;
 }
 
-static rb_sink_item soft_delete(const char *id, int64_t version)
-{
-    rb_sink_item it = {.kind = RB_SINK_SOFT_DELETE, .id = id, .version = version,
-                       .event_time_ms = 1700000000123 + version, .topic = "events",
-                       .partition = 2, .offset = 100 + version};
+static rb_sink_item soft_delete(const char *id, int64_t version) {
+    rb_sink_item it = {.kind = RB_SINK_SOFT_DELETE,
+                       .id = id,
+                       .version = version,
+                       .event_time_ms = 1700000000123 + version,
+                       .topic = "events",
+                       .partition = 2,
+                       .offset = 100 + version};
     return it;
 }
 
-static rb_sink_item hard_delete(const char *id)
-{
-    rb_sink_item it = {.kind = RB_SINK_HARD_DELETE, .id = id, .topic = "events",
-                       .partition = 2, .offset = 900};
+static rb_sink_item hard_delete(const char *id) {
+    rb_sink_item it = {.kind = RB_SINK_HARD_DELETE,
+                       .id = id,
+                       .topic = "events",
+                       .partition = 2,
+                       .offset = 900};
     return it;
 }
 
@@ -295,9 +285,13 @@ START_TEST(escape_key_rules) {
     ck_assert_int_eq(rb_sink_escape_key("$where", 6, &b), 1);
     ck_assert_str_eq(b.data, "\xEF\xBC\x84where");
     ck_assert_int_eq(rb_sink_escape_key("a.b.c", 5, &b), 1);
-    ck_assert_str_eq(b.data, "a\xEF\xBC\x8E" "b\xEF\xBC\x8E" "c");
+    ck_assert_str_eq(b.data, "a\xEF\xBC\x8E"
+                             "b\xEF\xBC\x8E"
+                             "c");
     ck_assert_int_eq(rb_sink_escape_key("$a.b", 4, &b), 1);
-    ck_assert_str_eq(b.data, "\xEF\xBC\x84" "a\xEF\xBC\x8E" "b");
+    ck_assert_str_eq(b.data, "\xEF\xBC\x84"
+                             "a\xEF\xBC\x8E"
+                             "b");
     ck_assert_int_eq(rb_sink_escape_key("", 0, &b), 1);
     ck_assert_str_eq(b.data, "\xEF\xBC\xBF");
     /* Only a leading '$' is an operator; inner ones stay. */
@@ -308,7 +302,6 @@ START_TEST(escape_key_rules) {
     rb_buf_free(&b);
 }
 END_TEST
-
 
 START_TEST(json_converts_types_and_escapes_nested_keys) {
     g_nn = g_nm = 0;
@@ -335,7 +328,8 @@ START_TEST(json_converts_types_and_escapes_nested_keys) {
     bson_iter_t top, sub;
     ck_assert(bson_iter_init_find(&top, &doc, "m"));
     ck_assert(bson_iter_recurse(&top, &sub));
-    ck_assert(bson_iter_find(&sub, "\xEF\xBC\x84where\xEF\xBC\x8E" "deep"));
+    ck_assert(bson_iter_find(&sub, "\xEF\xBC\x84where\xEF\xBC\x8E"
+                                   "deep"));
     bson_iter_t in;
     ck_assert(bson_iter_recurse(&sub, &in));
     ck_assert(bson_iter_find(&in, "\xEF\xBC\x84gt"));
@@ -352,7 +346,8 @@ END_TEST
 
 START_TEST(escaped_key_collision_is_an_item_error) {
     g_nn = g_nm = 0;
-    const char *k[] = {"$a", "\xEF\xBC\x84" "a"};
+    const char *k[] = {"$a", "\xEF\xBC\x84"
+                             "a"};
     rb_json *v[] = {jint(1), jint(2)};
     rb_json *root = jobj(2, k, v);
     bson_t doc = BSON_INITIALIZER;
@@ -365,8 +360,11 @@ END_TEST
 
 START_TEST(bad_options_are_config_errors) {
     rb_error err;
-    rb_sink_opts o = {.uri = "mongodb://127.0.0.1:1", .database = "d", .collection = "c",
-                      .write_concern = "0", .timeout_ms = 100};
+    rb_sink_opts o = {.uri = "mongodb://127.0.0.1:1",
+                      .database = "d",
+                      .collection = "c",
+                      .write_concern = "0",
+                      .timeout_ms = 100};
     ck_assert_ptr_null(rb_sink_new(&o, &err));
     ck_assert_int_eq(err.code, RB_ERR_CONFIG);
     ck_assert_msg(strstr(err.msg, "write concern") != NULL, "%s", err.msg);
@@ -387,8 +385,7 @@ START_TEST(bad_options_are_config_errors) {
 END_TEST
 
 /* A port nobody listens on: bind, read the port, close. */
-static int closed_port(void)
-{
+static int closed_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
@@ -626,8 +623,7 @@ START_TEST(hostile_keys_and_ids_stay_values) {
     const char *nk[] = {"$gt", "x.y"};
     rb_json *nv[] = {jstr(""), jint(1)};
     const char *ok[] = {"$where", "a.b", "", "inner"};
-    rb_json *ov[] = {jstr("function() { return true; }"), jint(2), jstr("empty"),
-                     jobj(2, nk, nv)};
+    rb_json *ov[] = {jstr("function() { return true; }"), jint(2), jstr("empty"), jobj(2, nk, nv)};
     rb_sink_meta meta[] = {{"attrs", jobj(4, ok, ov)}, {"$set", jstr("top")}};
     rb_sink_item b[2] = {upsert("$ne", 1, "id is an operator name"), upsert("plain", 1, "x")};
     b[0].metadata = meta;
@@ -646,7 +642,8 @@ START_TEST(hostile_keys_and_ids_stay_values) {
     ck_assert(bson_iter_find(&in, "\xEF\xBC\x84where"));
     ck_assert_str_eq(bson_iter_utf8(&in, NULL), "function() { return true; }");
     ck_assert(bson_iter_recurse(&m, &in));
-    ck_assert(bson_iter_find(&in, "a\xEF\xBC\x8E" "b"));
+    ck_assert(bson_iter_find(&in, "a\xEF\xBC\x8E"
+                                  "b"));
     ck_assert_int_eq(bson_iter_int64(&in), 2);
     ck_assert(bson_iter_recurse(&m, &in));
     ck_assert(bson_iter_find(&in, "\xEF\xBC\xBF"));
@@ -666,7 +663,8 @@ START_TEST(hostile_keys_and_ids_stay_values) {
 
     /* A key that collides once escaped fails that item only. */
     g_nn = g_nm = 0;
-    const char *ck[] = {"$a", "\xEF\xBC\x84" "a"};
+    const char *ck[] = {"$a", "\xEF\xBC\x84"
+                              "a"};
     rb_json *cv[] = {jint(1), jint(2)};
     rb_sink_meta cm[] = {{"attrs", jobj(2, ck, cv)}};
     rb_sink_item c[2] = {upsert("collide", 1, "c"), upsert("fine", 1, "f")};
@@ -720,8 +718,7 @@ typedef struct seen_vec {
     int calls;
 } seen_vec;
 
-static int keep_stored(const rb_sink_stored_view *v, void *ctx)
-{
+static int keep_stored(const rb_sink_stored_view *v, void *ctx) {
     seen_vec *s = ctx;
     s->calls++;
     s->dim = v->dim;
@@ -729,8 +726,7 @@ static int keep_stored(const rb_sink_stored_view *v, void *ctx)
     return 0;
 }
 
-static int keep_scanned(const rb_sink_doc_view *d, void *ctx)
-{
+static int keep_scanned(const rb_sink_doc_view *d, void *ctx) {
     seen_vec *t = (seen_vec *)ctx + (strcmp(d->id, "arr") == 0 ? 0 : 1);
     t->calls++;
     t->dim = d->dim;
@@ -747,8 +743,11 @@ START_TEST(float32_vectors_are_binary_subtype_9) {
     fixture_open(&f, "f32", 0);
     rb_error err;
     rb_error_clear(&err);
-    rb_sink_opts o = {.uri = server_uri(), .database = f.db, .collection = "docs",
-                      .timeout_ms = 5000, .vector_format = RB_SINK_VECTOR_FLOAT32};
+    rb_sink_opts o = {.uri = server_uri(),
+                      .database = f.db,
+                      .collection = "docs",
+                      .timeout_ms = 5000,
+                      .vector_format = RB_SINK_VECTOR_FLOAT32};
     rb_sink *bin = rb_sink_new(&o, &err);
     if (is_java_server(&f)) {
         /* It drops the connection on subtype 9: refused up front, by name. */
@@ -780,7 +779,8 @@ START_TEST(float32_vectors_are_binary_subtype_9) {
     for (int i = 0; i < 4; i++) {
         const uint8_t *p = data + 2 + 4 * i;
         uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                        (uint32_t)p[3] << 24, want;
+                        (uint32_t)p[3] << 24,
+                 want;
         memcpy(&want, &VEC[i], sizeof want);
         ck_assert_msg(bits == want, "value %d: %08x, want %08x", i, bits, want);
     }
@@ -917,8 +917,7 @@ typedef struct writer_arg {
     char ids[20][24];
 } writer_arg;
 
-static void *writer_main(void *p)
-{
+static void *writer_main(void *p) {
     writer_arg *a = p;
     rb_sink_item b[20];
     rb_error err;
@@ -927,8 +926,7 @@ static void *writer_main(void *p)
         b[i] = upsert(a->ids[i], 1, "parallel");
     }
     a->ok = rb_sink_write(a->sink, b, 20, NULL, &err) == 0;
-    for (int i = 0; i < 20 && a->ok; i++)
-        a->ok = b[i].result == RB_SINK_STORED;
+    for (int i = 0; i < 20 && a->ok; i++) a->ok = b[i].result == RB_SINK_STORED;
     return NULL;
 }
 
@@ -961,8 +959,7 @@ typedef struct relay {
     pthread_t th;
 } relay;
 
-static void relay_drop(relay *r, size_t pair)
-{
+static void relay_drop(relay *r, size_t pair) {
     close(r->fds[pair]);
     close(r->fds[pair + 1]);
     r->fds[pair] = r->fds[r->n - 2];
@@ -970,8 +967,7 @@ static void relay_drop(relay *r, size_t pair)
     r->n -= 2;
 }
 
-static void *relay_main(void *arg)
-{
+static void *relay_main(void *arg) {
     relay *r = arg;
     char buf[65536];
     for (;;) {
@@ -981,10 +977,8 @@ static void *relay_main(void *arg)
         pf[1] = (struct pollfd){.fd = r->lfd, .events = POLLIN};
         for (size_t i = 0; i < r->n; i++)
             pf[np++] = (struct pollfd){.fd = r->fds[i], .events = POLLIN};
-        if (poll(pf, np, -1) < 0)
-            continue;
-        if (pf[0].revents)
-            break;
+        if (poll(pf, np, -1) < 0) continue;
+        if (pf[0].revents) break;
         if ((pf[1].revents & POLLIN) && r->n + 2 <= 64) {
             int cfd = accept(r->lfd, NULL, NULL);
             int ufd = socket(r->target.ss_family, SOCK_STREAM, 0);
@@ -993,16 +987,13 @@ static void *relay_main(void *arg)
                 r->fds[r->n++] = cfd;
                 r->fds[r->n++] = ufd;
             } else {
-                if (cfd >= 0)
-                    close(cfd);
-                if (ufd >= 0)
-                    close(ufd);
+                if (cfd >= 0) close(cfd);
+                if (ufd >= 0) close(ufd);
             }
             continue; /* the fd list changed */
         }
         for (size_t i = 2; i < np; i++) {
-            if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
+            if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             size_t idx = i - 2, pair = idx & ~(size_t)1;
             int peer = r->fds[idx ^ 1];
             ssize_t got = read(pf[i].fd, buf, sizeof buf);
@@ -1018,14 +1009,12 @@ static void *relay_main(void *arg)
             }
         }
     }
-    while (r->n)
-        relay_drop(r, 0);
+    while (r->n) relay_drop(r, 0);
     close(r->lfd);
     return NULL;
 }
 
-static void relay_start(relay *r, const char *host, int port)
-{
+static void relay_start(relay *r, const char *host, int port) {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
     char ps[16];
     memset(r, 0, sizeof *r);
@@ -1046,8 +1035,7 @@ static void relay_start(relay *r, const char *host, int port)
     ck_assert_int_eq(pthread_create(&r->th, NULL, relay_main, r), 0);
 }
 
-static void relay_cut(relay *r)
-{
+static void relay_cut(relay *r) {
     ck_assert_int_eq(write(r->stop[1], "x", 1), 1);
     pthread_join(r->th, NULL);
     close(r->stop[0]);
@@ -1056,8 +1044,7 @@ static void relay_cut(relay *r)
 
 /* RAGBATCH_MONGO_URI with its (first) host replaced by the relay. */
 static void relayed_uri(const char *uri, int port, char *out, size_t len, char *host,
-                        size_t host_len, int *host_port)
-{
+                        size_t host_len, int *host_port) {
     bson_error_t e;
     mongoc_uri_t *u = mongoc_uri_new_with_error(uri, &e);
     ck_assert_msg(u != NULL, "%s", e.message);
@@ -1067,8 +1054,7 @@ static void relayed_uri(const char *uri, int port, char *out, size_t len, char *
     *host_port = h->port;
     const char *start = strstr(uri, "://") + 3;
     const char *at = strchr(start, '@');
-    if (at && at < start + strcspn(start, "/?"))
-        start = at + 1;
+    if (at && at < start + strcspn(start, "/?")) start = at + 1;
     size_t hostlen = strcspn(start, ",/?");
     snprintf(out, len, "%.*s127.0.0.1:%d%s", (int)(start - uri), uri, port, start + hostlen);
     mongoc_uri_destroy(u);
@@ -1084,8 +1070,11 @@ START_TEST(lost_server_fails_whole_write_retriably) {
     relay_start(&r, host, host_port);
     relayed_uri(server_uri(), r.port, uri, sizeof uri, host, sizeof host, &host_port);
     rb_error err;
-    rb_sink_opts o = {.uri = uri, .database = f.db, .collection = "docs",
-                      .write_concern = "1", .timeout_ms = 500};
+    rb_sink_opts o = {.uri = uri,
+                      .database = f.db,
+                      .collection = "docs",
+                      .write_concern = "1",
+                      .timeout_ms = 500};
     rb_sink *s = rb_sink_new(&o, &err);
     ck_assert_msg(s != NULL, "through the relay: %s", err.msg);
     rb_sink_item b[2] = {upsert("a", 1, "a"), upsert("b", 1, "b")};
@@ -1099,8 +1088,7 @@ START_TEST(lost_server_fails_whole_write_retriably) {
     ck_assert(err.retriable);
     ck_assert_msg(strstr(err.msg, f.db) != NULL, "%s", err.msg);
     ck_assert_int_eq(err.code, RB_ERR_MONGO);
-    for (int i = 0; i < 3; i++)
-        ck_assert_int_eq(c[i].result, RB_SINK_PENDING);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(c[i].result, RB_SINK_PENDING);
     ck_assert_uint_eq(st.stored + st.stale + st.deleted + st.failed, 0);
     ck_assert_int_eq(rb_sink_ping(s, &err), -1);
     ck_assert(err.retriable);
@@ -1114,8 +1102,7 @@ END_TEST
 
 /* The expireAfterSeconds listIndexes shows for index `name`; -1 when the
  * index is there without one, -2 when it is not there. */
-static int64_t index_ttl(fixture *f, const char *name)
-{
+static int64_t index_ttl(fixture *f, const char *name) {
     mongoc_collection_t *c = mongoc_client_get_collection(f->raw, f->db, "docs");
     mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(c, NULL);
     const bson_t *d;
@@ -1131,11 +1118,14 @@ static int64_t index_ttl(fixture *f, const char *name)
     return ttl;
 }
 
-static rb_sink *open_sink(fixture *f, rb_sink_versions mode, int64_t retention)
-{
+static rb_sink *open_sink(fixture *f, rb_sink_versions mode, int64_t retention) {
     rb_error err;
-    rb_sink_opts o = {.uri = server_uri(), .database = f->db, .collection = "docs",
-                      .timeout_ms = 5000, .versions = mode, .tombstone_retention_ms = retention};
+    rb_sink_opts o = {.uri = server_uri(),
+                      .database = f->db,
+                      .collection = "docs",
+                      .timeout_ms = 5000,
+                      .versions = mode,
+                      .tombstone_retention_ms = retention};
     rb_sink *s = rb_sink_new(&o, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
     return s;
@@ -1153,7 +1143,8 @@ START_TEST(auto_mode_follows_the_server) {
     const char *d = rb_sink_describe(s);
     if (is_ferretdb(&f)) {
         ck_assert_msg(rb_sink_mode(s) == RB_SINK_VERSIONS_LOOKUP ||
-                          rb_sink_mode(s) == RB_SINK_VERSIONS_CAS, "%s", d);
+                          rb_sink_mode(s) == RB_SINK_VERSIONS_CAS,
+                      "%s", d);
         ck_assert_msg(strstr(d, "FerretDB") && strstr(d, "update_window=16"), "%s", d);
         ck_assert_uint_eq(s->max_ops_per_bulk, 16);
     } else if (is_java_server(&f)) {
@@ -1292,8 +1283,7 @@ typedef struct seen_state {
     char hash[16];
 } seen_state;
 
-static int keep_state(const rb_sink_stored_view *v, void *ctx)
-{
+static int keep_state(const rb_sink_stored_view *v, void *ctx) {
     seen_state *s = ctx;
     ck_assert_int_lt(s->n, 4);
     snprintf(s->ids[s->n], sizeof s->ids[s->n], "%s", v->id);
@@ -1325,7 +1315,8 @@ START_TEST(read_stored_serves_versions_and_reuse) {
         ck_assert_int_eq(st.version[i], strcmp(st.ids[i], "live") == 0 ? 4 : 9);
     memset(&st, 0, sizeof st);
     ck_assert_int_eq(rb_sink_read_stored(f.sink, ids, 3, RB_SINK_READ_VECTORS, keep_state, &st,
-                                         &err), 0);
+                                         &err),
+                     0);
     ck_assert_int_eq(st.n, 2);
     ck_assert_str_eq(st.hash, "ab12");
     ck_assert_uint_eq(st.dim, 4);
@@ -1380,16 +1371,14 @@ typedef struct racer {
 
 #define RACE_IDS 8
 
-static void *racer_main(void *p)
-{
+static void *racer_main(void *p) {
     racer *r = p;
     static const char *ids[RACE_IDS] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"};
     r->ok = 1;
     for (int k = 1; k <= r->rounds && r->ok; k++) {
         rb_sink_item b[RACE_IDS];
         rb_error err;
-        for (int i = 0; i < RACE_IDS; i++)
-            b[i] = upsert(ids[i], 2 * k + r->parity, "race");
+        for (int i = 0; i < RACE_IDS; i++) b[i] = upsert(ids[i], 2 * k + r->parity, "race");
         r->ok = rb_sink_write(r->sink, b, RACE_IDS, NULL, &err) == 0;
         for (int i = 0; i < RACE_IDS && r->ok; i++)
             r->ok = b[i].result == RB_SINK_STORED || b[i].result == RB_SINK_STALE;
@@ -1408,7 +1397,9 @@ START_TEST(two_writers_race_on_the_same_ids) {
     pthread_t th[2];
     atomic_int finished = 0;
     for (int t = 0; t < 2; t++) {
-        r[t] = (racer){.sink = open_sink(&f, mode, 0), .parity = t, .rounds = ROUNDS,
+        r[t] = (racer){.sink = open_sink(&f, mode, 0),
+                       .parity = t,
+                       .rounds = ROUNDS,
                        .finished = &finished};
         ck_assert_int_eq(pthread_create(&th[t], NULL, racer_main, &r[t]), 0);
     }
@@ -1420,13 +1411,11 @@ START_TEST(two_writers_race_on_the_same_ids) {
             char id[4];
             snprintf(id, sizeof id, "r%d", i);
             bson_t *d = raw_doc(&f, id);
-            if (!d)
-                continue;
+            if (!d) continue;
             int64_t v = int64_at(d, "version");
             bson_destroy(d);
             regressions += v < last[i];
-            if (v > last[i])
-                last[i] = v;
+            if (v > last[i]) last[i] = v;
         }
     }
     for (int t = 0; t < 2; t++) {
@@ -1435,8 +1424,10 @@ START_TEST(two_writers_race_on_the_same_ids) {
         rb_sink_destroy(r[t].sink);
     }
     if (!atomic)
-        fprintf(stderr, "two_writers_race (mode %d): %d reads saw a version go back on FerretDB, "
-                "where no mode is atomic (sink.h)\n", (int)mode, regressions);
+        fprintf(stderr,
+                "two_writers_race (mode %d): %d reads saw a version go back on FerretDB, "
+                "where no mode is atomic (sink.h)\n",
+                (int)mode, regressions);
     if (atomic) {
         ck_assert_int_eq(regressions, 0);
         for (int i = 0; i < RACE_IDS; i++) {
@@ -1476,8 +1467,8 @@ START_TEST(tombstone_retention_is_a_ttl_index) {
         ck_assert_int_eq(index_ttl(&f, "deleted_at_ttl"), 3600);
         rb_sink_destroy(s2);
     } else {
-        ck_assert_msg(strstr(d, "not kept by the server") != NULL, "ttl %lld: %s",
-                      (long long)ttl, d);
+        ck_assert_msg(strstr(d, "not kept by the server") != NULL, "ttl %lld: %s", (long long)ttl,
+                      d);
     }
     rb_sink_item it = soft_delete("t", 2);
     rb_error err;
@@ -1506,15 +1497,18 @@ START_TEST(socket_timeout_is_separate) {
     fixture f;
     fixture_open(&f, "timeouts", 0);
     rb_error err;
-    rb_sink_opts o = {.uri = server_uri(), .database = f.db, .collection = "docs",
-                      .timeout_ms = 700, .socket_timeout_ms = 45000};
+    rb_sink_opts o = {.uri = server_uri(),
+                      .database = f.db,
+                      .collection = "docs",
+                      .timeout_ms = 700,
+                      .socket_timeout_ms = 45000};
     rb_sink *s = rb_sink_new(&o, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
-    ck_assert_int_eq(mongoc_uri_get_option_as_int32(s->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 0),
+    ck_assert_int_eq(mongoc_uri_get_option_as_int32(s->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                                    0),
                      700);
     ck_assert_int_eq(mongoc_uri_get_option_as_int32(s->uri, MONGOC_URI_CONNECTTIMEOUTMS, 0), 700);
-    ck_assert_int_eq(mongoc_uri_get_option_as_int32(s->uri, MONGOC_URI_SOCKETTIMEOUTMS, 0),
-                     45000);
+    ck_assert_int_eq(mongoc_uri_get_option_as_int32(s->uri, MONGOC_URI_SOCKETTIMEOUTMS, 0), 45000);
     ck_assert_int_eq(mongoc_write_concern_get_wtimeout_int64(s->wc), 45000);
     rb_sink_destroy(s);
     /* Without a socket timeout of its own, the one timeout applies. */
@@ -1536,8 +1530,11 @@ START_TEST(integer_id_is_stored_as_its_digits) {
     rb_error err;
     rb_template *tpl = NULL;
     ck_assert_msg(rb_template_compile("{name}", &tpl, &err) == 0, "%s", err.msg);
-    rb_document_spec spec = {.tpl = tpl, .id_field = "id", .version_field = "v",
-                             .time_field = "", .op_field = "op"};
+    rb_document_spec spec = {.tpl = tpl,
+                             .id_field = "id",
+                             .version_field = "v",
+                             .time_field = "",
+                             .op_field = "op"};
     const char *events[] = {"{\"id\": 42, \"v\": 1, \"name\": \"int\"}",
                             "{\"id\": \"42\", \"v\": 2, \"name\": \"string\"}"};
     for (int k = 0; k < 2; k++) {
@@ -1567,8 +1564,7 @@ START_TEST(integer_id_is_stored_as_its_digits) {
 }
 END_TEST
 
-static Suite *sink_suite(void)
-{
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("sink");
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, escape_key_rules);
@@ -1603,15 +1599,4 @@ static Suite *sink_suite(void)
     tcase_add_test(srv, integer_id_is_stored_as_its_digits);
     suite_add_tcase(s, srv);
     return s;
-}
-
-int main(void)
-{
-    rb_sink_global_init();
-    SRunner *r = srunner_create(sink_suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    rb_sink_global_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

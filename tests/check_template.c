@@ -1,4 +1,5 @@
 /* Unit tests for the text template and the text hash (transform/template.h). */
+#include "check_main.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "transform/template.h"
@@ -226,7 +227,7 @@ START_TEST(text_hash_is_sha256) {
 }
 END_TEST
 
-static Suite *template_suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("template");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, fields_and_dotted_paths);
@@ -242,12 +243,4 @@ static Suite *template_suite(void) {
     tcase_add_test(tc, text_hash_is_sha256);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(template_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

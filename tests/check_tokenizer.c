@@ -1,5 +1,6 @@
 /* Unit tests for the BERT tokenizer (embed/tokenizer.h) on a tiny
  * vocabulary built here, so that every expected id is known by hand. */
+#include "check_main.h"
 #include "common/error.h"
 #include "embed/tokenizer.h"
 
@@ -258,7 +259,7 @@ START_TEST(vocab_errors_name_the_source) {
 }
 END_TEST
 
-static Suite *tokenizer_suite(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("tokenizer");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, basic_words_and_punctuation);
@@ -274,12 +275,4 @@ static Suite *tokenizer_suite(void) {
     tcase_add_test(tc, vocab_errors_name_the_source);
     suite_add_tcase(s, tc);
     return s;
-}
-
-int main(void) {
-    SRunner *sr = srunner_create(tokenizer_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,4 +1,5 @@
 /* Unit tests for the bounded top-k heap and cosine similarity. */
+#include "check_main.h"
 #include "search/topk.h"
 
 #include <check.h>
@@ -59,16 +60,12 @@ START_TEST(cosine_matches_definition) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("topk");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, keeps_the_best_k_of_a_stream);
     tcase_add_test(tc, fewer_candidates_than_k);
     tcase_add_test(tc, cosine_matches_definition);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

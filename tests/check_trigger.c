@@ -1,4 +1,5 @@
 /* Unit tests for the ProcessingTime trigger schedule (runner/trigger.h). */
+#include "check_main.h"
 #include "runner/trigger.h"
 
 #include <check.h>
@@ -35,7 +36,7 @@ START_TEST(bounded_batches_do_not_follow_the_schedule) {
 }
 END_TEST
 
-int main(void) {
+Suite *rb_check_suite(void) {
     Suite *s = suite_create("trigger");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, schedule_keeps_its_rhythm);
@@ -43,9 +44,5 @@ int main(void) {
     tcase_add_test(tc, full_batch_starts_a_fresh_interval);
     tcase_add_test(tc, bounded_batches_do_not_follow_the_schedule);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

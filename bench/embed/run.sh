@@ -27,11 +27,8 @@ if [ ! -f "$build/Makefile" ]; then
     mkdir -p "$build"
     (cd "$build" && "$root/configure" -q)
 fi
-make -C "$build" -j"$(nproc)" libragbatch.a >/dev/null
-cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/src" -fopenmp \
-    "$root/bench/embed/bench_embed.c" -o "$work/bench_embed" "$build/libragbatch.a" \
-    $(pkg-config --libs libutf8proc) $(pkg-config --libs openblas 2>/dev/null || true) -lm
-cc -std=c11 -O2 -fopenmp "$root/bench/embed/peak.c" -o "$work/peak"
+# The programs are Automake targets (bench/local.mk).
+make -C "$build" -j"$(nproc)" bench/embed/bench_embed bench/embed/peak >/dev/null
 python3 "$root/bench/embed/texts.py" "$work/products.txt"
 
 echo "== machine"
@@ -39,10 +36,10 @@ lscpu | grep -E '^(Model name|CPU\(s\)|Thread|BogoMIPS|L2|L3)' || true
 grep -o -w -E 'avx2|fma|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== FP32 FMA peak (threads=$threads)"
-"$work/peak" "$threads"
+"$build/bench/embed/peak" "$threads"
 echo "== C embedder (threads=$threads)"
 for kernel in packed openblas builtin; do
-    "$work/bench_embed" "$model" "$work/products.txt" "$threads" "$kernel" ||
+    "$build/bench/embed/bench_embed" "$model" "$work/products.txt" "$threads" "$kernel" ||
         echo "c-$kernel: not available on this CPU or build"
 done
 echo "== Python references (threads=$threads)"

@@ -23,15 +23,13 @@ scripts/servers.sh start >/dev/null
 # shellcheck source=/dev/null
 . run/servers.env
 
-libs="$(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc openblas libcrypto) -lm"
-cflags="-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -Itests -pthread -fopenmp $(pkg-config --cflags libmongoc-1.0)"
-# shellcheck disable=SC2086
-gcc $cflags bench/http/bench_http.c tests/servers/embed_server.c tests/servers/http_server.c "$BUILD/libragbatch.a" $libs \
-    -o "$OUT/bench_http"
+# The program is an Automake target (bench/local.mk).
+make -C "$BUILD" -j2 bench/http/bench_http >/dev/null
+BENCH=$BUILD/bench/http/bench_http
 
 echo "== rb_embedder_embed, 384 dimensions, 32 texts per request"
-"$OUT/bench_http" embed 5000 384 0
-"$OUT/bench_http" embed 3000 384 20 | tail -n +3
+"$BENCH" embed 5000 384 0
+"$BENCH" embed 3000 384 20 | tail -n +3
 
 echo
 echo "== ragbatch run, embed.provider = openai, $EVENTS events (one per product)"
@@ -43,14 +41,16 @@ for inflight in 1 4; do
     scripts/kafka.sh create-topic "$topic" 3 >/dev/null
     "$BUILD/ragbatch" generate --topic "$topic" --count "$EVENTS" --products "$EVENTS" \
         --seed 42 --start-time 2026-01-01T00:00:00.000Z -q
-    coproc SERVER { "$OUT/bench_http" serve 384 0 2>"$OUT/server-$inflight.log"; }
+    coproc SERVER { "$BENCH" serve 384 0 2>"$OUT/server-$inflight.log"; }
     read -r port <&"${SERVER[0]}"
     "$BUILD/ragbatch" run jobs/product-updates.job --until caught-up \
         --set source.topics="$topic" --set kafka.group.id="$topic" \
         --set mongo.database="$db" --set embed.provider=openai \
         --set embed.url="http://127.0.0.1:$port" --set embed.model=bench \
         --set embed.dimensions=384 --set embed.concurrency="$inflight" 2>"$OUT/run-$inflight.log"
-    exec {SERVER[1]}>&-
+    # Closing the server's stdin tells it to exit.
+    server_in=${SERVER[1]}
+    exec {server_in}>&-
     wait "$SERVER_PID" || true
     t_start=$(grep -m1 'event=start' "$OUT/run-$inflight.log" | cut -d' ' -f1)
     t_end=$(grep -m1 'event=caught_up' "$OUT/run-$inflight.log" | cut -d' ' -f1)
@@ -62,5 +62,5 @@ for inflight in 1 4; do
     printf 'in flight %s: %s events in %s ms = %s events/s; embed %s ms, write %s ms; %s\n' \
         "$inflight" "$EVENTS" "$ms" "$(awk -v n="$EVENTS" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')" \
         "$embed_ms" "$write_ms" "$(cat "$OUT/server-$inflight.log")"
-    "$OUT/bench_http" drop "$RAGBATCH_MONGO_URI" "$db"
+    "$BENCH" drop "$RAGBATCH_MONGO_URI" "$db"
 done

@@ -13,20 +13,15 @@ cd "$ROOT"
 SIZE=${1:-1048576}
 REPEAT=${2:-5}
 BUILD=$(cd "${3:-build}" && pwd)
-OUT=$BUILD/bench-json
-mkdir -p "$OUT"
-make -C "$BUILD" -j2 libragbatch.a >/dev/null
-
-libs="$(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc libcrypto) -lm"
-cflags="-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -fopenmp"
-# shellcheck disable=SC2086
-gcc $cflags bench/json/bench_json.c "$BUILD/libragbatch.a" $libs -o "$OUT/bench_json"
+# The program is an Automake target (bench/local.mk).
+make -C "$BUILD" -j2 bench/json/bench_json >/dev/null
+BENCH=$BUILD/bench/json/bench_json
 
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -d /tmp/rb ]; then
-    flock /tmp/rb/timing.lock "$OUT/bench_json" conf/product_schema.json "$SIZE" "$REPEAT"
+    flock /tmp/rb/timing.lock "$BENCH" conf/product_schema.json "$SIZE" "$REPEAT"
 else
-    "$OUT/bench_json" conf/product_schema.json "$SIZE" "$REPEAT"
+    "$BENCH" conf/product_schema.json "$SIZE" "$REPEAT"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

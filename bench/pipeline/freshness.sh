@@ -37,9 +37,8 @@ scripts/servers.sh start >/dev/null
 # shellcheck source=/dev/null
 . run/servers.env
 URI=${3:-$RAGBATCH_MONGO_URI}
-read -r -a libs <<<"$(pkg-config --libs libmongoc-1.0) -lm"
-read -r -a mcflags <<<"$(pkg-config --cflags libmongoc-1.0)"
-gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE "${mcflags[@]}" bench/pipeline/freshness.c "${libs[@]}" -o "$OUT/freshness"
+# freshness is an Automake target (bench/local.mk), built by scripts/build.sh.
+FRESHNESS=$ROOT/build/bench/pipeline/freshness
 
 es_pid=
 runner=
@@ -92,7 +91,7 @@ exec 9>"$LOCK"
 flock 9
 timed
 flock -u 9
-fresh=$("$OUT/freshness" "$URI" "$db" products --drop)
+fresh=$("$FRESHNESS" "$URI" "$db" products --drop)
 lag=$(grep 'event=progress' "$log" | grep -o ' lag=[0-9]*' | cut -d= -f2 | sort -n | tail -n1)
 big=$(grep 'event=progress' "$log" | grep -o ' in=[0-9]*' | cut -d= -f2 | sort -n | tail -n1)
 echo "freshness: $fresh at $RATE events/s for $SECONDS_RUN s ($count events), trigger $TRIGGER_MS ms," \

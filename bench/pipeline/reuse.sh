@@ -38,9 +38,8 @@ scripts/servers.sh start >/dev/null
 . run/servers.env
 URI=${4:-$RAGBATCH_MONGO_URI}
 bench/spark/build-tools.sh "$TOOLS"
-read -r -a libs <<<"$(pkg-config --libs libmongoc-1.0) -lm"
-read -r -a mcflags <<<"$(pkg-config --cflags libmongoc-1.0)"
-gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE "${mcflags[@]}" bench/pipeline/freshness.c "${libs[@]}" -o "$OUT/freshness"
+# freshness is an Automake target (bench/local.mk), built by scripts/build.sh.
+FRESHNESS=$ROOT/build/bench/pipeline/freshness
 
 es_pid=
 trap '[ -z "$es_pid" ] || kill "$es_pid" 2>/dev/null || true' EXIT
@@ -80,6 +79,6 @@ for reuse in true false; do
         "$reuse" "$EVENTS" "$((ms / 1000)).$((ms % 1000 / 100))" \
         "$(awk -v n="$EVENTS" -v ms="$ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')" \
         "$(sum embedded)" "$(sum reused)" "$(sum stale)"
-    "$OUT/freshness" "$URI" "$db" products --drop >/dev/null 2>&1 || true
+    "$FRESHNESS" "$URI" "$db" products --drop >/dev/null 2>&1 || true
 done
 echo "($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"

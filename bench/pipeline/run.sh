@@ -40,12 +40,9 @@ for kv in ${BENCH_SET:-}; do extra+=(--set "$kv"); done
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 mkdir -p "$OUT"
 
-libs="$(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc openblas libcrypto) -lm"
-cflags="-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -fopenmp $(pkg-config --cflags libmongoc-1.0)"
-# shellcheck disable=SC2086
-gcc $cflags bench/pipeline/bench_texts.c build/libragbatch.a $libs -o "$OUT/bench_texts"
-# shellcheck disable=SC2086
-gcc $cflags bench/pipeline/freshness.c $libs -o "$OUT/freshness"
+# bench_texts and freshness are Automake targets (bench/local.mk), built
+# by scripts/build.sh above.
+TOOLS=$ROOT/build/bench/pipeline
 
 ms_of() { date -d "$1" +%s%3N; }
 stamp=$(date +%s)
@@ -68,9 +65,9 @@ e2e_ms=$(($(ms_of "$t_end") - $(ms_of "$t_start")))
 stored=$(grep -o 'stored=[0-9]*' "$OUT/e2e.log" | tail -n1 | cut -d= -f2)
 rss_kb=$(tail -n1 "$OUT/rss.txt")
 e2e_rate=$(awk -v n="$EVENTS" -v ms="$e2e_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
-bare=$("$OUT/bench_texts" "$JOB" "$OUT/events.jsonl" 1000)
+bare=$("$TOOLS/bench_texts" "$JOB" "$OUT/events.jsonl" 1000)
 bare_rate=$(sed -E 's/.*texts_per_s=([0-9.]+).*/\1/' <<<"$bare")
-"$OUT/freshness" "$RAGBATCH_MONGO_URI" "$db" products --drop >/dev/null
+"$TOOLS/freshness" "$RAGBATCH_MONGO_URI" "$db" products --drop >/dev/null
 
 echo "== freshness: $RATE events/s for $SECONDS_RUN s, trigger 1000 ms"
 topic2=bench-fresh-$stamp
@@ -93,7 +90,7 @@ while :; do
 done
 kill -TERM "$runner"
 wait "$runner" || true
-fresh=$("$OUT/freshness" "$RAGBATCH_MONGO_URI" "$db2" products --drop)
+fresh=$("$TOOLS/freshness" "$RAGBATCH_MONGO_URI" "$db2" products --drop)
 
 cat <<SUMMARY
 

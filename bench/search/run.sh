@@ -16,18 +16,15 @@ build=${BUILD:-$root/build-bench}
 work=$root/.cache/bench
 mkdir -p "$work"
 "$root/scripts/servers.sh" start >/dev/null
+# shellcheck source=/dev/null
 . "$root/run/servers.env"
 if [ ! -f "$build/Makefile" ]; then
     mkdir -p "$build"
     (cd "$build" && "$root/configure" -q)
 fi
-make -C "$build" -j2 libragbatch.a >/dev/null
-cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/src" -fopenmp \
-    $(pkg-config --cflags libmongoc-1.0) \
-    "$root/bench/search/bench_search.c" -o "$work/bench_search" "$build/libragbatch.a" \
-    $(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc) \
-    $(pkg-config --libs openblas 2>/dev/null || true) -lm
+# The program is an Automake target (bench/local.mk).
+make -C "$build" -j2 bench/search/bench_search >/dev/null
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$work/bench_search" "${BENCH_MONGO_URI:-$RAGBATCH_MONGO_URI}" "${1:-10000}" "${2:-100}" \
+"$build/bench/search/bench_search" "${BENCH_MONGO_URI:-$RAGBATCH_MONGO_URI}" "${1:-10000}" "${2:-100}" \
     "${3:-float32,array}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -21,13 +21,9 @@ if [ ! -f "$build/Makefile" ]; then
     mkdir -p "$build"
     (cd "$build" && "$root/configure" -q)
 fi
-make -C "$build" -j2 libragbatch.a >/dev/null
+# The programs are Automake targets (bench/local.mk).
 compile() { # NAME
-    cc -std=c11 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/src" \
-        -fopenmp $(pkg-config --cflags libmongoc-1.0) \
-        "$root/bench/sink/$1.c" -o "$work/sink_$1" "$build/libragbatch.a" \
-        $(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc) \
-        $(pkg-config --libs openblas 2>/dev/null || true) -lpthread -lm
+    make -C "$build" -j2 "bench/sink/$1" >/dev/null
 }
 what=${1:-}
 [ $# -gt 0 ] && shift
@@ -36,14 +32,14 @@ probe)
     [ $# -ge 1 ] || { echo "usage: bench/sink/run.sh probe URI [SIZES] [SHAPES] [BUDGET_S]" >&2; exit 2; }
     compile probe
     echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    "$work/sink_probe" "$@"
+    "$build/bench/sink/probe" "$@"
     echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     ;;
 flat)
     [ $# -ge 1 ] || { echo "usage: bench/sink/run.sh flat URI [SIZES] [KINDS] [BATCH] [REPEAT]" >&2; exit 2; }
     compile flat
     echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    "$work/sink_flat" "$@"
+    "$build/bench/sink/flat" "$@"
     echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     ;;
 *)

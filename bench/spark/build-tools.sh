@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the C tools of bench/spark and bench/crash against the release
-# build's libragbatch.a (scripts/build.sh first):
+# Makes the C tools of bench/spark and bench/crash (Automake targets of
+# the release build, bench/local.mk) and links them into one directory,
+# where the bench scripts look for them:
 #
 #   bench/spark/build-tools.sh [OUT_DIR]      (default build/bench-spark)
 #
@@ -12,17 +13,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 OUT=${1:-$ROOT/build/bench-spark}
-LIB=$ROOT/build/libragbatch.a
-[ -f "$LIB" ] || { echo "build-tools: no $LIB; run scripts/build.sh" >&2; exit 1; }
+BUILD=$ROOT/build
+[ -f "$BUILD/Makefile" ] || { echo "build-tools: no $BUILD/Makefile; run scripts/build.sh" >&2; exit 1; }
+tools=(bench/spark/embed_serve bench/spark/treerss bench/pipeline/bench_texts bench/crash/crash_tool)
+make -C "$BUILD" -j2 "${tools[@]}" >/dev/null
 mkdir -p "$OUT"
-read -r -a libs <<<"$(pkg-config --libs libmongoc-1.0 rdkafka libcurl libutf8proc openblas libcrypto) -lm"
-read -r -a mongo_cflags <<<"$(pkg-config --cflags libmongoc-1.0)"
-cflags=(-O2 -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-    -Isrc -Itests -pthread -fopenmp "${mongo_cflags[@]}")
-gcc "${cflags[@]}" bench/spark/embed_serve.c tests/servers/embed_server.c \
-    tests/servers/http_server.c "$LIB" "${libs[@]}" -o "$OUT/embed_serve"
-gcc -O2 -std=c11 -Wall -Wextra -Werror bench/spark/treerss.c -o "$OUT/treerss"
-gcc "${cflags[@]}" bench/pipeline/bench_texts.c "$LIB" "${libs[@]}" -o "$OUT/bench_texts"
-if [ -f bench/crash/crash_tool.c ]; then
-    gcc "${cflags[@]}" bench/crash/crash_tool.c "$LIB" "${libs[@]}" -o "$OUT/crash_tool"
-fi
+for t in "${tools[@]}"; do ln -sf "$BUILD/$t" "$OUT/${t##*/}"; done

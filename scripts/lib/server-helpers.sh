@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by scripts/kafka.sh, scripts/mongo.sh and bench/pg-ferretdb.sh
 # (sourced, not run).
 # The sourcing script defines log and die; for the mongo_server_* commands

@@ -4,6 +4,7 @@
  */
 #include "cli/commands.h"
 
+#include "cli/args.h"
 #include "common/buf.h"
 #include "dlq/reader.h"
 #include "validate/json.h"
@@ -49,41 +50,67 @@ static int parse(int argc, char **argv, dlq_args *a) {
     memset(a, 0, sizeof *a);
     a->group = "ragbatch-dlq-replay";
     const char *bootstrap = getenv("RAGBATCH_KAFKA_BOOTSTRAP");
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        bool v = i + 1 < argc;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout);
-            return -1;
-        } else if (strcmp(arg, "--bootstrap") == 0 && v) {
-            bootstrap = argv[++i];
-        } else if (strcmp(arg, "-X") == 0 && v && a->nprops < MAX_PROPS - 1) {
-            a->props[a->nprops++] = argv[++i];
-        } else if (strcmp(arg, "--to") == 0 && v) {
-            a->to = argv[++i];
-        } else if (strcmp(arg, "--filter") == 0 && v) {
-            const char *f = argv[++i];
-            if (strncmp(f, "stage=", 6) != 0 || !f[6]) {
-                fprintf(stderr, "ragbatch dlq: --filter takes stage=STAGE, not '%s'\n", f);
+    enum {
+        OPT_BOOTSTRAP = 1,
+        OPT_PROP,
+        OPT_TO,
+        OPT_FILTER,
+        OPT_VALUE_FILE,
+        OPT_GROUP,
+        OPT_DRY_RUN
+    };
+    static const rb_cli_option options[] = {
+        {"--bootstrap", 0, true, OPT_BOOTSTRAP},
+        {NULL, 'X', true, OPT_PROP},
+        {"--to", 0, true, OPT_TO},
+        {"--filter", 0, true, OPT_FILTER},
+        {"--value-file", 0, true, OPT_VALUE_FILE},
+        {"--group", 0, true, OPT_GROUP},
+        {"--dry-run", 0, false, OPT_DRY_RUN},
+    };
+    rb_cli_parser p;
+    rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
+    rb_error err;
+    const char *value;
+    int id;
+    while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
+        switch (id) {
+        case RB_CLI_ERROR: return rb_cli_usage_error("dlq", &err);
+        case RB_CLI_HELP: usage(stdout); return -1;
+        case RB_CLI_OPERAND:
+            if (!a->verb) {
+                a->verb = value;
+            } else if (!a->topic) {
+                a->topic = value;
+            } else {
+                fprintf(stderr, "ragbatch dlq: unexpected argument '%s'\n", value);
                 return 2;
             }
-            a->filter_stage = f + 6;
-        } else if (strcmp(arg, "--value-file") == 0 && v) {
-            a->value_file = argv[++i];
-        } else if (strcmp(arg, "--group") == 0 && v) {
-            a->group = argv[++i];
-        } else if (strcmp(arg, "--dry-run") == 0) {
-            a->dry_run = true;
-        } else if (arg[0] == '-') {
-            fprintf(stderr, "ragbatch dlq: unknown or incomplete option '%s'\n", arg);
-            return 2;
-        } else if (!a->verb) {
-            a->verb = arg;
-        } else if (!a->topic) {
-            a->topic = arg;
-        } else {
-            fprintf(stderr, "ragbatch dlq: unexpected argument '%s'\n", arg);
-            return 2;
+            break;
+        case OPT_BOOTSTRAP: bootstrap = value; break;
+        case OPT_PROP:
+            /* One slot stays free for bootstrap.servers. */
+            if (a->nprops == MAX_PROPS - 1) {
+                fprintf(stderr, "ragbatch dlq: more than %d -X options\n", MAX_PROPS - 1);
+                return 2;
+            }
+            if (!strchr(value, '=') || value[0] == '=') {
+                fprintf(stderr, "ragbatch dlq: -X takes NAME=VALUE, not '%s'\n", value);
+                return 2;
+            }
+            a->props[a->nprops++] = value;
+            break;
+        case OPT_TO: a->to = value; break;
+        case OPT_FILTER:
+            if (strncmp(value, "stage=", 6) != 0 || !value[6]) {
+                fprintf(stderr, "ragbatch dlq: --filter takes stage=STAGE, not '%s'\n", value);
+                return 2;
+            }
+            a->filter_stage = value + 6;
+            break;
+        case OPT_VALUE_FILE: a->value_file = value; break;
+        case OPT_GROUP: a->group = value; break;
+        case OPT_DRY_RUN: a->dry_run = true; break;
         }
     }
     if (!a->verb || !a->topic ||
@@ -256,8 +283,9 @@ static int on_replay(const rb_dlq_record *rec, void *ctx) {
             return 0;
         }
     }
-    const char *to = rp->a->to ? rp->a->to
-                               : rb_dlq_header(rec, "__connect.errors.topic", source, sizeof source);
+    const char *to = rp->a->to
+                         ? rp->a->to
+                         : rb_dlq_header(rec, "__connect.errors.topic", source, sizeof source);
     if (!to) {
         rb_error_set(&rp->err, RB_ERR_ARG, RB_STAGE_DLQ,
                      "record %d/%" PRId64 " has no __connect.errors.topic header: give --to",
@@ -284,12 +312,12 @@ static int on_replay(const rb_dlq_record *rec, void *ctx) {
                      "give its value in --value-file, or re-process the original at %s [%s] "
                      "offset %s with `ragbatch backfill --from-offsets`",
                      rec->partition, rec->offset,
-                     rb_dlq_header(rec, "ragbatch.error.value.size", size, sizeof size)
-                         ? size : "?",
-                     rb_dlq_header(rec, "__connect.errors.topic", origin, sizeof origin)
-                         ? origin : "?",
-                     rb_dlq_header(rec, "__connect.errors.partition", part, sizeof part)
-                             ? part : "?",
+                     rb_dlq_header(rec, "ragbatch.error.value.size", size, sizeof size) ? size
+                                                                                        : "?",
+                     rb_dlq_header(rec, "__connect.errors.topic", origin, sizeof origin) ? origin
+                                                                                         : "?",
+                     rb_dlq_header(rec, "__connect.errors.partition", part, sizeof part) ? part
+                                                                                         : "?",
                      rb_dlq_header(rec, "__connect.errors.offset", off, sizeof off) ? off : "?");
         return 1;
     }
@@ -374,8 +402,8 @@ static int run_replay(dlq_args *a) {
         }
         if (rb_dlq_reader_commit(r, &rp.err) != 0) goto done;
     }
-    printf("%s %zu record%s from %s%s (%zu filtered out)\n", a->dry_run ? "would replay" : "replayed",
-           rp.sent, rp.sent == 1 ? "" : "s", a->topic,
+    printf("%s %zu record%s from %s%s (%zu filtered out)\n",
+           a->dry_run ? "would replay" : "replayed", rp.sent, rp.sent == 1 ? "" : "s", a->topic,
            a->dry_run ? "" : "; DLQ offsets committed", rp.skipped);
     status = 0;
 done:

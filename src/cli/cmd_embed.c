@@ -10,6 +10,7 @@
  */
 #include "cli/commands.h"
 
+#include "cli/args.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "embed/embedder.h"
@@ -53,66 +54,40 @@ typedef struct embed_args {
     int first_text; /* index of the first TEXT in argv, or argc */
 } embed_args;
 
-static int parse_long(const char *opt, const char *s, long min, long max, long *out) {
-    char *end = NULL;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || !*s || errno != 0 || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "ragbatch embed: %s needs an integer between %ld and %ld, got '%s'\n", opt,
-                min, max, s ? s : "");
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Returns 0, EXIT_USAGE on a bad command line, or -1 for --help. */
 static int parse_args(int argc, char **argv, embed_args *a) {
+    enum { OPT_TOKENS = 1, OPT_KERNEL, OPT_MODEL, OPT_THREADS, OPT_BATCH, OPT_MAX_SEQ };
+    static const rb_cli_option options[] = {
+        {"--tokens", 0, false, OPT_TOKENS},   {"--kernel", 0, true, OPT_KERNEL},
+        {"--model", 0, true, OPT_MODEL},      {"--threads", 0, true, OPT_THREADS},
+        {"--batch-size", 0, true, OPT_BATCH}, {"--max-seq-length", 0, true, OPT_MAX_SEQ},
+    };
     memset(a, 0, sizeof *a);
     a->model = DEFAULT_MODEL;
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *o = argv[i];
-        if (strcmp(o, "--") == 0) {
-            i++;
+    a->first_text = argc;
+    rb_cli_parser p;
+    rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
+    /* The texts follow the options: a text may begin with a dash. */
+    p.stop_at_operand = true;
+    rb_error err;
+    const char *value;
+    int id, rc = 0;
+    while (rc == 0 && (id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
+        switch (id) {
+        case RB_CLI_ERROR: return rb_cli_usage_error("embed", &err);
+        case RB_CLI_HELP: return -1;
+        case RB_CLI_OPERAND: a->first_text = rb_cli_index(&p) - 1; return 0;
+        case OPT_TOKENS: a->tokens = true; break;
+        case OPT_KERNEL: a->kernel = value; break;
+        case OPT_MODEL: a->model = value; break;
+        case OPT_THREADS: rc = rb_cli_long("--threads", value, 1, 256, &a->threads, &err); break;
+        case OPT_BATCH: rc = rb_cli_long("--batch-size", value, 1, 4096, &a->batch, &err); break;
+        case OPT_MAX_SEQ:
+            rc = rb_cli_long("--max-seq-length", value, 2, 1 << 20, &a->max_seq, &err);
             break;
         }
-        if (o[0] != '-' || o[1] == '\0') break;
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) return -1;
-        if (strcmp(o, "--tokens") == 0) {
-            a->tokens = true;
-        } else if (strcmp(o, "--kernel") == 0) {
-            if (!val) goto missing;
-            a->kernel = val;
-            i++;
-        } else if (strcmp(o, "--model") == 0) {
-            if (!val) goto missing;
-            a->model = val;
-            i++;
-        } else if (strcmp(o, "--threads") == 0) {
-            if (!val) goto missing;
-            if (parse_long(o, val, 1, 256, &a->threads) < 0) return EXIT_USAGE;
-            i++;
-        } else if (strcmp(o, "--batch-size") == 0) {
-            if (!val) goto missing;
-            if (parse_long(o, val, 1, 4096, &a->batch) < 0) return EXIT_USAGE;
-            i++;
-        } else if (strcmp(o, "--max-seq-length") == 0) {
-            if (!val) goto missing;
-            if (parse_long(o, val, 2, 1 << 20, &a->max_seq) < 0) return EXIT_USAGE;
-            i++;
-        } else {
-            fprintf(stderr, "ragbatch embed: unknown option '%s' (try --help)\n", o);
-            return EXIT_USAGE;
-        }
-        continue;
-    missing:
-        fprintf(stderr, "ragbatch embed: %s needs a value\n", o);
-        return EXIT_USAGE;
     }
-    a->first_text = i;
-    return 0;
+    return rc == 0 ? 0 : rb_cli_usage_error("embed", &err);
 }
 
 /* Writes the lines of one chunk of texts. */
@@ -191,7 +166,8 @@ static int process_stdin(embed_run *r, rb_error *err) {
         }
     }
     if (rc == 0 && ferror(stdin))
-        rc = rb_error_set(err, RB_ERR_IO, RB_STAGE_EMBED, "cannot read stdin: %s", strerror(errno));
+        rc =
+            rb_error_set(err, RB_ERR_IO, RB_STAGE_EMBED, "cannot read stdin: %s", strerror(errno));
     if (rc == 0) rc = process(r, (const char *const *)lines, n, err);
     for (size_t i = 0; i < n; i++) free(lines[i]);
     free(line);
@@ -250,7 +226,8 @@ int rb_cmd_embed(int argc, char **argv) {
     }
     int rc;
     if (a.first_text < argc)
-        rc = process(&r, (const char *const *)argv + a.first_text, (size_t)(argc - a.first_text), &err);
+        rc = process(&r, (const char *const *)argv + a.first_text, (size_t)(argc - a.first_text),
+                     &err);
     else
         rc = process_stdin(&r, &err);
     if (rc == 0 && fflush(stdout) != 0)

@@ -10,6 +10,7 @@
  */
 #include "cli/commands.h"
 
+#include "cli/args.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "generate/generate.h"
@@ -18,7 +19,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -93,62 +93,44 @@ typedef struct gen_args {
     bool quiet;
 } gen_args;
 
-static int usage_error(const char *flag, const char *fmt, const char *value) {
-    fprintf(stderr, "ragbatch generate: %s: ", flag);
-    fprintf(stderr, fmt, value);
-    fputs("\n(see 'ragbatch generate --help')\n", stderr);
+static int usage_error(const char *flag, const char *what) {
+    fprintf(stderr, "ragbatch generate: %s %s (see 'ragbatch generate --help')\n", flag, what);
     return EXIT_USAGE;
 }
 
-static int parse_u64(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out) {
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-' || *s == '+') return usage_error(flag, "'%s' is not a whole number", s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end) return usage_error(flag, "'%s' is not a whole number", s);
-    if (errno == ERANGE || v < min || v > max) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "'%%s' is out of range %" PRIu64 "..%" PRIu64, min, max);
-        return usage_error(flag, msg, s);
-    }
-    *out = (uint64_t)v;
-    return 0;
-}
-
-static int parse_double(const char *flag, const char *s, double min, double max, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno == ERANGE || !isfinite(v))
-        return usage_error(flag, "'%s' is not a number", s);
-    if (v < min || v > max) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "'%%s' is out of range %g..%g", min, max);
-        return usage_error(flag, msg, s);
-    }
-    *out = v;
-    return 0;
-}
-
-/* Accepts "--flag value" and "--flag=value"; returns the value or NULL
- * (after printing a usage error) when it is missing. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
-    const char *arg = argv[*i];
-    size_t n = strlen(flag);
-    if (arg[n] == '=') return arg + n + 1;
-    if (*i + 1 >= argc) {
-        usage_error(flag, "%s", "needs a value");
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static bool is_flag(const char *arg, const char *flag) {
-    size_t n = strlen(flag);
-    return strncmp(arg, flag, n) == 0 && (arg[n] == '\0' || (arg[n] == '=' && flag[1] == '-'));
-}
-
 static int parse_args(int argc, char **argv, gen_args *a) {
+    enum {
+        OPT_TOPIC = 1,
+        OPT_COUNT,
+        OPT_RATE,
+        OPT_PRODUCTS,
+        OPT_SEED,
+        OPT_MALFORMED,
+        OPT_SEQUENTIAL,
+        OPT_DELETE_SHARE,
+        OPT_START_TIME,
+        OPT_BOOTSTRAP,
+        OPT_PROP,
+        OPT_MANIFEST,
+        OPT_STDOUT,
+        OPT_QUIET
+    };
+    static const rb_cli_option options[] = {
+        {"--topic", 0, true, OPT_TOPIC},
+        {"--count", 0, true, OPT_COUNT},
+        {"--rate", 0, true, OPT_RATE},
+        {"--products", 0, true, OPT_PRODUCTS},
+        {"--seed", 0, true, OPT_SEED},
+        {"--malformed", 0, true, OPT_MALFORMED},
+        {"--sequential", 0, false, OPT_SEQUENTIAL},
+        {"--delete-share", 0, true, OPT_DELETE_SHARE},
+        {"--start-time", 0, true, OPT_START_TIME},
+        {"--bootstrap", 0, true, OPT_BOOTSTRAP},
+        {NULL, 'X', true, OPT_PROP},
+        {"--manifest", 0, true, OPT_MANIFEST},
+        {"--stdout", 0, false, OPT_STDOUT},
+        {"--quiet", 'q', false, OPT_QUIET},
+    };
     memset(a, 0, sizeof *a);
     rb_gen_options_init(&a->gen);
     a->props = calloc((size_t)argc + 1, sizeof *a->props);
@@ -156,81 +138,79 @@ static int parse_args(int argc, char **argv, gen_args *a) {
         fputs("ragbatch generate: out of memory\n", stderr);
         return 1;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *v;
+    rb_cli_parser p;
+    rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
+    rb_error err;
+    const char *v;
+    int id;
+    while ((id = rb_cli_next(&p, &v, &err)) != RB_CLI_END) {
         uint64_t u;
         int rc = 0;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(usage_text, stdout);
-            return -1;
-        } else if (is_flag(arg, "--topic")) {
-            if (!(v = flag_value(argc, argv, &i, "--topic"))) return EXIT_USAGE;
-            if (!*v) return usage_error("--topic", "%s", "must not be empty");
+        switch (id) {
+        case RB_CLI_ERROR: return rb_cli_usage_error("generate", &err);
+        case RB_CLI_HELP: fputs(usage_text, stdout); return -1;
+        case RB_CLI_OPERAND:
+            fprintf(stderr,
+                    "ragbatch generate: unexpected argument '%s' (see 'ragbatch generate "
+                    "--help')\n",
+                    v);
+            return EXIT_USAGE;
+        case OPT_TOPIC:
+            if (!*v) return usage_error("--topic", "must not be empty");
             a->topic = v;
-        } else if (is_flag(arg, "--count")) {
-            if (!(v = flag_value(argc, argv, &i, "--count"))) return EXIT_USAGE;
-            rc = parse_u64("--count", v, 0, UINT64_MAX / 2, &a->count);
+            break;
+        case OPT_COUNT:
+            rc = rb_cli_u64("--count", v, 0, UINT64_MAX / 2, &a->count, &err);
             a->count_set = true;
-        } else if (is_flag(arg, "--rate")) {
-            if (!(v = flag_value(argc, argv, &i, "--rate"))) return EXIT_USAGE;
-            rc = parse_double("--rate", v, 0.0, 1e8, &a->rate);
-        } else if (is_flag(arg, "--products")) {
-            if (!(v = flag_value(argc, argv, &i, "--products"))) return EXIT_USAGE;
-            rc = parse_u64("--products", v, 1, 100000000, &u);
+            break;
+        case OPT_RATE: rc = rb_cli_double("--rate", v, 0.0, 1e8, &a->rate, &err); break;
+        case OPT_PRODUCTS:
+            rc = rb_cli_u64("--products", v, 1, 100000000, &u, &err);
             a->gen.products = (size_t)u;
-        } else if (is_flag(arg, "--seed")) {
-            if (!(v = flag_value(argc, argv, &i, "--seed"))) return EXIT_USAGE;
-            rc = parse_u64("--seed", v, 0, UINT64_MAX, &a->gen.seed);
-        } else if (is_flag(arg, "--malformed")) {
-            if (!(v = flag_value(argc, argv, &i, "--malformed"))) return EXIT_USAGE;
-            rc = parse_double("--malformed", v, 0.0, 1.0, &a->gen.malformed);
-        } else if (is_flag(arg, "--sequential")) {
-            a->gen.sequential = true;
-        } else if (is_flag(arg, "--delete-share")) {
-            if (!(v = flag_value(argc, argv, &i, "--delete-share"))) return EXIT_USAGE;
-            rc = parse_double("--delete-share", v, 0.0, 1.0, &a->gen.delete_share);
-        } else if (is_flag(arg, "--start-time")) {
-            if (!(v = flag_value(argc, argv, &i, "--start-time"))) return EXIT_USAGE;
+            break;
+        case OPT_SEED: rc = rb_cli_u64("--seed", v, 0, UINT64_MAX, &a->gen.seed, &err); break;
+        case OPT_MALFORMED:
+            rc = rb_cli_double("--malformed", v, 0.0, 1.0, &a->gen.malformed, &err);
+            break;
+        case OPT_SEQUENTIAL: a->gen.sequential = true; break;
+        case OPT_DELETE_SHARE:
+            rc = rb_cli_double("--delete-share", v, 0.0, 1.0, &a->gen.delete_share, &err);
+            break;
+        case OPT_START_TIME: {
             int64_t ms;
-            if (rb_gen_parse_time(v, &ms) != 0)
-                return usage_error("--start-time",
-                                   "'%s' is not an RFC 3339 time like 2026-11-24T09:41:07.123Z", v);
-            a->start_time = v;
-        } else if (is_flag(arg, "--bootstrap")) {
-            if (!(v = flag_value(argc, argv, &i, "--bootstrap"))) return EXIT_USAGE;
-            a->bootstrap = v;
-        } else if (strncmp(arg, "-X", 2) == 0) {
-            if (arg[2]) {
-                v = arg + 2;
-            } else if (i + 1 < argc) {
-                v = argv[++i];
-            } else {
-                return usage_error("-X", "%s", "needs NAME=VALUE");
+            if (rb_gen_parse_time(v, &ms) != 0) {
+                fprintf(stderr,
+                        "ragbatch generate: --start-time '%s' is not an RFC 3339 time "
+                        "like 2026-11-24T09:41:07.123Z\n",
+                        v);
+                return EXIT_USAGE;
             }
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v) return usage_error("-X", "'%s' is not NAME=VALUE", v);
-            a->props[a->nprops++] = v;
-        } else if (is_flag(arg, "--manifest")) {
-            if (!(v = flag_value(argc, argv, &i, "--manifest"))) return EXIT_USAGE;
-            if (!*v) return usage_error("--manifest", "%s", "needs a file name");
-            a->manifest = v;
-        } else if (strcmp(arg, "--stdout") == 0) {
-            a->to_stdout = true;
-        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
-            a->quiet = true;
-        } else {
-            return usage_error(arg, "%s", "unknown option");
+            a->start_time = v;
+            break;
         }
-        if (rc) return rc;
+        case OPT_BOOTSTRAP: a->bootstrap = v; break;
+        case OPT_PROP:
+            if (!strchr(v, '=') || v[0] == '=') {
+                fprintf(stderr, "ragbatch generate: -X takes NAME=VALUE, not '%s'\n", v);
+                return EXIT_USAGE;
+            }
+            a->props[a->nprops++] = v;
+            break;
+        case OPT_MANIFEST:
+            if (!*v) return usage_error("--manifest", "needs a file name");
+            a->manifest = v;
+            break;
+        case OPT_STDOUT: a->to_stdout = true; break;
+        case OPT_QUIET: a->quiet = true; break;
+        }
+        if (rc) return rb_cli_usage_error("generate", &err);
     }
-    if (!a->count_set) return usage_error("--count", "%s", "is required");
+    if (!a->count_set) return usage_error("--count", "is required");
     if (!a->to_stdout) {
-        if (!a->topic) return usage_error("--topic", "%s", "is required (or use --stdout)");
+        if (!a->topic) return usage_error("--topic", "is required (or use --stdout)");
         if (!a->bootstrap) a->bootstrap = getenv("RAGBATCH_KAFKA_BOOTSTRAP");
         if (!a->bootstrap || !*a->bootstrap)
-            return usage_error("--bootstrap", "%s",
-                               "not given and RAGBATCH_KAFKA_BOOTSTRAP is not set");
+            return usage_error("--bootstrap", "not given and RAGBATCH_KAFKA_BOOTSTRAP is not set");
     }
     return 0;
 }
@@ -376,14 +356,16 @@ static int flush_all(run_state *s) {
     }
     const rb_gen_delivery *d = rb_gen_producer_delivery(s->prod);
     if (d->failed > 0) {
-        fprintf(stderr, "ragbatch generate: %" PRIu64 " of %" PRIu64
-                        " messages were not delivered; first failure: %s\n",
+        fprintf(stderr,
+                "ragbatch generate: %" PRIu64 " of %" PRIu64
+                " messages were not delivered; first failure: %s\n",
                 d->failed, d->enqueued, d->first_error);
         return 1;
     }
     if (d->delivered != d->enqueued) {
-        fprintf(stderr, "ragbatch generate: topic '%s': %" PRIu64 " messages sent but %" PRIu64
-                        " acknowledged\n",
+        fprintf(stderr,
+                "ragbatch generate: topic '%s': %" PRIu64 " messages sent but %" PRIu64
+                " acknowledged\n",
                 s->a->topic, d->enqueued, d->delivered);
         return 1;
     }
@@ -477,8 +459,9 @@ int rb_cmd_generate(int argc, char **argv) {
                      "done%s: %" PRIu64 " events to %s in %.2f s (%.0f/s): created=%" PRIu64
                      " updated=%" PRIu64 " deleted=%" PRIu64 " malformed=%" PRIu64,
                      stop_signals ? " (interrupted)" : "", c->produced,
-                     a.to_stdout ? "stdout" : a.topic, secs, secs > 0 ? (double)c->produced / secs : 0.0,
-                     c->created, c->updated, c->deleted, c->malformed);
+                     a.to_stdout ? "stdout" : a.topic, secs,
+                     secs > 0 ? (double)c->produced / secs : 0.0, c->created, c->updated,
+                     c->deleted, c->malformed);
     if (rc == 0 && stop_signals) rc = EXIT_INTERRUPTED;
 
     sigaction(SIGINT, &old_int, NULL);

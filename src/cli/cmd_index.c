@@ -11,6 +11,7 @@
  */
 #include "cli/commands.h"
 
+#include "cli/args.h"
 #include "cli/job_args.h"
 #include "common/buf.h"
 #include "embed/model_config.h"
@@ -98,9 +99,10 @@ static int run(action act, const rb_job_config *cfg, const char *index_name,
     if (rc == 0) {
         puts(reply ? reply : "");
         if (act == ACT_CREATE)
-            fprintf(stderr, "ragbatch index: index '%s' requested; Atlas builds it in the "
-                            "background and keeps it eventually consistent with the "
-                            "collection\n",
+            fprintf(stderr,
+                    "ragbatch index: index '%s' requested; Atlas builds it in the "
+                    "background and keeps it eventually consistent with the "
+                    "collection\n",
                     index_name);
         status = 0;
     } else if (rb_search_unsupported(code)) {
@@ -121,30 +123,42 @@ int rb_cmd_index(int argc, char **argv) {
     const char *similarity = "cosine", *quantization = "none";
     char *sets[MAX_SETS];
     size_t nsets = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(arg, "--index") == 0 && has_value) {
-            index_name = argv[++i];
-        } else if (strcmp(arg, "--similarity") == 0 && has_value) {
-            similarity = argv[++i];
-        } else if (strcmp(arg, "--quantization") == 0 && has_value) {
-            quantization = argv[++i];
-        } else if (strcmp(arg, "--set") == 0 && has_value && nsets < MAX_SETS) {
-            sets[nsets++] = argv[++i];
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            fprintf(stderr, "ragbatch index: unknown or incomplete option '%s'\n", arg);
-            return 2;
-        } else if (!verb) {
-            verb = arg;
-        } else if (!path) {
-            path = arg;
-        } else {
-            usage(stderr);
-            return 2;
+    enum { OPT_INDEX = 1, OPT_SIMILARITY, OPT_QUANTIZATION, OPT_SET };
+    static const rb_cli_option options[] = {
+        {"--index", 0, true, OPT_INDEX},
+        {"--similarity", 0, true, OPT_SIMILARITY},
+        {"--quantization", 0, true, OPT_QUANTIZATION},
+        {"--set", 0, true, OPT_SET},
+    };
+    rb_cli_parser p;
+    rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
+    rb_error err;
+    const char *value;
+    int id;
+    while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
+        switch (id) {
+        case RB_CLI_ERROR: return rb_cli_usage_error("index", &err);
+        case RB_CLI_HELP: usage(stdout); return 0;
+        case RB_CLI_OPERAND:
+            if (!verb) {
+                verb = value;
+            } else if (!path) {
+                path = value;
+            } else {
+                usage(stderr);
+                return 2;
+            }
+            break;
+        case OPT_INDEX: index_name = value; break;
+        case OPT_SIMILARITY: similarity = value; break;
+        case OPT_QUANTIZATION: quantization = value; break;
+        case OPT_SET:
+            if (nsets == MAX_SETS) {
+                fprintf(stderr, "ragbatch index: more than %d --set options\n", MAX_SETS);
+                return 2;
+            }
+            sets[nsets++] = (char *)value;
+            break;
         }
     }
     action act;
@@ -161,7 +175,6 @@ int rb_cmd_index(int argc, char **argv) {
         fprintf(stderr, "ragbatch index: '%s' is not create, show or drop\n", verb);
         return 2;
     }
-    rb_error err;
     rb_atlas_index ix = {0};
     if (rb_atlas_similarity_parse(similarity, &ix.similarity, &err) != 0 ||
         rb_atlas_quantization_parse(quantization, &ix.quantization, &err) != 0) {

@@ -3,6 +3,7 @@
  */
 #include "cli/commands.h"
 
+#include "cli/args.h"
 #include "cli/job_args.h"
 #include "runner/runner.h"
 #include "sink/sink.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #define MAX_SETS 64
+#define MAX_POINTS 64
 
 /* The one piece of mutable static state: a signal handler can reach
  * nothing else.  The runner reads it through a pointer. */
@@ -45,100 +47,6 @@ static void usage_run(FILE *out, const char *verb) {
           out);
 }
 
-typedef struct run_args {
-    const char *path;
-    char *sets[MAX_SETS];
-    size_t nsets;
-    bool until_caught_up;
-    bool help;
-} run_args;
-
-/* Returns 0 or an exit status. */
-static int parse_args(int argc, char **argv, bool allow_until, run_args *a) {
-    memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            a->help = true;
-        } else if (strcmp(arg, "--set") == 0 || (allow_until && strcmp(arg, "--until") == 0)) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "ragbatch %s: %s needs a value\n", argv[0], arg);
-                return 2;
-            }
-            const char *value = argv[++i];
-            if (arg[2] == 'u') {
-                if (strcmp(value, "caught-up") != 0) {
-                    fprintf(stderr, "ragbatch %s: --until takes 'caught-up', not '%s'\n",
-                            argv[0], value);
-                    return 2;
-                }
-                a->until_caught_up = true;
-            } else if (a->nsets == MAX_SETS) {
-                fprintf(stderr, "ragbatch %s: more than %d --set options\n", argv[0], MAX_SETS);
-                return 2;
-            } else {
-                a->sets[a->nsets++] = argv[i];
-            }
-        } else if (arg[0] == '-') {
-            fprintf(stderr, "ragbatch %s: unknown option '%s' (see ragbatch %s --help)\n",
-                    argv[0], arg, argv[0]);
-            return 2;
-        } else if (a->path) {
-            fprintf(stderr, "ragbatch %s: one job file only ('%s' and '%s')\n", argv[0], a->path,
-                    arg);
-            return 2;
-        } else {
-            a->path = arg;
-        }
-    }
-    if (!a->path && !a->help) {
-        usage_run(stderr, argv[0]);
-        return 2;
-    }
-    return 0;
-}
-
-static int run_job(int argc, char **argv, const rb_backfill *backfill) {
-    run_args a;
-    int status = parse_args(argc, argv, true, &a);
-    if (status != 0) return status;
-    if (a.help) {
-        usage_run(stdout, "run");
-        return 0;
-    }
-    rb_job_config cfg;
-    status = rb_cli_load_job(a.path, a.sets, a.nsets, &cfg);
-    if (status != 0) {
-        rb_job_config_free(&cfg);
-        return status;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
-    rb_sink_global_init();
-    rb_runner_opts opts = {
-        .until_caught_up = a.until_caught_up, .stop = &stop_requested, .backfill = backfill};
-    rb_runner_totals totals;
-    rb_error err;
-    int rc = rb_runner_run(&cfg, &opts, &totals, &err);
-    rb_sink_global_cleanup();
-    fprintf(stderr,
-            "ragbatch: %s: batches=%llu in=%zu stored=%zu deleted=%zu stale=%zu reused=%zu "
-            "skipped=%zu dead_lettered=%zu failed=%zu\n",
-            rc == 0 ? "finished" : "failed", (unsigned long long)totals.batches, totals.counts.in,
-            totals.counts.stored, totals.counts.deleted, totals.counts.stale,
-            totals.counts.reused, totals.counts.skipped, totals.counts.dead_lettered,
-            totals.counts.failed);
-    if (rc != 0) fprintf(stderr, "ragbatch: %s\n", err.msg);
-    rb_job_config_free(&cfg);
-    if (rc == 0) return 0;
-    return err.code == RB_ERR_CONFIG || err.code == RB_ERR_MODEL ? 2 : 1;
-}
-
 /* "topic:partition=offset[,topic:partition=offset...]" into points whose
  * topic names point into `spec` (modified in place). */
 static int parse_points(char *spec, rb_backfill_point *pts, size_t cap, size_t *n) {
@@ -159,66 +67,215 @@ static int parse_points(char *spec, rb_backfill_point *pts, size_t cap, size_t *
     return 0;
 }
 
-int rb_cmd_backfill(int argc, char **argv) {
-    rb_backfill_point from[64], to[64];
-    rb_backfill bf = {.from_time_ms = -1, .to_time_ms = -1, .from = from, .to = to};
-    char *rest[MAX_SETS * 2 + 2];
-    int nrest = 0;
-    int starts = 0;
-    rest[nrest++] = argv[0];
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        bool v = i + 1 < argc;
-        if (strcmp(arg, "--from-beginning") == 0) {
-            bf.from_beginning = true;
-            starts++;
-        } else if ((strcmp(arg, "--from-timestamp") == 0 || strcmp(arg, "--to-timestamp") == 0) && v) {
+typedef struct run_args {
+    const char *path;
+    char *sets[MAX_SETS];
+    size_t nsets;
+    bool until_caught_up;
+    bool help;
+} run_args;
+
+enum {
+    OPT_SET = 1,
+    OPT_UNTIL,
+    OPT_FROM_BEGINNING,
+    OPT_FROM_TIMESTAMP,
+    OPT_TO_TIMESTAMP,
+    OPT_FROM_OFFSETS,
+    OPT_TO_OFFSETS
+};
+
+static const rb_cli_option run_options[] = {
+    {"--set", 0, true, OPT_SET},
+    {"--until", 0, true, OPT_UNTIL},
+};
+
+/* `check` has no --until: it does not run anything. */
+static const rb_cli_option check_options[] = {
+    {"--set", 0, true, OPT_SET},
+};
+
+static const rb_cli_option backfill_options[] = {
+    {"--set", 0, true, OPT_SET},
+    {"--until", 0, true, OPT_UNTIL},
+    {"--from-beginning", 0, false, OPT_FROM_BEGINNING},
+    {"--from-timestamp", 0, true, OPT_FROM_TIMESTAMP},
+    {"--to-timestamp", 0, true, OPT_TO_TIMESTAMP},
+    {"--from-offsets", 0, true, OPT_FROM_OFFSETS},
+    {"--to-offsets", 0, true, OPT_TO_OFFSETS},
+};
+
+/* A backfill's range as its options give it; `bf` points into the arrays. */
+typedef struct backfill_args {
+    rb_backfill bf;
+    rb_backfill_point from[MAX_POINTS], to[MAX_POINTS];
+    int starts; /* how many of the three start options were given */
+} backfill_args;
+
+/* The arguments every job verb shares: the job file and --set; --until
+ * for run.  Returns 0, or an exit status after printing why; with `bfa`
+ * (backfill) its range options fill *bfa. */
+static int parse_args(int argc, char **argv, const rb_cli_option *opts, size_t nopts, run_args *a,
+                      backfill_args *bfa) {
+    rb_backfill *bf = bfa ? &bfa->bf : NULL;
+    memset(a, 0, sizeof *a);
+    rb_cli_parser p;
+    rb_cli_init(&p, opts, nopts, argc, argv);
+    rb_error err;
+    const char *value;
+    int id;
+    while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
+        switch (id) {
+        case RB_CLI_ERROR: return rb_cli_usage_error(argv[0], &err);
+        case RB_CLI_HELP: a->help = true; break;
+        case RB_CLI_OPERAND:
+            if (a->path) {
+                fprintf(stderr, "ragbatch %s: one job file only ('%s' and '%s')\n", argv[0],
+                        a->path, value);
+                return 2;
+            }
+            a->path = value;
+            break;
+        case OPT_SET:
+            if (a->nsets == MAX_SETS) {
+                fprintf(stderr, "ragbatch %s: more than %d --set options\n", argv[0], MAX_SETS);
+                return 2;
+            }
+            a->sets[a->nsets++] = (char *)value;
+            break;
+        case OPT_UNTIL:
+            if (bf) {
+                fputs("ragbatch backfill: a backfill always ends at its range's end\n", stderr);
+                return 2;
+            }
+            if (strcmp(value, "caught-up") != 0) {
+                fprintf(stderr, "ragbatch %s: --until takes 'caught-up', not '%s'\n", argv[0],
+                        value);
+                return 2;
+            }
+            a->until_caught_up = true;
+            break;
+        case OPT_FROM_BEGINNING:
+            bf->from_beginning = true;
+            bfa->starts++;
+            break;
+        case OPT_FROM_TIMESTAMP:
+        case OPT_TO_TIMESTAMP: {
             int64_t ms;
-            if (rb_rfc3339_parse(argv[i + 1], &ms) != 0) {
-                fprintf(stderr, "ragbatch backfill: %s takes an RFC 3339 time, not '%s'\n", arg,
-                        argv[i + 1]);
+            if (rb_rfc3339_parse(value, &ms) != 0) {
+                fprintf(stderr, "ragbatch backfill: %s takes an RFC 3339 time, not '%s'\n",
+                        rb_cli_current(&p), value);
                 return 2;
             }
-            if (arg[2] == 'f') {
-                bf.from_time_ms = ms;
-                starts++;
+            if (id == OPT_FROM_TIMESTAMP) {
+                bf->from_time_ms = ms;
+                bfa->starts++;
             } else {
-                bf.to_time_ms = ms;
+                bf->to_time_ms = ms;
             }
-            i++;
-        } else if ((strcmp(arg, "--from-offsets") == 0 || strcmp(arg, "--to-offsets") == 0) && v) {
-            bool is_from = arg[2] == 'f';
-            if (parse_points(argv[++i], is_from ? from : to, 64,
-                             is_from ? &bf.from_count : &bf.to_count) != 0) {
-                fprintf(stderr, "ragbatch backfill: %s takes topic:partition=offset[,...]\n", arg);
+            break;
+        }
+        case OPT_FROM_OFFSETS:
+        case OPT_TO_OFFSETS: {
+            bool is_from = id == OPT_FROM_OFFSETS;
+            /* The points' topic names point into the argument, cut in place. */
+            if (parse_points((char *)value, is_from ? bfa->from : bfa->to, MAX_POINTS,
+                             is_from ? &bf->from_count : &bf->to_count) != 0) {
+                fprintf(stderr, "ragbatch backfill: %s takes topic:partition=offset[,...]\n",
+                        rb_cli_current(&p));
                 return 2;
             }
-            starts += is_from;
-        } else if (strcmp(arg, "--until") == 0) {
-            fputs("ragbatch backfill: a backfill always ends at its range's end\n", stderr);
-            return 2;
-        } else if (nrest < (int)(sizeof rest / sizeof rest[0]) - 1) {
-            rest[nrest++] = argv[i];
+            bfa->starts += is_from;
+            break;
+        }
         }
     }
-    if (starts != 1) {
-        fputs("usage: ragbatch backfill JOBFILE (--from-beginning | --from-timestamp RFC3339 |\n"
-              "                          --from-offsets topic:partition=offset,...)\n"
-              "                         [--to-timestamp RFC3339 | --to-offsets ...] [--set K=V]...\n"
-              "Re-processes a range of the job's topics and exits 0 at its end.  It commits to\n"
-              "the group \"<group.id>-backfill\": the live stream's offsets are untouched, and\n"
-              "versioned upserts make running it twice safe.\n",
-              starts == 0 && argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-        return starts == 0 && argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    if (!a->path && !a->help && !bf) {
+        usage_run(stderr, argv[0]);
+        return 2;
     }
-    return run_job(nrest, rest, &bf);
+    return 0;
 }
 
-int rb_cmd_run(int argc, char **argv) { return run_job(argc, argv, NULL); }
+static int run_job(const run_args *a, const rb_backfill *backfill) {
+    rb_job_config cfg;
+    int status = rb_cli_load_job(a->path, a->sets, a->nsets, &cfg);
+    if (status != 0) {
+        rb_job_config_free(&cfg);
+        return status;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    rb_sink_global_init();
+    rb_runner_opts opts = {.until_caught_up = a->until_caught_up,
+                           .stop = &stop_requested,
+                           .backfill = backfill};
+    rb_runner_totals totals;
+    rb_error err;
+    int rc = rb_runner_run(&cfg, &opts, &totals, &err);
+    rb_sink_global_cleanup();
+    fprintf(stderr,
+            "ragbatch: %s: batches=%llu in=%zu stored=%zu deleted=%zu stale=%zu reused=%zu "
+            "skipped=%zu dead_lettered=%zu failed=%zu\n",
+            rc == 0 ? "finished" : "failed", (unsigned long long)totals.batches, totals.counts.in,
+            totals.counts.stored, totals.counts.deleted, totals.counts.stale, totals.counts.reused,
+            totals.counts.skipped, totals.counts.dead_lettered, totals.counts.failed);
+    if (rc != 0) fprintf(stderr, "ragbatch: %s\n", err.msg);
+    rb_job_config_free(&cfg);
+    if (rc == 0) return 0;
+    return err.code == RB_ERR_CONFIG || err.code == RB_ERR_MODEL ? 2 : 1;
+}
+
+static void usage_backfill(FILE *out) {
+    fputs("usage: ragbatch backfill JOBFILE (--from-beginning | --from-timestamp RFC3339 |\n"
+          "                          --from-offsets topic:partition=offset,...)\n"
+          "                         [--to-timestamp RFC3339 | --to-offsets ...] [--set K=V]...\n"
+          "Re-processes a range of the job's topics and exits 0 at its end.  It commits to\n"
+          "the group \"<group.id>-backfill\": the live stream's offsets are untouched, and\n"
+          "versioned upserts make running it twice safe.\n",
+          out);
+}
+
+int rb_cmd_backfill(int argc, char **argv) {
+    backfill_args bfa;
+    memset(&bfa, 0, sizeof bfa);
+    bfa.bf = (rb_backfill){.from_time_ms = -1, .to_time_ms = -1, .from = bfa.from, .to = bfa.to};
+    run_args a;
+    int status = parse_args(argc, argv, backfill_options,
+                            sizeof backfill_options / sizeof backfill_options[0], &a, &bfa);
+    if (status != 0) return status;
+    if (a.help) {
+        usage_backfill(stdout);
+        return 0;
+    }
+    if (bfa.starts != 1 || !a.path) {
+        usage_backfill(stderr);
+        return 2;
+    }
+    return run_job(&a, &bfa.bf);
+}
+
+int rb_cmd_run(int argc, char **argv) {
+    run_args a;
+    int status =
+        parse_args(argc, argv, run_options, sizeof run_options / sizeof run_options[0], &a, NULL);
+    if (status != 0) return status;
+    if (a.help) {
+        usage_run(stdout, "run");
+        return 0;
+    }
+    return run_job(&a, NULL);
+}
 
 int rb_cmd_check(int argc, char **argv) {
     run_args a;
-    int status = parse_args(argc, argv, false, &a);
+    int status = parse_args(argc, argv, check_options,
+                            sizeof check_options / sizeof check_options[0], &a, NULL);
     if (status != 0) return status;
     if (a.help) {
         usage_run(stdout, "check");
@@ -235,12 +292,26 @@ int rb_cmd_check(int argc, char **argv) {
 }
 
 int rb_cmd_config(int argc, char **argv) {
-    bool markdown = argc > 1 && strcmp(argv[1], "--markdown") == 0;
-    if (argc > 2 || (argc == 2 && !markdown)) {
-        fputs("usage: ragbatch config [--markdown]\n"
-              "Lists every job key with its type, default and meaning.\n",
-              argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    static const rb_cli_option options[] = {{"--markdown", 0, false, 1}};
+    static const char usage[] = "usage: ragbatch config [--markdown]\n"
+                                "Lists every job key with its type, default and meaning.\n";
+    rb_cli_parser p;
+    rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
+    rb_error err;
+    const char *value;
+    bool markdown = false;
+    int id;
+    while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
+        if (id == RB_CLI_ERROR) return rb_cli_usage_error("config", &err);
+        if (id == RB_CLI_HELP) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (id == RB_CLI_OPERAND) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        markdown = true;
     }
     rb_config_print_reference(stdout, markdown);
     return 0;

@@ -4,6 +4,7 @@
  */
 #include "cli/commands.h"
 
+#include "cli/args.h"
 #include "cli/job_args.h"
 #include "common/buf.h"
 #include "embed/embedder.h"
@@ -11,7 +12,6 @@
 #include "search/search.h"
 #include "sink/sink.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,64 +54,67 @@ int rb_cmd_search(int argc, char **argv) {
     char *sets[MAX_SETS];
     size_t nsets = 0, nfilters = 0;
     rb_sink_filter_eq filters[MAX_FILTERS];
-    char *filter_copies[MAX_FILTERS];
+    const char *filter_copies[MAX_FILTERS];
     long k = 10, candidates = 0;
     bool json = false, enn = false;
     const char *index_name = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        bool has_value = i + 1 < argc;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(arg, "--json") == 0) {
-            json = true;
-        } else if (strcmp(arg, "--exact") == 0) {
-            enn = true;
-        } else if (strcmp(arg, "--index") == 0 && has_value) {
-            index_name = argv[++i];
-        } else if (strcmp(arg, "--candidates") == 0 && has_value) {
-            char *end;
-            errno = 0;
-            candidates = strtol(argv[++i], &end, 10);
-            if (errno || *end || candidates < 1 || candidates > RB_ATLAS_MAX_CANDIDATES) {
-                fprintf(stderr,
-                        "ragbatch search: --candidates takes a number from 1 to 10000, not '%s'\n",
-                        argv[i]);
+    enum { OPT_JSON = 1, OPT_EXACT, OPT_INDEX, OPT_CANDIDATES, OPT_K, OPT_FILTER, OPT_SET };
+    static const rb_cli_option options[] = {
+        {"--json", 0, false, OPT_JSON},  {"--exact", 0, false, OPT_EXACT},
+        {"--index", 0, true, OPT_INDEX}, {"--candidates", 0, true, OPT_CANDIDATES},
+        {"--k", 0, true, OPT_K},         {"--filter", 0, true, OPT_FILTER},
+        {"--set", 0, true, OPT_SET},
+    };
+    rb_cli_parser p;
+    rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
+    rb_error err;
+    const char *value;
+    int id;
+    while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
+        switch (id) {
+        case RB_CLI_ERROR: return rb_cli_usage_error("search", &err);
+        case RB_CLI_HELP: usage(stdout); return 0;
+        case RB_CLI_OPERAND:
+            if (!path) {
+                path = value;
+            } else if (!query) {
+                query = value;
+            } else {
+                fprintf(stderr, "ragbatch search: quote the query: one QUERY argument only\n");
                 return 2;
             }
-        } else if (strcmp(arg, "--k") == 0 && has_value) {
-            char *end;
-            errno = 0;
-            k = strtol(argv[++i], &end, 10);
-            if (errno || *end || k < 1 || k > 10000) {
-                fprintf(stderr, "ragbatch search: --k takes a number from 1 to 10000, not '%s'\n",
-                        argv[i]);
+            break;
+        case OPT_JSON: json = true; break;
+        case OPT_EXACT: enn = true; break;
+        case OPT_INDEX: index_name = value; break;
+        case OPT_CANDIDATES:
+            if (rb_cli_long("--candidates", value, 1, RB_ATLAS_MAX_CANDIDATES, &candidates,
+                            &err) != 0)
+                return rb_cli_usage_error("search", &err);
+            break;
+        case OPT_K:
+            if (rb_cli_long("--k", value, 1, 10000, &k, &err) != 0)
+                return rb_cli_usage_error("search", &err);
+            break;
+        case OPT_FILTER: {
+            const char *eq = strchr(value, '=');
+            if (!eq || eq == value || nfilters == MAX_FILTERS) {
+                fprintf(stderr, "ragbatch search: --filter takes FIELD=VALUE, not '%s'\n", value);
                 return 2;
             }
-        } else if (strcmp(arg, "--filter") == 0 && has_value) {
-            const char *f = argv[++i];
-            const char *eq = strchr(f, '=');
-            if (!eq || eq == f || nfilters == MAX_FILTERS) {
-                fprintf(stderr, "ragbatch search: --filter takes FIELD=VALUE, not '%s'\n", f);
-                return 2;
-            }
-            filter_copies[nfilters] = argv[i];
+            filter_copies[nfilters] = value;
             filters[nfilters].field = NULL;
             filters[nfilters].value = eq + 1;
             nfilters++;
-        } else if (strcmp(arg, "--set") == 0 && has_value && nsets < MAX_SETS) {
-            sets[nsets++] = argv[++i];
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            fprintf(stderr, "ragbatch search: unknown or incomplete option '%s'\n", arg);
-            return 2;
-        } else if (!path) {
-            path = arg;
-        } else if (!query) {
-            query = arg;
-        } else {
-            fprintf(stderr, "ragbatch search: quote the query: one QUERY argument only\n");
-            return 2;
+            break;
+        }
+        case OPT_SET:
+            if (nsets == MAX_SETS) {
+                fprintf(stderr, "ragbatch search: more than %d --set options\n", MAX_SETS);
+                return 2;
+            }
+            sets[nsets++] = (char *)value;
+            break;
         }
     }
     if (!path || !query) {
@@ -134,7 +137,6 @@ int rb_cmd_search(int argc, char **argv) {
         rb_job_config_free(&cfg);
         return status;
     }
-    rb_error err;
     rb_embedder *emb = NULL;
     rb_sink *sink = NULL;
     float *vec = NULL;

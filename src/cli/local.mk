@@ -2,3 +2,14 @@
 ragbatch_SOURCES += src/cli/main.c src/cli/cmd_run.c src/cli/cmd_search.c src/cli/cmd_dlq.c \
 	src/cli/cmd_index.c \
 	src/cli/job_args.c src/cli/job_args.h src/cli/commands.h
+# The one option parser of every verb; in the library, since the embed and
+# generate verbs are.
+libragbatch_a_SOURCES += src/cli/args.c src/cli/args.h
+
+# The parser on its own, and every verb's options through the binary.
+check_PROGRAMS += tests/check_cli
+TESTS += tests/check_cli
+tests_check_cli_SOURCES = tests/check_cli.c
+tests_check_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_cli_LDADD = $(TEST_LIBS)
+EXTRA_tests_check_cli_DEPENDENCIES = ragbatch$(EXEEXT)

@@ -3,6 +3,7 @@
  */
 #include "cli/commands.h"
 
+#include "common/suggest.h"
 #include "config.h"
 
 #include <stdio.h>
@@ -16,7 +17,8 @@ typedef struct verb {
 
 static const verb verbs[] = {
     {"run", rb_cmd_run, "run a job: Kafka micro-batches -> embeddings -> MongoDB"},
-    {"backfill", rb_cmd_backfill, "re-process a range (offsets or times) of the job's topics, then exit"},
+    {"backfill", rb_cmd_backfill,
+     "re-process a range (offsets or times) of the job's topics, then exit"},
     {"check", rb_cmd_check, "validate a job file and print its effective configuration"},
     {"config", rb_cmd_config, "list every job key with its type, default and meaning"},
     {"search", rb_cmd_search, "the nearest stored documents to a query, with the job's model"},
@@ -27,8 +29,7 @@ static const verb verbs[] = {
 };
 
 static void usage(FILE *out) {
-    fputs("usage: ragbatch VERB [options]   (ragbatch VERB --help for a verb's options)\n\n",
-          out);
+    fputs("usage: ragbatch VERB [options]   (ragbatch VERB --help for a verb's options)\n\n", out);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
     fputs("  version    print the version\n", out);
@@ -46,7 +47,13 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(argv[1], verbs[i].name) == 0) return verbs[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "ragbatch: unknown verb '%s'\n\n", argv[1]);
+    const char *names[sizeof verbs / sizeof verbs[0]];
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) names[i] = verbs[i].name;
+    const char *near = rb_suggest(argv[1], names, sizeof names / sizeof names[0], 2);
+    if (near)
+        fprintf(stderr, "ragbatch: unknown verb '%s' (did you mean %s?)\n\n", argv[1], near);
+    else
+        fprintf(stderr, "ragbatch: unknown verb '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
 }

@@ -14,33 +14,27 @@
 #define RB_SINK_MAX_META_DEPTH 90
 
 /* UTF-8 of the replacement characters (see sink.h). */
-static const char FULLWIDTH_DOLLAR[] = "\xEF\xBC\x84";    /* U+FF04 */
-static const char FULLWIDTH_STOP[] = "\xEF\xBC\x8E";      /* U+FF0E */
-static const char FULLWIDTH_LOW_LINE[] = "\xEF\xBC\xBF";  /* U+FF3F */
+static const char FULLWIDTH_DOLLAR[] = "\xEF\xBC\x84";   /* U+FF04 */
+static const char FULLWIDTH_STOP[] = "\xEF\xBC\x8E";     /* U+FF0E */
+static const char FULLWIDTH_LOW_LINE[] = "\xEF\xBC\xBF"; /* U+FF3F */
 
-static int fail(char *msg, size_t msg_len, const char *what)
-{
-    if (msg && msg_len)
-        snprintf(msg, msg_len, "%s", what);
+static int fail(char *msg, size_t msg_len, const char *what) {
+    if (msg && msg_len) snprintf(msg, msg_len, "%s", what);
     return -1;
 }
 
-int rb_sink_escape_key(const char *key, size_t len, rb_buf *out)
-{
+int rb_sink_escape_key(const char *key, size_t len, rb_buf *out) {
     int changed = 0;
     size_t i = 0;
 
     rb_buf_reset(out);
-    if (rb_buf_reserve(out, len + 3) != 0)
-        return -1;
+    if (rb_buf_reserve(out, len + 3) != 0) return -1;
     if (len == 0) {
-        if (rb_buf_puts(out, FULLWIDTH_LOW_LINE) != 0)
-            return -1;
+        if (rb_buf_puts(out, FULLWIDTH_LOW_LINE) != 0) return -1;
         return 1;
     }
     if (key[0] == '$') {
-        if (rb_buf_puts(out, FULLWIDTH_DOLLAR) != 0)
-            return -1;
+        if (rb_buf_puts(out, FULLWIDTH_DOLLAR) != 0) return -1;
         changed = 1;
         i = 1;
     }
@@ -48,12 +42,10 @@ int rb_sink_escape_key(const char *key, size_t len, rb_buf *out)
         /* Copy the run up to the next '.', then its replacement. */
         const char *dot = memchr(key + i, '.', len - i);
         size_t run = dot ? (size_t)(dot - (key + i)) : len - i;
-        if (rb_buf_append(out, key + i, run) != 0)
-            return -1;
+        if (rb_buf_append(out, key + i, run) != 0) return -1;
         i += run;
         if (dot) {
-            if (rb_buf_puts(out, FULLWIDTH_STOP) != 0)
-                return -1;
+            if (rb_buf_puts(out, FULLWIDTH_STOP) != 0) return -1;
             changed = 1;
             i++;
         }
@@ -67,8 +59,7 @@ static int append_value(bson_t *parent, const char *key, const rb_json *v, int d
                         size_t msg_len);
 
 static int append_array(bson_t *parent, const char *key, const rb_json *v, int depth, char *msg,
-                        size_t msg_len)
-{
+                        size_t msg_len) {
     bson_t child;
     if (!bson_append_array_begin(parent, key, -1, &child))
         return fail(msg, msg_len, "document too large");
@@ -81,21 +72,17 @@ static int append_array(bson_t *parent, const char *key, const rb_json *v, int d
             return -1;
         }
     }
-    if (!bson_append_array_end(parent, &child))
-        return fail(msg, msg_len, "document too large");
+    if (!bson_append_array_end(parent, &child)) return fail(msg, msg_len, "document too large");
     return 0;
 }
 
 /* Counts the keys of `doc` equal to `key`. */
-static size_t count_key(const bson_t *doc, const char *key)
-{
+static size_t count_key(const bson_t *doc, const char *key) {
     bson_iter_t it;
     size_t n = 0;
-    if (!bson_iter_init(&it, doc))
-        return 0;
+    if (!bson_iter_init(&it, doc)) return 0;
     while (bson_iter_next(&it))
-        if (strcmp(bson_iter_key(&it), key) == 0)
-            n++;
+        if (strcmp(bson_iter_key(&it), key) == 0) n++;
     return n;
 }
 
@@ -103,9 +90,8 @@ static size_t count_key(const bson_t *doc, const char *key)
  * turned out equal to another key of the same object, we can see it before
  * the object is attached.  Keys of one JSON object are unique (the parser
  * rejects duplicates), so only escaped keys can collide. */
-static int append_object(bson_t *parent, const char *key, const rb_json *v, int depth,
-                         char *msg, size_t msg_len)
-{
+static int append_object(bson_t *parent, const char *key, const rb_json *v, int depth, char *msg,
+                         size_t msg_len) {
     bson_t child = BSON_INITIALIZER;
     rb_buf k;
     bool any_escaped = false;
@@ -119,10 +105,8 @@ static int append_object(bson_t *parent, const char *key, const rb_json *v, int 
             fail(msg, msg_len, "out of memory escaping a metadata key");
             goto out;
         }
-        if (r == 1)
-            any_escaped = true;
-        if (append_value(&child, k.data, m->value, depth + 1, msg, msg_len) != 0)
-            goto out;
+        if (r == 1) any_escaped = true;
+        if (append_value(&child, k.data, m->value, depth + 1, msg, msg_len) != 0) goto out;
     }
     if (any_escaped) {
         for (size_t i = 0; i < v->count; i++) {
@@ -153,19 +137,14 @@ out:
 }
 
 static int append_value(bson_t *parent, const char *key, const rb_json *v, int depth, char *msg,
-                        size_t msg_len)
-{
+                        size_t msg_len) {
     bool ok = true;
 
     if (depth > RB_SINK_MAX_META_DEPTH)
         return fail(msg, msg_len, "metadata nested too deeply for MongoDB");
     switch (v->type) {
-    case RB_JSON_NULL:
-        ok = bson_append_null(parent, key, -1);
-        break;
-    case RB_JSON_BOOL:
-        ok = bson_append_bool(parent, key, -1, v->boolean);
-        break;
+    case RB_JSON_NULL: ok = bson_append_null(parent, key, -1); break;
+    case RB_JSON_BOOL: ok = bson_append_bool(parent, key, -1, v->boolean); break;
     case RB_JSON_NUMBER:
         if (v->is_integer)
             ok = bson_append_int64(parent, key, -1, v->integer);
@@ -173,30 +152,24 @@ static int append_value(bson_t *parent, const char *key, const rb_json *v, int d
             ok = bson_append_double(parent, key, -1, v->number);
         break;
     case RB_JSON_STRING:
-        if (v->str_len > INT32_MAX)
-            return fail(msg, msg_len, "document too large");
+        if (v->str_len > INT32_MAX) return fail(msg, msg_len, "document too large");
         ok = bson_append_utf8(parent, key, -1, v->str, (int)v->str_len);
         break;
-    case RB_JSON_ARRAY:
-        return append_array(parent, key, v, depth, msg, msg_len);
-    case RB_JSON_OBJECT:
-        return append_object(parent, key, v, depth, msg, msg_len);
-    default:
-        return fail(msg, msg_len, "internal error: unknown JSON type in metadata");
+    case RB_JSON_ARRAY: return append_array(parent, key, v, depth, msg, msg_len);
+    case RB_JSON_OBJECT: return append_object(parent, key, v, depth, msg, msg_len);
+    default: return fail(msg, msg_len, "internal error: unknown JSON type in metadata");
     }
     return ok ? 0 : fail(msg, msg_len, "document too large");
 }
 
 int rb_sink_append_json(bson_t *parent, const char *key, const rb_json *v, char *msg,
-                        size_t msg_len)
-{
+                        size_t msg_len) {
     return append_value(parent, key, v, 0, msg, msg_len);
 }
 
 /* The top-level metadata list behaves like one JSON object whose members
  * are the item's (name, value) pairs. */
-static int append_metadata(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len)
-{
+static int append_metadata(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len) {
     bson_t meta = BSON_INITIALIZER;
     rb_buf k;
     int rc = -1;
@@ -235,15 +208,13 @@ out:
     return rc;
 }
 
-static bool append_str_or_null(bson_t *doc, const char *key, const char *s)
-{
+static bool append_str_or_null(bson_t *doc, const char *key, const char *s) {
     return s ? bson_append_utf8(doc, key, -1, s, -1) : bson_append_null(doc, key, -1);
 }
 
 /* NaN and infinities make a vector useless for search, and some servers
  * (FerretDB) refuse them: fail this item, not the batch. */
-static int check_finite(const rb_sink_item *it, char *msg, size_t msg_len)
-{
+static int check_finite(const rb_sink_item *it, char *msg, size_t msg_len) {
     for (size_t i = 0; i < it->dim; i++)
         if (!isfinite(it->vector[i])) {
             if (msg && msg_len)
@@ -253,8 +224,7 @@ static int check_finite(const rb_sink_item *it, char *msg, size_t msg_len)
     return 0;
 }
 
-static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len)
-{
+static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len) {
     bson_t arr;
     if (!bson_append_array_begin(doc, "embedding", -1, &arr))
         return fail(msg, msg_len, "document too large");
@@ -267,8 +237,7 @@ static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg
             return fail(msg, msg_len, "document too large");
         }
     }
-    if (!bson_append_array_end(doc, &arr))
-        return fail(msg, msg_len, "document too large");
+    if (!bson_append_array_end(doc, &arr)) return fail(msg, msg_len, "document too large");
     return 0;
 }
 
@@ -276,14 +245,12 @@ static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg
  * padding byte 0, then each value as a little-endian IEEE 754 float,
  * whatever the host's byte order. */
 static int append_embedding_float32(bson_t *doc, const rb_sink_item *it, char *msg,
-                                    size_t msg_len)
-{
+                                    size_t msg_len) {
     if (it->dim > (UINT32_MAX - RB_SINK_VECTOR_HEADER) / 4)
         return fail(msg, msg_len, "document too large");
     uint32_t len = (uint32_t)(RB_SINK_VECTOR_HEADER + 4 * it->dim);
     uint8_t *bytes = malloc(len);
-    if (!bytes)
-        return fail(msg, msg_len, "out of memory building the embedding");
+    if (!bytes) return fail(msg, msg_len, "out of memory building the embedding");
     bytes[0] = RB_SINK_VECTOR_DTYPE_FLOAT32;
     bytes[1] = 0;
     for (size_t i = 0; i < it->dim; i++) {
@@ -302,18 +269,14 @@ static int append_embedding_float32(bson_t *doc, const rb_sink_item *it, char *m
 }
 
 static int append_embedding(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format format,
-                            char *msg, size_t msg_len)
-{
-    if (it->dim > 0 && it->vector == NULL)
-        return fail(msg, msg_len, "embedding missing");
-    if (check_finite(it, msg, msg_len) != 0)
-        return -1;
+                            char *msg, size_t msg_len) {
+    if (it->dim > 0 && it->vector == NULL) return fail(msg, msg_len, "embedding missing");
+    if (check_finite(it, msg, msg_len) != 0) return -1;
     return format == RB_SINK_VECTOR_FLOAT32 ? append_embedding_float32(doc, it, msg, msg_len)
                                             : append_embedding_array(doc, it, msg, msg_len);
 }
 
-static bool append_source(bson_t *doc, const rb_sink_item *it)
-{
+static bool append_source(bson_t *doc, const rb_sink_item *it) {
     bson_t src;
     bool ok = bson_append_document_begin(doc, "source", -1, &src);
     ok = ok && append_str_or_null(&src, "topic", it->topic);
@@ -323,21 +286,17 @@ static bool append_source(bson_t *doc, const rb_sink_item *it)
 }
 
 int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format format,
-                      int64_t now_ms, char *msg, size_t msg_len)
-{
+                      int64_t now_ms, char *msg, size_t msg_len) {
     bool ok;
 
-    if (it->id == NULL)
-        return fail(msg, msg_len, "item has no id");
+    if (it->id == NULL) return fail(msg, msg_len, "item has no id");
     ok = bson_append_utf8(doc, "_id", -1, it->id, -1);
     if (ok && it->kind == RB_SINK_UPSERT) {
         ok = append_str_or_null(doc, "text", it->text);
-        if (ok && append_embedding(doc, it, format, msg, msg_len) != 0)
-            return -1;
+        if (ok && append_embedding(doc, it, format, msg, msg_len) != 0) return -1;
         ok = ok && append_str_or_null(doc, "text_hash", it->text_hash);
         ok = ok && append_str_or_null(doc, "model", it->model);
-        if (ok && append_metadata(doc, it, msg, msg_len) != 0)
-            return -1;
+        if (ok && append_metadata(doc, it, msg, msg_len) != 0) return -1;
     }
     ok = ok && bson_append_int64(doc, "version", -1, it->version);
     ok = ok && bson_append_date_time(doc, "event_time", -1, it->event_time_ms);
@@ -352,8 +311,7 @@ int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format
     return ok ? 0 : fail(msg, msg_len, "document too large");
 }
 
-int rb_sink_build_filter(bson_t *filter, const rb_sink_item *it)
-{
+int rb_sink_build_filter(bson_t *filter, const rb_sink_item *it) {
     bson_t cond;
     bool ok = bson_append_utf8(filter, "_id", -1, it->id, -1);
     ok = ok && bson_append_document_begin(filter, "version", -1, &cond);
@@ -362,8 +320,7 @@ int rb_sink_build_filter(bson_t *filter, const rb_sink_item *it)
     return ok ? 0 : -1;
 }
 
-int rb_sink_build_swap_filter(bson_t *filter, const char *id, int64_t expect)
-{
+int rb_sink_build_swap_filter(bson_t *filter, const char *id, int64_t expect) {
     bool ok = bson_append_utf8(filter, "_id", -1, id, -1);
     ok = ok && bson_append_int64(filter, "version", -1, expect);
     return ok ? 0 : -1;

@@ -19,30 +19,22 @@
  * warnings and worse, except the one FerretDB causes at every pool shutdown
  * (it has no sessions, so "endSessions" is an unknown command). */
 static void filter_mongoc_log(mongoc_log_level_t level, const char *domain, const char *message,
-                              void *user_data)
-{
-    if (level > MONGOC_LOG_LEVEL_WARNING)
-        return;
-    if (level == MONGOC_LOG_LEVEL_WARNING && strstr(message, "endSessions"))
-        return;
+                              void *user_data) {
+    if (level > MONGOC_LOG_LEVEL_WARNING) return;
+    if (level == MONGOC_LOG_LEVEL_WARNING && strstr(message, "endSessions")) return;
     char shown[2048];
     rb_redact_to(shown, sizeof shown, message);
     mongoc_log_default_handler(level, domain, shown, user_data);
 }
 
-void rb_sink_global_init(void)
-{
+void rb_sink_global_init(void) {
     mongoc_init();
     mongoc_log_set_handler(filter_mongoc_log, NULL);
 }
 
-void rb_sink_global_cleanup(void)
-{
-    mongoc_cleanup();
-}
+void rb_sink_global_cleanup(void) { mongoc_cleanup(); }
 
-const char *rb_sink_result_name(rb_sink_result r)
-{
+const char *rb_sink_result_name(rb_sink_result r) {
     switch (r) {
     case RB_SINK_PENDING: return "pending";
     case RB_SINK_STORED: return "stored";
@@ -53,28 +45,23 @@ const char *rb_sink_result_name(rb_sink_result r)
     return "unknown";
 }
 
-static char *dup_str(const char *s)
-{
+static char *dup_str(const char *s) {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
+    if (d) memcpy(d, s, n);
     return d;
 }
 
 /* Authentication and authorisation problems do not heal by waiting;
  * everything else a server or the network says may. */
-static bool mongo_retriable(const bson_error_t *e)
-{
+static bool mongo_retriable(const bson_error_t *e) {
     if (e->domain == MONGOC_ERROR_CLIENT && e->code == MONGOC_ERROR_CLIENT_AUTHENTICATE)
         return false;
-    if (e->domain == MONGOC_ERROR_SERVER && (e->code == 13 || e->code == 18))
-        return false;
+    if (e->domain == MONGOC_ERROR_SERVER && (e->code == 13 || e->code == 18)) return false;
     return true;
 }
 
-int rb_sink_mongo_error(rb_error *err, const bson_error_t *e, const char *what)
-{
+int rb_sink_mongo_error(rb_error *err, const bson_error_t *e, const char *what) {
     if (mongo_retriable(e))
         return rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK, "%s: %s", what,
                                       e->message);
@@ -82,16 +69,14 @@ int rb_sink_mongo_error(rb_error *err, const bson_error_t *e, const char *what)
 }
 
 /* Adds which collection of which server the error is about. */
-int rb_sink_in_collection(const rb_sink *s, rb_error *err)
-{
+int rb_sink_in_collection(const rb_sink *s, rb_error *err) {
     return rb_error_prefix(err, "collection %s.%s at %s", s->database, s->collection,
                            s->uri_shown);
 }
 
 /* ---- setup ------------------------------------------------------------ */
 
-static int check_names(const rb_sink_opts *o, rb_error *err)
-{
+static int check_names(const rb_sink_opts *o, rb_error *err) {
     if (!o->uri || !*o->uri)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK, "MongoDB URI is empty");
     if (!o->database || !*o->database || strpbrk(o->database, "/\\. \"$") ||
@@ -112,8 +97,7 @@ static int check_names(const rb_sink_opts *o, rb_error *err)
 /* wtimeout bounds the wait for replication, which is part of the round
  * trip: it gets the socket timeout. */
 static mongoc_write_concern_t *make_write_concern(const char *spec, int wtimeout_ms,
-                                                  rb_error *err)
-{
+                                                  rb_error *err) {
     mongoc_write_concern_t *wc = mongoc_write_concern_new();
     if (!wc) {
         rb_error_nomem(err, RB_STAGE_SINK, "write concern");
@@ -137,13 +121,11 @@ static mongoc_write_concern_t *make_write_concern(const char *spec, int wtimeout
         return NULL;
     }
     mongoc_write_concern_set_w(wc, (int32_t)w);
-    if (wtimeout_ms > 0)
-        mongoc_write_concern_set_wtimeout_int64(wc, wtimeout_ms);
+    if (wtimeout_ms > 0) mongoc_write_concern_set_wtimeout_int64(wc, wtimeout_ms);
     return wc;
 }
 
-static int socket_timeout_of(const rb_sink_opts *o)
-{
+static int socket_timeout_of(const rb_sink_opts *o) {
     return o->socket_timeout_ms > 0 ? o->socket_timeout_ms : o->timeout_ms;
 }
 
@@ -151,8 +133,7 @@ static int socket_timeout_of(const rb_sink_opts *o)
  * away; a round trip may take as long as a large bulk needs on a slow
  * server (socket_timeout_ms), so that such a bulk is not cut off and
  * retried without end. */
-static int apply_uri_options(rb_sink *s, const rb_sink_opts *o, rb_error *err)
-{
+static int apply_uri_options(rb_sink *s, const rb_sink_opts *o, rb_error *err) {
     int socket_ms = socket_timeout_of(o);
     if ((o->timeout_ms > 0 &&
          (!mongoc_uri_set_option_as_int32(s->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
@@ -170,8 +151,7 @@ static int apply_uri_options(rb_sink *s, const rb_sink_opts *o, rb_error *err)
     return 0;
 }
 
-static const char *mode_name(rb_sink_versions m)
-{
+static const char *mode_name(rb_sink_versions m) {
     switch (m) {
     case RB_SINK_VERSIONS_IN_FILTER: return "in_filter";
     case RB_SINK_VERSIONS_LOOKUP: return "lookup";
@@ -182,13 +162,11 @@ static const char *mode_name(rb_sink_versions m)
 }
 
 /* Learns the server, settles the mode, creates the indexes. */
-static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_error *err)
-{
+static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_error *err) {
     rb_sink_profile p;
     char ttl[200] = "";
     /* The collection must exist before FerretDB's explain says anything. */
-    if (rb_sink_create_index(s, c, "text_hash_1", "text_hash", NULL, false, err) != 0)
-        return -1;
+    if (rb_sink_create_index(s, c, "text_hash_1", "text_hash", NULL, false, err) != 0) return -1;
     rb_sink_profile_detect(s, c, &p);
     if (p.no_binary_vectors && s->vector_format == RB_SINK_VECTOR_FLOAT32)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK,
@@ -206,53 +184,38 @@ static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_erro
         return -1;
     bool cas_index = p.cas_index && s->mode == RB_SINK_VERSIONS_CAS;
     /* key="value" pairs for the log line: no double quote inside a value. */
-    for (char *q = ttl; (q = strchr(q, '"')); q++)
-        *q = '\'';
+    for (char *q = ttl; (q = strchr(q, '"')); q++) *q = '\'';
     snprintf(s->describe, sizeof s->describe,
              "server=\"%s\" versions=%s reason=\"%s\"%s%s update_window=%zu read_chunk=%zu%s%s%s",
              p.server, mode_name(s->mode),
              o->versions == RB_SINK_VERSIONS_AUTO ? p.why : "chosen by the caller",
              cas_index ? " index=_id_1_version_1" : "",
              s->insert_first && rb_sink_needs_versions(s) ? " insert_first=true" : "",
-             s->max_ops_per_bulk, s->read_chunk,
-             ttl[0] ? " tombstone_ttl=\"" : "", ttl, ttl[0] ? "\"" : "");
+             s->max_ops_per_bulk, s->read_chunk, ttl[0] ? " tombstone_ttl=\"" : "", ttl,
+             ttl[0] ? "\"" : "");
     return 0;
 }
 
-rb_sink_versions rb_sink_mode(const rb_sink *s)
-{
-    return s->mode;
-}
+rb_sink_versions rb_sink_mode(const rb_sink *s) { return s->mode; }
 
-bool rb_sink_needs_versions(const rb_sink *s)
-{
+bool rb_sink_needs_versions(const rb_sink *s) {
     return s->mode == RB_SINK_VERSIONS_CAS || s->mode == RB_SINK_VERSIONS_LOOKUP;
 }
 
-bool rb_sink_read_pays(const rb_sink *s)
-{
-    return rb_sink_needs_versions(s) && !s->insert_first;
-}
+bool rb_sink_read_pays(const rb_sink *s) { return rb_sink_needs_versions(s) && !s->insert_first; }
 
-const char *rb_sink_describe(const rb_sink *s)
-{
-    return s->describe;
-}
+const char *rb_sink_describe(const rb_sink *s) { return s->describe; }
 
-rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
-{
+rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err) {
     rb_sink *s;
     bson_error_t e;
     mongoc_client_t *c;
     int rc;
 
-    if (!opts)
-        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_SINK, "no sink options"), NULL;
-    if (check_names(opts, err) != 0)
-        return NULL;
+    if (!opts) return rb_error_set(err, RB_ERR_ARG, RB_STAGE_SINK, "no sink options"), NULL;
+    if (check_names(opts, err) != 0) return NULL;
     s = calloc(1, sizeof *s);
-    if (!s)
-        return rb_error_nomem(err, RB_STAGE_SINK, "sink"), NULL;
+    if (!s) return rb_error_nomem(err, RB_STAGE_SINK, "sink"), NULL;
     s->max_doc_size = RB_SINK_DEFAULT_MAX_DOC;
     s->read_chunk = 1000;
     s->vector_format = opts->vector_format;
@@ -265,15 +228,13 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
     }
     s->uri = mongoc_uri_new_with_error(opts->uri, &e);
     if (!s->uri) {
-        rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK, "invalid MongoDB URI %s: %s",
-                     s->uri_shown, e.message);
+        rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK, "invalid MongoDB URI %s: %s", s->uri_shown,
+                     e.message);
         goto fail;
     }
-    if (apply_uri_options(s, opts, err) != 0)
-        goto fail;
+    if (apply_uri_options(s, opts, err) != 0) goto fail;
     s->wc = make_write_concern(opts->write_concern, socket_timeout_of(opts), err);
-    if (!s->wc)
-        goto fail;
+    if (!s->wc) goto fail;
     s->pool = mongoc_client_pool_new_with_error(s->uri, &e);
     if (!s->pool) {
         rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SINK, "cannot use MongoDB URI %s: %s",
@@ -281,23 +242,19 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err)
         goto fail;
     }
     mongoc_client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
-    if (rb_sink_ping(s, err) != 0)
-        goto fail;
+    if (rb_sink_ping(s, err) != 0) goto fail;
     c = mongoc_client_pool_pop(s->pool);
     rc = set_up(s, c, opts, err);
     mongoc_client_pool_push(s->pool, c);
-    if (rc != 0)
-        goto fail;
+    if (rc != 0) goto fail;
     return s;
 fail:
     rb_sink_destroy(s);
     return NULL;
 }
 
-void rb_sink_destroy(rb_sink *s)
-{
-    if (!s)
-        return;
+void rb_sink_destroy(rb_sink *s) {
+    if (!s) return;
     mongoc_client_pool_destroy(s->pool);
     mongoc_uri_destroy(s->uri);
     mongoc_write_concern_destroy(s->wc);
@@ -307,8 +264,7 @@ void rb_sink_destroy(rb_sink *s)
     free(s);
 }
 
-int rb_sink_ping(rb_sink *s, rb_error *err)
-{
+int rb_sink_ping(rb_sink *s, rb_error *err) {
     bson_t cmd = BSON_INITIALIZER, reply;
     bson_error_t e;
     mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
@@ -328,8 +284,7 @@ int rb_sink_ping(rb_sink *s, rb_error *err)
 
 /* ---- reads ------------------------------------------------------------- */
 
-int rb_sink_count(rb_sink *s, bool include_deleted, int64_t *out, rb_error *err)
-{
+int rb_sink_count(rb_sink *s, bool include_deleted, int64_t *out, rb_error *err) {
     bson_t filter = BSON_INITIALIZER, ne;
     bson_error_t e;
     mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
@@ -353,8 +308,7 @@ int rb_sink_count(rb_sink *s, bool include_deleted, int64_t *out, rb_error *err)
     return 0;
 }
 
-int rb_sink_get_json(rb_sink *s, const char *id, char **json_out, rb_error *err)
-{
+int rb_sink_get_json(rb_sink *s, const char *id, char **json_out, rb_error *err) {
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
     const bson_t *doc;
     bson_error_t e;
@@ -373,12 +327,11 @@ int rb_sink_get_json(rb_sink *s, const char *id, char **json_out, rb_error *err)
         char *j = bson_as_relaxed_extended_json(doc, NULL);
         *json_out = j ? dup_str(j) : NULL;
         bson_free(j);
-        if (!*json_out)
-            rc = rb_error_nomem(err, RB_STAGE_SINK, "document JSON");
+        if (!*json_out) rc = rb_error_nomem(err, RB_STAGE_SINK, "document JSON");
     } else if (mongoc_cursor_error(cur, &e)) {
         rb_sink_mongo_error(err, &e, "find failed");
-        rc = rb_error_prefix(err, "document \"%s\" in %s.%s at %s", id, s->database,
-                             s->collection, s->uri_shown);
+        rc = rb_error_prefix(err, "document \"%s\" in %s.%s at %s", id, s->database, s->collection,
+                             s->uri_shown);
     }
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);
@@ -388,8 +341,7 @@ int rb_sink_get_json(rb_sink *s, const char *id, char **json_out, rb_error *err)
     return rc;
 }
 
-int rb_sink_drop_database(rb_sink *s, rb_error *err)
-{
+int rb_sink_drop_database(rb_sink *s, rb_error *err) {
     bson_error_t e;
     mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
     mongoc_database_t *db = mongoc_client_get_database(c, s->database);

@@ -1,0 +1,27 @@
+# The benchmark programs.  Built with everything else (same warnings, so
+# they cannot rot), never installed; each bench/*/run.sh makes the ones it
+# needs and runs them from the build tree (bench/README.md).
+BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests
+BENCH_SERVERS = tests/servers/embed_server.c tests/servers/embed_server.h \
+	tests/servers/http_server.c tests/servers/http_server.h
+
+noinst_PROGRAMS += bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
+	bench/http/bench_http bench/json/bench_json bench/pipeline/bench_texts \
+	bench/pipeline/freshness bench/search/bench_search bench/sink/flat bench/sink/probe \
+	bench/spark/embed_serve bench/spark/treerss
+
+bench_crash_crash_tool_LDADD = $(RAGBATCH_LIBS)
+bench_embed_bench_embed_LDADD = $(RAGBATCH_LIBS)
+bench_embed_peak_LDADD = -lm
+bench_http_bench_http_SOURCES = bench/http/bench_http.c $(BENCH_SERVERS)
+bench_http_bench_http_CPPFLAGS = $(BENCH_CPPFLAGS)
+bench_http_bench_http_LDADD = $(RAGBATCH_LIBS) -lpthread
+bench_json_bench_json_LDADD = $(RAGBATCH_LIBS)
+bench_pipeline_bench_texts_LDADD = $(RAGBATCH_LIBS)
+bench_pipeline_freshness_LDADD = $(MONGOC_LIBS) -lm
+bench_search_bench_search_LDADD = $(RAGBATCH_LIBS)
+bench_sink_flat_LDADD = $(RAGBATCH_LIBS)
+bench_sink_probe_LDADD = $(RAGBATCH_LIBS) -lpthread
+bench_spark_embed_serve_SOURCES = bench/spark/embed_serve.c $(BENCH_SERVERS)
+bench_spark_embed_serve_CPPFLAGS = $(BENCH_CPPFLAGS)
+bench_spark_embed_serve_LDADD = $(RAGBATCH_LIBS) -lpthread

@@ -1,0 +1,15 @@
+# The libFuzzer target of the event path (scripts/fuzz.sh configures a
+# clang build with --enable-fuzz and makes only this).  It compiles the
+# sources it exercises itself, instrumented for libFuzzer, ASan and UBSan,
+# rather than linking the uninstrumented library.
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_event
+tests_fuzz_fuzz_event_SOURCES = tests/fuzz/fuzz_event.c \
+	src/common/buf.c src/common/error.c src/common/redact.c src/common/suggest.c \
+	src/validate/json.c src/validate/json_tokens.c src/validate/rfc3339.c \
+	src/validate/schema.c src/transform/template.c src/transform/document.c
+tests_fuzz_fuzz_event_CPPFLAGS = $(AM_CPPFLAGS) -DRB_SOURCE_DIR='"$(abs_top_srcdir)"'
+tests_fuzz_fuzz_event_CFLAGS = -std=c11 $(WARN_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_event_LDFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_event_LDADD = $(CRYPTO_LIBS) -lm
+endif

@@ -7,7 +7,7 @@
 #include "generate/catalog.h"
 #include "generate/generate.h"
 #include "generate/pacer.h"
-#include "generate/prng.h"
+#include "common/prng.h"
 #include "validate/json.h"
 #include "validate/schema.h"
 
@@ -123,31 +123,31 @@ static rb_json_doc *check_well_formed(const rb_gen_event *ev) {
 /* ---- PRNG ---------------------------------------------------------------- */
 
 START_TEST(prng_is_deterministic_and_bounded) {
-    rb_gen_prng a, b, c;
-    rb_gen_prng_seed(&a, 42);
-    rb_gen_prng_seed(&b, 42);
-    rb_gen_prng_seed(&c, 43);
+    rb_prng a, b, c;
+    rb_prng_seed(&a, 42);
+    rb_prng_seed(&b, 42);
+    rb_prng_seed(&c, 43);
     bool differs = false;
     for (int i = 0; i < 1000; i++) {
-        uint64_t x = rb_gen_prng_next(&a);
-        ck_assert_uint_eq(x, rb_gen_prng_next(&b));
-        if (x != rb_gen_prng_next(&c)) differs = true;
+        uint64_t x = rb_prng_next(&a);
+        ck_assert_uint_eq(x, rb_prng_next(&b));
+        if (x != rb_prng_next(&c)) differs = true;
     }
     ck_assert(differs);
     int hist[7] = {0};
     for (int i = 0; i < 70000; i++) {
-        uint64_t v = rb_gen_prng_below(&a, 7);
+        uint64_t v = rb_prng_below(&a, 7);
         ck_assert_uint_lt(v, 7);
         hist[v]++;
-        int64_t r = rb_gen_prng_range(&a, -3, 3);
+        int64_t r = rb_prng_range(&a, -3, 3);
         ck_assert(r >= -3 && r <= 3);
-        double u = rb_gen_prng_unit(&a);
+        double u = rb_prng_unit(&a);
         ck_assert(u >= 0.0 && u < 1.0);
     }
     for (int i = 0; i < 7; i++) ck_assert_msg(hist[i] > 9500 && hist[i] < 10500, "bucket %d: %d", i, hist[i]);
-    ck_assert(!rb_gen_prng_chance(&a, 0.0));
-    ck_assert(rb_gen_prng_chance(&a, 1.0));
-    ck_assert_uint_eq(rb_gen_prng_below(&a, 0), 0);
+    ck_assert(!rb_prng_chance(&a, 0.0));
+    ck_assert(rb_prng_chance(&a, 1.0));
+    ck_assert_uint_eq(rb_prng_below(&a, 0), 0);
 }
 END_TEST
 

@@ -36,7 +36,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     r->cfg = cfg;
     r->opts = opts;
     r->tolerate = cfg->errors_tolerance == RB_TOLERANCE_ALL;
-    r->jitter_state = (uint64_t)rb_wall_ms() | 1u;
+    rb_prng_seed(&r->rng, (uint64_t)rb_wall_ms() ^ (uint64_t)(uintptr_t)r);
     rb_log_init(&r->log);
     r->log.job = cfg->job_name;
     r->log.format = strcmp(cfg->log_format, "json") == 0 ? RB_LOG_JSON : RB_LOG_TEXT;

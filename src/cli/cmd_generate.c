@@ -15,6 +15,7 @@
 #include "generate/generate.h"
 #include "generate/pacer.h"
 #include "generate/producer.h"
+#include "validate/rfc3339.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -193,7 +194,7 @@ static int parse_args(int argc, char **argv, gen_args *a) {
         } else if (is_flag(arg, "--start-time")) {
             if (!(v = flag_value(argc, argv, &i, "--start-time"))) return EXIT_USAGE;
             int64_t ms;
-            if (rb_gen_parse_time(v, &ms) != 0)
+            if (rb_rfc3339_parse(v, &ms) != 0)
                 return usage_error("--start-time",
                                    "'%s' is not an RFC 3339 time like 2026-11-24T09:41:07.123Z", v);
             a->start_time = v;
@@ -307,7 +308,7 @@ static int produce_all(run_state *s) {
     rb_gen_pacer pacer;
     rb_gen_pacer_init(&pacer, a->rate, mono_ns());
     int64_t start_ms = 0;
-    if (a->start_time) rb_gen_parse_time(a->start_time, &start_ms);
+    if (a->start_time) rb_rfc3339_parse(a->start_time, &start_ms);
     rb_error err;
     rb_error_clear(&err);
 

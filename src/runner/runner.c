@@ -3,6 +3,7 @@
  * run micro-batches until stopped (or caught up), tear down in reverse.
  */
 #include "runner/runner_internal.h"
+#include "runner/embed_opts.h"
 #include "runner/trigger.h"
 
 #include "common/buf.h"
@@ -66,7 +67,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .delete_value_count = cfg->delete_values.count,
     };
 
-    if (!(r->embedder = rb_embedder_from_config(cfg, err))) return -1;
+    rb_embed_opts eo;
+    rb_runner_embed_opts(cfg, &eo);
+    if (!(r->embedder = rb_embedder_new(&eo, err))) return -1;
     if (r->shutdown) rb_embedder_set_cancel(r->embedder, rb_shutdown_abandon_flag(r->shutdown));
 
     char app[256];

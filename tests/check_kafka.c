@@ -191,7 +191,8 @@ START_TEST(producer_reports_a_failed_delivery) {
                                 .headers = &h, .header_count = 1, .opaque = &marker};
     rb_error err;
     ck_assert_int_eq(rb_kafka_producer_send(p, &m, 0, &err), 0);
-    ck_assert_uint_eq(rb_kafka_producer_outstanding(p), 1);
+    /* librdkafka also counts its own pending events here */
+    ck_assert_uint_ge(rb_kafka_producer_outstanding(p), 1);
     int64_t t0 = rb_now_ms();
     ck_assert_int_eq(rb_kafka_producer_flush(p, 10000, &err), 0);
     ck_assert_int_lt(rb_now_ms() - t0, 10000);
@@ -224,7 +225,7 @@ START_TEST(producer_flush_is_bounded_and_retriable) {
     ck_assert_msg(took >= 150 && took < 5000, "flush took %lld ms", (long long)took);
     ck_assert(err.retriable);
     ck_assert_int_eq(err.stage, RB_STAGE_DLQ);
-    ck_assert_msg(strstr(err.msg, "not acknowledged within 200 ms"), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "1 messages not acknowledged within 200 ms"), "%s", err.msg);
     rb_kafka_producer_purge(p);
     ck_assert_int_eq(rb_kafka_producer_flush(p, 5000, &err), 0);
     ck_assert_int_eq(rs.n, 1);

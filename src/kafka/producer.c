@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "kafka/config.h"
 
+#include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,9 +156,10 @@ int rb_kafka_producer_flush(rb_kafka_producer *p, int timeout_ms, rb_error *err)
     if (rb_kafka_producer_fatal(p, err) != 0) return -1;
     if (e)
         return rb_error_set_retriable(err, RB_ERR_KAFKA, p->stage,
-                                      "%zu messages not acknowledged within %d ms: %s",
-                                      rb_kafka_producer_outstanding(p), timeout_ms,
-                                      rd_kafka_err2str(e));
+                                      "%" PRIu64 " messages not acknowledged within %d ms: %s",
+                                      p->delivery.enqueued - p->delivery.delivered -
+                                          p->delivery.failed,
+                                      timeout_ms, rd_kafka_err2str(e));
     return 0;
 }
 

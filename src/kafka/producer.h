@@ -103,7 +103,8 @@ void rb_kafka_producer_poll(rb_kafka_producer *p, int timeout_ms);
  * reports are still due at the timeout. */
 int rb_kafka_producer_flush(rb_kafka_producer *p, int timeout_ms, rb_error *err);
 
-/* Messages whose report is still due. */
+/* Messages whose report is still due, plus librdkafka's own requests and
+ * events not yet served (rd_kafka_outq_len): 0 means everything settled. */
 size_t rb_kafka_producer_outstanding(rb_kafka_producer *p);
 
 /* Fails every message not yet delivered (their reports say "purged"). */

@@ -2,6 +2,7 @@
  * acknowledged producer.  No broker: the producer talks to a closed
  * loopback port, so every report it gets is a bounded failure. */
 #include "kafka/config.h"
+#include "kafka/errors.h"
 #include "kafka/producer.h"
 
 #include "common/clock.h"
@@ -282,10 +283,36 @@ START_TEST(producer_without_a_topic_refuses_a_message_naming_none) {
 }
 END_TEST
 
+START_TEST(producer_errors_are_classed_by_what_can_pass_later) {
+    static const rd_kafka_resp_err_t retriable[] = {
+        RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+        RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT};
+    static const rd_kafka_resp_err_t record[] = {
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+        RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE};
+    static const rd_kafka_resp_err_t destination[] = {
+        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+        RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__FATAL,
+        RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED,
+        RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH};
+    for (size_t i = 0; i < sizeof retriable / sizeof retriable[0]; i++)
+        ck_assert_msg(rb_kafka_classify(retriable[i]) == RB_KAFKA_RETRIABLE, "%s",
+                      rd_kafka_err2name(retriable[i]));
+    for (size_t i = 0; i < sizeof record / sizeof record[0]; i++)
+        ck_assert_msg(rb_kafka_classify(record[i]) == RB_KAFKA_RECORD, "%s",
+                      rd_kafka_err2name(record[i]));
+    for (size_t i = 0; i < sizeof destination / sizeof destination[0]; i++)
+        ck_assert_msg(rb_kafka_classify(destination[i]) == RB_KAFKA_DESTINATION, "%s",
+                      rd_kafka_err2name(destination[i]));
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("kafka");
     TCase *tc = tcase_create("client");
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, producer_errors_are_classed_by_what_can_pass_later);
     tcase_add_test(tc, config_sets_client_id_bootstrap_and_props_in_order);
     tcase_add_test(tc, config_refusals_name_the_key_and_the_client);
     tcase_add_test(tc, config_producer_drops_consumer_only_properties);

@@ -4,6 +4,7 @@
 #include "dlq/copy.h"
 #include "dlq/topic.h"
 #include "kafka/config.h"
+#include "kafka/errors.h"
 #include "kafka/producer.h"
 
 #include <inttypes.h>
@@ -249,8 +250,8 @@ static int send_bounded(rb_dlq *d, rb_record *rec, rd_kafka_resp_err_t first, rb
     if (fits) {
         if (send_alone(d, rec, value_len, h, &e, err) != 0) return -1;
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
-        if (rb_dlq_classify(e) != RB_DLQ_RECORD)
-            return rb_dlq_classify(e) == RB_DLQ_RETRIABLE
+        if (rb_kafka_classify(e) != RB_KAFKA_RECORD)
+            return rb_kafka_classify(e) == RB_KAFKA_RETRIABLE
                        ? rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ,
                                                 "delivery to DLQ topic '%s' failed: %s", d->topic,
                                                 rd_kafka_err2str(e))
@@ -283,12 +284,12 @@ static int send_bounded(rb_dlq *d, rb_record *rec, rd_kafka_resp_err_t first, rb
                          rec->topic, rec->partition, rec->offset, value_len, cut, reason, d->topic);
             return 0;
         }
-        rb_dlq_refusal kind = rb_dlq_classify(e);
-        if (kind == RB_DLQ_RETRIABLE)
+        rb_kafka_error_class kind = rb_kafka_classify(e);
+        if (kind == RB_KAFKA_RETRIABLE)
             return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ,
                                           "delivery to DLQ topic '%s' failed: %s", d->topic,
                                           rd_kafka_err2str(e));
-        if (kind == RB_DLQ_DESTINATION || e != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || cut == 0)
+        if (kind == RB_KAFKA_DESTINATION || e != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || cut == 0)
             break;
         cut /= 2;
     }
@@ -321,10 +322,10 @@ int rb_dlq_send(rb_dlq *d, rb_batch *b, size_t *sent, rb_error *err) {
         rb_record *rec = rb_batch_record(b, i);
         if (rec->state != RB_REC_SKIPPED) continue;
         rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)rec->dlq_error;
-        switch (e ? rb_dlq_classify(e) : RB_DLQ_RETRIABLE) {
-        case RB_DLQ_RETRIABLE: retry = true; break;
-        case RB_DLQ_RECORD: rc = send_bounded(d, rec, e, err); break;
-        case RB_DLQ_DESTINATION: rc = refused(d, rec, "the topic refuses it", e, err); break;
+        switch (e ? rb_kafka_classify(e) : RB_KAFKA_RETRIABLE) {
+        case RB_KAFKA_RETRIABLE: retry = true; break;
+        case RB_KAFKA_RECORD: rc = send_bounded(d, rec, e, err); break;
+        case RB_KAFKA_DESTINATION: rc = refused(d, rec, "the topic refuses it", e, err); break;
         }
     }
     size_t after = 0;

@@ -140,6 +140,9 @@ int rb_kafka_producer_send(rb_kafka_producer *p, const rb_kafka_message *m, int 
         else
             rb_error_set_retriable(err, RB_ERR_KAFKA, p->stage,
                                    "topic '%s': local producer queue full", topic);
+    } else if (rb_kafka_classify((int)e) == RB_KAFKA_RETRIABLE) {
+        rb_error_set_retriable(err, RB_ERR_KAFKA, p->stage, "topic '%s': cannot produce: %s",
+                               topic, rd_kafka_err2str(e));
     } else {
         rb_error_set(err, RB_ERR_KAFKA, p->stage, "topic '%s': cannot produce: %s", topic,
                      rd_kafka_err2str(e));

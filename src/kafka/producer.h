@@ -14,8 +14,8 @@
  * topic, partition and reason) and hands it to the optional report
  * callback with the message's opaque pointer.  Failures are librdkafka's
  * error codes, as ints, so that this header needs no librdkafka type;
- * rb_kafka_error_string() names one, and the DLQ classes them
- * (dlq/copy.h).
+ * rb_kafka_error_string() names one and rb_kafka_classify()
+ * (kafka/errors.h) says whether it can pass later.
  *
  * Every wait is bounded: a send waits at most `wait_ms` for room in a full
  * local queue, a flush at most its timeout.  A flush that runs out is a
@@ -34,6 +34,7 @@
 #include "batch/batch.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "kafka/errors.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,9 +89,9 @@ rb_kafka_producer *rb_kafka_producer_new(rb_kafka_config *conf,
 /* Enqueues a copy of `m`.  Returns 0, or librdkafka's error code with
  * `err` set: while the local queue is full it serves reports and tries
  * again for up to `wait_ms` (0: not at all), then fails retriable; any
- * other refusal of the call itself (a message larger than
- * message.max.bytes, an unknown topic in a fatal state) is not
- * retriable.  No report follows a refused message. */
+ * other refusal of the call itself is retriable as rb_kafka_classify()
+ * says (a message larger than message.max.bytes is not).  No report
+ * follows a refused message. */
 int rb_kafka_producer_send(rb_kafka_producer *p, const rb_kafka_message *m, int wait_ms,
                            rb_error *err);
 

@@ -6,6 +6,7 @@
 #include "runner/embed_opts.h"
 #include "runner/trigger.h"
 
+#include "common/backoff.h"
 #include "common/buf.h"
 #include "common/clock.h"
 
@@ -16,8 +17,11 @@
 /* With a zero trigger interval, batches still gather for this long, so an
  * idle stream does not spin. */
 #define RUNNER_MIN_WINDOW_MS 50
-/* Attempts at committing one batch's offsets before moving on. */
+/* Attempts at committing one batch's offsets before moving on, and the
+ * first wait between them (doubling, jittered: common/backoff.h). */
 #define RUNNER_COMMIT_ATTEMPTS 3
+#define RUNNER_COMMIT_BACKOFF_MS 200
+#define RUNNER_COMMIT_BACKOFF_MAX_MS 1000
 /* How often a bounded run that waits for the rest of the group says so
  * (after a crash the group waits for the dead member's session to time
  * out before it moves the partitions). */
@@ -199,7 +203,8 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
             r->uncommitted++;
             return 0;
         }
-        rb_sleep_ms(200 * attempt);
+        rb_sleep_ms(rb_backoff_wait_ms(RUNNER_COMMIT_BACKOFF_MS, RUNNER_COMMIT_BACKOFF_MAX_MS,
+                                       attempt, &r->rng));
     }
 }
 

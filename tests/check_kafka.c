@@ -1,7 +1,7 @@
 /* Unit tests for the Kafka client layer: the configuration builder and the
  * acknowledged producer.  No broker: the producer talks to a closed
  * loopback port, so every report it gets is a bounded failure. */
-#include "kafka/config.h"
+#include "kafka/client.h"
 #include "kafka/errors.h"
 #include "kafka/producer.h"
 

@@ -3,7 +3,7 @@
 
 #include "dlq/copy.h"
 #include "dlq/topic.h"
-#include "kafka/config.h"
+#include "kafka/client.h"
 #include "kafka/errors.h"
 #include "kafka/producer.h"
 

@@ -1,6 +1,6 @@
 #include "dlq/reader.h"
 
-#include "kafka/config.h"
+#include "kafka/client.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>

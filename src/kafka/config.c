@@ -1,6 +1,8 @@
 /* config.c -- librdkafka client configurations; see config.h. */
 #include "kafka/config.h"
 
+#include "kafka/client.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

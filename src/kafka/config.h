@@ -20,10 +20,15 @@
  * fetch.*, session.timeout.ms, ...) are left out of the user's set:
  * librdkafka would warn once per property at start.
  *
- * Ownership: rb_kafka_config owns its rd_kafka_conf_t until
- * rb_kafka_config_client() hands it to the new client (which then owns
- * it); that call consumes the rb_kafka_config whether or not it succeeds.
- * Strings passed in are copied by librdkafka.  No global state.
+ * This header needs no librdkafka type, so the command-line verbs build
+ * configurations for the shared producer without librdkafka's header;
+ * the modules that drive librdkafka themselves (the source, the DLQ and
+ * its reader) turn a configuration into a client with kafka/client.h.
+ *
+ * Ownership: rb_kafka_config owns its librdkafka configuration until a
+ * client is made from it (rb_kafka_config_client, rb_kafka_producer_new),
+ * which consumes the rb_kafka_config whether or not it succeeds.  Strings
+ * passed in are copied by librdkafka.  No global state.
  */
 #ifndef RB_KAFKA_CONFIG_H
 #define RB_KAFKA_CONFIG_H
@@ -32,7 +37,6 @@
 #include "common/log.h"
 #include "config/config.h"
 
-#include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -72,23 +76,9 @@ int rb_kafka_config_set_args(rb_kafka_config *c, const char *const *args, size_t
  * set it); `fallback` when it cannot be read. */
 size_t rb_kafka_config_get_size(const rb_kafka_config *c, const char *key, size_t fallback);
 
-/* The librdkafka configuration, for installing callbacks and the opaque.
- * Owned by `c`. */
-rd_kafka_conf_t *rb_kafka_config_conf(rb_kafka_config *c);
-
-/* Creates the client (RD_KAFKA_CONSUMER or RD_KAFKA_PRODUCER) and consumes
- * `c`.  A failure is an RB_ERR_KAFKA error naming the role and
- * librdkafka's reason (mostly an inconsistent set, such as
- * enable.idempotence with acks=1, which no single property shows). */
-rd_kafka_t *rb_kafka_config_client(rb_kafka_config *c, rd_kafka_type_t type, rb_error *err);
-
 void rb_kafka_config_destroy(rb_kafka_config *c); /* accepts NULL */
 
 /* True for a librdkafka property only a consumer understands. */
 bool rb_kafka_consumer_only(const char *key);
-
-/* The log level of a librdkafka log line (syslog levels: 0-3 error,
- * 4 warning, 5-6 info, 7 debug). */
-rb_log_level rb_kafka_log_level(int syslog_level);
 
 #endif

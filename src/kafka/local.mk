@@ -1,6 +1,6 @@
 # kafka: the one librdkafka client layer (configuration builder, acknowledged producer)
 libragbatch_a_SOURCES += \
-	src/kafka/config.c src/kafka/config.h \
+	src/kafka/config.c src/kafka/config.h src/kafka/client.h \
 	src/kafka/errors.c src/kafka/errors.h \
 	src/kafka/producer.c src/kafka/producer.h
 

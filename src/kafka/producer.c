@@ -2,7 +2,7 @@
 #include "kafka/producer.h"
 
 #include "common/clock.h"
-#include "kafka/config.h"
+#include "kafka/client.h"
 
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>

@@ -1,7 +1,6 @@
 /*
  * Unit tests for the dead-letter pieces that need no broker (dlq/copy.h,
- * dlq/topic.h): how producer errors are classed, the headers of a full and
- * of a bounded copy, the size arithmetic of a bounded copy, and the
+ * dlq/topic.h): the headers of a full and of a bounded copy, the size arithmetic of a bounded copy, and the
  * messages for a DLQ topic the broker will not create.
  */
 #include "check_main.h"
@@ -33,31 +32,6 @@ static size_t header_count(const rd_kafka_headers_t *h) {
     while (rd_kafka_header_get_all(h, count, &name, &v, &n) == 0) count++;
     return count;
 }
-
-START_TEST(producer_errors_are_classed_by_what_can_pass_later) {
-    static const rd_kafka_resp_err_t retriable[] = {
-        RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
-        RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT};
-    static const rd_kafka_resp_err_t record[] = {
-        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
-        RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE};
-    static const rd_kafka_resp_err_t destination[] = {
-        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-        RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__FATAL,
-        RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED,
-        RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH};
-    for (size_t i = 0; i < sizeof retriable / sizeof retriable[0]; i++)
-        ck_assert_msg(rb_dlq_classify(retriable[i]) == RB_DLQ_RETRIABLE, "%s",
-                      rd_kafka_err2name(retriable[i]));
-    for (size_t i = 0; i < sizeof record / sizeof record[0]; i++)
-        ck_assert_msg(rb_dlq_classify(record[i]) == RB_DLQ_RECORD, "%s",
-                      rd_kafka_err2name(record[i]));
-    for (size_t i = 0; i < sizeof destination / sizeof destination[0]; i++)
-        ck_assert_msg(rb_dlq_classify(destination[i]) == RB_DLQ_DESTINATION, "%s",
-                      rd_kafka_err2name(destination[i]));
-}
-END_TEST
 
 static rb_batch *one_failed(const char *value, size_t len, rb_stage stage, const char *path,
                             rb_record **out) {
@@ -201,7 +175,6 @@ END_TEST
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("dlq");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, producer_errors_are_classed_by_what_can_pass_later);
     tcase_add_test(tc, error_path_header_is_empty_for_the_document_root);
     tcase_add_test(tc, bounded_copy_headers_name_the_original);
     tcase_add_test(tc, bounded_copy_fits_the_limit);

@@ -277,6 +277,51 @@ START_TEST(token_ids_match_reference) {
 }
 END_TEST
 
+/* The interface alone tells the vector size and gives the tokenizer, so
+ * the index and embed verbs need no provider internals: the size without
+ * loading weights (an HTTP provider's only when configured), the ids as
+ * the reference has them. */
+START_TEST(interface_gives_size_and_tokens_without_weights) {
+    require_model();
+    rb_error err;
+    rb_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.provider = "local";
+    o.local.model_dir = MODEL_DIR;
+    size_t dim = 0;
+    ck_assert_msg(rb_embed_opts_dim(&o, &dim, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(dim, DIM);
+    o.local.model_dir = "/nonexistent/model";
+    ck_assert_int_eq(rb_embed_opts_dim(&o, &dim, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_MODEL);
+    ck_assert_msg(strstr(err.msg, "/nonexistent/model"), "%s", err.msg);
+    o.provider = "openai";
+    ck_assert_int_eq(rb_embed_opts_dim(&o, &dim, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_CONFIG);
+    ck_assert_msg(strstr(err.msg, "embed.dimensions"), "%s", err.msg);
+    o.http.dimensions = 1536;
+    ck_assert_int_eq(rb_embed_opts_dim(&o, &dim, &err), 0);
+    ck_assert_uint_eq(dim, 1536);
+
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_embed_tokenizer *t = rb_embed_tokenizer_new(MODEL_DIR, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ck_assert_uint_eq(rb_embed_tokenizer_max_seq(t), 256);
+    int32_t ids[512];
+    for (size_t i = 0; i < r.n; i++) {
+        size_t n = 0;
+        ck_assert_int_eq(rb_embed_tokenize(t, r.texts[i], 256, ids, &n, &err), 0);
+        ck_assert_uint_eq(n, r.n_ids[i]);
+        ck_assert(memcmp(ids, r.ids[i], n * sizeof ids[0]) == 0);
+    }
+    rb_embed_tokenizer_destroy(t);
+    rb_embed_tokenizer_destroy(NULL);
+    ck_assert_ptr_null(rb_embed_tokenizer_new("/nonexistent/model", &err));
+    free_refs(&r);
+}
+END_TEST
+
 START_TEST(vectors_match_reference_batched) {
     require_model();
     ref_set r;
@@ -768,6 +813,7 @@ Suite *rb_check_suite(void) {
     TCase *tc = tcase_create("fidelity");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, token_ids_match_reference);
+    tcase_add_test(tc, interface_gives_size_and_tokens_without_weights);
     tcase_add_test(tc, vectors_match_reference_batched);
     tcase_add_test(tc, vectors_match_reference_every_kernel);
     tcase_add_test(tc, other_pooling_modes);

@@ -8,8 +8,9 @@
 #include "generate/catalog.h"
 #include "generate/generate.h"
 #include "generate/pacer.h"
-#include "generate/prng.h"
+#include "common/prng.h"
 #include "validate/json.h"
+#include "validate/rfc3339.h"
 #include "validate/schema.h"
 
 #include <check.h>
@@ -90,7 +91,7 @@ static rb_json_doc *check_well_formed(const rb_gen_event *ev) {
     const char *when = rb_json_string(rb_json_get(root, "event_time"));
     ck_assert_ptr_nonnull(when);
     int64_t ms;
-    ck_assert_int_eq(rb_gen_parse_time(when, &ms), 0);
+    ck_assert_int_eq(rb_rfc3339_parse(when, &ms), 0);
     ck_assert_uint_eq(strlen(when), 24); /* YYYY-MM-DDTHH:MM:SS.mmmZ */
     const rb_json *ver = rb_json_get(root, "version");
     ck_assert(ver && ver->type == RB_JSON_NUMBER && ver->is_integer && ver->integer >= 1);
@@ -124,31 +125,31 @@ static rb_json_doc *check_well_formed(const rb_gen_event *ev) {
 /* ---- PRNG ---------------------------------------------------------------- */
 
 START_TEST(prng_is_deterministic_and_bounded) {
-    rb_gen_prng a, b, c;
-    rb_gen_prng_seed(&a, 42);
-    rb_gen_prng_seed(&b, 42);
-    rb_gen_prng_seed(&c, 43);
+    rb_prng a, b, c;
+    rb_prng_seed(&a, 42);
+    rb_prng_seed(&b, 42);
+    rb_prng_seed(&c, 43);
     bool differs = false;
     for (int i = 0; i < 1000; i++) {
-        uint64_t x = rb_gen_prng_next(&a);
-        ck_assert_uint_eq(x, rb_gen_prng_next(&b));
-        if (x != rb_gen_prng_next(&c)) differs = true;
+        uint64_t x = rb_prng_next(&a);
+        ck_assert_uint_eq(x, rb_prng_next(&b));
+        if (x != rb_prng_next(&c)) differs = true;
     }
     ck_assert(differs);
     int hist[7] = {0};
     for (int i = 0; i < 70000; i++) {
-        uint64_t v = rb_gen_prng_below(&a, 7);
+        uint64_t v = rb_prng_below(&a, 7);
         ck_assert_uint_lt(v, 7);
         hist[v]++;
-        int64_t r = rb_gen_prng_range(&a, -3, 3);
+        int64_t r = rb_prng_range(&a, -3, 3);
         ck_assert(r >= -3 && r <= 3);
-        double u = rb_gen_prng_unit(&a);
+        double u = rb_prng_unit(&a);
         ck_assert(u >= 0.0 && u < 1.0);
     }
     for (int i = 0; i < 7; i++) ck_assert_msg(hist[i] > 9500 && hist[i] < 10500, "bucket %d: %d", i, hist[i]);
-    ck_assert(!rb_gen_prng_chance(&a, 0.0));
-    ck_assert(rb_gen_prng_chance(&a, 1.0));
-    ck_assert_uint_eq(rb_gen_prng_below(&a, 0), 0);
+    ck_assert(!rb_prng_chance(&a, 0.0));
+    ck_assert(rb_prng_chance(&a, 1.0));
+    ck_assert_uint_eq(rb_prng_below(&a, 0), 0);
 }
 END_TEST
 
@@ -159,19 +160,19 @@ START_TEST(time_format_and_parse_round_trip) {
     rb_gen_format_time(T0, buf);
     ck_assert_str_eq(buf, "2026-11-24T09:41:07.123Z");
     int64_t ms;
-    ck_assert_int_eq(rb_gen_parse_time(buf, &ms), 0);
+    ck_assert_int_eq(rb_rfc3339_parse(buf, &ms), 0);
     ck_assert_int_eq(ms, T0);
-    ck_assert_int_eq(rb_gen_parse_time("2026-11-24T10:41:07.1+01:00", &ms), 0);
+    ck_assert_int_eq(rb_rfc3339_parse("2026-11-24T10:41:07.1+01:00", &ms), 0);
     ck_assert_int_eq(ms, T0 - 23);
-    ck_assert_int_eq(rb_gen_parse_time("2024-02-29T00:00:00Z", &ms), 0);
+    ck_assert_int_eq(rb_rfc3339_parse("2024-02-29T00:00:00Z", &ms), 0);
     ck_assert_int_eq(ms, 1709164800000LL);
     rb_gen_format_time(0, buf);
     ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
-    ck_assert_int_eq(rb_gen_parse_time("2026-11-24 09:41:07Z", &ms), -1);
-    ck_assert_int_eq(rb_gen_parse_time("2026-11-24T09:41:07", &ms), -1);
-    ck_assert_int_eq(rb_gen_parse_time("2025-02-29T00:00:00Z", &ms), -1);
-    ck_assert_int_eq(rb_gen_parse_time("2026-13-01T00:00:00Z", &ms), -1);
-    ck_assert_int_eq(rb_gen_parse_time("2026-11-24T09:41:07.Z", &ms), -1);
+    ck_assert_int_eq(rb_rfc3339_parse("2026-11-24 09:41:07Z", &ms), -1);
+    ck_assert_int_eq(rb_rfc3339_parse("2026-11-24T09:41:07", &ms), -1);
+    ck_assert_int_eq(rb_rfc3339_parse("2025-02-29T00:00:00Z", &ms), -1);
+    ck_assert_int_eq(rb_rfc3339_parse("2026-13-01T00:00:00Z", &ms), -1);
+    ck_assert_int_eq(rb_rfc3339_parse("2026-11-24T09:41:07.Z", &ms), -1);
 }
 END_TEST
 
@@ -264,7 +265,7 @@ START_TEST(event_times_never_go_backwards) {
         rb_json_doc *doc = parse(ev.value, ev.value_len);
         ck_assert_ptr_nonnull(doc);
         int64_t ms;
-        ck_assert_int_eq(rb_gen_parse_time(rb_json_string(rb_json_get(rb_json_doc_root(doc), "event_time")), &ms), 0);
+        ck_assert_int_eq(rb_rfc3339_parse(rb_json_string(rb_json_get(rb_json_doc_root(doc), "event_time")), &ms), 0);
         ck_assert_int_ge(ms, prev);
         prev = ms;
         rb_json_doc_destroy(doc);
@@ -695,6 +696,9 @@ START_TEST(verb_usage_errors_name_the_flag) {
         {6, {"generate", "--stdout", "--count", "5", "--rate", "-3"}, "--rate"},
         {6, {"generate", "--stdout", "--count", "5", "--products", "0"}, "--products"},
         {6, {"generate", "--stdout", "--count", "5", "--start-time", "yesterday"}, "--start-time"},
+        /* a leap second is only ever 23:59:60 UTC (the schema's rule too) */
+        {6, {"generate", "--stdout", "--count", "5", "--start-time", "2026-11-24T09:41:60Z"},
+         "--start-time"},
         {3, {"generate", "--stdout", "--count"}, "--count"},
         {4, {"generate", "--stdout", "--frobnicate", "1"}, "--frobnicate"},
         {5, {"generate", "--count", "5", "--bootstrap", "localhost:9"}, "--topic"},

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "embed/embedder.h"
 #include "embed/ratelimit.h"
+#include "runner/embed_opts.h"
 #include "servers/embed_server.h"
 
 #include <check.h>
@@ -474,10 +475,12 @@ START_TEST(test_config_and_factory) {
 
     /* the factory: missing key variable, then a working embedder */
     unsetenv("RB_TEST_EMBED_KEY2");
-    ck_assert_ptr_null(rb_embedder_from_config(&cfg, &err));
+    rb_embed_opts eo;
+    rb_runner_embed_opts(&cfg, &eo);
+    ck_assert_ptr_null(rb_embedder_new(&eo, &err));
     ck_assert_msg(strstr(err.msg, "RB_TEST_EMBED_KEY2"), "%s", err.msg);
     setenv("RB_TEST_EMBED_KEY2", SECRET, 1);
-    rb_embedder *e = rb_embedder_from_config(&cfg, &err);
+    rb_embedder *e = rb_embedder_new(&eo, &err);
     ck_assert_msg(e != NULL, "%s", err.msg);
     ck_assert_uint_eq(rb_embedder_dim(e), DIM); /* probed */
     ck_assert_str_eq(rb_embedder_provider(e), "openai");

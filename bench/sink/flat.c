@@ -23,6 +23,7 @@
  * collection's size when the batch started.  The database (rbflat_<pid>)
  * is dropped at the end; `flat URI clean` drops leftovers of killed runs.
  */
+#include "common/prng.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
 #include "validate/json.h"
@@ -64,7 +65,7 @@ typedef struct bench {
     long version_cap;
     rb_sink_meta meta[N_META];
     float vec[DIM];
-    uint64_t rng;
+    rb_prng rng;
     bool lookup;           /* FLAT_LOOKUP=0: no lookup, as with embed.reuse.unchanged = false */
 } bench;
 
@@ -77,13 +78,6 @@ static double now_ms(void) {
 static void die(const char *what, const char *msg) {
     fprintf(stderr, "flat: %s: %s\n", what, msg);
     exit(1);
-}
-
-static uint64_t next_rand(bench *b) {
-    b->rng ^= b->rng >> 12;
-    b->rng ^= b->rng << 25;
-    b->rng ^= b->rng >> 27;
-    return b->rng * 2685821657736338717ull;
 }
 
 static void grow(bench *b, long n) {
@@ -184,7 +178,7 @@ static double one_batch(bench *b, const char *kind, int n, int rep) {
             continue;
         }
         /* distinct stored ids, none chosen twice in this batch */
-        do id = (long)(next_rand(b) % (uint64_t)(b->next_id - (strcmp(kind, "mixed") == 0 ? n / 2 : 0)));
+        do id = (long)(rb_prng_below(&b->rng, (uint64_t)(b->next_id - (strcmp(kind, "mixed") == 0 ? n / 2 : 0))));
         while (b->version[id] < 0 || b->version[id] == 0);
         bool replay = strcmp(kind, "mixed") == 0 && i >= n * 9 / 10 && i < n * 19 / 20;
         bool del = strcmp(kind, "mixed") == 0 && i >= n * 19 / 20;
@@ -263,7 +257,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     static bench b;
-    b.rng = 0x9E3779B97F4A7C15ull;
+    rb_prng_seed(&b.rng, 0x9E3779B97F4A7C15ull);
     g_ids = calloc(MAX_BATCH > 1000 ? MAX_BATCH : 1000, sizeof *g_ids);
     b.lookup = !getenv("FLAT_LOOKUP") || strcmp(getenv("FLAT_LOOKUP"), "0") != 0;
     const char *fmt = getenv("FLAT_VECTOR");

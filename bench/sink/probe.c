@@ -31,6 +31,7 @@
  *
  * libmongoc is used directly: this measures the server, not the sink.
  */
+#include "common/prng.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
 #include "validate/json.h"
@@ -78,6 +79,7 @@ typedef struct probe {
     double budget_ms;
     rb_sink_vector_format format;
     int window; /* update ops per command on FerretDB (PROBE_WINDOW, default 16) */
+    rb_prng rng; /* which stored ids a batch updates */
 } probe;
 
 static double now_ms(void) {
@@ -165,7 +167,6 @@ static void fill_to(probe *p, long target) {
 /* 1,000 distinct ids among the stored ones (a partial Fisher-Yates
  * shuffle), or all of them when fewer are stored. */
 static int pick(probe *p, long *ids) {
-    static uint64_t x = 0x2545F4914F6CDD1Dull;
     static long *perm;
     static long perm_n;
     long n = p->stored;
@@ -177,10 +178,7 @@ static int pick(probe *p, long *ids) {
     }
     int k = n < BATCH ? (int)n : BATCH;
     for (int i = 0; i < k; i++) {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        long j = i + (long)((x * 2685821657736338717ull) % (uint64_t)(n - i));
+        long j = i + (long)rb_prng_below(&p->rng, (uint64_t)(n - i));
         long t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
@@ -569,6 +567,7 @@ int main(int argc, char **argv) {
     static probe p;
     setvbuf(stdout, NULL, _IOLBF, 0);
     p.uri = argv[1];
+    rb_prng_seed(&p.rng, 0x2545F4914F6CDD1Dull);
     p.budget_ms = (argc > 4 ? atof(argv[4]) : 30) * 1e3;
     p.window = getenv("PROBE_WINDOW") ? atoi(getenv("PROBE_WINDOW")) : 16;
     if (p.window < 1) p.window = 1;

@@ -7,10 +7,11 @@
 #include "cli/args.h"
 #include "common/buf.h"
 #include "dlq/reader.h"
+#include "kafka/config.h"
+#include "kafka/producer.h"
 #include "validate/json.h"
 
 #include <inttypes.h>
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 
 #define MAX_PROPS 32
 #define MAX_CLASSES 64
+/* How long a replay waits for the broker to acknowledge what it sent. */
+#define REPLAY_FLUSH_TIMEOUT_MS 30000
 
 static void usage(FILE *out) {
     fputs("usage: ragbatch dlq stats TOPIC [--bootstrap HOST:PORT] [-X NAME=VALUE]...\n"
@@ -222,10 +225,10 @@ typedef struct correction {
 
 typedef struct replay {
     dlq_args *a;
-    rd_kafka_t *producer;
+    rb_kafka_producer *producer;
     correction *fixes;
     size_t nfixes;
-    size_t sent, skipped, failed;
+    size_t sent, skipped;
     rb_error err;
 } replay;
 
@@ -328,38 +331,33 @@ static int on_replay(const rb_dlq_record *rec, void *ctx) {
         return 0;
     }
     /* The original headers go back, the error context does not. */
-    rd_kafka_headers_t *h = rd_kafka_headers_new(rec->header_count + 1);
+    rb_header *keep = malloc((rec->header_count + 1) * sizeof *keep);
+    if (!keep) {
+        rb_error_nomem(&rp->err, RB_STAGE_DLQ, "replayed headers");
+        return 1;
+    }
+    size_t nkeep = 0;
     for (size_t i = 0; i < rec->header_count; i++) {
         const char *n = rec->headers[i].name;
         if (strncmp(n, "__connect.errors.", 17) == 0 || strncmp(n, "ragbatch.", 9) == 0) continue;
-        rd_kafka_header_add(h, n, -1, rec->headers[i].value,
-                            rec->headers[i].value ? (ssize_t)rec->headers[i].value_len : 0);
+        keep[nkeep++] = rec->headers[i];
     }
     char from[320];
     snprintf(from, sizeof from, "%s/%d/%" PRId64, rp->a->topic, rec->partition, rec->offset);
-    rd_kafka_header_add(h, "ragbatch.replayed.from", -1, from, -1);
-    rd_kafka_resp_err_t e;
-    while ((e = rd_kafka_producev(rp->producer, RD_KAFKA_V_TOPIC(to),
-                                  RD_KAFKA_V_KEY(rec->key, rec->key_len),
-                                  RD_KAFKA_V_VALUE((void *)value, value_len),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-        rd_kafka_poll(rp->producer, 100);
-    if (e) {
-        rd_kafka_headers_destroy(h);
-        rb_error_set(&rp->err, RB_ERR_KAFKA, RB_STAGE_DLQ, "producing to %s: %s", to,
-                     rd_kafka_err2str(e));
-        return 1;
-    }
+    keep[nkeep++] = (rb_header){"ragbatch.replayed.from", from, strlen(from)};
+    const rb_kafka_message m = {.topic = to,
+                                .key = rec->key,
+                                .key_len = rec->key_len,
+                                .value = value,
+                                .value_len = value_len,
+                                .headers = keep,
+                                .header_count = nkeep};
+    int e = rb_kafka_producer_send(rp->producer, &m, REPLAY_FLUSH_TIMEOUT_MS, &rp->err);
+    free(keep);
+    if (e) return 1;
     rp->sent++;
-    rd_kafka_poll(rp->producer, 0);
+    rb_kafka_producer_poll(rp->producer, 0);
     return 0;
-}
-
-static void on_replay_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-    (void)rk;
-    replay *rp = opaque;
-    if (m->err) rp->failed++;
 }
 
 static int run_replay(dlq_args *a) {
@@ -370,34 +368,31 @@ static int run_replay(dlq_args *a) {
     rb_dlq_reader *r = NULL;
     if (a->value_file && load_corrections(a->value_file, &rp.fixes, &rp.nfixes, &rp.err) != 0)
         goto done;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char errstr[512];
-    for (size_t i = 0; i < a->nprops; i++) {
-        char key[256];
-        const char *eq = strchr(a->props[i], '=');
-        size_t n = eq ? (size_t)(eq - a->props[i]) : 0;
-        if (!eq || n >= sizeof key) continue;
-        memcpy(key, a->props[i], n);
-        key[n] = '\0';
-        rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof errstr);
-    }
-    rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof errstr);
-    rd_kafka_conf_set_opaque(conf, &rp);
-    rd_kafka_conf_set_dr_msg_cb(conf, on_replay_delivery);
-    if (!(rp.producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr))) {
-        rd_kafka_conf_destroy(conf);
-        rb_error_set(&rp.err, RB_ERR_KAFKA, RB_STAGE_DLQ, "producer: %s", errstr);
+    const rb_kafka_client_opts co = {.role = "replay producer",
+                                     .stage = RB_STAGE_DLQ,
+                                     .client_id = "ragbatch-dlq-replay",
+                                     .producer = true};
+    rb_kafka_config *conf = rb_kafka_config_new(&co, &rp.err);
+    if (!conf) goto done;
+    if (rb_kafka_config_set_args(conf, a->props, a->nprops, &rp.err) != 0) {
+        rb_kafka_config_destroy(conf);
         goto done;
     }
+    const rb_kafka_producer_opts po = {.log_event = "kafka", .stage = RB_STAGE_DLQ};
+    if (!(rp.producer = rb_kafka_producer_new(conf, &po, &rp.err))) goto done;
     if (!(r = rb_dlq_reader_new(a->topic, a->group, a->props, a->nprops, &rp.err))) goto done;
     if (rb_dlq_read(r, on_replay, &rp, &rp.err) != 0) goto done;
     if (!a->dry_run) {
         /* Commit the DLQ side only once every replayed record is acknowledged. */
-        if (rd_kafka_flush(rp.producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR || rp.failed) {
+        rb_error ferr;
+        const rb_kafka_delivery *d = rb_kafka_producer_delivery(rp.producer);
+        if (rb_kafka_producer_flush(rp.producer, REPLAY_FLUSH_TIMEOUT_MS, &ferr) != 0 ||
+            d->failed) {
             rb_error_set(&rp.err, RB_ERR_KAFKA, RB_STAGE_DLQ,
-                         "%zu replayed records were not acknowledged; DLQ offsets not committed",
-                         rp.failed ? rp.failed : rp.sent);
+                         "%" PRIu64 " replayed records were not acknowledged (%s); DLQ offsets "
+                         "not committed",
+                         d->failed ? d->failed : d->enqueued - d->delivered,
+                         d->failed ? d->first_error : ferr.msg);
             goto done;
         }
         if (rb_dlq_reader_commit(r, &rp.err) != 0) goto done;
@@ -409,7 +404,7 @@ static int run_replay(dlq_args *a) {
 done:
     if (status != 0) fprintf(stderr, "ragbatch dlq replay: %s\n", rp.err.msg);
     rb_dlq_reader_destroy(r);
-    if (rp.producer) rd_kafka_destroy(rp.producer);
+    rb_kafka_producer_destroy(rp.producer);
     for (size_t i = 0; i < rp.nfixes; i++) free(rp.fixes[i].value);
     free(rp.fixes);
     return status;

@@ -14,8 +14,6 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "embed/embedder.h"
-#include "embed/model_config.h"
-#include "embed/tokenizer.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -106,11 +104,11 @@ static int print_vectors(rb_buf *b, const char *const *texts, size_t n, const fl
     return 0;
 }
 
-static int print_tokens(rb_buf *b, const rb_tokenizer *tok, size_t max_seq,
+static int print_tokens(rb_buf *b, const rb_embed_tokenizer *tok, size_t max_seq,
                         const char *const *texts, size_t n, int32_t *ids, rb_error *err) {
     for (size_t i = 0; i < n; i++) {
         size_t k = 0;
-        if (rb_tokenizer_encode(tok, texts[i], strlen(texts[i]), max_seq, ids, &k, err) < 0)
+        if (rb_embed_tokenize(tok, texts[i], max_seq, ids, &k, err) < 0)
             return -1;
         rb_buf_reset(b);
         int rc = rb_buf_puts(b, "{\"text\":");
@@ -127,7 +125,7 @@ static int print_tokens(rb_buf *b, const rb_tokenizer *tok, size_t max_seq,
 /* The state of one run: either an embedder or a bare tokenizer. */
 typedef struct embed_run {
     rb_embedder *emb;
-    rb_tokenizer *tok;
+    rb_embed_tokenizer *tok;
     size_t max_seq, dim;
     int32_t *ids;
     float *vecs;
@@ -189,8 +187,9 @@ int rb_cmd_embed(int argc, char **argv) {
     rb_buf_init(&r.out);
     int status = 1;
     if (a.tokens) {
-        r.tok = rb_model_tokenizer_load(a.model, &r.max_seq, &err);
+        r.tok = rb_embed_tokenizer_new(a.model, &err);
         if (!r.tok) goto out;
+        r.max_seq = rb_embed_tokenizer_max_seq(r.tok);
         if (a.max_seq) {
             if ((size_t)a.max_seq > r.max_seq) {
                 rb_error_set(&err, RB_ERR_ARG, RB_STAGE_EMBED,
@@ -236,7 +235,7 @@ int rb_cmd_embed(int argc, char **argv) {
 out:
     if (status != 0) fprintf(stderr, "ragbatch embed: %s\n", err.msg);
     rb_embedder_destroy(r.emb);
-    rb_tokenizer_destroy(r.tok);
+    rb_embed_tokenizer_destroy(r.tok);
     free(r.ids);
     free(r.vecs);
     rb_buf_free(&r.out);

@@ -16,6 +16,7 @@
 #include "generate/generate.h"
 #include "generate/pacer.h"
 #include "generate/producer.h"
+#include "validate/rfc3339.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -178,7 +179,7 @@ static int parse_args(int argc, char **argv, gen_args *a) {
             break;
         case OPT_START_TIME: {
             int64_t ms;
-            if (rb_gen_parse_time(v, &ms) != 0) {
+            if (rb_rfc3339_parse(v, &ms) != 0) {
                 fprintf(stderr,
                         "ragbatch generate: --start-time '%s' is not an RFC 3339 time "
                         "like 2026-11-24T09:41:07.123Z\n",
@@ -234,9 +235,9 @@ static void sleep_ns(int64_t ns) {
 
 /* Waits `ns`; with a producer, waits inside its poll so that delivery
  * reports are served meanwhile. */
-static void wait_ns(rb_gen_producer *prod, int64_t ns) {
+static void wait_ns(rb_kafka_producer *prod, int64_t ns) {
     if (prod && ns >= 1000000)
-        rb_gen_producer_poll(prod, (int)(ns > 100000000 ? 100 : ns / 1000000));
+        rb_kafka_producer_poll(prod, (int)(ns > 100000000 ? 100 : ns / 1000000));
     else
         sleep_ns(ns);
 }
@@ -245,7 +246,7 @@ typedef struct run_state {
     const gen_args *a;
     const rb_log *log;
     rb_gen *gen;
-    rb_gen_producer *prod;
+    rb_kafka_producer *prod;
     int64_t start_ns;
     int64_t last_progress_ns;
 } run_state;
@@ -256,14 +257,14 @@ static void progress(run_state *s, const char *phase) {
     char total[32] = "unbounded";
     if (s->a->count) snprintf(total, sizeof total, "%" PRIu64, s->a->count);
     if (s->prod) {
-        const rb_gen_delivery *d = rb_gen_producer_delivery(s->prod);
+        const rb_kafka_delivery *d = rb_kafka_producer_delivery(s->prod);
         rb_log_write(s->log, RB_LOG_INFO, "progress",
                      "phase=%s events=%" PRIu64 "/%s rate=%.0f/s malformed=%" PRIu64
                      " deletes=%" PRIu64 " delivered=%" PRIu64 " failed=%" PRIu64
                      " outstanding=%zu",
                      phase, c->produced, total, secs > 0 ? (double)c->produced / secs : 0.0,
                      c->malformed, c->deleted, d->delivered, d->failed,
-                     rb_gen_producer_outstanding(s->prod));
+                     rb_kafka_producer_outstanding(s->prod));
     } else {
         rb_log_write(s->log, RB_LOG_INFO, "progress",
                      "phase=%s events=%" PRIu64 "/%s rate=%.0f/s malformed=%" PRIu64
@@ -287,7 +288,7 @@ static int produce_all(run_state *s) {
     rb_gen_pacer pacer;
     rb_gen_pacer_init(&pacer, a->rate, mono_ns());
     int64_t start_ms = 0;
-    if (a->start_time) rb_gen_parse_time(a->start_time, &start_ms);
+    if (a->start_time) rb_rfc3339_parse(a->start_time, &start_ms);
     rb_error err;
     rb_error_clear(&err);
 
@@ -323,10 +324,10 @@ static int produce_all(run_state *s) {
                     fprintf(stderr, "ragbatch generate: %s\n", err.msg);
                     return 1;
                 }
-                rb_gen_producer_poll(s->prod, 100);
+                rb_kafka_producer_poll(s->prod, 100);
                 maybe_progress(s, "produce");
             }
-            rb_gen_producer_poll(s->prod, 0);
+            rb_kafka_producer_poll(s->prod, 0);
         }
         maybe_progress(s, "produce");
     }
@@ -336,25 +337,25 @@ static int produce_all(run_state *s) {
 /* Waits for every delivery report; a second stop signal purges the rest. */
 static int flush_all(run_state *s) {
     bool purged = false;
-    while (rb_gen_producer_outstanding(s->prod) > 0) {
+    while (rb_kafka_producer_outstanding(s->prod) > 0) {
         if (stop_signals >= 2 && !purged) {
             rb_log_write(s->log, RB_LOG_WARN, "generate",
                          "second interrupt: purging %zu undelivered messages",
-                         rb_gen_producer_outstanding(s->prod));
-            rb_gen_producer_purge(s->prod);
+                         rb_kafka_producer_outstanding(s->prod));
+            rb_kafka_producer_purge(s->prod);
             purged = true;
         }
-        rb_gen_producer_poll(s->prod, 100);
+        rb_kafka_producer_poll(s->prod, 100);
         maybe_progress(s, "flush");
     }
-    rb_gen_producer_poll(s->prod, 0);
+    rb_kafka_producer_poll(s->prod, 0);
     rb_error err;
     rb_error_clear(&err);
-    if (rb_gen_producer_fatal(s->prod, &err) != 0) {
+    if (rb_kafka_producer_fatal(s->prod, &err) != 0) {
         fprintf(stderr, "ragbatch generate: %s\n", err.msg);
         return 1;
     }
-    const rb_gen_delivery *d = rb_gen_producer_delivery(s->prod);
+    const rb_kafka_delivery *d = rb_kafka_producer_delivery(s->prod);
     if (d->failed > 0) {
         fprintf(stderr,
                 "ragbatch generate: %" PRIu64 " of %" PRIu64
@@ -466,7 +467,7 @@ int rb_cmd_generate(int argc, char **argv) {
 
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    rb_gen_producer_destroy(s.prod);
+    rb_kafka_producer_destroy(s.prod);
     rb_gen_destroy(s.gen);
     free(a.props);
     return rc;

@@ -14,7 +14,8 @@
 #include "cli/args.h"
 #include "cli/job_args.h"
 #include "common/buf.h"
-#include "embed/model_config.h"
+#include "embed/embedder.h"
+#include "runner/embed_opts.h"
 #include "search/atlas.h"
 #include "search/search.h"
 #include "sink/sink.h"
@@ -188,15 +189,16 @@ int rb_cmd_index(int argc, char **argv) {
         rb_job_config_free(&cfg);
         return status;
     }
-    rb_model_config mc;
     rb_buf name, def;
     rb_buf_init(&name);
     rb_buf_init(&def);
     status = 1;
-    bool have_model = false;
-    /* The dimension comes from config.json (hidden_size): no weights. */
-    if (rb_model_config_load(cfg.embed_model_dir, &mc, &err) != 0) goto done;
-    have_model = true;
+    /* The vector size as the job's embedder would make it, without
+     * loading weights or calling a provider. */
+    rb_embed_opts eo;
+    rb_runner_embed_opts(&cfg, &eo);
+    size_t dim = 0;
+    if (rb_embed_opts_dim(&eo, &dim, &err) != 0) goto done;
     if (!index_name) {
         if (rb_atlas_default_index_name(cfg.mongo_collection, &name) != 0) {
             rb_error_nomem(&err, RB_STAGE_NONE, "index name");
@@ -205,7 +207,7 @@ int rb_cmd_index(int argc, char **argv) {
         index_name = name.data;
     }
     ix.name = index_name;
-    ix.num_dimensions = mc.bert.hidden;
+    ix.num_dimensions = dim;
     ix.filter_fields = (const char *const *)cfg.metadata_fields.items;
     ix.n_filter_fields = cfg.metadata_fields.count;
     if (rb_atlas_index_json(&ix, &def, &err) != 0) goto done;
@@ -214,12 +216,10 @@ int rb_cmd_index(int argc, char **argv) {
     rb_sink_global_cleanup();
     rb_buf_free(&def);
     rb_buf_free(&name);
-    rb_model_config_free(&mc);
     rb_job_config_free(&cfg);
     return status;
 done:
     fprintf(stderr, "ragbatch index: %s\n", err.msg);
-    if (have_model) rb_model_config_free(&mc);
     rb_buf_free(&def);
     rb_buf_free(&name);
     rb_job_config_free(&cfg);

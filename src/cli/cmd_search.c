@@ -8,6 +8,7 @@
 #include "cli/job_args.h"
 #include "common/buf.h"
 #include "embed/embedder.h"
+#include "runner/embed_opts.h"
 #include "search/atlas.h"
 #include "search/search.h"
 #include "sink/sink.h"
@@ -153,7 +154,9 @@ int rb_cmd_search(int argc, char **argv) {
     status = 1;
     for (size_t i = 0; i < nfilters; i++)
         if (rb_atlas_check_field(filters[i].field, &err) != 0) goto done;
-    if (!(emb = rb_embedder_from_config(&cfg, &err))) goto done;
+    rb_embed_opts eo;
+    rb_runner_embed_opts(&cfg, &eo);
+    if (!(emb = rb_embedder_new(&eo, &err))) goto done;
     size_t dim = rb_embedder_dim(emb);
     if (!(vec = malloc(dim * sizeof *vec))) {
         rb_error_nomem(&err, RB_STAGE_NONE, "query vector");

@@ -4,7 +4,9 @@ libragbatch_a_SOURCES += \
 	src/common/log.c src/common/log.h \
 	src/common/clock.c src/common/clock.h \
 	src/common/suggest.c src/common/suggest.h \
-	src/common/redact.c src/common/redact.h
+	src/common/redact.c src/common/redact.h \
+	src/common/prng.c src/common/prng.h \
+	src/common/backoff.c src/common/backoff.h
 
 check_PROGRAMS += tests/check_common
 TESTS += tests/check_common

@@ -129,8 +129,8 @@ const rb_config_key rb_config_keys[] = {
      "embed)."},
     {"embed.retry.backoff.ms", RB_KEY_INT, F(embed_retry_backoff_ms), "500", 1, 600000, NULL,
      false, false,
-     "First wait before retrying an HTTP request; doubles per attempt, with jitter, up to the "
-     "maximum.  A Retry-After header wins."},
+     "First wait before retrying an HTTP request; doubles per attempt up to the maximum. Each "
+     "wait is drawn between half and all of that (jitter).  A Retry-After header wins."},
     {"embed.retry.backoff.max.ms", RB_KEY_INT, F(embed_retry_backoff_max_ms), "30000", 1,
      3600000, NULL, false, false, "Longest wait between HTTP retries."},
     {"embed.batch.max.tokens", RB_KEY_INT, F(embed_batch_max_tokens), "8192", 1, 100000000, NULL,
@@ -173,7 +173,9 @@ const rb_config_key rb_config_keys[] = {
      "(subtype 9; a third of the size, much faster to write and read). Atlas Vector Search "
      "indexes both; search reads both."},
     {"sink.retry.backoff.ms", RB_KEY_INT, F(sink_retry_backoff_ms), "500", 1, 600000, NULL, false,
-     false, "First wait before retrying a failed batch write; doubles up to the maximum."},
+     false,
+     "First wait before retrying a failed batch write; doubles per retry up to the maximum. "
+     "Each wait is drawn between half and all of that (jitter)."},
     {"sink.retry.backoff.max.ms", RB_KEY_INT, F(sink_retry_backoff_max_ms), "30000", 1, 3600000,
      NULL, false, false, "Longest wait between write retries."},
     {"sink.retry.timeout.ms", RB_KEY_INT, F(sink_retry_timeout_ms), "-1", -1, INT64_MAX, NULL,

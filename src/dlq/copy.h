@@ -3,17 +3,12 @@
  * topic refuses it.  Private to src/dlq (dlq.c uses it; the unit tests
  * call it directly); no broker is needed for anything here.
  *
- * Classification of a producer error (delivery report or produce call):
- *   RETRIABLE    the same record may be accepted later (broker or network
- *                down, leader moving, timeouts): the send is retried with
- *                backoff, nothing committed meanwhile;
- *   RECORD       this record is refused as it is (too large, invalid record
- *                or timestamp): a bounded copy is sent instead;
- *   DESTINATION  the topic refuses everything (does not exist, not
- *                authorised, unsupported, fatal producer state, or an error
- *                this table does not know): the job stops, nothing of the
- *                batch committed, and the record is read again after a
- *                restart.
+ * What a refusal means (kafka/errors.h, rb_kafka_classify):
+ *   RETRIABLE    the send is retried with backoff, nothing committed
+ *                meanwhile;
+ *   RECORD       a bounded copy is sent instead;
+ *   DESTINATION  the job stops, nothing of the batch committed, and the
+ *                record is read again after a restart.
  *
  * A bounded copy carries the record's key and headers, its value cut to
  * what the DLQ accepts, the context headers (always, so the original can be
@@ -32,14 +27,6 @@
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-typedef enum rb_dlq_refusal {
-    RB_DLQ_RETRIABLE = 0,
-    RB_DLQ_RECORD,
-    RB_DLQ_DESTINATION
-} rb_dlq_refusal;
-
-rb_dlq_refusal rb_dlq_classify(rd_kafka_resp_err_t err);
 
 /* What the headers of one dead letter are built from. */
 typedef struct rb_dlq_context {

@@ -3,6 +3,9 @@
 
 #include "dlq/copy.h"
 #include "dlq/topic.h"
+#include "kafka/client.h"
+#include "kafka/errors.h"
+#include "kafka/producer.h"
 
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -18,8 +21,7 @@
 #define DLQ_SHRINK_ATTEMPTS 16
 
 struct rb_dlq {
-    rd_kafka_t *rk;
-    rd_kafka_topic_t *rkt;
+    rb_kafka_producer *prod;
     char *topic;
     char *job_name;
     char task_id[128];
@@ -29,33 +31,15 @@ struct rb_dlq {
     char last_error[512];
 };
 
-/* librdkafka properties that only a consumer understands; handing them to
- * the producer would only earn a warning per property at start. */
-static bool consumer_only(const char *key) {
-    static const char *const prefixes[] = {"group.", "fetch.", "enable.auto.", "queued.",
-                                           "auto.commit."};
-    static const char *const names[] = {"session.timeout.ms", "heartbeat.interval.ms",
-                                        "max.poll.interval.ms", "auto.offset.reset",
-                                        "partition.assignment.strategy", "enable.partition.eof",
-                                        "isolation.level", "check.crcs",
-                                        "coordinator.query.interval.ms"};
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0) return true;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(key, names[i]) == 0) return true;
-    return false;
-}
-
 /* A delivery report: the record is dead-lettered, or keeps the broker's
  * refusal in dlq_error and stays SKIPPED for the caller to decide on. */
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-    (void)rk;
-    rb_dlq *d = opaque;
-    rb_record *rec = m->_private;
+static void on_report(const rb_kafka_report *r, void *ctx) {
+    rb_dlq *d = ctx;
+    rb_record *rec = r->opaque;
     if (!rec) return;
-    if (m->err) {
-        rec->dlq_error = (int)m->err;
-        snprintf(d->last_error, sizeof d->last_error, "%s", rd_kafka_err2str(m->err));
+    if (r->code) {
+        rec->dlq_error = r->code;
+        snprintf(d->last_error, sizeof d->last_error, "%s", rb_kafka_error_string(r->code));
         return;
     }
     rec->dlq_error = 0;
@@ -64,63 +48,40 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     rb_dlq *d = rd_kafka_opaque(rk);
-    rb_log_write(d ? d->log : NULL, level <= 3 ? RB_LOG_ERROR : level == 4 ? RB_LOG_WARN : RB_LOG_INFO,
-                 "dlq_kafka", "facility=%s %s", fac, buf);
+    rb_log_write(d ? d->log : NULL, rb_kafka_log_level(level), "dlq_kafka", "facility=%s %s", fac,
+                 buf);
 }
 
-static int conf_put(rd_kafka_conf_t *conf, const char *key, const char *value, rb_error *err) {
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_DLQ, "kafka.%s (for the DLQ producer): %s",
-                            key, errstr);
-    return 0;
-}
-
-/* The job's producer-side properties, plus what the DLQ needs. */
-static rd_kafka_conf_t *producer_conf(const rb_dlq_opts *opts, const char *role, rb_error *err) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+/* The job's producer-side properties, for the DLQ producer or the handle
+ * that prepares its topic. */
+static rb_kafka_config *producer_conf(const rb_dlq_opts *opts, const char *role, rb_error *err) {
     char client[300];
     snprintf(client, sizeof client, "ragbatch-%s-%s", opts->job_name, role);
-    int rc = conf_put(conf, "client.id", client, err);
-    for (size_t i = 0; rc == 0 && i < opts->kafka_count; i++)
-        if (!consumer_only(opts->kafka[i].key))
-            rc = conf_put(conf, opts->kafka[i].key, opts->kafka[i].value, err);
-    if (rc != 0) {
-        rd_kafka_conf_destroy(conf);
+    const rb_kafka_client_opts co = {
+        .role = "DLQ producer", .stage = RB_STAGE_DLQ, .client_id = client, .producer = true};
+    rb_kafka_config *conf = rb_kafka_config_new(&co, err);
+    if (conf && rb_kafka_config_set_props(conf, opts->kafka, opts->kafka_count, err) != 0) {
+        rb_kafka_config_destroy(conf);
         return NULL;
     }
     return conf;
 }
 
-/* The producer's message.max.bytes as configured (librdkafka's default when
- * the job does not set it). */
-static size_t conf_max_bytes(rd_kafka_conf_t *conf) {
-    char v[32];
-    size_t n = sizeof v;
-    if (rd_kafka_conf_get(conf, "message.max.bytes", v, &n) != RD_KAFKA_CONF_OK) return 1000000;
-    return (size_t)strtoull(v, NULL, 10);
-}
-
 /* Creates the topic if it is missing and learns its limit, on a handle of
  * its own: the producer's message.max.bytes is set from that limit. */
 static int prepare_topic(rb_dlq *d, const rb_dlq_opts *opts, size_t *topic_limit, rb_error *err) {
-    rd_kafka_conf_t *conf = producer_conf(opts, "dlq-admin", err);
+    rb_kafka_config *conf = producer_conf(opts, "dlq-admin", err);
     if (!conf) return -1;
     /* Creation is explicit (as Connect does), with the configured
      * replication factor, never a side effect of a metadata request. */
-    if (conf_put(conf, "allow.auto.create.topics", "false", err) != 0) {
-        rd_kafka_conf_destroy(conf);
+    if (rb_kafka_config_set(conf, "allow.auto.create.topics", "false", err) != 0) {
+        rb_kafka_config_destroy(conf);
         return -1;
     }
-    rd_kafka_conf_set_opaque(conf, d);
-    rd_kafka_conf_set_log_cb(conf, on_log);
-    char errstr[512];
-    rd_kafka_t *admin = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!admin) {
-        rd_kafka_conf_destroy(conf);
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_DLQ, "cannot create a Kafka client: %s",
-                            errstr);
-    }
+    rd_kafka_conf_set_opaque(rb_kafka_config_conf(conf), d);
+    rd_kafka_conf_set_log_cb(rb_kafka_config_conf(conf), on_log);
+    rd_kafka_t *admin = rb_kafka_config_client(conf, RD_KAFKA_PRODUCER, err);
+    if (!admin) return -1;
     int rc = rb_dlq_topic_prepare(admin, d->topic, opts->replication_factor, d->log, topic_limit,
                                   err);
     rd_kafka_destroy(admin);
@@ -148,44 +109,34 @@ rb_dlq *rb_dlq_new(const rb_dlq_opts *opts, rb_error *err) {
         rb_dlq_destroy(d);
         return NULL;
     }
-    rd_kafka_conf_t *conf = producer_conf(opts, "dlq", err);
+    rb_kafka_config *conf = producer_conf(opts, "dlq", err);
     if (!conf) {
         rb_dlq_destroy(d);
         return NULL;
     }
-    d->limit = conf_max_bytes(conf);
-    int rc = 0;
+    d->limit = rb_kafka_config_get_size(conf, "message.max.bytes", 1000000);
     if (topic_limit > 0 && topic_limit < d->limit) {
         /* Batches then never grow past what the topic takes, and a record
          * that cannot fit is refused at once, before it reaches the broker. */
         char v[32];
         snprintf(v, sizeof v, "%zu", topic_limit);
         d->limit = topic_limit;
-        rc = conf_put(conf, "message.max.bytes", v, err);
-        if (rc == 0) rc = conf_put(conf, "batch.size", v, err);
+        if (rb_kafka_config_set(conf, "message.max.bytes", v, err) != 0 ||
+            rb_kafka_config_set(conf, "batch.size", v, err) != 0) {
+            rb_kafka_config_destroy(conf);
+            rb_dlq_destroy(d);
+            return NULL;
+        }
     }
-    /* Nothing may be lost between the DLQ and the source commit. */
-    if (rc == 0) rc = conf_put(conf, "acks", "all", err);
-    if (rc == 0) rc = conf_put(conf, "enable.idempotence", "true", err);
-    if (rc != 0) {
-        rd_kafka_conf_destroy(conf);
-        rb_dlq_destroy(d);
-        return NULL;
-    }
-    rd_kafka_conf_set_opaque(conf, d);
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_log_cb(conf, on_log);
-    char errstr[512];
-    d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!d->rk) {
-        rd_kafka_conf_destroy(conf);
-        rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_DLQ, "cannot create the DLQ producer: %s",
-                     errstr);
-        rb_dlq_destroy(d);
-        return NULL;
-    }
-    if (!(d->rkt = rd_kafka_topic_new(d->rk, d->topic, NULL))) {
-        rb_error_nomem(err, RB_STAGE_DLQ, "DLQ topic handle");
+    /* Nothing may be lost between the DLQ and the source commit: the
+     * producer is acknowledged (acks=all, idempotent). */
+    const rb_kafka_producer_opts po = {.topic = d->topic,
+                                       .on_report = on_report,
+                                       .report_ctx = d,
+                                       .log = d->log,
+                                       .log_event = "dlq_kafka",
+                                       .stage = RB_STAGE_DLQ};
+    if (!(d->prod = rb_kafka_producer_new(conf, &po, err))) {
         rb_dlq_destroy(d);
         return NULL;
     }
@@ -218,41 +169,48 @@ const char *rb_dlq_error_class(rb_stage stage) {
     }
 }
 
-/* Hands one record to librdkafka.  Returns 0, or the error of the produce
- * call itself (the headers are then freed here). */
-static rd_kafka_resp_err_t produce(rb_dlq *d, rb_record *rec, size_t value_len,
-                                   rd_kafka_headers_t *h) {
-    for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            d->rk, RD_KAFKA_V_RKT(d->rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-            RD_KAFKA_V_KEY(rec->key, rec->key_len),
-            RD_KAFKA_V_VALUE((void *)rec->value, rec->value ? value_len : 0),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-            RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return e; /* the headers now belong to librdkafka */
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_headers_destroy(h);
-            return e;
-        }
-        rd_kafka_poll(d->rk, 100);
+/* Hands one record to the producer, with the headers `h` (freed here).
+ * Returns 0, or the error of the produce call itself: a queue that stays
+ * full for a flush's time is such an error, a retriable one. */
+static int produce(rb_dlq *d, rb_record *rec, size_t value_len, rd_kafka_headers_t *h) {
+    size_t n = 0;
+    const char *name;
+    const void *value;
+    size_t size;
+    while (rd_kafka_header_get_all(h, n, &name, &value, &size) == 0) n++;
+    rb_header *view = n ? malloc(n * sizeof *view) : NULL;
+    if (n && !view) {
+        rd_kafka_headers_destroy(h);
+        return RD_KAFKA_RESP_ERR__FAIL; /* classed DESTINATION: the job stops */
     }
+    for (size_t i = 0; i < n && rd_kafka_header_get_all(h, i, &name, &value, &size) == 0; i++)
+        view[i] = (rb_header){name, value, size};
+    const rb_kafka_message m = {.key = rec->key,
+                                .key_len = rec->key_len,
+                                .value = rec->value,
+                                .value_len = rec->value ? value_len : 0,
+                                .headers = view,
+                                .header_count = n,
+                                .opaque = rec};
+    rb_error perr;
+    int e = rb_kafka_producer_send(d->prod, &m, DLQ_FLUSH_TIMEOUT_MS, &perr);
+    free(view);
+    rd_kafka_headers_destroy(h);
+    return e;
 }
 
 /* Waits for every delivery report.  A producer in a fatal state can
  * deliver nothing more: that is the destination's refusal. */
 static int wait_acks(rb_dlq *d, rb_error *err) {
-    rd_kafka_resp_err_t e = rd_kafka_flush(d->rk, DLQ_FLUSH_TIMEOUT_MS);
-    char fatal[512];
-    if (rd_kafka_fatal_error(d->rk, fatal, sizeof fatal))
+    rb_error ferr;
+    if (rb_kafka_producer_flush(d->prod, DLQ_FLUSH_TIMEOUT_MS, &ferr) == 0) return 0;
+    if (!ferr.retriable)
         return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_DLQ,
                             "the DLQ producer for topic '%s' failed for good: %s; stopping with "
                             "nothing of this batch committed",
-                            d->topic, fatal);
-    if (e)
-        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ,
-                                      "DLQ topic '%s' did not acknowledge within %d ms: %s",
-                                      d->topic, DLQ_FLUSH_TIMEOUT_MS, rd_kafka_err2str(e));
-    return 0;
+                            d->topic, ferr.msg);
+    return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ,
+                                  "DLQ topic '%s' did not acknowledge: %s", d->topic, ferr.msg);
 }
 
 /* The error that stops the job: names the record and the broker's reason. */
@@ -272,7 +230,7 @@ static int refused(rb_dlq *d, const rb_record *rec, const char *what, rd_kafka_r
 static int send_alone(rb_dlq *d, rb_record *rec, size_t value_len, rd_kafka_headers_t *h,
                       rd_kafka_resp_err_t *e, rb_error *err) {
     rec->dlq_error = 0;
-    *e = produce(d, rec, value_len, h);
+    *e = (rd_kafka_resp_err_t)produce(d, rec, value_len, h);
     if (*e) return 0;
     if (wait_acks(d, err) != 0) return -1;
     *e = rec->state == RB_REC_DEAD_LETTERED ? RD_KAFKA_RESP_ERR_NO_ERROR
@@ -292,8 +250,8 @@ static int send_bounded(rb_dlq *d, rb_record *rec, rd_kafka_resp_err_t first, rb
     if (fits) {
         if (send_alone(d, rec, value_len, h, &e, err) != 0) return -1;
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
-        if (rb_dlq_classify(e) != RB_DLQ_RECORD)
-            return rb_dlq_classify(e) == RB_DLQ_RETRIABLE
+        if (rb_kafka_classify(e) != RB_KAFKA_RECORD)
+            return rb_kafka_classify(e) == RB_KAFKA_RETRIABLE
                        ? rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ,
                                                 "delivery to DLQ topic '%s' failed: %s", d->topic,
                                                 rd_kafka_err2str(e))
@@ -326,12 +284,12 @@ static int send_bounded(rb_dlq *d, rb_record *rec, rd_kafka_resp_err_t first, rb
                          rec->topic, rec->partition, rec->offset, value_len, cut, reason, d->topic);
             return 0;
         }
-        rb_dlq_refusal kind = rb_dlq_classify(e);
-        if (kind == RB_DLQ_RETRIABLE)
+        rb_kafka_error_class kind = rb_kafka_classify(e);
+        if (kind == RB_KAFKA_RETRIABLE)
             return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ,
                                           "delivery to DLQ topic '%s' failed: %s", d->topic,
                                           rd_kafka_err2str(e));
-        if (kind == RB_DLQ_DESTINATION || e != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || cut == 0)
+        if (kind == RB_KAFKA_DESTINATION || e != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || cut == 0)
             break;
         cut /= 2;
     }
@@ -350,11 +308,10 @@ int rb_dlq_send(rb_dlq *d, rb_batch *b, size_t *sent, rb_error *err) {
         if (rec->state == RB_REC_DEAD_LETTERED) before++;
         if (rec->state != RB_REC_SKIPPED) continue;
         rec->dlq_error = 0;
-        rd_kafka_resp_err_t e =
-            produce(d, rec, rec->value ? rec->value_len : 0, rb_dlq_headers(&ctx, rec, NULL));
-        if (e) rec->dlq_error = (int)e; /* refused before reaching the broker */
+        int e = produce(d, rec, rec->value ? rec->value_len : 0, rb_dlq_headers(&ctx, rec, NULL));
+        if (e) rec->dlq_error = e; /* refused before reaching the broker */
         count++;
-        rd_kafka_poll(d->rk, 0);
+        rb_kafka_producer_poll(d->prod, 0);
     }
     if (count == 0) return 0;
     if (wait_acks(d, err) != 0) return -1;
@@ -365,10 +322,10 @@ int rb_dlq_send(rb_dlq *d, rb_batch *b, size_t *sent, rb_error *err) {
         rb_record *rec = rb_batch_record(b, i);
         if (rec->state != RB_REC_SKIPPED) continue;
         rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)rec->dlq_error;
-        switch (e ? rb_dlq_classify(e) : RB_DLQ_RETRIABLE) {
-        case RB_DLQ_RETRIABLE: retry = true; break;
-        case RB_DLQ_RECORD: rc = send_bounded(d, rec, e, err); break;
-        case RB_DLQ_DESTINATION: rc = refused(d, rec, "the topic refuses it", e, err); break;
+        switch (e ? rb_kafka_classify(e) : RB_KAFKA_RETRIABLE) {
+        case RB_KAFKA_RETRIABLE: retry = true; break;
+        case RB_KAFKA_RECORD: rc = send_bounded(d, rec, e, err); break;
+        case RB_KAFKA_DESTINATION: rc = refused(d, rec, "the topic refuses it", e, err); break;
         }
     }
     size_t after = 0;
@@ -385,10 +342,10 @@ int rb_dlq_send(rb_dlq *d, rb_batch *b, size_t *sent, rb_error *err) {
 
 void rb_dlq_destroy(rb_dlq *d) {
     if (!d) return;
-    if (d->rk) {
-        rd_kafka_flush(d->rk, 10000);
-        if (d->rkt) rd_kafka_topic_destroy(d->rkt);
-        rd_kafka_destroy(d->rk);
+    if (d->prod) {
+        rb_error ferr;
+        rb_kafka_producer_flush(d->prod, 10000, &ferr); /* best effort: see dlq.h */
+        rb_kafka_producer_destroy(d->prod);
     }
     free(d->topic);
     free(d->job_name);

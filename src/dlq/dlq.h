@@ -14,12 +14,12 @@
  * value; "" when the document itself fails its schema),
  * ragbatch.runner.version.
  *
- * Delivery: the producer is idempotent with acks=all, and rb_dlq_send()
- * returns only when the broker has acknowledged every record it sent (or
- * one failed).  The runner commits the source offsets of a batch only after
+ * Delivery: the producer is kafka/producer.h's (idempotent, acks=all), and
+ * rb_dlq_send() returns only when the broker has acknowledged every record
+ * it sent (or one failed, or its 30 s flush ran out: retriable).  The runner commits the source offsets of a batch only after
  * that, so nothing is lost between the two.
  *
- * Refusals (dlq/copy.h classifies librdkafka's error codes): a retriable
+ * Refusals (kafka/errors.h classes librdkafka's error codes): a retriable
  * one (broker or network down, timeouts) makes rb_dlq_send return a
  * retriable error, and the runner retries with backoff.  A record the
  * topic refuses as it is (Message size too large, invalid record) is sent

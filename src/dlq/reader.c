@@ -1,5 +1,7 @@
 #include "dlq/reader.h"
 
+#include "kafka/client.h"
+
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,42 +24,22 @@ rb_dlq_reader *rb_dlq_reader_new(const char *topic, const char *group, const cha
         return NULL;
     }
     r->grouped = group != NULL;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char errstr[512];
     /* A group id is needed to commit; without one, a private throwaway
-     * group that never commits. */
-    const char *gid = group ? group : "ragbatch-dlq-inspect";
-    if (rd_kafka_conf_set(conf, "group.id", gid, errstr, sizeof errstr) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof errstr) ||
-        rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof errstr)) {
-        rd_kafka_conf_destroy(conf);
-        rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_DLQ, "%s", errstr);
+     * group that never commits.  The user's properties come after these
+     * defaults and win. */
+    const rb_kafka_client_opts co = {.role = "DLQ reader", .stage = RB_STAGE_DLQ};
+    rb_kafka_config *conf = rb_kafka_config_new(&co, err);
+    if (!conf ||
+        rb_kafka_config_set(conf, "group.id", group ? group : "ragbatch-dlq-inspect", err) ||
+        rb_kafka_config_set(conf, "enable.auto.commit", "false", err) ||
+        rb_kafka_config_set(conf, "auto.offset.reset", "earliest", err) ||
+        rb_kafka_config_set_args(conf, props, nprops, err)) {
+        rb_kafka_config_destroy(conf);
         rb_dlq_reader_destroy(r);
         return NULL;
     }
-    for (size_t i = 0; i < nprops; i++) {
-        const char *eq = strchr(props[i], '=');
-        char key[256];
-        size_t n = eq ? (size_t)(eq - props[i]) : 0;
-        if (!eq || n == 0 || n >= sizeof key) {
-            rd_kafka_conf_destroy(conf);
-            rb_error_set(err, RB_ERR_ARG, RB_STAGE_DLQ, "'%s' is not NAME=VALUE", props[i]);
-            rb_dlq_reader_destroy(r);
-            return NULL;
-        }
-        memcpy(key, props[i], n);
-        key[n] = '\0';
-        if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_DLQ, "%s: %s", key, errstr);
-            rb_dlq_reader_destroy(r);
-            return NULL;
-        }
-    }
-    r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!r->rk) {
-        rd_kafka_conf_destroy(conf);
-        rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_DLQ, "cannot create the DLQ reader: %s", errstr);
+    /* rb_kafka_config_client consumes the configuration either way. */
+    if (!(r->rk = rb_kafka_config_client(conf, RD_KAFKA_CONSUMER, err))) {
         rb_dlq_reader_destroy(r);
         return NULL;
     }

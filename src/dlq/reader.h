@@ -33,8 +33,9 @@ typedef int (*rb_dlq_record_fn)(const rb_dlq_record *rec, void *ctx);
 
 typedef struct rb_dlq_reader rb_dlq_reader;
 
-/* `props` are librdkafka properties ("name=value"), bootstrap.servers
- * among them.  `group` may be NULL. */
+/* `props` are librdkafka properties ("name=value", as -X gives them;
+ * kafka/config.h checks each), bootstrap.servers among them.  `group` may
+ * be NULL. */
 rb_dlq_reader *rb_dlq_reader_new(const char *topic, const char *group, const char *const *props,
                                  size_t nprops, rb_error *err);
 

@@ -3,9 +3,10 @@
  * `embed` verb and the search command.
  *
  * An embedder turns texts into fixed-size float vectors.  Providers (the
- * local BERT model here; HTTP providers later) implement rb_embedder_ops
- * and are created by their own constructor; callers use only the functions
- * below.  One embedder is used by one thread at a time; a provider may use
+ * local BERT model, the HTTP providers openai and tei) implement
+ * rb_embedder_ops and are created by their own constructor, or by
+ * rb_embedder_new() from rb_embed_opts; callers use only the functions
+ * below, never a provider's own headers.  One embedder is used by one thread at a time; a provider may use
  * several threads inside a call (OpenMP for the local model).
  */
 #ifndef RB_EMBEDDER_H
@@ -15,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct rb_embedder rb_embedder;
 
@@ -109,8 +111,48 @@ rb_embedder *rb_embedder_http_new(const rb_http_embed_opts *opts, rb_error *err)
  * file, never the key.  The caller frees *out. */
 int rb_embed_api_key_read(const char *env_name, const char *path, char **out, rb_error *err);
 
-struct rb_job_config;
-/* The provider the job asks for (embed.provider and its keys). */
-rb_embedder *rb_embedder_from_config(const struct rb_job_config *cfg, rb_error *err);
+/* The embedder to build: the provider and its options, filled by the
+ * caller from its own configuration (a job's embed.* keys: see
+ * runner/embed_opts.h).  Strings are borrowed for the call. */
+typedef struct rb_embed_opts {
+    const char *provider;       /* "local", "openai" or "tei" */
+    rb_local_embed_opts local;  /* for "local" */
+    rb_http_embed_opts http;    /* for the others; rb_embedder_new sets its provider and
+                                   api_key */
+    const char *api_key_env;    /* the API key's environment variable; NULL or "" */
+    const char *api_key_file;   /* or the file holding it; NULL or "" */
+} rb_embed_opts;
+
+/* Creates the embedder `opts` asks for: the local model (errors prefixed
+ * "embed.model.dir"), or an HTTP provider with the API key read as
+ * rb_embed_api_key_read() does (it is wiped once the provider has it). */
+rb_embedder *rb_embedder_new(const rb_embed_opts *opts, rb_error *err);
+
+/* The size of the vectors rb_embedder_new(opts) would make, known without
+ * loading weights or calling a provider (`ragbatch index`): the local
+ * model's hidden size, from its config.json; an HTTP provider's
+ * http.dimensions.  An HTTP provider whose size it would only learn from a
+ * probe (dimensions 0) is an RB_ERR_CONFIG error naming embed.dimensions;
+ * a model directory without a valid config.json an RB_ERR_MODEL error
+ * naming the file. */
+int rb_embed_opts_dim(const rb_embed_opts *opts, size_t *dim, rb_error *err);
+
+/* The local model's tokenizer alone, without weights (`ragbatch embed
+ * --tokens`).  Immutable once made; any number of threads may encode. */
+typedef struct rb_embed_tokenizer rb_embed_tokenizer;
+
+/* Loads the tokenizer of the model in `model_dir` (errors name the file). */
+rb_embed_tokenizer *rb_embed_tokenizer_new(const char *model_dir, rb_error *err);
+
+/* The model's sequence limit, [CLS] and [SEP] included. */
+size_t rb_embed_tokenizer_max_seq(const rb_embed_tokenizer *t);
+
+/* The ids of `text` (NUL-terminated), at most `max_seq` (>= 2) of them,
+ * into `ids`; *n receives the count.  Fails only when memory runs out or
+ * max_seq < 2. */
+int rb_embed_tokenize(const rb_embed_tokenizer *t, const char *text, size_t max_seq,
+                      int32_t *ids, size_t *n, rb_error *err);
+
+void rb_embed_tokenizer_destroy(rb_embed_tokenizer *t); /* accepts NULL */
 
 #endif

@@ -1,9 +1,12 @@
 /*
- * factory.c -- builds the embedder a job asks for (embed.provider and its
- * keys), for the runner and the search verb, and reads the API key.
+ * factory.c -- builds the embedder rb_embed_opts asks for, for the runner
+ * and the search verb; reads the API key; tells the vector size and gives
+ * the tokenizer without building a provider (the index and embed verbs).
  */
-#include "config/config.h"
 #include "embed/embedder.h"
+
+#include "embed/model_config.h"
+#include "embed/tokenizer.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,42 +48,69 @@ int rb_embed_api_key_read(const char *env_name, const char *path, char **out, rb
     return 0;
 }
 
-rb_embedder *rb_embedder_from_config(const rb_job_config *cfg, rb_error *err) {
-    if (strcmp(cfg->embed_provider, "local") == 0) {
-        rb_local_embed_opts eo = {
-            .model_dir = cfg->embed_model_dir,
-            .threads = (int)cfg->embed_threads,
-            .batch_size = (size_t)cfg->embed_batch_size,
-            .max_seq_length = (size_t)cfg->embed_max_seq_length,
-        };
-        rb_embedder *e = rb_embedder_local_new(&eo, err);
+rb_embedder *rb_embedder_new(const rb_embed_opts *opts, rb_error *err) {
+    if (strcmp(opts->provider, "local") == 0) {
+        rb_embedder *e = rb_embedder_local_new(&opts->local, err);
         if (!e) rb_error_prefix(err, "embed.model.dir");
         return e;
     }
     char *key = NULL;
-    if (rb_embed_api_key_read(cfg->embed_api_key_env, cfg->embed_api_key_file, &key, err) != 0)
+    if (rb_embed_api_key_read(opts->api_key_env, opts->api_key_file, &key, err) != 0)
         return NULL;
-    rb_http_embed_opts ho = {
-        .provider = cfg->embed_provider,
-        .url = cfg->embed_url,
-        .model = cfg->embed_model,
-        .api_key = key,
-        .api_version = cfg->embed_api_version,
-        .dimensions = (size_t)cfg->embed_dimensions,
-        .concurrency = (int)cfg->embed_concurrency,
-        .timeout_ms = (long)cfg->embed_request_timeout_ms,
-        .retries = (int)cfg->embed_retries,
-        .backoff_ms = (long)cfg->embed_retry_backoff_ms,
-        .backoff_max_ms = (long)cfg->embed_retry_backoff_max_ms,
-        .batch_size = (size_t)cfg->embed_batch_size,
-        .batch_max_tokens = (size_t)cfg->embed_batch_max_tokens,
-        .requests_per_minute = (double)cfg->embed_rate_requests_per_minute,
-        .tokens_per_minute = (double)cfg->embed_rate_tokens_per_minute,
-        .tls_verify = cfg->embed_tls_verify,
-        .ca_file = cfg->embed_tls_ca_file,
-    };
+    rb_http_embed_opts ho = opts->http;
+    ho.provider = opts->provider;
+    ho.api_key = key;
     rb_embedder *e = rb_embedder_http_new(&ho, err);
     if (key) memset(key, 0, strlen(key));
     free(key);
     return e;
+}
+
+int rb_embed_opts_dim(const rb_embed_opts *opts, size_t *dim, rb_error *err) {
+    if (strcmp(opts->provider, "local") != 0) {
+        if (opts->http.dimensions == 0)
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "embed.dimensions: the %s provider's vector size is only learnt "
+                                "by calling it; set embed.dimensions",
+                                opts->provider);
+        *dim = opts->http.dimensions;
+        return 0;
+    }
+    /* config.json (hidden_size) alone: no weights. */
+    rb_model_config mc;
+    if (rb_model_config_load(opts->local.model_dir, &mc, err) != 0) return -1;
+    *dim = mc.bert.hidden;
+    rb_model_config_free(&mc);
+    return 0;
+}
+
+struct rb_embed_tokenizer {
+    rb_tokenizer *tok;
+    size_t max_seq;
+};
+
+rb_embed_tokenizer *rb_embed_tokenizer_new(const char *model_dir, rb_error *err) {
+    rb_embed_tokenizer *t = calloc(1, sizeof *t);
+    if (!t) {
+        rb_error_nomem(err, RB_STAGE_EMBED, "tokenizer");
+        return NULL;
+    }
+    if (!(t->tok = rb_model_tokenizer_load(model_dir, &t->max_seq, err))) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+size_t rb_embed_tokenizer_max_seq(const rb_embed_tokenizer *t) { return t->max_seq; }
+
+int rb_embed_tokenize(const rb_embed_tokenizer *t, const char *text, size_t max_seq,
+                      int32_t *ids, size_t *n, rb_error *err) {
+    return rb_tokenizer_encode(t->tok, text, strlen(text), max_seq, ids, n, err);
+}
+
+void rb_embed_tokenizer_destroy(rb_embed_tokenizer *t) {
+    if (!t) return;
+    rb_tokenizer_destroy(t->tok);
+    free(t);
 }

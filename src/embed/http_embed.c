@@ -18,8 +18,8 @@
  *   - 429, 5xx, a timeout or a lost connection: retried after the
  *     Retry-After the server asked for (seconds or HTTP-date), else after
  *     backoff_ms * 2^(attempt-1) (at most backoff_max_ms) with jitter
- *     (half fixed, half random), so parallel requests do not come back
- *     together; after `retries` retries the call fails;
+ *     (half fixed, half random: common/backoff.h), so parallel requests
+ *     do not come back together; after `retries` retries the call fails;
  *   - anything else (401, 404, 400 ...) fails the call without retrying.
  * A failed call stops its other requests and returns RB_ERR_EMBED (stage
  * embed, not retriable: the retries are spent) naming the provider, the URL
@@ -28,6 +28,7 @@
  *
  * One call at a time (rb_embedder's contract); all state is in the impl.
  */
+#include "common/backoff.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "embed/embedder.h"
@@ -73,21 +74,13 @@ typedef struct http_impl {
     bool tls_verify;
     char *ca_file;
     rb_ratelimit rl;
-    uint64_t rng;
+    rb_prng rng;    /* retry jitter */
     he_job *queue;
     size_t nqueue, capqueue;
     const atomic_int *cancel; /* rb_embedder_set_cancel; NULL: none */
 } http_impl;
 
 static size_t approx_tokens(const char *text) { return strlen(text) / 4 + 1; }
-
-static double rng_unit(http_impl *im) {
-    /* xorshift64*: jitter only, nothing secret */
-    im->rng ^= im->rng >> 12;
-    im->rng ^= im->rng << 25;
-    im->rng ^= im->rng >> 27;
-    return (double)((im->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-}
 
 static int queue_push(http_impl *im, he_job job) {
     if (im->nqueue == im->capqueue) {
@@ -199,10 +192,8 @@ static int retry_or_fail(http_impl *im, he_job job, double retry_after, const ch
     if (retry_after >= 0) {
         wait = retry_after;
     } else {
-        double base = (double)im->backoff_ms / 1e3;
-        for (int i = 1; i < job.attempt && base < (double)im->backoff_max_ms / 1e3; i++) base *= 2;
-        if (base > (double)im->backoff_max_ms / 1e3) base = (double)im->backoff_max_ms / 1e3;
-        wait = base / 2 + rng_unit(im) * base / 2;
+        wait = (double)rb_backoff_wait_ms(im->backoff_ms, im->backoff_max_ms, job.attempt,
+                                          &im->rng) / 1e3;
     }
     job.not_before = rb_now_sec() + wait;
     if (queue_push(im, job) != 0) return rb_error_nomem(err, RB_STAGE_EMBED, "retry queue");
@@ -480,8 +471,7 @@ rb_embedder *rb_embedder_http_new(const rb_http_embed_opts *o, rb_error *err) {
     im->tls_verify = o->tls_verify != 0;
     im->dim = o->dimensions;
     im->dims_sent = proto == &rb_http_proto_openai ? o->dimensions : 0;
-    im->rng = ((uint64_t)rb_wall_ms() * 6364136223846793005ull) ^ (uint64_t)(uintptr_t)im;
-    if (!im->rng) im->rng = 1;
+    rb_prng_seed(&im->rng, (uint64_t)rb_wall_ms() ^ (uint64_t)(uintptr_t)im);
     rb_ratelimit_init(&im->rl, o->requests_per_minute, o->tokens_per_minute, rb_now_sec());
 
     rb_buf url;

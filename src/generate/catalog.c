@@ -336,7 +336,7 @@ static const currency currencies[] = {
 #define N_CURRENCIES (sizeof currencies / sizeof currencies[0])
 
 static const char *pick(const word_list *l, uint64_t i) { return l->v[i % l->n]; }
-static uint8_t roll(rb_gen_prng *r, size_t n) { return (uint8_t)rb_gen_prng_below(r, n); }
+static uint8_t roll(rb_prng *r, size_t n) { return (uint8_t)rb_prng_below(r, n); }
 
 static const category *cat_of(const rb_gen_product *p) {
     return &categories[p->category % N_CATEGORIES];
@@ -348,21 +348,21 @@ static const kind *kind_of(const rb_gen_product *p) {
 }
 
 /* Prices end the way shop prices do: .99, .95, .50 or .00. */
-static int64_t shop_price(rb_gen_prng *r, int64_t cents) {
+static int64_t shop_price(rb_prng *r, int64_t cents) {
     static const int endings[] = {99, 95, 50, 0};
     int64_t units = cents / 100;
     if (units < 1) units = 1;
-    return units * 100 + endings[rb_gen_prng_below(r, 4)];
+    return units * 100 + endings[rb_prng_below(r, 4)];
 }
 
-static void new_price(rb_gen_prng *r, rb_gen_product *p) {
+static void new_price(rb_prng *r, rb_gen_product *p) {
     const category *c = cat_of(p);
     int64_t usd_cents =
-        rb_gen_prng_range(r, (int64_t)c->price_min * 100, (int64_t)c->price_max * 100);
+        rb_prng_range(r, (int64_t)c->price_min * 100, (int64_t)c->price_max * 100);
     p->price_cents = shop_price(r, usd_cents * currencies[p->currency].per_100_usd / 100);
 }
 
-void rb_gen_catalog_create(rb_gen_prng *r, rb_gen_product *p) {
+void rb_gen_catalog_create(rb_prng *r, rb_gen_product *p) {
     p->category = roll(r, N_CATEGORIES);
     const category *c = cat_of(p);
     p->noun = roll(r, c->n_kinds);
@@ -372,22 +372,22 @@ void rb_gen_catalog_create(rb_gen_prng *r, rb_gen_product *p) {
     p->color = roll(r, colors.n);
     p->adjective = roll(r, adjectives.n);
     p->origin = roll(r, origins.n);
-    p->brand = (uint16_t)rb_gen_prng_below(r, brands.n);
-    p->series = (uint16_t)rb_gen_prng_below(r, series.n);
+    p->brand = (uint16_t)rb_prng_below(r, brands.n);
+    p->series = (uint16_t)rb_prng_below(r, series.n);
     /* Most of the catalogue is priced in dollars and euros. */
-    p->currency = rb_gen_prng_chance(r, 0.6) ? roll(r, 2) : roll(r, N_CURRENCIES);
-    p->in_stock = rb_gen_prng_chance(r, 0.85);
+    p->currency = rb_prng_chance(r, 0.6) ? roll(r, 2) : roll(r, N_CURRENCIES);
+    p->in_stock = rb_prng_chance(r, 0.85);
     new_price(r, p);
-    p->desc_seed = rb_gen_prng_next(r);
-    p->tag_seed = rb_gen_prng_next(r);
+    p->desc_seed = rb_prng_next(r);
+    p->tag_seed = rb_prng_next(r);
 }
 
-bool rb_gen_catalog_mutate(rb_gen_prng *r, rb_gen_product *p) {
-    uint64_t what = rb_gen_prng_below(r, 100);
+bool rb_gen_catalog_mutate(rb_prng *r, rb_gen_product *p) {
+    uint64_t what = rb_prng_below(r, 100);
     if (what < 35) {
         /* A price change of 5-20 % either way; text unchanged, so a
          * pipeline that hashes texts can reuse the stored embedding. */
-        int64_t pct = rb_gen_prng_range(r, 5, 20) * (rb_gen_prng_chance(r, 0.5) ? 1 : -1);
+        int64_t pct = rb_prng_range(r, 5, 20) * (rb_prng_chance(r, 0.5) ? 1 : -1);
         p->price_cents = shop_price(r, p->price_cents + p->price_cents * pct / 100);
         return false;
     }
@@ -396,11 +396,11 @@ bool rb_gen_catalog_mutate(rb_gen_prng *r, rb_gen_product *p) {
         return false;
     }
     if (what < 75) {
-        p->desc_seed = rb_gen_prng_next(r);
+        p->desc_seed = rb_prng_next(r);
         return true;
     }
     if (what < 85) {
-        p->tag_seed = rb_gen_prng_next(r);
+        p->tag_seed = rb_prng_next(r);
         return true;
     }
     if (what < 93) {
@@ -410,7 +410,7 @@ bool rb_gen_catalog_mutate(rb_gen_prng *r, rb_gen_product *p) {
         return true;
     }
     uint16_t old = p->series;
-    while (p->series == old) p->series = (uint16_t)rb_gen_prng_below(r, series.n);
+    while (p->series == old) p->series = (uint16_t)rb_prng_below(r, series.n);
     return true;
 }
 
@@ -450,15 +450,15 @@ size_t rb_gen_catalog_word_count(const char *s, size_t len) {
  * own features and the category's shared ones form one pool, the uses
  * another; `used` remembers what was taken (pools are under 64). */
 typedef struct drawer {
-    rb_gen_prng r;
+    rb_prng r;
     const category *c;
     const kind *k;
     uint64_t used_features;
     uint64_t used_uses;
 } drawer;
 
-static size_t draw_index(rb_gen_prng *r, size_t n, uint64_t *used) {
-    size_t i = (size_t)rb_gen_prng_below(r, n);
+static size_t draw_index(rb_prng *r, size_t n, uint64_t *used) {
+    size_t i = (size_t)rb_prng_below(r, n);
     /* Walk forward to the next unused one; once all are used, repeat. */
     for (size_t step = 0; step < n; step++) {
         size_t j = (i + step) % n;
@@ -491,12 +491,12 @@ static int sentence(const rb_gen_product *p, drawer *d, int which, rb_buf *s) {
     case 1: return rb_buf_printf(s, "It also comes with %s.", draw_feature(d));
     case 2:
         return rb_buf_printf(s, "Made in %s and backed by a %d-year %s warranty.",
-                             pick(&origins, p->origin), (int)rb_gen_prng_range(&d->r, 1, 5),
+                             pick(&origins, p->origin), (int)rb_prng_range(&d->r, 1, 5),
                              brand);
-    case 3: return rb_buf_printf(s, "Care: %s.", pick(&d->c->care, rb_gen_prng_next(&d->r)));
+    case 3: return rb_buf_printf(s, "Care: %s.", pick(&d->c->care, rb_prng_next(&d->r)));
     case 4:
         return rb_buf_printf(s, "A %s choice for %s that pairs well with other %s %s gear.",
-                             rb_gen_prng_chance(&d->r, 0.5) ? "smart" : "dependable",
+                             rb_prng_chance(&d->r, 0.5) ? "smart" : "dependable",
                              draw_use(d), brand, d->c->name);
     case 5:
         return rb_buf_printf(s, "Reviewers single out %s and say it still looks new after a "
@@ -511,7 +511,7 @@ static int sentence(const rb_gen_product *p, drawer *d, int which, rb_buf *s) {
 
 int rb_gen_catalog_description(const rb_gen_product *p, rb_buf *out) {
     drawer d = {.c = cat_of(p), .k = kind_of(p)};
-    rb_gen_prng_seed(&d.r, p->desc_seed);
+    rb_prng_seed(&d.r, p->desc_seed);
 
     /* The opening sentence says what the product is, in its colour and
      * material; the rest is chosen and ordered by the product's seed. */
@@ -524,12 +524,12 @@ int rb_gen_catalog_description(const rb_gen_product *p, rb_buf *out) {
     int order[N_SENTENCES];
     for (int i = 0; i < N_SENTENCES; i++) order[i] = i;
     for (int i = N_SENTENCES - 1; i > 0; i--) {
-        int j = (int)rb_gen_prng_below(&d.r, (uint64_t)i + 1);
+        int j = (int)rb_prng_below(&d.r, (uint64_t)i + 1);
         int t = order[i];
         order[i] = order[j];
         order[j] = t;
     }
-    size_t target = (size_t)rb_gen_prng_range(&d.r, DESC_MIN_WORDS + 5, DESC_MAX_WORDS - 5);
+    size_t target = (size_t)rb_prng_range(&d.r, DESC_MIN_WORDS + 5, DESC_MAX_WORDS - 5);
     size_t words = rb_gen_catalog_word_count(out->data + start, out->len - start);
 
     rb_buf s;
@@ -568,18 +568,18 @@ int rb_gen_catalog_price_json(const rb_gen_product *p, rb_buf *out) {
 
 int rb_gen_catalog_tags_json(const rb_gen_product *p, rb_buf *out) {
     const category *c = cat_of(p);
-    rb_gen_prng r;
-    rb_gen_prng_seed(&r, p->tag_seed);
+    rb_prng r;
+    rb_prng_seed(&r, p->tag_seed);
     /* 2-5 distinct category tags: pick without replacement by a partial
      * shuffle of the indices. */
     size_t idx[16];
     size_t n = c->tags.n < 16 ? c->tags.n : 16;
     for (size_t i = 0; i < n; i++) idx[i] = i;
-    size_t want = (size_t)rb_gen_prng_range(&r, 2, 5);
+    size_t want = (size_t)rb_prng_range(&r, 2, 5);
     if (want > n) want = n;
     if (rb_buf_putc(out, '[') != 0) return -1;
     for (size_t i = 0; i < want; i++) {
-        size_t j = i + (size_t)rb_gen_prng_below(&r, n - i);
+        size_t j = i + (size_t)rb_prng_below(&r, n - i);
         size_t t = idx[i];
         idx[i] = idx[j];
         idx[j] = t;

@@ -17,7 +17,7 @@
 #define RB_GEN_CATALOG_H
 
 #include "common/buf.h"
-#include "generate/prng.h"
+#include "common/prng.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,12 +43,12 @@ typedef struct rb_gen_product {
 } rb_gen_product;
 
 /* Gives `p` fresh random content (version, deleted, event time untouched). */
-void rb_gen_catalog_create(rb_gen_prng *r, rb_gen_product *p);
+void rb_gen_catalog_create(rb_prng *r, rb_gen_product *p);
 
 /* Applies one realistic update: a price change or a stock change (text
  * unchanged), or a new description, tags or name (text changed).  Returns
  * true if a text field (name, description, tags) changed. */
-bool rb_gen_catalog_mutate(rb_gen_prng *r, rb_gen_product *p);
+bool rb_gen_catalog_mutate(rb_prng *r, rb_gen_product *p);
 
 /* Plain UTF-8 text, appended without quoting. */
 int rb_gen_catalog_name(const rb_gen_product *p, rb_buf *out);

@@ -2,7 +2,7 @@
 
 #include "common/buf.h"
 #include "generate/catalog.h"
-#include "generate/prng.h"
+#include "common/prng.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 
 struct rb_gen {
     rb_gen_options opts;
-    rb_gen_prng rng;
+    rb_prng rng;
     rb_gen_product *pool;
     int64_t last_time_ms;
     size_t next_product; /* sequential order: the next product to visit */
@@ -65,7 +65,7 @@ rb_gen *rb_gen_new(const rb_gen_options *opts, rb_error *err) {
         return rb_error_nomem(err, RB_STAGE_NONE, "product pool"), NULL;
     }
     g->opts = *opts;
-    rb_gen_prng_seed(&g->rng, opts->seed);
+    rb_prng_seed(&g->rng, opts->seed);
     g->last_time_ms = INT64_MIN;
     rb_buf_init(&g->value);
     rb_buf_init(&g->desc);
@@ -110,18 +110,6 @@ const char *rb_gen_event_type_name(rb_gen_event_type type) {
 
 /* ---- time ---------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (era arithmetic, so
- * it is exact for any year without calling the C library's time zone
- * machinery). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 void rb_gen_format_time(int64_t ms, char out[32]) {
     int64_t secs = ms / 1000, frac = ms % 1000;
     if (frac < 0) {
@@ -136,57 +124,6 @@ void rb_gen_format_time(int64_t ms, char out[32]) {
     }
     snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-}
-
-static bool digits(const char *s, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-int rb_gen_parse_time(const char *s, int64_t *ms) {
-    int y, mo, d, h, mi, se;
-    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60) return -1;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap) return -1;
-    const char *p = s + 19;
-    int frac = 0;
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        while (*p >= '0' && *p <= '9') {
-            if (n < 3) frac = frac * 10 + (*p - '0');
-            n++;
-            p++;
-        }
-        if (n == 0) return -1;
-        for (; n < 3; n++) frac *= 10;
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p) return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se);
-    *ms = (secs - (int64_t)offset_min * 60) * 1000 + frac;
-    return 0;
 }
 
 /* ---- rendering ----------------------------------------------------------- */
@@ -290,7 +227,7 @@ static const char *const bad_utf8[] = {"\x80", "\xc3\x28", "\xc0\xaf", "\xed\xa0
                                        "\xf4\x90\x80\x80", "caf\xe9"};
 
 static int insert_bad_bytes(rb_gen *g) {
-    const char *bad = bad_utf8[rb_gen_prng_below(&g->rng, sizeof bad_utf8 / sizeof bad_utf8[0])];
+    const char *bad = bad_utf8[rb_prng_below(&g->rng, sizeof bad_utf8 / sizeof bad_utf8[0])];
     size_t blen = strlen(bad);
     /* Insert at the first word boundary past the middle. */
     size_t at = g->desc.len / 2;
@@ -314,7 +251,7 @@ static int render_not_json(rb_gen *g, const rb_gen_product *p, rb_gen_event_type
     const char *t = rb_gen_event_type_name(type);
     const char *cur = rb_gen_catalog_currency(p);
     rb_buf_reset(&g->value);
-    switch (rb_gen_prng_below(&g->rng, 5)) {
+    switch (rb_prng_below(&g->rng, 5)) {
     case 0:
         rc |= rb_buf_printf(&g->value, "product %s %s at %s: price %s %s", g->key, t, when, price,
                             cur);
@@ -356,11 +293,11 @@ static int render_malformed(rb_gen *g, const rb_gen_product *p, rb_gen_event_typ
     case RB_GEN_BAD_MISSING_NAME: c.omit_name = true; break;
     case RB_GEN_BAD_NEGATIVE_PRICE: c.negative_price = true; break;
     case RB_GEN_BAD_CURRENCY:
-        c.currency = bad_currencies[rb_gen_prng_below(
+        c.currency = bad_currencies[rb_prng_below(
             &g->rng, sizeof bad_currencies / sizeof bad_currencies[0])];
         break;
     case RB_GEN_BAD_WRONG_TYPE:
-        c.wrong_type = 1 + (int)rb_gen_prng_below(&g->rng, WRONG_TYPE_VARIANTS);
+        c.wrong_type = 1 + (int)rb_prng_below(&g->rng, WRONG_TYPE_VARIANTS);
         break;
     default: break;
     }
@@ -369,7 +306,7 @@ static int render_malformed(rb_gen *g, const rb_gen_product *p, rb_gen_event_typ
     if (kind == RB_GEN_BAD_TRUNCATED) {
         /* Any proper prefix of a JSON object is invalid; cut somewhere in
          * the back three quarters, as a failed write would. */
-        *len = (size_t)rb_gen_prng_range(&g->rng, (int64_t)(g->value.len / 4),
+        *len = (size_t)rb_prng_range(&g->rng, (int64_t)(g->value.len / 4),
                                          (int64_t)g->value.len - 1);
         if (*len == 0) *len = 1;
     }
@@ -385,14 +322,14 @@ int rb_gen_next(rb_gen *g, int64_t time_ms, rb_gen_event *ev, rb_error *err) {
         idx = g->next_product;
         g->next_product = (g->next_product + 1) % g->opts.products;
     } else {
-        idx = (size_t)rb_gen_prng_below(&g->rng, g->opts.products);
+        idx = (size_t)rb_prng_below(&g->rng, g->opts.products);
     }
     rb_gen_product *p = &g->pool[idx];
     snprintf(g->key, sizeof g->key, "p-%06zu", idx);
 
     rb_gen_malformed kind = RB_GEN_WELL_FORMED;
-    if (rb_gen_prng_chance(&g->rng, g->opts.malformed))
-        kind = (rb_gen_malformed)(1 + rb_gen_prng_below(&g->rng, RB_GEN_MALFORMED_KINDS - 1));
+    if (rb_prng_chance(&g->rng, g->opts.malformed))
+        kind = (rb_gen_malformed)(1 + rb_prng_below(&g->rng, RB_GEN_MALFORMED_KINDS - 1));
 
     /* The event is computed on a copy; only a well-formed one is kept. */
     rb_gen_product next = *p;
@@ -401,7 +338,7 @@ int rb_gen_next(rb_gen *g, int64_t time_ms, rb_gen_event *ev, rb_error *err) {
     if (p->version == 0 || p->deleted) {
         type = RB_GEN_CREATED;
         rb_gen_catalog_create(&g->rng, &next);
-    } else if (kind == RB_GEN_WELL_FORMED && rb_gen_prng_chance(&g->rng, g->opts.delete_share)) {
+    } else if (kind == RB_GEN_WELL_FORMED && rb_prng_chance(&g->rng, g->opts.delete_share)) {
         /* Malformed events always carry a full body, so never deletes. */
         type = RB_GEN_DELETED;
         text_changed = false;

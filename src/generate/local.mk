@@ -1,6 +1,5 @@
 # generate: the synthetic product-event source (library + the `generate` verb)
 libragbatch_a_SOURCES += \
-	src/generate/prng.c src/generate/prng.h \
 	src/generate/catalog.c src/generate/catalog.h \
 	src/generate/generate.c src/generate/generate.h \
 	src/generate/pacer.c src/generate/pacer.h \

@@ -5,6 +5,7 @@ libragbatch_a_SOURCES += \
 libragbatch_a_SOURCES += src/runner/alert.c src/runner/alert.h
 libragbatch_a_SOURCES += src/runner/trigger.c src/runner/trigger.h
 libragbatch_a_SOURCES += src/runner/shutdown.c src/runner/shutdown.h
+libragbatch_a_SOURCES += src/runner/embed_opts.c src/runner/embed_opts.h
 
 check_PROGRAMS += tests/check_alert
 TESTS += tests/check_alert

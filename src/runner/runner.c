@@ -3,8 +3,10 @@
  * run micro-batches until stopped (or caught up), tear down in reverse.
  */
 #include "runner/runner_internal.h"
+#include "runner/embed_opts.h"
 #include "runner/trigger.h"
 
+#include "common/backoff.h"
 #include "common/buf.h"
 #include "common/clock.h"
 
@@ -15,8 +17,11 @@
 /* With a zero trigger interval, batches still gather for this long, so an
  * idle stream does not spin. */
 #define RUNNER_MIN_WINDOW_MS 50
-/* Attempts at committing one batch's offsets before moving on. */
+/* Attempts at committing one batch's offsets before moving on, and the
+ * first wait between them (doubling, jittered: common/backoff.h). */
 #define RUNNER_COMMIT_ATTEMPTS 3
+#define RUNNER_COMMIT_BACKOFF_MS 200
+#define RUNNER_COMMIT_BACKOFF_MAX_MS 1000
 /* How often a bounded run that waits for the rest of the group says so
  * (after a crash the group waits for the dead member's session to time
  * out before it moves the partitions). */
@@ -36,7 +41,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     r->cfg = cfg;
     r->opts = opts;
     r->tolerate = cfg->errors_tolerance == RB_TOLERANCE_ALL;
-    r->jitter_state = (uint64_t)rb_wall_ms() | 1u;
+    rb_prng_seed(&r->rng, (uint64_t)rb_wall_ms() ^ (uint64_t)(uintptr_t)r);
     rb_log_init(&r->log);
     r->log.job = cfg->job_name;
     r->log.format = strcmp(cfg->log_format, "json") == 0 ? RB_LOG_JSON : RB_LOG_TEXT;
@@ -66,7 +71,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .delete_value_count = cfg->delete_values.count,
     };
 
-    if (!(r->embedder = rb_embedder_from_config(cfg, err))) return -1;
+    rb_embed_opts eo;
+    rb_runner_embed_opts(cfg, &eo);
+    if (!(r->embedder = rb_embedder_new(&eo, err))) return -1;
     if (r->shutdown) rb_embedder_set_cancel(r->embedder, rb_shutdown_abandon_flag(r->shutdown));
 
     char app[256];
@@ -196,7 +203,8 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
             r->uncommitted++;
             return 0;
         }
-        rb_sleep_ms(200 * attempt);
+        rb_sleep_ms(rb_backoff_wait_ms(RUNNER_COMMIT_BACKOFF_MS, RUNNER_COMMIT_BACKOFF_MAX_MS,
+                                       attempt, &r->rng));
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "batch/batch.h"
 #include "common/log.h"
+#include "common/prng.h"
 #include "config/config.h"
 #include "dlq/dlq.h"
 #include "embed/embedder.h"
@@ -65,7 +66,7 @@ typedef struct rb_runner {
     rb_runner_known *known;     /* what the lookup found, by id (sorted) */
     size_t n_known, known_cap;
 
-    uint64_t jitter_state;      /* for retry backoff jitter */
+    rb_prng rng;                /* for retry backoff jitter */
 
     rb_shutdown *shutdown;      /* the stop watchdog; NULL without opts->stop */
     bool abandoned;             /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */

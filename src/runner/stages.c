@@ -5,6 +5,7 @@
  */
 #include "runner/runner_internal.h"
 
+#include "common/backoff.h"
 #include "common/buf.h"
 #include "common/clock.h"
 
@@ -387,17 +388,6 @@ static int backoff_wait(const rb_runner *r, int64_t ms, rb_error *err) {
     return 0;
 }
 
-static int64_t jittered(rb_runner *r, int64_t ms) {
-    /* xorshift64: +/-20% so that many pods do not retry in lock-step */
-    uint64_t x = r->jitter_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    r->jitter_state = x;
-    int64_t spread = ms / 5;
-    return spread ? ms - spread + (int64_t)(x % (uint64_t)(2 * spread + 1)) : ms;
-}
-
 /* One attempt of a step that may be retried: the sink's bulk write or the
  * DLQ's delivery. */
 typedef int (*attempt_fn)(rb_runner *r, void *arg, rb_error *err);
@@ -415,7 +405,6 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
                       size_t *retries, rb_error *err) {
     const rb_job_config *cfg = r->cfg;
     int64_t started = rb_now_ms();
-    int64_t backoff = cfg->sink_retry_backoff_ms;
     bool held = false;
     int rc;
     for (int attempts = 0;; attempts++) {
@@ -438,7 +427,8 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
         else if (!held)
             rb_log_write(&r->log, RB_LOG_WARN, what,
                          "the consumer is not polled while retrying: %s", herr.msg);
-        int64_t wait = jittered(r, backoff);
+        int64_t wait = rb_backoff_wait_ms(cfg->sink_retry_backoff_ms,
+                                          cfg->sink_retry_backoff_max_ms, attempts + 1, &r->rng);
         rb_log_write(&r->log, RB_LOG_WARN, what, "retry=%zu wait_ms=%" PRId64 " error=\"%s\"",
                      *retries + 1, wait, err->msg);
         if ((rc = backoff_wait(r, wait, &herr)) != 0) {
@@ -446,8 +436,6 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
             break;
         }
         (*retries)++;
-        backoff = backoff * 2 > cfg->sink_retry_backoff_max_ms ? cfg->sink_retry_backoff_max_ms
-                                                               : backoff * 2;
     }
     rb_error rerr;
     if (held && rb_source_release(r->source, &rerr) != 0) {

@@ -2,6 +2,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "kafka/client.h"
 
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -76,10 +77,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     rb_source *s = rd_kafka_opaque(rk);
-    /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug */
-    rb_log_level lv = level <= 3 ? RB_LOG_ERROR : level == 4 ? RB_LOG_WARN
-                    : level <= 6 ? RB_LOG_INFO : RB_LOG_DEBUG;
-    rb_log_write(s ? s->log : NULL, lv, "kafka", "facility=%s %s", fac, buf);
+    rb_log_write(s ? s->log : NULL, rb_kafka_log_level(level), "kafka", "facility=%s %s", fac,
+                 buf);
 }
 
 static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque) {
@@ -91,60 +90,46 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     (void)rk;
 }
 
-static bool kv_has(const rb_source_opts *o, const char *key) {
-    for (size_t i = 0; i < o->kafka_count; i++)
-        if (strcmp(o->kafka[i].key, key) == 0) return true;
-    return false;
-}
-
-static int conf_put(rd_kafka_conf_t *conf, const char *key, const char *value, rb_error *err) {
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_SOURCE, "kafka.%s: %s", key, errstr);
-    return 0;
-}
-
 static const char *kv_get(const rb_source_opts *o, const char *key) {
     for (size_t i = 0; i < o->kafka_count; i++)
         if (strcmp(o->kafka[i].key, key) == 0) return o->kafka[i].value;
     return NULL;
 }
 
-static int build_conf(const rb_source_opts *o, rd_kafka_conf_t *conf, rb_error *err) {
+/* The consumer's configuration: defaults, then the job's kafka.* keys,
+ * then what the commit rule needs. */
+static rb_kafka_config *build_conf(const rb_source_opts *o, rb_error *err) {
     char name[512];
     snprintf(name, sizeof name, "ragbatch-%s", o->job_name);
+    const rb_kafka_client_opts co = {.role = "consumer", .stage = RB_STAGE_SOURCE};
+    rb_kafka_config *c = rb_kafka_config_new(&co, err);
+    if (!c) return NULL;
+    int rc;
     if (o->backfill) {
         /* A backfill commits to a group of its own: the live stream's
          * offsets stay where they are. */
         char group[600];
         const char *live = kv_get(o, "group.id");
         snprintf(group, sizeof group, "%s-backfill", live ? live : name);
-        for (size_t i = 0; i < o->kafka_count; i++)
-            if (strcmp(o->kafka[i].key, "group.id") != 0 &&
-                conf_put(conf, o->kafka[i].key, o->kafka[i].value, err) != 0)
-                return -1;
-        if (conf_put(conf, "group.id", group, err) || conf_put(conf, "client.id", name, err) ||
-            conf_put(conf, "enable.auto.commit", "false", err) ||
-            conf_put(conf, "enable.auto.offset.store", "false", err))
-            return -1;
-        return 0;
+        rc = rb_kafka_config_set_props(c, o->kafka, o->kafka_count, err);
+        if (rc == 0) rc = rb_kafka_config_set(c, "group.id", group, err);
+        if (rc == 0) rc = rb_kafka_config_set(c, "client.id", name, err);
+    } else {
+        rc = rb_kafka_config_set(c, "group.id", name, err);
+        if (rc == 0) rc = rb_kafka_config_set(c, "client.id", name, err);
+        if (rc == 0) rc = rb_kafka_config_set(c, "auto.offset.reset", "earliest", err);
+        if (rc == 0)
+            rc = rb_kafka_config_set(c, "partition.assignment.strategy", "cooperative-sticky", err);
+        if (rc == 0) rc = rb_kafka_config_set_props(c, o->kafka, o->kafka_count, err);
     }
-    struct { const char *key; const char *value; } defaults[] = {
-        {"group.id", name},
-        {"client.id", name},
-        {"auto.offset.reset", "earliest"},
-        {"partition.assignment.strategy", "cooperative-sticky"},
-    };
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        if (!kv_has(o, defaults[i].key) && conf_put(conf, defaults[i].key, defaults[i].value, err))
-            return -1;
-    for (size_t i = 0; i < o->kafka_count; i++)
-        if (conf_put(conf, o->kafka[i].key, o->kafka[i].value, err) != 0) return -1;
     /* The commit rule: offsets move only through rb_source_commit(). */
-    if (conf_put(conf, "enable.auto.commit", "false", err) ||
-        conf_put(conf, "enable.auto.offset.store", "false", err))
-        return -1;
-    return 0;
+    if (rc == 0) rc = rb_kafka_config_set(c, "enable.auto.commit", "false", err);
+    if (rc == 0) rc = rb_kafka_config_set(c, "enable.auto.offset.store", "false", err);
+    if (rc != 0) {
+        rb_kafka_config_destroy(c);
+        return NULL;
+    }
+    return c;
 }
 
 /* Checks the topics exist and records their partitions' watermarks. */
@@ -290,23 +275,18 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
     }
     s->log = opts->log;
     s->bounded = opts->bounded || opts->backfill;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (build_conf(opts, conf, err) != 0) {
-        rd_kafka_conf_destroy(conf);
+    rb_kafka_config *conf = build_conf(opts, err);
+    if (!conf) {
         free(s);
         return NULL;
     }
-    rd_kafka_conf_set_opaque(conf, s);
-    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    rd_kafka_conf_set_log_cb(conf, on_log);
-    rd_kafka_conf_set_error_cb(conf, on_error);
-
-    char errstr[512];
-    s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!s->rk) {
-        rd_kafka_conf_destroy(conf);
+    rd_kafka_conf_t *rc = rb_kafka_config_conf(conf);
+    rd_kafka_conf_set_opaque(rc, s);
+    rd_kafka_conf_set_rebalance_cb(rc, on_rebalance);
+    rd_kafka_conf_set_log_cb(rc, on_log);
+    rd_kafka_conf_set_error_cb(rc, on_error);
+    if (!(s->rk = rb_kafka_config_client(conf, RD_KAFKA_CONSUMER, err))) {
         free(s);
-        rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "cannot create the consumer: %s", errstr);
         return NULL;
     }
     /* Route the main queue's events (logs, errors) through the consumer's

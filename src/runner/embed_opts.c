@@ -1,0 +1,34 @@
+/* embed_opts.c -- a job's embed.* keys as rb_embed_opts; see embed_opts.h. */
+#include "runner/embed_opts.h"
+
+#include <string.h>
+
+void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out) {
+    memset(out, 0, sizeof *out);
+    out->provider = cfg->embed_provider;
+    out->api_key_env = cfg->embed_api_key_env;
+    out->api_key_file = cfg->embed_api_key_file;
+    out->local = (rb_local_embed_opts){
+        .model_dir = cfg->embed_model_dir,
+        .threads = (int)cfg->embed_threads,
+        .batch_size = (size_t)cfg->embed_batch_size,
+        .max_seq_length = (size_t)cfg->embed_max_seq_length,
+    };
+    out->http = (rb_http_embed_opts){
+        .url = cfg->embed_url,
+        .model = cfg->embed_model,
+        .api_version = cfg->embed_api_version,
+        .dimensions = (size_t)cfg->embed_dimensions,
+        .concurrency = (int)cfg->embed_concurrency,
+        .timeout_ms = (long)cfg->embed_request_timeout_ms,
+        .retries = (int)cfg->embed_retries,
+        .backoff_ms = (long)cfg->embed_retry_backoff_ms,
+        .backoff_max_ms = (long)cfg->embed_retry_backoff_max_ms,
+        .batch_size = (size_t)cfg->embed_batch_size,
+        .batch_max_tokens = (size_t)cfg->embed_batch_max_tokens,
+        .requests_per_minute = (double)cfg->embed_rate_requests_per_minute,
+        .tokens_per_minute = (double)cfg->embed_rate_tokens_per_minute,
+        .tls_verify = cfg->embed_tls_verify,
+        .ca_file = cfg->embed_tls_ca_file,
+    };
+}

@@ -1,0 +1,20 @@
+/*
+ * embed_opts.h -- the embed stage's options from a job's configuration:
+ * the one mapping of the embed.* keys onto rb_embed_opts, for the runner
+ * and the verbs that embed or size vectors as a job would (search, index).
+ *
+ * The embedder (src/embed) takes only rb_embed_opts, as the sink, the
+ * source and the DLQ take their own options structs; the configuration's
+ * string choices and defaults end here.
+ */
+#ifndef RB_RUNNER_EMBED_OPTS_H
+#define RB_RUNNER_EMBED_OPTS_H
+
+#include "config/config.h"
+#include "embed/embedder.h"
+
+/* Fills `out` from `cfg`.  The strings stay `cfg`'s: `out` is valid while
+ * `cfg` is. */
+void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out);
+
+#endif

@@ -222,6 +222,41 @@ START_TEST(tolerance_none_stops_at_a_schema_failure_too) {
 }
 END_TEST
 
+/* The records of check_pipeline's former tolerance case, both ways: with
+ * none the job stops at the first bad one (offset 2, deserialize) and
+ * commits nothing of the batch; with all the three valid ones are stored
+ * and the two bad ones skipped, the schema failure naming its field. */
+START_TEST(one_batch_with_two_bad_records_per_tolerance) {
+    static const inproc_msg msgs[] = {
+        {0, "p-1", EVT("p-1", 1, "One")}, {0, "p-2", EVT("p-2", 1, "Two")},
+        {0, "p-x", BAD_JSON},             {0, "p-3", EVT("p-3", 1, "Three")},
+        {0, "p-y", BAD_PRICE},
+    };
+    run r;
+    run_open(&r, "errors.tolerance=none", false);
+    inproc_source_batch(r.src, msgs, 5);
+    ck_assert_int_eq(run_go(&r), -1);
+    ck_assert_msg(strstr(r.err.msg, "offset 2") && strstr(r.err.msg, "deserialize"), "%s",
+                  r.err.msg);
+    ck_assert_uint_eq(inproc_source_commits(r.src), 0);
+    ck_assert_int_eq(inproc_source_committed(r.src, 0), -1);
+    ck_assert_uint_eq(inproc_sink_count(r.sink, true), 0);
+    run_close(&r);
+
+    run_open(&r, "errors.tolerance=all", false);
+    inproc_source_batch(r.src, msgs, 5);
+    ck_assert_msg(run_go(&r) == 0, "%s", r.err.msg);
+    ck_assert_uint_eq(r.batches, 1);
+    ck_assert_uint_eq(r.progress[0].counts.skipped, 2);
+    ck_assert_uint_eq(r.progress[0].counts.stored, 3);
+    ck_assert_msg(strstr(r.log, "/price") != NULL, "the schema failure names the field:\n%s",
+                  r.log);
+    ck_assert_uint_eq(inproc_sink_count(r.sink, false), 3);
+    ck_assert_int_eq(inproc_source_committed(r.src, 0), 5);
+    run_close(&r);
+}
+END_TEST
+
 /* ---- one write per document: supersede, tombstones ----------------------- */
 
 START_TEST(the_newest_version_in_a_batch_is_the_one_written) {
@@ -562,6 +597,7 @@ static Suite *runner_suite(void) {
     tcase_add_test(tc, every_batch_accounts_for_each_record_and_commits_its_end);
     tcase_add_test(tc, tolerance_none_stops_at_a_bad_record_and_commits_nothing_of_its_batch);
     tcase_add_test(tc, tolerance_none_stops_at_a_schema_failure_too);
+    tcase_add_test(tc, one_batch_with_two_bad_records_per_tolerance);
     tcase_add_test(tc, the_newest_version_in_a_batch_is_the_one_written);
     tcase_add_test(tc, a_tombstone_applies_in_log_order_within_a_batch);
     tcase_add_test(tc, a_tombstone_without_a_key_is_a_record_failure);

@@ -175,7 +175,8 @@ START_TEST(every_batch_accounts_for_each_record_and_commits_its_end) {
     ck_assert_ptr_null(doc(&r, "p-3"));
     ck_assert_uint_eq(inproc_sink_count(r.sink, false), 1);
     /* The skipped records got their log line, naming where and why. */
-    ck_assert_msg(strstr(r.log, "partition=0 offset=1 stage=deserialize tolerated=true"), "%s", r.log);
+    ck_assert_msg(strstr(r.log, "partition=0 offset=1 stage=deserialize tolerated=true"), "%s",
+                  r.log);
     ck_assert_msg(strstr(r.log, "stage=validate tolerated=true") && strstr(r.log, "/price"),
                   "%s", r.log);
     run_close(&r);
@@ -187,7 +188,10 @@ START_TEST(tolerance_none_stops_at_a_bad_record_and_commits_nothing_of_its_batch
     run_open(&r, "errors.tolerance=none", false);
     const inproc_msg b0[] = {{0, "p-1", EVT("p-1", 1, "One")}, {0, "p-2", EVT("p-2", 1, "Two")}};
     const inproc_msg b1[] = {
-        {0, "p-3", EVT("p-3", 1, "Three")}, {0, "p-x", BAD_JSON}, {0, "p-4", EVT("p-4", 1, "Four")}};
+        {0, "p-3", EVT("p-3", 1, "Three")},
+        {0, "p-x", BAD_JSON},
+        {0, "p-4", EVT("p-4", 1, "Four")},
+    };
     inproc_source_batch(r.src, b0, 2);
     inproc_source_batch(r.src, b1, 3);
     ck_assert_int_eq(run_go(&r), -1);

@@ -116,7 +116,7 @@ typedef struct rb_record {
     char *fail_reason;      /* owned; NULL unless it failed */
     char fail_path[128];    /* JSON pointer of the failing value (validate), or "" */
     bool fail_logged;       /* the failure has had its log line */
-    int dlq_error;          /* why the DLQ topic last refused it (a librdkafka error code), 0 if not */
+    int dlq_error;          /* why the DLQ topic last refused it (librdkafka's code), 0 if not */
 } rb_record;
 
 /* Whether the lifecycle allows `from` -> `to`. */

@@ -500,7 +500,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             record_metrics(r, &p);
             if (r->opts->backfill)
                 rb_log_write(&r->log, RB_LOG_INFO, "backfill_progress", "batch=%" PRIu64
-                             " share=%.1f%%", p.batch_id, 100 * rb_runner_source_backfill_share(r->source));
+                             " share=%.1f%%",
+                             p.batch_id, 100 * rb_runner_source_backfill_share(r->source));
             check_alert(r, &p);
             if (totals) {
                 totals->batches++;

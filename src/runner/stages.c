@@ -1,7 +1,8 @@
 /*
  * stages.c -- the steps of one batch, in the order the runner calls them:
  * decode, supersede, embed, write.  Each step settles the records it
- * finishes with; whatever is still PENDING moves on to the next.
+ * finishes with (batch/record.h: the lifecycle); whatever is still open
+ * (PENDING, UNCHANGED) moves on to the next.
  */
 #include "runner/runner_internal.h"
 
@@ -387,7 +388,8 @@ static int backoff_wait(const rb_runner *r, int64_t ms, rb_error *err) {
     while (!rb_runner_abandoning(r)) {
         int64_t left = until - rb_now_ms();
         if (left <= 0) break;
-        if (rb_runner_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0) return -1;
+        if (rb_runner_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0)
+            return -1;
     }
     return 0;
 }

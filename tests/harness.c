@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "generate/generate.h"
+#include "validate/json.h"
 
 #include <check.h>
 #include <errno.h>
@@ -361,4 +362,101 @@ char *harness_slurp(const char *path) {
     buf[len] = '\0';
     fclose(f);
     return buf;
+}
+
+/* ---- one case's topic, database, job and log ---- */
+
+void harness_case_open(harness_case *c, const char *name, int partitions) {
+    memset(c, 0, sizeof *c);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "rb-%s", name);
+    harness_unique(prefix, c->topic, sizeof c->topic);
+    snprintf(c->db, sizeof c->db, "%s", c->topic);
+    for (char *p = c->db; *p; p++)
+        if (*p == '-') *p = '_';
+    snprintf(c->log, sizeof c->log, "%s/tests/%s.log", RB_BUILD_DIR, c->topic);
+    harness_create_topic(c->topic, partitions);
+}
+
+const char *harness_case_job(harness_case *c, const char *extra) {
+    char lines[2048];
+    snprintf(lines, sizeof lines, "log.format = json\n%s", extra ? extra : "");
+    c->job = harness_write_job(c->topic, c->topic, c->db, lines);
+    return c->job;
+}
+
+rb_sink *harness_case_sink(harness_case *c) {
+    if (!c->sink) c->sink = harness_sink(c->db);
+    return c->sink;
+}
+
+int harness_case_run(harness_case *c, const char *const *args) {
+    ck_assert_ptr_nonnull(c->job);
+    const char *argv[16] = {"run", c->job, "--until", "caught-up"};
+    size_t n = 4;
+    for (size_t i = 0; args && args[i]; i++) {
+        ck_assert_uint_lt(n, sizeof argv / sizeof argv[0] - 1);
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    return harness_run(c->log, argv, 300);
+}
+
+void harness_case_close(harness_case *c) {
+    rb_sink *s = harness_case_sink(c);
+    rb_error err;
+    ck_assert_msg(rb_sink_drop_database(s, &err) == 0, "%s", err.msg);
+    rb_sink_destroy(s);
+    c->sink = NULL;
+}
+
+/* ---- progress lines ---- */
+
+static int64_t progress_int(const rb_json *obj, const char *name, const char *line) {
+    const rb_json *v = rb_json_get(obj, name);
+    ck_assert_msg(v && v->type == RB_JSON_NUMBER, "no number \"%s\" in progress line %s", name,
+                  line);
+    return (int64_t)v->number;
+}
+
+harness_progress harness_progress_read(const char *log_path) {
+    harness_progress p;
+    memset(&p, 0, sizeof p);
+    char *text = harness_slurp(log_path);
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        /* Progress lines are the JSON objects that carry a batchId; the
+         * log's own JSON lines and librdkafka's lines are not. */
+        if (line[0] != '{' || !strstr(line, "\"batchId\":")) continue;
+        rb_json_doc *doc;
+        rb_error err;
+        ck_assert_msg(rb_json_parse(line, strlen(line), NULL, &doc, &err) == 0,
+                      "progress line is not JSON (%s): %s", err.msg, line);
+        const rb_json *root = rb_json_doc_root(doc), *rec = rb_json_get(root, "records");
+        ck_assert_msg(rec && rec->type == RB_JSON_OBJECT, "no records in %s", line);
+        int64_t in = progress_int(root, "numInputRows", line);
+        int64_t stored = progress_int(rec, "stored", line);
+        int64_t deleted = progress_int(rec, "deleted", line);
+        int64_t stale = progress_int(rec, "stale", line);
+        int64_t reused = progress_int(rec, "reused", line);
+        int64_t skipped = progress_int(rec, "skipped", line);
+        int64_t dead = progress_int(rec, "deadLettered", line);
+        int64_t failed = progress_int(rec, "failed", line);
+        ck_assert_msg(in == stored + deleted + stale + reused + skipped + dead + failed,
+                      "a batch does not account for each record: %s", line);
+        p.batches++;
+        p.in += in;
+        p.stored += stored;
+        p.deleted += deleted;
+        p.stale += stale;
+        p.reused += reused;
+        p.skipped += skipped;
+        p.dead_lettered += dead;
+        p.failed += failed;
+        p.embedded += progress_int(root, "embedded", line);
+        rb_json_doc_destroy(doc);
+    }
+    free(text);
+    return p;
 }

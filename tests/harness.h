@@ -88,6 +88,37 @@ void harness_mongo_up(void);
 /* A sink on database `db`, collection "docs". */
 rb_sink *harness_sink(const char *db);
 
+/* One integration case's own topic, database and log, and its teardown:
+ * harness_case_open() makes unique names from `name` ("rb-NAME-..." for
+ * the topic, which is also the job's name and consumer group; the same
+ * with '_' for the database) and creates the topic; harness_case_job()
+ * writes its job (harness_write_job, plus log.format = json so that
+ * harness_progress() can read the run); harness_case_sink() opens a sink
+ * on its database once; harness_case_close() drops the database. */
+typedef struct harness_case {
+    char topic[128];
+    char db[128];
+    char log[512];
+    const char *job;   /* set by harness_case_job */
+    rb_sink *sink;     /* set by harness_case_sink */
+} harness_case;
+void harness_case_open(harness_case *c, const char *name, int partitions);
+const char *harness_case_job(harness_case *c, const char *extra);
+rb_sink *harness_case_sink(harness_case *c);
+/* Runs `ragbatch run JOB --until caught-up [ARGS...]` (NULL-terminated
+ * extra arguments, may be NULL) and returns its exit status. */
+int harness_case_run(harness_case *c, const char *const *args);
+void harness_case_close(harness_case *c);
+
+/* What the JSON progress lines (log.format = json) of one run's log say,
+ * summed over its batches.  Aborts the test when a progress line is not
+ * JSON, or when a batch's numInputRows is not the sum of its records. */
+typedef struct harness_progress {
+    int64_t batches;
+    int64_t in, stored, deleted, stale, reused, skipped, dead_lettered, failed, embedded;
+} harness_progress;
+harness_progress harness_progress_read(const char *log_path);
+
 /* Reads a whole file into a malloc'ed string. */
 char *harness_slurp(const char *path);
 

@@ -18,3 +18,10 @@ TESTS += tests/check_source
 tests_check_source_SOURCES = tests/check_source.c tests/harness.c tests/harness.h
 tests_check_source_CFLAGS = $(TEST_CFLAGS)
 tests_check_source_LDADD = $(TEST_LIBS) -lpthread
+
+# The runner's batch loop through in-process ports (no server needed).
+check_PROGRAMS += tests/check_runner
+TESTS += tests/check_runner
+tests_check_runner_SOURCES = tests/check_runner.c tests/inproc.c tests/inproc.h
+tests_check_runner_CFLAGS = $(TEST_CFLAGS)
+tests_check_runner_LDADD = $(TEST_LIBS)

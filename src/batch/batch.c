@@ -1,9 +1,5 @@
 #include "batch/batch.h"
 
-#include "common/redact.h"
-
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,71 +184,11 @@ int rb_batch_add_headers(rb_batch *b, rb_record *r, const rb_header *headers, si
 size_t rb_batch_count(const rb_batch *b) { return b->count; }
 size_t rb_batch_bytes(const rb_batch *b) { return b->bytes; }
 rb_record *rb_batch_record(rb_batch *b, size_t i) { return i < b->count ? &b->records[i] : NULL; }
+const rb_record *rb_batch_record_const(const rb_batch *b, size_t i) {
+    return i < b->count ? &b->records[i] : NULL;
+}
 
 const rb_batch_range *rb_batch_ranges(const rb_batch *b, size_t *n) {
     *n = b->nranges;
     return b->ranges;
-}
-
-void rb_record_fail(rb_record *r, rb_stage stage, bool tolerate, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* The reason goes to log lines and DLQ headers; a server's answer
-     * quoted in it may carry a URI with its password. */
-    rb_redact_in_place(msg, sizeof msg);
-    free(r->fail_reason);
-    /* If even this copy fails, the state still says what happened. */
-    r->fail_reason = strdup(msg);
-    r->fail_stage = stage;
-    r->state = tolerate ? RB_REC_SKIPPED : RB_REC_FAILED;
-}
-
-void rb_record_settle(rb_record *r, rb_record_state state) { r->state = state; }
-
-rb_batch_counts rb_batch_count_states(const rb_batch *b) {
-    rb_batch_counts c;
-    memset(&c, 0, sizeof c);
-    c.in = b->count;
-    for (size_t i = 0; i < b->count; i++) {
-        switch (b->records[i].state) {
-        case RB_REC_PENDING: c.pending++; break;
-        case RB_REC_STORED: c.stored++; break;
-        case RB_REC_DELETED: c.deleted++; break;
-        case RB_REC_STALE: c.stale++; break;
-        case RB_REC_REUSED: c.reused++; break;
-        case RB_REC_SKIPPED: c.skipped++; break;
-        case RB_REC_DEAD_LETTERED: c.dead_lettered++; break;
-        case RB_REC_FAILED: c.failed++; break;
-        }
-    }
-    return c;
-}
-
-bool rb_batch_all_settled(const rb_batch *b) {
-    for (size_t i = 0; i < b->count; i++)
-        if (b->records[i].state == RB_REC_PENDING) return false;
-    return true;
-}
-
-const rb_record *rb_batch_first_failed(const rb_batch *b) {
-    for (size_t i = 0; i < b->count; i++)
-        if (b->records[i].state == RB_REC_FAILED) return &b->records[i];
-    return NULL;
-}
-
-const char *rb_record_state_name(rb_record_state s) {
-    switch (s) {
-    case RB_REC_PENDING: return "pending";
-    case RB_REC_STORED: return "stored";
-    case RB_REC_DELETED: return "deleted";
-    case RB_REC_STALE: return "stale";
-    case RB_REC_REUSED: return "reused";
-    case RB_REC_SKIPPED: return "skipped";
-    case RB_REC_DEAD_LETTERED: return "dead_lettered";
-    case RB_REC_FAILED: return "failed";
-    }
-    return "unknown";
 }

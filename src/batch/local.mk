@@ -1,4 +1,4 @@
-libragbatch_a_SOURCES += src/batch/batch.c src/batch/batch.h
+libragbatch_a_SOURCES += src/batch/batch.c src/batch/batch.h src/batch/record.c src/batch/record.h
 
 check_PROGRAMS += tests/check_batch
 TESTS += tests/check_batch

@@ -1,7 +1,8 @@
 libragbatch_a_SOURCES += \
 	src/runner/runner.c src/runner/runner.h \
 	src/runner/runner_internal.h src/runner/stages.c \
-	src/runner/progress.c src/runner/progress.h
+	src/runner/progress.c src/runner/progress.h \
+	src/runner/ports.c src/runner/ports.h
 libragbatch_a_SOURCES += src/runner/alert.c src/runner/alert.h
 libragbatch_a_SOURCES += src/runner/trigger.c src/runner/trigger.h
 libragbatch_a_SOURCES += src/runner/shutdown.c src/runner/shutdown.h

@@ -36,13 +36,18 @@
 #define RUNNER_ABANDONED 1
 
 static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_opts *opts,
-                       rb_error *err) {
+                       const rb_runner_ports *ports, rb_error *err) {
+    static const rb_runner_ports from_job;
+    if (!ports) ports = &from_job;
     memset(r, 0, sizeof *r);
     r->cfg = cfg;
     r->opts = opts;
     r->tolerate = cfg->errors_tolerance == RB_TOLERANCE_ALL;
     rb_prng_seed(&r->rng, (uint64_t)rb_wall_ms() ^ (uint64_t)(uintptr_t)r);
     rb_log_init(&r->log);
+    if (ports->log) r->log.out = ports->log;
+    r->on_progress = ports->on_progress;
+    r->progress_ctx = ports->progress_ctx;
     r->log.job = cfg->job_name;
     r->log.format = strcmp(cfg->log_format, "json") == 0 ? RB_LOG_JSON : RB_LOG_TEXT;
     rb_log_level_parse(cfg->log_level, &r->log.min);
@@ -71,9 +76,13 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .delete_value_count = cfg->delete_values.count,
     };
 
-    rb_embed_opts eo;
-    rb_runner_embed_opts(cfg, &eo);
-    if (!(r->embedder = rb_embedder_new(&eo, err))) return -1;
+    r->embedder = ports->embedder;
+    if (!r->embedder) {
+        rb_embed_opts eo;
+        rb_runner_embed_opts(cfg, &eo);
+        if (!(r->embedder = rb_embedder_new(&eo, err))) return -1;
+        r->own_embedder = true;
+    }
     if (r->shutdown) rb_embedder_set_cancel(r->embedder, rb_shutdown_abandon_flag(r->shutdown));
 
     char app[256];
@@ -107,9 +116,15 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
                                                     r->ready, err);
         if (!r->metrics_server) return rb_error_prefix(err, "metrics.port");
     }
-    if (!(r->sink = rb_sink_new(&so, err))) return -1;
+    r->sink = ports->sink;
+    if (!r->sink.ops) {
+        rb_sink *mongo = rb_sink_new(&so, err);
+        if (!mongo) return -1;
+        r->sink = rb_sink_port_mongo(mongo);
+        r->own_sink = true;
+    }
     rb_readiness_set(r->ready, "mongodb", 1, NULL);
-    rb_log_write(&r->log, RB_LOG_INFO, "sink", "%s", rb_sink_describe(r->sink));
+    rb_log_write(&r->log, RB_LOG_INFO, "sink", "%s", rb_sink_port_describe(r->sink));
 
     rb_source_opts src = {
         .job_name = cfg->job_name,
@@ -124,7 +139,8 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
      * is a configuration error, and destroying a consumer that is still
      * joining its group can kill the process inside librdkafka (an
      * assertion in the sticky assignor, or a crash). */
-    if (cfg->dlq_topic[0]) {
+    r->dlq = ports->dlq;
+    if (!r->dlq.ops && cfg->dlq_topic[0]) {
         rb_dlq_opts dq = {
             .topic = cfg->dlq_topic,
             .kafka = cfg->kafka,
@@ -134,9 +150,18 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
             .job_name = cfg->job_name,
             .log = &r->log,
         };
-        if (!(r->dlq = rb_dlq_new(&dq, err))) return -1;
+        rb_dlq *kafka_dlq = rb_dlq_new(&dq, err);
+        if (!kafka_dlq) return -1;
+        r->dlq = rb_runner_dlq_kafka(kafka_dlq);
+        r->own_dlq = true;
     }
-    if (!(r->source = rb_source_new(&src, err))) return -1;
+    r->source = ports->source;
+    if (!r->source.ops) {
+        rb_source *kafka = rb_source_new(&src, err);
+        if (!kafka) return -1;
+        r->source = rb_runner_source_kafka(kafka);
+        r->own_source = true;
+    }
     rb_readiness_set(r->ready, "kafka", 1, NULL);
     if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
     rb_log_write(&r->log, RB_LOG_INFO, "start",
@@ -154,11 +179,14 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
 static void runner_close(rb_runner *r) {
     rb_shutdown_phase_set(r->shutdown, RB_SHUTDOWN_TEARDOWN, r->abandoned_batch);
     rb_metrics_server_stop(r->metrics_server);
-    rb_source_destroy(r->source);
-    rb_dlq_destroy(r->dlq);
+    if (r->own_source) rb_runner_source_destroy(r->source);
+    if (r->own_dlq) rb_runner_dlq_destroy(r->dlq);
     rb_batch_destroy(r->batch);
-    rb_sink_destroy(r->sink);
-    rb_embedder_destroy(r->embedder);
+    if (r->own_sink) rb_sink_port_destroy(r->sink);
+    if (r->own_embedder)
+        rb_embedder_destroy(r->embedder);
+    else if (r->embedder && r->shutdown)
+        rb_embedder_set_cancel(r->embedder, NULL); /* the flag goes with the watchdog */
     rb_template_destroy(r->tpl);
     rb_schema_destroy(r->schema);
     rb_registry_destroy(r->registry);
@@ -190,7 +218,7 @@ static void report_progress(rb_runner *r, const rb_progress *p) {
 
 static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     for (int attempt = 1;; attempt++) {
-        if (rb_source_commit(r->source, r->batch, &p->partitions_committed,
+        if (rb_runner_source_commit(r->source, r->batch, &p->partitions_committed,
                              &p->partitions_skipped, err) == 0)
             return 0;
         if (!err->retriable) return -1;
@@ -264,21 +292,25 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     /* Dead letters are acknowledged before the commit: nothing is lost
      * between the DLQ and the source offsets. */
     size_t dead = 0;
-    if (r->dlq) stage_log(r, "dlq");
+    if (r->dlq.ops) stage_log(r, "dlq");
     if (rb_runner_dead_letter(r, b, &dead, err) != 0)
         return rb_runner_abandoning(r) ? RUNNER_ABANDONED : -1;
     double t_dlq = rb_now_sec();
     p->duration_ms[RB_PROG_DLQ] = (t_dlq - t_write) * 1e3;
 
-    if (!rb_batch_all_settled(b))
+    /* The commit rule (batch/record.h); the steps above already ensure it. */
+    const rb_record *blocker = rb_batch_commit_blocker(b, r->dlq.ops != NULL);
+    if (blocker)
         return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_COMMIT,
-                            "batch %" PRIu64 " has records without a final state; not committing",
-                            rb_batch_id(b));
+                            "batch %" PRIu64 ": record %s [%d] offset %" PRId64
+                            " is %s; not committing",
+                            rb_batch_id(b), blocker->topic, blocker->partition, blocker->offset,
+                            rb_record_state_name(blocker->state));
     if (commit_batch(r, p, err) != 0) return -1;
     double t_commit = rb_now_sec();
     p->duration_ms[RB_PROG_COMMIT] = (t_commit - t_dlq) * 1e3;
     p->counts = rb_batch_count_states(b);
-    p->lag = rb_source_lag(r->source);
+    p->lag = rb_runner_source_lag(r->source);
     double busy = t_commit - t;
     p->processed_rate = busy > 0 ? (double)p->counts.in / busy : 0;
     return 0;
@@ -321,7 +353,7 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
                              (double)p->embedded / (p->duration_ms[RB_PROG_EMBED] / 1e3), NULL);
     rb_metrics_gauge_set(r->metrics, RB_METRIC_LAST_BATCH, jl, (double)p->timestamp_ms / 1e3,
                          NULL);
-    rb_source_lag_each(r->source, set_lag, r);
+    rb_runner_source_lag_each(r->source, set_lag, r);
 }
 
 /* The fixed, greppable form log-based alerts match: level=ALERT
@@ -373,12 +405,12 @@ typedef struct bounded_wait {
 static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error *err) {
     int64_t now = rb_now_ms();
     if (processed) w->last_progress_ms = now;
-    bool idle_here = rb_source_assigned_done(r->source);
+    bool idle_here = rb_runner_source_assigned_done(r->source);
     if (!(processed && idle_here) && now - w->last_check_ms < RUNNER_GROUP_CHECK_MS) return 0;
     w->last_check_ms = now;
     rb_source_behind b;
     rb_error cerr;
-    if (rb_source_behind_check(r->source, &b, &cerr) != 0) {
+    if (rb_runner_source_behind_check(r->source, &b, &cerr) != 0) {
         rb_log_write(&r->log, RB_LOG_WARN, "caught_up_check", "%s", cerr.msg);
     } else if (b.partitions == 0) {
         rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
@@ -437,8 +469,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         rb_progress p;
         memset(&p, 0, sizeof p);
         double t0 = rb_now_sec();
-        if (rb_source_fill(r->source, r->batch, max_records, max_bytes, close_ms, r->opts->stop,
-                           err) != 0)
+        if (rb_runner_source_fill(r->source, r->batch, max_records, max_bytes, close_ms,
+                                  r->opts->stop, err) != 0)
             return -1;
         p.duration_ms[RB_PROG_POLL] = (rb_now_sec() - t0) * 1e3;
         /* Records per second over the span they arrived in: since the
@@ -452,7 +484,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         if (rb_batch_count(r->batch) == 0 && rb_now_ms() - last_ping > RUNNER_PING_MS) {
             /* An idle stream writes nothing, so readiness asks MongoDB. */
             rb_error perr;
-            int up = rb_sink_ping(r->sink, &perr) == 0;
+            int up = rb_sink_port_ping(r->sink, &perr) == 0;
             rb_readiness_set(r->ready, "mongodb", up, up ? NULL : perr.msg);
             last_ping = rb_now_ms();
         }
@@ -472,10 +504,12 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             p.total_ms = (rb_now_sec() - t0) * 1e3;
             p.timestamp_ms = rb_wall_ms();
             report_progress(r, &p);
+            if (r->on_progress) r->on_progress(&p, r->progress_ctx);
             record_metrics(r, &p);
             if (r->opts->backfill)
                 rb_log_write(&r->log, RB_LOG_INFO, "backfill_progress", "batch=%" PRIu64
-                             " share=%.1f%%", p.batch_id, 100 * rb_source_backfill_share(r->source));
+                             " share=%.1f%%",
+                             p.batch_id, 100 * rb_runner_source_backfill_share(r->source));
             check_alert(r, &p);
             if (totals) {
                 totals->batches++;
@@ -496,9 +530,14 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
 
 int rb_runner_run(const rb_job_config *cfg, const rb_runner_opts *opts, rb_runner_totals *totals,
                   rb_error *err) {
+    return rb_runner_run_with(cfg, opts, NULL, totals, err);
+}
+
+int rb_runner_run_with(const rb_job_config *cfg, const rb_runner_opts *opts,
+                       const rb_runner_ports *ports, rb_runner_totals *totals, rb_error *err) {
     rb_runner r;
     if (totals) memset(totals, 0, sizeof *totals);
-    int rc = runner_open(&r, cfg, opts, err);
+    int rc = runner_open(&r, cfg, opts, ports, err);
     if (rc == 0) rc = runner_loop(&r, totals, err);
     if (rc == 0 && r.abandoned)
         rb_log_write(&r.log, RB_LOG_WARN, "stop",

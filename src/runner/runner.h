@@ -27,6 +27,11 @@
  * offsets cover the end offsets seen at start (source.h,
  * rb_source_behind_check), and return -1 when those stop moving for
  * caught.up.timeout.ms.
+ *
+ * The loop reaches Kafka, MongoDB, the embedder and the DLQ through ports
+ * (runner/ports.h); rb_runner_run_with() takes stand-ins for any of them.
+ * What a record goes through, and when a batch may be committed, is
+ * batch/record.h's lifecycle.
  */
 #ifndef RB_RUNNER_H
 #define RB_RUNNER_H

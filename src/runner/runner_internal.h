@@ -16,6 +16,7 @@
 #include "metrics/readiness.h"
 #include "registry/registry.h"
 #include "runner/alert.h"
+#include "runner/ports.h"
 #include "runner/progress.h"
 #include "runner/runner.h"
 #include "runner/shutdown.h"
@@ -43,10 +44,15 @@ typedef struct rb_runner {
     rb_template *tpl;
     rb_document_spec spec;
 
+    /* The ports (runner/ports.h); the own_* flags say which ones the
+     * runner built, and so destroys. */
     rb_embedder *embedder;
-    rb_sink *sink;
-    rb_source *source;
-    rb_dlq *dlq;                /* NULL without errors.deadletterqueue.topic.name */
+    rb_sink_port sink;
+    rb_runner_source source;
+    rb_runner_dlq dlq;          /* ops NULL without a DLQ */
+    bool own_embedder, own_sink, own_source, own_dlq;
+    rb_runner_progress_fn on_progress;
+    void *progress_ctx;
     rb_batch *batch;
 
     rb_metrics *metrics;        /* always kept; served when metrics.port > 0 */
@@ -93,7 +99,8 @@ void rb_runner_supersede(rb_batch *b);
 /* Gives every pending upsert its row of the vector matrix, then reads, in
  * one query, what is stored for the ids of the pending upserts and soft
  * deletes, when the batch needs it: to reuse the stored vector of a text
- * and model that did not change (embed.reuse.unchanged), and to hand the
+ * and model that did not change (embed.reuse.unchanged: such a record
+ * becomes UNCHANGED, its row holding the stored vector), and to hand the
  * stored versions to the sink when its mode decides on them
  * (rb_sink_needs_versions; read for that alone only if rb_sink_read_pays).
  * A failed read only costs the saving: the texts are embedded and the sink

@@ -1,7 +1,8 @@
 /*
  * stages.c -- the steps of one batch, in the order the runner calls them:
  * decode, supersede, embed, write.  Each step settles the records it
- * finishes with; whatever is still PENDING moves on to the next.
+ * finishes with (batch/record.h: the lifecycle); whatever is still open
+ * (PENDING, UNCHANGED) moves on to the next.
  */
 #include "runner/runner_internal.h"
 
@@ -180,8 +181,9 @@ static int on_stored(const rb_sink_stored_view *v, void *arg) {
     for (; hit < c->sorted + c->n && strcmp((*hit)->id, v->id) == 0; hit++) {
         rb_record *rec = *hit;
         if (rec->op != RB_OP_UPSERT || strcmp(rec->text_hash, v->text_hash) != 0) continue;
+        if (rec->state != RB_REC_PENDING) continue;
         memcpy(c->r->vectors + rec->vector_row * dim, v->vector, dim * sizeof(float));
-        rec->reused = true;
+        rb_record_settle(rec, RB_REC_UNCHANGED);
     }
     return 0;
 }
@@ -192,7 +194,6 @@ static int assign_rows(rb_runner *r, rb_batch *b) {
     size_t n = rb_batch_count(b), count = 0;
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
-        rec->reused = false;
         if (rec->state == RB_REC_PENDING && rec->op == RB_OP_UPSERT) rec->vector_row = count++;
     }
     size_t dim = rb_embedder_dim(r->embedder);
@@ -238,8 +239,8 @@ void rb_runner_lookup(rb_runner *r, rb_batch *b) {
     size_t n = rb_batch_count(b);
     r->n_known = 0;
     if (assign_rows(r, b) != 0) return; /* rb_runner_embed fails the batch for it */
-    bool reuse = r->cfg->embed_reuse_unchanged, versions = rb_sink_needs_versions(r->sink);
-    if (n == 0 || (!reuse && !rb_sink_read_pays(r->sink))) return;
+    bool reuse = r->cfg->embed_reuse_unchanged, versions = rb_sink_port_needs_versions(r->sink);
+    if (n == 0 || (!reuse && !rb_sink_port_read_pays(r->sink))) return;
     if (r->known_cap < n) {
         rb_runner_known *grown = realloc(r->known, n * sizeof *grown);
         if (!grown) return; /* without the read: embedded, and the sink reads */
@@ -252,10 +253,14 @@ void rb_runner_lookup(rb_runner *r, rb_batch *b) {
     lookup_ctx c = {r, sorted, 0, reuse};
     if (sorted && ids) plan_lookup(r, b, versions, sorted, &c.n, ids, &n_ids);
     rb_error err;
-    if (n_ids && rb_sink_read_stored(r->sink, ids, n_ids, reuse ? RB_SINK_READ_VECTORS : 0,
+    if (n_ids && rb_sink_port_read_stored(r->sink, ids, n_ids, reuse ? RB_SINK_READ_VECTORS : 0,
                                      on_stored, &c, &err) != 0) {
         r->n_known = 0;
-        for (size_t i = 0; i < n; i++) rb_batch_record(b, i)->reused = false;
+        /* Its vectors may be partial: embed every text instead. */
+        for (size_t i = 0; i < n; i++) {
+            rb_record *rec = rb_batch_record(b, i);
+            if (rec->state == RB_REC_UNCHANGED) rb_record_settle(rec, RB_REC_PENDING);
+        }
         rb_log_write(&r->log, RB_LOG_WARN, "lookup", "stored documents not read: %s", err.msg);
     }
     free(sorted);
@@ -279,7 +284,7 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
     if (!recs) return rb_error_nomem(err, RB_STAGE_EMBED, "records");
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
-        if (rec->state == RB_REC_PENDING && rec->op == RB_OP_UPSERT) recs[count++] = rec;
+        if (rb_record_state_open(rec->state) && rec->op == RB_OP_UPSERT) recs[count++] = rec;
     }
     if (count == 0) {
         free(recs);
@@ -301,12 +306,12 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
     }
     size_t todo = 0;
     for (size_t i = 0; i < count; i++)
-        if (!recs[i]->reused) r->texts[todo++] = recs[i]->text;
+        if (recs[i]->state == RB_REC_PENDING) r->texts[todo++] = recs[i]->text;
     float *computed = r->vectors + count * dim;
     rb_error eerr;
     if (todo == 0 || rb_embedder_embed(r->embedder, r->texts, todo, computed, &eerr) == 0) {
         for (size_t i = 0, k = 0; i < count; i++)
-            if (!recs[i]->reused)
+            if (recs[i]->state == RB_REC_PENDING)
                 memcpy(r->vectors + recs[i]->vector_row * dim, computed + (k++) * dim,
                        dim * sizeof(float));
         free(recs);
@@ -319,7 +324,8 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
         return -1;
     }
     for (size_t i = 0; i < count; i++)
-        if (!recs[i]->reused) rb_record_fail(recs[i], RB_STAGE_EMBED, r->tolerate, "%s", eerr.msg);
+        if (recs[i]->state == RB_REC_PENDING)
+            rb_record_fail(recs[i], RB_STAGE_EMBED, r->tolerate, "%s", eerr.msg);
     free(recs);
     if (r->tolerate) return 0;
     *err = eerr;
@@ -383,7 +389,8 @@ static int backoff_wait(const rb_runner *r, int64_t ms, rb_error *err) {
     while (!rb_runner_abandoning(r)) {
         int64_t left = until - rb_now_ms();
         if (left <= 0) break;
-        if (rb_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0) return -1;
+        if (rb_runner_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0)
+            return -1;
     }
     return 0;
 }
@@ -422,7 +429,7 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
             break;
         }
         rb_error herr;
-        if (!held && rb_source_hold(r->source, &herr) == 0)
+        if (!held && rb_runner_source_hold(r->source, &herr) == 0)
             held = true;
         else if (!held)
             rb_log_write(&r->log, RB_LOG_WARN, what,
@@ -438,7 +445,7 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
         (*retries)++;
     }
     rb_error rerr;
-    if (held && rb_source_release(r->source, &rerr) != 0) {
+    if (held && rb_runner_source_release(r->source, &rerr) != 0) {
         /* Without the seek back the next batch could skip records. */
         if (rc == 0) {
             *err = rerr;
@@ -457,7 +464,7 @@ typedef struct write_args {
 
 static int attempt_write(rb_runner *r, void *arg, rb_error *err) {
     write_args *w = arg;
-    int rc = rb_sink_write(r->sink, w->items, w->n, NULL, err);
+    int rc = rb_sink_port_write(r->sink, w->items, w->n, err);
     /* What the write learnt of MongoDB is what /readyz reports. */
     rb_readiness_set(r->ready, "mongodb", rc == 0 || !err->retriable, rc == 0 ? NULL : err->msg);
     return rc;
@@ -475,7 +482,7 @@ static int write_phase(rb_runner *r, rb_batch *b, bool hard_deletes, size_t *ret
     if (!map) return rb_error_nomem(err, RB_STAGE_SINK, "write map");
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
-        if (rec->state != RB_REC_PENDING || (rec->op == RB_OP_HARD_DELETE) != hard_deletes)
+        if (!rb_record_state_open(rec->state) || (rec->op == RB_OP_HARD_DELETE) != hard_deletes)
             continue;
         fill_item(r, rec, &r->items[count], r->meta + count * n_meta);
         map[count++] = rec;
@@ -486,9 +493,9 @@ static int write_phase(rb_runner *r, rb_batch *b, bool hard_deletes, size_t *ret
         const rb_sink_item *it = &r->items[i];
         switch (it->result) {
         case RB_SINK_STORED:
-            rb_record_settle(map[i], it->kind == RB_SINK_SOFT_DELETE ? RB_REC_DELETED
-                                     : map[i]->reused                ? RB_REC_REUSED
-                                                                     : RB_REC_STORED);
+            rb_record_settle(map[i], it->kind == RB_SINK_SOFT_DELETE        ? RB_REC_DELETED
+                                     : map[i]->state == RB_REC_UNCHANGED ? RB_REC_REUSED
+                                                                         : RB_REC_STORED);
             break;
         case RB_SINK_DELETED: rb_record_settle(map[i], RB_REC_DELETED); break;
         case RB_SINK_STALE: rb_record_settle(map[i], RB_REC_STALE); break;
@@ -522,14 +529,14 @@ typedef struct dlq_args {
 static int attempt_dead_letter(rb_runner *r, void *arg, rb_error *err) {
     dlq_args *a = arg;
     size_t sent = 0;
-    int rc = rb_dlq_send(r->dlq, a->b, &sent, err);
+    int rc = rb_runner_dlq_send(r->dlq, a->b, &sent, err);
     a->sent += sent;
     return rc;
 }
 
 int rb_runner_dead_letter(rb_runner *r, rb_batch *b, size_t *sent, rb_error *err) {
     *sent = 0;
-    if (!r->dlq) return 0;
+    if (!r->dlq.ops) return 0;
     dlq_args a = {b, 0};
     size_t retries = 0;
     int rc = with_retry(r, attempt_dead_letter, &a, "dlq_retry", &retries, err);

@@ -5,6 +5,8 @@ libragbatch_a_SOURCES += \
 	src/sink/decide.c src/sink/read.c \
 	src/sink/bson_doc.c src/sink/bson_doc.h \
 	src/sink/scan.c
+# The runner's view of the sink: a thin vtable (port.h).
+libragbatch_a_SOURCES += src/sink/port.c src/sink/port.h
 
 # Needs a MongoDB-wire server: RAGBATCH_MONGO_URI (see scripts/servers.sh).
 check_PROGRAMS += tests/check_sink

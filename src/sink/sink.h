@@ -6,7 +6,8 @@
  * (see "Server profiles") and creates the secondary indexes (text_hash;
  * the ones its profile and the tombstone retention need); rb_sink_destroy()
  * (NULL accepted) releases everything.  No libmongoc or libbson type
- * appears in this header.
+ * appears in this header.  The runner reaches the sink through the thin
+ * vtable of sink/port.h, which this sink implements call for call.
  *
  * Process setup: libmongoc must be initialised once per process, before any
  * sink exists and before any other thread may use it.  main() calls

@@ -63,7 +63,10 @@ typedef struct rb_job_config {
     char *schema_registry_url;  /* schema.registry.url, "" = none */
     char *schema_registry_user_info; /* schema.registry.basic.auth.user.info (secret) */
     int64_t schema_registry_timeout_ms; /* schema.registry.timeout.ms */
-    char *id_field;             /* document.id.field */
+    char *value_format;         /* source.value.format: json | connect-json | debezium | auto */
+    char *id_field;             /* document.id.field (comma-separated: a composite id) */
+    char *id_from;              /* document.id.from: value | key */
+    rb_strlist id_key_fields;   /* document.id.key.fields */
     char *version_field;        /* document.version.field */
     char *time_field;           /* document.time.field */
     char *op_field;             /* document.op.field */

@@ -64,11 +64,29 @@ const rb_config_key rb_config_keys[] = {
      "user:password for the registry's basic auth; use ${ENV_VAR} to keep it out of the file."},
     {"schema.registry.timeout.ms", RB_KEY_INT, F(schema_registry_timeout_ms), "10000", 100,
      600000, NULL, false, false, "Timeout of one schema fetch from the registry (retriable)."},
+    {"source.value.format", RB_KEY_CHOICE, F(value_format), "json", NO_BOUNDS,
+     "json|connect-json|debezium|auto", false, false,
+     "What a record value is: json (the event itself; also Kafka Connect's JsonConverter with "
+     "schemas.enable=false), connect-json (JsonConverter's {schema, payload} envelope, "
+     "schemas.enable=true: the payload is the event, the embedded schema is not checked), "
+     "debezium (a Debezium change event, enveloped or not: op c/r/u upsert 'after', d deletes, "
+     "the version is the source position: source.lsn, binlog file+pos, else source time) or "
+     "auto (per record: an envelope is unwrapped, a change event read as one, anything else "
+     "is plain; a value that is ambiguous fails naming the field)."},
     {"document.id.field", RB_KEY_STRING, F(id_field), "product_id", NO_BOUNDS, NULL, false,
      false,
      "Event field whose value becomes the document _id: a string, or an integer stored as its "
      "decimal digits (42 and \"42\" are one document, which the Kafka tombstone keyed 42 "
-     "deletes)."},
+     "deletes).  Several comma-separated fields make a composite id, the compact JSON array of "
+     "their values: [\"acme\",42]."},
+    {"document.id.from", RB_KEY_CHOICE, F(id_from), "value", NO_BOUNDS, "value|key", false,
+     false,
+     "Where the document _id comes from: value (document.id.field) or key (the Kafka key, as "
+     "Connect's ProvidedInKeyStrategy: a JSON string or integer as it is, a struct (Debezium's "
+     "primary key) by document.id.key.fields, a key that is not JSON as its bytes)."},
+    {"document.id.key.fields", RB_KEY_LIST, F(id_key_fields), "", NO_BOUNDS, NULL, false, false,
+     "Fields of a struct key that make the _id (several: a composite id, as for "
+     "document.id.field); empty takes every field of the key in order."},
     {"document.version.field", RB_KEY_STRING, F(version_field), "version", NO_BOUNDS, NULL,
      false, false,
      "Event field holding a non-negative integer version; an older version never overwrites a "

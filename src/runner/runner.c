@@ -66,6 +66,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .delete_value_count = cfg->delete_values.count,
     };
 
+    if (rb_decode_spec_from_config(&r->decode, cfg, err) != 0)
+        return rb_error_prefix(err, "%s", cfg->source_file);
+
     if (!(r->embedder = rb_embedder_from_config(cfg, err))) return -1;
     if (r->shutdown) rb_embedder_set_cancel(r->embedder, rb_shutdown_abandon_flag(r->shutdown));
 
@@ -152,6 +155,7 @@ static void runner_close(rb_runner *r) {
     rb_batch_destroy(r->batch);
     rb_sink_destroy(r->sink);
     rb_embedder_destroy(r->embedder);
+    rb_decode_spec_free(&r->decode);
     rb_template_destroy(r->tpl);
     rb_schema_destroy(r->schema);
     rb_registry_destroy(r->registry);

@@ -9,6 +9,7 @@
 #include "batch/batch.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "decode/decode.h"
 #include "dlq/dlq.h"
 #include "embed/embedder.h"
 #include "metrics/metrics.h"
@@ -41,6 +42,7 @@ typedef struct rb_runner {
     rb_registry *registry;      /* NULL without schema.registry.url */
     rb_template *tpl;
     rb_document_spec spec;
+    rb_decode_spec decode;      /* source.value.format, document.id.* */
 
     rb_embedder *embedder;
     rb_sink *sink;

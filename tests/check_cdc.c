@@ -87,9 +87,11 @@ static char *psql(const char *db, const char *sql) {
 
 static void sql(const char *db, const char *text) { free(psql(db, text)); }
 
-/* The server's current WAL position in bytes (what Debezium calls lsn). */
+/* The server's current WAL insert position in bytes (what Debezium calls
+ * lsn).  Not pg_current_wal_lsn(): that is the position written out, which
+ * lags behind the inserts with synchronous_commit=off. */
 static int64_t wal_now(const char *db) {
-    char *out = psql(db, "SELECT pg_current_wal_lsn() - '0/0'");
+    char *out = psql(db, "SELECT pg_current_wal_insert_lsn() - '0/0'");
     int64_t v = strtoll(out, NULL, 10);
     free(out);
     ck_assert_int_gt(v, 0);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A product as JsonConverter writes it with schemas.enable=true. */
 static const char ENVELOPED_PRODUCT[] =
@@ -341,6 +342,65 @@ START_TEST(spec_from_the_job_keys) {
 }
 END_TEST
 
+/* ---- Connect's vocabulary in job files ------------------------------- */
+
+static const char *write_job(const char *name, const char *text) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/tests/%s-%d.job", RB_BUILD_DIR, name, (int)getpid());
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+START_TEST(connect_retry_names_are_aliases) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    const char *path = write_job("aliases", "errors.retry.timeout = 5000\n"
+                                            "errors.retry.delay.max.ms = 2000\n");
+    ck_assert_msg(rb_job_config_load(&cfg, path, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.sink_retry_timeout_ms, 5000);
+    ck_assert_int_eq(cfg.sink_retry_backoff_max_ms, 2000);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "errors.retry.timeout=-1", "--set", &err), 0);
+    ck_assert_int_eq(cfg.sink_retry_timeout_ms, -1);
+    rb_job_config_free(&cfg);
+    /* One key under two names in one file is set twice. */
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    path = write_job("aliases2", "sink.retry.timeout.ms = 1000\nerrors.retry.timeout = 5000\n");
+    ck_assert_int_eq(rb_job_config_load(&cfg, path, &err), -1);
+    ck_assert_msg(strstr(err.msg, ":2: errors.retry.timeout is set twice in this file (as "
+                                  "sink.retry.timeout.ms before"),
+                  "%s", err.msg);
+    unlink(path);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(connect_and_mongodb_sink_names_are_mapped) {
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"connection.uri=mongodb://x", "ragbatch's is mongo.uri"},
+        {"topics=a,b", "ragbatch's is source.topics"},
+        {"max.batch.size=10", "ragbatch's is batch.max.records"},
+        {"delete.on.null.values=true", "a Kafka tombstone (null value) always deletes"},
+        {"document.id.strategy=x", "ragbatch's is document.id.from"},
+        {"value.converter.schemas.enable=true", "connect-json for true"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rb_job_config cfg;
+        rb_error err;
+        ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+        ck_assert_int_eq(rb_job_config_set(&cfg, cases[i].line, "--set", &err), -1);
+        ck_assert_msg(strstr(err.msg, cases[i].want) && strstr(err.msg, "Kafka Connect's"),
+                      "%s: %s", cases[i].line, err.msg);
+        rb_job_config_free(&cfg);
+    }
+}
+END_TEST
+
 /* ---- through the runner's decode step -------------------------------- */
 
 typedef struct fixture {
@@ -479,6 +539,10 @@ int main(void) {
     tcase_add_test(ids, composite_ids_from_the_value);
     tcase_add_test(ids, spec_from_the_job_keys);
     suite_add_tcase(s, ids);
+    TCase *vocab = tcase_create("vocabulary");
+    tcase_add_test(vocab, connect_retry_names_are_aliases);
+    tcase_add_test(vocab, connect_and_mongodb_sink_names_are_mapped);
+    suite_add_tcase(s, vocab);
     TCase *runner = tcase_create("runner");
     tcase_add_test(runner, runner_reads_a_debezium_topic);
     tcase_add_test(runner, runner_validates_the_envelope_payload);

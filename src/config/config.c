@@ -180,9 +180,25 @@ static int key_assign(rb_job_config *cfg, const rb_config_key *k, const char *va
     return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_CONFIG, "key %s has no type", k->name);
 }
 
+/* The key's own name when `name` is an alias of it. */
+static const char *canonical_name(const char *name) {
+    for (size_t i = 0; i < rb_config_alias_count; i++)
+        if (strcmp(rb_config_aliases[i].name, name) == 0) return rb_config_aliases[i].target;
+    return name;
+}
+
 static const rb_config_key *key_find(const char *name) {
+    name = canonical_name(name);
     for (size_t i = 0; i < rb_config_key_count; i++)
         if (strcmp(rb_config_keys[i].name, name) == 0) return &rb_config_keys[i];
+    return NULL;
+}
+
+/* What ragbatch calls a Kafka Connect or MongoDB sink connector name. */
+static const char *foreign_instead(const char *name) {
+    for (size_t i = 0; i < rb_config_foreign_count; i++)
+        if (strcmp(rb_config_foreign_names[i].name, name) == 0)
+            return rb_config_foreign_names[i].instead;
     return NULL;
 }
 
@@ -279,7 +295,13 @@ static int assign(rb_job_config *cfg, const char *key, const char *raw_value,
             const rb_config_key *k = key_find(key);
             if (!k) {
                 const char *hint = rb_config_suggest(key);
-                if (hint)
+                const char *instead = foreign_instead(key);
+                if (instead)
+                    rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                      "%s: unknown key '%s': that is Kafka Connect's (or the "
+                                      "MongoDB sink connector's) name; ragbatch's is %s",
+                                      where, key, instead);
+                else if (hint)
                     rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                                       "%s: unknown key '%s' (did you mean '%s'?)", where, key,
                                       hint);
@@ -390,9 +412,16 @@ static int parse_lines(rb_job_config *cfg, FILE *f, const char *path, const char
             break;
         }
         for (size_t i = 0; i < nseen; i++) {
-            if (strcmp(seen[i], key) == 0) {
-                rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                  "%s: %s is set twice in this file", where, key);
+            /* An alias and its key are one key. */
+            if (strcmp(canonical_name(seen[i]), canonical_name(key)) == 0) {
+                if (strcmp(seen[i], key) == 0)
+                    rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                      "%s: %s is set twice in this file", where, key);
+                else
+                    rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                      "%s: %s is set twice in this file (as %s before: one is "
+                                      "another name of the other)",
+                                      where, key, seen[i]);
                 break;
             }
         }

@@ -193,11 +193,15 @@ const rb_config_key rb_config_keys[] = {
     {"sink.retry.backoff.ms", RB_KEY_INT, F(sink_retry_backoff_ms), "500", 1, 600000, NULL, false,
      false, "First wait before retrying a failed batch write; doubles up to the maximum."},
     {"sink.retry.backoff.max.ms", RB_KEY_INT, F(sink_retry_backoff_max_ms), "30000", 1, 3600000,
-     NULL, false, false, "Longest wait between write retries."},
+     NULL, false, false,
+     "Longest wait between write retries (and dead-letter deliveries).  Alias: Kafka Connect's "
+     "errors.retry.delay.max.ms."},
     {"sink.retry.timeout.ms", RB_KEY_INT, F(sink_retry_timeout_ms), "-1", -1, INT64_MAX, NULL,
      false, false,
-     "Give up (exit non-zero, nothing committed) after retrying a batch write this long; -1 "
-     "retries until the write succeeds or the job is stopped."},
+     "Give up (exit non-zero, nothing committed) after retrying a batch write (or its dead "
+     "letters) this long; 0 does not retry; -1 retries until the write succeeds or the job is "
+     "stopped.  Alias: Kafka Connect's errors.retry.timeout (whose default is 0; ragbatch's "
+     "is -1)."},
     {"errors.tolerance", RB_KEY_TOLERANCE, F(errors_tolerance), "none", NO_BOUNDS, "none|all",
      false, false,
      "none: stop at the first bad record without committing its batch; all: skip bad records "
@@ -241,3 +245,46 @@ const rb_config_key rb_config_keys[] = {
 };
 
 const size_t rb_config_key_count = sizeof rb_config_keys / sizeof rb_config_keys[0];
+
+/* Connect's names for what ragbatch's keys do.  Connect retries failed
+ * operations for errors.retry.timeout ms with waits up to
+ * errors.retry.delay.max.ms; ragbatch's retried operations are the batch
+ * write and the dead-letter delivery, so the two map onto sink.retry.*. */
+const rb_config_alias rb_config_aliases[] = {
+    {"errors.retry.timeout", "sink.retry.timeout.ms"},
+    {"errors.retry.delay.max.ms", "sink.retry.backoff.max.ms"},
+};
+
+const size_t rb_config_alias_count = sizeof rb_config_aliases / sizeof rb_config_aliases[0];
+
+const rb_config_foreign rb_config_foreign_names[] = {
+    {"topics", "source.topics"},
+    {"topics.regex", "source.topics (a list of names; no regular expression)"},
+    {"connection.uri", "mongo.uri"},
+    {"database", "mongo.database"},
+    {"collection", "mongo.collection"},
+    {"max.batch.size", "batch.max.records"},
+    {"bootstrap.servers", "kafka.bootstrap.servers (every kafka.* key goes to librdkafka)"},
+    {"group.id", "kafka.group.id"},
+    {"delete.on.null.values",
+     "nothing: a Kafka tombstone (null value) always deletes the document its key names"},
+    {"document.id.strategy",
+     "document.id.from (value or key: ProvidedInValueStrategy, ProvidedInKeyStrategy) with "
+     "document.id.field or document.id.key.fields"},
+    {"document.id.strategy.overwrite.existing", "nothing: the document id never changes"},
+    {"writemodel.strategy",
+     "nothing: every write is a versioned upsert (document.version.field)"},
+    {"max.num.retries", "sink.retry.timeout.ms"},
+    {"retries.defer.timeout", "sink.retry.backoff.ms"},
+    {"key.converter", "document.id.from = key (JSON and string keys are read as they are)"},
+    {"value.converter", "source.value.format"},
+    {"value.converter.schemas.enable",
+     "source.value.format (connect-json for true, json for false, auto for either)"},
+    {"key.converter.schemas.enable", "nothing: a key's envelope is unwrapped when present"},
+    {"value.converter.schema.registry.url", "schema.registry.url"},
+    {"tasks.max", "nothing: run more processes in one consumer group (README, scale-out)"},
+    {"errors.deadletterqueue.topic", "errors.deadletterqueue.topic.name"},
+};
+
+const size_t rb_config_foreign_count =
+    sizeof rb_config_foreign_names / sizeof rb_config_foreign_names[0];

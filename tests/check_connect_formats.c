@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A product as JsonConverter writes it with schemas.enable=true. */
@@ -378,6 +379,68 @@ START_TEST(connect_retry_names_are_aliases) {
 }
 END_TEST
 
+/* Connect's config providers in job files, relative paths from the job's
+ * directory, and the escape of a literal "${". */
+START_TEST(config_providers_as_connect_writes_them) {
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/tests/providers-%d", RB_BUILD_DIR, (int)getpid());
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/creds.properties", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("# Connect's FileConfigProvider reads java.util.Properties\n"
+          "db.user : reader\n"
+          "db.password = s3cr\\:et \\\n    continued\n",
+          f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/secrets", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/secrets/api-key", dir);
+    f = fopen(path, "w");
+    fputs("k-123", f);
+    fclose(f);
+    setenv("RB_TEST_PROVIDER_HOST", "db.example.net", 1);
+    snprintf(path, sizeof path, "%s/job.job", dir);
+    f = fopen(path, "w");
+    fputs("mongo.uri = mongodb://${file:creds.properties:db.user}:"
+          "${file:creds.properties:db.password}@${env:RB_TEST_PROVIDER_HOST}/\n"
+          "mongo.database = ${RB_TEST_PROVIDER_HOST}\n"
+          "text.template = {name} $${not a reference}\n"
+          "mongo.collection = ${directory:secrets:api-key}\n",
+          f);
+    fclose(f);
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    ck_assert_msg(rb_job_config_load(&cfg, path, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(cfg.mongo_uri, "mongodb://reader:s3cr:et continued@db.example.net/");
+    ck_assert_str_eq(cfg.mongo_database, "db.example.net");
+    ck_assert_str_eq(cfg.text_template, "{name} ${not a reference}");
+    ck_assert_str_eq(cfg.mongo_collection, "k-123");
+    rb_job_config_free(&cfg);
+    static const struct {
+        const char *line, *want;
+    } bad[] = {
+        {"mongo.uri = ${file:creds.properties:db.host}\n", "has no key 'db.host'"},
+        {"mongo.uri = ${file:nowhere.properties:k}\n", "cannot read"},
+        {"mongo.uri = ${vault:secret/db:password}\n", "unknown config provider 'vault'"},
+        {"mongo.uri = ${env:RB_TEST_NOT_SET_ANYWHERE}\n", "RB_TEST_NOT_SET_ANYWHERE, which is not set"},
+        {"mongo.uri = ${file:creds.properties}\n", "expected ${file:PATH:KEY}"},
+        {"mongo.uri = ${env:X\n", "without a closing '}'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f = fopen(path, "w");
+        fputs(bad[i].line, f);
+        fclose(f);
+        ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+        ck_assert_int_eq(rb_job_config_load(&cfg, path, &err), -1);
+        ck_assert_msg(strstr(err.msg, bad[i].want) && strstr(err.msg, "job.job:1"), "%s: %s",
+                      bad[i].line, err.msg);
+        rb_job_config_free(&cfg);
+    }
+}
+END_TEST
+
 START_TEST(connect_and_mongodb_sink_names_are_mapped) {
     static const struct {
         const char *line, *want;
@@ -542,6 +605,7 @@ int main(void) {
     TCase *vocab = tcase_create("vocabulary");
     tcase_add_test(vocab, connect_retry_names_are_aliases);
     tcase_add_test(vocab, connect_and_mongodb_sink_names_are_mapped);
+    tcase_add_test(vocab, config_providers_as_connect_writes_them);
     suite_add_tcase(s, vocab);
     TCase *runner = tcase_create("runner");
     tcase_add_test(runner, runner_reads_a_debezium_topic);

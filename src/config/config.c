@@ -3,6 +3,7 @@
 #include "common/buf.h"
 #include "common/redact.h"
 #include "common/suggest.h"
+#include "config/providers.h"
 #include "config/config_table.h"
 
 #include <ctype.h>
@@ -248,46 +249,11 @@ static int kafka_set(rb_job_config *cfg, const char *prop, const char *value, co
     return 0;
 }
 
-/* Expands ${NAME} from the environment; a missing variable is an error
- * (an empty credential would fail later, far from its cause). */
-static int expand_env(const char *value, rb_buf *out, const char *where, const char *key,
-                      rb_error *err) {
-    rb_buf_reset(out);
-    const char *p = value;
-    while (*p) {
-        if (p[0] == '$' && p[1] == '{') {
-            const char *close = strchr(p + 2, '}');
-            if (!close)
-                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                    "%s: %s: '${' without a closing '}'", where, key);
-            char name[256];
-            size_t n = (size_t)(close - (p + 2));
-            if (n == 0 || n >= sizeof name)
-                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                    "%s: %s: bad environment variable reference", where, key);
-            memcpy(name, p + 2, n);
-            name[n] = '\0';
-            const char *env = getenv(name);
-            if (!env)
-                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                    "%s: %s refers to environment variable %s, which is not set",
-                                    where, key, name);
-            if (rb_buf_puts(out, env) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
-            p = close + 1;
-        } else {
-            if (rb_buf_putc(out, *p) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
-            p++;
-        }
-    }
-    if (!out->data && rb_buf_puts(out, "") != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
-    return 0;
-}
-
 static int assign(rb_job_config *cfg, const char *key, const char *raw_value,
                   const char *base_dir, const char *where, rb_error *err) {
     rb_buf value;
     rb_buf_init(&value);
-    int rc = expand_env(raw_value, &value, where, key, err);
+    int rc = rb_config_expand(raw_value, base_dir, where, key, &value, err);
     if (rc == 0) {
         if (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0') {
             rc = kafka_set(cfg, key + 6, value.data, where, err);

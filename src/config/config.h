@@ -2,8 +2,9 @@
  * config.h -- the job configuration: one typed table of every key.
  *
  * A job file is `key = value` lines (`#` starts a comment line, a trailing
- * `\` continues a value on the next line, `${NAME}` expands an environment
- * variable, `include = PATH` reads shared defaults first).  Key names follow
+ * `\` continues a value on the next line, `${NAME}`, `${env:NAME}`,
+ * `${file:PATH:KEY}` and `${directory:DIR:FILE}` are Kafka Connect's config
+ * providers (providers.h), `include = PATH` reads shared defaults first).  Key names follow
  * Kafka Connect and librdkafka: `errors.tolerance`, `kafka.*` passed
  * through to librdkafka unchanged, and so on.
  *

@@ -1,4 +1,5 @@
-libragbatch_a_SOURCES += src/config/properties.c src/config/properties.h
+libragbatch_a_SOURCES += src/config/properties.c src/config/properties.h \
+	src/config/providers.c src/config/providers.h
 libragbatch_a_SOURCES += \
 	src/config/config.c src/config/config.h \
 	src/config/config_keys.c src/config/config_table.h

@@ -8,6 +8,7 @@
  * which texts are errors.  Java is required: without it the suite fails.
  */
 #include "common/buf.h"
+#include "config/config.h"
 #include "config/properties.h"
 
 #include <check.h>
@@ -165,6 +166,88 @@ START_TEST(agrees_with_java_util_properties) {
 }
 END_TEST
 
+/* A job file is read as Java reads a .properties file (values trimmed, as
+ * Connect's ConfigDef trims them). */
+START_TEST(job_files_read_as_java_does) {
+    char dir[512], path[600], out_path[600];
+    snprintf(dir, sizeof dir, "%s/tests/properties-job-%d", RB_BUILD_DIR, (int)getpid());
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/cdc.job", dir);
+    snprintf(out_path, sizeof out_path, "%s/java.out", dir);
+    static const char text[] = "! Kafka Connect style\n"
+                               "source.topics: shop.public.products\n"
+                               "kafka.bootstrap.servers   127.0.0.1:9092\n"
+                               "text.template = {name}.\\\n"
+                               "    [[ {description?}]]\\t\\u00e9\\\\ \n"
+                               "mongo.uri=mongodb://h/\r\n"
+                               "mongo.database : d\n"
+                               "  # indented comment\n"
+                               "mongo.collection = c\\:1\n"
+                               "embed.model.dir = /m\n"
+                               "job.name = caf\\u00e9   \n";
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (!freopen(out_path, "w", stdout)) _exit(127);
+        execlp("java", "java", RB_SOURCE_DIR "/tests/java/PropertiesDump.java", path,
+               (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "java failed (%d)", status);
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    ck_assert_msg(rb_job_config_load(&cfg, path, &err) == 0, "%s", err.msg);
+    const struct {
+        const char *key, *ours;
+    } keys[] = {
+        {"source.topics", cfg.topics.items[0]},  {"kafka.bootstrap.servers", cfg.kafka[0].value},
+        {"text.template", cfg.text_template},    {"mongo.uri", cfg.mongo_uri},
+        {"mongo.database", cfg.mongo_database},  {"mongo.collection", cfg.mongo_collection},
+        {"embed.model.dir", cfg.embed_model_dir}, {"job.name", cfg.job_name},
+    };
+    char *java = slurp(out_path);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        rb_buf want;
+        rb_buf_init(&want);
+        put_hex(&want, keys[i].key);
+        rb_buf_putc(&want, '=');
+        const char *line = strstr(java, want.data);
+        ck_assert_msg(line != NULL, "Java did not read %s:\n%s", keys[i].key, java);
+        /* Java's value, decoded from hex and trimmed as ConfigDef does. */
+        rb_buf value;
+        rb_buf_init(&value);
+        for (const char *h = line + want.len; h[0] && h[0] != '\n'; h += 2) {
+            unsigned x;
+            sscanf(h, "%2x", &x);
+            rb_buf_putc(&value, (char)x);
+        }
+        rb_buf_putc(&value, '\0');
+        char *v = value.data;
+        while (*v == ' ' || *v == '\t') v++;
+        size_t n = strlen(v);
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) v[--n] = '\0';
+        ck_assert_msg(strcmp(v, keys[i].ours) == 0, "%s: Java read [%s], ragbatch [%s]",
+                      keys[i].key, v, keys[i].ours);
+        rb_buf_free(&value);
+        rb_buf_free(&want);
+    }
+    ck_assert_str_eq(cfg.text_template, "{name}.[[ {description?}]]\t\xc3\xa9\\");
+    ck_assert_str_eq(cfg.job_name, "caf\xc3\xa9");
+    free(java);
+    rb_job_config_free(&cfg);
+    unlink(path);
+    unlink(out_path);
+    rmdir(dir);
+}
+END_TEST
+
 /* What Java takes and a C string cannot hold is refused, naming the line. */
 START_TEST(refuses_what_c_strings_cannot_hold) {
     static const struct {
@@ -201,6 +284,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, agrees_with_java_util_properties);
     tcase_add_test(tc, refuses_what_c_strings_cannot_hold);
+    tcase_add_test(tc, job_files_read_as_java_does);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,10 +1,14 @@
 /*
  * config.h -- the job configuration: one typed table of every key.
  *
- * A job file is `key = value` lines (`#` starts a comment line, a trailing
- * `\` continues a value on the next line, `${NAME}`, `${env:NAME}`,
- * `${file:PATH:KEY}` and `${directory:DIR:FILE}` are Kafka Connect's config
- * providers (providers.h), `include = PATH` reads shared defaults first).  Key names follow
+ * A job file is java.util.Properties text, as Kafka Connect's files are
+ * (properties.h: `key = value`, `key: value` or `key value`, `#` and `!`
+ * comments, backslash escapes and continuations; values trimmed, as
+ * Connect's ConfigDef trims them), with `${NAME}`, `${env:NAME}`,
+ * `${file:PATH:KEY}` and `${directory:DIR:FILE}` references (Connect's
+ * config providers, providers.h) and `include = PATH`, which reads shared
+ * defaults first.  A key set twice in one file and a last line whose
+ * continuation has nothing after it are errors.  Key names follow
  * Kafka Connect and librdkafka: `errors.tolerance`, `kafka.*` passed
  * through to librdkafka unchanged, and so on.
  *

@@ -22,6 +22,7 @@ typedef struct line_reader {
     const char *p, *end;
     int line;        /* current physical line, 1-based */
     bool skip_lf;
+    bool dangling;   /* the text ended in a continuation with nothing after it */
 } line_reader;
 
 /* The next logical line into `out` (continuations joined, the final
@@ -68,7 +69,10 @@ static int read_line(line_reader *r, rb_buf *out, int *first_line) {
             continue;
         }
         if (r->p >= r->end) {
-            if (backslash) out->len--;
+            if (backslash) {
+                out->len--;
+                r->dangling = true;
+            }
             return 1;
         }
         if (!backslash) return 1;
@@ -77,6 +81,8 @@ static int read_line(line_reader *r, rb_buf *out, int *first_line) {
         appended = true;
         backslash = false;
     }
+    /* The text ended: a continuation still pending has nothing after it. */
+    if (backslash || appended) r->dangling = true;
     if (out->len == 0 && !backslash) return 0;
     if (backslash) out->len--;
     return 1;
@@ -199,17 +205,17 @@ static int put_property(rb_properties *p, char *key, char *value, int line, rb_e
     return 0;
 }
 
-int rb_properties_parse(const char *text, size_t len, const char *origin, rb_properties *out,
-                        rb_error *err) {
-    memset(out, 0, sizeof *out);
+int rb_properties_each(const char *text, size_t len, const char *origin, rb_properties_fn fn,
+                       void *ctx, int *dangling_line, rb_error *err) {
+    if (dangling_line) *dangling_line = 0;
     if (rb_utf8_invalid_offset(text, len) != (size_t)-1 || memchr(text, '\0', len))
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: not UTF-8 text (or holds a NUL byte)", origin);
-    line_reader r = {text, text + len, 1, false};
+    line_reader r = {text, text + len, 1, false, false};
     rb_buf line;
     rb_buf_init(&line);
-    int first, got;
-    while ((got = read_line(&r, &line, &first)) == 1) {
+    int first, got, rc = 0;
+    while (rc == 0 && (got = read_line(&r, &line, &first)) == 1) {
         const char *s = line.data ? line.data : "";
         size_t limit = line.len, key_len = 0, value_start = limit;
         bool has_sep = false, backslash = false;
@@ -237,18 +243,38 @@ int rb_properties_parse(const char *text, size_t len, const char *origin, rb_pro
         }
         char *key = NULL, *value = NULL;
         if (convert(s, key_len, origin, first, &key, err) != 0 ||
-            convert(s + value_start, limit - value_start, origin, first, &value, err) != 0 ||
-            put_property(out, key, value, first, err) != 0) {
-            if (!value) free(key);
-            rb_buf_free(&line);
-            rb_properties_free(out);
-            return -1;
-        }
+            convert(s + value_start, limit - value_start, origin, first, &value, err) != 0)
+            rc = -1;
+        else
+            rc = fn(key, value, first, ctx, err);
+        free(key);
+        free(value);
+        if (rc == 0 && r.dangling && dangling_line) *dangling_line = first;
     }
+    if (rc == 0 && got == 0 && r.dangling && dangling_line && !*dangling_line)
+        *dangling_line = r.line;
     rb_buf_free(&line);
-    if (got < 0) {
+    if (rc == 0 && got < 0) rc = rb_error_nomem(err, RB_STAGE_CONFIG, "properties line");
+    return rc;
+}
+
+static int collect(const char *key, const char *value, int line, void *ctx, rb_error *err) {
+    rb_properties *p = ctx;
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return rb_error_nomem(err, RB_STAGE_CONFIG, "properties");
+    }
+    return put_property(p, k, v, line, err);
+}
+
+int rb_properties_parse(const char *text, size_t len, const char *origin, rb_properties *out,
+                        rb_error *err) {
+    memset(out, 0, sizeof *out);
+    if (rb_properties_each(text, len, origin, collect, out, NULL, err) != 0) {
         rb_properties_free(out);
-        return rb_error_nomem(err, RB_STAGE_CONFIG, "properties line");
+        return -1;
     }
     return 0;
 }

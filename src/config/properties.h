@@ -45,6 +45,16 @@ typedef struct rb_properties {
     size_t count;
 } rb_properties;
 
+/* Calls `fn` for each key and value in file order (a key may come more
+ * than once), with the line its logical line began on; a non-zero return
+ * stops the walk and is returned.  *dangling_line (may be NULL) is set to
+ * the line of a last logical line whose final backslash had nothing to
+ * continue with (Java drops that backslash), else 0. */
+typedef int (*rb_properties_fn)(const char *key, const char *value, int line, void *ctx,
+                                rb_error *err);
+int rb_properties_each(const char *text, size_t len, const char *origin, rb_properties_fn fn,
+                       void *ctx, int *dangling_line, rb_error *err);
+
 /* Parses `len` bytes of text. */
 int rb_properties_parse(const char *text, size_t len, const char *origin, rb_properties *out,
                         rb_error *err);

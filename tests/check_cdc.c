@@ -6,6 +6,10 @@
  * binary with the demo job jobs/products-cdc.job, and a real MongoDB-wire
  * server.  Nothing is mocked.
  *
+ * And one case with JsonConverter alone (tests/java/ConnectJsonProducer.java):
+ * the same product events enveloped (schemas.enable=true) and plain
+ * (false) make the same documents, read as connect-json, auto and json.
+ *
  * One case per JsonConverter setting of the connector's values:
  * schemas.enable=true (Connect's default; the id from the Kafka key) and
  * false (the id from the row's "id" field).  Each case snapshots a table,
@@ -535,6 +539,112 @@ static void cdc_lifecycle(bool schemas) {
 START_TEST(debezium_with_schemas_enabled_id_from_key) { cdc_lifecycle(true); }
 END_TEST
 
+/* ---- JsonConverter's envelope, written by the real converter ---------- */
+
+/* Produces COUNT products' events to `topic` through Connect's JsonConverter
+ * (tests/java/ConnectJsonProducer.java, with the worker's jars). */
+static void produce_with_json_converter(const char *topic, bool schemas, int count) {
+    char n[16];
+    snprintf(n, sizeof n, "%d", count);
+    char log[512];
+    snprintf(log, sizeof log, "%s/tests/%s.producer.log", RB_BUILD_DIR, topic);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (!freopen(log, "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(127);
+        execlp("java", "java", "-cp", RB_SOURCE_DIR "/.cache/connect/libs/*",
+               RB_SOURCE_DIR "/tests/java/ConnectJsonProducer.java",
+               harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), topic, schemas ? "true" : "false", n,
+               (char *)NULL);
+        _exit(127);
+    }
+    int status = harness_wait(pid, 120);
+    if (status != 0) {
+        char *text = harness_slurp(log);
+        ck_abort_msg("ConnectJsonProducer exited %d (are the Connect jars in "
+                     ".cache/connect/libs? scripts/connect.sh start fetches them):\n%s",
+                     status, text);
+    }
+}
+
+static const rb_json *member(const rb_json *doc, const char *name, const char *id) {
+    const rb_json *v = rb_json_get(doc, name);
+    ck_assert_msg(v != NULL, "document %s has no %s", id, name);
+    return v;
+}
+
+/* The same events, enveloped (schemas.enable=true) and read as connect-json
+ * or auto, and plain (false) and read as json, make the same documents. */
+START_TEST(json_converter_envelope_stores_what_plain_json_does) {
+    enum { COUNT = 30 };
+    char plain[128], enveloped[128];
+    harness_unique("rb-cjson-plain", plain, sizeof plain);
+    harness_unique("rb-cjson-env", enveloped, sizeof enveloped);
+    harness_create_topic(plain, 1);
+    harness_create_topic(enveloped, 1);
+    produce_with_json_converter(plain, false, COUNT);
+    produce_with_json_converter(enveloped, true, COUNT);
+    const struct {
+        const char *topic, *format;
+    } runs[] = {{plain, "json"}, {enveloped, "connect-json"}, {enveloped, "auto"}};
+    rb_sink *sinks[3];
+    for (int r = 0; r < 3; r++) {
+        char db[64], name[128], extra[128], log[512];
+        harness_unique("rbcjson", db, sizeof db);
+        snprintf(name, sizeof name, "%s-%s", runs[r].topic, runs[r].format);
+        snprintf(extra, sizeof extra, "source.value.format = %s\n", runs[r].format);
+        const char *job = harness_write_job(name, runs[r].topic, db, extra);
+        snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, name);
+        const char *args[] = {"run", job, "--until", "caught-up", NULL};
+        int status = harness_run(log, args, 180);
+        char *text = harness_slurp(log);
+        ck_assert_msg(status == 0, "%s exited %d:\n%s", runs[r].format, status, text);
+        /* 30 created, 10 updated, 6 deleted: nothing failed, nothing skipped. */
+        ck_assert_msg(progress_sum(text, "in") == COUNT + 10 + 6, "%s", text);
+        ck_assert_int_eq(progress_sum(text, "failed") + progress_sum(text, "skipped"), 0);
+        free(text);
+        sinks[r] = harness_sink(db);
+    }
+    rb_error err;
+    for (int i = 0; i < COUNT; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "p-%d", i);
+        rb_json_doc *docs[3];
+        const rb_json *d[3];
+        for (int r = 0; r < 3; r++) {
+            char *json = NULL;
+            ck_assert_msg(rb_sink_get_json(sinks[r], id, &json, &err) == 0, "%s", err.msg);
+            ck_assert_msg(json != NULL, "%s: %s is not stored", runs[r].format, id);
+            ck_assert_int_eq(rb_json_parse(json, strlen(json), NULL, &docs[r], &err), 0);
+            free(json);
+            d[r] = rb_json_doc_root(docs[r]);
+        }
+        for (int r = 1; r < 3; r++) {
+            ck_assert_int_eq(json_int(member(d[r], "version", id)),
+                             json_int(member(d[0], "version", id)));
+            ck_assert_int_eq(member(d[r], "deleted", id)->boolean,
+                             member(d[0], "deleted", id)->boolean);
+            ck_assert_int_eq(member(d[0], "deleted", id)->boolean, i % 5 == 0);
+            if (i % 5 == 0) continue;
+            const char *fields[] = {"text", "text_hash", "model"};
+            for (size_t f = 0; f < 3; f++)
+                ck_assert_str_eq(rb_json_string(member(d[r], fields[f], id)),
+                                 rb_json_string(member(d[0], fields[f], id)));
+            const rb_json *m0 = member(d[0], "metadata", id), *mr = member(d[r], "metadata", id);
+            ck_assert_msg(m0->raw_len == mr->raw_len && memcmp(m0->raw, mr->raw, m0->raw_len) == 0,
+                          "%s metadata of %s: %.*s vs %.*s", runs[r].format, id, (int)mr->raw_len,
+                          mr->raw, (int)m0->raw_len, m0->raw);
+            const rb_json *e0 = member(d[0], "embedding", id), *er = member(d[r], "embedding", id);
+            ck_assert_uint_eq(e0->count, er->count);
+            for (size_t k = 0; k < e0->count; k++)
+                ck_assert(fabs(e0->items[k].number - er->items[k].number) < 1e-6);
+        }
+        for (int r = 0; r < 3; r++) rb_json_doc_destroy(docs[r]);
+    }
+    for (int r = 0; r < 3; r++) rb_sink_destroy(sinks[r]);
+}
+END_TEST
+
 START_TEST(debezium_with_schemas_disabled_id_from_value) { cdc_lifecycle(false); }
 END_TEST
 
@@ -546,6 +656,7 @@ int main(void) {
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, debezium_with_schemas_enabled_id_from_key);
     tcase_add_test(tc, debezium_with_schemas_disabled_id_from_value);
+    tcase_add_test(tc, json_converter_envelope_stores_what_plain_json_does);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -152,12 +152,16 @@ static void connector_create(const char *name, const char *db, const char *prefi
              "\"database.dbname\":\"%s\",\"topic.prefix\":\"%s\","
              "\"table.include.list\":\"public.products\",\"plugin.name\":\"pgoutput\","
              "\"slot.name\":\"%s\",\"slot.drop.on.stop\":\"true\",\"publication.name\":\"%s\","
-             "\"publication.autocreate.mode\":\"filtered\",\"decimal.handling.mode\":\"double\","
+             "\"publication.autocreate.mode\":\"filtered\",%s"
              "\"topic.creation.default.replication.factor\":\"1\","
              "\"topic.creation.default.partitions\":\"1\","
              "\"value.converter\":\"org.apache.kafka.connect.json.JsonConverter\","
              "\"value.converter.schemas.enable\":\"%s\"}",
-             hostport, colon + 1, db, prefix, slot, prefix, schemas ? "true" : "false");
+             hostport, colon + 1, db, prefix, slot, prefix,
+             /* With the schema, Debezium's default for numeric (precise: a
+              * Connect Decimal, base64 bytes) is read through it; without
+              * it, the scale is unknown, so ask for doubles. */
+             schemas ? "" : "\"decimal.handling.mode\":\"double\",", schemas ? "true" : "false");
     snprintf(path, sizeof path, "/connectors/%s/config", name);
     rb_buf body;
     rb_buf_init(&body);

@@ -235,6 +235,78 @@ START_TEST(debezium_positions_order_changes) {
 }
 END_TEST
 
+/* An enveloped Debezium row whose price has Connect's Decimal schema, as
+ * Debezium writes numeric columns with decimal.handling.mode=precise (its
+ * default). */
+static void decimal_row(const char *price_schema, const char *price, rb_decoded *d,
+                        rb_error *err, int *rc) {
+    char value[2048];
+    snprintf(value, sizeof value,
+             "{\"schema\":{\"type\":\"struct\",\"name\":\"shop.public.products.Envelope\","
+             "\"fields\":[{\"type\":\"struct\",\"optional\":true,\"field\":\"after\","
+             "\"fields\":[{\"type\":\"int32\",\"field\":\"id\"},%s]},"
+             "{\"type\":\"struct\",\"field\":\"source\",\"fields\":[]}]},"
+             "\"payload\":{\"before\":null,\"after\":{\"id\":7,\"price\":%s},"
+             "\"source\":{\"lsn\":10},\"op\":\"u\"}}",
+             price_schema, price);
+    rb_decode_spec s = spec_of(RB_FORMAT_DEBEZIUM, ID, 1);
+    *rc = rb_decode_value(&s, value, strlen(value), NULL, 0, d, err);
+}
+
+START_TEST(connect_decimals_become_numbers_with_the_schema) {
+    static const struct {
+        const char *scale, *b64, *want;
+    } cases[] = {
+        {"2", "B54=", "19.50"},  {"2", "+GI=", "-19.50"}, {"2", "AA==", "0.00"},
+        {"2", "BQ==", "0.05"},   {"0", "Kg==", "42"},     {"-2", "Kg==", "4200"},
+        {"0", "/w==", "-1"},     {"5", "AY7pD/bDc+DuTj8K0g==", "1234567890123456789012345.67890"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char schema[512], price[64];
+        snprintf(schema, sizeof schema,
+                 "{\"type\":\"bytes\",\"optional\":true,\"name\":"
+                 "\"org.apache.kafka.connect.data.Decimal\",\"version\":1,\"parameters\":"
+                 "{\"scale\":\"%s\",\"connect.decimal.precision\":\"40\"},\"field\":\"price\"}",
+                 cases[i].scale);
+        snprintf(price, sizeof price, "\"%s\"", cases[i].b64);
+        rb_decoded d;
+        rb_error err;
+        int rc;
+        decimal_row(schema, price, &d, &err, &rc);
+        ck_assert_msg(rc == 0, "%s", err.msg);
+        const rb_json *p = rb_json_get(d.row, "price");
+        ck_assert_int_eq(p->type, RB_JSON_NUMBER);
+        ck_assert_msg(p->raw_len == strlen(cases[i].want) &&
+                          memcmp(p->raw, cases[i].want, p->raw_len) == 0,
+                      "%s scale %s: %.*s, wanted %s", cases[i].b64, cases[i].scale,
+                      (int)p->raw_len, p->raw, cases[i].want);
+        ck_assert_int_eq(rb_json_get(d.row, "id")->integer, 7);
+        rb_decoded_free(&d);
+    }
+    /* Debezium's VariableScaleDecimal (numeric without a scale). */
+    rb_decoded d;
+    rb_error err;
+    int rc;
+    decimal_row("{\"type\":\"struct\",\"name\":\"io.debezium.data.VariableScaleDecimal\","
+                "\"field\":\"price\",\"fields\":[]}",
+                "{\"scale\":1,\"value\":\"AQ==\"}", &d, &err, &rc);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    ck_assert_double_eq_tol(rb_json_get(d.row, "price")->number, 0.1, 1e-12);
+    rb_decoded_free(&d);
+    /* A null decimal stays null; one that is not base64 names its field. */
+    const char *dec = "{\"type\":\"bytes\",\"name\":\"org.apache.kafka.connect.data.Decimal\","
+                      "\"parameters\":{\"scale\":\"2\"},\"field\":\"price\"}";
+    decimal_row(dec, "null", &d, &err, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(rb_json_get(d.row, "price")->type, RB_JSON_NULL);
+    rb_decoded_free(&d);
+    decimal_row(dec, "\"not*base64\"", &d, &err, &rc);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err.msg, "field 'price'") && strstr(err.msg, "not base64"), "%s",
+                  err.msg);
+}
+END_TEST
+
 static void key_id_is(const rb_decode_spec *s, const char *key, bool tombstone,
                       const char *want) {
     rb_error err;
@@ -595,6 +667,7 @@ int main(void) {
     tcase_add_test(tc, debezium_delete_by_before_or_key);
     tcase_add_test(tc, debezium_truncate_and_message_are_refused_by_name);
     tcase_add_test(tc, debezium_positions_order_changes);
+    tcase_add_test(tc, connect_decimals_become_numbers_with_the_schema);
     suite_add_tcase(s, tc);
     TCase *ids = tcase_create("ids");
     tcase_add_test(ids, ids_from_the_key);

@@ -71,7 +71,7 @@ static void dump_ours(const char *path, const char *text, size_t len, rb_buf *ou
         rb_buf_puts(out, "ERROR\n");
         return;
     }
-    qsort(p.items, p.count, sizeof *p.items, by_key);
+    if (p.count) qsort(p.items, p.count, sizeof *p.items, by_key);
     for (size_t i = 0; i < p.count; i++) {
         put_hex(out, p.items[i].key);
         rb_buf_putc(out, '=');

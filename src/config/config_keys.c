@@ -68,7 +68,8 @@ const rb_config_key rb_config_keys[] = {
      "json|connect-json|debezium|auto", false, false,
      "What a record value is: json (the event itself; also Kafka Connect's JsonConverter with "
      "schemas.enable=false), connect-json (JsonConverter's {schema, payload} envelope, "
-     "schemas.enable=true: the payload is the event, the embedded schema is not checked), "
+     "schemas.enable=true: the payload is the event; the embedded schema is not checked, only "
+     "used to read Connect Decimals as numbers), "
      "debezium (a Debezium change event, enveloped or not: op c/r/u upsert 'after', d deletes, "
      "the version is the source position: source.lsn, binlog file+pos, else source time) or "
      "auto (per record: an envelope is unwrapped, a change event read as one, anything else "

@@ -108,8 +108,8 @@ static int delete_id(const rb_decode_spec *spec, const rb_json *before, const ch
     return 0;
 }
 
-int rb_debezium_decode(const rb_decode_spec *spec, const rb_json *event, const char *key,
-                       size_t key_len, rb_decoded *out, rb_error *err) {
+int rb_debezium_decode(const rb_decode_spec *spec, const rb_json *event, const rb_json *schema,
+                       const char *key, size_t key_len, rb_decoded *out, rb_error *err) {
     const rb_json *opv = rb_json_get(event, "op");
     const char *op = rb_json_string(opv);
     if (!op)
@@ -141,7 +141,8 @@ int rb_debezium_decode(const rb_decode_spec *spec, const rb_json *event, const c
             return rb_error_set(err, RB_ERR_TRANSFORM, RB_STAGE_TRANSFORM,
                                 "change event (op '%s') field 'after' is %s; expected the row",
                                 op, after ? rb_json_type_name(after->type) : "missing");
-        if (rb_decode_reparse(after, &out->doc, err) != 0) return -1;
+        if (rb_decode_row(after, rb_decode_field_schema(schema, "after"), &out->doc, err) != 0)
+            return -1;
         out->row = rb_json_doc_root(out->doc);
         if (spec->id_from_key) return rb_decode_key_id(spec, key, key_len, false, &out->id, err);
         if (spec->id_field_count > 1)
@@ -152,7 +153,8 @@ int rb_debezium_decode(const rb_decode_spec *spec, const rb_json *event, const c
     out->is_delete = true;
     const rb_json *before = rb_json_get(event, "before");
     if (before && before->type == RB_JSON_OBJECT) {
-        if (rb_decode_reparse(before, &out->doc, err) != 0) return -1;
+        if (rb_decode_row(before, rb_decode_field_schema(schema, "before"), &out->doc, err) != 0)
+            return -1;
         out->row = rb_json_doc_root(out->doc);
     }
     return delete_id(spec, out->row, key, key_len, &out->id, err);

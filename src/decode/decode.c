@@ -101,10 +101,11 @@ static int fail_json(rb_error *err, const char *fmt, const char *field) {
 
 /* A plain event: the row is the root (reparsed when it is a payload). */
 static int plain(const rb_decode_spec *spec, rb_json_doc *doc, const rb_json *row,
-                 const char *key, size_t key_len, rb_decoded *out, rb_error *err) {
+                 const rb_json *schema, const char *key, size_t key_len, rb_decoded *out,
+                 rb_error *err) {
     if (row != rb_json_doc_root(doc)) {
         rb_json_doc *inner;
-        if (rb_decode_reparse(row, &inner, err) != 0) {
+        if (rb_decode_row(row, schema, &inner, err) != 0) {
             rb_json_doc_destroy(doc);
             return -1;
         }
@@ -132,7 +133,7 @@ int rb_decode_value(const rb_decode_spec *spec, const char *value, size_t len, c
     bool almost = false;
     int rc;
     switch (spec->format) {
-    case RB_FORMAT_JSON: rc = plain(spec, doc, root, key, key_len, out, err); break;
+    case RB_FORMAT_JSON: rc = plain(spec, doc, root, NULL, key, key_len, out, err); break;
     case RB_FORMAT_CONNECT_JSON:
         if (!rb_decode_is_envelope(root, &payload, &almost)) {
             rb_json_doc_destroy(doc);
@@ -147,11 +148,12 @@ int rb_decode_value(const rb_decode_spec *spec, const char *value, size_t len, c
             return fail_json(err, "the envelope's '%s' is null: there is no event",
                              "payload");
         }
-        rc = plain(spec, doc, payload, key, key_len, out, err);
+        rc = plain(spec, doc, payload, rb_json_get(root, "schema"), key, key_len, out, err);
         break;
     case RB_FORMAT_DEBEZIUM:
     case RB_FORMAT_AUTO:
         if (!rb_decode_is_envelope(root, &payload, &almost)) payload = root;
+        const rb_json *schema = payload != root ? rb_json_get(root, "schema") : NULL;
         if (almost && spec->format == RB_FORMAT_AUTO) {
             rb_json_doc_destroy(doc);
             return fail_json(err,
@@ -161,7 +163,7 @@ int rb_decode_value(const rb_decode_spec *spec, const char *value, size_t len, c
                              "schema");
         }
         if (spec->format == RB_FORMAT_AUTO && !rb_debezium_looks_like(payload)) {
-            rc = plain(spec, doc, payload, key, key_len, out, err);
+            rc = plain(spec, doc, payload, schema, key, key_len, out, err);
             break;
         }
         if (!payload || payload->type != RB_JSON_OBJECT) {
@@ -171,7 +173,7 @@ int rb_decode_value(const rb_decode_spec *spec, const char *value, size_t len, c
                              "the %s is not an object",
                              payload == root ? "value" : "envelope's payload");
         }
-        rc = rb_debezium_decode(spec, payload, key, key_len, out, err);
+        rc = rb_debezium_decode(spec, payload, schema, key, key_len, out, err);
         rb_json_doc_destroy(doc);
         break;
     default: rb_json_doc_destroy(doc); return fail_json(err, "unknown %s", "source.value.format");

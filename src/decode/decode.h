@@ -14,7 +14,12 @@
  *                 schema is not checked against schema.file: it says what
  *                 Connect's record held (types, optional fields), not what
  *                 the job requires, and the payload is validated as a plain
- *                 event would be.  A value that is not an envelope fails.
+ *                 event would be.  It is used for one thing: a value whose
+ *                 schema is Connect's Decimal (base64 bytes of the unscaled
+ *                 integer, the scale in the schema) or Debezium's
+ *                 VariableScaleDecimal becomes a JSON number (logical.c);
+ *                 without the envelope it stays the string it was.  A value
+ *                 that is not an envelope fails.
  *   debezium      the value is a Debezium change event, enveloped or not:
  *                 {"before", "after", "source", "op", "ts_ms"}.  op c (create),
  *                 r (snapshot read) and u (update) upsert the row in "after";

@@ -31,7 +31,9 @@ PKGS=(build-essential autoconf automake libtool pkg-config
 # Test-only dependencies (configure builds the Check suites only when check
 # is present).
 if [ "$build_only" -eq 0 ]; then
-    PKGS+=(check valgrind clang libclang-rt-14-dev clang-format shellcheck)
+    # postgresql: the change-data-capture suite's database (scripts/postgres.sh);
+    # curl: scripts/connect.sh talks to Kafka Connect's REST API with it.
+    PKGS+=(check valgrind clang libclang-rt-14-dev clang-format shellcheck postgresql curl)
 fi
 
 is_installed() {

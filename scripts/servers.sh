@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Starts, stops and reports every test server -- scripts/kafka.sh, then the
 # two MongoDB-wire servers, FerretDB (scripts/mongo.sh) and
-# mongo-java-server (scripts/mongo-java.sh) -- and keeps run/servers.env,
-# which tests and the demo source to find them:
+# mongo-java-server (scripts/mongo-java.sh), then PostgreSQL
+# (scripts/postgres.sh) and a Kafka Connect worker with Debezium
+# (scripts/connect.sh) for the change-data-capture suite -- and keeps
+# run/servers.env, which tests and the demo source to find them:
 #
 #   export RAGBATCH_KAFKA_BOOTSTRAP=127.0.0.1:PORT
 #   export RAGBATCH_MONGO_URI=mongodb://127.0.0.1:PORT/        (FerretDB)
 #   export RAGBATCH_MONGO_SERVER=ferretdb                      (which one that is)
 #   export RAGBATCH_MONGO_JAVA_URI=mongodb://127.0.0.1:PORT/   (mongo-java-server)
+#   export RAGBATCH_PG_ADDRESS=127.0.0.1:PORT                  (PostgreSQL, wal_level=logical)
+#   export RAGBATCH_CONNECT_URL=http://127.0.0.1:PORT          (Kafka Connect's REST API)
 #
-#   scripts/servers.sh start    start all three (no-op for one already running)
-#   scripts/servers.sh stop     stop all three, remove run/servers.env
+#   scripts/servers.sh start    start them all (no-op for one already running)
+#   scripts/servers.sh stop     stop them all, remove run/servers.env
 #   scripts/servers.sh status   exit 0 if all run (prints the env file), 3 if not
 #
 # RAGBATCH_MONGO_URI is the server the tests and the demo use by default;
@@ -28,21 +32,26 @@ RUN=$ROOT/run
 ENVFILE=$RUN/servers.env
 
 # Started in this order, stopped in the reverse one.
-SERVERS=(kafka mongo mongo-java)
+# PostgreSQL starts in about a second, the Connect worker in about five.
+SERVERS=(kafka mongo mongo-java postgres connect)
 
 log() { printf 'servers: %s\n' "$*"; }
 
 write_env() {
-    local kafka mongo mongo_java
+    local kafka mongo mongo_java pg connect
     kafka=$("$SCRIPT_DIR/kafka.sh" address)
     mongo=$("$SCRIPT_DIR/mongo.sh" address)
     mongo_java=$("$SCRIPT_DIR/mongo-java.sh" address)
+    pg=$("$SCRIPT_DIR/postgres.sh" address)
+    connect=$("$SCRIPT_DIR/connect.sh" address)
     cat >"$ENVFILE.$$" <<EOT
 # Written by scripts/servers.sh start; source it: . run/servers.env
 export RAGBATCH_KAFKA_BOOTSTRAP=$kafka
 export RAGBATCH_MONGO_URI=mongodb://$mongo/
 export RAGBATCH_MONGO_SERVER=ferretdb
 export RAGBATCH_MONGO_JAVA_URI=mongodb://$mongo_java/
+export RAGBATCH_PG_ADDRESS=$pg
+export RAGBATCH_CONNECT_URL=$connect
 EOT
     mv "$ENVFILE.$$" "$ENVFILE"
 }

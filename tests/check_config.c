@@ -86,7 +86,9 @@ START_TEST(bad_values_are_errors) {
         {"log.format = xml\n", "expected one of text|json"},
         {"errors.log.enable = yes\n", "expected true or false"},
         {"kafka.enable.auto.commit = true\n", "cannot be set"},
-        {"no equals sign here\n", "expected 'key = value'"},
+        /* java.util.Properties syntax: white space separates key and value. */
+        {"no equals sign here\n", "unknown key 'no'"},
+        {"= value without a key\n", "expected 'key = value', found no key"},
         {"source.topics = again\n", "set twice"},
         {"job.name = ${RB_TEST_SURELY_UNSET_VAR}\n", "RB_TEST_SURELY_UNSET_VAR"},
     };

@@ -25,3 +25,12 @@ TESTS += tests/check_runner
 tests_check_runner_SOURCES = tests/check_runner.c tests/inproc.c tests/inproc.h
 tests_check_runner_CFLAGS = $(TEST_CFLAGS)
 tests_check_runner_LDADD = $(TEST_LIBS)
+
+# Change data capture: PostgreSQL -> Kafka Connect + Debezium -> ragbatch ->
+# MongoDB (scripts/postgres.sh, scripts/connect.sh via scripts/servers.sh).
+check_PROGRAMS += tests/check_cdc
+TESTS += tests/check_cdc
+tests_check_cdc_SOURCES = tests/check_cdc.c tests/harness.c tests/harness.h
+tests_check_cdc_CFLAGS = $(TEST_CFLAGS)
+tests_check_cdc_LDADD = $(TEST_LIBS) -lpthread
+EXTRA_tests_check_cdc_DEPENDENCIES = ragbatch$(EXEEXT)

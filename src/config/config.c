@@ -3,6 +3,8 @@
 #include "common/buf.h"
 #include "common/redact.h"
 #include "common/suggest.h"
+#include "config/properties.h"
+#include "config/providers.h"
 #include "config/config_table.h"
 
 #include <ctype.h>
@@ -180,9 +182,25 @@ static int key_assign(rb_job_config *cfg, const rb_config_key *k, const char *va
     return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_CONFIG, "key %s has no type", k->name);
 }
 
+/* The key's own name when `name` is an alias of it. */
+static const char *canonical_name(const char *name) {
+    for (size_t i = 0; i < rb_config_alias_count; i++)
+        if (strcmp(rb_config_aliases[i].name, name) == 0) return rb_config_aliases[i].target;
+    return name;
+}
+
 static const rb_config_key *key_find(const char *name) {
+    name = canonical_name(name);
     for (size_t i = 0; i < rb_config_key_count; i++)
         if (strcmp(rb_config_keys[i].name, name) == 0) return &rb_config_keys[i];
+    return NULL;
+}
+
+/* What ragbatch calls a Kafka Connect or MongoDB sink connector name. */
+static const char *foreign_instead(const char *name) {
+    for (size_t i = 0; i < rb_config_foreign_count; i++)
+        if (strcmp(rb_config_foreign_names[i].name, name) == 0)
+            return rb_config_foreign_names[i].instead;
     return NULL;
 }
 
@@ -232,46 +250,11 @@ static int kafka_set(rb_job_config *cfg, const char *prop, const char *value, co
     return 0;
 }
 
-/* Expands ${NAME} from the environment; a missing variable is an error
- * (an empty credential would fail later, far from its cause). */
-static int expand_env(const char *value, rb_buf *out, const char *where, const char *key,
-                      rb_error *err) {
-    rb_buf_reset(out);
-    const char *p = value;
-    while (*p) {
-        if (p[0] == '$' && p[1] == '{') {
-            const char *close = strchr(p + 2, '}');
-            if (!close)
-                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                    "%s: %s: '${' without a closing '}'", where, key);
-            char name[256];
-            size_t n = (size_t)(close - (p + 2));
-            if (n == 0 || n >= sizeof name)
-                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                    "%s: %s: bad environment variable reference", where, key);
-            memcpy(name, p + 2, n);
-            name[n] = '\0';
-            const char *env = getenv(name);
-            if (!env)
-                return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                    "%s: %s refers to environment variable %s, which is not set",
-                                    where, key, name);
-            if (rb_buf_puts(out, env) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
-            p = close + 1;
-        } else {
-            if (rb_buf_putc(out, *p) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
-            p++;
-        }
-    }
-    if (!out->data && rb_buf_puts(out, "") != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
-    return 0;
-}
-
 static int assign(rb_job_config *cfg, const char *key, const char *raw_value,
                   const char *base_dir, const char *where, rb_error *err) {
     rb_buf value;
     rb_buf_init(&value);
-    int rc = expand_env(raw_value, &value, where, key, err);
+    int rc = rb_config_expand(raw_value, base_dir, where, key, &value, err);
     if (rc == 0) {
         if (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0') {
             rc = kafka_set(cfg, key + 6, value.data, where, err);
@@ -279,7 +262,13 @@ static int assign(rb_job_config *cfg, const char *key, const char *raw_value,
             const rb_config_key *k = key_find(key);
             if (!k) {
                 const char *hint = rb_config_suggest(key);
-                if (hint)
+                const char *instead = foreign_instead(key);
+                if (instead)
+                    rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                      "%s: unknown key '%s': that is Kafka Connect's (or the "
+                                      "MongoDB sink connector's) name; ragbatch's is %s",
+                                      where, key, instead);
+                else if (hint)
                     rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                                       "%s: unknown key '%s' (did you mean '%s'?)", where, key,
                                       hint);
@@ -342,94 +331,82 @@ static char *dir_of(const char *path) {
 
 static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *err);
 
-/* Parses the lines of one open file. */
-static int parse_lines(rb_job_config *cfg, FILE *f, const char *path, const char *base_dir,
-                       int depth, rb_error *err) {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    int lineno = 0, rc = 0;
+/* One job file being read: the keys it set so far (a key set twice in
+ * one file is an error, which java.util.Properties would not say). */
+typedef struct file_ctx {
+    rb_job_config *cfg;
+    const char *path;
+    const char *base_dir;
+    int depth;
     char *seen[MAX_LINE_KEYS];
-    size_t nseen = 0;
-    rb_buf logical;
-    rb_buf_init(&logical);
-    int start_line = 0;
+    size_t nseen;
+} file_ctx;
 
-    while (rc == 0 && (got = getline(&line, &cap, f)) != -1) {
-        lineno++;
-        (void)got;
-        char *text = trim(line);
-        if (logical.len == 0) {
-            if (*text == '\0' || *text == '#') continue;
-            start_line = lineno;
-        }
-        size_t tl = strlen(text);
-        bool continues = tl > 0 && text[tl - 1] == '\\';
-        if (continues) text[--tl] = '\0';
-        if (logical.len > 0 && tl > 0) rb_buf_putc(&logical, ' ');
-        if (rb_buf_puts(&logical, trim(text)) != 0) {
-            rc = rb_error_nomem(err, RB_STAGE_CONFIG, "job file line");
-            break;
-        }
-        if (continues) continue;
-
-        char where[PATH_MAX + 32];
-        snprintf(where, sizeof where, "%s:%d", path, start_line);
-        char *eq = strchr(logical.data, '=');
-        if (!eq) {
+/* One key and value, as java.util.Properties read them (properties.h);
+ * values are trimmed, as Kafka Connect's ConfigDef trims them. */
+static int on_property(const char *key, const char *raw, int line, void *arg, rb_error *err) {
+    file_ctx *c = arg;
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof where, "%s:%d", c->path, line);
+    if (*key == '\0')
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: expected 'key = value', found no key", where);
+    char *copy = strdup(raw);
+    if (!copy) return rb_error_nomem(err, RB_STAGE_CONFIG, "job file line");
+    char *value = trim(copy);
+    int rc = 0;
+    for (size_t i = 0; i < c->nseen && rc == 0; i++) {
+        /* An alias and its key are one key. */
+        if (strcmp(canonical_name(c->seen[i]), canonical_name(key)) != 0) continue;
+        if (strcmp(c->seen[i], key) == 0)
             rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                              "%s: expected 'key = value', found '%.60s'", where, logical.data);
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(logical.data);
-        char *value = trim(eq + 1);
-        if (*key == '\0') {
-            rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s: a key is missing before '='",
-                              where);
-            break;
-        }
-        for (size_t i = 0; i < nseen; i++) {
-            if (strcmp(seen[i], key) == 0) {
-                rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                  "%s: %s is set twice in this file", where, key);
-                break;
-            }
-        }
-        if (rc != 0) break;
-        if (strcmp(key, "include") != 0) {
-            if (nseen == MAX_LINE_KEYS) {
-                rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                  "%s: more than %d keys in one file", where, MAX_LINE_KEYS);
-                break;
-            }
-            if (!(seen[nseen] = strdup(key))) {
-                rc = rb_error_nomem(err, RB_STAGE_CONFIG, "key");
-                break;
-            }
-            nseen++;
-        }
-        if (strcmp(key, "include") == 0) {
-            char *inc = resolve_path(base_dir, value);
-            if (!inc) {
-                rc = rb_error_nomem(err, RB_STAGE_CONFIG, "include path");
-            } else {
-                rc = load_file(cfg, inc, depth + 1, err);
-                if (rc != 0) rb_error_prefix(err, "%s: in the file included here", where);
-                free(inc);
-            }
-        } else {
-            rc = assign(cfg, key, value, base_dir, where, err);
-        }
-        rb_buf_reset(&logical);
+                              "%s: %s is set twice in this file", where, key);
+        else
+            rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                              "%s: %s is set twice in this file (as %s before: one is "
+                              "another name of the other)",
+                              where, key, c->seen[i]);
     }
-    if (rc == 0 && logical.len > 0)
+    if (rc == 0 && strcmp(key, "include") != 0) {
+        if (c->nseen == MAX_LINE_KEYS)
+            rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                              "%s: more than %d keys in one file", where, MAX_LINE_KEYS);
+        else if (!(c->seen[c->nseen] = strdup(key)))
+            rc = rb_error_nomem(err, RB_STAGE_CONFIG, "key");
+        else
+            c->nseen++;
+    }
+    if (rc == 0 && strcmp(key, "include") == 0) {
+        char *inc = resolve_path(c->base_dir, value);
+        if (!inc) {
+            rc = rb_error_nomem(err, RB_STAGE_CONFIG, "include path");
+        } else {
+            rc = load_file(c->cfg, inc, c->depth + 1, err);
+            if (rc != 0) rb_error_prefix(err, "%s: in the file included here", where);
+            free(inc);
+        }
+    } else if (rc == 0) {
+        rc = assign(c->cfg, key, value, c->base_dir, where, err);
+    }
+    free(copy);
+    return rc;
+}
+
+/* Parses one job file's text: java.util.Properties syntax (`=`, `:` or
+ * white space between key and value, `#` and `!` comments, backslash
+ * escapes and continuations), checked against the JDK's parser by
+ * tests/check_properties.c. */
+static int parse_text(rb_job_config *cfg, const char *text, size_t len, const char *path,
+                      const char *base_dir, int depth, rb_error *err) {
+    file_ctx c = {.cfg = cfg, .path = path, .base_dir = base_dir, .depth = depth};
+    int dangling = 0;
+    int rc = rb_properties_each(text, len, path, on_property, &c, &dangling, err);
+    /* Java drops a final backslash; a file cut short is more likely. */
+    if (rc == 0 && dangling)
         rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                           "%s:%d: the last line ends with '\\' but nothing follows", path,
-                          start_line);
-    for (size_t i = 0; i < nseen; i++) free(seen[i]);
-    rb_buf_free(&logical);
-    free(line);
+                          dangling);
+    for (size_t i = 0; i < c.nseen; i++) free(c.seen[i]);
     return rc;
 }
 
@@ -438,15 +415,27 @@ static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: includes nest deeper than %d (a cycle?)", path,
                             MAX_INCLUDE_DEPTH);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "rb");
     if (!f)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "cannot read job file %s: %s",
                             path, strerror(errno));
-    char *base = dir_of(path);
-    int rc = base ? parse_lines(cfg, f, path, base, depth, err)
-                  : rb_error_nomem(err, RB_STAGE_CONFIG, "path");
-    free(base);
+    rb_buf text;
+    rb_buf_init(&text);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = rb_buf_append(&text, chunk, n);
+    bool bad = ferror(f);
     fclose(f);
+    char *base = dir_of(path);
+    if (rc != 0 || !base)
+        rc = rb_error_nomem(err, RB_STAGE_CONFIG, "job file");
+    else if (bad)
+        rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "cannot read job file %s", path);
+    else
+        rc = parse_text(cfg, text.data ? text.data : "", text.len, path, base, depth, err);
+    free(base);
+    rb_buf_free(&text);
     return rc;
 }
 

@@ -1,9 +1,14 @@
 /*
  * config.h -- the job configuration: one typed table of every key.
  *
- * A job file is `key = value` lines (`#` starts a comment line, a trailing
- * `\` continues a value on the next line, `${NAME}` expands an environment
- * variable, `include = PATH` reads shared defaults first).  Key names follow
+ * A job file is java.util.Properties text, as Kafka Connect's files are
+ * (properties.h: `key = value`, `key: value` or `key value`, `#` and `!`
+ * comments, backslash escapes and continuations; values trimmed, as
+ * Connect's ConfigDef trims them), with `${NAME}`, `${env:NAME}`,
+ * `${file:PATH:KEY}` and `${directory:DIR:FILE}` references (Connect's
+ * config providers, providers.h) and `include = PATH`, which reads shared
+ * defaults first.  A key set twice in one file and a last line whose
+ * continuation has nothing after it are errors.  Key names follow
  * Kafka Connect and librdkafka: `errors.tolerance`, `kafka.*` passed
  * through to librdkafka unchanged, and so on.
  *
@@ -63,7 +68,10 @@ typedef struct rb_job_config {
     char *schema_registry_url;  /* schema.registry.url, "" = none */
     char *schema_registry_user_info; /* schema.registry.basic.auth.user.info (secret) */
     int64_t schema_registry_timeout_ms; /* schema.registry.timeout.ms */
-    char *id_field;             /* document.id.field */
+    char *value_format;         /* source.value.format: json | connect-json | debezium | auto */
+    char *id_field;             /* document.id.field (comma-separated: a composite id) */
+    char *id_from;              /* document.id.from: value | key */
+    rb_strlist id_key_fields;   /* document.id.key.fields */
     char *version_field;        /* document.version.field */
     char *time_field;           /* document.time.field */
     char *op_field;             /* document.op.field */

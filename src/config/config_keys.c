@@ -64,11 +64,30 @@ const rb_config_key rb_config_keys[] = {
      "user:password for the registry's basic auth; use ${ENV_VAR} to keep it out of the file."},
     {"schema.registry.timeout.ms", RB_KEY_INT, F(schema_registry_timeout_ms), "10000", 100,
      600000, NULL, false, false, "Timeout of one schema fetch from the registry (retriable)."},
+    {"source.value.format", RB_KEY_CHOICE, F(value_format), "json", NO_BOUNDS,
+     "json|connect-json|debezium|auto", false, false,
+     "What a record value is: json (the event itself; also Kafka Connect's JsonConverter with "
+     "schemas.enable=false), connect-json (JsonConverter's {schema, payload} envelope, "
+     "schemas.enable=true: the payload is the event; the embedded schema is not checked, only "
+     "used to read Connect Decimals as numbers), "
+     "debezium (a Debezium change event, enveloped or not: op c/r/u upsert 'after', d deletes, "
+     "the version is the source position: source.lsn, binlog file+pos, else source time) or "
+     "auto (per record: an envelope is unwrapped, a change event read as one, anything else "
+     "is plain; a value that is ambiguous fails naming the field)."},
     {"document.id.field", RB_KEY_STRING, F(id_field), "product_id", NO_BOUNDS, NULL, false,
      false,
      "Event field whose value becomes the document _id: a string, or an integer stored as its "
      "decimal digits (42 and \"42\" are one document, which the Kafka tombstone keyed 42 "
-     "deletes)."},
+     "deletes).  Several comma-separated fields make a composite id, the compact JSON array of "
+     "their values: [\"acme\",42]."},
+    {"document.id.from", RB_KEY_CHOICE, F(id_from), "value", NO_BOUNDS, "value|key", false,
+     false,
+     "Where the document _id comes from: value (document.id.field) or key (the Kafka key, as "
+     "Connect's ProvidedInKeyStrategy: a JSON string or integer as it is, a struct (Debezium's "
+     "primary key) by document.id.key.fields, a key that is not JSON as its bytes)."},
+    {"document.id.key.fields", RB_KEY_LIST, F(id_key_fields), "", NO_BOUNDS, NULL, false, false,
+     "Fields of a struct key that make the _id (several: a composite id, as for "
+     "document.id.field); empty takes every field of the key in order."},
     {"document.version.field", RB_KEY_STRING, F(version_field), "version", NO_BOUNDS, NULL,
      false, false,
      "Event field holding a non-negative integer version; an older version never overwrites a "
@@ -177,11 +196,15 @@ const rb_config_key rb_config_keys[] = {
      "First wait before retrying a failed batch write; doubles per retry up to the maximum. "
      "Each wait is drawn between half and all of that (jitter)."},
     {"sink.retry.backoff.max.ms", RB_KEY_INT, F(sink_retry_backoff_max_ms), "30000", 1, 3600000,
-     NULL, false, false, "Longest wait between write retries."},
+     NULL, false, false,
+     "Longest wait between write retries (and dead-letter deliveries).  Alias: Kafka Connect's "
+     "errors.retry.delay.max.ms."},
     {"sink.retry.timeout.ms", RB_KEY_INT, F(sink_retry_timeout_ms), "-1", -1, INT64_MAX, NULL,
      false, false,
-     "Give up (exit non-zero, nothing committed) after retrying a batch write this long; -1 "
-     "retries until the write succeeds or the job is stopped."},
+     "Give up (exit non-zero, nothing committed) after retrying a batch write (or its dead "
+     "letters) this long; 0 does not retry; -1 retries until the write succeeds or the job is "
+     "stopped.  Alias: Kafka Connect's errors.retry.timeout (whose default is 0; ragbatch's "
+     "is -1)."},
     {"errors.tolerance", RB_KEY_TOLERANCE, F(errors_tolerance), "none", NO_BOUNDS, "none|all",
      false, false,
      "none: stop at the first bad record without committing its batch; all: skip bad records "
@@ -225,3 +248,46 @@ const rb_config_key rb_config_keys[] = {
 };
 
 const size_t rb_config_key_count = sizeof rb_config_keys / sizeof rb_config_keys[0];
+
+/* Connect's names for what ragbatch's keys do.  Connect retries failed
+ * operations for errors.retry.timeout ms with waits up to
+ * errors.retry.delay.max.ms; ragbatch's retried operations are the batch
+ * write and the dead-letter delivery, so the two map onto sink.retry.*. */
+const rb_config_alias rb_config_aliases[] = {
+    {"errors.retry.timeout", "sink.retry.timeout.ms"},
+    {"errors.retry.delay.max.ms", "sink.retry.backoff.max.ms"},
+};
+
+const size_t rb_config_alias_count = sizeof rb_config_aliases / sizeof rb_config_aliases[0];
+
+const rb_config_foreign rb_config_foreign_names[] = {
+    {"topics", "source.topics"},
+    {"topics.regex", "source.topics (a list of names; no regular expression)"},
+    {"connection.uri", "mongo.uri"},
+    {"database", "mongo.database"},
+    {"collection", "mongo.collection"},
+    {"max.batch.size", "batch.max.records"},
+    {"bootstrap.servers", "kafka.bootstrap.servers (every kafka.* key goes to librdkafka)"},
+    {"group.id", "kafka.group.id"},
+    {"delete.on.null.values",
+     "nothing: a Kafka tombstone (null value) always deletes the document its key names"},
+    {"document.id.strategy",
+     "document.id.from (value or key: ProvidedInValueStrategy, ProvidedInKeyStrategy) with "
+     "document.id.field or document.id.key.fields"},
+    {"document.id.strategy.overwrite.existing", "nothing: the document id never changes"},
+    {"writemodel.strategy",
+     "nothing: every write is a versioned upsert (document.version.field)"},
+    {"max.num.retries", "sink.retry.timeout.ms"},
+    {"retries.defer.timeout", "sink.retry.backoff.ms"},
+    {"key.converter", "document.id.from = key (JSON and string keys are read as they are)"},
+    {"value.converter", "source.value.format"},
+    {"value.converter.schemas.enable",
+     "source.value.format (connect-json for true, json for false, auto for either)"},
+    {"key.converter.schemas.enable", "nothing: a key's envelope is unwrapped when present"},
+    {"value.converter.schema.registry.url", "schema.registry.url"},
+    {"tasks.max", "nothing: run more processes in one consumer group (README, scale-out)"},
+    {"errors.deadletterqueue.topic", "errors.deadletterqueue.topic.name"},
+};
+
+const size_t rb_config_foreign_count =
+    sizeof rb_config_foreign_names / sizeof rb_config_foreign_names[0];

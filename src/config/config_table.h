@@ -34,4 +34,26 @@ typedef struct rb_config_key {
 extern const rb_config_key rb_config_keys[];
 extern const size_t rb_config_key_count;
 
+/* Another name of a key: Kafka Connect's, where Connect gives it the same
+ * meaning.  Setting the alias sets the key (both in one file is "set
+ * twice"); the reference lists the alias in the key's description. */
+typedef struct rb_config_alias {
+    const char *name;
+    const char *target;
+} rb_config_alias;
+
+extern const rb_config_alias rb_config_aliases[];
+extern const size_t rb_config_alias_count;
+
+/* A name of Kafka Connect or of the MongoDB sink connector that ragbatch
+ * spells differently, or has no key for: the unknown-key error says what
+ * to use instead. */
+typedef struct rb_config_foreign {
+    const char *name;
+    const char *instead;
+} rb_config_foreign;
+
+extern const rb_config_foreign rb_config_foreign_names[];
+extern const size_t rb_config_foreign_count;
+
 #endif

@@ -76,6 +76,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .delete_value_count = cfg->delete_values.count,
     };
 
+    if (rb_decode_spec_from_config(&r->decode, cfg, err) != 0)
+        return rb_error_prefix(err, "%s", cfg->source_file);
+
     r->embedder = ports->embedder;
     if (!r->embedder) {
         rb_embed_opts eo;
@@ -187,6 +190,7 @@ static void runner_close(rb_runner *r) {
         rb_embedder_destroy(r->embedder);
     else if (r->embedder && r->shutdown)
         rb_embedder_set_cancel(r->embedder, NULL); /* the flag goes with the watchdog */
+    rb_decode_spec_free(&r->decode);
     rb_template_destroy(r->tpl);
     rb_schema_destroy(r->schema);
     rb_registry_destroy(r->registry);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/prng.h"
 #include "config/config.h"
+#include "decode/decode.h"
 #include "dlq/dlq.h"
 #include "embed/embedder.h"
 #include "metrics/metrics.h"
@@ -43,6 +44,7 @@ typedef struct rb_runner {
     rb_registry *registry;      /* NULL without schema.registry.url */
     rb_template *tpl;
     rb_document_spec spec;
+    rb_decode_spec decode;      /* source.value.format, document.id.* */
 
     /* The ports (runner/ports.h); the own_* flags say which ones the
      * runner built, and so destroys. */

@@ -22,15 +22,11 @@ static void decode_tombstone(const rb_runner *r, rb_record *rec) {
                        "a tombstone (null value) without a key: there is no document to delete");
         return;
     }
-    if (rb_utf8_invalid_offset(rec->key, rec->key_len) != (size_t)-1 ||
-        memchr(rec->key, '\0', rec->key_len)) {
-        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
-                       "the tombstone's key is not a valid UTF-8 document id");
-        return;
-    }
-    rec->id = strndup(rec->key, rec->key_len);
-    if (!rec->id) {
-        rb_record_fail(rec, RB_STAGE_DESERIALIZE, false, "out of memory");
+    /* The key names the document as the format's events do (decode.h). */
+    rb_error err;
+    if (rb_decode_key_id(&r->decode, rec->key, rec->key_len, true, &rec->id, &err) != 0) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate && err.code != RB_ERR_NOMEM,
+                       "tombstone: %s", err.msg);
         return;
     }
     rec->op = RB_OP_HARD_DELETE;
@@ -62,19 +58,36 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
                        err.retriable ? " (schema registry unavailable: not dead-lettered)" : "");
         return;
     }
-    if (rb_json_parse(payload, payload_len, NULL, &rec->event, &err) != 0) {
-        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate, "not valid JSON: %s", err.msg);
+    /* The format (Connect's envelope, a Debezium change event) gives the
+     * row and what is known outside it: its operation, version, id. */
+    rb_decoded d;
+    if (rb_decode_value(&r->decode, payload, payload_len, rec->key, rec->key_len, &d, &err) != 0) {
+        rb_record_fail(rec, err.stage == RB_STAGE_TRANSFORM ? RB_STAGE_TRANSFORM
+                                                             : RB_STAGE_DESERIALIZE,
+                       r->tolerate, "%s", err.msg);
         return;
     }
-    const rb_json *event = rb_json_doc_root(rec->event);
+    rec->event = d.doc;
+    d.doc = NULL;
+    const rb_json *event = d.row;
     const rb_schema *schema = framed ? framed : r->schema;
-    if (schema &&
+    /* A delete's "before" may hold only the key columns: not validated. */
+    if (schema && !d.is_delete &&
         rb_schema_validate(schema, event, rec->fail_path, sizeof rec->fail_path, &err) != 0) {
+        rb_decoded_free(&d);
         rb_record_fail(rec, RB_STAGE_VALIDATE, r->tolerate, "%s", err.msg);
         return;
     }
+    rb_document_given given = {.id = d.id,
+                               .has_op = d.is_change,
+                               .is_delete = d.is_delete,
+                               .has_version = d.has_version,
+                               .version = d.version,
+                               .event_time_ms = d.event_time_ms};
+    d.id = NULL;
+    rb_decoded_free(&d);
     rb_document_fields f;
-    if (rb_document_derive(&r->spec, event, &f, &err) != 0) {
+    if (rb_document_derive_given(&r->spec, event, &given, &f, &err) != 0) {
         rb_record_fail(rec, RB_STAGE_TRANSFORM, r->tolerate, "%s", err.msg);
         return;
     }

@@ -43,13 +43,29 @@ static bool is_delete_event(const rb_document_spec *spec, const rb_json *event) 
 
 int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
                        rb_document_fields *out, rb_error *err) {
+    rb_document_given none = {.event_time_ms = -1};
+    return rb_document_derive_given(spec, event, &none, out, err);
+}
+
+int rb_document_derive_given(const rb_document_spec *spec, const rb_json *event,
+                             rb_document_given *given, rb_document_fields *out, rb_error *err) {
     memset(out, 0, sizeof *out);
     out->event_time_ms = -1;
-    if (!event || event->type != RB_JSON_OBJECT)
-        return rb_error_set(err, RB_ERR_TRANSFORM, RB_STAGE_TRANSFORM,
-                            "the event is a %s; expected an object",
-                            event ? rb_json_type_name(event->type) : "nothing");
-    if (derive_id(spec, event, &out->id, err) != 0) return -1;
+    out->id = given->id;
+    given->id = NULL;
+    if (!event && out->id && given->has_op && given->is_delete && given->has_version) {
+        out->is_delete = true;
+        out->version = given->version;
+        out->event_time_ms = given->event_time_ms;
+        return 0;
+    }
+    if (!event || event->type != RB_JSON_OBJECT) {
+        rb_error_set(err, RB_ERR_TRANSFORM, RB_STAGE_TRANSFORM,
+                     "the event is a %s; expected an object",
+                     event ? rb_json_type_name(event->type) : "nothing");
+        goto fail;
+    }
+    if (!out->id && derive_id(spec, event, &out->id, err) != 0) return -1;
 
     const rb_json *t = spec->time_field[0] ? rb_json_get_path(event, spec->time_field) : NULL;
     if (t && t->type != RB_JSON_NULL) {
@@ -59,8 +75,12 @@ int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
             goto fail;
         }
     }
-    const rb_json *v = spec->version_field[0] ? rb_json_get_path(event, spec->version_field) : NULL;
-    if (v && v->type != RB_JSON_NULL) {
+    const rb_json *v = spec->version_field[0] && !given->has_version
+                           ? rb_json_get_path(event, spec->version_field)
+                           : NULL;
+    if (given->has_version) {
+        out->version = given->version;
+    } else if (v && v->type != RB_JSON_NULL) {
         /* JSON Schema counts 3.0 as an integer, so this does too. */
         bool integral = v->type == RB_JSON_NUMBER &&
                         (v->is_integer || (v->number == floor(v->number) && v->number >= 0 &&
@@ -81,7 +101,8 @@ int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
         goto fail;
     }
 
-    out->is_delete = is_delete_event(spec, event);
+    if (out->event_time_ms < 0) out->event_time_ms = given->event_time_ms;
+    out->is_delete = given->has_op ? given->is_delete : is_delete_event(spec, event);
     if (out->is_delete) return 0;
 
     rb_buf text;

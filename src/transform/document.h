@@ -48,6 +48,23 @@ typedef struct rb_document_fields {
 int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
                        rb_document_fields *out, rb_error *err);
 
+/* What the record's format already decided (decode/decode.h): a Kafka
+ * Connect change event carries its operation and its position outside the
+ * row, and an id may come from the key. */
+typedef struct rb_document_given {
+    char *id;               /* taken over (freed on failure too); NULL: from id_field */
+    bool has_op;            /* is_delete decides; op_field is not read */
+    bool is_delete;
+    bool has_version;       /* version wins over version_field and the time */
+    int64_t version;
+    int64_t event_time_ms;  /* used when the row has no time field; -1: none */
+} rb_document_given;
+
+/* As rb_document_derive, with what `given` fixes.  `event` may be NULL
+ * for a delete whose id is given. */
+int rb_document_derive_given(const rb_document_spec *spec, const rb_json *event,
+                             rb_document_given *given, rb_document_fields *out, rb_error *err);
+
 void rb_document_fields_free(rb_document_fields *f);
 
 #endif

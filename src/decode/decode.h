@@ -1,0 +1,146 @@
+/*
+ * decode.h -- what Kafka Connect puts in a record, turned into the event
+ * the rest of the pipeline knows: the row to validate and render, whether
+ * it deletes the document, its version, and its id when the id does not
+ * come from one value field.
+ *
+ * Value formats (source.value.format):
+ *   json          the value is the event (ragbatch's own and Connect's
+ *                 JsonConverter with schemas.enable=false).
+ *   connect-json  the value is JsonConverter's envelope (schemas.enable=true):
+ *                 an object of exactly two members, "schema" (a Connect
+ *                 schema: an object with a string "type", or null) and
+ *                 "payload"; the payload is the event.  The embedded
+ *                 schema is not checked against schema.file: it says what
+ *                 Connect's record held (types, optional fields), not what
+ *                 the job requires, and the payload is validated as a plain
+ *                 event would be.  It is used for one thing: a value whose
+ *                 schema is Connect's Decimal (base64 bytes of the unscaled
+ *                 integer, the scale in the schema) or Debezium's
+ *                 VariableScaleDecimal becomes a JSON number (logical.c);
+ *                 without the envelope it stays the string it was.  A value
+ *                 that is not an envelope fails.
+ *   debezium      the value is a Debezium change event, enveloped or not:
+ *                 {"before", "after", "source", "op", "ts_ms"}.  op c (create),
+ *                 r (snapshot read) and u (update) upsert the row in "after";
+ *                 d deletes the document whose id is in "before" (or in the
+ *                 Kafka key, when "before" does not hold it); t (truncate)
+ *                 and m (message) fail the record at stage transform:
+ *                 which documents a table held is not known here, so a
+ *                 truncate cannot be applied (Debezium skips them unless
+ *                 skipped.operations says otherwise).  Anything else fails.
+ *   auto          per record: an envelope is unwrapped, a change event is
+ *                 read as one, anything else is a plain event.  A value that
+ *                 looks like one of them without being it (an object of
+ *                 exactly "schema" and "payload" whose schema is not a
+ *                 Connect schema; "op" with "before"/"after" but no
+ *                 "source") fails at deserialize naming the field, rather
+ *                 than being guessed at.
+ *
+ * Version of a change event, from the source position, so that an older
+ * change never overwrites a newer one across snapshots, connector restarts
+ * and replays (the document.version.field of the row is not consulted):
+ *   - source.lsn (PostgreSQL: the WAL position of the change; a snapshot's
+ *     rows carry the snapshot's position, so a later re-snapshot is newer);
+ *   - else source.file + source.pos (MySQL, MariaDB binlog): the file's
+ *     numeric suffix times 2^32, plus the position;
+ *   - else the source time: source.ts_ns, ts_us or ts_ms (then the event's
+ *     own ts_ms), in nanoseconds.  Two changes of one row within the
+ *     clock's resolution then have one version and the later is stale.
+ * Its event time is source.ts_ms unless the row has document.time.field.
+ *
+ * Document ids (document.id.from, document.id.field, document.id.key.fields):
+ *   - from the value: document.id.field names one field, or several
+ *     (comma-separated) for a composite id;
+ *   - from the key: the key parsed as JSON (a JsonConverter envelope is
+ *     unwrapped): a string or an integer is the id; an object (a Connect
+ *     struct, Debezium's primary key) gives the fields document.id.key.fields
+ *     lists, or all of its fields in order when the list is empty.  A key
+ *     that is not JSON is its bytes (StringConverter), which must be UTF-8.
+ *   One part is stored as itself (a string, or an integer's digits); several
+ *   make a composite id, the compact JSON array of the parts:
+ *   ["acme",42].  Parts are strings or integers; anything else fails.
+ *   A Kafka tombstone's id is derived from its key the same way (for the
+ *   formats other than json, and for json with the id from the key), with
+ *   one rule more: when the id comes from the value and the key is an
+ *   object holding the document.id.field(s), those make the id, so the
+ *   tombstone Debezium sends after a delete names the document its events
+ *   made.  With format json and the id from the value, a tombstone's key
+ *   bytes are the id, as before.
+ *
+ * Ownership: rb_decoded owns its document and id; free with
+ * rb_decoded_free().  `row` points into `doc`.  The spec is read-only once
+ * built and serves every OpenMP worker.
+ *
+ * Errors: RB_ERR_JSON at RB_STAGE_DESERIALIZE for what cannot be read
+ * (not JSON, not an envelope where one is required, an ambiguous value);
+ * RB_ERR_TRANSFORM at RB_STAGE_TRANSFORM for an event that cannot make a
+ * document (no id, no position, truncate).  Messages name the field.
+ */
+#ifndef RB_DECODE_H
+#define RB_DECODE_H
+
+#include "common/error.h"
+#include "validate/json.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum rb_value_format {
+    RB_FORMAT_JSON = 0,
+    RB_FORMAT_CONNECT_JSON,
+    RB_FORMAT_DEBEZIUM,
+    RB_FORMAT_AUTO
+} rb_value_format;
+
+typedef struct rb_decode_spec {
+    rb_value_format format;
+    bool id_from_key;                 /* document.id.from = key */
+    const char *const *id_fields;     /* document.id.field, split at commas */
+    size_t id_field_count;
+    const char *const *key_fields;    /* document.id.key.fields; none: the whole key */
+    size_t key_field_count;
+    char **owned;                     /* what rb_decode_spec_from_config allocated */
+} rb_decode_spec;
+
+struct rb_job_config;
+
+/* Builds the spec of a job (source.value.format, document.id.*); the
+ * configuration must outlive it.  RB_ERR_CONFIG names the key. */
+int rb_decode_spec_from_config(rb_decode_spec *spec, const struct rb_job_config *cfg,
+                               rb_error *err);
+void rb_decode_spec_free(rb_decode_spec *spec); /* accepts a zeroed spec */
+
+typedef struct rb_decoded {
+    rb_json_doc *doc;       /* owned; its root is the row (the event) */
+    const rb_json *row;     /* root of doc */
+    bool is_change;         /* a Debezium change event */
+    bool is_delete;         /* op d: row is "before" (maybe null: then doc is NULL) */
+    bool has_version;       /* version and event_time_ms come from the source */
+    int64_t version;
+    int64_t event_time_ms;  /* source.ts_ms, -1 when absent */
+    char *id;               /* owned; NULL: derive from row's document.id.field */
+} rb_decoded;
+
+/* Parses a format name ("json", "connect-json", "debezium", "auto"). */
+int rb_decode_format_parse(const char *name, rb_value_format *out);
+
+/* Decodes one record's value (not a tombstone) with its key.  On failure
+ * *out holds nothing. */
+int rb_decode_value(const rb_decode_spec *spec, const char *value, size_t len, const char *key,
+                    size_t key_len, rb_decoded *out, rb_error *err);
+
+/* The id a key names (see "Document ids"); *id is owned by the caller.
+ * `tombstone` selects the tombstone rules.  Errors at RB_STAGE_DESERIALIZE. */
+int rb_decode_key_id(const rb_decode_spec *spec, const char *key, size_t len, bool tombstone,
+                     char **id, rb_error *err);
+
+/* The id made of `fields` of `obj` (composite when several); errors at
+ * RB_STAGE_TRANSFORM name the field and `what` ("document.id.field"). */
+int rb_decode_fields_id(const rb_json *obj, const char *const *fields, size_t n,
+                        const char *what, char **id, rb_error *err);
+
+void rb_decoded_free(rb_decoded *d);
+
+#endif

@@ -1,4 +1,5 @@
 #include "batch/batch.h"
+#include "batch/record_chunks.h"
 
 #include "common/redact.h"
 
@@ -57,6 +58,7 @@ static void record_free(rb_record *r) {
     rb_json_doc_destroy(r->event);
     free(r->id);
     free(r->text);
+    rb_record_chunks_free(r->chunks);
     free(r->fail_reason);
 }
 

@@ -73,6 +73,8 @@ typedef struct rb_record {
     char text_hash[65];
     size_t vector_row;      /* row of the batch's vector matrix */
     bool reused;            /* the vector is the stored one: the text did not change */
+    struct rb_record_chunks *chunks; /* owned; NULL when the text is one chunk
+                                        (batch/record_chunks.h) */
 
     rb_record_state state;
     rb_stage fail_stage;    /* where it failed, when SKIPPED or FAILED */

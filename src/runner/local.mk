@@ -3,6 +3,7 @@ libragbatch_a_SOURCES += \
 	src/runner/runner_internal.h src/runner/stages.c \
 	src/runner/progress.c src/runner/progress.h
 libragbatch_a_SOURCES += src/runner/alert.c src/runner/alert.h
+libragbatch_a_SOURCES += src/runner/chunking.c
 libragbatch_a_SOURCES += src/runner/trigger.c src/runner/trigger.h
 libragbatch_a_SOURCES += src/runner/shutdown.c src/runner/shutdown.h
 

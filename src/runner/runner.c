@@ -101,6 +101,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         if (!r->metrics_server) return rb_error_prefix(err, "metrics.port");
     }
     if (!(r->sink = rb_sink_new(&so, err))) return -1;
+    if (rb_runner_chunking_open(r, &so, err) != 0) return -1;
     rb_readiness_set(r->ready, "mongodb", 1, NULL);
     rb_log_write(&r->log, RB_LOG_INFO, "sink", "%s", rb_sink_describe(r->sink));
 
@@ -150,6 +151,7 @@ static void runner_close(rb_runner *r) {
     rb_source_destroy(r->source);
     rb_dlq_destroy(r->dlq);
     rb_batch_destroy(r->batch);
+    rb_runner_chunking_close(r);
     rb_sink_destroy(r->sink);
     rb_embedder_destroy(r->embedder);
     rb_template_destroy(r->tpl);
@@ -244,6 +246,12 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     p->duration_ms[RB_PROG_EMBED] = (t_embed - t_lookup) * 1e3;
     if (embedded < 0) return -1;
     p->embedded = (size_t)embedded;
+    long chunk_embedded = rb_runner_chunks_embed(r, b, &p->chunks, &p->chunks_reused, err);
+    if (rb_runner_abandoning(r)) return RUNNER_ABANDONED;
+    if (chunk_embedded < 0) return -1;
+    p->embedded += (size_t)chunk_embedded;
+    t_embed = rb_now_sec();
+    p->duration_ms[RB_PROG_EMBED] = (t_embed - t_lookup) * 1e3;
 
     stage_log(r, "write");
     if (rb_runner_write(r, b, &p->write_retries, err) != 0)

@@ -7,6 +7,7 @@
  * and the limit on the number of chunks.
  */
 #include "common/buf.h"
+#include "embed/embedder.h"
 #include "harness.h"
 #include "validate/json.h"
 
@@ -352,6 +353,82 @@ START_TEST(too_many_chunks_fail_at_transform_with_the_limit_named) {
 }
 END_TEST
 
+/* `ragbatch search --json` output, one hit a line. */
+static char *search(env *e, const char *query) {
+    char out[600];
+    snprintf(out, sizeof out, "%s.search", e->log);
+    const char *args[] = {"search", e->job, query, "--k", "3", "--json", NULL};
+    int status = harness_run(out, args, 120);
+    char *text = harness_slurp(out);
+    ck_assert_msg(status == 0, "search exited %d:\n%s", status, text);
+    return text;
+}
+
+START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
+    env e;
+    env_open(&e, "rb-chsearch", CHUNK_JOB);
+    /* The answer sits in the fifth paragraph, far past what one vector of
+     * the whole text would see. */
+    rb_buf desc, ev;
+    rb_buf_init(&desc);
+    rb_buf_init(&ev);
+    for (unsigned p = 0; p < 6; p++) {
+        if (p) rb_buf_puts(&desc, "\n\n");
+        if (p == 4)
+            rb_buf_puts(&desc, "The kit also includes an espresso machine with a steam wand for "
+                               "frothing milk and a burr grinder for fresh coffee beans.");
+        else
+            paragraph(&desc, 20, p, 40);
+    }
+    rb_buf_puts(&ev, "{\"product_id\":\"p-kit\",\"event_type\":\"updated\",\"event_time\":"
+                     "\"2026-11-24T10:00:00.000Z\",\"version\":2,\"name\":\"Camp kit\","
+                     "\"price\":1,\"brand\":\"Kestrel\",\"description\":");
+    rb_buf_json_string(&ev, desc.data, desc.len);
+    rb_buf_puts(&ev, "}");
+    produce1(&e, "p-kit", ev.data);
+    produce1(&e, "p-short", SHORT("p-short", 1));
+    run_job(&e, NULL);
+
+    /* Chunks no reader may use: one of an older version than its parent's,
+     * one whose parent does not exist; both exactly the query's vector. */
+    const char *query = "espresso machine with a steam wand";
+    rb_local_embed_opts lo = {.model_dir = harness_model_dir(), .threads = 2};
+    rb_error err;
+    rb_embedder *emb = rb_embedder_local_new(&lo, &err);
+    ck_assert_msg(emb != NULL, "%s", err.msg);
+    float qv[384];
+    ck_assert_int_eq(rb_embedder_embed(emb, &query, 1, qv, &err), 0);
+    rb_embedder_destroy(emb);
+    rb_sink_chunk_ref r1 = {"p-kit", 9, 10, 0, 5, 5}, r2 = {"p-ghost", 0, 2, 0, 5, 5};
+    rb_sink_item ghosts[2] = {
+        {.kind = RB_SINK_UPSERT, .id = "p-kit#9", .version = 1, .text = query, .text_hash = "a",
+         .vector = qv, .dim = 384, .model = "m", .chunk = &r1, .topic = e.topic},
+        {.kind = RB_SINK_UPSERT, .id = "p-ghost#0", .version = 1, .text = query,
+         .text_hash = "b", .vector = qv, .dim = 384, .model = "m", .chunk = &r2, .topic = e.topic},
+    };
+    ck_assert_msg(rb_sink_write(e.chunks, ghosts, 2, NULL, &err) == 0, "%s", err.msg);
+
+    char *out = search(&e, query);
+    /* The first hit is the kit, by its fifth chunk (index 4), once. */
+    char *first = strstr(out, "{\"rank\":1,");
+    ck_assert_msg(first != NULL, "%s", out);
+    ck_assert_msg(strstr(first, "\"id\":\"p-kit\"") && strstr(first, "\"chunk\":{\"index\":4,"),
+                  "%s", out);
+    ck_assert_msg(strstr(first, "espresso machine"), "%s", out);
+    ck_assert_msg(strstr(out, "p-ghost") == NULL, "a chunk without a parent was returned:\n%s",
+                  out);
+    ck_assert_msg(strstr(out, "\"index\":9") == NULL, "a chunk of an old version:\n%s", out);
+    const char *second = strstr(strstr(first, "\"id\":\"p-kit\"") + 1, "\"id\":\"p-kit\"");
+    ck_assert_msg(second == NULL, "the kit twice:\n%s", out);
+    ck_assert_msg(strstr(out, "\"id\":\"p-short\""), "the short document is searched too:\n%s",
+                  out);
+    free(out);
+    rb_buf_free(&desc);
+    rb_buf_free(&ev);
+    env_close(&e);
+}
+END_TEST
+
 static Suite *chunk_pipeline_suite(void) {
     Suite *s = suite_create("chunk_pipeline");
     TCase *tc = tcase_create("chunk_pipeline");
@@ -361,6 +438,7 @@ static Suite *chunk_pipeline_suite(void) {
     tcase_add_test(tc, a_set_left_short_by_a_crash_is_completed_by_the_replay);
     tcase_add_test(tc, an_edit_of_one_paragraph_embeds_only_its_chunk);
     tcase_add_test(tc, too_many_chunks_fail_at_transform_with_the_limit_named);
+    tcase_add_test(tc, search_answers_with_documents_found_by_their_best_chunk);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -45,10 +45,7 @@ int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err)
                                     (size_t)cfg->text_chunk_max_count};
     rb_buf name;
     rb_buf_init(&name);
-    if (cfg->text_chunk_collection[0])
-        rb_buf_puts(&name, cfg->text_chunk_collection);
-    else
-        rb_buf_printf(&name, "%s_chunks", cfg->mongo_collection);
+    rb_chunk_collection_name(cfg->text_chunk_collection, cfg->mongo_collection, &name);
     r->chunk_collection = rb_buf_detach(&name);
     if (!r->chunk_collection) return rb_error_nomem(err, RB_STAGE_CONFIG, "chunk collection");
     if (strcmp(r->chunk_collection, cfg->mongo_collection) == 0)

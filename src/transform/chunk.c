@@ -353,3 +353,8 @@ out:
     free(fin.v);
     return rc;
 }
+
+int rb_chunk_collection_name(const char *configured, const char *collection, rb_buf *out) {
+    if (configured && configured[0]) return rb_buf_puts(out, configured);
+    return rb_buf_printf(out, "%s_chunks", collection);
+}

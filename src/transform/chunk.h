@@ -44,6 +44,7 @@
 #ifndef RB_CHUNK_H
 #define RB_CHUNK_H
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "embed/tokenizer.h"
 
@@ -69,5 +70,9 @@ typedef struct rb_chunk {
  * options; RB_ERR_NOMEM when memory runs out.  On error *out is NULL. */
 int rb_chunk_split(const rb_chunk_opts *opts, const char *text, size_t len, rb_chunk **out,
                    size_t *n, rb_error *err);
+
+/* The chunk collection of a job: `configured` (text.chunk.collection)
+ * when not empty, else "<collection>_chunks"; appended to `out`. */
+int rb_chunk_collection_name(const char *configured, const char *collection, rb_buf *out);
 
 #endif

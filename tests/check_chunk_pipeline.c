@@ -429,6 +429,31 @@ START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
 }
 END_TEST
 
+START_TEST(chunking_off_truncates_and_limits_are_checked_at_start) {
+    env e;
+    env_open(&e, "rb-choff", "text.chunk.enable = false\n");
+    char *v1 = long_event("p-t", 1, 30, 6, NULL);
+    produce1(&e, "p-t", v1);
+    run_job(&e, NULL);
+    /* As before chunking: one document with one vector, no chunk. */
+    rb_json_doc *d = get(e.docs, "p-t");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(rb_json_get(rb_json_doc_root(d), "embedding")->count, 384);
+    ck_assert_ptr_null(rb_json_get(rb_json_doc_root(d), "chunk_count"));
+    rb_json_doc_destroy(d);
+    ck_assert_int_eq(count_all(e.chunks), 0);
+    /* A chunk larger than the model takes would be truncated: refused. */
+    const char *args[] = {"run", e.job, "--until", "caught-up", "--set", "text.chunk.enable=true",
+                          "--set", "text.chunk.max.tokens=300", NULL};
+    ck_assert_int_ne(harness_run(e.log, args, 120), 0);
+    char *out = harness_slurp(e.log);
+    ck_assert_msg(strstr(out, "text.chunk.max.tokens = 300") && strstr(out, "254"), "%s", out);
+    free(out);
+    free(v1);
+    env_close(&e);
+}
+END_TEST
+
 static Suite *chunk_pipeline_suite(void) {
     Suite *s = suite_create("chunk_pipeline");
     TCase *tc = tcase_create("chunk_pipeline");
@@ -439,6 +464,7 @@ static Suite *chunk_pipeline_suite(void) {
     tcase_add_test(tc, an_edit_of_one_paragraph_embeds_only_its_chunk);
     tcase_add_test(tc, too_many_chunks_fail_at_transform_with_the_limit_named);
     tcase_add_test(tc, search_answers_with_documents_found_by_their_best_chunk);
+    tcase_add_test(tc, chunking_off_truncates_and_limits_are_checked_at_start);
     suite_add_tcase(s, tc);
     return s;
 }

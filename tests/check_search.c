@@ -115,6 +115,43 @@ START_TEST(pipeline_matches_atlas_ann_example) {
 }
 END_TEST
 
+/* Over the chunks: four times the limit from $vectorSearch, each chunk's
+ * parent looked up, chunks of another version than their live parent's
+ * dropped, the best chunk per parent, the best `limit` parents. */
+START_TEST(chunk_pipeline_keeps_the_best_current_chunk_per_parent) {
+    rb_sink_filter_eq eq[] = {{"brand", "Acme"}};
+    rb_atlas_query q = {.index = "products_chunks_vector", .vector = qvec, .dim = 3, .limit = 5,
+                        .equals = eq, .n_equals = 1};
+    rb_buf b;
+    rb_error err;
+    rb_buf_init(&b);
+    ck_assert_msg(rb_atlas_chunk_pipeline_json(&q, "products", &b, &err) == 0, "%s", err.msg);
+    same_json_text("[{\"$vectorSearch\": {"
+                   "  \"index\": \"products_chunks_vector\", \"path\": \"embedding\","
+                   "  \"queryVector\": [0.25, -0.5, 1],"
+                   "  \"numCandidates\": 400, \"limit\": 20,"
+                   "  \"filter\": {\"$and\": ["
+                   "    {\"deleted\": {\"$ne\": true}},"
+                   "    {\"metadata.brand\": {\"$eq\": \"Acme\"}}]}}},"
+                   " {\"$project\": {\"_id\": 1, \"parent_id\": 1, \"version\": 1, \"text\": 1,"
+                   "   \"metadata\": 1, \"chunk\": 1, \"score\": {\"$meta\": \"vectorSearchScore\"}}},"
+                   " {\"$lookup\": {\"from\": \"products\", \"localField\": \"parent_id\","
+                   "   \"foreignField\": \"_id\", \"as\": \"parent\","
+                   "   \"pipeline\": [{\"$project\": {\"version\": 1, \"deleted\": 1}}]}},"
+                   " {\"$match\": {\"$expr\": {\"$and\": ["
+                   "   {\"$eq\": [{\"$first\": \"$parent.version\"}, \"$version\"]},"
+                   "   {\"$ne\": [{\"$first\": \"$parent.deleted\"}, true]}]}}},"
+                   " {\"$sort\": {\"score\": -1}},"
+                   " {\"$group\": {\"_id\": \"$parent_id\", \"score\": {\"$first\": \"$score\"},"
+                   "   \"text\": {\"$first\": \"$text\"}, \"metadata\": {\"$first\": \"$metadata\"},"
+                   "   \"chunk\": {\"$first\": \"$chunk\"}}},"
+                   " {\"$sort\": {\"score\": -1, \"_id\": 1}},"
+                   " {\"$limit\": 5}]",
+                   b.data);
+    rb_buf_free(&b);
+}
+END_TEST
+
 /* The documentation's ENN example: exact: true and no numCandidates. */
 START_TEST(pipeline_matches_atlas_enn_example) {
     rb_atlas_query q = {.index = "vector_index", .vector = qvec, .dim = 3, .limit = 5,
@@ -589,6 +626,7 @@ Suite *rb_check_suite(void) {
     TCase *unit = tcase_create("atlas documents");
     tcase_add_test(unit, pipeline_matches_atlas_ann_example);
     tcase_add_test(unit, pipeline_matches_atlas_enn_example);
+    tcase_add_test(unit, chunk_pipeline_keeps_the_best_current_chunk_per_parent);
     tcase_add_test(unit, num_candidates_default_and_bounds);
     tcase_add_test(unit, filter_values_are_values_and_names_are_checked);
     tcase_add_test(unit, index_definition_matches_atlas_example);

@@ -19,6 +19,13 @@ static const char EVENT[] =
     " \"nested\": {\"deep\": {\"leaf\": \"L\"}}, \"empty_list\": [],"
     " \"text\": \"line one\\nline\\ttwo  \\r\\n\"}";
 
+static rb_json_doc *event_doc(void);
+
+/* Renders `text` keeping paragraph breaks, compares with `want`, and
+ * checks that the plain render is the same text with each break one
+ * space. */
+static void renders_paragraphs(const char *text, const char *want);
+
 static rb_json_doc *event_doc(void) {
     rb_json_doc *doc = NULL;
     rb_error err;
@@ -69,6 +76,41 @@ static void compile_fails(const char *text, const char *want) {
     ck_assert_int_eq(err.code, RB_ERR_CONFIG);
     ck_assert_msg(strcmp(err.msg, want) == 0, "<%s>:\n got  %s\n want %s", text, err.msg, want);
 }
+
+static void renders_paragraphs(const char *text, const char *want) {
+    rb_template *t = NULL;
+    rb_error err;
+    ck_assert_int_eq(rb_template_compile(text, &t, &err), 0);
+    rb_json_doc *doc = event_doc();
+    rb_buf p, plain;
+    rb_buf_init(&p);
+    rb_buf_init(&plain);
+    ck_assert_int_eq(rb_template_render_paragraphs(t, rb_json_doc_root(doc), &p, &err), 0);
+    ck_assert_int_eq(rb_template_render(t, rb_json_doc_root(doc), &plain, &err), 0);
+    ck_assert_str_eq(p.data ? p.data : "", want);
+    size_t w = 0;
+    for (size_t r = 0; r < p.len; r++) {
+        if (p.data[r] == '\n' && p.data[r + 1] == '\n') {
+            p.data[w++] = ' ';
+            r++;
+        } else {
+            p.data[w++] = p.data[r];
+        }
+    }
+    ck_assert_uint_eq(w, plain.len);
+    ck_assert_int_eq(memcmp(p.data ? p.data : "", plain.data ? plain.data : "", w), 0);
+    rb_buf_free(&p);
+    rb_buf_free(&plain);
+    rb_json_doc_destroy(doc);
+    rb_template_destroy(t);
+}
+
+START_TEST(paragraph_breaks_are_kept_for_the_chunker) {
+    renders_paragraphs("{name}.\n\n  \n{brand}\n x", "Trail shoe.\n\nAcme x");
+    renders_paragraphs("\n\n{name} \n\t\r\n {brand}\n\n", "Trail shoe\n\nAcme");
+    renders_paragraphs("{name} {brand}", "Trail shoe Acme");
+}
+END_TEST
 
 START_TEST(fields_and_dotted_paths) {
     renders("Name: {name}", "Name: Trail shoe");
@@ -241,6 +283,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, compile_errors_give_the_column);
     tcase_add_test(tc, field_list);
     tcase_add_test(tc, text_hash_is_sha256);
+    tcase_add_test(tc, paragraph_breaks_are_kept_for_the_chunker);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,5 @@
 #include "batch/batch.h"
+#include "batch/record_chunks.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ static void record_free(rb_record *r) {
     rb_json_doc_destroy(r->event);
     free(r->id);
     free(r->text);
+    rb_record_chunks_free(r->chunks);
     free(r->fail_reason);
 }
 

@@ -109,6 +109,8 @@ typedef struct rb_record {
     char *text;             /* rendered text to embed */
     char text_hash[65];
     size_t vector_row;      /* row of the batch's vector matrix */
+    struct rb_record_chunks *chunks; /* owned; NULL when the text is one chunk
+                                        (batch/record_chunks.h) */
 
     /* Read it freely; change it only through rb_record_settle/fail. */
     rb_record_state state;

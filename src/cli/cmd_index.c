@@ -19,6 +19,7 @@
 #include "search/atlas.h"
 #include "search/search.h"
 #include "sink/sink.h"
+#include "transform/chunk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,9 @@ static void usage(FILE *out) {
           "The definition indexes `embedding` (numDimensions from the model's config.json)\n"
           "and, as filter fields, metadata.<field> for every metadata field and `deleted`.\n"
           "Where the server has no search indexes, the definition is printed as JSON for\n"
-          "the Atlas UI or CLI instead.  Default index name: COLLECTION_vector.\n",
+          "the Atlas UI or CLI instead.  Default index name: COLLECTION_vector.\n"
+          "With text.chunk.enable (the default) the same is done for the chunk collection\n"
+          "(text.chunk.collection, COLLECTION_chunks) and its index COLLECTION_chunks_vector.\n",
           out);
 }
 
@@ -53,12 +56,12 @@ static void unsupported_notice(const char *what, const rb_error *err, bool print
                      : "; there is no search index to drop");
 }
 
-static int run(action act, const rb_job_config *cfg, const char *index_name,
-               const char *definition) {
+static int run(action act, const rb_job_config *cfg, const char *collection,
+               const char *index_name, const char *definition) {
     rb_error err;
     rb_sink_opts so = {.uri = cfg->mongo_uri,
                        .database = cfg->mongo_database,
-                       .collection = cfg->mongo_collection,
+                       .collection = collection,
                        .timeout_ms = (int)cfg->mongo_timeout_ms,
                        .app_name = "ragbatch/index"};
     rb_sink *sink = rb_sink_new(&so, &err);
@@ -73,12 +76,12 @@ static int run(action act, const rb_job_config *cfg, const char *index_name,
     const char *what = "createSearchIndexes";
     if (act == ACT_CREATE) {
         rc |= rb_buf_puts(&cmd, "{\"createSearchIndexes\":");
-        rc |= rb_buf_json_string(&cmd, cfg->mongo_collection, strlen(cfg->mongo_collection));
+        rc |= rb_buf_json_string(&cmd, collection, strlen(collection));
         rc |= rb_buf_printf(&cmd, ",\"indexes\":[%s]}", definition);
     } else if (act == ACT_DROP) {
         what = "dropSearchIndex";
         rc |= rb_buf_puts(&cmd, "{\"dropSearchIndex\":");
-        rc |= rb_buf_json_string(&cmd, cfg->mongo_collection, strlen(cfg->mongo_collection));
+        rc |= rb_buf_json_string(&cmd, collection, strlen(collection));
         rc |= rb_buf_puts(&cmd, ",\"name\":");
         rc |= rb_buf_json_string(&cmd, index_name, strlen(index_name));
         rc |= rb_buf_putc(&cmd, '}');
@@ -212,7 +215,28 @@ int rb_cmd_index(int argc, char **argv) {
     ix.n_filter_fields = cfg.metadata_fields.count;
     if (rb_atlas_index_json(&ix, &def, &err) != 0) goto done;
     rb_sink_global_init();
-    status = run(act, &cfg, index_name, def.data);
+    status = run(act, &cfg, cfg.mongo_collection, index_name, def.data);
+    if (status == 0 && cfg.text_chunk_enable) {
+        /* The chunks of long texts have their own collection and index,
+         * over the same vector and filter fields. */
+        rb_buf coll, cname, cdef;
+        rb_buf_init(&coll);
+        rb_buf_init(&cname);
+        rb_buf_init(&cdef);
+        if (rb_chunk_collection_name(cfg.text_chunk_collection, cfg.mongo_collection, &coll) != 0 ||
+            rb_atlas_default_index_name(coll.data, &cname) != 0) {
+            fprintf(stderr, "ragbatch index: out of memory naming the chunk index\n");
+            status = 1;
+        } else if ((ix.name = cname.data), rb_atlas_index_json(&ix, &cdef, &err) != 0) {
+            fprintf(stderr, "ragbatch index: %s\n", err.msg);
+            status = 1;
+        } else {
+            status = run(act, &cfg, coll.data, cname.data, cdef.data);
+        }
+        rb_buf_free(&coll);
+        rb_buf_free(&cname);
+        rb_buf_free(&cdef);
+    }
     rb_sink_global_cleanup();
     rb_buf_free(&def);
     rb_buf_free(&name);

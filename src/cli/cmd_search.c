@@ -12,6 +12,7 @@
 #include "search/atlas.h"
 #include "search/search.h"
 #include "sink/sink.h"
+#include "transform/chunk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,10 @@ static void usage(FILE *out) {
           "Where the server supports $vectorSearch (MongoDB Atlas) the query goes to the\n"
           "vector index; elsewhere (MongoDB Community, FerretDB) the search is exact: every\n"
           "stored vector is scored (cosine) and the best k kept.  A notice on stderr (and\n"
-          "the \"exact\" field with --json) says which answered and why.\n",
+          "the \"exact\" field with --json) says which answered and why.\n"
+          "With text.chunk.enable (the default) the chunks of long texts are searched too\n"
+          "and a document found by its best chunk shows it: [chunk N, chars A-B] (\"chunk\"\n"
+          "with --json), its text being that chunk's.\n",
           out);
 }
 
@@ -48,6 +52,29 @@ static void print_excerpt(const char *text, size_t max) {
     while (max > 0 && ((unsigned char)text[max] & 0xC0) == 0x80) max--;
     fwrite(text, 1, max, stdout);
     fputs("...", stdout);
+}
+
+/* A job that chunks long texts is searched over its chunk collection too
+ * (index "<chunk collection>_vector" on Atlas), answering with documents. */
+static int open_chunks(const rb_job_config *cfg, const rb_sink_opts *so, rb_searcher *searcher,
+                       rb_sink **chunks, rb_error *err) {
+    rb_buf coll, ix;
+    rb_buf_init(&coll);
+    rb_buf_init(&ix);
+    int rc = rb_chunk_collection_name(cfg->text_chunk_collection, cfg->mongo_collection, &coll);
+    if (rc == 0) rc = rb_atlas_default_index_name(coll.data, &ix);
+    if (rc != 0) {
+        rb_buf_free(&coll);
+        rb_buf_free(&ix);
+        return rb_error_nomem(err, RB_STAGE_NONE, "chunk collection");
+    }
+    rb_sink_opts co = *so;
+    co.collection = coll.data;
+    rc = (*chunks = rb_sink_new(&co, err)) ? 0 : -1;
+    if (rc == 0) rc = rb_searcher_set_chunks(searcher, *chunks, ix.data, cfg->mongo_collection, err);
+    rb_buf_free(&coll);
+    rb_buf_free(&ix);
+    return rc;
 }
 
 int rb_cmd_search(int argc, char **argv) {
@@ -139,7 +166,7 @@ int rb_cmd_search(int argc, char **argv) {
         return status;
     }
     rb_embedder *emb = NULL;
-    rb_sink *sink = NULL;
+    rb_sink *sink = NULL, *chunks = NULL;
     float *vec = NULL;
     rb_searcher *searcher = NULL;
     rb_search_result res = {0};
@@ -172,6 +199,7 @@ int rb_cmd_search(int argc, char **argv) {
         index_name = ixname.data;
     }
     if (!(searcher = rb_searcher_new(sink, index_name, &err))) goto done;
+    if (cfg.text_chunk_enable && open_chunks(&cfg, &so, searcher, &chunks, &err) != 0) goto done;
     rb_search_query q = {.vector = vec,
                          .dim = dim,
                          .k = (size_t)k,
@@ -200,11 +228,18 @@ int rb_cmd_search(int argc, char **argv) {
             rb_buf_json_string(&line, hits[i].id, strlen(hits[i].id));
             rb_buf_puts(&line, ",\"text\":");
             rb_buf_json_string(&line, hits[i].text, strlen(hits[i].text));
-            rb_buf_printf(&line, ",\"metadata\":%s,\"exact\":%s}", hits[i].metadata_json,
+            rb_buf_printf(&line, ",\"metadata\":%s,\"exact\":%s", hits[i].metadata_json,
                           exact ? "true" : "false");
+            if (hits[i].chunked)
+                rb_buf_printf(&line, ",\"chunk\":{\"index\":%zu,\"start\":%zu,\"end\":%zu}",
+                              hits[i].chunk_index, hits[i].span_start, hits[i].span_end);
+            rb_buf_putc(&line, '}');
             puts(line.data ? line.data : "");
         } else {
             printf("%3zu  %.4f  %-14s  ", i + 1, hits[i].score, hits[i].id);
+            if (hits[i].chunked)
+                printf("[chunk %zu, chars %zu-%zu] ", hits[i].chunk_index, hits[i].span_start,
+                       hits[i].span_end);
             print_excerpt(hits[i].text, 100);
             putchar('\n');
         }
@@ -219,6 +254,7 @@ done:
     if (status != 0) fprintf(stderr, "ragbatch search: %s\n", err.msg);
     rb_search_result_free(&res);
     rb_searcher_destroy(searcher);
+    rb_sink_destroy(chunks);
     rb_buf_free(&ixname);
     free(vec);
     rb_sink_destroy(sink);

@@ -79,6 +79,11 @@ typedef struct rb_job_config {
     int64_t tombstone_retention_ms; /* document.tombstone.retention.ms, 0 = forever */
     char *text_template;        /* text.template */
     rb_strlist metadata_fields; /* metadata.fields */
+    bool text_chunk_enable;           /* text.chunk.enable */
+    int64_t text_chunk_max_tokens;    /* text.chunk.max.tokens, 0 = the model's limit */
+    int64_t text_chunk_overlap_tokens; /* text.chunk.overlap.tokens */
+    int64_t text_chunk_max_count;     /* text.chunk.max.count */
+    char *text_chunk_collection;      /* text.chunk.collection, "" = <mongo.collection>_chunks */
 
     char *embed_provider;       /* embed.provider */
     char *embed_model_dir;      /* embed.model.dir */

@@ -109,6 +109,29 @@ const rb_config_key rb_config_keys[] = {
      "Template of the embedded text: {field}, {field?} (optional), [[ optional section ]]."},
     {"metadata.fields", RB_KEY_LIST, F(metadata_fields), "", NO_BOUNDS, NULL, false, false,
      "Event fields copied into the document's metadata (usable as search filters)."},
+    {"text.chunk.enable", RB_KEY_BOOL, F(text_chunk_enable), "true", NO_BOUNDS, NULL, false,
+     false,
+     "Cut a text longer than text.chunk.max.tokens into chunks, each embedded and stored as a "
+     "document of its own in text.chunk.collection (the parent document keeps the metadata, "
+     "version, text hash and chunk count); a text that fits is stored as one document, as "
+     "without chunking.  false: long texts are truncated to the model's limit."},
+    {"text.chunk.max.tokens", RB_KEY_INT, F(text_chunk_max_tokens), "0", 0, 100000, NULL, false,
+     false,
+     "Most tokens of one chunk, in the embedder's tokens: the local model's tokenizer, or for "
+     "HTTP providers an approximation (a quarter of a word's bytes, one per punctuation mark).  "
+     "0: the local model's max_seq_length minus [CLS] and [SEP] (254 for all-MiniLM-L6-v2), 512 "
+     "for HTTP providers."},
+    {"text.chunk.overlap.tokens", RB_KEY_INT, F(text_chunk_overlap_tokens), "32", 0, 100000,
+     NULL, false, false,
+     "Tokens each chunk repeats from the end of the one before (whole words; less than "
+     "text.chunk.max.tokens), so that a passage cut by a boundary is whole in one chunk."},
+    {"text.chunk.max.count", RB_KEY_INT, F(text_chunk_max_count), "1000", 1, 1000000, NULL,
+     false, false,
+     "Most chunks of one text; a longer text fails at stage transform (dead-lettered under "
+     "errors.tolerance = all) rather than flooding the collection."},
+    {"text.chunk.collection", RB_KEY_STRING, F(text_chunk_collection), "", NO_BOUNDS, NULL,
+     false, false,
+     "Collection of the chunk documents, in mongo.database; empty: <mongo.collection>_chunks."},
     {"embed.provider", RB_KEY_CHOICE, F(embed_provider), "local", NO_BOUNDS, "local|openai|tei",
      false, false,
      "Embedding provider: local (BERT model in embed.model.dir), openai (any OpenAI-compatible "

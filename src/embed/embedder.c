@@ -42,6 +42,11 @@ void rb_embedder_set_cancel(rb_embedder *e, const atomic_int *cancel) {
     if (e->ops->set_cancel) e->ops->set_cancel(e->impl, cancel);
 }
 
+const struct rb_tokenizer *rb_embedder_tokenizer(const rb_embedder *e, size_t *max_seq) {
+    *max_seq = 0;
+    return e->ops->tokenizer ? e->ops->tokenizer(e->impl, max_seq) : NULL;
+}
+
 size_t rb_embedder_dim(const rb_embedder *e) { return e->dim; }
 const char *rb_embedder_model_name(const rb_embedder *e) { return e->model_name; }
 const char *rb_embedder_provider(const rb_embedder *e) { return e->ops->provider; }

@@ -29,6 +29,10 @@ typedef struct rb_embedder_ops {
      * flag of rb_embedder_set_cancel(), which the provider reads (from any
      * of its threads) where it can stop early. */
     void (*set_cancel)(void *impl, const atomic_int *cancel);
+    /* Optional (NULL: the provider's tokens are not known here): the
+     * tokenizer the provider encodes with and the most tokens one text may
+     * have, [CLS] and [SEP] included (see rb_embedder_tokenizer()). */
+    const struct rb_tokenizer *(*tokenizer)(const void *impl, size_t *max_seq);
 } rb_embedder_ops;
 
 /* Wraps a provider implementation.  Takes ownership of `impl` (destroyed
@@ -49,6 +53,12 @@ int rb_embedder_embed(rb_embedder *e, const char *const *texts, size_t n, float 
  * non-zero fails at once.  The flag must outlive the embedder or be removed
  * with NULL. */
 void rb_embedder_set_cancel(rb_embedder *e, const atomic_int *cancel);
+
+/* The tokenizer of a local model (borrowed: valid while the embedder
+ * lives) and in *max_seq its sequence limit, [CLS] and [SEP] included; a
+ * text with more tokens is truncated.  NULL (and *max_seq = 0) for HTTP
+ * providers, whose tokenizer is on the server. */
+const struct rb_tokenizer *rb_embedder_tokenizer(const rb_embedder *e, size_t *max_seq);
 
 size_t rb_embedder_dim(const rb_embedder *e);
 const char *rb_embedder_model_name(const rb_embedder *e);

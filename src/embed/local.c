@@ -198,7 +198,14 @@ static void local_set_cancel(void *p, const atomic_int *cancel) {
     ((local_impl *)p)->cancel = cancel;
 }
 
-static const rb_embedder_ops local_ops = {"local", local_embed, local_destroy, local_set_cancel};
+static const rb_tokenizer *local_tokenizer(const void *impl, size_t *max_seq) {
+    const local_impl *im = impl;
+    *max_seq = im->max_seq;
+    return im->tok;
+}
+
+static const rb_embedder_ops local_ops = {"local", local_embed, local_destroy, local_set_cancel,
+                                          local_tokenizer};
 
 rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *err) {
     if (!opts || !opts->model_dir || !*opts->model_dir) {

@@ -407,7 +407,8 @@ static bool wordpiece(const rb_tokenizer *t, enc_state *st, const int32_t *w, si
     }
     for (size_t i = 0; i < np; i++) {
         if (st->n_out >= st->cap_out) return false;
-        st->out[st->n_out++] = pieces[i];
+        if (st->out) st->out[st->n_out] = pieces[i]; /* NULL: counting only */
+        st->n_out++;
     }
     return st->n_out < st->cap_out;
 }
@@ -520,4 +521,57 @@ nomem:
     free(cps.v);
     free(st.norm.v);
     return rb_error_nomem(err, RB_STAGE_EMBED, "tokenizer");
+}
+
+int rb_tokenizer_count(const rb_tokenizer *t, const char *text, size_t len, size_t *n_tokens,
+                       rb_error *err) {
+    cpvec cps = {0};
+    enc_state st = {0};
+    st.out = NULL;
+    st.cap_out = SIZE_MAX;
+    if (decode_all(text ? text : "", text ? len : 0, &cps) < 0) goto nomem;
+    if (t->pre_lower)
+        for (size_t i = 0; i < cps.n; i++) cps.v[i] = utf8proc_tolower(cps.v[i]);
+    size_t seg = 0, i = 0;
+    while (i <= cps.n) {
+        size_t k = 0;
+        if (i < cps.n) {
+            for (; k < t->n_special; k++) {
+                size_t sl = t->special_len[k];
+                if (sl <= cps.n - i && memcmp(cps.v + i, t->special_cps[k], sl * sizeof(int32_t)) == 0)
+                    break;
+            }
+        }
+        if (i == cps.n || k < t->n_special) {
+            if (normalise(t, cps.v + seg, i - seg, &st) < 0) goto nomem;
+            (void)split_words(t, &st);
+            if (i == cps.n) break;
+            st.n_out++;
+            i += t->special_len[k];
+            seg = i;
+        } else {
+            i++;
+        }
+    }
+    *n_tokens = st.n_out;
+    free(cps.v);
+    free(st.norm.v);
+    return 0;
+nomem:
+    free(cps.v);
+    free(st.norm.v);
+    return rb_error_nomem(err, RB_STAGE_EMBED, "tokenizer");
+}
+
+rb_tokenizer_class rb_tokenizer_char_class(const rb_tokenizer *t, int32_t cp) {
+    if (cp == 0 || cp == 0xFFFD || is_control(cp)) return RB_TOK_CLASS_DROPPED;
+    if (is_space(cp)) return RB_TOK_CLASS_SPACE;
+    if ((!t || t->chinese) && is_cjk(cp)) return RB_TOK_CLASS_ALONE;
+    if (is_punct(cp)) return RB_TOK_CLASS_ALONE;
+    return RB_TOK_CLASS_WORD;
+}
+
+size_t rb_tokenizer_max_word_chars(const rb_tokenizer *t) {
+    if (!t) return 100;
+    return t->max_chars < RB_TOK_MAX_WORD ? t->max_chars : RB_TOK_MAX_WORD;
 }

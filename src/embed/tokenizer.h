@@ -81,4 +81,29 @@ const char *rb_tokenizer_token(const rb_tokenizer *t, int32_t id);
 int rb_tokenizer_encode(const rb_tokenizer *t, const char *text, size_t len, size_t max_len,
                         int32_t *ids, size_t *n_ids, rb_error *err);
 
+/* Counts the tokens `len` bytes of `text` make, neither [CLS]/[SEP] nor
+ * any truncation included: what rb_tokenizer_encode() would put between
+ * [CLS] and [SEP] given room.  Fails only when memory runs out. */
+int rb_tokenizer_count(const rb_tokenizer *t, const char *text, size_t len, size_t *n_tokens,
+                       rb_error *err);
+
+/* How the tokenizer treats one code point before WordPiece, so that a
+ * caller (the chunker) knows where text can be cut without changing the
+ * tokens on either side: a cut next to SPACE or ALONE (punctuation, and
+ * CJK ideographs when tokenize_chinese_chars) keeps them; a cut between two
+ * WORD code points does not.  DROPPED code points (controls, format
+ * characters such as the zero-width joiner) vanish before WordPiece and
+ * are best kept with their neighbours.  `t` NULL: BertTokenizer's defaults. */
+typedef enum rb_tokenizer_class {
+    RB_TOK_CLASS_WORD = 0,
+    RB_TOK_CLASS_SPACE,
+    RB_TOK_CLASS_ALONE,
+    RB_TOK_CLASS_DROPPED
+} rb_tokenizer_class;
+rb_tokenizer_class rb_tokenizer_char_class(const rb_tokenizer *t, int32_t cp);
+
+/* Longest word in code points that WordPiece segments; longer words become
+ * one [UNK].  `t` NULL: 100, BertTokenizer's default. */
+size_t rb_tokenizer_max_word_chars(const rb_tokenizer *t);
+
 #endif

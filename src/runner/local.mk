@@ -4,6 +4,7 @@ libragbatch_a_SOURCES += \
 	src/runner/progress.c src/runner/progress.h \
 	src/runner/ports.c src/runner/ports.h
 libragbatch_a_SOURCES += src/runner/alert.c src/runner/alert.h
+libragbatch_a_SOURCES += src/runner/chunking.c
 libragbatch_a_SOURCES += src/runner/trigger.c src/runner/trigger.h
 libragbatch_a_SOURCES += src/runner/shutdown.c src/runner/shutdown.h
 libragbatch_a_SOURCES += src/runner/embed_opts.c src/runner/embed_opts.h

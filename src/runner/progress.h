@@ -40,6 +40,8 @@ typedef struct rb_progress {
     double processed_rate;         /* records/s over the processing time */
     int64_t lag;                   /* records behind the end; -1 unknown */
     size_t write_retries;
+    size_t chunks;                 /* chunks of the batch's long texts (runner/chunking.c) */
+    size_t chunks_reused;          /* of them, unchanged: the stored vector, not embedded */
 } rb_progress;
 
 /* "poll", "decode", "lookup", "embed", "write", "dlq", "commit": the

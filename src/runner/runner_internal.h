@@ -23,6 +23,7 @@
 #include "runner/shutdown.h"
 #include "sink/sink.h"
 #include "source/source.h"
+#include "transform/chunk.h"
 #include "transform/document.h"
 #include "validate/schema.h"
 
@@ -75,6 +76,12 @@ typedef struct rb_runner {
     size_t n_known, known_cap;
 
     rb_prng rng;                /* for retry backoff jitter */
+
+    /* Long texts (runner/chunking.c); chunk_sink is NULL without
+     * text.chunk.enable. */
+    rb_chunk_opts chunk_opts;
+    rb_sink *chunk_sink;        /* the chunk collection */
+    char *chunk_collection;
 
     rb_shutdown *shutdown;      /* the stop watchdog; NULL without opts->stop */
     bool abandoned;             /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */
@@ -129,6 +136,37 @@ int rb_runner_dead_letter(rb_runner *r, rb_batch *b, size_t *sent, rb_error *err
 /* If a record FAILED (errors not tolerated), fills err naming its topic,
  * partition, offset, stage and reason, and returns -1. */
 int rb_runner_check_failed(const rb_batch *b, rb_error *err);
+
+/* ---- long texts (runner/chunking.c) ----
+ * Opens the chunk collection (a sink like `so` on text.chunk.collection)
+ * and the chunker's options; a no-op without text.chunk.enable. */
+int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err);
+void rb_runner_chunking_close(rb_runner *r);
+
+/* Decode, after the document is derived: a pending upsert whose text is
+ * longer than a chunk gets rec->chunks (and its text rendered with its
+ * paragraph breaks); too many chunks fails it at stage transform.  Safe on
+ * worker threads (one record each). */
+void rb_runner_chunk_record(const rb_runner *r, rb_record *rec);
+
+/* Embeds the chunks of pending upserts, taking the stored vector of each
+ * chunk whose text hash and model are unchanged (embed.reuse.unchanged).
+ * Returns the chunks embedded (*n_chunks all of them, *n_reused those
+ * reused), or -1 as rb_runner_embed does. */
+long rb_runner_chunks_embed(rb_runner *r, rb_batch *b, size_t *n_chunks, size_t *n_reused,
+                            rb_error *err);
+
+/* The parent document of a chunked record: chunk_count, no vector. */
+void rb_runner_chunk_parent_item(const rb_record *rec, rb_sink_item *it);
+
+/* After the sink wrote `items` (map[i] is the record of items[i]): writes
+ * the chunk sets of the parents stored (or stale at their own version:
+ * completing a set a crash or failure left short), then removes the chunks
+ * of older versions of every id written, and every chunk of ids hard
+ * deleted.  -1 (err, retriable when the server is) when a write fails as a
+ * whole: the caller retries everything, and replays are stale. */
+int rb_runner_chunks_write(rb_runner *r, rb_sink_item *items, rb_record *const *map, size_t n,
+                           rb_error *err);
 
 /* Logs one line per record that failed (errors.log.enable), once per record. */
 void rb_runner_log_failures(const rb_runner *r, rb_batch *b);

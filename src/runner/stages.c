@@ -97,6 +97,7 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
     rec->event_time_ms = f.event_time_ms;
     rec->op = f.is_delete ? RB_OP_SOFT_DELETE : RB_OP_UPSERT;
     memcpy(rec->text_hash, f.text_hash, sizeof rec->text_hash);
+    rb_runner_chunk_record(r, rec);
 }
 
 size_t rb_runner_decode(rb_runner *r, rb_batch *b) {
@@ -297,7 +298,8 @@ long rb_runner_embed(rb_runner *r, rb_batch *b, rb_error *err) {
     if (!recs) return rb_error_nomem(err, RB_STAGE_EMBED, "records");
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
-        if (rb_record_state_open(rec->state) && rec->op == RB_OP_UPSERT) recs[count++] = rec;
+        if (rb_record_state_open(rec->state) && rec->op == RB_OP_UPSERT && !rec->chunks)
+            recs[count++] = rec; /* chunked texts: rb_runner_chunks_embed */
     }
     if (count == 0) {
         free(recs);
@@ -393,6 +395,7 @@ static void fill_item(rb_runner *r, const rb_record *rec, rb_sink_item *it, rb_s
         it->n_metadata++;
     }
     it->metadata = meta;
+    rb_runner_chunk_parent_item(rec, it);
 }
 
 /* Waits `ms` in short slices so that an abandon is seen, polling the
@@ -472,12 +475,14 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
 
 typedef struct write_args {
     rb_sink_item *items;
+    rb_record **map; /* the record of each item */
     size_t n;
 } write_args;
 
 static int attempt_write(rb_runner *r, void *arg, rb_error *err) {
     write_args *w = arg;
     int rc = rb_sink_port_write(r->sink, w->items, w->n, err);
+    if (rc == 0) rc = rb_runner_chunks_write(r, w->items, w->map, w->n, err);
     /* What the write learnt of MongoDB is what /readyz reports. */
     rb_readiness_set(r->ready, "mongodb", rc == 0 || !err->retriable, rc == 0 ? NULL : err->msg);
     return rc;
@@ -500,7 +505,7 @@ static int write_phase(rb_runner *r, rb_batch *b, bool hard_deletes, size_t *ret
         fill_item(r, rec, &r->items[count], r->meta + count * n_meta);
         map[count++] = rec;
     }
-    write_args w = {r->items, count};
+    write_args w = {r->items, map, count};
     int rc = count ? with_retry(r, attempt_write, &w, "sink_retry", retries, err) : 0;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         const rb_sink_item *it = &r->items[i];

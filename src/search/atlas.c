@@ -71,6 +71,44 @@ int rb_atlas_pipeline_json(const rb_atlas_query *q, rb_buf *b, rb_error *err) {
     return rc == 0 ? 0 : rb_error_nomem(err, RB_STAGE_NONE, "search pipeline");
 }
 
+int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection, rb_buf *b,
+                                 rb_error *err) {
+    if (!collection || !collection[0])
+        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE, "no parent collection for the chunks");
+    rb_atlas_query cq = *q;
+    size_t want = q->limit > RB_ATLAS_MAX_CANDIDATES / 4 ? RB_ATLAS_MAX_CANDIDATES : 4 * q->limit;
+    cq.limit = want;
+    if (!cq.exact && cq.num_candidates && cq.num_candidates < want) cq.num_candidates = want;
+    rb_buf head;
+    rb_buf_init(&head);
+    if (rb_atlas_pipeline_json(&cq, &head, err) != 0) {
+        rb_buf_free(&head);
+        return -1;
+    }
+    /* The chunk stage: {$vectorSearch ...} is everything up to the
+     * closing "}}," before the $project that rb_atlas_pipeline_json adds. */
+    const char *proj = strstr(head.data, ",{\"$project\":");
+    int rc = proj ? rb_buf_append(b, head.data, (size_t)(proj - head.data)) : -1;
+    rb_buf_free(&head);
+    if (rc != 0) return rb_error_nomem(err, RB_STAGE_NONE, "search pipeline");
+    rc |= rb_buf_puts(b, ",{\"$project\":{\"_id\":1,\"parent_id\":1,\"version\":1,\"text\":1,"
+                         "\"metadata\":1,\"chunk\":1,\"score\":{\"$meta\":\"vectorSearchScore\"}}}"
+                         ",{\"$lookup\":{\"from\":");
+    rc |= rb_buf_json_string(b, collection, strlen(collection));
+    rc |= rb_buf_puts(b, ",\"localField\":\"parent_id\",\"foreignField\":\"_id\",\"as\":\"parent\","
+                         "\"pipeline\":[{\"$project\":{\"version\":1,\"deleted\":1}}]}}"
+                         ",{\"$match\":{\"$expr\":{\"$and\":["
+                         "{\"$eq\":[{\"$first\":\"$parent.version\"},\"$version\"]},"
+                         "{\"$ne\":[{\"$first\":\"$parent.deleted\"},true]}]}}}"
+                         ",{\"$sort\":{\"score\":-1}}"
+                         ",{\"$group\":{\"_id\":\"$parent_id\",\"score\":{\"$first\":\"$score\"},"
+                         "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
+                         "\"chunk\":{\"$first\":\"$chunk\"}}}"
+                         ",{\"$sort\":{\"score\":-1,\"_id\":1}}");
+    rc |= rb_buf_printf(b, ",{\"$limit\":%zu}]", q->limit);
+    return rc == 0 ? 0 : rb_error_nomem(err, RB_STAGE_NONE, "search pipeline");
+}
+
 static const char *const similarity_names[] = {"cosine", "dotProduct", "euclidean"};
 static const char *const quantization_names[] = {"none", "scalar", "binary"};
 

@@ -1,6 +1,6 @@
 # search: the read side (exact top-k over the stored vectors)
 libragbatch_a_SOURCES += \
-	src/search/search.c src/search/search.h \
+	src/search/search.c src/search/search.h src/search/parents.c \
 	src/search/topk.c src/search/topk.h
 
 check_PROGRAMS += tests/check_topk

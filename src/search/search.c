@@ -97,6 +97,9 @@ void rb_search_hits_free(rb_search_hit *hits, size_t n) {
 struct rb_searcher {
     rb_sink *sink;
     char *index;
+    rb_sink *chunks;         /* NULL: the job does not chunk */
+    char *chunk_index;
+    char *collection;        /* of the parents, for the chunk pipeline's $lookup */
     rb_search_path path;
     char why[RB_ERROR_MSG_MAX]; /* the server's answer that ruled $vectorSearch out */
 };
@@ -121,8 +124,26 @@ rb_searcher *rb_searcher_new(rb_sink *sink, const char *index_name, rb_error *er
     return s;
 }
 
+int rb_searcher_set_chunks(rb_searcher *s, rb_sink *chunks, const char *chunk_index,
+                           const char *collection, rb_error *err) {
+    char *ix = strdup(chunk_index ? chunk_index : ""), *coll = strdup(collection ? collection : "");
+    if (!ix || !coll) {
+        free(ix);
+        free(coll);
+        return rb_error_nomem(err, RB_STAGE_NONE, "searcher");
+    }
+    free(s->chunk_index);
+    free(s->collection);
+    s->chunks = chunks;
+    s->chunk_index = ix;
+    s->collection = coll;
+    return 0;
+}
+
 void rb_searcher_destroy(rb_searcher *s) {
     if (!s) return;
+    free(s->chunk_index);
+    free(s->collection);
     free(s->index);
     free(s);
 }
@@ -149,6 +170,10 @@ static int on_atlas_hit(const rb_sink_hit_view *v, void *arg) {
     h->id = strdup(v->id);
     h->text = strdup(v->text);
     h->metadata_json = strdup(v->metadata_json);
+    h->chunked = v->chunked;
+    h->chunk_index = v->chunk_index;
+    h->span_start = v->chunk_start;
+    h->span_end = v->chunk_end;
     c->n++;
     if (h->id && h->text && h->metadata_json) return 0;
 nomem:
@@ -180,9 +205,27 @@ static int query_atlas(rb_searcher *s, const rb_search_query *q, rb_search_resul
         rb_search_hits_free(c.hits, c.n);
         return -1;
     }
-    out->hits = c.hits;
-    out->n = c.n;
-    return 0;
+    if (!s->chunks) {
+        out->hits = c.hits;
+        out->n = c.n;
+        return 0;
+    }
+    /* The chunks' index: the best chunk per parent, checked against the
+     * parent's version on the server, merged with the documents' hits. */
+    aq.index = s->chunk_index;
+    rb_buf_init(&pipeline);
+    atlas_ctx cc = {0};
+    rc = rb_atlas_chunk_pipeline_json(&aq, s->collection, &pipeline, err);
+    if (rc == 0)
+        rc = rb_sink_aggregate_hits(s->chunks, pipeline.data, on_atlas_hit, &cc, server_code, err);
+    rb_buf_free(&pipeline);
+    if (rc == 0 && cc.nomem) rc = rb_error_nomem(err, RB_STAGE_NONE, "search hits");
+    if (rc != 0) {
+        rb_search_hits_free(c.hits, c.n);
+        rb_search_hits_free(cc.hits, cc.n);
+        return -1;
+    }
+    return rb_search_merge_parents(c.hits, c.n, cc.hits, cc.n, q->k, &out->hits, &out->n, err);
 }
 
 int rb_searcher_query(rb_searcher *s, const rb_search_query *q, rb_search_result *out,
@@ -218,8 +261,10 @@ int rb_searcher_query(rb_searcher *s, const rb_search_query *q, rb_search_result
     rb_sink_scan_opts scan = {.equals = q->equals, .n_equals = q->n_equals};
     for (size_t i = 0; i < q->n_equals; i++)
         if (rb_atlas_check_field(q->equals[i].field, err) != 0) return -1;
-    if (rb_search_exact(s->sink, q->vector, q->dim, q->k, &scan, &out->hits, &out->n,
-                        &out->mismatched, err) != 0)
+    if (s->chunks ? rb_search_exact_parents(s->sink, s->chunks, q->vector, q->dim, q->k, &scan,
+                                            &out->hits, &out->n, &out->mismatched, err)
+                  : rb_search_exact(s->sink, q->vector, q->dim, q->k, &scan, &out->hits, &out->n,
+                                    &out->mismatched, err))
         return -1;
     snprintf(out->notice, sizeof out->notice,
              "exact search: cosine similarity over every stored vector, computed by ragbatch "

@@ -33,6 +33,10 @@ typedef struct rb_search_hit {
     char *id;
     char *text;
     char *metadata_json;
+    /* A document of a long text, found by its best chunk: `text` is that
+     * chunk's, and its span is in code points of the document's text. */
+    bool chunked;
+    size_t chunk_index, span_start, span_end;
 } rb_search_hit;
 
 /* Fills *hits (caller frees with rb_search_hits_free) with at most `k`
@@ -44,6 +48,25 @@ int rb_search_exact(rb_sink *sink, const float *query, size_t dim, size_t k,
                     size_t *mismatched, rb_error *err);
 
 void rb_search_hits_free(rb_search_hit *hits, size_t n);
+
+/* The exact search of a job that chunks long texts (docs/architecture.md,
+ * "Long texts: chunks"): documents found by their own vector (`docs`:
+ * texts of one chunk) or by their chunks (`chunks`), answered as
+ * documents, each once, with its best score; a chunked one carries its
+ * best chunk's text and span.  A chunk counts only while its version is
+ * its parent's and the parent is not deleted, so a reader never mixes two
+ * versions of a document (a batch being written can hide some chunks).
+ * The chunk scan keeps the best chunk of 4k + 8 parents, checks them with
+ * one read by _id, and keeps the best k: memory O(k). */
+int rb_search_exact_parents(rb_sink *docs, rb_sink *chunks, const float *query, size_t dim,
+                            size_t k, const rb_sink_scan_opts *filters, rb_search_hit **hits,
+                            size_t *n, size_t *mismatched, rb_error *err);
+
+/* Merges two hit lists (taking ownership of both arrays) into the best k,
+ * one per id; *hits is the caller's (rb_search_hits_free). */
+int rb_search_merge_parents(rb_search_hit *docs, size_t n_docs, rb_search_hit *chunks,
+                            size_t n_chunks, size_t k, rb_search_hit **hits, size_t *n,
+                            rb_error *err);
 
 /* True when a server error code means "this server cannot run search
  * stages or search index commands": unrecognised stage (MongoDB 40324,
@@ -62,6 +85,13 @@ typedef struct rb_searcher rb_searcher;
 /* `index_name` (copied) is the vector search index to query. */
 rb_searcher *rb_searcher_new(rb_sink *sink, const char *index_name, rb_error *err);
 void rb_searcher_destroy(rb_searcher *s); /* accepts NULL */
+
+/* With chunking: queries also search `chunks` (borrowed; the chunk
+ * collection, whose vector search index is `chunk_index`, copied) and
+ * answer with documents as rb_search_exact_parents() does, on Atlas with a
+ * second $vectorSearch over the chunks (rb_atlas_chunk_pipeline_json). */
+int rb_searcher_set_chunks(rb_searcher *s, rb_sink *chunks, const char *chunk_index,
+                           const char *collection, rb_error *err);
 
 /* Forces a path, e.g. RB_SEARCH_PATH_EXACT for the reference answer. */
 void rb_searcher_force(rb_searcher *s, rb_search_path path);

@@ -81,6 +81,7 @@ static int on_hit_doc(const bson_t *doc, void *arg) {
         v.text = bson_iter_utf8(&it, NULL);
     if (bson_iter_init_find(&it, doc, "score") && BSON_ITER_HOLDS_NUMBER(&it))
         v.score = bson_iter_as_double(&it);
+    v.chunked = rb_sink_read_chunk_span(doc, &v.chunk_index, &v.chunk_start, &v.chunk_end);
     char *meta = NULL;
     if (bson_iter_init_find(&it, doc, "metadata") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         uint32_t len;

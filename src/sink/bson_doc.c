@@ -285,6 +285,20 @@ static bool append_source(bson_t *doc, const rb_sink_item *it) {
     return bson_append_document_end(doc, &src) && ok;
 }
 
+/* A chunk document's parent_id and chunk: {index, count, start, end, tokens}. */
+static bool append_chunk_ref(bson_t *doc, const rb_sink_chunk_ref *c)
+{
+    bson_t sub;
+    bool ok = bson_append_utf8(doc, "parent_id", -1, c->parent_id, -1);
+    ok = ok && bson_append_document_begin(doc, "chunk", -1, &sub);
+    ok = ok && bson_append_int64(&sub, "index", -1, (int64_t)c->index);
+    ok = ok && bson_append_int64(&sub, "count", -1, (int64_t)c->count);
+    ok = ok && bson_append_int64(&sub, "start", -1, (int64_t)c->char_start);
+    ok = ok && bson_append_int64(&sub, "end", -1, (int64_t)c->char_end);
+    ok = ok && bson_append_int64(&sub, "tokens", -1, (int64_t)c->tokens);
+    return bson_append_document_end(doc, &sub) && ok;
+}
+
 int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format format,
                       int64_t now_ms, char *msg, size_t msg_len) {
     bool ok;
@@ -292,8 +306,13 @@ int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format
     if (it->id == NULL) return fail(msg, msg_len, "item has no id");
     ok = bson_append_utf8(doc, "_id", -1, it->id, -1);
     if (ok && it->kind == RB_SINK_UPSERT) {
-        ok = append_str_or_null(doc, "text", it->text);
-        if (ok && append_embedding(doc, it, format, msg, msg_len) != 0) return -1;
+        ok = append_str_or_null(doc, "text", it->chunk_count ? NULL : it->text);
+        if (ok && it->chunk_count)
+            ok = bson_append_int64(doc, "chunk_count", -1, (int64_t)it->chunk_count);
+        else if (ok && append_embedding(doc, it, format, msg, msg_len) != 0)
+            return -1;
+        if (ok && it->chunk)
+            ok = append_chunk_ref(doc, it->chunk);
         ok = ok && append_str_or_null(doc, "text_hash", it->text_hash);
         ok = ok && append_str_or_null(doc, "model", it->model);
         if (ok && append_metadata(doc, it, msg, msg_len) != 0) return -1;

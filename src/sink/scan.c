@@ -7,6 +7,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+static size_t span_field(const bson_t *chunk, const char *key) {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, chunk, key) || !BSON_ITER_HOLDS_NUMBER(&it)) return 0;
+    int64_t v = bson_iter_as_int64(&it);
+    return v > 0 ? (size_t)v : 0;
+}
+
+bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, size_t *end) {
+    *index = *start = *end = 0;
+    bson_iter_t it;
+    uint32_t len;
+    const uint8_t *data;
+    bson_t sub;
+    if (!bson_iter_init_find(&it, doc, "chunk") || !BSON_ITER_HOLDS_DOCUMENT(&it)) return false;
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&sub, data, len)) return false;
+    *index = span_field(&sub, "index");
+    *start = span_field(&sub, "start");
+    *end = span_field(&sub, "end");
+    return true;
+}
+
 int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, void *ctx,
                  rb_error *err) {
     bson_t filter = BSON_INITIALIZER, find_opts = BSON_INITIALIZER, ne, proj;
@@ -28,6 +50,9 @@ int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, 
     BSON_APPEND_INT32(&proj, "text", 1);
     BSON_APPEND_INT32(&proj, "embedding", 1);
     BSON_APPEND_INT32(&proj, "metadata", 1);
+    BSON_APPEND_INT32(&proj, "parent_id", 1);
+    BSON_APPEND_INT32(&proj, "version", 1);
+    BSON_APPEND_INT32(&proj, "chunk", 1);
     bson_append_document_end(&find_opts, &proj);
 
     mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
@@ -45,6 +70,11 @@ int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, 
             view.id = bson_iter_utf8(&it, NULL);
         if (bson_iter_init_find(&it, doc, "text") && BSON_ITER_HOLDS_UTF8(&it))
             view.text = bson_iter_utf8(&it, NULL);
+        if (bson_iter_init_find(&it, doc, "parent_id") && BSON_ITER_HOLDS_UTF8(&it))
+            view.parent_id = bson_iter_utf8(&it, NULL);
+        if (bson_iter_init_find(&it, doc, "version") && BSON_ITER_HOLDS_NUMBER(&it))
+            view.version = bson_iter_as_int64(&it);
+        rb_sink_read_chunk_span(doc, &view.chunk_index, &view.chunk_start, &view.chunk_end);
         view.dim = rb_sink_read_vector(doc, &vec, &cap);
         view.vector = vec;
         if (!view.id || view.dim == 0) continue; /* not a document ragbatch wrote */

@@ -223,6 +223,16 @@ typedef enum rb_sink_known {
     RB_SINK_KNOWN_PRESENT  /* a document (maybe a tombstone) at known_version */
 } rb_sink_known;
 
+/* Where a chunk document sits in its parent (rb_sink_item.chunk): stored
+ * as parent_id and chunk: {index, count, start, end, tokens}, the span in
+ * code points of the parent's text. */
+typedef struct rb_sink_chunk_ref {
+    const char *parent_id;
+    size_t index, count;
+    size_t char_start, char_end;
+    size_t tokens;
+} rb_sink_chunk_ref;
+
 typedef struct rb_sink_item {
     /* in */
     rb_sink_kind kind;
@@ -247,6 +257,13 @@ typedef struct rb_sink_item {
      * delete is written between the read and this write). */
     rb_sink_known known;
     int64_t known_version;     /* with RB_SINK_KNOWN_PRESENT */
+    /* in, optional: chunking (docs/architecture.md, "Long texts").  An
+     * UPSERT with chunk_count > 0 is the parent of that many chunk
+     * documents and is stored with chunk_count and without text or
+     * embedding (vector and dim are ignored); an UPSERT with `chunk` is one
+     * chunk document. */
+    size_t chunk_count;
+    const rb_sink_chunk_ref *chunk;
     /* out */
     rb_sink_result result;
     char error[RB_SINK_ITEM_ERR_MAX]; /* set when result == RB_SINK_FAILED */
@@ -296,6 +313,10 @@ typedef struct rb_sink_doc_view {
     const float *vector;
     size_t dim;
     const char *metadata_json; /* relaxed extended JSON of `metadata` ("{}" if none) */
+    /* A chunk document (rb_sink_item.chunk): its parent, version and span. */
+    const char *parent_id;     /* NULL when the document is not a chunk */
+    int64_t version;
+    size_t chunk_index, chunk_start, chunk_end;
 } rb_sink_doc_view;
 
 /* Return non-zero to stop the scan early. */
@@ -386,6 +407,8 @@ typedef struct rb_sink_hit_view {
     const char *text;          /* "" if the document has none */
     const char *metadata_json; /* relaxed extended JSON ("{}" if none) */
     double score;              /* the pipeline's `score` field (0 if none) */
+    bool chunked;              /* the result has a `chunk` {index, start, end} */
+    size_t chunk_index, chunk_start, chunk_end;
 } rb_sink_hit_view;
 
 typedef int (*rb_sink_hit_fn)(const rb_sink_hit_view *hit, void *ctx);

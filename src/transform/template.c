@@ -290,26 +290,37 @@ static bool tpl_blank(const char *s, size_t len) {
     return true;
 }
 
-/* Folds white-space runs of out[from..] to one space and trims them. */
-static void tpl_fold(rb_buf *out, size_t from) {
+/* Folds white-space runs of out[from..] to one space and trims them;
+ * with `paragraphs`, a run holding two or more line feeds folds to "\n\n"
+ * instead (the result is never longer than the run it replaces). */
+static void tpl_fold(rb_buf *out, size_t from, bool paragraphs) {
     if (!out->data) return;
-    size_t w = from;
+    size_t w = from, newlines = 0;
     bool pending = false;
     for (size_t r = from; r < out->len; r++) {
         char c = out->data[r];
         if (tpl_space(c)) {
+            if (!pending) newlines = 0;
             pending = w > from;
+            newlines += c == '\n';
             continue;
         }
-        if (pending) out->data[w++] = ' ';
+        if (pending && paragraphs && newlines >= 2) {
+            out->data[w++] = '\n';
+            out->data[w++] = '\n';
+        } else if (pending) {
+            out->data[w++] = ' ';
+        }
         pending = false;
+        newlines = 0;
         out->data[w++] = c;
     }
     out->len = w;
     out->data[w] = '\0';
 }
 
-int rb_template_render(const rb_template *tpl, const rb_json *event, rb_buf *out, rb_error *err) {
+static int render(const rb_template *tpl, const rb_json *event, rb_buf *out, bool paragraphs,
+                  rb_error *err) {
     size_t start = out->len;
     size_t section_start = 0;
     bool in_section = false, drop = false;
@@ -362,8 +373,17 @@ int rb_template_render(const rb_template *tpl, const rb_json *event, rb_buf *out
             return rb_error_nomem(err, RB_STAGE_TRANSFORM, "rendered text");
         }
     }
-    tpl_fold(out, start);
+    tpl_fold(out, start, paragraphs);
     return 0;
+}
+
+int rb_template_render(const rb_template *tpl, const rb_json *event, rb_buf *out, rb_error *err) {
+    return render(tpl, event, out, false, err);
+}
+
+int rb_template_render_paragraphs(const rb_template *tpl, const rb_json *event, rb_buf *out,
+                                  rb_error *err) {
+    return render(tpl, event, out, true, err);
 }
 
 /* ============================================================ hashing */

@@ -49,6 +49,14 @@ int rb_template_compile(const char *text, rb_template **out, rb_error *err);
  * it was. */
 int rb_template_render(const rb_template *tpl, const rb_json *event, rb_buf *out, rb_error *err);
 
+/* As rb_template_render(), but a white-space run holding a blank line
+ * (two or more line feeds, in the template or in a value) folds to
+ * "\n\n" instead of one space: the paragraph breaks the chunker prefers
+ * (transform/chunk.h).  Replacing each "\n\n" of the result by one space
+ * gives exactly what rb_template_render() gives; the tokens are the same. */
+int rb_template_render_paragraphs(const rb_template *tpl, const rb_json *event, rb_buf *out,
+                                  rb_error *err);
+
 /* Number of placeholders, and the field path of the i-th one (for checks
  * against the schema at start-up). */
 size_t rb_template_field_count(const rb_template *tpl);

@@ -1,0 +1,416 @@
+/*
+ * chunking.c -- the runner's steps for long texts (docs/architecture.md,
+ * "Long texts: chunks"): cutting them in the decode step, embedding their
+ * chunks (reusing the vectors of unchanged chunks), and writing each chunk
+ * set after its parent, then removing the chunks of older versions.
+ *
+ * A record whose text fits one chunk has rec->chunks == NULL and goes
+ * through the batch exactly as without chunking; only the clean-up below
+ * looks at it (its id may have had chunks before).
+ */
+#include "runner/runner_internal.h"
+
+#include "batch/record_chunks.h"
+#include "common/buf.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* HTTP providers' default chunk size, in approximate tokens: below every
+ * provider's limit, and a size retrieval works well with. */
+#define RB_CHUNK_HTTP_DEFAULT_TOKENS 512
+
+/* Clauses per delete statement of the clean-up. */
+#define RB_CHUNK_CLEANUP_CLAUSES 500
+
+int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err) {
+    const rb_job_config *cfg = r->cfg;
+    if (!cfg->text_chunk_enable) return 0;
+    size_t max_seq = 0;
+    const rb_tokenizer *t = rb_embedder_tokenizer(r->embedder, &max_seq);
+    size_t limit = t ? (max_seq > 2 ? max_seq - 2 : 1) : RB_CHUNK_HTTP_DEFAULT_TOKENS;
+    size_t max = cfg->text_chunk_max_tokens > 0 ? (size_t)cfg->text_chunk_max_tokens : limit;
+    if (t && max > limit)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "text.chunk.max.tokens = %zu: the model takes %zu tokens besides "
+                            "[CLS] and [SEP], so every chunk would be truncated",
+                            max, limit);
+    if ((size_t)cfg->text_chunk_overlap_tokens >= max)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "text.chunk.overlap.tokens = %" PRId64
+                            " must be less than the chunk size (%zu tokens)",
+                            cfg->text_chunk_overlap_tokens, max);
+    r->chunk_opts = (rb_chunk_opts){t, max, (size_t)cfg->text_chunk_overlap_tokens,
+                                    (size_t)cfg->text_chunk_max_count};
+    rb_buf name;
+    rb_buf_init(&name);
+    rb_chunk_collection_name(cfg->text_chunk_collection, cfg->mongo_collection, &name);
+    r->chunk_collection = rb_buf_detach(&name);
+    if (!r->chunk_collection) return rb_error_nomem(err, RB_STAGE_CONFIG, "chunk collection");
+    if (strcmp(r->chunk_collection, cfg->mongo_collection) == 0)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "text.chunk.collection = %s is mongo.collection: chunk ids "
+                            "(<id>#<n>) could collide with document ids there",
+                            r->chunk_collection);
+    rb_sink_opts co = *so;
+    co.collection = r->chunk_collection;
+    co.tombstone_retention_ms = 0; /* chunks are never tombstones */
+    if (!(r->chunk_sink = rb_sink_new(&co, err))) return rb_error_prefix(err, "chunk collection");
+    /* Serves the clean-up's {parent_id, version: {$lt}} where the server
+     * uses indexes for filters, and search's look-ups by parent. */
+    rb_buf cmd;
+    rb_buf_init(&cmd);
+    rb_buf_puts(&cmd, "{\"createIndexes\":");
+    rb_buf_json_string(&cmd, r->chunk_collection, strlen(r->chunk_collection));
+    rb_buf_puts(&cmd, ",\"indexes\":[{\"key\":{\"parent_id\":1,\"version\":1},"
+                      "\"name\":\"parent_version\"}]}");
+    int code = 0;
+    int rc = cmd.data ? rb_sink_command_json(r->chunk_sink, cmd.data, NULL, &code, err)
+                      : rb_error_nomem(err, RB_STAGE_SINK, "index");
+    rb_buf_free(&cmd);
+    if (rc != 0) return rb_error_prefix(err, "creating index parent_version on %s", co.collection);
+    rb_log_write(&r->log, RB_LOG_INFO, "chunking",
+                 "collection=%s max_tokens=%zu overlap_tokens=%zu max_count=%zu counts=%s", 
+                 r->chunk_collection, max, r->chunk_opts.overlap_tokens, r->chunk_opts.max_count,
+                 t ? "tokenizer" : "approximate");
+    return 0;
+}
+
+void rb_runner_chunking_close(rb_runner *r) {
+    rb_sink_destroy(r->chunk_sink);
+    r->chunk_sink = NULL;
+    free(r->chunk_collection);
+    r->chunk_collection = NULL;
+}
+
+/* ---- decode ------------------------------------------------------------ */
+
+void rb_runner_chunk_record(const rb_runner *r, rb_record *rec) {
+    if (!r->chunk_sink || rec->op != RB_OP_UPSERT || !rec->text || rec->state != RB_REC_PENDING)
+        return;
+    rb_error err;
+    rb_chunk *spans = NULL;
+    size_t n = 0;
+    if (rb_chunk_split(&r->chunk_opts, rec->text, strlen(rec->text), &spans, &n, &err) != 0)
+        goto fail;
+    free(spans);
+    spans = NULL;
+    if (n == 1) return; /* fits: the document is stored as without chunking */
+    /* Long: rendered again keeping its paragraph breaks, which the cuts
+     * prefer (the tokens are the same). */
+    rb_buf text;
+    rb_buf_init(&text);
+    if (rb_template_render_paragraphs(r->tpl, rb_json_doc_root(rec->event), &text, &err) != 0 ||
+        rb_chunk_split(&r->chunk_opts, text.data ? text.data : "", text.len, &spans, &n, &err) !=
+            0) {
+        rb_buf_free(&text);
+        goto fail;
+    }
+    rb_record_chunks *set = rb_record_chunks_new(rec->id, text.data ? text.data : "", spans, n, &err);
+    free(spans);
+    char *full = rb_buf_detach(&text);
+    if (!set || !full) {
+        rb_record_chunks_free(set);
+        free(full);
+        rb_record_fail(rec, RB_STAGE_TRANSFORM, false, "out of memory cutting the text");
+        return;
+    }
+    free(rec->text);
+    rec->text = full;
+    rb_text_hash(full, strlen(full), rec->text_hash);
+    rec->chunks = set;
+    return;
+fail:
+    rb_record_fail(rec, RB_STAGE_TRANSFORM, r->tolerate && err.code != RB_ERR_NOMEM, "%s",
+                   err.msg);
+}
+
+/* ---- embed ------------------------------------------------------------- */
+
+typedef struct chunk_ref {
+    const char *id;
+    rb_record_chunk *chunk;
+    float *vector;
+} chunk_ref;
+
+static int ref_by_id(const void *a, const void *b) {
+    return strcmp(((const chunk_ref *)a)->id, ((const chunk_ref *)b)->id);
+}
+
+typedef struct reuse_ctx {
+    chunk_ref *refs;
+    size_t n;
+    const char *model;
+    size_t dim;
+} reuse_ctx;
+
+static int on_stored_chunk(const rb_sink_stored_view *v, void *arg) {
+    reuse_ctx *c = arg;
+    if (v->deleted || !v->text_hash || !v->model || !v->vector || v->dim != c->dim ||
+        strcmp(v->model, c->model) != 0)
+        return 0;
+    chunk_ref key = {v->id, NULL, NULL};
+    chunk_ref *hit = bsearch(&key, c->refs, c->n, sizeof *c->refs, ref_by_id);
+    if (!hit) return 0;
+    while (hit > c->refs && strcmp(hit[-1].id, v->id) == 0) hit--;
+    for (; hit < c->refs + c->n && strcmp(hit->id, v->id) == 0; hit++) {
+        if (strcmp(hit->chunk->text_hash, v->text_hash) != 0) continue;
+        memcpy(hit->vector, v->vector, c->dim * sizeof(float));
+        hit->chunk->reused = true;
+    }
+    return 0;
+}
+
+long rb_runner_chunks_embed(rb_runner *r, rb_batch *b, size_t *n_chunks, size_t *n_reused,
+                            rb_error *err) {
+    *n_chunks = *n_reused = 0;
+    if (!r->chunk_sink) return 0;
+    size_t n = rb_batch_count(b), total = 0, dim = rb_embedder_dim(r->embedder);
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state != RB_REC_PENDING || rec->op != RB_OP_UPSERT || !rec->chunks) continue;
+        if (rb_record_chunks_alloc_vectors(rec->chunks, dim, err) != 0) return -1;
+        total += rec->chunks->n;
+    }
+    if (total == 0) return 0;
+    chunk_ref *refs = malloc(total * sizeof *refs);
+    const char **texts = malloc(total * sizeof *texts);
+    float *computed = malloc(total * dim * sizeof *computed);
+    if (!refs || !texts || !computed) {
+        free(refs);
+        free(texts);
+        free(computed);
+        return rb_error_nomem(err, RB_STAGE_EMBED, "chunks");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state != RB_REC_PENDING || rec->op != RB_OP_UPSERT || !rec->chunks) continue;
+        for (size_t j = 0; j < rec->chunks->n; j++) {
+            rec->chunks->items[j].reused = false;
+            refs[k++] = (chunk_ref){rec->chunks->items[j].id, &rec->chunks->items[j],
+                                    rec->chunks->vectors + j * dim};
+        }
+    }
+    if (r->cfg->embed_reuse_unchanged) {
+        /* One read of the stored chunks by _id: an unchanged chunk keeps
+         * its vector, so an edit of one paragraph embeds only its chunks. */
+        qsort(refs, total, sizeof *refs, ref_by_id);
+        const char **ids = texts; /* borrowed as the id list for the read */
+        for (size_t i = 0; i < total; i++) ids[i] = refs[i].id;
+        reuse_ctx c = {refs, total, rb_embedder_model_name(r->embedder), dim};
+        rb_error rerr;
+        if (rb_sink_read_stored(r->chunk_sink, ids, total, RB_SINK_READ_VECTORS, on_stored_chunk,
+                                &c, &rerr) != 0) {
+            for (size_t i = 0; i < total; i++) refs[i].chunk->reused = false;
+            rb_log_write(&r->log, RB_LOG_WARN, "lookup", "stored chunks not read: %s", rerr.msg);
+        }
+    }
+    size_t todo = 0;
+    for (size_t i = 0; i < total; i++)
+        if (!refs[i].chunk->reused) texts[todo++] = refs[i].chunk->text;
+    rb_error eerr;
+    int rc = todo ? rb_embedder_embed(r->embedder, texts, todo, computed, &eerr) : 0;
+    if (rc == 0) {
+        for (size_t i = 0, t = 0; i < total; i++)
+            if (!refs[i].chunk->reused)
+                memcpy(refs[i].vector, computed + (t++) * dim, dim * sizeof(float));
+        *n_chunks = total;
+        *n_reused = total - todo;
+    }
+    free(refs);
+    free(texts);
+    free(computed);
+    if (rc == 0) return (long)todo;
+    *err = eerr;
+    if (rb_runner_abandoning(r)) return -1; /* cancelled: the records stay pending */
+    for (size_t i = 0; i < n; i++) {
+        rb_record *rec = rb_batch_record(b, i);
+        if (rec->state == RB_REC_PENDING && rec->op == RB_OP_UPSERT && rec->chunks)
+            rb_record_fail(rec, RB_STAGE_EMBED, r->tolerate, "embedding its chunks: %s", eerr.msg);
+    }
+    if (r->tolerate) return 0;
+    return rb_error_prefix(err, "embedding the chunks of batch %" PRIu64, rb_batch_id(b));
+}
+
+/* ---- write ------------------------------------------------------------- */
+
+void rb_runner_chunk_parent_item(const rb_record *rec, rb_sink_item *it) {
+    if (!rec->chunks || it->kind != RB_SINK_UPSERT) return;
+    it->chunk_count = rec->chunks->n;
+    it->vector = NULL;
+    it->dim = 0;
+}
+
+typedef struct version_ctx {
+    rb_sink_item *items;
+    rb_record *const *map;
+    size_t n;
+    bool *complete; /* per item: the stored parent is this very version */
+} version_ctx;
+
+static int on_parent_version(const rb_sink_stored_view *v, void *arg) {
+    version_ctx *c = arg;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->items[i].result == RB_SINK_STALE && c->map[i]->chunks &&
+            strcmp(c->items[i].id, v->id) == 0 && !v->deleted && v->version == c->items[i].version)
+            c->complete[i] = true;
+    return 0;
+}
+
+/* Which parents get their chunk set written: every one just stored, and a
+ * stale one whose stored version is its own (a replay, or a retry, after
+ * the parent was written but before all its chunks were). */
+static int plan_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, size_t n,
+                     bool *write, rb_error *err) {
+    size_t stale = 0;
+    for (size_t i = 0; i < n; i++) {
+        write[i] = items[i].kind == RB_SINK_UPSERT && map[i]->chunks &&
+                   items[i].result == RB_SINK_STORED;
+        stale += items[i].kind == RB_SINK_UPSERT && map[i]->chunks &&
+                 items[i].result == RB_SINK_STALE;
+    }
+    if (stale == 0) return 0;
+    const char **ids = malloc(stale * sizeof *ids);
+    if (!ids) return rb_error_nomem(err, RB_STAGE_SINK, "chunk sets");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].kind == RB_SINK_UPSERT && map[i]->chunks && items[i].result == RB_SINK_STALE)
+            ids[k++] = items[i].id;
+    version_ctx c = {items, map, n, write};
+    int rc = rb_sink_port_read_stored(r->sink, ids, k, 0, on_parent_version, &c, err);
+    free(ids);
+    return rc;
+}
+
+static int write_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, size_t n,
+                      const bool *write, rb_error *err) {
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (write[i]) total += map[i]->chunks->n;
+    if (total == 0) return 0;
+    rb_sink_item *ci = calloc(total, sizeof *ci);
+    rb_sink_chunk_ref *refs = calloc(total, sizeof *refs);
+    size_t *owner = malloc(total * sizeof *owner);
+    if (!ci || !refs || !owner) {
+        free(ci);
+        free(refs);
+        free(owner);
+        return rb_error_nomem(err, RB_STAGE_SINK, "chunk documents");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!write[i]) continue;
+        const rb_record_chunks *set = map[i]->chunks;
+        const rb_sink_item *p = &items[i];
+        for (size_t j = 0; j < set->n; j++, k++) {
+            const rb_record_chunk *c = &set->items[j];
+            refs[k] = (rb_sink_chunk_ref){p->id, j, set->n, c->span.char_start, c->span.char_end,
+                                          c->span.tokens};
+            ci[k] = (rb_sink_item){
+                .kind = RB_SINK_UPSERT,
+                .id = c->id,
+                .version = p->version,
+                .event_time_ms = p->event_time_ms,
+                .text = c->text,
+                .text_hash = c->text_hash,
+                .vector = set->vectors + j * set->dim,
+                .dim = set->dim,
+                .model = p->model,
+                .metadata = p->metadata,
+                .n_metadata = p->n_metadata,
+                .topic = p->topic,
+                .partition = p->partition,
+                .offset = p->offset,
+                .chunk = &refs[k],
+            };
+            owner[k] = i;
+        }
+    }
+    int rc = rb_sink_write(r->chunk_sink, ci, total, NULL, err);
+    for (size_t c = 0; rc == 0 && c < total; c++) {
+        if (ci[c].result != RB_SINK_FAILED) continue;
+        rb_sink_item *p = &items[owner[c]];
+        if (p->result == RB_SINK_FAILED) continue;
+        p->result = RB_SINK_FAILED;
+        snprintf(p->error, sizeof p->error, "chunk %zu of %zu: %s", ci[c].chunk->index,
+                 ci[c].chunk->count, ci[c].error);
+    }
+    free(ci);
+    free(refs);
+    free(owner);
+    return rc;
+}
+
+/* Removes every chunk of an older version than the item's (all of them
+ * for a hard delete): what is left of an id is the chunk set of its stored
+ * version, or nothing.  Safe for stale items too: a chunk older than the
+ * event is older than the stored parent. */
+static int cleanup(rb_runner *r, const rb_sink_item *items, size_t n, rb_error *err) {
+    rb_buf cmd;
+    rb_buf_init(&cmd);
+    rb_buf_puts(&cmd, "{\"delete\":");
+    rb_buf_json_string(&cmd, r->chunk_collection, strlen(r->chunk_collection));
+    rb_buf_puts(&cmd, ",\"deletes\":[");
+    size_t clauses = 0, statements = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rb_sink_item *it = &items[i];
+        bool hard = it->kind == RB_SINK_HARD_DELETE && it->result == RB_SINK_DELETED;
+        bool versioned = it->kind != RB_SINK_HARD_DELETE &&
+                         (it->result == RB_SINK_STORED || it->result == RB_SINK_STALE);
+        if (!hard && !versioned) continue;
+        if (clauses % RB_CHUNK_CLEANUP_CLAUSES == 0) {
+            if (clauses) rb_buf_puts(&cmd, "]},\"limit\":0},");
+            rb_buf_puts(&cmd, "{\"q\":{\"$or\":[");
+            statements++;
+        } else {
+            rb_buf_puts(&cmd, ",");
+        }
+        rb_buf_puts(&cmd, "{\"parent_id\":");
+        rb_buf_json_string(&cmd, it->id, strlen(it->id));
+        if (versioned)
+            rb_buf_printf(&cmd, ",\"version\":{\"$lt\":{\"$numberLong\":\"%" PRId64 "\"}}",
+                          it->version);
+        rb_buf_puts(&cmd, "}");
+        clauses++;
+    }
+    if (clauses == 0) {
+        rb_buf_free(&cmd);
+        return 0;
+    }
+    const char *wc = r->cfg->mongo_write_concern;
+    rb_buf_puts(&cmd, "]},\"limit\":0}],\"ordered\":true,\"writeConcern\":{\"w\":");
+    if (!wc || !wc[0] || strcmp(wc, "majority") == 0)
+        rb_buf_puts(&cmd, "\"majority\"");
+    else
+        rb_buf_printf(&cmd, "%d", (int)strtol(wc, NULL, 10));
+    int rc = rb_buf_puts(&cmd, "}}");
+    char *reply = NULL;
+    int code = 0;
+    if (rc != 0 || !cmd.data)
+        rc = rb_error_nomem(err, RB_STAGE_SINK, "chunk clean-up");
+    else
+        rc = rb_sink_command_json(r->chunk_sink, cmd.data, &reply, &code, err);
+    if (rc == 0 && reply && (strstr(reply, "\"writeErrors\"") || strstr(reply, "\"writeConcernError\""))) {
+        rc = rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK,
+                                    "removing the chunks of older versions (%zu statements): "
+                                    "%.200s",
+                                    statements, reply);
+    }
+    free(reply);
+    rb_buf_free(&cmd);
+    return rc;
+}
+
+int rb_runner_chunks_write(rb_runner *r, rb_sink_item *items, rb_record *const *map, size_t n,
+                           rb_error *err) {
+    if (!r->chunk_sink || n == 0) return 0;
+    bool *write = calloc(n, sizeof *write);
+    if (!write) return rb_error_nomem(err, RB_STAGE_SINK, "chunk sets");
+    int rc = plan_sets(r, items, map, n, write, err);
+    if (rc == 0) rc = write_sets(r, items, map, n, write, err);
+    if (rc == 0) rc = cleanup(r, items, n, err);
+    free(write);
+    return rc ? rb_error_prefix(err, "chunk collection %s", r->chunk_collection) : 0;
+}

@@ -310,6 +310,57 @@ START_TEST(escape_key_rules) {
 END_TEST
 
 
+
+/* The array of doubles is written as raw bytes: they must be the bytes
+ * libbson writes element by element, keys past the 1,000 of its key table
+ * included. */
+START_TEST(embedding_array_is_libbsons_layout) {
+    enum { N = 1500 };
+    static float v[N];
+    for (size_t i = 0; i < N; i++)
+        v[i] = (float)((double)((int)(i * 7919 % 2003) - 1001) / 997.0);
+    v[0] = -0.0f;
+    v[1] = 1e-45f; /* subnormal */
+    v[2] = 3.4028235e38f;
+    rb_sink_item it = {.kind = RB_SINK_UPSERT, .id = "a", .version = 1, .text = "t",
+                       .text_hash = "h", .vector = v, .dim = N, .model = "m", .topic = "events"};
+    bson_t doc = BSON_INITIALIZER;
+    char msg[128] = "";
+    ck_assert_int_eq(rb_sink_build_doc(&doc, &it, RB_SINK_VECTOR_ARRAY, 1, msg, sizeof msg), 0);
+    bson_t want = BSON_INITIALIZER, arr;
+    ck_assert(bson_append_array_begin(&want, "embedding", -1, &arr));
+    for (size_t i = 0; i < N; i++) {
+        char key[16];
+        const char *idx;
+        bson_uint32_to_string((uint32_t)i, &idx, key, sizeof key);
+        ck_assert(bson_append_double(&arr, idx, -1, (double)v[i]));
+    }
+    ck_assert(bson_append_array_end(&want, &arr));
+    bson_iter_t a, b;
+    ck_assert(bson_iter_init_find(&a, &doc, "embedding"));
+    ck_assert(bson_iter_init_find(&b, &want, "embedding"));
+    ck_assert(BSON_ITER_HOLDS_ARRAY(&a));
+    uint32_t la, lb;
+    const uint8_t *da, *db;
+    bson_iter_array(&a, &la, &da);
+    bson_iter_array(&b, &lb, &db);
+    ck_assert_uint_eq(la, lb);
+    ck_assert(memcmp(da, db, la) == 0);
+    /* and it reads back as the values */
+    bson_iter_t e;
+    ck_assert(bson_iter_recurse(&a, &e));
+    size_t n = 0;
+    while (bson_iter_next(&e)) {
+        ck_assert(BSON_ITER_HOLDS_DOUBLE(&e));
+        ck_assert(memcmp(&(double){bson_iter_double(&e)}, &(double){(double)v[n]}, 8) == 0);
+        n++;
+    }
+    ck_assert_uint_eq(n, N);
+    bson_destroy(&want);
+    bson_destroy(&doc);
+}
+END_TEST
+
 START_TEST(json_converts_types_and_escapes_nested_keys) {
     g_nn = g_nm = 0;
     rb_json *arr_items[] = {jstr("a"), jint(-7), jbool(false)};
@@ -1572,6 +1623,7 @@ static Suite *sink_suite(void)
     Suite *s = suite_create("sink");
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, escape_key_rules);
+    tcase_add_test(unit, embedding_array_is_libbsons_layout);
     tcase_add_test(unit, json_converts_types_and_escapes_nested_keys);
     tcase_add_test(unit, escaped_key_collision_is_an_item_error);
     tcase_add_test(unit, bad_options_are_config_errors);

@@ -82,4 +82,4 @@ for reuse in true false; do
         "$(sum embedded)" "$(sum reused)" "$(sum stale)"
     "$OUT/freshness" "$URI" "$db" products --drop >/dev/null 2>&1 || true
 done
-echo "($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p') family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"

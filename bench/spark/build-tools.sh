@@ -8,6 +8,7 @@
 #   treerss       peak memory of a process tree (bench/spark/treerss.c)
 #   bench_texts   the bare embedder on a job's texts (bench/pipeline/)
 #   crash_tool    producer, offsets and verifier of the crash test (bench/crash/)
+#   floor         the server floor of the http comparison (bench/spark/floor.c)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -23,6 +24,7 @@ gcc "${cflags[@]}" bench/spark/embed_serve.c tests/servers/embed_server.c \
     tests/servers/http_server.c "$LIB" "${libs[@]}" -o "$OUT/embed_serve"
 gcc -O2 -std=c11 -Wall -Wextra -Werror bench/spark/treerss.c -o "$OUT/treerss"
 gcc "${cflags[@]}" bench/pipeline/bench_texts.c "$LIB" "${libs[@]}" -o "$OUT/bench_texts"
+gcc "${cflags[@]}" bench/spark/floor.c "$LIB" "${libs[@]}" -o "$OUT/floor"
 if [ -f bench/crash/crash_tool.c ]; then
     gcc "${cflags[@]}" bench/crash/crash_tool.c "$LIB" "${libs[@]}" -o "$OUT/crash_tool"
 fi

@@ -20,7 +20,8 @@
  *                              it per batch
  *
  * Each prints one line: records/s, wall ms, this process's CPU ms (user +
- * system), and for insert the BSON building's own ms.  Not a test.
+ * system), and for insert the BSON building's own ms.  FLOOR_THREADS=T
+ * splits the inserts over T clients at once.  Not a test.
  */
 #include "common/clock.h"
 #include "embed/embedder.h"
@@ -29,6 +30,7 @@
 #include "validate/json.h"
 
 #include <mongoc/mongoc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,36 +73,31 @@ static long parse_count(const char *s, const char *what) {
     return v;
 }
 
-static int insert(const char *uri, long n, long chunk) {
-    rb_sink_global_init();
-    rb_json_doc *event;
-    rb_error err;
-    if (rb_json_parse(EVENT, strlen(EVENT), NULL, &event, &err) != 0) die("event", err.msg);
-    rb_sink_meta meta[N_META];
-    for (int i = 0; i < N_META; i++)
-        meta[i] = (rb_sink_meta){META_FIELDS[i],
-                                 rb_json_get_path(rb_json_doc_root(event), META_FIELDS[i])};
-    mongoc_uri_t *u = mongoc_uri_new(uri);
-    if (!u) die("URI", uri);
+typedef struct inserter {
+    const char *uri, *db;
+    const rb_sink_meta *meta;
+    long from, to, chunk;
+    double build_ms;
+    const char *failed; /* NULL, or what failed */
+    char msg[512];
+} inserter;
+
+/* Stores documents [from, to) with a client of its own. */
+static void *insert_range(void *arg) {
+    inserter *in = arg;
+    mongoc_uri_t *u = mongoc_uri_new(in->uri);
     mongoc_uri_set_option_as_int32(u, MONGOC_URI_SOCKETTIMEOUTMS, 3600000);
     mongoc_client_t *client = mongoc_client_new_from_uri(u);
     mongoc_uri_destroy(u);
-    char db[64];
-    snprintf(db, sizeof db, "rbfloor_%ld", (long)getpid());
-    mongoc_collection_t *coll = mongoc_client_get_collection(client, db, "products");
-    bson_t *ping = BCON_NEW("ping", BCON_INT32(1));
-    bson_error_t e;
-    if (!mongoc_client_command_simple(client, "admin", ping, NULL, NULL, &e)) die("ping", e.message);
-    bson_destroy(ping);
-
-    bson_t **docs = calloc((size_t)chunk, sizeof *docs);
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, in->db, "products");
+    bson_t **docs = calloc((size_t)in->chunk, sizeof *docs);
     float vec[DIM];
     char id[32];
     bson_t opts = BSON_INITIALIZER;
     BSON_APPEND_BOOL(&opts, "ordered", false);
-    double build_ms = 0, t0 = rb_now_sec() * 1e3, c0 = cpu_ms();
-    for (long done = 0; done < n;) {
-        long k = n - done < chunk ? n - done : chunk;
+    bson_error_t e;
+    for (long done = in->from; done < in->to && !in->failed;) {
+        long k = in->to - done < in->chunk ? in->to - done : in->chunk;
         double b0 = rb_now_sec() * 1e3;
         for (long i = 0; i < k; i++) {
             long x = done + i;
@@ -111,30 +108,71 @@ static int insert(const char *uri, long n, long chunk) {
                                .event_time_ms = 1764000000000 + x, .topic = "product-updates",
                                .partition = (int32_t)(x % 3), .offset = x, .text = TEXT,
                                .text_hash = HASH, .vector = vec, .dim = DIM,
-                               .model = "bench", .metadata = meta, .n_metadata = N_META};
-            char msg[256];
+                               .model = "bench", .metadata = in->meta, .n_metadata = N_META};
             docs[i] = bson_new();
-            if (rb_sink_build_doc(docs[i], &it, RB_SINK_VECTOR_ARRAY, 1764000000000, msg,
-                                  sizeof msg) != 0)
-                die("document", msg);
+            if (rb_sink_build_doc(docs[i], &it, RB_SINK_VECTOR_ARRAY, 1764000000000, in->msg,
+                                  sizeof in->msg) != 0)
+                in->failed = "document";
         }
-        build_ms += rb_now_sec() * 1e3 - b0;
-        if (!mongoc_collection_insert_many(coll, (const bson_t **)docs, (size_t)k, &opts, NULL,
-                                           &e))
-            die("insert_many", e.message);
+        in->build_ms += rb_now_sec() * 1e3 - b0;
+        if (!in->failed && !mongoc_collection_insert_many(coll, (const bson_t **)docs, (size_t)k,
+                                                          &opts, NULL, &e)) {
+            in->failed = "insert_many";
+            snprintf(in->msg, sizeof in->msg, "%s", e.message);
+        }
         for (long i = 0; i < k; i++) bson_destroy(docs[i]);
         done += k;
     }
-    double wall = rb_now_sec() * 1e3 - t0, cpu = cpu_ms() - c0;
-    printf("floor insert: docs=%ld chunk=%ld wall_ms=%.0f records_per_s=%.0f client_cpu_ms=%.0f "
-           "build_ms=%.0f\n",
-           n, chunk, wall, n * 1e3 / wall, cpu, build_ms);
-    mongoc_database_t *d = mongoc_client_get_database(client, db);
-    if (!mongoc_database_drop(d, &e)) fprintf(stderr, "floor: drop %s: %s\n", db, e.message);
-    mongoc_database_destroy(d);
     bson_destroy(&opts);
     free(docs);
     mongoc_collection_destroy(coll);
+    mongoc_client_destroy(client);
+    return NULL;
+}
+
+/* FLOOR_THREADS (default 1) clients insert disjoint ranges at once: whether
+ * the server serves concurrent writers in parallel. */
+static int insert(const char *uri, long n, long chunk) {
+    rb_sink_global_init();
+    rb_json_doc *event;
+    rb_error err;
+    if (rb_json_parse(EVENT, strlen(EVENT), NULL, &event, &err) != 0) die("event", err.msg);
+    rb_sink_meta meta[N_META];
+    for (int i = 0; i < N_META; i++)
+        meta[i] = (rb_sink_meta){META_FIELDS[i],
+                                 rb_json_get_path(rb_json_doc_root(event), META_FIELDS[i])};
+    const char *tenv = getenv("FLOOR_THREADS");
+    long threads = tenv ? parse_count(tenv, "FLOOR_THREADS") : 1;
+    if (threads > 16) die("FLOOR_THREADS", "at most 16");
+    mongoc_client_t *client = mongoc_client_new(uri);
+    if (!client) die("URI", uri);
+    char db[64];
+    snprintf(db, sizeof db, "rbfloor_%ld", (long)getpid());
+    bson_t *ping = BCON_NEW("ping", BCON_INT32(1));
+    bson_error_t e;
+    if (!mongoc_client_command_simple(client, "admin", ping, NULL, NULL, &e)) die("ping", e.message);
+    bson_destroy(ping);
+
+    inserter in[16];
+    pthread_t tid[16];
+    double t0 = rb_now_sec() * 1e3, c0 = cpu_ms(), build_ms = 0;
+    for (long t = 0; t < threads; t++) {
+        in[t] = (inserter){.uri = uri, .db = db, .meta = meta, .from = n * t / threads,
+                           .to = n * (t + 1) / threads, .chunk = chunk};
+        if (pthread_create(&tid[t], NULL, insert_range, &in[t]) != 0) die("thread", "create");
+    }
+    for (long t = 0; t < threads; t++) {
+        pthread_join(tid[t], NULL);
+        if (in[t].failed) die(in[t].failed, in[t].msg);
+        build_ms += in[t].build_ms;
+    }
+    double wall = rb_now_sec() * 1e3 - t0, cpu = cpu_ms() - c0;
+    printf("floor insert: docs=%ld chunk=%ld threads=%ld wall_ms=%.0f records_per_s=%.0f "
+           "client_cpu_ms=%.0f build_ms=%.0f\n",
+           n, chunk, threads, wall, n * 1e3 / wall, cpu, build_ms);
+    mongoc_database_t *d = mongoc_client_get_database(client, db);
+    if (!mongoc_database_drop(d, &e)) fprintf(stderr, "floor: drop %s: %s\n", db, e.message);
+    mongoc_database_destroy(d);
     mongoc_client_destroy(client);
     rb_json_doc_destroy(event);
     rb_sink_global_cleanup();

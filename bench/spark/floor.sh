@@ -14,6 +14,7 @@
 # Environment: CHUNK (documents per insert_many and texts per embed call,
 # default 5000, ragbatch's batch.bounded.max.records), CONCURRENCY
 # (requests in flight, default 4, embed.concurrency's default).
+# FLOOR_THREADS (clients inserting at once, default 1).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"

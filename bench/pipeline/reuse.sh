@@ -15,7 +15,9 @@
 # Environment: EMBED=model (default, the local model) or http (the instant
 # server of bench/spark/embed_serve.c); BATCH (batch.max.records, default 25:
 # successive updates of a product then mostly fall in different batches,
-# since within one batch only the newest version is written anyway);
+# since within one batch only the newest version is written anyway; it is
+# set for bounded runs too, batch.bounded.max.records, or --until caught-up
+# would read 5,000 records a batch and count most updates stale);
 # BENCH_SET (extra --set key=value, space separated).  Each run holds
 # /tmp/rb/timing.lock.
 set -euo pipefail
@@ -70,7 +72,8 @@ for reuse in true false; do
         --set source.topics="$topic" --set kafka.group.id="$topic-$reuse" \
         --set mongo.uri="$URI" --set mongo.database="$db" \
         --set embed.reuse.unchanged=$reuse --set trigger.interval.ms=200 \
-        --set batch.max.records="$BATCH" "${emb[@]}" 2>"$OUT/storm-$reuse.log"
+        --set batch.max.records="$BATCH" --set batch.bounded.max.records="$BATCH" \
+        "${emb[@]}" 2>"$OUT/storm-$reuse.log"
     t0=$(grep -m1 'event=start' "$OUT/storm-$reuse.log" | cut -d' ' -f1)
     t1=$(grep -m1 'event=caught_up' "$OUT/storm-$reuse.log" | cut -d' ' -f1)
     ms=$(($(ms_of "$t1") - $(ms_of "$t0")))

@@ -18,7 +18,9 @@
 # since within one batch only the newest version is written anyway; it is
 # set for bounded runs too, batch.bounded.max.records, or --until caught-up
 # would read 5,000 records a batch and count most updates stale);
-# BENCH_SET (extra --set key=value, space separated).  Each run holds
+# TRIGGER_MS (trigger.interval.ms, default 0: a batch of 25 every 200 ms
+# capped the runs at 125 events/s whatever reuse saved); BENCH_SET (extra
+# --set key=value, space separated).  Each run holds
 # /tmp/rb/timing.lock.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,6 +30,7 @@ PRODUCTS=${2:-50}
 UNCHANGED=${3:-0.8}
 EMBED=${EMBED:-model}
 BATCH=${BATCH:-25}
+TRIGGER_MS=${TRIGGER_MS:-0}
 RAGBATCH=$ROOT/build/ragbatch
 OUT=$ROOT/build/bench-pipeline
 TOOLS=$ROOT/build/bench-spark
@@ -71,7 +74,7 @@ for reuse in true false; do
     flock "$LOCK" "$RAGBATCH" run jobs/product-updates.job --until caught-up \
         --set source.topics="$topic" --set kafka.group.id="$topic-$reuse" \
         --set mongo.uri="$URI" --set mongo.database="$db" \
-        --set embed.reuse.unchanged=$reuse --set trigger.interval.ms=200 \
+        --set embed.reuse.unchanged=$reuse --set trigger.interval.ms="$TRIGGER_MS" \
         --set batch.max.records="$BATCH" --set batch.bounded.max.records="$BATCH" \
         "${emb[@]}" 2>"$OUT/storm-$reuse.log"
     t0=$(grep -m1 'event=start' "$OUT/storm-$reuse.log" | cut -d' ' -f1)

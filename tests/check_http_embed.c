@@ -600,7 +600,8 @@ START_TEST(test_fast_reader_matches_general_path) {
                             "-0.0123456789", "1.23456791e-05", "1E+2",  "2.5e-3",
                             "1e-40",      "-1e-320",    "3.4028234e38", "1.5e30",
                             "123456789012345678901234", "0.12345678901234567890123456",
-                            "9007199254740993", "1e22", "1e23", "4.9e-324", "0.000000000000000000000001"};
+                            "9007199254740993", "1e22", "1e23", "4.9e-324",
+                            "0.000000000000000000000001"};
     size_t ns = sizeof shapes / sizeof shapes[0];
     rb_buf b;
     rb_buf_init(&b);
@@ -675,15 +676,15 @@ START_TEST(test_fast_reader_declines_the_rest) {
     declines(o, "{\"model\":\"m\",\"usage\":{\"a\":1e999},\"data\":[{\"embedding\":[1,2,3]}]}", 1,
              3);
     declines(o, "{\"data\":[{\"embedding\":[1,2,3]}],\"usage\":{\"a\":1}", 1, 3); /* unclosed */
-    declines(o, "{\"u\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]],\"data\":[{\"embedding\":[1,2,3]}]}", 1,
-             3); /* deeper than the reader goes */
+    declines(o,
+             "{\"u\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]],\"data\":[{\"embedding\":[1,2,3]}]}",
+             1, 3); /* deeper than the reader goes */
     declines(&rb_http_proto_tei, "[[1,2,3],[1,2]]", 2, 3);
     declines(&rb_http_proto_tei, "[[[1,2,3]]]", 1, 3); /* token-level answer */
     /* the general path reads the escaped one; the fast reader only declined */
     float out[3];
-    ck_assert_int_eq(general_read(o, "{\"model\":\"caf\\u00e9\",\"data\":[{\"embedding\":[1,2,3]}]}",
-                                  1, 3, out),
-                     0);
+    const char *escaped = "{\"model\":\"caf\\u00e9\",\"data\":[{\"embedding\":[1,2,3]}]}";
+    ck_assert_int_eq(general_read(o, escaped, 1, 3, out), 0);
     ck_assert(out[2] == 3.0f);
 }
 END_TEST

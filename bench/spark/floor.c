@@ -150,7 +150,8 @@ static int insert(const char *uri, long n, long chunk) {
     snprintf(db, sizeof db, "rbfloor_%ld", (long)getpid());
     bson_t *ping = BCON_NEW("ping", BCON_INT32(1));
     bson_error_t e;
-    if (!mongoc_client_command_simple(client, "admin", ping, NULL, NULL, &e)) die("ping", e.message);
+    if (!mongoc_client_command_simple(client, "admin", ping, NULL, NULL, &e))
+        die("ping", e.message);
     bson_destroy(ping);
 
     inserter in[16];

@@ -8,7 +8,7 @@ BENCH_SERVERS = tests/servers/embed_server.c tests/servers/embed_server.h \
 noinst_PROGRAMS += bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
 	bench/http/bench_http bench/json/bench_json bench/pipeline/bench_texts \
 	bench/pipeline/freshness bench/search/bench_search bench/sink/flat bench/sink/probe \
-	bench/spark/embed_serve bench/spark/treerss
+	bench/spark/embed_serve bench/spark/treerss bench/spark/floor
 
 bench_crash_crash_tool_LDADD = $(RAGBATCH_LIBS)
 bench_embed_bench_embed_LDADD = $(RAGBATCH_LIBS)
@@ -25,3 +25,4 @@ bench_sink_probe_LDADD = $(RAGBATCH_LIBS) -lpthread
 bench_spark_embed_serve_SOURCES = bench/spark/embed_serve.c $(BENCH_SERVERS)
 bench_spark_embed_serve_CPPFLAGS = $(BENCH_CPPFLAGS)
 bench_spark_embed_serve_LDADD = $(RAGBATCH_LIBS) -lpthread
+bench_spark_floor_LDADD = $(RAGBATCH_LIBS) -lpthread

@@ -9,9 +9,11 @@
 #include "common/error.h"
 #include "config/config.h"
 #include "embed/embedder.h"
+#include "embed/http_proto.h"
 #include "embed/ratelimit.h"
 #include "runner/embed_opts.h"
 #include "servers/embed_server.h"
+#include "validate/json.h"
 
 #include <check.h>
 #include <math.h>
@@ -557,6 +559,140 @@ START_TEST(test_cancel_ends_a_waiting_call) {
 }
 END_TEST
 
+
+/* The general path's reading of an answer: 0 and out filled, or -1. */
+static int general_read(const rb_http_proto *proto, const char *body, size_t n, size_t dim,
+                        float *out) {
+    rb_json_doc *doc = NULL;
+    rb_error err;
+    if (rb_json_parse(body, strlen(body), NULL, &doc, &err) != 0) return -1;
+    size_t d = dim;
+    int rc = proto->parse(rb_json_doc_root(doc), n, &d, out, &err);
+    rb_json_doc_destroy(doc);
+    return rc;
+}
+
+/* The fast reader must take `body` and give the general path's floats bit
+ * for bit. */
+static void same_floats(const rb_http_proto *proto, const char *body, size_t n, size_t dim) {
+    float *a = calloc(n * dim, sizeof *a), *b = calloc(n * dim, sizeof *b);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_msg(general_read(proto, body, n, dim, a) == 0, "the general path refuses: %.200s",
+                  body);
+    ck_assert_msg(proto->fast(body, strlen(body), n, dim, b) == 1, "fast reader declined: %.300s",
+                  body);
+    for (size_t i = 0; i < n * dim; i++)
+        ck_assert_msg(memcmp(&a[i], &b[i], sizeof a[i]) == 0,
+                      "element %zu: fast %a, general %a (%.200s)", i, (double)b[i], (double)a[i],
+                      body);
+    free(a);
+    free(b);
+}
+
+static void declines(const rb_http_proto *proto, const char *body, size_t n, size_t dim) {
+    float out[64];
+    ck_assert(n * dim <= 64);
+    ck_assert_msg(proto->fast(body, strlen(body), n, dim, out) == 0, "fast reader took: %s", body);
+}
+
+/* Numbers of every shape the grammar allows, in the places an answer has
+ * them: the fast reader converts each exactly as strtod does. */
+START_TEST(test_fast_reader_matches_general_path) {
+    const char *shapes[] = {"0",          "-0",         "0.0",        "-0.0",
+                            "1",          "-12",        "0.5",        "0.123456791",
+                            "-0.0123456789", "1.23456791e-05", "1E+2",  "2.5e-3",
+                            "1e-40",      "-1e-320",    "3.4028234e38", "1.5e30",
+                            "123456789012345678901234", "0.12345678901234567890123456",
+                            "9007199254740993", "1e22", "1e23", "4.9e-324",
+                            "0.000000000000000000000001"};
+    size_t ns = sizeof shapes / sizeof shapes[0];
+    rb_buf b;
+    rb_buf_init(&b);
+    /* openai, with extra members, white space and rows out of order */
+    size_t n = 3;
+    rb_buf_puts(&b, "{ \"object\": \"list\", \"id\": \"x-1\", \"created\": 17, \"data\": [\n");
+    for (size_t i = 0; i < n; i++) {
+        rb_buf_printf(&b, "%s{\"object\":\"embedding\",\"index\":%zu,\"embedding\":[", i ? "," : "",
+                      n - 1 - i);
+        for (size_t j = 0; j < ns; j++)
+            rb_buf_printf(&b, "%s%s", j ? " , " : "", shapes[(i + j) % ns]);
+        rb_buf_puts(&b, "]}");
+    }
+    rb_buf_puts(&b, "],\"model\":\"m\",\"usage\":{\"prompt_tokens\":1,\"total_tokens\":2,"
+                    "\"details\":[true,false,null,{\"a\":[]}]}}\r\n");
+    same_floats(&rb_http_proto_openai, b.data, n, ns);
+    rb_buf_free(&b);
+
+    /* random values in the formats servers print */
+    const char *fmts[] = {"%.9g", "%.17g", "%.3e", "%g", "%.20f", "%.0f"};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (size_t f = 0; f < sizeof fmts / sizeof fmts[0]; f++) {
+        rb_buf_init(&b);
+        n = 8;
+        size_t dim = 64;
+        rb_buf_puts(&b, "{\"data\":[");
+        for (size_t i = 0; i < n; i++) {
+            rb_buf_puts(&b, i ? ",{\"embedding\":[" : "{\"embedding\":["); /* no index: in order */
+            for (size_t j = 0; j < dim; j++) {
+                x ^= x >> 12;
+                x ^= x << 25;
+                x ^= x >> 27;
+                uint64_t r = x * 2685821657736338717ull;
+                double v = ((double)(r >> 11) / 9007199254740992.0 - 0.5) *
+                           pow(10.0, (double)((int)(r % 13) - 8));
+                rb_buf_puts(&b, j ? "," : "");
+                rb_buf_printf(&b, fmts[f], v);
+            }
+            rb_buf_puts(&b, "]}");
+        }
+        rb_buf_puts(&b, "]}");
+        same_floats(&rb_http_proto_openai, b.data, n, dim);
+        rb_buf_free(&b);
+    }
+
+    same_floats(&rb_http_proto_tei, "[[0.25,-1e-3,7],\n [1.23456791e-05, 0, -0.5]]", 2, 3);
+}
+END_TEST
+
+/* Whatever is not a well-formed answer of the expected size goes to the
+ * general path, which names the problem. */
+START_TEST(test_fast_reader_declines_the_rest) {
+    const rb_http_proto *o = &rb_http_proto_openai;
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2]}]}", 1, 3);          /* size */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]}", 2, 3);        /* count */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]}x", 1, 3);       /* trailing */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]", 1, 3);         /* truncated */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,NaN]}]}", 1, 3);
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,1e39]}]}", 1, 3);     /* > FLT_MAX */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,1e999]}]}", 1, 3);
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,01]}]}", 1, 3);       /* grammar */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,.5]}]}", 1, 3);
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3.]}]}", 1, 3);
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3,]}]}", 1, 3);
+    declines(o, "{\"data\":[{\"index\":1,\"embedding\":[1,2,3]}]}", 1, 3);        /* index range */
+    declines(o, "{\"data\":[{\"index\":0.0,\"embedding\":[1,2,3]}]}", 1, 3);
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]},"
+                "{\"index\":0,\"embedding\":[1,2,3]}]}", 2, 3);                    /* index twice */
+    declines(o, "{\"data\":[{\"index\":0,\"index\":0,\"embedding\":[1,2,3]}]}", 1, 3);
+    declines(o, "{\"data\":[],\"data\":[{\"embedding\":[1,2,3]}]}", 1, 3);       /* duplicate key */
+    declines(o, "{\"model\":\"caf\\u00e9\",\"data\":[{\"embedding\":[1,2,3]}]}", 1, 3); /* escape */
+    declines(o, "{\"model\":\"m\",\"usage\":{\"a\":1e999},\"data\":[{\"embedding\":[1,2,3]}]}", 1,
+             3);
+    declines(o, "{\"data\":[{\"embedding\":[1,2,3]}],\"usage\":{\"a\":1}", 1, 3); /* unclosed */
+    declines(o,
+             "{\"u\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]],\"data\":[{\"embedding\":[1,2,3]}]}",
+             1, 3); /* deeper than the reader goes */
+    declines(&rb_http_proto_tei, "[[1,2,3],[1,2]]", 2, 3);
+    declines(&rb_http_proto_tei, "[[[1,2,3]]]", 1, 3); /* token-level answer */
+    /* the general path reads the escaped one; the fast reader only declined */
+    float out[3];
+    const char *escaped = "{\"model\":\"caf\\u00e9\",\"data\":[{\"embedding\":[1,2,3]}]}";
+    ck_assert_int_eq(general_read(o, escaped, 1, 3, out), 0);
+    ck_assert(out[2] == 3.0f);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("http_embed");
     TCase *tc = tcase_create("http");
@@ -583,5 +719,9 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, test_unreachable_fails_after_retries);
     tcase_add_test(tc, test_cancel_ends_a_waiting_call);
     suite_add_tcase(s, tc);
+    TCase *fast = tcase_create("fast");
+    tcase_add_test(fast, test_fast_reader_matches_general_path);
+    tcase_add_test(fast, test_fast_reader_declines_the_rest);
+    suite_add_tcase(s, fast);
     return s;
 }

@@ -303,6 +303,58 @@ START_TEST(escape_key_rules) {
 }
 END_TEST
 
+
+
+/* The array of doubles is written as raw bytes: they must be the bytes
+ * libbson writes element by element, keys past the 1,000 of its key table
+ * included. */
+START_TEST(embedding_array_is_libbsons_layout) {
+    enum { N = 1500 };
+    static float v[N];
+    for (size_t i = 0; i < N; i++)
+        v[i] = (float)((double)((int)(i * 7919 % 2003) - 1001) / 997.0);
+    v[0] = -0.0f;
+    v[1] = 1e-45f; /* subnormal */
+    v[2] = 3.4028235e38f;
+    rb_sink_item it = {.kind = RB_SINK_UPSERT, .id = "a", .version = 1, .text = "t",
+                       .text_hash = "h", .vector = v, .dim = N, .model = "m", .topic = "events"};
+    bson_t doc = BSON_INITIALIZER;
+    char msg[128] = "";
+    ck_assert_int_eq(rb_sink_build_doc(&doc, &it, RB_SINK_VECTOR_ARRAY, 1, msg, sizeof msg), 0);
+    bson_t want = BSON_INITIALIZER, arr;
+    ck_assert(bson_append_array_begin(&want, "embedding", -1, &arr));
+    for (size_t i = 0; i < N; i++) {
+        char key[16];
+        const char *idx;
+        bson_uint32_to_string((uint32_t)i, &idx, key, sizeof key);
+        ck_assert(bson_append_double(&arr, idx, -1, (double)v[i]));
+    }
+    ck_assert(bson_append_array_end(&want, &arr));
+    bson_iter_t a, b;
+    ck_assert(bson_iter_init_find(&a, &doc, "embedding"));
+    ck_assert(bson_iter_init_find(&b, &want, "embedding"));
+    ck_assert(BSON_ITER_HOLDS_ARRAY(&a));
+    uint32_t la, lb;
+    const uint8_t *da, *db;
+    bson_iter_array(&a, &la, &da);
+    bson_iter_array(&b, &lb, &db);
+    ck_assert_uint_eq(la, lb);
+    ck_assert(memcmp(da, db, la) == 0);
+    /* and it reads back as the values */
+    bson_iter_t e;
+    ck_assert(bson_iter_recurse(&a, &e));
+    size_t n = 0;
+    while (bson_iter_next(&e)) {
+        ck_assert(BSON_ITER_HOLDS_DOUBLE(&e));
+        ck_assert(memcmp(&(double){bson_iter_double(&e)}, &(double){(double)v[n]}, 8) == 0);
+        n++;
+    }
+    ck_assert_uint_eq(n, N);
+    bson_destroy(&want);
+    bson_destroy(&doc);
+}
+END_TEST
+
 START_TEST(json_converts_types_and_escapes_nested_keys) {
     g_nn = g_nm = 0;
     rb_json *arr_items[] = {jstr("a"), jint(-7), jbool(false)};
@@ -885,6 +937,47 @@ END_TEST
 /* More replacements of existing documents than FerretDB can hold in one
  * update command (it keeps a connection per matched statement, 100 at
  * most): the batch must still complete, every item STORED. */
+
+/* A batch larger than one bulk (RB_SINK_BULK_MAX_OPS, 1,000) goes out as
+ * several, in order: every document of each is stored once, and replays of
+ * documents from each of them are stale.  (FerretDB's windows of 16 are
+ * exercised by large_batch_of_replacements.) */
+START_TEST(batch_of_several_bulks) {
+    fixture f;
+    fixture_open(&f, "bulks", _i);
+    enum { N = 2100 };
+    static char ids[N][16];
+    static rb_sink_item b[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "doc-%04d", i);
+        b[i] = upsert(ids[i], 1, "only");
+    }
+    rb_sink_stats st = {0};
+    write_ok(&f, b, N, &st);
+    ck_assert_uint_eq(st.stored, N);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(b[i].result, RB_SINK_STORED);
+    ck_assert_int_eq(count(&f, false), N);
+    /* the first and last document of each bulk, replayed */
+    const int probe[] = {0, 999, 1000, 1999, 2000, 2099};
+    rb_sink_item r[6];
+    for (int k = 0; k < 6; k++) {
+        r[k] = upsert(ids[probe[k]], 1, "replayed");
+        bson_t *d = raw_doc(&f, ids[probe[k]]);
+        ck_assert_msg(d != NULL, "%s missing", ids[probe[k]]);
+        ck_assert_str_eq(str_at(d, "text"), "only");
+        bson_destroy(d);
+    }
+    rb_sink_stats st2 = {0};
+    write_ok(&f, r, 6, &st2);
+    ck_assert_uint_eq(st2.stale, 6);
+    bson_t *d = raw_doc(&f, "doc-2099");
+    ck_assert_str_eq(str_at(d, "text"), "only");
+    bson_destroy(d);
+    fixture_close(&f);
+}
+END_TEST
+
 START_TEST(large_batch_of_replacements) {
     fixture f;
     fixture_open(&f, "large", _i);
@@ -1568,6 +1661,7 @@ Suite *rb_check_suite(void) {
     Suite *s = suite_create("sink");
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, escape_key_rules);
+    tcase_add_test(unit, embedding_array_is_libbsons_layout);
     tcase_add_test(unit, json_converts_types_and_escapes_nested_keys);
     tcase_add_test(unit, escaped_key_collision_is_an_item_error);
     tcase_add_test(unit, bad_options_are_config_errors);
@@ -1585,6 +1679,9 @@ Suite *rb_check_suite(void) {
     tcase_add_test(srv, float32_vectors_are_binary_subtype_9);
     tcase_add_loop_test(srv, server_rejection_fails_one_item, 0, N_MODES);
     tcase_add_loop_test(srv, large_batch_of_replacements, 0, N_MODES);
+    /* not IN_FILTER: on FerretDB each of its 2,100 versioned upserts scans
+     * the collection (minutes); the bulks are cut the same way in every mode */
+    tcase_add_loop_test(srv, batch_of_several_bulks, 1, N_MODES);
     tcase_add_loop_test(srv, concurrent_writers_share_the_pool, 0, N_MODES);
     tcase_add_test(srv, lost_server_fails_whole_write_retriably);
     tcase_add_test(srv, auto_mode_follows_the_server);

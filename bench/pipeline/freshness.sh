@@ -96,4 +96,4 @@ lag=$(grep 'event=progress' "$log" | grep -o ' lag=[0-9]*' | cut -d= -f2 | sort 
 big=$(grep 'event=progress' "$log" | grep -o ' in=[0-9]*' | cut -d= -f2 | sort -n | tail -n1)
 echo "freshness: $fresh at $RATE events/s for $SECONDS_RUN s ($count events), trigger $TRIGGER_MS ms," \
     "embedding $EMBED; largest lag $lag, largest batch $big; server $URI;" \
-    "$(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p') family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -15,8 +15,12 @@
 # Environment: EMBED=model (default, the local model) or http (the instant
 # server of bench/spark/embed_serve.c); BATCH (batch.max.records, default 25:
 # successive updates of a product then mostly fall in different batches,
-# since within one batch only the newest version is written anyway);
-# BENCH_SET (extra --set key=value, space separated).  Each run holds
+# since within one batch only the newest version is written anyway; it is
+# set for bounded runs too, batch.bounded.max.records, or --until caught-up
+# would read 5,000 records a batch and count most updates stale);
+# TRIGGER_MS (trigger.interval.ms, default 0: a batch of 25 every 200 ms
+# capped the runs at 125 events/s whatever reuse saved); BENCH_SET (extra
+# --set key=value, space separated).  Each run holds
 # /tmp/rb/timing.lock.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,6 +30,7 @@ PRODUCTS=${2:-50}
 UNCHANGED=${3:-0.8}
 EMBED=${EMBED:-model}
 BATCH=${BATCH:-25}
+TRIGGER_MS=${TRIGGER_MS:-0}
 RAGBATCH=$ROOT/build/ragbatch
 OUT=$ROOT/build/bench-pipeline
 TOOLS=$ROOT/build/bench-spark
@@ -68,8 +73,9 @@ for reuse in true false; do
     flock "$LOCK" "$RAGBATCH" run jobs/product-updates.job --until caught-up \
         --set source.topics="$topic" --set kafka.group.id="$topic-$reuse" \
         --set mongo.uri="$URI" --set mongo.database="$db" \
-        --set embed.reuse.unchanged=$reuse --set trigger.interval.ms=200 \
-        --set batch.max.records="$BATCH" "${emb[@]}" 2>"$OUT/storm-$reuse.log"
+        --set embed.reuse.unchanged=$reuse --set trigger.interval.ms="$TRIGGER_MS" \
+        --set batch.max.records="$BATCH" --set batch.bounded.max.records="$BATCH" \
+        "${emb[@]}" 2>"$OUT/storm-$reuse.log"
     t0=$(grep -m1 'event=start' "$OUT/storm-$reuse.log" | cut -d' ' -f1)
     t1=$(grep -m1 'event=caught_up' "$OUT/storm-$reuse.log" | cut -d' ' -f1)
     ms=$(($(ms_of "$t1") - $(ms_of "$t0")))
@@ -81,4 +87,4 @@ for reuse in true false; do
         "$(sum embedded)" "$(sum reused)" "$(sum stale)"
     "$FRESHNESS" "$URI" "$db" products --drop >/dev/null 2>&1 || true
 done
-echo "($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "($(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p') family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -11,7 +11,10 @@
  * (ratelimit.h) must allow it.  When a request ends:
  *   - 2xx: the answer is parsed (JSON module) and checked (count, order by
  *     index, size, finite numbers); a bad answer fails the call at once,
- *     since asking again would get the same answer;
+ *     since asking again would get the same answer.  Once the vector size
+ *     is known, the protocol's fast reader (http_fast.c) goes first and
+ *     fills the rows straight from the bytes; it only accepts well-formed
+ *     answers and leaves every other one to that path;
  *   - 413, or a 400/422 whose message says the request is too large: the
  *     request is split in halves (a single text that is still too large
  *     fails the call), so an oversized batch is never retried whole;
@@ -217,6 +220,12 @@ static int xfer_done(http_impl *im, he_xfer *x, CURLcode rc, float *out, rb_erro
     rb_buf msg;
     rb_buf_init(&msg);
     int result = 0;
+    if (status >= 200 && status < 300 && im->dim > 0 && out && im->proto->fast &&
+        im->proto->fast(x->answer.data, x->answer.len, job.count, im->dim,
+                        out + job.start * im->dim)) {
+        rb_buf_free(&msg);
+        return 0;
+    }
     if (status >= 200 && status < 300) {
         rb_json_doc *doc = NULL;
         rb_error perr;

@@ -28,10 +28,24 @@ typedef struct rb_http_proto {
     /* Fills out[n * *dim]; *dim 0 on entry: learn it from the answer (out
      * must then be NULL and only *dim is set). */
     int (*parse)(const rb_json *root, size_t n, size_t *dim, float *out, rb_error *err);
+    /* The same reading of a well-formed answer straight from its bytes
+     * (http_fast.c), tried first once the size is known: 1 when it filled
+     * out[n * dim], 0 when it declines (then `parse` reads the answer and
+     * reports what is wrong with it; out may hold partial rows). */
+    int (*fast)(const char *body, size_t len, size_t n, size_t dim, float *out);
 } rb_http_proto;
 
 extern const rb_http_proto rb_http_proto_openai;
 extern const rb_http_proto rb_http_proto_tei;
+
+/* The fast readers (http_fast.c) of the two formats.  They accept a strict
+ * subset of JSON (printable-ASCII strings without escapes, at most 16
+ * members per object, no duplicate keys, nesting up to 16) holding exactly
+ * n vectors of dim finite float-range numbers, placed as `parse` places
+ * them, and convert every number to the float `parse` would give.  Anything
+ * else returns 0 without error: the caller falls back to `parse`. */
+int rb_http_fast_openai(const char *body, size_t len, size_t n, size_t dim, float *out);
+int rb_http_fast_tei(const char *body, size_t len, size_t n, size_t dim, float *out);
 
 /* Reads one vector (a JSON array of numbers) into `out` (may be NULL when
  * only checking).  *dim 0 on entry takes the array's size.  `what` names

@@ -23,6 +23,7 @@ tests_check_embed_LDADD = $(TEST_LIBS)
 # and the OpenAI/TEI test server it runs in-process.
 libragbatch_a_SOURCES += \
 	src/embed/http_embed.c src/embed/http_proto.c src/embed/http_proto.h \
+	src/embed/http_fast.c \
 	src/embed/openai.c src/embed/tei.c \
 	src/embed/ratelimit.c src/embed/ratelimit.h \
 	src/embed/factory.c

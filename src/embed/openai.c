@@ -84,4 +84,4 @@ static int openai_parse(const rb_json *root, size_t n, size_t *dim, float *out, 
     return rc;
 }
 
-const rb_http_proto rb_http_proto_openai = {"openai", openai_url, openai_body, openai_parse};
+const rb_http_proto rb_http_proto_openai = {"openai", openai_url, openai_body, openai_parse, rb_http_fast_openai};

@@ -56,4 +56,4 @@ static int tei_parse(const rb_json *root, size_t n, size_t *dim, float *out, rb_
     return 0;
 }
 
-const rb_http_proto rb_http_proto_tei = {"tei", tei_url, tei_body, tei_parse};
+const rb_http_proto rb_http_proto_tei = {"tei", tei_url, tei_body, tei_parse, rb_http_fast_tei};

@@ -286,7 +286,9 @@ void rb_sink_global_cleanup(void);
 rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err);
 void rb_sink_destroy(rb_sink *s); /* accepts NULL */
 
-/* Writes `n` items as one bulk; fills every item's result and adds to
+/* Writes `n` items as unordered bulks of at most 1,000 ops (windows of 16
+ * for FerretDB's updates), one after the other in batch order; fills every
+ * item's result and adds to
  * `stats` (may be NULL; counts are added, not reset).  Returns 0 when every
  * item has a terminal result (STORED, STALE, DELETED or FAILED), -1 when the
  * bulk failed as a whole (see the header comment). */

@@ -25,7 +25,7 @@ struct rb_sink {
     char *uri_shown;         /* the URI with its password replaced, for messages */
     int32_t max_doc_size;    /* the server's maxBsonObjectSize */
     rb_sink_versions mode;   /* never AUTO; see rb_sink_versions in sink.h */
-    size_t max_ops_per_bulk; /* 0: the whole batch in one bulk */
+    size_t max_ops_per_bulk; /* 0: RB_SINK_BULK_MAX_OPS (write.c) */
     size_t read_chunk;       /* ids per $in find (rb_sink_read_stored) */
     bool insert_first;       /* see rb_sink_read_pays() */
     rb_sink_vector_format vector_format;

@@ -30,7 +30,7 @@
 #include "check_main.h"
 #include "embed/embedder.h"
 #include "harness.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include "common/buf.h"
 

@@ -7,8 +7,8 @@
 #include "check_main.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "embed/model_config.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/model_config.h"
+#include "embed/bert/tokenizer.h"
 #include "transform/chunk.h"
 
 #include <check.h>

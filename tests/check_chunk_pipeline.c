@@ -10,7 +10,7 @@
 #include "common/buf.h"
 #include "embed/embedder.h"
 #include "harness.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <stdio.h>

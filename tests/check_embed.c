@@ -8,14 +8,14 @@
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "embed/activation.h"
+#include "embed/bert/activation.h"
 #include "embed/embedder.h"
-#include "embed/matmul.h"
-#include "embed/model_config.h"
-#include "embed/packed.h"
-#include "embed/safetensors.h"
-#include "embed/tokenizer.h"
-#include "validate/json.h"
+#include "embed/bert/matmul.h"
+#include "embed/bert/model_config.h"
+#include "embed/bert/packed.h"
+#include "embed/bert/safetensors.h"
+#include "embed/bert/tokenizer.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <fcntl.h>

@@ -9,8 +9,8 @@
 #include "generate/generate.h"
 #include "generate/pacer.h"
 #include "common/prng.h"
-#include "validate/json.h"
-#include "validate/rfc3339.h"
+#include "json/json.h"
+#include "common/rfc3339.h"
 #include "validate/schema.h"
 
 #include <check.h>

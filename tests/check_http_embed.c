@@ -9,11 +9,11 @@
 #include "common/error.h"
 #include "config/config.h"
 #include "embed/embedder.h"
-#include "embed/http_proto.h"
-#include "embed/ratelimit.h"
+#include "embed/http/http_proto.h"
+#include "embed/http/ratelimit.h"
 #include "runner/embed_opts.h"
 #include "servers/embed_server.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <math.h>

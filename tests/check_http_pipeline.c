@@ -10,7 +10,7 @@
 #include "check_main.h"
 #include "harness.h"
 #include "servers/embed_server.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <math.h>

@@ -1,8 +1,8 @@
-/* Unit tests for the JSON parser (validate/json.h). */
+/* Unit tests for the JSON parser (json/json.h). */
 #include "check_main.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <inttypes.h>

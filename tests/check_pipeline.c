@@ -10,7 +10,7 @@
 #include "harness.h"
 #include "servers/registry_client.h"
 #include "servers/registry_server.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <librdkafka/rdkafka.h>

@@ -9,7 +9,7 @@
 #include "registry/registry.h"
 #include "servers/registry_client.h"
 #include "servers/registry_server.h"
-#include "validate/json.h"
+#include "json/json.h"
 #include "validate/schema.h"
 
 #include <check.h>

@@ -1,9 +1,9 @@
 /* Unit tests for JSON Schema compilation and validation (validate/schema.h)
- * and the RFC 3339 parser (validate/rfc3339.h). */
+ * and the RFC 3339 parser (common/rfc3339.h). */
 #include "check_main.h"
 #include "common/error.h"
-#include "validate/json.h"
-#include "validate/rfc3339.h"
+#include "json/json.h"
+#include "common/rfc3339.h"
 #include "validate/schema.h"
 
 #include <check.h>

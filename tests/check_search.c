@@ -19,7 +19,7 @@
 #include "search/atlas.h"
 #include "search/search.h"
 #include "sink/sink.h"
-#include "validate/json.h"
+#include "json/json.h"
 #include "harness.h"
 
 #include <check.h>

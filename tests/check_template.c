@@ -3,7 +3,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "transform/template.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-/* Unit tests for the BERT tokenizer (embed/tokenizer.h) on a tiny
+/* Unit tests for the BERT tokenizer (embed/bert/tokenizer.h) on a tiny
  * vocabulary built here, so that every expected id is known by hand. */
 #include "check_main.h"
 #include "common/error.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/tokenizer.h"
 
 #include <check.h>
 #include <stdarg.h>

@@ -2,7 +2,7 @@
 
 #include "common/clock.h"
 #include "generate/generate.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <errno.h>

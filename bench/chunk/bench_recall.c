@@ -18,8 +18,8 @@
  */
 #include "common/buf.h"
 #include "embed/embedder.h"
-#include "embed/model_config.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/model_config.h"
+#include "embed/bert/tokenizer.h"
 #include "transform/chunk.h"
 
 #include <math.h>

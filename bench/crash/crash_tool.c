@@ -26,7 +26,7 @@
  *       the counts and exits 1 on any mismatch (the first ten are listed).
  */
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <librdkafka/rdkafka.h>
 #include <mongoc/mongoc.h>

@@ -7,8 +7,8 @@
  * actual token counts), and resident memory after loading and after the run.
  */
 #include "embed/embedder.h"
-#include "embed/model_config.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/model_config.h"
+#include "embed/bert/tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

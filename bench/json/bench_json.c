@@ -11,7 +11,7 @@
  * Not a test: it prints a table for bench/README.md.
  */
 #include "common/buf.h"
-#include "validate/json.h"
+#include "json/json.h"
 #include "validate/schema.h"
 
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #include "config/config.h"
 #include "embed/embedder.h"
 #include "transform/document.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include "common/clock.h"
 

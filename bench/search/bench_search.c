@@ -23,7 +23,7 @@
 #include "search/search.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <math.h>
 #include <mongoc/mongoc.h>

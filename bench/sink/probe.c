@@ -34,7 +34,7 @@
 #include "common/prng.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <mongoc/mongoc.h>
 #include <pthread.h>

@@ -27,7 +27,7 @@
 #include "embed/embedder.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <mongoc/mongoc.h>
 #include <pthread.h>

@@ -55,7 +55,7 @@
 #define RB_RECORD_H
 
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>

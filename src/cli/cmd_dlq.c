@@ -9,7 +9,7 @@
 #include "dlq/reader.h"
 #include "kafka/config.h"
 #include "kafka/producer.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
 #include "generate/generate.h"
 #include "generate/pacer.h"
 #include "generate/producer.h"
-#include "validate/rfc3339.h"
+#include "common/rfc3339.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -7,7 +7,7 @@
 #include "cli/job_args.h"
 #include "runner/runner.h"
 #include "sink/sink.h"
-#include "validate/rfc3339.h"
+#include "common/rfc3339.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -2,9 +2,10 @@
 ragbatch_SOURCES += src/cli/main.c src/cli/cmd_run.c src/cli/cmd_search.c src/cli/cmd_dlq.c \
 	src/cli/cmd_index.c \
 	src/cli/job_args.c src/cli/job_args.h src/cli/commands.h
-# The one option parser of every verb; in the library, since the embed and
-# generate verbs are.
-libragbatch_a_SOURCES += src/cli/args.c src/cli/args.h
+# The one option parser of every verb, and the embed and generate verbs
+# (check_embed and check_generate call them): in the library.
+libragbatch_a_SOURCES += src/cli/args.c src/cli/args.h src/cli/cmd_embed.c \
+	src/cli/cmd_generate.c src/cli/commands.h
 
 # The parser on its own, and every verb's options through the binary.
 check_PROGRAMS += tests/check_cli

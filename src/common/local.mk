@@ -6,7 +6,8 @@ libragbatch_a_SOURCES += \
 	src/common/suggest.c src/common/suggest.h \
 	src/common/redact.c src/common/redact.h \
 	src/common/prng.c src/common/prng.h \
-	src/common/backoff.c src/common/backoff.h
+	src/common/backoff.c src/common/backoff.h \
+	src/common/rfc3339.c src/common/rfc3339.h
 
 check_PROGRAMS += tests/check_common
 TESTS += tests/check_common

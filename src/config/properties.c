@@ -8,7 +8,7 @@
 #include "config/properties.h"
 
 #include "common/buf.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <stdbool.h>

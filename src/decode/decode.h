@@ -81,7 +81,7 @@
 #define RB_DECODE_H
 
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -77,14 +77,14 @@ typedef struct rb_local_embed_opts {
                                 memory); 0 = 2048, never below max_seq_length */
     const char *kernel;     /* matrix kernel: NULL or "" for the fastest this
                                build and CPU run, else "packed", "openblas"
-                               or "builtin" (see embed/matmul.h) */
+                               or "builtin" (see embed/bert/matmul.h) */
 } rb_local_embed_opts;
 
-/* Loads a local BERT-family model (see src/embed/local.c for the threading
+/* Loads a local BERT-family model (see src/embed/bert/local.c for the threading
  * model).  Errors (RB_ERR_MODEL) name the missing or inconsistent file. */
 rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *err);
 
-/* Options of the HTTP providers (openai, tei; see src/embed/http_embed.c).
+/* Options of the HTTP providers (openai, tei; see src/embed/http/http_embed.c).
  * Zero-initialise, then set what matters: every zero means "the default",
  * except tls_verify, which callers set explicitly (the config's default is
  * true).  Strings are copied; the API key is held only in memory and never

@@ -5,8 +5,8 @@
  */
 #include "embed/embedder.h"
 
-#include "embed/model_config.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/model_config.h"
+#include "embed/bert/tokenizer.h"
 
 #include <ctype.h>
 #include <errno.h>

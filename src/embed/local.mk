@@ -1,14 +1,13 @@
 libragbatch_a_SOURCES += \
 	src/embed/embedder.c src/embed/embedder.h \
-	src/embed/tokenizer.c src/embed/tokenizer.h \
-	src/embed/safetensors.c src/embed/safetensors.h \
-	src/embed/model_config.c src/embed/model_config.h \
-	src/embed/matmul.c src/embed/matmul.h src/embed/clones.h \
-	src/embed/activation.c src/embed/activation.h \
-	src/embed/packed.c src/embed/packed.h \
-	src/embed/bert.c src/embed/bert.h \
-	src/embed/local.c \
-	src/cli/cmd_embed.c src/cli/commands.h
+	src/embed/bert/tokenizer.c src/embed/bert/tokenizer.h \
+	src/embed/bert/safetensors.c src/embed/bert/safetensors.h \
+	src/embed/bert/model_config.c src/embed/bert/model_config.h \
+	src/embed/bert/matmul.c src/embed/bert/matmul.h src/embed/bert/clones.h \
+	src/embed/bert/activation.c src/embed/bert/activation.h \
+	src/embed/bert/packed.c src/embed/bert/packed.h \
+	src/embed/bert/bert.c src/embed/bert/bert.h \
+	src/embed/bert/local.c
 
 check_PROGRAMS += tests/check_tokenizer tests/check_embed
 TESTS += tests/check_tokenizer tests/check_embed
@@ -22,10 +21,10 @@ tests_check_embed_LDADD = $(TEST_LIBS)
 # HTTP embedding providers (openai, tei), the provider factory, their suite
 # and the OpenAI/TEI test server it runs in-process.
 libragbatch_a_SOURCES += \
-	src/embed/http_embed.c src/embed/http_proto.c src/embed/http_proto.h \
-	src/embed/http_fast.c \
-	src/embed/openai.c src/embed/tei.c \
-	src/embed/ratelimit.c src/embed/ratelimit.h \
+	src/embed/http/http_embed.c src/embed/http/http_proto.c src/embed/http/http_proto.h \
+	src/embed/http/http_fast.c \
+	src/embed/http/openai.c src/embed/http/tei.c \
+	src/embed/http/ratelimit.c src/embed/http/ratelimit.h \
 	src/embed/factory.c
 
 check_PROGRAMS += tests/check_http_embed

@@ -123,7 +123,7 @@ const char *rb_gen_event_type_name(rb_gen_event_type type);
  * ("2026-11-24T09:41:07.123Z") into `out` (at least 25 bytes). */
 void rb_gen_format_time(int64_t ms, char out[32]);
 
-/* Parsing is validate/rfc3339.h's rb_rfc3339_parse: the one parser, so
+/* Parsing is common/rfc3339.h's rb_rfc3339_parse: the one parser, so
  * that --start-time takes exactly what the schema's date-time takes. */
 
 #endif

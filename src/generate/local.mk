@@ -1,10 +1,9 @@
-# generate: the synthetic product-event source (library + the `generate` verb)
+# generate: the synthetic product-event source
 libragbatch_a_SOURCES += \
 	src/generate/catalog.c src/generate/catalog.h \
 	src/generate/generate.c src/generate/generate.h \
 	src/generate/pacer.c src/generate/pacer.h \
-	src/generate/producer.c src/generate/producer.h \
-	src/cli/cmd_generate.c src/cli/commands.h
+	src/generate/producer.c src/generate/producer.h
 
 check_PROGRAMS += tests/check_generate
 TESTS += tests/check_generate

@@ -3,7 +3,7 @@
 
 #include "common/buf.h"
 #include "common/redact.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

@@ -16,7 +16,7 @@
 
 #include "common/buf.h"
 #include "sink/sink.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>

@@ -94,7 +94,7 @@
 #define RB_SINK_H
 
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -46,7 +46,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/tokenizer.h"
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 #include "transform/document.h"
 
 #include "common/buf.h"
-#include "validate/rfc3339.h"
+#include "common/rfc3339.h"
 
 #include <inttypes.h>
 #include <math.h>

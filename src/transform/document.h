@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 #include "transform/template.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>

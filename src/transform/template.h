@@ -32,7 +32,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <stddef.h>
 #include <stdint.h>

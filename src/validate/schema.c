@@ -32,7 +32,7 @@
 #include "common/suggest.h"
 
 #include "common/buf.h"
-#include "validate/rfc3339.h"
+#include "common/rfc3339.h"
 
 #include <math.h>
 #include <regex.h>

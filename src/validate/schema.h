@@ -23,7 +23,7 @@
  * translated; lookaround, backreferences, \b, \uXXXX and other escapes are
  * compile errors (schema.c lists the details).  Matching is byte-wise.
  * "integer" accepts any number with a zero fraction (1.0), as draft-07 says.
- * "format": "date-time" uses rb_rfc3339_parse (validate/rfc3339.h).
+ * "format": "date-time" uses rb_rfc3339_parse (common/rfc3339.h).
  *
  * Validation stops at the first failure.  Messages name the instance path
  * ("/" for the root), a short rendering of the value and the rule:
@@ -39,7 +39,7 @@
 #define RB_SCHEMA_H
 
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <stddef.h>
 

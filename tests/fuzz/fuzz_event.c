@@ -16,7 +16,7 @@
 #include "common/error.h"
 #include "transform/document.h"
 #include "transform/template.h"
-#include "validate/json.h"
+#include "json/json.h"
 #include "validate/schema.h"
 
 #include <stdint.h>

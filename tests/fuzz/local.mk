@@ -6,7 +6,7 @@ if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_event
 tests_fuzz_fuzz_event_SOURCES = tests/fuzz/fuzz_event.c \
 	src/common/buf.c src/common/error.c src/common/redact.c src/common/suggest.c \
-	src/validate/json.c src/validate/json_tokens.c src/validate/rfc3339.c \
+	src/json/json.c src/json/json_tokens.c src/common/rfc3339.c \
 	src/validate/schema.c src/transform/template.c src/transform/document.c
 tests_fuzz_fuzz_event_CPPFLAGS = $(AM_CPPFLAGS) -DRB_SOURCE_DIR='"$(abs_top_srcdir)"'
 tests_fuzz_fuzz_event_CFLAGS = -std=c11 $(WARN_CFLAGS) $(FUZZ_CFLAGS)

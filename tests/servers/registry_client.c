@@ -1,7 +1,7 @@
 #include "registry_client.h"
 
 #include "common/buf.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <curl/curl.h>

@@ -5,7 +5,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

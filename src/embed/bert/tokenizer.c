@@ -1,4 +1,4 @@
-#include "embed/tokenizer.h"
+#include "embed/bert/tokenizer.h"
 
 #include <errno.h>
 #include <stdio.h>

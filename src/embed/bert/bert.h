@@ -28,8 +28,8 @@
 #define RB_BERT_H
 
 #include "common/error.h"
-#include "embed/matmul.h"
-#include "embed/model_config.h"
+#include "embed/bert/matmul.h"
+#include "embed/bert/model_config.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,7 +41,7 @@ typedef struct rb_bert_state rb_bert_state;
 /* Maps `weights_path` and checks every tensor against `cfg`; errors name
  * the file and the tensor. */
 /* `pack`: also pack the dense layers' weights for the packed kernel
- * (RB_MATMUL_PACKED, embed/packed.h); forward passes must then use that
+ * (RB_MATMUL_PACKED, embed/bert/packed.h); forward passes must then use that
  * kernel or a general one, and may use either. */
 rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, bool pack,
                       rb_error *err);

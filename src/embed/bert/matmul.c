@@ -1,9 +1,9 @@
-#include "embed/matmul.h"
+#include "embed/bert/matmul.h"
 
 #pragma GCC optimize("fp-contract=fast")
 
-#include "embed/clones.h"
-#include "embed/packed.h"
+#include "embed/bert/clones.h"
+#include "embed/bert/packed.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "embed/ratelimit.h"
+#include "embed/http/ratelimit.h"
 
 static void bucket_init(rb_ratelimit_bucket *b, double per_minute) {
     b->rate = per_minute > 0 ? per_minute / 60.0 : 0;

@@ -6,7 +6,7 @@
  * given.  A token-level answer ([[[...]]], a model without pooling) is an
  * error: its rows are not numbers.
  */
-#include "embed/http_proto.h"
+#include "embed/http/http_proto.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,7 +19,7 @@
  * through the same double (exactly when the decimal fits Clinger's fast
  * path, by strtod otherwise) and then to float, as the general path does.
  */
-#include "embed/http_proto.h"
+#include "embed/http/http_proto.h"
 
 #include <float.h>
 #include <math.h>

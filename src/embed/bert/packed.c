@@ -1,4 +1,4 @@
-#include "embed/packed.h"
+#include "embed/bert/packed.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  *
  * Three kernels compute the same products:
  *   - "packed": the weight matrices are packed once at model load and an
- *     AVX-512 kernel multiplies by them (embed/packed.h); the default on
+ *     AVX-512 kernel multiplies by them (embed/bert/packed.h); the default on
  *     CPUs that have AVX-512.  Products that involve no weights (attention)
  *     then go to OpenBLAS, or to the built-in kernel without it;
  *   - "openblas": OpenBLAS's cblas_sgemm, when configure found it

@@ -35,8 +35,8 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "embed/embedder.h"
-#include "embed/http_proto.h"
-#include "embed/ratelimit.h"
+#include "embed/http/http_proto.h"
+#include "embed/http/ratelimit.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>

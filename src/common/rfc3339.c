@@ -1,5 +1,5 @@
 /* rfc3339.c -- see rfc3339.h. */
-#include "validate/rfc3339.h"
+#include "common/rfc3339.h"
 
 #include <stdbool.h>
 #include <stddef.h>

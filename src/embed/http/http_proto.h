@@ -15,7 +15,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <stddef.h>
 

@@ -5,7 +5,7 @@
  * api-version query, api-key header), vLLM and Ollama's /v1 endpoint.
  * The answer's data may come in any order: rows are placed by "index".
  */
-#include "embed/http_proto.h"
+#include "embed/http/http_proto.h"
 
 #include <stdlib.h>
 #include <stdint.h>

@@ -22,10 +22,10 @@
  * OpenBLAS itself is held to one thread (matmul.h) so that the two thread
  * pools never compete for the same cores.
  */
-#include "embed/bert.h"
+#include "embed/bert/bert.h"
 #include "embed/embedder.h"
-#include "embed/model_config.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/model_config.h"
+#include "embed/bert/tokenizer.h"
 
 #include <stdlib.h>
 #include <string.h>

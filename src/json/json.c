@@ -15,9 +15,9 @@
  *          decoding strings and rejecting duplicate keys.
  * Errors carry the line and column (in characters) of the problem.
  */
-#include "validate/json.h"
+#include "json/json.h"
 
-#include "validate/json_tokens.h"
+#include "json/json_tokens.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
-#include "embed/model_config.h"
+#include "embed/bert/model_config.h"
 
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <math.h>

@@ -9,7 +9,7 @@
  * back up the parent links instead costs the depth at every bracket, which
  * adds up to quadratic time on deeply nested input).
  */
-#include "validate/json_tokens.h"
+#include "json/json_tokens.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

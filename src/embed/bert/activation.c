@@ -1,6 +1,6 @@
-#include "embed/activation.h"
+#include "embed/bert/activation.h"
 
-#include "embed/clones.h"
+#include "embed/bert/clones.h"
 
 #include <math.h>
 #include <stdint.h>

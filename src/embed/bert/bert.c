@@ -1,8 +1,8 @@
-#include "embed/bert.h"
+#include "embed/bert/bert.h"
 
-#include "embed/activation.h"
-#include "embed/packed.h"
-#include "embed/safetensors.h"
+#include "embed/bert/activation.h"
+#include "embed/bert/packed.h"
+#include "embed/bert/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

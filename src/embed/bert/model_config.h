@@ -30,7 +30,7 @@
 #define RB_MODEL_CONFIG_H
 
 #include "common/error.h"
-#include "embed/tokenizer.h"
+#include "embed/bert/tokenizer.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "embed/http_proto.h"
+#include "embed/http/http_proto.h"
 
 #include <ctype.h>
 #include <float.h>

@@ -1,6 +1,6 @@
-#include "embed/safetensors.h"
+#include "embed/bert/safetensors.h"
 
-#include "validate/json.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <fcntl.h>

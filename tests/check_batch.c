@@ -15,7 +15,8 @@ START_TEST(ranges_follow_partitions) {
     char value[32];
     for (int i = 0; i < 10; i++) {
         int len = snprintf(value, sizeof value, "{\"n\":%d}", i);
-        ck_assert_ptr_nonnull(rb_batch_add(b, "t", i % 3, 100 + i, 5, "k", 1, value, (size_t)len, &err));
+        ck_assert_ptr_nonnull(
+            rb_batch_add(b, "t", i % 3, 100 + i, 5, "k", 1, value, (size_t)len, &err));
     }
     /* The copies survive the caller's buffer being reused. */
     memset(value, 'x', sizeof value);
@@ -71,7 +72,8 @@ END_TEST
 START_TEST(settle_rule_and_counts) {
     rb_batch *b = rb_batch_new();
     rb_error err;
-    for (int i = 0; i < 5; i++) ck_assert_ptr_nonnull(rb_batch_add(b, "t", 0, i, 0, NULL, 0, "{}", 2, &err));
+    for (int i = 0; i < 5; i++)
+        ck_assert_ptr_nonnull(rb_batch_add(b, "t", 0, i, 0, NULL, 0, "{}", 2, &err));
     ck_assert(!rb_batch_all_settled(b));
     rb_record_settle(rb_batch_record(b, 0), RB_REC_STORED);
     rb_record_settle(rb_batch_record(b, 1), RB_REC_DELETED);
@@ -108,7 +110,8 @@ START_TEST(large_values_use_their_own_chunks) {
     memset(v, 'a', big);
     for (int round = 0; round < 3; round++) {
         rb_batch_reset(b, (uint64_t)round);
-        for (int i = 0; i < 4; i++) ck_assert_ptr_nonnull(rb_batch_add(b, "t", 0, i, 0, NULL, 0, v, big, &err));
+        for (int i = 0; i < 4; i++)
+            ck_assert_ptr_nonnull(rb_batch_add(b, "t", 0, i, 0, NULL, 0, v, big, &err));
         ck_assert_uint_eq(rb_batch_bytes(b), 4 * big);
         ck_assert_int_eq(rb_batch_record(b, 3)->value[big - 1], 'a');
         ck_assert_int_eq(rb_batch_record(b, 3)->value[big], '\0');
@@ -121,13 +124,21 @@ END_TEST
 /* The lifecycle's table, pair by pair: exactly the transitions
  * batch/record.h lists are legal. */
 START_TEST(lifecycle_allows_exactly_the_documented_transitions) {
-    static const struct { rb_record_state from, to; } documented[] = {
-        {RB_REC_PENDING, RB_REC_UNCHANGED},  {RB_REC_PENDING, RB_REC_STORED},
-        {RB_REC_PENDING, RB_REC_DELETED},    {RB_REC_PENDING, RB_REC_STALE},
-        {RB_REC_PENDING, RB_REC_SKIPPED},    {RB_REC_PENDING, RB_REC_FAILED},
-        {RB_REC_UNCHANGED, RB_REC_PENDING},  {RB_REC_UNCHANGED, RB_REC_REUSED},
-        {RB_REC_UNCHANGED, RB_REC_STALE},    {RB_REC_UNCHANGED, RB_REC_SKIPPED},
-        {RB_REC_UNCHANGED, RB_REC_FAILED},   {RB_REC_SKIPPED, RB_REC_DEAD_LETTERED},
+    static const struct {
+        rb_record_state from, to;
+    } documented[] = {
+        {RB_REC_PENDING, RB_REC_UNCHANGED},
+        {RB_REC_PENDING, RB_REC_STORED},
+        {RB_REC_PENDING, RB_REC_DELETED},
+        {RB_REC_PENDING, RB_REC_STALE},
+        {RB_REC_PENDING, RB_REC_SKIPPED},
+        {RB_REC_PENDING, RB_REC_FAILED},
+        {RB_REC_UNCHANGED, RB_REC_PENDING},
+        {RB_REC_UNCHANGED, RB_REC_REUSED},
+        {RB_REC_UNCHANGED, RB_REC_STALE},
+        {RB_REC_UNCHANGED, RB_REC_SKIPPED},
+        {RB_REC_UNCHANGED, RB_REC_FAILED},
+        {RB_REC_SKIPPED, RB_REC_DEAD_LETTERED},
         {RB_REC_DEAD_LETTERED, RB_REC_DEAD_LETTERED},
     };
     size_t legal = 0;

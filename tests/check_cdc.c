@@ -216,7 +216,8 @@ static void await_records(const char *topic, int64_t want) {
         usleep(200000);
     }
     rd_kafka_destroy(rk);
-    ck_assert_msg(hi == want, "topic %s holds %" PRId64 " records after %d s, expected %" PRId64
+    ck_assert_msg(hi == want,
+                  "topic %s holds %" PRId64 " records after %d s, expected %" PRId64
                   " (see run/connect/connect.log)",
                   topic, hi, CONNECTOR_WAIT_S, want);
 }
@@ -224,11 +225,11 @@ static void await_records(const char *topic, int64_t want) {
 /* ---- ragbatch --------------------------------------------------------- */
 
 typedef struct cdc_case {
-    bool schemas;            /* value.converter.schemas.enable */
-    char pgdb[64];           /* PostgreSQL database, also the topic prefix */
+    bool schemas;  /* value.converter.schemas.enable */
+    char pgdb[64]; /* PostgreSQL database, also the topic prefix */
     char topic[128];
     char mongodb[64];
-    char job_sets[8][256];   /* --set overrides of jobs/products-cdc.job */
+    char job_sets[8][256]; /* --set overrides of jobs/products-cdc.job */
     size_t n_sets;
     rb_sink *sink;
     rb_embedder *embedder;
@@ -339,8 +340,8 @@ static void assert_rows(cdc_case *c, const row *rows, size_t n, const int64_t *l
                           ", %" PRId64 "]",
                           id, v, lo[i], hi[i]);
         else
-            ck_assert_msg(v == versions[i], "row %s version %" PRId64 ", expected %" PRId64, id,
-                          v, versions[i]);
+            ck_assert_msg(v == versions[i], "row %s version %" PRId64 ", expected %" PRId64, id, v,
+                          versions[i]);
         versions[i] = v;
         const char *texts[] = {text};
         ck_assert_msg(rb_embedder_embed(c->embedder, texts, 1, vec, &err) == 0, "%s", err.msg);
@@ -362,9 +363,8 @@ static void cdc_open(cdc_case *c, bool schemas) {
     snprintf(c->pgdb, sizeof c->pgdb, "%s", u);
     snprintf(c->topic, sizeof c->topic, "%s.public.products", u);
     snprintf(c->mongodb, sizeof c->mongodb, "%s", u);
-    const char *sets[] = {"source.topics=%s",       "mongo.database=%s", "mongo.collection=%s",
-                          "kafka.group.id=%s",      "trigger.interval.ms=%s",
-                          "embed.threads=%s"};
+    const char *sets[] = {"source.topics=%s",  "mongo.database=%s",      "mongo.collection=%s",
+                          "kafka.group.id=%s", "trigger.interval.ms=%s", "embed.threads=%s"};
     const char *vals[] = {c->topic, c->mongodb, "docs", u, "200", "2"};
     for (size_t i = 0; i < 6; i++)
         snprintf(c->job_sets[c->n_sets++], sizeof c->job_sets[0], sets[i], vals[i]);

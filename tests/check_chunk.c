@@ -103,10 +103,11 @@ static rb_chunk *split(const rb_chunk_opts *o, const char *text, size_t *n) {
     return c;
 }
 
-static const char *const WORDS[] = {"waterproof", "jacket", "with", "sealed", "seams", "and",
-                                    "a", "hood", "that", "folds", "into", "the", "collar",
-                                    "lightweight", "breathable", "membrane", "for", "hiking",
-                                    "trail", "running", "in", "wet", "weather", "pockets"};
+static const char *const WORDS[] = {"waterproof", "jacket", "with",    "sealed",      "seams",
+                                    "and",        "a",      "hood",    "that",        "folds",
+                                    "into",       "the",    "collar",  "lightweight", "breathable",
+                                    "membrane",   "for",    "hiking",  "trail",       "running",
+                                    "in",         "wet",    "weather", "pockets"};
 #define NWORDS (sizeof WORDS / sizeof WORDS[0])
 
 /* A deterministic sentence of `words` words. */
@@ -260,8 +261,8 @@ START_TEST(cjk_without_spaces_is_cut_between_ideographs_at_sentence_ends) {
     rb_chunk *c = split(&o, b.data, &n);
     ck_assert_uint_ge(n, 12);
     for (size_t i = 0; i + 1 < n; i++)
-        ck_assert_msg(memcmp(b.data + c[i].end - 3, "。", 3) == 0,
-                      "chunk %zu does not end at 。", i);
+        ck_assert_msg(memcmp(b.data + c[i].end - 3, "。", 3) == 0, "chunk %zu does not end at 。",
+                      i);
     free(c);
     /* One endless sentence: cut between ideographs, never inside one. */
     rb_buf_reset(&b);
@@ -277,13 +278,15 @@ END_TEST
 START_TEST(emoji_sequences_are_never_split) {
     /* Family (ZWJ sequence), thumbs up with a skin tone, flag, text. */
     const char *unit = "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7"
-                       "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD" "great jacket \xE2\x9D\xA4\xEF\xB8\x8F ";
+                       "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"
+                       "great jacket \xE2\x9D\xA4\xEF\xB8\x8F ";
     rb_buf b;
     rb_buf_init(&b);
     for (int i = 0; i < 200; i++) rb_buf_puts(&b, unit);
     /* And one run of emoji without any space, longer than a word may be. */
     for (int i = 0; i < 80; i++)
-        rb_buf_puts(&b, "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD");
+        rb_buf_puts(&b, "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xF0\x9F\x91\x8D\xF0\x9F\x8F"
+                        "\xBD");
     rb_chunk_opts o = {tok, 40, 8, 0};
     size_t n;
     rb_chunk *c = split(&o, b.data, &n);

@@ -40,8 +40,10 @@ static void env_open(env *e, const char *prefix, const char *extra) {
     harness_create_topic(e->topic, 1);
     e->job = harness_write_job(e->topic, e->topic, e->db, extra);
     e->docs = harness_sink(e->db);
-    rb_sink_opts o = {.uri = harness_env("RAGBATCH_MONGO_URI"), .database = e->db,
-                      .collection = "docs_chunks", .timeout_ms = 5000};
+    rb_sink_opts o = {.uri = harness_env("RAGBATCH_MONGO_URI"),
+                      .database = e->db,
+                      .collection = "docs_chunks",
+                      .timeout_ms = 5000};
     rb_error err;
     e->chunks = rb_sink_new(&o, &err);
     ck_assert_msg(e->chunks != NULL, "%s", err.msg);
@@ -55,7 +57,7 @@ static void env_close(env *e) {
 }
 
 static void run_job(env *e, const char *extra_arg) {
-    const char *args[] = {"run", e->job, "--until", "caught-up", extra_arg ? "--set" : NULL,
+    const char *args[] = {"run",     e->job, "--until", "caught-up", extra_arg ? "--set" : NULL,
                           extra_arg, NULL};
     int status = harness_run(e->log, args, 300);
     if (status != 0) {
@@ -66,9 +68,9 @@ static void run_job(env *e, const char *extra_arg) {
 
 /* A paragraph of `words` words, different for each (seed, paragraph). */
 static void paragraph(rb_buf *b, unsigned seed, unsigned p, size_t words) {
-    static const char *const W[] = {"waterproof", "shell", "seams", "hood", "collar", "zip",
-                                    "pocket", "fleece", "lining", "trail", "summit", "rain",
-                                    "wind", "layer", "pack", "strap", "buckle", "hem"};
+    static const char *const W[] = {"waterproof", "shell",  "seams",  "hood",  "collar", "zip",
+                                    "pocket",     "fleece", "lining", "trail", "summit", "rain",
+                                    "wind",       "layer",  "pack",   "strap", "buckle", "hem"};
     uint64_t x = seed * 1000003ULL + p * 7919ULL + 1;
     for (size_t w = 0; w < words; w++) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -99,11 +101,11 @@ static char *long_event(const char *id, int version, unsigned seed, size_t paras
     return rb_buf_detach(&ev);
 }
 
-#define SHORT(id, ver)                                                                          \
-    "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                   \
+#define SHORT(id, ver)                                                                            \
+    "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                       \
     "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"Short " #ver "\",\"price\":1}"
-#define DEL(id, ver)                                                                            \
-    "{\"product_id\":\"" id "\",\"event_type\":\"deleted\",\"event_time\":"                   \
+#define DEL(id, ver)                                                                              \
+    "{\"product_id\":\"" id "\",\"event_type\":\"deleted\",\"event_time\":"                       \
     "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver "}"
 
 static void produce1(env *e, const char *key, const char *value) {
@@ -278,8 +280,13 @@ START_TEST(a_set_left_short_by_a_crash_is_completed_by_the_replay) {
      * parent at version 2 (5 chunks), chunk 0 of version 2, the other
      * chunks still of version 1.  Arranged with the sink directly, so the
      * state does not depend on when a kill lands. */
-    rb_sink_item parent = {.kind = RB_SINK_UPSERT, .id = "p-c", .version = 2,
-                           .text_hash = "x", .model = "m", .chunk_count = 5, .topic = e.topic};
+    rb_sink_item parent = {.kind = RB_SINK_UPSERT,
+                           .id = "p-c",
+                           .version = 2,
+                           .text_hash = "x",
+                           .model = "m",
+                           .chunk_count = 5,
+                           .topic = e.topic};
     rb_error err;
     ck_assert_msg(rb_sink_write(e.docs, &parent, 1, NULL, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(parent.result, RB_SINK_STORED);
@@ -288,9 +295,18 @@ START_TEST(a_set_left_short_by_a_crash_is_completed_by_the_replay) {
     rb_json_doc *brand = NULL;
     ck_assert_int_eq(rb_json_parse("\"Kestrel\"", 9, NULL, &brand, &err), 0);
     rb_sink_meta meta = {"brand", rb_json_doc_root(brand)};
-    rb_sink_item c0 = {.kind = RB_SINK_UPSERT, .id = "p-c#0", .version = 2, .text = "chunk 0",
-                       .text_hash = "y", .vector = vec, .dim = 384, .model = "m", .chunk = &ref,
-                       .metadata = &meta, .n_metadata = 1, .topic = e.topic};
+    rb_sink_item c0 = {.kind = RB_SINK_UPSERT,
+                       .id = "p-c#0",
+                       .version = 2,
+                       .text = "chunk 0",
+                       .text_hash = "y",
+                       .vector = vec,
+                       .dim = 384,
+                       .model = "m",
+                       .chunk = &ref,
+                       .metadata = &meta,
+                       .n_metadata = 1,
+                       .topic = e.topic};
     ck_assert_msg(rb_sink_write(e.chunks, &c0, 1, NULL, &err) == 0, "%s", err.msg);
     rb_json_doc_destroy(brand);
     /* The event of version 2 is then read again (its offset was never
@@ -336,15 +352,16 @@ END_TEST
 
 START_TEST(too_many_chunks_fail_at_transform_with_the_limit_named) {
     env e;
-    env_open(&e, "rb-chmax", CHUNK_JOB "text.chunk.max.count = 3\n"
-                                       "errors.tolerance = all\n");
+    env_open(&e, "rb-chmax",
+             CHUNK_JOB "text.chunk.max.count = 3\n"
+                       "errors.tolerance = all\n");
     char *v1 = long_event("p-m", 1, 8, 5, NULL);
     produce1(&e, "p-m", v1);
     produce1(&e, "p-ok", SHORT("p-ok", 1));
     run_job(&e, NULL);
     char *out = harness_slurp(e.log);
-    ck_assert_msg(strstr(out, "stage=transform") && strstr(out, "text.chunk.max.count = 3"),
-                  "%s", out);
+    ck_assert_msg(strstr(out, "stage=transform") && strstr(out, "text.chunk.max.count = 3"), "%s",
+                  out);
     ck_assert_msg(strstr(out, "stored=1 ") && strstr(out, "skipped=1 "), "%s", out);
     free(out);
     ck_assert_ptr_null(get(e.docs, "p-m"));
@@ -402,10 +419,26 @@ START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
     rb_embedder_destroy(emb);
     rb_sink_chunk_ref r1 = {"p-kit", 9, 10, 0, 5, 5}, r2 = {"p-ghost", 0, 2, 0, 5, 5};
     rb_sink_item ghosts[2] = {
-        {.kind = RB_SINK_UPSERT, .id = "p-kit#9", .version = 1, .text = query, .text_hash = "a",
-         .vector = qv, .dim = 384, .model = "m", .chunk = &r1, .topic = e.topic},
-        {.kind = RB_SINK_UPSERT, .id = "p-ghost#0", .version = 1, .text = query,
-         .text_hash = "b", .vector = qv, .dim = 384, .model = "m", .chunk = &r2, .topic = e.topic},
+        {.kind = RB_SINK_UPSERT,
+         .id = "p-kit#9",
+         .version = 1,
+         .text = query,
+         .text_hash = "a",
+         .vector = qv,
+         .dim = 384,
+         .model = "m",
+         .chunk = &r1,
+         .topic = e.topic},
+        {.kind = RB_SINK_UPSERT,
+         .id = "p-ghost#0",
+         .version = 1,
+         .text = query,
+         .text_hash = "b",
+         .vector = qv,
+         .dim = 384,
+         .model = "m",
+         .chunk = &r2,
+         .topic = e.topic},
     };
     ck_assert_msg(rb_sink_write(e.chunks, ghosts, 2, NULL, &err) == 0, "%s", err.msg);
 
@@ -444,8 +477,11 @@ START_TEST(chunking_off_truncates_and_limits_are_checked_at_start) {
     rb_json_doc_destroy(d);
     ck_assert_int_eq(count_all(e.chunks), 0);
     /* A chunk larger than the model takes would be truncated: refused. */
-    const char *args[] = {"run", e.job, "--until", "caught-up", "--set", "text.chunk.enable=true",
-                          "--set", "text.chunk.max.tokens=300", NULL};
+    const char *args[] = {"run",     e.job,
+                          "--until", "caught-up",
+                          "--set",   "text.chunk.enable=true",
+                          "--set",   "text.chunk.max.tokens=300",
+                          NULL};
     ck_assert_int_ne(harness_run(e.log, args, 120), 0);
     char *out = harness_slurp(e.log);
     ck_assert_msg(strstr(out, "text.chunk.max.tokens = 300") && strstr(out, "254"), "%s", out);

@@ -91,7 +91,8 @@ START_TEST(suggest_finds_typos_only) {
     ck_assert_uint_eq(rb_edit_distance("kitten", "sitting"), 3);
     ck_assert_uint_eq(rb_edit_distance("", "abc"), 3);
     ck_assert_uint_eq(rb_edit_distance("same", "same"), 0);
-    static const char *const names[] = {"errors.tolerance", "errors.log.enable", "batch.max.bytes"};
+    static const char *const names[] = {"errors.tolerance", "errors.log.enable",
+                                        "batch.max.bytes"};
     ck_assert_str_eq(rb_suggest("errors.tolerence", names, 3, 2), "errors.tolerance");
     ck_assert_ptr_null(rb_suggest("totally.different", names, 3, 2));
 }
@@ -244,10 +245,11 @@ END_TEST
 
 START_TEST(backoff_doubles_up_to_the_cap) {
     static const int64_t want[] = {100, 200, 400, 800, 1000, 1000};
-    for (int n = 1; n <= 6; n++) ck_assert_int_eq(rb_backoff_nominal_ms(100, 1000, n), want[n - 1]);
-    ck_assert_int_eq(rb_backoff_nominal_ms(100, 1000, 0), 100);      /* before the first retry */
+    for (int n = 1; n <= 6; n++)
+        ck_assert_int_eq(rb_backoff_nominal_ms(100, 1000, n), want[n - 1]);
+    ck_assert_int_eq(rb_backoff_nominal_ms(100, 1000, 0), 100); /* before the first retry */
     ck_assert_int_eq(rb_backoff_nominal_ms(100, 1000, 100000), 1000);
-    ck_assert_int_eq(rb_backoff_nominal_ms(500, 100, 3), 500);       /* cap below the start */
+    ck_assert_int_eq(rb_backoff_nominal_ms(500, 100, 3), 500); /* cap below the start */
     ck_assert_int_eq(rb_backoff_nominal_ms(0, 1000, 5), 0);
     /* no overflow however long it retries */
     ck_assert_int_eq(rb_backoff_nominal_ms(3, INT64_MAX, 2000), INT64_MAX);

@@ -20,14 +20,13 @@ static char *write_file(const char *name, const char *text) {
     return path;
 }
 
-static const char *minimal =
-    "source.topics = a, b\n"
-    "kafka.bootstrap.servers = 127.0.0.1:9092\n"
-    "text.template = {name}\n"
-    "mongo.uri = mongodb://localhost/\n"
-    "mongo.database = db\n"
-    "mongo.collection = c\n"
-    "embed.model.dir = ../models/m\n";
+static const char *minimal = "source.topics = a, b\n"
+                             "kafka.bootstrap.servers = 127.0.0.1:9092\n"
+                             "text.template = {name}\n"
+                             "mongo.uri = mongodb://localhost/\n"
+                             "mongo.database = db\n"
+                             "mongo.collection = c\n"
+                             "embed.model.dir = ../models/m\n";
 
 static void setup(void) { ck_assert_ptr_nonnull(mkdtemp(tmpdir)); }
 
@@ -79,7 +78,10 @@ START_TEST(unknown_key_names_file_line_and_suggests) {
 END_TEST
 
 START_TEST(bad_values_are_errors) {
-    static const struct { const char *line; const char *expect; } cases[] = {
+    static const struct {
+        const char *line;
+        const char *expect;
+    } cases[] = {
         {"trigger.interval.ms = soon\n", "not an integer"},
         {"batch.max.records = 0\n", "out of range"},
         {"errors.tolerance = some\n", "expected none or all"},
@@ -136,8 +138,7 @@ START_TEST(includes_continuations_env_and_overrides) {
     ck_assert_int_eq(rb_job_config_set(&cfg, "batch.max.records=7", "--set", &err), 0);
     ck_assert_int_eq(cfg.batch_max_records, 7);
     ck_assert_int_eq(rb_job_config_set(&cfg, "batch.max.recods=7", "--set", &err), -1);
-    ck_assert_msg(strstr(err.msg, "--set") && strstr(err.msg, "batch.max.records"), "%s",
-                  err.msg);
+    ck_assert_msg(strstr(err.msg, "--set") && strstr(err.msg, "batch.max.records"), "%s", err.msg);
 
     /* Secrets never reach printed output. */
     char *mem = NULL;
@@ -176,9 +177,9 @@ START_TEST(printed_config_carries_no_credential) {
     FILE *f = open_memstream(&mem, &size);
     rb_job_config_print(&cfg, f);
     fclose(f);
-    static const char *const secrets[] = {"REGPASS1", "USERINFO2", "EMBEDKEY3", "SASLPASS4",
-                                          "SSLKEY5",  "OAUTH6",    "OAUTH7",    "PEM8",
-                                          "CLIENTPW9"};
+    static const char *const secrets[] = {"REGPASS1",  "USERINFO2", "EMBEDKEY3",
+                                          "SASLPASS4", "SSLKEY5",   "OAUTH6",
+                                          "OAUTH7",    "PEM8",      "CLIENTPW9"};
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         ck_assert_msg(!strstr(mem, secrets[i]), "%s printed:\n%s", secrets[i], mem);
     /* What is not secret stays, so the output still says where things are. */

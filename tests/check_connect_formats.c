@@ -50,8 +50,7 @@ static rb_decode_spec spec_of(rb_value_format f, const char *const *fields, size
 static const char *const PRODUCT_ID[] = {"product_id"};
 static const char *const ID[] = {"id"};
 
-static void decode_ok(const rb_decode_spec *s, const char *value, const char *key,
-                      rb_decoded *d) {
+static void decode_ok(const rb_decode_spec *s, const char *value, const char *key, rb_decoded *d) {
     rb_error err;
     ck_assert_msg(rb_decode_value(s, value, strlen(value), key, key ? strlen(key) : 0, d, &err) ==
                       0,
@@ -62,8 +61,9 @@ static void decode_fails(const rb_decode_spec *s, const char *value, const char 
                          rb_stage stage, const char *needle) {
     rb_error err;
     rb_decoded d;
-    ck_assert_int_eq(
-        rb_decode_value(s, value, strlen(value), key, key ? strlen(key) : 0, &d, &err), -1);
+    ck_assert_int_eq(rb_decode_value(s, value, strlen(value), key, key ? strlen(key) : 0, &d,
+                                     &err),
+                     -1);
     ck_assert_msg(err.stage == stage, "stage %d for: %s", err.stage, err.msg);
     ck_assert_msg(strstr(err.msg, needle), "'%s' not in: %s", needle, err.msg);
     ck_assert_ptr_null(d.doc);
@@ -181,7 +181,8 @@ START_TEST(debezium_delete_by_before_or_key) {
      * enveloped as JsonConverter writes it with schemas.enable=true. */
     const char *nobefore = "{\"before\":null,\"after\":null,\"source\":{\"lsn\":9},\"op\":\"d\"}";
     decode_ok(&s, nobefore,
-              "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"field\":\"id\"}]},"
+              "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"field\":\"id\"}]"
+              "},"
               "\"payload\":{\"id\":7}}",
               &d);
     ck_assert(d.is_delete);
@@ -220,17 +221,19 @@ START_TEST(debezium_positions_order_changes) {
     ck_assert_int_gt(b.version, a.version);
     rb_decoded_free(&a);
     rb_decoded_free(&b);
-    decode_fails(&s, "{\"after\":{\"id\":1},\"source\":{\"file\":\"binlog\",\"pos\":4},\"op\":\"u\"}",
+    decode_fails(&s,
+                 "{\"after\":{\"id\":1},\"source\":{\"file\":\"binlog\",\"pos\":4},\"op\":\"u\"}",
                  NULL, RB_STAGE_TRANSFORM, "'source.file' ('binlog')");
     decode_ok(&s,
-              "{\"after\":{\"id\":1},\"source\":{\"connector\":\"sqlserver\",\"ts_ms\":1700000000000,"
+              "{\"after\":{\"id\":1},\"source\":{\"connector\":\"sqlserver\",\"ts_ms\":"
+              "1700000000000,"
               "\"ts_us\":1700000000000123,\"ts_ns\":1700000000000123456},\"op\":\"u\"}",
               NULL, &a);
     ck_assert_int_eq(a.version, 1700000000000123456LL);
     ck_assert_int_eq(a.event_time_ms, 1700000000000LL);
     rb_decoded_free(&a);
-    decode_ok(&s, "{\"after\":{\"id\":1},\"source\":{\"ts_ms\":1700000000001},\"op\":\"c\"}",
-              NULL, &a);
+    decode_ok(&s, "{\"after\":{\"id\":1},\"source\":{\"ts_ms\":1700000000001},\"op\":\"c\"}", NULL,
+              &a);
     ck_assert_int_eq(a.version, 1700000000001LL * 1000000);
     rb_decoded_free(&a);
 }
@@ -239,8 +242,8 @@ END_TEST
 /* An enveloped Debezium row whose price has Connect's Decimal schema, as
  * Debezium writes numeric columns with decimal.handling.mode=precise (its
  * default). */
-static void decimal_row(const char *price_schema, const char *price, rb_decoded *d,
-                        rb_error *err, int *rc) {
+static void decimal_row(const char *price_schema, const char *price, rb_decoded *d, rb_error *err,
+                        int *rc) {
     char value[2048];
     snprintf(value, sizeof value,
              "{\"schema\":{\"type\":\"struct\",\"name\":\"shop.public.products.Envelope\","
@@ -258,9 +261,10 @@ START_TEST(connect_decimals_become_numbers_with_the_schema) {
     static const struct {
         const char *scale, *b64, *want;
     } cases[] = {
-        {"2", "B54=", "19.50"},  {"2", "+GI=", "-19.50"}, {"2", "AA==", "0.00"},
-        {"2", "BQ==", "0.05"},   {"0", "Kg==", "42"},     {"-2", "Kg==", "4200"},
-        {"0", "/w==", "-1"},     {"5", "AY7pD/bDc+DuTj8K0g==", "1234567890123456789012345.67890"},
+        {"2", "B54=", "19.50"}, {"2", "+GI=", "-19.50"},
+        {"2", "AA==", "0.00"},  {"2", "BQ==", "0.05"},
+        {"0", "Kg==", "42"},    {"-2", "Kg==", "4200"},
+        {"0", "/w==", "-1"},    {"5", "AY7pD/bDc+DuTj8K0g==", "1234567890123456789012345.67890"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char schema[512], price[64];
@@ -308,12 +312,11 @@ START_TEST(connect_decimals_become_numbers_with_the_schema) {
 }
 END_TEST
 
-static void key_id_is(const rb_decode_spec *s, const char *key, bool tombstone,
-                      const char *want) {
+static void key_id_is(const rb_decode_spec *s, const char *key, bool tombstone, const char *want) {
     rb_error err;
     char *id = NULL;
-    ck_assert_msg(rb_decode_key_id(s, key, strlen(key), tombstone, &id, &err) == 0, "%s: %s",
-                  key, err.msg);
+    ck_assert_msg(rb_decode_key_id(s, key, strlen(key), tombstone, &id, &err) == 0, "%s: %s", key,
+                  err.msg);
     ck_assert_msg(strcmp(id, want) == 0, "key %s gave id %s, wanted %s", key, id, want);
     free(id);
 }
@@ -330,10 +333,10 @@ static void key_id_fails(const rb_decode_spec *s, const char *key, size_t len,
 START_TEST(ids_from_the_key) {
     rb_decode_spec s = spec_of(RB_FORMAT_JSON, PRODUCT_ID, 1);
     s.id_from_key = true;
-    key_id_is(&s, "p-1", false, "p-1");           /* StringConverter */
-    key_id_is(&s, "\"p-1\"", false, "p-1");       /* JsonConverter, a string key */
+    key_id_is(&s, "p-1", false, "p-1");     /* StringConverter */
+    key_id_is(&s, "\"p-1\"", false, "p-1"); /* JsonConverter, a string key */
     key_id_is(&s, "42", false, "42");
-    key_id_is(&s, "{\"id\":5}", false, "5");      /* Debezium's primary key */
+    key_id_is(&s, "{\"id\":5}", false, "5"); /* Debezium's primary key */
     key_id_is(&s, "{\"tenant\":\"acme\",\"id\":42}", false, "[\"acme\",42]");
     key_id_is(&s, "{\"schema\":{\"type\":\"struct\"},\"payload\":{\"a\":\"x\\\"y\",\"b\":1}}",
               false, "[\"x\\\"y\",1]");
@@ -497,7 +500,8 @@ START_TEST(config_providers_as_connect_writes_them) {
         {"mongo.uri = ${file:creds.properties:db.host}\n", "has no key 'db.host'"},
         {"mongo.uri = ${file:nowhere.properties:k}\n", "cannot read"},
         {"mongo.uri = ${vault:secret/db:password}\n", "unknown config provider 'vault'"},
-        {"mongo.uri = ${env:RB_TEST_NOT_SET_ANYWHERE}\n", "RB_TEST_NOT_SET_ANYWHERE, which is not set"},
+        {"mongo.uri = ${env:RB_TEST_NOT_SET_ANYWHERE}\n",
+         "RB_TEST_NOT_SET_ANYWHERE, which is not set"},
         {"mongo.uri = ${file:creds.properties}\n", "expected ${file:PATH:KEY}"},
         {"mongo.uri = ${env:X\n", "without a closing '}'"},
     };
@@ -634,9 +638,9 @@ START_TEST(runner_validates_the_envelope_payload) {
         fixture f;
         fixture_open(&f, cases[i], 1);
         rb_error err;
-        ck_assert_msg(
-            rb_schema_load(RB_SOURCE_DIR "/conf/product_schema.json", &f.r.schema, &err) == 0,
-            "%s", err.msg);
+        ck_assert_msg(rb_schema_load(RB_SOURCE_DIR "/conf/product_schema.json", &f.r.schema,
+                                     &err) == 0,
+                      "%s", err.msg);
         char value[2048];
         snprintf(value, sizeof value,
                  "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":{\"product_id\":"

@@ -112,8 +112,7 @@ START_TEST(exception_headers_carry_no_credential) {
     rb_error err;
     rb_record *rec = rb_batch_add(b, "orders", 3, 42, -1, "k-1", 3, "{}", 2, &err);
     ck_assert_ptr_nonnull(rec);
-    rb_record_fail(rec, RB_STAGE_SINK, true,
-                   "MongoDB rejected the document: %s",
+    rb_record_fail(rec, RB_STAGE_SINK, true, "MongoDB rejected the document: %s",
                    "mongodb://app:hunter2@db/?authMechanismProperties=AWS_SESSION_TOKEN:tok9");
     rd_kafka_headers_t *h = rb_dlq_headers(&ctx, rec, NULL);
     char buf[1600];

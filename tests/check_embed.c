@@ -211,8 +211,8 @@ START_TEST(gelu_matches_its_definition) {
             ck_assert_msg(err <= 2.5e-7 * fmax(1.0, fabs(v)), "gelu%d(%.9g) = %.9g, want %.9g",
                           form, v, y[i], want);
             if (form == 0 && v > -8.0 && fabs(want) > 1e-30)
-                ck_assert_msg(err / fabs(want) < 1e-5, "gelu_erf(%.9g) = %.9g, want %.9g", v,
-                              y[i], want);
+                ck_assert_msg(err / fabs(want) < 1e-5, "gelu_erf(%.9g) = %.9g, want %.9g", v, y[i],
+                              want);
         }
         free(x);
         free(y);
@@ -263,12 +263,15 @@ START_TEST(token_ids_match_reference) {
     size_t longest = 0;
     for (size_t i = 0; i < r.n; i++) {
         size_t n = 0;
-        ck_assert_int_eq(rb_tokenizer_encode(t, r.texts[i], strlen(r.texts[i]), max_seq, ids, &n, &err), 0);
+        ck_assert_int_eq(rb_tokenizer_encode(t, r.texts[i], strlen(r.texts[i]), max_seq, ids, &n,
+                                             &err),
+                         0);
         ck_assert_msg(n == r.n_ids[i], "text %zu (\"%.40s\"): %zu ids, reference %zu", i,
                       r.texts[i], n, r.n_ids[i]);
         for (size_t k = 0; k < n; k++)
-            ck_assert_msg(ids[k] == r.ids[i][k], "text %zu (\"%.40s\"): id %zu is %d, reference %d",
-                          i, r.texts[i], k, (int)ids[k], (int)r.ids[i][k]);
+            ck_assert_msg(ids[k] == r.ids[i][k],
+                          "text %zu (\"%.40s\"): id %zu is %d, reference %d", i, r.texts[i], k,
+                          (int)ids[k], (int)r.ids[i][k]);
         if (n > longest) longest = n;
     }
     ck_assert_uint_eq(longest, 256); /* the fixture exercises truncation */
@@ -414,8 +417,8 @@ START_TEST(packed_products_match_plain_ones) {
                     if ((size_t)j < n0)
                         ck_assert_msg(g == -999.0f, "column %d before n0 %zu written", j, n0);
                     else
-                        ck_assert_msg(fabsf(g - want[i * N + j]) < 1e-4f, "[%d,%d] %g vs %g", i,
-                                      j, g, want[i * N + j]);
+                        ck_assert_msg(fabsf(g - want[i * N + j]) < 1e-4f, "[%d,%d] %g vs %g", i, j,
+                                      g, want[i * N + j]);
                 }
         }
     }
@@ -426,8 +429,8 @@ END_TEST
 /* ---- a scratch copy of the model directory ------------------------- */
 
 static const char *const small_files[] = {
-    "config.json",    "tokenizer_config.json",     "special_tokens_map.json",
-    "modules.json",   "sentence_bert_config.json", "1_Pooling/config.json",
+    "config.json",  "tokenizer_config.json",     "special_tokens_map.json",
+    "modules.json", "sentence_bert_config.json", "1_Pooling/config.json",
 };
 
 static char scratch[64];
@@ -554,9 +557,11 @@ START_TEST(inconsistent_files_are_named) {
     edit(d, "1_Pooling/config.json", "384", "768");
     expect_load_error(d, "1_Pooling/config.json", "hidden_size");
     edit(d, "1_Pooling/config.json", "768", "384");
-    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": false", "\"pooling_mode_cls_token\": true");
+    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": false",
+         "\"pooling_mode_cls_token\": true");
     expect_load_error(d, "1_Pooling/config.json", "exactly one");
-    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": true", "\"pooling_mode_cls_token\": false");
+    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": true",
+         "\"pooling_mode_cls_token\": false");
     /* Sequence limit beyond the position table; malformed JSON. */
     edit(d, "sentence_bert_config.json", "256", "1024");
     expect_load_error(d, "sentence_bert_config.json", "max_position_embeddings");
@@ -604,7 +609,8 @@ static void write_f16_copy(const rb_safetensors *src, const char *path) {
         size_t nb = t->dtype == RB_ST_F32 ? t->nbytes / 2 : t->nbytes;
         rb_buf_printf(&hdr, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[", i ? "," : "", t->name,
                       t->dtype == RB_ST_F32 ? "F16" : t->dtype_name);
-        for (size_t d = 0; d < t->ndim; d++) rb_buf_printf(&hdr, "%s%zu", d ? "," : "", t->shape[d]);
+        for (size_t d = 0; d < t->ndim; d++)
+            rb_buf_printf(&hdr, "%s%zu", d ? "," : "", t->shape[d]);
         rb_buf_printf(&hdr, "],\"data_offsets\":[%zu,%zu]}", off, off + nb);
         off += nb;
     }
@@ -666,7 +672,8 @@ START_TEST(f16_weights_load_and_embed) {
 
     st = rb_safetensors_open(path, &err);
     ck_assert_msg(st != NULL, "%s", err.msg);
-    ck_assert_int_eq(rb_safetensors_find(st, "embeddings.word_embeddings.weight")->dtype, RB_ST_F16);
+    ck_assert_int_eq(rb_safetensors_find(st, "embeddings.word_embeddings.weight")->dtype,
+                     RB_ST_F16);
     rb_safetensors_destroy(st);
 
     ref_set r;
@@ -690,7 +697,8 @@ START_TEST(other_pooling_modes) {
     const char *d = make_scratch();
     const char *modes[] = {"cls", "max"};
     const char *keys[] = {"\"pooling_mode_cls_token\": true", "\"pooling_mode_max_tokens\": true"};
-    const char *offs[] = {"\"pooling_mode_cls_token\": false", "\"pooling_mode_max_tokens\": false"};
+    const char *offs[] = {"\"pooling_mode_cls_token\": false",
+                          "\"pooling_mode_max_tokens\": false"};
     for (size_t m = 0; m < 2; m++) {
         edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
              "\"pooling_mode_mean_tokens\": false");
@@ -741,7 +749,8 @@ START_TEST(cli_prints_vectors_and_tokens) {
     require_model();
     ref_set r;
     load_refs(DATA_DIR "/reference.jsonl", &r);
-    char *argv[] = {"embed", "--model", MODEL_DIR, "--threads", "2", r.texts[0], r.texts[20], NULL};
+    char *argv[] = {"embed", "--model",  MODEL_DIR,   "--threads",
+                    "2",     r.texts[0], r.texts[20], NULL};
     char *out = NULL;
     ck_assert_int_eq(run_cli(7, argv, &out), 0);
     char *line2 = strchr(out, '\n');
@@ -792,8 +801,10 @@ START_TEST(empty_batch_and_reuse) {
     rb_embedder *e = open_model(MODEL_DIR, 2, 3, NULL);
     ck_assert_int_eq(rb_embedder_embed(e, NULL, 0, NULL, NULL), 0);
     /* The same text gives the same vector whatever batch it is in. */
-    const char *texts[] = {"blue running shoes", "a much longer sentence about kitchen knives and "
-                           "cutting boards made of walnut", "blue running shoes", ""};
+    const char *texts[] = {"blue running shoes",
+                           "a much longer sentence about kitchen knives and "
+                           "cutting boards made of walnut",
+                           "blue running shoes", ""};
     float a[4 * DIM], b[DIM];
     ck_assert_int_eq(rb_embedder_embed(e, texts, 4, a, NULL), 0);
     ck_assert_int_eq(rb_embedder_embed(e, texts, 1, b, NULL), 0);

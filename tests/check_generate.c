@@ -146,7 +146,8 @@ START_TEST(prng_is_deterministic_and_bounded) {
         double u = rb_prng_unit(&a);
         ck_assert(u >= 0.0 && u < 1.0);
     }
-    for (int i = 0; i < 7; i++) ck_assert_msg(hist[i] > 9500 && hist[i] < 10500, "bucket %d: %d", i, hist[i]);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(hist[i] > 9500 && hist[i] < 10500, "bucket %d: %d", i, hist[i]);
     ck_assert(!rb_prng_chance(&a, 0.0));
     ck_assert(rb_prng_chance(&a, 1.0));
     ck_assert_uint_eq(rb_prng_below(&a, 0), 0);
@@ -179,7 +180,8 @@ END_TEST
 /* ---- events -------------------------------------------------------------- */
 
 START_TEST(same_seed_same_bytes) {
-    rb_gen *a = gen_new(7, 50, 0.2, 0.1), *b = gen_new(7, 50, 0.2, 0.1), *c = gen_new(8, 50, 0.2, 0.1);
+    rb_gen *a = gen_new(7, 50, 0.2, 0.1), *b = gen_new(7, 50, 0.2, 0.1),
+           *c = gen_new(8, 50, 0.2, 0.1);
     size_t differing = 0;
     for (int i = 0; i < 3000; i++) {
         rb_gen_event ea, eb, ec;
@@ -265,7 +267,10 @@ START_TEST(event_times_never_go_backwards) {
         rb_json_doc *doc = parse(ev.value, ev.value_len);
         ck_assert_ptr_nonnull(doc);
         int64_t ms;
-        ck_assert_int_eq(rb_rfc3339_parse(rb_json_string(rb_json_get(rb_json_doc_root(doc), "event_time")), &ms), 0);
+        ck_assert_int_eq(rb_rfc3339_parse(rb_json_string(
+                                              rb_json_get(rb_json_doc_root(doc), "event_time")),
+                                          &ms),
+                         0);
         ck_assert_int_ge(ms, prev);
         prev = ms;
         rb_json_doc_destroy(doc);
@@ -448,8 +453,8 @@ START_TEST(events_agree_with_the_product_schema) {
             ck_assert_msg(rc == 0, "well-formed event rejected at '%s': %s: %.*s", path, err.msg,
                           (int)ev.value_len, ev.value);
         } else {
-            ck_assert_msg(rc != 0, "%s event accepted: %.*s",
-                          rb_gen_malformed_name(ev.malformed), (int)ev.value_len, ev.value);
+            ck_assert_msg(rc != 0, "%s event accepted: %.*s", rb_gen_malformed_name(ev.malformed),
+                          (int)ev.value_len, ev.value);
             rejected[ev.malformed]++;
         }
         rb_json_doc_destroy(doc);
@@ -518,7 +523,8 @@ START_TEST(manifest_matches_events) {
             ck_assert(!saw_summary);
             saw_summary = true;
             ck_assert_int_eq(rb_json_get(summary, "produced")->integer, (int64_t)produced);
-            ck_assert_int_eq(rb_json_get_path(summary, "malformed.total")->integer, (int64_t)malformed);
+            ck_assert_int_eq(rb_json_get_path(summary, "malformed.total")->integer,
+                             (int64_t)malformed);
             ck_assert_int_eq(rb_json_get(summary, "deleted")->integer, (int64_t)deletes);
             ck_assert_int_eq(rb_json_get(summary, "products")->integer, (int64_t)products);
             int64_t kinds = 0;
@@ -539,8 +545,8 @@ START_TEST(manifest_matches_events) {
             if (!exp[idx].deleted) {
                 const rb_json *tf = rb_json_get(root, "text_fields");
                 ck_assert_ptr_nonnull(tf);
-                static const char *const text_keys[] = {"name", "description", "category",
-                                                        "brand", "tags", "attributes"};
+                static const char *const text_keys[] = {"name",  "description", "category",
+                                                        "brand", "tags",        "attributes"};
                 for (size_t k = 0; k < 6; k++) compare_field(evr, tf, text_keys[k]);
                 compare_field(evr, root, "price");
                 compare_field(evr, root, "currency");
@@ -580,8 +586,10 @@ START_TEST(pacer_spaces_events) {
     int sent = 0;
     while (sent < 1000) {
         int64_t wait = rb_gen_pacer_take(&p, now);
-        if (wait == 0) sent++;
-        else now += wait;
+        if (wait == 0)
+            sent++;
+        else
+            now += wait;
     }
     ck_assert_msg(now > 9.9 * s && now < 10.1 * s, "1000 events took %" PRId64 " ns", now);
 
@@ -613,7 +621,8 @@ static char *slurp(const char *path, size_t *len) {
     rb_buf_init(&b);
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
     fclose(f);
     *len = b.len;
     return rb_buf_detach(&b);
@@ -626,13 +635,37 @@ START_TEST(verb_stdout_is_reproducible_and_matches_manifest) {
     snprintf(out1, sizeof out1, "%s/a.jsonl", dir);
     snprintf(out2, sizeof out2, "%s/b.jsonl", dir);
     snprintf(man, sizeof man, "%s/manifest.jsonl", dir);
-    const char *argv1[] = {"generate", "--stdout", "--count", "500", "--seed", "5",
-                           "--products=30", "--malformed", "0.1", "--delete-share", "0.1",
-                           "--start-time", "2026-11-24T09:41:07.123Z", "--manifest", man, "-q"};
+    const char *argv1[] = {"generate",
+                           "--stdout",
+                           "--count",
+                           "500",
+                           "--seed",
+                           "5",
+                           "--products=30",
+                           "--malformed",
+                           "0.1",
+                           "--delete-share",
+                           "0.1",
+                           "--start-time",
+                           "2026-11-24T09:41:07.123Z",
+                           "--manifest",
+                           man,
+                           "-q"};
     ck_assert_int_eq(run_verb(out1, 16, argv1), 0);
-    const char *argv2[] = {"generate", "--stdout", "--count", "500", "--seed", "5",
-                           "--products", "30", "--malformed=0.1", "--delete-share", "0.1",
-                           "--start-time", "2026-11-24T09:41:07.123Z", "-q"};
+    const char *argv2[] = {"generate",
+                           "--stdout",
+                           "--count",
+                           "500",
+                           "--seed",
+                           "5",
+                           "--products",
+                           "30",
+                           "--malformed=0.1",
+                           "--delete-share",
+                           "0.1",
+                           "--start-time",
+                           "2026-11-24T09:41:07.123Z",
+                           "-q"};
     ck_assert_int_eq(run_verb(out2, 14, argv2), 0);
 
     size_t l1, l2, lm;
@@ -697,7 +730,8 @@ START_TEST(verb_usage_errors_name_the_flag) {
         {6, {"generate", "--stdout", "--count", "5", "--products", "0"}, "--products"},
         {6, {"generate", "--stdout", "--count", "5", "--start-time", "yesterday"}, "--start-time"},
         /* a leap second is only ever 23:59:60 UTC (the schema's rule too) */
-        {6, {"generate", "--stdout", "--count", "5", "--start-time", "2026-11-24T09:41:60Z"},
+        {6,
+         {"generate", "--stdout", "--count", "5", "--start-time", "2026-11-24T09:41:60Z"},
          "--start-time"},
         {3, {"generate", "--stdout", "--count"}, "--count"},
         {4, {"generate", "--stdout", "--frobnicate", "1"}, "--frobnicate"},

@@ -86,8 +86,7 @@ static void check_vectors(char **texts, size_t n, const float *out) {
 }
 
 /* Embeds n texts of `len` bytes with `o`; returns the call's status. */
-static int embed_n(const rb_http_embed_opts *o, size_t n, size_t len, rb_error *err,
-                   int check) {
+static int embed_n(const rb_http_embed_opts *o, size_t n, size_t len, rb_error *err, int check) {
     rb_embedder *e = rb_embedder_http_new(o, err);
     if (!e) return -1;
     char **texts = make_texts(n, len);
@@ -409,7 +408,7 @@ START_TEST(test_ratelimit_unit) {
     double w = rb_ratelimit_acquire(&rl, 5, 0.0);
     ck_assert_msg(w > 0.45 && w < 0.55, "wait %g", w);
     ck_assert(rb_ratelimit_acquire(&rl, 5, 0.5) == 0);
-    rb_ratelimit_init(&rl, 0, 60, 0.0); /* 1 token/s, burst 1 */
+    rb_ratelimit_init(&rl, 0, 60, 0.0);                 /* 1 token/s, burst 1 */
     ck_assert(rb_ratelimit_acquire(&rl, 10, 0.0) == 0); /* larger than the bucket: from full */
     w = rb_ratelimit_acquire(&rl, 1, 0.0);
     ck_assert_msg(w > 9.5, "a big request pays its share: wait %g", w);
@@ -514,8 +513,8 @@ START_TEST(test_unreachable_fails_after_retries) {
     o.dimensions = 0;
     rb_error err;
     ck_assert_ptr_null(rb_embedder_http_new(&o, &err));
-    ck_assert_msg(strstr(err.msg, "2 attempts") && strstr(err.msg, "http://127.0.0.1:1/v1"),
-                  "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "2 attempts") && strstr(err.msg, "http://127.0.0.1:1/v1"), "%s",
+                  err.msg);
     ck_assert_msg(!strstr(err.msg, "pw") && !strstr(err.msg, "key=k"), "%s", err.msg);
 }
 END_TEST
@@ -559,7 +558,6 @@ START_TEST(test_cancel_ends_a_waiting_call) {
 }
 END_TEST
 
-
 /* The general path's reading of an answer: 0 and out filled, or -1. */
 static int general_read(const rb_http_proto *proto, const char *body, size_t n, size_t dim,
                         float *out) {
@@ -599,12 +597,28 @@ static void declines(const rb_http_proto *proto, const char *body, size_t n, siz
 /* Numbers of every shape the grammar allows, in the places an answer has
  * them: the fast reader converts each exactly as strtod does. */
 START_TEST(test_fast_reader_matches_general_path) {
-    const char *shapes[] = {"0",          "-0",         "0.0",        "-0.0",
-                            "1",          "-12",        "0.5",        "0.123456791",
-                            "-0.0123456789", "1.23456791e-05", "1E+2",  "2.5e-3",
-                            "1e-40",      "-1e-320",    "3.4028234e38", "1.5e30",
-                            "123456789012345678901234", "0.12345678901234567890123456",
-                            "9007199254740993", "1e22", "1e23", "4.9e-324",
+    const char *shapes[] = {"0",
+                            "-0",
+                            "0.0",
+                            "-0.0",
+                            "1",
+                            "-12",
+                            "0.5",
+                            "0.123456791",
+                            "-0.0123456789",
+                            "1.23456791e-05",
+                            "1E+2",
+                            "2.5e-3",
+                            "1e-40",
+                            "-1e-320",
+                            "3.4028234e38",
+                            "1.5e30",
+                            "123456789012345678901234",
+                            "0.12345678901234567890123456",
+                            "9007199254740993",
+                            "1e22",
+                            "1e23",
+                            "4.9e-324",
                             "0.000000000000000000000001"};
     size_t ns = sizeof shapes / sizeof shapes[0];
     rb_buf b;
@@ -613,8 +627,8 @@ START_TEST(test_fast_reader_matches_general_path) {
     size_t n = 3;
     rb_buf_puts(&b, "{ \"object\": \"list\", \"id\": \"x-1\", \"created\": 17, \"data\": [\n");
     for (size_t i = 0; i < n; i++) {
-        rb_buf_printf(&b, "%s{\"object\":\"embedding\",\"index\":%zu,\"embedding\":[", i ? "," : "",
-                      n - 1 - i);
+        rb_buf_printf(&b, "%s{\"object\":\"embedding\",\"index\":%zu,\"embedding\":[",
+                      i ? "," : "", n - 1 - i);
         for (size_t j = 0; j < ns; j++)
             rb_buf_printf(&b, "%s%s", j ? " , " : "", shapes[(i + j) % ns]);
         rb_buf_puts(&b, "]}");
@@ -659,29 +673,31 @@ END_TEST
  * general path, which names the problem. */
 START_TEST(test_fast_reader_declines_the_rest) {
     const rb_http_proto *o = &rb_http_proto_openai;
-    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2]}]}", 1, 3);          /* size */
-    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]}", 2, 3);        /* count */
-    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]}x", 1, 3);       /* trailing */
-    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]", 1, 3);         /* truncated */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2]}]}", 1, 3);    /* size */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]}", 2, 3);  /* count */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]}x", 1, 3); /* trailing */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]}]", 1, 3);   /* truncated */
     declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,NaN]}]}", 1, 3);
-    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,1e39]}]}", 1, 3);     /* > FLT_MAX */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,1e39]}]}", 1, 3); /* > FLT_MAX */
     declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,1e999]}]}", 1, 3);
-    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,01]}]}", 1, 3);       /* grammar */
+    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,01]}]}", 1, 3); /* grammar */
     declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,.5]}]}", 1, 3);
     declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3.]}]}", 1, 3);
     declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3,]}]}", 1, 3);
-    declines(o, "{\"data\":[{\"index\":1,\"embedding\":[1,2,3]}]}", 1, 3);        /* index range */
+    declines(o, "{\"data\":[{\"index\":1,\"embedding\":[1,2,3]}]}", 1, 3); /* index range */
     declines(o, "{\"data\":[{\"index\":0.0,\"embedding\":[1,2,3]}]}", 1, 3);
-    declines(o, "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]},"
-                "{\"index\":0,\"embedding\":[1,2,3]}]}", 2, 3);                    /* index twice */
+    declines(o,
+             "{\"data\":[{\"index\":0,\"embedding\":[1,2,3]},"
+             "{\"index\":0,\"embedding\":[1,2,3]}]}",
+             2, 3); /* index twice */
     declines(o, "{\"data\":[{\"index\":0,\"index\":0,\"embedding\":[1,2,3]}]}", 1, 3);
-    declines(o, "{\"data\":[],\"data\":[{\"embedding\":[1,2,3]}]}", 1, 3);       /* duplicate key */
-    declines(o, "{\"model\":\"caf\\u00e9\",\"data\":[{\"embedding\":[1,2,3]}]}", 1, 3); /* escape */
+    declines(o, "{\"data\":[],\"data\":[{\"embedding\":[1,2,3]}]}", 1, 3); /* duplicate key */
+    declines(o, "{\"model\":\"caf\\u00e9\",\"data\":[{\"embedding\":[1,2,3]}]}", 1,
+             3); /* escape */
     declines(o, "{\"model\":\"m\",\"usage\":{\"a\":1e999},\"data\":[{\"embedding\":[1,2,3]}]}", 1,
              3);
     declines(o, "{\"data\":[{\"embedding\":[1,2,3]}],\"usage\":{\"a\":1}", 1, 3); /* unclosed */
-    declines(o,
-             "{\"u\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]],\"data\":[{\"embedding\":[1,2,3]}]}",
+    declines(o, "{\"u\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]],\"data\":[{\"embedding\":[1,2,3]}]}",
              1, 3); /* deeper than the reader goes */
     declines(&rb_http_proto_tei, "[[1,2,3],[1,2]]", 2, 3);
     declines(&rb_http_proto_tei, "[[[1,2,3]]]", 1, 3); /* token-level answer */

@@ -43,8 +43,9 @@ static void parse_fails(const char *text, size_t len, int line, int col, const c
 #define FAILS(text, line, col, what) parse_fails(text, sizeof(text) - 1, line, col, what)
 
 START_TEST(parses_every_type) {
-    rb_json_doc *doc = parse_ok(" {\"s\": \"hi\", \"i\": -42, \"d\": 2.5e1, \"t\": true,\n"
-                                "  \"f\": false, \"n\": null, \"a\": [1, [], {}], \"o\": {\"x\": 1}}\n");
+    rb_json_doc *doc =
+        parse_ok(" {\"s\": \"hi\", \"i\": -42, \"d\": 2.5e1, \"t\": true,\n"
+                 "  \"f\": false, \"n\": null, \"a\": [1, [], {}], \"o\": {\"x\": 1}}\n");
     const rb_json *root = rb_json_doc_root(doc);
     ck_assert_int_eq(root->type, RB_JSON_OBJECT);
     ck_assert_uint_eq(root->count, 8);
@@ -151,8 +152,8 @@ START_TEST(reports_syntax_errors_with_position) {
 END_TEST
 
 START_TEST(checks_number_grammar) {
-    const char *bad[] = {"[01]", "[-]", "[1.]", "[.5]", "[1e]", "[1e+]", "[+1]", "[0x10]",
-                         "[1.5.2]", "[--1]", "[1E5e]", "[-01]", "[Infinity]", "[NaN]"};
+    const char *bad[] = {"[01]",   "[-]",     "[1.]",  "[.5]",   "[1e]",  "[1e+]",      "[+1]",
+                         "[0x10]", "[1.5.2]", "[--1]", "[1E5e]", "[-01]", "[Infinity]", "[NaN]"};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         rb_json_doc *doc = NULL;
         rb_error err;
@@ -280,22 +281,22 @@ START_TEST(validates_utf8) {
     } cases[] = {
         {"plain ascii", 11, (size_t)-1},
         {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, (size_t)-1},
-        {"\xf4\x8f\xbf\xbf", 4, (size_t)-1},  /* U+10FFFF */
-        {"\xed\x9f\xbf", 3, (size_t)-1},      /* U+D7FF */
-        {"ab\xc0\xaf", 4, 2},                 /* overlong '/' */
-        {"\xe0\x80\xaf", 3, 0},               /* overlong 3-byte */
-        {"x\xf0\x80\x80\xaf", 5, 1},          /* overlong 4-byte */
-        {"\xed\xa0\x80", 3, 0},               /* U+D800 surrogate */
-        {"ok\xed\xbf\xbf", 5, 2},             /* U+DFFF surrogate */
-        {"\xf4\x90\x80\x80", 4, 0},           /* above U+10FFFF */
-        {"abc\xe2\x82", 5, 3},                /* truncated */
-        {"\x80", 1, 0},                       /* lone continuation */
-        {"a\xc3(", 3, 1},                     /* bad continuation */
+        {"\xf4\x8f\xbf\xbf", 4, (size_t)-1}, /* U+10FFFF */
+        {"\xed\x9f\xbf", 3, (size_t)-1},     /* U+D7FF */
+        {"ab\xc0\xaf", 4, 2},                /* overlong '/' */
+        {"\xe0\x80\xaf", 3, 0},              /* overlong 3-byte */
+        {"x\xf0\x80\x80\xaf", 5, 1},         /* overlong 4-byte */
+        {"\xed\xa0\x80", 3, 0},              /* U+D800 surrogate */
+        {"ok\xed\xbf\xbf", 5, 2},            /* U+DFFF surrogate */
+        {"\xf4\x90\x80\x80", 4, 0},          /* above U+10FFFF */
+        {"abc\xe2\x82", 5, 3},               /* truncated */
+        {"\x80", 1, 0},                      /* lone continuation */
+        {"a\xc3(", 3, 1},                    /* bad continuation */
         {"\xff", 1, 0},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
-        ck_assert_msg(rb_utf8_invalid_offset(cases[k].s, cases[k].len) == cases[k].bad,
-                      "case %zu", k);
+        ck_assert_msg(rb_utf8_invalid_offset(cases[k].s, cases[k].len) == cases[k].bad, "case %zu",
+                      k);
     FAILS("{\"a\":\n \"x\xc0\xaf\"}", 2, 4, "invalid UTF-8 (byte 0xc0)");
     FAILS("[\"\xed\xa0\x80\"]", 1, 3, "invalid UTF-8");
     FAILS("[\"abc\xe2\x82", 1, 6, "invalid UTF-8");

@@ -43,7 +43,8 @@ START_TEST(config_sets_client_id_bootstrap_and_props_in_order) {
     rb_error err;
     /* a default, then the user's keys win, then what the caller enforces */
     ck_assert_int_eq(rb_kafka_config_set(c, "session.timeout.ms", "30000", &err), 0);
-    rb_kv props[] = {{"session.timeout.ms", "12000"}, {"security.protocol", "ssl"},
+    rb_kv props[] = {{"session.timeout.ms", "12000"},
+                     {"security.protocol", "ssl"},
                      {"enable.auto.commit", "true"}};
     ck_assert_int_eq(rb_kafka_config_set_props(c, props, 3, &err), 0);
     ck_assert_int_eq(rb_kafka_config_set(c, "enable.auto.commit", "false", &err), 0);
@@ -99,8 +100,10 @@ END_TEST
  * parse; a consumer takes them. */
 START_TEST(config_producer_drops_consumer_only_properties) {
     rb_error err;
-    rb_kv props[] = {{"group.id", "g"}, {"session.timeout.ms", "not-for-a-producer"},
-                     {"auto.offset.reset", "earliest"}, {"linger.ms", "9"}};
+    rb_kv props[] = {{"group.id", "g"},
+                     {"session.timeout.ms", "not-for-a-producer"},
+                     {"auto.offset.reset", "earliest"},
+                     {"linger.ms", "9"}};
     rb_kafka_config *p = new_conf(true, NULL);
     ck_assert_int_eq(rb_kafka_config_set_props(p, props, 4, &err), 0);
     ck_assert_uint_eq(rb_kafka_config_get_size(p, "linger.ms", 0), 9);
@@ -189,8 +192,13 @@ START_TEST(producer_reports_a_failed_delivery) {
     rb_kafka_producer *p = new_producer(args, 2, &rs);
     int marker;
     const rb_header h = {"h", "v", 1};
-    const rb_kafka_message m = {.key = "k", .key_len = 1, .value = "v", .value_len = 1,
-                                .headers = &h, .header_count = 1, .opaque = &marker};
+    const rb_kafka_message m = {.key = "k",
+                                .key_len = 1,
+                                .value = "v",
+                                .value_len = 1,
+                                .headers = &h,
+                                .header_count = 1,
+                                .opaque = &marker};
     rb_error err;
     ck_assert_int_eq(rb_kafka_producer_send(p, &m, 0, &err), 0);
     /* librdkafka also counts its own pending events here */
@@ -285,18 +293,24 @@ START_TEST(producer_without_a_topic_refuses_a_message_naming_none) {
 END_TEST
 
 START_TEST(producer_errors_are_classed_by_what_can_pass_later) {
-    static const rd_kafka_resp_err_t retriable[] = {
-        RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
-        RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT};
-    static const rd_kafka_resp_err_t record[] = {
-        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
-        RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE};
-    static const rd_kafka_resp_err_t destination[] = {
-        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-        RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__FATAL,
-        RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED,
-        RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH};
+    static const rd_kafka_resp_err_t retriable[] = {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
+                                                    RD_KAFKA_RESP_ERR__TRANSPORT,
+                                                    RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+                                                    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                                    RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+                                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT};
+    static const rd_kafka_resp_err_t record[] = {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+                                                 RD_KAFKA_RESP_ERR_INVALID_RECORD,
+                                                 RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP,
+                                                 RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE};
+    static const rd_kafka_resp_err_t destination[] =
+        {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+         RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+         RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
+         RD_KAFKA_RESP_ERR__FATAL,
+         RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
+         RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED,
+         RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH};
     for (size_t i = 0; i < sizeof retriable / sizeof retriable[0]; i++)
         ck_assert_msg(rb_kafka_classify(retriable[i]) == RB_KAFKA_RETRIABLE, "%s",
                       rd_kafka_err2name(retriable[i]));

@@ -144,8 +144,8 @@ START_TEST(misuse_is_an_error_and_changes_nothing) {
     ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_BATCHES, job, -1, &err), -1);
     ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_BATCHES, job, 1, &err), -1);
     ck_assert_int_eq(rb_metrics_observe(m, RB_METRIC_BATCHES, job, 1, &err), -1);
-    ck_assert_int_eq(rb_metrics_declare(m, RB_METRIC_BATCHES, RB_METRIC_COUNTER, "", NULL, 0,
-                                        NULL, 0, &err),
+    ck_assert_int_eq(rb_metrics_declare(m, RB_METRIC_BATCHES, RB_METRIC_COUNTER, "", NULL, 0, NULL,
+                                        0, &err),
                      -1);
     ck_assert_int_eq(rb_metrics_declare(m, "bad-name", RB_METRIC_GAUGE, "", NULL, 0, NULL, 0,
                                         &err),

@@ -204,11 +204,11 @@ START_TEST(stores_every_event_with_vectors_and_metadata) {
 }
 END_TEST
 
-#define EVT(id, type, ver, name)                                                             \
-    "{\"product_id\":\"" id "\",\"event_type\":\"" type "\",\"event_time\":"                 \
+#define EVT(id, type, ver, name)                                                                  \
+    "{\"product_id\":\"" id "\",\"event_type\":\"" type "\",\"event_time\":"                      \
     "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"" name "\",\"price\":1}"
-#define DEL(id, ver)                                                                          \
-    "{\"product_id\":\"" id "\",\"event_type\":\"deleted\",\"event_time\":"                   \
+#define DEL(id, ver)                                                                              \
+    "{\"product_id\":\"" id "\",\"event_type\":\"deleted\",\"event_time\":"                       \
     "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver "}"
 
 START_TEST(older_versions_never_win_and_deletes_apply) {
@@ -216,11 +216,11 @@ START_TEST(older_versions_never_win_and_deletes_apply) {
     harness_case_open(&c, "order", 1);
     const harness_msg msgs[] = {
         {"p-1", EVT("p-1", "created", 3, "Three"), 0, 0},
-        {"p-1", EVT("p-1", "updated", 2, "Two"), 0, 0},       /* late: stale */
+        {"p-1", EVT("p-1", "updated", 2, "Two"), 0, 0}, /* late: stale */
         {"p-2", EVT("p-2", "created", 1, "Alive"), 0, 0},
-        {"p-2", DEL("p-2", 2), 0, 0},                          /* versioned delete */
+        {"p-2", DEL("p-2", 2), 0, 0}, /* versioned delete */
         {"p-3", EVT("p-3", "created", 1, "Doomed"), 0, 0},
-        {"p-3", NULL, 0, 0},                                   /* Kafka tombstone */
+        {"p-3", NULL, 0, 0}, /* Kafka tombstone */
         {"p-4", EVT("p-4", "created", 5, "Five"), 0, 0},
     };
     harness_produce(c.topic, msgs, sizeof msgs / sizeof msgs[0]);
@@ -231,7 +231,8 @@ START_TEST(older_versions_never_win_and_deletes_apply) {
     stored s;
     ck_assert(fetch(sink, "p-1", &s));
     ck_assert_int_eq(json_int(rb_json_get(s.root, "version")), 3);
-    ck_assert_str_eq(rb_json_string(rb_json_get(rb_json_get(s.root, "metadata"), "name")), "Three");
+    ck_assert_str_eq(rb_json_string(rb_json_get(rb_json_get(s.root, "metadata"), "name")),
+                     "Three");
     rb_json_doc_destroy(s.doc);
     ck_assert(fetch(sink, "p-2", &s));
     ck_assert(json_bool(rb_json_get(s.root, "deleted")));
@@ -369,14 +370,16 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
     memset(big + len, 'x', 2500);
     snprintf(big + len + 2500, sizeof big - (size_t)len - 2500, "\"}");
     const harness_msg msgs[] = {
-        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},                        /* 0 */
-        {"p-x", "not json at all", 0, 0},                                      /* 1 */
-        {"p-2", EVT("p-2", "created", 1, "Two"), 0, 0},                        /* 2 */
-        {"p-u", "{\"product_id\":\"p-u\",\"name\":\"\xc3\x28\"}", 0, 0},         /* 3 */
-        {"p-n", "{\"product_id\":\"p-n\",\"event_type\":\"created\",\"event_time\":"
-                "\"2026-11-24T10:00:00Z\",\"name\":\"Neg\",\"price\":-3}", 0, 0}, /* 4 */
-        {"p-big", big, 0, 0},                                                  /* 5 */
-        {"p-3", EVT("p-3", "created", 1, "Three"), 0, 0},                      /* 6 */
+        {"p-1", EVT("p-1", "created", 1, "One"), 0, 0},                  /* 0 */
+        {"p-x", "not json at all", 0, 0},                                /* 1 */
+        {"p-2", EVT("p-2", "created", 1, "Two"), 0, 0},                  /* 2 */
+        {"p-u", "{\"product_id\":\"p-u\",\"name\":\"\xc3\x28\"}", 0, 0}, /* 3 */
+        {"p-n",
+         "{\"product_id\":\"p-n\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-24T10:00:00Z\",\"name\":\"Neg\",\"price\":-3}",
+         0, 0},                                           /* 4 */
+        {"p-big", big, 0, 0},                             /* 5 */
+        {"p-3", EVT("p-3", "created", 1, "Three"), 0, 0}, /* 6 */
     };
     harness_produce(topic, msgs, 7);
 
@@ -414,7 +417,11 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
     rd_kafka_topic_partition_list_add(parts, dlq, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
     ck_assert_int_eq(rd_kafka_assign(rk, parts), 0);
     rd_kafka_topic_partition_list_destroy(parts);
-    static const struct { int64_t offset; const char *stage; const char *cls; } expect[] = {
+    static const struct {
+        int64_t offset;
+        const char *stage;
+        const char *cls;
+    } expect[] = {
         {1, "deserialize", "ragbatch.DeserializationError"},
         {3, "deserialize", "ragbatch.DeserializationError"},
         {4, "validate", "ragbatch.SchemaValidationError"},
@@ -448,12 +455,12 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
         ck_assert_ptr_nonnull(header(m, "ragbatch.runner.version"));
         if (expect[got].offset == 4) {
             ck_assert_str_eq(header(m, "ragbatch.error.path"), "/price");
-            ck_assert_ptr_nonnull(strstr(header(m, "__connect.errors.exception.message"),
-                                         "minimum"));
+            ck_assert_ptr_nonnull(
+                strstr(header(m, "__connect.errors.exception.message"), "minimum"));
         }
         if (expect[got].offset == 5)
-            ck_assert_ptr_nonnull(strstr(header(m, "__connect.errors.exception.message"),
-                                         "max.message.bytes"));
+            ck_assert_ptr_nonnull(
+                strstr(header(m, "__connect.errors.exception.message"), "max.message.bytes"));
         rd_kafka_message_destroy(m);
         got++;
     }
@@ -469,7 +476,8 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
     out = harness_slurp(dlq_log);
     ck_assert_msg(strstr(out, ": 4 records") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "       3  deserialize   ragbatch.DeserializationError"), "%s", out);
-    ck_assert_msg(strstr(out, "       1  validate      ragbatch.SchemaValidationError"), "%s", out);
+    ck_assert_msg(strstr(out, "       1  validate      ragbatch.SchemaValidationError"), "%s",
+                  out);
     free(out);
 
     /* dlq replay of the schema failure with a corrected value, back to the
@@ -483,7 +491,7 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
           "\"name\":\"Neg\",\"price\":3}}\n",
           fix);
     fclose(fix);
-    const char *replay_args[] = {"dlq", "replay", dlq, "--filter", "stage=validate",
+    const char *replay_args[] = {"dlq",          "replay", dlq, "--filter", "stage=validate",
                                  "--value-file", fix_path, NULL};
     ck_assert_int_eq(harness_run(dlq_log, replay_args, 60), 0);
     out = harness_slurp(dlq_log);
@@ -513,7 +521,8 @@ START_TEST(schema_registry_framed_events_are_validated_with_their_own_schema) {
                            "{\"product_id\":\"p-f2\",\"event_type\":\"created\",\"event_time\":"
                            "\"2026-11-24T10:00:00Z\",\"name\":\"Bad\",\"price\":-3}",
                            bad, sizeof bad);
-    size_t nunknown = rs_frame(id + 100, EVT("p-f3", "created", 1, "Lost"), unknown, sizeof unknown);
+    size_t nunknown =
+        rs_frame(id + 100, EVT("p-f3", "created", 1, "Lost"), unknown, sizeof unknown);
     const harness_msg msgs[] = {
         {"p-f1", good, ngood, 0},
         {"p-f2", bad, nbad, 0},
@@ -522,7 +531,8 @@ START_TEST(schema_registry_framed_events_are_validated_with_their_own_schema) {
     };
     harness_produce(c.topic, msgs, 4);
     char extra[256];
-    snprintf(extra, sizeof extra, "errors.tolerance = all\nschema.registry.url = http://127.0.0.1:%d\n",
+    snprintf(extra, sizeof extra,
+             "errors.tolerance = all\nschema.registry.url = http://127.0.0.1:%d\n",
              rs_server_port(srv));
     harness_case_job(&c, extra);
     caught_up(&c, NULL);
@@ -546,9 +556,10 @@ START_TEST(schema_registry_framed_events_are_validated_with_their_own_schema) {
 }
 END_TEST
 
-#define PRICED(id, ver, name, price)                                                          \
-    "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                   \
-    "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"" name "\",\"price\":" #price "}"
+#define PRICED(id, ver, name, price)                                                              \
+    "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                       \
+    "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"" name "\",\"price\":" #price   \
+    "}"
 
 typedef struct vec_seen {
     float *out; /* room for 384 values */
@@ -593,7 +604,8 @@ START_TEST(unchanged_texts_reuse_the_stored_vector) {
     ck_assert(fetch(sink, "p-r1", &after));
     ck_assert_int_eq(json_int(rb_json_get(after.root, "version")), 2);
     ck_assert_int_eq(json_int(rb_json_get(rb_json_get(after.root, "metadata"), "price")), 12);
-    const rb_json *e0 = rb_json_get(before.root, "embedding"), *e1 = rb_json_get(after.root, "embedding");
+    const rb_json *e0 = rb_json_get(before.root, "embedding"),
+                  *e1 = rb_json_get(after.root, "embedding");
     ck_assert_uint_eq(e0->count, e1->count);
     for (size_t i = 0; i < e0->count; i++)
         ck_assert_double_eq(e0->items[i].number, e1->items[i].number);
@@ -681,8 +693,8 @@ START_TEST(backfill_from_a_timestamp_restores_that_range_only) {
         int status = harness_run(log, args, 120);
         char *out = harness_slurp(log);
         ck_assert_msg(status == 0, "backfill exited %d:\n%s", status, out);
-        ck_assert_msg(strstr(out, "event=backfill_progress") && strstr(out, "share=100.0%"),
-                      "%s", out);
+        ck_assert_msg(strstr(out, "event=backfill_progress") && strstr(out, "share=100.0%"), "%s",
+                      out);
         free(out);
         ck_assert_int_eq(count_docs(sink, false), 2);
         stored s;
@@ -709,9 +721,11 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
      * sink, and FerretDB rejects that one document. */
     const harness_msg msgs[] = {
         {"p-ok", EVT("p-ok", "created", 1, "Fine"), 0, 0},
-        {"p-nest", "{\"product_id\":\"p-nest\",\"event_type\":\"created\",\"event_time\":"
-                   "\"2026-11-24T10:00:00Z\",\"version\":1,\"name\":\"Nested\","
-                   "\"attributes\":{\"grid\":[[1,2],[3,4]]}}", 0, 0},
+        {"p-nest",
+         "{\"product_id\":\"p-nest\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-24T10:00:00Z\",\"version\":1,\"name\":\"Nested\","
+         "\"attributes\":{\"grid\":[[1,2],[3,4]]}}",
+         0, 0},
     };
     harness_produce(topic, msgs, 2);
     char extra[512];
@@ -774,8 +788,8 @@ static bool log_has(const char *path, const char *needle) {
 /* Produces `count` events of new ids u-FROM.. (one version each). */
 static void produce_unique(const char *topic, int from, int count) {
     harness_msg *m = calloc((size_t)count, sizeof *m);
-    char (*keys)[32] = calloc((size_t)count, sizeof *keys);
-    char (*vals)[256] = calloc((size_t)count, sizeof *vals);
+    char(*keys)[32] = calloc((size_t)count, sizeof *keys);
+    char(*vals)[256] = calloc((size_t)count, sizeof *vals);
     ck_assert(m && keys && vals);
     for (int i = 0; i < count; i++) {
         snprintf(keys[i], sizeof keys[i], "u-%d", from + i);
@@ -871,8 +885,8 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
     expo *e = calloc(1, sizeof *e);
     expo_parse(body, e);
     double total = 0, v;
-    static const char *const outcomes[] = {"stored", "deleted", "stale", "skipped",
-                                           "dead_lettered", "failed"};
+    static const char *const outcomes[] = {"stored",  "deleted",       "stale",
+                                           "skipped", "dead_lettered", "failed"};
     for (size_t i = 0; i < 6; i++)
         if (expo_find(e, "ragbatch_records_total", "job", topic, "outcome", outcomes[i], &v))
             total += v;
@@ -1247,8 +1261,10 @@ START_TEST(a_dlq_topic_the_broker_will_not_create_is_a_config_error) {
     ck_assert_int_eq(topic_partitions(dlq), 0);
     int status;
     char *out;
-    const char *bad_args[] = {"run", job, "--until", "caught-up", "--set",
-                              "errors.deadletterqueue.topic.name=no spaces/allowed", NULL};
+    const char *bad_args[] = {"run",     job,
+                              "--until", "caught-up",
+                              "--set",   "errors.deadletterqueue.topic.name=no spaces/allowed",
+                              NULL};
     status = harness_run(log, bad_args, 120);
     out = harness_slurp(log);
     ck_assert_msg(status == 2 && strstr(out, "'no spaces/allowed' is not a valid topic name"),
@@ -1283,8 +1299,9 @@ START_TEST(credentials_in_uris_never_reach_the_output) {
     ck_assert_msg(!strstr(out, "SECRET"), "ragbatch check printed a secret:\n%s", out);
     ck_assert_msg(strstr(out, "schema.registry.url = http://reg:***@127.0.0.1:1/"), "%s", out);
     free(out);
-    const char *args[] = {"run", job, "--until", "caught-up", "--set", set_uri,
-                          "--set", "mongo.timeout.ms=500", NULL};
+    const char *args[] = {"run",   job,     "--until", "caught-up",
+                          "--set", set_uri, "--set",   "mongo.timeout.ms=500",
+                          NULL};
     int status = harness_run(log, args, 120);
     out = harness_slurp(log);
     ck_assert_msg(status == 1, "exit %d:\n%s", status, out);
@@ -1560,8 +1577,7 @@ START_TEST(a_slow_mongodb_does_not_evict_the_consumer) {
     char *out = harness_slurp(log);
     const char *stop = strstr(out, "event=stop");
     ck_assert_msg(stop != NULL, "%s", tail(out, 3000));
-    ck_assert_msg(!strstr(out, "MAXPOLL") && !strstr(out, "not committed"), "%s",
-                  tail(out, 3000));
+    ck_assert_msg(!strstr(out, "MAXPOLL") && !strstr(out, "not committed"), "%s", tail(out, 3000));
     ck_assert_msg(count_in(out, "event=rebalance", stop) == 1,
                   "the member went through a rebalance:\n%s", tail(out, 3000));
     ck_assert_msg(progress_in_total(out) == n, "%ld records taken for %lld:\n%s",
@@ -1628,8 +1644,9 @@ static bool gave_up(const char *out) {
 static void assert_abandoned(const char *log, int status, int64_t took_ms) {
     char *out = harness_slurp(log);
     ck_assert_msg(status == 0, "exit %d:\n%s", status, tail(out, 3000));
-    ck_assert_msg(took_ms < SHUTDOWN_ACCEPT_MS, "SIGTERM took %lld ms (shutdown.timeout.ms=%d):\n%s",
-                  (long long)took_ms, SHUTDOWN_MS, tail(out, 3000));
+    ck_assert_msg(took_ms < SHUTDOWN_ACCEPT_MS,
+                  "SIGTERM took %lld ms (shutdown.timeout.ms=%d):\n%s", (long long)took_ms,
+                  SHUTDOWN_MS, tail(out, 3000));
     /* The closing line, not the "stopping" line, which names the abandon
      * as a possibility. */
     ck_assert_msg(gave_up(out), "%s", tail(out, 3000));
@@ -1760,8 +1777,7 @@ START_TEST(sigterm_while_decoding) {
     free(deep);
     char extra[128];
     snprintf(extra, sizeof extra,
-             "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n",
-             SHUTDOWN_MS);
+             "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n", SHUTDOWN_MS);
     const char *job = harness_write_job(topic, topic, db, extra);
     const char *args[] = {"run", job, NULL};
     pid_t pid = harness_spawn(log, args);

@@ -208,9 +208,9 @@ START_TEST(job_files_read_as_java_does) {
     const struct {
         const char *key, *ours;
     } keys[] = {
-        {"source.topics", cfg.topics.items[0]},  {"kafka.bootstrap.servers", cfg.kafka[0].value},
-        {"text.template", cfg.text_template},    {"mongo.uri", cfg.mongo_uri},
-        {"mongo.database", cfg.mongo_database},  {"mongo.collection", cfg.mongo_collection},
+        {"source.topics", cfg.topics.items[0]},   {"kafka.bootstrap.servers", cfg.kafka[0].value},
+        {"text.template", cfg.text_template},     {"mongo.uri", cfg.mongo_uri},
+        {"mongo.database", cfg.mongo_database},   {"mongo.collection", cfg.mongo_collection},
         {"embed.model.dir", cfg.embed_model_dir}, {"job.name", cfg.job_name},
     };
     char *java = slurp(out_path);
@@ -262,9 +262,9 @@ START_TEST(refuses_what_c_strings_cannot_hold) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rb_properties p;
         rb_error err;
-        ck_assert_int_eq(
-            rb_properties_parse(cases[i].text, strlen(cases[i].text), "t.properties", &p, &err),
-            -1);
+        ck_assert_int_eq(rb_properties_parse(cases[i].text, strlen(cases[i].text), "t.properties",
+                                             &p, &err),
+                         -1);
         ck_assert_msg(strstr(err.msg, cases[i].want), "%s", err.msg);
     }
     rb_properties p;

@@ -243,8 +243,8 @@ START_TEST(unsupported_schema_names_the_registry_id) {
     rs_server *s = rs_server_start(NULL);
     int port = rs_server_port(s);
     unsigned id = rs_register_schema(port, NULL, "bad-value",
-                                  "{\"type\":\"object\",\"properties\":{\"n\":"
-                                  "{\"type\":\"number\",\"multipleOf\":2}}}");
+                                     "{\"type\":\"object\",\"properties\":{\"n\":"
+                                     "{\"type\":\"number\",\"multipleOf\":2}}}");
     rb_registry *r = open_registry(port, NULL, 2000);
     char v[64];
     rb_error err;

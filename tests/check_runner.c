@@ -25,15 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVT(id, ver, name)                                                                     \
-    "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                    \
+#define EVT(id, ver, name)                                                                        \
+    "{\"product_id\":\"" id "\",\"event_type\":\"updated\",\"event_time\":"                       \
     "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver ",\"name\":\"" name "\",\"price\":1}"
-#define DEL(id, ver)                                                                           \
-    "{\"product_id\":\"" id "\",\"event_type\":\"deleted\",\"event_time\":"                    \
+#define DEL(id, ver)                                                                              \
+    "{\"product_id\":\"" id "\",\"event_type\":\"deleted\",\"event_time\":"                       \
     "\"2026-11-24T10:00:00.000Z\",\"version\":" #ver "}"
 #define BAD_JSON "{\"product_id\": \"p-x\", oops"
-#define BAD_PRICE                                                                              \
-    "{\"product_id\":\"p-y\",\"event_type\":\"created\",\"event_time\":"                       \
+#define BAD_PRICE                                                                                 \
+    "{\"product_id\":\"p-y\",\"event_type\":\"created\",\"event_time\":"                          \
     "\"2026-11-24T10:00:00Z\",\"name\":\"Neg\",\"price\":-3}"
 
 #define MAX_BATCHES 16
@@ -129,9 +129,7 @@ static int run_go(run *r) {
     return rc;
 }
 
-static const inproc_doc *doc(const run *r, const char *id) {
-    return inproc_sink_get(r->sink, id);
-}
+static const inproc_doc *doc(const run *r, const char *id) { return inproc_sink_get(r->sink, id); }
 
 /* ---- accounting and commits ---------------------------------------------- */
 
@@ -139,13 +137,17 @@ START_TEST(every_batch_accounts_for_each_record_and_commits_its_end) {
     run r;
     run_open(&r, "errors.tolerance=all", false);
     const inproc_msg b0[] = {
-        {0, "p-1", EVT("p-1", 1, "One")},  {1, "p-2", EVT("p-2", 1, "Two")},
-        {0, "p-x", BAD_JSON},              {1, "p-3", EVT("p-3", 1, "Three")},
+        {0, "p-1", EVT("p-1", 1, "One")},
+        {1, "p-2", EVT("p-2", 1, "Two")},
+        {0, "p-x", BAD_JSON},
+        {1, "p-3", EVT("p-3", 1, "Three")},
         {0, "p-1", EVT("p-1", 2, "One b")},
     };
     const inproc_msg b1[] = {
-        {0, "p-2", DEL("p-2", 2)},         {1, "p-3", NULL},
-        {1, "p-y", BAD_PRICE},             {0, "p-1", EVT("p-1", 1, "Late")},
+        {0, "p-2", DEL("p-2", 2)},
+        {1, "p-3", NULL},
+        {1, "p-y", BAD_PRICE},
+        {0, "p-1", EVT("p-1", 1, "Late")},
     };
     inproc_source_batch(r.src, b0, 5);
     inproc_source_batch(r.src, b1, 4);
@@ -178,8 +180,8 @@ START_TEST(every_batch_accounts_for_each_record_and_commits_its_end) {
     /* The skipped records got their log line, naming where and why. */
     ck_assert_msg(strstr(r.log, "partition=0 offset=1 stage=deserialize tolerated=true"), "%s",
                   r.log);
-    ck_assert_msg(strstr(r.log, "stage=validate tolerated=true") && strstr(r.log, "/price"),
-                  "%s", r.log);
+    ck_assert_msg(strstr(r.log, "stage=validate tolerated=true") && strstr(r.log, "/price"), "%s",
+                  r.log);
     run_close(&r);
 }
 END_TEST
@@ -233,8 +235,10 @@ END_TEST
  * and the two bad ones skipped, the schema failure naming its field. */
 START_TEST(one_batch_with_two_bad_records_per_tolerance) {
     static const inproc_msg msgs[] = {
-        {0, "p-1", EVT("p-1", 1, "One")}, {0, "p-2", EVT("p-2", 1, "Two")},
-        {0, "p-x", BAD_JSON},             {0, "p-3", EVT("p-3", 1, "Three")},
+        {0, "p-1", EVT("p-1", 1, "One")},
+        {0, "p-2", EVT("p-2", 1, "Two")},
+        {0, "p-x", BAD_JSON},
+        {0, "p-3", EVT("p-3", 1, "Three")},
         {0, "p-y", BAD_PRICE},
     };
     run r;
@@ -268,10 +272,10 @@ START_TEST(the_newest_version_in_a_batch_is_the_one_written) {
     run r;
     run_open(&r, "errors.tolerance=none", false);
     const inproc_msg b0[] = {
-        {0, "p-1", EVT("p-1", 1, "v1")},   {0, "p-1", EVT("p-1", 3, "v3")},
-        {0, "p-1", EVT("p-1", 2, "v2")},   {0, "p-2", EVT("p-2", 4, "first")},
+        {0, "p-1", EVT("p-1", 1, "v1")},    {0, "p-1", EVT("p-1", 3, "v3")},
+        {0, "p-1", EVT("p-1", 2, "v2")},    {0, "p-2", EVT("p-2", 4, "first")},
         {0, "p-2", EVT("p-2", 4, "later")}, /* a tie: the later record wins */
-        {0, "p-3", EVT("p-3", 5, "live")}, {0, "p-3", DEL("p-3", 6)},
+        {0, "p-3", EVT("p-3", 5, "live")},  {0, "p-3", DEL("p-3", 6)},
     };
     inproc_source_batch(r.src, b0, 7);
     ck_assert_msg(run_go(&r) == 0, "%s", r.err.msg);
@@ -299,7 +303,7 @@ START_TEST(a_tombstone_applies_in_log_order_within_a_batch) {
     const inproc_msg b1[] = {
         {0, "p-1", EVT("p-1", 7, "before")}, /* forgotten by the tombstone after it */
         {0, "p-1", NULL},
-        {0, "p-1", EVT("p-1", 1, "after")},  /* after it, even a low version lives */
+        {0, "p-1", EVT("p-1", 1, "after")}, /* after it, even a low version lives */
         {0, "p-2", EVT("p-2", 1, "doomed")},
         {0, "p-2", NULL},
         {0, "p-3", NULL},                    /* removes the stored v5 ... */
@@ -525,8 +529,9 @@ END_TEST
 START_TEST(every_skipped_record_is_dead_lettered_once_before_the_commit) {
     run r;
     run_open(&r, "errors.tolerance=all", true);
-    const inproc_msg b0[] = {
-        {0, "p-x", BAD_JSON}, {0, "p-1", EVT("p-1", 1, "One")}, {1, "p-y", BAD_PRICE}};
+    const inproc_msg b0[] = {{0, "p-x", BAD_JSON},
+                             {0, "p-1", EVT("p-1", 1, "One")},
+                             {1, "p-y", BAD_PRICE}};
     inproc_source_batch(r.src, b0, 3);
     ck_assert_msg(run_go(&r) == 0, "%s", r.err.msg);
     ck_assert_uint_eq(r.progress[0].counts.dead_lettered, 2);

@@ -61,8 +61,7 @@ static void check_instance(const rb_schema *s, const char *instance, bool ok, co
         ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
         ck_assert_int_eq(err.stage, RB_STAGE_VALIDATE);
         ck_assert_msg(!want || strcmp(err.msg, want) == 0, "<%s>:\n got  %s\n want %s", instance,
-                      err.msg,
-                      want);
+                      err.msg, want);
         if (want_path) ck_assert_str_eq(path, want_path);
     }
     rb_json_doc_destroy(doc);
@@ -97,8 +96,8 @@ START_TEST(product_schema_sample_events) {
             const char *msg = rb_json_string(rb_json_get(c, "message"));
             ck_assert_msg(strncmp(err.msg, msg, strlen(msg)) == 0, "%s:\n got  %s\n want %s", name,
                           err.msg, msg);
-            ck_assert_msg(strcmp(path, rb_json_string(rb_json_get(c, "path"))) == 0,
-                          "%s: path %s", name, path);
+            ck_assert_msg(strcmp(path, rb_json_string(rb_json_get(c, "path"))) == 0, "%s: path %s",
+                          name, path);
             invalid++;
         }
     }
@@ -138,11 +137,12 @@ START_TEST(type_keyword) {
 END_TEST
 
 START_TEST(object_keywords) {
-    rb_schema *s = compile_ok("{\"type\": \"object\", \"required\": [\"a\", \"b\"],"
-                              " \"properties\": {\"a\": {\"type\": \"string\"},"
-                              "   \"n\": {\"type\": \"object\", \"properties\": {\"d\": {\"type\": \"number\"}},"
-                              "           \"additionalProperties\": false}},"
-                              " \"additionalProperties\": {\"type\": \"integer\"}}");
+    rb_schema *s = compile_ok(
+        "{\"type\": \"object\", \"required\": [\"a\", \"b\"],"
+        " \"properties\": {\"a\": {\"type\": \"string\"},"
+        "   \"n\": {\"type\": \"object\", \"properties\": {\"d\": {\"type\": \"number\"}},"
+        "           \"additionalProperties\": false}},"
+        " \"additionalProperties\": {\"type\": \"integer\"}}");
     VALID(s, "{\"a\": \"x\", \"b\": 1}");
     VALID(s, "{\"a\": \"x\", \"b\": 1, \"n\": {\"d\": 2.5}}");
     INVALID(s, "{\"a\": \"x\"}", "", "/: required property \"b\" is missing");
@@ -160,13 +160,15 @@ START_TEST(object_keywords) {
 END_TEST
 
 START_TEST(enum_and_const) {
-    rb_schema *s = compile_ok("{\"enum\": [\"a\", 1, null, [1, {\"k\": true}], {\"x\": 1, \"y\": 2}]}");
+    rb_schema *s =
+        compile_ok("{\"enum\": [\"a\", 1, null, [1, {\"k\": true}], {\"x\": 1, \"y\": 2}]}");
     VALID(s, "\"a\"");
     VALID(s, "1.0"); /* numbers compare by value */
     VALID(s, "null");
     VALID(s, "[1, {\"k\": true}]");
     VALID(s, "{\"y\": 2, \"x\": 1}"); /* member order does not matter */
-    INVALID(s, "\"b\"", "", "/: \"b\" is not one of \"a\", 1, null, an array of 2 items, an object");
+    INVALID(s, "\"b\"", "",
+            "/: \"b\" is not one of \"a\", 1, null, an array of 2 items, an object");
     INVALID(s, "[1, {\"k\": false}]", "", NULL);
     INVALID(s, "{\"x\": 1}", "", NULL);
     rb_schema_destroy(s);
@@ -192,8 +194,9 @@ START_TEST(numeric_bounds) {
     /* Integers beyond 2^53 compare exactly. */
     s = compile_ok("{\"maximum\": 9007199254740992}");
     VALID(s, "9007199254740992");
-    INVALID(s, "9007199254740993", "", "/: 9007199254740993 is greater than the maximum "
-                                       "9007199254740992");
+    INVALID(s, "9007199254740993", "",
+            "/: 9007199254740993 is greater than the maximum "
+            "9007199254740992");
     rb_schema_destroy(s);
 }
 END_TEST
@@ -279,18 +282,21 @@ START_TEST(combinators) {
     VALID(s, "5");
     INVALID(s, "1", "", "/: 1 is less than the minimum 2");
     rb_schema_destroy(s);
-    s = compile_ok("{\"properties\": {\"v\": {\"anyOf\": [{\"type\": \"string\"}, {\"minimum\": 10}]}}}");
+    s = compile_ok(
+        "{\"properties\": {\"v\": {\"anyOf\": [{\"type\": \"string\"}, {\"minimum\": 10}]}}}");
     VALID(s, "{\"v\": \"x\"}");
     VALID(s, "{\"v\": 12}");
-    INVALID(s, "{\"v\": 5}", "/v", "/v: 5 matches none of the anyOf alternatives (the first "
-                                   "says: /v: 5 is not of type string)");
+    INVALID(s, "{\"v\": 5}", "/v",
+            "/v: 5 matches none of the anyOf alternatives (the first "
+            "says: /v: 5 is not of type string)");
     rb_schema_destroy(s);
     s = compile_ok("{\"oneOf\": [{\"type\": \"integer\"}, {\"minimum\": 10}]}");
     VALID(s, "3");
     VALID(s, "10.5");
     INVALID(s, "12", "", "/: 12 matches oneOf alternatives 0 and 1; exactly one is allowed");
-    INVALID(s, "2.5", "", "/: 2.5 matches none of the oneOf alternatives (the first says: /: 2.5 "
-                          "is not of type integer)");
+    INVALID(s, "2.5", "",
+            "/: 2.5 matches none of the oneOf alternatives (the first says: /: 2.5 "
+            "is not of type integer)");
     rb_schema_destroy(s);
     s = compile_ok("{\"not\": {\"type\": \"null\"}}");
     VALID(s, "0");
@@ -311,15 +317,18 @@ START_TEST(refs_and_recursion) {
     rb_error err;
     ck_assert_msg(rb_schema_load(DATA "recursive.json", &s, &err) == 0, "%s", err.msg);
     VALID(s, "{\"value\": 1, \"children\": [{\"value\": 2, \"children\": [{\"value\": 3}]}]}");
-    INVALID(s, "{\"value\": 1, \"children\": [{\"value\": 2, \"children\": [{\"value\": \"x\"}]}]}",
-            "/children/0/children/0/value", "/children/0/children/0/value: \"x\" is not of type integer");
+    INVALID(s,
+            "{\"value\": 1, \"children\": [{\"value\": 2, \"children\": [{\"value\": \"x\"}]}]}",
+            "/children/0/children/0/value",
+            "/children/0/children/0/value: \"x\" is not of type integer");
     rb_schema_destroy(s);
     /* A schema that re-enters itself without consuming the instance is
      * stopped by the evaluation depth limit. */
     s = compile_ok("{\"allOf\": [{\"$ref\": \"#\"}]}");
     INVALID(s, "1", "", "/: schema nesting deeper than 256 levels (a recursive $ref?)");
     rb_schema_destroy(s);
-    compile_fails("{\"$ref\": \"#/definitions/a\", \"definitions\": {\"a\": {\"$ref\": \"#/definitions/b\"},"
+    compile_fails("{\"$ref\": \"#/definitions/a\", \"definitions\": {\"a\": {\"$ref\": "
+                  "\"#/definitions/b\"},"
                   " \"b\": {\"$ref\": \"#/definitions/a\"}}}",
                   "inline: schema /: $ref cycle: a definition refers to itself without any other "
                   "keyword");
@@ -329,7 +338,8 @@ START_TEST(refs_and_recursion) {
     compile_fails("{\"$ref\": \"other.json#/x\"}",
                   "inline: schema /$ref: \"other.json#/x\": only \"#\" and "
                   "\"#/definitions/<name>\" references are supported");
-    compile_fails("{\"$ref\": \"#/definitions/a\", \"type\": \"object\", \"definitions\": {\"a\": true}}",
+    compile_fails("{\"$ref\": \"#/definitions/a\", \"type\": \"object\", \"definitions\": {\"a\": "
+                  "true}}",
                   "inline: schema /type: keywords beside $ref are ignored by draft-07; move "
                   "\"type\" and the $ref into an allOf");
     /* Errors inside an unused definition are still reported, at its path. */
@@ -344,9 +354,10 @@ START_TEST(compile_errors_name_file_and_path) {
     ck_assert_int_eq(rb_schema_load(DATA "unknown_keyword.json", &s, &err), -1);
     ck_assert_ptr_null(s);
     ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
-    ck_assert_str_eq(err.msg, DATA "unknown_keyword.json: schema /properties/price/multipleOf: "
-                              "keyword \"multipleOf\" is not supported by ragbatch's draft-07 "
-                              "subset; remove it or express the rule with the supported keywords");
+    ck_assert_str_eq(err.msg,
+                     DATA "unknown_keyword.json: schema /properties/price/multipleOf: "
+                          "keyword \"multipleOf\" is not supported by ragbatch's draft-07 "
+                          "subset; remove it or express the rule with the supported keywords");
     compile_fails("{\"requird\": [\"a\"]}",
                   "inline: schema /requird: keyword \"requird\" is not supported (did you mean "
                   "\"required\"?)");
@@ -358,7 +369,8 @@ START_TEST(compile_errors_name_file_and_path) {
                   "inline: schema /items: the array form of items (tuple validation) is not "
                   "supported; give one schema for every item");
     compile_fails("{\"then\": {}}", "inline: schema /then: \"then\" without \"if\" has no effect");
-    compile_fails("{\"minLength\": -1}", "inline: schema /minLength: must be a non-negative integer");
+    compile_fails("{\"minLength\": -1}",
+                  "inline: schema /minLength: must be a non-negative integer");
     compile_fails("{\"exclusiveMinimum\": true}",
                   "inline: schema /exclusiveMinimum: must be a number (the boolean form is "
                   "draft-04; in draft-07 write the bound itself here)");
@@ -368,8 +380,10 @@ START_TEST(compile_errors_name_file_and_path) {
     compile_fails("{\"properties\": {\"a\": {\"definitions\": {}}}}",
                   "inline: schema /properties/a/definitions: definitions are supported at the "
                   "root only (references are \"#/definitions/<name>\")");
-    compile_fails("{\"required\": [\"a\", \"a\"]}", "inline: schema /required: \"a\" is listed twice");
-    compile_fails("{\"anyOf\": []}", "inline: schema /anyOf: must be a non-empty array of schemas");
+    compile_fails("{\"required\": [\"a\", \"a\"]}",
+                  "inline: schema /required: \"a\" is listed twice");
+    compile_fails("{\"anyOf\": []}",
+                  "inline: schema /anyOf: must be a non-empty array of schemas");
     compile_fails("{\"properties\": {\"a\": 3}}",
                   "inline: schema /properties/a: a schema must be an object or a boolean, not "
                   "number");
@@ -482,12 +496,24 @@ START_TEST(rfc3339_parsing) {
     ck_assert_int_eq(ms, epoch_of(2017, 1, 1, 0, 0, 0));
     ck_assert_int_eq(rb_rfc3339_parse("2016-12-31T15:59:60-08:00", &ms), 0);
     ck_assert_int_eq(rb_rfc3339_parse("2016-12-31T12:00:60Z", NULL), -1);
-    const char *bad[] = {"2024-05-01",           "2024-05-01T12:30Z",    "2024-05-01 12:30:45Z",
-                         "2024-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
-                         "2024-04-31T00:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T12:60:00Z",
-                         "2024-05-01T12:30:45",  "2024-05-01T12:30:45.Z", "2024-05-01T12:30:45+0200",
-                         "2024-05-01T12:30:45+24:00", "2024-05-01T12:30:45Zx", "24-05-01T12:30:45Z",
-                         "2024-5-01T12:30:45Z",  "",                     "2024-05-01T12:30:45+02:60"};
+    const char *bad[] = {"2024-05-01",
+                         "2024-05-01T12:30Z",
+                         "2024-05-01 12:30:45Z",
+                         "2024-13-01T00:00:00Z",
+                         "2023-02-29T00:00:00Z",
+                         "1900-02-29T00:00:00Z",
+                         "2024-04-31T00:00:00Z",
+                         "2024-05-01T24:00:00Z",
+                         "2024-05-01T12:60:00Z",
+                         "2024-05-01T12:30:45",
+                         "2024-05-01T12:30:45.Z",
+                         "2024-05-01T12:30:45+0200",
+                         "2024-05-01T12:30:45+24:00",
+                         "2024-05-01T12:30:45Zx",
+                         "24-05-01T12:30:45Z",
+                         "2024-5-01T12:30:45Z",
+                         "",
+                         "2024-05-01T12:30:45+02:60"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         ck_assert_msg(rb_rfc3339_parse(bad[i], &ms) == -1, "accepted %s", bad[i]);
     ck_assert_int_eq(rb_rfc3339_parse(NULL, &ms), -1);

@@ -39,8 +39,7 @@ static void same_json(const rb_json *want, const rb_json *got, const char *path)
                   rb_json_type_name(got->type), rb_json_type_name(want->type));
     char sub[512];
     switch (want->type) {
-    case RB_JSON_NULL:
-        break;
+    case RB_JSON_NULL: break;
     case RB_JSON_BOOL:
         ck_assert_msg(want->boolean == got->boolean, "%s: boolean differs", path);
         break;
@@ -66,8 +65,8 @@ static void same_json(const rb_json *want, const rb_json *got, const char *path)
             same_json(want->members[i].value, rb_json_get(got, want->members[i].key), sub);
         }
         for (size_t i = 0; i < got->count; i++)
-            ck_assert_msg(rb_json_get(want, got->members[i].key) != NULL, "%s: unexpected field %s",
-                          path, got->members[i].key);
+            ck_assert_msg(rb_json_get(want, got->members[i].key) != NULL,
+                          "%s: unexpected field %s", path, got->members[i].key);
         break;
     }
 }
@@ -97,8 +96,12 @@ static const float qvec[3] = {0.25f, -0.5f, 1.0f};
  * conditions on indexed filter fields), then a $project of the score. */
 START_TEST(pipeline_matches_atlas_ann_example) {
     rb_sink_filter_eq eq[] = {{"category", "shoes"}, {"brand", "Acme"}};
-    rb_atlas_query q = {.index = "vector_index", .vector = qvec, .dim = 3, .limit = 10,
-                        .equals = eq, .n_equals = 2};
+    rb_atlas_query q = {.index = "vector_index",
+                        .vector = qvec,
+                        .dim = 3,
+                        .limit = 10,
+                        .equals = eq,
+                        .n_equals = 2};
     char *got = pipeline(&q);
     same_json_text("[{\"$vectorSearch\": {"
                    "  \"index\": \"vector_index\", \"path\": \"embedding\","
@@ -120,41 +123,49 @@ END_TEST
  * dropped, the best chunk per parent, the best `limit` parents. */
 START_TEST(chunk_pipeline_keeps_the_best_current_chunk_per_parent) {
     rb_sink_filter_eq eq[] = {{"brand", "Acme"}};
-    rb_atlas_query q = {.index = "products_chunks_vector", .vector = qvec, .dim = 3, .limit = 5,
-                        .equals = eq, .n_equals = 1};
+    rb_atlas_query q = {.index = "products_chunks_vector",
+                        .vector = qvec,
+                        .dim = 3,
+                        .limit = 5,
+                        .equals = eq,
+                        .n_equals = 1};
     rb_buf b;
     rb_error err;
     rb_buf_init(&b);
     ck_assert_msg(rb_atlas_chunk_pipeline_json(&q, "products", &b, &err) == 0, "%s", err.msg);
-    same_json_text("[{\"$vectorSearch\": {"
-                   "  \"index\": \"products_chunks_vector\", \"path\": \"embedding\","
-                   "  \"queryVector\": [0.25, -0.5, 1],"
-                   "  \"numCandidates\": 400, \"limit\": 20,"
-                   "  \"filter\": {\"$and\": ["
-                   "    {\"deleted\": {\"$ne\": true}},"
-                   "    {\"metadata.brand\": {\"$eq\": \"Acme\"}}]}}},"
-                   " {\"$project\": {\"_id\": 1, \"parent_id\": 1, \"version\": 1, \"text\": 1,"
-                   "   \"metadata\": 1, \"chunk\": 1, \"score\": {\"$meta\": \"vectorSearchScore\"}}},"
-                   " {\"$lookup\": {\"from\": \"products\", \"localField\": \"parent_id\","
-                   "   \"foreignField\": \"_id\", \"as\": \"parent\","
-                   "   \"pipeline\": [{\"$project\": {\"version\": 1, \"deleted\": 1}}]}},"
-                   " {\"$match\": {\"$expr\": {\"$and\": ["
-                   "   {\"$eq\": [{\"$first\": \"$parent.version\"}, \"$version\"]},"
-                   "   {\"$ne\": [{\"$first\": \"$parent.deleted\"}, true]}]}}},"
-                   " {\"$sort\": {\"score\": -1}},"
-                   " {\"$group\": {\"_id\": \"$parent_id\", \"score\": {\"$first\": \"$score\"},"
-                   "   \"text\": {\"$first\": \"$text\"}, \"metadata\": {\"$first\": \"$metadata\"},"
-                   "   \"chunk\": {\"$first\": \"$chunk\"}}},"
-                   " {\"$sort\": {\"score\": -1, \"_id\": 1}},"
-                   " {\"$limit\": 5}]",
-                   b.data);
+    same_json_text(
+        "[{\"$vectorSearch\": {"
+        "  \"index\": \"products_chunks_vector\", \"path\": \"embedding\","
+        "  \"queryVector\": [0.25, -0.5, 1],"
+        "  \"numCandidates\": 400, \"limit\": 20,"
+        "  \"filter\": {\"$and\": ["
+        "    {\"deleted\": {\"$ne\": true}},"
+        "    {\"metadata.brand\": {\"$eq\": \"Acme\"}}]}}},"
+        " {\"$project\": {\"_id\": 1, \"parent_id\": 1, \"version\": 1, \"text\": 1,"
+        "   \"metadata\": 1, \"chunk\": 1, \"score\": {\"$meta\": \"vectorSearchScore\"}}},"
+        " {\"$lookup\": {\"from\": \"products\", \"localField\": \"parent_id\","
+        "   \"foreignField\": \"_id\", \"as\": \"parent\","
+        "   \"pipeline\": [{\"$project\": {\"version\": 1, \"deleted\": 1}}]}},"
+        " {\"$match\": {\"$expr\": {\"$and\": ["
+        "   {\"$eq\": [{\"$first\": \"$parent.version\"}, \"$version\"]},"
+        "   {\"$ne\": [{\"$first\": \"$parent.deleted\"}, true]}]}}},"
+        " {\"$sort\": {\"score\": -1}},"
+        " {\"$group\": {\"_id\": \"$parent_id\", \"score\": {\"$first\": \"$score\"},"
+        "   \"text\": {\"$first\": \"$text\"}, \"metadata\": {\"$first\": \"$metadata\"},"
+        "   \"chunk\": {\"$first\": \"$chunk\"}}},"
+        " {\"$sort\": {\"score\": -1, \"_id\": 1}},"
+        " {\"$limit\": 5}]",
+        b.data);
     rb_buf_free(&b);
 }
 END_TEST
 
 /* The documentation's ENN example: exact: true and no numCandidates. */
 START_TEST(pipeline_matches_atlas_enn_example) {
-    rb_atlas_query q = {.index = "vector_index", .vector = qvec, .dim = 3, .limit = 5,
+    rb_atlas_query q = {.index = "vector_index",
+                        .vector = qvec,
+                        .dim = 3,
+                        .limit = 5,
                         .exact = true};
     char *got = pipeline(&q);
     same_json_text("[{\"$vectorSearch\": {"
@@ -178,14 +189,18 @@ START_TEST(num_candidates_default_and_bounds) {
     /* An explicit value below the limit is raised to it, above the cap cut. */
     size_t asked[] = {3, 20000}, want[] = {10, 10000};
     for (int i = 0; i < 2; i++) {
-        rb_atlas_query q = {.index = "i", .vector = qvec, .dim = 3, .limit = 10,
+        rb_atlas_query q = {.index = "i",
+                            .vector = qvec,
+                            .dim = 3,
+                            .limit = 10,
                             .num_candidates = asked[i]};
         char *got = pipeline(&q);
         rb_json_doc *d;
         rb_error err;
         ck_assert_int_eq(rb_json_parse(got, strlen(got), NULL, &d, &err), 0);
-        const rb_json *nc = rb_json_get(
-            rb_json_get(&rb_json_doc_root(d)->items[0], "$vectorSearch"), "numCandidates");
+        const rb_json *nc =
+            rb_json_get(rb_json_get(&rb_json_doc_root(d)->items[0], "$vectorSearch"),
+                        "numCandidates");
         ck_assert_ptr_nonnull(nc);
         ck_assert_int_eq(nc->integer, (int64_t)want[i]);
         rb_json_doc_destroy(d);
@@ -197,14 +212,14 @@ END_TEST
 /* Values stay values, whatever they contain; names with '$' are refused. */
 START_TEST(filter_values_are_values_and_names_are_checked) {
     rb_sink_filter_eq eq[] = {{"category", "{\"$gt\": \"\"}"}};
-    rb_atlas_query q = {.index = "i", .vector = qvec, .dim = 3, .limit = 1, .equals = eq,
-                        .n_equals = 1};
+    rb_atlas_query q =
+        {.index = "i", .vector = qvec, .dim = 3, .limit = 1, .equals = eq, .n_equals = 1};
     char *got = pipeline(&q);
     rb_json_doc *d;
     rb_error err;
     ck_assert_int_eq(rb_json_parse(got, strlen(got), NULL, &d, &err), 0);
-    const rb_json *v = rb_json_get_path(
-        rb_json_get(&rb_json_doc_root(d)->items[0], "$vectorSearch"), "filter");
+    const rb_json *v =
+        rb_json_get_path(rb_json_get(&rb_json_doc_root(d)->items[0], "$vectorSearch"), "filter");
     const rb_json *clause = &rb_json_get(v, "$and")->items[1];
     const rb_json *cond = rb_json_get(rb_json_get(clause, "metadata.category"), "$eq");
     ck_assert_int_eq(cond->type, RB_JSON_STRING);
@@ -215,8 +230,8 @@ START_TEST(filter_values_are_values_and_names_are_checked) {
     const char *bad[] = {"", "$where", "a$b", "a\nb"};
     for (int i = 0; i < 4; i++) {
         rb_sink_filter_eq b[] = {{bad[i], "x"}};
-        rb_atlas_query bq = {.index = "i", .vector = qvec, .dim = 3, .limit = 1, .equals = b,
-                             .n_equals = 1};
+        rb_atlas_query bq =
+            {.index = "i", .vector = qvec, .dim = 3, .limit = 1, .equals = b, .n_equals = 1};
         rb_buf out;
         rb_buf_init(&out);
         ck_assert_int_eq(rb_atlas_pipeline_json(&bq, &out, &err), -1);
@@ -238,8 +253,10 @@ static char *index_def(const rb_atlas_index *ix) {
  * `vector` field, then one `filter` field per pre-filter path. */
 START_TEST(index_definition_matches_atlas_example) {
     const char *fields[] = {"category", "brand"};
-    rb_atlas_index ix = {.name = "products_vector", .num_dimensions = 384,
-                         .similarity = RB_ATLAS_COSINE, .filter_fields = fields,
+    rb_atlas_index ix = {.name = "products_vector",
+                         .num_dimensions = 384,
+                         .similarity = RB_ATLAS_COSINE,
+                         .filter_fields = fields,
                          .n_filter_fields = 2};
     char *got = index_def(&ix);
     same_json_text("{\"name\": \"products_vector\", \"type\": \"vectorSearch\","
@@ -252,7 +269,8 @@ START_TEST(index_definition_matches_atlas_example) {
                    got);
     free(got);
 
-    rb_atlas_index q = {.name = "v", .num_dimensions = 1536,
+    rb_atlas_index q = {.name = "v",
+                        .num_dimensions = 1536,
                         .similarity = RB_ATLAS_DOT_PRODUCT,
                         .quantization = RB_ATLAS_QUANT_SCALAR};
     got = index_def(&q);
@@ -280,7 +298,9 @@ START_TEST(index_options_parse_and_bounds) {
     rb_buf_init(&b);
     ck_assert_int_eq(rb_atlas_index_json(&ix, &b, &err), -1);
     const char *bad[] = {"$x"};
-    rb_atlas_index ix2 = {.name = "v", .num_dimensions = 4, .filter_fields = bad,
+    rb_atlas_index ix2 = {.name = "v",
+                          .num_dimensions = 4,
+                          .filter_fields = bad,
                           .n_filter_fields = 1};
     ck_assert_int_eq(rb_atlas_index_json(&ix2, &b, &err), -1);
     rb_buf_free(&b);
@@ -353,8 +373,7 @@ static void fixture_open(void) {
     memset(&fx, 0, sizeof fx);
     snprintf(fx.db, sizeof fx.db, "check_search_%ld", (long)getpid());
     rb_error err;
-    rb_local_embed_opts eo = {.model_dir = RB_SOURCE_DIR "/models/all-MiniLM-L6-v2",
-                              .threads = 1};
+    rb_local_embed_opts eo = {.model_dir = RB_SOURCE_DIR "/models/all-MiniLM-L6-v2", .threads = 1};
     fx.emb = rb_embedder_local_new(&eo, &err);
     ck_assert_msg(fx.emb != NULL, "%s", err.msg);
     fx.dim = rb_embedder_dim(fx.emb);
@@ -374,18 +393,25 @@ static void fixture_open(void) {
     memset(items, 0, sizeof items);
     for (int i = 0; i < N_PRODUCTS; i++) {
         char json[256];
-        snprintf(json, sizeof json, "{\"category\":\"%s\",\"brand\":\"%s\"}",
-                 products[i].category, products[i].brand);
+        snprintf(json, sizeof json, "{\"category\":\"%s\",\"brand\":\"%s\"}", products[i].category,
+                 products[i].brand);
         ck_assert_int_eq(rb_json_parse(json, strlen(json), NULL, &meta[i], &err), 0);
         const rb_json *root = rb_json_doc_root(meta[i]);
         m[i][0] = (rb_sink_meta){"category", rb_json_get(root, "category")};
         m[i][1] = (rb_sink_meta){"brand", rb_json_get(root, "brand")};
         snprintf(fx.ids[i], sizeof fx.ids[i], "p-%03d", i);
-        items[i] = (rb_sink_item){.kind = RB_SINK_UPSERT, .id = fx.ids[i], .version = 1,
-                                  .event_time_ms = 1700000000000, .text = products[i].name,
-                                  .text_hash = "00", .vector = fx.vecs + (size_t)i * fx.dim,
-                                  .dim = fx.dim, .model = "all-MiniLM-L6-v2",
-                                  .metadata = m[i], .n_metadata = 2, .topic = "t",
+        items[i] = (rb_sink_item){.kind = RB_SINK_UPSERT,
+                                  .id = fx.ids[i],
+                                  .version = 1,
+                                  .event_time_ms = 1700000000000,
+                                  .text = products[i].name,
+                                  .text_hash = "00",
+                                  .vector = fx.vecs + (size_t)i * fx.dim,
+                                  .dim = fx.dim,
+                                  .model = "all-MiniLM-L6-v2",
+                                  .metadata = m[i],
+                                  .n_metadata = 2,
+                                  .topic = "t",
                                   .offset = i};
     }
     ck_assert_msg(rb_sink_write(fx.sink, items, N_PRODUCTS, NULL, &err) == 0, "%s", err.msg);
@@ -442,7 +468,10 @@ static int check_query(const char *text, const char *category, size_t k) {
     rb_searcher *s = rb_searcher_new(fx.sink, "docs_vector", &err);
     ck_assert_ptr_nonnull(s);
     rb_sink_filter_eq eq[] = {{"category", category}};
-    rb_search_query sq = {.vector = q, .dim = fx.dim, .k = k, .equals = category ? eq : NULL,
+    rb_search_query sq = {.vector = q,
+                          .dim = fx.dim,
+                          .k = k,
+                          .equals = category ? eq : NULL,
                           .n_equals = category ? 1 : 0};
     rb_search_result r;
     ck_assert_msg(rb_searcher_query(s, &sq, &r, &err) == 0, "%s", err.msg);
@@ -471,9 +500,8 @@ static int check_query(const char *text, const char *category, size_t k) {
 
 START_TEST(queries_follow_the_reference_order) {
     fixture_open();
-    const char *queries[] = {"shoes for running", "cooking in the kitchen",
-                             "music and sound", "sleeping outdoors in the cold",
-                             "clothes for rainy weather"};
+    const char *queries[] = {"shoes for running", "cooking in the kitchen", "music and sound",
+                             "sleeping outdoors in the cold", "clothes for rainy weather"};
     for (int i = 0; i < 5; i++) check_query(queries[i], NULL, 5);
     /* k larger than the collection: every product, in order. */
     check_query("gift ideas", NULL, 50);
@@ -500,8 +528,12 @@ START_TEST(soft_deleted_product_never_comes_back) {
     fixture_open();
     int top = check_query("shoes for running", NULL, 3);
     ck_assert_int_ge(top, 0);
-    rb_sink_item del = {.kind = RB_SINK_SOFT_DELETE, .id = fx.ids[top], .version = 2,
-                        .event_time_ms = 1700000001000, .topic = "t", .offset = 100};
+    rb_sink_item del = {.kind = RB_SINK_SOFT_DELETE,
+                        .id = fx.ids[top],
+                        .version = 2,
+                        .event_time_ms = 1700000001000,
+                        .topic = "t",
+                        .offset = 100};
     rb_error err;
     ck_assert_msg(rb_sink_write(fx.sink, &del, 1, NULL, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(del.result, RB_SINK_STORED);

@@ -303,21 +303,25 @@ START_TEST(escape_key_rules) {
 }
 END_TEST
 
-
-
 /* The array of doubles is written as raw bytes: they must be the bytes
  * libbson writes element by element, keys past the 1,000 of its key table
  * included. */
 START_TEST(embedding_array_is_libbsons_layout) {
     enum { N = 1500 };
     static float v[N];
-    for (size_t i = 0; i < N; i++)
-        v[i] = (float)((double)((int)(i * 7919 % 2003) - 1001) / 997.0);
+    for (size_t i = 0; i < N; i++) v[i] = (float)((double)((int)(i * 7919 % 2003) - 1001) / 997.0);
     v[0] = -0.0f;
     v[1] = 1e-45f; /* subnormal */
     v[2] = 3.4028235e38f;
-    rb_sink_item it = {.kind = RB_SINK_UPSERT, .id = "a", .version = 1, .text = "t",
-                       .text_hash = "h", .vector = v, .dim = N, .model = "m", .topic = "events"};
+    rb_sink_item it = {.kind = RB_SINK_UPSERT,
+                       .id = "a",
+                       .version = 1,
+                       .text = "t",
+                       .text_hash = "h",
+                       .vector = v,
+                       .dim = N,
+                       .model = "m",
+                       .topic = "events"};
     bson_t doc = BSON_INITIALIZER;
     char msg[128] = "";
     ck_assert_int_eq(rb_sink_build_doc(&doc, &it, RB_SINK_VECTOR_ARRAY, 1, msg, sizeof msg), 0);
@@ -955,8 +959,7 @@ START_TEST(batch_of_several_bulks) {
     rb_sink_stats st = {0};
     write_ok(&f, b, N, &st);
     ck_assert_uint_eq(st.stored, N);
-    for (int i = 0; i < N; i++)
-        ck_assert_int_eq(b[i].result, RB_SINK_STORED);
+    for (int i = 0; i < N; i++) ck_assert_int_eq(b[i].result, RB_SINK_STORED);
     ck_assert_int_eq(count(&f, false), N);
     /* the first and last document of each bulk, replayed */
     const int probe[] = {0, 999, 1000, 1999, 2000, 2099};

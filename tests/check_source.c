@@ -15,7 +15,7 @@
 
 static void produce_n(const char *topic, int from, int n) {
     harness_msg *m = calloc((size_t)n, sizeof *m);
-    char (*vals)[32] = calloc((size_t)n, sizeof *vals);
+    char(*vals)[32] = calloc((size_t)n, sizeof *vals);
     ck_assert(m && vals);
     for (int i = 0; i < n; i++) {
         snprintf(vals[i], sizeof vals[i], "{\"n\":%d}", from + i);
@@ -42,7 +42,10 @@ START_TEST(overdue_fill_takes_what_has_arrived) {
     rb_log log;
     rb_log_init(&log);
     log.min = RB_LOG_WARN;
-    rb_source_opts o = {.job_name = topic, .topics = &topics, .kafka = kafka, .kafka_count = 2,
+    rb_source_opts o = {.job_name = topic,
+                        .topics = &topics,
+                        .kafka = kafka,
+                        .kafka_count = 2,
                         .log = &log};
     rb_error err;
     rb_error_clear(&err);
@@ -85,14 +88,18 @@ START_TEST(overdue_fill_takes_what_has_arrived) {
 }
 END_TEST
 
-static rb_source *source_for_opts(const char *topic, rb_kv *kafka, rb_strlist *topics,
-                                  rb_log *log, bool bounded) {
+static rb_source *source_for_opts(const char *topic, rb_kv *kafka, rb_strlist *topics, rb_log *log,
+                                  bool bounded) {
     rb_log_init(log);
     log->min = RB_LOG_WARN;
     kafka[0] = (rb_kv){"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")};
     kafka[1] = (rb_kv){"group.id", (char *)topic};
-    rb_source_opts o = {.job_name = topic, .topics = topics, .kafka = kafka, .kafka_count = 2,
-                        .log = log, .bounded = bounded};
+    rb_source_opts o = {.job_name = topic,
+                        .topics = topics,
+                        .kafka = kafka,
+                        .kafka_count = 2,
+                        .log = log,
+                        .bounded = bounded};
     rb_error err;
     rb_error_clear(&err);
     rb_source *s = rb_source_new(&o, &err);

@@ -184,7 +184,7 @@ START_TEST(optional_sections) {
     renders("A[[ blank: {blank?}]]B", "AB");
     renders("A[[ list: {empty_list?}]]B", "AB");
     renders("A[[ two: {brand?} {missing?}]]B", "AB"); /* any one missing drops it */
-    renders("A[[ req: {brand}]]B", "A req: AcmeB");     /* no optional inside: kept */
+    renders("A[[ req: {brand}]]B", "A req: AcmeB");   /* no optional inside: kept */
     renders("[[{brand?}]][[{count?}]]", "Acme3");
     renders("a [ b ] c", "a [ b ] c"); /* single brackets are text */
 }
@@ -216,7 +216,8 @@ START_TEST(whitespace_is_folded_and_trimmed) {
 END_TEST
 
 START_TEST(compile_errors_give_the_column) {
-    compile_fails("Name: {name", "template column 7: unclosed '{' (write \\{ for a literal brace)");
+    compile_fails("Name: {name",
+                  "template column 7: unclosed '{' (write \\{ for a literal brace)");
     compile_fails("a {} b", "template column 3: empty field name");
     compile_fails("a {?} b", "template column 3: empty field name");
     compile_fails("[[ a [[ b ]] ]]",
@@ -241,7 +242,8 @@ END_TEST
 
 START_TEST(field_list) {
     rb_template *t = NULL;
-    ck_assert_int_eq(rb_template_compile("{name} [[{brand?} {attributes.color?}]] \\{x\\}", &t, NULL),
+    ck_assert_int_eq(rb_template_compile("{name} [[{brand?} {attributes.color?}]] \\{x\\}", &t,
+                                         NULL),
                      0);
     ck_assert_uint_eq(rb_template_field_count(t), 3);
     ck_assert_str_eq(rb_template_field(t, 0), "name");

@@ -14,12 +14,12 @@
 
 /* id = index */
 static const char *const vocab[] = {
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",  /* 0-4 */
-    "hello", "world", "un", "##aff", "##able",     /* 5-9 */
-    "!", ",", ".", "a", "b",                       /* 10-14 */
-    "caf", "##e", "cafe", "中", "国",              /* 15-19 */
-    "x", "##x", "$", "¿", "[",                     /* 20-24 */
-    "]", "##é", "i", "##ı", "e",                   /* 25-29 */
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", /* 0-4 */
+    "hello", "world", "un",    "##aff", "##able", /* 5-9 */
+    "!",     ",",     ".",     "a",     "b",      /* 10-14 */
+    "caf",   "##e",   "cafe",  "中",    "国",     /* 15-19 */
+    "x",     "##x",   "$",     "¿",     "[",      /* 20-24 */
+    "]",     "##é",   "i",     "##ı",   "e",      /* 25-29 */
 };
 #define NV (sizeof vocab / sizeof vocab[0])
 
@@ -49,8 +49,8 @@ static void expect_len(const rb_tokenizer *t, const char *text, size_t len, size
         snprintf(got_s + strlen(got_s), sizeof got_s - strlen(got_s), " %d", (int)ids[i]);
     for (size_t i = 0; i < nw; i++)
         snprintf(want_s + strlen(want_s), sizeof want_s - strlen(want_s), " %d", (int)want[i]);
-    ck_assert_msg(n == nw && memcmp(ids, want, n * sizeof *ids) == 0, "\"%s\": got [%s ], want [%s ]",
-                  text, got_s, want_s);
+    ck_assert_msg(n == nw && memcmp(ids, want, n * sizeof *ids) == 0,
+                  "\"%s\": got [%s ], want [%s ]", text, got_s, want_s);
 }
 
 #define EXPECT(t, text, ...) expect_len(t, text, strlen(text), 512, __VA_ARGS__, -1)
@@ -140,14 +140,14 @@ END_TEST
 
 START_TEST(control_and_space_characters) {
     rb_tokenizer *t = make(NULL);
-    EXPECT(t, "hel\x01lo", 2, 5, 3);           /* Cc dropped */
-    EXPECT(t, "hel\xe2\x80\x8blo", 2, 5, 3);   /* U+200B (Cf) dropped */
-    EXPECT(t, "hel\xc2\xadlo", 2, 5, 3);       /* soft hyphen (Cf) dropped */
-    EXPECT(t, "hel\xee\x80\x80lo", 2, 5, 3);   /* private use dropped */
-    EXPECT(t, "hel\xef\xbf\xbdlo", 2, 5, 3);   /* U+FFFD dropped */
-    EXPECT(t, "hello\xe3\x80\x80world", 2, 5, 6, 3);  /* ideographic space */
-    EXPECT(t, "hello\xe2\x80\xa8world", 2, 5, 6, 3);  /* line separator */
-    EXPECT(t, "hello\xc2\xa0world", 2, 5, 6, 3);      /* no-break space */
+    EXPECT(t, "hel\x01lo", 2, 5, 3);                 /* Cc dropped */
+    EXPECT(t, "hel\xe2\x80\x8blo", 2, 5, 3);         /* U+200B (Cf) dropped */
+    EXPECT(t, "hel\xc2\xadlo", 2, 5, 3);             /* soft hyphen (Cf) dropped */
+    EXPECT(t, "hel\xee\x80\x80lo", 2, 5, 3);         /* private use dropped */
+    EXPECT(t, "hel\xef\xbf\xbdlo", 2, 5, 3);         /* U+FFFD dropped */
+    EXPECT(t, "hello\xe3\x80\x80world", 2, 5, 6, 3); /* ideographic space */
+    EXPECT(t, "hello\xe2\x80\xa8world", 2, 5, 6, 3); /* line separator */
+    EXPECT(t, "hello\xc2\xa0world", 2, 5, 6, 3);     /* no-break space */
     EXPECT(t, "hello\rworld\n", 2, 5, 6, 3);
     rb_tokenizer_destroy(t);
 }
@@ -156,10 +156,10 @@ END_TEST
 START_TEST(invalid_utf8_is_replaced) {
     rb_tokenizer *t = make(NULL);
     EXPECT(t, "hel\xfflo", 2, 5, 3);
-    EXPECT(t, "hello\xc3", 2, 5, 3);              /* truncated sequence */
-    EXPECT(t, "hel\xc0\xaflo", 2, 5, 3);          /* overlong '/' */
-    EXPECT(t, "hel\xed\xa0\x80lo", 2, 5, 3);      /* encoded surrogate */
-    EXPECT(t, "hel\xf4\x90\x80\x80lo", 2, 5, 3);  /* above U+10FFFF */
+    EXPECT(t, "hello\xc3", 2, 5, 3);             /* truncated sequence */
+    EXPECT(t, "hel\xc0\xaflo", 2, 5, 3);         /* overlong '/' */
+    EXPECT(t, "hel\xed\xa0\x80lo", 2, 5, 3);     /* encoded surrogate */
+    EXPECT(t, "hel\xf4\x90\x80\x80lo", 2, 5, 3); /* above U+10FFFF */
     EXPECT(t, "\x80\x80\x80", 2, 3);
     /* Embedded NUL within the given length is dropped, not a terminator. */
     expect_len(t, "hel\0lo", 6, 512, 2, 5, 3, -1);

@@ -97,8 +97,10 @@ void expo_parse(const char *text, expo *e) {
                 v[n] = '\0';
                 p++;
                 s->nlabels++;
-                if (*p == ',') p++;
-                else ck_assert_msg(*p == '}', "bad label list in '%s'", line);
+                if (*p == ',')
+                    p++;
+                else
+                    ck_assert_msg(*p == '}', "bad label list in '%s'", line);
             }
             p++;
         }
@@ -125,8 +127,8 @@ const char *expo_label(const expo_sample *s, const char *name) {
 }
 
 /* The value of the sample `name` whose labels include l1=v1 (and l2=v2). */
-int expo_find(const expo *e, const char *name, const char *l1, const char *v1,
-                const char *l2, const char *v2, double *out) {
+int expo_find(const expo *e, const char *name, const char *l1, const char *v1, const char *l2,
+              const char *v2, double *out) {
     for (int i = 0; i < e->n; i++) {
         const expo_sample *s = &e->s[i];
         if (strcmp(s->name, name) != 0) continue;

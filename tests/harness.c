@@ -180,11 +180,12 @@ void harness_produce(const char *topic, const harness_msg *msgs, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const harness_msg *m = &msgs[i];
         size_t len = m->value ? (m->value_len ? m->value_len : strlen(m->value)) : 0;
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(m->partition),
-            RD_KAFKA_V_KEY(m->key, m->key ? strlen(m->key) : 0),
-            RD_KAFKA_V_VALUE((void *)m->value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_OPAQUE(&failed), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(m->partition),
+                              RD_KAFKA_V_KEY(m->key, m->key ? strlen(m->key) : 0),
+                              RD_KAFKA_V_VALUE((void *)m->value, len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&failed),
+                              RD_KAFKA_V_END);
         ck_assert_msg(e == RD_KAFKA_RESP_ERR_NO_ERROR, "produce: %s", rd_kafka_err2str(e));
         rd_kafka_poll(rk, 0);
     }
@@ -336,8 +337,10 @@ void harness_mongo_up(void) {
 }
 
 rb_sink *harness_sink(const char *db) {
-    rb_sink_opts o = {.uri = harness_env("RAGBATCH_MONGO_URI"), .database = db,
-                      .collection = "docs", .timeout_ms = 5000};
+    rb_sink_opts o = {.uri = harness_env("RAGBATCH_MONGO_URI"),
+                      .database = db,
+                      .collection = "docs",
+                      .timeout_ms = 5000};
     rb_error err;
     rb_sink *s = rb_sink_new(&o, &err);
     ck_assert_msg(s != NULL, "MongoDB-wire server: %s", err.msg);

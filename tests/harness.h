@@ -52,7 +52,7 @@ int harness_run(const char *log_path, const char *const *args, int timeout_s);
 typedef struct harness_msg {
     const char *key;
     const char *value;
-    size_t value_len; /* 0 means strlen(value) */
+    size_t value_len;  /* 0 means strlen(value) */
     int32_t partition; /* -1 lets the partitioner choose */
 } harness_msg;
 void harness_produce(const char *topic, const harness_msg *msgs, size_t n);
@@ -61,8 +61,7 @@ void harness_produce(const char *topic, const harness_msg *msgs, size_t n);
  * expected final state to `manifest_path` (may be NULL).  Returns the
  * number of malformed events among them. */
 size_t harness_produce_generated(const char *topic, size_t count, size_t products, uint64_t seed,
-                                 double malformed, double delete_share,
-                                 const char *manifest_path);
+                                 double malformed, double delete_share, const char *manifest_path);
 
 /* Sum over partitions of `topic` of the group's committed offsets (an
  * uncommitted partition counts 0). */
@@ -99,8 +98,8 @@ typedef struct harness_case {
     char topic[128];
     char db[128];
     char log[512];
-    const char *job;   /* set by harness_case_job */
-    rb_sink *sink;     /* set by harness_case_sink */
+    const char *job; /* set by harness_case_job */
+    rb_sink *sink;   /* set by harness_case_sink */
 } harness_case;
 void harness_case_open(harness_case *c, const char *name, int partitions);
 const char *harness_case_job(harness_case *c, const char *extra);

@@ -169,7 +169,9 @@ static const rb_runner_source_ops source_ops = {
     .release = src_release,
 };
 
-rb_runner_source inproc_source_port(inproc_source *s) { return (rb_runner_source){&source_ops, s}; }
+rb_runner_source inproc_source_port(inproc_source *s) {
+    return (rb_runner_source){&source_ops, s};
+}
 
 int64_t inproc_source_committed(const inproc_source *s, int32_t partition) {
     return s->parts[partition].committed;

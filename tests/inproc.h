@@ -33,9 +33,9 @@
 /* ---- source ---- */
 
 typedef struct inproc_msg {
-    int32_t partition;  /* of topic "t" */
-    const char *key;    /* NULL: none */
-    const char *value;  /* NULL: a Kafka tombstone */
+    int32_t partition; /* of topic "t" */
+    const char *key;   /* NULL: none */
+    const char *value; /* NULL: a Kafka tombstone */
 } inproc_msg;
 
 typedef struct inproc_source inproc_source;
@@ -65,11 +65,11 @@ typedef struct inproc_doc {
     char *id;
     int64_t version;
     bool deleted;
-    char *text;         /* NULL for a tombstone */
+    char *text; /* NULL for a tombstone */
     char text_hash[65];
     float vector[8];
     size_t dim;
-    int64_t offset;     /* source offset of the event that wrote it */
+    int64_t offset; /* source offset of the event that wrote it */
 } inproc_doc;
 
 typedef struct inproc_sink inproc_sink;
@@ -107,9 +107,9 @@ size_t inproc_sink_known_items(const inproc_sink *s);
 
 typedef struct inproc_embed_stats {
     size_t calls;
-    size_t texts;      /* texts embedded, over every call */
-    char seen[4096];   /* every text embedded, each followed by '|' */
-    int fail_calls;    /* the next calls that fail (not retriable) */
+    size_t texts;    /* texts embedded, over every call */
+    char seen[4096]; /* every text embedded, each followed by '|' */
+    int fail_calls;  /* the next calls that fail (not retriable) */
 } inproc_embed_stats;
 
 /* An embedder of INPROC_DIM dimensions, model "inproc-hash", that counts

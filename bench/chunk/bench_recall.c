@@ -54,13 +54,14 @@ static const char *const FILLER[] = {
 #define N_FILLER (sizeof FILLER / sizeof FILLER[0])
 
 static const char *const MATERIAL[] = {"fishing nets", "coffee grounds", "plastic bottles",
-                                       "car tyres", "wool offcuts", "cotton scraps",
-                                       "sailcloth", "parachute silk", "climbing ropes",
+                                       "car tyres",    "wool offcuts",   "cotton scraps",
+                                       "sailcloth",    "parachute silk", "climbing ropes",
                                        "tent canvas"};
-static const char *const PLACE[] = {"Norwegian fjords", "Scottish harbours", "Chilean ports",
-                                    "Icelandic fisheries", "Japanese mills", "Portuguese docks",
-                                    "Canadian lakes", "Kenyan markets", "Peruvian villages",
-                                    "Greek islands"};
+static const char *const PLACE[] = {"Norwegian fjords",  "Scottish harbours",
+                                    "Chilean ports",     "Icelandic fisheries",
+                                    "Japanese mills",    "Portuguese docks",
+                                    "Canadian lakes",    "Kenyan markets",
+                                    "Peruvian villages", "Greek islands"};
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t next(void) {

@@ -80,7 +80,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     producer *p = opaque;
     if (m->err) {
-        if (p->failed++ == 0) fprintf(stderr, "crash_tool: delivery failed: %s\n", rd_kafka_err2str(m->err));
+        if (p->failed++ == 0)
+            fprintf(stderr, "crash_tool: delivery failed: %s\n", rd_kafka_err2str(m->err));
     }
 }
 
@@ -115,8 +116,8 @@ static int send_line(producer *p, const char *line, size_t len) {
         return -1;
     }
     if (older_than_seen(p, key, v->integer)) p->out_of_order++;
-    while (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)line,
-                            len, key, strlen(key), NULL) != 0) {
+    while (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)line, len,
+                            key, strlen(key), NULL) != 0) {
         if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             fprintf(stderr, "crash_tool: produce: %s\n", rd_kafka_err2str(rd_kafka_last_error()));
             rb_json_doc_destroy(doc);
@@ -139,11 +140,14 @@ static int cmd_produce(const char *bootstrap, const char *topic, const char *pat
     }
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *props[][2] = {{"bootstrap.servers", bootstrap}, {"acks", "all"},
-                              {"enable.idempotence", "true"}, {"linger.ms", "5"},
+    const char *props[][2] = {{"bootstrap.servers", bootstrap},
+                              {"acks", "all"},
+                              {"enable.idempotence", "true"},
+                              {"linger.ms", "5"},
                               {"queue.buffering.max.messages", "200000"}};
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
-        if (rd_kafka_conf_set(conf, props[i][0], props[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        if (rd_kafka_conf_set(conf, props[i][0], props[i][1], errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK) {
             fprintf(stderr, "crash_tool: %s\n", errstr);
             return 1;
         }
@@ -204,7 +208,8 @@ static int cmd_produce(const char *bootstrap, const char *topic, const char *pat
     free(line);
     fclose(f);
     if (rd_kafka_flush(p.rk, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "crash_tool: %d messages not delivered within 120 s\n", rd_kafka_outq_len(p.rk));
+        fprintf(stderr, "crash_tool: %d messages not delivered within 120 s\n",
+                rd_kafka_outq_len(p.rk));
         rc = -1;
     }
     if (p.failed) rc = -1;
@@ -252,7 +257,8 @@ static int cmd_committed(const char *bootstrap, const char *group, const char *t
     for (int i = 0; i < l->cnt; i++) {
         int64_t lo, hi;
         if (rd_kafka_query_watermark_offsets(rk, topic, l->elems[i].partition, &lo, &hi, 10000)) {
-            fprintf(stderr, "crash_tool: watermarks of partition %d failed\n", l->elems[i].partition);
+            fprintf(stderr, "crash_tool: watermarks of partition %d failed\n",
+                    l->elems[i].partition);
             return 1;
         }
         end += hi;
@@ -333,7 +339,8 @@ static int load_manifest(const char *path, table *t) {
     return 0;
 }
 
-static int cmd_verify(const char *uri, const char *db, const char *coll_name, const char *manifest) {
+static int cmd_verify(const char *uri, const char *db, const char *coll_name,
+                      const char *manifest) {
     table t = {.cap = 1u << 22};
     t.e = calloc(t.cap, sizeof *t.e);
     if (!t.e || load_manifest(manifest, &t) != 0) return 1;
@@ -350,8 +357,8 @@ static int cmd_verify(const char *uri, const char *db, const char *coll_name, co
     /* Batches of 1,000: mongo-java-server does not cap a reply batch at
      * 16 MiB, and 100,000 documents in one reply exceed what a client takes. */
     bson_t *opts = BCON_NEW("projection", "{", "_id", BCON_INT32(1), "version", BCON_INT32(1),
-                            "deleted", BCON_INT32(1), "metadata", BCON_INT32(1), "}",
-                            "batchSize", BCON_INT32(1000));
+                            "deleted", BCON_INT32(1), "metadata", BCON_INT32(1), "}", "batchSize",
+                            BCON_INT32(1000));
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
     size_t docs = 0, live_ok = 0, tomb_ok = 0, extra = 0, wrong_version = 0, wrong_deleted = 0,
            wrong_content = 0, shown = 0;
@@ -371,9 +378,11 @@ static int cmd_verify(const char *uri, const char *db, const char *coll_name, co
         bool has_price = false;
         if (bson_iter_init_find(&it, d, "metadata") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
             bson_iter_t m;
-            if (bson_iter_recurse(&it, &m) && bson_iter_find(&m, "name") && BSON_ITER_HOLDS_UTF8(&m))
+            if (bson_iter_recurse(&it, &m) && bson_iter_find(&m, "name") &&
+                BSON_ITER_HOLDS_UTF8(&m))
                 name = bson_iter_utf8(&m, NULL);
-            if (bson_iter_recurse(&it, &m) && bson_iter_find(&m, "price") && BSON_ITER_HOLDS_NUMBER(&m)) {
+            if (bson_iter_recurse(&it, &m) && bson_iter_find(&m, "price") &&
+                BSON_ITER_HOLDS_NUMBER(&m)) {
                 price = bson_iter_as_double(&m);
                 has_price = true;
             }
@@ -391,9 +400,9 @@ static int cmd_verify(const char *uri, const char *db, const char *coll_name, co
             } else if (deleted != x->deleted) {
                 wrong_deleted++;
                 problem = x->deleted ? "live, should be deleted" : "deleted, should be live";
-            } else if (!x->deleted && (!name || !x->name || strcmp(name, x->name) != 0 ||
-                                       has_price != x->has_price ||
-                                       (has_price && price != x->price))) {
+            } else if (!x->deleted &&
+                       (!name || !x->name || strcmp(name, x->name) != 0 ||
+                        has_price != x->has_price || (has_price && price != x->price))) {
                 wrong_content++;
                 problem = "name or price not those of the version";
             } else if (x->deleted) {
@@ -403,8 +412,9 @@ static int cmd_verify(const char *uri, const char *db, const char *coll_name, co
             }
         }
         if (problem && shown++ < 10)
-            fprintf(stderr, "crash_tool: %s: %s (stored version %" PRId64 ", expected %" PRId64 ")\n",
-                    id, problem, version, x ? x->version : -1);
+            fprintf(stderr,
+                    "crash_tool: %s: %s (stored version %" PRId64 ", expected %" PRId64 ")\n", id,
+                    problem, version, x ? x->version : -1);
     }
     if (mongoc_cursor_error(cur, &be)) {
         fprintf(stderr, "crash_tool: reading %s.%s: %s\n", db, coll_name, be.message);
@@ -414,14 +424,18 @@ static int cmd_verify(const char *uri, const char *db, const char *coll_name, co
     for (size_t i = 0; i < t.cap; i++) {
         expect *x = &t.e[i];
         if (!x->id) continue;
-        if (x->deleted) expected_deleted++;
-        else expected_live++;
+        if (x->deleted)
+            expected_deleted++;
+        else
+            expected_live++;
         if (!x->found) {
             if (x->deleted) {
                 gone++;
             } else {
                 missing++;
-                if (shown++ < 10) fprintf(stderr, "crash_tool: %s: missing (expected version %" PRId64 ")\n", x->id, x->version);
+                if (shown++ < 10)
+                    fprintf(stderr, "crash_tool: %s: missing (expected version %" PRId64 ")\n",
+                            x->id, x->version);
             }
         }
         free(x->id);
@@ -432,8 +446,8 @@ static int cmd_verify(const char *uri, const char *db, const char *coll_name, co
     printf("verify=%s ids=%zu live=%zu deleted=%zu | docs=%zu live_ok=%zu tombstones_ok=%zu "
            "deleted_gone=%zu missing=%zu wrong_version=%zu wrong_deleted=%zu wrong_content=%zu "
            "extra=%zu\n",
-           ok ? "ok" : "FAILED", t.n, expected_live, expected_deleted, docs, live_ok, tomb_ok, gone,
-           missing, wrong_version, wrong_deleted, wrong_content, extra);
+           ok ? "ok" : "FAILED", t.n, expected_live, expected_deleted, docs, live_ok, tomb_ok,
+           gone, missing, wrong_version, wrong_deleted, wrong_content, extra);
     mongoc_cursor_destroy(cur);
     bson_destroy(opts);
     bson_destroy(&filter);
@@ -454,7 +468,8 @@ int main(int argc, char **argv) {
         }
         return cmd_produce(argv[2], argv[3], argv[4], share, strtoull(argv[6], NULL, 10));
     }
-    if (argc == 5 && strcmp(argv[1], "committed") == 0) return cmd_committed(argv[2], argv[3], argv[4]);
+    if (argc == 5 && strcmp(argv[1], "committed") == 0)
+        return cmd_committed(argv[2], argv[3], argv[4]);
     if (argc == 6 && strcmp(argv[1], "verify") == 0)
         return cmd_verify(argv[2], argv[3], argv[4], argv[5]);
     fprintf(stderr, "usage: crash_tool produce BOOTSTRAP TOPIC EVENTS.jsonl HOLD_SHARE SEED\n"

@@ -27,7 +27,8 @@ static double proc_mib(const char *key) {
     char line[256];
     double v = -1;
     while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, strlen(key)) == 0) v = strtod(line + strlen(key) + 1, NULL) / 1024.0;
+        if (strncmp(line, key, strlen(key)) == 0)
+            v = strtod(line + strlen(key) + 1, NULL) / 1024.0;
     if (f) fclose(f);
     return v;
 }

@@ -28,12 +28,21 @@ static double now_s(void) {
 
 #define CHAINS(T, SET1, FMA, ADD, REDUCE, W)                                                      \
     T x = SET1(1.0000001f), y = SET1(0.9999999f);                                                 \
-    T a0 = SET1(0), a1 = SET1(1), a2 = SET1(2), a3 = SET1(3), a4 = SET1(4), a5 = SET1(5);       \
-    T a6 = SET1(6), a7 = SET1(7), a8 = SET1(8), a9 = SET1(9), a10 = SET1(10), a11 = SET1(11);   \
+    T a0 = SET1(0), a1 = SET1(1), a2 = SET1(2), a3 = SET1(3), a4 = SET1(4), a5 = SET1(5);         \
+    T a6 = SET1(6), a7 = SET1(7), a8 = SET1(8), a9 = SET1(9), a10 = SET1(10), a11 = SET1(11);     \
     for (long k = 0; k < ITERS; k++) {                                                            \
-        a0 = FMA(a0, x, y); a1 = FMA(a1, x, y); a2 = FMA(a2, x, y); a3 = FMA(a3, x, y);          \
-        a4 = FMA(a4, x, y); a5 = FMA(a5, x, y); a6 = FMA(a6, x, y); a7 = FMA(a7, x, y);          \
-        a8 = FMA(a8, x, y); a9 = FMA(a9, x, y); a10 = FMA(a10, x, y); a11 = FMA(a11, x, y);      \
+        a0 = FMA(a0, x, y);                                                                       \
+        a1 = FMA(a1, x, y);                                                                       \
+        a2 = FMA(a2, x, y);                                                                       \
+        a3 = FMA(a3, x, y);                                                                       \
+        a4 = FMA(a4, x, y);                                                                       \
+        a5 = FMA(a5, x, y);                                                                       \
+        a6 = FMA(a6, x, y);                                                                       \
+        a7 = FMA(a7, x, y);                                                                       \
+        a8 = FMA(a8, x, y);                                                                       \
+        a9 = FMA(a9, x, y);                                                                       \
+        a10 = FMA(a10, x, y);                                                                     \
+        a11 = FMA(a11, x, y);                                                                     \
         __asm__ volatile("" ::: "memory");                                                        \
     }                                                                                             \
     T s = ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7)));                      \
@@ -72,7 +81,7 @@ int main(int argc, char **argv) {
         sink += s;
     }
     double dt = now_s() - t0;
-    printf("peak threads=%d isa=%s gflops=%.1f (checksum %g)\n", threads,
-           wide ? "avx512" : "avx2", flop / dt / 1e9, (double)sink);
+    printf("peak threads=%d isa=%s gflops=%.1f (checksum %g)\n", threads, wide ? "avx512" : "avx2",
+           flop / dt / 1e9, (double)sink);
     return 0;
 }

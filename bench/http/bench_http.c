@@ -56,7 +56,8 @@ static int bench(size_t n, size_t dim, int delay_ms) {
                  "it says, in a colour you will like. Tags: sale, new.",
                  i);
     }
-    printf("| in flight | server delay | texts/s | requests | max in flight |\n|---|---|---|---|---|\n");
+    printf("| in flight | server delay | texts/s | requests | max in flight "
+           "|\n|---|---|---|---|---|\n");
     int levels[] = {1, 2, 4, 8, 16};
     for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
         rb_http_embed_opts o = {0};

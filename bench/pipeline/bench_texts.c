@@ -36,7 +36,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    rb_document_spec spec = {tpl, cfg.id_field, cfg.version_field, cfg.time_field, cfg.op_field,
+    rb_document_spec spec = {tpl,
+                             cfg.id_field,
+                             cfg.version_field,
+                             cfg.time_field,
+                             cfg.op_field,
                              (const char *const *)cfg.delete_values.items,
                              cfg.delete_values.count};
     FILE *f = fopen(argv[2], "r");

@@ -69,8 +69,8 @@ static int cmp_double(const void *a, const void *b) {
 static void report(const char *what, double *t, int n) {
     qsort(t, (size_t)n, sizeof *t, cmp_double);
     int p99 = (int)(0.99 * (n - 1) + 0.5);
-    printf("%-34s n=%d  p50 %.1f ms  p99 %.1f ms  min %.1f  max %.1f\n", what, n, t[n / 2],
-           t[p99], t[0], t[n - 1]);
+    printf("%-34s n=%d  p50 %.1f ms  p99 %.1f ms  min %.1f  max %.1f\n", what, n, t[n / 2], t[p99],
+           t[0], t[n - 1]);
 }
 
 static const char *categories[] = {"footwear", "kitchen", "electronics", "outdoor", "clothing"};
@@ -82,7 +82,10 @@ static int part1(const char *uri, const char *db, int n, int queries, rb_sink_ve
                                                          : "double arrays";
     printf("-- part 1, mongo.vector.format = %s\n",
            fmt == RB_SINK_VECTOR_FLOAT32 ? "float32" : "array");
-    rb_sink_opts so = {.uri = uri, .database = db, .collection = coll_name, .timeout_ms = 60000,
+    rb_sink_opts so = {.uri = uri,
+                       .database = db,
+                       .collection = coll_name,
+                       .timeout_ms = 60000,
                        .vector_format = fmt};
     rb_sink *sink = rb_sink_new(&so, &err);
     if (!sink) {
@@ -98,7 +101,7 @@ static int part1(const char *uri, const char *db, int n, int queries, rb_sink_ve
     float *vecs = malloc((size_t)BATCH * DIM * sizeof *vecs);
     rb_sink_item *items = calloc(BATCH, sizeof *items);
     rb_sink_meta *m = calloc(BATCH, sizeof *m);
-    char (*ids)[32] = calloc(BATCH, sizeof *ids);
+    char(*ids)[32] = calloc(BATCH, sizeof *ids);
     if (!vecs || !items || !m || !ids) return 1;
     mongoc_client_t *raw = mongoc_client_new(uri);
     mongoc_collection_t *coll = raw ? mongoc_client_get_collection(raw, db, coll_name) : NULL;
@@ -111,11 +114,19 @@ static int part1(const char *uri, const char *db, int n, int queries, rb_sink_ve
             random_unit(vecs + (size_t)i * DIM);
             snprintf(ids[i], sizeof ids[i], "b-%06d", id);
             m[i] = (rb_sink_meta){"category", rb_json_doc_root(meta[id % 5])};
-            items[i] = (rb_sink_item){.kind = RB_SINK_UPSERT, .id = ids[i], .version = 1,
-                                      .event_time_ms = 1700000000000, .text = "bench product",
-                                      .text_hash = "00", .vector = vecs + (size_t)i * DIM,
-                                      .dim = DIM, .model = "bench", .metadata = &m[i],
-                                      .n_metadata = 1, .topic = "bench", .offset = id};
+            items[i] = (rb_sink_item){.kind = RB_SINK_UPSERT,
+                                      .id = ids[i],
+                                      .version = 1,
+                                      .event_time_ms = 1700000000000,
+                                      .text = "bench product",
+                                      .text_hash = "00",
+                                      .vector = vecs + (size_t)i * DIM,
+                                      .dim = DIM,
+                                      .model = "bench",
+                                      .metadata = &m[i],
+                                      .n_metadata = 1,
+                                      .topic = "bench",
+                                      .offset = id};
         }
         if (done < SINK_DOCS) {
             if (rb_sink_write(sink, items, (size_t)b, NULL, &err) != 0) {
@@ -135,8 +146,8 @@ static int part1(const char *uri, const char *db, int n, int queries, rb_sink_ve
             }
         }
         bson_error_t e;
-        bool ok = mongoc_collection_insert_many(coll, (const bson_t **)docs, (size_t)b, NULL,
-                                                NULL, &e);
+        bool ok =
+            mongoc_collection_insert_many(coll, (const bson_t **)docs, (size_t)b, NULL, NULL, &e);
         for (int i = 0; i < b; i++) bson_destroy(docs[i]);
         if (!ok) {
             fprintf(stderr, "insert: %s\n", e.message);
@@ -163,7 +174,10 @@ static int part1(const char *uri, const char *db, int n, int queries, rb_sink_ve
     for (int f = 0; f < 2; f++) {
         for (int i = -1; i < queries; i++) {
             random_unit(q);
-            rb_search_query sq = {.vector = q, .dim = DIM, .k = 10, .equals = eq,
+            rb_search_query sq = {.vector = q,
+                                  .dim = DIM,
+                                  .k = 10,
+                                  .equals = eq,
                                   .n_equals = (size_t)f};
             double a = now_ms();
             if (rb_searcher_query(s, &sq, &r, &err) != 0) {
@@ -172,8 +186,7 @@ static int part1(const char *uri, const char *db, int n, int queries, rb_sink_ve
             }
             double dt = now_ms() - a;
             if (i < 0)
-                printf("first query (incl. $vectorSearch detection): %.1f ms; %s\n", dt,
-                       r.notice);
+                printf("first query (incl. $vectorSearch detection): %.1f ms; %s\n", dt, r.notice);
             else
                 t[i] = dt;
             rb_search_result_free(&r);
@@ -289,7 +302,9 @@ static int part2(const char *uri, const char *db, int n) {
         printf("%-10s write %d docs: %6.0f ms (%5.0f docs/s); read+decode all: median of 3 "
                "%6.0f ms (%5.0f docs/s); %zu vectors read back as %s\n",
                name, n, wt, n / (wt / 1e3), rt[1], got / (rt[1] / 1e3), got,
-               subtype == 9 ? "binary subtype 9" : subtype == -1 ? "double arrays" : "?");
+               subtype == 9    ? "binary subtype 9"
+               : subtype == -1 ? "double arrays"
+                               : "?");
         fflush(stdout);
         mongoc_collection_destroy(coll);
     }
@@ -311,7 +326,8 @@ int main(int argc, char **argv) {
     rb_sink_global_init();
     int rc = 0;
     if (strstr(formats, "float32")) rc = part1(argv[1], db, n, queries, RB_SINK_VECTOR_FLOAT32);
-    if (rc == 0 && strstr(formats, "array")) rc = part1(argv[1], db, n, queries, RB_SINK_VECTOR_ARRAY);
+    if (rc == 0 && strstr(formats, "array"))
+        rc = part1(argv[1], db, n, queries, RB_SINK_VECTOR_ARRAY);
     if (rc == 0 && strstr(formats, "part2")) rc = part2(argv[1], db, n);
     /* Drop the database whatever happened. */
     rb_error err;

@@ -60,13 +60,13 @@ typedef struct bench {
     mongoc_collection_t *coll;
     char db[64];
     rb_sink_vector_format format;
-    long stored, next_id;  /* ids 0..next_id-1 were written; `stored` are in the collection */
-    int64_t *version;      /* per id; 0: never written */
+    long stored, next_id; /* ids 0..next_id-1 were written; `stored` are in the collection */
+    int64_t *version;     /* per id; 0: never written */
     long version_cap;
     rb_sink_meta meta[N_META];
     float vec[DIM];
     rb_prng rng;
-    bool lookup;           /* FLAT_LOOKUP=0: no lookup, as with embed.reuse.unchanged = false */
+    bool lookup; /* FLAT_LOOKUP=0: no lookup, as with embed.reuse.unchanged = false */
 } bench;
 
 static double now_ms(void) {
@@ -94,9 +94,13 @@ static char (*g_ids)[16];
 
 static rb_sink_item item_for(bench *b, long n, rb_sink_kind kind, int64_t version, size_t slot) {
     snprintf(g_ids[slot], sizeof g_ids[slot], "p-%07ld", n);
-    rb_sink_item it = {.kind = kind, .id = g_ids[slot], .version = version,
-                       .event_time_ms = 1764000000000 + version, .topic = "product-updates",
-                       .partition = (int32_t)(n % 4), .offset = n * 16 + version};
+    rb_sink_item it = {.kind = kind,
+                       .id = g_ids[slot],
+                       .version = version,
+                       .event_time_ms = 1764000000000 + version,
+                       .topic = "product-updates",
+                       .partition = (int32_t)(n % 4),
+                       .offset = n * 16 + version};
     if (kind == RB_SINK_UPSERT) {
         it.text = TEXT;
         it.text_hash = HASH;
@@ -178,7 +182,10 @@ static double one_batch(bench *b, const char *kind, int n, int rep) {
             continue;
         }
         /* distinct stored ids, none chosen twice in this batch */
-        do id = (long)(rb_prng_below(&b->rng, (uint64_t)(b->next_id - (strcmp(kind, "mixed") == 0 ? n / 2 : 0))));
+        do
+            id = (long)(rb_prng_below(&b->rng,
+                                      (uint64_t)(b->next_id -
+                                                 (strcmp(kind, "mixed") == 0 ? n / 2 : 0))));
         while (b->version[id] < 0 || b->version[id] == 0);
         bool replay = strcmp(kind, "mixed") == 0 && i >= n * 9 / 10 && i < n * 19 / 20;
         bool del = strcmp(kind, "mixed") == 0 && i >= n * 19 / 20;
@@ -270,8 +277,11 @@ int main(int argc, char **argv) {
         b.meta[i] = (rb_sink_meta){META_FIELDS[i],
                                    rb_json_get_path(rb_json_doc_root(event), META_FIELDS[i])};
     snprintf(b.db, sizeof b.db, "rbflat_%ld", (long)getpid());
-    rb_sink_opts so = {.uri = argv[1], .database = b.db, .collection = "products",
-                       .timeout_ms = 10000, .socket_timeout_ms = 3600000,
+    rb_sink_opts so = {.uri = argv[1],
+                       .database = b.db,
+                       .collection = "products",
+                       .timeout_ms = 10000,
+                       .socket_timeout_ms = 3600000,
                        .vector_format = b.format,
                        .tombstone_retention_ms = RB_SINK_KEEP_TOMBSTONES};
     if (!(b.sink = rb_sink_new(&so, &err))) die("sink", err.msg);

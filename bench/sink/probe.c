@@ -46,7 +46,7 @@
 
 #define DIM 384
 #define BATCH 1000
-#define THREADS 4   /* clients used by the pipelined shapes */
+#define THREADS 4 /* clients used by the pipelined shapes */
 
 static const char EVENT[] =
     "{\"name\":\"Harbor & Pine Cascade Hiking Boots\",\"category\":\"footwear\","
@@ -69,16 +69,16 @@ typedef struct probe {
     mongoc_client_t *c;
     mongoc_collection_t *coll;
     bool ferretdb;
-    long stored;       /* documents ids 0..stored-1 exist */
-    long next_new;     /* first id never used */
-    int64_t *version;  /* current version of each id (grown as needed) */
+    long stored;      /* documents ids 0..stored-1 exist */
+    long next_new;    /* first id never used */
+    int64_t *version; /* current version of each id (grown as needed) */
     long version_cap;
     rb_sink_meta meta[N_META];
     rb_json_doc *event;
     float vec[DIM];
     double budget_ms;
     rb_sink_vector_format format;
-    int window; /* update ops per command on FerretDB (PROBE_WINDOW, default 16) */
+    int window;  /* update ops per command on FerretDB (PROBE_WINDOW, default 16) */
     rb_prng rng; /* which stored ids a batch updates */
 } probe;
 
@@ -109,12 +109,21 @@ static void grow_versions(probe *p, long n) {
 static void build(probe *p, long n, int64_t version, bson_t *doc) {
     char id[32], msg[256];
     id_of(n, id, sizeof id);
-    rb_sink_item it = {.kind = RB_SINK_UPSERT, .id = id, .version = version,
-                       .event_time_ms = 1764000000000 + version, .text = TEXT,
-                       .text_hash = "3f5a1c0e9b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c1e3a5b7d9f1a3c5e7a9b1d",
-                       .vector = p->vec, .dim = DIM, .model = "all-MiniLM-L6-v2",
-                       .metadata = p->meta, .n_metadata = N_META, .topic = "product-updates",
-                       .partition = (int32_t)(n % 4), .offset = n};
+    rb_sink_item it = {.kind = RB_SINK_UPSERT,
+                       .id = id,
+                       .version = version,
+                       .event_time_ms = 1764000000000 + version,
+                       .text = TEXT,
+                       .text_hash =
+                           "3f5a1c0e9b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c1e3a5b7d9f1a3c5e7a9b1d",
+                       .vector = p->vec,
+                       .dim = DIM,
+                       .model = "all-MiniLM-L6-v2",
+                       .metadata = p->meta,
+                       .n_metadata = N_META,
+                       .topic = "product-updates",
+                       .partition = (int32_t)(n % 4),
+                       .offset = n};
     bson_init(doc);
     if (rb_sink_build_doc(doc, &it, p->format, 1764000000000, msg, sizeof msg) != 0)
         die("document", msg);
@@ -134,8 +143,7 @@ static bool run_bulk(mongoc_bulk_operation_t *b, char *msg, size_t len, bson_t *
     bson_error_t e;
     bool ok = mongoc_bulk_operation_execute(b, &reply, &e) != 0;
     if (!ok) snprintf(msg, len, "%.150s", e.message);
-    if (reply_out)
-        bson_copy_to(&reply, reply_out);
+    if (reply_out) bson_copy_to(&reply, reply_out);
     bson_destroy(&reply);
     mongoc_bulk_operation_destroy(b);
     return ok;
@@ -151,7 +159,8 @@ static void fill_to(probe *p, long target) {
             bson_t doc;
             bson_error_t e;
             build(p, p->stored + i, 1, &doc);
-            if (!mongoc_bulk_operation_insert_with_opts(b, &doc, NULL, &e)) die("insert", e.message);
+            if (!mongoc_bulk_operation_insert_with_opts(b, &doc, NULL, &e))
+                die("insert", e.message);
             bson_destroy(&doc);
             p->version[p->stored + i] = 1;
         }
@@ -286,8 +295,11 @@ static void shape_point(probe *p, int threads) {
     pthread_t th[THREADS];
     double t0 = now_ms();
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (point_job){.p = p, .ids = ids, .from = t * BATCH / threads,
-                              .to = (t + 1) * BATCH / threads, .deadline = t0 + p->budget_ms};
+        jobs[t] = (point_job){.p = p,
+                              .ids = ids,
+                              .from = t * BATCH / threads,
+                              .to = (t + 1) * BATCH / threads,
+                              .deadline = t0 + p->budget_ms};
         pthread_create(&th[t], NULL, point_main, &jobs[t]);
     }
     int done = 0, found = 0;
@@ -462,8 +474,12 @@ static void shape_write(probe *p, enum wshape shape, int threads) {
     pthread_t th[THREADS];
     double t0 = now_ms();
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (write_job){.p = p, .shape = shape, .ids = ids, .from = t * BATCH / threads,
-                              .to = (t + 1) * BATCH / threads, .window = window,
+        jobs[t] = (write_job){.p = p,
+                              .shape = shape,
+                              .ids = ids,
+                              .from = t * BATCH / threads,
+                              .to = (t + 1) * BATCH / threads,
+                              .window = window,
                               .deadline = t0 + p->budget_ms};
         pthread_create(&th[t], NULL, write_main, &jobs[t]);
     }
@@ -504,7 +520,8 @@ static void shape_write(probe *p, enum wshape shape, int threads) {
         p->next_new = p->stored;
     }
     char note[400], name[32];
-    snprintf(note, sizeof note, "matched=%lld modified=%lld upserted=%lld inserted=%lld "
+    snprintf(note, sizeof note,
+             "matched=%lld modified=%lld upserted=%lld inserted=%lld "
              "removed=%lld%s%s",
              (long long)matched, (long long)modified, (long long)upserted, (long long)inserted,
              (long long)removed, err ? " error=" : "", err ? err : "");
@@ -592,7 +609,7 @@ int main(int argc, char **argv) {
     p.c = mongoc_client_pool_pop(p.pool);
     p.ferretdb = server_is_ferretdb(p.c);
     p.coll = mongoc_client_get_collection(p.c, p.db, "docs");
-    {   /* the sink's own secondary index, and with PROBE_CAS_INDEX=1 a
+    { /* the sink's own secondary index, and with PROBE_CAS_INDEX=1 a
          * compound {_id, version} index for the compare-and-swap filter */
         bool cas = getenv("PROBE_CAS_INDEX") && strcmp(getenv("PROBE_CAS_INDEX"), "1") == 0;
         bson_t cmd = BSON_INITIALIZER, idx, one, key, reply;
@@ -622,7 +639,8 @@ int main(int argc, char **argv) {
         bson_destroy(&cmd);
     }
     printf("# database %s, batch %d, update window %d on FerretDB, budget %.0f s per shape, "
-           "vectors as %s\n", p.db, BATCH, p.window, p.budget_ms / 1e3,
+           "vectors as %s\n",
+           p.db, BATCH, p.window, p.budget_ms / 1e3,
            p.format == RB_SINK_VECTOR_ARRAY ? "double arrays" : "float32 binary (subtype 9)");
     for (const char *s = sizes; *s;) {
         long target = strtol(s, (char **)&s, 10);

@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
-    fprintf(stderr, "embed_serve: requests=%zu inputs=%zu max_in_flight=%zu max_batch=%zu cpu_s=%.2f\n",
+    fprintf(stderr,
+            "embed_serve: requests=%zu inputs=%zu max_in_flight=%zu max_batch=%zu cpu_s=%.2f\n",
             st.requests, st.inputs, st.max_in_flight, st.max_batch, cpu);
     return 0;
 }

@@ -104,11 +104,20 @@ static void *insert_range(void *arg) {
             for (int j = 0; j < DIM; j++) /* a different vector per document */
                 vec[j] = (float)((x * 31 + j * 37) % 2001 - 1000) / 1000.0f;
             snprintf(id, sizeof id, "p-%07ld", x);
-            rb_sink_item it = {.kind = RB_SINK_UPSERT, .id = id, .version = 1,
-                               .event_time_ms = 1764000000000 + x, .topic = "product-updates",
-                               .partition = (int32_t)(x % 3), .offset = x, .text = TEXT,
-                               .text_hash = HASH, .vector = vec, .dim = DIM,
-                               .model = "bench", .metadata = in->meta, .n_metadata = N_META};
+            rb_sink_item it = {.kind = RB_SINK_UPSERT,
+                               .id = id,
+                               .version = 1,
+                               .event_time_ms = 1764000000000 + x,
+                               .topic = "product-updates",
+                               .partition = (int32_t)(x % 3),
+                               .offset = x,
+                               .text = TEXT,
+                               .text_hash = HASH,
+                               .vector = vec,
+                               .dim = DIM,
+                               .model = "bench",
+                               .metadata = in->meta,
+                               .n_metadata = N_META};
             docs[i] = bson_new();
             if (rb_sink_build_doc(docs[i], &it, RB_SINK_VECTOR_ARRAY, 1764000000000, in->msg,
                                   sizeof in->msg) != 0)
@@ -158,8 +167,12 @@ static int insert(const char *uri, long n, long chunk) {
     pthread_t tid[16];
     double t0 = rb_now_sec() * 1e3, c0 = cpu_ms(), build_ms = 0;
     for (long t = 0; t < threads; t++) {
-        in[t] = (inserter){.uri = uri, .db = db, .meta = meta, .from = n * t / threads,
-                           .to = n * (t + 1) / threads, .chunk = chunk};
+        in[t] = (inserter){.uri = uri,
+                           .db = db,
+                           .meta = meta,
+                           .from = n * t / threads,
+                           .to = n * (t + 1) / threads,
+                           .chunk = chunk};
         if (pthread_create(&tid[t], NULL, insert_range, &in[t]) != 0) die("thread", "create");
     }
     for (long t = 0; t < threads; t++) {
@@ -181,8 +194,12 @@ static int insert(const char *uri, long n, long chunk) {
 }
 
 static int embed(const char *url, long n, long chunk, int concurrency) {
-    rb_http_embed_opts o = {.provider = "openai", .url = url, .model = "bench",
-                            .dimensions = DIM, .concurrency = concurrency, .batch_size = 32,
+    rb_http_embed_opts o = {.provider = "openai",
+                            .url = url,
+                            .model = "bench",
+                            .dimensions = DIM,
+                            .concurrency = concurrency,
+                            .batch_size = 32,
                             .tls_verify = 1};
     rb_error err;
     rb_embedder *e = rb_embedder_http_new(&o, &err);

@@ -177,13 +177,17 @@ int main(int argc, char **argv) {
         nanosleep(&ts, NULL);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    long long wall_ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    long long wall_ms =
+        (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     long long cpu_ms = ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
                        (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
     free(procs);
     FILE *f = fopen(argv[1], "w");
-    if (!f || fprintf(f, "peak_rss_kb=%lld peak_pss_kb=%lld peak_procs=%d samples=%d wall_ms=%lld cpu_ms=%lld\n",
-                      peak_rss, peak_pss, peak_procs, samples, wall_ms, cpu_ms) < 0 ||
+    if (!f ||
+        fprintf(f,
+                "peak_rss_kb=%lld peak_pss_kb=%lld peak_procs=%d samples=%d wall_ms=%lld "
+                "cpu_ms=%lld\n",
+                peak_rss, peak_pss, peak_procs, samples, wall_ms, cpu_ms) < 0 ||
         fclose(f) != 0) {
         perror(argv[1]);
         return 1;

@@ -131,8 +131,9 @@ rb_record *rb_batch_add(rb_batch *b, const char *topic, int32_t partition, int64
         return NULL;
     }
     if (range->count && offset <= range->last_offset) {
-        rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_SOURCE, "%s [%d]: offset %lld arrived after %lld",
-                     topic, partition, (long long)offset, (long long)range->last_offset);
+        rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_SOURCE,
+                     "%s [%d]: offset %lld arrived after %lld", topic, partition,
+                     (long long)offset, (long long)range->last_offset);
         return NULL;
     }
 

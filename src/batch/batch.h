@@ -27,7 +27,7 @@
 
 /* The offsets of one topic-partition in the batch. */
 typedef struct rb_batch_range {
-    const char *topic;      /* owned by the batch's arena */
+    const char *topic; /* owned by the batch's arena */
     int32_t partition;
     int64_t first_offset;
     int64_t last_offset;

@@ -16,10 +16,17 @@
 
 /* legal[from][to]: the transitions record.h lists, and no other. */
 static const bool legal[RB_REC_STATES][RB_REC_STATES] = {
-    [P] = {[RB_REC_UNCHANGED] = true, [RB_REC_STORED] = true, [RB_REC_DELETED] = true,
-           [RB_REC_STALE] = true, [RB_REC_SKIPPED] = true, [RB_REC_FAILED] = true},
-    [U] = {[RB_REC_PENDING] = true, [RB_REC_REUSED] = true, [RB_REC_STALE] = true,
-           [RB_REC_SKIPPED] = true, [RB_REC_FAILED] = true},
+    [P] = {[RB_REC_UNCHANGED] = true,
+           [RB_REC_STORED] = true,
+           [RB_REC_DELETED] = true,
+           [RB_REC_STALE] = true,
+           [RB_REC_SKIPPED] = true,
+           [RB_REC_FAILED] = true},
+    [U] = {[RB_REC_PENDING] = true,
+           [RB_REC_REUSED] = true,
+           [RB_REC_STALE] = true,
+           [RB_REC_SKIPPED] = true,
+           [RB_REC_FAILED] = true},
     [RB_REC_SKIPPED] = {[RB_REC_DEAD_LETTERED] = true},
     [RB_REC_DEAD_LETTERED] = {[RB_REC_DEAD_LETTERED] = true},
 };

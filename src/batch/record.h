@@ -75,15 +75,15 @@ typedef enum rb_record_state {
 } rb_record_state;
 
 typedef enum rb_record_op {
-    RB_OP_UPSERT = 0,     /* store or replace the document */
-    RB_OP_SOFT_DELETE,    /* delete event: versioned tombstone document */
-    RB_OP_HARD_DELETE     /* Kafka tombstone (null value): remove by id */
+    RB_OP_UPSERT = 0,  /* store or replace the document */
+    RB_OP_SOFT_DELETE, /* delete event: versioned tombstone document */
+    RB_OP_HARD_DELETE  /* Kafka tombstone (null value): remove by id */
 } rb_record_op;
 
 /* One Kafka header, copied into the batch's arena. */
 typedef struct rb_header {
-    const char *name;    /* NUL-terminated */
-    const char *value;   /* NULL for a null header value */
+    const char *name;  /* NUL-terminated */
+    const char *value; /* NULL for a null header value */
     size_t value_len;
 } rb_header;
 
@@ -92,33 +92,33 @@ typedef struct rb_record {
     const char *topic;
     int32_t partition;
     int64_t offset;
-    int64_t timestamp_ms;   /* Kafka message timestamp, -1 if none */
-    const char *key;        /* NULL if none; not NUL-terminated */
+    int64_t timestamp_ms; /* Kafka message timestamp, -1 if none */
+    const char *key;      /* NULL if none; not NUL-terminated */
     size_t key_len;
-    const char *value;      /* NULL for a tombstone; NUL-terminated copy */
+    const char *value; /* NULL for a tombstone; NUL-terminated copy */
     size_t value_len;
     const rb_header *headers; /* the record's headers, in order */
     size_t header_count;
 
     /* Derived by the stages; owned by the record. */
     rb_record_op op;
-    rb_json_doc *event;     /* parsed value */
-    char *id;               /* document id */
-    int64_t version;        /* ordering key: version field, else event time */
-    int64_t event_time_ms;  /* -1 if the event has none */
-    char *text;             /* rendered text to embed */
+    rb_json_doc *event;    /* parsed value */
+    char *id;              /* document id */
+    int64_t version;       /* ordering key: version field, else event time */
+    int64_t event_time_ms; /* -1 if the event has none */
+    char *text;            /* rendered text to embed */
     char text_hash[65];
-    size_t vector_row;      /* row of the batch's vector matrix */
+    size_t vector_row;               /* row of the batch's vector matrix */
     struct rb_record_chunks *chunks; /* owned; NULL when the text is one chunk
                                         (batch/record_chunks.h) */
 
     /* Read it freely; change it only through rb_record_settle/fail. */
     rb_record_state state;
-    rb_stage fail_stage;    /* where it failed, when SKIPPED, DEAD_LETTERED or FAILED */
-    char *fail_reason;      /* owned; NULL unless it failed */
-    char fail_path[128];    /* JSON pointer of the failing value (validate), or "" */
-    bool fail_logged;       /* the failure has had its log line */
-    int dlq_error;          /* why the DLQ topic last refused it (librdkafka's code), 0 if not */
+    rb_stage fail_stage; /* where it failed, when SKIPPED, DEAD_LETTERED or FAILED */
+    char *fail_reason;   /* owned; NULL unless it failed */
+    char fail_path[128]; /* JSON pointer of the failing value (validate), or "" */
+    bool fail_logged;    /* the failure has had its log line */
+    int dlq_error;       /* why the DLQ topic last refused it (librdkafka's code), 0 if not */
 } rb_record;
 
 /* Whether the lifecycle allows `from` -> `to`. */

@@ -19,17 +19,17 @@
 #include <stddef.h>
 
 typedef struct rb_record_chunk {
-    rb_chunk span;     /* in the record's text */
-    char *id;          /* "<parent id>#<index>", owned */
-    char *text;        /* the span's text, owned, NUL-terminated */
+    rb_chunk span; /* in the record's text */
+    char *id;      /* "<parent id>#<index>", owned */
+    char *text;    /* the span's text, owned, NUL-terminated */
     char text_hash[65];
-    bool reused;       /* the vector is the stored one: this chunk's text did not change */
+    bool reused; /* the vector is the stored one: this chunk's text did not change */
 } rb_record_chunk;
 
 typedef struct rb_record_chunks {
     rb_record_chunk *items;
     size_t n;
-    float *vectors;    /* n rows of `dim` floats once embedded, else NULL */
+    float *vectors; /* n rows of `dim` floats once embedded, else NULL */
     size_t dim;
 } rb_record_chunks;
 

@@ -108,8 +108,7 @@ static int print_tokens(rb_buf *b, const rb_embed_tokenizer *tok, size_t max_seq
                         const char *const *texts, size_t n, int32_t *ids, rb_error *err) {
     for (size_t i = 0; i < n; i++) {
         size_t k = 0;
-        if (rb_embed_tokenize(tok, texts[i], max_seq, ids, &k, err) < 0)
-            return -1;
+        if (rb_embed_tokenize(tok, texts[i], max_seq, ids, &k, err) < 0) return -1;
         rb_buf_reset(b);
         int rc = rb_buf_puts(b, "{\"text\":");
         rc |= rb_buf_json_string(b, texts[i], strlen(texts[i]));

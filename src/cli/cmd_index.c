@@ -223,7 +223,8 @@ int rb_cmd_index(int argc, char **argv) {
         rb_buf_init(&coll);
         rb_buf_init(&cname);
         rb_buf_init(&cdef);
-        if (rb_chunk_collection_name(cfg.text_chunk_collection, cfg.mongo_collection, &coll) != 0 ||
+        if (rb_chunk_collection_name(cfg.text_chunk_collection, cfg.mongo_collection, &coll) !=
+                0 ||
             rb_atlas_default_index_name(coll.data, &cname) != 0) {
             fprintf(stderr, "ragbatch index: out of memory naming the chunk index\n");
             status = 1;

@@ -71,7 +71,8 @@ static int open_chunks(const rb_job_config *cfg, const rb_sink_opts *so, rb_sear
     rb_sink_opts co = *so;
     co.collection = coll.data;
     rc = (*chunks = rb_sink_new(&co, err)) ? 0 : -1;
-    if (rc == 0) rc = rb_searcher_set_chunks(searcher, *chunks, ix.data, cfg->mongo_collection, err);
+    if (rc == 0)
+        rc = rb_searcher_set_chunks(searcher, *chunks, ix.data, cfg->mongo_collection, err);
     rb_buf_free(&coll);
     rb_buf_free(&ix);
     return rc;

@@ -12,9 +12,9 @@
 #include <stddef.h>
 
 typedef struct rb_buf {
-    char *data;  /* NUL-terminated; NULL until the first append */
-    size_t len;  /* bytes used, excluding the terminating NUL */
-    size_t cap;  /* bytes allocated */
+    char *data; /* NUL-terminated; NULL until the first append */
+    size_t len; /* bytes used, excluding the terminating NUL */
+    size_t cap; /* bytes allocated */
 } rb_buf;
 
 void rb_buf_init(rb_buf *b);

@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-int64_t rb_now_ms(void);     /* CLOCK_MONOTONIC, milliseconds */
-double rb_now_sec(void);     /* CLOCK_MONOTONIC, seconds with fraction */
-int64_t rb_wall_ms(void);    /* CLOCK_REALTIME, milliseconds since the epoch */
+int64_t rb_now_ms(void);  /* CLOCK_MONOTONIC, milliseconds */
+double rb_now_sec(void);  /* CLOCK_MONOTONIC, seconds with fraction */
+int64_t rb_wall_ms(void); /* CLOCK_REALTIME, milliseconds since the epoch */
 
 /* Sleeps `ms` milliseconds, returning early (without error) on a signal. */
 void rb_sleep_ms(int64_t ms);

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int error_vset(rb_error *err, rb_code code, rb_stage stage, bool retriable,
-                      const char *fmt, va_list ap) {
+static int error_vset(rb_error *err, rb_code code, rb_stage stage, bool retriable, const char *fmt,
+                      va_list ap) {
     if (!err) return -1;
     err->code = code;
     err->stage = stage;

@@ -56,7 +56,7 @@ typedef enum rb_stage {
 typedef struct rb_error {
     rb_code code;
     rb_stage stage;
-    bool retriable;                /* the same call may succeed later */
+    bool retriable; /* the same call may succeed later */
     char msg[RB_ERROR_MSG_MAX];
 } rb_error;
 
@@ -80,7 +80,7 @@ void rb_error_clear(rb_error *err);
 /* Reports an allocation failure; returns -1. */
 int rb_error_nomem(rb_error *err, rb_stage stage, const char *what);
 
-const char *rb_code_name(rb_code code);   /* "config", "kafka", ... */
+const char *rb_code_name(rb_code code);    /* "config", "kafka", ... */
 const char *rb_stage_name(rb_stage stage); /* "validate", "sink", ... */
 
 #endif

@@ -27,9 +27,13 @@ void rb_log_init(rb_log *log) {
 }
 
 int rb_log_level_parse(const char *s, rb_log_level *out) {
-    static const struct { const char *name; rb_log_level level; } names[] = {
-        {"debug", RB_LOG_DEBUG}, {"info", RB_LOG_INFO}, {"warn", RB_LOG_WARN},
-        {"error", RB_LOG_ERROR}};
+    static const struct {
+        const char *name;
+        rb_log_level level;
+    } names[] = {{"debug", RB_LOG_DEBUG},
+                 {"info", RB_LOG_INFO},
+                 {"warn", RB_LOG_WARN},
+                 {"error", RB_LOG_ERROR}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(s, names[i].name) == 0) {
             *out = names[i].level;

@@ -24,10 +24,10 @@ typedef enum rb_log_level {
 typedef enum rb_log_format { RB_LOG_TEXT = 0, RB_LOG_JSON } rb_log_format;
 
 typedef struct rb_log {
-    FILE *out;            /* NULL means stderr */
-    rb_log_level min;     /* lines below this level are dropped */
+    FILE *out;        /* NULL means stderr */
+    rb_log_level min; /* lines below this level are dropped */
     rb_log_format format;
-    const char *job;      /* job name added to every line, or NULL */
+    const char *job; /* job name added to every line, or NULL */
 } rb_log;
 
 /* Initialises `log` with stderr, INFO, text. */

@@ -46,9 +46,7 @@ int64_t rb_prng_range(rb_prng *r, int64_t lo, int64_t hi) {
     return (int64_t)((uint64_t)lo + rb_prng_below(r, span + 1));
 }
 
-double rb_prng_unit(rb_prng *r) {
-    return (double)(rb_prng_next(r) >> 11) * 0x1.0p-53;
-}
+double rb_prng_unit(rb_prng *r) { return (double)(rb_prng_next(r) >> 11) * 0x1.0p-53; }
 
 bool rb_prng_chance(rb_prng *r, double p) {
     if (p <= 0.0) return false;

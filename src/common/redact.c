@@ -10,11 +10,11 @@
 
 /* Where redacted text goes: a growable buffer, or the caller's fixed one. */
 typedef struct sink {
-    rb_buf *buf;  /* NULL: write into fixed */
+    rb_buf *buf; /* NULL: write into fixed */
     char *fixed;
-    size_t cap;   /* of fixed, NUL included */
+    size_t cap; /* of fixed, NUL included */
     size_t len;
-    int failed;   /* rb_buf ran out of memory */
+    int failed; /* rb_buf ran out of memory */
 } sink;
 
 static void put(sink *o, const char *s, size_t n) {
@@ -44,10 +44,10 @@ static bool is_ci(const char *s, size_t n, const char *word) {
 }
 
 bool rb_redact_sensitive_name(const char *name, size_t len) {
-    static const char *const parts[] = {"password", "passwd", "secret", "credential",
-                                        "api_key", "apikey", "api-key", "private_key",
-                                        "privatekey", "user.info", "userinfo", "user_info",
-                                        "jaas.config", "oauthbearer.config", "key.pem"};
+    static const char *const parts[] =
+        {"password", "passwd",    "secret",      "credential",         "api_key",
+         "apikey",   "api-key",   "private_key", "privatekey",         "user.info",
+         "userinfo", "user_info", "jaas.config", "oauthbearer.config", "key.pem"};
     static const char *const words[] = {"pwd", "pass", "signature", "token"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         if (has_ci(name, len, parts[i])) return true;
@@ -59,8 +59,8 @@ bool rb_redact_sensitive_name(const char *name, size_t len) {
 }
 
 static bool sensitive_param(const char *name, size_t len) {
-    static const char *const words[] = {"key", "auth", "authorization", "sig", "access_key",
-                                        "accesskey"};
+    static const char *const words[] = {"key", "auth",       "authorization",
+                                        "sig", "access_key", "accesskey"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (is_ci(name, len, words[i])) return true;
     return rb_redact_sensitive_name(name, len);
@@ -246,7 +246,8 @@ static void put_text(sink *o, const char *s, size_t n) {
             size_t j = i;
             while (j < n && name_char((unsigned char)s[j])) j++;
             char quote;
-            size_t v = rb_redact_sensitive_name(s + i, j - i) ? value_start(s, n, i, j, &quote) : 0;
+            size_t v = rb_redact_sensitive_name(s + i, j - i) ? value_start(s, n, i, j, &quote)
+                                                              : 0;
             if (v) {
                 put(o, s + i, v - i);
                 if (quote) {

@@ -73,8 +73,7 @@ int rb_rfc3339_parse(const char *s, int64_t *epoch_ms) {
         int sign = *s == '-' ? -1 : 1;
         int oh, om;
         s++;
-        if (!rfc_digits(&s, 2, &oh) || !rfc_expect(&s, ':') || !rfc_digits(&s, 2, &om))
-            return -1;
+        if (!rfc_digits(&s, 2, &oh) || !rfc_expect(&s, ':') || !rfc_digits(&s, 2, &om)) return -1;
         if (oh > 23 || om > 59) return -1;
         offset_min = sign * (oh * 60 + om);
     } else {

@@ -13,7 +13,6 @@ size_t rb_edit_distance(const char *a, const char *b);
 
 /* The name among `names[0..n)` closest to `typed`, or NULL when even the
  * closest differs by more than `max_distance` edits. */
-const char *rb_suggest(const char *typed, const char *const *names, size_t n,
-                       size_t max_distance);
+const char *rb_suggest(const char *typed, const char *const *names, size_t n, size_t max_distance);
 
 #endif

@@ -174,8 +174,8 @@ static int key_assign(rb_job_config *cfg, const rb_config_key *k, const char *va
             *(rb_tolerance *)field = RB_TOLERANCE_ALL;
         } else {
             return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                "%s: %s = '%s' is not valid: expected none or all", where,
-                                k->name, value);
+                                "%s: %s = '%s' is not valid: expected none or all", where, k->name,
+                                value);
         }
         return 0;
     }
@@ -250,8 +250,8 @@ static int kafka_set(rb_job_config *cfg, const char *prop, const char *value, co
     return 0;
 }
 
-static int assign(rb_job_config *cfg, const char *key, const char *raw_value,
-                  const char *base_dir, const char *where, rb_error *err) {
+static int assign(rb_job_config *cfg, const char *key, const char *raw_value, const char *base_dir,
+                  const char *where, rb_error *err) {
     rb_buf value;
     rb_buf_init(&value);
     int rc = rb_config_expand(raw_value, base_dir, where, key, &value, err);
@@ -424,7 +424,8 @@ static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *
     char chunk[4096];
     size_t n;
     int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = rb_buf_append(&text, chunk, n);
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = rb_buf_append(&text, chunk, n);
     bool bad = ferror(f);
     fclose(f);
     char *base = dir_of(path);
@@ -502,8 +503,8 @@ int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
     if (strcmp(cfg->embed_provider, "local") == 0 && cfg->embed_model_dir[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: embed.provider = local needs embed.model.dir", file);
-    bool http_embed =
-        strcmp(cfg->embed_provider, "openai") == 0 || strcmp(cfg->embed_provider, "tei") == 0;
+    bool http_embed = strcmp(cfg->embed_provider, "openai") == 0 ||
+                      strcmp(cfg->embed_provider, "tei") == 0;
     if (http_embed && cfg->embed_url[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: embed.provider = %s needs embed.url", file, cfg->embed_provider);
@@ -596,7 +597,8 @@ static void markdown_choices(char *out, size_t len, const char *choices) {
     out[0] = '\0';
     for (const char *p = choices; *p && used < len;) {
         size_t n = strcspn(p, "|");
-        int w = snprintf(out + used, len - used, "%s`%.*s`", p == choices ? "" : " or ", (int)n, p);
+        int w =
+            snprintf(out + used, len - used, "%s`%.*s`", p == choices ? "" : " or ", (int)n, p);
         if (w < 0) break;
         used += (size_t)w;
         p += n;

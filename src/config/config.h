@@ -48,91 +48,92 @@ typedef struct rb_kv {
 } rb_kv;
 
 typedef struct rb_job_config {
-    char *source_file;          /* the job file as given */
+    char *source_file; /* the job file as given */
 
-    char *job_name;             /* job.name */
-    rb_strlist topics;          /* source.topics */
-    rb_kv *kafka;               /* kafka.* pass-through, in file order */
+    char *job_name;    /* job.name */
+    rb_strlist topics; /* source.topics */
+    rb_kv *kafka;      /* kafka.* pass-through, in file order */
     size_t kafka_count;
 
-    int64_t trigger_interval_ms; /* trigger.interval.ms */
-    int64_t batch_max_records;  /* batch.max.records */
-    int64_t batch_max_bytes;    /* batch.max.bytes */
+    int64_t trigger_interval_ms;       /* trigger.interval.ms */
+    int64_t batch_max_records;         /* batch.max.records */
+    int64_t batch_max_bytes;           /* batch.max.bytes */
     int64_t batch_bounded_max_records; /* batch.bounded.max.records (--until caught-up, backfill) */
     int64_t batch_bounded_max_bytes;   /* batch.bounded.max.bytes */
     int64_t caught_up_timeout_ms;      /* caught.up.timeout.ms */
     int64_t shutdown_timeout_ms;       /* shutdown.timeout.ms */
-    int64_t max_message_bytes;  /* max.message.bytes */
+    int64_t max_message_bytes;         /* max.message.bytes */
 
-    char *schema_file;          /* schema.file (optional) */
-    char *schema_registry_url;  /* schema.registry.url, "" = none */
-    char *schema_registry_user_info; /* schema.registry.basic.auth.user.info (secret) */
+    char *schema_file;                  /* schema.file (optional) */
+    char *schema_registry_url;          /* schema.registry.url, "" = none */
+    char *schema_registry_user_info;    /* schema.registry.basic.auth.user.info (secret) */
     int64_t schema_registry_timeout_ms; /* schema.registry.timeout.ms */
-    char *value_format;         /* source.value.format: json | connect-json | debezium | auto */
-    char *id_field;             /* document.id.field (comma-separated: a composite id) */
-    char *id_from;              /* document.id.from: value | key */
-    rb_strlist id_key_fields;   /* document.id.key.fields */
-    char *version_field;        /* document.version.field */
-    char *time_field;           /* document.time.field */
-    char *op_field;             /* document.op.field */
-    rb_strlist delete_values;   /* document.delete.values */
-    int64_t tombstone_retention_ms; /* document.tombstone.retention.ms, 0 = forever */
-    char *text_template;        /* text.template */
-    rb_strlist metadata_fields; /* metadata.fields */
-    bool text_chunk_enable;           /* text.chunk.enable */
-    int64_t text_chunk_max_tokens;    /* text.chunk.max.tokens, 0 = the model's limit */
+    char *value_format;       /* source.value.format: json | connect-json | debezium | auto */
+    char *id_field;           /* document.id.field (comma-separated: a composite id) */
+    char *id_from;            /* document.id.from: value | key */
+    rb_strlist id_key_fields; /* document.id.key.fields */
+    char *version_field;      /* document.version.field */
+    char *time_field;         /* document.time.field */
+    char *op_field;           /* document.op.field */
+    rb_strlist delete_values; /* document.delete.values */
+    int64_t tombstone_retention_ms;    /* document.tombstone.retention.ms, 0 = forever */
+    char *text_template;               /* text.template */
+    rb_strlist metadata_fields;        /* metadata.fields */
+    bool text_chunk_enable;            /* text.chunk.enable */
+    int64_t text_chunk_max_tokens;     /* text.chunk.max.tokens, 0 = the model's limit */
     int64_t text_chunk_overlap_tokens; /* text.chunk.overlap.tokens */
-    int64_t text_chunk_max_count;     /* text.chunk.max.count */
-    char *text_chunk_collection;      /* text.chunk.collection, "" = <mongo.collection>_chunks */
+    int64_t text_chunk_max_count;      /* text.chunk.max.count */
+    char *text_chunk_collection;       /* text.chunk.collection, "" = <mongo.collection>_chunks */
 
-    char *embed_provider;       /* embed.provider */
-    char *embed_model_dir;      /* embed.model.dir */
-    int64_t embed_threads;      /* embed.threads */
-    int64_t embed_batch_size;   /* embed.batch.size */
-    int64_t embed_max_seq_length; /* embed.max.seq.length */
-    bool embed_reuse_unchanged; /* embed.reuse.unchanged */
-    char *embed_url;            /* embed.url (HTTP providers) */
-    char *embed_model;          /* embed.model */
-    int64_t embed_dimensions;   /* embed.dimensions, 0 = the provider's */
-    char *embed_api_key_env;    /* embed.api.key.env: variable holding the key */
-    char *embed_api_key_file;   /* embed.api.key.file: file holding the key */
-    char *embed_api_version;    /* embed.api.version (Azure OpenAI) */
-    int64_t embed_concurrency;  /* embed.concurrency */
-    int64_t embed_request_timeout_ms;  /* embed.request.timeout.ms */
-    int64_t embed_retries;             /* embed.retries */
-    int64_t embed_retry_backoff_ms;    /* embed.retry.backoff.ms */
-    int64_t embed_retry_backoff_max_ms; /* embed.retry.backoff.max.ms */
-    int64_t embed_batch_max_tokens;    /* embed.batch.max.tokens */
+    char *embed_provider;                   /* embed.provider */
+    char *embed_model_dir;                  /* embed.model.dir */
+    int64_t embed_threads;                  /* embed.threads */
+    int64_t embed_batch_size;               /* embed.batch.size */
+    int64_t embed_max_seq_length;           /* embed.max.seq.length */
+    bool embed_reuse_unchanged;             /* embed.reuse.unchanged */
+    char *embed_url;                        /* embed.url (HTTP providers) */
+    char *embed_model;                      /* embed.model */
+    int64_t embed_dimensions;               /* embed.dimensions, 0 = the provider's */
+    char *embed_api_key_env;                /* embed.api.key.env: variable holding the key */
+    char *embed_api_key_file;               /* embed.api.key.file: file holding the key */
+    char *embed_api_version;                /* embed.api.version (Azure OpenAI) */
+    int64_t embed_concurrency;              /* embed.concurrency */
+    int64_t embed_request_timeout_ms;       /* embed.request.timeout.ms */
+    int64_t embed_retries;                  /* embed.retries */
+    int64_t embed_retry_backoff_ms;         /* embed.retry.backoff.ms */
+    int64_t embed_retry_backoff_max_ms;     /* embed.retry.backoff.max.ms */
+    int64_t embed_batch_max_tokens;         /* embed.batch.max.tokens */
     int64_t embed_rate_requests_per_minute; /* embed.rate.requests.per.minute, 0 = none */
     int64_t embed_rate_tokens_per_minute;   /* embed.rate.tokens.per.minute, 0 = none */
-    bool embed_tls_verify;      /* embed.tls.verify */
-    char *embed_tls_ca_file;    /* embed.tls.ca.file */
+    bool embed_tls_verify;                  /* embed.tls.verify */
+    char *embed_tls_ca_file;                /* embed.tls.ca.file */
 
-    char *mongo_uri;            /* mongo.uri (secret) */
-    char *mongo_database;       /* mongo.database */
-    char *mongo_collection;     /* mongo.collection */
-    char *mongo_write_concern;  /* mongo.write.concern */
-    int64_t mongo_timeout_ms;   /* mongo.timeout.ms */
-    int64_t mongo_socket_timeout_ms; /* mongo.socket.timeout.ms */
-    char *mongo_vector_format;  /* mongo.vector.format: array | float32 */
+    char *mongo_uri;                   /* mongo.uri (secret) */
+    char *mongo_database;              /* mongo.database */
+    char *mongo_collection;            /* mongo.collection */
+    char *mongo_write_concern;         /* mongo.write.concern */
+    int64_t mongo_timeout_ms;          /* mongo.timeout.ms */
+    int64_t mongo_socket_timeout_ms;   /* mongo.socket.timeout.ms */
+    char *mongo_vector_format;         /* mongo.vector.format: array | float32 */
     int64_t sink_retry_backoff_ms;     /* sink.retry.backoff.ms */
     int64_t sink_retry_backoff_max_ms; /* sink.retry.backoff.max.ms */
     int64_t sink_retry_timeout_ms;     /* sink.retry.timeout.ms, -1 = forever */
 
-    rb_tolerance errors_tolerance; /* errors.tolerance */
-    bool errors_log_enable;        /* errors.log.enable */
+    rb_tolerance errors_tolerance;    /* errors.tolerance */
+    bool errors_log_enable;           /* errors.log.enable */
     bool errors_log_include_messages; /* errors.log.include.messages */
-    double errors_alert_threshold; /* errors.alert.threshold (share of failed records) */
-    int64_t errors_alert_window_ms; /* errors.alert.window.ms */
-    char *dlq_topic;               /* errors.deadletterqueue.topic.name */
-    int64_t dlq_replication_factor; /* errors.deadletterqueue.topic.replication.factor, -1 = broker's */
-    bool dlq_context_headers;      /* errors.deadletterqueue.context.headers.enable */
+    double errors_alert_threshold;    /* errors.alert.threshold (share of failed records) */
+    int64_t errors_alert_window_ms;   /* errors.alert.window.ms */
+    char *dlq_topic;                  /* errors.deadletterqueue.topic.name */
+    int64_t
+        dlq_replication_factor; /* errors.deadletterqueue.topic.replication.factor, -1 = broker's */
+    bool dlq_context_headers;   /* errors.deadletterqueue.context.headers.enable */
 
-    char *log_level;            /* log.level */
-    char *log_format;           /* log.format */
+    char *log_level;  /* log.level */
+    char *log_format; /* log.format */
 
-    int64_t metrics_port;       /* metrics.port, 0 = no endpoint */
-    char *metrics_address;      /* metrics.address */
+    int64_t metrics_port;  /* metrics.port, 0 = no endpoint */
+    char *metrics_address; /* metrics.address */
 } rb_job_config;
 
 /* Sets every key to its default (strings duplicated). */

@@ -24,8 +24,8 @@ const rb_config_key rb_config_keys[] = {
      false,
      "Micro-batch trigger: a batch starts every interval (immediately if the previous one "
      "took longer), as Spark's ProcessingTime trigger."},
-    {"batch.max.records", RB_KEY_INT, F(batch_max_records), "1000", 1, 1000000, NULL, false,
-     false, "Most records in one micro-batch."},
+    {"batch.max.records", RB_KEY_INT, F(batch_max_records), "1000", 1, 1000000, NULL, false, false,
+     "Most records in one micro-batch."},
     {"batch.max.bytes", RB_KEY_INT, F(batch_max_bytes), "16777216", 1024, 1073741824, NULL, false,
      false, "Most value bytes in one micro-batch."},
     {"batch.bounded.max.records", RB_KEY_INT, F(batch_bounded_max_records), "5000", 1, 1000000,
@@ -62,8 +62,8 @@ const rb_config_key rb_config_keys[] = {
     {"schema.registry.basic.auth.user.info", RB_KEY_STRING, F(schema_registry_user_info), "",
      NO_BOUNDS, NULL, false, true,
      "user:password for the registry's basic auth; use ${ENV_VAR} to keep it out of the file."},
-    {"schema.registry.timeout.ms", RB_KEY_INT, F(schema_registry_timeout_ms), "10000", 100,
-     600000, NULL, false, false, "Timeout of one schema fetch from the registry (retriable)."},
+    {"schema.registry.timeout.ms", RB_KEY_INT, F(schema_registry_timeout_ms), "10000", 100, 600000,
+     NULL, false, false, "Timeout of one schema fetch from the registry (retriable)."},
     {"source.value.format", RB_KEY_CHOICE, F(value_format), "json", NO_BOUNDS,
      "json|connect-json|debezium|auto", false, false,
      "What a record value is: json (the event itself; also Kafka Connect's JsonConverter with "
@@ -74,22 +74,20 @@ const rb_config_key rb_config_keys[] = {
      "the version is the source position: source.lsn, binlog file+pos, else source time) or "
      "auto (per record: an envelope is unwrapped, a change event read as one, anything else "
      "is plain; a value that is ambiguous fails naming the field)."},
-    {"document.id.field", RB_KEY_STRING, F(id_field), "product_id", NO_BOUNDS, NULL, false,
-     false,
+    {"document.id.field", RB_KEY_STRING, F(id_field), "product_id", NO_BOUNDS, NULL, false, false,
      "Event field whose value becomes the document _id: a string, or an integer stored as its "
      "decimal digits (42 and \"42\" are one document, which the Kafka tombstone keyed 42 "
      "deletes).  Several comma-separated fields make a composite id, the compact JSON array of "
      "their values: [\"acme\",42]."},
-    {"document.id.from", RB_KEY_CHOICE, F(id_from), "value", NO_BOUNDS, "value|key", false,
-     false,
+    {"document.id.from", RB_KEY_CHOICE, F(id_from), "value", NO_BOUNDS, "value|key", false, false,
      "Where the document _id comes from: value (document.id.field) or key (the Kafka key, as "
      "Connect's ProvidedInKeyStrategy: a JSON string or integer as it is, a struct (Debezium's "
      "primary key) by document.id.key.fields, a key that is not JSON as its bytes)."},
     {"document.id.key.fields", RB_KEY_LIST, F(id_key_fields), "", NO_BOUNDS, NULL, false, false,
      "Fields of a struct key that make the _id (several: a composite id, as for "
      "document.id.field); empty takes every field of the key in order."},
-    {"document.version.field", RB_KEY_STRING, F(version_field), "version", NO_BOUNDS, NULL,
-     false, false,
+    {"document.version.field", RB_KEY_STRING, F(version_field), "version", NO_BOUNDS, NULL, false,
+     false,
      "Event field holding a non-negative integer version; an older version never overwrites a "
      "newer document.  Events without it are ordered by document.time.field."},
     {"document.time.field", RB_KEY_STRING, F(time_field), "event_time", NO_BOUNDS, NULL, false,
@@ -109,8 +107,7 @@ const rb_config_key rb_config_keys[] = {
      "Template of the embedded text: {field}, {field?} (optional), [[ optional section ]]."},
     {"metadata.fields", RB_KEY_LIST, F(metadata_fields), "", NO_BOUNDS, NULL, false, false,
      "Event fields copied into the document's metadata (usable as search filters)."},
-    {"text.chunk.enable", RB_KEY_BOOL, F(text_chunk_enable), "true", NO_BOUNDS, NULL, false,
-     false,
+    {"text.chunk.enable", RB_KEY_BOOL, F(text_chunk_enable), "true", NO_BOUNDS, NULL, false, false,
      "Cut a text longer than text.chunk.max.tokens into chunks, each embedded and stored as a "
      "document of its own in text.chunk.collection (the parent document keeps the metadata, "
      "version, text hash and chunk count); a text that fits is stored as one document, as "
@@ -121,16 +118,16 @@ const rb_config_key rb_config_keys[] = {
      "HTTP providers an approximation (a quarter of a word's bytes, one per punctuation mark).  "
      "0: the local model's max_seq_length minus [CLS] and [SEP] (254 for all-MiniLM-L6-v2), 512 "
      "for HTTP providers."},
-    {"text.chunk.overlap.tokens", RB_KEY_INT, F(text_chunk_overlap_tokens), "32", 0, 100000,
-     NULL, false, false,
+    {"text.chunk.overlap.tokens", RB_KEY_INT, F(text_chunk_overlap_tokens), "32", 0, 100000, NULL,
+     false, false,
      "Tokens each chunk repeats from the end of the one before (whole words; less than "
      "text.chunk.max.tokens), so that a passage cut by a boundary is whole in one chunk."},
-    {"text.chunk.max.count", RB_KEY_INT, F(text_chunk_max_count), "1000", 1, 1000000, NULL,
-     false, false,
+    {"text.chunk.max.count", RB_KEY_INT, F(text_chunk_max_count), "1000", 1, 1000000, NULL, false,
+     false,
      "Most chunks of one text; a longer text fails at stage transform (dead-lettered under "
      "errors.tolerance = all) rather than flooding the collection."},
-    {"text.chunk.collection", RB_KEY_STRING, F(text_chunk_collection), "", NO_BOUNDS, NULL,
-     false, false,
+    {"text.chunk.collection", RB_KEY_STRING, F(text_chunk_collection), "", NO_BOUNDS, NULL, false,
+     false,
      "Collection of the chunk documents, in mongo.database; empty: <mongo.collection>_chunks."},
     {"embed.provider", RB_KEY_CHOICE, F(embed_provider), "local", NO_BOUNDS, "local|openai|tei",
      false, false,
@@ -144,8 +141,8 @@ const rb_config_key rb_config_keys[] = {
      "Threads for the local model; 0 uses every core."},
     {"embed.batch.size", RB_KEY_INT, F(embed_batch_size), "32", 1, 4096, NULL, false, false,
      "Texts per forward pass."},
-    {"embed.max.seq.length", RB_KEY_INT, F(embed_max_seq_length), "0", 0, 8192, NULL, false,
-     false, "Token limit per text; 0 uses the model's own."},
+    {"embed.max.seq.length", RB_KEY_INT, F(embed_max_seq_length), "0", 0, 8192, NULL, false, false,
+     "Token limit per text; 0 uses the model's own."},
     {"embed.url", RB_KEY_STRING, F(embed_url), "", NO_BOUNDS, NULL, false, false,
      "Base URL of an HTTP provider: openai appends /v1/embeddings (or /embeddings after /v1, "
      "or ?api-version for Azure), tei appends /embed unless the URL is a full "
@@ -173,8 +170,8 @@ const rb_config_key rb_config_keys[] = {
      false, false,
      "First wait before retrying an HTTP request; doubles per attempt up to the maximum. Each "
      "wait is drawn between half and all of that (jitter).  A Retry-After header wins."},
-    {"embed.retry.backoff.max.ms", RB_KEY_INT, F(embed_retry_backoff_max_ms), "30000", 1,
-     3600000, NULL, false, false, "Longest wait between HTTP retries."},
+    {"embed.retry.backoff.max.ms", RB_KEY_INT, F(embed_retry_backoff_max_ms), "30000", 1, 3600000,
+     NULL, false, false, "Longest wait between HTTP retries."},
     {"embed.batch.max.tokens", RB_KEY_INT, F(embed_batch_max_tokens), "8192", 1, 100000000, NULL,
      false, false,
      "Most approximate tokens (bytes / 4) per HTTP request; embed.batch.size bounds the texts "
@@ -201,11 +198,11 @@ const rb_config_key rb_config_keys[] = {
      "Collection of the documents."},
     {"mongo.write.concern", RB_KEY_STRING, F(mongo_write_concern), "majority", NO_BOUNDS, NULL,
      false, false, "Write concern of the bulk writes: majority or a number of nodes."},
-    {"mongo.timeout.ms", RB_KEY_INT, F(mongo_timeout_ms), "10000", 100, 600000, NULL, false,
-     false, "Server selection and connect timeout: how soon an unreachable server fails a "
+    {"mongo.timeout.ms", RB_KEY_INT, F(mongo_timeout_ms), "10000", 100, 600000, NULL, false, false,
+     "Server selection and connect timeout: how soon an unreachable server fails a "
      "write (which is then retried)."},
-    {"mongo.socket.timeout.ms", RB_KEY_INT, F(mongo_socket_timeout_ms), "300000", 1000,
-     3600000, NULL, false, false,
+    {"mongo.socket.timeout.ms", RB_KEY_INT, F(mongo_socket_timeout_ms), "300000", 1000, 3600000,
+     NULL, false, false,
      "Longest wait for one reply (a bulk command, a read), and the write concern's wtimeout: "
      "large enough for the slowest bulk of a batch, so a big batch on a slow server is not "
      "cut off and retried without end."},
@@ -232,8 +229,8 @@ const rb_config_key rb_config_keys[] = {
      false, false,
      "none: stop at the first bad record without committing its batch; all: skip bad records "
      "(and count and log them)."},
-    {"errors.log.enable", RB_KEY_BOOL, F(errors_log_enable), "true", NO_BOUNDS, NULL, false,
-     false, "Log one line per failed record."},
+    {"errors.log.enable", RB_KEY_BOOL, F(errors_log_enable), "true", NO_BOUNDS, NULL, false, false,
+     "Log one line per failed record."},
     {"errors.alert.threshold", RB_KEY_DOUBLE, F(errors_alert_threshold), "0", NO_BOUNDS, NULL,
      false, false,
      "Log one level=ALERT line when the share of failed records over errors.alert.window.ms "
@@ -241,18 +238,18 @@ const rb_config_key rb_config_keys[] = {
      0.0, 1.0},
     {"errors.alert.window.ms", RB_KEY_INT, F(errors_alert_window_ms), "60000", 1000, 86400000,
      NULL, false, false, "Window over which errors.alert.threshold is measured."},
-    {"errors.deadletterqueue.topic.name", RB_KEY_STRING, F(dlq_topic), "", NO_BOUNDS, NULL,
-     false, false,
+    {"errors.deadletterqueue.topic.name", RB_KEY_STRING, F(dlq_topic), "", NO_BOUNDS, NULL, false,
+     false,
      "Topic that receives every failed record (original key, value and headers) when "
      "errors.tolerance = all; created at start if missing (1 partition), as Kafka Connect does.  "
      "A record the topic refuses (too large) goes as a bounded copy; if even that is refused, "
      "the job stops.  Empty: failed records are only logged."},
-    {"errors.deadletterqueue.topic.replication.factor", RB_KEY_INT, F(dlq_replication_factor),
-     "3", -1, 32767, NULL, false, false,
+    {"errors.deadletterqueue.topic.replication.factor", RB_KEY_INT, F(dlq_replication_factor), "3",
+     -1, 32767, NULL, false, false,
      "Replication factor of the DLQ topic when ragbatch creates it, capped at the number of "
      "brokers; -1 uses the broker's default.replication.factor."},
-    {"errors.deadletterqueue.context.headers.enable", RB_KEY_BOOL, F(dlq_context_headers),
-     "false", NO_BOUNDS, NULL, false, false,
+    {"errors.deadletterqueue.context.headers.enable", RB_KEY_BOOL, F(dlq_context_headers), "false",
+     NO_BOUNDS, NULL, false, false,
      "Add Kafka Connect's __connect.errors.* headers (topic, partition, offset, stage, "
      "exception) and ragbatch.* ones (error path, version) to dead-lettered records."},
     {"errors.log.include.messages", RB_KEY_BOOL, F(errors_log_include_messages), "false",
@@ -298,8 +295,7 @@ const rb_config_foreign rb_config_foreign_names[] = {
      "document.id.from (value or key: ProvidedInValueStrategy, ProvidedInKeyStrategy) with "
      "document.id.field or document.id.key.fields"},
     {"document.id.strategy.overwrite.existing", "nothing: the document id never changes"},
-    {"writemodel.strategy",
-     "nothing: every write is a versioned upsert (document.version.field)"},
+    {"writemodel.strategy", "nothing: every write is a versioned upsert (document.version.field)"},
     {"max.num.retries", "sink.retry.timeout.ms"},
     {"retries.defer.timeout", "sink.retry.backoff.ms"},
     {"key.converter", "document.id.from = key (JSON and string keys are read as they are)"},

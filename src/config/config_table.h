@@ -26,9 +26,9 @@ typedef struct rb_config_key {
     int64_t min, max;    /* RB_KEY_INT bounds */
     const char *choices; /* RB_KEY_CHOICE / RB_KEY_TOLERANCE: "a|b|c" */
     bool required;
-    bool secret;         /* never printed */
+    bool secret; /* never printed */
     const char *doc;
-    double dmin, dmax;   /* RB_KEY_DOUBLE bounds */
+    double dmin, dmax; /* RB_KEY_DOUBLE bounds */
 } rb_config_key;
 
 extern const rb_config_key rb_config_keys[];

@@ -20,9 +20,9 @@ static bool is_white(char c) { return c == ' ' || c == '\t' || c == '\f'; }
 
 typedef struct line_reader {
     const char *p, *end;
-    int line;        /* current physical line, 1-based */
+    int line; /* current physical line, 1-based */
     bool skip_lf;
-    bool dangling;   /* the text ended in a continuation with nothing after it */
+    bool dangling; /* the text ended in a continuation with nothing after it */
 } line_reader;
 
 /* The next logical line into `out` (continuations joined, the final
@@ -290,7 +290,8 @@ int rb_properties_load(const char *path, rb_properties *out, rb_error *err) {
     char chunk[4096];
     size_t n;
     int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = rb_buf_append(&text, chunk, n);
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = rb_buf_append(&text, chunk, n);
     bool bad = ferror(f);
     fclose(f);
     if (rc != 0 || bad) {

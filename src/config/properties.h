@@ -37,7 +37,7 @@
 typedef struct rb_property {
     char *key;
     char *value;
-    int line;     /* where the logical line began, 1-based */
+    int line; /* where the logical line began, 1-based */
 } rb_property;
 
 typedef struct rb_properties {

@@ -42,8 +42,8 @@ static int file_ref(const char *path, const char *prop, const char *ref, const c
     const char *v = rb_properties_get(&p, prop);
     int rc = 0;
     if (!v)
-        rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                          "%s: %s: ${%s}: %s has no key '%s'", where, key, ref, path, prop);
+        rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s: %s: ${%s}: %s has no key '%s'",
+                          where, key, ref, path, prop);
     else if (rb_buf_puts(out, v) != 0)
         rc = rb_error_nomem(err, RB_STAGE_CONFIG, key);
     rb_properties_free(&p);
@@ -54,12 +54,14 @@ static int directory_ref(const char *path, const char *ref, const char *where, c
                          rb_buf *out, rb_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s: %s: ${%s}: cannot read %s: %s",
-                            where, key, ref, path, strerror(errno));
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: %s: ${%s}: cannot read %s: %s", where, key, ref, path,
+                            strerror(errno));
     char chunk[4096];
     size_t n, before = out->len;
     int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) rc = rb_buf_append(out, chunk, n);
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = rb_buf_append(out, chunk, n);
     fclose(f);
     if (rc != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, key);
     if (memchr(out->data + before, '\0', out->len - before))

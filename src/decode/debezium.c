@@ -131,16 +131,15 @@ int rb_debezium_decode(const rb_decode_spec *spec, const rb_json *event, const r
     bool upsert = strcmp(op, "c") == 0 || strcmp(op, "r") == 0 || strcmp(op, "u") == 0;
     if (!upsert && strcmp(op, "d") != 0)
         return rb_error_set(err, RB_ERR_JSON, RB_STAGE_DESERIALIZE,
-                            "change event field 'op' is '%s'; expected c, r, u, d (or t, m)",
-                            op);
+                            "change event field 'op' is '%s'; expected c, r, u, d (or t, m)", op);
     if (rb_debezium_version(event, &out->version, &out->event_time_ms, err) != 0) return -1;
     out->has_version = true;
     if (upsert) {
         const rb_json *after = rb_json_get(event, "after");
         if (!after || after->type != RB_JSON_OBJECT)
             return rb_error_set(err, RB_ERR_TRANSFORM, RB_STAGE_TRANSFORM,
-                                "change event (op '%s') field 'after' is %s; expected the row",
-                                op, after ? rb_json_type_name(after->type) : "missing");
+                                "change event (op '%s') field 'after' is %s; expected the row", op,
+                                after ? rb_json_type_name(after->type) : "missing");
         if (rb_decode_row(after, rb_decode_field_schema(schema, "after"), &out->doc, err) != 0)
             return -1;
         out->row = rb_json_doc_root(out->doc);

@@ -84,9 +84,9 @@ bool rb_decode_is_envelope(const rb_json *root, const rb_json **payload, bool *a
     if (!schema || !p) return false;
     /* JsonConverter writes a Connect schema as an object whose "type" is
      * one of Connect's type names; a record without a schema gets null. */
-    bool connect_schema = schema->type == RB_JSON_NULL ||
-                          (schema->type == RB_JSON_OBJECT &&
-                           rb_json_string(rb_json_get(schema, "type")) != NULL);
+    bool connect_schema =
+        schema->type == RB_JSON_NULL ||
+        (schema->type == RB_JSON_OBJECT && rb_json_string(rb_json_get(schema, "type")) != NULL);
     if (!connect_schema) {
         *almost = true;
         return false;
@@ -114,8 +114,7 @@ static int plain(const rb_decode_spec *spec, rb_json_doc *doc, const rb_json *ro
     }
     out->doc = doc;
     out->row = rb_json_doc_root(doc);
-    if (spec->id_from_key)
-        return rb_decode_key_id(spec, key, key_len, false, &out->id, err);
+    if (spec->id_from_key) return rb_decode_key_id(spec, key, key_len, false, &out->id, err);
     if (spec->id_field_count > 1)
         return rb_decode_fields_id(out->row, spec->id_fields, spec->id_field_count,
                                    "document.id.field", &out->id, err);
@@ -145,8 +144,7 @@ int rb_decode_value(const rb_decode_spec *spec, const char *value, size_t len, c
         }
         if (payload->type == RB_JSON_NULL) {
             rb_json_doc_destroy(doc);
-            return fail_json(err, "the envelope's '%s' is null: there is no event",
-                             "payload");
+            return fail_json(err, "the envelope's '%s' is null: there is no event", "payload");
         }
         rc = plain(spec, doc, payload, rb_json_get(root, "schema"), key, key_len, out, err);
         break;

@@ -96,12 +96,12 @@ typedef enum rb_value_format {
 
 typedef struct rb_decode_spec {
     rb_value_format format;
-    bool id_from_key;                 /* document.id.from = key */
-    const char *const *id_fields;     /* document.id.field, split at commas */
+    bool id_from_key;             /* document.id.from = key */
+    const char *const *id_fields; /* document.id.field, split at commas */
     size_t id_field_count;
-    const char *const *key_fields;    /* document.id.key.fields; none: the whole key */
+    const char *const *key_fields; /* document.id.key.fields; none: the whole key */
     size_t key_field_count;
-    char **owned;                     /* what rb_decode_spec_from_config allocated */
+    char **owned; /* what rb_decode_spec_from_config allocated */
 } rb_decode_spec;
 
 struct rb_job_config;
@@ -113,14 +113,14 @@ int rb_decode_spec_from_config(rb_decode_spec *spec, const struct rb_job_config 
 void rb_decode_spec_free(rb_decode_spec *spec); /* accepts a zeroed spec */
 
 typedef struct rb_decoded {
-    rb_json_doc *doc;       /* owned; its root is the row (the event) */
-    const rb_json *row;     /* root of doc */
-    bool is_change;         /* a Debezium change event */
-    bool is_delete;         /* op d: row is "before" (maybe null: then doc is NULL) */
-    bool has_version;       /* version and event_time_ms come from the source */
+    rb_json_doc *doc;   /* owned; its root is the row (the event) */
+    const rb_json *row; /* root of doc */
+    bool is_change;     /* a Debezium change event */
+    bool is_delete;     /* op d: row is "before" (maybe null: then doc is NULL) */
+    bool has_version;   /* version and event_time_ms come from the source */
     int64_t version;
-    int64_t event_time_ms;  /* source.ts_ms, -1 when absent */
-    char *id;               /* owned; NULL: derive from row's document.id.field */
+    int64_t event_time_ms; /* source.ts_ms, -1 when absent */
+    char *id;              /* owned; NULL: derive from row's document.id.field */
 } rb_decoded;
 
 /* Parses a format name ("json", "connect-json", "debezium", "auto"). */
@@ -138,8 +138,8 @@ int rb_decode_key_id(const rb_decode_spec *spec, const char *key, size_t len, bo
 
 /* The id made of `fields` of `obj` (composite when several); errors at
  * RB_STAGE_TRANSFORM name the field and `what` ("document.id.field"). */
-int rb_decode_fields_id(const rb_json *obj, const char *const *fields, size_t n,
-                        const char *what, char **id, rb_error *err);
+int rb_decode_fields_id(const rb_json *obj, const char *const *fields, size_t n, const char *what,
+                        char **id, rb_error *err);
 
 void rb_decoded_free(rb_decoded *d);
 

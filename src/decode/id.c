@@ -67,8 +67,8 @@ int rb_decode_fields_id(const rb_json *obj, const char *const *fields, size_t n,
 
 /* An object key: the listed fields, or the value's id fields when it holds
  * them (a tombstone with the id from the value), or every field in order. */
-static int struct_key_id(const rb_decode_spec *spec, const rb_json *obj, bool tombstone,
-                         char **id, rb_error *err) {
+static int struct_key_id(const rb_decode_spec *spec, const rb_json *obj, bool tombstone, char **id,
+                         rb_error *err) {
     if (spec->key_field_count)
         return rb_decode_fields_id(obj, spec->key_fields, spec->key_field_count,
                                    "document.id.key.fields", id, err);

@@ -123,8 +123,7 @@ static int decimal_value(const rb_json *schema, const rb_json *v, const char *pa
         text = rb_json_string(rb_json_get(v, "value"));
         if (!sc || sc->type != RB_JSON_NUMBER || !sc->is_integer || !text)
             return rb_error_set(err, RB_ERR_JSON, RB_STAGE_DESERIALIZE,
-                                "field '%s' is not an %s {scale, value}", path,
-                                VARIABLE_DECIMAL);
+                                "field '%s' is not an %s {scale, value}", path, VARIABLE_DECIMAL);
         scale = (long)sc->integer;
     } else {
         const char *s = rb_json_string(rb_json_get_path(schema, "parameters.scale"));
@@ -147,7 +146,8 @@ static int decimal_value(const rb_json *schema, const rb_json *v, const char *pa
     int rc = 0;
     if (n < 0)
         rc = rb_error_set(err, RB_ERR_JSON, RB_STAGE_DESERIALIZE,
-                          "field '%s': a Connect Decimal that is not base64 ('%.40s')", path, text);
+                          "field '%s': a Connect Decimal that is not base64 ('%.40s')", path,
+                          text);
     else if (put_decimal(out, bytes, (size_t)n, scale) != 0)
         rc = rb_error_nomem(err, RB_STAGE_DESERIALIZE, "decimal");
     free(bytes);
@@ -166,9 +166,9 @@ const rb_json *rb_decode_field_schema(const rb_json *schema, const char *name) {
 static int write_value(const rb_json *schema, const rb_json *v, const char *path, rb_buf *out,
                        rb_error *err) {
     if (v->type == RB_JSON_NULL || !rb_decode_schema_has_decimal(schema))
-        return rb_buf_append(out, v->raw, v->raw_len) ? rb_error_nomem(err, RB_STAGE_DESERIALIZE,
-                                                                        "row")
-                                                      : 0;
+        return rb_buf_append(out, v->raw, v->raw_len)
+                   ? rb_error_nomem(err, RB_STAGE_DESERIALIZE, "row")
+                   : 0;
     if (is_decimal(schema)) return decimal_value(schema, v, path, out, err);
     int rc = 0;
     if (v->type == RB_JSON_OBJECT) {
@@ -180,7 +180,8 @@ static int write_value(const rb_json *schema, const rb_json *v, const char *path
             if (i) rc = rb_buf_putc(out, ',');
             if (rc == 0) rc = rb_buf_json_string(out, m->key, m->key_len);
             if (rc == 0) rc = rb_buf_putc(out, ':');
-            const rb_json *fs = map ? rb_json_get(schema, "values") : rb_decode_field_schema(schema, m->key);
+            const rb_json *fs = map ? rb_json_get(schema, "values")
+                                    : rb_decode_field_schema(schema, m->key);
             if (rc == 0) rc = write_value(fs, m->value, m->key, out, err) ? -2 : 0;
         }
         if (rc == 0) rc = rb_buf_putc(out, '}');

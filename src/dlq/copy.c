@@ -94,8 +94,8 @@ size_t rb_dlq_wire_size(size_t key_len, size_t value_len, const rd_kafka_headers
     const char *name;
     const void *value;
     size_t size;
-    for (size_t i = 0;
-         headers && rd_kafka_header_get_all(headers, i, &name, &value, &size) == 0; i++)
+    for (size_t i = 0; headers && rd_kafka_header_get_all(headers, i, &name, &value, &size) == 0;
+         i++)
         n += VARINT_MAX + strlen(name) + VARINT_MAX + size;
     return n;
 }

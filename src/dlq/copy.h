@@ -30,14 +30,14 @@
 
 /* What the headers of one dead letter are built from. */
 typedef struct rb_dlq_context {
-    bool context_headers;      /* errors.deadletterqueue.context.headers.enable */
-    const char *job_name;      /* __connect.errors.connector.name */
-    const char *task_id;       /* __connect.errors.task.id */
+    bool context_headers; /* errors.deadletterqueue.context.headers.enable */
+    const char *job_name; /* __connect.errors.connector.name */
+    const char *task_id;  /* __connect.errors.task.id */
 } rb_dlq_context;
 
 /* Present when the value is cut: the copy's headers say so. */
 typedef struct rb_dlq_truncation {
-    const char *reason;        /* why the full record was refused */
+    const char *reason; /* why the full record was refused */
 } rb_dlq_truncation;
 
 /* The headers of the dead letter of `rec`: its own, then (with

@@ -27,7 +27,7 @@ struct rb_dlq {
     char task_id[128];
     bool context_headers;
     const rb_log *log;
-    size_t limit;           /* largest record the topic and the producer take */
+    size_t limit; /* largest record the topic and the producer take */
     char last_error[512];
 };
 
@@ -57,8 +57,10 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 static rb_kafka_config *producer_conf(const rb_dlq_opts *opts, const char *role, rb_error *err) {
     char client[300];
     snprintf(client, sizeof client, "ragbatch-%s-%s", opts->job_name, role);
-    const rb_kafka_client_opts co = {
-        .role = "DLQ producer", .stage = RB_STAGE_DLQ, .client_id = client, .producer = true};
+    const rb_kafka_client_opts co = {.role = "DLQ producer",
+                                     .stage = RB_STAGE_DLQ,
+                                     .client_id = client,
+                                     .producer = true};
     rb_kafka_config *conf = rb_kafka_config_new(&co, err);
     if (conf && rb_kafka_config_set_props(conf, opts->kafka, opts->kafka_count, err) != 0) {
         rb_kafka_config_destroy(conf);
@@ -82,8 +84,8 @@ static int prepare_topic(rb_dlq *d, const rb_dlq_opts *opts, size_t *topic_limit
     rd_kafka_conf_set_log_cb(rb_kafka_config_conf(conf), on_log);
     rd_kafka_t *admin = rb_kafka_config_client(conf, RD_KAFKA_PRODUCER, err);
     if (!admin) return -1;
-    int rc = rb_dlq_topic_prepare(admin, d->topic, opts->replication_factor, d->log, topic_limit,
-                                  err);
+    int rc =
+        rb_dlq_topic_prepare(admin, d->topic, opts->replication_factor, d->log, topic_limit, err);
     rd_kafka_destroy(admin);
     return rc;
 }
@@ -281,7 +283,8 @@ static int send_bounded(rb_dlq *d, rb_record *rec, rd_kafka_resp_err_t first, rb
                          "topic=%s partition=%" PRId32 " offset=%" PRId64
                          " value_bytes=%zu sent_bytes=%zu reason=\"%s\": the DLQ topic %s holds a "
                          "bounded copy; the original stays at this offset",
-                         rec->topic, rec->partition, rec->offset, value_len, cut, reason, d->topic);
+                         rec->topic, rec->partition, rec->offset, value_len, cut, reason,
+                         d->topic);
             return 0;
         }
         rb_kafka_error_class kind = rb_kafka_classify(e);

@@ -52,12 +52,12 @@ typedef struct rb_dlq rb_dlq;
 
 typedef struct rb_dlq_opts {
     const char *topic;
-    const rb_kv *kafka;        /* the job's kafka.* properties; consumer-only ones are left out */
+    const rb_kv *kafka; /* the job's kafka.* properties; consumer-only ones are left out */
     size_t kafka_count;
     bool context_headers;
-    int replication_factor;    /* of a topic it creates; -1: the broker's default */
-    const char *job_name;      /* __connect.errors.connector.name */
-    const rb_log *log;         /* must outlive the DLQ */
+    int replication_factor; /* of a topic it creates; -1: the broker's default */
+    const char *job_name;   /* __connect.errors.connector.name */
+    const rb_log *log;      /* must outlive the DLQ */
 } rb_dlq_opts;
 
 /* Creates the topic when it is missing, learns its limit, and creates the

@@ -67,11 +67,13 @@ int rb_dlq_read(rb_dlq_reader *r, rb_dlq_record_fn fn, void *ctx, rb_error *err)
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->rk, r->topic, NULL);
     rd_kafka_resp_err_t e = rd_kafka_metadata(r->rk, 0, rkt, &md, READER_TIMEOUT_MS);
     rd_kafka_topic_destroy(rkt);
-    if (e) return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ, "metadata of '%s': %s",
-                                         r->topic, rd_kafka_err2str(e));
+    if (e)
+        return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ, "metadata of '%s': %s",
+                                      r->topic, rd_kafka_err2str(e));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0) {
         rd_kafka_metadata_destroy(md);
-        return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_DLQ, "topic '%s' does not exist", r->topic);
+        return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_DLQ, "topic '%s' does not exist",
+                            r->topic);
     }
     int nparts = md->topics[0].partition_cnt;
     rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(nparts);
@@ -84,8 +86,9 @@ int rb_dlq_read(rb_dlq_reader *r, rb_dlq_record_fn fn, void *ctx, rb_error *err)
         ids[p] = md->topics[0].partitions[p].id;
         e = rd_kafka_query_watermark_offsets(r->rk, r->topic, ids[p], &low, &high,
                                              READER_TIMEOUT_MS);
-        if (e) rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ, "end offsets: %s",
-                                           rd_kafka_err2str(e));
+        if (e)
+            rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ, "end offsets: %s",
+                                        rd_kafka_err2str(e));
         end[p] = high;
         rd_kafka_topic_partition_list_add(assign, r->topic, ids[p])->offset =
             r->grouped ? RD_KAFKA_OFFSET_STORED : RD_KAFKA_OFFSET_BEGINNING;

@@ -19,10 +19,10 @@
 typedef struct rb_dlq_record {
     int32_t partition;
     int64_t offset;
-    int64_t timestamp_ms;   /* -1 when the broker gave none */
-    const char *key;        /* may be NULL */
+    int64_t timestamp_ms; /* -1 when the broker gave none */
+    const char *key;      /* may be NULL */
     size_t key_len;
-    const char *value;      /* may be NULL */
+    const char *value; /* may be NULL */
     size_t value_len;
     const rb_header *headers;
     size_t header_count;

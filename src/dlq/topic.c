@@ -112,8 +112,7 @@ static int create_topic(rd_kafka_t *rk, const char *topic, int rf, rb_error *err
 /* The topic's max.message.bytes, or 0 when the broker does not say. */
 static size_t read_limit(rd_kafka_t *rk, const char *topic, const rb_log *log) {
     rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-    rd_kafka_AdminOptions_t *ao =
-        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
     char errstr[256];
     rd_kafka_AdminOptions_set_request_timeout(ao, TOPIC_ADMIN_TIMEOUT_MS, errstr, sizeof errstr);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -125,9 +124,10 @@ static size_t read_limit(rd_kafka_t *rk, const char *topic, const rb_log *log) {
     const rd_kafka_DescribeConfigs_result_t *dr =
         ev && !rd_kafka_event_error(ev) ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
     size_t nres = 0;
-    const rd_kafka_ConfigResource_t **rs = dr ? rd_kafka_DescribeConfigs_result_resources(dr, &nres)
-                                              : NULL;
-    if (nres == 1 && rd_kafka_ConfigResource_error(rs[0])) why = rd_kafka_ConfigResource_error_string(rs[0]);
+    const rd_kafka_ConfigResource_t **rs =
+        dr ? rd_kafka_DescribeConfigs_result_resources(dr, &nres) : NULL;
+    if (nres == 1 && rd_kafka_ConfigResource_error(rs[0]))
+        why = rd_kafka_ConfigResource_error_string(rs[0]);
     if (nres == 1 && !rd_kafka_ConfigResource_error(rs[0])) {
         size_t nc = 0;
         const rd_kafka_ConfigEntry_t **ce = rd_kafka_ConfigResource_configs(rs[0], &nc);

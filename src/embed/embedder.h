@@ -68,14 +68,14 @@ void rb_embedder_destroy(rb_embedder *e); /* accepts NULL */
 /* Options of the local BERT provider.  Zero-initialise, then set what
  * matters: every zero means "the default". */
 typedef struct rb_local_embed_opts {
-    const char *model_dir;  /* Hugging Face / sentence-transformers layout */
-    int threads;            /* 0 = OpenMP default */
-    size_t batch_size;      /* texts per forward pass; 0 = 32 */
-    size_t max_seq_length;  /* 0 = the model's own (sentence_bert_config.json);
+    const char *model_dir;   /* Hugging Face / sentence-transformers layout */
+    int threads;             /* 0 = OpenMP default */
+    size_t batch_size;       /* texts per forward pass; 0 = 32 */
+    size_t max_seq_length;   /* 0 = the model's own (sentence_bert_config.json);
                                larger than the model's own is an error */
     size_t max_batch_tokens; /* tokens per forward pass (bounds scratch
                                 memory); 0 = 2048, never below max_seq_length */
-    const char *kernel;     /* matrix kernel: NULL or "" for the fastest this
+    const char *kernel;      /* matrix kernel: NULL or "" for the fastest this
                                build and CPU run, else "packed", "openblas"
                                or "builtin" (see embed/bert/matmul.h) */
 } rb_local_embed_opts;
@@ -125,12 +125,12 @@ int rb_embed_api_key_read(const char *env_name, const char *path, char **out, rb
  * caller from its own configuration (a job's embed.* keys: see
  * runner/embed_opts.h).  Strings are borrowed for the call. */
 typedef struct rb_embed_opts {
-    const char *provider;       /* "local", "openai" or "tei" */
-    rb_local_embed_opts local;  /* for "local" */
-    rb_http_embed_opts http;    /* for the others; rb_embedder_new sets its provider and
+    const char *provider;      /* "local", "openai" or "tei" */
+    rb_local_embed_opts local; /* for "local" */
+    rb_http_embed_opts http;   /* for the others; rb_embedder_new sets its provider and
                                    api_key */
-    const char *api_key_env;    /* the API key's environment variable; NULL or "" */
-    const char *api_key_file;   /* or the file holding it; NULL or "" */
+    const char *api_key_env;   /* the API key's environment variable; NULL or "" */
+    const char *api_key_file;  /* or the file holding it; NULL or "" */
 } rb_embed_opts;
 
 /* Creates the embedder `opts` asks for: the local model (errors prefixed
@@ -160,8 +160,8 @@ size_t rb_embed_tokenizer_max_seq(const rb_embed_tokenizer *t);
 /* The ids of `text` (NUL-terminated), at most `max_seq` (>= 2) of them,
  * into `ids`; *n receives the count.  Fails only when memory runs out or
  * max_seq < 2. */
-int rb_embed_tokenize(const rb_embed_tokenizer *t, const char *text, size_t max_seq,
-                      int32_t *ids, size_t *n, rb_error *err);
+int rb_embed_tokenize(const rb_embed_tokenizer *t, const char *text, size_t max_seq, int32_t *ids,
+                      size_t *n, rb_error *err);
 
 void rb_embed_tokenizer_destroy(rb_embed_tokenizer *t); /* accepts NULL */
 

@@ -55,8 +55,7 @@ rb_embedder *rb_embedder_new(const rb_embed_opts *opts, rb_error *err) {
         return e;
     }
     char *key = NULL;
-    if (rb_embed_api_key_read(opts->api_key_env, opts->api_key_file, &key, err) != 0)
-        return NULL;
+    if (rb_embed_api_key_read(opts->api_key_env, opts->api_key_file, &key, err) != 0) return NULL;
     rb_http_embed_opts ho = opts->http;
     ho.provider = opts->provider;
     ho.api_key = key;
@@ -104,8 +103,8 @@ rb_embed_tokenizer *rb_embed_tokenizer_new(const char *model_dir, rb_error *err)
 
 size_t rb_embed_tokenizer_max_seq(const rb_embed_tokenizer *t) { return t->max_seq; }
 
-int rb_embed_tokenize(const rb_embed_tokenizer *t, const char *text, size_t max_seq,
-                      int32_t *ids, size_t *n, rb_error *err) {
+int rb_embed_tokenize(const rb_embed_tokenizer *t, const char *text, size_t max_seq, int32_t *ids,
+                      size_t *n, rb_error *err) {
     return rb_tokenizer_encode(t->tok, text, strlen(text), max_seq, ids, n, err);
 }
 

@@ -8,9 +8,11 @@ typedef struct word_list {
     size_t n;
 } word_list;
 
-#define LIST(...)                                                                                  \
-    { (const char *const[]){__VA_ARGS__},                                                          \
-      sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *) }
+#define LIST(...)                                                                                 \
+    {                                                                                             \
+        (const char *const[]){__VA_ARGS__},                                                       \
+            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)                     \
+    }
 
 /* One kind of product within a category: the noun and what only fits it
  * (a chef's knife has a blade, not a 15-bar pump). */
@@ -36,8 +38,7 @@ typedef struct category {
     int price_max;
 } category;
 
-#define KINDS(...)                                                                                 \
-    (const kind[]){__VA_ARGS__}, sizeof((const kind[]){__VA_ARGS__}) / sizeof(kind)
+#define KINDS(...) (const kind[]){__VA_ARGS__}, sizeof((const kind[]){__VA_ARGS__}) / sizeof(kind)
 
 #define SHOE_SIZES LIST("EU 38", "EU 40", "EU 42", "EU 44", "EU 46", "US 9", "US 10.5")
 #define CLOTHING_SIZES LIST("XS", "S", "M", "L", "XL", "XXL")
@@ -45,8 +46,8 @@ typedef struct category {
 static const category categories[] = {
     {"footwear",
      KINDS({"hiking boots", LIST("full-grain leather", "waterproof nubuck", "suede"),
-            LIST("a Vibram outsole that grips wet rock", "a waterproof membrane that still breathes",
-                 "a stiff shank for rocky descents"),
+            LIST("a Vibram outsole that grips wet rock",
+                 "a waterproof membrane that still breathes", "a stiff shank for rocky descents"),
             "size", SHOE_SIZES},
            {"trail running shoes", LIST("recycled mesh", "ripstop mesh", "engineered knit"),
             LIST("a rock plate under the forefoot", "aggressive 5 mm lugs for mud",
@@ -102,7 +103,8 @@ static const category categories[] = {
      20, 480},
     {"kitchen",
      KINDS({"chef's knife", LIST("Damascus steel", "stainless steel", "carbon steel"),
-            LIST("a blade honed to 15 degrees", "a full-tang handle balanced for long prep sessions",
+            LIST("a blade honed to 15 degrees",
+                 "a full-tang handle balanced for long prep sessions",
                  "a granton edge that stops food from sticking"),
             "blade length", LIST("18 cm", "20 cm", "21 cm", "24 cm")},
            {"cast iron skillet", LIST("cast iron", "enamelled cast iron", "pre-seasoned cast iron"),
@@ -117,7 +119,8 @@ static const category categories[] = {
             LIST("a 15-bar pump for proper crema", "a steam wand for silky milk",
                  "a heat-up time of thirty seconds"),
             "water tank", LIST("1.2 l", "1.8 l", "2 l")},
-           {"pour-over kettle", LIST("stainless steel", "matte black steel", "copper-finished steel"),
+           {"pour-over kettle",
+            LIST("stainless steel", "matte black steel", "copper-finished steel"),
             LIST("a gooseneck spout for a slow steady pour", "temperature control to the degree",
                  "a keep-warm mode"),
             "capacity", LIST("0.9 l", "1 l", "1.2 l")}),
@@ -129,16 +132,16 @@ static const category categories[] = {
      LIST("hand wash and dry straight away", "avoid abrasive scourers"), 15, 650},
     {"audio",
      KINDS({"wireless headphones", LIST("aluminium", "recycled plastic", "protein leather"),
-            LIST("active noise cancelling that quiets trains and planes", "30 hours of battery life",
-                 "multipoint pairing with a laptop and a phone"),
+            LIST("active noise cancelling that quiets trains and planes",
+                 "30 hours of battery life", "multipoint pairing with a laptop and a phone"),
             "connectivity", LIST("Bluetooth 5.3", "Bluetooth 5.2 and USB-C audio")},
            {"bluetooth speaker", LIST("fabric-wrapped", "rubberised polymer", "aluminium"),
             LIST("an IP67 rating against rain and dust", "360-degree sound",
                  "a strap for hanging it from a branch"),
             "battery life", LIST("12 hours", "20 hours", "24 hours")},
            {"noise-cancelling earbuds", LIST("matte polymer", "recycled plastic", "ceramic-finish"),
-            LIST("a transparency mode for conversations", "a charging case that fits a coin pocket",
-                 "silicone tips in four sizes"),
+            LIST("a transparency mode for conversations",
+                 "a charging case that fits a coin pocket", "silicone tips in four sizes"),
             "battery life", LIST("6 + 24 hours", "8 + 32 hours")},
            {"turntable", LIST("walnut veneer", "acrylic", "high-gloss MDF"),
             LIST("a built-in phono preamp", "a belt drive that keeps the speed steady",
@@ -194,7 +197,8 @@ static const category categories[] = {
            {"wool coat", LIST("merino wool", "wool and cashmere", "boiled wool"),
             LIST("a tailored fit over a suit", "a fully lined body", "horn buttons"), "size",
             CLOTHING_SIZES},
-           {"softshell jacket", LIST("stretch softshell", "recycled polyamide", "brushed-back softshell"),
+           {"softshell jacket",
+            LIST("stretch softshell", "recycled polyamide", "brushed-back softshell"),
             LIST("four-way stretch for climbing", "a wind-resistant face fabric",
                  "a helmet-compatible hood"),
             "size", CLOTHING_SIZES}),
@@ -308,31 +312,29 @@ static const category categories[] = {
 };
 #define N_CATEGORIES (sizeof categories / sizeof categories[0])
 
-static const word_list brands = LIST(
-    "Trailblazer", "Northpeak", "Nordåsen", "Fjällmark", "Ironwood", "Harbor & Pine", "Lumen",
-    "Kestrel", "Stillwater", "Copperline", "Alder", "Brightmoor", "Vantage", "Tidewell",
-    "Oakhurst", "Meridian", "Solstice", "Greywolf", "Marlow", "Bellbird");
-static const word_list series = LIST(
-    "Ridge", "Summit", "Aero", "Terra", "Nomad", "Classic", "Pro", "Edge", "Drift", "Atlas",
-    "Haven", "Pulse", "Orbit", "Vista", "Ember", "Glacier", "Cascade", "Origin", "Loft", "Mesa");
-static const word_list adjectives = LIST(
-    "Rugged", "Lightweight", "Handcrafted", "Versatile", "Compact", "Durable", "Minimalist",
-    "Premium", "Classic", "Sleek", "Sturdy", "Timeless", "Everyday", "Modern");
-static const word_list colors = LIST(
-    "brown", "black", "navy", "olive", "charcoal", "forest green", "crème", "slate grey",
-    "burnt orange", "sand", "burgundy", "sky blue");
-static const word_list origins = LIST(
-    "Portugal", "Italy", "Vietnam", "Sweden", "Germany", "Japan", "Mexico", "Poland",
-    "Canada", "Taiwan");
+static const word_list brands =
+    LIST("Trailblazer", "Northpeak", "Nordåsen", "Fjällmark", "Ironwood", "Harbor & Pine", "Lumen",
+         "Kestrel", "Stillwater", "Copperline", "Alder", "Brightmoor", "Vantage", "Tidewell",
+         "Oakhurst", "Meridian", "Solstice", "Greywolf", "Marlow", "Bellbird");
+static const word_list series = LIST("Ridge", "Summit", "Aero", "Terra", "Nomad", "Classic", "Pro",
+                                     "Edge", "Drift", "Atlas", "Haven", "Pulse", "Orbit", "Vista",
+                                     "Ember", "Glacier", "Cascade", "Origin", "Loft", "Mesa");
+static const word_list adjectives = LIST("Rugged", "Lightweight", "Handcrafted", "Versatile",
+                                         "Compact", "Durable", "Minimalist", "Premium", "Classic",
+                                         "Sleek", "Sturdy", "Timeless", "Everyday", "Modern");
+static const word_list colors = LIST("brown", "black", "navy", "olive", "charcoal", "forest green",
+                                     "crème", "slate grey", "burnt orange", "sand", "burgundy",
+                                     "sky blue");
+static const word_list origins = LIST("Portugal", "Italy", "Vietnam", "Sweden", "Germany", "Japan",
+                                      "Mexico", "Poland", "Canada", "Taiwan");
 
 typedef struct currency {
     const char *code;
     int per_100_usd; /* rough exchange rate: units of this currency per 100 USD */
 } currency;
 
-static const currency currencies[] = {
-    {"USD", 100}, {"EUR", 92}, {"GBP", 79}, {"CHF", 88}, {"SEK", 1050}, {"CAD", 136},
-    {"AUD", 152}, {"JPY", 15000}};
+static const currency currencies[] = {{"USD", 100},  {"EUR", 92},  {"GBP", 79},  {"CHF", 88},
+                                      {"SEK", 1050}, {"CAD", 136}, {"AUD", 152}, {"JPY", 15000}};
 #define N_CURRENCIES (sizeof currencies / sizeof currencies[0])
 
 static const char *pick(const word_list *l, uint64_t i) { return l->v[i % l->n]; }
@@ -357,8 +359,7 @@ static int64_t shop_price(rb_prng *r, int64_t cents) {
 
 static void new_price(rb_prng *r, rb_gen_product *p) {
     const category *c = cat_of(p);
-    int64_t usd_cents =
-        rb_prng_range(r, (int64_t)c->price_min * 100, (int64_t)c->price_max * 100);
+    int64_t usd_cents = rb_prng_range(r, (int64_t)c->price_min * 100, (int64_t)c->price_max * 100);
     p->price_cents = shop_price(r, usd_cents * currencies[p->currency].per_100_usd / 100);
 }
 
@@ -491,16 +492,16 @@ static int sentence(const rb_gen_product *p, drawer *d, int which, rb_buf *s) {
     case 1: return rb_buf_printf(s, "It also comes with %s.", draw_feature(d));
     case 2:
         return rb_buf_printf(s, "Made in %s and backed by a %d-year %s warranty.",
-                             pick(&origins, p->origin), (int)rb_prng_range(&d->r, 1, 5),
-                             brand);
+                             pick(&origins, p->origin), (int)rb_prng_range(&d->r, 1, 5), brand);
     case 3: return rb_buf_printf(s, "Care: %s.", pick(&d->c->care, rb_prng_next(&d->r)));
     case 4:
         return rb_buf_printf(s, "A %s choice for %s that pairs well with other %s %s gear.",
-                             rb_prng_chance(&d->r, 0.5) ? "smart" : "dependable",
-                             draw_use(d), brand, d->c->name);
+                             rb_prng_chance(&d->r, 0.5) ? "smart" : "dependable", draw_use(d),
+                             brand, d->c->name);
     case 5:
-        return rb_buf_printf(s, "Reviewers single out %s and say it still looks new after a "
-                                "season of hard use.",
+        return rb_buf_printf(s,
+                             "Reviewers single out %s and say it still looks new after a "
+                             "season of hard use.",
                              draw_feature(d));
     default:
         return rb_buf_printf(s, "The %s %s is chosen to last, and it shows after years of %s.",

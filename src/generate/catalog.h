@@ -23,8 +23,8 @@
 #include <stdint.h>
 
 typedef struct rb_gen_product {
-    uint32_t version;      /* last well-formed version; 0 = never created */
-    bool deleted;          /* the last well-formed event deleted it */
+    uint32_t version; /* last well-formed version; 0 = never created */
+    bool deleted;     /* the last well-formed event deleted it */
     bool in_stock;
     uint8_t category;
     uint8_t noun;

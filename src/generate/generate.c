@@ -17,9 +17,9 @@ struct rb_gen {
     size_t next_product; /* sequential order: the next product to visit */
     rb_gen_counts counts;
     char key[32];
-    rb_buf value;   /* the current event */
-    rb_buf desc;    /* scratch: the current description */
-    rb_buf name;    /* scratch: the current name */
+    rb_buf value; /* the current event */
+    rb_buf desc;  /* scratch: the current description */
+    rb_buf name;  /* scratch: the current name */
 };
 
 /* How a malformed event departs from a good one.  A zero value renders a
@@ -27,8 +27,8 @@ struct rb_gen {
 typedef struct corruption {
     bool omit_name;
     bool negative_price;
-    const char *currency;  /* replaces the product's code when not NULL */
-    int wrong_type;        /* 0, or which field gets the wrong JSON type (1-6) */
+    const char *currency; /* replaces the product's code when not NULL */
+    int wrong_type;       /* 0, or which field gets the wrong JSON type (1-6) */
 } corruption;
 
 #define WRONG_TYPE_VARIANTS 6
@@ -128,9 +128,7 @@ void rb_gen_format_time(int64_t ms, char out[32]) {
 
 /* ---- rendering ----------------------------------------------------------- */
 
-static int put_key(rb_buf *b, const char *key) {
-    return rb_buf_printf(b, ",\"%s\":", key);
-}
+static int put_key(rb_buf *b, const char *key) { return rb_buf_printf(b, ",\"%s\":", key); }
 
 /* Bytes as they are: an invalid_utf8 event must reach the topic invalid. */
 static int put_string_member(rb_buf *b, const char *key, const char *s, size_t len) {
@@ -223,8 +221,8 @@ static int render_description(rb_gen *g, const rb_gen_product *p) {
 /* Byte sequences that are not UTF-8: a stray continuation byte, a lead
  * byte without its continuation, an overlong '/', an encoded surrogate,
  * a code point above U+10FFFF, and a Latin-1 'é'. */
-static const char *const bad_utf8[] = {"\x80", "\xc3\x28", "\xc0\xaf", "\xed\xa0\x80",
-                                       "\xf4\x90\x80\x80", "caf\xe9"};
+static const char *const bad_utf8[] = {"\x80",         "\xc3\x28",         "\xc0\xaf",
+                                       "\xed\xa0\x80", "\xf4\x90\x80\x80", "caf\xe9"};
 
 static int insert_bad_bytes(rb_gen *g) {
     const char *bad = bad_utf8[rb_prng_below(&g->rng, sizeof bad_utf8 / sizeof bad_utf8[0])];
@@ -257,15 +255,16 @@ static int render_not_json(rb_gen *g, const rb_gen_product *p, rb_gen_event_type
                             cur);
         break;
     case 1:
-        rc |= rb_buf_printf(&g->value, "<product id=\"%s\" event=\"%s\" price=\"%s\"/>", g->key,
-                            t, price);
+        rc |= rb_buf_printf(&g->value, "<product id=\"%s\" event=\"%s\" price=\"%s\"/>", g->key, t,
+                            price);
         break;
     case 2:
         rc |= rb_buf_printf(&g->value, "%s,%s,%s,%" PRIu32 ",%s,%s", g->key, t, when, p->version,
                             price, cur);
         break;
     case 3:
-        rc |= rb_buf_printf(&g->value, "{'product_id': '%s', 'event_type': '%s', 'version': %" PRIu32 "}",
+        rc |= rb_buf_printf(&g->value,
+                            "{'product_id': '%s', 'event_type': '%s', 'version': %" PRIu32 "}",
                             g->key, t, p->version);
         break;
     default:
@@ -293,8 +292,8 @@ static int render_malformed(rb_gen *g, const rb_gen_product *p, rb_gen_event_typ
     case RB_GEN_BAD_MISSING_NAME: c.omit_name = true; break;
     case RB_GEN_BAD_NEGATIVE_PRICE: c.negative_price = true; break;
     case RB_GEN_BAD_CURRENCY:
-        c.currency = bad_currencies[rb_prng_below(
-            &g->rng, sizeof bad_currencies / sizeof bad_currencies[0])];
+        c.currency = bad_currencies[rb_prng_below(&g->rng, sizeof bad_currencies /
+                                                               sizeof bad_currencies[0])];
         break;
     case RB_GEN_BAD_WRONG_TYPE:
         c.wrong_type = 1 + (int)rb_prng_below(&g->rng, WRONG_TYPE_VARIANTS);
@@ -306,8 +305,8 @@ static int render_malformed(rb_gen *g, const rb_gen_product *p, rb_gen_event_typ
     if (kind == RB_GEN_BAD_TRUNCATED) {
         /* Any proper prefix of a JSON object is invalid; cut somewhere in
          * the back three quarters, as a failed write would. */
-        *len = (size_t)rb_prng_range(&g->rng, (int64_t)(g->value.len / 4),
-                                         (int64_t)g->value.len - 1);
+        *len =
+            (size_t)rb_prng_range(&g->rng, (int64_t)(g->value.len / 4), (int64_t)g->value.len - 1);
         if (*len == 0) *len = 1;
     }
     return 0;
@@ -361,7 +360,8 @@ int rb_gen_next(rb_gen *g, int64_t time_ms, rb_gen_event *ev, rb_error *err) {
     } else {
         corruption none = {0};
         rc = render_description(g, &next);
-        if (rc == 0) rc = render_event(g, &next, type, &none, g->desc.data, g->desc.len, &g->value);
+        if (rc == 0)
+            rc = render_event(g, &next, type, &none, g->desc.data, g->desc.len, &g->value);
         len = g->value.len;
     }
     if (rc != 0) return rb_error_nomem(err, RB_STAGE_NONE, "generated event");
@@ -372,9 +372,12 @@ int rb_gen_next(rb_gen *g, int64_t time_ms, rb_gen_event *ev, rb_error *err) {
         g->counts.by_kind[kind]++;
     } else {
         *p = next;
-        if (type == RB_GEN_CREATED) g->counts.created++;
-        else if (type == RB_GEN_UPDATED) g->counts.updated++;
-        else g->counts.deleted++;
+        if (type == RB_GEN_CREATED)
+            g->counts.created++;
+        else if (type == RB_GEN_UPDATED)
+            g->counts.updated++;
+        else
+            g->counts.deleted++;
     }
     ev->key = g->key;
     ev->key_len = strlen(g->key);
@@ -393,8 +396,9 @@ static int manifest_line(rb_gen *g, size_t idx, const rb_gen_product *p, rb_buf 
     char id[32], when[32];
     snprintf(id, sizeof id, "p-%06zu", idx);
     rb_gen_format_time(p->event_time_ms, when);
-    int rc = rb_buf_printf(line, "{\"product_id\":\"%s\",\"version\":%" PRIu32
-                                 ",\"deleted\":%s,\"event_time\":\"%s\"",
+    int rc = rb_buf_printf(line,
+                           "{\"product_id\":\"%s\",\"version\":%" PRIu32
+                           ",\"deleted\":%s,\"event_time\":\"%s\"",
                            id, p->version, p->deleted ? "true" : "false", when);
     if (p->deleted) return rc | rb_buf_puts(line, "}\n");
     rc |= rb_buf_puts(line, ",\"price\":");
@@ -425,8 +429,10 @@ int rb_gen_write_manifest(rb_gen *g, FILE *out, const char *what, rb_error *err)
         const rb_gen_product *p = &g->pool[i];
         if (p->version == 0) continue;
         products++;
-        if (p->deleted) deleted++;
-        else live++;
+        if (p->deleted)
+            deleted++;
+        else
+            live++;
         rb_buf_reset(&line);
         if (manifest_line(g, i, p, &line) != 0) {
             rb_buf_free(&line);

@@ -66,19 +66,19 @@ void rb_gen_options_init(rb_gen_options *opts);
  * next rb_gen_next() or rb_gen_destroy(); value is not NUL-terminated in
  * general (it may be truncated JSON), use value_len. */
 typedef struct rb_gen_event {
-    const char *key;  /* product_id, NUL-terminated */
+    const char *key; /* product_id, NUL-terminated */
     size_t key_len;
     const char *value;
     size_t value_len;
     rb_gen_malformed malformed; /* RB_GEN_WELL_FORMED for a good event */
     rb_gen_event_type type;     /* what the event is (or pretends to be) */
     uint32_t version;
-    bool text_changed;          /* created, or an update that changed text */
+    bool text_changed; /* created, or an update that changed text */
 } rb_gen_event;
 
 typedef struct rb_gen_counts {
-    uint64_t produced;  /* all events, malformed included */
-    uint64_t created;   /* well-formed events by type */
+    uint64_t produced; /* all events, malformed included */
+    uint64_t created;  /* well-formed events by type */
     uint64_t updated;
     uint64_t deleted;
     uint64_t malformed; /* sum of by_kind[1..] */

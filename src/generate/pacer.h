@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 typedef struct rb_gen_pacer {
-    double rate;    /* events per second; <= 0 means unlimited */
-    double burst;   /* bucket capacity in tokens */
+    double rate;  /* events per second; <= 0 means unlimited */
+    double burst; /* bucket capacity in tokens */
     double tokens;
     int64_t last_ns;
 } rb_gen_pacer;

@@ -6,8 +6,8 @@
 #include <string.h>
 
 rb_kafka_producer *rb_gen_producer_new(const char *bootstrap, const char *topic,
-                                       const char *const *props, size_t nprops,
-                                       const rb_log *log, rb_error *err) {
+                                       const char *const *props, size_t nprops, const rb_log *log,
+                                       rb_error *err) {
     const rb_kafka_client_opts co = {.role = "producer",
                                      .stage = RB_STAGE_CONFIG,
                                      .client_id = "ragbatch-generate",
@@ -29,14 +29,15 @@ rb_kafka_producer *rb_gen_producer_new(const char *bootstrap, const char *topic,
         rb_kafka_config_destroy(conf);
         return NULL;
     }
-    const rb_kafka_producer_opts po = {
-        .topic = topic, .log = log, .log_event = "kafka", .stage = RB_STAGE_NONE};
+    const rb_kafka_producer_opts po = {.topic = topic,
+                                       .log = log,
+                                       .log_event = "kafka",
+                                       .stage = RB_STAGE_NONE};
     return rb_kafka_producer_new(conf, &po, err);
 }
 
-int rb_gen_producer_send(rb_kafka_producer *p, const char *key, size_t key_len,
-                         const char *value, size_t value_len, const char *malformed_kind,
-                         rb_error *err) {
+int rb_gen_producer_send(rb_kafka_producer *p, const char *key, size_t key_len, const char *value,
+                         size_t value_len, const char *malformed_kind, rb_error *err) {
     const rb_header mark = {RB_GEN_MALFORMED_HEADER, malformed_kind,
                             malformed_kind ? strlen(malformed_kind) : 0};
     const rb_kafka_message m = {.key = key,

@@ -30,15 +30,14 @@
  * on the name is dropped); an unknown or invalid property is an
  * RB_ERR_CONFIG error naming it.  `log` must outlive the producer. */
 rb_kafka_producer *rb_gen_producer_new(const char *bootstrap, const char *topic,
-                                       const char *const *props, size_t nprops,
-                                       const rb_log *log, rb_error *err);
+                                       const char *const *props, size_t nprops, const rb_log *log,
+                                       rb_error *err);
 
 /* Enqueues a copy of one event.  `malformed_kind`, when not NULL, is
  * attached as header RB_GEN_MALFORMED_HEADER.  When the local queue is
  * full this returns -1 with a retriable RB_ERR_KAFKA error: poll, then
  * send again. */
-int rb_gen_producer_send(rb_kafka_producer *p, const char *key, size_t key_len,
-                         const char *value, size_t value_len, const char *malformed_kind,
-                         rb_error *err);
+int rb_gen_producer_send(rb_kafka_producer *p, const char *key, size_t key_len, const char *value,
+                         size_t value_len, const char *malformed_kind, rb_error *err);
 
 #endif

@@ -81,8 +81,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail) {
         return 3;
     }
     if (c < 0xF5) {
-        if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-            (s[3] & 0xC0) != 0x80)
+        if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
             return 0;
         if (c == 0xF0 && s[1] < 0x90) return 0;  /* overlong */
         if (c == 0xF4 && s[1] >= 0x90) return 0; /* above U+10FFFF */
@@ -262,8 +261,9 @@ static int json_string(json_parser *p, size_t start, size_t end, char *out, size
             i += 6;
         }
         if (cp == 0)
-            return json_fail(p, esc_at, "\\u0000 is not allowed in strings (it would truncate "
-                                        "the value downstream)");
+            return json_fail(p, esc_at,
+                             "\\u0000 is not allowed in strings (it would truncate "
+                             "the value downstream)");
         n += utf8_put(out ? out + n : NULL, cp);
     }
     if (out) out[n] = '\0';
@@ -348,8 +348,9 @@ static int json_check_primitive(json_parser *p, const json_tok *t) {
                              (int)(n > 40 ? 40 : n), s);
         return 0;
     }
-    return json_fail(p, (size_t)t->start, "invalid literal '%.*s' (expected true, false, null "
-                                          "or a number)",
+    return json_fail(p, (size_t)t->start,
+                     "invalid literal '%.*s' (expected true, false, null "
+                     "or a number)",
                      (int)(n > 40 ? 40 : n), s);
 }
 
@@ -493,8 +494,8 @@ static int json_key_cmp(const void *a, const void *b) {
 }
 
 static int json_dup_error(json_parser *p, const rb_json_member *m, size_t off) {
-    return json_fail(p, off, "duplicate key \"%.*s\" in object", (int)(m->key_len > 60 ? 60 : m->key_len),
-                     m->key);
+    return json_fail(p, off, "duplicate key \"%.*s\" in object",
+                     (int)(m->key_len > 60 ? 60 : m->key_len), m->key);
 }
 
 static int json_fill(json_parser *p, int *ti, rb_json *node) {
@@ -661,8 +662,9 @@ static int json_token_error(json_parser *p, json_tok_status st, size_t pos, size
                 (p->tok[i].type == JSON_TOK_OBJECT || p->tok[i].type == JSON_TOK_ARRAY)) {
                 int line, col;
                 json_line_col(p->src, (size_t)p->tok[i].start, &line, &col);
-                return json_fail(p, p->len, "unexpected end of input: '%c' opened at line %d, "
-                                            "column %d is not closed",
+                return json_fail(p, p->len,
+                                 "unexpected end of input: '%c' opened at line %d, "
+                                 "column %d is not closed",
                                  p->tok[i].type == JSON_TOK_OBJECT ? '{' : '[', line, col);
             }
         return json_fail(p, p->len, "unexpected end of input");
@@ -678,8 +680,8 @@ static int json_tokenize(json_parser *p, size_t max_tokens) {
     json_tokens t;
     /* The text ends in the '\n' appended to the scratch copy, so that a
      * top-level number has a delimiter. */
-    json_tok_status st = json_tokenize_text(p->src, p->len + 1, p->max_depth, max_tokens,
-                                            json_count_tokens(p), &t);
+    json_tok_status st =
+        json_tokenize_text(p->src, p->len + 1, p->max_depth, max_tokens, json_count_tokens(p), &t);
     p->tok = t.tok;
     p->ntok = t.count;
     return st == JSON_TOK_DONE ? 0 : json_token_error(p, st, t.pos, max_tokens);

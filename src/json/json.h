@@ -53,24 +53,24 @@ typedef enum rb_json_type {
 typedef struct rb_json rb_json;
 
 typedef struct rb_json_member {
-    const char *key;  /* decoded, NUL-terminated */
+    const char *key; /* decoded, NUL-terminated */
     size_t key_len;
     rb_json *value;
 } rb_json_member;
 
 struct rb_json {
     rb_json_type type;
-    int line;               /* 1-based line where the value starts */
-    bool boolean;           /* RB_JSON_BOOL */
-    double number;          /* RB_JSON_NUMBER */
-    bool is_integer;        /* number written without fraction or exponent, fits int64 */
-    int64_t integer;        /* valid when is_integer */
-    const char *str;        /* RB_JSON_STRING: decoded UTF-8, NUL-terminated */
+    int line;        /* 1-based line where the value starts */
+    bool boolean;    /* RB_JSON_BOOL */
+    double number;   /* RB_JSON_NUMBER */
+    bool is_integer; /* number written without fraction or exponent, fits int64 */
+    int64_t integer; /* valid when is_integer */
+    const char *str; /* RB_JSON_STRING: decoded UTF-8, NUL-terminated */
     size_t str_len;
-    size_t count;           /* RB_JSON_ARRAY items / RB_JSON_OBJECT members */
-    rb_json *items;         /* RB_JSON_ARRAY: `count` values */
+    size_t count;            /* RB_JSON_ARRAY items / RB_JSON_OBJECT members */
+    rb_json *items;          /* RB_JSON_ARRAY: `count` values */
     rb_json_member *members; /* RB_JSON_OBJECT: `count` members */
-    const char *raw;        /* the value's source text (not NUL-terminated) */
+    const char *raw;         /* the value's source text (not NUL-terminated) */
     size_t raw_len;
 };
 

@@ -19,9 +19,9 @@ typedef struct tokenizer {
     const char *js;
     size_t len;
     json_tok *tok;
-    int count, cap, max;  /* max: the most tokens allowed, INT_MAX-ish if none */
-    int super;            /* index of the super token, -1 at the top */
-    int *open;            /* indices of open containers, innermost last */
+    int count, cap, max; /* max: the most tokens allowed, INT_MAX-ish if none */
+    int super;           /* index of the super token, -1 at the top */
+    int *open;           /* indices of open containers, innermost last */
     size_t depth, max_depth;
 } tokenizer;
 
@@ -69,7 +69,14 @@ static json_tok_status string_token(tokenizer *t, size_t *pos) {
         if (i + 1 >= t->len) continue;
         i++;
         switch (t->js[i]) {
-        case '"': case '/': case '\\': case 'b': case 'f': case 'r': case 'n': case 't': break;
+        case '"':
+        case '/':
+        case '\\':
+        case 'b':
+        case 'f':
+        case 'r':
+        case 'n':
+        case 't': break;
         case 'u':
             for (int k = 0; k < 4 && i + 1 < t->len; k++) {
                 if (!is_hex(t->js[i + 1])) return JSON_TOK_INVALID;
@@ -145,8 +152,20 @@ static json_tok_status scan(tokenizer *t, size_t *pos) {
                 t->tok[t->super].type != JSON_TOK_OBJECT)
                 t->super = t->tok[t->super].parent;
             break;
-        case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6':
-        case '7': case '8': case '9': case 't': case 'f': case 'n':
+        case '-':
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7':
+        case '8':
+        case '9':
+        case 't':
+        case 'f':
+        case 'n':
             if (t->super != -1) {
                 /* Not an object's key, and a key has one value. */
                 const json_tok *s = &t->tok[t->super];
@@ -164,8 +183,8 @@ static json_tok_status scan(tokenizer *t, size_t *pos) {
     return t->depth ? JSON_TOK_PARTIAL : JSON_TOK_DONE;
 }
 
-json_tok_status json_tokenize_text(const char *js, size_t len, size_t max_depth,
-                                   size_t max_tokens, size_t expected, json_tokens *out) {
+json_tok_status json_tokenize_text(const char *js, size_t len, size_t max_depth, size_t max_tokens,
+                                   size_t expected, json_tokens *out) {
     tokenizer t = {.js = js, .len = len, .super = -1, .max_depth = max_depth};
     t.max = max_tokens && max_tokens < (size_t)(1 << 30) ? (int)max_tokens : 1 << 30;
     t.cap = expected < 16 ? 16 : expected > (size_t)t.max ? t.max : (int)expected;

@@ -30,15 +30,15 @@
 typedef enum json_tok_type {
     JSON_TOK_OBJECT = 1,
     JSON_TOK_ARRAY,
-    JSON_TOK_STRING,   /* start and end exclude the quotes */
+    JSON_TOK_STRING, /* start and end exclude the quotes */
     JSON_TOK_PRIMITIVE
 } json_tok_type;
 
 typedef struct json_tok {
     json_tok_type type;
-    int start, end;    /* byte offsets; end is one past, -1 while a container is open */
-    int size;          /* direct children: items, keys, or a key's value */
-    int parent;        /* enclosing container or key, -1 at the top */
+    int start, end; /* byte offsets; end is one past, -1 while a container is open */
+    int size;       /* direct children: items, keys, or a key's value */
+    int parent;     /* enclosing container or key, -1 at the top */
 } json_tok;
 
 typedef enum json_tok_status {
@@ -51,15 +51,15 @@ typedef enum json_tok_status {
 } json_tok_status;
 
 typedef struct json_tokens {
-    json_tok *tok;     /* owned by the caller once tokenizing returns */
+    json_tok *tok; /* owned by the caller once tokenizing returns */
     int count;
-    size_t pos;        /* where tokenizing stopped (the failure's offset) */
+    size_t pos; /* where tokenizing stopped (the failure's offset) */
 } json_tokens;
 
 /* Tokenizes `len` bytes of `js`, which must end in a white-space byte (so a
  * top-level number has a delimiter), hold no NUL byte and be followed by
  * one (js[len] == '\0').  `expected` sizes the first allocation. */
-json_tok_status json_tokenize_text(const char *js, size_t len, size_t max_depth,
-                                   size_t max_tokens, size_t expected, json_tokens *out);
+json_tok_status json_tokenize_text(const char *js, size_t len, size_t max_depth, size_t max_tokens,
+                                   size_t expected, json_tokens *out);
 
 #endif

@@ -18,7 +18,8 @@ struct rb_kafka_config {
 static int put(rb_kafka_config *c, const char *origin, const char *key, const char *value,
                rb_error *err) {
     char errstr[512];
-    if (rd_kafka_conf_set(c->conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK) return 0;
+    if (rd_kafka_conf_set(c->conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK)
+        return 0;
     return rb_error_set(err, RB_ERR_CONFIG, c->stage, "%s%s (for the %s): %s", origin, key,
                         c->role, errstr);
 }
@@ -110,10 +111,14 @@ void rb_kafka_config_destroy(rb_kafka_config *c) {
 bool rb_kafka_consumer_only(const char *key) {
     static const char *const prefixes[] = {"group.", "fetch.", "enable.auto.", "queued.",
                                            "auto.commit."};
-    static const char *const names[] = {"session.timeout.ms", "heartbeat.interval.ms",
-                                        "max.poll.interval.ms", "auto.offset.reset",
-                                        "partition.assignment.strategy", "enable.partition.eof",
-                                        "isolation.level", "check.crcs",
+    static const char *const names[] = {"session.timeout.ms",
+                                        "heartbeat.interval.ms",
+                                        "max.poll.interval.ms",
+                                        "auto.offset.reset",
+                                        "partition.assignment.strategy",
+                                        "enable.partition.eof",
+                                        "isolation.level",
+                                        "check.crcs",
                                         "coordinator.query.interval.ms"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0) return true;
@@ -123,6 +128,8 @@ bool rb_kafka_consumer_only(const char *key) {
 }
 
 rb_log_level rb_kafka_log_level(int level) {
-    return level <= 3 ? RB_LOG_ERROR : level == 4 ? RB_LOG_WARN
-         : level <= 6 ? RB_LOG_INFO : RB_LOG_DEBUG;
+    return level <= 3   ? RB_LOG_ERROR
+           : level == 4 ? RB_LOG_WARN
+           : level <= 6 ? RB_LOG_INFO
+                        : RB_LOG_DEBUG;
 }

@@ -69,8 +69,7 @@ int rb_kafka_config_set_props(rb_kafka_config *c, const rb_kv *props, size_t n, 
 /* Command-line properties "NAME=VALUE" (an optional "kafka." prefix on
  * NAME is dropped), in order; one without '=' or with an empty name is an
  * RB_ERR_ARG error quoting it, a refused one names "-X NAME". */
-int rb_kafka_config_set_args(rb_kafka_config *c, const char *const *args, size_t n,
-                             rb_error *err);
+int rb_kafka_config_set_args(rb_kafka_config *c, const char *const *args, size_t n, rb_error *err);
 
 /* A property's current value as a size (librdkafka's default when nobody
  * set it); `fallback` when it cannot be read. */

@@ -33,8 +33,7 @@ rb_kafka_error_class rb_kafka_classify(int code) {
     case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
     case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
     case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
-        return RB_KAFKA_RETRIABLE;
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS: return RB_KAFKA_RETRIABLE;
     /* This record, as it is: a smaller or plainer copy may pass. */
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
@@ -42,12 +41,10 @@ rb_kafka_error_class rb_kafka_classify(int code) {
     case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
     case RD_KAFKA_RESP_ERR_INVALID_RECORD:
     case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
-    case RD_KAFKA_RESP_ERR__BAD_MSG:
-        return RB_KAFKA_RECORD;
+    case RD_KAFKA_RESP_ERR__BAD_MSG: return RB_KAFKA_RECORD;
     /* Unknown topic, authorisation, fatal idempotence state, and anything
      * not listed: waiting does not make it pass, and a stop with nothing
      * committed loses nothing. */
-    default:
-        return RB_KAFKA_DESTINATION;
+    default: return RB_KAFKA_DESTINATION;
     }
 }

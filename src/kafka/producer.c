@@ -15,7 +15,7 @@
 
 struct rb_kafka_producer {
     rd_kafka_t *rk;
-    char *topic;            /* default topic; NULL: every message names one */
+    char *topic; /* default topic; NULL: every message names one */
     rb_kafka_report_fn on_report;
     void *report_ctx;
     const rb_log *log;
@@ -61,8 +61,8 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
                  "facility=%s %s", fac, buf);
 }
 
-rb_kafka_producer *rb_kafka_producer_new(rb_kafka_config *conf,
-                                         const rb_kafka_producer_opts *opts, rb_error *err) {
+rb_kafka_producer *rb_kafka_producer_new(rb_kafka_config *conf, const rb_kafka_producer_opts *opts,
+                                         rb_error *err) {
     rb_kafka_producer *p = calloc(1, sizeof *p);
     if (!p || (opts->topic && !(p->topic = strdup(opts->topic)))) {
         free(p);
@@ -104,12 +104,13 @@ static rd_kafka_resp_err_t produce_once(rb_kafka_producer *p, const char *topic,
             rd_kafka_header_add(h, m->headers[i].name, -1, m->headers[i].value,
                                 m->headers[i].value ? (ssize_t)m->headers[i].value_len : 0);
     }
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_KEY((void *)m->key, m->key ? m->key_len : 0),
-        RD_KAFKA_V_VALUE((void *)m->value, m->value ? m->value_len : 0),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-        RD_KAFKA_V_OPAQUE(m->opaque), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
+                          RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                          RD_KAFKA_V_KEY((void *)m->key, m->key ? m->key_len : 0),
+                          RD_KAFKA_V_VALUE((void *)m->value, m->value ? m->value_len : 0),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                          RD_KAFKA_V_OPAQUE(m->opaque), RD_KAFKA_V_END);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR && h) rd_kafka_headers_destroy(h);
     return e;
 }
@@ -180,8 +181,8 @@ int rb_kafka_producer_fatal(rb_kafka_producer *p, rb_error *err) {
     rd_kafka_resp_err_t e = rd_kafka_fatal_error(p->rk, reason, sizeof reason);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
     return rb_error_set(err, RB_ERR_KAFKA, p->stage, "%s%s%sfatal producer error %s: %s",
-                        p->topic ? "topic '" : "", p->topic ? p->topic : "",
-                        p->topic ? "': " : "", rd_kafka_err2name(e), reason);
+                        p->topic ? "topic '" : "", p->topic ? p->topic : "", p->topic ? "': " : "",
+                        rd_kafka_err2name(e), reason);
 }
 
 const rb_kafka_delivery *rb_kafka_producer_delivery(const rb_kafka_producer *p) {

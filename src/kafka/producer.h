@@ -44,11 +44,11 @@ typedef struct rb_kafka_producer rb_kafka_producer;
 
 /* One delivery report.  `code` 0: acknowledged at `offset`. */
 typedef struct rb_kafka_report {
-    void *opaque;       /* the message's rb_kafka_message.opaque */
-    int code;           /* librdkafka's rd_kafka_resp_err_t */
+    void *opaque; /* the message's rb_kafka_message.opaque */
+    int code;     /* librdkafka's rd_kafka_resp_err_t */
     const char *topic;
     int32_t partition;
-    int64_t offset;     /* -1 unless acknowledged */
+    int64_t offset; /* -1 unless acknowledged */
 } rb_kafka_report;
 
 typedef void (*rb_kafka_report_fn)(const rb_kafka_report *report, void *ctx);
@@ -57,34 +57,34 @@ typedef struct rb_kafka_producer_opts {
     const char *topic;            /* for messages that name none; may be NULL */
     rb_kafka_report_fn on_report; /* NULL: reports are only counted */
     void *report_ctx;
-    const rb_log *log;            /* librdkafka's own lines; NULL: stderr */
-    const char *log_event;        /* their event name; NULL: "kafka" */
-    rb_stage stage;               /* stage of the errors */
+    const rb_log *log;     /* librdkafka's own lines; NULL: stderr */
+    const char *log_event; /* their event name; NULL: "kafka" */
+    rb_stage stage;        /* stage of the errors */
 } rb_kafka_producer_opts;
 
 typedef struct rb_kafka_message {
-    const char *topic;            /* NULL: the producer's topic */
-    const void *key;              /* may be NULL */
+    const char *topic; /* NULL: the producer's topic */
+    const void *key;   /* may be NULL */
     size_t key_len;
-    const void *value;            /* NULL: a tombstone */
+    const void *value; /* NULL: a tombstone */
     size_t value_len;
-    const rb_header *headers;     /* copied; may be NULL */
+    const rb_header *headers; /* copied; may be NULL */
     size_t header_count;
-    void *opaque;                 /* handed back in the report */
+    void *opaque; /* handed back in the report */
 } rb_kafka_message;
 
 typedef struct rb_kafka_delivery {
-    uint64_t enqueued;            /* accepted by rb_kafka_producer_send() */
-    uint64_t delivered;           /* acknowledged */
-    uint64_t failed;              /* reports with an error */
-    char first_error[512];        /* "" until a report fails: topic, partition, reason */
+    uint64_t enqueued;     /* accepted by rb_kafka_producer_send() */
+    uint64_t delivered;    /* acknowledged */
+    uint64_t failed;       /* reports with an error */
+    char first_error[512]; /* "" until a report fails: topic, partition, reason */
 } rb_kafka_delivery;
 
 /* Creates the producer from `conf`, which it consumes in every case.
  * Errors name the role given to the configuration (see
  * rb_kafka_config_client). */
-rb_kafka_producer *rb_kafka_producer_new(rb_kafka_config *conf,
-                                         const rb_kafka_producer_opts *opts, rb_error *err);
+rb_kafka_producer *rb_kafka_producer_new(rb_kafka_config *conf, const rb_kafka_producer_opts *opts,
+                                         rb_error *err);
 
 /* Enqueues a copy of `m`.  Returns 0, or librdkafka's error code with
  * `err` set: while the local queue is full it serves reports and tries

@@ -26,7 +26,7 @@ struct rb_metrics_server {
     rb_metrics_ready_fn ready;
     void *ctx;
     int listen_fd;
-    int wake[2];          /* self-pipe: stop writes, the thread wakes */
+    int wake[2]; /* self-pipe: stop writes, the thread wakes */
     int port;
     atomic_int stopping;
     pthread_t thread;

@@ -13,9 +13,9 @@
 
 typedef struct rb_metric_series {
     char *values[RB_METRICS_MAX_LABELS];
-    double value;                          /* counter, gauge; histogram: sum */
-    unsigned long long count;              /* histogram observations */
-    unsigned long long *bucket_counts;     /* histogram: per bucket, not cumulative */
+    double value;                      /* counter, gauge; histogram: sum */
+    unsigned long long count;          /* histogram observations */
+    unsigned long long *bucket_counts; /* histogram: per bucket, not cumulative */
 } rb_metric_series;
 
 typedef struct rb_metric_family {
@@ -162,8 +162,8 @@ int rb_metrics_declare_ragbatch(rb_metrics *m, rb_error *err) {
     const size_t nsec = sizeof seconds / sizeof seconds[0];
     if (rb_metrics_declare(m, RB_METRIC_RECORDS, RB_METRIC_COUNTER,
                            "Records processed, by outcome.", job_outcome, 2, NULL, 0, err) ||
-        rb_metrics_declare(m, RB_METRIC_BATCHES, RB_METRIC_COUNTER,
-                           "Micro-batches committed.", job, 1, NULL, 0, err) ||
+        rb_metrics_declare(m, RB_METRIC_BATCHES, RB_METRIC_COUNTER, "Micro-batches committed.",
+                           job, 1, NULL, 0, err) ||
         rb_metrics_declare(m, RB_METRIC_STAGE_DURATION, RB_METRIC_HISTOGRAM,
                            "Time spent in each pipeline stage per batch.", job_stage, 2, seconds,
                            nsec, err) ||
@@ -247,8 +247,8 @@ static rb_metric_series *series_locked(rb_metrics *m, const char *name, rb_metri
 int rb_metrics_counter_add(rb_metrics *m, const char *name, const char *const *values,
                            double delta, rb_error *err) {
     if (!(delta >= 0))
-        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE,
-                            "metrics: counter %s cannot decrease", name);
+        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE, "metrics: counter %s cannot decrease",
+                            name);
     pthread_mutex_lock(&m->lock);
     rb_metric_series *s = series_locked(m, name, RB_METRIC_COUNTER, values, 1, err);
     if (s) s->value += delta;
@@ -256,8 +256,8 @@ int rb_metrics_counter_add(rb_metrics *m, const char *name, const char *const *v
     return s ? 0 : -1;
 }
 
-int rb_metrics_gauge_set(rb_metrics *m, const char *name, const char *const *values,
-                         double value, rb_error *err) {
+int rb_metrics_gauge_set(rb_metrics *m, const char *name, const char *const *values, double value,
+                         rb_error *err) {
     pthread_mutex_lock(&m->lock);
     rb_metric_series *s = series_locked(m, name, RB_METRIC_GAUGE, values, 1, err);
     if (s) s->value = value;
@@ -308,10 +308,14 @@ static int put_double(rb_buf *b, double v) {
 static int put_escaped(rb_buf *b, const char *s, int quote) {
     int rc = 0;
     for (; *s && rc == 0; s++) {
-        if (*s == '\\') rc = rb_buf_puts(b, "\\\\");
-        else if (*s == '\n') rc = rb_buf_puts(b, "\\n");
-        else if (quote && *s == '"') rc = rb_buf_puts(b, "\\\"");
-        else rc = rb_buf_putc(b, *s);
+        if (*s == '\\')
+            rc = rb_buf_puts(b, "\\\\");
+        else if (*s == '\n')
+            rc = rb_buf_puts(b, "\\n");
+        else if (quote && *s == '"')
+            rc = rb_buf_puts(b, "\\\"");
+        else
+            rc = rb_buf_putc(b, *s);
     }
     return rc;
 }

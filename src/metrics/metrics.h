@@ -85,8 +85,8 @@ int rb_metrics_declare_ragbatch(rb_metrics *m, rb_error *err);
  * declaration order (NULL when the family has no labels). */
 int rb_metrics_counter_add(rb_metrics *m, const char *name, const char *const *values,
                            double delta, rb_error *err); /* delta >= 0 */
-int rb_metrics_gauge_set(rb_metrics *m, const char *name, const char *const *values,
-                         double value, rb_error *err);
+int rb_metrics_gauge_set(rb_metrics *m, const char *name, const char *const *values, double value,
+                         rb_error *err);
 int rb_metrics_observe(rb_metrics *m, const char *name, const char *const *values, double value,
                        rb_error *err); /* histograms */
 

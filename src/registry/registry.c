@@ -39,8 +39,7 @@ static char *registry_strdup(const char *s) {
 int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error *err) {
     *out = NULL;
     if (!opt || !opt->url || !opt->url[0])
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "schema.registry.url is empty");
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "schema.registry.url is empty");
     /* libcurl >= 7.84 makes this thread-safe and reference counted; it is
      * balanced by curl_global_cleanup in destroy. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -111,7 +110,8 @@ static int registry_get(rb_registry *r, uint32_t id, rb_buf *body, long *status,
         return rb_error_nomem(err, RB_STAGE_DESERIALIZE, "libcurl handle");
     }
     struct curl_slist *headers =
-        curl_slist_append(NULL, "Accept: application/vnd.schemaregistry.v1+json, application/json");
+        curl_slist_append(NULL,
+                          "Accept: application/vnd.schemaregistry.v1+json, application/json");
     char curl_msg[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url.data);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -166,8 +166,8 @@ static int registry_compile(uint32_t id, const rb_buf *body, rb_schema **out, rb
                            "schema registry id %u is a %s schema, not JSON Schema", (unsigned)id,
                            type ? type : "AVRO");
     } else if (rb_json_parse(text, strlen(text), NULL, &sdoc, &perr) != 0) {
-        ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE, "%s is not JSON: %s",
-                           origin, perr.msg);
+        ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE, "%s is not JSON: %s", origin,
+                           perr.msg);
     } else if (rb_schema_compile(rb_json_doc_root(sdoc), origin, out, &perr) != 0) {
         /* The compiler's message already names the origin. */
         ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE, "%s", perr.msg);

@@ -14,8 +14,8 @@ void rb_alert_free(rb_alert *a) {
     memset(a, 0, sizeof *a);
 }
 
-rb_alert_change rb_alert_observe(rb_alert *a, int64_t now_ms, size_t batch_in,
-                                 size_t batch_failed, size_t *in, size_t *failed) {
+rb_alert_change rb_alert_observe(rb_alert *a, int64_t now_ms, size_t batch_in, size_t batch_failed,
+                                 size_t *in, size_t *failed) {
     if (a->threshold <= 0) return RB_ALERT_NONE;
     /* Forget what left the window, then add the batch. */
     size_t keep = 0;

@@ -21,21 +21,25 @@ typedef struct rb_alert_sample {
 } rb_alert_sample;
 
 typedef struct rb_alert {
-    double threshold;         /* 0 disables */
+    double threshold; /* 0 disables */
     int64_t window_ms;
-    rb_alert_sample *ring;    /* samples in time order */
+    rb_alert_sample *ring; /* samples in time order */
     size_t count, cap;
     bool firing;
 } rb_alert;
 
-typedef enum rb_alert_change { RB_ALERT_NONE = 0, RB_ALERT_STARTED, RB_ALERT_ENDED } rb_alert_change;
+typedef enum rb_alert_change {
+    RB_ALERT_NONE = 0,
+    RB_ALERT_STARTED,
+    RB_ALERT_ENDED
+} rb_alert_change;
 
 void rb_alert_init(rb_alert *a, double threshold, int64_t window_ms);
 void rb_alert_free(rb_alert *a);
 
 /* Adds a batch's counts at `now_ms` and reports whether the alert started
  * or ended.  *in and *failed (may be NULL) receive the window's totals. */
-rb_alert_change rb_alert_observe(rb_alert *a, int64_t now_ms, size_t batch_in,
-                                 size_t batch_failed, size_t *in, size_t *failed);
+rb_alert_change rb_alert_observe(rb_alert *a, int64_t now_ms, size_t batch_in, size_t batch_failed,
+                                 size_t *in, size_t *failed);
 
 #endif

@@ -71,7 +71,7 @@ int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err)
     rb_buf_free(&cmd);
     if (rc != 0) return rb_error_prefix(err, "creating index parent_version on %s", co.collection);
     rb_log_write(&r->log, RB_LOG_INFO, "chunking",
-                 "collection=%s max_tokens=%zu overlap_tokens=%zu max_count=%zu counts=%s", 
+                 "collection=%s max_tokens=%zu overlap_tokens=%zu max_count=%zu counts=%s",
                  r->chunk_collection, max, r->chunk_opts.overlap_tokens, r->chunk_opts.max_count,
                  t ? "tokenizer" : "approximate");
     return 0;
@@ -107,7 +107,8 @@ void rb_runner_chunk_record(const rb_runner *r, rb_record *rec) {
         rb_buf_free(&text);
         goto fail;
     }
-    rb_record_chunks *set = rb_record_chunks_new(rec->id, text.data ? text.data : "", spans, n, &err);
+    rb_record_chunks *set =
+        rb_record_chunks_new(rec->id, text.data ? text.data : "", spans, n, &err);
     free(spans);
     char *full = rb_buf_detach(&text);
     if (!set || !full) {
@@ -306,8 +307,9 @@ static int write_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, 
         const rb_sink_item *p = &items[i];
         for (size_t j = 0; j < set->n; j++, k++) {
             const rb_record_chunk *c = &set->items[j];
-            refs[k] = (rb_sink_chunk_ref){p->id, j, set->n, c->span.char_start, c->span.char_end,
-                                          c->span.tokens};
+            refs[k] =
+                (rb_sink_chunk_ref){p->id,         j, set->n, c->span.char_start, c->span.char_end,
+                                    c->span.tokens};
             ci[k] = (rb_sink_item){
                 .kind = RB_SINK_UPSERT,
                 .id = c->id,
@@ -392,7 +394,8 @@ static int cleanup(rb_runner *r, const rb_sink_item *items, size_t n, rb_error *
         rc = rb_error_nomem(err, RB_STAGE_SINK, "chunk clean-up");
     else
         rc = rb_sink_command_json(r->chunk_sink, cmd.data, &reply, &code, err);
-    if (rc == 0 && reply && (strstr(reply, "\"writeErrors\"") || strstr(reply, "\"writeConcernError\""))) {
+    if (rc == 0 && reply &&
+        (strstr(reply, "\"writeErrors\"") || strstr(reply, "\"writeConcernError\""))) {
         rc = rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK,
                                     "removing the chunks of older versions (%zu statements): "
                                     "%.200s",

@@ -94,9 +94,7 @@ int rb_runner_source_release(rb_runner_source s, rb_error *err) {
     return s.ops->release ? s.ops->release(s.impl, err) : 0;
 }
 
-int64_t rb_runner_source_lag(rb_runner_source s) {
-    return s.ops->lag ? s.ops->lag(s.impl) : -1;
-}
+int64_t rb_runner_source_lag(rb_runner_source s) { return s.ops->lag ? s.ops->lag(s.impl) : -1; }
 
 void rb_runner_source_lag_each(rb_runner_source s, rb_source_lag_fn fn, void *ctx) {
     if (s.ops->lag_each) s.ops->lag_each(s.impl, fn, ctx);

@@ -37,8 +37,8 @@
  * then no-ops, hold_serve sleeps, lag is unknown (-1), lag_each reports
  * nothing and backfill_share is 1. */
 typedef struct rb_runner_source_ops {
-    int (*fill)(void *impl, rb_batch *b, size_t max_records, size_t max_bytes,
-                int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err);
+    int (*fill)(void *impl, rb_batch *b, size_t max_records, size_t max_bytes, int64_t deadline_ms,
+                volatile sig_atomic_t *stop, rb_error *err);
     int (*commit)(void *impl, const rb_batch *b, size_t *committed, size_t *skipped,
                   rb_error *err);
     bool (*assigned_done)(void *impl);
@@ -78,9 +78,9 @@ typedef void (*rb_runner_progress_fn)(const rb_progress *p, void *ctx);
 typedef struct rb_runner_ports {
     rb_runner_source source;
     rb_sink_port sink;
-    rb_embedder *embedder;  /* NULL: the job's embed.* */
-    rb_runner_dlq dlq;      /* ops NULL: the job's DLQ topic, if any */
-    FILE *log;              /* NULL: stderr */
+    rb_embedder *embedder;             /* NULL: the job's embed.* */
+    rb_runner_dlq dlq;                 /* ops NULL: the job's DLQ topic, if any */
+    FILE *log;                         /* NULL: stderr */
     rb_runner_progress_fn on_progress; /* may be NULL */
     void *progress_ctx;
 } rb_runner_ports;

@@ -26,7 +26,8 @@ int rb_progress_format_text(const rb_progress *p, rb_buf *out) {
                            p->total_ms, p->partitions_committed, p->lag);
     if (rc == 0 && p->partitions_skipped)
         rc = rb_buf_printf(out, " uncommitted_revoked_partitions=%zu", p->partitions_skipped);
-    if (rc == 0 && p->write_retries) rc = rb_buf_printf(out, " write_retries=%zu", p->write_retries);
+    if (rc == 0 && p->write_retries)
+        rc = rb_buf_printf(out, " write_retries=%zu", p->write_retries);
     if (rc == 0 && p->chunks)
         rc = rb_buf_printf(out, " chunks=%zu chunks_reused=%zu", p->chunks, p->chunks_reused);
     return rc;
@@ -44,9 +45,9 @@ int rb_progress_format_json(const rb_progress *p, const char *job, rb_buf *out) 
                            ",\"records\":{\"stored\":%zu,\"deleted\":%zu,\"stale\":%zu,"
                            "\"reused\":%zu,\"skipped\":%zu,\"deadLettered\":%zu,"
                            "\"failed\":%zu},\"embedded\":%zu,\"durationMs\":{",
-                           p->batch_id, p->timestamp_ms, c->in, p->input_rate,
-                           p->processed_rate, c->stored, c->deleted, c->stale, c->reused,
-                           c->skipped, c->dead_lettered, c->failed, p->embedded);
+                           p->batch_id, p->timestamp_ms, c->in, p->input_rate, p->processed_rate,
+                           c->stored, c->deleted, c->stale, c->reused, c->skipped,
+                           c->dead_lettered, c->failed, p->embedded);
     for (int s = 0; s < RB_PROG_STAGES && rc == 0; s++)
         rc = rb_buf_printf(out, "%s\"%s\":%.3f", s ? "," : "", stage_names[s], p->duration_ms[s]);
     if (rc == 0)

@@ -17,8 +17,8 @@
 
 typedef enum rb_progress_stage {
     RB_PROG_POLL = 0,
-    RB_PROG_DECODE,   /* parse + validate + transform */
-    RB_PROG_LOOKUP,   /* the one read of what is stored for the batch's ids
+    RB_PROG_DECODE, /* parse + validate + transform */
+    RB_PROG_LOOKUP, /* the one read of what is stored for the batch's ids
                          (reuse of unchanged vectors, versions for the sink) */
     RB_PROG_EMBED,
     RB_PROG_WRITE,
@@ -29,19 +29,19 @@ typedef enum rb_progress_stage {
 
 typedef struct rb_progress {
     uint64_t batch_id;
-    int64_t timestamp_ms;          /* wall clock at the end of the batch */
+    int64_t timestamp_ms; /* wall clock at the end of the batch */
     rb_batch_counts counts;
     size_t partitions_committed;
-    size_t partitions_skipped;     /* no longer assigned at commit time */
-    size_t embedded;               /* texts sent to the embedder */
+    size_t partitions_skipped; /* no longer assigned at commit time */
+    size_t embedded;           /* texts sent to the embedder */
     double duration_ms[RB_PROG_STAGES];
     double total_ms;
-    double input_rate;             /* records/s over the trigger window */
-    double processed_rate;         /* records/s over the processing time */
-    int64_t lag;                   /* records behind the end; -1 unknown */
+    double input_rate;     /* records/s over the trigger window */
+    double processed_rate; /* records/s over the processing time */
+    int64_t lag;           /* records behind the end; -1 unknown */
     size_t write_retries;
-    size_t chunks;                 /* chunks of the batch's long texts (runner/chunking.c) */
-    size_t chunks_reused;          /* of them, unchanged: the stored vector, not embedded */
+    size_t chunks;        /* chunks of the batch's long texts (runner/chunking.c) */
+    size_t chunks_reused; /* of them, unchanged: the stored vector, not embedded */
 } rb_progress;
 
 /* "poll", "decode", "lookup", "embed", "write", "dlq", "commit": the

@@ -100,9 +100,8 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .tombstone_retention_ms = cfg->tombstone_retention_ms > 0 ? cfg->tombstone_retention_ms
                                                                   : RB_SINK_KEEP_TOMBSTONES,
         .app_name = app,
-        .vector_format = strcmp(cfg->mongo_vector_format, "float32") == 0
-                             ? RB_SINK_VECTOR_FLOAT32
-                             : RB_SINK_VECTOR_ARRAY,
+        .vector_format = strcmp(cfg->mongo_vector_format, "float32") == 0 ? RB_SINK_VECTOR_FLOAT32
+                                                                          : RB_SINK_VECTOR_ARRAY,
     };
     rb_alert_init(&r->alert, cfg->errors_alert_threshold, cfg->errors_alert_window_ms);
     if (!(r->metrics = rb_metrics_new(err)) || rb_metrics_declare_ragbatch(r->metrics, err) != 0)
@@ -227,7 +226,7 @@ static void report_progress(rb_runner *r, const rb_progress *p) {
 static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     for (int attempt = 1;; attempt++) {
         if (rb_runner_source_commit(r->source, r->batch, &p->partitions_committed,
-                             &p->partitions_skipped, err) == 0)
+                                    &p->partitions_skipped, err) == 0)
             return 0;
         if (!err->retriable) return -1;
         if (attempt == RUNNER_COMMIT_ATTEMPTS) {
@@ -344,10 +343,13 @@ static void set_lag(const char *topic, int32_t partition, int64_t lag, void *arg
 static void record_metrics(rb_runner *r, const rb_progress *p) {
     const char *job = r->cfg->job_name;
     const rb_batch_counts *c = &p->counts;
-    const struct { const char *outcome; size_t n; } outcomes[] = {
-        {"stored", c->stored},   {"deleted", c->deleted},
-        {"stale", c->stale},     {"reused", c->reused},   {"skipped", c->skipped},
-        {"dead_lettered", c->dead_lettered}, {"failed", c->failed},
+    const struct {
+        const char *outcome;
+        size_t n;
+    } outcomes[] = {
+        {"stored", c->stored}, {"deleted", c->deleted}, {"stale", c->stale},
+        {"reused", c->reused}, {"skipped", c->skipped}, {"dead_lettered", c->dead_lettered},
+        {"failed", c->failed},
     };
     for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++) {
         const char *labels[] = {job, outcomes[i].outcome};
@@ -409,8 +411,8 @@ typedef struct bounded_wait {
     int64_t last_check_ms;    /* last question to the coordinator */
     int64_t last_progress_ms; /* last batch here, or last time the group's lag shrank */
     int64_t last_log_ms;
-    int64_t records;          /* records behind at the last answer; -1 before one */
-    rb_source_behind behind;  /* the last answer */
+    int64_t records;         /* records behind at the last answer; -1 before one */
+    rb_source_behind behind; /* the last answer */
 } bounded_wait;
 
 /* After each fill of a bounded run: 1 when the group's committed offsets
@@ -427,8 +429,7 @@ static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error 
     if (rb_runner_source_behind_check(r->source, &b, &cerr) != 0) {
         rb_log_write(&r->log, RB_LOG_WARN, "caught_up_check", "%s", cerr.msg);
     } else if (b.partitions == 0) {
-        rb_log_write(&r->log, RB_LOG_INFO, "caught_up",
-                     "%s; partitions assigned here=%zu",
+        rb_log_write(&r->log, RB_LOG_INFO, "caught_up", "%s; partitions assigned here=%zu",
                      r->opts->backfill
                          ? "every partition of the range is consumed and committed to its end"
                          : "the group's committed offsets reach the end offsets seen at start on "
@@ -464,7 +465,7 @@ static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error 
 static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
     const rb_job_config *cfg = r->cfg;
     int64_t window = cfg->trigger_interval_ms > RUNNER_MIN_WINDOW_MS ? cfg->trigger_interval_ms
-                                                                    : RUNNER_MIN_WINDOW_MS;
+                                                                     : RUNNER_MIN_WINDOW_MS;
     bool bounded = r->opts->until_caught_up || r->opts->backfill;
     /* A bounded run reads what is already there: larger batches. */
     size_t max_records =
@@ -492,8 +493,8 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
         int64_t closed_ms = rb_now_ms();
         double span_s = (double)(closed_ms - prev_closed_ms) / 1e3;
         prev_closed_ms = closed_ms;
-        bool full =
-            rb_batch_count(r->batch) >= max_records || rb_batch_bytes(r->batch) >= max_bytes;
+        bool full = rb_batch_count(r->batch) >= max_records ||
+                    rb_batch_bytes(r->batch) >= max_bytes;
 
         if (rb_batch_count(r->batch) == 0 && rb_now_ms() - last_ping > RUNNER_PING_MS) {
             /* An idle stream writes nothing, so readiness asks MongoDB. */
@@ -521,9 +522,9 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             if (r->on_progress) r->on_progress(&p, r->progress_ctx);
             record_metrics(r, &p);
             if (r->opts->backfill)
-                rb_log_write(&r->log, RB_LOG_INFO, "backfill_progress", "batch=%" PRIu64
-                             " share=%.1f%%",
-                             p.batch_id, 100 * rb_runner_source_backfill_share(r->source));
+                rb_log_write(&r->log, RB_LOG_INFO, "backfill_progress",
+                             "batch=%" PRIu64 " share=%.1f%%", p.batch_id,
+                             100 * rb_runner_source_backfill_share(r->source));
             check_alert(r, &p);
             if (totals) {
                 totals->batches++;

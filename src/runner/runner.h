@@ -46,14 +46,14 @@
 #include <stdint.h>
 
 typedef struct rb_runner_opts {
-    bool until_caught_up;          /* exit 0 once the end offsets seen at start are committed */
-    volatile sig_atomic_t *stop;   /* set from a signal handler; may be NULL */
-    const rb_backfill *backfill;   /* a bounded replay of a range (implies until_caught_up) */
+    bool until_caught_up;        /* exit 0 once the end offsets seen at start are committed */
+    volatile sig_atomic_t *stop; /* set from a signal handler; may be NULL */
+    const rb_backfill *backfill; /* a bounded replay of a range (implies until_caught_up) */
 } rb_runner_opts;
 
 typedef struct rb_runner_totals {
     uint64_t batches;
-    rb_batch_counts counts;        /* summed over every batch */
+    rb_batch_counts counts; /* summed over every batch */
 } rb_runner_totals;
 
 /* Runs the job described by `cfg` (already loaded and checked).  `totals`

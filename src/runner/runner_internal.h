@@ -30,7 +30,7 @@
 /* What the batch's lookup found stored for one id, handed to the sink
  * (rb_sink_item.known) so that its write need not read again. */
 typedef struct rb_runner_known {
-    const char *id;             /* the record's, valid for the batch */
+    const char *id; /* the record's, valid for the batch */
     rb_sink_known known;
     int64_t version;
 } rb_runner_known;
@@ -39,32 +39,32 @@ typedef struct rb_runner {
     const rb_job_config *cfg;
     const rb_runner_opts *opts;
     rb_log log;
-    bool tolerate;              /* errors.tolerance = all */
+    bool tolerate; /* errors.tolerance = all */
 
-    rb_schema *schema;          /* NULL when schema.file is empty */
-    rb_registry *registry;      /* NULL without schema.registry.url */
+    rb_schema *schema;     /* NULL when schema.file is empty */
+    rb_registry *registry; /* NULL without schema.registry.url */
     rb_template *tpl;
     rb_document_spec spec;
-    rb_decode_spec decode;      /* source.value.format, document.id.* */
+    rb_decode_spec decode; /* source.value.format, document.id.* */
 
     /* The ports (runner/ports.h); the own_* flags say which ones the
      * runner built, and so destroys. */
     rb_embedder *embedder;
     rb_sink_port sink;
     rb_runner_source source;
-    rb_runner_dlq dlq;          /* ops NULL without a DLQ */
+    rb_runner_dlq dlq; /* ops NULL without a DLQ */
     bool own_embedder, own_sink, own_source, own_dlq;
     rb_runner_progress_fn on_progress;
     void *progress_ctx;
     rb_batch *batch;
 
-    rb_metrics *metrics;        /* always kept; served when metrics.port > 0 */
+    rb_metrics *metrics; /* always kept; served when metrics.port > 0 */
     rb_readiness *ready;
     rb_metrics_server *metrics_server;
-    rb_alert alert;             /* errors.alert.threshold over errors.alert.window.ms */
+    rb_alert alert; /* errors.alert.threshold over errors.alert.window.ms */
 
     /* Scratch reused from batch to batch. */
-    float *vectors;             /* rows of embedder dim floats */
+    float *vectors; /* rows of embedder dim floats */
     size_t vectors_rows;
     const char **texts;
     size_t texts_cap;
@@ -72,21 +72,21 @@ typedef struct rb_runner {
     size_t items_cap;
     rb_sink_meta *meta;
     size_t meta_cap;
-    rb_runner_known *known;     /* what the lookup found, by id (sorted) */
+    rb_runner_known *known; /* what the lookup found, by id (sorted) */
     size_t n_known, known_cap;
 
-    rb_prng rng;                /* for retry backoff jitter */
+    rb_prng rng; /* for retry backoff jitter */
 
     /* Long texts (runner/chunking.c); chunk_sink is NULL without
      * text.chunk.enable. */
     rb_chunk_opts chunk_opts;
-    rb_sink *chunk_sink;        /* the chunk collection */
+    rb_sink *chunk_sink; /* the chunk collection */
     char *chunk_collection;
 
-    rb_shutdown *shutdown;      /* the stop watchdog; NULL without opts->stop */
-    bool abandoned;             /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */
+    rb_shutdown *shutdown; /* the stop watchdog; NULL without opts->stop */
+    bool abandoned;        /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */
     uint64_t abandoned_batch;
-    uint64_t uncommitted;       /* batches whose commit was given up after its attempts */
+    uint64_t uncommitted; /* batches whose commit was given up after its attempts */
 } rb_runner;
 
 /* True once the batch in hand must be given up uncommitted: the stop has

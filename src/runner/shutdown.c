@@ -91,8 +91,8 @@ static void *watch(void *arg) {
     return NULL;
 }
 
-rb_shutdown *rb_shutdown_start(volatile sig_atomic_t *stop, int64_t timeout_ms,
-                               const rb_log *log, rb_error *err) {
+rb_shutdown *rb_shutdown_start(volatile sig_atomic_t *stop, int64_t timeout_ms, const rb_log *log,
+                               rb_error *err) {
     rb_shutdown *sd = calloc(1, sizeof *sd);
     if (!sd) {
         rb_error_nomem(err, RB_STAGE_NONE, "shutdown watchdog");
@@ -117,9 +117,7 @@ rb_shutdown *rb_shutdown_start(volatile sig_atomic_t *stop, int64_t timeout_ms,
 
 const atomic_int *rb_shutdown_abandon_flag(const rb_shutdown *sd) { return &sd->abandon; }
 
-bool rb_shutdown_abandoning(const rb_shutdown *sd) {
-    return sd && atomic_load(&sd->abandon) != 0;
-}
+bool rb_shutdown_abandoning(const rb_shutdown *sd) { return sd && atomic_load(&sd->abandon) != 0; }
 
 int64_t rb_shutdown_elapsed_ms(const rb_shutdown *sd) {
     if (!sd) return -1;

@@ -46,9 +46,9 @@ typedef struct rb_shutdown rb_shutdown;
 
 /* What the runner is doing, for the watchdog's last line. */
 typedef enum rb_shutdown_phase {
-    RB_SHUTDOWN_IDLE = 0,  /* between batches: nothing in hand */
-    RB_SHUTDOWN_BATCH,     /* a batch in hand, not committed */
-    RB_SHUTDOWN_TEARDOWN   /* the loop is over: leaving the group, closing */
+    RB_SHUTDOWN_IDLE = 0, /* between batches: nothing in hand */
+    RB_SHUTDOWN_BATCH,    /* a batch in hand, not committed */
+    RB_SHUTDOWN_TEARDOWN  /* the loop is over: leaving the group, closing */
 } rb_shutdown_phase;
 
 /* The abandon time, in ms after the signal, for a given
@@ -57,8 +57,8 @@ int64_t rb_shutdown_abandon_after_ms(int64_t timeout_ms);
 
 /* Starts the watchdog on `stop` (the signal handler's flag, which must
  * outlive it).  `log` must outlive it too.  NULL on failure (err set). */
-rb_shutdown *rb_shutdown_start(volatile sig_atomic_t *stop, int64_t timeout_ms,
-                               const rb_log *log, rb_error *err);
+rb_shutdown *rb_shutdown_start(volatile sig_atomic_t *stop, int64_t timeout_ms, const rb_log *log,
+                               rb_error *err);
 
 /* The flag that becomes non-zero at the abandon time; valid until
  * rb_shutdown_stop().  For rb_embedder_set_cancel(). */

@@ -62,8 +62,8 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
      * row and what is known outside it: its operation, version, id. */
     rb_decoded d;
     if (rb_decode_value(&r->decode, payload, payload_len, rec->key, rec->key_len, &d, &err) != 0) {
-        rb_record_fail(rec, err.stage == RB_STAGE_TRANSFORM ? RB_STAGE_TRANSFORM
-                                                             : RB_STAGE_DESERIALIZE,
+        rb_record_fail(rec,
+                       err.stage == RB_STAGE_TRANSFORM ? RB_STAGE_TRANSFORM : RB_STAGE_DESERIALIZE,
                        r->tolerate, "%s", err.msg);
         return;
     }
@@ -232,7 +232,8 @@ static void plan_lookup(rb_runner *r, rb_batch *b, bool versions, rb_record **so
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
         if (rec->state != RB_REC_PENDING) continue;
-        if (rec->op == RB_OP_HARD_DELETE) dels[ndel++] = rec;
+        if (rec->op == RB_OP_HARD_DELETE)
+            dels[ndel++] = rec;
         else if (rec->op == RB_OP_UPSERT || (versions && rec->op == RB_OP_SOFT_DELETE))
             sorted[count++] = rec;
     }
@@ -268,7 +269,7 @@ void rb_runner_lookup(rb_runner *r, rb_batch *b) {
     if (sorted && ids) plan_lookup(r, b, versions, sorted, &c.n, ids, &n_ids);
     rb_error err;
     if (n_ids && rb_sink_port_read_stored(r->sink, ids, n_ids, reuse ? RB_SINK_READ_VECTORS : 0,
-                                     on_stored, &c, &err) != 0) {
+                                          on_stored, &c, &err) != 0) {
         r->n_known = 0;
         /* Its vectors may be partial: embed every text instead. */
         for (size_t i = 0; i < n; i++) {
@@ -438,9 +439,10 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
         if ((rc = attempt(r, arg, err)) == 0 || !err->retriable) break;
         int64_t waited = rb_now_ms() - started;
         if (cfg->sink_retry_timeout_ms >= 0 && waited >= cfg->sink_retry_timeout_ms) {
-            rc = rb_error_prefix(err, "gave up writing after %" PRId64
-                                      " ms (sink.retry.timeout.ms); nothing of this batch "
-                                      "was committed",
+            rc = rb_error_prefix(err,
+                                 "gave up writing after %" PRId64
+                                 " ms (sink.retry.timeout.ms); nothing of this batch "
+                                 "was committed",
                                  waited);
             break;
         }
@@ -511,7 +513,7 @@ static int write_phase(rb_runner *r, rb_batch *b, bool hard_deletes, size_t *ret
         const rb_sink_item *it = &r->items[i];
         switch (it->result) {
         case RB_SINK_STORED:
-            rb_record_settle(map[i], it->kind == RB_SINK_SOFT_DELETE        ? RB_REC_DELETED
+            rb_record_settle(map[i], it->kind == RB_SINK_SOFT_DELETE     ? RB_REC_DELETED
                                      : map[i]->state == RB_REC_UNCHANGED ? RB_REC_REUSED
                                                                          : RB_REC_STORED);
             break;
@@ -587,7 +589,8 @@ void rb_runner_log_failures(const rb_runner *r, rb_batch *b) {
             continue;
         rec->fail_logged = true;
         rb_buf_reset(&line);
-        rb_buf_printf(&line, "topic=%s partition=%d offset=%" PRId64 " stage=%s tolerated=%s reason=",
+        rb_buf_printf(&line,
+                      "topic=%s partition=%d offset=%" PRId64 " stage=%s tolerated=%s reason=",
                       rec->topic, rec->partition, rec->offset, rb_stage_name(rec->fail_stage),
                       rec->state == RB_REC_SKIPPED ? "true" : "false");
         const char *reason = rec->fail_reason ? rec->fail_reason : "";

@@ -51,8 +51,7 @@ int rb_atlas_pipeline_json(const rb_atlas_query *q, rb_buf *b, rb_error *err) {
     int rc = rb_buf_puts(b, "[{\"$vectorSearch\":{\"index\":");
     rc |= rb_buf_json_string(b, q->index, strlen(q->index));
     rc |= rb_buf_puts(b, ",\"path\":\"embedding\",\"queryVector\":[");
-    for (size_t i = 0; i < q->dim; i++)
-        /* %.9g round-trips a float exactly. */
+    for (size_t i = 0; i < q->dim; i++) /* %.9g round-trips a float exactly. */
         rc |= rb_buf_printf(b, i ? ",%.9g" : "%.9g", (double)q->vector[i]);
     rc |= rb_buf_puts(b, "],");
     if (q->exact) {
@@ -95,16 +94,17 @@ int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection
                          "\"metadata\":1,\"chunk\":1,\"score\":{\"$meta\":\"vectorSearchScore\"}}}"
                          ",{\"$lookup\":{\"from\":");
     rc |= rb_buf_json_string(b, collection, strlen(collection));
-    rc |= rb_buf_puts(b, ",\"localField\":\"parent_id\",\"foreignField\":\"_id\",\"as\":\"parent\","
-                         "\"pipeline\":[{\"$project\":{\"version\":1,\"deleted\":1}}]}}"
-                         ",{\"$match\":{\"$expr\":{\"$and\":["
-                         "{\"$eq\":[{\"$first\":\"$parent.version\"},\"$version\"]},"
-                         "{\"$ne\":[{\"$first\":\"$parent.deleted\"},true]}]}}}"
-                         ",{\"$sort\":{\"score\":-1}}"
-                         ",{\"$group\":{\"_id\":\"$parent_id\",\"score\":{\"$first\":\"$score\"},"
-                         "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
-                         "\"chunk\":{\"$first\":\"$chunk\"}}}"
-                         ",{\"$sort\":{\"score\":-1,\"_id\":1}}");
+    rc |= rb_buf_puts(b,
+                      ",\"localField\":\"parent_id\",\"foreignField\":\"_id\",\"as\":\"parent\","
+                      "\"pipeline\":[{\"$project\":{\"version\":1,\"deleted\":1}}]}}"
+                      ",{\"$match\":{\"$expr\":{\"$and\":["
+                      "{\"$eq\":[{\"$first\":\"$parent.version\"},\"$version\"]},"
+                      "{\"$ne\":[{\"$first\":\"$parent.deleted\"},true]}]}}}"
+                      ",{\"$sort\":{\"score\":-1}}"
+                      ",{\"$group\":{\"_id\":\"$parent_id\",\"score\":{\"$first\":\"$score\"},"
+                      "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
+                      "\"chunk\":{\"$first\":\"$chunk\"}}}"
+                      ",{\"$sort\":{\"score\":-1,\"_id\":1}}");
     rc |= rb_buf_printf(b, ",{\"$limit\":%zu}]", q->limit);
     return rc == 0 ? 0 : rb_error_nomem(err, RB_STAGE_NONE, "search pipeline");
 }

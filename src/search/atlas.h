@@ -35,12 +35,12 @@
 #define RB_ATLAS_MAX_CANDIDATES 10000
 
 typedef struct rb_atlas_query {
-    const char *index;          /* the vector search index's name */
-    const float *vector;        /* the query, `dim` values */
+    const char *index;   /* the vector search index's name */
+    const float *vector; /* the query, `dim` values */
     size_t dim;
-    size_t limit;               /* k, >= 1 */
-    size_t num_candidates;      /* 0: rb_atlas_default_candidates(limit) */
-    bool exact;                 /* ENN: numCandidates is then left out, as Atlas requires */
+    size_t limit;          /* k, >= 1 */
+    size_t num_candidates; /* 0: rb_atlas_default_candidates(limit) */
+    bool exact;            /* ENN: numCandidates is then left out, as Atlas requires */
     const rb_sink_filter_eq *equals;
     size_t n_equals;
 } rb_atlas_query;
@@ -78,7 +78,7 @@ typedef enum rb_atlas_quantization {
 
 typedef struct rb_atlas_index {
     const char *name;
-    size_t num_dimensions;        /* the model's hidden size; Atlas allows 1..8192 */
+    size_t num_dimensions; /* the model's hidden size; Atlas allows 1..8192 */
     rb_atlas_similarity similarity;
     rb_atlas_quantization quantization;
     const char *const *filter_fields; /* metadata field names */

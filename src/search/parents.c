@@ -17,7 +17,7 @@
 typedef struct cand {
     rb_search_hit hit; /* id = the parent's */
     int64_t version;
-    bool ok;           /* the parent is live at this chunk's version */
+    bool ok; /* the parent is live at this chunk's version */
 } cand;
 
 typedef struct chunk_scan {
@@ -38,7 +38,8 @@ static void hit_clear(rb_search_hit *h) {
 
 static int set_cand(chunk_scan *s, cand *c, const rb_sink_doc_view *d, double score) {
     char *text = strdup(d->text ? d->text : ""), *meta = strdup(d->metadata_json);
-    char *id = c->hit.id && strcmp(c->hit.id, d->parent_id) == 0 ? c->hit.id : strdup(d->parent_id);
+    char *id = c->hit.id && strcmp(c->hit.id, d->parent_id) == 0 ? c->hit.id
+                                                                 : strdup(d->parent_id);
     if (!text || !meta || !id) {
         free(text);
         free(meta);
@@ -49,8 +50,8 @@ static int set_cand(chunk_scan *s, cand *c, const rb_sink_doc_view *d, double sc
     if (id != c->hit.id) free(c->hit.id);
     free(c->hit.text);
     free(c->hit.metadata_json);
-    c->hit = (rb_search_hit){score, id, text, meta, true, d->chunk_index, d->chunk_start,
-                             d->chunk_end};
+    c->hit =
+        (rb_search_hit){score, id, text, meta, true, d->chunk_index, d->chunk_start, d->chunk_end};
     c->version = d->version;
     return 0;
 }

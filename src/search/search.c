@@ -93,23 +93,26 @@ void rb_search_hits_free(rb_search_hit *hits, size_t n) {
 
 /* ---- the searcher: $vectorSearch where the server has it ------------ */
 
-
 struct rb_searcher {
     rb_sink *sink;
     char *index;
-    rb_sink *chunks;         /* NULL: the job does not chunk */
+    rb_sink *chunks; /* NULL: the job does not chunk */
     char *chunk_index;
-    char *collection;        /* of the parents, for the chunk pipeline's $lookup */
+    char *collection; /* of the parents, for the chunk pipeline's $lookup */
     rb_search_path path;
     char why[RB_ERROR_MSG_MAX]; /* the server's answer that ruled $vectorSearch out */
 };
 
 bool rb_search_unsupported(int code) {
     switch (code) {
-    case 40324: case 40234: case 31082: case 6047401: case 59: case 115: case 238:
-        return true;
-    default:
-        return false;
+    case 40324:
+    case 40234:
+    case 31082:
+    case 6047401:
+    case 59:
+    case 115:
+    case 238: return true;
+    default: return false;
     }
 }
 
@@ -126,7 +129,8 @@ rb_searcher *rb_searcher_new(rb_sink *sink, const char *index_name, rb_error *er
 
 int rb_searcher_set_chunks(rb_searcher *s, rb_sink *chunks, const char *chunk_index,
                            const char *collection, rb_error *err) {
-    char *ix = strdup(chunk_index ? chunk_index : ""), *coll = strdup(collection ? collection : "");
+    char *ix = strdup(chunk_index ? chunk_index : ""),
+         *coll = strdup(collection ? collection : "");
     if (!ix || !coll) {
         free(ix);
         free(coll);

@@ -29,7 +29,7 @@
 #include <stddef.h>
 
 typedef struct rb_search_hit {
-    double score;          /* cosine similarity, -1..1 */
+    double score; /* cosine similarity, -1..1 */
     char *id;
     char *text;
     char *metadata_json;
@@ -111,8 +111,8 @@ typedef struct rb_search_query {
 typedef struct rb_search_result {
     rb_search_hit *hits; /* best first; free with rb_search_result_free */
     size_t n;
-    rb_search_path path; /* the path that answered */
-    size_t mismatched;   /* exact path: vectors of another dimension skipped */
+    rb_search_path path;               /* the path that answered */
+    size_t mismatched;                 /* exact path: vectors of another dimension skipped */
     char notice[RB_SEARCH_NOTICE_MAX]; /* what kind of answer this is, and why */
 } rb_search_result;
 

@@ -229,15 +229,12 @@ static int check_finite(const rb_sink_item *it, char *msg, size_t msg_len) {
  * and the value as a little-endian IEEE 754 double.  These are the bytes
  * bson_append_double would write element by element, at a fraction of the
  * cost (a document's vector is most of its bytes). */
-static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len)
-{
+static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg, size_t msg_len) {
     /* 4 length bytes, the elements (type, key of up to 10 digits, NUL, 8
      * value bytes), the closing NUL */
-    if (it->dim > ((size_t)INT32_MAX - 5) / 20)
-        return fail(msg, msg_len, "document too large");
+    if (it->dim > ((size_t)INT32_MAX - 5) / 20) return fail(msg, msg_len, "document too large");
     uint8_t *bytes = malloc(5 + 20 * it->dim);
-    if (!bytes)
-        return fail(msg, msg_len, "out of memory building the embedding");
+    if (!bytes) return fail(msg, msg_len, "out of memory building the embedding");
     size_t at = 4;
     for (size_t i = 0; i < it->dim; i++) {
         char key[16];
@@ -249,12 +246,10 @@ static int append_embedding_array(bson_t *doc, const rb_sink_item *it, char *msg
         bytes[at++] = 0x01; /* BSON double */
         memcpy(bytes + at, idx, key_len + 1);
         at += key_len + 1;
-        for (int b = 0; b < 8; b++)
-            bytes[at++] = (uint8_t)(bits >> (8 * b));
+        for (int b = 0; b < 8; b++) bytes[at++] = (uint8_t)(bits >> (8 * b));
     }
     bytes[at++] = 0;
-    for (int b = 0; b < 4; b++)
-        bytes[b] = (uint8_t)((uint32_t)at >> (8 * b));
+    for (int b = 0; b < 4; b++) bytes[b] = (uint8_t)((uint32_t)at >> (8 * b));
     bson_t arr;
     bool ok = bson_init_static(&arr, bytes, at) && bson_append_array(doc, "embedding", -1, &arr);
     free(bytes);
@@ -306,8 +301,7 @@ static bool append_source(bson_t *doc, const rb_sink_item *it) {
 }
 
 /* A chunk document's parent_id and chunk: {index, count, start, end, tokens}. */
-static bool append_chunk_ref(bson_t *doc, const rb_sink_chunk_ref *c)
-{
+static bool append_chunk_ref(bson_t *doc, const rb_sink_chunk_ref *c) {
     bson_t sub;
     bool ok = bson_append_utf8(doc, "parent_id", -1, c->parent_id, -1);
     ok = ok && bson_append_document_begin(doc, "chunk", -1, &sub);
@@ -331,8 +325,7 @@ int rb_sink_build_doc(bson_t *doc, const rb_sink_item *it, rb_sink_vector_format
             ok = bson_append_int64(doc, "chunk_count", -1, (int64_t)it->chunk_count);
         else if (ok && append_embedding(doc, it, format, msg, msg_len) != 0)
             return -1;
-        if (ok && it->chunk)
-            ok = append_chunk_ref(doc, it->chunk);
+        if (ok && it->chunk) ok = append_chunk_ref(doc, it->chunk);
         ok = ok && append_str_or_null(doc, "text_hash", it->text_hash);
         ok = ok && append_str_or_null(doc, "model", it->model);
         if (ok && append_metadata(doc, it, msg, msg_len) != 0) return -1;

@@ -53,23 +53,19 @@ typedef struct decide {
     const char **ids; /* scratch for reads */
 } decide;
 
-static int cmp_id_pos(const void *a, const void *b)
-{
+static int cmp_id_pos(const void *a, const void *b) {
     const id_pos *x = a, *y = b;
     int c = strcmp(x->id, y->id);
-    if (c != 0)
-        return c;
+    if (c != 0) return c;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static int cmp_group_id(const void *key, const void *elem)
-{
+static int cmp_group_id(const void *key, const void *elem) {
     return strcmp(key, ((const group *)elem)->id);
 }
 
 /* Groups the pending items by id; items without an id fail here. */
-static int make_groups(decide *d, rb_error *err)
-{
+static int make_groups(decide *d, rb_error *err) {
     rb_sink_wctx *w = d->w;
     size_t m = 0;
     d->ix = malloc(w->n * sizeof *d->ix);
@@ -90,8 +86,7 @@ static int make_groups(decide *d, rb_error *err)
     d->n_groups = 0;
     for (size_t g = 0; g < m;) {
         size_t end = g + 1;
-        while (end < m && strcmp(d->ix[end].id, d->ix[g].id) == 0)
-            end++;
+        while (end < m && strcmp(d->ix[end].id, d->ix[g].id) == 0) end++;
         group *grp = &d->groups[d->n_groups++];
         memset(grp, 0, sizeof *grp);
         grp->id = d->ix[g].id;
@@ -115,8 +110,7 @@ static int make_groups(decide *d, rb_error *err)
     return 0;
 }
 
-static int on_read(const rb_sink_read_doc *doc, void *arg)
-{
+static int on_read(const rb_sink_read_doc *doc, void *arg) {
     decide *d = arg;
     group *grp = bsearch(doc->id, d->groups, d->n_groups, sizeof *d->groups, cmp_group_id);
     if (grp) {
@@ -133,10 +127,8 @@ static int on_read(const rb_sink_read_doc *doc, void *arg)
  * nobody read is taken as absent; if it is not, the insert collides and
  * the id is read then.  (An id with several items is read: its later items
  * would be decided on a guess.) */
-static void assume_absent(decide *d)
-{
-    if (!d->w->s->insert_first)
-        return;
+static void assume_absent(decide *d) {
+    if (!d->w->s->insert_first) return;
     for (size_t g = 0; g < d->n_groups; g++) {
         group *grp = &d->groups[g];
         if (grp->state == G_UNKNOWN && grp->end - grp->first == 1 &&
@@ -147,8 +139,7 @@ static void assume_absent(decide *d)
 
 /* Reads the groups that are G_UNKNOWN (first) or marked read_again, and
  * sets their state from what is stored. */
-static int read_groups(decide *d, bool again, rb_error *err)
-{
+static int read_groups(decide *d, bool again, rb_error *err) {
     size_t n = 0;
     for (size_t g = 0; g < d->n_groups; g++) {
         group *grp = &d->groups[g];
@@ -157,23 +148,20 @@ static int read_groups(decide *d, bool again, rb_error *err)
             d->ids[n++] = grp->id;
         }
     }
-    if (n == 0)
-        return 0;
-    if (rb_sink_read_ids(d->w->s, d->w->coll, d->ids, n, again ? RB_SINK_READ_OWN : 0, on_read,
-                         d, &d->w->reads, err) != 0)
+    if (n == 0) return 0;
+    if (rb_sink_read_ids(d->w->s, d->w->coll, d->ids, n, again ? RB_SINK_READ_OWN : 0, on_read, d,
+                         &d->w->reads, err) != 0)
         return -1;
     for (size_t g = 0; g < d->n_groups; g++) {
         group *grp = &d->groups[g];
-        if (!(again ? grp->read_again : grp->state == G_UNKNOWN))
-            continue;
+        if (!(again ? grp->read_again : grp->state == G_UNKNOWN)) continue;
         grp->state = grp->found ? G_PRESENT : G_ABSENT;
         grp->version = grp->found ? grp->doc.version : 0;
     }
     return 0;
 }
 
-static void decide_group(decide *d, const group *grp)
-{
+static void decide_group(decide *d, const group *grp) {
     rb_sink_wctx *w = d->w;
     bool present = grp->state == G_PRESENT;
     int64_t cur = grp->version;
@@ -181,8 +169,7 @@ static void decide_group(decide *d, const group *grp)
         size_t i = d->ix[k].pos;
         rb_sink_item *it = &w->items[i];
         w->op[i] = RB_OP_NONE;
-        if (it->result != RB_SINK_PENDING)
-            continue;
+        if (it->result != RB_SINK_PENDING) continue;
         if (it->kind == RB_SINK_HARD_DELETE) {
             w->op[i] = RB_OP_DELETE;
             present = false;
@@ -202,18 +189,15 @@ static void decide_group(decide *d, const group *grp)
     }
 }
 
-static bool own_write(const rb_sink_wctx *w, const group *grp, const rb_sink_item *it)
-{
+static bool own_write(const rb_sink_wctx *w, const group *grp, const rb_sink_item *it) {
     return grp->found && grp->doc.version == it->version && grp->doc.ingested_ms == w->now_ms &&
-           grp->doc.offset == it->offset &&
-           grp->doc.deleted == (it->kind == RB_SINK_SOFT_DELETE);
+           grp->doc.offset == it->offset && grp->doc.deleted == (it->kind == RB_SINK_SOFT_DELETE);
 }
 
 /* Settles what the read-again tells about the items marked again, last
  * first, so that an earlier item sees whether a later one of its id was
  * settled in this call. */
-static void settle_again(decide *d, group *grp)
-{
+static void settle_again(decide *d, group *grp) {
     rb_sink_wctx *w = d->w;
     bool later_written = false;
     for (size_t k = grp->end; k-- > grp->first;) {
@@ -235,13 +219,11 @@ static void settle_again(decide *d, group *grp)
                          "other than _id)");
             }
         }
-        if (it->result == RB_SINK_STORED || it->result == RB_SINK_DELETED)
-            later_written = true;
+        if (it->result == RB_SINK_STORED || it->result == RB_SINK_DELETED) later_written = true;
     }
 }
 
-int rb_sink_write_deciding(rb_sink_wctx *w, rb_error *err)
-{
+int rb_sink_write_deciding(rb_sink_wctx *w, rb_error *err) {
     decide d = {.w = w};
     int rc = make_groups(&d, err);
     if (rc == 0) {
@@ -249,10 +231,8 @@ int rb_sink_write_deciding(rb_sink_wctx *w, rb_error *err)
         rc = read_groups(&d, false, err);
     }
     for (int round = 0; rc == 0; round++) {
-        for (size_t g = 0; g < d.n_groups; g++)
-            decide_group(&d, &d.groups[g]);
-        if ((rc = rb_sink_send_ops(w, err)) != 0)
-            break;
+        for (size_t g = 0; g < d.n_groups; g++) decide_group(&d, &d.groups[g]);
+        if ((rc = rb_sink_send_ops(w, err)) != 0) break;
         size_t again = 0;
         for (size_t g = 0; g < d.n_groups; g++) {
             group *grp = &d.groups[g];
@@ -261,8 +241,7 @@ int rb_sink_write_deciding(rb_sink_wctx *w, rb_error *err)
                 grp->read_again = w->again[d.ix[k].pos] != RB_AGAIN_NO;
             again += grp->read_again;
         }
-        if (again == 0)
-            break;
+        if (again == 0) break;
         if (round + 1 >= RB_SINK_MAX_ROUNDS) {
             rc = rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK,
                                         "%zu documents kept changing while this batch was "
@@ -271,11 +250,9 @@ int rb_sink_write_deciding(rb_sink_wctx *w, rb_error *err)
             rb_sink_in_collection(w->s, err);
             break;
         }
-        if ((rc = read_groups(&d, true, err)) != 0)
-            break;
+        if ((rc = read_groups(&d, true, err)) != 0) break;
         for (size_t g = 0; g < d.n_groups; g++)
-            if (d.groups[g].read_again)
-                settle_again(&d, &d.groups[g]);
+            if (d.groups[g].read_again) settle_again(&d, &d.groups[g]);
         w->rounds++;
     }
     free(d.ix);

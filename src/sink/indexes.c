@@ -18,30 +18,26 @@
 #define CODE_INDEX_KEY_SPECS_CONFLICT 86
 #define CODE_NOT_IMPLEMENTED 238
 
-static bool server_code(const bson_error_t *e, uint32_t code)
-{
-    return (e->domain == MONGOC_ERROR_SERVER || e->domain == MONGOC_ERROR_QUERY) && e->code == code;
+static bool server_code(const bson_error_t *e, uint32_t code) {
+    return (e->domain == MONGOC_ERROR_SERVER || e->domain == MONGOC_ERROR_QUERY) &&
+           e->code == code;
 }
 
 /* createIndexes with one index of one or two ascending keys; `ttl_s` >= 0
  * adds expireAfterSeconds. */
 static bool create(rb_sink *s, mongoc_client_t *c, const char *name, const char *key1,
-                   const char *key2, bool unique, int64_t ttl_s, bson_error_t *e)
-{
+                   const char *key2, bool unique, int64_t ttl_s, bson_error_t *e) {
     bson_t cmd = BSON_INITIALIZER, indexes, idx, key, reply;
     BSON_APPEND_UTF8(&cmd, "createIndexes", s->collection);
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
     BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &idx);
     BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
     BSON_APPEND_INT32(&key, key1, 1);
-    if (key2)
-        BSON_APPEND_INT32(&key, key2, 1);
+    if (key2) BSON_APPEND_INT32(&key, key2, 1);
     bson_append_document_end(&idx, &key);
     BSON_APPEND_UTF8(&idx, "name", name);
-    if (unique)
-        BSON_APPEND_BOOL(&idx, "unique", true);
-    if (ttl_s >= 0)
-        BSON_APPEND_INT64(&idx, "expireAfterSeconds", ttl_s);
+    if (unique) BSON_APPEND_BOOL(&idx, "unique", true);
+    if (ttl_s >= 0) BSON_APPEND_INT64(&idx, "expireAfterSeconds", ttl_s);
     bson_append_document_end(&indexes, &idx);
     bson_append_array_end(&cmd, &indexes);
     bool ok = mongoc_client_write_command_with_opts(c, s->database, &cmd, NULL, &reply, e);
@@ -51,11 +47,9 @@ static bool create(rb_sink *s, mongoc_client_t *c, const char *name, const char 
 }
 
 int rb_sink_create_index(rb_sink *s, mongoc_client_t *c, const char *name, const char *key1,
-                         const char *key2, bool unique, rb_error *err)
-{
+                         const char *key2, bool unique, rb_error *err) {
     bson_error_t e;
-    if (create(s, c, name, key1, key2, unique, -1, &e))
-        return 0;
+    if (create(s, c, name, key1, key2, unique, -1, &e)) return 0;
     rb_sink_mongo_error(err, &e, "cannot create index");
     rb_error_prefix(err, "index %s", name);
     return rb_sink_in_collection(s, err);
@@ -63,8 +57,7 @@ int rb_sink_create_index(rb_sink *s, mongoc_client_t *c, const char *name, const
 
 /* The expireAfterSeconds that listIndexes shows for the TTL index, or -1
  * when the index is missing or shows none. */
-static int64_t listed_ttl(rb_sink *s, mongoc_client_t *c)
-{
+static int64_t listed_ttl(rb_sink *s, mongoc_client_t *c) {
     mongoc_collection_t *coll = mongoc_client_get_collection(c, s->database, s->collection);
     mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(coll, NULL);
     const bson_t *doc;
@@ -84,8 +77,7 @@ static int64_t listed_ttl(rb_sink *s, mongoc_client_t *c)
 
 /* An existing TTL index with another expireAfterSeconds is changed in
  * place, as MongoDB allows with collMod. */
-static bool change_ttl(rb_sink *s, mongoc_client_t *c, int64_t ttl_s, bson_error_t *e)
-{
+static bool change_ttl(rb_sink *s, mongoc_client_t *c, int64_t ttl_s, bson_error_t *e) {
     bson_t cmd = BSON_INITIALIZER, index, reply;
     BSON_APPEND_UTF8(&cmd, "collMod", s->collection);
     BSON_APPEND_DOCUMENT_BEGIN(&cmd, "index", &index);
@@ -99,8 +91,7 @@ static bool change_ttl(rb_sink *s, mongoc_client_t *c, int64_t ttl_s, bson_error
 }
 
 static int keep_forever(rb_sink *s, mongoc_client_t *c, char *note, size_t note_len,
-                        rb_error *err)
-{
+                        rb_error *err) {
     bson_t cmd = BSON_INITIALIZER, reply;
     bson_error_t e;
     BSON_APPEND_UTF8(&cmd, "dropIndexes", s->collection);
@@ -109,7 +100,8 @@ static int keep_forever(rb_sink *s, mongoc_client_t *c, char *note, size_t note_
     bson_destroy(&reply);
     bson_destroy(&cmd);
     if (ok) {
-        snprintf(note, note_len, "none (index %s dropped: tombstones are kept)", RB_SINK_TTL_INDEX);
+        snprintf(note, note_len, "none (index %s dropped: tombstones are kept)",
+                 RB_SINK_TTL_INDEX);
         return 0;
     }
     /* Not there is what was wanted.  FerretDB answers IndexNotFound too. */
@@ -122,14 +114,11 @@ static int keep_forever(rb_sink *s, mongoc_client_t *c, char *note, size_t note_
 }
 
 int rb_sink_tombstone_ttl(rb_sink *s, mongoc_client_t *c, int64_t retention_ms,
-                          const rb_sink_profile *p, char *note, size_t note_len, rb_error *err)
-{
+                          const rb_sink_profile *p, char *note, size_t note_len, rb_error *err) {
     bson_error_t e;
     note[0] = '\0';
-    if (retention_ms == 0)
-        return 0;
-    if (retention_ms < 0)
-        return keep_forever(s, c, note, note_len, err);
+    if (retention_ms == 0) return 0;
+    if (retention_ms < 0) return keep_forever(s, c, note, note_len, err);
     int64_t ttl_s = (retention_ms + 999) / 1000;
     bool ok = create(s, c, RB_SINK_TTL_INDEX, RB_SINK_TTL_FIELD, NULL, false, ttl_s, &e);
     if (!ok && (server_code(&e, CODE_INDEX_OPTIONS_CONFLICT) ||

@@ -28,9 +28,7 @@ static const rb_sink_ops mongo_ops = {
     .destroy = mongo_destroy,
 };
 
-rb_sink_port rb_sink_port_mongo(rb_sink *s) {
-    return (rb_sink_port){s ? &mongo_ops : NULL, s};
-}
+rb_sink_port rb_sink_port_mongo(rb_sink *s) { return (rb_sink_port){s ? &mongo_ops : NULL, s}; }
 
 int rb_sink_port_write(rb_sink_port p, rb_sink_item *items, size_t n, rb_error *err) {
     return p.ops->write(p.impl, items, n, err);

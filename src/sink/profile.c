@@ -22,22 +22,19 @@
 #define RB_SINK_READ_CHUNK 1000
 #define RB_SINK_READ_CHUNK_FERRETDB 100000
 
-static bool run(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply)
-{
+static bool run(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply) {
     bson_error_t e;
     return mongoc_client_command_simple(c, db, cmd, NULL, reply, &e);
 }
 
-static const char *utf8_of(const bson_t *doc, const char *key)
-{
+static const char *utf8_of(const bson_t *doc, const char *key) {
     bson_iter_t it;
     if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
         return bson_iter_utf8(&it, NULL);
     return NULL;
 }
 
-static void read_max_doc_size(rb_sink *s, mongoc_client_t *c)
-{
+static void read_max_doc_size(rb_sink *s, mongoc_client_t *c) {
     bson_t cmd = BSON_INITIALIZER, reply;
     bson_iter_t it;
     BSON_APPEND_INT32(&cmd, "hello", 1);
@@ -52,8 +49,7 @@ static void read_max_doc_size(rb_sink *s, mongoc_client_t *c)
  * (filterPushdown): the PostgreSQL backend does for {_id, version: v}, the
  * SQLite backend only for exactly {_id: value}.  The collection must exist
  * (FerretDB answers false for one that does not). */
-static bool ferretdb_pushes_cas_filter(const rb_sink *s, mongoc_client_t *c)
-{
+static bool ferretdb_pushes_cas_filter(const rb_sink *s, mongoc_client_t *c) {
     bson_t cmd = BSON_INITIALIZER, find, filter, reply;
     bson_iter_t it;
     BSON_APPEND_DOCUMENT_BEGIN(&cmd, "explain", &find);
@@ -75,8 +71,7 @@ static bool ferretdb_pushes_cas_filter(const rb_sink *s, mongoc_client_t *c)
 /* mongo-java-server names its process "java" in serverStatus (MongoDB says
  * "mongod" or "mongos"; a user without the clusterMonitor role may not run
  * serverStatus at all, which is taken as "not java"). */
-static bool is_mongo_java_server(mongoc_client_t *c)
-{
+static bool is_mongo_java_server(mongoc_client_t *c) {
     bson_t cmd = BSON_INITIALIZER, reply;
     BSON_APPEND_INT32(&cmd, "serverStatus", 1);
     const char *process = run(c, "admin", &cmd, &reply) ? utf8_of(&reply, "process") : NULL;
@@ -86,8 +81,7 @@ static bool is_mongo_java_server(mongoc_client_t *c)
     return yes;
 }
 
-void rb_sink_profile_detect(rb_sink *s, mongoc_client_t *c, rb_sink_profile *p)
-{
+void rb_sink_profile_detect(rb_sink *s, mongoc_client_t *c, rb_sink_profile *p) {
     bson_t cmd = BSON_INITIALIZER, info;
     memset(p, 0, sizeof *p);
     p->read_chunk = RB_SINK_READ_CHUNK;
@@ -125,7 +119,8 @@ void rb_sink_profile_detect(rb_sink *s, mongoc_client_t *c, rb_sink_profile *p)
         snprintf(p->why, sizeof p->why,
                  "it uses an index only for a filter naming exactly that index's fields");
     } else {
-        snprintf(p->server, sizeof p->server, "MongoDB %s", version ? version : "(version unknown)");
+        snprintf(p->server, sizeof p->server, "MongoDB %s",
+                 version ? version : "(version unknown)");
         p->mode = RB_SINK_VERSIONS_IN_FILTER;
         snprintf(p->why, sizeof p->why, "the _id index serves {_id, version: {$lt}}");
     }

@@ -17,16 +17,12 @@
 #define RB_SINK_READ_MAX_BYTES (4u * 1024 * 1024)
 
 /* Grows *vec to hold `n` floats; false if memory runs out. */
-static bool vec_reserve(float **vec, size_t *cap, size_t n)
-{
-    if (n <= *cap)
-        return true;
+static bool vec_reserve(float **vec, size_t *cap, size_t n) {
+    if (n <= *cap) return true;
     size_t grown_cap = *cap ? *cap : 512;
-    while (grown_cap < n)
-        grown_cap *= 2;
+    while (grown_cap < n) grown_cap *= 2;
     float *grown = realloc(*vec, grown_cap * sizeof *grown);
-    if (!grown)
-        return false;
+    if (!grown) return false;
     *vec = grown;
     *cap = grown_cap;
     return true;
@@ -34,17 +30,14 @@ static bool vec_reserve(float **vec, size_t *cap, size_t n)
 
 /* A BSON binary vector (subtype 9) of dtype float32 (0x27): a dtype byte,
  * a padding byte (0 for float32), then little-endian IEEE 754 values. */
-static size_t read_binary_vector(const bson_iter_t *it, float **vec, size_t *cap)
-{
+static size_t read_binary_vector(const bson_iter_t *it, float **vec, size_t *cap) {
     bson_subtype_t subtype;
     uint32_t len;
     const uint8_t *data;
     bson_iter_binary(it, &subtype, &len, &data);
-    if ((int)subtype != 9 || len < 2 || data[0] != 0x27 || data[1] != 0 || (len - 2) % 4)
-        return 0;
+    if ((int)subtype != 9 || len < 2 || data[0] != 0x27 || data[1] != 0 || (len - 2) % 4) return 0;
     size_t n = (len - 2) / 4;
-    if (!vec_reserve(vec, cap, n))
-        return 0;
+    if (!vec_reserve(vec, cap, n)) return 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *p = data + 2 + 4 * i;
         uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
@@ -54,26 +47,20 @@ static size_t read_binary_vector(const bson_iter_t *it, float **vec, size_t *cap
     return n;
 }
 
-size_t rb_sink_read_vector(const bson_t *doc, float **vec, size_t *cap)
-{
+size_t rb_sink_read_vector(const bson_t *doc, float **vec, size_t *cap) {
     bson_iter_t it, arr;
-    if (!bson_iter_init_find(&it, doc, "embedding"))
-        return 0;
-    if (BSON_ITER_HOLDS_BINARY(&it))
-        return read_binary_vector(&it, vec, cap);
-    if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
-        return 0;
+    if (!bson_iter_init_find(&it, doc, "embedding")) return 0;
+    if (BSON_ITER_HOLDS_BINARY(&it)) return read_binary_vector(&it, vec, cap);
+    if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr)) return 0;
     size_t n = 0;
     while (bson_iter_next(&arr)) {
-        if (!BSON_ITER_HOLDS_NUMBER(&arr) || !vec_reserve(vec, cap, n + 1))
-            return 0;
+        if (!BSON_ITER_HOLDS_NUMBER(&arr) || !vec_reserve(vec, cap, n + 1)) return 0;
         (*vec)[n++] = (float)bson_iter_as_double(&arr);
     }
     return n;
 }
 
-static void projection(bson_t *opts, unsigned what)
-{
+static void projection(bson_t *opts, unsigned what) {
     bson_t proj;
     BSON_APPEND_DOCUMENT_BEGIN(opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, "version", 1);
@@ -90,8 +77,7 @@ static void projection(bson_t *opts, unsigned what)
     bson_append_document_end(opts, &proj);
 }
 
-static const char *utf8_of(const bson_t *doc, const char *key)
-{
+static const char *utf8_of(const bson_t *doc, const char *key) {
     bson_iter_t it;
     return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it)
                ? bson_iter_utf8(&it, NULL)
@@ -101,8 +87,7 @@ static const char *utf8_of(const bson_t *doc, const char *key)
 /* A stored document without a numeric version counts as newest, as it
  * does for the filter {version: {$lt: v}}. */
 static void view_of(const bson_t *doc, unsigned what, float **vec, size_t *cap,
-                    rb_sink_read_doc *d)
-{
+                    rb_sink_read_doc *d) {
     bson_iter_t it;
     memset(d, 0, sizeof *d);
     d->id = utf8_of(doc, "_id");
@@ -131,8 +116,7 @@ static void view_of(const bson_t *doc, unsigned what, float **vec, size_t *cap,
 /* One find for ids[0..n); returns 1 when `fn` asked to stop. */
 static int read_chunk(const rb_sink *s, mongoc_collection_t *coll, const char *const *ids,
                       size_t n, unsigned what, rb_sink_read_fn fn, void *ctx, float **vec,
-                      size_t *cap, rb_error *err)
-{
+                      size_t *cap, rb_error *err) {
     bson_t filter = BSON_INITIALIZER, in, arr, opts = BSON_INITIALIZER;
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
     BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
@@ -151,8 +135,7 @@ static int read_chunk(const rb_sink *s, mongoc_collection_t *coll, const char *c
     while (rc == 0 && mongoc_cursor_next(cur, &doc)) {
         rb_sink_read_doc d;
         view_of(doc, what, vec, cap, &d);
-        if (d.id && fn(&d, ctx) != 0)
-            rc = 1;
+        if (d.id && fn(&d, ctx) != 0) rc = 1;
     }
     bson_error_t e;
     if (rc == 0 && mongoc_cursor_error(cur, &e)) {
@@ -165,10 +148,8 @@ static int read_chunk(const rb_sink *s, mongoc_collection_t *coll, const char *c
     return rc;
 }
 
-int rb_sink_read_ids(const rb_sink *s, mongoc_collection_t *coll, const char *const *ids,
-                     size_t n, unsigned what, rb_sink_read_fn fn, void *ctx, size_t *reads,
-                     rb_error *err)
-{
+int rb_sink_read_ids(const rb_sink *s, mongoc_collection_t *coll, const char *const *ids, size_t n,
+                     unsigned what, rb_sink_read_fn fn, void *ctx, size_t *reads, rb_error *err) {
     float *vec = NULL;
     size_t cap = 0;
     int rc = 0;
@@ -178,8 +159,7 @@ int rb_sink_read_ids(const rb_sink *s, mongoc_collection_t *coll, const char *co
                (end == start || bytes + strlen(ids[end]) + 16 <= RB_SINK_READ_MAX_BYTES))
             bytes += strlen(ids[end++]) + 16;
         rc = read_chunk(s, coll, ids + start, end - start, what, fn, ctx, &vec, &cap, err);
-        if (reads)
-            (*reads)++;
+        if (reads) (*reads)++;
         start = end;
     }
     free(vec);
@@ -192,38 +172,37 @@ typedef struct public_ctx {
     bool live_only;
 } public_ctx;
 
-static int to_public(const rb_sink_read_doc *d, void *arg)
-{
+static int to_public(const rb_sink_read_doc *d, void *arg) {
     const public_ctx *p = arg;
-    if (p->live_only && (d->deleted || !d->text_hash || !d->model || !d->dim))
-        return 0;
-    rb_sink_stored_view v = {.id = d->id, .text_hash = d->text_hash, .model = d->model,
-                             .vector = d->vector, .dim = d->dim, .version = d->version,
+    if (p->live_only && (d->deleted || !d->text_hash || !d->model || !d->dim)) return 0;
+    rb_sink_stored_view v = {.id = d->id,
+                             .text_hash = d->text_hash,
+                             .model = d->model,
+                             .vector = d->vector,
+                             .dim = d->dim,
+                             .version = d->version,
                              .deleted = d->deleted};
     return p->fn(&v, p->ctx);
 }
 
-static int read_public(rb_sink *s, const char *const *ids, size_t n, unsigned what,
-                       bool live_only, rb_sink_stored_fn fn, void *ctx, rb_error *err)
-{
+static int read_public(rb_sink *s, const char *const *ids, size_t n, unsigned what, bool live_only,
+                       rb_sink_stored_fn fn, void *ctx, rb_error *err) {
     public_ctx p = {fn, ctx, live_only};
     mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
     mongoc_collection_t *coll = mongoc_client_get_collection(c, s->database, s->collection);
-    int rc = rb_sink_read_ids(s, coll, ids, n, what & RB_SINK_READ_VECTORS, to_public, &p, NULL,
-                              err);
+    int rc =
+        rb_sink_read_ids(s, coll, ids, n, what & RB_SINK_READ_VECTORS, to_public, &p, NULL, err);
     mongoc_collection_destroy(coll);
     mongoc_client_pool_push(s->pool, c);
     return rc;
 }
 
 int rb_sink_read_stored(rb_sink *s, const char *const *ids, size_t n, unsigned what,
-                        rb_sink_stored_fn fn, void *ctx, rb_error *err)
-{
+                        rb_sink_stored_fn fn, void *ctx, rb_error *err) {
     return read_public(s, ids, n, what, false, fn, ctx, err);
 }
 
 int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_stored_fn fn,
-                          void *ctx, rb_error *err)
-{
+                          void *ctx, rb_error *err) {
     return read_public(s, ids, n, RB_SINK_READ_VECTORS, true, fn, ctx, err);
 }

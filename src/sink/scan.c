@@ -84,7 +84,8 @@ int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, 
             const uint8_t *data;
             bson_t sub;
             bson_iter_document(&it, &len, &data);
-            if (bson_init_static(&sub, data, len)) meta = bson_as_relaxed_extended_json(&sub, NULL);
+            if (bson_init_static(&sub, data, len))
+                meta = bson_as_relaxed_extended_json(&sub, NULL);
         }
         view.metadata_json = meta ? meta : "{}";
         if (fn(&view, ctx) != 0) rc = 1;

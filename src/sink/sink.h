@@ -184,16 +184,16 @@ typedef enum rb_sink_vector_format {
 #define RB_SINK_KEEP_TOMBSTONES (-1)
 
 typedef struct rb_sink_opts {
-    const char *uri;           /* mongodb:// or mongodb+srv:// */
+    const char *uri; /* mongodb:// or mongodb+srv:// */
     const char *database;
     const char *collection;
-    const char *write_concern; /* "majority" (NULL means this) or a number >= 1 */
-    int timeout_ms;            /* server selection and connect; 0: URI's own */
-    int socket_timeout_ms;     /* each round trip, and wtimeout; 0: timeout_ms */
-    const char *app_name;      /* shown in server logs; NULL for none */
-    rb_sink_versions versions; /* 0: AUTO */
+    const char *write_concern;           /* "majority" (NULL means this) or a number >= 1 */
+    int timeout_ms;                      /* server selection and connect; 0: URI's own */
+    int socket_timeout_ms;               /* each round trip, and wtimeout; 0: timeout_ms */
+    const char *app_name;                /* shown in server logs; NULL for none */
+    rb_sink_versions versions;           /* 0: AUTO */
     rb_sink_vector_format vector_format; /* 0: ARRAY */
-    int64_t tombstone_retention_ms; /* see above; 0: indexes left alone */
+    int64_t tombstone_retention_ms;      /* see above; 0: indexes left alone */
 } rb_sink_opts;
 
 typedef enum rb_sink_kind {
@@ -218,9 +218,9 @@ typedef struct rb_sink_meta {
 #define RB_SINK_ITEM_ERR_MAX 256
 
 typedef enum rb_sink_known {
-    RB_SINK_UNKNOWN = 0,   /* not read: the write reads it when it must */
-    RB_SINK_KNOWN_ABSENT,  /* no document with this _id */
-    RB_SINK_KNOWN_PRESENT  /* a document (maybe a tombstone) at known_version */
+    RB_SINK_UNKNOWN = 0,  /* not read: the write reads it when it must */
+    RB_SINK_KNOWN_ABSENT, /* no document with this _id */
+    RB_SINK_KNOWN_PRESENT /* a document (maybe a tombstone) at known_version */
 } rb_sink_known;
 
 /* Where a chunk document sits in its parent (rb_sink_item.chunk): stored
@@ -236,17 +236,17 @@ typedef struct rb_sink_chunk_ref {
 typedef struct rb_sink_item {
     /* in */
     rb_sink_kind kind;
-    const char *id;            /* the document's _id, always a string value */
-    int64_t version;           /* ignored for HARD_DELETE */
-    int64_t event_time_ms;     /* stored as a BSON date */
-    const char *text;          /* UPSERT only */
-    const char *text_hash;     /* UPSERT only: hex string */
-    const float *vector;       /* UPSERT only: `dim` values (see rb_sink_vector_format) */
+    const char *id;        /* the document's _id, always a string value */
+    int64_t version;       /* ignored for HARD_DELETE */
+    int64_t event_time_ms; /* stored as a BSON date */
+    const char *text;      /* UPSERT only */
+    const char *text_hash; /* UPSERT only: hex string */
+    const float *vector;   /* UPSERT only: `dim` values (see rb_sink_vector_format) */
     size_t dim;
-    const char *model;         /* UPSERT only */
+    const char *model;            /* UPSERT only */
     const rb_sink_meta *metadata; /* UPSERT only: `n_metadata` entries */
     size_t n_metadata;
-    const char *topic;         /* source position, stored as source: {...} */
+    const char *topic; /* source position, stored as source: {...} */
     int32_t partition;
     int64_t offset;
     /* in, optional: what a read of this batch (rb_sink_read_stored) found
@@ -256,7 +256,7 @@ typedef struct rb_sink_item {
      * write of this id the caller knows of (not for an id whose hard
      * delete is written between the read and this write). */
     rb_sink_known known;
-    int64_t known_version;     /* with RB_SINK_KNOWN_PRESENT */
+    int64_t known_version; /* with RB_SINK_KNOWN_PRESENT */
     /* in, optional: chunking (docs/architecture.md, "Long texts").  An
      * UPSERT with chunk_count > 0 is the parent of that many chunk
      * documents and is stored with chunk_count and without text or
@@ -311,12 +311,12 @@ int rb_sink_drop_database(rb_sink *s, rb_error *err);
  * during the callback. */
 typedef struct rb_sink_doc_view {
     const char *id;
-    const char *text;          /* NULL if the document has none */
+    const char *text; /* NULL if the document has none */
     const float *vector;
     size_t dim;
     const char *metadata_json; /* relaxed extended JSON of `metadata` ("{}" if none) */
     /* A chunk document (rb_sink_item.chunk): its parent, version and span. */
-    const char *parent_id;     /* NULL when the document is not a chunk */
+    const char *parent_id; /* NULL when the document is not a chunk */
     int64_t version;
     size_t chunk_index, chunk_start, chunk_end;
 } rb_sink_doc_view;
@@ -344,12 +344,12 @@ int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, 
  * Pointers are valid only during the callback. */
 typedef struct rb_sink_stored_view {
     const char *id;
-    const char *text_hash;     /* NULL when absent or not asked for */
-    const char *model;         /* NULL when absent or not asked for */
-    const float *vector;       /* NULL (dim 0) when absent or not asked for */
+    const char *text_hash; /* NULL when absent or not asked for */
+    const char *model;     /* NULL when absent or not asked for */
+    const float *vector;   /* NULL (dim 0) when absent or not asked for */
     size_t dim;
-    int64_t version;           /* INT64_MAX when the document has none: it counts as newest */
-    bool deleted;              /* a tombstone */
+    int64_t version; /* INT64_MAX when the document has none: it counts as newest */
+    bool deleted;    /* a tombstone */
 } rb_sink_stored_view;
 
 typedef int (*rb_sink_stored_fn)(const rb_sink_stored_view *v, void *ctx);

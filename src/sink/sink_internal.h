@@ -29,7 +29,7 @@ struct rb_sink {
     size_t read_chunk;       /* ids per $in find (rb_sink_read_stored) */
     bool insert_first;       /* see rb_sink_read_pays() */
     rb_sink_vector_format vector_format;
-    char describe[512];      /* rb_sink_describe() */
+    char describe[512]; /* rb_sink_describe() */
     /* ingested_at of the last rb_sink_write() call.  Each call takes a
      * later millisecond than the one before, so that its documents can be
      * told apart from an earlier call's (see reclaim_own_writes). */
@@ -43,15 +43,15 @@ int64_t rb_sink_next_ingested_ms(rb_sink *s);
 
 /* What rb_sink_new() learns of the server (profile.c). */
 typedef struct rb_sink_profile {
-    rb_sink_versions mode;   /* what AUTO resolves to */
-    size_t window;           /* update ops per command; 0: no limit */
-    size_t read_chunk;       /* ids per $in read */
-    bool cas_index;          /* CAS needs a unique {_id: 1, version: 1} index */
-    bool no_binary_vectors;  /* cannot decode BSON binary subtype 9 */
-    bool no_ttl_monitor;     /* keeps TTL indexes but never expires anything */
-    bool insert_first;       /* reads scan, inserts do not: see rb_sink_read_pays() */
-    char server[160];        /* "MongoDB 7.0.2", "FerretDB v1.24.2", ... */
-    char why[200];           /* why that mode */
+    rb_sink_versions mode;  /* what AUTO resolves to */
+    size_t window;          /* update ops per command; 0: no limit */
+    size_t read_chunk;      /* ids per $in read */
+    bool cas_index;         /* CAS needs a unique {_id: 1, version: 1} index */
+    bool no_binary_vectors; /* cannot decode BSON binary subtype 9 */
+    bool no_ttl_monitor;    /* keeps TTL indexes but never expires anything */
+    bool insert_first;      /* reads scan, inserts do not: see rb_sink_read_pays() */
+    char server[160];       /* "MongoDB 7.0.2", "FerretDB v1.24.2", ... */
+    char why[200];          /* why that mode */
 } rb_sink_profile;
 
 /* Asks the server (hello, buildInfo, serverStatus, and explain on FerretDB)
@@ -75,7 +75,7 @@ int rb_sink_tombstone_ttl(rb_sink *s, mongoc_client_t *c, int64_t retention_ms,
  * callback only. */
 typedef struct rb_sink_read_doc {
     const char *id;
-    int64_t version;       /* INT64_MAX when it has none */
+    int64_t version; /* INT64_MAX when it has none */
     bool deleted;
     int64_t ingested_ms;   /* RB_SINK_READ_OWN; -1 if absent */
     int64_t offset;        /* RB_SINK_READ_OWN: source.offset; -1 if absent */
@@ -92,9 +92,8 @@ typedef int (*rb_sink_read_fn)(const rb_sink_read_doc *d, void *ctx);
 
 /* {_id: {$in: ids}} finds in chunks of s->read_chunk, on `coll`; non-zero
  * from `fn` stops (returns 0).  *reads (may be NULL) counts the finds. */
-int rb_sink_read_ids(const rb_sink *s, mongoc_collection_t *coll, const char *const *ids,
-                     size_t n, unsigned what, rb_sink_read_fn fn, void *ctx, size_t *reads,
-                     rb_error *err);
+int rb_sink_read_ids(const rb_sink *s, mongoc_collection_t *coll, const char *const *ids, size_t n,
+                     unsigned what, rb_sink_read_fn fn, void *ctx, size_t *reads, rb_error *err);
 
 /* The vector `embedding` of `doc` (an array of numbers, or a binary float32
  * vector) into *vec (grown as needed): its length, or 0 when missing or of

@@ -33,8 +33,7 @@
 
 typedef rb_sink_wctx wctx;
 
-static int64_t now_realtime_ms(void)
-{
+static int64_t now_realtime_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -43,8 +42,7 @@ static int64_t now_realtime_ms(void)
 /* Without the "always later" rule, a replay written in the same millisecond
  * as the original would look like this call's own write to
  * reclaim_own_writes() and be reported STORED instead of STALE. */
-int64_t rb_sink_next_ingested_ms(rb_sink *s)
-{
+int64_t rb_sink_next_ingested_ms(rb_sink *s) {
     int64_t now = now_realtime_ms();
     int64_t last = atomic_load(&s->last_ingested_ms);
     int64_t next;
@@ -54,21 +52,18 @@ int64_t rb_sink_next_ingested_ms(rb_sink *s)
     return next;
 }
 
-static double now_mono_ms(void)
-{
+static double now_mono_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static void item_fail(rb_sink_item *it, const char *what, const char *detail)
-{
+static void item_fail(rb_sink_item *it, const char *what, const char *detail) {
     it->result = RB_SINK_FAILED;
     snprintf(it->error, sizeof it->error, "%s%s", what, detail);
 }
 
-static void unsend(const wctx *w, const size_t *idx, size_t n)
-{
+static void unsend(const wctx *w, const size_t *idx, size_t n) {
     for (size_t k = 0; k < n; k++) {
         w->items[idx[k]].result = RB_SINK_PENDING;
         w->items[idx[k]].error[0] = '\0';
@@ -76,13 +71,12 @@ static void unsend(const wctx *w, const size_t *idx, size_t n)
     }
 }
 
-static mongoc_bulk_operation_t *new_bulk(const wctx *w)
-{
+static mongoc_bulk_operation_t *new_bulk(const wctx *w) {
     bson_t opts = BSON_INITIALIZER;
     BSON_APPEND_BOOL(&opts, "ordered", false);
     mongoc_write_concern_append(w->s->wc, &opts);
-    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(w->coll,
-                                                                                      &opts);
+    mongoc_bulk_operation_t *bulk =
+        mongoc_collection_create_bulk_operation_with_opts(w->coll, &opts);
     bson_destroy(&opts);
     return bulk;
 }
@@ -92,8 +86,7 @@ static mongoc_bulk_operation_t *new_bulk(const wctx *w)
 /* Appends the op of item `i`.  Returns 1 when the item was settled instead
  * (FAILED before sending), 0 when appended, -1 when libmongoc refused the
  * append (the item is FAILED and the bulk must be rebuilt). */
-static int append_op(const wctx *w, mongoc_bulk_operation_t *bulk, size_t i)
-{
+static int append_op(const wctx *w, mongoc_bulk_operation_t *bulk, size_t i) {
     rb_sink_item *it = &w->items[i];
     bson_t filter = BSON_INITIALIZER, doc = BSON_INITIALIZER;
     bson_t op_opts = BSON_INITIALIZER; /* the op's options: validate, upsert */
@@ -169,8 +162,7 @@ out:
  * (err set) when memory ran out.  w->sent receives the item index of each
  * op. */
 static mongoc_bulk_operation_t *build_bulk(const wctx *w, const size_t *order, size_t n_order,
-                                           size_t *n_sent, rb_error *err)
-{
+                                           size_t *n_sent, rb_error *err) {
     for (;;) {
         mongoc_bulk_operation_t *bulk = new_bulk(w);
         bool rebuild = false;
@@ -181,23 +173,19 @@ static mongoc_bulk_operation_t *build_bulk(const wctx *w, const size_t *order, s
         *n_sent = 0;
         for (size_t o = 0; o < n_order && !rebuild; o++) {
             size_t i = order[o];
-            if (w->items[i].result != RB_SINK_PENDING || w->op[i] == RB_OP_NONE)
-                continue;
+            if (w->items[i].result != RB_SINK_PENDING || w->op[i] == RB_OP_NONE) continue;
             int rc = append_op(w, bulk, i);
-            if (rc == 0)
-                w->sent[(*n_sent)++] = i;
+            if (rc == 0) w->sent[(*n_sent)++] = i;
             rebuild = rc < 0;
         }
-        if (!rebuild)
-            return bulk;
+        if (!rebuild) return bulk;
         mongoc_bulk_operation_destroy(bulk); /* start over without that item */
     }
 }
 
 /* ---- reading the reply ---------------------------------------------------- */
 
-static int64_t reply_int(const bson_t *reply, const char *key)
-{
+static int64_t reply_int(const bson_t *reply, const char *key) {
     bson_iter_t it;
     if (bson_iter_init_find(&it, reply, key) && BSON_ITER_HOLDS_NUMBER(&it))
         return bson_iter_as_int64(&it);
@@ -206,8 +194,7 @@ static int64_t reply_int(const bson_t *reply, const char *key)
 
 /* Copies the message of the first entry of array `key` of `reply` into
  * `buf`; returns false if the array is absent or empty. */
-static bool first_error(const bson_t *reply, const char *key, char *buf, size_t len)
-{
+static bool first_error(const bson_t *reply, const char *key, char *buf, size_t len) {
     bson_iter_t it, arr, doc;
     if (!bson_iter_init_find(&it, reply, key) || !BSON_ITER_HOLDS_ARRAY(&it) ||
         !bson_iter_recurse(&it, &arr) || !bson_iter_next(&arr))
@@ -223,8 +210,7 @@ static bool first_error(const bson_t *reply, const char *key, char *buf, size_t 
  * or newer version holds the _id (STALE); for an insert or LOOKUP's upsert
  * someone else wrote the _id since it was read (decide again); a swap has
  * no upsert, so only another unique index can refuse it (FAILED). */
-static void duplicate_key(const wctx *w, size_t i, const char *msg)
-{
+static void duplicate_key(const wctx *w, size_t i, const char *msg) {
     rb_sink_item *item = &w->items[i];
     switch (w->op[i]) {
     case RB_OP_REPLACE_OLDER: item->result = RB_SINK_STALE; return;
@@ -232,8 +218,8 @@ static void duplicate_key(const wctx *w, size_t i, const char *msg)
     case RB_OP_REPLACE: w->again[i] = RB_AGAIN_COLLIDED; return;
     default:
         item->result = RB_SINK_FAILED;
-        snprintf(item->error, sizeof item->error,
-                 "server rejected the document (code %d): %s", RB_SINK_DUPLICATE_KEY, msg);
+        snprintf(item->error, sizeof item->error, "server rejected the document (code %d): %s",
+                 RB_SINK_DUPLICATE_KEY, msg);
         return;
     }
 }
@@ -241,8 +227,7 @@ static void duplicate_key(const wctx *w, size_t i, const char *msg)
 /* Applies writeErrors to the items (see duplicate_key; any other code is
  * this document's own failure).  Returns how many writing (non-delete) ops
  * it accounted for. */
-static size_t apply_write_errors(const wctx *w, const bson_t *reply, size_t n_sent)
-{
+static size_t apply_write_errors(const wctx *w, const bson_t *reply, size_t n_sent) {
     bson_iter_t it, arr, doc;
     size_t writes = 0;
 
@@ -252,8 +237,7 @@ static size_t apply_write_errors(const wctx *w, const bson_t *reply, size_t n_se
     while (bson_iter_next(&arr)) {
         int64_t index = -1, code = 0;
         const char *msg = "(no message)";
-        if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &doc))
-            continue;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &doc)) continue;
         while (bson_iter_next(&doc)) {
             const char *k = bson_iter_key(&doc);
             if (strcmp(k, "index") == 0 && BSON_ITER_HOLDS_NUMBER(&doc))
@@ -263,12 +247,10 @@ static size_t apply_write_errors(const wctx *w, const bson_t *reply, size_t n_se
             else if (strcmp(k, "errmsg") == 0 && BSON_ITER_HOLDS_UTF8(&doc))
                 msg = bson_iter_utf8(&doc, NULL);
         }
-        if (index < 0 || (uint64_t)index >= n_sent)
-            continue;
+        if (index < 0 || (uint64_t)index >= n_sent) continue;
         size_t i = w->sent[index];
         rb_sink_item *item = &w->items[i];
-        if (w->op[i] != RB_OP_DELETE)
-            writes++;
+        if (w->op[i] != RB_OP_DELETE) writes++;
         if (code == RB_SINK_DUPLICATE_KEY && w->op[i] != RB_OP_DELETE) {
             duplicate_key(w, i, msg);
         } else {
@@ -284,8 +266,7 @@ static size_t apply_write_errors(const wctx *w, const bson_t *reply, size_t n_se
  * Deletes are idempotent and no later op of this window touches those ids,
  * so doing them again is harmless; it settles whether they ran when the
  * first reply cannot tell (see run_bulk). */
-static bool confirm_trailing_deletes(const wctx *w, size_t from, size_t n_sent, bson_error_t *e)
-{
+static bool confirm_trailing_deletes(const wctx *w, size_t from, size_t n_sent, bson_error_t *e) {
     mongoc_bulk_operation_t *bulk = new_bulk(w);
     bson_t reply;
     bool ok = bulk != NULL;
@@ -328,8 +309,7 @@ enum bulk_outcome { BULK_SETTLED, BULK_FAILED, BULK_UNCLEAR };
  * writeError, its swap did not match, or its command failed.
  */
 static enum bulk_outcome run_bulk(const wctx *w, mongoc_bulk_operation_t *bulk, size_t n_sent,
-                                  rb_error *err)
-{
+                                  rb_error *err) {
     size_t n_writes = 0, last_write = 0;
     bson_t reply;
     bson_error_t e;
@@ -343,8 +323,8 @@ static enum bulk_outcome run_bulk(const wctx *w, mongoc_bulk_operation_t *bulk, 
         }
     uint32_t ok = mongoc_bulk_operation_execute(bulk, &reply, &e);
     if (first_error(&reply, "writeConcernErrors", msg, sizeof msg)) {
-        rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK,
-                               "write concern not satisfied: %s", msg);
+        rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK, "write concern not satisfied: %s",
+                               msg);
         rb_sink_in_collection(w->s, err);
         out = BULK_FAILED;
         goto done;
@@ -375,8 +355,7 @@ static enum bulk_outcome run_bulk(const wctx *w, mongoc_bulk_operation_t *bulk, 
         }
     } else if (ran < n_writes) {
         for (size_t k = 0; k < n_sent; k++)
-            if (w->op[w->sent[k]] == RB_OP_SWAP)
-                w->again[w->sent[k]] = RB_AGAIN_UNSURE;
+            if (w->op[w->sent[k]] == RB_OP_SWAP) w->again[w->sent[k]] = RB_AGAIN_UNSURE;
     }
     for (size_t k = 0; k < n_sent; k++) {
         size_t i = w->sent[k];
@@ -393,21 +372,18 @@ done:
  * op is settled or marked to decide again, 1 when the answer was unclear
  * (the sent items are PENDING again), -1 on failure (err set). */
 static int write_list(const wctx *w, const size_t *order, size_t n_order, size_t *n_sent,
-                      rb_error *err)
-{
+                      rb_error *err) {
     mongoc_bulk_operation_t *bulk = build_bulk(w, order, n_order, n_sent, err);
     enum bulk_outcome out;
 
-    if (!bulk)
-        return -1;
+    if (!bulk) return -1;
     if (*n_sent == 0) {
         mongoc_bulk_operation_destroy(bulk);
         return 0;
     }
     out = run_bulk(w, bulk, *n_sent, err);
     mongoc_bulk_operation_destroy(bulk);
-    if (out != BULK_SETTLED)
-        unsend(w, w->sent, *n_sent);
+    if (out != BULK_SETTLED) unsend(w, w->sent, *n_sent);
     return out == BULK_SETTLED ? 0 : out == BULK_UNCLEAR ? 1 : -1;
 }
 
@@ -421,8 +397,7 @@ static int write_list(const wctx *w, const size_t *order, size_t n_order, size_t
  * batch order).  Best effort: if the lookup fails the items stay STALE,
  * which is also true of the store.  (CAS and LOOKUP tell their own writes
  * apart when they read collided items again, in decide.c.) */
-static void reclaim_own_writes(wctx *w, const size_t *order, size_t n_order)
-{
+static void reclaim_own_writes(wctx *w, const size_t *order, size_t n_order) {
     bson_t filter = BSON_INITIALIZER, in, ids;
     const bson_t *doc;
     size_t n_ids = 0;
@@ -458,8 +433,7 @@ static void reclaim_own_writes(wctx *w, const size_t *order, size_t n_order)
         if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, "source.offset", &it) &&
             BSON_ITER_HOLDS_INT64(&it))
             offset = bson_iter_int64(&it);
-        if (!id)
-            continue;
+        if (!id) continue;
         for (size_t k = 0; k < n_order; k++) {
             rb_sink_item *x = &w->items[order[k]];
             if (x->result == RB_SINK_STALE && x->version == version && x->offset == offset &&
@@ -478,12 +452,10 @@ static void reclaim_own_writes(wctx *w, const size_t *order, size_t n_order)
  * already applied then come back STALE (IN_FILTER: reclaimed as STORED) or
  * collided (CAS, LOOKUP: decide.c finds its own write); nothing is applied
  * twice. */
-static int write_window(wctx *w, const size_t *order, size_t n_order, rb_error *err)
-{
+static int write_window(wctx *w, const size_t *order, size_t n_order, rb_error *err) {
     size_t n_sent = 0, one;
     int rc = write_list(w, order, n_order, &n_sent, err);
-    if (rc != 1)
-        return rc;
+    if (rc != 1) return rc;
     memcpy(w->redo, w->sent, n_sent * sizeof *w->redo);
     rc = 0;
     for (size_t k = 0; k < n_sent && rc == 0; k++) {
@@ -498,12 +470,10 @@ static int write_window(wctx *w, const size_t *order, size_t n_order, rb_error *
     return rc;
 }
 
-int rb_sink_send_ops(rb_sink_wctx *w, rb_error *err)
-{
+int rb_sink_send_ops(rb_sink_wctx *w, rb_error *err) {
     size_t todo = 0, window;
     for (size_t i = 0; i < w->n; i++)
-        if (w->items[i].result == RB_SINK_PENDING && w->op[i] != RB_OP_NONE)
-            w->order[todo++] = i;
+        if (w->items[i].result == RB_SINK_PENDING && w->op[i] != RB_OP_NONE) w->order[todo++] = i;
     window = w->s->max_ops_per_bulk ? w->s->max_ops_per_bulk : RB_SINK_BULK_MAX_OPS;
     int rc = 0;
     for (size_t start = 0; start < todo && rc == 0; start += window) {
@@ -513,10 +483,8 @@ int rb_sink_send_ops(rb_sink_wctx *w, rb_error *err)
     return rc;
 }
 
-static void add_stats(rb_sink_stats *st, const rb_sink_wctx *w, double ms)
-{
-    if (!st)
-        return;
+static void add_stats(rb_sink_stats *st, const rb_sink_wctx *w, double ms) {
+    if (!st) return;
     for (size_t i = 0; i < w->n; i++) {
         switch (w->items[i].result) {
         case RB_SINK_STORED: st->stored++; break;
@@ -531,8 +499,7 @@ static void add_stats(rb_sink_stats *st, const rb_sink_wctx *w, double ms)
     st->elapsed_ms += ms;
 }
 
-int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stats, rb_error *err)
-{
+int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stats, rb_error *err) {
     double t0 = now_mono_ms();
     wctx w = {.s = s, .items = items, .n = n, .now_ms = rb_sink_next_ingested_ms(s)};
     mongoc_client_t *c;
@@ -542,8 +509,7 @@ int rb_sink_write(rb_sink *s, rb_sink_item *items, size_t n, rb_sink_stats *stat
         items[i].result = RB_SINK_PENDING;
         items[i].error[0] = '\0';
     }
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     w.order = malloc(n * sizeof *w.order);
     w.sent = malloc(n * sizeof *w.sent);
     w.redo = malloc(n * sizeof *w.redo);

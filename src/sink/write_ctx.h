@@ -30,8 +30,8 @@ typedef enum rb_sink_op {
 
 typedef enum rb_sink_again {
     RB_AGAIN_NO = 0,
-    RB_AGAIN_COLLIDED,   /* E11000 on an insert or an upsert */
-    RB_AGAIN_UNSURE      /* a swap in a bulk that matched fewer than it sent */
+    RB_AGAIN_COLLIDED, /* E11000 on an insert or an upsert */
+    RB_AGAIN_UNSURE    /* a swap in a bulk that matched fewer than it sent */
 } rb_sink_again;
 
 typedef struct rb_sink_wctx {
@@ -39,15 +39,15 @@ typedef struct rb_sink_wctx {
     mongoc_collection_t *coll;
     rb_sink_item *items;
     size_t n;
-    int64_t now_ms;     /* ingested_at of every document of this call */
-    rb_sink_op *op;     /* per item */
-    int64_t *expect;    /* per item: the version RB_OP_SWAP expects */
-    uint8_t *again;     /* per item: rb_sink_again */
-    size_t *order;      /* 0..n-1: batch order */
-    size_t *sent;       /* item index of each op of the current bulk */
-    size_t *redo;       /* the ops of a window being settled one by one */
-    size_t reads;       /* finds sent (rb_sink_stats.reads) */
-    size_t rounds;      /* rounds after the first (rb_sink_stats.rounds) */
+    int64_t now_ms;  /* ingested_at of every document of this call */
+    rb_sink_op *op;  /* per item */
+    int64_t *expect; /* per item: the version RB_OP_SWAP expects */
+    uint8_t *again;  /* per item: rb_sink_again */
+    size_t *order;   /* 0..n-1: batch order */
+    size_t *sent;    /* item index of each op of the current bulk */
+    size_t *redo;    /* the ops of a window being settled one by one */
+    size_t reads;    /* finds sent (rb_sink_stats.reads) */
+    size_t rounds;   /* rounds after the first (rb_sink_stats.rounds) */
 } rb_sink_wctx;
 
 /* Sends the ops of every PENDING item, in batch order, in windows of

@@ -18,8 +18,8 @@ typedef struct end_offset {
     char *topic;
     int32_t partition;
     int64_t low, high;
-    int64_t start, stop;    /* backfill range [start, stop) */
-    int64_t committed;      /* the group's, at the last rb_source_behind_check(); -1 unknown */
+    int64_t start, stop; /* backfill range [start, stop) */
+    int64_t committed;   /* the group's, at the last rb_source_behind_check(); -1 unknown */
 } end_offset;
 
 struct rb_source {
@@ -27,8 +27,8 @@ struct rb_source {
     const rb_log *log;
     end_offset *ends;
     size_t nends;
-    bool backfill;        /* partitions assigned by hand over [start, stop) */
-    bool bounded;         /* fills close once the assigned partitions are at their ends */
+    bool backfill; /* partitions assigned by hand over [start, stop) */
+    bool bounded;  /* fills close once the assigned partitions are at their ends */
     /* Holding (rb_source_hold): every assigned partition paused; `resume`
      * holds, per partition, the offset to seek back to (-1: unknown). */
     bool holding;
@@ -119,7 +119,8 @@ static rb_kafka_config *build_conf(const rb_source_opts *o, rb_error *err) {
         if (rc == 0) rc = rb_kafka_config_set(c, "client.id", name, err);
         if (rc == 0) rc = rb_kafka_config_set(c, "auto.offset.reset", "earliest", err);
         if (rc == 0)
-            rc = rb_kafka_config_set(c, "partition.assignment.strategy", "cooperative-sticky", err);
+            rc =
+                rb_kafka_config_set(c, "partition.assignment.strategy", "cooperative-sticky", err);
         if (rc == 0) rc = rb_kafka_config_set_props(c, o->kafka, o->kafka_count, err);
     }
     /* The commit rule: offsets move only through rb_source_commit(). */
@@ -239,12 +240,14 @@ static int assign_backfill(rb_source *s, const rb_backfill *bf, rb_error *err) {
         if (e->stop > e->high) e->stop = e->high;
         if (e->start >= e->stop) continue; /* nothing in range */
         rd_kafka_topic_partition_list_add(l, e->topic, e->partition)->offset = e->start;
-        rb_log_write(s->log, RB_LOG_INFO, "backfill", "topic=%s partition=%d from=%" PRId64
-                     " to=%" PRId64, e->topic, e->partition, e->start, e->stop);
+        rb_log_write(s->log, RB_LOG_INFO, "backfill",
+                     "topic=%s partition=%d from=%" PRId64 " to=%" PRId64, e->topic, e->partition,
+                     e->start, e->stop);
     }
     rd_kafka_resp_err_t e = rd_kafka_assign(s->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
-    if (e) return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "assign: %s", rd_kafka_err2str(e));
+    if (e)
+        return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "assign: %s", rd_kafka_err2str(e));
     return 0;
 }
 
@@ -333,8 +336,8 @@ static int copy_headers(rb_batch *b, rb_record *r, rd_kafka_message_t *m, rb_err
     const char *name;
     const void *value;
     size_t len;
-    while (got < n && rd_kafka_header_get_all(hdrs, got, &name, &value, &len) ==
-                          RD_KAFKA_RESP_ERR_NO_ERROR) {
+    while (got < n &&
+           rd_kafka_header_get_all(hdrs, got, &name, &value, &len) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         list[got] = (rb_header){name, value, len};
         got++;
     }
@@ -380,7 +383,8 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
          * overran its trigger) still holds every record that arrived
          * meanwhile, as a Spark micro-batch holds what is available. */
         int64_t left = deadline_ms - rb_now_ms();
-        int wait = left <= 0 ? 0 : (int)(left < SOURCE_POLL_SLICE_MS ? left : SOURCE_POLL_SLICE_MS);
+        int wait = left <= 0 ? 0
+                             : (int)(left < SOURCE_POLL_SLICE_MS ? left : SOURCE_POLL_SLICE_MS);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, wait);
         if (!m) {
             if (left <= 0) break;
@@ -402,8 +406,8 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
             char fatal[512];
             if (code == RD_KAFKA_RESP_ERR__FATAL &&
                 rd_kafka_fatal_error(s->rk, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR)
-                return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
-                                    "fatal consumer error: %s", fatal);
+                return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "fatal consumer error: %s",
+                                    fatal);
             rb_log_write(s->log, RB_LOG_WARN, "kafka", "topic=%s partition=%d error=%s %s", topic,
                          partition, rd_kafka_err2name(code), reason);
             continue;
@@ -499,8 +503,8 @@ int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t 
 }
 
 /* Appends "topic[p] WHAT" to the detail of `out`, or ", ..." once full. */
-static void behind_add(rb_source_behind *out, const char *topic, int32_t partition,
-                       int64_t at, int64_t end, const char *what) {
+static void behind_add(rb_source_behind *out, const char *topic, int32_t partition, int64_t at,
+                       int64_t end, const char *what) {
     size_t len = strlen(out->detail), cap = sizeof out->detail;
     if (len + 5 >= cap) return;
     char item[320];
@@ -508,8 +512,8 @@ static void behind_add(rb_source_behind *out, const char *topic, int32_t partiti
         snprintf(item, sizeof item, "%s%s[%d] nothing %s of %" PRId64, len ? ", " : "", topic,
                  partition, what, end);
     else
-        snprintf(item, sizeof item, "%s%s[%d] %s %" PRId64 " of %" PRId64, len ? ", " : "",
-                 topic, partition, what, at, end);
+        snprintf(item, sizeof item, "%s%s[%d] %s %" PRId64 " of %" PRId64, len ? ", " : "", topic,
+                 partition, what, at, end);
     if (len + strlen(item) + 6 < cap)
         memcpy(out->detail + len, item, strlen(item) + 1);
     else
@@ -569,7 +573,8 @@ int rb_source_behind_check(rb_source *s, rb_source_behind *out, rb_error *err) {
         const rd_kafka_topic_partition_t *mine =
             rd_kafka_topic_partition_list_find(owned, tp->topic, tp->partition);
         if (mine && mine->offset >= end->high) {
-            rd_kafka_topic_partition_list_add(fix, tp->topic, tp->partition)->offset = mine->offset;
+            rd_kafka_topic_partition_list_add(fix, tp->topic, tp->partition)->offset =
+                mine->offset;
             continue;
         }
         out->partitions++;

@@ -45,24 +45,24 @@ typedef struct rb_backfill_point {
 
 typedef struct rb_backfill {
     bool from_beginning;
-    int64_t from_time_ms;              /* -1: not by time */
-    const rb_backfill_point *from;     /* explicit start offsets */
+    int64_t from_time_ms;          /* -1: not by time */
+    const rb_backfill_point *from; /* explicit start offsets */
     size_t from_count;
-    int64_t to_time_ms;                /* -1: not by time */
-    const rb_backfill_point *to;       /* explicit end offsets (exclusive) */
+    int64_t to_time_ms;          /* -1: not by time */
+    const rb_backfill_point *to; /* explicit end offsets (exclusive) */
     size_t to_count;
 } rb_backfill;
 
 typedef struct rb_source_opts {
     const char *job_name;
     const rb_strlist *topics;
-    const rb_kv *kafka;     /* pass-through properties, without "kafka." */
+    const rb_kv *kafka; /* pass-through properties, without "kafka." */
     size_t kafka_count;
-    const rb_log *log;      /* must outlive the source */
+    const rb_log *log;           /* must outlive the source */
     const rb_backfill *backfill; /* NULL: subscribe as a member of the job's group.  Else
                                     assign the range's partitions by hand and commit to
                                     "<group>-backfill", never to the live group */
-    bool bounded;           /* --until caught-up or a backfill: a fill also closes as soon
+    bool bounded;                /* --until caught-up or a backfill: a fill also closes as soon
                                as every assigned partition is at its end (see below) */
 } rb_source_opts;
 
@@ -102,10 +102,10 @@ int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t 
 bool rb_source_assigned_done(rb_source *s);
 
 typedef struct rb_source_behind {
-    size_t partitions;   /* partitions of the snapshot (or range) not done yet */
-    int64_t records;     /* records they still lack, summed */
-    size_t assigned;     /* partitions assigned to this consumer now */
-    char detail[768];    /* "topic[0] committed 12 of 40, topic[3] nothing committed of 17",
+    size_t partitions; /* partitions of the snapshot (or range) not done yet */
+    int64_t records;   /* records they still lack, summed */
+    size_t assigned;   /* partitions assigned to this consumer now */
+    char detail[768];  /* "topic[0] committed 12 of 40, topic[3] nothing committed of 17",
                             cut short with ", ..." */
 } rb_source_behind;
 
@@ -162,6 +162,5 @@ double rb_source_backfill_share(rb_source *s);
 /* Leaves the group (revoking partitions cleanly) and frees everything.
  * Accepts NULL. */
 void rb_source_destroy(rb_source *s);
-
 
 #endif

@@ -89,8 +89,7 @@ static int begin_unit(scan *sc, const unit *x) {
         unit *prev = &sc->u->v[sc->u->n - 1];
         prev->space_after = sc->space;
         prev->gap = sc->newlines >= 2 ? GAP_PARAGRAPH : sc->space ? GAP_WORD : GAP_NONE;
-        if (prev->sentence_end && (sc->space || prev->full_width_end) &&
-            prev->gap < GAP_SENTENCE)
+        if (prev->sentence_end && (sc->space || prev->full_width_end) && prev->gap < GAP_SENTENCE)
             prev->gap = GAP_SENTENCE;
     }
     sc->space = false;
@@ -129,7 +128,11 @@ static int build_units(const rb_tokenizer *t, const char *text, size_t len, unit
             w->cend = ci + 1;
             w->has_letters |= c == RB_TOK_CLASS_WORD;
         } else {
-            unit x = {.start = i, .end = i + k, .cstart = ci, .cend = ci + 1, .word = true,
+            unit x = {.start = i,
+                      .end = i + k,
+                      .cstart = ci,
+                      .cend = ci + 1,
+                      .word = true,
                       .has_letters = c == RB_TOK_CLASS_WORD};
             if (begin_unit(&sc, &x) != 0) return -1;
             open = true;
@@ -268,7 +271,8 @@ static int pack(const rb_chunk_opts *o, const unit *u, size_t m, size_t total, r
             }
             chunks = grown;
         }
-        chunks[n++] = (rb_chunk){u[s].start, u[cut].end, u[s].cstart, u[cut].cend, P[cut + 1] - P[s]};
+        chunks[n++] =
+            (rb_chunk){u[s].start, u[cut].end, u[s].cstart, u[cut].cend, P[cut + 1] - P[s]};
         if (cut + 1 >= m) break;
         /* The next chunk starts after the cut, or earlier by the overlap:
          * at white space, not across a forced cut, and leaving room for
@@ -291,8 +295,8 @@ static int pack(const rb_chunk_opts *o, const unit *u, size_t m, size_t total, r
     return 0;
 }
 
-int rb_chunk_split(const rb_chunk_opts *o, const char *text, size_t len, rb_chunk **out,
-                   size_t *n, rb_error *err) {
+int rb_chunk_split(const rb_chunk_opts *o, const char *text, size_t len, rb_chunk **out, size_t *n,
+                   rb_error *err) {
     *out = NULL;
     *n = 0;
     if (o->max_tokens < 1 || o->overlap_tokens >= o->max_tokens)

@@ -41,8 +41,8 @@ static bool is_delete_event(const rb_document_spec *spec, const rb_json *event) 
     return false;
 }
 
-int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
-                       rb_document_fields *out, rb_error *err) {
+int rb_document_derive(const rb_document_spec *spec, const rb_json *event, rb_document_fields *out,
+                       rb_error *err) {
     rb_document_given none = {.event_time_ms = -1};
     return rb_document_derive_given(spec, event, &none, out, err);
 }

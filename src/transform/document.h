@@ -20,10 +20,10 @@
 
 typedef struct rb_document_spec {
     const rb_template *tpl;
-    const char *id_field;        /* string or integer field; see `id` below */
-    const char *version_field;   /* optional non-negative integer */
-    const char *time_field;      /* optional RFC 3339 string */
-    const char *op_field;        /* field compared with delete_values */
+    const char *id_field;      /* string or integer field; see `id` below */
+    const char *version_field; /* optional non-negative integer */
+    const char *time_field;    /* optional RFC 3339 string */
+    const char *op_field;      /* field compared with delete_values */
     const char *const *delete_values;
     size_t delete_value_count;
 } rb_document_spec;
@@ -35,29 +35,29 @@ typedef struct rb_document_fields {
      * the same document as the events keyed "42".  Storing 42 as a BSON
      * integer would make a second document and a delete that misses it. */
     char *id;
-    int64_t version;        /* version field, else event time in ms */
-    int64_t event_time_ms;  /* -1 when the event has no time field */
+    int64_t version;       /* version field, else event time in ms */
+    int64_t event_time_ms; /* -1 when the event has no time field */
     bool is_delete;
-    char *text;             /* owned; NULL for deletes */
-    char text_hash[65];     /* "" for deletes */
+    char *text;         /* owned; NULL for deletes */
+    char text_hash[65]; /* "" for deletes */
 } rb_document_fields;
 
 /* Derives the fields.  Errors are RB_ERR_TRANSFORM and name the field:
  * missing id, a version that is not a non-negative integer, an event time
  * that is not RFC 3339, neither version nor time, a template field missing. */
-int rb_document_derive(const rb_document_spec *spec, const rb_json *event,
-                       rb_document_fields *out, rb_error *err);
+int rb_document_derive(const rb_document_spec *spec, const rb_json *event, rb_document_fields *out,
+                       rb_error *err);
 
 /* What the record's format already decided (decode/decode.h): a Kafka
  * Connect change event carries its operation and its position outside the
  * row, and an id may come from the key. */
 typedef struct rb_document_given {
-    char *id;               /* taken over (freed on failure too); NULL: from id_field */
-    bool has_op;            /* is_delete decides; op_field is not read */
+    char *id;    /* taken over (freed on failure too); NULL: from id_field */
+    bool has_op; /* is_delete decides; op_field is not read */
     bool is_delete;
-    bool has_version;       /* version wins over version_field and the time */
+    bool has_version; /* version wins over version_field and the time */
     int64_t version;
-    int64_t event_time_ms;  /* used when the row has no time field; -1: none */
+    int64_t event_time_ms; /* used when the row has no time field; -1: none */
 } rb_document_given;
 
 /* As rb_document_derive, with what `given` fixes.  `event` may be NULL

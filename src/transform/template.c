@@ -112,7 +112,8 @@ static int tpl_field(rb_template *t, const char *text, size_t open, size_t *end,
     bool optional = false;
     for (;; i++) {
         char c = text[i];
-        if (c == '\0') return tpl_fail(err, text, open, "unclosed '{' (write \\{ for a literal brace)");
+        if (c == '\0')
+            return tpl_fail(err, text, open, "unclosed '{' (write \\{ for a literal brace)");
         if (c == '}') break;
         if (c == '?') {
             if (text[i + 1] != '}')
@@ -135,7 +136,8 @@ static int tpl_field(rb_template *t, const char *text, size_t open, size_t *end,
     }
     size_t name_end = optional ? i - 1 : i;
     if (name_end == start) return tpl_fail(err, text, open, "empty field name");
-    if (text[name_end - 1] == '.') return tpl_fail(err, text, name_end - 1, "empty segment in field path");
+    if (text[name_end - 1] == '.')
+        return tpl_fail(err, text, name_end - 1, "empty segment in field path");
     *end = i + 1;
     return tpl_add(t, TPL_FIELD, text + start, name_end - start, optional, err);
 }
@@ -150,8 +152,9 @@ static int tpl_parse(rb_template *t, const char *text, rb_error *err) {
         if (c == '\\') {
             char e = text[i + 1];
             if (e != '{' && e != '}' && e != '[' && e != ']' && e != '\\')
-                return tpl_fail(err, text, i, "unknown escape; only \\{ \\} \\[ \\] and \\\\ are "
-                                              "escapes");
+                return tpl_fail(err, text, i,
+                                "unknown escape; only \\{ \\} \\[ \\] and \\\\ are "
+                                "escapes");
             if (tpl_add_text(t, text + lit, i - lit, err) != 0 ||
                 tpl_add_text(t, &text[i + 1], 1, err) != 0)
                 return -1;
@@ -165,8 +168,9 @@ static int tpl_parse(rb_template *t, const char *text, rb_error *err) {
             return tpl_fail(err, text, i, "'}' without '{' (write \\} for a literal brace)");
         } else if (c == '[' && text[i + 1] == '[') {
             if (in_section)
-                return tpl_fail(err, text, i, "nested section: '[[' inside the section opened at "
-                                              "column %zu",
+                return tpl_fail(err, text, i,
+                                "nested section: '[[' inside the section opened at "
+                                "column %zu",
                                 section_at + 1);
             if (tpl_add_text(t, text + lit, i - lit, err) != 0 ||
                 tpl_add(t, TPL_OPEN, NULL, 0, false, err) != 0)
@@ -177,8 +181,9 @@ static int tpl_parse(rb_template *t, const char *text, rb_error *err) {
             lit = i;
         } else if (c == ']' && text[i + 1] == ']') {
             if (!in_section)
-                return tpl_fail(err, text, i, "']]' without '[[' (write \\]\\] for literal "
-                                              "brackets)");
+                return tpl_fail(err, text, i,
+                                "']]' without '[[' (write \\]\\] for literal "
+                                "brackets)");
             if (tpl_add_text(t, text + lit, i - lit, err) != 0 ||
                 tpl_add(t, TPL_CLOSE, NULL, 0, false, err) != 0)
                 return -1;
@@ -268,7 +273,7 @@ static int tpl_put_value(rb_buf *out, const rb_json *v) {
             size_t before = out->len;
             if (tpl_put_value(out, arr ? &v->items[i] : v->members[i].value) != 0) return -1;
             if (out->len == before) {
-                out->len = mark; /* leave out items that render as nothing */
+                out->len = mark;                       /* leave out items that render as nothing */
                 if (out->data) out->data[mark] = '\0'; /* NULL while nothing was appended */
                 continue;
             }

@@ -73,7 +73,7 @@ typedef struct schema_bound {
 struct schema_node {
     bool is_bool; /* a boolean schema: true accepts everything, false nothing */
     bool bool_value;
-    unsigned types; /* 0: any type */
+    unsigned types;             /* 0: any type */
     const rb_json *enum_values; /* array, or NULL */
     const rb_json *const_value;
     schema_bound minimum, maximum, exclusive_minimum, exclusive_maximum;
@@ -94,7 +94,7 @@ struct schema_node {
     size_t n_all_of, n_any_of, n_one_of;
     schema_node *not_;
     schema_node *if_, *then_, *else_;
-    schema_node *ref; /* $ref target; when set, no other assertion is */
+    schema_node *ref;      /* $ref target; when set, no other assertion is */
     schema_node *next_all; /* list of every node, for destruction */
 };
 
@@ -180,20 +180,48 @@ static schema_node *node_new(schema_compiler *c) {
     return n;
 }
 
-static const char *const schema_keywords[] = {
-    "type", "required", "properties", "additionalProperties", "enum", "const", "minimum",
-    "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern",
-    "format", "items", "minItems", "maxItems", "$ref", "allOf", "anyOf", "oneOf", "not", "if",
-    "then", "else", "definitions", "$schema", "$id", "$comment", "title", "description",
-    "default", "examples"};
+static const char *const schema_keywords[] = {"type",
+                                              "required",
+                                              "properties",
+                                              "additionalProperties",
+                                              "enum",
+                                              "const",
+                                              "minimum",
+                                              "maximum",
+                                              "exclusiveMinimum",
+                                              "exclusiveMaximum",
+                                              "minLength",
+                                              "maxLength",
+                                              "pattern",
+                                              "format",
+                                              "items",
+                                              "minItems",
+                                              "maxItems",
+                                              "$ref",
+                                              "allOf",
+                                              "anyOf",
+                                              "oneOf",
+                                              "not",
+                                              "if",
+                                              "then",
+                                              "else",
+                                              "definitions",
+                                              "$schema",
+                                              "$id",
+                                              "$comment",
+                                              "title",
+                                              "description",
+                                              "default",
+                                              "examples"};
 
 static int unknown_keyword(schema_compiler *c, const char *kw) {
     const char *best =
         rb_suggest(kw, schema_keywords, sizeof schema_keywords / sizeof *schema_keywords, 2);
     if (best)
         return compile_fail(c, "keyword \"%s\" is not supported (did you mean \"%s\"?)", kw, best);
-    return compile_fail(c, "keyword \"%s\" is not supported by ragbatch's draft-07 subset; "
-                           "remove it or express the rule with the supported keywords",
+    return compile_fail(c,
+                        "keyword \"%s\" is not supported by ragbatch's draft-07 subset; "
+                        "remove it or express the rule with the supported keywords",
                         kw);
 }
 
@@ -201,8 +229,8 @@ static int parse_type_name(const char *name, unsigned *bit) {
     static const struct {
         const char *name;
         unsigned bit;
-    } names[] = {{"null", T_NULL},     {"boolean", T_BOOLEAN}, {"object", T_OBJECT},
-                 {"array", T_ARRAY},   {"number", T_NUMBER},   {"string", T_STRING},
+    } names[] = {{"null", T_NULL},      {"boolean", T_BOOLEAN}, {"object", T_OBJECT},
+                 {"array", T_ARRAY},    {"number", T_NUMBER},   {"string", T_STRING},
                  {"integer", T_INTEGER}};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (strcmp(name, names[i].name) == 0) {
@@ -249,7 +277,6 @@ static int get_bound(schema_compiler *c, const rb_json *v, schema_bound *b) {
     return 0;
 }
 
-
 /* Translates an ECMA-262 pattern into POSIX ERE (see the top of the file). */
 static int translate_pattern(schema_compiler *c, const char *src, rb_buf *out) {
     bool in_bracket = false;
@@ -264,28 +291,43 @@ static int translate_pattern(schema_compiler *c, const char *src, rb_buf *out) {
             const char *cls = NULL;
             const char *inner = NULL;
             switch (e) {
-            case 'd': cls = "[0-9]"; inner = "0-9"; break;
+            case 'd':
+                cls = "[0-9]";
+                inner = "0-9";
+                break;
             case 'D': cls = "[^0-9]"; break;
-            case 'w': cls = "[A-Za-z0-9_]"; inner = "A-Za-z0-9_"; break;
+            case 'w':
+                cls = "[A-Za-z0-9_]";
+                inner = "A-Za-z0-9_";
+                break;
             case 'W': cls = "[^A-Za-z0-9_]"; break;
-            case 's': cls = "[ \t\n\r\f\v]"; inner = " \t\n\r\f\v"; break;
+            case 's':
+                cls = "[ \t\n\r\f\v]";
+                inner = " \t\n\r\f\v";
+                break;
             case 'S': cls = "[^ \t\n\r\f\v]"; break;
             default: break;
             }
             if (cls) {
                 if (in_bracket && !inner)
-                    return compile_fail(c, "pattern: \\%c inside [...] cannot be expressed in "
-                                           "POSIX regular expressions",
+                    return compile_fail(c,
+                                        "pattern: \\%c inside [...] cannot be expressed in "
+                                        "POSIX regular expressions",
                                         e);
                 rc = rb_buf_puts(out, in_bracket ? inner : cls);
             } else if (e == 't' || e == 'n' || e == 'r' || e == 'f' || e == 'v') {
-                char ctl = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == 'f' ? '\f' : '\v';
+                char ctl = e == 't'   ? '\t'
+                           : e == 'n' ? '\n'
+                           : e == 'r' ? '\r'
+                           : e == 'f' ? '\f'
+                                      : '\v';
                 rc = rb_buf_putc(out, ctl);
             } else if (strchr(".*+?()[]{}|^$/-", e) && e != '\0') {
                 if (in_bracket) {
                     if (e == ']' || e == '[' || e == '^' || e == '-')
-                        return compile_fail(c, "pattern: \\%c inside [...] is not supported; "
-                                               "place ']' first, '-' last, '^' not first instead",
+                        return compile_fail(c,
+                                            "pattern: \\%c inside [...] is not supported; "
+                                            "place ']' first, '-' last, '^' not first instead",
                                             e);
                     rc = rb_buf_putc(out, e);
                 } else if (e == '/' || e == '-') {
@@ -303,8 +345,9 @@ static int translate_pattern(schema_compiler *c, const char *src, rb_buf *out) {
             } else if (e == 'b' || e == 'B') {
                 return compile_fail(c, "pattern: word boundary \\%c is not supported", e);
             } else {
-                return compile_fail(c, "pattern: escape \\%c is not supported (POSIX regular "
-                                       "expressions have no equivalent)",
+                return compile_fail(c,
+                                    "pattern: escape \\%c is not supported (POSIX regular "
+                                    "expressions have no equivalent)",
                                     e);
             }
         } else if (in_bracket) {
@@ -329,8 +372,9 @@ static int translate_pattern(schema_compiler *c, const char *src, rb_buf *out) {
                 i += 2;
                 rc = rb_buf_putc(out, '(');
             } else {
-                return compile_fail(c, "pattern: lookahead, lookbehind and named groups \"(?%c\" "
-                                       "are not supported",
+                return compile_fail(c,
+                                    "pattern: lookahead, lookbehind and named groups \"(?%c\" "
+                                    "are not supported",
                                     src[i + 2] ? src[i + 2] : ' ');
             }
         } else if ((ch == '*' || ch == '+' || ch == '?' || ch == '}') && src[i + 1] == '?') {
@@ -430,14 +474,16 @@ static int compile_ref(schema_compiler *c, schema_node *n, const rb_json *v) {
     }
     static const char prefix[] = "#/definitions/";
     if (strncmp(ref, prefix, sizeof prefix - 1) != 0)
-        return compile_fail(c, "\"%s\": only \"#\" and \"#/definitions/<name>\" references are "
-                               "supported",
+        return compile_fail(c,
+                            "\"%s\": only \"#\" and \"#/definitions/<name>\" references are "
+                            "supported",
                             ref);
     char name[256];
     size_t len = 0;
     for (const char *p = ref + sizeof prefix - 1; *p; p++) {
         char ch = *p;
-        if (ch == '/') return compile_fail(c, "\"%s\": nested definition paths are not supported", ref);
+        if (ch == '/')
+            return compile_fail(c, "\"%s\": nested definition paths are not supported", ref);
         if (ch == '~') {
             if (p[1] == '0')
                 ch = '~';
@@ -465,7 +511,8 @@ static int compile_ref(schema_compiler *c, schema_node *n, const rb_json *v) {
                 target = s->definitions->members[i].value;
                 stored_name = s->definitions->members[i].key;
             }
-    if (!target) return compile_fail(c, "\"%s\" does not resolve: no definition \"%s\"", ref, name);
+    if (!target)
+        return compile_fail(c, "\"%s\" does not resolve: no definition \"%s\"", ref, name);
     /* Compile the definition at its own path; register it first so that
      * a definition may refer to itself. */
     char saved[SCHEMA_PATH_MAX];
@@ -527,8 +574,9 @@ static int compile_annotation(schema_compiler *c, const char *kw, const rb_json 
             body = NULL;
         if (!body || (strcmp(body, "json-schema.org/draft-07/schema#") != 0 &&
                       strcmp(body, "json-schema.org/draft-07/schema") != 0))
-            return compile_fail(c, "\"%s\": only draft-07 "
-                                   "(http://json-schema.org/draft-07/schema#) is supported",
+            return compile_fail(c,
+                                "\"%s\": only draft-07 "
+                                "(http://json-schema.org/draft-07/schema#) is supported",
                                 s);
         return 0;
     }
@@ -643,8 +691,9 @@ static int compile_node(schema_compiler *c, const rb_json *v, schema_node **out,
             const char *kw = v->members[i].key;
             if (strcmp(kw, "$ref") != 0 && !is_annotation(kw)) {
                 size_t old = path_push(c->path, &c->path_len, sizeof c->path, kw, strlen(kw));
-                int rc = compile_fail(c, "keywords beside $ref are ignored by draft-07; move "
-                                         "\"%s\" and the $ref into an allOf",
+                int rc = compile_fail(c,
+                                      "keywords beside $ref are ignored by draft-07; move "
+                                      "\"%s\" and the $ref into an allOf",
                                       kw);
                 path_pop(c->path, &c->path_len, old);
                 return rc;
@@ -825,7 +874,8 @@ static bool json_equal(const rb_json *a, const rb_json *b) {
     case RB_JSON_NUMBER:
         if (a->is_integer && b->is_integer) return a->integer == b->integer;
         return a->number == b->number;
-    case RB_JSON_STRING: return a->str_len == b->str_len && memcmp(a->str, b->str, a->str_len) == 0;
+    case RB_JSON_STRING:
+        return a->str_len == b->str_len && memcmp(a->str, b->str, a->str_len) == 0;
     case RB_JSON_ARRAY:
         if (a->count != b->count) return false;
         for (size_t i = 0; i < a->count; i++)
@@ -988,8 +1038,9 @@ static int validate_object(const schema_node *n, const rb_json *v, schema_ctx *x
         size_t old = path_push(x->path, &x->path_len, sizeof x->path, m->key, m->key_len);
         if (!sub) {
             if (n->additional_false)
-                return invalid(x, err, "property \"%.*s\" is not allowed (additionalProperties "
-                                       "is false)",
+                return invalid(x, err,
+                               "property \"%.*s\" is not allowed (additionalProperties "
+                               "is false)",
                                (int)(m->key_len > 64 ? 64 : m->key_len), m->key);
             sub = n->additional;
         }
@@ -1013,8 +1064,9 @@ static int validate_combinators(const schema_node *n, const rb_json *v, schema_c
         }
         if (!any) {
             value_text(v, vt, sizeof vt);
-            return invalid(x, err, "%s matches none of the anyOf alternatives (the first says: %s)",
-                           vt, first.msg);
+            return invalid(x, err,
+                           "%s matches none of the anyOf alternatives (the first says: %s)", vt,
+                           first.msg);
         }
     }
     if (n->n_one_of) {
@@ -1029,11 +1081,13 @@ static int validate_combinators(const schema_node *n, const rb_json *v, schema_c
         }
         if (hits != 1) value_text(v, vt, sizeof vt);
         if (hits == 0)
-            return invalid(x, err, "%s matches none of the oneOf alternatives (the first says: %s)",
-                           vt, first.msg);
+            return invalid(x, err,
+                           "%s matches none of the oneOf alternatives (the first says: %s)", vt,
+                           first.msg);
         if (hits > 1)
-            return invalid(x, err, "%s matches oneOf alternatives %zu and %zu; exactly one is allowed",
-                           vt, hit[0], hit[1]);
+            return invalid(x, err,
+                           "%s matches oneOf alternatives %zu and %zu; exactly one is allowed", vt,
+                           hit[0], hit[1]);
     }
     if (n->not_) {
         rb_error scratch;

@@ -29,9 +29,8 @@
 #endif
 
 /* The product job's template (jobs/product-updates.job, text.template). */
-static const char fuzz_template[] =
-    "{name}.[[ Brand: {brand?}.]][[ Category: {category?}.]] "
-    "[[ {description?}]][[ Tags: {tags?}.]]";
+static const char fuzz_template[] = "{name}.[[ Brand: {brand?}.]][[ Category: {category?}.]] "
+                                    "[[ {description?}]][[ Tags: {tags?}.]]";
 
 /* Compiled once; read-only afterwards, as in the runner. */
 static rb_schema *fuzz_schema;

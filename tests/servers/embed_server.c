@@ -63,7 +63,9 @@ static int respond(int fd, int status, const char *extra_headers, const char *bo
                                          : "Internal Server Error";
     rb_buf b;
     rb_buf_init(&b);
-    rb_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
+    rb_buf_printf(&b,
+                  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
+                  "%zu\r\n%s\r\n",
                   status, reason, strlen(body), extra_headers ? extra_headers : "");
     rb_buf_puts(&b, body);
     int rc = b.data ? hs_send_all(fd, b.data, b.len) : -1;
@@ -80,8 +82,7 @@ static int take(int *counter) {
     return 0;
 }
 
-static void serve_request(void *ctx, int fd, const char *head, const char *body,
-                          size_t body_len) {
+static void serve_request(void *ctx, int fd, const char *head, const char *body, size_t body_len) {
     es_server *s = ctx;
     char path[256] = "";
     sscanf(head, "%*s %255s", path);
@@ -110,7 +111,7 @@ static void serve_request(void *ctx, int fd, const char *head, const char *body,
     int do429 = take(&s->faults.n429), do500 = !do429 && take(&s->faults.n500);
     int do401 = !do429 && !do500 && take(&s->faults.n401);
     int do413 = !do429 && !do500 && !do401 && f.max_inputs != 0 &&
-                 (f.max_inputs < 0 || n > (size_t)f.max_inputs);
+                (f.max_inputs < 0 || n > (size_t)f.max_inputs);
     int refused = do429 || do500 || do401 || do413;
     int slow = !refused && take(&s->faults.nslow);
     int badjson = !refused && take(&s->faults.nbadjson);
@@ -158,12 +159,15 @@ static void serve_request(void *ctx, int fd, const char *head, const char *body,
             const char *text = rb_json_string(&inputs->items[i]);
             es_vector(text ? text : "", s->dim, v);
             if (k) rb_buf_putc(&out, ',');
-            if (!tei) rb_buf_printf(&out, "{\"object\":\"embedding\",\"index\":%zu,\"embedding\":", i);
+            if (!tei)
+                rb_buf_printf(&out, "{\"object\":\"embedding\",\"index\":%zu,\"embedding\":", i);
             rb_buf_putc(&out, '[');
             for (size_t j = 0; j < dim; j++) {
                 if (j) rb_buf_putc(&out, ',');
-                if (nan && j == 0) rb_buf_puts(&out, "NaN");
-                else rb_buf_printf(&out, "%.9g", (double)v[j]);
+                if (nan && j == 0)
+                    rb_buf_puts(&out, "NaN");
+                else
+                    rb_buf_printf(&out, "%.9g", (double)v[j]);
             }
             rb_buf_putc(&out, ']');
             if (!tei) rb_buf_putc(&out, '}');

@@ -20,27 +20,27 @@
 #include <stddef.h>
 
 typedef struct es_faults {
-    int n429;            /* the next n requests: 429 */
+    int n429;             /* the next n requests: 429 */
     char retry_after[64]; /* Retry-After of those ("" = none) */
-    int n500;            /* the next n requests: 500 */
-    int nslow;           /* the next n requests: wait slow_ms first */
+    int n500;             /* the next n requests: 500 */
+    int nslow;            /* the next n requests: wait slow_ms first */
     int slow_ms;
-    int delay_ms;        /* every request waits this long (latency model) */
-    int nbadjson;        /* the next n: truncated JSON */
-    int nwrongdim;       /* the next n: vectors one element short */
-    int nnan;            /* the next n: a NaN literal in a vector */
-    int nwrongcount;     /* the next n: one vector missing */
-    int n401;            /* the next n: 401 quoting the Authorization header */
-    int max_inputs;      /* more inputs: too large (0 = no limit, <0 = always) */
-    int reverse;         /* answer "data" in reverse order (index kept) */
+    int delay_ms;    /* every request waits this long (latency model) */
+    int nbadjson;    /* the next n: truncated JSON */
+    int nwrongdim;   /* the next n: vectors one element short */
+    int nnan;        /* the next n: a NaN literal in a vector */
+    int nwrongcount; /* the next n: one vector missing */
+    int n401;        /* the next n: 401 quoting the Authorization header */
+    int max_inputs;  /* more inputs: too large (0 = no limit, <0 = always) */
+    int reverse;     /* answer "data" in reverse order (index kept) */
 } es_faults;
 
 #define ES_MAX_TIMES 100000
 
 typedef struct es_stats {
-    size_t requests;     /* every POST, refused ones included */
-    size_t inputs;       /* inputs of every POST */
-    size_t ok_inputs;    /* inputs answered with vectors */
+    size_t requests;  /* every POST, refused ones included */
+    size_t inputs;    /* inputs of every POST */
+    size_t ok_inputs; /* inputs answered with vectors */
     size_t max_in_flight;
     size_t max_batch;    /* most inputs in one request */
     char last_auth[256]; /* last Authorization or api-key header */

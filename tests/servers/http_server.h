@@ -14,8 +14,7 @@
 
 #include <stddef.h>
 
-typedef void (*hs_handler)(void *ctx, int fd, const char *head, const char *body,
-                           size_t body_len);
+typedef void (*hs_handler)(void *ctx, int fd, const char *head, const char *body, size_t body_len);
 
 typedef struct hs_server hs_server;
 

@@ -14,7 +14,7 @@ static size_t sink_body(char *d, size_t size, size_t n, void *u) {
 /* Registers `schema` under `subject` the way a producer's serializer does;
  * returns the id the registry assigned. */
 unsigned rs_register_schema(int port, const char *user_info, const char *subject,
-                                const char *schema) {
+                            const char *schema) {
     rb_buf req, resp, url;
     rb_buf_init(&req);
     rb_buf_init(&resp);
@@ -64,4 +64,3 @@ size_t rs_frame(unsigned id, const char *json, char *out, size_t size) {
     memcpy(out + 5, json, n);
     return n + 5;
 }
-

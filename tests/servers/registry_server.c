@@ -26,7 +26,7 @@
 struct rs_server {
     hs_server *http;
     pthread_mutex_t mu;
-    char expected_auth[512]; /* "Basic <base64>" or "" */
+    char expected_auth[512];       /* "Basic <base64>" or "" */
     char *schemas[RS_MAX_SCHEMAS]; /* schema text of id i+1 */
     size_t nschemas;
     size_t gets_of[RS_MAX_SCHEMAS + 2];
@@ -49,8 +49,10 @@ static void rs_base64(const char *in, char *out, size_t size) {
 }
 
 static void rs_respond(int fd, int status, const char *body) {
-    const char *reason = status == 200 ? "OK" : status == 401 ? "Unauthorized"
-                       : status == 404 ? "Not Found" : "Bad Request";
+    const char *reason = status == 200   ? "OK"
+                         : status == 401 ? "Unauthorized"
+                         : status == 404 ? "Not Found"
+                                         : "Bad Request";
     rb_buf b;
     rb_buf_init(&b);
     rb_buf_printf(&b,

@@ -38,8 +38,8 @@ void rb_act_softmax_rows(float *S, size_t rows, size_t L, float scale);
 
 /* row = LayerNorm(row + add) with gain g and bias b over H values (add may
  * be NULL); mean and variance are accumulated in double. */
-void rb_act_add_layernorm(float *row, const float *add, const float *g, const float *b,
-                          size_t H, float eps);
+void rb_act_add_layernorm(float *row, const float *add, const float *g, const float *b, size_t H,
+                          float eps);
 
 /* e^x for each of the n values (the approximation the functions above
  * use; exposed for tests). */

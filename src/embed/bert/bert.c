@@ -13,13 +13,13 @@
 #endif
 
 typedef struct rb_bert_layer {
-    const float *q_w, *q_b; /* [H,H], [H] */
-    const float *k_w, *k_b; /* [H,H], [H] */
-    const float *v_w, *v_b; /* [H,H], [H] */
-    const float *o_w, *o_b; /* [H,H], [H] attention output dense */
+    const float *q_w, *q_b;     /* [H,H], [H] */
+    const float *k_w, *k_b;     /* [H,H], [H] */
+    const float *v_w, *v_b;     /* [H,H], [H] */
+    const float *o_w, *o_b;     /* [H,H], [H] attention output dense */
     const float *ln1_g, *ln1_b; /* [H] */
-    const float *i_w, *i_b; /* [I,H], [I] intermediate dense */
-    const float *f_w, *f_b; /* [H,I], [H] output dense */
+    const float *i_w, *i_b;     /* [I,H], [I] intermediate dense */
+    const float *f_w, *f_b;     /* [H,I], [H] output dense */
     const float *ln2_g, *ln2_b; /* [H] */
     /* The six dense weights packed for the packed kernel, or all NULL. */
     const float *q_p, *k_p, *v_p, *o_p, *i_p, *f_p;
@@ -30,9 +30,9 @@ struct rb_bert {
     rb_safetensors *st;
     float **owned; /* converted tensors */
     size_t n_owned, cap_owned;
-    const float *word;   /* [V,H] */
-    const float *pos;    /* [P,H] */
-    const float *type;   /* [T,H] */
+    const float *word;          /* [V,H] */
+    const float *pos;           /* [P,H] */
+    const float *type;          /* [T,H] */
     const float *emb_g, *emb_b; /* [H] */
     rb_bert_layer *layers;
     float *packed; /* every layer's packed weights, one block; NULL if not packed */
@@ -126,11 +126,15 @@ rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, bool 
     if (!m->st) goto fail;
     /* Checkpoints saved from BertModel have bare names; those saved from a
      * task model put everything under "bert.". */
-    const char *pre = rb_safetensors_find(m->st, "embeddings.word_embeddings.weight") ? "" : "bert.";
+    const char *pre = rb_safetensors_find(m->st, "embeddings.word_embeddings.weight") ? ""
+                                                                                      : "bert.";
     size_t H = cfg->hidden, I = cfg->intermediate;
-    if (tensor(m, pre, "embeddings.word_embeddings.weight", 2, cfg->vocab_size, H, &m->word, err) < 0 ||
-        tensor(m, pre, "embeddings.position_embeddings.weight", 2, cfg->max_positions, H, &m->pos, err) < 0 ||
-        tensor(m, pre, "embeddings.token_type_embeddings.weight", 2, cfg->type_vocab, H, &m->type, err) < 0 ||
+    if (tensor(m, pre, "embeddings.word_embeddings.weight", 2, cfg->vocab_size, H, &m->word, err) <
+            0 ||
+        tensor(m, pre, "embeddings.position_embeddings.weight", 2, cfg->max_positions, H, &m->pos,
+               err) < 0 ||
+        tensor(m, pre, "embeddings.token_type_embeddings.weight", 2, cfg->type_vocab, H, &m->type,
+               err) < 0 ||
         tensor(m, pre, "embeddings.LayerNorm.weight", 1, H, 0, &m->emb_g, err) < 0 ||
         tensor(m, pre, "embeddings.LayerNorm.bias", 1, H, 0, &m->emb_b, err) < 0)
         goto fail;
@@ -240,11 +244,11 @@ static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n);
  * used with the packed kernel, which applies the GELU to each tile while it
  * is in cache. */
 static void linear_act(const rb_bert_run *run, float *C, const float *A, const float *W,
-                       const float *Wp, const float *b, size_t M, size_t N, size_t K, bool with_gelu,
-                       rb_activation act) {
+                       const float *Wp, const float *b, size_t M, size_t N, size_t K,
+                       bool with_gelu, rb_activation act) {
     int nt = run->threads;
     if (run->kernel == RB_MATMUL_PACKED && Wp) {
-        rb_pack_epilogue ep = !with_gelu ? NULL
+        rb_pack_epilogue ep = !with_gelu                ? NULL
                               : act == RB_ACT_GELU_TANH ? rb_act_gelu_tanh
                                                         : rb_act_gelu_erf;
         /* Whole panels per thread. */
@@ -270,8 +274,10 @@ static void linear_act(const rb_bert_run *run, float *C, const float *A, const f
 static void add_layernorm(const rb_bert_run *run, float *x, const float *t, const float *g,
                           const float *b, size_t M, size_t H, float eps) {
     /* Below a few hundred rows the fork/join costs more than the work. */
-#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && M >= 256) schedule(static)
-    for (size_t r = 0; r < M; r++) rb_act_add_layernorm(x + r * H, t ? t + r * H : NULL, g, b, H, eps);
+#pragma omp parallel for num_threads(run->threads) if (run->threads > 1 && M >= 256)              \
+    schedule(static)
+    for (size_t r = 0; r < M; r++)
+        rb_act_add_layernorm(x + r * H, t ? t + r * H : NULL, g, b, H, eps);
 }
 
 /* Below this many values one thread does the GELU: a fork/join would cost
@@ -323,9 +329,7 @@ static void pool(const rb_bert *m, const rb_bert_state *s, const rb_bert_run *ru
         float *o = out + q * H;
         size_t L = lens[q];
         switch (run->pooling) {
-        case RB_POOL_CLS:
-            memcpy(o, x, H * sizeof *o);
-            break;
+        case RB_POOL_CLS: memcpy(o, x, H * sizeof *o); break;
         case RB_POOL_MAX:
             memcpy(o, x, H * sizeof *o);
             for (size_t r = 1; r < L; r++)
@@ -368,7 +372,8 @@ int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, cons
         M += lens[q];
         if (M > s->max_tokens)
             return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
-                                "sub-batch of %zu+ tokens exceeds the scratch (%zu)", M, s->max_tokens);
+                                "sub-batch of %zu+ tokens exceeds the scratch (%zu)", M,
+                                s->max_tokens);
     }
     /* Embeddings: token type is always 0 (single-sentence input). */
     for (size_t q = 0; q < nseq; q++) {

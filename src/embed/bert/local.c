@@ -35,9 +35,9 @@
 
 typedef struct local_worker {
     rb_bert_state *state;
-    int32_t *ids;   /* [max_tokens] packed ids of one sub-batch */
-    size_t *lens;   /* [batch_size] */
-    float *pooled;  /* [batch_size, H] */
+    int32_t *ids;  /* [max_tokens] packed ids of one sub-batch */
+    size_t *lens;  /* [batch_size] */
+    float *pooled; /* [batch_size, H] */
     rb_error err;
     int failed;
 } local_worker;
@@ -126,9 +126,8 @@ static int local_embed(void *p, const char *const *texts, size_t n, float *out, 
         local_worker *w = &im->workers[tid];
         const char *t = texts[i] ? texts[i] : "";
         size_t len = 0;
-        if (!w->failed &&
-            rb_tokenizer_encode(im->tok, t, strlen(t), im->max_seq, ids + i * im->max_seq, &len,
-                                &w->err) < 0)
+        if (!w->failed && rb_tokenizer_encode(im->tok, t, strlen(t), im->max_seq,
+                                              ids + i * im->max_seq, &len, &w->err) < 0)
             w->failed = 1;
         order[i].len = len;
         order[i].idx = i;
@@ -170,9 +169,9 @@ static int local_embed(void *p, const char *const *texts, size_t n, float *out, 
             tid = omp_get_thread_num();
 #endif
             local_worker *w = &im->workers[tid];
-            if (!w->failed && (cancelled(im, &w->err) ||
-                               run_sub(im, w, order, starts[b], starts[b + 1], ids, 1, out,
-                                       &w->err) < 0))
+            if (!w->failed &&
+                (cancelled(im, &w->err) ||
+                 run_sub(im, w, order, starts[b], starts[b + 1], ids, 1, out, &w->err) < 0))
                 w->failed = 1;
         }
         for (int i = 0; i < nt; i++)
@@ -182,8 +181,8 @@ static int local_embed(void *p, const char *const *texts, size_t n, float *out, 
             }
     } else {
         for (size_t b = 0; b < nsub; b++)
-            if (cancelled(im, err) || run_sub(im, &im->workers[0], order, starts[b],
-                                              starts[b + 1], ids, nt, out, err) < 0)
+            if (cancelled(im, err) || run_sub(im, &im->workers[0], order, starts[b], starts[b + 1],
+                                              ids, nt, out, err) < 0)
                 goto out;
     }
     rc = 0;
@@ -235,7 +234,8 @@ rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *er
         goto fail;
     }
     im->kernel = rb_matmul_default_kernel();
-    if (opts->kernel && opts->kernel[0] && rb_matmul_kernel_parse(opts->kernel, &im->kernel) != 0) {
+    if (opts->kernel && opts->kernel[0] &&
+        rb_matmul_kernel_parse(opts->kernel, &im->kernel) != 0) {
         rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
                      "matrix kernel '%s' is unknown or cannot run here; this build and CPU "
                      "offer: %s",

@@ -29,7 +29,9 @@ static inline __attribute__((always_inline)) v8f load8(const float *p) {
     return v;
 }
 
-static inline __attribute__((always_inline)) void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) void store8(float *p, v8f v) {
+    memcpy(p, &v, sizeof v);
+}
 
 static inline __attribute__((always_inline)) float hsum8(v8f v) {
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));

@@ -32,8 +32,9 @@ static int load_json(const char *dir, const char *file, bool required, rb_json_d
     if (access(path, F_OK) != 0 && errno == ENOENT) {
         int rc = 0;
         if (required)
-            rc = model_err(err, path, "%s: %s", "missing (is this a sentence-transformers model directory? "
-                                                "run scripts/fetch-model.sh for the default model)");
+            rc = model_err(err, path, "%s: %s",
+                           "missing (is this a sentence-transformers model directory? "
+                           "run scripts/fetch-model.sh for the default model)");
         free(path);
         return rc;
     }
@@ -243,7 +244,8 @@ static int parse_modules(const char *dir, char **pool_dir, bool *normalize, rb_e
         const char *type = rb_json_string(rb_json_get(m, "type"));
         const char *mpath = rb_json_string(rb_json_get(m, "path"));
         if (!type) {
-            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: module %zu has no \"type\"", path, i);
+            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: module %zu has no \"type\"", path,
+                         i);
             goto out;
         }
         const char *dot = strrchr(type, '.');
@@ -252,8 +254,8 @@ static int parse_modules(const char *dir, char **pool_dir, bool *normalize, rb_e
             have_transformer = true;
         } else if (strcmp(base, "Pooling") == 0) {
             if (*pool_dir || !mpath) {
-                rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                             "%s: %s Pooling module", path, mpath ? "more than one" : "path-less");
+                rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: %s Pooling module", path,
+                             mpath ? "more than one" : "path-less");
                 goto out;
             }
             *pool_dir = rb_model_path(dir, mpath);
@@ -265,14 +267,15 @@ static int parse_modules(const char *dir, char **pool_dir, bool *normalize, rb_e
             *normalize = true;
         } else {
             rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                         "%s: module type \"%s\" is not supported (Transformer, Pooling, Normalize)",
+                         "%s: module type \"%s\" is not supported (Transformer, Pooling, "
+                         "Normalize)",
                          path, type);
             goto out;
         }
     }
     if (!have_transformer || !*pool_dir) {
-        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: needs a Transformer and a Pooling module",
-                     path);
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                     "%s: needs a Transformer and a Pooling module", path);
         goto out;
     }
     rc = 0;

@@ -36,10 +36,10 @@
 #include <stddef.h>
 
 typedef enum rb_pooling {
-    RB_POOL_MEAN = 0,      /* mean over tokens under the attention mask */
-    RB_POOL_CLS,           /* the [CLS] token's vector */
-    RB_POOL_MAX,           /* per-dimension maximum over tokens */
-    RB_POOL_MEAN_SQRT_LEN  /* sum / sqrt(token count) */
+    RB_POOL_MEAN = 0,     /* mean over tokens under the attention mask */
+    RB_POOL_CLS,          /* the [CLS] token's vector */
+    RB_POOL_MAX,          /* per-dimension maximum over tokens */
+    RB_POOL_MEAN_SQRT_LEN /* sum / sqrt(token count) */
 } rb_pooling;
 
 typedef enum rb_activation { RB_ACT_GELU_ERF = 0, RB_ACT_GELU_TANH } rb_activation;
@@ -60,10 +60,10 @@ typedef struct rb_model_config {
     rb_bert_config bert;
     rb_tokenizer_opts tok; /* token strings point into the owned copies below */
     rb_pooling pooling;
-    bool normalize;        /* a Normalize module follows pooling */
+    bool normalize; /* a Normalize module follows pooling */
     size_t max_seq_length;
-    char *name;            /* the directory's base name */
-    char *special[5];      /* owned token strings: unk, cls, sep, pad, mask */
+    char *name;       /* the directory's base name */
+    char *special[5]; /* owned token strings: unk, cls, sep, pad, mask */
 } rb_model_config;
 
 /* Loads every settings file of `dir`.  On failure `out` holds nothing to free. */

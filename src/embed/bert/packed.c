@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) void store16(float *p, v16f v) {
 #define RB_PACK_TILE(MR)                                                                          \
     RB_V4 static void tile_##MR(size_t K, const float *A, size_t lda, const float *P,             \
                                 const float *bias, float *C, size_t ldc, size_t ncols) {          \
-        v16f c0[MR], c1[MR], b0 = {0}, b1 = {0};                                                   \
+        v16f c0[MR], c1[MR], b0 = {0}, b1 = {0};                                                  \
         if (bias) {                                                                               \
             float t[RB_PACK_NR] = {0};                                                            \
             memcpy(t, bias, ncols * sizeof *t);                                                   \

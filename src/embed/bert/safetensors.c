@@ -68,9 +68,9 @@ static size_t dtype_size(const char *name, rb_st_dtype *dt) {
         const char *name;
         rb_st_dtype dt;
         size_t size;
-    } table[] = {{"F32", RB_ST_F32, 4},   {"F16", RB_ST_F16, 2},   {"BF16", RB_ST_BF16, 2},
-                 {"F64", RB_ST_OTHER, 8}, {"I64", RB_ST_OTHER, 8}, {"I32", RB_ST_OTHER, 4},
-                 {"I16", RB_ST_OTHER, 2}, {"I8", RB_ST_OTHER, 1},  {"U8", RB_ST_OTHER, 1},
+    } table[] = {{"F32", RB_ST_F32, 4},    {"F16", RB_ST_F16, 2},   {"BF16", RB_ST_BF16, 2},
+                 {"F64", RB_ST_OTHER, 8},  {"I64", RB_ST_OTHER, 8}, {"I32", RB_ST_OTHER, 4},
+                 {"I16", RB_ST_OTHER, 2},  {"I8", RB_ST_OTHER, 1},  {"U8", RB_ST_OTHER, 1},
                  {"BOOL", RB_ST_OTHER, 1}, {"U16", RB_ST_OTHER, 2}, {"U32", RB_ST_OTHER, 4},
                  {"U64", RB_ST_OTHER, 8}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -107,15 +107,15 @@ static int parse_tensor(rb_safetensors *st, const rb_json_member *m, size_t data
     if (v->type != RB_JSON_OBJECT || !dtype || !shape || shape->type != RB_JSON_ARRAY || !offs ||
         offs->type != RB_JSON_ARRAY || offs->count != 2)
         return rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                            "%s: header entry \"%s\" needs dtype, shape and data_offsets", st->path,
-                            m->key);
+                            "%s: header entry \"%s\" needs dtype, shape and data_offsets",
+                            st->path, m->key);
     size_t esize = dtype_size(dtype, &t->dtype);
     if (esize == 0)
-        return rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: tensor \"%s\": unknown dtype %s",
-                            st->path, m->key, dtype);
+        return rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                            "%s: tensor \"%s\": unknown dtype %s", st->path, m->key, dtype);
     if (shape->count > RB_ST_MAX_DIMS)
-        return rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: tensor \"%s\": too many dimensions",
-                            st->path, m->key);
+        return rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                            "%s: tensor \"%s\": too many dimensions", st->path, m->key);
     size_t elems = 1;
     for (size_t i = 0; i < shape->count; i++) {
         const rb_json *d = &shape->items[i];
@@ -135,8 +135,8 @@ static int parse_tensor(rb_safetensors *st, const rb_json_member *m, size_t data
     size_t nbytes = (size_t)(e->integer - b->integer);
     if (nbytes != elems * esize)
         return rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                            "%s: tensor \"%s\": %zu bytes for a %s tensor of %zu elements", st->path,
-                            m->key, nbytes, dtype, elems);
+                            "%s: tensor \"%s\": %zu bytes for a %s tensor of %zu elements",
+                            st->path, m->key, nbytes, dtype, elems);
     t->name = m->key;
     t->dtype_name = dtype;
     t->ndim = shape->count;
@@ -171,7 +171,8 @@ rb_safetensors *rb_safetensors_open(const char *path, rb_error *err) {
     void *map = mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED) {
-        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: mmap failed: %s", path, strerror(errno));
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: mmap failed: %s", path,
+                     strerror(errno));
         return st_fail(st, err, NULL);
     }
     st->map = map;

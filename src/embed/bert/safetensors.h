@@ -31,12 +31,12 @@ typedef enum rb_st_dtype {
 #define RB_ST_MAX_DIMS 8
 
 typedef struct rb_st_tensor {
-    const char *name;  /* valid while the file is open */
+    const char *name; /* valid while the file is open */
     rb_st_dtype dtype;
     const char *dtype_name;
     size_t ndim;
     size_t shape[RB_ST_MAX_DIMS];
-    const void *data;  /* into the mapping */
+    const void *data; /* into the mapping */
     size_t nbytes;
 } rb_st_tensor;
 

@@ -148,10 +148,8 @@ static bool is_control(int32_t cp) {
     case UTF8PROC_CATEGORY_CF:
     case UTF8PROC_CATEGORY_CS:
     case UTF8PROC_CATEGORY_CO:
-    case UTF8PROC_CATEGORY_CN:
-        return true;
-    default:
-        return false;
+    case UTF8PROC_CATEGORY_CN: return true;
+    default: return false;
     }
 }
 
@@ -241,8 +239,8 @@ rb_tokenizer *rb_tokenizer_new(const char *const *tokens, size_t n, const rb_tok
         off += len + 1;
         /* A repeated token keeps the last id, as a dict built line by line would. */
         size_t h = fnv1a(tokens[i], len) & t->table_mask;
-        while (t->table[h] >= 0 &&
-               !(t->lens[t->table[h]] == len && memcmp(t->blob + t->offs[t->table[h]], tokens[i], len) == 0))
+        while (t->table[h] >= 0 && !(t->lens[t->table[h]] == len &&
+                                     memcmp(t->blob + t->offs[t->table[h]], tokens[i], len) == 0))
             h = (h + 1) & t->table_mask;
         t->table[h] = (int32_t)i;
     }
@@ -252,10 +250,11 @@ rb_tokenizer *rb_tokenizer_new(const char *const *tokens, size_t n, const rb_tok
     t->pre_lower = opts->pre_lowercase;
     t->max_chars = opts->max_input_chars_per_word ? opts->max_input_chars_per_word : 100;
 
-    const char *names[RB_TOK_NSPECIAL] = {
-        opts->unk_token ? opts->unk_token : "[UNK]", opts->cls_token ? opts->cls_token : "[CLS]",
-        opts->sep_token ? opts->sep_token : "[SEP]", opts->pad_token ? opts->pad_token : "[PAD]",
-        opts->mask_token ? opts->mask_token : "[MASK]"};
+    const char *names[RB_TOK_NSPECIAL] = {opts->unk_token ? opts->unk_token : "[UNK]",
+                                          opts->cls_token ? opts->cls_token : "[CLS]",
+                                          opts->sep_token ? opts->sep_token : "[SEP]",
+                                          opts->pad_token ? opts->pad_token : "[PAD]",
+                                          opts->mask_token ? opts->mask_token : "[MASK]"};
     int32_t ids[RB_TOK_NSPECIAL];
     for (size_t i = 0; i < RB_TOK_NSPECIAL; i++) {
         ids[i] = rb_tokenizer_token_id(t, names[i]);
@@ -347,9 +346,9 @@ rb_tokenizer *rb_tokenizer_new_from_file(const char *vocab_path, const rb_tokeni
 
 /* Per-call scratch. */
 typedef struct enc_state {
-    cpvec norm;    /* normalised code points of the current segment */
+    cpvec norm; /* normalised code points of the current segment */
     char key[8 + 4 * RB_TOK_MAX_WORD];
-    int32_t *out;  /* token ids after [CLS] */
+    int32_t *out; /* token ids after [CLS] */
     size_t n_out, cap_out;
 } enc_state;
 
@@ -434,7 +433,8 @@ static int normalise(const rb_tokenizer *t, const int32_t *cps, size_t n, enc_st
         dec[0] = cp;
         if (t->strip) {
             int boundclass = 0;
-            utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 32, UTF8PROC_DECOMPOSE, &boundclass);
+            utf8proc_ssize_t k =
+                utf8proc_decompose_char(cp, dec, 32, UTF8PROC_DECOMPOSE, &boundclass);
             nd = (k > 0 && k <= 32) ? (size_t)k : 1;
             if (k <= 0 || k > 32) dec[0] = cp;
         }
@@ -493,7 +493,8 @@ int rb_tokenizer_encode(const rb_tokenizer *t, const char *text, size_t len, siz
         if (i < cps.n) {
             for (; k < t->n_special; k++) {
                 size_t sl = t->special_len[k];
-                if (sl <= cps.n - i && memcmp(cps.v + i, t->special_cps[k], sl * sizeof(int32_t)) == 0)
+                if (sl <= cps.n - i &&
+                    memcmp(cps.v + i, t->special_cps[k], sl * sizeof(int32_t)) == 0)
                     break;
             }
         }
@@ -538,7 +539,8 @@ int rb_tokenizer_count(const rb_tokenizer *t, const char *text, size_t len, size
         if (i < cps.n) {
             for (; k < t->n_special; k++) {
                 size_t sl = t->special_len[k];
-                if (sl <= cps.n - i && memcmp(cps.v + i, t->special_cps[k], sl * sizeof(int32_t)) == 0)
+                if (sl <= cps.n - i &&
+                    memcmp(cps.v + i, t->special_cps[k], sl * sizeof(int32_t)) == 0)
                     break;
             }
         }

@@ -77,7 +77,7 @@ typedef struct http_impl {
     bool tls_verify;
     char *ca_file;
     rb_ratelimit rl;
-    rb_prng rng;    /* retry jitter */
+    rb_prng rng; /* retry jitter */
     he_job *queue;
     size_t nqueue, capqueue;
     const atomic_int *cancel; /* rb_embedder_set_cancel; NULL: none */
@@ -187,16 +187,16 @@ static int retry_or_fail(http_impl *im, he_job job, double retry_after, const ch
     if (job.attempt >= im->retries) {
         char attempts[32];
         snprintf(attempts, sizeof attempts, "%d", job.attempt + 1);
-        return fail(im, err, RB_ERR_EMBED, "%s attempts failed, the last with %s", attempts,
-                    why);
+        return fail(im, err, RB_ERR_EMBED, "%s attempts failed, the last with %s", attempts, why);
     }
     job.attempt++;
     double wait;
     if (retry_after >= 0) {
         wait = retry_after;
     } else {
-        wait = (double)rb_backoff_wait_ms(im->backoff_ms, im->backoff_max_ms, job.attempt,
-                                          &im->rng) / 1e3;
+        wait =
+            (double)rb_backoff_wait_ms(im->backoff_ms, im->backoff_max_ms, job.attempt, &im->rng) /
+            1e3;
     }
     job.not_before = rb_now_sec() + wait;
     if (queue_push(im, job) != 0) return rb_error_nomem(err, RB_STAGE_EMBED, "retry queue");
@@ -274,8 +274,8 @@ static int xfer_done(http_impl *im, he_xfer *x, CURLcode rc, float *out, rb_erro
             if (queue_push(im, a) != 0 || queue_push(im, b) != 0)
                 result = rb_error_nomem(err, RB_STAGE_EMBED, "split queue");
         } else {
-            result = fail(im, err, RB_ERR_EMBED, "a single text is too large for the provider: %s%s",
-                          msg.data, "");
+            result = fail(im, err, RB_ERR_EMBED,
+                          "a single text is too large for the provider: %s%s", msg.data, "");
         }
     } else if (status == 429 || status >= 500) {
         /* curl reads Retry-After as seconds or as an HTTP-date; 0 means
@@ -316,8 +316,7 @@ static void stop_all(http_impl *im) {
 }
 
 /* Runs every job; `out` NULL probes the dimension. */
-static int run_jobs(http_impl *im, const char *const *texts, size_t n, float *out,
-                    rb_error *err) {
+static int run_jobs(http_impl *im, const char *const *texts, size_t n, float *out, rb_error *err) {
     if (plan_jobs(im, texts, n) != 0) return rb_error_nomem(err, RB_STAGE_EMBED, "jobs");
     for (;;) {
         /* Every turn of the loop waits at most a second: a cancel is seen
@@ -392,8 +391,7 @@ static int run_jobs(http_impl *im, const char *const *texts, size_t n, float *ou
     }
 }
 
-static int http_embed(void *impl, const char *const *texts, size_t n, float *out,
-                      rb_error *err) {
+static int http_embed(void *impl, const char *const *texts, size_t n, float *out, rb_error *err) {
     return run_jobs(impl, texts, n, out, err);
 }
 
@@ -425,7 +423,8 @@ static void http_set_cancel(void *impl, const atomic_int *cancel) {
     ((http_impl *)impl)->cancel = cancel;
 }
 
-static const rb_embedder_ops openai_ops = {"openai", http_embed, http_destroy, http_set_cancel, NULL};
+static const rb_embedder_ops openai_ops = {"openai", http_embed, http_destroy, http_set_cancel,
+                                           NULL};
 static const rb_embedder_ops tei_ops = {"tei", http_embed, http_destroy, http_set_cancel, NULL};
 
 /* The endpoint without "user:password@" and without the query. */
@@ -501,8 +500,10 @@ rb_embedder *rb_embedder_http_new(const rb_http_embed_opts *o, rb_error *err) {
                            "Expect:"}; /* no 100-continue round trip */
     for (size_t i = 0; i < 3 && !nomem; i++) {
         struct curl_slist *n = curl_slist_append(h, fixed[i]);
-        if (!n) nomem = true;
-        else h = n;
+        if (!n)
+            nomem = true;
+        else
+            h = n;
     }
     if (!nomem && im->key) {
         rb_buf auth;
@@ -513,8 +514,10 @@ rb_embedder *rb_embedder_http_new(const rb_http_embed_opts *o, rb_error *err) {
             nomem = true;
         } else {
             struct curl_slist *n = curl_slist_append(h, auth.data);
-            if (!n) nomem = true;
-            else h = n;
+            if (!n)
+                nomem = true;
+            else
+                h = n;
             memset(auth.data, 0, auth.len);
         }
         rb_buf_free(&auth);

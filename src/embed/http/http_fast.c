@@ -214,20 +214,12 @@ static bool skip_value(reader *r, int depth) {
     bool integer;
     uint64_t iv;
     switch (*r->p) {
-    case '"':
-        return plain_string(r, &s, &len);
-    case '{':
-        r->p++;
-        return skip_object(r, depth);
-    case '[':
-        r->p++;
-        return skip_array(r, depth);
-    case 't':
-        return word(r, "true");
-    case 'f':
-        return word(r, "false");
-    case 'n':
-        return word(r, "null");
+    case '"': return plain_string(r, &s, &len);
+    case '{': r->p++; return skip_object(r, depth);
+    case '[': r->p++; return skip_array(r, depth);
+    case 't': return word(r, "true");
+    case 'f': return word(r, "false");
+    case 'n': return word(r, "null");
     default:
         /* Out of double range the JSON module refuses the answer. */
         return number(r, &d, &integer, &iv) && isfinite(d);
@@ -264,8 +256,7 @@ static bool openai_item(reader *r, size_t i, size_t n, size_t dim, float *out, c
     do {
         const char *k;
         size_t len;
-        if (!plain_string(r, &k, &len) || !fresh_key(&ks, k, len) || !take(r, ':'))
-            return false;
+        if (!plain_string(r, &k, &len) || !fresh_key(&ks, k, len) || !take(r, ':')) return false;
         if (key_is(k, len, "embedding")) {
             have_embedding = true;
             if (!vector(r, dim, row)) return false;
@@ -296,8 +287,7 @@ int rb_http_fast_openai(const char *body, size_t len, size_t n, size_t dim, floa
     bool have_data = false;
     size_t count = 0;
     bool ok = seen && row && take(&r, '{');
-    if (ok && !take(&r, '}'))
-        do {
+    if (ok && !take(&r, '}')) do {
             const char *k;
             size_t klen;
             ok = plain_string(&r, &k, &klen) && fresh_key(&ks, k, klen) && take(&r, ':');

@@ -12,8 +12,7 @@ int rb_http_proto_vector(const rb_json *v, size_t *dim, float *out, const char *
         return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED,
                             "%s is %s, expected an array of numbers", what,
                             v ? rb_json_type_name(v->type) : "missing");
-    if (v->count == 0)
-        return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED, "%s is empty", what);
+    if (v->count == 0) return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED, "%s is empty", what);
     if (*dim == 0) *dim = v->count;
     if (v->count != *dim)
         return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED,

@@ -47,8 +47,7 @@ static int openai_body(const char *model, size_t dims, const char *const *texts,
 static int openai_parse(const rb_json *root, size_t n, size_t *dim, float *out, rb_error *err) {
     const rb_json *data = rb_json_get(root, "data");
     if (!data || data->type != RB_JSON_ARRAY)
-        return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED,
-                            "the answer has no \"data\" array");
+        return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED, "the answer has no \"data\" array");
     if (data->count != n)
         return rb_error_set(err, RB_ERR_EMBED, RB_STAGE_EMBED,
                             "the answer has %zu embeddings for %zu inputs", data->count, n);
@@ -84,4 +83,5 @@ static int openai_parse(const rb_json *root, size_t n, size_t *dim, float *out, 
     return rc;
 }
 
-const rb_http_proto rb_http_proto_openai = {"openai", openai_url, openai_body, openai_parse, rb_http_fast_openai};
+const rb_http_proto rb_http_proto_openai = {"openai", openai_url, openai_body, openai_parse,
+                                            rb_http_fast_openai};

@@ -5,11 +5,12 @@ BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests
 BENCH_SERVERS = tests/servers/embed_server.c tests/servers/embed_server.h \
 	tests/servers/http_server.c tests/servers/http_server.h
 
-noinst_PROGRAMS += bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
+noinst_PROGRAMS += bench/chunk/bench_recall bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
 	bench/http/bench_http bench/json/bench_json bench/pipeline/bench_texts \
 	bench/pipeline/freshness bench/search/bench_search bench/sink/flat bench/sink/probe \
 	bench/spark/embed_serve bench/spark/treerss bench/spark/floor
 
+bench_chunk_bench_recall_LDADD = $(RAGBATCH_LIBS)
 bench_crash_crash_tool_LDADD = $(RAGBATCH_LIBS)
 bench_embed_bench_embed_LDADD = $(RAGBATCH_LIBS)
 bench_embed_peak_LDADD = -lm

@@ -184,7 +184,7 @@ cmd_address() {
 
 cmd_put() {
     local name=${1:-} file=${2:-} code
-    [ -n "$name" ] && [ -f "$file" ] || die "usage: connect.sh put NAME CONFIG.json"
+    if [ -z "$name" ] || [ ! -f "$file" ]; then die "usage: connect.sh put NAME CONFIG.json"; fi
     [ -n "$(running_pid)" ] || die "not running; run scripts/connect.sh start"
     code=$(rest -o "$RUN/put.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
         --data-binary "@$file" "http://127.0.0.1:$(port)/connectors/$name/config") || die "PUT failed"

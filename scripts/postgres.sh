@@ -41,7 +41,9 @@ pg_bin() {
     fi
     local d
     d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
-    [ -n "$d" ] && [ -x "$d/postgres" ] || die "no PostgreSQL server found; run scripts/install-deps.sh (Debian postgresql)"
+    if [ -z "$d" ] || [ ! -x "$d/postgres" ]; then
+        die "no PostgreSQL server found; run scripts/install-deps.sh (Debian postgresql)"
+    fi
     echo "$d"
 }
 

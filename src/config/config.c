@@ -23,11 +23,11 @@ static const char *const reserved_kafka_keys[] = {"enable.auto.commit",
 #define MAX_LINE_KEYS 512
 
 static void *field_ptr(rb_job_config *cfg, const rb_config_key *k) {
-    return (char *)cfg + k->offset;
+    return (char *)cfg + k->field;
 }
 
 static const void *field_cptr(const rb_job_config *cfg, const rb_config_key *k) {
-    return (const char *)cfg + k->offset;
+    return (const char *)cfg + k->field;
 }
 
 static void strlist_free(rb_strlist *l) {

@@ -18,10 +18,12 @@ typedef enum rb_key_type {
     RB_KEY_DOUBLE     /* double within [dmin, dmax] */
 } rb_key_type;
 
+/* One row, written with designated initialisers: a field a row leaves out
+ * is zero (no bounds, no choices, optional, not secret). */
 typedef struct rb_config_key {
     const char *name;
     rb_key_type type;
-    size_t offset;       /* of the field in rb_job_config */
+    size_t field;        /* offsetof the field in rb_job_config */
     const char *def;     /* default, as it would be written in a file */
     int64_t min, max;    /* RB_KEY_INT bounds */
     const char *choices; /* RB_KEY_CHOICE / RB_KEY_TOLERANCE: "a|b|c" */

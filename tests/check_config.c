@@ -216,6 +216,53 @@ START_TEST(dlq_replication_factor_follows_connect) {
 }
 END_TEST
 
+/* A choice key stores the enum value its name maps to (defaults too), the
+ * effective configuration prints the name back, and the table answers
+ * enum -> name for the users that need the name (the embedder's provider). */
+START_TEST(choices_are_enums) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_msg(load(minimal, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.value_format, RB_FORMAT_JSON);
+    ck_assert_int_eq(cfg.id_from, RB_ID_FROM_VALUE);
+    ck_assert_int_eq(cfg.embed_provider, RB_EMBED_LOCAL);
+    ck_assert_int_eq(cfg.mongo_vector_format, RB_VECTOR_ARRAY);
+    ck_assert_int_eq(cfg.log_level, RB_LOG_INFO);
+    ck_assert_int_eq(cfg.log_format, RB_LOG_TEXT);
+    rb_job_config_free(&cfg);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%ssource.value.format = debezium\ndocument.id.from = key\n"
+             "mongo.vector.format = float32\nlog.level = warn\nlog.format = json\n"
+             "errors.tolerance = all\n",
+             minimal);
+    ck_assert_msg(load(text, &cfg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.value_format, RB_FORMAT_DEBEZIUM);
+    ck_assert_int_eq(cfg.id_from, RB_ID_FROM_KEY);
+    ck_assert_int_eq(cfg.mongo_vector_format, RB_VECTOR_FLOAT32);
+    ck_assert_int_eq(cfg.log_level, RB_LOG_WARN);
+    ck_assert_int_eq(cfg.log_format, RB_LOG_JSON);
+    ck_assert_int_eq(cfg.errors_tolerance, RB_TOLERANCE_ALL);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.provider=tei", "test", &err), 0);
+    ck_assert_int_eq(cfg.embed_provider, RB_EMBED_TEI);
+    char *mem = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&mem, &size);
+    rb_job_config_print(&cfg, f);
+    fclose(f);
+    ck_assert_msg(strstr(mem, "\nsource.value.format = debezium\n"), "%s", mem);
+    ck_assert_msg(strstr(mem, "\nembed.provider = tei\n"), "%s", mem);
+    ck_assert_msg(strstr(mem, "\nlog.level = warn\n"), "%s", mem);
+    ck_assert_msg(strstr(mem, "\nerrors.tolerance = all\n"), "%s", mem);
+    free(mem);
+    ck_assert_str_eq(rb_config_choice_name("embed.provider", RB_EMBED_OPENAI), "openai");
+    ck_assert_str_eq(rb_config_choice_name("mongo.vector.format", RB_VECTOR_FLOAT32), "float32");
+    ck_assert_ptr_null(rb_config_choice_name("embed.provider", 99));
+    ck_assert_ptr_null(rb_config_choice_name("job.name", 0));
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(include_cycle_is_reported) {
     write_file("a.conf", "include = b.conf\n");
     write_file("b.conf", "include = a.conf\n");
@@ -281,6 +328,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, missing_required_key_is_named);
     tcase_add_test(tc, includes_continuations_env_and_overrides);
     tcase_add_test(tc, include_cycle_is_reported);
+    tcase_add_test(tc, choices_are_enums);
     tcase_add_test(tc, printed_config_carries_no_credential);
     tcase_add_test(tc, dlq_replication_factor_follows_connect);
     tcase_add_test(tc, reference_lists_every_key);

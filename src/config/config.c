@@ -82,17 +82,26 @@ static int parse_int(const char *s, int64_t *out) {
     return 0;
 }
 
-static bool choice_allowed(const char *choices, const char *value) {
-    size_t n = strlen(value);
-    const char *p = choices;
-    while (*p) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, value, n) == 0) return true;
-        if (!bar) break;
-        p = bar + 1;
+/* The value of choice key `k` named `name`, or NULL. */
+static const rb_config_choice *choice_find(const rb_config_key *k, const char *name) {
+    for (const rb_config_choice *c = k->choices; c && c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+/* The names of `k`'s choices joined by `sep`, each in `quote`s: "a|b|c",
+ * "none or all", or for Markdown "`a` or `b`" (a bare '|' would split the
+ * table cell). */
+static void choices_text(char *out, size_t len, const rb_config_key *k, const char *sep,
+                         const char *quote) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (const rb_config_choice *c = k->choices; c && c->name && used < len; c++) {
+        int w = snprintf(out + used, len - used, "%s%s%s%s", c == k->choices ? "" : sep, quote,
+                         c->name, quote);
+        if (w < 0) break;
+        used += (size_t)w;
     }
-    return false;
 }
 
 /* Makes `value` absolute against `base_dir` unless it already is. */
@@ -113,13 +122,23 @@ static int key_assign(rb_job_config *cfg, const rb_config_key *k, const char *va
                       const char *base_dir, const char *where, rb_error *err) {
     void *field = field_ptr(cfg, k);
     switch (k->type) {
-    case RB_KEY_STRING:
-    case RB_KEY_PATH:
-    case RB_KEY_CHOICE: {
-        if (k->type == RB_KEY_CHOICE && !choice_allowed(k->choices, value))
+    case RB_KEY_CHOICE:
+    case RB_KEY_TOLERANCE: {
+        const rb_config_choice *c = choice_find(k, value);
+        if (!c) {
+            /* errors.tolerance is worded as Connect words it. */
+            bool connect = k->type == RB_KEY_TOLERANCE;
+            char names[256];
+            choices_text(names, sizeof names, k, connect ? " or " : "|", "");
             return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                "%s: %s = '%s' is not valid: expected one of %s", where, k->name,
-                                value, k->choices);
+                                "%s: %s = '%s' is not valid: expected %s%s", where, k->name, value,
+                                connect ? "" : "one of ", names);
+        }
+        *(int *)field = c->value;
+        return 0;
+    }
+    case RB_KEY_STRING:
+    case RB_KEY_PATH: {
         char *dup = k->type == RB_KEY_PATH ? resolve_path(base_dir, value) : strdup(value);
         if (!dup) return rb_error_nomem(err, RB_STAGE_CONFIG, k->name);
         char **slot = field;
@@ -167,17 +186,6 @@ static int key_assign(rb_job_config *cfg, const rb_config_key *k, const char *va
     case RB_KEY_LIST:
         if (strlist_parse(field, value) != 0) return rb_error_nomem(err, RB_STAGE_CONFIG, k->name);
         return 0;
-    case RB_KEY_TOLERANCE:
-        if (strcmp(value, "none") == 0) {
-            *(rb_tolerance *)field = RB_TOLERANCE_NONE;
-        } else if (strcmp(value, "all") == 0) {
-            *(rb_tolerance *)field = RB_TOLERANCE_ALL;
-        } else {
-            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                "%s: %s = '%s' is not valid: expected none or all", where, k->name,
-                                value);
-        }
-        return 0;
     }
     return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_CONFIG, "key %s has no type", k->name);
 }
@@ -202,6 +210,17 @@ static const char *foreign_instead(const char *name) {
         if (strcmp(rb_config_foreign_names[i].name, name) == 0)
             return rb_config_foreign_names[i].instead;
     return NULL;
+}
+
+static const char *choice_name(const rb_config_key *k, int value) {
+    for (const rb_config_choice *c = k->choices; c && c->name; c++)
+        if (c->value == value) return c->name;
+    return NULL;
+}
+
+const char *rb_config_choice_name(const char *key, int value) {
+    const rb_config_key *k = key_find(key);
+    return k ? choice_name(k, value) : NULL;
 }
 
 bool rb_config_key_known(const char *key) {
@@ -303,7 +322,7 @@ void rb_job_config_free(rb_job_config *cfg) {
     for (size_t i = 0; i < rb_config_key_count; i++) {
         const rb_config_key *k = &rb_config_keys[i];
         void *field = field_ptr(cfg, k);
-        if (k->type == RB_KEY_STRING || k->type == RB_KEY_PATH || k->type == RB_KEY_CHOICE) {
+        if (k->type == RB_KEY_STRING || k->type == RB_KEY_PATH) {
             char **slot = field;
             free(*slot);
             *slot = NULL;
@@ -500,21 +519,22 @@ int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
                             "%s: required key kafka.bootstrap.servers is missing (the brokers to "
                             "connect to, host:port[,host:port])",
                             file);
-    if (strcmp(cfg->embed_provider, "local") == 0 && cfg->embed_model_dir[0] == '\0')
+    if (cfg->embed_provider == RB_EMBED_LOCAL && cfg->embed_model_dir[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: embed.provider = local needs embed.model.dir", file);
-    bool http_embed = strcmp(cfg->embed_provider, "openai") == 0 ||
-                      strcmp(cfg->embed_provider, "tei") == 0;
+    bool http_embed = cfg->embed_provider == RB_EMBED_OPENAI ||
+                      cfg->embed_provider == RB_EMBED_TEI;
     if (http_embed && cfg->embed_url[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: embed.provider = %s needs embed.url", file, cfg->embed_provider);
-    if (strcmp(cfg->embed_provider, "openai") == 0 && cfg->embed_model[0] == '\0')
+                            "%s: embed.provider = %s needs embed.url", file,
+                            rb_config_choice_name("embed.provider", (int)cfg->embed_provider));
+    if (cfg->embed_provider == RB_EMBED_OPENAI && cfg->embed_model[0] == '\0')
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: embed.provider = openai needs embed.model", file);
     if (cfg->embed_api_key_env[0] && cfg->embed_api_key_file[0])
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: set embed.api.key.env or embed.api.key.file, not both", file);
-    if (cfg->embed_api_version[0] && strcmp(cfg->embed_provider, "openai") != 0)
+    if (cfg->embed_api_version[0] && cfg->embed_provider != RB_EMBED_OPENAI)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: embed.api.version (Azure OpenAI) needs embed.provider = openai",
                             file);
@@ -561,14 +581,16 @@ static void print_value(const rb_job_config *cfg, const rb_config_key *k, FILE *
     }
     switch (k->type) {
     case RB_KEY_STRING:
-    case RB_KEY_PATH:
-    case RB_KEY_CHOICE: print_redacted(*(char *const *)field, out); break;
+    case RB_KEY_PATH: print_redacted(*(char *const *)field, out); break;
     case RB_KEY_INT: fprintf(out, "%" PRId64, *(const int64_t *)field); break;
     case RB_KEY_DOUBLE: fprintf(out, "%g", *(const double *)field); break;
     case RB_KEY_BOOL: fputs(*(const bool *)field ? "true" : "false", out); break;
-    case RB_KEY_TOLERANCE:
-        fputs(*(const rb_tolerance *)field == RB_TOLERANCE_ALL ? "all" : "none", out);
+    case RB_KEY_CHOICE:
+    case RB_KEY_TOLERANCE: {
+        const char *name = choice_name(k, *(const int *)field);
+        fputs(name ? name : "?", out);
         break;
+    }
     case RB_KEY_LIST: {
         const rb_strlist *l = field;
         for (size_t i = 0; i < l->count; i++) fprintf(out, "%s%s", i ? "," : "", l->items[i]);
@@ -591,21 +613,6 @@ static const char *type_name(rb_key_type t) {
     return "?";
 }
 
-/* "a|b" as "`a` or `b`": a bare '|' would split the Markdown table cell. */
-static void markdown_choices(char *out, size_t len, const char *choices) {
-    size_t used = 0;
-    out[0] = '\0';
-    for (const char *p = choices; *p && used < len;) {
-        size_t n = strcspn(p, "|");
-        int w =
-            snprintf(out + used, len - used, "%s`%.*s`", p == choices ? "" : " or ", (int)n, p);
-        if (w < 0) break;
-        used += (size_t)w;
-        p += n;
-        if (*p == '|') p++;
-    }
-}
-
 void rb_config_print_reference(FILE *out, bool markdown) {
     if (markdown) {
         fputs("| key | type | default | description |\n|---|---|---|---|\n", out);
@@ -622,9 +629,9 @@ void rb_config_print_reference(FILE *out, bool markdown) {
         else if (k->type == RB_KEY_DOUBLE)
             snprintf(type, sizeof type, "number [%g..%g]", k->dmin, k->dmax);
         else if (k->choices && markdown)
-            markdown_choices(type, sizeof type, k->choices);
+            choices_text(type, sizeof type, k, " or ", "`");
         else if (k->choices)
-            snprintf(type, sizeof type, "%s", k->choices);
+            choices_text(type, sizeof type, k, "|", "");
         else
             snprintf(type, sizeof type, "%s", type_name(k->type));
         if (markdown) {

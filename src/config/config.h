@@ -27,13 +27,38 @@
 #define RB_CONFIG_H
 
 #include "common/error.h"
+#include "common/log.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+/* The choice keys' values.  The table (config_keys.c) maps each name onto
+ * one of these; users switch on them and never compare names.  log.level
+ * and log.format are common/log.h's rb_log_level and rb_log_format. */
 typedef enum rb_tolerance { RB_TOLERANCE_NONE = 0, RB_TOLERANCE_ALL } rb_tolerance;
+
+/* source.value.format */
+typedef enum rb_value_format {
+    RB_FORMAT_JSON = 0,
+    RB_FORMAT_CONNECT_JSON,
+    RB_FORMAT_DEBEZIUM,
+    RB_FORMAT_AUTO
+} rb_value_format;
+
+/* document.id.from */
+typedef enum rb_id_from { RB_ID_FROM_VALUE = 0, RB_ID_FROM_KEY } rb_id_from;
+
+/* embed.provider */
+typedef enum rb_embed_provider {
+    RB_EMBED_LOCAL = 0,
+    RB_EMBED_OPENAI,
+    RB_EMBED_TEI
+} rb_embed_provider;
+
+/* mongo.vector.format */
+typedef enum rb_vector_format { RB_VECTOR_ARRAY = 0, RB_VECTOR_FLOAT32 } rb_vector_format;
 
 /* A list of strings (comma-separated in the file). */
 typedef struct rb_strlist {
@@ -68,24 +93,24 @@ typedef struct rb_job_config {
     char *schema_registry_url;          /* schema.registry.url, "" = none */
     char *schema_registry_user_info;    /* schema.registry.basic.auth.user.info (secret) */
     int64_t schema_registry_timeout_ms; /* schema.registry.timeout.ms */
-    char *value_format;       /* source.value.format: json | connect-json | debezium | auto */
-    char *id_field;           /* document.id.field (comma-separated: a composite id) */
-    char *id_from;            /* document.id.from: value | key */
-    rb_strlist id_key_fields; /* document.id.key.fields */
-    char *version_field;      /* document.version.field */
-    char *time_field;         /* document.time.field */
-    char *op_field;           /* document.op.field */
-    rb_strlist delete_values; /* document.delete.values */
-    int64_t tombstone_retention_ms;    /* document.tombstone.retention.ms, 0 = forever */
-    char *text_template;               /* text.template */
-    rb_strlist metadata_fields;        /* metadata.fields */
-    bool text_chunk_enable;            /* text.chunk.enable */
-    int64_t text_chunk_max_tokens;     /* text.chunk.max.tokens, 0 = the model's limit */
-    int64_t text_chunk_overlap_tokens; /* text.chunk.overlap.tokens */
-    int64_t text_chunk_max_count;      /* text.chunk.max.count */
-    char *text_chunk_collection;       /* text.chunk.collection, "" = <mongo.collection>_chunks */
+    rb_value_format value_format;       /* source.value.format */
+    char *id_field;                     /* document.id.field (comma-separated: a composite id) */
+    rb_id_from id_from;                 /* document.id.from */
+    rb_strlist id_key_fields;           /* document.id.key.fields */
+    char *version_field;                /* document.version.field */
+    char *time_field;                   /* document.time.field */
+    char *op_field;                     /* document.op.field */
+    rb_strlist delete_values;           /* document.delete.values */
+    int64_t tombstone_retention_ms;     /* document.tombstone.retention.ms, 0 = forever */
+    char *text_template;                /* text.template */
+    rb_strlist metadata_fields;         /* metadata.fields */
+    bool text_chunk_enable;             /* text.chunk.enable */
+    int64_t text_chunk_max_tokens;      /* text.chunk.max.tokens, 0 = the model's limit */
+    int64_t text_chunk_overlap_tokens;  /* text.chunk.overlap.tokens */
+    int64_t text_chunk_max_count;       /* text.chunk.max.count */
+    char *text_chunk_collection;        /* text.chunk.collection, "" = <mongo.collection>_chunks */
 
-    char *embed_provider;                   /* embed.provider */
+    rb_embed_provider embed_provider;       /* embed.provider */
     char *embed_model_dir;                  /* embed.model.dir */
     int64_t embed_threads;                  /* embed.threads */
     int64_t embed_batch_size;               /* embed.batch.size */
@@ -108,16 +133,16 @@ typedef struct rb_job_config {
     bool embed_tls_verify;                  /* embed.tls.verify */
     char *embed_tls_ca_file;                /* embed.tls.ca.file */
 
-    char *mongo_uri;                   /* mongo.uri (secret) */
-    char *mongo_database;              /* mongo.database */
-    char *mongo_collection;            /* mongo.collection */
-    char *mongo_write_concern;         /* mongo.write.concern */
-    int64_t mongo_timeout_ms;          /* mongo.timeout.ms */
-    int64_t mongo_socket_timeout_ms;   /* mongo.socket.timeout.ms */
-    char *mongo_vector_format;         /* mongo.vector.format: array | float32 */
-    int64_t sink_retry_backoff_ms;     /* sink.retry.backoff.ms */
-    int64_t sink_retry_backoff_max_ms; /* sink.retry.backoff.max.ms */
-    int64_t sink_retry_timeout_ms;     /* sink.retry.timeout.ms, -1 = forever */
+    char *mongo_uri;                      /* mongo.uri (secret) */
+    char *mongo_database;                 /* mongo.database */
+    char *mongo_collection;               /* mongo.collection */
+    char *mongo_write_concern;            /* mongo.write.concern */
+    int64_t mongo_timeout_ms;             /* mongo.timeout.ms */
+    int64_t mongo_socket_timeout_ms;      /* mongo.socket.timeout.ms */
+    rb_vector_format mongo_vector_format; /* mongo.vector.format */
+    int64_t sink_retry_backoff_ms;        /* sink.retry.backoff.ms */
+    int64_t sink_retry_backoff_max_ms;    /* sink.retry.backoff.max.ms */
+    int64_t sink_retry_timeout_ms;        /* sink.retry.timeout.ms, -1 = forever */
 
     rb_tolerance errors_tolerance;    /* errors.tolerance */
     bool errors_log_enable;           /* errors.log.enable */
@@ -129,8 +154,8 @@ typedef struct rb_job_config {
         dlq_replication_factor; /* errors.deadletterqueue.topic.replication.factor, -1 = broker's */
     bool dlq_context_headers;   /* errors.deadletterqueue.context.headers.enable */
 
-    char *log_level;  /* log.level */
-    char *log_format; /* log.format */
+    rb_log_level log_level;   /* log.level */
+    rb_log_format log_format; /* log.format */
 
     int64_t metrics_port;  /* metrics.port, 0 = no endpoint */
     char *metrics_address; /* metrics.address */
@@ -159,6 +184,11 @@ bool rb_config_key_known(const char *key);
 /* The known key closest to `key` by edit distance, or NULL if none is
  * close enough to be a plausible typo. */
 const char *rb_config_suggest(const char *key);
+
+/* The name of `value` of the choice key `key` ("embed.provider",
+ * RB_EMBED_OPENAI: "openai"), as the table spells it; NULL if `key` is not
+ * a choice key or has no such value.  The string is static. */
+const char *rb_config_choice_name(const char *key, int value);
 
 /* Writes the reference table: markdown (`markdown` true) or plain text. */
 void rb_config_print_reference(FILE *out, bool markdown);

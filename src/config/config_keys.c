@@ -9,6 +9,44 @@
 
 #define F(field) offsetof(rb_job_config, field)
 
+/* A choice field is an enum stored as an int (key_assign writes an int). */
+#define INT_SIZED(t) _Static_assert(sizeof(t) == sizeof(int), #t " is not int-sized")
+INT_SIZED(rb_value_format);
+INT_SIZED(rb_id_from);
+INT_SIZED(rb_embed_provider);
+INT_SIZED(rb_vector_format);
+INT_SIZED(rb_tolerance);
+INT_SIZED(rb_log_level);
+INT_SIZED(rb_log_format);
+
+/* The values of each choice key, in the order the reference lists them. */
+static const rb_config_choice value_formats[] = {{"json", RB_FORMAT_JSON},
+                                                 {"connect-json", RB_FORMAT_CONNECT_JSON},
+                                                 {"debezium", RB_FORMAT_DEBEZIUM},
+                                                 {"auto", RB_FORMAT_AUTO},
+                                                 {NULL, 0}};
+static const rb_config_choice id_froms[] = {{"value", RB_ID_FROM_VALUE},
+                                            {"key", RB_ID_FROM_KEY},
+                                            {NULL, 0}};
+static const rb_config_choice embed_providers[] = {{"local", RB_EMBED_LOCAL},
+                                                   {"openai", RB_EMBED_OPENAI},
+                                                   {"tei", RB_EMBED_TEI},
+                                                   {NULL, 0}};
+static const rb_config_choice vector_formats[] = {{"array", RB_VECTOR_ARRAY},
+                                                  {"float32", RB_VECTOR_FLOAT32},
+                                                  {NULL, 0}};
+static const rb_config_choice tolerances[] = {{"none", RB_TOLERANCE_NONE},
+                                              {"all", RB_TOLERANCE_ALL},
+                                              {NULL, 0}};
+static const rb_config_choice log_levels[] = {{"debug", RB_LOG_DEBUG},
+                                              {"info", RB_LOG_INFO},
+                                              {"warn", RB_LOG_WARN},
+                                              {"error", RB_LOG_ERROR},
+                                              {NULL, 0}};
+static const rb_config_choice log_formats[] = {{"text", RB_LOG_TEXT},
+                                               {"json", RB_LOG_JSON},
+                                               {NULL, 0}};
+
 const rb_config_key rb_config_keys[] = {
     {
         .name = "job.name",
@@ -160,7 +198,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_CHOICE,
         .field = F(value_format),
         .def = "json",
-        .choices = "json|connect-json|debezium|auto",
+        .choices = value_formats,
         .doc = "What a record value is: json (the event itself; also Kafka Connect's "
                "JsonConverter with "
                "schemas.enable=false), connect-json (JsonConverter's {schema, payload} envelope, "
@@ -193,7 +231,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_CHOICE,
         .field = F(id_from),
         .def = "value",
-        .choices = "value|key",
+        .choices = id_froms,
         .doc = "Where the document _id comes from: value (document.id.field) or key (the Kafka "
                "key, as "
                "Connect's ProvidedInKeyStrategy: a JSON string or integer as it is, a struct "
@@ -332,7 +370,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_CHOICE,
         .field = F(embed_provider),
         .def = "local",
-        .choices = "local|openai|tei",
+        .choices = embed_providers,
         .doc =
             "Embedding provider: local (BERT model in embed.model.dir), openai (any "
             "OpenAI-compatible "
@@ -590,7 +628,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_CHOICE,
         .field = F(mongo_vector_format),
         .def = "array",
-        .choices = "array|float32",
+        .choices = vector_formats,
         .doc =
             "How the embedding is stored: a BSON array of doubles, or a BSON binary vector of "
             "float32 "
@@ -639,7 +677,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_TOLERANCE,
         .field = F(errors_tolerance),
         .def = "none",
-        .choices = "none|all",
+        .choices = tolerances,
         .doc = "none: stop at the first bad record without committing its batch; all: skip bad "
                "records "
                "(and count and log them).",
@@ -716,7 +754,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_CHOICE,
         .field = F(log_level),
         .def = "info",
-        .choices = "debug|info|warn|error",
+        .choices = log_levels,
         .doc = "Lowest level logged.",
     },
     {
@@ -724,7 +762,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_CHOICE,
         .field = F(log_format),
         .def = "text",
-        .choices = "text|json",
+        .choices = log_formats,
         .doc = "text (logfmt) or json, for log lines and progress lines.",
     },
     {

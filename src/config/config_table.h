@@ -13,20 +13,26 @@ typedef enum rb_key_type {
     RB_KEY_INT,       /* int64_t within [min, max] */
     RB_KEY_BOOL,      /* bool: true/false */
     RB_KEY_LIST,      /* rb_strlist, comma-separated */
-    RB_KEY_CHOICE,    /* char *, one of `choices` */
-    RB_KEY_TOLERANCE, /* rb_tolerance: none|all */
+    RB_KEY_CHOICE,    /* an enum (int storage): the value of one of `choices` */
+    RB_KEY_TOLERANCE, /* rb_tolerance, a choice (none|all) worded as Connect's */
     RB_KEY_DOUBLE     /* double within [dmin, dmax] */
 } rb_key_type;
+
+/* One value of a choice key: its name in files and the enum value stored. */
+typedef struct rb_config_choice {
+    const char *name;
+    int value;
+} rb_config_choice;
 
 /* One row, written with designated initialisers: a field a row leaves out
  * is zero (no bounds, no choices, optional, not secret). */
 typedef struct rb_config_key {
     const char *name;
     rb_key_type type;
-    size_t field;        /* offsetof the field in rb_job_config */
-    const char *def;     /* default, as it would be written in a file */
-    int64_t min, max;    /* RB_KEY_INT bounds */
-    const char *choices; /* RB_KEY_CHOICE / RB_KEY_TOLERANCE: "a|b|c" */
+    size_t field;                    /* offsetof the field in rb_job_config */
+    const char *def;                 /* default, as it would be written in a file */
+    int64_t min, max;                /* RB_KEY_INT bounds */
+    const rb_config_choice *choices; /* CHOICE / TOLERANCE: ends with {NULL, 0} */
     bool required;
     bool secret; /* never printed */
     const char *doc;

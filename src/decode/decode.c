@@ -9,30 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rb_decode_format_parse(const char *name, rb_value_format *out) {
-    static const struct {
-        const char *name;
-        rb_value_format f;
-    } names[] = {{"json", RB_FORMAT_JSON},
-                 {"connect-json", RB_FORMAT_CONNECT_JSON},
-                 {"debezium", RB_FORMAT_DEBEZIUM},
-                 {"auto", RB_FORMAT_AUTO}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i].name) == 0) {
-            *out = names[i].f;
-            return 0;
-        }
-    return -1;
-}
-
 int rb_decode_spec_from_config(rb_decode_spec *spec, const rb_job_config *cfg, rb_error *err) {
     memset(spec, 0, sizeof *spec);
-    if (rb_decode_format_parse(cfg->value_format, &spec->format) != 0)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "source.value.format '%s': expected json, connect-json, debezium or "
-                            "auto",
-                            cfg->value_format);
-    spec->id_from_key = strcmp(cfg->id_from, "key") == 0;
+    spec->format = cfg->value_format;
+    spec->id_from_key = cfg->id_from == RB_ID_FROM_KEY;
     /* document.id.field, split at commas: several fields make a composite id. */
     size_t n = 1;
     for (const char *p = cfg->id_field; *p; p++) n += *p == ',';

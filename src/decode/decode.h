@@ -81,18 +81,12 @@
 #define RB_DECODE_H
 
 #include "common/error.h"
+#include "config/config.h" /* rb_value_format */
 #include "json/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-typedef enum rb_value_format {
-    RB_FORMAT_JSON = 0,
-    RB_FORMAT_CONNECT_JSON,
-    RB_FORMAT_DEBEZIUM,
-    RB_FORMAT_AUTO
-} rb_value_format;
 
 typedef struct rb_decode_spec {
     rb_value_format format;
@@ -122,9 +116,6 @@ typedef struct rb_decoded {
     int64_t event_time_ms; /* source.ts_ms, -1 when absent */
     char *id;              /* owned; NULL: derive from row's document.id.field */
 } rb_decoded;
-
-/* Parses a format name ("json", "connect-json", "debezium", "auto"). */
-int rb_decode_format_parse(const char *name, rb_value_format *out);
 
 /* Decodes one record's value (not a tombstone) with its key.  On failure
  * *out holds nothing. */

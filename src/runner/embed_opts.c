@@ -5,7 +5,9 @@
 
 void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out) {
     memset(out, 0, sizeof *out);
-    out->provider = cfg->embed_provider;
+    /* The embedder names its providers as the table does (and tests add
+     * their own), so the enum goes back to its name here. */
+    out->provider = rb_config_choice_name("embed.provider", (int)cfg->embed_provider);
     out->api_key_env = cfg->embed_api_key_env;
     out->api_key_file = cfg->embed_api_key_file;
     out->local = (rb_local_embed_opts){

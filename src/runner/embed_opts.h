@@ -5,7 +5,7 @@
  *
  * The embedder (src/embed) takes only rb_embed_opts, as the sink, the
  * source and the DLQ take their own options structs; the configuration's
- * string choices and defaults end here.
+ * enums (embed.provider back to its name) and defaults end here.
  */
 #ifndef RB_RUNNER_EMBED_OPTS_H
 #define RB_RUNNER_EMBED_OPTS_H

@@ -49,8 +49,8 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     r->on_progress = ports->on_progress;
     r->progress_ctx = ports->progress_ctx;
     r->log.job = cfg->job_name;
-    r->log.format = strcmp(cfg->log_format, "json") == 0 ? RB_LOG_JSON : RB_LOG_TEXT;
-    rb_log_level_parse(cfg->log_level, &r->log.min);
+    r->log.format = cfg->log_format;
+    r->log.min = cfg->log_level;
     /* First, so that a stop during the start-up is bounded too. */
     if (opts->stop &&
         !(r->shutdown = rb_shutdown_start(opts->stop, cfg->shutdown_timeout_ms, &r->log, err)))
@@ -100,8 +100,8 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .tombstone_retention_ms = cfg->tombstone_retention_ms > 0 ? cfg->tombstone_retention_ms
                                                                   : RB_SINK_KEEP_TOMBSTONES,
         .app_name = app,
-        .vector_format = strcmp(cfg->mongo_vector_format, "float32") == 0 ? RB_SINK_VECTOR_FLOAT32
-                                                                          : RB_SINK_VECTOR_ARRAY,
+        .vector_format = cfg->mongo_vector_format == RB_VECTOR_FLOAT32 ? RB_SINK_VECTOR_FLOAT32
+                                                                       : RB_SINK_VECTOR_ARRAY,
     };
     rb_alert_init(&r->alert, cfg->errors_alert_threshold, cfg->errors_alert_window_ms);
     if (!(r->metrics = rb_metrics_new(err)) || rb_metrics_declare_ragbatch(r->metrics, err) != 0)

@@ -107,6 +107,58 @@ START_TEST(bad_values_are_errors) {
 }
 END_TEST
 
+/* Every rule checked once all sources are read (a row's own check or a
+ * rule across keys) names the file, the keys and the values. */
+START_TEST(checks_name_file_keys_and_values) {
+    static const struct {
+        const char *set[2];
+        const char *expect;
+    } cases[] = {
+        {{"embed.model.dir="}, "embed.provider = local needs embed.model.dir"},
+        {{"embed.provider=tei"}, "embed.provider = tei needs embed.url"},
+        {{"embed.provider=openai", "embed.url=http://127.0.0.1:1"},
+         "embed.provider = openai needs embed.model"},
+        {{"embed.api.key.env=K", "embed.api.key.file=k"},
+         "set embed.api.key.env or embed.api.key.file, not both"},
+        {{"embed.api.version=2024-02-01"},
+         "embed.api.version (Azure OpenAI) needs embed.provider = openai"},
+        {{"embed.retry.backoff.ms=2000", "embed.retry.backoff.max.ms=1000"},
+         "embed.retry.backoff.ms (2000) is larger than embed.retry.backoff.max.ms (1000)"},
+        {{"sink.retry.backoff.ms=3000", "sink.retry.backoff.max.ms=2000"},
+         "sink.retry.backoff.ms (3000) is larger than sink.retry.backoff.max.ms (2000)"},
+        {{"errors.deadletterqueue.topic.name=dlq"},
+         "errors.deadletterqueue.topic.name needs errors.tolerance = all"},
+        {{"errors.deadletterqueue.topic.replication.factor=0"},
+         "errors.deadletterqueue.topic.replication.factor = 0"},
+        {{"document.id.field="}, "document.id.field must name an event field"},
+    };
+    const char *path = write_file("rules.job", minimal);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rb_job_config cfg;
+        rb_error err;
+        ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+        ck_assert_msg(rb_job_config_load(&cfg, path, &err) == 0, "%s", err.msg);
+        ck_assert_msg(rb_job_config_check(&cfg, &err) == 0, "case %zu: %s", i, err.msg);
+        for (size_t j = 0; j < 2 && cases[i].set[j]; j++)
+            ck_assert_msg(rb_job_config_set(&cfg, cases[i].set[j], "test", &err) == 0, "%s",
+                          err.msg);
+        ck_assert_int_eq(rb_job_config_check(&cfg, &err), -1);
+        ck_assert_msg(strstr(err.msg, cases[i].expect), "case %zu: %s", i, err.msg);
+        ck_assert_msg(strstr(err.msg, path) == err.msg, "case %zu lacks the file: %s", i, err.msg);
+        rb_job_config_free(&cfg);
+    }
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(load("source.topics = t\ntext.template = {a}\nmongo.uri = mongodb://h/\n"
+                          "mongo.database = d\nmongo.collection = c\n",
+                          &cfg, &err),
+                     -1);
+    ck_assert_msg(strstr(err.msg, "required key kafka.bootstrap.servers is missing"), "%s",
+                  err.msg);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(missing_required_key_is_named) {
     rb_job_config cfg;
     rb_error err;
@@ -326,6 +378,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, unknown_key_names_file_line_and_suggests);
     tcase_add_test(tc, bad_values_are_errors);
     tcase_add_test(tc, missing_required_key_is_named);
+    tcase_add_test(tc, checks_name_file_keys_and_values);
     tcase_add_test(tc, includes_continuations_env_and_overrides);
     tcase_add_test(tc, include_cycle_is_reported);
     tcase_add_test(tc, choices_are_enums);

@@ -496,12 +496,6 @@ int rb_job_config_set(rb_job_config *cfg, const char *assignment, const char *or
     return rc;
 }
 
-static bool kafka_has(const rb_job_config *cfg, const char *prop) {
-    for (size_t i = 0; i < cfg->kafka_count; i++)
-        if (strcmp(cfg->kafka[i].key, prop) == 0) return true;
-    return false;
-}
-
 int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
     const char *file = cfg->source_file ? cfg->source_file : "configuration";
     for (size_t i = 0; i < rb_config_key_count; i++) {
@@ -514,53 +508,10 @@ int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
             return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                                 "%s: required key %s is missing (%s)", file, k->name, k->doc);
     }
-    if (!kafka_has(cfg, "bootstrap.servers"))
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: required key kafka.bootstrap.servers is missing (the brokers to "
-                            "connect to, host:port[,host:port])",
-                            file);
-    if (cfg->embed_provider == RB_EMBED_LOCAL && cfg->embed_model_dir[0] == '\0')
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: embed.provider = local needs embed.model.dir", file);
-    bool http_embed = cfg->embed_provider == RB_EMBED_OPENAI ||
-                      cfg->embed_provider == RB_EMBED_TEI;
-    if (http_embed && cfg->embed_url[0] == '\0')
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: embed.provider = %s needs embed.url", file,
-                            rb_config_choice_name("embed.provider", (int)cfg->embed_provider));
-    if (cfg->embed_provider == RB_EMBED_OPENAI && cfg->embed_model[0] == '\0')
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: embed.provider = openai needs embed.model", file);
-    if (cfg->embed_api_key_env[0] && cfg->embed_api_key_file[0])
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: set embed.api.key.env or embed.api.key.file, not both", file);
-    if (cfg->embed_api_version[0] && cfg->embed_provider != RB_EMBED_OPENAI)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: embed.api.version (Azure OpenAI) needs embed.provider = openai",
-                            file);
-    if (cfg->embed_retry_backoff_ms > cfg->embed_retry_backoff_max_ms)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: embed.retry.backoff.ms (%" PRId64
-                            ") is larger than embed.retry.backoff.max.ms (%" PRId64 ")",
-                            file, cfg->embed_retry_backoff_ms, cfg->embed_retry_backoff_max_ms);
-    if (cfg->sink_retry_backoff_ms > cfg->sink_retry_backoff_max_ms)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: sink.retry.backoff.ms (%" PRId64
-                            ") is larger than sink.retry.backoff.max.ms (%" PRId64 ")",
-                            file, cfg->sink_retry_backoff_ms, cfg->sink_retry_backoff_max_ms);
-    if (cfg->dlq_topic[0] && cfg->errors_tolerance != RB_TOLERANCE_ALL)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: errors.deadletterqueue.topic.name needs errors.tolerance = all "
-                            "(with none, the first bad record stops the job)",
-                            file);
-    if (cfg->dlq_replication_factor == 0)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: errors.deadletterqueue.topic.replication.factor = 0: use a "
-                            "number of replicas, or -1 for the broker's default",
-                            file);
-    if (cfg->id_field[0] == '\0')
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: document.id.field must name an event field", file);
+    for (size_t i = 0; i < rb_config_rule_count; i++)
+        if (rb_config_rules[i].check(cfg, file, err) != 0) return -1;
+    for (size_t i = 0; i < rb_config_key_count; i++)
+        if (rb_config_keys[i].check && rb_config_keys[i].check(cfg, file, err) != 0) return -1;
     return 0;
 }
 

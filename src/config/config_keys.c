@@ -218,6 +218,7 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_STRING,
         .field = F(id_field),
         .def = "product_id",
+        .check = rb_config_check_id_field,
         .doc =
             "Event field whose value becomes the document _id: a string, or an integer stored as "
             "its "
@@ -728,6 +729,7 @@ const rb_config_key rb_config_keys[] = {
         .def = "3",
         .min = -1,
         .max = 32767,
+        .check = rb_config_check_dlq_replication_factor,
         .doc = "Replication factor of the DLQ topic when ragbatch creates it, capped at the "
                "number of "
                "brokers; -1 uses the broker's default.replication.factor.",

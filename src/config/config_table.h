@@ -26,6 +26,10 @@ typedef struct rb_config_choice {
 
 /* One row, written with designated initialisers: a field a row leaves out
  * is zero (no bounds, no choices, optional, not secret). */
+/* A check run once every source is read (rb_job_config_check): returns 0,
+ * or -1 with an error naming `file`, the keys and their values. */
+typedef int (*rb_config_check_fn)(const rb_job_config *cfg, const char *file, rb_error *err);
+
 typedef struct rb_config_key {
     const char *name;
     rb_key_type type;
@@ -36,11 +40,28 @@ typedef struct rb_config_key {
     bool required;
     bool secret; /* never printed */
     const char *doc;
-    double dmin, dmax; /* RB_KEY_DOUBLE bounds */
+    double dmin, dmax;        /* RB_KEY_DOUBLE bounds */
+    rb_config_check_fn check; /* a rule of this key alone beyond type and range, or NULL */
 } rb_config_key;
 
 extern const rb_config_key rb_config_keys[];
 extern const size_t rb_config_key_count;
+
+/* The rows' checks (config_rules.c). */
+int rb_config_check_id_field(const rb_job_config *cfg, const char *file, rb_error *err);
+int rb_config_check_dlq_replication_factor(const rb_job_config *cfg, const char *file,
+                                           rb_error *err);
+
+/* A rule across keys: `keys` names them, for the reader of the list. */
+typedef struct rb_config_rule {
+    const char *keys;
+    rb_config_check_fn check;
+} rb_config_rule;
+
+/* Checked in order after the rows' required flags, before the rows' own
+ * checks (config_rules.c). */
+extern const rb_config_rule rb_config_rules[];
+extern const size_t rb_config_rule_count;
 
 /* Another name of a key: Kafka Connect's, where Connect gives it the same
  * meaning.  Setting the alias sets the key (both in one file is "set

@@ -42,7 +42,9 @@ static void teardown(void) {
 }
 
 static rb_http_embed_opts base_opts(const char *provider) {
-    rb_http_embed_opts o = {0};
+    rb_http_embed_opts o;
+    rb_error err;
+    ck_assert_msg(rb_runner_http_embed_defaults(&o, &err) == 0, "%s", err.msg);
     o.provider = provider;
     o.url = url;
     o.model = "test-model";
@@ -504,6 +506,42 @@ START_TEST(test_config_and_factory) {
 }
 END_TEST
 
+/* The HTTP embedder keeps no defaults of its own: a program without a job
+ * takes the key table's, and an option left at zero is refused, named. */
+START_TEST(test_defaults_come_from_the_table) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    rb_http_embed_opts d;
+    ck_assert_msg(rb_runner_http_embed_defaults(&d, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(d.concurrency, cfg.embed_concurrency);
+    ck_assert_int_eq(d.timeout_ms, cfg.embed_request_timeout_ms);
+    ck_assert_int_eq(d.retries, cfg.embed_retries);
+    ck_assert_int_eq(d.backoff_ms, cfg.embed_retry_backoff_ms);
+    ck_assert_int_eq(d.backoff_max_ms, cfg.embed_retry_backoff_max_ms);
+    ck_assert_uint_eq(d.batch_size, (size_t)cfg.embed_batch_size);
+    ck_assert_uint_eq(d.batch_max_tokens, (size_t)cfg.embed_batch_max_tokens);
+    ck_assert_int_eq(d.tls_verify, cfg.embed_tls_verify);
+    ck_assert_ptr_null(d.url);
+    ck_assert_ptr_null(d.ca_file);
+    rb_job_config_free(&cfg);
+
+    rb_http_embed_opts o = base_opts("openai");
+    o.concurrency = 0;
+    ck_assert_ptr_null(rb_embedder_http_new(&o, &err));
+    ck_assert_int_eq(err.code, RB_ERR_CONFIG);
+    ck_assert_msg(strstr(err.msg, "embed.concurrency"), "%s", err.msg);
+    o = base_opts("tei");
+    o.batch_max_tokens = 0;
+    ck_assert_ptr_null(rb_embedder_http_new(&o, &err));
+    ck_assert_msg(strstr(err.msg, "embed.batch.max.tokens"), "%s", err.msg);
+    o = base_opts("openai");
+    o.retries = -1;
+    ck_assert_ptr_null(rb_embedder_http_new(&o, &err));
+    ck_assert_msg(strstr(err.msg, "embed.retries"), "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_unreachable_fails_after_retries) {
     rb_http_embed_opts o = base_opts("openai");
     char dead[64];
@@ -732,6 +770,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, test_ratelimit_unit);
     tcase_add_test(tc, test_api_key_sources);
     tcase_add_test(tc, test_config_and_factory);
+    tcase_add_test(tc, test_defaults_come_from_the_table);
     tcase_add_test(tc, test_unreachable_fails_after_retries);
     tcase_add_test(tc, test_cancel_ends_a_waiting_call);
     suite_add_tcase(s, tc);

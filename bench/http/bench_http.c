@@ -12,6 +12,7 @@
  */
 #include "common/clock.h"
 #include "embed/embedder.h"
+#include "runner/embed_opts.h"
 #include "servers/embed_server.h"
 #include "sink/sink.h"
 
@@ -60,7 +61,12 @@ static int bench(size_t n, size_t dim, int delay_ms) {
            "|\n|---|---|---|---|---|\n");
     int levels[] = {1, 2, 4, 8, 16};
     for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
-        rb_http_embed_opts o = {0};
+        rb_http_embed_opts o;
+        rb_error err;
+        if (rb_runner_http_embed_defaults(&o, &err) != 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
         o.provider = "openai";
         o.url = url;
         o.model = "bench";
@@ -68,7 +74,7 @@ static int bench(size_t n, size_t dim, int delay_ms) {
         o.concurrency = levels[l];
         o.batch_size = 32;
         o.tls_verify = 1;
-        rb_error err;
+        o.retries = 0; /* a failed request ends the run instead of being retried into the figure */
         rb_embedder *e = rb_embedder_http_new(&o, &err);
         if (!e) {
             fprintf(stderr, "%s\n", err.msg);

@@ -25,6 +25,7 @@
  */
 #include "common/clock.h"
 #include "embed/embedder.h"
+#include "runner/embed_opts.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
 #include "json/json.h"
@@ -194,14 +195,17 @@ static int insert(const char *uri, long n, long chunk) {
 }
 
 static int embed(const char *url, long n, long chunk, int concurrency) {
-    rb_http_embed_opts o = {.provider = "openai",
-                            .url = url,
-                            .model = "bench",
-                            .dimensions = DIM,
-                            .concurrency = concurrency,
-                            .batch_size = 32,
-                            .tls_verify = 1};
+    rb_http_embed_opts o;
     rb_error err;
+    if (rb_runner_http_embed_defaults(&o, &err) != 0) die("embedder", err.msg);
+    o.provider = "openai";
+    o.url = url;
+    o.model = "bench";
+    o.dimensions = DIM;
+    o.concurrency = concurrency;
+    o.batch_size = 32;
+    o.tls_verify = 1;
+    o.retries = 0; /* a failed request ends the run instead of being retried into the figure */
     rb_embedder *e = rb_embedder_http_new(&o, &err);
     if (!e) die("embedder", err.msg);
     char **texts = malloc((size_t)n * sizeof *texts);

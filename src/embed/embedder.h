@@ -85,9 +85,11 @@ typedef struct rb_local_embed_opts {
 rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *err);
 
 /* Options of the HTTP providers (openai, tei; see src/embed/http/http_embed.c).
- * Zero-initialise, then set what matters: every zero means "the default",
- * except tls_verify, which callers set explicitly (the config's default is
- * true).  Strings are copied; the API key is held only in memory and never
+ * Start from the job table's defaults (rb_runner_http_embed_defaults in
+ * runner/embed_opts.h, or a job's embed.* keys through rb_runner_embed_opts)
+ * and set what matters: rb_embedder_http_new keeps no defaults of its own
+ * and refuses a count or a time below 1 (retries: below 0) naming the
+ * option.  Strings are copied; the API key is held only in memory and never
  * appears in a message, a log line or an error. */
 typedef struct rb_http_embed_opts {
     const char *provider;       /* "openai" or "tei" */
@@ -96,13 +98,13 @@ typedef struct rb_http_embed_opts {
     const char *api_key;        /* NULL or "": no authentication */
     const char *api_version;    /* Azure OpenAI api-version; NULL or "" otherwise */
     size_t dimensions;          /* expected vector size; 0 = learn it from a probe */
-    int concurrency;            /* requests in flight; 0 = 4 */
-    long timeout_ms;            /* per request; 0 = 30000 */
-    int retries;                /* retries after 429/5xx/timeout; <0 = 5, 0 = none */
-    long backoff_ms;            /* first retry wait; 0 = 500 */
-    long backoff_max_ms;        /* longest retry wait; 0 = 30000 */
-    size_t batch_size;          /* texts per request; 0 = 32 */
-    size_t batch_max_tokens;    /* approximate tokens (bytes / 4) per request; 0 = 8192 */
+    int concurrency;            /* requests in flight */
+    long timeout_ms;            /* per request */
+    int retries;                /* retries after 429/5xx/timeout; 0 = none */
+    long backoff_ms;            /* first retry wait */
+    long backoff_max_ms;        /* longest retry wait */
+    size_t batch_size;          /* texts per request */
+    size_t batch_max_tokens;    /* approximate tokens (bytes / 4) per request */
     double requests_per_minute; /* client-side limit; 0 = none */
     double tokens_per_minute;   /* client-side limit; 0 = none */
     int tls_verify;             /* nonzero: verify peer and host */

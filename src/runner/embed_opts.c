@@ -34,3 +34,15 @@ void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out) {
         .ca_file = cfg->embed_tls_ca_file,
     };
 }
+
+int rb_runner_http_embed_defaults(rb_http_embed_opts *out, rb_error *err) {
+    rb_job_config cfg;
+    if (rb_job_config_init(&cfg, err) != 0) return -1;
+    rb_embed_opts eo;
+    rb_runner_embed_opts(&cfg, &eo);
+    *out = eo.http;
+    /* They point into cfg, which goes now. */
+    out->url = out->model = out->api_version = out->ca_file = NULL;
+    rb_job_config_free(&cfg);
+    return 0;
+}

@@ -17,4 +17,10 @@
  * `cfg` is. */
 void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out);
 
+/* Fills `out` with the defaults of the embed.* keys, as the key table has
+ * them, for the programs that drive an HTTP embedder without a job (the
+ * benches, tests).  The strings are NULL (provider, url, model, ...): the
+ * caller sets them.  Fails only when memory runs out. */
+int rb_runner_http_embed_defaults(rb_http_embed_opts *out, rb_error *err);
+
 #endif

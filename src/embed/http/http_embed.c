@@ -462,20 +462,35 @@ rb_embedder *rb_embedder_http_new(const rb_http_embed_opts *o, rb_error *err) {
                      proto->name);
         return NULL;
     }
+    /* The defaults are the job table's (rb_runner_http_embed_defaults), not
+     * restated here: an option left at zero is the caller's mistake. */
+    const char *bad = o->concurrency < 1        ? "concurrency (embed.concurrency)"
+                      : o->timeout_ms < 1       ? "timeout_ms (embed.request.timeout.ms)"
+                      : o->retries < 0          ? "retries (embed.retries)"
+                      : o->backoff_ms < 1       ? "backoff_ms (embed.retry.backoff.ms)"
+                      : o->backoff_max_ms < 1   ? "backoff_max_ms (embed.retry.backoff.max.ms)"
+                      : o->batch_size < 1       ? "batch_size (embed.batch.size)"
+                      : o->batch_max_tokens < 1 ? "batch_max_tokens (embed.batch.max.tokens)"
+                                                : NULL;
+    if (bad) {
+        rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                     "HTTP embedder (%s): option %s is out of range", proto->name, bad);
+        return NULL;
+    }
     http_impl *im = calloc(1, sizeof *im);
     if (!im) {
         rb_error_nomem(err, RB_STAGE_EMBED, "HTTP embedder");
         return NULL;
     }
     im->proto = proto;
-    im->concurrency = o->concurrency > 0 ? o->concurrency : 4;
-    im->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
-    im->retries = o->retries >= 0 ? o->retries : 5;
-    im->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 500;
-    im->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 30000;
+    im->concurrency = o->concurrency;
+    im->timeout_ms = o->timeout_ms;
+    im->retries = o->retries;
+    im->backoff_ms = o->backoff_ms;
+    im->backoff_max_ms = o->backoff_max_ms;
     if (im->backoff_max_ms < im->backoff_ms) im->backoff_max_ms = im->backoff_ms;
-    im->batch_size = o->batch_size ? o->batch_size : 32;
-    im->batch_max_tokens = o->batch_max_tokens ? o->batch_max_tokens : 8192;
+    im->batch_size = o->batch_size;
+    im->batch_max_tokens = o->batch_max_tokens;
     im->tls_verify = o->tls_verify != 0;
     im->dim = o->dimensions;
     im->dims_sent = proto == &rb_http_proto_openai ? o->dimensions : 0;

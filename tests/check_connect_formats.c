@@ -8,6 +8,7 @@
 #include "batch/batch.h"
 #include "config/config.h"
 #include "decode/decode.h"
+#include "runner/decode_opts.h"
 #include "runner/runner_internal.h"
 #include "transform/document.h"
 #include "transform/template.h"
@@ -402,7 +403,9 @@ START_TEST(spec_from_the_job_keys) {
     ck_assert_int_eq(rb_job_config_set(&cfg, "document.id.from=key", "test", &err), 0);
     ck_assert_int_eq(rb_job_config_set(&cfg, "document.id.key.fields=a,b", "test", &err), 0);
     rb_decode_spec s;
-    ck_assert_msg(rb_decode_spec_from_config(&s, &cfg, &err) == 0, "%s", err.msg);
+    rb_decode_opts o;
+    rb_runner_decode_opts(&cfg, &o);
+    ck_assert_msg(rb_decode_spec_init(&s, &o, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(s.format, RB_FORMAT_DEBEZIUM);
     ck_assert(s.id_from_key);
     ck_assert_uint_eq(s.id_field_count, 2);
@@ -411,7 +414,8 @@ START_TEST(spec_from_the_job_keys) {
     ck_assert_uint_eq(s.key_field_count, 2);
     rb_decode_spec_free(&s);
     ck_assert_int_eq(rb_job_config_set(&cfg, "document.id.field=a,,b", "test", &err), 0);
-    ck_assert_int_eq(rb_decode_spec_from_config(&s, &cfg, &err), -1);
+    rb_runner_decode_opts(&cfg, &o);
+    ck_assert_int_eq(rb_decode_spec_init(&s, &o, &err), -1);
     ck_assert_msg(strstr(err.msg, "empty field name"), "%s", err.msg);
     ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=avro", "test", &err), -1);
     ck_assert_msg(strstr(err.msg, "source.value.format"), "%s", err.msg);
@@ -573,7 +577,9 @@ static void fixture_open(fixture *f, const char *const *settings, size_t n) {
         .delete_values = (const char *const *)f->cfg.delete_values.items,
         .delete_value_count = f->cfg.delete_values.count,
     };
-    ck_assert_msg(rb_decode_spec_from_config(&r->decode, &f->cfg, &err) == 0, "%s", err.msg);
+    rb_decode_opts dopts;
+    rb_runner_decode_opts(&f->cfg, &dopts);
+    ck_assert_msg(rb_decode_spec_init(&r->decode, &dopts, &err) == 0, "%s", err.msg);
     ck_assert_ptr_nonnull(f->b = rb_batch_new());
     rb_batch_reset(f->b, 1);
 }

@@ -4,22 +4,20 @@
  */
 #include "decode/decode_internal.h"
 
-#include "config/config.h"
-
 #include <stdlib.h>
 #include <string.h>
 
-int rb_decode_spec_from_config(rb_decode_spec *spec, const rb_job_config *cfg, rb_error *err) {
+int rb_decode_spec_init(rb_decode_spec *spec, const rb_decode_opts *opts, rb_error *err) {
     memset(spec, 0, sizeof *spec);
-    spec->format = cfg->value_format;
-    spec->id_from_key = cfg->id_from == RB_ID_FROM_KEY;
+    spec->format = opts->format;
+    spec->id_from_key = opts->id_from_key;
     /* document.id.field, split at commas: several fields make a composite id. */
     size_t n = 1;
-    for (const char *p = cfg->id_field; *p; p++) n += *p == ',';
+    for (const char *p = opts->id_field; *p; p++) n += *p == ',';
     if (!(spec->owned = calloc(n + 1, sizeof *spec->owned)))
         return rb_error_nomem(err, RB_STAGE_CONFIG, "id fields");
     size_t count = 0;
-    for (const char *p = cfg->id_field;;) {
+    for (const char *p = opts->id_field;;) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         while (len && (*p == ' ' || *p == '\t')) p++, len--;
@@ -27,7 +25,7 @@ int rb_decode_spec_from_config(rb_decode_spec *spec, const rb_job_config *cfg, r
         if (len == 0) {
             rb_decode_spec_free(spec);
             return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                "document.id.field '%s' has an empty field name", cfg->id_field);
+                                "document.id.field '%s' has an empty field name", opts->id_field);
         }
         if (!(spec->owned[count++] = strndup(p, len))) {
             rb_decode_spec_free(spec);
@@ -38,8 +36,8 @@ int rb_decode_spec_from_config(rb_decode_spec *spec, const rb_job_config *cfg, r
     }
     spec->id_fields = (const char *const *)spec->owned;
     spec->id_field_count = count;
-    spec->key_fields = (const char *const *)cfg->id_key_fields.items;
-    spec->key_field_count = cfg->id_key_fields.count;
+    spec->key_fields = opts->key_fields;
+    spec->key_field_count = opts->key_field_count;
     return 0;
 }
 

@@ -95,15 +95,23 @@ typedef struct rb_decode_spec {
     size_t id_field_count;
     const char *const *key_fields; /* document.id.key.fields; none: the whole key */
     size_t key_field_count;
-    char **owned; /* what rb_decode_spec_from_config allocated */
+    char **owned; /* what rb_decode_spec_init allocated */
 } rb_decode_spec;
 
-struct rb_job_config;
+/* The decode stage's options (a job's source.value.format and
+ * document.id.*: runner/decode_opts.h maps them). */
+typedef struct rb_decode_opts {
+    rb_value_format format;
+    bool id_from_key;              /* document.id.from = key */
+    const char *id_field;          /* document.id.field: comma-separated names */
+    const char *const *key_fields; /* document.id.key.fields */
+    size_t key_field_count;
+} rb_decode_opts;
 
-/* Builds the spec of a job (source.value.format, document.id.*); the
- * configuration must outlive it.  RB_ERR_CONFIG names the key. */
-int rb_decode_spec_from_config(rb_decode_spec *spec, const struct rb_job_config *cfg,
-                               rb_error *err);
+/* Builds the spec: splits id_field at commas (several fields make a
+ * composite id).  key_fields must outlive the spec.  RB_ERR_CONFIG names
+ * the key. */
+int rb_decode_spec_init(rb_decode_spec *spec, const rb_decode_opts *opts, rb_error *err);
 void rb_decode_spec_free(rb_decode_spec *spec); /* accepts a zeroed spec */
 
 typedef struct rb_decoded {

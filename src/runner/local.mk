@@ -8,6 +8,7 @@ libragbatch_a_SOURCES += src/runner/chunking.c
 libragbatch_a_SOURCES += src/runner/trigger.c src/runner/trigger.h
 libragbatch_a_SOURCES += src/runner/shutdown.c src/runner/shutdown.h
 libragbatch_a_SOURCES += src/runner/embed_opts.c src/runner/embed_opts.h
+libragbatch_a_SOURCES += src/runner/decode_opts.c src/runner/decode_opts.h
 
 check_PROGRAMS += tests/check_alert
 TESTS += tests/check_alert

@@ -3,6 +3,7 @@
  * run micro-batches until stopped (or caught up), tear down in reverse.
  */
 #include "runner/runner_internal.h"
+#include "runner/decode_opts.h"
 #include "runner/embed_opts.h"
 #include "runner/trigger.h"
 
@@ -76,7 +77,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         .delete_value_count = cfg->delete_values.count,
     };
 
-    if (rb_decode_spec_from_config(&r->decode, cfg, err) != 0)
+    rb_decode_opts dopts;
+    rb_runner_decode_opts(cfg, &dopts);
+    if (rb_decode_spec_init(&r->decode, &dopts, err) != 0)
         return rb_error_prefix(err, "%s", cfg->source_file);
 
     r->embedder = ports->embedder;

@@ -530,7 +530,8 @@ START_TEST(test_defaults_come_from_the_table) {
     o.concurrency = 0;
     ck_assert_ptr_null(rb_embedder_http_new(&o, &err));
     ck_assert_int_eq(err.code, RB_ERR_CONFIG);
-    ck_assert_msg(strstr(err.msg, "embed.concurrency"), "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "concurrency (embed.concurrency) = 0 is below 1"), "%s",
+                  err.msg);
     o = base_opts("tei");
     o.batch_max_tokens = 0;
     ck_assert_ptr_null(rb_embedder_http_new(&o, &err));

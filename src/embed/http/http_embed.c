@@ -464,17 +464,23 @@ rb_embedder *rb_embedder_http_new(const rb_http_embed_opts *o, rb_error *err) {
     }
     /* The defaults are the job table's (rb_runner_http_embed_defaults), not
      * restated here: an option left at zero is the caller's mistake. */
-    const char *bad = o->concurrency < 1        ? "concurrency (embed.concurrency)"
-                      : o->timeout_ms < 1       ? "timeout_ms (embed.request.timeout.ms)"
-                      : o->retries < 0          ? "retries (embed.retries)"
-                      : o->backoff_ms < 1       ? "backoff_ms (embed.retry.backoff.ms)"
-                      : o->backoff_max_ms < 1   ? "backoff_max_ms (embed.retry.backoff.max.ms)"
-                      : o->batch_size < 1       ? "batch_size (embed.batch.size)"
-                      : o->batch_max_tokens < 1 ? "batch_max_tokens (embed.batch.max.tokens)"
-                                                : NULL;
-    if (bad) {
+    const struct {
+        const char *name;
+        long long value, min;
+    } ranged[] = {
+        {"concurrency (embed.concurrency)", o->concurrency, 1},
+        {"timeout_ms (embed.request.timeout.ms)", o->timeout_ms, 1},
+        {"retries (embed.retries)", o->retries, 0},
+        {"backoff_ms (embed.retry.backoff.ms)", o->backoff_ms, 1},
+        {"backoff_max_ms (embed.retry.backoff.max.ms)", o->backoff_max_ms, 1},
+        {"batch_size (embed.batch.size)", (long long)o->batch_size, 1},
+        {"batch_max_tokens (embed.batch.max.tokens)", (long long)o->batch_max_tokens, 1},
+    };
+    for (size_t i = 0; i < sizeof ranged / sizeof ranged[0]; i++) {
+        if (ranged[i].value >= ranged[i].min) continue;
         rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                     "HTTP embedder (%s): option %s is out of range", proto->name, bad);
+                     "HTTP embedder (%s): option %s = %lld is below %lld", proto->name,
+                     ranged[i].name, ranged[i].value, ranged[i].min);
         return NULL;
     }
     http_impl *im = calloc(1, sizeof *im);

@@ -48,6 +48,7 @@ die() { printf 'connect: error: %s\n' "$*" >&2; exit 1; }
 . "$SCRIPT_DIR/lib/server-helpers.sh"
 
 running_pid() { pid_from_file "$PIDFILE" "ConnectStandalone $CONF"; }
+listen_address() { echo "http://127.0.0.1:$(port)"; }
 port() { cat "$PORTFILE" 2>/dev/null || true; }
 
 fetch_libs() {
@@ -97,9 +98,7 @@ EOT
 rest() { curl -sS --max-time 10 "$@"; }
 
 cmd_start() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 300 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 300
     local pid
     pid=$(running_pid)
     if [ -n "$pid" ]; then
@@ -150,36 +149,8 @@ fail_start() {
 }
 
 cmd_stop() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 300 9 || die "timed out waiting for $RUN/lock"
-    local pid
-    pid=$(running_pid)
-    if [ -z "$pid" ]; then
-        log "not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
-    log "stopping worker (pid $pid)"
-    kill_and_wait "$pid" 60
-    rm -f "$PIDFILE"
-    log "stopped"
-}
-
-cmd_status() {
-    local pid
-    pid=$(running_pid)
-    if [ -n "$pid" ]; then
-        log "running (pid $pid) at http://127.0.0.1:$(port)"
-        return 0
-    fi
-    log "stopped"
-    return 3
-}
-
-cmd_address() {
-    [ -n "$(running_pid)" ] || die "not running"
-    echo "http://127.0.0.1:$(port)"
+    take_run_lock 300
+    server_stop "worker" 60
 }
 
 cmd_put() {
@@ -209,8 +180,8 @@ cmd_delete() {
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
-status) cmd_status ;;
-address) cmd_address ;;
+status) server_status ;;
+address) server_address ;;
 put) shift; cmd_put "$@" ;;
 delete) shift; cmd_delete "$@" ;;
 *)

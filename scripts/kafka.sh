@@ -45,6 +45,7 @@ die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
 # alone is not trusted: the process must still be a kafka.Kafka JVM reading
 # our config, so a recycled pid is never mistaken for the broker.
 running_pid() { pid_from_file "$PIDFILE" "kafka.Kafka $CONF"; }
+listen_address() { echo "127.0.0.1:$(client_port)"; }
 
 client_port() { [ -f "$PORTFILE" ] && cut -d' ' -f1 "$PORTFILE"; }
 
@@ -113,9 +114,7 @@ EOF
 # --- commands ----------------------------------------------------------------
 
 cmd_start() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 300 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 300
 
     local pid
     pid=$(running_pid)
@@ -199,36 +198,8 @@ fail_start() {
 }
 
 cmd_stop() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 300 9 || die "timed out waiting for $RUN/lock"
-    local pid
-    pid=$(running_pid)
-    if [ -z "$pid" ]; then
-        log "not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
-    log "stopping broker (pid $pid)"
-    kill_and_wait "$pid" 60
-    rm -f "$PIDFILE"
-    log "stopped"
-}
-
-cmd_status() {
-    local pid
-    pid=$(running_pid)
-    if [ -n "$pid" ]; then
-        log "running (pid $pid) at 127.0.0.1:$(client_port)"
-        return 0
-    fi
-    log "stopped"
-    return 3
-}
-
-cmd_address() {
-    [ -n "$(running_pid)" ] || die "not running"
-    echo "127.0.0.1:$(client_port)"
+    take_run_lock 300
+    server_stop "broker" 60
 }
 
 cmd_create_topic() {
@@ -257,8 +228,8 @@ cmd_create_topic() {
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
-status) cmd_status ;;
-address) cmd_address ;;
+status) server_status ;;
+address) server_address ;;
 create-topic) shift; cmd_create_topic "$@" ;;
 *)
     echo "usage: $0 start|stop|status|address|create-topic NAME PARTITIONS" >&2

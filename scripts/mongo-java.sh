@@ -62,6 +62,7 @@ die() { printf 'mongo-java: error: %s\n' "$*" >&2; exit 1; }
 # it names (-Dragbatch.run); pids are recycled, so the file alone is not
 # trusted.
 running_pid() { pid_from_file "$PIDFILE" "java .*-Dragbatch.run=$RUN .*$MAIN_CLASS 127.0.0.1 "; }
+listen_address() { echo "127.0.0.1:$(port)"; }
 
 port() { cat "$PORTFILE" 2>/dev/null || true; }
 
@@ -161,9 +162,7 @@ build_server() {
 # --- commands ----------------------------------------------------------------
 
 cmd_start() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 600
 
     local pid
     pid=$(running_pid)
@@ -222,26 +221,12 @@ fail_start() {
 }
 
 cmd_stop() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 600 9 || die "timed out waiting for $RUN/lock"
-    local pid
-    pid=$(running_pid)
-    if [ -z "$pid" ]; then
-        log "not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
-    log "stopping mongo-java-server (pid $pid)"
-    kill_and_wait "$pid" 30
-    rm -f "$PIDFILE"
-    log "stopped"
+    take_run_lock 600
+    server_stop "mongo-java-server" 30
 }
 
 cmd_down() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 600
     [ -n "$(running_pid)" ] || die "not running"
     local reply
     reply=$(control down) || die "down failed: $reply"
@@ -251,9 +236,7 @@ cmd_down() {
 }
 
 cmd_up() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 600
     local pid reply
     pid=$(running_pid)
     [ -n "$pid" ] || die "not running"
@@ -266,8 +249,8 @@ cmd_up() {
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
-status) mongo_server_status ;;
-address) mongo_server_address ;;
+status) server_status ;;
+address) server_address ;;
 ping) mongo_server_ping ;;
 down) cmd_down ;;
 up) cmd_up ;;

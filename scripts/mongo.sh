@@ -49,6 +49,7 @@ die() { printf 'mongo: error: %s\n' "$*" >&2; exit 1; }
 # The pid of the server started from this tree, or nothing: the command line
 # must still name our binary and state dir (pids are recycled).
 running_pid() { pid_from_file "$PIDFILE" "^$BIN .*--state-dir=$STATE"; }
+listen_address() { echo "127.0.0.1:$(port)"; }
 
 port() { cat "$PORTFILE" 2>/dev/null || true; }
 
@@ -111,9 +112,7 @@ build_ferretdb() {
 # --- commands ----------------------------------------------------------------
 
 cmd_start() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 600 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 600
 
     local pid
     pid=$(running_pid)
@@ -166,27 +165,15 @@ fail_start() {
 }
 
 cmd_stop() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 600 9 || die "timed out waiting for $RUN/lock"
-    local pid
-    pid=$(running_pid)
-    if [ -z "$pid" ]; then
-        log "not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
-    log "stopping FerretDB (pid $pid)"
-    kill_and_wait "$pid" 30
-    rm -f "$PIDFILE"
-    log "stopped"
+    take_run_lock 600
+    server_stop "FerretDB" 30
 }
 
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
-status) mongo_server_status ;;
-address) mongo_server_address ;;
+status) server_status ;;
+address) server_address ;;
 ping) mongo_server_ping ;;
 # FerretDB keeps its data in run/mongo/data across a stop.
 down) cmd_stop ;;

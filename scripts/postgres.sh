@@ -57,12 +57,11 @@ as_owner() {
 }
 
 running_pid() { pid_from_file "$PIDFILE" "postgres -D $DATA"; }
+listen_address() { echo "127.0.0.1:$(port)"; }
 port() { cat "$PORTFILE" 2>/dev/null || true; }
 
 cmd_start() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 120 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 120
     local pid bin
     pid=$(running_pid)
     if [ -n "$pid" ]; then
@@ -119,9 +118,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-    mkdir -p "$RUN"
-    exec 9>"$RUN/lock"
-    flock -w 120 9 || die "timed out waiting for $RUN/lock"
+    take_run_lock 120
     local pid
     pid=$(running_pid)
     if [ -z "$pid" ]; then
@@ -143,22 +140,6 @@ cmd_stop() {
     log "stopped"
 }
 
-cmd_status() {
-    local pid
-    pid=$(running_pid)
-    if [ -n "$pid" ]; then
-        log "running (pid $pid) at 127.0.0.1:$(port)"
-        return 0
-    fi
-    log "stopped"
-    return 3
-}
-
-cmd_address() {
-    [ -n "$(running_pid)" ] || die "not running"
-    echo "127.0.0.1:$(port)"
-}
-
 cmd_psql() {
     [ -n "$(running_pid)" ] || die "not running; run scripts/postgres.sh start"
     psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(port)" -U postgres "$@"
@@ -167,8 +148,8 @@ cmd_psql() {
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
-status) cmd_status ;;
-address) cmd_address ;;
+status) server_status ;;
+address) server_address ;;
 psql) shift; cmd_psql "$@" ;;
 *)
     echo "usage: $0 start|stop|status|address|psql ARGS" >&2

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by scripts/kafka.sh, scripts/mongo.sh and bench/pg-ferretdb.sh
+# Helpers shared by the server scripts (scripts/kafka.sh, mongo.sh, mongo-java.sh,
+# postgres.sh, connect.sh) and bench/pg-ferretdb.sh
 # (sourced, not run).
 # The sourcing script defines log and die; for the mongo_server_* commands
 # also running_pid (the server's pid, empty when it is not running) and port.
@@ -140,25 +141,53 @@ sys.exit(0 if ok_value(reply[5:]) == 1 else 1)
 PY
 }
 
-# The status, address and ping commands of a MongoDB-wire test server
-# script (scripts/mongo.sh, scripts/mongo-java.sh). status exits 3 when the
-# server is not running.
-mongo_server_status() {
+# The commands every server script shares. Besides log and die, the
+# sourcing script defines RUN (its state directory), PIDFILE, running_pid
+# (the server's pid, empty when it is not running) and listen_address
+# (what `address` prints: host:port, or a URL).
+
+# Takes the script's lock, $RUN/lock on fd 9, for the rest of the command;
+# waits at most $1 seconds for another command of the same script.
+take_run_lock() {
+    mkdir -p "$RUN"
+    exec 9>"$RUN/lock"
+    flock -w "$1" 9 || die "timed out waiting for $RUN/lock"
+}
+
+# status: exit 0 and where, if running; exit 3 if not.
+server_status() {
     local pid
     pid=$(running_pid)
     if [ -n "$pid" ]; then
-        log "running (pid $pid) at 127.0.0.1:$(port)"
+        log "running (pid $pid) at $(listen_address)"
         return 0
     fi
     log "stopped"
     return 3
 }
 
-mongo_server_address() {
+server_address() {
     [ -n "$(running_pid)" ] || die "not running"
-    echo "127.0.0.1:$(port)"
+    listen_address
 }
 
+# stop: ends the server this script started (SIGTERM, SIGKILL after $2
+# seconds) and waits for its exit; $1 names it in the log.
+server_stop() {
+    local pid
+    pid=$(running_pid)
+    if [ -z "$pid" ]; then
+        log "not running"
+        rm -f "$PIDFILE"
+        return 0
+    fi
+    log "stopping $1 (pid $pid)"
+    kill_and_wait "$pid" "$2"
+    rm -f "$PIDFILE"
+    log "stopped"
+}
+
+# ping of a MongoDB-wire server script (scripts/mongo.sh, mongo-java.sh).
 mongo_server_ping() {
     [ -n "$(running_pid)" ] || die "not running"
     mongo_wire_ping "$(port)" || die "no ping reply from 127.0.0.1:$(port)"

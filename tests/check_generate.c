@@ -157,8 +157,8 @@ END_TEST
 /* ---- times --------------------------------------------------------------- */
 
 START_TEST(time_format_and_parse_round_trip) {
-    char buf[32];
-    rb_gen_format_time(T0, buf);
+    char buf[RB_RFC3339_SIZE];
+    rb_rfc3339_format(T0, buf);
     ck_assert_str_eq(buf, "2026-11-24T09:41:07.123Z");
     int64_t ms;
     ck_assert_int_eq(rb_rfc3339_parse(buf, &ms), 0);
@@ -167,8 +167,12 @@ START_TEST(time_format_and_parse_round_trip) {
     ck_assert_int_eq(ms, T0 - 23);
     ck_assert_int_eq(rb_rfc3339_parse("2024-02-29T00:00:00Z", &ms), 0);
     ck_assert_int_eq(ms, 1709164800000LL);
-    rb_gen_format_time(0, buf);
+    rb_rfc3339_format(0, buf);
     ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
+    rb_rfc3339_format(-1, buf); /* before the epoch: the millisecond before it */
+    ck_assert_str_eq(buf, "1969-12-31T23:59:59.999Z");
+    ck_assert_int_eq(rb_rfc3339_parse(buf, &ms), 0);
+    ck_assert_int_eq(ms, -1);
     ck_assert_int_eq(rb_rfc3339_parse("2026-11-24 09:41:07Z", &ms), -1);
     ck_assert_int_eq(rb_rfc3339_parse("2026-11-24T09:41:07", &ms), -1);
     ck_assert_int_eq(rb_rfc3339_parse("2025-02-29T00:00:00Z", &ms), -1);

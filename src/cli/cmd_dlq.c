@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "common/buf.h"
+#include "common/rfc3339.h"
 #include "dlq/reader.h"
 #include "kafka/config.h"
 #include "kafka/producer.h"
@@ -180,10 +181,9 @@ static void format_time(int64_t ms, char *out, size_t size) {
         snprintf(out, size, "-");
         return;
     }
-    time_t sec = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[RB_RFC3339_SIZE];
+    rb_rfc3339_format(ms, when);
+    snprintf(out, size, "%s", when);
 }
 
 static int by_count(const void *a, const void *b) {

@@ -2,6 +2,7 @@
 
 #include "common/buf.h"
 #include "common/redact.h"
+#include "common/rfc3339.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -61,11 +62,8 @@ void rb_log_write(const rb_log *log, rb_log_level level, const char *event, cons
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char when[40];
-    size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+    char when[RB_RFC3339_SIZE];
+    rb_rfc3339_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000L, when);
 
     rb_buf line;
     rb_buf_init(&line);

@@ -1,6 +1,9 @@
 /* rfc3339.c -- see rfc3339.h. */
 #include "common/rfc3339.h"
 
+#include <stdio.h>
+#include <time.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -92,4 +95,20 @@ int rb_rfc3339_parse(const char *s, int64_t *epoch_ms) {
     int64_t secs = days * 86400 + utc_min * 60 + second;
     if (epoch_ms) *epoch_ms = secs * 1000 + ms;
     return 0;
+}
+
+void rb_rfc3339_format(int64_t epoch_ms, char out[RB_RFC3339_SIZE]) {
+    int64_t secs = epoch_ms / 1000, frac = epoch_ms % 1000;
+    if (frac < 0) { /* C division truncates toward zero */
+        frac += 1000;
+        secs -= 1;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(out, RB_RFC3339_SIZE, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    snprintf(out, RB_RFC3339_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 }

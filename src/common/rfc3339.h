@@ -22,4 +22,13 @@
  * not exactly one RFC 3339 date-time. */
 int rb_rfc3339_parse(const char *s, int64_t *epoch_ms);
 
+/* Room for what rb_rfc3339_format writes, NUL included. */
+#define RB_RFC3339_SIZE 32
+
+/* Writes `epoch_ms` as RFC 3339 UTC with milliseconds
+ * ("2026-11-24T09:41:07.123Z"), which rb_rfc3339_parse reads back as the
+ * same instant.  Times before 1970 are fine; one gmtime_r cannot represent
+ * gives the epoch.  Every timestamp ragbatch prints goes through here. */
+void rb_rfc3339_format(int64_t epoch_ms, char out[RB_RFC3339_SIZE]);
+
 #endif

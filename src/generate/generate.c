@@ -3,6 +3,7 @@
 #include "common/buf.h"
 #include "generate/catalog.h"
 #include "common/prng.h"
+#include "common/rfc3339.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -108,24 +109,6 @@ const char *rb_gen_event_type_name(rb_gen_event_type type) {
     return "unknown";
 }
 
-/* ---- time ---------------------------------------------------------------- */
-
-void rb_gen_format_time(int64_t ms, char out[32]) {
-    int64_t secs = ms / 1000, frac = ms % 1000;
-    if (frac < 0) {
-        frac += 1000;
-        secs -= 1;
-    }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
-        snprintf(out, 32, "1970-01-01T00:00:00.000Z");
-        return;
-    }
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-}
-
 /* ---- rendering ----------------------------------------------------------- */
 
 static int put_key(rb_buf *b, const char *key) { return rb_buf_printf(b, ",\"%s\":", key); }
@@ -140,8 +123,8 @@ static int put_string_member(rb_buf *b, const char *key, const char *s, size_t l
  * renders it, so that a malformed event can carry damaged bytes). */
 static int render_event(rb_gen *g, const rb_gen_product *p, rb_gen_event_type type,
                         const corruption *c, const char *desc, size_t desc_len, rb_buf *out) {
-    char when[32];
-    rb_gen_format_time(p->event_time_ms, when);
+    char when[RB_RFC3339_SIZE];
+    rb_rfc3339_format(p->event_time_ms, when);
     rb_buf_reset(out);
     int rc = 0;
     if (c->wrong_type == 6) {
@@ -239,8 +222,8 @@ static int insert_bad_bytes(rb_gen *g) {
 }
 
 static int render_not_json(rb_gen *g, const rb_gen_product *p, rb_gen_event_type type) {
-    char when[32], price[32];
-    rb_gen_format_time(p->event_time_ms, when);
+    char when[RB_RFC3339_SIZE], price[32];
+    rb_rfc3339_format(p->event_time_ms, when);
     rb_buf pb;
     rb_buf_init(&pb);
     int rc = rb_gen_catalog_price_json(p, &pb);
@@ -393,9 +376,9 @@ int rb_gen_next(rb_gen *g, int64_t time_ms, rb_gen_event *ev, rb_error *err) {
 /* ---- manifest ------------------------------------------------------------ */
 
 static int manifest_line(rb_gen *g, size_t idx, const rb_gen_product *p, rb_buf *line) {
-    char id[32], when[32];
+    char id[32], when[RB_RFC3339_SIZE];
     snprintf(id, sizeof id, "p-%06zu", idx);
-    rb_gen_format_time(p->event_time_ms, when);
+    rb_rfc3339_format(p->event_time_ms, when);
     int rc = rb_buf_printf(line,
                            "{\"product_id\":\"%s\",\"version\":%" PRIu32
                            ",\"deleted\":%s,\"event_time\":\"%s\"",

@@ -119,11 +119,8 @@ int rb_gen_write_manifest(rb_gen *g, FILE *out, const char *what, rb_error *err)
 const char *rb_gen_malformed_name(rb_gen_malformed kind);
 const char *rb_gen_event_type_name(rb_gen_event_type type);
 
-/* Formats `ms` since the epoch as RFC 3339 UTC with milliseconds
- * ("2026-11-24T09:41:07.123Z") into `out` (at least 25 bytes). */
-void rb_gen_format_time(int64_t ms, char out[32]);
-
-/* Parsing is common/rfc3339.h's rb_rfc3339_parse: the one parser, so
- * that --start-time takes exactly what the schema's date-time takes. */
+/* Event times are written by common/rfc3339.h's rb_rfc3339_format and
+ * read by its rb_rfc3339_parse, the one parser, so that --start-time takes
+ * exactly what the schema's date-time takes. */
 
 #endif

@@ -377,6 +377,8 @@ bool rb_source_assigned_done(rb_source *s) {
 
 int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
                    int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err) {
+    int64_t window_ms = deadline_ms - rb_now_ms();
+    bool awaiting_first = s->bounded && rb_batch_count(b) == 0 && window_ms > 0;
     while (rb_batch_count(b) < max_records && rb_batch_bytes(b) < max_bytes && !(stop && *stop)) {
         /* Past the deadline, take what librdkafka has already fetched
          * without waiting: a batch that starts late (the previous one
@@ -434,6 +436,10 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
             at_end = e && m->offset + 1 == end_of(s, e);
         }
         int64_t ts = rd_kafka_message_timestamp(m, NULL);
+        if (awaiting_first) {
+            deadline_ms = rb_now_ms() + window_ms;
+            awaiting_first = false;
+        }
         rb_record *r = rb_batch_add(b, rd_kafka_topic_name(m->rkt), m->partition, m->offset, ts,
                                     m->key, m->key_len, m->payload, m->len, err);
         int rc = r ? copy_headers(b, r, m, err) : -1;

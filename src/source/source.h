@@ -79,6 +79,11 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err);
  * source also returns as soon as rb_source_assigned_done() holds (checked
  * when a record reaches its partition's end and whenever a poll waits in
  * vain), so the last batch of a catch-up does not wait for its deadline.
+ * A bounded source's window (deadline_ms - now) opens with the first
+ * record of an empty batch, not with the call: on a slow machine the
+ * group's assignment and the first fetch may take longer than the window,
+ * and counting that wait would close the batch between the fetches of two
+ * partitions.  An empty bounded batch still returns at `deadline_ms`.
  * Returns 0 (the batch may be empty) or -1 on a fatal consumer error. */
 int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_bytes,
                    int64_t deadline_ms, volatile sig_atomic_t *stop, rb_error *err);

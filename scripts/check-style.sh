@@ -10,9 +10,12 @@
 #      (atoi, atol, atoll, atof), or that are unsafe by design (tmpnam,
 #      tempnam, mktemp, alloca).  Use snprintf/rb_buf, memcpy with a known
 #      length, strtok_r or a hand-written split, strtol/strtod with an end
-#      pointer, mkstemp/mkdtemp.
+#      pointer, mkstemp/mkdtemp;
+#   4. the verbs (src/cli/) include no librdkafka header: every Kafka client
+#      is made by src/kafka (its config.h, producer.h and errors.h need no
+#      librdkafka type), so that one layer sets and checks every property.
 #
-#   scripts/check-style.sh          all three; exits 1 if any finds something
+#   scripts/check-style.sh          all four; exits 1 if any finds something
 #   scripts/check-style.sh --fix    reformat the C files in place first
 #
 # Needs clang-format and shellcheck (scripts/install-deps.sh).
@@ -83,6 +86,13 @@ banned='strcpy|strcat|sprintf|vsprintf|gets|stpcpy|strtok|atoi|atol|atoll|atof|t
 mapfile -t code < <(list '\.[ch]$' src tests)
 if grep -nHE "(^|[^A-Za-z0-9_])($banned)[[:space:]]*\(" "${code[@]}" >&2; then
     echo "check-style: banned calls above (see the top of scripts/check-style.sh for what to use)" >&2
+    status=1
+fi
+
+# 4. the Kafka client layer is the only way to a client.
+mapfile -t cli < <(list '\.[ch]$' src/cli)
+if grep -nHE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]librdkafka/' "${cli[@]}" >&2; then
+    echo "check-style: src/cli includes librdkafka above; go through src/kafka" >&2
     status=1
 fi
 

@@ -33,13 +33,19 @@ void harness_unique(const char *prefix, char *out, size_t size) {
 
 const char *harness_model_dir(void) { return RB_SOURCE_DIR "/models/all-MiniLM-L6-v2"; }
 
+/* Sets `key` on `conf`; a refusal aborts the test, naming the key. */
+static void conf_set(rd_kafka_conf_t *conf, const char *key, const char *value) {
+    char errstr[512];
+    ck_assert_msg(rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK,
+                  "kafka client: %s: %s", key, errstr);
+}
+
 static rd_kafka_t *client(rd_kafka_type_t type, const char *group) {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
-                      sizeof errstr);
-    if (group) rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr);
+    conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"));
+    if (group) conf_set(conf, "group.id", group);
+    if (type == RD_KAFKA_PRODUCER) conf_set(conf, "acks", "all");
     rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
     ck_assert_msg(rk != NULL, "kafka client: %s", errstr);
     return rk;
@@ -170,9 +176,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 void harness_produce(const char *topic, const harness_msg *msgs, size_t n) {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), errstr,
-                      sizeof errstr);
-    rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr);
+    conf_set(conf, "bootstrap.servers", harness_env("RAGBATCH_KAFKA_BOOTSTRAP"));
+    conf_set(conf, "acks", "all");
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     ck_assert_msg(rk != NULL, "%s", errstr);

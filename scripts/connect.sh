@@ -51,29 +51,6 @@ running_pid() { pid_from_file "$PIDFILE" "ConnectStandalone $CONF"; }
 listen_address() { echo "http://127.0.0.1:$(port)"; }
 port() { cat "$PORTFILE" 2>/dev/null || true; }
 
-fetch_libs() {
-    local sum
-    sum=$(sha256sum "$POM" | cut -d' ' -f1)
-    if [ -d "$LIBS" ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$sum" ]; then
-        return 0
-    fi
-    command -v mvn >/dev/null || die "mvn not found; run scripts/install-deps.sh"
-    log "resolving jars from $POM into $LIBS (Maven Central)"
-    rm -rf "$LIBS.tmp"
-    mkdir -p "$CACHE" "$M2"
-    # An absolute output directory: a relative one is taken from the pom's.
-    if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$M2" \
-        dependency:copy-dependencies -DincludeScope=runtime \
-        -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
-        tail -n 30 "$CACHE/mvn.log" >&2
-        die "mvn dependency:copy-dependencies failed (log: $CACHE/mvn.log)"
-    fi
-    rm -rf "$LIBS"
-    mv "$LIBS.tmp" "$LIBS"
-    echo "$sum" >"$STAMP"
-    log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
-}
-
 write_config() {
     local bootstrap=$1 p=$2
     cat >"$CONF" <<EOT
@@ -109,7 +86,7 @@ cmd_start() {
     local bootstrap=${RAGBATCH_KAFKA_BOOTSTRAP:-}
     [ -n "$bootstrap" ] || bootstrap=$("$SCRIPT_DIR/kafka.sh" address 9>&-) ||
         die "no Kafka broker: run scripts/kafka.sh start (or set RAGBATCH_KAFKA_BOOTSTRAP)"
-    fetch_libs
+    maven_libs "$STAMP"
     local p
     p=$(choose_port "${CONNECT_PORT:-}" "$(port)" CONNECT_PORT)
     echo "$p" >"$PORTFILE"

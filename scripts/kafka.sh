@@ -57,28 +57,6 @@ kafka_tool() {
         -cp "$LIBS/*" "$@"
 }
 
-fetch_libs() {
-    local sum
-    sum=$(sha256sum "$POM" | cut -d' ' -f1)
-    if [ -d "$LIBS" ] && [ "$(cat "$STAMP" 2>/dev/null || true)" = "$sum" ]; then
-        return 0
-    fi
-    command -v mvn >/dev/null || die "mvn not found; run scripts/install-deps.sh"
-    log "resolving jars from $POM into $LIBS (Maven Central)"
-    rm -rf "$LIBS.tmp"
-    mkdir -p "$CACHE" "$M2"
-    if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$M2" \
-        dependency:copy-dependencies -DincludeScope=runtime \
-        -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
-        tail -n 30 "$CACHE/mvn.log" >&2
-        die "mvn dependency:copy-dependencies failed (log: $CACHE/mvn.log)"
-    fi
-    rm -rf "$LIBS"
-    mv "$LIBS.tmp" "$LIBS"
-    echo "$sum" >"$STAMP"
-    log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
-}
-
 write_config() {
     local port=$1 cport=$2
     cat >"$CONF" <<EOF
@@ -123,7 +101,7 @@ cmd_start() {
         return 0
     fi
     command -v java >/dev/null || die "java not found; run scripts/install-deps.sh"
-    fetch_libs
+    maven_libs "$STAMP"
 
     local prev_port="" prev_cport="" port cport
     if [ -f "$PORTFILE" ]; then

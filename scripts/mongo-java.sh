@@ -130,22 +130,8 @@ build_server() {
         exec 7>&-
         return 0
     fi
-    command -v mvn >/dev/null || die "mvn not found; run scripts/install-deps.sh"
     command -v javac >/dev/null || die "javac not found; run scripts/install-deps.sh"
-    if [ ! -d "$LIBS" ] || [ "$(cat "$LIBS_STAMP" 2>/dev/null || true)" != "$libs_sum" ]; then
-        log "resolving jars from $POM into $LIBS (Maven Central)"
-        rm -rf "$LIBS.tmp"
-        if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$M2" \
-            dependency:copy-dependencies -DincludeScope=runtime \
-            -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
-            tail -n 30 "$CACHE/mvn.log" >&2
-            die "mvn dependency:copy-dependencies failed (log: $CACHE/mvn.log)"
-        fi
-        rm -rf "$LIBS"
-        mv "$LIBS.tmp" "$LIBS"
-        echo "$libs_sum" >"$LIBS_STAMP"
-        log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
-    fi
+    maven_libs "$LIBS_STAMP"
     rm -rf "$CLASSES.tmp"
     mkdir -p "$CLASSES.tmp"
     if ! javac -d "$CLASSES.tmp" -cp "$LIBS/*" "$MAIN_SRC" >"$CACHE/javac.log" 2>&1; then

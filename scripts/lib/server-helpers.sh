@@ -193,3 +193,31 @@ mongo_server_ping() {
     mongo_wire_ping "$(port)" || die "no ping reply from 127.0.0.1:$(port)"
     log "ping ok at 127.0.0.1:$(port)"
 }
+
+# The runtime jars of the Maven project $POM, copied into $LIBS (through the
+# local repository $M2, log in $CACHE/mvn.log) unless the stamp file $1
+# already holds the pom's hash: resolved once, and again when the pom
+# changes. $LIBS is replaced only by a complete copy. The sourcing script
+# defines POM, LIBS, CACHE and M2, and holds whatever lock its cache needs.
+maven_libs() {
+    local stamp=$1 sum
+    sum=$(sha256sum "$POM" | cut -d' ' -f1)
+    if [ -d "$LIBS" ] && [ "$(cat "$stamp" 2>/dev/null || true)" = "$sum" ]; then
+        return 0
+    fi
+    command -v mvn >/dev/null || die "mvn not found; run scripts/install-deps.sh"
+    log "resolving jars from $POM into $LIBS (Maven Central)"
+    rm -rf "$LIBS.tmp"
+    mkdir -p "$CACHE" "$M2"
+    # An absolute output directory: a relative one is taken from the pom's.
+    if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$M2" \
+        dependency:copy-dependencies -DincludeScope=runtime \
+        -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
+        tail -n 30 "$CACHE/mvn.log" >&2
+        die "mvn dependency:copy-dependencies failed (log: $CACHE/mvn.log)"
+    fi
+    rm -rf "$LIBS"
+    mv "$LIBS.tmp" "$LIBS"
+    echo "$sum" >"$stamp"
+    log "$(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
+}

@@ -47,6 +47,34 @@ int rb_buf_puts(rb_buf *b, const char *s) { return rb_buf_append(b, s, strlen(s)
 
 int rb_buf_putc(rb_buf *b, char c) { return rb_buf_append(b, &c, 1); }
 
+size_t rb_utf8_encode(unsigned cp, char out[4]) {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+int rb_buf_put_utf8(rb_buf *b, unsigned cp) {
+    char u[4];
+    return rb_buf_append(b, u, rb_utf8_encode(cp, u));
+}
+
 int rb_buf_printf(rb_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

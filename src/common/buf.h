@@ -24,6 +24,13 @@ int rb_buf_reserve(rb_buf *b, size_t extra);
 int rb_buf_append(rb_buf *b, const char *data, size_t len);
 int rb_buf_puts(rb_buf *b, const char *s);
 int rb_buf_putc(rb_buf *b, char c);
+
+/* The UTF-8 encoding of code point `cp` (at most 0x10FFFF and not a
+ * surrogate: the caller has checked) into `out`; returns its length, 1 to
+ * 4.  The project's one encoder (JSON and job-file \u escapes). */
+size_t rb_utf8_encode(unsigned cp, char out[4]);
+/* Appends the UTF-8 encoding of `cp`, as rb_utf8_encode. */
+int rb_buf_put_utf8(rb_buf *b, unsigned cp);
 int rb_buf_printf(rb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends `s` as a JSON string literal, quotes included, escaping as RFC 8259
  * asks.  Bytes that are not part of valid UTF-8 are written as the four

@@ -95,31 +95,6 @@ static int hex(char c) {
     return -1;
 }
 
-static int put_utf8(rb_buf *b, unsigned cp) {
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return rb_buf_append(b, u, n);
-}
-
 static int lone_surrogate(rb_buf *b, const char *origin, int line, rb_error *err) {
     rb_buf_free(b);
     return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
@@ -159,7 +134,7 @@ static int convert(const char *s, size_t n, const char *origin, int line, char *
         bool is_low = is_unit && unit >= 0xDC00 && unit <= 0xDFFF;
         if (high) {
             if (!is_low) return lone_surrogate(&b, origin, line, err);
-            rc = put_utf8(&b, 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00));
+            rc = rb_buf_put_utf8(&b, 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00));
             high = 0;
             continue;
         }
@@ -174,7 +149,7 @@ static int convert(const char *s, size_t n, const char *origin, int line, char *
                                 "%s:%d: \\u0000 cannot be used (values are C strings)", origin,
                                 line);
         }
-        rc = is_unit ? put_utf8(&b, unit) : rb_buf_putc(&b, c);
+        rc = is_unit ? rb_buf_put_utf8(&b, unit) : rb_buf_putc(&b, c);
     }
     if (rc == 0 && high) return lone_surrogate(&b, origin, line, err);
     if (rc != 0) {

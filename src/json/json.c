@@ -17,6 +17,7 @@
  */
 #include "json/json.h"
 
+#include "common/buf.h"
 #include "json/json_tokens.h"
 
 #include <errno.h>
@@ -173,33 +174,12 @@ static int hex4(const char *s, unsigned *out) {
     return 0;
 }
 
+/* With out == NULL only measures (json_string's checking pass). */
 static size_t utf8_put(char *out, unsigned cp) {
-    if (cp < 0x80) {
-        if (out) out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        if (out) {
-            out[0] = (char)(0xC0 | (cp >> 6));
-            out[1] = (char)(0x80 | (cp & 0x3F));
-        }
-        return 2;
-    }
-    if (cp < 0x10000) {
-        if (out) {
-            out[0] = (char)(0xE0 | (cp >> 12));
-            out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            out[2] = (char)(0x80 | (cp & 0x3F));
-        }
-        return 3;
-    }
-    if (out) {
-        out[0] = (char)(0xF0 | (cp >> 18));
-        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (char)(0x80 | (cp & 0x3F));
-    }
-    return 4;
+    char u[4];
+    size_t n = rb_utf8_encode(cp, u);
+    if (out) memcpy(out, u, n);
+    return n;
 }
 
 /* Checks and decodes the string body src[start..end).  With out == NULL

@@ -23,6 +23,7 @@
  * collection's size when the batch started.  The database (rbflat_<pid>)
  * is dropped at the end; `flat URI clean` drops leftovers of killed runs.
  */
+#include "bench/sink/fixture.h"
 #include "common/prng.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
@@ -35,24 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DIM 384
+#define DIM BENCH_DIM
 #define MAX_BATCH 10000
 #define MAX_REPEAT 15
-
-static const char EVENT[] =
-    "{\"name\":\"Harbor & Pine Cascade Hiking Boots\",\"category\":\"footwear\","
-    "\"brand\":\"Harbor & Pine\",\"price\":82.99,\"currency\":\"EUR\","
-    "\"tags\":[\"everyday\",\"running\"],\"in_stock\":true,"
-    "\"attributes\":{\"color\":\"sky blue\",\"material\":\"waterproof nubuck\","
-    "\"size\":\"EU 46\",\"origin\":\"Canada\"}}";
-static const char TEXT[] =
-    "Harbor & Pine Cascade Hiking Boots. Brand: Harbor & Pine. Category: footwear. Everyday "
-    "hiking boots in sky blue waterproof nubuck, with a padded collar that stops heel rub. "
-    "Made in Canada and backed by a 5-year Harbor & Pine warranty. Tags: everyday, running.";
-static const char HASH[] = "3f5a1c0e9b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c1e3a5b7d9f1a3c5e7a9b1d";
-static const char *META_FIELDS[] = {"name",     "category", "brand",    "price",
-                                    "currency", "tags",     "in_stock", "attributes"};
-#define N_META 8
 
 typedef struct bench {
     rb_sink *sink;
@@ -63,7 +49,7 @@ typedef struct bench {
     long stored, next_id; /* ids 0..next_id-1 were written; `stored` are in the collection */
     int64_t *version;     /* per id; 0: never written */
     long version_cap;
-    rb_sink_meta meta[N_META];
+    rb_sink_meta meta[BENCH_N_META];
     float vec[DIM];
     rb_prng rng;
     bool lookup; /* FLAT_LOOKUP=0: no lookup, as with embed.reuse.unchanged = false */
@@ -102,13 +88,13 @@ static rb_sink_item item_for(bench *b, long n, rb_sink_kind kind, int64_t versio
                        .partition = (int32_t)(n % 4),
                        .offset = n * 16 + version};
     if (kind == RB_SINK_UPSERT) {
-        it.text = TEXT;
-        it.text_hash = HASH;
+        it.text = bench_text;
+        it.text_hash = bench_text_hash;
         it.vector = b->vec;
         it.dim = DIM;
         it.model = "all-MiniLM-L6-v2";
         it.metadata = b->meta;
-        it.n_metadata = N_META;
+        it.n_metadata = BENCH_N_META;
     }
     return it;
 }
@@ -156,7 +142,8 @@ static int on_stored(const rb_sink_stored_view *v, void *arg) {
     it->known = RB_SINK_KNOWN_PRESENT;
     it->known_version = v->version;
     c->found++;
-    c->reusable += !v->deleted && v->text_hash && strcmp(v->text_hash, HASH) == 0 && v->dim == DIM;
+    c->reusable += !v->deleted && v->text_hash && strcmp(v->text_hash, bench_text_hash) == 0 &&
+                   v->dim == DIM;
     return 0;
 }
 
@@ -231,21 +218,7 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static int clean(const char *uri) {
-    mongoc_client_t *c = mongoc_client_new(uri);
-    bson_error_t e;
-    char **names = c ? mongoc_client_get_database_names_with_opts(c, NULL, &e) : NULL;
-    if (!names) die("listDatabases", c ? e.message : "bad URI");
-    for (char **n = names; *n; n++) {
-        if (strncmp(*n, "rbflat_", 7) != 0) continue;
-        mongoc_database_t *db = mongoc_client_get_database(c, *n);
-        printf("dropping %s: %s\n", *n, mongoc_database_drop(db, &e) ? "ok" : e.message);
-        mongoc_database_destroy(db);
-    }
-    bson_strfreev(names);
-    mongoc_client_destroy(c);
-    return 0;
-}
+static int clean(const char *uri) { return bench_drop_databases(uri, "rbflat_"); }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -272,10 +245,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < DIM; i++) b.vec[i] = (float)((i * 37 % 101) - 50) / 97.0f;
     rb_json_doc *event;
     rb_error err;
-    if (rb_json_parse(EVENT, strlen(EVENT), NULL, &event, &err) != 0) die("event", err.msg);
-    for (int i = 0; i < N_META; i++)
-        b.meta[i] = (rb_sink_meta){META_FIELDS[i],
-                                   rb_json_get_path(rb_json_doc_root(event), META_FIELDS[i])};
+    bench_fixture_meta(&event, b.meta);
     snprintf(b.db, sizeof b.db, "rbflat_%ld", (long)getpid());
     rb_sink_opts so = {.uri = argv[1],
                        .database = b.db,

@@ -31,6 +31,7 @@
  *
  * libmongoc is used directly: this measures the server, not the sink.
  */
+#include "bench/sink/fixture.h"
 #include "common/prng.h"
 #include "sink/bson_doc.h"
 #include "sink/sink.h"
@@ -44,23 +45,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DIM 384
+#define DIM BENCH_DIM
 #define BATCH 1000
 #define THREADS 4 /* clients used by the pipelined shapes */
-
-static const char EVENT[] =
-    "{\"name\":\"Harbor & Pine Cascade Hiking Boots\",\"category\":\"footwear\","
-    "\"brand\":\"Harbor & Pine\",\"price\":82.99,\"currency\":\"EUR\","
-    "\"tags\":[\"everyday\",\"running\"],\"in_stock\":true,"
-    "\"attributes\":{\"color\":\"sky blue\",\"material\":\"waterproof nubuck\","
-    "\"size\":\"EU 46\",\"origin\":\"Canada\"}}";
-static const char TEXT[] =
-    "Harbor & Pine Cascade Hiking Boots. Brand: Harbor & Pine. Category: footwear. Everyday "
-    "hiking boots in sky blue waterproof nubuck, with a padded collar that stops heel rub. "
-    "Made in Canada and backed by a 5-year Harbor & Pine warranty. Tags: everyday, running.";
-static const char *META_FIELDS[] = {"name",     "category", "brand",    "price",
-                                    "currency", "tags",     "in_stock", "attributes"};
-#define N_META 8
 
 typedef struct probe {
     const char *uri;
@@ -73,7 +60,7 @@ typedef struct probe {
     long next_new;    /* first id never used */
     int64_t *version; /* current version of each id (grown as needed) */
     long version_cap;
-    rb_sink_meta meta[N_META];
+    rb_sink_meta meta[BENCH_N_META];
     rb_json_doc *event;
     float vec[DIM];
     double budget_ms;
@@ -113,14 +100,14 @@ static void build(probe *p, long n, int64_t version, bson_t *doc) {
                        .id = id,
                        .version = version,
                        .event_time_ms = 1764000000000 + version,
-                       .text = TEXT,
+                       .text = bench_text,
                        .text_hash =
                            "3f5a1c0e9b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c1e3a5b7d9f1a3c5e7a9b1d",
                        .vector = p->vec,
                        .dim = DIM,
                        .model = "all-MiniLM-L6-v2",
                        .metadata = p->meta,
-                       .n_metadata = N_META,
+                       .n_metadata = BENCH_N_META,
                        .topic = "product-updates",
                        .partition = (int32_t)(n % 4),
                        .offset = n};
@@ -557,18 +544,7 @@ static bool server_is_ferretdb(mongoc_client_t *c) {
 /* Drops the databases of earlier probes that did not finish. */
 static int clean(const char *uri) {
     mongoc_init();
-    mongoc_client_t *c = mongoc_client_new(uri);
-    bson_error_t e;
-    char **names = c ? mongoc_client_get_database_names_with_opts(c, NULL, &e) : NULL;
-    if (!names) die("listDatabases", c ? e.message : "bad URI");
-    for (char **n = names; *n; n++) {
-        if (strncmp(*n, "rbprobe_", 8) != 0) continue;
-        mongoc_database_t *db = mongoc_client_get_database(c, *n);
-        printf("dropping %s: %s\n", *n, mongoc_database_drop(db, &e) ? "ok" : e.message);
-        mongoc_database_destroy(db);
-    }
-    bson_strfreev(names);
-    mongoc_client_destroy(c);
+    bench_drop_databases(uri, "rbprobe_");
     mongoc_cleanup();
     return 0;
 }
@@ -592,11 +568,7 @@ int main(int argc, char **argv) {
     p.format = fmt && strcmp(fmt, "array") == 0 ? RB_SINK_VECTOR_ARRAY : RB_SINK_VECTOR_FLOAT32;
     snprintf(p.db, sizeof p.db, "rbprobe_%ld", (long)getpid());
     for (int i = 0; i < DIM; i++) p.vec[i] = (float)((i * 37 % 101) - 50) / 97.0f;
-    rb_error err;
-    if (rb_json_parse(EVENT, strlen(EVENT), NULL, &p.event, &err) != 0) die("event", err.msg);
-    for (int i = 0; i < N_META; i++)
-        p.meta[i] = (rb_sink_meta){META_FIELDS[i],
-                                   rb_json_get_path(rb_json_doc_root(p.event), META_FIELDS[i])};
+    bench_fixture_meta(&p.event, p.meta);
     mongoc_init();
     bson_error_t e;
     mongoc_uri_t *u = mongoc_uri_new_with_error(p.uri, &e);

@@ -23,6 +23,7 @@
  * system), and for insert the BSON building's own ms.  FLOOR_THREADS=T
  * splits the inserts over T clients at once.  Not a test.
  */
+#include "bench/sink/fixture.h"
 #include "common/clock.h"
 #include "embed/embedder.h"
 #include "runner/embed_opts.h"
@@ -38,22 +39,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define DIM 384
-
-static const char EVENT[] =
-    "{\"name\":\"Harbor & Pine Cascade Hiking Boots\",\"category\":\"footwear\","
-    "\"brand\":\"Harbor & Pine\",\"price\":82.99,\"currency\":\"EUR\","
-    "\"tags\":[\"everyday\",\"running\"],\"in_stock\":true,"
-    "\"attributes\":{\"color\":\"sky blue\",\"material\":\"waterproof nubuck\","
-    "\"size\":\"EU 46\",\"origin\":\"Canada\"}}";
-static const char TEXT[] =
-    "Harbor & Pine Cascade Hiking Boots. Brand: Harbor & Pine. Category: footwear. Everyday "
-    "hiking boots in sky blue waterproof nubuck, with a padded collar that stops heel rub. "
-    "Made in Canada and backed by a 5-year Harbor & Pine warranty. Tags: everyday, running.";
-static const char HASH[] = "3f5a1c0e9b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c1e3a5b7d9f1a3c5e7a9b1d";
-static const char *META_FIELDS[] = {"name",     "category", "brand",    "price",
-                                    "currency", "tags",     "in_stock", "attributes"};
-#define N_META 8
+#define DIM BENCH_DIM
 
 static void die(const char *what, const char *msg) {
     fprintf(stderr, "floor: %s: %s\n", what, msg);
@@ -112,13 +98,13 @@ static void *insert_range(void *arg) {
                                .topic = "product-updates",
                                .partition = (int32_t)(x % 3),
                                .offset = x,
-                               .text = TEXT,
-                               .text_hash = HASH,
+                               .text = bench_text,
+                               .text_hash = bench_text_hash,
                                .vector = vec,
                                .dim = DIM,
                                .model = "bench",
                                .metadata = in->meta,
-                               .n_metadata = N_META};
+                               .n_metadata = BENCH_N_META};
             docs[i] = bson_new();
             if (rb_sink_build_doc(docs[i], &it, RB_SINK_VECTOR_ARRAY, 1764000000000, in->msg,
                                   sizeof in->msg) != 0)
@@ -145,12 +131,8 @@ static void *insert_range(void *arg) {
 static int insert(const char *uri, long n, long chunk) {
     rb_sink_global_init();
     rb_json_doc *event;
-    rb_error err;
-    if (rb_json_parse(EVENT, strlen(EVENT), NULL, &event, &err) != 0) die("event", err.msg);
-    rb_sink_meta meta[N_META];
-    for (int i = 0; i < N_META; i++)
-        meta[i] = (rb_sink_meta){META_FIELDS[i],
-                                 rb_json_get_path(rb_json_doc_root(event), META_FIELDS[i])};
+    rb_sink_meta meta[BENCH_N_META];
+    bench_fixture_meta(&event, meta);
     const char *tenv = getenv("FLOOR_THREADS");
     long threads = tenv ? parse_count(tenv, "FLOOR_THREADS") : 1;
     if (threads > 16) die("FLOOR_THREADS", "at most 16");
@@ -212,9 +194,10 @@ static int embed(const char *url, long n, long chunk, int concurrency) {
     float *out = malloc((size_t)chunk * DIM * sizeof *out);
     if (!texts || !out) die("texts", "out of memory");
     for (long i = 0; i < n; i++) { /* the job's texts are about this long */
-        texts[i] = malloc(sizeof TEXT + 24);
+        size_t size = strlen(bench_text) + 24;
+        texts[i] = malloc(size);
         if (!texts[i]) die("texts", "out of memory");
-        snprintf(texts[i], sizeof TEXT + 24, "%ld %s", i, TEXT);
+        snprintf(texts[i], size, "%ld %s", i, bench_text);
     }
     double t0 = rb_now_sec() * 1e3, c0 = cpu_ms();
     for (long i = 0; i < n; i += chunk) {

@@ -2,7 +2,8 @@
  * check_registry.c -- the Confluent Schema Registry wire format against a
  * registry test server (tests/servers/registry_server.c) on loopback:
  * schemas are registered through POST /subjects/{subject}/versions and
- * fetched by ragbatch through GET /schemas/ids/{id}.
+ * fetched by ragbatch through GET /schemas/ids/{id}, at the root or, as
+ * Apicurio Registry serves it, under /apis/ccompat/v7.
  */
 #include "check_main.h"
 #include "common/buf.h"
@@ -260,6 +261,65 @@ START_TEST(unsupported_schema_names_the_registry_id) {
 }
 END_TEST
 
+/* Apicurio Registry serves the Confluent API under /apis/ccompat/v7: that
+ * URL, with or without a trailing '/', is the base URL. */
+START_TEST(ccompat_prefix_is_the_base_url) {
+    rs_server *s = rs_server_start_at(NULL, "/apis/ccompat/v7");
+    ck_assert_ptr_nonnull(s);
+    char base[96];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d/apis/ccompat/v7", rs_server_port(s));
+    unsigned id = rs_register_schema_url(base, NULL, "ccompat-value", product_schema);
+    char v[128];
+    rb_error err;
+    size_t n = rs_frame(id, "{\"name\":\"Lamp\"}", v, sizeof v);
+    const char *suffixes[] = {"", "/"};
+    for (int i = 0; i < 2; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "%s%s", base, suffixes[i]);
+        rb_registry_options o = {url, NULL, 2000};
+        rb_registry *r = NULL;
+        ck_assert_msg(rb_registry_new(&o, &r, &err) == 0, "%s", err.msg);
+        ck_assert_msg(unwrap_validate(r, v, n, &err) == 0, "%s: %s", url, err.msg);
+        /* An id the registry does not have is still a bad record (40403). */
+        size_t m = rs_frame(id + 7, "{}", v + 64, sizeof v - 64);
+        ck_assert_int_eq(unwrap_validate(r, v + 64, m, &err), -1);
+        ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
+        ck_assert(!err.retriable);
+        rb_registry_destroy(r);
+    }
+    rs_server_stop(s);
+}
+END_TEST
+
+/* A base URL without Apicurio's prefix reaches no API: every id answers a
+ * plain 404, not Confluent's "schema not found" (40403). That is the job's
+ * configuration, not the records': retriable, nothing is dead-lettered. */
+START_TEST(wrong_base_url_is_not_a_missing_schema) {
+    rs_server *s = rs_server_start_at(NULL, "/apis/ccompat/v7");
+    ck_assert_ptr_nonnull(s);
+    int port = rs_server_port(s);
+    char base[96];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d/apis/ccompat/v7", port);
+    unsigned id = rs_register_schema_url(base, NULL, "prefix-value", product_schema);
+    rb_registry *r = open_registry(port, NULL, 2000); /* the prefix left out */
+    char v[128];
+    rb_error err;
+    size_t n = rs_frame(id, "{\"name\":\"Lamp\"}", v, sizeof v);
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_int_eq(err.code, RB_ERR_HTTP);
+    ck_assert(err.retriable);
+    ck_assert_int_eq(err.stage, RB_STAGE_DESERIALIZE);
+    ck_assert_msg(strstr(err.msg, "404") && strstr(err.msg, "schema.registry.url") &&
+                      strstr(err.msg, "/apis/ccompat/v7"),
+                  "%s", err.msg);
+    /* Nothing was cached: the same id is asked for again. */
+    ck_assert_int_eq(unwrap_validate(r, v, n, &err), -1);
+    ck_assert_uint_eq(rb_registry_fetch_count(r), 2);
+    rb_registry_destroy(r);
+    rs_server_stop(s);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("core");
@@ -271,6 +331,8 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, basic_auth_is_sent_and_never_printed);
     tcase_add_test(tc, cache_fetches_each_id_once);
     tcase_add_test(tc, unsupported_schema_names_the_registry_id);
+    tcase_add_test(tc, ccompat_prefix_is_the_base_url);
+    tcase_add_test(tc, wrong_base_url_is_not_a_missing_schema);
     suite_add_tcase(s, tc);
     return s;
 }

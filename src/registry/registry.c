@@ -177,6 +177,19 @@ static int registry_compile(uint32_t id, const rb_buf *body, rb_schema **out, rb
     return ret;
 }
 
+/* Whether a 404 answer is the registry's own "schema not found" (Confluent's
+ * error_code 40403, which Apicurio's compatible API answers too), rather
+ * than a path that serves no registry API. */
+static bool registry_schema_not_found(const rb_buf *body) {
+    rb_json_doc *doc = NULL;
+    if (!body->data || rb_json_parse(body->data, body->len, NULL, &doc, NULL) != 0) return false;
+    const rb_json *code = rb_json_get(rb_json_doc_root(doc), "error_code");
+    bool found = code && code->type == RB_JSON_NUMBER && code->is_integer &&
+                 code->integer == 40403;
+    rb_json_doc_destroy(doc);
+    return found;
+}
+
 static const rb_schema *registry_lookup(const rb_registry *r, uint32_t id) {
     for (size_t i = 0; i < r->count; i++)
         if (r->entries[i].id == id) return r->entries[i].schema;
@@ -199,18 +212,23 @@ static int registry_fetch_locked(rb_registry *r, uint32_t id, const rb_schema **
     r->fetches++;
     int ret = registry_get(r, id, &body, &status, err);
     rb_schema *compiled = NULL;
-    if (ret == 0 && status == 404) {
+    if (ret == 0 && status == 404 && registry_schema_not_found(&body)) {
         ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
                            "schema registry %s has no schema id %u (HTTP 404)", r->display,
                            (unsigned)id);
     } else if (ret == 0 && status != 200) {
-        /* 401/403 too: fixing the credentials needs no change to the record. */
+        /* 401/403 and a 404 that is not "schema not found" too: fixing the
+         * credentials or the URL needs no change to the record. */
+        const char *hint = "";
+        if (status == 401 || status == 403)
+            hint = " (check schema.registry.basic.auth.user.info)";
+        else if (status == 404)
+            hint = " without the registry's \"schema not found\" error 40403: check that "
+                   "schema.registry.url is the base of a Confluent-compatible API (Apicurio "
+                   "Registry serves it under /apis/ccompat/v7)";
         ret = rb_error_set_retriable(err, RB_ERR_HTTP, RB_STAGE_DESERIALIZE,
                                      "schema registry %s answered HTTP %ld for schema id %u%s",
-                                     r->display, status, (unsigned)id,
-                                     status == 401 || status == 403
-                                         ? " (check schema.registry.basic.auth.user.info)"
-                                         : "");
+                                     r->display, status, (unsigned)id, hint);
     } else if (ret == 0) {
         ret = registry_compile(id, &body, &compiled, err);
     }

@@ -26,14 +26,18 @@
  *
  * Failures (all stage RB_STAGE_DESERIALIZE):
  *   - a value of 1..4 bytes starting with 0x00 (truncated frame), an id the
- *     registry does not know (HTTP 404, the message names the id), a schema
+ *     registry does not know (HTTP 404 with Confluent's error_code 40403,
+ *     "schema not found"; the message names the id), a schema
  *     that is not JSON Schema or does not compile (the message quotes the
  *     compiler, naming "schema registry id N"): RB_ERR_SCHEMA, not
  *     retriable -- the record belongs in the dead-letter queue.
  *   - the registry unreachable, timed out, 5xx, 429, 401/403 (wrong
- *     credentials are fixed without touching the record), or an answer that
- *     is not the expected JSON: RB_ERR_HTTP, retriable -- the batch must
- *     not be committed; retry or stop.
+ *     credentials are fixed without touching the record), a 404 without
+ *     error_code 40403 (the URL serves no registry API, e.g. Apicurio's
+ *     host without its /apis/ccompat/v7 prefix: a configuration error, not
+ *     a missing schema), or an answer that is not the expected JSON:
+ *     RB_ERR_HTTP, retriable -- the batch must not be committed; retry or
+ *     stop.
  *
  * Pointer lifetimes: *payload points into `value`; *schema stays valid
  * until rb_registry_destroy().
@@ -54,7 +58,9 @@
 typedef struct rb_registry rb_registry;
 
 typedef struct rb_registry_options {
-    const char *url;       /* base URL, e.g. http://registry:8081 (a trailing '/' is fine) */
+    /* Base URL of the Confluent-compatible API, e.g. http://registry:8081, or
+     * Apicurio's http://registry:8080/apis/ccompat/v7; a trailing '/' is fine. */
+    const char *url;
     const char *user_info; /* "user:password" for basic auth, NULL or "" for none */
     long timeout_ms;       /* whole request; 0 means 10000 */
 } rb_registry_options;

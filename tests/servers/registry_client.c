@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <curl/curl.h>
+#include <stdio.h>
 #include <string.h>
 
 static size_t sink_body(char *d, size_t size, size_t n, void *u) {
@@ -15,6 +16,13 @@ static size_t sink_body(char *d, size_t size, size_t n, void *u) {
  * returns the id the registry assigned. */
 unsigned rs_register_schema(int port, const char *user_info, const char *subject,
                             const char *schema) {
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    return rs_register_schema_url(base, user_info, subject, schema);
+}
+
+unsigned rs_register_schema_url(const char *base_url, const char *user_info, const char *subject,
+                                const char *schema) {
     rb_buf req, resp, url;
     rb_buf_init(&req);
     rb_buf_init(&resp);
@@ -22,7 +30,7 @@ unsigned rs_register_schema(int port, const char *user_info, const char *subject
     rb_buf_puts(&req, "{\"schemaType\":\"JSON\",\"schema\":");
     rb_buf_json_string(&req, schema, strlen(schema));
     rb_buf_puts(&req, "}");
-    rb_buf_printf(&url, "http://127.0.0.1:%d/subjects/%s/versions", port, subject);
+    rb_buf_printf(&url, "%s/subjects/%s/versions", base_url, subject);
     CURL *c = curl_easy_init();
     ck_assert_ptr_nonnull(c);
     struct curl_slist *h =

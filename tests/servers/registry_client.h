@@ -13,6 +13,11 @@
 unsigned rs_register_schema(int port, const char *user_info, const char *subject,
                             const char *schema);
 
+/* As rs_register_schema, to the registry at `base_url` (e.g.
+ * "http://127.0.0.1:PORT/apis/ccompat/v7", no trailing '/'). */
+unsigned rs_register_schema_url(const char *base_url, const char *user_info, const char *subject,
+                                const char *schema);
+
 /* Writes the framed `json` into `out` and returns its length. */
 size_t rs_frame(unsigned id, const char *json, char *out, size_t size);
 

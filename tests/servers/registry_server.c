@@ -27,6 +27,7 @@ struct rs_server {
     hs_server *http;
     pthread_mutex_t mu;
     char expected_auth[512];       /* "Basic <base64>" or "" */
+    char base_path[128];           /* "" or "/apis/ccompat/v7" */
     char *schemas[RS_MAX_SCHEMAS]; /* schema text of id i+1 */
     size_t nschemas;
     size_t gets_of[RS_MAX_SCHEMAS + 2];
@@ -67,6 +68,11 @@ static void rs_serve(void *ctx, int fd, const char *head, const char *body, size
     rs_server *s = ctx;
     char method[16] = "", path[256] = "", auth[256] = "";
     sscanf(head, "%15s %255s", method, path);
+    /* The API lives under base_path; anything else is an unknown path. */
+    size_t base_len = strlen(s->base_path);
+    int inside = strncmp(path, s->base_path, base_len) == 0 &&
+                 (path[base_len] == '/' || path[base_len] == '\0');
+    const char *api = inside ? path + base_len : "";
     hs_header(head, "Authorization", auth, sizeof auth);
     rb_buf out;
     rb_buf_init(&out);
@@ -74,9 +80,9 @@ static void rs_serve(void *ctx, int fd, const char *head, const char *body, size
     pthread_mutex_lock(&s->mu);
     snprintf(s->stats.last_auth, sizeof s->stats.last_auth, "%s", auth);
     unsigned id = 0;
-    int is_get = strcmp(method, "GET") == 0 && sscanf(path, "/schemas/ids/%u", &id) == 1;
-    int is_post = strcmp(method, "POST") == 0 && strncmp(path, "/subjects/", 10) == 0 &&
-                  strstr(path, "/versions") != NULL;
+    int is_get = strcmp(method, "GET") == 0 && sscanf(api, "/schemas/ids/%u", &id) == 1;
+    int is_post = strcmp(method, "POST") == 0 && strncmp(api, "/subjects/", 10) == 0 &&
+                  strstr(api, "/versions") != NULL;
     if (is_get) {
         s->stats.gets++;
         s->gets_of[id <= RS_MAX_SCHEMAS ? id : RS_MAX_SCHEMAS + 1]++;
@@ -120,9 +126,12 @@ static void rs_serve(void *ctx, int fd, const char *head, const char *body, size
     rb_buf_free(&out);
 }
 
-rs_server *rs_server_start(const char *user_info) {
+rs_server *rs_server_start(const char *user_info) { return rs_server_start_at(user_info, ""); }
+
+rs_server *rs_server_start_at(const char *user_info, const char *base_path) {
     rs_server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
+    snprintf(s->base_path, sizeof s->base_path, "%s", base_path ? base_path : "");
     if (user_info && user_info[0]) {
         char b64[400];
         rs_base64(user_info, b64, sizeof b64);

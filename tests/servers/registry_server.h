@@ -10,6 +10,12 @@
  *        -> {"schema":"...","schemaType":"JSON"}, or 404 with Confluent's
  *           error body {"error_code":40403,"message":"Schema not found"}
  *
+ * rs_server_start_at serves the same API under a base path instead, as
+ * Apicurio Registry serves its Confluent-compatible API under
+ * /apis/ccompat/v7; a path outside it is answered 404 with the body
+ * Confluent's registry gives an unknown path,
+ * {"error_code":404,"message":"HTTP 404 Not Found"} (no 40403).
+ *
  * With a user_info set, every request must carry the matching
  * "Authorization: Basic ..." header or is answered 401.  rs_stats counts
  * GETs per id and keeps the last Authorization header, behind the
@@ -33,6 +39,9 @@ typedef struct rs_server rs_server;
 /* Starts on 127.0.0.1, any free port.  `user_info` ("user:password") may
  * be NULL for no auth.  Returns NULL on failure. */
 rs_server *rs_server_start(const char *user_info);
+/* As rs_server_start, the API under `base_path` (e.g. "/apis/ccompat/v7",
+ * no trailing '/'; "" or NULL for the root). */
+rs_server *rs_server_start_at(const char *user_info, const char *base_path);
 int rs_server_port(const rs_server *s);
 void rs_server_stats(rs_server *s, rs_stats *out);
 /* GETs of schema `id` so far. */

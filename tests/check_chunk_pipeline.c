@@ -463,6 +463,107 @@ START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
 }
 END_TEST
 
+/* The version of chunk `i` of `id` in the chunk collection, -1 if absent;
+ * its text into *text when asked (caller frees). */
+static int64_t chunk_version(env *e, const char *id, size_t i, char **text) {
+    char cid[160];
+    snprintf(cid, sizeof cid, "%s#%zu", id, i);
+    rb_json_doc *c = get(e->chunks, cid);
+    if (!c) return -1;
+    int64_t v = num(rb_json_get(rb_json_doc_root(c), "version"));
+    if (text) *text = strdup(rb_json_string(rb_json_get(rb_json_doc_root(c), "text")));
+    rb_json_doc_destroy(c);
+    return v;
+}
+
+/* Every hit of `id` in `search --json` output `out`: none may be found by
+ * chunk `bad_index`, nor carry `bad_text`. */
+static void expect_no_hit_by(const char *out, const char *id, long bad_index,
+                             const char *bad_text) {
+    char key[160], idx[64];
+    snprintf(key, sizeof key, "\"id\":\"%s\"", id);
+    snprintf(idx, sizeof idx, "\"chunk\":{\"index\":%ld,", bad_index);
+    for (const char *line = out; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char *one = strndup(line, len);
+        if (strstr(one, key)) {
+            ck_assert_msg(bad_index < 0 || !strstr(one, idx), "found by a stale chunk:\n%s", out);
+            ck_assert_msg(!bad_text || !strstr(one, bad_text), "a stale chunk's text:\n%s", out);
+        }
+        free(one);
+        line = nl ? nl + 1 : NULL;
+    }
+}
+
+/* kill -9 in the middle of a batch's chunk writes, for real: the runner
+ * kills itself (test hook RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES, see
+ * runner/chunking.c) right after the server acknowledged its fourth chunk
+ * document of version 2, so the collection is left with p-a's parent at
+ * version 2, chunks 0-3 of version 2 and chunk 4 still of version 1.  What
+ * a reader sees then, and after the restart. */
+START_TEST(a_runner_killed_between_chunk_writes_is_completed_by_the_restart) {
+    env e;
+    env_open(&e, "rb-chkill", CHUNK_JOB);
+    unsigned s1[5] = {40, 41, 42, 43, 44};
+    char *a1 = long_event("p-a", 1, 0, 5, s1), *b1 = long_event("p-b", 1, 45, 4, NULL);
+    produce1(&e, "p-a", a1);
+    produce1(&e, "p-b", b1);
+    run_job(&e, NULL);
+    expect_set(&e, "p-a", 1, 5);
+    expect_set(&e, "p-b", 1, 4);
+    ck_assert_int_eq(harness_committed_total(e.topic, e.topic), 2);
+
+    /* Version 2 of both, every paragraph new; p-a grows to 6 chunks. */
+    char *a2 = long_event("p-a", 2, 60, 6, NULL), *b2 = long_event("p-b", 2, 61, 6, NULL);
+    produce1(&e, "p-a", a2);
+    produce1(&e, "p-b", b2);
+    ck_assert_int_eq(setenv("RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES", "4", 1), 0);
+    const char *args[] = {"run", e.job, "--until", "caught-up", NULL};
+    int status = harness_run(e.log, args, 300);
+    ck_assert_int_eq(unsetenv("RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES"), 0);
+    char *out = harness_slurp(e.log);
+    ck_assert_msg(status == 128 + 9, "expected death by SIGKILL, got %d:\n%s", status, out);
+    ck_assert_msg(strstr(out, "test hook: killed after 4 of "), "%s", out);
+    free(out);
+    /* Nothing of the batch was committed; the collection is half old,
+     * half new: the state a crash leaves. */
+    ck_assert_int_eq(harness_committed_total(e.topic, e.topic), 2);
+    rb_json_doc *pa = get(e.docs, "p-a");
+    ck_assert_int_eq(num(rb_json_get(rb_json_doc_root(pa), "version")), 2);
+    rb_json_doc_destroy(pa);
+    for (size_t i = 0; i < 4; i++) ck_assert_int_eq(chunk_version(&e, "p-a", i, NULL), 2);
+    char *stale_text = NULL;
+    ck_assert_int_eq(chunk_version(&e, "p-a", 4, &stale_text), 1);
+    ck_assert_int_eq(chunk_version(&e, "p-a", 5, NULL), -1);
+
+    /* A reader in the window: p-a's version-1 chunk 4 is still stored,
+     * and is the nearest chunk to its own text, but is never returned
+     * (its version is not its parent's). */
+    out = search(&e, stale_text);
+    expect_no_hit_by(out, "p-a", 4, stale_text);
+    free(out);
+
+    /* The restart reads the batch again (its offsets were never
+     * committed) and completes every set; the version-1 chunk is gone. */
+    run_job(&e, NULL);
+    expect_set(&e, "p-a", 2, 6);
+    expect_set(&e, "p-b", 2, 6);
+    ck_assert_int_eq(count_all(e.chunks), 12);
+    ck_assert_int_eq(harness_committed_total(e.topic, e.topic), 4);
+    out = search(&e, stale_text);
+    expect_no_hit_by(out, "p-a", -1, stale_text);
+    expect_no_hit_by(out, "p-b", -1, stale_text);
+    free(out);
+    free(stale_text);
+    free(a1);
+    free(b1);
+    free(a2);
+    free(b2);
+    env_close(&e);
+}
+END_TEST
+
 START_TEST(chunking_off_truncates_and_limits_are_checked_at_start) {
     env e;
     env_open(&e, "rb-choff", "text.chunk.enable = false\n");
@@ -503,6 +604,11 @@ static Suite *chunk_pipeline_suite(void) {
     tcase_add_test(tc, search_answers_with_documents_found_by_their_best_chunk);
     tcase_add_test(tc, chunking_off_truncates_and_limits_are_checked_at_start);
     suite_add_tcase(s, tc);
+    /* A case of its own, to be run alone: CK_RUN_CASE=chunk_kill. */
+    TCase *kill = tcase_create("chunk_kill");
+    tcase_set_timeout(kill, 600);
+    tcase_add_test(kill, a_runner_killed_between_chunk_writes_is_completed_by_the_restart);
+    suite_add_tcase(s, kill);
     return s;
 }
 

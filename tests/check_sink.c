@@ -1251,6 +1251,12 @@ START_TEST(auto_mode_follows_the_server) {
         ck_assert_msg(rb_sink_mode(s) == RB_SINK_VERSIONS_IN_FILTER, "%s", d);
         ck_assert_int_eq(index_ttl(&f, "_id_1_version_1"), -2);
     }
+    /* Neither test server runs multi-document transactions (their hello
+     * says no sessions, or no replica set), and the sink says so. */
+    if (is_ferretdb(&f) || is_java_server(&f)) {
+        ck_assert_msg(!rb_sink_transactions(s), "%s", d);
+        ck_assert_msg(strstr(d, " transactions=no") != NULL, "%s", d);
+    }
     ck_assert(rb_sink_needs_versions(s) == (rb_sink_mode(s) != RB_SINK_VERSIONS_IN_FILTER));
     rb_sink_destroy(s);
     fixture_close(&f);
@@ -1660,10 +1666,39 @@ START_TEST(integer_id_is_stored_as_its_digits) {
 }
 END_TEST
 
+/* Transactions need sessions and a replica set member or a mongos; the
+ * hello replies are shaped as MongoDB 7 answers them. */
+START_TEST(transactions_are_read_from_hello) {
+    static const struct {
+        const char *json;
+        bool yes;
+    } cases[] = {
+        {"{\"isWritablePrimary\":true,\"setName\":\"rs0\",\"logicalSessionTimeoutMinutes\":30}",
+         true},
+        {"{\"isWritablePrimary\":true,\"msg\":\"isdbgrid\",\"logicalSessionTimeoutMinutes\":30}",
+         true},
+        {"{\"isWritablePrimary\":true,\"logicalSessionTimeoutMinutes\":30}", false},
+        {"{\"isWritablePrimary\":true,\"setName\":\"rs0\"}", false},
+        {"{\"isWritablePrimary\":true,\"setName\":\"rs0\",\"logicalSessionTimeoutMinutes\":null}",
+         false},
+        {"{\"isWritablePrimary\":true,\"msg\":\"other\",\"logicalSessionTimeoutMinutes\":30}",
+         false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bson_error_t e;
+        bson_t *b = bson_new_from_json((const uint8_t *)cases[i].json, -1, &e);
+        ck_assert_msg(b != NULL, "%s", e.message);
+        ck_assert_msg(rb_sink_hello_has_transactions(b) == cases[i].yes, "%s", cases[i].json);
+        bson_destroy(b);
+    }
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("sink");
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, escape_key_rules);
+    tcase_add_test(unit, transactions_are_read_from_hello);
     tcase_add_test(unit, embedding_array_is_libbsons_layout);
     tcase_add_test(unit, json_converts_types_and_escapes_nested_keys);
     tcase_add_test(unit, escaped_key_collision_is_an_item_error);

@@ -13,7 +13,9 @@
 #include "batch/record_chunks.h"
 #include "common/buf.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,33 @@
 
 /* Clauses per delete statement of the clean-up. */
 #define RB_CHUNK_CLEANUP_CLAUSES 500
+
+/* A test hook, for the crash test of tests/check_chunk_pipeline.c: with
+ * this variable set to N > 0, the process kills itself (SIGKILL: no
+ * clean-up, no commit) right after the server acknowledged its Nth chunk
+ * document, so that a batch's chunk sets are left exactly part-written.
+ * A real crash between two bulks of chunks leaves the same state; the
+ * variable only makes where it lands deterministic.  Unset, it costs one
+ * comparison per batch. */
+#define RB_CHUNK_KILL_ENV "RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES"
+
+static int read_kill_hook(rb_runner *r, rb_error *err) {
+    const char *v = getenv(RB_CHUNK_KILL_ENV);
+    if (!v || !v[0]) return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n == 0 || v[0] == '-')
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s = \"%s\": expected a number of chunk documents > 0 (a test "
+                            "hook; unset it)",
+                            RB_CHUNK_KILL_ENV, v);
+    r->chunk_kill_after = n;
+    rb_log_write(&r->log, RB_LOG_WARN, "chunking",
+                 "test hook %s=%llu: this process kills itself after that many chunk writes",
+                 RB_CHUNK_KILL_ENV, n);
+    return 0;
+}
 
 int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err) {
     const rb_job_config *cfg = r->cfg;
@@ -56,6 +85,7 @@ int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err)
     rb_sink_opts co = *so;
     co.collection = r->chunk_collection;
     co.tombstone_retention_ms = 0; /* chunks are never tombstones */
+    if (read_kill_hook(r, err) != 0) return -1;
     if (!(r->chunk_sink = rb_sink_new(&co, err))) return rb_error_prefix(err, "chunk collection");
     /* Serves the clean-up's {parent_id, version: {$lt}} where the server
      * uses indexes for filters, and search's look-ups by parent. */
@@ -330,7 +360,21 @@ static int write_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, 
             owner[k] = i;
         }
     }
-    int rc = rb_sink_write(r->chunk_sink, ci, total, NULL, err);
+    size_t send = total;
+    bool kill = false;
+    if (r->chunk_kill_after && r->chunk_docs_written + total >= r->chunk_kill_after) {
+        send = (size_t)(r->chunk_kill_after - r->chunk_docs_written);
+        kill = true;
+    }
+    int rc = rb_sink_write(r->chunk_sink, ci, send, NULL, err);
+    if (kill && rc == 0) {
+        rb_log_write(&r->log, RB_LOG_WARN, "chunking",
+                     "test hook: killed after %zu of %zu chunk "
+                     "documents of this write",
+                     send, total);
+        raise(SIGKILL);
+    }
+    if (rc == 0) r->chunk_docs_written += total;
     for (size_t c = 0; rc == 0 && c < total; c++) {
         if (ci[c].result != RB_SINK_FAILED) continue;
         rb_sink_item *p = &items[owner[c]];

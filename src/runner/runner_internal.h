@@ -82,6 +82,10 @@ typedef struct rb_runner {
     rb_chunk_opts chunk_opts;
     rb_sink *chunk_sink; /* the chunk collection */
     char *chunk_collection;
+    /* Test hook (RB_CHUNK_KILL_ENV in chunking.c): SIGKILL this process
+     * once this many chunk documents were written; 0: never. */
+    uint64_t chunk_kill_after;
+    uint64_t chunk_docs_written; /* by this process, for the hook */
 
     rb_shutdown *shutdown; /* the stop watchdog; NULL without opts->stop */
     bool abandoned;        /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */

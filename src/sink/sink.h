@@ -375,6 +375,12 @@ int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_
 /* The mode rb_sink_new() chose (never AUTO). */
 rb_sink_versions rb_sink_mode(const rb_sink *s);
 
+/* Whether the server runs multi-document transactions (learnt from its
+ * hello reply at rb_sink_new: sessions, and a replica set or a mongos).
+ * The sink itself never uses them; docs/architecture.md ("What readers
+ * see") says why chunk sets do not either. */
+bool rb_sink_transactions(const rb_sink *s);
+
 /* Whether rb_sink_write() decides on stored versions (CAS, LOOKUP): a
  * caller that reads the batch's ids anyway passes what it found in
  * rb_sink_item.known. */

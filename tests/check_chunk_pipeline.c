@@ -371,16 +371,21 @@ START_TEST(too_many_chunks_fail_at_transform_with_the_limit_named) {
 }
 END_TEST
 
-/* `ragbatch search --json` output, one hit a line. */
-static char *search(env *e, const char *query) {
+/* `ragbatch search --json` output, one hit a line; `per_doc` chunks per
+ * document (NULL: the default). */
+static char *search_n(env *e, const char *query, const char *per_doc) {
     char out[600];
     snprintf(out, sizeof out, "%s.search", e->log);
-    const char *args[] = {"search", e->job, query, "--k", "3", "--json", NULL};
+    const char *args[] = {"search",           e->job,  query, "--k", "3", "--json",
+                          "--chunks-per-doc", per_doc, NULL};
+    if (!per_doc) args[6] = NULL;
     int status = harness_run(out, args, 120);
     char *text = harness_slurp(out);
     ck_assert_msg(status == 0, "search exited %d:\n%s", status, text);
     return text;
 }
+
+static char *search(env *e, const char *query) { return search_n(e, query, NULL); }
 
 START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
     env e;
@@ -456,6 +461,46 @@ START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
     ck_assert_msg(second == NULL, "the kit twice:\n%s", out);
     ck_assert_msg(strstr(out, "\"id\":\"p-short\""), "the short document is searched too:\n%s",
                   out);
+    free(out);
+
+    /* The top three chunks of the kit: best first, each with its score,
+     * character span and token count, all of the live version (the ghost
+     * p-kit#9 of version 1 is the query's own vector, and stays out). */
+    out = search_n(&e, query, "3");
+    first = strstr(out, "{\"rank\":1,");
+    ck_assert_msg(first != NULL, "%s", out);
+    const char *nl = strchr(first, '\n');
+    rb_json_doc *hit = NULL;
+    ck_assert_msg(rb_json_parse(first, nl ? (size_t)(nl - first) : strlen(first), NULL, &hit,
+                                &err) == 0,
+                  "%s: %s", err.msg, out);
+    const rb_json *h = rb_json_doc_root(hit);
+    ck_assert_str_eq(rb_json_string(rb_json_get(h, "id")), "p-kit");
+    const rb_json *best = rb_json_get(h, "chunk"), *list = rb_json_get(h, "chunks");
+    ck_assert_msg(list && list->type == RB_JSON_ARRAY && list->count == 3, "%s", out);
+    double prev = 2;
+    int64_t seen[3];
+    for (size_t i = 0; i < 3; i++) {
+        const rb_json *c = &list->items[i];
+        double score = rb_json_get(c, "score")->number;
+        ck_assert_msg(score <= prev, "not best first:\n%s", out);
+        prev = score;
+        seen[i] = num(rb_json_get(c, "index"));
+        ck_assert_int_lt(seen[i], 6);
+        for (size_t j = 0; j < i; j++) ck_assert_int_ne(seen[j], seen[i]);
+        int64_t start = num(rb_json_get(c, "start")), end = num(rb_json_get(c, "end"));
+        ck_assert_int_lt(start, end);
+        ck_assert_int_gt(num(rb_json_get(c, "tokens")), 0);
+        ck_assert_int_le(num(rb_json_get(c, "tokens")), 64);
+        /* The span is the chunk's text in the document's text. */
+        ck_assert_int_eq(end - start, (int64_t)strlen(rb_json_string(rb_json_get(c, "text"))));
+    }
+    ck_assert_int_eq(seen[0], 4);
+    ck_assert_int_eq(num(rb_json_get(best, "index")), 4);
+    ck_assert_int_eq(num(rb_json_get(best, "tokens")),
+                     num(rb_json_get(&list->items[0], "tokens")));
+    ck_assert(rb_json_get(h, "score")->number == rb_json_get(&list->items[0], "score")->number);
+    rb_json_doc_destroy(hit);
     free(out);
     rb_buf_free(&desc);
     rb_buf_free(&ev);
@@ -601,10 +646,13 @@ static Suite *chunk_pipeline_suite(void) {
     tcase_add_test(tc, a_set_left_short_by_a_crash_is_completed_by_the_replay);
     tcase_add_test(tc, an_edit_of_one_paragraph_embeds_only_its_chunk);
     tcase_add_test(tc, too_many_chunks_fail_at_transform_with_the_limit_named);
-    tcase_add_test(tc, search_answers_with_documents_found_by_their_best_chunk);
     tcase_add_test(tc, chunking_off_truncates_and_limits_are_checked_at_start);
     suite_add_tcase(s, tc);
-    /* A case of its own, to be run alone: CK_RUN_CASE=chunk_kill. */
+    /* Cases of their own, to be run alone: CK_RUN_CASE=chunk_search, chunk_kill. */
+    TCase *search = tcase_create("chunk_search");
+    tcase_set_timeout(search, 600);
+    tcase_add_test(search, search_answers_with_documents_found_by_their_best_chunk);
+    suite_add_tcase(s, search);
     TCase *kill = tcase_create("chunk_kill");
     tcase_set_timeout(kill, 600);
     tcase_add_test(kill, a_runner_killed_between_chunk_writes_is_completed_by_the_restart);

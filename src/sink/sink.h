@@ -318,7 +318,7 @@ typedef struct rb_sink_doc_view {
     /* A chunk document (rb_sink_item.chunk): its parent, version and span. */
     const char *parent_id; /* NULL when the document is not a chunk */
     int64_t version;
-    size_t chunk_index, chunk_start, chunk_end;
+    size_t chunk_index, chunk_start, chunk_end, chunk_tokens;
 } rb_sink_doc_view;
 
 /* Return non-zero to stop the scan early. */
@@ -408,6 +408,17 @@ const char *rb_sink_result_name(rb_sink_result r);
  * a client-side failure such as no server or bad JSON), so the caller can
  * tell "this server has no such stage" from a real failure. */
 
+/* One element of a search result's `chunks` array ({score, text,
+ * chunk}: the best chunks of one parent, rb_atlas_chunk_pipeline_json). */
+typedef struct rb_sink_hit_chunk {
+    double score;
+    const char *text; /* "" if none */
+    size_t index, start, end, tokens;
+} rb_sink_hit_chunk;
+
+/* At most this many elements of a result's `chunks` are read. */
+#define RB_SINK_HIT_CHUNKS_MAX 64
+
 /* One result document of a search pipeline.  Pointers are valid only
  * during the callback. */
 typedef struct rb_sink_hit_view {
@@ -415,8 +426,10 @@ typedef struct rb_sink_hit_view {
     const char *text;          /* "" if the document has none */
     const char *metadata_json; /* relaxed extended JSON ("{}" if none) */
     double score;              /* the pipeline's `score` field (0 if none) */
-    bool chunked;              /* the result has a `chunk` {index, start, end} */
-    size_t chunk_index, chunk_start, chunk_end;
+    bool chunked;              /* the result has a `chunk` {index, start, end, tokens} */
+    size_t chunk_index, chunk_start, chunk_end, chunk_tokens;
+    const rb_sink_hit_chunk *chunks; /* the result's `chunks`, in its order; NULL if none */
+    size_t n_chunks;
 } rb_sink_hit_view;
 
 typedef int (*rb_sink_hit_fn)(const rb_sink_hit_view *hit, void *ctx);

@@ -108,9 +108,10 @@ int rb_sink_read_ids(const rb_sink *s, mongoc_collection_t *coll, const char *co
  * another type. */
 size_t rb_sink_read_vector(const bson_t *doc, float **vec, size_t *cap);
 
-/* A chunk document's chunk: {index, start, end} (scan.c); false, and
- * zeros, when `doc` has none. */
-bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, size_t *end);
+/* A chunk document's chunk: {index, start, end, tokens} (scan.c); false,
+ * and zeros, when `doc` has none. */
+bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, size_t *end,
+                             size_t *tokens);
 
 /* Fills `err` from a libmongoc error: RB_ERR_MONGO, "what: message",
  * retriable unless authentication or authorisation failed.  Returns -1. */

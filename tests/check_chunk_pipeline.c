@@ -8,11 +8,18 @@
  */
 #include "check_main.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "embed/embedder.h"
+#include "expo.h"
 #include "harness.h"
 #include "json/json.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +212,12 @@ START_TEST(chunk_sets_follow_the_latest_version) {
     run_job(&e, NULL);
     expect_set(&e, "p-long", 3, 3);
     ck_assert_int_eq(count_all(e.chunks), 3);
+    /* The progress line counts the three written and the three removed. */
+    char *shrunk = harness_slurp(e.log);
+    ck_assert_msg(strstr(shrunk, "chunks=3 chunks_reused=0 chunks_embedded=3 chunks_written=3 "
+                                 "chunks_removed=3"),
+                  "%s", shrunk);
+    free(shrunk);
 
     /* An older event arriving late (6 chunks, version 2) changes nothing. */
     produce1(&e, "p-long", v2);
@@ -231,6 +244,12 @@ START_TEST(chunk_sets_follow_the_latest_version) {
     rb_json_doc_destroy(p);
     expect_set(&e, "p-long", 4, 0);
     ck_assert_int_eq(count_all(e.chunks), 0);
+    /* No long text in the batch, but its three chunks were removed. */
+    char *fits = harness_slurp(e.log);
+    ck_assert_msg(strstr(fits, "chunks=0 chunks_reused=0 chunks_embedded=0 chunks_written=0 "
+                               "chunks_removed=3"),
+                  "%s", fits);
+    free(fits);
     free(v1);
     free(v2);
     free(v3);
@@ -609,6 +628,83 @@ START_TEST(a_runner_killed_between_chunk_writes_is_completed_by_the_restart) {
 }
 END_TEST
 
+/* A loopback port nobody listens on right now. */
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static double chunk_metric(const expo *x, const char *job, const char *outcome) {
+    double v = -1;
+    ck_assert_msg(expo_find(x, "ragbatch_chunks_total", "job", job, "outcome", outcome, &v),
+                  "no ragbatch_chunks_total{outcome=\"%s\"}", outcome);
+    return v;
+}
+
+/* /metrics counts chunks by outcome: a set of five edited in two of its
+ * paragraphs and cut to four embeds two, reuses two, writes four, removes
+ * one.  The runner streams; the test waits for the commit, then scrapes. */
+START_TEST(metrics_count_chunks_embedded_reused_written_removed) {
+    env e;
+    env_open(&e, "rb-chmetrics", CHUNK_JOB);
+    unsigned seeds[5] = {70, 71, 72, 73, 74};
+    char *v1 = long_event("p-m", 1, 0, 5, seeds);
+    produce1(&e, "p-m", v1);
+    run_job(&e, NULL);
+    expect_set(&e, "p-m", 1, 5);
+    seeds[1] = 81;
+    seeds[3] = 83;
+    char *v2 = long_event("p-m", 2, 0, 4, seeds);
+    produce1(&e, "p-m", v2);
+    int port = free_port();
+    char p1[64];
+    snprintf(p1, sizeof p1, "metrics.port=%d", port);
+    const char *args[] = {"run", e.job, "--set", p1, "--set", "metrics.address=127.0.0.1", NULL};
+    pid_t pid = harness_spawn(e.log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(e.topic, e.topic) < 2) {
+        ck_assert_msg(rb_now_ms() < until, "version 2 not committed in 120 s");
+        rb_sleep_ms(100);
+    }
+    /* The batch's metrics are fed after its commit: wait for the last
+     * family fed (the last batch's time), bounded. */
+    char *body = NULL;
+    expo *x = calloc(1, sizeof *x);
+    for (double t;;) {
+        ck_assert_int_eq(expo_http_get(port, "/metrics", &body), 200);
+        memset(x, 0, sizeof *x);
+        expo_parse(body, x);
+        if (expo_find(x, "ragbatch_last_batch_timestamp_seconds", "job", e.topic, NULL, NULL, &t))
+            break;
+        free(body);
+        ck_assert_msg(rb_now_ms() < until, "no batch in /metrics in 120 s");
+        rb_sleep_ms(100);
+    }
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "embedded"), 2);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "reused"), 2);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "written"), 4);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "removed"), 1);
+    free(x);
+    free(body);
+    expect_set(&e, "p-m", 2, 4);
+    char *out = harness_slurp(e.log);
+    ck_assert_msg(strstr(out, "chunks=4 chunks_reused=2 chunks_embedded=2 chunks_written=4 "
+                              "chunks_removed=1"),
+                  "%s", out);
+    free(out);
+    free(v1);
+    free(v2);
+    env_close(&e);
+}
+END_TEST
+
 START_TEST(chunking_off_truncates_and_limits_are_checked_at_start) {
     env e;
     env_open(&e, "rb-choff", "text.chunk.enable = false\n");
@@ -648,7 +744,12 @@ static Suite *chunk_pipeline_suite(void) {
     tcase_add_test(tc, too_many_chunks_fail_at_transform_with_the_limit_named);
     tcase_add_test(tc, chunking_off_truncates_and_limits_are_checked_at_start);
     suite_add_tcase(s, tc);
-    /* Cases of their own, to be run alone: CK_RUN_CASE=chunk_search, chunk_kill. */
+    /* Cases of their own, to be run alone: CK_RUN_CASE=chunk_metrics, chunk_search,
+     * chunk_kill. */
+    TCase *metrics = tcase_create("chunk_metrics");
+    tcase_set_timeout(metrics, 600);
+    tcase_add_test(metrics, metrics_count_chunks_embedded_reused_written_removed);
+    suite_add_tcase(s, metrics);
     TCase *search = tcase_create("chunk_search");
     tcase_set_timeout(search, 600);
     tcase_add_test(search, search_answers_with_documents_found_by_their_best_chunk);

@@ -12,6 +12,7 @@
 
 #include "batch/record_chunks.h"
 #include "common/buf.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -376,6 +377,7 @@ static int write_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, 
     }
     if (rc == 0) r->chunk_docs_written += total;
     for (size_t c = 0; rc == 0 && c < total; c++) {
+        r->chunks_written += ci[c].result == RB_SINK_STORED;
         if (ci[c].result != RB_SINK_FAILED) continue;
         rb_sink_item *p = &items[owner[c]];
         if (p->result == RB_SINK_FAILED) continue;
@@ -387,6 +389,21 @@ static int write_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, 
     free(refs);
     free(owner);
     return rc;
+}
+
+/* The `n` of a delete command's reply: the documents it removed (0 when
+ * the reply has none; it is only counted). */
+static size_t deleted_count(const char *reply) {
+    rb_json_doc *doc = NULL;
+    rb_error err;
+    if (rb_json_parse(reply, strlen(reply), NULL, &doc, &err) != 0) return 0;
+    const rb_json *n = rb_json_get(rb_json_doc_root(doc), "n");
+    if (n && n->type == RB_JSON_OBJECT) n = rb_json_get(n, "$numberLong");
+    double v = 0;
+    if (n && n->type == RB_JSON_NUMBER) v = n->number;
+    if (n && n->type == RB_JSON_STRING) v = strtod(n->str, NULL);
+    rb_json_doc_destroy(doc);
+    return v > 0 ? (size_t)v : 0;
 }
 
 /* Removes every chunk of an older version than the item's (all of them
@@ -445,6 +462,7 @@ static int cleanup(rb_runner *r, const rb_sink_item *items, size_t n, rb_error *
                                     "%.200s",
                                     statements, reply);
     }
+    if (rc == 0 && reply) r->chunks_removed += deleted_count(reply);
     free(reply);
     rb_buf_free(&cmd);
     return rc;

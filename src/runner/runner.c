@@ -298,8 +298,11 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     p->duration_ms[RB_PROG_EMBED] = (t_embed - t_lookup) * 1e3;
 
     stage_log(r, "write");
+    r->chunks_written = r->chunks_removed = 0;
     if (rb_runner_write(r, b, &p->write_retries, err) != 0)
         return rb_runner_abandoning(r) ? RUNNER_ABANDONED : -1;
+    p->chunks_written = r->chunks_written;
+    p->chunks_removed = r->chunks_removed;
     double t_write = rb_now_sec();
     p->duration_ms[RB_PROG_WRITE] = (t_write - t_embed) * 1e3;
     rb_runner_log_failures(r, b);
@@ -367,6 +370,20 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
     }
     rb_metrics_observe(r->metrics, RB_METRIC_BATCH_DURATION, jl, p->total_ms / 1e3, NULL);
     rb_metrics_counter_add(r->metrics, RB_METRIC_EMBEDDED_TEXTS, jl, (double)p->embedded, NULL);
+    if (r->chunk_sink) {
+        const struct {
+            const char *outcome;
+            size_t n;
+        } chunks[] = {{"embedded", p->chunks - p->chunks_reused},
+                      {"reused", p->chunks_reused},
+                      {"written", p->chunks_written},
+                      {"removed", p->chunks_removed}};
+        for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+            const char *labels[] = {job, chunks[i].outcome};
+            rb_metrics_counter_add(r->metrics, RB_METRIC_CHUNKS, labels, (double)chunks[i].n,
+                                   NULL);
+        }
+    }
     if (p->embedded && p->duration_ms[RB_PROG_EMBED] > 0)
         rb_metrics_gauge_set(r->metrics, RB_METRIC_EMBED_RATE, jl,
                              (double)p->embedded / (p->duration_ms[RB_PROG_EMBED] / 1e3), NULL);

@@ -86,6 +86,9 @@ typedef struct rb_runner {
      * once this many chunk documents were written; 0: never. */
     uint64_t chunk_kill_after;
     uint64_t chunk_docs_written; /* by this process, for the hook */
+    /* The batch in hand's chunk documents stored and removed, summed over
+     * the write's attempts (rb_runner_chunks_write; reset per batch). */
+    size_t chunks_written, chunks_removed;
 
     rb_shutdown *shutdown; /* the stop watchdog; NULL without opts->stop */
     bool abandoned;        /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */

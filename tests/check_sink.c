@@ -1666,6 +1666,45 @@ START_TEST(integer_id_is_stored_as_its_digits) {
 }
 END_TEST
 
+/* rb_sink_remove_chunks: a clause with `below` removes the parent's
+ * chunks of older versions only, one with `all` every chunk of it; the
+ * count is what was removed; doing it again removes nothing; other
+ * parents' chunks and non-chunk documents stay. */
+START_TEST(remove_chunks_removes_older_versions_or_all) {
+    fixture f;
+    fixture_open(&f, "rmchunks", 0);
+    rb_sink_chunk_ref ra0 = {"a", 0, 2, 0, 5, 2}, ra1 = {"a", 1, 2, 5, 9, 2},
+                      rb0 = {"b", 0, 1, 0, 4, 1}, rc0 = {"c", 0, 1, 0, 4, 1};
+    rb_sink_item items[5] = {upsert("a#0", 2, "new 0"), upsert("a#1", 1, "old 1"),
+                             upsert("b#0", 1, "b 0"), upsert("c#0", 3, "c 0"),
+                             upsert("plain", 1, "not a chunk")};
+    items[0].chunk = &ra0;
+    items[1].chunk = &ra1;
+    items[2].chunk = &rb0;
+    items[3].chunk = &rc0;
+    write_ok(&f, items, 5, NULL);
+    rb_sink_chunk_clean c[] = {{"a", false, 2}, {"b", true, 0}, {"c", false, 3}};
+    size_t removed = 99;
+    rb_error err;
+    ck_assert_msg(rb_sink_remove_chunks(f.sink, c, 3, &removed, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(removed, 2); /* a#1 (version 1 < 2) and b#0 */
+    char *json = NULL;
+    static const char *const kept[] = {"a#0", "c#0", "plain"}, *const gone[] = {"a#1", "b#0"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(rb_sink_get_json(f.sink, kept[i], &json, &err), 0);
+        ck_assert_msg(json != NULL, "%s removed", kept[i]);
+        free(json);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(rb_sink_get_json(f.sink, gone[i], &json, &err), 0);
+        ck_assert_msg(json == NULL, "%s kept", gone[i]);
+    }
+    ck_assert_msg(rb_sink_remove_chunks(f.sink, c, 3, &removed, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(removed, 0);
+    fixture_close(&f);
+}
+END_TEST
+
 /* Transactions need sessions and a replica set member or a mongos; the
  * hello replies are shaped as MongoDB 7 answers them. */
 START_TEST(transactions_are_read_from_hello) {
@@ -1723,6 +1762,7 @@ Suite *rb_check_suite(void) {
     tcase_add_loop_test(srv, concurrent_writers_share_the_pool, 0, N_MODES);
     tcase_add_test(srv, lost_server_fails_whole_write_retriably);
     tcase_add_test(srv, auto_mode_follows_the_server);
+    tcase_add_test(srv, remove_chunks_removes_older_versions_or_all);
     tcase_add_loop_test(srv, outdated_read_never_regresses, 0, N_MODES);
     tcase_add_loop_test(srv, known_state_spares_the_read, 0, N_MODES);
     tcase_add_loop_test(srv, insert_first_reads_only_what_collides, 1, N_MODES);

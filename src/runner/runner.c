@@ -128,9 +128,10 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         r->sink = rb_sink_port_mongo(mongo);
         r->own_sink = true;
     }
-    /* Chunk sets go through the MongoDB sink the runner builds; with a
-     * caller's sink (tests/check_runner.c) long texts are one truncated vector. */
-    if (r->own_sink && rb_runner_chunking_open(r, &so, err) != 0) return -1;
+    /* Chunk sets go to the caller's chunk port, or to a MongoDB sink the
+     * runner builds beside its own; a caller's sink without a chunk port
+     * is refused while text.chunk.enable is on. */
+    if (rb_runner_chunking_open(r, &so, ports->chunks, err) != 0) return -1;
     rb_readiness_set(r->ready, "mongodb", 1, NULL);
     rb_log_write(&r->log, RB_LOG_INFO, "sink", "%s", rb_sink_port_describe(r->sink));
 
@@ -370,7 +371,7 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
     }
     rb_metrics_observe(r->metrics, RB_METRIC_BATCH_DURATION, jl, p->total_ms / 1e3, NULL);
     rb_metrics_counter_add(r->metrics, RB_METRIC_EMBEDDED_TEXTS, jl, (double)p->embedded, NULL);
-    if (r->chunk_sink) {
+    if (r->chunks.ops) {
         const struct {
             const char *outcome;
             size_t n;

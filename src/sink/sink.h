@@ -375,6 +375,23 @@ int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_
 /* The mode rb_sink_new() chose (never AUTO). */
 rb_sink_versions rb_sink_mode(const rb_sink *s);
 
+/* One clause of rb_sink_remove_chunks(): the chunk documents of
+ * `parent_id` (field parent_id) whose version is below `below`, or all of
+ * them with `all`. */
+typedef struct rb_sink_chunk_clean {
+    const char *parent_id;
+    bool all;
+    int64_t below;
+} rb_sink_chunk_clean;
+
+/* On a chunk collection (docs/architecture.md, "Long texts: chunks"):
+ * removes every chunk document a clause names, with the sink's write
+ * concern, in deletes of 500 clauses; *removed is the count the server
+ * reports.  A failure is retriable as a write's is; the deletes done
+ * before it stay done, and doing them again removes nothing more. */
+int rb_sink_remove_chunks(rb_sink *s, const rb_sink_chunk_clean *c, size_t n, size_t *removed,
+                          rb_error *err);
+
 /* Whether the server runs multi-document transactions (learnt from its
  * hello reply at rb_sink_new: sessions, and a replica set or a mongos).
  * The sink itself never uses them; docs/architecture.md ("What readers

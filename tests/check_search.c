@@ -160,8 +160,9 @@ START_TEST(chunk_pipeline_keeps_the_best_current_chunk_per_parent) {
 }
 END_TEST
 
-/* Three chunks per parent: (3 + 3) x the limit from $vectorSearch, and
- * the $group also collects each parent's best three chunks with $topN
+/* Three chunks per parent: (3 + 3) x the limit from $vectorSearch; the
+ * best three chunks collected with $topN per (parent, version), then the
+ * parent's best version group kept whole, so the list never mixes versions
  * (numCandidates: 20 x those 30, as for any limit). */
 START_TEST(chunk_pipeline_collects_the_top_chunks_per_parent) {
     rb_atlas_query q = {.index = "products_chunks_vector", .vector = qvec, .dim = 3, .limit = 5};
@@ -184,11 +185,16 @@ START_TEST(chunk_pipeline_collects_the_top_chunks_per_parent) {
         "   {\"$eq\": [{\"$first\": \"$parent.version\"}, \"$version\"]},"
         "   {\"$ne\": [{\"$first\": \"$parent.deleted\"}, true]}]}}},"
         " {\"$sort\": {\"score\": -1}},"
-        " {\"$group\": {\"_id\": \"$parent_id\", \"score\": {\"$first\": \"$score\"},"
+        " {\"$group\": {\"_id\": {\"p\": \"$parent_id\", \"v\": \"$version\"},"
+        "   \"score\": {\"$first\": \"$score\"},"
         "   \"text\": {\"$first\": \"$text\"}, \"metadata\": {\"$first\": \"$metadata\"},"
         "   \"chunk\": {\"$first\": \"$chunk\"},"
         "   \"chunks\": {\"$topN\": {\"n\": 3, \"sortBy\": {\"score\": -1},"
         "     \"output\": {\"score\": \"$score\", \"text\": \"$text\", \"chunk\": \"$chunk\"}}}}},"
+        " {\"$sort\": {\"score\": -1}},"
+        " {\"$group\": {\"_id\": \"$_id.p\", \"score\": {\"$first\": \"$score\"},"
+        "   \"text\": {\"$first\": \"$text\"}, \"metadata\": {\"$first\": \"$metadata\"},"
+        "   \"chunk\": {\"$first\": \"$chunk\"}, \"chunks\": {\"$first\": \"$chunks\"}}},"
         " {\"$sort\": {\"score\": -1, \"_id\": 1}},"
         " {\"$limit\": 5}]",
         b.data);

@@ -108,17 +108,33 @@ int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection
                       ",{\"$match\":{\"$expr\":{\"$and\":["
                       "{\"$eq\":[{\"$first\":\"$parent.version\"},\"$version\"]},"
                       "{\"$ne\":[{\"$first\":\"$parent.deleted\"},true]}]}}}"
-                      ",{\"$sort\":{\"score\":-1}}"
-                      ",{\"$group\":{\"_id\":\"$parent_id\",\"score\":{\"$first\":\"$score\"},"
-                      "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
-                      "\"chunk\":{\"$first\":\"$chunk\"}");
-    if (per_doc > 1)
-        rc |= rb_buf_printf(b,
-                            ",\"chunks\":{\"$topN\":{\"n\":%zu,\"sortBy\":{\"score\":-1},"
-                            "\"output\":{\"score\":\"$score\",\"text\":\"$text\","
-                            "\"chunk\":\"$chunk\"}}}",
-                            per_doc);
-    rc |= rb_buf_puts(b, "}},{\"$sort\":{\"score\":-1,\"_id\":1}}");
+                      ",{\"$sort\":{\"score\":-1}}");
+    if (per_doc > 1) {
+        /* The $lookups are not one snapshot: a parent written during the
+         * aggregation can pass chunks of two versions.  So the best chunks
+         * are collected per (parent, version) first, and the parent's best
+         * version group is kept whole: its list never mixes versions. */
+        rc |= rb_buf_printf(
+            b,
+            ",{\"$group\":{\"_id\":{\"p\":\"$parent_id\",\"v\":\"$version\"},"
+            "\"score\":{\"$first\":\"$score\"},\"text\":{\"$first\":\"$text\"},"
+            "\"metadata\":{\"$first\":\"$metadata\"},\"chunk\":{\"$first\":\"$chunk\"},"
+            "\"chunks\":{\"$topN\":{\"n\":%zu,\"sortBy\":{\"score\":-1},"
+            "\"output\":{\"score\":\"$score\",\"text\":\"$text\","
+            "\"chunk\":\"$chunk\"}}}}}"
+            ",{\"$sort\":{\"score\":-1}}"
+            ",{\"$group\":{\"_id\":\"$_id.p\",\"score\":{\"$first\":\"$score\"},"
+            "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
+            "\"chunk\":{\"$first\":\"$chunk\"},\"chunks\":{\"$first\":\"$chunks\"}}}",
+            per_doc);
+    } else {
+        rc |=
+            rb_buf_puts(b,
+                        ",{\"$group\":{\"_id\":\"$parent_id\",\"score\":{\"$first\":\"$score\"},"
+                        "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
+                        "\"chunk\":{\"$first\":\"$chunk\"}}}");
+    }
+    rc |= rb_buf_puts(b, ",{\"$sort\":{\"score\":-1,\"_id\":1}}");
     rc |= rb_buf_printf(b, ",{\"$limit\":%zu}]", q->limit);
     return rc == 0 ? 0 : rb_error_nomem(err, RB_STAGE_NONE, "search pipeline");
 }

@@ -62,9 +62,11 @@ int rb_atlas_pipeline_json(const rb_atlas_query *q, rb_buf *out, rb_error *err);
  * the best chunk per parent ($sort by score, $group by parent_id taking
  * the first), and the best `limit` parents, projected as {_id: parent id,
  * score, text, metadata, chunk} of the best chunk.  With per_doc > 1 the
- * $group also collects the parent's best per_doc chunks as `chunks`
- * ($topN by score: MongoDB 5.2 on, which every Atlas cluster with Vector
- * Search runs).  per_doc 0 means 1. */
+ * $group is by (parent, version) and also collects that group's best
+ * per_doc chunks as `chunks` ($topN by score: MongoDB 5.2 on, which every
+ * Atlas cluster with Vector Search runs); a second $group keeps each
+ * parent's best group whole, so `chunks` is of one version even when a
+ * parent is written during the aggregation.  per_doc 0 means 1. */
 int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection, size_t per_doc,
                                  rb_buf *out, rb_error *err);
 

@@ -8,11 +8,18 @@
  */
 #include "check_main.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "embed/embedder.h"
+#include "expo.h"
 #include "harness.h"
 #include "json/json.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +212,12 @@ START_TEST(chunk_sets_follow_the_latest_version) {
     run_job(&e, NULL);
     expect_set(&e, "p-long", 3, 3);
     ck_assert_int_eq(count_all(e.chunks), 3);
+    /* The progress line counts the three written and the three removed. */
+    char *shrunk = harness_slurp(e.log);
+    ck_assert_msg(strstr(shrunk, "chunks=3 chunks_reused=0 chunks_embedded=3 chunks_written=3 "
+                                 "chunks_removed=3"),
+                  "%s", shrunk);
+    free(shrunk);
 
     /* An older event arriving late (6 chunks, version 2) changes nothing. */
     produce1(&e, "p-long", v2);
@@ -231,6 +244,12 @@ START_TEST(chunk_sets_follow_the_latest_version) {
     rb_json_doc_destroy(p);
     expect_set(&e, "p-long", 4, 0);
     ck_assert_int_eq(count_all(e.chunks), 0);
+    /* No long text in the batch, but its three chunks were removed. */
+    char *fits = harness_slurp(e.log);
+    ck_assert_msg(strstr(fits, "chunks=0 chunks_reused=0 chunks_embedded=0 chunks_written=0 "
+                               "chunks_removed=3"),
+                  "%s", fits);
+    free(fits);
     free(v1);
     free(v2);
     free(v3);
@@ -371,16 +390,21 @@ START_TEST(too_many_chunks_fail_at_transform_with_the_limit_named) {
 }
 END_TEST
 
-/* `ragbatch search --json` output, one hit a line. */
-static char *search(env *e, const char *query) {
+/* `ragbatch search --json` output, one hit a line; `per_doc` chunks per
+ * document (NULL: the default). */
+static char *search_n(env *e, const char *query, const char *per_doc) {
     char out[600];
     snprintf(out, sizeof out, "%s.search", e->log);
-    const char *args[] = {"search", e->job, query, "--k", "3", "--json", NULL};
+    const char *args[] = {"search",           e->job,  query, "--k", "3", "--json",
+                          "--chunks-per-doc", per_doc, NULL};
+    if (!per_doc) args[6] = NULL;
     int status = harness_run(out, args, 120);
     char *text = harness_slurp(out);
     ck_assert_msg(status == 0, "search exited %d:\n%s", status, text);
     return text;
 }
+
+static char *search(env *e, const char *query) { return search_n(e, query, NULL); }
 
 START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
     env e;
@@ -457,8 +481,226 @@ START_TEST(search_answers_with_documents_found_by_their_best_chunk) {
     ck_assert_msg(strstr(out, "\"id\":\"p-short\""), "the short document is searched too:\n%s",
                   out);
     free(out);
+
+    /* The top three chunks of the kit: best first, each with its score,
+     * character span and token count, all of the live version (the ghost
+     * p-kit#9 of version 1 is the query's own vector, and stays out). */
+    out = search_n(&e, query, "3");
+    first = strstr(out, "{\"rank\":1,");
+    ck_assert_msg(first != NULL, "%s", out);
+    const char *nl = strchr(first, '\n');
+    rb_json_doc *hit = NULL;
+    ck_assert_msg(rb_json_parse(first, nl ? (size_t)(nl - first) : strlen(first), NULL, &hit,
+                                &err) == 0,
+                  "%s: %s", err.msg, out);
+    const rb_json *h = rb_json_doc_root(hit);
+    ck_assert_str_eq(rb_json_string(rb_json_get(h, "id")), "p-kit");
+    const rb_json *best = rb_json_get(h, "chunk"), *list = rb_json_get(h, "chunks");
+    ck_assert_msg(list && list->type == RB_JSON_ARRAY && list->count == 3, "%s", out);
+    double prev = 2;
+    int64_t seen[3];
+    for (size_t i = 0; i < 3; i++) {
+        const rb_json *c = &list->items[i];
+        double score = rb_json_get(c, "score")->number;
+        ck_assert_msg(score <= prev, "not best first:\n%s", out);
+        prev = score;
+        seen[i] = num(rb_json_get(c, "index"));
+        ck_assert_int_lt(seen[i], 6);
+        for (size_t j = 0; j < i; j++) ck_assert_int_ne(seen[j], seen[i]);
+        int64_t start = num(rb_json_get(c, "start")), end = num(rb_json_get(c, "end"));
+        ck_assert_int_lt(start, end);
+        ck_assert_int_gt(num(rb_json_get(c, "tokens")), 0);
+        ck_assert_int_le(num(rb_json_get(c, "tokens")), 64);
+        /* The span is the chunk's text in the document's text. */
+        ck_assert_int_eq(end - start, (int64_t)strlen(rb_json_string(rb_json_get(c, "text"))));
+    }
+    ck_assert_int_eq(seen[0], 4);
+    ck_assert_int_eq(num(rb_json_get(best, "index")), 4);
+    ck_assert_int_eq(num(rb_json_get(best, "tokens")),
+                     num(rb_json_get(&list->items[0], "tokens")));
+    ck_assert(rb_json_get(h, "score")->number == rb_json_get(&list->items[0], "score")->number);
+    rb_json_doc_destroy(hit);
+    free(out);
     rb_buf_free(&desc);
     rb_buf_free(&ev);
+    env_close(&e);
+}
+END_TEST
+
+/* The version of chunk `i` of `id` in the chunk collection, -1 if absent;
+ * its text into *text when asked (caller frees). */
+static int64_t chunk_version(env *e, const char *id, size_t i, char **text) {
+    char cid[160];
+    snprintf(cid, sizeof cid, "%s#%zu", id, i);
+    rb_json_doc *c = get(e->chunks, cid);
+    if (!c) return -1;
+    int64_t v = num(rb_json_get(rb_json_doc_root(c), "version"));
+    if (text) *text = strdup(rb_json_string(rb_json_get(rb_json_doc_root(c), "text")));
+    rb_json_doc_destroy(c);
+    return v;
+}
+
+/* Every hit of `id` in `search --json` output `out`: none may be found by
+ * chunk `bad_index`, nor carry `bad_text`. */
+static void expect_no_hit_by(const char *out, const char *id, long bad_index,
+                             const char *bad_text) {
+    char key[160], idx[64];
+    snprintf(key, sizeof key, "\"id\":\"%s\"", id);
+    snprintf(idx, sizeof idx, "\"chunk\":{\"index\":%ld,", bad_index);
+    for (const char *line = out; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char *one = strndup(line, len);
+        if (strstr(one, key)) {
+            ck_assert_msg(bad_index < 0 || !strstr(one, idx), "found by a stale chunk:\n%s", out);
+            ck_assert_msg(!bad_text || !strstr(one, bad_text), "a stale chunk's text:\n%s", out);
+        }
+        free(one);
+        line = nl ? nl + 1 : NULL;
+    }
+}
+
+/* kill -9 in the middle of a batch's chunk writes, for real: the runner
+ * kills itself (test hook RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES, see
+ * runner/chunking.c) right after the server acknowledged its fourth chunk
+ * document of version 2, so the collection is left with p-a's parent at
+ * version 2, chunks 0-3 of version 2 and chunk 4 still of version 1.  What
+ * a reader sees then, and after the restart. */
+START_TEST(a_runner_killed_between_chunk_writes_is_completed_by_the_restart) {
+    env e;
+    env_open(&e, "rb-chkill", CHUNK_JOB);
+    unsigned s1[5] = {40, 41, 42, 43, 44};
+    char *a1 = long_event("p-a", 1, 0, 5, s1), *b1 = long_event("p-b", 1, 45, 4, NULL);
+    produce1(&e, "p-a", a1);
+    produce1(&e, "p-b", b1);
+    run_job(&e, NULL);
+    expect_set(&e, "p-a", 1, 5);
+    expect_set(&e, "p-b", 1, 4);
+    ck_assert_int_eq(harness_committed_total(e.topic, e.topic), 2);
+
+    /* Version 2 of both, every paragraph new; p-a grows to 6 chunks. */
+    char *a2 = long_event("p-a", 2, 60, 6, NULL), *b2 = long_event("p-b", 2, 61, 6, NULL);
+    produce1(&e, "p-a", a2);
+    produce1(&e, "p-b", b2);
+    ck_assert_int_eq(setenv("RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES", "4", 1), 0);
+    const char *args[] = {"run", e.job, "--until", "caught-up", NULL};
+    int status = harness_run(e.log, args, 300);
+    ck_assert_int_eq(unsetenv("RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES"), 0);
+    char *out = harness_slurp(e.log);
+    ck_assert_msg(status == 128 + 9, "expected death by SIGKILL, got %d:\n%s", status, out);
+    ck_assert_msg(strstr(out, "test hook: killed after 4 of "), "%s", out);
+    free(out);
+    /* Nothing of the batch was committed; the collection is half old,
+     * half new: the state a crash leaves. */
+    ck_assert_int_eq(harness_committed_total(e.topic, e.topic), 2);
+    rb_json_doc *pa = get(e.docs, "p-a");
+    ck_assert_int_eq(num(rb_json_get(rb_json_doc_root(pa), "version")), 2);
+    rb_json_doc_destroy(pa);
+    for (size_t i = 0; i < 4; i++) ck_assert_int_eq(chunk_version(&e, "p-a", i, NULL), 2);
+    char *stale_text = NULL;
+    ck_assert_int_eq(chunk_version(&e, "p-a", 4, &stale_text), 1);
+    ck_assert_int_eq(chunk_version(&e, "p-a", 5, NULL), -1);
+
+    /* A reader in the window: p-a's version-1 chunk 4 is still stored,
+     * and is the nearest chunk to its own text, but is never returned
+     * (its version is not its parent's). */
+    out = search(&e, stale_text);
+    expect_no_hit_by(out, "p-a", 4, stale_text);
+    free(out);
+
+    /* The restart reads the batch again (its offsets were never
+     * committed) and completes every set; the version-1 chunk is gone. */
+    run_job(&e, NULL);
+    expect_set(&e, "p-a", 2, 6);
+    expect_set(&e, "p-b", 2, 6);
+    ck_assert_int_eq(count_all(e.chunks), 12);
+    ck_assert_int_eq(harness_committed_total(e.topic, e.topic), 4);
+    out = search(&e, stale_text);
+    expect_no_hit_by(out, "p-a", -1, stale_text);
+    expect_no_hit_by(out, "p-b", -1, stale_text);
+    free(out);
+    free(stale_text);
+    free(a1);
+    free(b1);
+    free(a2);
+    free(b2);
+    env_close(&e);
+}
+END_TEST
+
+/* A loopback port nobody listens on right now. */
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static double chunk_metric(const expo *x, const char *job, const char *outcome) {
+    double v = -1;
+    ck_assert_msg(expo_find(x, "ragbatch_chunks_total", "job", job, "outcome", outcome, &v),
+                  "no ragbatch_chunks_total{outcome=\"%s\"}", outcome);
+    return v;
+}
+
+/* /metrics counts chunks by outcome: a set of five edited in two of its
+ * paragraphs and cut to four embeds two, reuses two, writes four, removes
+ * one.  The runner streams; the test waits for the commit, then scrapes. */
+START_TEST(metrics_count_chunks_embedded_reused_written_removed) {
+    env e;
+    env_open(&e, "rb-chmetrics", CHUNK_JOB);
+    unsigned seeds[5] = {70, 71, 72, 73, 74};
+    char *v1 = long_event("p-m", 1, 0, 5, seeds);
+    produce1(&e, "p-m", v1);
+    run_job(&e, NULL);
+    expect_set(&e, "p-m", 1, 5);
+    seeds[1] = 81;
+    seeds[3] = 83;
+    char *v2 = long_event("p-m", 2, 0, 4, seeds);
+    produce1(&e, "p-m", v2);
+    int port = free_port();
+    char p1[64];
+    snprintf(p1, sizeof p1, "metrics.port=%d", port);
+    const char *args[] = {"run", e.job, "--set", p1, "--set", "metrics.address=127.0.0.1", NULL};
+    pid_t pid = harness_spawn(e.log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(e.topic, e.topic) < 2) {
+        ck_assert_msg(rb_now_ms() < until, "version 2 not committed in 120 s");
+        rb_sleep_ms(100);
+    }
+    /* The batch's metrics are fed after its commit: wait for the last
+     * family fed (the last batch's time), bounded. */
+    char *body = NULL;
+    expo *x = calloc(1, sizeof *x);
+    for (double t;;) {
+        ck_assert_int_eq(expo_http_get(port, "/metrics", &body), 200);
+        memset(x, 0, sizeof *x);
+        expo_parse(body, x);
+        if (expo_find(x, "ragbatch_last_batch_timestamp_seconds", "job", e.topic, NULL, NULL, &t))
+            break;
+        free(body);
+        ck_assert_msg(rb_now_ms() < until, "no batch in /metrics in 120 s");
+        rb_sleep_ms(100);
+    }
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "embedded"), 2);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "reused"), 2);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "written"), 4);
+    ck_assert_double_eq(chunk_metric(x, e.topic, "removed"), 1);
+    free(x);
+    free(body);
+    expect_set(&e, "p-m", 2, 4);
+    char *out = harness_slurp(e.log);
+    ck_assert_msg(strstr(out, "chunks=4 chunks_reused=2 chunks_embedded=2 chunks_written=4 "
+                              "chunks_removed=1"),
+                  "%s", out);
+    free(out);
+    free(v1);
+    free(v2);
     env_close(&e);
 }
 END_TEST
@@ -500,9 +742,22 @@ static Suite *chunk_pipeline_suite(void) {
     tcase_add_test(tc, a_set_left_short_by_a_crash_is_completed_by_the_replay);
     tcase_add_test(tc, an_edit_of_one_paragraph_embeds_only_its_chunk);
     tcase_add_test(tc, too_many_chunks_fail_at_transform_with_the_limit_named);
-    tcase_add_test(tc, search_answers_with_documents_found_by_their_best_chunk);
     tcase_add_test(tc, chunking_off_truncates_and_limits_are_checked_at_start);
     suite_add_tcase(s, tc);
+    /* Cases of their own, to be run alone: CK_RUN_CASE=chunk_metrics, chunk_search,
+     * chunk_kill. */
+    TCase *metrics = tcase_create("chunk_metrics");
+    tcase_set_timeout(metrics, 600);
+    tcase_add_test(metrics, metrics_count_chunks_embedded_reused_written_removed);
+    suite_add_tcase(s, metrics);
+    TCase *search = tcase_create("chunk_search");
+    tcase_set_timeout(search, 600);
+    tcase_add_test(search, search_answers_with_documents_found_by_their_best_chunk);
+    suite_add_tcase(s, search);
+    TCase *kill = tcase_create("chunk_kill");
+    tcase_set_timeout(kill, 600);
+    tcase_add_test(kill, a_runner_killed_between_chunk_writes_is_completed_by_the_restart);
+    suite_add_tcase(s, kill);
     return s;
 }
 

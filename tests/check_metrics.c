@@ -99,7 +99,7 @@ START_TEST(render_parses_and_counts_match) {
     ck_assert(expo_find(e, RB_METRIC_STAGE_DURATION "_sum", "stage", "embed", NULL, NULL, &v));
     ck_assert_double_eq_tol(v, sum, 1e-9);
     /* HELP and TYPE for every family, declared or not yet updated. */
-    ck_assert_int_eq(e->ntypes, 8);
+    ck_assert_int_eq(e->ntypes, 9);
     ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_stage_duration_seconds histogram\n"));
     ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_consumer_lag gauge\n"));
     ck_assert_ptr_nonnull(strstr(text, "# HELP ragbatch_records_total Records processed"));
@@ -478,6 +478,59 @@ START_TEST(progress_times_the_lookup_on_its_own) {
 }
 END_TEST
 
+/* Chunk counts: embedded is chunks minus reused; written and removed show
+ * also for a batch without long texts (a text that fits again removes its
+ * old chunks); none of it for a batch that touched no chunk. */
+START_TEST(progress_counts_chunks) {
+    rb_progress p = {.batch_id = 2,
+                     .chunks = 7,
+                     .chunks_reused = 5,
+                     .chunks_written = 7,
+                     .chunks_removed = 3};
+    rb_buf b;
+    rb_buf_init(&b);
+    ck_assert_int_eq(rb_progress_format_text(&p, &b), 0);
+    ck_assert_msg(strstr(b.data, " chunks=7 chunks_reused=5 chunks_embedded=2 chunks_written=7 "
+                                 "chunks_removed=3"),
+                  "%s", b.data);
+    rb_buf_reset(&b);
+    ck_assert_int_eq(rb_progress_format_json(&p, "job", &b), 0);
+    ck_assert_msg(strstr(b.data, "\"chunks\":{\"count\":7,\"reused\":5,\"embedded\":2,"
+                                 "\"written\":7,\"removed\":3}"),
+                  "%s", b.data);
+    rb_buf_reset(&b);
+    p = (rb_progress){.batch_id = 3, .chunks_removed = 4};
+    ck_assert_int_eq(rb_progress_format_text(&p, &b), 0);
+    ck_assert_msg(strstr(b.data, " chunks=0 chunks_reused=0 chunks_embedded=0 chunks_written=0 "
+                                 "chunks_removed=4"),
+                  "%s", b.data);
+    rb_buf_reset(&b);
+    p = (rb_progress){.batch_id = 4};
+    ck_assert_int_eq(rb_progress_format_text(&p, &b), 0);
+    ck_assert_msg(!strstr(b.data, "chunks"), "%s", b.data);
+    rb_buf_free(&b);
+}
+END_TEST
+
+/* ragbatch_chunks_total is declared with the other families. */
+START_TEST(chunk_counter_is_declared) {
+    rb_error err;
+    rb_metrics *m = rb_metrics_new(&err);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(rb_metrics_declare_ragbatch(m, &err), 0);
+    const char *labels[] = {"job", "written"};
+    ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_CHUNKS, labels, 4, &err), 0);
+    rb_buf b;
+    rb_buf_init(&b);
+    ck_assert_int_eq(rb_metrics_render(m, &b, &err), 0);
+    ck_assert_msg(strstr(b.data, "# TYPE ragbatch_chunks_total counter\n") &&
+                      strstr(b.data, "ragbatch_chunks_total{job=\"job\",outcome=\"written\"} 4\n"),
+                  "%s", b.data);
+    rb_buf_free(&b);
+    rb_metrics_destroy(m);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("registry");
@@ -486,6 +539,8 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, misuse_is_an_error_and_changes_nothing);
     tcase_add_test(tc, concurrent_updates_are_not_lost);
     tcase_add_test(tc, progress_times_the_lookup_on_its_own);
+    tcase_add_test(tc, progress_counts_chunks);
+    tcase_add_test(tc, chunk_counter_is_declared);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     TCase *th = tcase_create("http");

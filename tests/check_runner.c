@@ -43,6 +43,8 @@ typedef struct run {
     rb_job_config cfg;
     inproc_source *src;
     inproc_sink *sink;
+    inproc_sink *chunks; /* the chunk collection */
+    enum { CHUNKS_PORT = 0, CHUNKS_NONE, CHUNKS_WITHOUT_REMOVE } chunk_port;
     inproc_embed_stats emb;
     rb_embedder *embedder;
     inproc_dlq *dlq; /* NULL: the job has no DLQ */
@@ -75,6 +77,7 @@ static void run_open(run *r, const char *tolerance, bool with_dlq) {
     set(r, tolerance);
     r->src = inproc_source_new();
     r->sink = inproc_sink_new();
+    r->chunks = inproc_sink_new();
     r->embedder = inproc_embedder_new(&r->emb);
     if (with_dlq) r->dlq = inproc_dlq_new();
     r->log_out = open_memstream(&r->log, &r->log_size);
@@ -85,6 +88,7 @@ static void run_close(run *r) {
     rb_embedder_destroy(r->embedder);
     inproc_source_free(r->src);
     inproc_sink_free(r->sink);
+    inproc_sink_free(r->chunks);
     inproc_dlq_free(r->dlq);
     fclose(r->log_out);
     free(r->log);
@@ -113,6 +117,10 @@ static int run_go(run *r) {
     rb_runner_ports ports = {
         .source = inproc_source_port(r->src),
         .sink = inproc_sink_port(r->sink),
+        .chunks = r->chunk_port == CHUNKS_PORT ? inproc_sink_port(r->chunks)
+                  : r->chunk_port == CHUNKS_WITHOUT_REMOVE
+                      ? inproc_sink_port_without_remove(r->chunks)
+                      : (rb_sink_port){0},
         .embedder = r->embedder,
         .dlq = r->dlq ? inproc_dlq_port(r->dlq) : (rb_runner_dlq){0},
         .log = r->log_out,
@@ -600,6 +608,114 @@ START_TEST(dlq_retries_end_at_sink_retry_timeout_with_nothing_committed) {
 }
 END_TEST
 
+/* ---- long texts through the caller's ports -------------------------------- */
+
+#define LONG30                                                                                    \
+    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "     \
+    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu amber "         \
+    "basalt cobalt dune"
+#define LONG12 "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima"
+
+/* The chunk documents of `id` in the chunk port: their number, and that
+ * each is of `version`. */
+static size_t chunks_of(const run *r, const char *id, int64_t version) {
+    size_t n = 0;
+    for (size_t i = 0; i < 64; i++) {
+        char cid[64];
+        snprintf(cid, sizeof cid, "%s#%zu", id, i);
+        const inproc_doc *c = inproc_sink_get(r->chunks, cid);
+        if (!c) continue;
+        ck_assert_str_eq(c->parent_id, id);
+        ck_assert_uint_eq(c->chunk_index, i);
+        ck_assert_int_eq(c->version, version);
+        ck_assert_uint_eq(c->dim, INPROC_DIM);
+        n++;
+    }
+    ck_assert_uint_eq(n, inproc_sink_count(r->chunks, true)); /* nothing else */
+    return n;
+}
+
+/* A runner on the caller's sink and chunk ports chunks long texts as the
+ * MongoDB one does: the parent in the sink, the set in the chunk port,
+ * replaced by version (shrunk: the chunks past the end removed), unchanged
+ * chunks reused, and no chunk left once the text fits again. */
+START_TEST(long_texts_become_chunk_sets_through_the_callers_ports) {
+    run r;
+    run_open(&r, "errors.tolerance=none", false);
+    set(&r, "text.chunk.max.tokens=8");
+    set(&r, "text.chunk.overlap.tokens=0");
+    const inproc_msg b0[] = {{0, "p-1", EVT("p-1", 1, LONG30)}};
+    const inproc_msg b1[] = {{0, "p-1", EVT("p-1", 2, LONG12)}};
+    inproc_source_batch(r.src, b0, 1);
+    inproc_source_batch(r.src, b1, 1);
+    ck_assert_msg(run_go(&r) == 0, "%s", r.err.msg);
+    ck_assert_uint_eq(r.batches, 2);
+    const rb_progress *p0 = &r.progress[0], *p1 = &r.progress[1];
+    size_t n1 = p0->chunks, n2 = p1->chunks;
+    ck_assert_uint_gt(n2, 1);
+    ck_assert_uint_gt(n1, n2);
+    ck_assert_uint_eq(p0->chunks_written, n1);
+    ck_assert_uint_eq(p0->chunks_removed, 0);
+    ck_assert_uint_eq(p1->chunks_written, n2);
+    ck_assert_uint_eq(p1->chunks_removed, n1 - n2);
+    ck_assert_uint_ge(p1->chunks_reused, 1); /* the words v2 kept */
+    const inproc_doc *parent = doc(&r, "p-1");
+    ck_assert_int_eq(parent->version, 2);
+    ck_assert_uint_eq(parent->chunk_count, n2);
+    ck_assert_uint_eq(parent->dim, 0);
+    ck_assert_uint_eq(chunks_of(&r, "p-1", 2), n2);
+    ck_assert_uint_eq(inproc_sink_removed(r.chunks), n1 - n2);
+
+    /* The text fits again: a plain document, and no chunk left. */
+    const inproc_msg b2[] = {{0, "p-1", EVT("p-1", 3, "Short")}};
+    inproc_source_batch(r.src, b2, 1);
+    r.batches = 0;
+    ck_assert_msg(run_go(&r) == 0, "%s", r.err.msg);
+    ck_assert_uint_eq(r.batches, 1);
+    ck_assert_uint_eq(r.progress[0].chunks_removed, n2);
+    ck_assert_uint_eq(doc(&r, "p-1")->dim, INPROC_DIM);
+    ck_assert_uint_eq(doc(&r, "p-1")->chunk_count, 0);
+    ck_assert_uint_eq(inproc_sink_count(r.chunks, true), 0);
+    run_close(&r);
+}
+END_TEST
+
+/* A caller's sink without a chunk port, or with one that cannot remove
+ * chunks, is refused while chunking is on, before anything is written,
+ * with the way out named; with text.chunk.enable = false the long text is
+ * one (truncated) vector, as before chunking. */
+START_TEST(chunking_without_a_chunk_port_is_refused_with_the_way_out) {
+    run r;
+    run_open(&r, "errors.tolerance=none", false);
+    r.chunk_port = CHUNKS_NONE;
+    const inproc_msg b0[] = {{0, "p-1", EVT("p-1", 1, LONG30)}};
+    inproc_source_batch(r.src, b0, 1);
+    ck_assert_int_eq(run_go(&r), -1);
+    ck_assert_int_eq(r.err.code, RB_ERR_CONFIG);
+    ck_assert_msg(strstr(r.err.msg, "sink port 'in-process sink (tests/inproc.c)'") &&
+                      strstr(r.err.msg, "rb_runner_ports.chunks") &&
+                      strstr(r.err.msg, "text.chunk.enable = false"),
+                  "%s", r.err.msg);
+    ck_assert_uint_eq(inproc_sink_writes(r.sink), 0);
+
+    r.chunk_port = CHUNKS_WITHOUT_REMOVE;
+    ck_assert_int_eq(run_go(&r), -1);
+    ck_assert_int_eq(r.err.code, RB_ERR_CONFIG);
+    ck_assert_msg(strstr(r.err.msg, "'inproc-without-remove' has no remove_chunks"), "%s",
+                  r.err.msg);
+    ck_assert_uint_eq(inproc_sink_writes(r.sink), 0);
+
+    r.chunk_port = CHUNKS_NONE;
+    set(&r, "text.chunk.enable=false");
+    set(&r, "text.chunk.max.tokens=8");
+    ck_assert_msg(run_go(&r) == 0, "%s", r.err.msg);
+    ck_assert_uint_eq(doc(&r, "p-1")->dim, INPROC_DIM);
+    ck_assert_uint_eq(doc(&r, "p-1")->chunk_count, 0);
+    ck_assert_uint_eq(r.progress[0].chunks, 0);
+    run_close(&r);
+}
+END_TEST
+
 static Suite *runner_suite(void) {
     Suite *s = suite_create("runner");
     TCase *tc = tcase_create("loop");
@@ -624,6 +740,10 @@ static Suite *runner_suite(void) {
     tcase_add_test(tc, a_retriable_dlq_refusal_is_retried_for_what_was_not_acknowledged);
     tcase_add_test(tc, a_permanent_dlq_refusal_stops_with_nothing_committed);
     tcase_add_test(tc, dlq_retries_end_at_sink_retry_timeout_with_nothing_committed);
+    TCase *ch = tcase_create("chunks");
+    tcase_add_test(ch, long_texts_become_chunk_sets_through_the_callers_ports);
+    tcase_add_test(ch, chunking_without_a_chunk_port_is_refused_with_the_way_out);
+    suite_add_tcase(s, ch);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -132,7 +132,7 @@ START_TEST(chunk_pipeline_keeps_the_best_current_chunk_per_parent) {
     rb_buf b;
     rb_error err;
     rb_buf_init(&b);
-    ck_assert_msg(rb_atlas_chunk_pipeline_json(&q, "products", &b, &err) == 0, "%s", err.msg);
+    ck_assert_msg(rb_atlas_chunk_pipeline_json(&q, "products", 1, &b, &err) == 0, "%s", err.msg);
     same_json_text(
         "[{\"$vectorSearch\": {"
         "  \"index\": \"products_chunks_vector\", \"path\": \"embedding\","
@@ -156,6 +156,51 @@ START_TEST(chunk_pipeline_keeps_the_best_current_chunk_per_parent) {
         " {\"$sort\": {\"score\": -1, \"_id\": 1}},"
         " {\"$limit\": 5}]",
         b.data);
+    rb_buf_free(&b);
+}
+END_TEST
+
+/* Three chunks per parent: (3 + 3) x the limit from $vectorSearch; the
+ * best three chunks collected with $topN per (parent, version), then the
+ * parent's best version group kept whole, so the list never mixes versions
+ * (numCandidates: 20 x those 30, as for any limit). */
+START_TEST(chunk_pipeline_collects_the_top_chunks_per_parent) {
+    rb_atlas_query q = {.index = "products_chunks_vector", .vector = qvec, .dim = 3, .limit = 5};
+    rb_buf b;
+    rb_error err;
+    rb_buf_init(&b);
+    ck_assert_msg(rb_atlas_chunk_pipeline_json(&q, "products", 3, &b, &err) == 0, "%s", err.msg);
+    same_json_text(
+        "[{\"$vectorSearch\": {"
+        "  \"index\": \"products_chunks_vector\", \"path\": \"embedding\","
+        "  \"queryVector\": [0.25, -0.5, 1],"
+        "  \"numCandidates\": 600, \"limit\": 30,"
+        "  \"filter\": {\"$and\": [{\"deleted\": {\"$ne\": true}}]}}},"
+        " {\"$project\": {\"_id\": 1, \"parent_id\": 1, \"version\": 1, \"text\": 1,"
+        "   \"metadata\": 1, \"chunk\": 1, \"score\": {\"$meta\": \"vectorSearchScore\"}}},"
+        " {\"$lookup\": {\"from\": \"products\", \"localField\": \"parent_id\","
+        "   \"foreignField\": \"_id\", \"as\": \"parent\","
+        "   \"pipeline\": [{\"$project\": {\"version\": 1, \"deleted\": 1}}]}},"
+        " {\"$match\": {\"$expr\": {\"$and\": ["
+        "   {\"$eq\": [{\"$first\": \"$parent.version\"}, \"$version\"]},"
+        "   {\"$ne\": [{\"$first\": \"$parent.deleted\"}, true]}]}}},"
+        " {\"$sort\": {\"score\": -1}},"
+        " {\"$group\": {\"_id\": {\"p\": \"$parent_id\", \"v\": \"$version\"},"
+        "   \"score\": {\"$first\": \"$score\"},"
+        "   \"text\": {\"$first\": \"$text\"}, \"metadata\": {\"$first\": \"$metadata\"},"
+        "   \"chunk\": {\"$first\": \"$chunk\"},"
+        "   \"chunks\": {\"$topN\": {\"n\": 3, \"sortBy\": {\"score\": -1},"
+        "     \"output\": {\"score\": \"$score\", \"text\": \"$text\", \"chunk\": \"$chunk\"}}}}},"
+        " {\"$sort\": {\"score\": -1}},"
+        " {\"$group\": {\"_id\": \"$_id.p\", \"score\": {\"$first\": \"$score\"},"
+        "   \"text\": {\"$first\": \"$text\"}, \"metadata\": {\"$first\": \"$metadata\"},"
+        "   \"chunk\": {\"$first\": \"$chunk\"}, \"chunks\": {\"$first\": \"$chunks\"}}},"
+        " {\"$sort\": {\"score\": -1, \"_id\": 1}},"
+        " {\"$limit\": 5}]",
+        b.data);
+    rb_buf_reset(&b);
+    ck_assert_int_ne(rb_atlas_chunk_pipeline_json(&q, "products", 5000, &b, &err), 0);
+    ck_assert_msg(strstr(err.msg, "5000 chunks per document"), "%s", err.msg);
     rb_buf_free(&b);
 }
 END_TEST
@@ -659,6 +704,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(unit, pipeline_matches_atlas_ann_example);
     tcase_add_test(unit, pipeline_matches_atlas_enn_example);
     tcase_add_test(unit, chunk_pipeline_keeps_the_best_current_chunk_per_parent);
+    tcase_add_test(unit, chunk_pipeline_collects_the_top_chunks_per_parent);
     tcase_add_test(unit, num_candidates_default_and_bounds);
     tcase_add_test(unit, filter_values_are_values_and_names_are_checked);
     tcase_add_test(unit, index_definition_matches_atlas_example);

@@ -1251,6 +1251,12 @@ START_TEST(auto_mode_follows_the_server) {
         ck_assert_msg(rb_sink_mode(s) == RB_SINK_VERSIONS_IN_FILTER, "%s", d);
         ck_assert_int_eq(index_ttl(&f, "_id_1_version_1"), -2);
     }
+    /* Neither test server runs multi-document transactions (their hello
+     * says no sessions, or no replica set), and the sink says so. */
+    if (is_ferretdb(&f) || is_java_server(&f)) {
+        ck_assert_msg(!rb_sink_transactions(s), "%s", d);
+        ck_assert_msg(strstr(d, " transactions=no") != NULL, "%s", d);
+    }
     ck_assert(rb_sink_needs_versions(s) == (rb_sink_mode(s) != RB_SINK_VERSIONS_IN_FILTER));
     rb_sink_destroy(s);
     fixture_close(&f);
@@ -1660,10 +1666,78 @@ START_TEST(integer_id_is_stored_as_its_digits) {
 }
 END_TEST
 
+/* rb_sink_remove_chunks: a clause with `below` removes the parent's
+ * chunks of older versions only, one with `all` every chunk of it; the
+ * count is what was removed; doing it again removes nothing; other
+ * parents' chunks and non-chunk documents stay. */
+START_TEST(remove_chunks_removes_older_versions_or_all) {
+    fixture f;
+    fixture_open(&f, "rmchunks", 0);
+    rb_sink_chunk_ref ra0 = {"a", 0, 2, 0, 5, 2}, ra1 = {"a", 1, 2, 5, 9, 2},
+                      rb0 = {"b", 0, 1, 0, 4, 1}, rc0 = {"c", 0, 1, 0, 4, 1};
+    rb_sink_item items[5] = {upsert("a#0", 2, "new 0"), upsert("a#1", 1, "old 1"),
+                             upsert("b#0", 1, "b 0"), upsert("c#0", 3, "c 0"),
+                             upsert("plain", 1, "not a chunk")};
+    items[0].chunk = &ra0;
+    items[1].chunk = &ra1;
+    items[2].chunk = &rb0;
+    items[3].chunk = &rc0;
+    write_ok(&f, items, 5, NULL);
+    rb_sink_chunk_clean c[] = {{"a", false, 2}, {"b", true, 0}, {"c", false, 3}};
+    size_t removed = 99;
+    rb_error err;
+    ck_assert_msg(rb_sink_remove_chunks(f.sink, c, 3, &removed, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(removed, 2); /* a#1 (version 1 < 2) and b#0 */
+    char *json = NULL;
+    static const char *const kept[] = {"a#0", "c#0", "plain"}, *const gone[] = {"a#1", "b#0"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(rb_sink_get_json(f.sink, kept[i], &json, &err), 0);
+        ck_assert_msg(json != NULL, "%s removed", kept[i]);
+        free(json);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(rb_sink_get_json(f.sink, gone[i], &json, &err), 0);
+        ck_assert_msg(json == NULL, "%s kept", gone[i]);
+    }
+    ck_assert_msg(rb_sink_remove_chunks(f.sink, c, 3, &removed, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(removed, 0);
+    fixture_close(&f);
+}
+END_TEST
+
+/* Transactions need sessions and a replica set member or a mongos; the
+ * hello replies are shaped as MongoDB 7 answers them. */
+START_TEST(transactions_are_read_from_hello) {
+    static const struct {
+        const char *json;
+        bool yes;
+    } cases[] = {
+        {"{\"isWritablePrimary\":true,\"setName\":\"rs0\",\"logicalSessionTimeoutMinutes\":30}",
+         true},
+        {"{\"isWritablePrimary\":true,\"msg\":\"isdbgrid\",\"logicalSessionTimeoutMinutes\":30}",
+         true},
+        {"{\"isWritablePrimary\":true,\"logicalSessionTimeoutMinutes\":30}", false},
+        {"{\"isWritablePrimary\":true,\"setName\":\"rs0\"}", false},
+        {"{\"isWritablePrimary\":true,\"setName\":\"rs0\",\"logicalSessionTimeoutMinutes\":null}",
+         false},
+        {"{\"isWritablePrimary\":true,\"msg\":\"other\",\"logicalSessionTimeoutMinutes\":30}",
+         false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bson_error_t e;
+        bson_t *b = bson_new_from_json((const uint8_t *)cases[i].json, -1, &e);
+        ck_assert_msg(b != NULL, "%s", e.message);
+        ck_assert_msg(rb_sink_hello_has_transactions(b) == cases[i].yes, "%s", cases[i].json);
+        bson_destroy(b);
+    }
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("sink");
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, escape_key_rules);
+    tcase_add_test(unit, transactions_are_read_from_hello);
     tcase_add_test(unit, embedding_array_is_libbsons_layout);
     tcase_add_test(unit, json_converts_types_and_escapes_nested_keys);
     tcase_add_test(unit, escaped_key_collision_is_an_item_error);
@@ -1688,6 +1762,7 @@ Suite *rb_check_suite(void) {
     tcase_add_loop_test(srv, concurrent_writers_share_the_pool, 0, N_MODES);
     tcase_add_test(srv, lost_server_fails_whole_write_retriably);
     tcase_add_test(srv, auto_mode_follows_the_server);
+    tcase_add_test(srv, remove_chunks_removes_older_versions_or_all);
     tcase_add_loop_test(srv, outdated_read_never_regresses, 0, N_MODES);
     tcase_add_loop_test(srv, known_state_spares_the_read, 0, N_MODES);
     tcase_add_loop_test(srv, insert_first_reads_only_what_collides, 1, N_MODES);

@@ -193,7 +193,7 @@ struct inproc_sink {
     int fail_reads;
     char *reject;
     bool needs_versions;
-    size_t writes, failed_writes, known_items;
+    size_t writes, failed_writes, known_items, removed;
 };
 
 inproc_sink *inproc_sink_new(void) {
@@ -207,6 +207,7 @@ inproc_sink *inproc_sink_new(void) {
 static void doc_free(inproc_doc *d) {
     free(d->id);
     free(d->text);
+    free(d->parent_id);
 }
 
 void inproc_sink_free(inproc_sink *s) {
@@ -249,6 +250,7 @@ const char *inproc_sink_journal(const inproc_sink *s) { return s->journal.data; 
 size_t inproc_sink_writes(const inproc_sink *s) { return s->writes; }
 size_t inproc_sink_failed_writes(const inproc_sink *s) { return s->failed_writes; }
 size_t inproc_sink_known_items(const inproc_sink *s) { return s->known_items; }
+size_t inproc_sink_removed(const inproc_sink *s) { return s->removed; }
 
 static const char *kind_name(rb_sink_kind k) {
     return k == RB_SINK_UPSERT ? "upsert" : k == RB_SINK_SOFT_DELETE ? "soft" : "hard";
@@ -290,7 +292,16 @@ static void apply(inproc_sink *s, rb_sink_item *it) {
     d->deleted = it->kind == RB_SINK_SOFT_DELETE;
     d->text_hash[0] = '\0';
     d->dim = 0;
-    if (it->kind == RB_SINK_UPSERT) {
+    d->chunk_count = it->kind == RB_SINK_UPSERT ? it->chunk_count : 0;
+    free(d->parent_id);
+    d->parent_id = it->chunk ? strdup(it->chunk->parent_id) : NULL;
+    d->chunk_index = it->chunk ? it->chunk->index : 0;
+    if (it->kind == RB_SINK_UPSERT && it->chunk_count > 0) {
+        /* A long text's parent: its vectors are its chunks'. */
+        ck_assert_ptr_null(it->vector);
+        d->text = strdup(it->text);
+        snprintf(d->text_hash, sizeof d->text_hash, "%s", it->text_hash);
+    } else if (it->kind == RB_SINK_UPSERT) {
         ck_assert_uint_eq(it->dim, INPROC_DIM);
         d->text = strdup(it->text);
         snprintf(d->text_hash, sizeof d->text_hash, "%s", it->text_hash);
@@ -371,8 +382,43 @@ static const char *sink_describe(const void *impl) {
     return "in-process sink (tests/inproc.c)";
 }
 
+/* sink.h's rb_sink_remove_chunks on the chunk documents held here. */
+static int sink_remove_chunks(void *impl, const rb_sink_chunk_clean *c, size_t n, size_t *removed,
+                              rb_error *err) {
+    inproc_sink *s = impl;
+    (void)err;
+    *removed = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < s->n;) {
+            inproc_doc *d = &s->docs[i];
+            if (!d->parent_id || strcmp(d->parent_id, c[k].parent_id) != 0 ||
+                (!c[k].all && d->version >= c[k].below)) {
+                i++;
+                continue;
+            }
+            rb_buf_printf(&s->journal, "remove %s %lld\n", d->id, (long long)d->version);
+            doc_free(d);
+            *d = s->docs[--s->n];
+            (*removed)++;
+        }
+    }
+    s->removed += *removed;
+    return 0;
+}
+
 static const rb_sink_ops sink_ops = {
     .name = "inproc",
+    .write = sink_write,
+    .read_stored = sink_read_stored,
+    .ping = sink_ping,
+    .needs_versions = sink_needs_versions,
+    .read_pays = sink_read_pays,
+    .describe = sink_describe,
+    .remove_chunks = sink_remove_chunks,
+};
+
+static const rb_sink_ops sink_ops_without_remove = {
+    .name = "inproc-without-remove",
     .write = sink_write,
     .read_stored = sink_read_stored,
     .ping = sink_ping,
@@ -382,6 +428,9 @@ static const rb_sink_ops sink_ops = {
 };
 
 rb_sink_port inproc_sink_port(inproc_sink *s) { return (rb_sink_port){&sink_ops, s}; }
+rb_sink_port inproc_sink_port_without_remove(inproc_sink *s) {
+    return (rb_sink_port){&sink_ops_without_remove, s};
+}
 
 /* ---- embedder --------------------------------------------------------- */
 

@@ -70,6 +70,11 @@ typedef struct inproc_doc {
     float vector[8];
     size_t dim;
     int64_t offset; /* source offset of the event that wrote it */
+    /* A long text's parent (chunk_count > 0, no vector), or one of its
+     * chunks (parent_id set, rb_sink_item.chunk). */
+    size_t chunk_count;
+    char *parent_id;
+    size_t chunk_index;
 } inproc_doc;
 
 typedef struct inproc_sink inproc_sink;
@@ -87,6 +92,11 @@ void inproc_sink_reject(inproc_sink *s, const char *id);
 void inproc_sink_fail_reads(inproc_sink *s, int n);
 /* What rb_sink_port_needs_versions answers (false by default). */
 void inproc_sink_needs_versions(inproc_sink *s, bool needs);
+
+/* The port, with remove_chunks (rb_runner_ports.chunks) or without. */
+rb_sink_port inproc_sink_port_without_remove(inproc_sink *s);
+/* Chunk documents removed by remove_chunks, over every call. */
+size_t inproc_sink_removed(const inproc_sink *s);
 
 /* The stored document (tombstones included), or NULL. */
 const inproc_doc *inproc_sink_get(const inproc_sink *s, const char *id);

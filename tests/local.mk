@@ -38,7 +38,8 @@ EXTRA_tests_check_cdc_DEPENDENCIES = ragbatch$(EXEEXT)
 # Long texts as chunk sets, through the ragbatch binary (runner/chunking.c).
 check_PROGRAMS += tests/check_chunk_pipeline
 TESTS += tests/check_chunk_pipeline
-tests_check_chunk_pipeline_SOURCES = tests/check_chunk_pipeline.c tests/harness.c tests/harness.h
+tests_check_chunk_pipeline_SOURCES = tests/check_chunk_pipeline.c tests/harness.c tests/harness.h \
+	tests/expo.c tests/expo.h
 tests_check_chunk_pipeline_CFLAGS = $(TEST_CFLAGS)
 tests_check_chunk_pipeline_LDADD = $(TEST_LIBS) -lpthread
 EXTRA_tests_check_chunk_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)

@@ -23,7 +23,8 @@
 
 static void usage(FILE *out) {
     fputs("usage: ragbatch search JOBFILE QUERY [--k N] [--filter FIELD=VALUE]... [--json]\n"
-          "                       [--exact] [--index NAME] [--candidates N] [--set KEY=VALUE]...\n"
+          "                       [--exact] [--index NAME] [--candidates N] [--chunks-per-doc N]\n"
+          "                       [--set KEY=VALUE]...\n"
           "\n"
           "Embeds QUERY with the job's model and prints the k nearest stored documents.\n"
           "  --k N                 how many (default 10, at most 10000)\n"
@@ -37,8 +38,10 @@ static void usage(FILE *out) {
           "stored vector is scored (cosine) and the best k kept.  A notice on stderr (and\n"
           "the \"exact\" field with --json) says which answered and why.\n"
           "With text.chunk.enable (the default) the chunks of long texts are searched too\n"
-          "and a document found by its best chunk shows it: [chunk N, chars A-B] (\"chunk\"\n"
-          "with --json), its text being that chunk's.\n",
+          "and a document found by its best chunk shows it: [chunk N, chars A-B, T tokens]\n"
+          "(\"chunk\" with --json), its text being that chunk's.\n"
+          "  --chunks-per-doc N    such a document also shows its next best chunks, N in all\n"
+          "                        (default 1, at most 32; \"chunks\" with --json, best first)\n",
           out);
 }
 
@@ -84,15 +87,24 @@ int rb_cmd_search(int argc, char **argv) {
     size_t nsets = 0, nfilters = 0;
     rb_sink_filter_eq filters[MAX_FILTERS];
     const char *filter_copies[MAX_FILTERS];
-    long k = 10, candidates = 0;
+    long k = 10, candidates = 0, per_doc = 1;
     bool json = false, enn = false;
     const char *index_name = NULL;
-    enum { OPT_JSON = 1, OPT_EXACT, OPT_INDEX, OPT_CANDIDATES, OPT_K, OPT_FILTER, OPT_SET };
+    enum {
+        OPT_JSON = 1,
+        OPT_EXACT,
+        OPT_INDEX,
+        OPT_CANDIDATES,
+        OPT_K,
+        OPT_FILTER,
+        OPT_SET,
+        OPT_PER_DOC
+    };
     static const rb_cli_option options[] = {
         {"--json", 0, false, OPT_JSON},  {"--exact", 0, false, OPT_EXACT},
         {"--index", 0, true, OPT_INDEX}, {"--candidates", 0, true, OPT_CANDIDATES},
         {"--k", 0, true, OPT_K},         {"--filter", 0, true, OPT_FILTER},
-        {"--set", 0, true, OPT_SET},
+        {"--set", 0, true, OPT_SET},     {"--chunks-per-doc", 0, true, OPT_PER_DOC},
     };
     rb_cli_parser p;
     rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
@@ -123,6 +135,11 @@ int rb_cmd_search(int argc, char **argv) {
             break;
         case OPT_K:
             if (rb_cli_long("--k", value, 1, 10000, &k, &err) != 0)
+                return rb_cli_usage_error("search", &err);
+            break;
+        case OPT_PER_DOC:
+            if (rb_cli_long("--chunks-per-doc", value, 1, RB_SEARCH_CHUNKS_PER_DOC_MAX, &per_doc,
+                            &err) != 0)
                 return rb_cli_usage_error("search", &err);
             break;
         case OPT_FILTER: {
@@ -207,7 +224,8 @@ int rb_cmd_search(int argc, char **argv) {
                          .equals = filters,
                          .n_equals = nfilters,
                          .enn = enn,
-                         .num_candidates = (size_t)candidates};
+                         .num_candidates = (size_t)candidates,
+                         .chunks_per_doc = (size_t)per_doc};
     if (rb_searcher_query(searcher, &q, &res, &err) != 0) goto done;
     status = 0;
     rb_search_hit *hits = res.hits;
@@ -232,17 +250,41 @@ int rb_cmd_search(int argc, char **argv) {
             rb_buf_printf(&line, ",\"metadata\":%s,\"exact\":%s", hits[i].metadata_json,
                           exact ? "true" : "false");
             if (hits[i].chunked)
-                rb_buf_printf(&line, ",\"chunk\":{\"index\":%zu,\"start\":%zu,\"end\":%zu}",
-                              hits[i].chunk_index, hits[i].span_start, hits[i].span_end);
+                rb_buf_printf(&line,
+                              ",\"chunk\":{\"index\":%zu,\"start\":%zu,\"end\":%zu,\"tokens\":%"
+                              "zu}",
+                              hits[i].chunk_index, hits[i].span_start, hits[i].span_end,
+                              hits[i].span_tokens);
+            if (hits[i].chunked && per_doc > 1) {
+                rb_buf_puts(&line, ",\"chunks\":[");
+                for (size_t c = 0; c < hits[i].n_chunks; c++) {
+                    const rb_search_chunk *ch = &hits[i].chunks[c];
+                    rb_buf_printf(&line,
+                                  "%s{\"score\":%.6f,\"index\":%zu,\"start\":%zu,\"end\":%zu,"
+                                  "\"tokens\":%zu,\"text\":",
+                                  c ? "," : "", ch->score, ch->index, ch->span_start, ch->span_end,
+                                  ch->tokens);
+                    rb_buf_json_string(&line, ch->text, strlen(ch->text));
+                    rb_buf_putc(&line, '}');
+                }
+                rb_buf_putc(&line, ']');
+            }
             rb_buf_putc(&line, '}');
             puts(line.data ? line.data : "");
         } else {
             printf("%3zu  %.4f  %-14s  ", i + 1, hits[i].score, hits[i].id);
             if (hits[i].chunked)
-                printf("[chunk %zu, chars %zu-%zu] ", hits[i].chunk_index, hits[i].span_start,
-                       hits[i].span_end);
+                printf("[chunk %zu, chars %zu-%zu, %zu tokens] ", hits[i].chunk_index,
+                       hits[i].span_start, hits[i].span_end, hits[i].span_tokens);
             print_excerpt(hits[i].text, 100);
             putchar('\n');
+            for (size_t c = 1; hits[i].chunked && c < hits[i].n_chunks; c++) {
+                const rb_search_chunk *ch = &hits[i].chunks[c];
+                printf("     %.4f  %-14s  [chunk %zu, chars %zu-%zu, %zu tokens] ", ch->score, "",
+                       ch->index, ch->span_start, ch->span_end, ch->tokens);
+                print_excerpt(ch->text, 100);
+                putchar('\n');
+            }
         }
     }
     rb_buf_free(&line);

@@ -174,6 +174,9 @@ int rb_metrics_declare_ragbatch(rb_metrics *m, rb_error *err) {
                            "High watermark minus committed offset.", job_tp, 3, NULL, 0, err) ||
         rb_metrics_declare(m, RB_METRIC_EMBEDDED_TEXTS, RB_METRIC_COUNTER, "Texts embedded.", job,
                            1, NULL, 0, err) ||
+        rb_metrics_declare(m, RB_METRIC_CHUNKS, RB_METRIC_COUNTER,
+                           "Chunks of long texts: embedded, reused, written, removed.",
+                           job_outcome, 2, NULL, 0, err) ||
         rb_metrics_declare(m, RB_METRIC_EMBED_RATE, RB_METRIC_GAUGE,
                            "Embedding throughput of the last batch.", job, 1, NULL, 0, err) ||
         rb_metrics_declare(m, RB_METRIC_LAST_BATCH, RB_METRIC_GAUGE,

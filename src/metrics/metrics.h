@@ -33,6 +33,10 @@
  *   ragbatch_consumer_lag{job,topic,partition}     gauge: high watermark minus
  *       the committed offset
  *   ragbatch_embedded_texts_total{job}             counter: texts embedded
+ *   ragbatch_chunks_total{job,outcome}             counter: chunks of long texts,
+ *       outcome = embedded|reused (in the embed step), written|removed
+ *       (documents of the chunk collection stored, and removed as older
+ *       versions' or deleted ids')
  *   ragbatch_embed_texts_per_second{job}           gauge: throughput of the last batch
  *   ragbatch_last_batch_timestamp_seconds{job}     gauge: wall time (Unix seconds)
  *       at which the last batch was committed
@@ -52,6 +56,7 @@
 #define RB_METRIC_BATCH_DURATION "ragbatch_batch_duration_seconds"
 #define RB_METRIC_CONSUMER_LAG "ragbatch_consumer_lag"
 #define RB_METRIC_EMBEDDED_TEXTS "ragbatch_embedded_texts_total"
+#define RB_METRIC_CHUNKS "ragbatch_chunks_total"
 #define RB_METRIC_EMBED_RATE "ragbatch_embed_texts_per_second"
 #define RB_METRIC_LAST_BATCH "ragbatch_last_batch_timestamp_seconds"
 

@@ -13,7 +13,9 @@
 #include "batch/record_chunks.h"
 #include "common/buf.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +23,68 @@
  * provider's limit, and a size retrieval works well with. */
 #define RB_CHUNK_HTTP_DEFAULT_TOKENS 512
 
-/* Clauses per delete statement of the clean-up. */
-#define RB_CHUNK_CLEANUP_CLAUSES 500
+/* A test hook, for the crash test of tests/check_chunk_pipeline.c: with
+ * this variable set to N > 0, the process kills itself (SIGKILL: no
+ * clean-up, no commit) right after the server acknowledged its Nth chunk
+ * document, so that a batch's chunk sets are left exactly part-written.
+ * A real crash between two bulks of chunks leaves the same state; the
+ * variable only makes where it lands deterministic.  Unset, it costs one
+ * comparison per batch. */
+#define RB_CHUNK_KILL_ENV "RAGBATCH_TEST_KILL_AFTER_CHUNK_WRITES"
 
-int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err) {
+static int read_kill_hook(rb_runner *r, rb_error *err) {
+    const char *v = getenv(RB_CHUNK_KILL_ENV);
+    if (!v || !v[0]) return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n == 0 || v[0] == '-')
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s = \"%s\": expected a number of chunk documents > 0 (a test "
+                            "hook; unset it)",
+                            RB_CHUNK_KILL_ENV, v);
+    r->chunk_kill_after = n;
+    rb_log_write(&r->log, RB_LOG_WARN, "chunking",
+                 "test hook %s=%llu: this process kills itself after that many chunk writes",
+                 RB_CHUNK_KILL_ENV, n);
+    return 0;
+}
+
+/* The chunk collection as the runner builds it: a MongoDB sink like the
+ * documents' on text.chunk.collection, with the index its clean-up and
+ * search's look-ups by parent use. */
+static int open_mongo_chunks(rb_runner *r, const rb_sink_opts *so, rb_error *err) {
+    const rb_job_config *cfg = r->cfg;
+    if (strcmp(r->chunk_collection, cfg->mongo_collection) == 0)
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "text.chunk.collection = %s is mongo.collection: chunk ids "
+                            "(<id>#<n>) could collide with document ids there",
+                            r->chunk_collection);
+    rb_sink_opts co = *so;
+    co.collection = r->chunk_collection;
+    co.tombstone_retention_ms = 0; /* chunks are never tombstones */
+    rb_sink *mongo = rb_sink_new(&co, err);
+    if (!mongo) return rb_error_prefix(err, "chunk collection");
+    r->chunks = rb_sink_port_mongo(mongo);
+    r->own_chunks = true;
+    /* Serves the clean-up's {parent_id, version: {$lt}} where the server
+     * uses indexes for filters, and search's look-ups by parent. */
+    rb_buf cmd;
+    rb_buf_init(&cmd);
+    rb_buf_puts(&cmd, "{\"createIndexes\":");
+    rb_buf_json_string(&cmd, r->chunk_collection, strlen(r->chunk_collection));
+    rb_buf_puts(&cmd, ",\"indexes\":[{\"key\":{\"parent_id\":1,\"version\":1},"
+                      "\"name\":\"parent_version\"}]}");
+    int code = 0;
+    int rc = cmd.data ? rb_sink_command_json(mongo, cmd.data, NULL, &code, err)
+                      : rb_error_nomem(err, RB_STAGE_SINK, "index");
+    rb_buf_free(&cmd);
+    if (rc != 0) return rb_error_prefix(err, "creating index parent_version on %s", co.collection);
+    return 0;
+}
+
+int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_sink_port chunks,
+                            rb_error *err) {
     const rb_job_config *cfg = r->cfg;
     if (!cfg->text_chunk_enable) return 0;
     size_t max_seq = 0;
@@ -48,38 +108,38 @@ int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err)
     rb_chunk_collection_name(cfg->text_chunk_collection, cfg->mongo_collection, &name);
     r->chunk_collection = rb_buf_detach(&name);
     if (!r->chunk_collection) return rb_error_nomem(err, RB_STAGE_CONFIG, "chunk collection");
-    if (strcmp(r->chunk_collection, cfg->mongo_collection) == 0)
+    if (read_kill_hook(r, err) != 0) return -1;
+    if (chunks.ops) {
+        /* The caller's chunk collection (rb_runner_ports.chunks). */
+        if (!chunks.ops->remove_chunks)
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                "text.chunk.enable = true: the chunk sink port '%s' has no "
+                                "remove_chunks, so the chunks of older versions would stay",
+                                chunks.ops->name);
+        r->chunks = chunks;
+    } else if (!r->own_sink) {
+        /* Chunks in MongoDB beside documents somewhere else would be
+         * neither replaced with them nor found by search: refused. */
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "text.chunk.collection = %s is mongo.collection: chunk ids "
-                            "(<id>#<n>) could collide with document ids there",
-                            r->chunk_collection);
-    rb_sink_opts co = *so;
-    co.collection = r->chunk_collection;
-    co.tombstone_retention_ms = 0; /* chunks are never tombstones */
-    if (!(r->chunk_sink = rb_sink_new(&co, err))) return rb_error_prefix(err, "chunk collection");
-    /* Serves the clean-up's {parent_id, version: {$lt}} where the server
-     * uses indexes for filters, and search's look-ups by parent. */
-    rb_buf cmd;
-    rb_buf_init(&cmd);
-    rb_buf_puts(&cmd, "{\"createIndexes\":");
-    rb_buf_json_string(&cmd, r->chunk_collection, strlen(r->chunk_collection));
-    rb_buf_puts(&cmd, ",\"indexes\":[{\"key\":{\"parent_id\":1,\"version\":1},"
-                      "\"name\":\"parent_version\"}]}");
-    int code = 0;
-    int rc = cmd.data ? rb_sink_command_json(r->chunk_sink, cmd.data, NULL, &code, err)
-                      : rb_error_nomem(err, RB_STAGE_SINK, "index");
-    rb_buf_free(&cmd);
-    if (rc != 0) return rb_error_prefix(err, "creating index parent_version on %s", co.collection);
+                            "text.chunk.enable = true with the caller's sink port '%s' but no "
+                            "chunk sink port (rb_runner_ports.chunks): pass one, or set "
+                            "text.chunk.enable = false to embed long texts truncated",
+                            rb_sink_port_describe(r->sink));
+    } else if (open_mongo_chunks(r, so, err) != 0) {
+        return -1;
+    }
     rb_log_write(&r->log, RB_LOG_INFO, "chunking",
-                 "collection=%s max_tokens=%zu overlap_tokens=%zu max_count=%zu counts=%s",
-                 r->chunk_collection, max, r->chunk_opts.overlap_tokens, r->chunk_opts.max_count,
-                 t ? "tokenizer" : "approximate");
+                 "collection=%s sink=%s max_tokens=%zu overlap_tokens=%zu max_count=%zu "
+                 "counts=%s",
+                 r->chunk_collection, r->chunks.ops->name, max, r->chunk_opts.overlap_tokens,
+                 r->chunk_opts.max_count, t ? "tokenizer" : "approximate");
     return 0;
 }
 
 void rb_runner_chunking_close(rb_runner *r) {
-    rb_sink_destroy(r->chunk_sink);
-    r->chunk_sink = NULL;
+    if (r->own_chunks) rb_sink_port_destroy(r->chunks);
+    r->chunks = (rb_sink_port){0};
+    r->own_chunks = false;
     free(r->chunk_collection);
     r->chunk_collection = NULL;
 }
@@ -87,7 +147,7 @@ void rb_runner_chunking_close(rb_runner *r) {
 /* ---- decode ------------------------------------------------------------ */
 
 void rb_runner_chunk_record(const rb_runner *r, rb_record *rec) {
-    if (!r->chunk_sink || rec->op != RB_OP_UPSERT || !rec->text || rec->state != RB_REC_PENDING)
+    if (!r->chunks.ops || rec->op != RB_OP_UPSERT || !rec->text || rec->state != RB_REC_PENDING)
         return;
     rb_error err;
     rb_chunk *spans = NULL;
@@ -166,7 +226,7 @@ static int on_stored_chunk(const rb_sink_stored_view *v, void *arg) {
 long rb_runner_chunks_embed(rb_runner *r, rb_batch *b, size_t *n_chunks, size_t *n_reused,
                             rb_error *err) {
     *n_chunks = *n_reused = 0;
-    if (!r->chunk_sink) return 0;
+    if (!r->chunks.ops) return 0;
     size_t n = rb_batch_count(b), total = 0, dim = rb_embedder_dim(r->embedder);
     for (size_t i = 0; i < n; i++) {
         rb_record *rec = rb_batch_record(b, i);
@@ -202,8 +262,8 @@ long rb_runner_chunks_embed(rb_runner *r, rb_batch *b, size_t *n_chunks, size_t 
         for (size_t i = 0; i < total; i++) ids[i] = refs[i].id;
         reuse_ctx c = {refs, total, rb_embedder_model_name(r->embedder), dim};
         rb_error rerr;
-        if (rb_sink_read_stored(r->chunk_sink, ids, total, RB_SINK_READ_VECTORS, on_stored_chunk,
-                                &c, &rerr) != 0) {
+        if (rb_sink_port_read_stored(r->chunks, ids, total, RB_SINK_READ_VECTORS, on_stored_chunk,
+                                     &c, &rerr) != 0) {
             for (size_t i = 0; i < total; i++) refs[i].chunk->reused = false;
             rb_log_write(&r->log, RB_LOG_WARN, "lookup", "stored chunks not read: %s", rerr.msg);
         }
@@ -330,8 +390,23 @@ static int write_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, 
             owner[k] = i;
         }
     }
-    int rc = rb_sink_write(r->chunk_sink, ci, total, NULL, err);
+    size_t send = total;
+    bool kill = false;
+    if (r->chunk_kill_after && r->chunk_docs_written + total >= r->chunk_kill_after) {
+        send = (size_t)(r->chunk_kill_after - r->chunk_docs_written);
+        kill = true;
+    }
+    int rc = rb_sink_port_write(r->chunks, ci, send, err);
+    if (kill && rc == 0) {
+        rb_log_write(&r->log, RB_LOG_WARN, "chunking",
+                     "test hook: killed after %zu of %zu chunk "
+                     "documents of this write",
+                     send, total);
+        raise(SIGKILL);
+    }
+    if (rc == 0) r->chunk_docs_written += total;
     for (size_t c = 0; rc == 0 && c < total; c++) {
+        r->chunks_written += ci[c].result == RB_SINK_STORED;
         if (ci[c].result != RB_SINK_FAILED) continue;
         rb_sink_item *p = &items[owner[c]];
         if (p->result == RB_SINK_FAILED) continue;
@@ -350,65 +425,26 @@ static int write_sets(rb_runner *r, rb_sink_item *items, rb_record *const *map, 
  * version, or nothing.  Safe for stale items too: a chunk older than the
  * event is older than the stored parent. */
 static int cleanup(rb_runner *r, const rb_sink_item *items, size_t n, rb_error *err) {
-    rb_buf cmd;
-    rb_buf_init(&cmd);
-    rb_buf_puts(&cmd, "{\"delete\":");
-    rb_buf_json_string(&cmd, r->chunk_collection, strlen(r->chunk_collection));
-    rb_buf_puts(&cmd, ",\"deletes\":[");
-    size_t clauses = 0, statements = 0;
+    rb_sink_chunk_clean *c = malloc((n ? n : 1) * sizeof *c);
+    if (!c) return rb_error_nomem(err, RB_STAGE_SINK, "chunk clean-up");
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const rb_sink_item *it = &items[i];
         bool hard = it->kind == RB_SINK_HARD_DELETE && it->result == RB_SINK_DELETED;
         bool versioned = it->kind != RB_SINK_HARD_DELETE &&
                          (it->result == RB_SINK_STORED || it->result == RB_SINK_STALE);
-        if (!hard && !versioned) continue;
-        if (clauses % RB_CHUNK_CLEANUP_CLAUSES == 0) {
-            if (clauses) rb_buf_puts(&cmd, "]},\"limit\":0},");
-            rb_buf_puts(&cmd, "{\"q\":{\"$or\":[");
-            statements++;
-        } else {
-            rb_buf_puts(&cmd, ",");
-        }
-        rb_buf_puts(&cmd, "{\"parent_id\":");
-        rb_buf_json_string(&cmd, it->id, strlen(it->id));
-        if (versioned)
-            rb_buf_printf(&cmd, ",\"version\":{\"$lt\":{\"$numberLong\":\"%" PRId64 "\"}}",
-                          it->version);
-        rb_buf_puts(&cmd, "}");
-        clauses++;
+        if (hard || versioned) c[k++] = (rb_sink_chunk_clean){it->id, hard, it->version};
     }
-    if (clauses == 0) {
-        rb_buf_free(&cmd);
-        return 0;
-    }
-    const char *wc = r->cfg->mongo_write_concern;
-    rb_buf_puts(&cmd, "]},\"limit\":0}],\"ordered\":true,\"writeConcern\":{\"w\":");
-    if (!wc || !wc[0] || strcmp(wc, "majority") == 0)
-        rb_buf_puts(&cmd, "\"majority\"");
-    else
-        rb_buf_printf(&cmd, "%d", (int)strtol(wc, NULL, 10));
-    int rc = rb_buf_puts(&cmd, "}}");
-    char *reply = NULL;
-    int code = 0;
-    if (rc != 0 || !cmd.data)
-        rc = rb_error_nomem(err, RB_STAGE_SINK, "chunk clean-up");
-    else
-        rc = rb_sink_command_json(r->chunk_sink, cmd.data, &reply, &code, err);
-    if (rc == 0 && reply &&
-        (strstr(reply, "\"writeErrors\"") || strstr(reply, "\"writeConcernError\""))) {
-        rc = rb_error_set_retriable(err, RB_ERR_MONGO, RB_STAGE_SINK,
-                                    "removing the chunks of older versions (%zu statements): "
-                                    "%.200s",
-                                    statements, reply);
-    }
-    free(reply);
-    rb_buf_free(&cmd);
+    size_t removed = 0;
+    int rc = k ? rb_sink_port_remove_chunks(r->chunks, c, k, &removed, err) : 0;
+    r->chunks_removed += removed;
+    free(c);
     return rc;
 }
 
 int rb_runner_chunks_write(rb_runner *r, rb_sink_item *items, rb_record *const *map, size_t n,
                            rb_error *err) {
-    if (!r->chunk_sink || n == 0) return 0;
+    if (!r->chunks.ops || n == 0) return 0;
     bool *write = calloc(n, sizeof *write);
     if (!write) return rb_error_nomem(err, RB_STAGE_SINK, "chunk sets");
     int rc = plan_sets(r, items, map, n, write, err);

@@ -78,6 +78,12 @@ typedef void (*rb_runner_progress_fn)(const rb_progress *p, void *ctx);
 typedef struct rb_runner_ports {
     rb_runner_source source;
     rb_sink_port sink;
+    /* The chunk collection of long texts (text.chunk.enable): ops NULL
+     * builds a MongoDB sink on text.chunk.collection, which is refused
+     * (a configuration error) when `sink` is the caller's: chunks and
+     * documents must live side by side.  A caller's chunk port needs
+     * remove_chunks. */
+    rb_sink_port chunks;
     rb_embedder *embedder;             /* NULL: the job's embed.* */
     rb_runner_dlq dlq;                 /* ops NULL: the job's DLQ topic, if any */
     FILE *log;                         /* NULL: stderr */

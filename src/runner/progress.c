@@ -28,8 +28,12 @@ int rb_progress_format_text(const rb_progress *p, rb_buf *out) {
         rc = rb_buf_printf(out, " uncommitted_revoked_partitions=%zu", p->partitions_skipped);
     if (rc == 0 && p->write_retries)
         rc = rb_buf_printf(out, " write_retries=%zu", p->write_retries);
-    if (rc == 0 && p->chunks)
-        rc = rb_buf_printf(out, " chunks=%zu chunks_reused=%zu", p->chunks, p->chunks_reused);
+    if (rc == 0 && (p->chunks || p->chunks_written || p->chunks_removed))
+        rc = rb_buf_printf(out,
+                           " chunks=%zu chunks_reused=%zu chunks_embedded=%zu chunks_written=%zu "
+                           "chunks_removed=%zu",
+                           p->chunks, p->chunks_reused, p->chunks - p->chunks_reused,
+                           p->chunks_written, p->chunks_removed);
     return rc;
 }
 
@@ -57,9 +61,12 @@ int rb_progress_format_json(const rb_progress *p, const char *job, rb_buf *out) 
                            "\"uncommittedRevokedPartitions\":%zu,\"lag\":%" PRId64 "}",
                            p->total_ms, p->write_retries, p->partitions_committed,
                            p->partitions_skipped, p->lag);
-    if (rc == 0 && p->chunks)
-        rc = rb_buf_printf(out, ",\"chunks\":{\"count\":%zu,\"reused\":%zu}", p->chunks,
-                           p->chunks_reused);
+    if (rc == 0 && (p->chunks || p->chunks_written || p->chunks_removed))
+        rc = rb_buf_printf(out,
+                           ",\"chunks\":{\"count\":%zu,\"reused\":%zu,\"embedded\":%zu,"
+                           "\"written\":%zu,\"removed\":%zu}",
+                           p->chunks, p->chunks_reused, p->chunks - p->chunks_reused,
+                           p->chunks_written, p->chunks_removed);
     if (rc == 0) rc = rb_buf_puts(out, "}");
     return rc;
 }

@@ -5,6 +5,9 @@
  *
  * The counts reconcile:
  *   in = stored + deleted + stale + reused + skipped + dead_lettered + failed.
+ * With long texts: chunks = chunks_reused + chunks_embedded (the chunk
+ * texts embedded, part of `embedded`); chunks_written and chunks_removed
+ * are the chunk collection's documents stored and removed.
  * Formatting is separate from collection so that tests can check both.
  */
 #ifndef RB_PROGRESS_H
@@ -40,8 +43,10 @@ typedef struct rb_progress {
     double processed_rate; /* records/s over the processing time */
     int64_t lag;           /* records behind the end; -1 unknown */
     size_t write_retries;
-    size_t chunks;        /* chunks of the batch's long texts (runner/chunking.c) */
-    size_t chunks_reused; /* of them, unchanged: the stored vector, not embedded */
+    size_t chunks;         /* chunks of the batch's long texts (runner/chunking.c) */
+    size_t chunks_reused;  /* of them, unchanged: the stored vector, not embedded */
+    size_t chunks_written; /* chunk documents the write stored (retries summed) */
+    size_t chunks_removed; /* chunk documents of older versions or deleted ids removed */
 } rb_progress;
 
 /* "poll", "decode", "lookup", "embed", "write", "dlq", "commit": the

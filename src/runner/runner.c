@@ -128,9 +128,10 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         r->sink = rb_sink_port_mongo(mongo);
         r->own_sink = true;
     }
-    /* Chunk sets go through the MongoDB sink the runner builds; with a
-     * caller's sink (tests/check_runner.c) long texts are one truncated vector. */
-    if (r->own_sink && rb_runner_chunking_open(r, &so, err) != 0) return -1;
+    /* Chunk sets go to the caller's chunk port, or to a MongoDB sink the
+     * runner builds beside its own; a caller's sink without a chunk port
+     * is refused while text.chunk.enable is on. */
+    if (rb_runner_chunking_open(r, &so, ports->chunks, err) != 0) return -1;
     rb_readiness_set(r->ready, "mongodb", 1, NULL);
     rb_log_write(&r->log, RB_LOG_INFO, "sink", "%s", rb_sink_port_describe(r->sink));
 
@@ -298,8 +299,11 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     p->duration_ms[RB_PROG_EMBED] = (t_embed - t_lookup) * 1e3;
 
     stage_log(r, "write");
+    r->chunks_written = r->chunks_removed = 0;
     if (rb_runner_write(r, b, &p->write_retries, err) != 0)
         return rb_runner_abandoning(r) ? RUNNER_ABANDONED : -1;
+    p->chunks_written = r->chunks_written;
+    p->chunks_removed = r->chunks_removed;
     double t_write = rb_now_sec();
     p->duration_ms[RB_PROG_WRITE] = (t_write - t_embed) * 1e3;
     rb_runner_log_failures(r, b);
@@ -367,6 +371,20 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
     }
     rb_metrics_observe(r->metrics, RB_METRIC_BATCH_DURATION, jl, p->total_ms / 1e3, NULL);
     rb_metrics_counter_add(r->metrics, RB_METRIC_EMBEDDED_TEXTS, jl, (double)p->embedded, NULL);
+    if (r->chunks.ops) {
+        const struct {
+            const char *outcome;
+            size_t n;
+        } chunks[] = {{"embedded", p->chunks - p->chunks_reused},
+                      {"reused", p->chunks_reused},
+                      {"written", p->chunks_written},
+                      {"removed", p->chunks_removed}};
+        for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+            const char *labels[] = {job, chunks[i].outcome};
+            rb_metrics_counter_add(r->metrics, RB_METRIC_CHUNKS, labels, (double)chunks[i].n,
+                                   NULL);
+        }
+    }
     if (p->embedded && p->duration_ms[RB_PROG_EMBED] > 0)
         rb_metrics_gauge_set(r->metrics, RB_METRIC_EMBED_RATE, jl,
                              (double)p->embedded / (p->duration_ms[RB_PROG_EMBED] / 1e3), NULL);

@@ -77,11 +77,19 @@ typedef struct rb_runner {
 
     rb_prng rng; /* for retry backoff jitter */
 
-    /* Long texts (runner/chunking.c); chunk_sink is NULL without
+    /* Long texts (runner/chunking.c); chunks.ops is NULL without
      * text.chunk.enable. */
     rb_chunk_opts chunk_opts;
-    rb_sink *chunk_sink; /* the chunk collection */
+    rb_sink_port chunks; /* the chunk collection; ops NULL: no chunking */
+    bool own_chunks;     /* built here (MongoDB), destroyed with the runner */
     char *chunk_collection;
+    /* Test hook (RB_CHUNK_KILL_ENV in chunking.c): SIGKILL this process
+     * once this many chunk documents were written; 0: never. */
+    uint64_t chunk_kill_after;
+    uint64_t chunk_docs_written; /* by this process, for the hook */
+    /* The batch in hand's chunk documents stored and removed, summed over
+     * the write's attempts (rb_runner_chunks_write; reset per batch). */
+    size_t chunks_written, chunks_removed;
 
     rb_shutdown *shutdown; /* the stop watchdog; NULL without opts->stop */
     bool abandoned;        /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */
@@ -140,7 +148,8 @@ int rb_runner_check_failed(const rb_batch *b, rb_error *err);
 /* ---- long texts (runner/chunking.c) ----
  * Opens the chunk collection (a sink like `so` on text.chunk.collection)
  * and the chunker's options; a no-op without text.chunk.enable. */
-int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err);
+int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_sink_port chunks,
+                            rb_error *err);
 void rb_runner_chunking_close(rb_runner *r);
 
 /* Decode, after the document is derived: a pending upsert whose text is

@@ -70,12 +70,20 @@ int rb_atlas_pipeline_json(const rb_atlas_query *q, rb_buf *b, rb_error *err) {
     return rc == 0 ? 0 : rb_error_nomem(err, RB_STAGE_NONE, "search pipeline");
 }
 
-int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection, rb_buf *b,
-                                 rb_error *err) {
+int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection, size_t per_doc,
+                                 rb_buf *b, rb_error *err) {
     if (!collection || !collection[0])
         return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE, "no parent collection for the chunks");
+    if (per_doc == 0) per_doc = 1;
+    if (per_doc > RB_ATLAS_MAX_CANDIDATES / 4)
+        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE, "%zu chunks per document: at most %d",
+                            per_doc, RB_ATLAS_MAX_CANDIDATES / 4);
     rb_atlas_query cq = *q;
-    size_t want = q->limit > RB_ATLAS_MAX_CANDIDATES / 4 ? RB_ATLAS_MAX_CANDIDATES : 4 * q->limit;
+    /* Enough chunks that most of the best `limit` parents bring their
+     * best per_doc chunks along. */
+    size_t factor = per_doc + 3;
+    size_t want = q->limit > RB_ATLAS_MAX_CANDIDATES / factor ? RB_ATLAS_MAX_CANDIDATES
+                                                              : factor * q->limit;
     cq.limit = want;
     if (!cq.exact && cq.num_candidates && cq.num_candidates < want) cq.num_candidates = want;
     rb_buf head;
@@ -100,11 +108,33 @@ int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection
                       ",{\"$match\":{\"$expr\":{\"$and\":["
                       "{\"$eq\":[{\"$first\":\"$parent.version\"},\"$version\"]},"
                       "{\"$ne\":[{\"$first\":\"$parent.deleted\"},true]}]}}}"
-                      ",{\"$sort\":{\"score\":-1}}"
-                      ",{\"$group\":{\"_id\":\"$parent_id\",\"score\":{\"$first\":\"$score\"},"
-                      "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
-                      "\"chunk\":{\"$first\":\"$chunk\"}}}"
-                      ",{\"$sort\":{\"score\":-1,\"_id\":1}}");
+                      ",{\"$sort\":{\"score\":-1}}");
+    if (per_doc > 1) {
+        /* The $lookups are not one snapshot: a parent written during the
+         * aggregation can pass chunks of two versions.  So the best chunks
+         * are collected per (parent, version) first, and the parent's best
+         * version group is kept whole: its list never mixes versions. */
+        rc |= rb_buf_printf(
+            b,
+            ",{\"$group\":{\"_id\":{\"p\":\"$parent_id\",\"v\":\"$version\"},"
+            "\"score\":{\"$first\":\"$score\"},\"text\":{\"$first\":\"$text\"},"
+            "\"metadata\":{\"$first\":\"$metadata\"},\"chunk\":{\"$first\":\"$chunk\"},"
+            "\"chunks\":{\"$topN\":{\"n\":%zu,\"sortBy\":{\"score\":-1},"
+            "\"output\":{\"score\":\"$score\",\"text\":\"$text\","
+            "\"chunk\":\"$chunk\"}}}}}"
+            ",{\"$sort\":{\"score\":-1}}"
+            ",{\"$group\":{\"_id\":\"$_id.p\",\"score\":{\"$first\":\"$score\"},"
+            "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
+            "\"chunk\":{\"$first\":\"$chunk\"},\"chunks\":{\"$first\":\"$chunks\"}}}",
+            per_doc);
+    } else {
+        rc |=
+            rb_buf_puts(b,
+                        ",{\"$group\":{\"_id\":\"$parent_id\",\"score\":{\"$first\":\"$score\"},"
+                        "\"text\":{\"$first\":\"$text\"},\"metadata\":{\"$first\":\"$metadata\"},"
+                        "\"chunk\":{\"$first\":\"$chunk\"}}}");
+    }
+    rc |= rb_buf_puts(b, ",{\"$sort\":{\"score\":-1,\"_id\":1}}");
     rc |= rb_buf_printf(b, ",{\"$limit\":%zu}]", q->limit);
     return rc == 0 ? 0 : rb_error_nomem(err, RB_STAGE_NONE, "search pipeline");
 }

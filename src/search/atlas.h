@@ -55,14 +55,20 @@ int rb_atlas_check_field(const char *name, rb_error *err);
 int rb_atlas_pipeline_json(const rb_atlas_query *q, rb_buf *out, rb_error *err);
 
 /* The pipeline of the same query over a chunk collection (the index of
- * `q` is the chunks'): $vectorSearch for 4 x limit chunks (numCandidates
- * at least that), then a $lookup of each chunk's parent in `collection`
- * ({version, deleted} only), a $match keeping chunks whose version is
- * their live parent's, the best chunk per parent ($sort by score, $group
- * by parent_id taking the first), and the best `limit` parents, projected
- * as {_id: parent id, score, text, metadata, chunk} of the best chunk. */
-int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection, rb_buf *out,
-                                 rb_error *err);
+ * `q` is the chunks'): $vectorSearch for (per_doc + 3) x limit chunks
+ * (4 x limit for one per document; numCandidates at least that), then a
+ * $lookup of each chunk's parent in `collection` ({version, deleted}
+ * only), a $match keeping chunks whose version is their live parent's,
+ * the best chunk per parent ($sort by score, $group by parent_id taking
+ * the first), and the best `limit` parents, projected as {_id: parent id,
+ * score, text, metadata, chunk} of the best chunk.  With per_doc > 1 the
+ * $group is by (parent, version) and also collects that group's best
+ * per_doc chunks as `chunks` ($topN by score: MongoDB 5.2 on, which every
+ * Atlas cluster with Vector Search runs); a second $group keeps each
+ * parent's best group whole, so `chunks` is of one version even when a
+ * parent is written during the aggregation.  per_doc 0 means 1. */
+int rb_atlas_chunk_pipeline_json(const rb_atlas_query *q, const char *collection, size_t per_doc,
+                                 rb_buf *out, rb_error *err);
 
 typedef enum rb_atlas_similarity {
     RB_ATLAS_COSINE = 0,

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Best chunk per parent and version, for at most `cap` of them; `cap` is
- * larger than k so that candidates whose chunks turn out to be of another
- * version than their parent (mid-batch, see docs/architecture.md) leave
- * enough. */
+/* Best chunks per parent and version, for at most `cap` of them; `cap`
+ * is larger than k so that candidates whose chunks turn out to be of
+ * another version than their parent (mid-batch, see docs/architecture.md)
+ * leave enough. */
 typedef struct cand {
-    rb_search_hit hit; /* id = the parent's */
+    rb_search_hit hit; /* id = the parent's; score, text, span of chunks[0] */
     int64_t version;
     bool ok; /* the parent is live at this chunk's version */
 } cand;
@@ -23,6 +23,7 @@ typedef struct cand {
 typedef struct chunk_scan {
     const float *query;
     size_t dim;
+    size_t per_doc; /* chunks kept per candidate, >= 1 */
     cand *c;
     size_t n, cap;
     size_t mismatched;
@@ -33,27 +34,67 @@ static void hit_clear(rb_search_hit *h) {
     free(h->id);
     free(h->text);
     free(h->metadata_json);
+    for (size_t i = 0; i < h->n_chunks; i++) free(h->chunks[i].text);
+    free(h->chunks);
     memset(h, 0, sizeof *h);
 }
 
-static int set_cand(chunk_scan *s, cand *c, const rb_sink_doc_view *d, double score) {
-    char *text = strdup(d->text ? d->text : ""), *meta = strdup(d->metadata_json);
-    char *id = c->hit.id && strcmp(c->hit.id, d->parent_id) == 0 ? c->hit.id
-                                                                 : strdup(d->parent_id);
-    if (!text || !meta || !id) {
-        free(text);
-        free(meta);
-        if (id != c->hit.id) free(id);
+/* The hit's best chunk, copied to its own fields. */
+static int sync_best(rb_search_hit *h) {
+    const rb_search_chunk *b = &h->chunks[0];
+    char *text = strdup(b->text);
+    if (!text) return -1;
+    free(h->text);
+    h->text = text;
+    h->score = b->score;
+    h->chunked = true;
+    h->chunk_index = b->index;
+    h->span_start = b->span_start;
+    h->span_end = b->span_end;
+    h->span_tokens = b->tokens;
+    return 0;
+}
+
+/* Puts the chunk `d` into the candidate's list of its best per_doc,
+ * keeping it sorted by score (ties: lower index first). */
+static int add_chunk(chunk_scan *s, cand *c, const rb_sink_doc_view *d, double score) {
+    rb_search_hit *h = &c->hit;
+    size_t at = h->n_chunks;
+    while (at > 0 &&
+           (h->chunks[at - 1].score < score ||
+            (h->chunks[at - 1].score == score && h->chunks[at - 1].index > d->chunk_index)))
+        at--;
+    if (at >= s->per_doc) return 0;
+    char *text = strdup(d->text ? d->text : "");
+    if (!text) goto nomem;
+    if (h->n_chunks == s->per_doc) { /* full: the worst goes */
+        free(h->chunks[h->n_chunks - 1].text);
+        h->n_chunks--;
+    }
+    memmove(&h->chunks[at + 1], &h->chunks[at], (h->n_chunks - at) * sizeof *h->chunks);
+    h->chunks[at] = (rb_search_chunk){score,          text,         d->chunk_index,
+                                      d->chunk_start, d->chunk_end, d->chunk_tokens};
+    h->n_chunks++;
+    if (at == 0 && sync_best(h) != 0) goto nomem;
+    return 0;
+nomem:
+    s->nomem = true;
+    return 1;
+}
+
+/* Makes `c` (cleared, or evicted) the candidate of d's parent and version. */
+static int new_cand(chunk_scan *s, cand *c, const rb_sink_doc_view *d, double score) {
+    hit_clear(&c->hit);
+    c->hit.id = strdup(d->parent_id);
+    c->hit.metadata_json = strdup(d->metadata_json);
+    c->hit.chunks = calloc(s->per_doc, sizeof *c->hit.chunks);
+    c->version = d->version;
+    c->ok = false;
+    if (!c->hit.id || !c->hit.metadata_json || !c->hit.chunks) {
         s->nomem = true;
         return 1;
     }
-    if (id != c->hit.id) free(c->hit.id);
-    free(c->hit.text);
-    free(c->hit.metadata_json);
-    c->hit =
-        (rb_search_hit){score, id, text, meta, true, d->chunk_index, d->chunk_start, d->chunk_end};
-    c->version = d->version;
-    return 0;
+    return add_chunk(s, c, d, score);
 }
 
 static int on_chunk(const rb_sink_doc_view *d, void *arg) {
@@ -69,11 +110,11 @@ static int on_chunk(const rb_sink_doc_view *d, void *arg) {
         /* One candidate per parent and version: a chunk of another
          * version must not take the place of the parent's current ones. */
         if (s->c[i].version == d->version && strcmp(s->c[i].hit.id, d->parent_id) == 0)
-            return score > s->c[i].hit.score ? set_cand(s, &s->c[i], d, score) : 0;
+            return add_chunk(s, &s->c[i], d, score);
         if (s->c[i].hit.score < s->c[min].hit.score) min = i;
     }
-    if (s->n < s->cap) return set_cand(s, &s->c[s->n++], d, score);
-    return score > s->c[min].hit.score ? set_cand(s, &s->c[min], d, score) : 0;
+    if (s->n < s->cap) return new_cand(s, &s->c[s->n++], d, score);
+    return score > s->c[min].hit.score ? new_cand(s, &s->c[min], d, score) : 0;
 }
 
 static int on_parent(const rb_sink_stored_view *v, void *arg) {
@@ -121,14 +162,18 @@ int rb_search_merge_parents(rb_search_hit *docs, size_t n_docs, rb_search_hit *c
 }
 
 int rb_search_exact_parents(rb_sink *docs, rb_sink *chunks, const float *query, size_t dim,
-                            size_t k, const rb_sink_scan_opts *filters, rb_search_hit **hits,
-                            size_t *n, size_t *mismatched, rb_error *err) {
+                            size_t k, size_t per_doc, const rb_sink_scan_opts *filters,
+                            rb_search_hit **hits, size_t *n, size_t *mismatched, rb_error *err) {
     *hits = NULL;
     *n = 0;
     rb_search_hit *dh = NULL;
     size_t nd = 0, dmis = 0;
+    if (per_doc == 0) per_doc = 1;
+    if (per_doc > RB_SEARCH_CHUNKS_PER_DOC_MAX)
+        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE, "%zu chunks per document: at most %d",
+                            per_doc, RB_SEARCH_CHUNKS_PER_DOC_MAX);
     if (rb_search_exact(docs, query, dim, k, filters, &dh, &nd, &dmis, err) != 0) return -1;
-    chunk_scan s = {.query = query, .dim = dim, .cap = 4 * k + 8};
+    chunk_scan s = {.query = query, .dim = dim, .per_doc = per_doc, .cap = 4 * k + 8};
     s.c = calloc(s.cap, sizeof *s.c);
     if (!s.c) {
         rb_search_hits_free(dh, nd);

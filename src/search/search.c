@@ -87,6 +87,8 @@ void rb_search_hits_free(rb_search_hit *hits, size_t n) {
         free(hits[i].id);
         free(hits[i].text);
         free(hits[i].metadata_json);
+        for (size_t c = 0; c < hits[i].n_chunks; c++) free(hits[i].chunks[c].text);
+        free(hits[i].chunks);
     }
     free(hits);
 }
@@ -170,6 +172,7 @@ static int on_atlas_hit(const rb_sink_hit_view *v, void *arg) {
         c->cap = cap;
     }
     rb_search_hit *h = &c->hits[c->n];
+    memset(h, 0, sizeof *h);
     h->score = v->score;
     h->id = strdup(v->id);
     h->text = strdup(v->text);
@@ -178,8 +181,25 @@ static int on_atlas_hit(const rb_sink_hit_view *v, void *arg) {
     h->chunk_index = v->chunk_index;
     h->span_start = v->chunk_start;
     h->span_end = v->chunk_end;
+    h->span_tokens = v->chunk_tokens;
     c->n++;
-    if (h->id && h->text && h->metadata_json) return 0;
+    if (!h->id || !h->text || !h->metadata_json) goto nomem;
+    if (!v->chunked) return 0;
+    /* A chunked hit always lists its chunks: the pipeline's `chunks` when
+     * it asked for several, else its best one. */
+    size_t nc = v->n_chunks ? v->n_chunks : 1;
+    if (!(h->chunks = calloc(nc, sizeof *h->chunks))) goto nomem;
+    for (size_t i = 0; i < nc; i++) {
+        const rb_sink_hit_chunk *k = v->n_chunks ? &v->chunks[i] : NULL;
+        rb_search_chunk *o = &h->chunks[i];
+        *o =
+            k ? (rb_search_chunk){k->score, strdup(k->text), k->index, k->start, k->end, k->tokens}
+              : (rb_search_chunk){h->score,      strdup(h->text), h->chunk_index,
+                                  h->span_start, h->span_end,     h->span_tokens};
+        if (!o->text) goto nomem;
+        h->n_chunks++;
+    }
+    return 0;
 nomem:
     c->nomem = true;
     return 1;
@@ -219,7 +239,7 @@ static int query_atlas(rb_searcher *s, const rb_search_query *q, rb_search_resul
     aq.index = s->chunk_index;
     rb_buf_init(&pipeline);
     atlas_ctx cc = {0};
-    rc = rb_atlas_chunk_pipeline_json(&aq, s->collection, &pipeline, err);
+    rc = rb_atlas_chunk_pipeline_json(&aq, s->collection, q->chunks_per_doc, &pipeline, err);
     if (rc == 0)
         rc = rb_sink_aggregate_hits(s->chunks, pipeline.data, on_atlas_hit, &cc, server_code, err);
     rb_buf_free(&pipeline);
@@ -265,8 +285,9 @@ int rb_searcher_query(rb_searcher *s, const rb_search_query *q, rb_search_result
     rb_sink_scan_opts scan = {.equals = q->equals, .n_equals = q->n_equals};
     for (size_t i = 0; i < q->n_equals; i++)
         if (rb_atlas_check_field(q->equals[i].field, err) != 0) return -1;
-    if (s->chunks ? rb_search_exact_parents(s->sink, s->chunks, q->vector, q->dim, q->k, &scan,
-                                            &out->hits, &out->n, &out->mismatched, err)
+    if (s->chunks ? rb_search_exact_parents(s->sink, s->chunks, q->vector, q->dim, q->k,
+                                            q->chunks_per_doc, &scan, &out->hits, &out->n,
+                                            &out->mismatched, err)
                   : rb_search_exact(s->sink, q->vector, q->dim, q->k, &scan, &out->hits, &out->n,
                                     &out->mismatched, err))
         return -1;

@@ -28,6 +28,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* One chunk of a document found by its chunks: its score, its span in
+ * code points of the document's text, and its length in the embedder's
+ * tokens. */
+typedef struct rb_search_chunk {
+    double score;
+    char *text;
+    size_t index, span_start, span_end, tokens;
+} rb_search_chunk;
+
+/* Chunks per document a search may ask for (rb_search_query.chunks_per_doc). */
+#define RB_SEARCH_CHUNKS_PER_DOC_MAX 32
+
 typedef struct rb_search_hit {
     double score; /* cosine similarity, -1..1 */
     char *id;
@@ -36,7 +48,11 @@ typedef struct rb_search_hit {
     /* A document of a long text, found by its best chunk: `text` is that
      * chunk's, and its span is in code points of the document's text. */
     bool chunked;
-    size_t chunk_index, span_start, span_end;
+    size_t chunk_index, span_start, span_end, span_tokens;
+    /* Chunked: its best chunks of the one version, best first (at most the
+     * query's chunks_per_doc; the first is the one above), owned. */
+    rb_search_chunk *chunks;
+    size_t n_chunks;
 } rb_search_hit;
 
 /* Fills *hits (caller frees with rb_search_hits_free) with at most `k`
@@ -56,11 +72,13 @@ void rb_search_hits_free(rb_search_hit *hits, size_t n);
  * best chunk's text and span.  A chunk counts only while its version is
  * its parent's and the parent is not deleted, so a reader never mixes two
  * versions of a document (a batch being written can hide some chunks).
- * The chunk scan keeps the best chunk of 4k + 8 parents, checks them with
- * one read by _id, and keeps the best k: memory O(k). */
+ * A chunked hit carries its best `per_doc` chunks (1..RB_SEARCH_CHUNKS_PER_DOC_MAX;
+ * 0 means 1) of that version.  The chunk scan keeps the best chunks of
+ * 4k + 8 parents, checks them with one read by _id, and keeps the best k:
+ * memory O(k x per_doc). */
 int rb_search_exact_parents(rb_sink *docs, rb_sink *chunks, const float *query, size_t dim,
-                            size_t k, const rb_sink_scan_opts *filters, rb_search_hit **hits,
-                            size_t *n, size_t *mismatched, rb_error *err);
+                            size_t k, size_t per_doc, const rb_sink_scan_opts *filters,
+                            rb_search_hit **hits, size_t *n, size_t *mismatched, rb_error *err);
 
 /* Merges two hit lists (taking ownership of both arrays) into the best k,
  * one per id; *hits is the caller's (rb_search_hits_free). */
@@ -104,6 +122,7 @@ typedef struct rb_search_query {
     size_t n_equals;
     bool enn;              /* Atlas: exact: true (exhaustive) instead of ANN */
     size_t num_candidates; /* Atlas ANN: 0 for the default (about 20 k) */
+    size_t chunks_per_doc; /* chunked hits: their best n chunks; 0 means 1 */
 } rb_search_query;
 
 #define RB_SEARCH_NOTICE_MAX 512

@@ -70,6 +70,34 @@ typedef struct hit_ctx {
     void *ctx;
 } hit_ctx;
 
+/* The result's `chunks` array into `out` (RB_SINK_HIT_CHUNKS_MAX at most);
+ * elements without a `chunk` are not chunks and are left out. */
+static size_t read_chunks(const bson_t *doc, rb_sink_hit_chunk *out) {
+    bson_iter_t it, arr;
+    size_t n = 0;
+    if (!bson_iter_init_find(&it, doc, "chunks") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return 0;
+    while (n < RB_SINK_HIT_CHUNKS_MAX && bson_iter_next(&arr)) {
+        uint32_t len;
+        const uint8_t *data;
+        bson_t el;
+        bson_iter_t f;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr)) continue;
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&el, data, len)) continue;
+        rb_sink_hit_chunk *c = &out[n];
+        *c = (rb_sink_hit_chunk){.text = ""};
+        if (!rb_sink_read_chunk_span(&el, &c->index, &c->start, &c->end, &c->tokens)) continue;
+        if (bson_iter_init_find(&f, &el, "text") && BSON_ITER_HOLDS_UTF8(&f))
+            c->text = bson_iter_utf8(&f, NULL);
+        if (bson_iter_init_find(&f, &el, "score") && BSON_ITER_HOLDS_NUMBER(&f))
+            c->score = bson_iter_as_double(&f);
+        n++;
+    }
+    return n;
+}
+
 static int on_hit_doc(const bson_t *doc, void *arg) {
     hit_ctx *h = arg;
     rb_sink_hit_view v = {.text = "", .metadata_json = "{}"};
@@ -81,7 +109,11 @@ static int on_hit_doc(const bson_t *doc, void *arg) {
         v.text = bson_iter_utf8(&it, NULL);
     if (bson_iter_init_find(&it, doc, "score") && BSON_ITER_HOLDS_NUMBER(&it))
         v.score = bson_iter_as_double(&it);
-    v.chunked = rb_sink_read_chunk_span(doc, &v.chunk_index, &v.chunk_start, &v.chunk_end);
+    v.chunked = rb_sink_read_chunk_span(doc, &v.chunk_index, &v.chunk_start, &v.chunk_end,
+                                        &v.chunk_tokens);
+    rb_sink_hit_chunk chunks[RB_SINK_HIT_CHUNKS_MAX];
+    v.n_chunks = read_chunks(doc, chunks);
+    v.chunks = v.n_chunks ? chunks : NULL;
     char *meta = NULL;
     if (bson_iter_init_find(&it, doc, "metadata") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         uint32_t len;

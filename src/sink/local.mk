@@ -4,7 +4,7 @@ libragbatch_a_SOURCES += \
 	src/sink/write.c src/sink/sink_internal.h src/sink/write_ctx.h \
 	src/sink/decide.c src/sink/read.c \
 	src/sink/bson_doc.c src/sink/bson_doc.h \
-	src/sink/scan.c
+	src/sink/scan.c src/sink/chunks.c
 # The runner's view of the sink: a thin vtable (port.h).
 libragbatch_a_SOURCES += src/sink/port.c src/sink/port.h
 

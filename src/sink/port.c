@@ -16,6 +16,10 @@ static bool mongo_needs_versions(const void *impl) { return rb_sink_needs_versio
 static bool mongo_read_pays(const void *impl) { return rb_sink_read_pays(impl); }
 static const char *mongo_describe(const void *impl) { return rb_sink_describe(impl); }
 static void mongo_destroy(void *impl) { rb_sink_destroy(impl); }
+static int mongo_remove_chunks(void *impl, const rb_sink_chunk_clean *c, size_t n, size_t *removed,
+                               rb_error *err) {
+    return rb_sink_remove_chunks(impl, c, n, removed, err);
+}
 
 static const rb_sink_ops mongo_ops = {
     .name = "mongodb",
@@ -26,6 +30,7 @@ static const rb_sink_ops mongo_ops = {
     .read_pays = mongo_read_pays,
     .describe = mongo_describe,
     .destroy = mongo_destroy,
+    .remove_chunks = mongo_remove_chunks,
 };
 
 rb_sink_port rb_sink_port_mongo(rb_sink *s) { return (rb_sink_port){s ? &mongo_ops : NULL, s}; }
@@ -43,6 +48,15 @@ int rb_sink_port_ping(rb_sink_port p, rb_error *err) { return p.ops->ping(p.impl
 bool rb_sink_port_needs_versions(rb_sink_port p) { return p.ops->needs_versions(p.impl); }
 bool rb_sink_port_read_pays(rb_sink_port p) { return p.ops->read_pays(p.impl); }
 const char *rb_sink_port_describe(rb_sink_port p) { return p.ops->describe(p.impl); }
+
+int rb_sink_port_remove_chunks(rb_sink_port p, const rb_sink_chunk_clean *c, size_t n,
+                               size_t *removed, rb_error *err) {
+    *removed = 0;
+    if (!p.ops->remove_chunks)
+        return rb_error_set(err, RB_ERR_INTERNAL, RB_STAGE_SINK,
+                            "sink '%s' cannot remove chunks (no remove_chunks)", p.ops->name);
+    return p.ops->remove_chunks(p.impl, c, n, removed, err);
+}
 
 void rb_sink_port_destroy(rb_sink_port p) {
     if (p.ops && p.ops->destroy) p.ops->destroy(p.impl);

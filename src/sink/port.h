@@ -35,6 +35,10 @@ typedef struct rb_sink_ops {
     bool (*read_pays)(const void *impl);
     const char *(*describe)(const void *impl);
     void (*destroy)(void *impl); /* NULL: nothing to release */
+    /* sink.h's rb_sink_remove_chunks, for a port that holds a chunk
+     * collection (rb_runner_ports.chunks); NULL: it cannot. */
+    int (*remove_chunks)(void *impl, const rb_sink_chunk_clean *c, size_t n, size_t *removed,
+                         rb_error *err);
 } rb_sink_ops;
 
 typedef struct rb_sink_port {
@@ -53,6 +57,9 @@ int rb_sink_port_ping(rb_sink_port p, rb_error *err);
 bool rb_sink_port_needs_versions(rb_sink_port p);
 bool rb_sink_port_read_pays(rb_sink_port p);
 const char *rb_sink_port_describe(rb_sink_port p);
+/* Fails (RB_ERR_INTERNAL) on a port without remove_chunks. */
+int rb_sink_port_remove_chunks(rb_sink_port p, const rb_sink_chunk_clean *c, size_t n,
+                               size_t *removed, rb_error *err);
 /* Accepts an empty port. */
 void rb_sink_port_destroy(rb_sink_port p);
 

@@ -34,13 +34,37 @@ static const char *utf8_of(const bson_t *doc, const char *key) {
     return NULL;
 }
 
-static void read_max_doc_size(rb_sink *s, mongoc_client_t *c) {
+bool rb_sink_hello_has_transactions(const bson_t *hello) {
+    bson_iter_t it;
+    /* Sessions first: without logicalSessionTimeoutMinutes (absent or
+     * null) no session, so no transaction, can be started. */
+    if (!bson_iter_init_find(&it, hello, "logicalSessionTimeoutMinutes") ||
+        !BSON_ITER_HOLDS_NUMBER(&it))
+        return false;
+    if (bson_iter_init_find(&it, hello, "setName") && BSON_ITER_HOLDS_UTF8(&it)) return true;
+    const char *msg = utf8_of(hello, "msg");
+    return msg && strcmp(msg, "isdbgrid") == 0; /* a mongos */
+}
+
+static void read_hello(rb_sink *s, mongoc_client_t *c, rb_sink_profile *p) {
     bson_t cmd = BSON_INITIALIZER, reply;
     bson_iter_t it;
     BSON_APPEND_INT32(&cmd, "hello", 1);
-    if (run(c, "admin", &cmd, &reply) && bson_iter_init_find(&it, &reply, "maxBsonObjectSize") &&
-        BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) > 0)
-        s->max_doc_size = bson_iter_int32(&it);
+    bool ok = run(c, "admin", &cmd, &reply);
+    if (!ok) {
+        /* Its older name: MongoDB before 4.4.2, mongo-java-server 1.47
+         * ("no such command: 'hello'"). */
+        bson_destroy(&reply);
+        bson_reinit(&cmd);
+        BSON_APPEND_INT32(&cmd, "isMaster", 1);
+        ok = run(c, "admin", &cmd, &reply);
+    }
+    if (ok) {
+        if (bson_iter_init_find(&it, &reply, "maxBsonObjectSize") && BSON_ITER_HOLDS_INT32(&it) &&
+            bson_iter_int32(&it) > 0)
+            s->max_doc_size = bson_iter_int32(&it);
+        p->transactions = rb_sink_hello_has_transactions(&reply);
+    }
     bson_destroy(&reply);
     bson_destroy(&cmd);
 }
@@ -85,7 +109,7 @@ void rb_sink_profile_detect(rb_sink *s, mongoc_client_t *c, rb_sink_profile *p) 
     bson_t cmd = BSON_INITIALIZER, info;
     memset(p, 0, sizeof *p);
     p->read_chunk = RB_SINK_READ_CHUNK;
-    read_max_doc_size(s, c);
+    read_hello(s, c, p);
 
     BSON_APPEND_INT32(&cmd, "buildInfo", 1);
     bool have_info = run(c, "admin", &cmd, &info);

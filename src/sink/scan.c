@@ -14,8 +14,9 @@ static size_t span_field(const bson_t *chunk, const char *key) {
     return v > 0 ? (size_t)v : 0;
 }
 
-bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, size_t *end) {
-    *index = *start = *end = 0;
+bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, size_t *end,
+                             size_t *tokens) {
+    *index = *start = *end = *tokens = 0;
     bson_iter_t it;
     uint32_t len;
     const uint8_t *data;
@@ -26,6 +27,7 @@ bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, si
     *index = span_field(&sub, "index");
     *start = span_field(&sub, "start");
     *end = span_field(&sub, "end");
+    *tokens = span_field(&sub, "tokens");
     return true;
 }
 
@@ -74,7 +76,8 @@ int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, 
             view.parent_id = bson_iter_utf8(&it, NULL);
         if (bson_iter_init_find(&it, doc, "version") && BSON_ITER_HOLDS_NUMBER(&it))
             view.version = bson_iter_as_int64(&it);
-        rb_sink_read_chunk_span(doc, &view.chunk_index, &view.chunk_start, &view.chunk_end);
+        rb_sink_read_chunk_span(doc, &view.chunk_index, &view.chunk_start, &view.chunk_end,
+                                &view.chunk_tokens);
         view.dim = rb_sink_read_vector(doc, &vec, &cap);
         view.vector = vec;
         if (!view.id || view.dim == 0) continue; /* not a document ragbatch wrote */

@@ -177,6 +177,7 @@ static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_erro
     s->max_ops_per_bulk = p.window;
     s->read_chunk = p.read_chunk;
     s->insert_first = p.insert_first;
+    s->transactions = p.transactions;
     if (p.cas_index && s->mode == RB_SINK_VERSIONS_CAS &&
         rb_sink_create_index(s, c, "_id_1_version_1", "_id", "version", true, err) != 0)
         return -1;
@@ -186,17 +187,20 @@ static int set_up(rb_sink *s, mongoc_client_t *c, const rb_sink_opts *o, rb_erro
     /* key="value" pairs for the log line: no double quote inside a value. */
     for (char *q = ttl; (q = strchr(q, '"')); q++) *q = '\'';
     snprintf(s->describe, sizeof s->describe,
-             "server=\"%s\" versions=%s reason=\"%s\"%s%s update_window=%zu read_chunk=%zu%s%s%s",
+             "server=\"%s\" versions=%s reason=\"%s\"%s%s update_window=%zu read_chunk=%zu "
+             "transactions=%s%s%s%s",
              p.server, mode_name(s->mode),
              o->versions == RB_SINK_VERSIONS_AUTO ? p.why : "chosen by the caller",
              cas_index ? " index=_id_1_version_1" : "",
              s->insert_first && rb_sink_needs_versions(s) ? " insert_first=true" : "",
-             s->max_ops_per_bulk, s->read_chunk, ttl[0] ? " tombstone_ttl=\"" : "", ttl,
-             ttl[0] ? "\"" : "");
+             s->max_ops_per_bulk, s->read_chunk, p.transactions ? "yes" : "no",
+             ttl[0] ? " tombstone_ttl=\"" : "", ttl, ttl[0] ? "\"" : "");
     return 0;
 }
 
 rb_sink_versions rb_sink_mode(const rb_sink *s) { return s->mode; }
+
+bool rb_sink_transactions(const rb_sink *s) { return s->transactions; }
 
 bool rb_sink_needs_versions(const rb_sink *s) {
     return s->mode == RB_SINK_VERSIONS_CAS || s->mode == RB_SINK_VERSIONS_LOOKUP;

@@ -318,7 +318,7 @@ typedef struct rb_sink_doc_view {
     /* A chunk document (rb_sink_item.chunk): its parent, version and span. */
     const char *parent_id; /* NULL when the document is not a chunk */
     int64_t version;
-    size_t chunk_index, chunk_start, chunk_end;
+    size_t chunk_index, chunk_start, chunk_end, chunk_tokens;
 } rb_sink_doc_view;
 
 /* Return non-zero to stop the scan early. */
@@ -375,6 +375,29 @@ int rb_sink_lookup_stored(rb_sink *s, const char *const *ids, size_t n, rb_sink_
 /* The mode rb_sink_new() chose (never AUTO). */
 rb_sink_versions rb_sink_mode(const rb_sink *s);
 
+/* One clause of rb_sink_remove_chunks(): the chunk documents of
+ * `parent_id` (field parent_id) whose version is below `below`, or all of
+ * them with `all`. */
+typedef struct rb_sink_chunk_clean {
+    const char *parent_id;
+    bool all;
+    int64_t below;
+} rb_sink_chunk_clean;
+
+/* On a chunk collection (docs/architecture.md, "Long texts: chunks"):
+ * removes every chunk document a clause names, with the sink's write
+ * concern, in deletes of 500 clauses; *removed is the count the server
+ * reports.  A failure is retriable as a write's is; the deletes done
+ * before it stay done, and doing them again removes nothing more. */
+int rb_sink_remove_chunks(rb_sink *s, const rb_sink_chunk_clean *c, size_t n, size_t *removed,
+                          rb_error *err);
+
+/* Whether the server runs multi-document transactions (learnt from its
+ * hello reply at rb_sink_new: sessions, and a replica set or a mongos).
+ * The sink itself never uses them; docs/architecture.md ("What readers
+ * see") says why chunk sets do not either. */
+bool rb_sink_transactions(const rb_sink *s);
+
 /* Whether rb_sink_write() decides on stored versions (CAS, LOOKUP): a
  * caller that reads the batch's ids anyway passes what it found in
  * rb_sink_item.known. */
@@ -402,6 +425,17 @@ const char *rb_sink_result_name(rb_sink_result r);
  * a client-side failure such as no server or bad JSON), so the caller can
  * tell "this server has no such stage" from a real failure. */
 
+/* One element of a search result's `chunks` array ({score, text,
+ * chunk}: the best chunks of one parent, rb_atlas_chunk_pipeline_json). */
+typedef struct rb_sink_hit_chunk {
+    double score;
+    const char *text; /* "" if none */
+    size_t index, start, end, tokens;
+} rb_sink_hit_chunk;
+
+/* At most this many elements of a result's `chunks` are read. */
+#define RB_SINK_HIT_CHUNKS_MAX 64
+
 /* One result document of a search pipeline.  Pointers are valid only
  * during the callback. */
 typedef struct rb_sink_hit_view {
@@ -409,8 +443,10 @@ typedef struct rb_sink_hit_view {
     const char *text;          /* "" if the document has none */
     const char *metadata_json; /* relaxed extended JSON ("{}" if none) */
     double score;              /* the pipeline's `score` field (0 if none) */
-    bool chunked;              /* the result has a `chunk` {index, start, end} */
-    size_t chunk_index, chunk_start, chunk_end;
+    bool chunked;              /* the result has a `chunk` {index, start, end, tokens} */
+    size_t chunk_index, chunk_start, chunk_end, chunk_tokens;
+    const rb_sink_hit_chunk *chunks; /* the result's `chunks`, in its order; NULL if none */
+    size_t n_chunks;
 } rb_sink_hit_view;
 
 typedef int (*rb_sink_hit_fn)(const rb_sink_hit_view *hit, void *ctx);

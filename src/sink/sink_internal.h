@@ -28,6 +28,7 @@ struct rb_sink {
     size_t max_ops_per_bulk; /* 0: RB_SINK_BULK_MAX_OPS (write.c) */
     size_t read_chunk;       /* ids per $in find (rb_sink_read_stored) */
     bool insert_first;       /* see rb_sink_read_pays() */
+    bool transactions;       /* rb_sink_transactions() */
     rb_sink_vector_format vector_format;
     char describe[512]; /* rb_sink_describe() */
     /* ingested_at of the last rb_sink_write() call.  Each call takes a
@@ -50,6 +51,7 @@ typedef struct rb_sink_profile {
     bool no_binary_vectors; /* cannot decode BSON binary subtype 9 */
     bool no_ttl_monitor;    /* keeps TTL indexes but never expires anything */
     bool insert_first;      /* reads scan, inserts do not: see rb_sink_read_pays() */
+    bool transactions;      /* multi-document transactions: rb_sink_hello_has_transactions() */
     char server[160];       /* "MongoDB 7.0.2", "FerretDB v1.24.2", ... */
     char why[200];          /* why that mode */
 } rb_sink_profile;
@@ -58,6 +60,12 @@ typedef struct rb_sink_profile {
  * and fills `p`; also sets s->max_doc_size.  Never fails: what cannot be
  * learnt falls back to MongoDB's behaviour. */
 void rb_sink_profile_detect(rb_sink *s, mongoc_client_t *c, rb_sink_profile *p);
+
+/* Whether a server whose hello reply is `hello` runs multi-document
+ * transactions: it has sessions (logicalSessionTimeoutMinutes) and is a
+ * replica set member (setName) or a mongos (msg "isdbgrid"); a standalone
+ * mongod has none, nor do FerretDB 1.x and mongo-java-server 1.47. */
+bool rb_sink_hello_has_transactions(const bson_t *hello);
 
 /* Creates (idempotently) the index `name` on key1 (and key2) ascending. */
 int rb_sink_create_index(rb_sink *s, mongoc_client_t *c, const char *name, const char *key1,
@@ -100,9 +108,10 @@ int rb_sink_read_ids(const rb_sink *s, mongoc_collection_t *coll, const char *co
  * another type. */
 size_t rb_sink_read_vector(const bson_t *doc, float **vec, size_t *cap);
 
-/* A chunk document's chunk: {index, start, end} (scan.c); false, and
- * zeros, when `doc` has none. */
-bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, size_t *end);
+/* A chunk document's chunk: {index, start, end, tokens} (scan.c); false,
+ * and zeros, when `doc` has none. */
+bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, size_t *end,
+                             size_t *tokens);
 
 /* Fills `err` from a libmongoc error: RB_ERR_MONGO, "what: message",
  * retriable unless authentication or authorisation failed.  Returns -1. */

@@ -417,7 +417,9 @@ START_TEST(spec_from_the_job_keys) {
     rb_runner_decode_opts(&cfg, &o);
     ck_assert_int_eq(rb_decode_spec_init(&s, &o, &err), -1);
     ck_assert_msg(strstr(err.msg, "empty field name"), "%s", err.msg);
-    ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=avro", "test", &err), -1);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=avro", "test", &err), 0);
+    ck_assert_int_eq(cfg.value_format, RB_FORMAT_AVRO);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=protobuf", "test", &err), -1);
     ck_assert_msg(strstr(err.msg, "source.value.format"), "%s", err.msg);
     rb_job_config_free(&cfg);
 }

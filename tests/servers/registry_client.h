@@ -13,6 +13,12 @@
 unsigned rs_register_schema(int port, const char *user_info, const char *subject,
                             const char *schema);
 
+/* As rs_register_schema, at any registry (`base_url`, e.g.
+ * http://127.0.0.1:8081 or a compatibility API's base), with its
+ * schemaType ("JSON", "AVRO"). */
+unsigned rs_register_typed(const char *base_url, const char *user_info, const char *subject,
+                           const char *type, const char *schema);
+
 /* Writes the framed `json` into `out` and returns its length. */
 size_t rs_frame(unsigned id, const char *json, char *out, size_t size);
 

@@ -1,0 +1,12 @@
+# Avro binary values (libavro-c) as the pipeline's JSON documents.
+libragbatch_a_SOURCES += src/avro/avro.h src/avro/avro_internal.h src/avro/schema.c \
+	src/avro/read.c
+
+check_PROGRAMS += tests/check_avro
+TESTS += tests/check_avro
+tests_check_avro_SOURCES = tests/check_avro.c \
+	tests/servers/registry_server.c tests/servers/registry_server.h \
+	tests/servers/http_server.c tests/servers/http_server.h \
+	tests/servers/registry_client.c tests/servers/registry_client.h
+tests_check_avro_CFLAGS = $(TEST_CFLAGS)
+tests_check_avro_LDADD = $(TEST_LIBS) -lpthread

@@ -1,0 +1,533 @@
+/*
+ * check_avro.c -- Avro values (src/avro) as the pipeline's JSON documents,
+ * the registry's Avro ids (src/registry), and Avro change events through
+ * the decode stage (src/decode/avro_value.c).
+ *
+ * The binary bodies are written here by a small encoder that follows the
+ * Avro specification (zig-zag varints, length-prefixed strings, blocks);
+ * tests/check_avro_pipeline.c proves the same reading against values
+ * written by the Apache Avro Java library.
+ *
+ * The registry cases run against RAGBATCH_REGISTRY_URL when it is set (a
+ * real registry's Confluent-compatible API), else against the project's
+ * registry test server (tests/servers/registry_server.c) started here.
+ */
+#include "check_main.h"
+#include "avro/avro.h"
+#include "common/buf.h"
+#include "decode/decode.h"
+#include "registry/registry.h"
+#include "servers/registry_client.h"
+#include "servers/registry_server.h"
+#include "json/json.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- an Avro binary encoder, after the specification ------------------ */
+
+typedef struct enc {
+    unsigned char b[8192];
+    size_t n;
+} enc;
+
+static void e_raw(enc *e, const void *p, size_t n) {
+    ck_assert_uint_le(e->n + n, sizeof e->b);
+    memcpy(e->b + e->n, p, n);
+    e->n += n;
+}
+
+static void e_long(enc *e, int64_t v) {
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    while (z >= 0x80) {
+        unsigned char c = (unsigned char)(z | 0x80);
+        e_raw(e, &c, 1);
+        z >>= 7;
+    }
+    unsigned char c = (unsigned char)z;
+    e_raw(e, &c, 1);
+}
+
+static void e_bytes(enc *e, const void *p, size_t n) {
+    e_long(e, (int64_t)n);
+    e_raw(e, p, n);
+}
+
+static void e_str(enc *e, const char *s) { e_bytes(e, s, strlen(s)); }
+
+static void e_bool(enc *e, bool v) {
+    unsigned char c = v;
+    e_raw(e, &c, 1);
+}
+
+static void e_double(enc *e, double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(u >> (8 * i));
+    e_raw(e, b, 8);
+}
+
+static void e_float(enc *e, float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    unsigned char b[4];
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(u >> (8 * i));
+    e_raw(e, b, 4);
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static rb_avro_schema *parse(const char *text) {
+    rb_avro_schema *s = NULL;
+    rb_error err;
+    ck_assert_msg(rb_avro_schema_parse(text, strlen(text), "test schema", &s, &err) == 0, "%s",
+                  err.msg);
+    return s;
+}
+
+/* The JSON text of `e` read with `s` (fails the test when it does not read). */
+static char *to_json(const rb_avro_schema *s, const enc *e) {
+    rb_buf out;
+    rb_buf_init(&out);
+    rb_error err;
+    ck_assert_msg(rb_avro_to_json(s, (const char *)e->b, e->n, &out, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(out.data);
+    return rb_buf_detach(&out);
+}
+
+static int to_json_fails(const rb_avro_schema *s, const enc *e, rb_error *err) {
+    rb_buf out;
+    rb_buf_init(&out);
+    int rc = rb_avro_to_json(s, (const char *)e->b, e->n, &out, err);
+    rb_buf_free(&out);
+    return rc;
+}
+
+static void encode_product(enc *e, const char *id, bool with_brand) {
+    e_str(e, id);
+    e_long(e, 1); /* event_type: index 1, "updated" */
+    e_long(e, 1796121005250);
+    e_long(e, 7);
+    e_str(e, "Trail \"Lamp\" \xc3\xa9");
+    e_long(e, 1), e_str(e, "Bright.");
+    if (with_brand)
+        e_long(e, 1), e_str(e, "Kestrel");
+    else
+        e_long(e, 0);
+    e_long(e, 0); /* category: null */
+    e_double(e, 89.0);
+    e_str(e, "EUR");
+    e_long(e, 2), e_str(e, "a"), e_str(e, "b"), e_long(e, 0);
+    e_bool(e, true);
+    e_long(e, -1); /* a negative block count: one entry, its byte size follows */
+    enc entry = {.n = 0};
+    e_str(&entry, "color"), e_str(&entry, "red");
+    e_long(e, (int64_t)entry.n);
+    e_raw(e, entry.b, entry.n);
+    e_long(e, 0);
+}
+
+/* ---- the JSON form of each type --------------------------------------- */
+
+START_TEST(product_reads_as_its_json_event) {
+    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    rb_avro_schema *s = parse(text);
+    free(text);
+    ck_assert(!rb_avro_schema_is_change_event(s));
+    enc e = {.n = 0};
+    encode_product(&e, "p-1", true);
+    char *json = to_json(s, &e);
+    ck_assert_str_eq(json, "{\"product_id\":\"p-1\",\"event_type\":\"updated\","
+                           "\"event_time\":\"2026-12-01T10:30:05.250Z\",\"version\":7,"
+                           "\"name\":\"Trail \\\"Lamp\\\" \xc3\xa9\",\"description\":\"Bright.\","
+                           "\"brand\":\"Kestrel\",\"category\":null,\"price\":89.0,"
+                           "\"currency\":\"EUR\",\"tags\":[\"a\",\"b\"],\"in_stock\":true,"
+                           "\"attributes\":{\"color\":\"red\"}}");
+    free(json);
+    rb_avro_schema_destroy(s);
+}
+END_TEST
+
+static const char logical_schema[] =
+    "{\"type\":\"record\",\"name\":\"L\",\"namespace\":\"ns\",\"fields\":["
+    "{\"name\":\"d\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+    "{\"name\":\"d0\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+    "{\"name\":\"tm\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
+    "{\"name\":\"tu\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},"
+    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+    "{\"name\":\"tsneg\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+    "{\"name\":\"tsu\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
+    "{\"name\":\"tsn\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"}},"
+    "{\"name\":\"lts\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},"
+    "{\"name\":\"dec\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":9,"
+    "\"scale\":2}},"
+    "{\"name\":\"decneg\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+    "\"precision\":9,\"scale\":2}},"
+    "{\"name\":\"money\",\"type\":{\"type\":\"fixed\",\"name\":\"Money\",\"size\":4,"
+    "\"logicalType\":\"decimal\",\"precision\":9,\"scale\":3}},"
+    "{\"name\":\"money2\",\"type\":\"Money\"},"
+    "{\"name\":\"inner\",\"type\":{\"type\":\"record\",\"name\":\"Inner\",\"namespace\":\"x.y\","
+    "\"fields\":[{\"name\":\"m\",\"type\":\"ns.Money\"},"
+    "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"Color\",\"symbols\":[\"RED\","
+    "\"GREEN\"]}}]}},"
+    "{\"name\":\"color\",\"type\":\"x.y.Color\"},"
+    "{\"name\":\"u\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"
+    "{\"name\":\"uf\",\"type\":{\"type\":\"fixed\",\"name\":\"U\",\"size\":16,"
+    "\"logicalType\":\"uuid\"}},"
+    "{\"name\":\"opt\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":"
+    "\"timestamp-micros\"}]},"
+    "{\"name\":\"optnull\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":"
+    "\"timestamp-micros\"}]},"
+    "{\"name\":\"days\",\"type\":{\"type\":\"map\",\"values\":{\"type\":\"int\","
+    "\"logicalType\":\"date\"}}},"
+    "{\"name\":\"wrong\",\"type\":{\"type\":\"string\",\"logicalType\":\"date\"}},"
+    "{\"name\":\"bin\",\"type\":\"bytes\"},"
+    "{\"name\":\"f\",\"type\":\"float\"},"
+    "{\"name\":\"big\",\"type\":\"double\"},"
+    "{\"name\":\"i\",\"type\":\"int\"}]}";
+
+START_TEST(logical_types_and_named_references) {
+    rb_avro_schema *s = parse(logical_schema);
+    enc e = {.n = 0};
+    e_long(&e, 20788);
+    e_long(&e, -1);
+    e_long(&e, 37805250);
+    e_long(&e, 37805250123);
+    e_long(&e, 1796121005250);
+    e_long(&e, -1);
+    e_long(&e, 1796121005250123);
+    e_long(&e, INT64_C(1796121005250123456));
+    e_long(&e, 1796121005250);
+    e_bytes(&e, "\x07\xd0", 2);       /* 2000 -> 20.00 */
+    e_bytes(&e, "\xff\x38", 2);       /* -200 -> -2.00 */
+    e_raw(&e, "\x00\x00\x30\x39", 4); /* 12345 -> 12.345 */
+    e_raw(&e, "\xff\xff\xff\xff", 4); /* -1 -> -0.001 */
+    e_raw(&e, "\x00\x00\x00\x05", 4); /* 0.005 */
+    e_long(&e, 1);                    /* GREEN */
+    e_long(&e, 0);                    /* RED */
+    e_str(&e, "0b5b7c1e-9d3f-4a51-8f0e-2c1d3e4f5a6b");
+    e_raw(&e, "\x0b\x5b\x7c\x1e\x9d\x3f\x4a\x51\x8f\x0e\x2c\x1d\x3e\x4f\x5a\x6b", 16);
+    e_long(&e, 1), e_long(&e, 1796121005250123);
+    e_long(&e, 0);
+    e_long(&e, 1), e_str(&e, "k"), e_long(&e, 0), e_long(&e, 0);
+    e_str(&e, "2026-12-01");
+    e_bytes(&e, "\x00\xff\x10", 3);
+    e_float(&e, 0.1f);
+    e_double(&e, 1e300);
+    e_long(&e, -42);
+    char *json = to_json(s, &e);
+    ck_assert_str_eq(json, "{\"d\":\"2026-12-01\",\"d0\":\"1969-12-31\",\"tm\":\"10:30:05.250\","
+                           "\"tu\":\"10:30:05.250123\",\"ts\":\"2026-12-01T10:30:05.250Z\","
+                           "\"tsneg\":\"1969-12-31T23:59:59.999Z\","
+                           "\"tsu\":\"2026-12-01T10:30:05.250123Z\","
+                           "\"tsn\":\"2026-12-01T10:30:05.250123456Z\","
+                           "\"lts\":\"2026-12-01T10:30:05.250\",\"dec\":20.00,\"decneg\":-2.00,"
+                           "\"money\":12.345,\"money2\":-0.001,"
+                           "\"inner\":{\"m\":0.005,\"e\":\"GREEN\"},\"color\":\"RED\","
+                           "\"u\":\"0b5b7c1e-9d3f-4a51-8f0e-2c1d3e4f5a6b\","
+                           "\"uf\":\"0b5b7c1e-9d3f-4a51-8f0e-2c1d3e4f5a6b\","
+                           "\"opt\":\"2026-12-01T10:30:05.250123Z\",\"optnull\":null,"
+                           "\"days\":{\"k\":\"1970-01-01\"},\"wrong\":\"2026-12-01\","
+                           "\"bin\":\"AP8Q\",\"f\":0.1,\"big\":1e+300,\"i\":-42}");
+    /* The JSON it makes is JSON. */
+    rb_json_doc *doc = NULL;
+    rb_error err;
+    ck_assert_msg(rb_json_parse(json, strlen(json), NULL, &doc, &err) == 0, "%s", err.msg);
+    rb_json_doc_destroy(doc);
+    free(json);
+    rb_avro_schema_destroy(s);
+}
+END_TEST
+
+/* ---- what does not read ------------------------------------------------ */
+
+START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
+    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    rb_avro_schema *s = parse(text);
+    free(text);
+    enc e = {.n = 0};
+    encode_product(&e, "p-1", false);
+    rb_error err;
+    /* Truncated anywhere. */
+    for (size_t cut = 0; cut < e.n; cut++) {
+        enc t = e;
+        t.n = cut;
+        ck_assert_msg(to_json_fails(s, &t, &err) != 0, "a body cut at %zu read", cut);
+        ck_assert_int_eq(err.stage, RB_STAGE_DESERIALIZE);
+        ck_assert_msg(strstr(err.msg, "test schema") != NULL, "%s", err.msg);
+        ck_assert(!err.retriable);
+    }
+    /* A byte too many. */
+    enc t = e;
+    e_raw(&t, "\x00", 1);
+    ck_assert_int_ne(to_json_fails(s, &t, &err), 0);
+    ck_assert_msg(strstr(err.msg, "bytes left") != NULL, "%s", err.msg);
+    /* A string of negative length, and one that is not UTF-8. */
+    enc neg = {.n = 0};
+    e_long(&neg, -1);
+    ck_assert_int_ne(to_json_fails(s, &neg, &err), 0);
+    enc bad = {.n = 0};
+    e_str(&bad, "p-\xff");
+    ck_assert_int_ne(to_json_fails(s, &bad, &err), 0);
+    /* A union branch the schema does not have. */
+    enc br = {.n = 0};
+    e_str(&br, "p-1"), e_long(&br, 1), e_long(&br, 0), e_long(&br, 1), e_str(&br, "n");
+    e_long(&br, 5);
+    ck_assert_int_ne(to_json_fails(s, &br, &err), 0);
+    rb_avro_schema_destroy(s);
+
+    /* What JSON cannot hold, and what RFC 3339 cannot. */
+    rb_avro_schema *d = parse("{\"type\":\"record\",\"name\":\"D\",\"fields\":[{\"name\":\"x\","
+                              "\"type\":\"double\"}]}");
+    enc nan = {.n = 0};
+    e_double(&nan, NAN);
+    ck_assert_int_ne(to_json_fails(d, &nan, &err), 0);
+    ck_assert_msg(strstr(err.msg, "field 'x'") && strstr(err.msg, "NaN"), "%s", err.msg);
+    rb_avro_schema_destroy(d);
+    rb_avro_schema *dt = parse("{\"type\":\"record\",\"name\":\"D\",\"fields\":[{\"name\":\"day\","
+                               "\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}}]}");
+    enc far = {.n = 0};
+    e_long(&far, 3000000);
+    ck_assert_int_ne(to_json_fails(dt, &far, &err), 0);
+    ck_assert_msg(strstr(err.msg, "field 'day'") != NULL, "%s", err.msg);
+    rb_avro_schema_destroy(dt);
+}
+END_TEST
+
+static void refused(const char *schema, const char *needle) {
+    rb_avro_schema *s = NULL;
+    rb_error err;
+    ck_assert_int_ne(rb_avro_schema_parse(schema, strlen(schema), "schema registry id 9", &s,
+                                          &err),
+                     0);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(err.code, RB_ERR_SCHEMA);
+    ck_assert_msg(strstr(err.msg, "schema registry id 9") && strstr(err.msg, needle), "%s",
+                  err.msg);
+}
+
+START_TEST(schemas_that_cannot_be_read_safely_are_refused) {
+    refused("{\"type\":\"record\",\"name\":", "not an Avro schema");
+    refused("{\"type\":\"record\",\"name\":\"Node\",\"fields\":[{\"name\":\"next\","
+            "\"type\":[\"null\",\"Node\"]}]}",
+            "contains itself");
+    refused("{\"type\":\"array\",\"items\":\"null\"}", "take no bytes");
+    refused("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":{"
+            "\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"E\",\"fields\":[]}}}]}",
+            "take no bytes");
+}
+END_TEST
+
+/* ---- the registry's Avro ids ------------------------------------------- */
+
+typedef struct registry_env {
+    rs_server *server; /* NULL when RAGBATCH_REGISTRY_URL names a registry */
+    char url[512];
+} registry_env;
+
+static void registry_open(registry_env *env) {
+    const char *url = getenv("RAGBATCH_REGISTRY_URL");
+    env->server = NULL;
+    if (url && url[0]) {
+        snprintf(env->url, sizeof env->url, "%s", url);
+        return;
+    }
+    env->server = rs_server_start(NULL);
+    ck_assert_ptr_nonnull(env->server);
+    snprintf(env->url, sizeof env->url, "http://127.0.0.1:%d", rs_server_port(env->server));
+}
+
+static rb_registry *registry_client(const char *url) {
+    rb_registry_options o = {url, NULL, 2000};
+    rb_registry *r = NULL;
+    rb_error err;
+    ck_assert_msg(rb_registry_new(&o, &r, &err) == 0, "%s", err.msg);
+    return r;
+}
+
+static size_t frame(unsigned id, const enc *body, char *out, size_t size) {
+    ck_assert_uint_le(body->n + 5, size);
+    out[0] = 0;
+    for (int i = 0; i < 4; i++) out[1 + i] = (char)(id >> (24 - 8 * i) & 0xff);
+    memcpy(out + 5, body->b, body->n);
+    return body->n + 5;
+}
+
+START_TEST(registry_serves_avro_ids_and_says_what_is_retriable) {
+    registry_env env;
+    registry_open(&env);
+    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    char subject[64];
+    snprintf(subject, sizeof subject, "rb-avro-%ld-value", (long)getpid());
+    unsigned id = rs_register_typed(env.url, NULL, subject, "AVRO", text);
+    free(text);
+    rb_registry *r = registry_client(env.url);
+    enc e = {.n = 0};
+    encode_product(&e, "p-9", true);
+    char v[8192];
+    size_t n = frame(id, &e, v, sizeof v);
+    rb_registry_frame fr;
+    rb_error err;
+    ck_assert_msg(rb_registry_read_frame(r, v, n, &fr, &err) == 0, "%s", err.msg);
+    ck_assert(fr.framed);
+    ck_assert_uint_eq(fr.id, id);
+    ck_assert_ptr_null(fr.json);
+    ck_assert_ptr_nonnull(fr.avro);
+    ck_assert_ptr_eq(fr.payload, v + 5);
+    rb_buf out;
+    rb_buf_init(&out);
+    ck_assert_msg(rb_avro_to_json(fr.avro, fr.payload, fr.payload_len, &out, &err) == 0, "%s",
+                  err.msg);
+    ck_assert(strstr(out.data, "\"product_id\":\"p-9\"") != NULL);
+    rb_buf_free(&out);
+    /* Cached: a second value of the id asks nothing. */
+    uint64_t fetches = rb_registry_fetch_count(r);
+    ck_assert_int_eq(rb_registry_read_frame(r, v, n, &fr, &err), 0);
+    ck_assert_uint_eq(rb_registry_fetch_count(r), fetches);
+    /* The JSON Schema entry point refuses an Avro id. */
+    const char *payload;
+    size_t plen;
+    const rb_schema *js;
+    ck_assert_int_ne(rb_registry_unwrap(r, v, n, &payload, &plen, &js, &err), 0);
+    ck_assert_msg(strstr(err.msg, "AVRO") != NULL, "%s", err.msg);
+    /* An id the registry does not have: 404, not retriable; the id is known. */
+    n = frame(987654, &e, v, sizeof v);
+    ck_assert_int_ne(rb_registry_read_frame(r, v, n, &fr, &err), 0);
+    ck_assert(fr.framed);
+    ck_assert_uint_eq(fr.id, 987654);
+    ck_assert(!err.retriable);
+    ck_assert_msg(strstr(err.msg, "987654") != NULL, "%s", err.msg);
+    /* A short frame. */
+    ck_assert_int_ne(rb_registry_read_frame(r, "\0\0\0", 3, &fr, &err), 0);
+    ck_assert(!err.retriable);
+    rb_registry_destroy(r);
+    /* The registry down: retriable. */
+    if (env.server) {
+        int port = rs_server_port(env.server);
+        rs_server_stop(env.server);
+        char down[64];
+        snprintf(down, sizeof down, "http://127.0.0.1:%d", port);
+        r = registry_client(down);
+        n = frame(id, &e, v, sizeof v);
+        ck_assert_int_ne(rb_registry_read_frame(r, v, n, &fr, &err), 0);
+        ck_assert(err.retriable);
+        ck_assert_uint_eq(fr.id, id);
+        rb_registry_destroy(r);
+    }
+}
+END_TEST
+
+/* ---- Avro change events through the decode stage ----------------------- */
+
+/* Debezium's envelope for a table products(id int, name text, price
+ * numeric(10,2)), as its AvroConverter declares it (abridged source). */
+static const char envelope_schema[] =
+    "{\"type\":\"record\",\"name\":\"Envelope\",\"namespace\":\"pg.public.products\","
+    "\"fields\":["
+    "{\"name\":\"before\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Value\","
+    "\"fields\":[{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"name\",\"type\":[\"null\","
+    "\"string\"]},{\"name\":\"price\",\"type\":[\"null\",{\"type\":\"bytes\",\"scale\":2,"
+    "\"precision\":10,\"connect.name\":\"org.apache.kafka.connect.data.Decimal\","
+    "\"logicalType\":\"decimal\"}]}]}]},"
+    "{\"name\":\"after\",\"type\":[\"null\",\"Value\"]},"
+    "{\"name\":\"source\",\"type\":{\"type\":\"record\",\"name\":\"Source\",\"namespace\":"
+    "\"io.debezium.connector.postgresql\",\"fields\":[{\"name\":\"ts_ms\",\"type\":\"long\"},"
+    "{\"name\":\"table\",\"type\":\"string\"},{\"name\":\"lsn\",\"type\":[\"null\","
+    "\"long\"]}]}},"
+    "{\"name\":\"op\",\"type\":\"string\"},"
+    "{\"name\":\"ts_ms\",\"type\":[\"null\",\"long\"]}]}";
+
+static void encode_change(enc *e, const char *op, int id, const char *name, int64_t lsn) {
+    bool del = op[0] == 'd';
+    /* before: null, or the row for a delete */
+    if (del)
+        e_long(e, 1), e_long(e, id), e_long(e, 0), e_long(e, 0);
+    else
+        e_long(e, 0);
+    if (del)
+        e_long(e, 0);
+    else
+        e_long(e, 1), e_long(e, id), e_long(e, 1), e_str(e, name), e_long(e, 1),
+            e_bytes(e, "\x07\xd2", 2);
+    e_long(e, 1796121005250), e_str(e, "products"), e_long(e, 1), e_long(e, lsn);
+    e_str(e, op);
+    e_long(e, 1), e_long(e, 1796121005300);
+}
+
+START_TEST(debezium_change_events_in_avro_are_change_events) {
+    rb_avro_schema *s = parse(envelope_schema);
+    ck_assert(rb_avro_schema_is_change_event(s));
+    rb_decode_opts o = {.format = RB_FORMAT_AVRO, .id_field = "id"};
+    rb_decode_spec spec;
+    rb_error err;
+    ck_assert_int_eq(rb_decode_spec_init(&spec, &o, &err), 0);
+    enc e = {.n = 0};
+    encode_change(&e, "u", 42, "Lamp", 123456789);
+    rb_decoded d;
+    ck_assert_msg(rb_decode_avro(&spec, s, (const char *)e.b, e.n, NULL, 0, &d, &err) == 0, "%s",
+                  err.msg);
+    ck_assert(d.is_change && !d.is_delete && d.has_version);
+    ck_assert_int_eq(d.version, 123456789);
+    ck_assert_int_eq(d.event_time_ms, 1796121005250);
+    ck_assert_str_eq(rb_json_string(rb_json_get(d.row, "name")), "Lamp");
+    const rb_json *price = rb_json_get(d.row, "price");
+    ck_assert_int_eq(price->type, RB_JSON_NUMBER);
+    ck_assert_int_eq((int)(price->number * 100 + 0.5), 2002);
+    rb_decoded_free(&d);
+
+    enc del = {.n = 0};
+    encode_change(&del, "d", 42, NULL, 123456999);
+    ck_assert_msg(rb_decode_avro(&spec, s, (const char *)del.b, del.n, NULL, 0, &d, &err) == 0,
+                  "%s", err.msg);
+    ck_assert(d.is_delete);
+    ck_assert_str_eq(d.id, "42");
+    ck_assert_int_eq(d.version, 123456999);
+    rb_decoded_free(&d);
+
+    /* debezium refuses an Avro schema that is not an envelope. */
+    rb_decode_spec_free(&spec);
+    o.format = RB_FORMAT_DEBEZIUM;
+    o.id_field = "product_id";
+    ck_assert_int_eq(rb_decode_spec_init(&spec, &o, &err), 0);
+    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    rb_avro_schema *p = parse(text);
+    free(text);
+    enc pe = {.n = 0};
+    encode_product(&pe, "p-1", true);
+    ck_assert_int_ne(rb_decode_avro(&spec, p, (const char *)pe.b, pe.n, NULL, 0, &d, &err), 0);
+    ck_assert_msg(strstr(err.msg, "not a Debezium change event") != NULL, "%s", err.msg);
+    rb_avro_schema_destroy(p);
+    rb_decode_spec_free(&spec);
+    rb_avro_schema_destroy(s);
+}
+END_TEST
+
+Suite *rb_check_suite(void) {
+    Suite *s = suite_create("avro");
+    TCase *tc = tcase_create("avro");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, product_reads_as_its_json_event);
+    tcase_add_test(tc, logical_types_and_named_references);
+    tcase_add_test(tc, bodies_that_do_not_read_fail_naming_the_schema);
+    tcase_add_test(tc, schemas_that_cannot_be_read_safely_are_refused);
+    tcase_add_test(tc, registry_serves_avro_ids_and_says_what_is_retriable);
+    tcase_add_test(tc, debezium_change_events_in_avro_are_change_events);
+    suite_add_tcase(s, tc);
+    return s;
+}

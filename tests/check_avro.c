@@ -12,6 +12,7 @@
  * real registry's Confluent-compatible API), else against the project's
  * registry test server (tests/servers/registry_server.c) started here.
  */
+#include "avro_enc.h"
 #include "check_main.h"
 #include "avro/avro.h"
 #include "common/buf.h"
@@ -28,58 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ---- an Avro binary encoder, after the specification ------------------ */
-
-typedef struct enc {
-    unsigned char b[8192];
-    size_t n;
-} enc;
-
-static void e_raw(enc *e, const void *p, size_t n) {
-    ck_assert_uint_le(e->n + n, sizeof e->b);
-    memcpy(e->b + e->n, p, n);
-    e->n += n;
-}
-
-static void e_long(enc *e, int64_t v) {
-    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    while (z >= 0x80) {
-        unsigned char c = (unsigned char)(z | 0x80);
-        e_raw(e, &c, 1);
-        z >>= 7;
-    }
-    unsigned char c = (unsigned char)z;
-    e_raw(e, &c, 1);
-}
-
-static void e_bytes(enc *e, const void *p, size_t n) {
-    e_long(e, (int64_t)n);
-    e_raw(e, p, n);
-}
-
-static void e_str(enc *e, const char *s) { e_bytes(e, s, strlen(s)); }
-
-static void e_bool(enc *e, bool v) {
-    unsigned char c = v;
-    e_raw(e, &c, 1);
-}
-
-static void e_double(enc *e, double d) {
-    uint64_t u;
-    memcpy(&u, &d, 8);
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(u >> (8 * i));
-    e_raw(e, b, 8);
-}
-
-static void e_float(enc *e, float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    unsigned char b[4];
-    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(u >> (8 * i));
-    e_raw(e, b, 4);
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -119,30 +68,6 @@ static int to_json_fails(const rb_avro_schema *s, const enc *e, rb_error *err) {
     return rc;
 }
 
-static void encode_product(enc *e, const char *id, bool with_brand) {
-    e_str(e, id);
-    e_long(e, 1); /* event_type: index 1, "updated" */
-    e_long(e, 1796121005250);
-    e_long(e, 7);
-    e_str(e, "Trail \"Lamp\" \xc3\xa9");
-    e_long(e, 1), e_str(e, "Bright.");
-    if (with_brand)
-        e_long(e, 1), e_str(e, "Kestrel");
-    else
-        e_long(e, 0);
-    e_long(e, 0); /* category: null */
-    e_double(e, 89.0);
-    e_str(e, "EUR");
-    e_long(e, 2), e_str(e, "a"), e_str(e, "b"), e_long(e, 0);
-    e_bool(e, true);
-    e_long(e, -1); /* a negative block count: one entry, its byte size follows */
-    enc entry = {.n = 0};
-    e_str(&entry, "color"), e_str(&entry, "red");
-    e_long(e, (int64_t)entry.n);
-    e_raw(e, entry.b, entry.n);
-    e_long(e, 0);
-}
-
 /* ---- the JSON form of each type --------------------------------------- */
 
 START_TEST(product_reads_as_its_json_event) {
@@ -151,12 +76,12 @@ START_TEST(product_reads_as_its_json_event) {
     free(text);
     ck_assert(!rb_avro_schema_is_change_event(s));
     enc e = {.n = 0};
-    encode_product(&e, "p-1", true);
+    e_product(&e, "p-1", true);
     char *json = to_json(s, &e);
     ck_assert_str_eq(json, "{\"product_id\":\"p-1\",\"event_type\":\"updated\","
                            "\"event_time\":\"2026-12-01T10:30:05.250Z\",\"version\":7,"
                            "\"name\":\"Trail \\\"Lamp\\\" \xc3\xa9\",\"description\":\"Bright.\","
-                           "\"brand\":\"Kestrel\",\"category\":null,\"price\":89.0,"
+                           "\"brand\":\"Kestrel\",\"category\":\"kitchen\",\"price\":89.0,"
                            "\"currency\":\"EUR\",\"tags\":[\"a\",\"b\"],\"in_stock\":true,"
                            "\"attributes\":{\"color\":\"red\"}}");
     free(json);
@@ -262,7 +187,7 @@ START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
     rb_avro_schema *s = parse(text);
     free(text);
     enc e = {.n = 0};
-    encode_product(&e, "p-1", false);
+    e_product(&e, "p-1", false);
     rb_error err;
     /* Truncated anywhere. */
     for (size_t cut = 0; cut < e.n; cut++) {
@@ -271,6 +196,10 @@ START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
         ck_assert_msg(to_json_fails(s, &t, &err) != 0, "a body cut at %zu read", cut);
         ck_assert_int_eq(err.stage, RB_STAGE_DESERIALIZE);
         ck_assert_msg(strstr(err.msg, "test schema") != NULL, "%s", err.msg);
+        /* Only this failure: libavro-c's buffer is cleared before each read. */
+        ck_assert_msg(strstr(err.msg, "No field named") == NULL &&
+                          strstr(err.msg, "Cannot read 1 bytes from memory bufferCannot") == NULL,
+                      "%s", err.msg);
         ck_assert(!err.retriable);
     }
     /* A byte too many. */
@@ -361,14 +290,6 @@ static rb_registry *registry_client(const char *url) {
     return r;
 }
 
-static size_t frame(unsigned id, const enc *body, char *out, size_t size) {
-    ck_assert_uint_le(body->n + 5, size);
-    out[0] = 0;
-    for (int i = 0; i < 4; i++) out[1 + i] = (char)(id >> (24 - 8 * i) & 0xff);
-    memcpy(out + 5, body->b, body->n);
-    return body->n + 5;
-}
-
 START_TEST(registry_serves_avro_ids_and_says_what_is_retriable) {
     registry_env env;
     registry_open(&env);
@@ -379,9 +300,9 @@ START_TEST(registry_serves_avro_ids_and_says_what_is_retriable) {
     free(text);
     rb_registry *r = registry_client(env.url);
     enc e = {.n = 0};
-    encode_product(&e, "p-9", true);
+    e_product(&e, "p-9", true);
     char v[8192];
-    size_t n = frame(id, &e, v, sizeof v);
+    size_t n = e_frame(id, &e, v, sizeof v);
     rb_registry_frame fr;
     rb_error err;
     ck_assert_msg(rb_registry_read_frame(r, v, n, &fr, &err) == 0, "%s", err.msg);
@@ -407,7 +328,7 @@ START_TEST(registry_serves_avro_ids_and_says_what_is_retriable) {
     ck_assert_int_ne(rb_registry_unwrap(r, v, n, &payload, &plen, &js, &err), 0);
     ck_assert_msg(strstr(err.msg, "AVRO") != NULL, "%s", err.msg);
     /* An id the registry does not have: 404, not retriable; the id is known. */
-    n = frame(987654, &e, v, sizeof v);
+    n = e_frame(987654, &e, v, sizeof v);
     ck_assert_int_ne(rb_registry_read_frame(r, v, n, &fr, &err), 0);
     ck_assert(fr.framed);
     ck_assert_uint_eq(fr.id, 987654);
@@ -424,7 +345,7 @@ START_TEST(registry_serves_avro_ids_and_says_what_is_retriable) {
         char down[64];
         snprintf(down, sizeof down, "http://127.0.0.1:%d", port);
         r = registry_client(down);
-        n = frame(id, &e, v, sizeof v);
+        n = e_frame(id, &e, v, sizeof v);
         ck_assert_int_ne(rb_registry_read_frame(r, v, n, &fr, &err), 0);
         ck_assert(err.retriable);
         ck_assert_uint_eq(fr.id, id);
@@ -509,7 +430,7 @@ START_TEST(debezium_change_events_in_avro_are_change_events) {
     rb_avro_schema *p = parse(text);
     free(text);
     enc pe = {.n = 0};
-    encode_product(&pe, "p-1", true);
+    e_product(&pe, "p-1", true);
     ck_assert_int_ne(rb_decode_avro(&spec, p, (const char *)pe.b, pe.n, NULL, 0, &d, &err), 0);
     ck_assert_msg(strstr(err.msg, "not a Debezium change event") != NULL, "%s", err.msg);
     rb_avro_schema_destroy(p);

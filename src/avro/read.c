@@ -268,6 +268,9 @@ int rb_avro_to_json(const rb_avro_schema *s, const char *data, size_t len, rb_bu
     /* The read is the only part that may set libavro-c's error; the walk
      * below only asks for what the read produced. */
     rb_avro_lib_lock();
+    /* libavro-c prefixes a new error to whatever the buffer held (the
+     * last failure of any call, the probe for trailing bytes included). */
+    avro_set_error("%s", "");
     if (avro_generic_value_new(s->iface, &v) != 0) {
         rb_avro_lib_unlock();
         return rb_error_nomem(err, RB_STAGE_DESERIALIZE, "Avro value");

@@ -259,6 +259,7 @@ int rb_avro_schema_parse(const char *text, size_t len, const char *origin, rb_av
     }
     rb_error perr;
     rb_avro_lib_lock();
+    avro_set_error("%s", ""); /* libavro-c prefixes new errors to the last one */
     if (avro_schema_from_json_length(text, len, &s->schema) != 0) {
         rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE, "%s is not an Avro schema: %s",
                      origin, avro_strerror());

@@ -180,6 +180,38 @@ START_TEST(logical_types_and_named_references) {
 }
 END_TEST
 
+/* Connect's AvroConverter writes Debezium's time types with connect.name
+ * and no logicalType; a logicalType, when present, wins. */
+START_TEST(connect_names_give_debezium_time_types) {
+    rb_avro_schema *s = parse(
+        "{\"type\":\"record\",\"name\":\"Value\",\"fields\":["
+        "{\"name\":\"d\",\"type\":{\"type\":\"int\",\"connect.version\":1,"
+        "\"connect.name\":\"io.debezium.time.Date\"}},"
+        "{\"name\":\"ts\",\"type\":[\"null\",{\"type\":\"long\",\"connect.version\":1,"
+        "\"connect.name\":\"io.debezium.time.MicroTimestamp\"}]},"
+        "{\"name\":\"t\",\"type\":{\"type\":\"long\",\"connect.name\":"
+        "\"io.debezium.time.MicroTime\"}},"
+        "{\"name\":\"z\",\"type\":{\"type\":\"string\",\"connect.name\":"
+        "\"io.debezium.time.ZonedTimestamp\"}},"
+        "{\"name\":\"both\",\"type\":{\"type\":\"long\",\"logicalType\":"
+        "\"timestamp-millis\",\"connect.name\":\"org.apache.kafka.connect.data.Timestamp\"}},"
+        "{\"name\":\"n\",\"type\":\"long\"}]}");
+    enc e = {.n = 0};
+    e_long(&e, 20788);
+    e_long(&e, 1), e_long(&e, 1796121005250123);
+    e_long(&e, 37805250123);
+    e_str(&e, "2026-12-01T10:30:05.25Z");
+    e_long(&e, 1796121005250);
+    e_long(&e, 1796121005250);
+    char *json = to_json(s, &e);
+    ck_assert_str_eq(json, "{\"d\":\"2026-12-01\",\"ts\":\"2026-12-01T10:30:05.250123Z\","
+                           "\"t\":\"10:30:05.250123\",\"z\":\"2026-12-01T10:30:05.25Z\","
+                           "\"both\":\"2026-12-01T10:30:05.250Z\",\"n\":1796121005250}");
+    free(json);
+    rb_avro_schema_destroy(s);
+}
+END_TEST
+
 /* ---- what does not read ------------------------------------------------ */
 
 START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
@@ -445,6 +477,7 @@ Suite *rb_check_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, product_reads_as_its_json_event);
     tcase_add_test(tc, logical_types_and_named_references);
+    tcase_add_test(tc, connect_names_give_debezium_time_types);
     tcase_add_test(tc, bodies_that_do_not_read_fail_naming_the_schema);
     tcase_add_test(tc, schemas_that_cannot_be_read_safely_are_refused);
     tcase_add_test(tc, registry_serves_avro_ids_and_says_what_is_retriable);

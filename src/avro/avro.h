@@ -36,6 +36,10 @@
  *   timestamp-millis, -micros, -nanos (long) "2026-12-01T10:30:05.250Z" (3, 6
  *                                 or 9 decimals: the source's precision)
  *   local-timestamp-millis, -micros, -nanos  the same without "Z" (no zone)
+ * Without a logicalType, an int or long whose "connect.name" is one of
+ * Connect's or Debezium's time types (io.debezium.time.MicroTimestamp, ...:
+ * common/temporal.h lists them), as Connect's AvroConverter writes
+ * Debezium's schemas, is written as that type's RFC 3339 text too.
  * A logical type on a type it does not apply to, or one not listed
  * (duration), is ignored and the underlying type written, as the
  * specification asks.  common/temporal.h and common/decimal.h do the

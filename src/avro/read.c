@@ -103,7 +103,15 @@ static int put_bytes(walk *w, rb_avro_node n, const void *buf, size_t size, bool
 
 static int put_int(walk *w, rb_avro_node n, int64_t v, bool is_long) {
     const char *lt = logical_of(n);
-    int rc;
+    int rc, digits = 0;
+    /* Connect's AvroConverter (Debezium's time types) names the type in
+     * connect.name and sets no logicalType for most of them. */
+    rb_temporal_kind kind =
+        lt || !n.json || n.json->type != RB_JSON_OBJECT
+            ? RB_TEMPORAL_NONE
+            : rb_temporal_connect_kind(rb_json_string(rb_json_get(n.json, "connect.name")),
+                                       &digits);
+    if (kind != RB_TEMPORAL_NONE) return put(w, rb_temporal_json(w->out, kind, digits, v));
     if (!is_long && is(lt, "date")) {
         rc = rb_buf_putc(w->out, '"');
         if (rc == 0) rc = rb_temporal_date(w->out, v);
@@ -113,7 +121,7 @@ static int put_int(walk *w, rb_avro_node n, int64_t v, bool is_long) {
     } else if (is_long && lt && strstr(lt, "timestamp-")) {
         bool local = strncmp(lt, "local-", 6) == 0;
         const char *unit = strstr(lt, "timestamp-") + 10;
-        int digits = is(unit, "millis") ? 3 : is(unit, "micros") ? 6 : is(unit, "nanos") ? 9 : -1;
+        digits = is(unit, "millis") ? 3 : is(unit, "micros") ? 6 : is(unit, "nanos") ? 9 : -1;
         if (digits < 0) return put(w, rb_buf_printf(w->out, "%" PRId64, v));
         rc = rb_buf_putc(w->out, '"');
         if (rc == 0) rc = rb_temporal_timestamp(w->out, v, digits, !local);

@@ -1,6 +1,8 @@
 /* temporal.c -- see temporal.h. */
 #include "common/temporal.h"
 
+#include <string.h>
+
 /* Floor division and the matching non-negative remainder. */
 static int64_t floor_div(int64_t a, int64_t b) {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
@@ -63,4 +65,39 @@ int rb_temporal_timestamp(rb_buf *out, int64_t units, int digits, bool utc) {
     if (rb_buf_putc(out, 'T') != 0) return -1;
     if (put_clock(out, floor_mod(units, per_day), digits) != 0) return -1;
     return utc && rb_buf_putc(out, 'Z') != 0 ? -1 : 0;
+}
+
+rb_temporal_kind rb_temporal_connect_kind(const char *name, int *digits) {
+    static const struct {
+        const char *name;
+        rb_temporal_kind kind;
+        int digits;
+    } names[] = {
+        {"org.apache.kafka.connect.data.Date", RB_TEMPORAL_DATE, 0},
+        {"org.apache.kafka.connect.data.Time", RB_TEMPORAL_TIME, 3},
+        {"org.apache.kafka.connect.data.Timestamp", RB_TEMPORAL_TIMESTAMP, 3},
+        {"io.debezium.time.Date", RB_TEMPORAL_DATE, 0},
+        {"io.debezium.time.Time", RB_TEMPORAL_TIME, 3},
+        {"io.debezium.time.MicroTime", RB_TEMPORAL_TIME, 6},
+        {"io.debezium.time.NanoTime", RB_TEMPORAL_TIME, 9},
+        {"io.debezium.time.Timestamp", RB_TEMPORAL_TIMESTAMP, 3},
+        {"io.debezium.time.MicroTimestamp", RB_TEMPORAL_TIMESTAMP, 6},
+        {"io.debezium.time.NanoTimestamp", RB_TEMPORAL_TIMESTAMP, 9},
+    };
+    *digits = 0;
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *digits = names[i].digits;
+            return names[i].kind;
+        }
+    return RB_TEMPORAL_NONE;
+}
+
+int rb_temporal_json(rb_buf *out, rb_temporal_kind kind, int digits, int64_t v) {
+    if (rb_buf_putc(out, '"') != 0) return -1;
+    int rc = kind == RB_TEMPORAL_DATE   ? rb_temporal_date(out, v)
+             : kind == RB_TEMPORAL_TIME ? rb_temporal_time(out, v, digits)
+                                        : rb_temporal_timestamp(out, v, digits, true);
+    if (rc) return rc;
+    return rb_buf_putc(out, '"') ? -1 : 0;
 }

@@ -30,4 +30,24 @@ int rb_temporal_time(rb_buf *out, int64_t units, int digits);
  * clock time with no zone. */
 int rb_temporal_timestamp(rb_buf *out, int64_t units, int digits, bool utc);
 
+/* What a Kafka Connect or Debezium semantic type name (a Connect schema's
+ * "name", Avro's "connect.name") says an integer is: */
+typedef enum rb_temporal_kind {
+    RB_TEMPORAL_NONE = 0, /* not a temporal type */
+    RB_TEMPORAL_DATE,     /* days since the epoch */
+    RB_TEMPORAL_TIME,     /* units since midnight */
+    RB_TEMPORAL_TIMESTAMP /* units since the epoch (UTC) */
+} rb_temporal_kind;
+
+/* org.apache.kafka.connect.data.Date, .Time, .Timestamp (days, ms, ms);
+ * io.debezium.time.Date, Time, MicroTime, NanoTime, Timestamp,
+ * MicroTimestamp, NanoTimestamp (days, ms, us, ns, ms, us, ns).  Sets
+ * *digits (3, 6 or 9; 0 for a date).  io.debezium.time.ZonedTimestamp and
+ * ZonedTime are strings already and give RB_TEMPORAL_NONE. */
+rb_temporal_kind rb_temporal_connect_kind(const char *name, int *digits);
+
+/* Writes `v` of `kind` (as rb_temporal_connect_kind said) as a JSON string
+ * ("\"2026-12-01\""); returns as the writers above. */
+int rb_temporal_json(rb_buf *out, rb_temporal_kind kind, int digits, int64_t v);
+
 #endif

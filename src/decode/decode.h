@@ -17,9 +17,11 @@
  *                 event would be.  It is used for one thing: a value whose
  *                 schema is Connect's Decimal (base64 bytes of the unscaled
  *                 integer, the scale in the schema) or Debezium's
- *                 VariableScaleDecimal becomes a JSON number (logical.c);
- *                 without the envelope it stays the string it was.  A value
- *                 that is not an envelope fails.
+ *                 VariableScaleDecimal becomes a JSON number, and one whose
+ *                 schema is a Connect or Debezium time type (Date, Time,
+ *                 Timestamp, io.debezium.time.MicroTimestamp, ...) an RFC
+ *                 3339 string (logical.c); without the envelope they stay
+ *                 what they were.  A value that is not an envelope fails.
  *   debezium      the value is a Debezium change event, enveloped or not:
  *                 {"before", "after", "source", "op", "ts_ms"}.  op c (create),
  *                 r (snapshot read) and u (update) upsert the row in "after";

@@ -234,6 +234,12 @@ START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
                       "%s", err.msg);
         ck_assert(!err.retriable);
     }
+    /* The message says where: inside the name (after id, type, time, version). */
+    enc in_name = e;
+    in_name.n = 3 + 1 + 6 + 1 + 3;
+    ck_assert_int_ne(to_json_fails(s, &in_name, &err), 0);
+    ck_assert_msg(strstr(err.msg, "field 'name' at byte") && strstr(err.msg, "truncated"), "%s",
+                  err.msg);
     /* A byte too many. */
     enc t = e;
     e_raw(&t, "\x00", 1);

@@ -52,4 +52,9 @@ rb_avro_node rb_avro_resolve(const rb_avro_schema *s, rb_avro_node node);
  * written into `buf` (room `size`). */
 const char *rb_avro_def_namespace(const rb_json *def, const char *ns, char *buf, size_t size);
 
+/* Checks that `data` is exactly one value of the schema, every length,
+ * count, branch and index within bounds (scan.c); errors name the field
+ * and the byte offset. */
+int rb_avro_scan(const rb_avro_schema *s, const char *data, size_t len, rb_error *err);
+
 #endif

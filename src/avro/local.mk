@@ -1,6 +1,6 @@
 # Avro binary values (libavro-c) as the pipeline's JSON documents.
 libragbatch_a_SOURCES += src/avro/avro.h src/avro/avro_internal.h src/avro/schema.c \
-	src/avro/read.c
+	src/avro/scan.c src/avro/read.c
 
 check_PROGRAMS += tests/check_avro
 TESTS += tests/check_avro

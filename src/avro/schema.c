@@ -164,7 +164,9 @@ static int check(check_ctx *c, rb_avro_node node) {
         return refuse(c, "the schema is too large to check (%s)", "more than 200000 nodes");
     rb_avro_node r = rb_avro_resolve(c->s, node);
     const rb_json *j = r.json;
-    if (!j) return 0;
+    if (!j) /* libavro-c resolved it, or it would have refused the schema */
+        return refuse(c, "a type reference ('%s') that the logical-type walk cannot resolve",
+                      node.json && node.json->type == RB_JSON_STRING ? node.json->str : "?");
     if (j->type == RB_JSON_ARRAY) {
         for (size_t i = 0; i < j->count; i++)
             if (check(c, (rb_avro_node){&j->items[i], r.ns}) != 0) return -1;

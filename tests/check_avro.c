@@ -18,12 +18,16 @@
 #include "common/buf.h"
 #include "decode/decode.h"
 #include "registry/registry.h"
+#include "runner/runner_internal.h"
+#include "transform/template.h"
+#include "validate/schema.h"
 #include "servers/registry_client.h"
 #include "servers/registry_server.h"
 #include "json/json.h"
 
 #include <check.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +481,191 @@ START_TEST(debezium_change_events_in_avro_are_change_events) {
 }
 END_TEST
 
+/* ---- the decode stage: frames by format, Avro keys, the registry away -- */
+
+typedef struct stage {
+    rb_job_config cfg;
+    rb_runner_opts opts;
+    volatile sig_atomic_t stop;
+    rb_runner r;
+    rb_batch *b;
+    char *log_mem;
+    size_t log_size;
+    FILE *log_out;
+} stage;
+
+/* A runner's decode step with the product schema, tolerating failures,
+ * reading `format` with the registry at `url`. */
+static void stage_open(stage *f, rb_value_format format, const char *url, bool id_from_key,
+                       const char *id_field) {
+    memset(f, 0, sizeof *f);
+    rb_error err;
+    ck_assert_int_eq(rb_job_config_init(&f->cfg, &err), 0);
+    f->opts.stop = &f->stop;
+    rb_runner *r = &f->r;
+    r->cfg = &f->cfg;
+    r->opts = &f->opts;
+    r->tolerate = true;
+    rb_log_init(&r->log);
+    f->log_out = open_memstream(&f->log_mem, &f->log_size);
+    r->log.out = f->log_out;
+    if (!id_from_key)
+        ck_assert_msg(rb_schema_load(RB_SOURCE_DIR "/conf/product_schema.json", &r->schema,
+                                     &err) == 0,
+                      "%s", err.msg);
+    ck_assert_int_eq(rb_template_compile("{name}", &r->tpl, &err), 0);
+    r->spec = (rb_document_spec){.tpl = r->tpl,
+                                 .id_field = id_field,
+                                 .version_field = id_from_key ? "" : "version",
+                                 .time_field = "",
+                                 .op_field = ""};
+    rb_decode_opts o = {.format = format, .id_from_key = id_from_key, .id_field = id_field};
+    ck_assert_int_eq(rb_decode_spec_init(&r->decode, &o, &err), 0);
+    rb_registry_options ro = {url, NULL, 1000};
+    ck_assert_msg(rb_registry_new(&ro, &r->registry, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(f->b = rb_batch_new());
+    rb_batch_reset(f->b, 1);
+}
+
+static void stage_close(stage *f) {
+    rb_batch_destroy(f->b);
+    rb_template_destroy(f->r.tpl);
+    rb_schema_destroy(f->r.schema);
+    rb_registry_destroy(f->r.registry);
+    rb_decode_spec_free(&f->r.decode);
+    fclose(f->log_out);
+    free(f->log_mem);
+    rb_job_config_free(&f->cfg);
+}
+
+static rb_record *stage_add(stage *f, const char *key, size_t key_len, const char *value,
+                            size_t len) {
+    rb_error err;
+    rb_record *rec = rb_batch_add(f->b, "t", 0, (int64_t)rb_batch_count(f->b), -1, key, key_len,
+                                  value, len, &err);
+    ck_assert_msg(rec != NULL, "%s", err.msg);
+    return rec;
+}
+
+static void failed_with(const rb_record *rec, rb_record_state state, const char *needle) {
+    ck_assert_int_eq(rec->state, state);
+    ck_assert_int_eq(rec->fail_stage, RB_STAGE_DESERIALIZE);
+    ck_assert_msg(rec->fail_reason && strstr(rec->fail_reason, needle), "'%s' not in: %s", needle,
+                  rec->fail_reason ? rec->fail_reason : "(none)");
+}
+
+START_TEST(decode_stage_reads_frames_by_format) {
+    registry_env env;
+    registry_open(&env);
+    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    char subject[64];
+    snprintf(subject, sizeof subject, "rb-stage-%ld-value", (long)getpid());
+    unsigned avro_id = rs_register_typed(env.url, NULL, subject, "AVRO", text);
+    free(text);
+    snprintf(subject, sizeof subject, "rb-stage-json-%ld-value", (long)getpid());
+    unsigned json_id = rs_register_typed(env.url, NULL, subject, "JSON",
+                                         "{\"type\":\"object\",\"required\":[\"name\"]}");
+    enc e = {.n = 0};
+    e_product(&e, "p-1", true);
+    static char v_avro[8192], v_json[256], v_404[8192];
+    size_t n_avro = e_frame(avro_id, &e, v_avro, sizeof v_avro);
+    enc j = {.n = 0};
+    const char *event = "{\"product_id\":\"p-2\",\"event_type\":\"created\",\"event_time\":"
+                        "\"2026-11-24T10:00:00Z\",\"version\":1,\"name\":\"Two\"}";
+    e_raw(&j, event, strlen(event));
+    size_t n_json = e_frame(json_id, &j, v_json, sizeof v_json);
+    size_t n_404 = e_frame(2000000001u, &e, v_404, sizeof v_404);
+
+    /* avro: only Avro frames. */
+    stage f;
+    stage_open(&f, RB_FORMAT_AVRO, env.url, false, "product_id");
+    rb_record *ok = stage_add(&f, "p-1", 3, v_avro, n_avro);
+    rb_record *plain = stage_add(&f, "p-2", 3, event, strlen(event));
+    rb_record *js = stage_add(&f, "p-2", 3, v_json, n_json);
+    rb_record *missing = stage_add(&f, "p-1", 3, v_404, n_404);
+    rb_runner_decode(&f.r, f.b);
+    ck_assert_int_eq(ok->state, RB_REC_PENDING);
+    ck_assert_str_eq(ok->id, "p-1");
+    ck_assert_str_eq(ok->text, "Trail \"Lamp\" \xc3\xa9");
+    ck_assert_int_eq(ok->version, 7);
+    failed_with(plain, RB_REC_SKIPPED, "magic byte");
+    failed_with(js, RB_REC_SKIPPED, "is a JSON Schema, not an Avro schema");
+    failed_with(missing, RB_REC_SKIPPED, "2000000001");
+    stage_close(&f);
+
+    /* json: an Avro frame is refused, naming the format to set. */
+    stage_open(&f, RB_FORMAT_JSON, env.url, false, "product_id");
+    rb_record *refused = stage_add(&f, "p-1", 3, v_avro, n_avro);
+    rb_record *still = stage_add(&f, "p-2", 3, v_json, n_json);
+    rb_runner_decode(&f.r, f.b);
+    failed_with(refused, RB_REC_SKIPPED, "set it to avro");
+    ck_assert_int_eq(still->state, RB_REC_PENDING);
+    stage_close(&f);
+
+    /* auto: each frame by its schema's type, plain JSON as before. */
+    stage_open(&f, RB_FORMAT_AUTO, env.url, false, "product_id");
+    rb_record *a = stage_add(&f, "p-1", 3, v_avro, n_avro);
+    rb_record *b = stage_add(&f, "p-2", 3, v_json, n_json);
+    rb_record *c = stage_add(&f, "p-2", 3, event, strlen(event));
+    rb_runner_decode(&f.r, f.b);
+    ck_assert_int_eq(a->state, RB_REC_PENDING);
+    ck_assert_int_eq(b->state, RB_REC_PENDING);
+    ck_assert_int_eq(c->state, RB_REC_PENDING);
+    ck_assert_str_eq(a->id, "p-1");
+    stage_close(&f);
+
+    /* The registry away: failed (not tolerated, so not dead-lettered). */
+    if (env.server) {
+        int port = rs_server_port(env.server);
+        rs_server_stop(env.server);
+        char down[64];
+        snprintf(down, sizeof down, "http://127.0.0.1:%d", port);
+        stage_open(&f, RB_FORMAT_AVRO, down, false, "product_id");
+        rb_record *away = stage_add(&f, "p-1", 3, v_avro, n_avro);
+        rb_runner_decode(&f.r, f.b);
+        failed_with(away, RB_REC_FAILED, "not dead-lettered");
+        stage_close(&f);
+    }
+}
+END_TEST
+
+/* Debezium with AvroConverter for keys and values: the key is an Avro
+ * struct of the primary key, the id comes from it, and the tombstone after
+ * a delete names the same document. */
+START_TEST(avro_keys_name_documents) {
+    registry_env env;
+    registry_open(&env);
+    char subject[64];
+    snprintf(subject, sizeof subject, "rb-dbz-%ld-value", (long)getpid());
+    unsigned env_id = rs_register_typed(env.url, NULL, subject, "AVRO", envelope_schema);
+    snprintf(subject, sizeof subject, "rb-dbz-%ld-key", (long)getpid());
+    unsigned key_id = rs_register_typed(env.url, NULL, subject, "AVRO",
+                                        "{\"type\":\"record\",\"name\":\"Key\",\"namespace\":\"pg."
+                                        "public.products\","
+                                        "\"fields\":[{\"name\":\"id\",\"type\":\"int\"}]}");
+    enc k = {.n = 0}, v = {.n = 0};
+    e_long(&k, 42);
+    encode_change(&v, "u", 42, "Lamp", 5000);
+    static char key[64], value[8192];
+    size_t nk = e_frame(key_id, &k, key, sizeof key);
+    size_t nv = e_frame(env_id, &v, value, sizeof value);
+    stage f;
+    stage_open(&f, RB_FORMAT_AVRO, env.url, true, "id");
+    rb_record *up = stage_add(&f, key, nk, value, nv);
+    rb_record *tomb = stage_add(&f, key, nk, NULL, 0);
+    rb_runner_decode(&f.r, f.b);
+    ck_assert_msg(up->state == RB_REC_PENDING, "%s", up->fail_reason ? up->fail_reason : "");
+    ck_assert_str_eq(up->id, "42");
+    ck_assert_int_eq(up->version, 5000);
+    ck_assert_str_eq(up->text, "Lamp");
+    ck_assert_msg(tomb->state == RB_REC_PENDING, "%s", tomb->fail_reason ? tomb->fail_reason : "");
+    ck_assert_int_eq(tomb->op, RB_OP_HARD_DELETE);
+    ck_assert_str_eq(tomb->id, "42");
+    stage_close(&f);
+    rs_server_stop(env.server);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("avro");
     TCase *tc = tcase_create("avro");
@@ -488,6 +677,8 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, schemas_that_cannot_be_read_safely_are_refused);
     tcase_add_test(tc, registry_serves_avro_ids_and_says_what_is_retriable);
     tcase_add_test(tc, debezium_change_events_in_avro_are_change_events);
+    tcase_add_test(tc, decode_stage_reads_frames_by_format);
+    tcase_add_test(tc, avro_keys_name_documents);
     suite_add_tcase(s, tc);
     return s;
 }

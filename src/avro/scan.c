@@ -51,7 +51,8 @@ static int varint(scan *c, int64_t *out) {
 
 static int skip(scan *c, int64_t n, const char *what) {
     if (n < 0) return bad(c, what);
-    if ((uint64_t)n > c->len - c->at) return bad(c, "the value ends before the bytes its length counts (truncated)");
+    if ((uint64_t)n > c->len - c->at)
+        return bad(c, "the value ends before the bytes its length counts (truncated)");
     c->at += (size_t)n;
     return 0;
 }
@@ -95,7 +96,8 @@ static int value(scan *c, rb_avro_node node) {
     int64_t n;
     if (j->type == RB_JSON_ARRAY) {
         if (varint(c, &n) != 0) return -1;
-        if (n < 0 || (uint64_t)n >= j->count) return bad(c, "a union branch the schema does not have");
+        if (n < 0 || (uint64_t)n >= j->count)
+            return bad(c, "a union branch the schema does not have");
         return value(c, (rb_avro_node){&j->items[n], r.ns});
     }
     const char *t = type_of(j);
@@ -129,8 +131,10 @@ static int value(scan *c, rb_avro_node node) {
                    ? bad(c, "an enum index the schema does not have")
                    : 0;
     }
-    if (strcmp(t, "array") == 0) return blocks(c, (rb_avro_node){rb_json_get(j, "items"), r.ns}, false);
-    if (strcmp(t, "map") == 0) return blocks(c, (rb_avro_node){rb_json_get(j, "values"), r.ns}, true);
+    if (strcmp(t, "array") == 0)
+        return blocks(c, (rb_avro_node){rb_json_get(j, "items"), r.ns}, false);
+    if (strcmp(t, "map") == 0)
+        return blocks(c, (rb_avro_node){rb_json_get(j, "values"), r.ns}, true);
     if (strcmp(t, "record") == 0 || strcmp(t, "error") == 0) {
         char nsbuf[512];
         const char *ns = rb_avro_def_namespace(j, r.ns, nsbuf, sizeof nsbuf);

@@ -16,15 +16,40 @@
 
 /* ---- decode: parse, validate, derive ---------------------------------- */
 
+/* The JSON form of a key in the Avro wire format into `out`; a key that is
+ * not a frame leaves `out` empty (the key is read as it is). */
+static int avro_key(const rb_runner *r, const rb_record *rec, rb_buf *out, rb_error *err) {
+    rb_registry_frame kf;
+    if (!rec->key || !r->registry) return 0;
+    if (rb_registry_read_frame(r->registry, rec->key, rec->key_len, &kf, err) != 0) return -1;
+    if (!kf.avro) return 0;
+    return rb_avro_to_json(kf.avro, kf.payload, kf.payload_len, out, err);
+}
+
 static void decode_tombstone(const rb_runner *r, rb_record *rec) {
     if (!rec->key || rec->key_len == 0) {
         rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
                        "a tombstone (null value) without a key: there is no document to delete");
         return;
     }
-    /* The key names the document as the format's events do (decode.h). */
+    /* The key names the document as the format's events do (decode.h);
+     * an Avro key (the tombstone Debezium sends after a delete, with
+     * AvroConverter keys) as its JSON form. */
     rb_error err;
-    if (rb_decode_key_id(&r->decode, rec->key, rec->key_len, true, &rec->id, &err) != 0) {
+    rb_buf key_text;
+    rb_buf_init(&key_text);
+    if (avro_key(r, rec, &key_text, &err) != 0) {
+        rb_buf_free(&key_text);
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate && !err.retriable,
+                       "tombstone key: %s%s", err.msg,
+                       err.retriable ? " (schema registry unavailable: not dead-lettered)" : "");
+        return;
+    }
+    const char *key = key_text.data ? key_text.data : rec->key;
+    size_t key_len = key_text.data ? key_text.len : rec->key_len;
+    int rc = rb_decode_key_id(&r->decode, key, key_len, true, &rec->id, &err);
+    rb_buf_free(&key_text);
+    if (rc != 0) {
         rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate && err.code != RB_ERR_NOMEM,
                        "tombstone: %s", err.msg);
         return;
@@ -60,16 +85,6 @@ static bool frame_mismatch(const rb_runner *r, rb_record *rec, const rb_registry
     return false;
 }
 
-/* The JSON form of a key in the Avro wire format into `out`; a key that is
- * not a frame leaves `out` empty (the key is read as it is). */
-static int avro_key(const rb_runner *r, const rb_record *rec, rb_buf *out, rb_error *err) {
-    rb_registry_frame kf;
-    if (!rec->key || rb_registry_read_frame(r->registry, rec->key, rec->key_len, &kf, err) != 0)
-        return rec->key ? -1 : 0;
-    if (!kf.avro) return 0;
-    return rb_avro_to_json(kf.avro, kf.payload, kf.payload_len, out, err);
-}
-
 static void decode_record(const rb_runner *r, rb_record *rec) {
     rb_error err;
     if (!rec->value) {
@@ -95,7 +110,8 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
     }
     if (frame_mismatch(r, rec, &fr)) return;
     /* An Avro value's key is often Avro too (Connect's AvroConverter for
-     * keys): its JSON form is the key the id rules read. */
+     * keys): its JSON form is the key the id rules read.  A JSON value's
+     * key is read as it is, as before. */
     const char *key = rec->key;
     size_t key_len = rec->key_len;
     rb_buf key_text;

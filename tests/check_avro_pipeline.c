@@ -125,7 +125,9 @@ static long progress_sum(const char *text, const char *key) {
 }
 
 START_TEST(avro_topic_stores_what_plain_json_does) {
-    enum { COUNT = 30 };
+    /* 45 created, 15 updated, 9 deleted: 69 records in one batch, over the
+     * 64 from which the decode step runs its OpenMP loop. */
+    enum { COUNT = 45, RECORDS = COUNT + (COUNT + 2) / 3 + (COUNT + 4) / 5 };
     registry reg;
     registry_open(&reg);
     char avro[128], plain[128];
@@ -160,8 +162,8 @@ START_TEST(avro_topic_stores_what_plain_json_does) {
         snprintf(extra, sizeof extra, "source.value.format = %s\nschema.registry.url = %s\n",
                  runs[r].format, reg.url);
         char *text = run_job(name, runs[r].topic, db, extra, 0);
-        /* 30 created, 10 updated, 6 deleted: nothing failed, nothing skipped. */
-        ck_assert_msg(progress_sum(text, "in") == COUNT + 10 + 6, "%s", text);
+        /* Nothing failed, nothing skipped. */
+        ck_assert_msg(progress_sum(text, "in") == RECORDS, "%s", text);
         ck_assert_int_eq(progress_sum(text, "failed") + progress_sum(text, "skipped") +
                              progress_sum(text, "dead_lettered"),
                          0);

@@ -294,6 +294,9 @@ int rb_avro_to_json(const rb_avro_schema *s, const char *data, size_t len, rb_bu
         walk w = {.s = s, .out = out, .err = err};
         rc = write_value(&w, &v, (rb_avro_node){rb_json_doc_root(s->json), ""});
     }
+    /* The value's release touches the class's reference count too. */
+    rb_avro_lib_lock();
     avro_value_decref(&v);
+    rb_avro_lib_unlock();
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "check_main.h"
 #include "avro/avro.h"
 #include "common/buf.h"
+#include "config/config.h"
 #include "decode/decode.h"
 #include "registry/registry.h"
 #include "runner/runner_internal.h"
@@ -481,6 +482,32 @@ START_TEST(debezium_change_events_in_avro_are_change_events) {
 }
 END_TEST
 
+/* source.value.format = avro needs a registry: a job without one is a
+ * configuration error naming both keys, not a failure of every record. */
+START_TEST(avro_format_needs_a_registry) {
+    rb_job_config cfg;
+    rb_error err;
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "source.topics=t", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "kafka.bootstrap.servers=127.0.0.1:9", "test", &err),
+                     0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.model.dir=/m", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "text.template={name}", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "mongo.database=d", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "mongo.collection=c", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "mongo.uri=mongodb://127.0.0.1:9/", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=avro", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_check(&cfg, &err), -1);
+    ck_assert_msg(strstr(err.msg, "source.value.format = avro needs schema.registry.url"), "%s",
+                  err.msg);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "schema.registry.url=http://127.0.0.1:9", "test",
+                                       &err),
+                     0);
+    ck_assert_msg(rb_job_config_check(&cfg, &err) == 0, "%s", err.msg);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
 /* ---- the decode stage: frames by format, Avro keys, the registry away -- */
 
 typedef struct stage {
@@ -677,6 +704,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, schemas_that_cannot_be_read_safely_are_refused);
     tcase_add_test(tc, registry_serves_avro_ids_and_says_what_is_retriable);
     tcase_add_test(tc, debezium_change_events_in_avro_are_change_events);
+    tcase_add_test(tc, avro_format_needs_a_registry);
     tcase_add_test(tc, decode_stage_reads_frames_by_format);
     tcase_add_test(tc, avro_keys_name_documents);
     suite_add_tcase(s, tc);

@@ -173,7 +173,8 @@ const rb_config_key rb_config_keys[] = {
         .def = "",
         .doc = "Confluent-compatible Schema Registry; values framed as magic byte 0 + 4-byte "
                "schema id are "
-               "validated against the registry's schema of that id. Empty: frames are not "
+               "validated against the registry's schema of that id (JSON Schema) or decoded with "
+               "it (Avro, source.value.format = avro or auto). Empty: frames are not "
                "recognised.",
     },
     {

@@ -94,46 +94,10 @@ START_TEST(product_reads_as_its_json_event) {
 }
 END_TEST
 
-static const char logical_schema[] =
-    "{\"type\":\"record\",\"name\":\"L\",\"namespace\":\"ns\",\"fields\":["
-    "{\"name\":\"d\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
-    "{\"name\":\"d0\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
-    "{\"name\":\"tm\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
-    "{\"name\":\"tu\",\"type\":{\"type\":\"long\",\"logicalType\":\"time-micros\"}},"
-    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
-    "{\"name\":\"tsneg\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
-    "{\"name\":\"tsu\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
-    "{\"name\":\"tsn\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"}},"
-    "{\"name\":\"lts\",\"type\":{\"type\":\"long\",\"logicalType\":\"local-timestamp-millis\"}},"
-    "{\"name\":\"dec\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":9,"
-    "\"scale\":2}},"
-    "{\"name\":\"decneg\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
-    "\"precision\":9,\"scale\":2}},"
-    "{\"name\":\"money\",\"type\":{\"type\":\"fixed\",\"name\":\"Money\",\"size\":4,"
-    "\"logicalType\":\"decimal\",\"precision\":9,\"scale\":3}},"
-    "{\"name\":\"money2\",\"type\":\"Money\"},"
-    "{\"name\":\"inner\",\"type\":{\"type\":\"record\",\"name\":\"Inner\",\"namespace\":\"x.y\","
-    "\"fields\":[{\"name\":\"m\",\"type\":\"ns.Money\"},"
-    "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"Color\",\"symbols\":[\"RED\","
-    "\"GREEN\"]}}]}},"
-    "{\"name\":\"color\",\"type\":\"x.y.Color\"},"
-    "{\"name\":\"u\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}},"
-    "{\"name\":\"uf\",\"type\":{\"type\":\"fixed\",\"name\":\"U\",\"size\":16,"
-    "\"logicalType\":\"uuid\"}},"
-    "{\"name\":\"opt\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":"
-    "\"timestamp-micros\"}]},"
-    "{\"name\":\"optnull\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":"
-    "\"timestamp-micros\"}]},"
-    "{\"name\":\"days\",\"type\":{\"type\":\"map\",\"values\":{\"type\":\"int\","
-    "\"logicalType\":\"date\"}}},"
-    "{\"name\":\"wrong\",\"type\":{\"type\":\"string\",\"logicalType\":\"date\"}},"
-    "{\"name\":\"bin\",\"type\":\"bytes\"},"
-    "{\"name\":\"f\",\"type\":\"float\"},"
-    "{\"name\":\"big\",\"type\":\"double\"},"
-    "{\"name\":\"i\",\"type\":\"int\"}]}";
-
 START_TEST(logical_types_and_named_references) {
-    rb_avro_schema *s = parse(logical_schema);
+    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/logical.avsc");
+    rb_avro_schema *s = parse(text);
+    free(text);
     enc e = {.n = 0};
     e_long(&e, 20788);
     e_long(&e, -1);
@@ -399,24 +363,9 @@ END_TEST
 
 /* ---- Avro change events through the decode stage ----------------------- */
 
-/* Debezium's envelope for a table products(id int, name text, price
- * numeric(10,2)), as its AvroConverter declares it (abridged source). */
-static const char envelope_schema[] =
-    "{\"type\":\"record\",\"name\":\"Envelope\",\"namespace\":\"pg.public.products\","
-    "\"fields\":["
-    "{\"name\":\"before\",\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Value\","
-    "\"fields\":[{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"name\",\"type\":[\"null\","
-    "\"string\"]},{\"name\":\"price\",\"type\":[\"null\",{\"type\":\"bytes\",\"scale\":2,"
-    "\"precision\":10,\"connect.name\":\"org.apache.kafka.connect.data.Decimal\","
-    "\"logicalType\":\"decimal\"}]}]}]},"
-    "{\"name\":\"after\",\"type\":[\"null\",\"Value\"]},"
-    "{\"name\":\"source\",\"type\":{\"type\":\"record\",\"name\":\"Source\",\"namespace\":"
-    "\"io.debezium.connector.postgresql\",\"fields\":[{\"name\":\"ts_ms\",\"type\":\"long\"},"
-    "{\"name\":\"table\",\"type\":\"string\"},{\"name\":\"lsn\",\"type\":[\"null\","
-    "\"long\"]}]}},"
-    "{\"name\":\"op\",\"type\":\"string\"},"
-    "{\"name\":\"ts_ms\",\"type\":[\"null\",\"long\"]}]}";
-
+/* A change event of tests/data/avro/debezium-envelope.avsc: Debezium's
+ * envelope for a table products(id int, name text, price numeric(10,2)),
+ * as its AvroConverter declares it (the source block abridged). */
 static void encode_change(enc *e, const char *op, int id, const char *name, int64_t lsn) {
     bool del = op[0] == 'd';
     /* before: null, or the row for a delete */
@@ -435,7 +384,9 @@ static void encode_change(enc *e, const char *op, int id, const char *name, int6
 }
 
 START_TEST(debezium_change_events_in_avro_are_change_events) {
-    rb_avro_schema *s = parse(envelope_schema);
+    char *envelope = slurp(RB_SOURCE_DIR "/tests/data/avro/debezium-envelope.avsc");
+    rb_avro_schema *s = parse(envelope);
+    free(envelope);
     ck_assert(rb_avro_schema_is_change_event(s));
     rb_decode_opts o = {.format = RB_FORMAT_AVRO, .id_field = "id"};
     rb_decode_spec spec;
@@ -664,7 +615,9 @@ START_TEST(avro_keys_name_documents) {
     registry_open(&env);
     char subject[64];
     snprintf(subject, sizeof subject, "rb-dbz-%ld-value", (long)getpid());
-    unsigned env_id = rs_register_typed(env.url, NULL, subject, "AVRO", envelope_schema);
+    char *envelope = slurp(RB_SOURCE_DIR "/tests/data/avro/debezium-envelope.avsc");
+    unsigned env_id = rs_register_typed(env.url, NULL, subject, "AVRO", envelope);
+    free(envelope);
     snprintf(subject, sizeof subject, "rb-dbz-%ld-key", (long)getpid());
     unsigned key_id = rs_register_typed(env.url, NULL, subject, "AVRO",
                                         "{\"type\":\"record\",\"name\":\"Key\",\"namespace\":\"pg."

@@ -221,6 +221,12 @@ START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
     enc bad = {.n = 0};
     e_str(&bad, "p-\xff");
     ck_assert_int_ne(to_json_fails(s, &bad, &err), 0);
+    /* A NUL in a string (valid Avro, refused as in JSON; found by
+     * tests/fuzz/fuzz_avro.c: the JSON written did not parse). */
+    enc nul = {.n = 0};
+    e_bytes(&nul, "p\0x", 3);
+    ck_assert_int_ne(to_json_fails(s, &nul, &err), 0);
+    ck_assert_msg(strstr(err.msg, "field 'product_id'") && strstr(err.msg, "NUL"), "%s", err.msg);
     /* A union branch the schema does not have. */
     enc br = {.n = 0};
     e_str(&br, "p-1"), e_long(&br, 1), e_long(&br, 0), e_long(&br, 1), e_str(&br, "n");

@@ -81,8 +81,14 @@ static int blocks(scan *c, rb_avro_node items, bool map) {
         for (int64_t i = 0; i < count; i++) {
             if (map) {
                 int64_t klen;
-                if (varint(c, &klen) != 0 || skip(c, klen, "a map key of negative length") != 0)
-                    return -1;
+                size_t start;
+                if (varint(c, &klen) != 0) return -1;
+                start = c->at;
+                if (skip(c, klen, "a map key of negative length") != 0) return -1;
+                /* libavro-c keeps map keys as C strings: one with a NUL would
+                 * be cut short there, silently. */
+                if (memchr(c->p + start, 0, (size_t)klen))
+                    return bad(c, "a map key with a NUL character (U+0000)");
             }
             if (value(c, items) != 0) return -1;
         }
@@ -118,7 +124,14 @@ static int value(scan *c, rb_avro_node node) {
     if (strcmp(t, "double") == 0) return skip(c, 8, "");
     if (strcmp(t, "string") == 0 || strcmp(t, "bytes") == 0) {
         if (varint(c, &n) != 0) return -1;
-        return skip(c, n, "a string or bytes of negative length");
+        size_t start = c->at;
+        if (skip(c, n, "a string or bytes of negative length") != 0) return -1;
+        /* The JSON path refuses U+0000 in strings (it would cut the value
+         * short in C strings downstream); an Avro string gets the same. */
+        if (t[0] == 's' && memchr(c->p + start, 0, (size_t)n))
+            return bad(c, "a string with a NUL character (U+0000), which ragbatch refuses in "
+                          "JSON strings too");
+        return 0;
     }
     if (strcmp(t, "fixed") == 0) {
         const rb_json *size = rb_json_get(j, "size");

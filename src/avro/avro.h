@@ -52,10 +52,14 @@
  * count would make libavro-c allocate without reading anything.
  *
  * Values that fail (RB_ERR_JSON, stage RB_STAGE_DESERIALIZE, naming the
- * schema's origin and, for a value libavro-c read, the field): a body
- * libavro-c cannot read (truncated, a bad length or branch), bytes left
- * after the value, a float that JSON cannot hold, a logical value out of
- * range (a date after 9999), text that is not UTF-8.
+ * schema's origin and the field): a body that is not one whole value of
+ * the schema -- truncated, a negative or overlong length, a block count
+ * or size past the end, a union branch or enum index the schema does not
+ * have, a boolean not 0 or 1, an int beyond 32 bits, bytes left after the
+ * value (scan.c checks all of it, with the byte offset, before libavro-c
+ * reads) -- a float that JSON cannot hold, a logical value out of range
+ * (a date after 9999), a string that is not UTF-8 or holds U+0000 (as
+ * the JSON path refuses it), a map key holding U+0000.
  *
  * Threads: a schema is read-only once parsed and serves every OpenMP
  * worker at once; each call reads into a value of its own (libavro-c's

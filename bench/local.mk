@@ -8,11 +8,12 @@ BENCH_SERVERS = tests/servers/embed_server.c tests/servers/embed_server.h \
 # The product document the sink benches write (bench/sink/fixture.h).
 BENCH_FIXTURE = bench/sink/fixture.c bench/sink/fixture.h
 
-noinst_PROGRAMS += bench/chunk/bench_recall bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
+noinst_PROGRAMS += bench/avro/bench_avro bench/chunk/bench_recall bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
 	bench/http/bench_http bench/json/bench_json bench/pipeline/bench_texts \
 	bench/pipeline/freshness bench/search/bench_search bench/sink/flat bench/sink/probe \
 	bench/spark/embed_serve bench/spark/treerss bench/spark/floor
 
+bench_avro_bench_avro_LDADD = $(RAGBATCH_LIBS)
 bench_chunk_bench_recall_LDADD = $(RAGBATCH_LIBS)
 bench_crash_crash_tool_LDADD = $(RAGBATCH_LIBS)
 bench_embed_bench_embed_LDADD = $(RAGBATCH_LIBS)

@@ -27,7 +27,8 @@ log() { printf 'install-deps: %s\n' "$*"; }
 # Build dependencies, all from Debian.
 PKGS=(build-essential autoconf automake libtool pkg-config
       librdkafka-dev libmongoc-dev libbson-dev
-      libcurl4-openssl-dev libssl-dev libopenblas-dev libutf8proc-dev)
+      libcurl4-openssl-dev libssl-dev libopenblas-dev libutf8proc-dev
+      libavro-dev) # libavro-dev: Avro values from the Schema Registry (src/avro)
 # Test-only dependencies (configure builds the Check suites only when check
 # is present).
 if [ "$build_only" -eq 0 ]; then

@@ -313,6 +313,61 @@ START_TEST(connect_decimals_become_numbers_with_the_schema) {
 }
 END_TEST
 
+/* Connect's and Debezium's time types, named by the embedded schema, are
+ * written as RFC 3339 strings; without the schema they stay integers. */
+START_TEST(connect_time_types_become_rfc3339_with_the_schema) {
+    static const struct {
+        const char *type, *name, *value, *want;
+    } cases[] = {
+        {"int32", "io.debezium.time.Date", "20788", "2026-12-01"},
+        {"int32", "io.debezium.time.Date", "-1", "1969-12-31"},
+        {"int32", "org.apache.kafka.connect.data.Date", "0", "1970-01-01"},
+        {"int32", "io.debezium.time.Time", "37805250", "10:30:05.250"},
+        {"int64", "io.debezium.time.MicroTime", "37805250123", "10:30:05.250123"},
+        {"int64", "io.debezium.time.NanoTime", "37805250123456", "10:30:05.250123456"},
+        {"int32", "org.apache.kafka.connect.data.Time", "1000", "00:00:01.000"},
+        {"int64", "io.debezium.time.Timestamp", "1796121005250", "2026-12-01T10:30:05.250Z"},
+        {"int64", "org.apache.kafka.connect.data.Timestamp", "-1", "1969-12-31T23:59:59.999Z"},
+        {"int64", "io.debezium.time.MicroTimestamp", "1796121005250123",
+         "2026-12-01T10:30:05.250123Z"},
+        {"int64", "io.debezium.time.NanoTimestamp", "1796121005250123456",
+         "2026-12-01T10:30:05.250123456Z"},
+        /* Already a string: as it came. */
+        {"string", "io.debezium.time.ZonedTimestamp", "\"2026-12-01T10:30:05.25+01:00\"",
+         "2026-12-01T10:30:05.25+01:00"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char schema[512];
+        snprintf(schema, sizeof schema,
+                 "{\"type\":\"%s\",\"optional\":true,\"name\":\"%s\",\"version\":1,"
+                 "\"field\":\"price\"}",
+                 cases[i].type, cases[i].name);
+        rb_decoded d;
+        rb_error err;
+        int rc;
+        decimal_row(schema, cases[i].value, &d, &err, &rc);
+        ck_assert_msg(rc == 0, "%s: %s", cases[i].name, err.msg);
+        const char *got = rb_json_string(rb_json_get(d.row, "price"));
+        ck_assert_msg(got && strcmp(got, cases[i].want) == 0, "%s %s: %s, wanted %s",
+                      cases[i].name, cases[i].value, got ? got : "(not a string)", cases[i].want);
+        rb_decoded_free(&d);
+    }
+    /* Out of RFC 3339's years: fails naming the field. */
+    rb_decoded d;
+    rb_error err;
+    int rc;
+    decimal_row("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\",\"field\":\"price\"}",
+                "3000000", &d, &err, &rc);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err.msg, "field 'price'") && strstr(err.msg, "io.debezium.time.Date"),
+                  "%s", err.msg);
+    /* A time of day past midnight is not one. */
+    decimal_row("{\"type\":\"int32\",\"name\":\"io.debezium.time.Time\",\"field\":\"price\"}",
+                "86400000", &d, &err, &rc);
+    ck_assert_int_eq(rc, -1);
+}
+END_TEST
+
 static void key_id_is(const rb_decode_spec *s, const char *key, bool tombstone, const char *want) {
     rb_error err;
     char *id = NULL;
@@ -417,7 +472,9 @@ START_TEST(spec_from_the_job_keys) {
     rb_runner_decode_opts(&cfg, &o);
     ck_assert_int_eq(rb_decode_spec_init(&s, &o, &err), -1);
     ck_assert_msg(strstr(err.msg, "empty field name"), "%s", err.msg);
-    ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=avro", "test", &err), -1);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=avro", "test", &err), 0);
+    ck_assert_int_eq(cfg.value_format, RB_FORMAT_AVRO);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "source.value.format=protobuf", "test", &err), -1);
     ck_assert_msg(strstr(err.msg, "source.value.format"), "%s", err.msg);
     rb_job_config_free(&cfg);
 }
@@ -679,6 +736,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, debezium_truncate_and_message_are_refused_by_name);
     tcase_add_test(tc, debezium_positions_order_changes);
     tcase_add_test(tc, connect_decimals_become_numbers_with_the_schema);
+    tcase_add_test(tc, connect_time_types_become_rfc3339_with_the_schema);
     suite_add_tcase(s, tc);
     TCase *ids = tcase_create("ids");
     tcase_add_test(ids, ids_from_the_key);

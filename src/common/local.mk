@@ -7,7 +7,9 @@ libragbatch_a_SOURCES += \
 	src/common/redact.c src/common/redact.h \
 	src/common/prng.c src/common/prng.h \
 	src/common/backoff.c src/common/backoff.h \
-	src/common/rfc3339.c src/common/rfc3339.h
+	src/common/rfc3339.c src/common/rfc3339.h \
+	src/common/decimal.c src/common/decimal.h \
+	src/common/temporal.c src/common/temporal.h
 
 check_PROGRAMS += tests/check_common
 TESTS += tests/check_common

@@ -44,7 +44,8 @@ typedef enum rb_value_format {
     RB_FORMAT_JSON = 0,
     RB_FORMAT_CONNECT_JSON,
     RB_FORMAT_DEBEZIUM,
-    RB_FORMAT_AUTO
+    RB_FORMAT_AUTO,
+    RB_FORMAT_AVRO
 } rb_value_format;
 
 /* document.id.from */

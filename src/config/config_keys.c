@@ -24,6 +24,7 @@ static const rb_config_choice value_formats[] = {{"json", RB_FORMAT_JSON},
                                                  {"connect-json", RB_FORMAT_CONNECT_JSON},
                                                  {"debezium", RB_FORMAT_DEBEZIUM},
                                                  {"auto", RB_FORMAT_AUTO},
+                                                 {"avro", RB_FORMAT_AVRO},
                                                  {NULL, 0}};
 static const rb_config_choice id_froms[] = {{"value", RB_ID_FROM_VALUE},
                                             {"key", RB_ID_FROM_KEY},
@@ -172,7 +173,8 @@ const rb_config_key rb_config_keys[] = {
         .def = "",
         .doc = "Confluent-compatible Schema Registry; values framed as magic byte 0 + 4-byte "
                "schema id are "
-               "validated against the registry's schema of that id. Empty: frames are not "
+               "validated against the registry's schema of that id (JSON Schema) or decoded with "
+               "it (Avro, source.value.format = avro or auto). Empty: frames are not "
                "recognised.",
     },
     {
@@ -211,7 +213,11 @@ const rb_config_key rb_config_keys[] = {
                "time) or "
                "auto (per record: an envelope is unwrapped, a change event read as one, anything "
                "else "
-               "is plain; a value that is ambiguous fails naming the field).",
+               "is plain; a value that is ambiguous fails naming the field; a value in the Schema "
+               "Registry wire format is read by its schema's type, JSON Schema or Avro) or avro "
+               "(Avro binary in the Confluent wire format, magic byte 0 + 4-byte schema id, the "
+               "schema from schema.registry.url; a record of Debezium's envelope schema is a "
+               "change event, any other the event).",
     },
     {
         .name = "document.id.field",

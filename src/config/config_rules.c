@@ -102,6 +102,15 @@ static int dlq_needs_tolerance_all(const rb_job_config *cfg, const char *file, r
     return 0;
 }
 
+static int avro_needs_registry(const rb_job_config *cfg, const char *file, rb_error *err) {
+    if (cfg->value_format == RB_FORMAT_AVRO && !cfg->schema_registry_url[0])
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                            "%s: source.value.format = avro needs schema.registry.url (an Avro "
+                            "value names its writer's schema by a registry id)",
+                            file);
+    return 0;
+}
+
 /* In the order they are checked: the first broken rule is the one reported. */
 const rb_config_rule rb_config_rules[] = {
     {"kafka.bootstrap.servers", bootstrap_servers_set},
@@ -113,6 +122,7 @@ const rb_config_rule rb_config_rules[] = {
     {"embed.retry.backoff.ms, embed.retry.backoff.max.ms", embed_backoff_within_max},
     {"sink.retry.backoff.ms, sink.retry.backoff.max.ms", sink_backoff_within_max},
     {"errors.deadletterqueue.topic.name, errors.tolerance", dlq_needs_tolerance_all},
+    {"source.value.format, schema.registry.url", avro_needs_registry},
 };
 
 const size_t rb_config_rule_count = sizeof rb_config_rules / sizeof rb_config_rules[0];

@@ -17,9 +17,11 @@
  *                 event would be.  It is used for one thing: a value whose
  *                 schema is Connect's Decimal (base64 bytes of the unscaled
  *                 integer, the scale in the schema) or Debezium's
- *                 VariableScaleDecimal becomes a JSON number (logical.c);
- *                 without the envelope it stays the string it was.  A value
- *                 that is not an envelope fails.
+ *                 VariableScaleDecimal becomes a JSON number, and one whose
+ *                 schema is a Connect or Debezium time type (Date, Time,
+ *                 Timestamp, io.debezium.time.MicroTimestamp, ...) an RFC
+ *                 3339 string (logical.c); without the envelope they stay
+ *                 what they were.  A value that is not an envelope fails.
  *   debezium      the value is a Debezium change event, enveloped or not:
  *                 {"before", "after", "source", "op", "ts_ms"}.  op c (create),
  *                 r (snapshot read) and u (update) upsert the row in "after";
@@ -29,8 +31,23 @@
  *                 which documents a table held is not known here, so a
  *                 truncate cannot be applied (Debezium skips them unless
  *                 skipped.operations says otherwise).  Anything else fails.
+ *   avro          the value is Avro binary in the Confluent wire format
+ *                 (magic byte 0, 4-byte big-endian schema id, the body),
+ *                 its writer's schema from the Schema Registry
+ *                 (registry/registry.h), read into JSON by avro/avro.h (the
+ *                 JSON form of each Avro type is defined there).  A record
+ *                 whose schema is Debezium's envelope (fields op, source,
+ *                 before/after) is a change event, read as debezium reads
+ *                 one; any other record is the event.  The decoded event
+ *                 is validated against schema.file like a JSON one.  The
+ *                 frame itself is split by the runner (rb_decode_avro gets
+ *                 the body): a value that is not a frame, or whose id is a
+ *                 JSON Schema, fails at deserialize naming the id.
  *   auto          per record: an envelope is unwrapped, a change event is
- *                 read as one, anything else is a plain event.  A value that
+ *                 read as one, anything else is a plain event.  A value in
+ *                 the wire format (byte 0 is NUL, which JSON text never
+ *                 starts with) is read by its schema's type: JSON Schema as
+ *                 before, Avro as avro reads it.  A value that
  *                 looks like one of them without being it (an object of
  *                 exactly "schema" and "payload" whose schema is not a
  *                 Connect schema; "op" with "before"/"after" but no
@@ -80,6 +97,7 @@
 #ifndef RB_DECODE_H
 #define RB_DECODE_H
 
+#include "avro/avro.h"
 #include "common/error.h"
 #include "config/config.h" /* rb_value_format */
 #include "json/json.h"
@@ -129,6 +147,14 @@ typedef struct rb_decoded {
  * *out holds nothing. */
 int rb_decode_value(const rb_decode_spec *spec, const char *value, size_t len, const char *key,
                     size_t key_len, rb_decoded *out, rb_error *err);
+
+/* Decodes the Avro body of a frame (`body`, `len` bytes) written with
+ * `schema`, with its key (already decoded to JSON text when it was an Avro
+ * frame itself).  The formats avro, auto and debezium accept it; with
+ * debezium a schema that is not a change event's fails.  Errors as
+ * rb_decode_value; avro/avro.h's name the schema's registry id. */
+int rb_decode_avro(const rb_decode_spec *spec, const rb_avro_schema *schema, const char *body,
+                   size_t len, const char *key, size_t key_len, rb_decoded *out, rb_error *err);
 
 /* The id a key names (see "Document ids"); *id is owned by the caller.
  * `tombstone` selects the tombstone rules.  Errors at RB_STAGE_DESERIALIZE. */

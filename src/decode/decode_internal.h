@@ -13,14 +13,15 @@
 int rb_decode_reparse(const rb_json *v, rb_json_doc **out, rb_error *err);
 
 /* Whether a Connect schema (JsonConverter's embedded form) holds a
- * decimal logical type anywhere (logical.c). */
-bool rb_decode_schema_has_decimal(const rb_json *schema);
+ * decimal or time logical type anywhere (logical.c). */
+bool rb_decode_schema_has_logical(const rb_json *schema);
 
 /* The schema of field `name` of a Connect struct schema, or NULL. */
 const rb_json *rb_decode_field_schema(const rb_json *schema, const char *name);
 
 /* Parses `v` as a document of its own, as rb_decode_reparse does, with the
- * decimals its Connect schema (may be NULL) describes written as numbers. */
+ * decimals its Connect schema (may be NULL) describes written as numbers
+ * and its time types as RFC 3339 strings. */
 int rb_decode_row(const rb_json *v, const rb_json *schema, rb_json_doc **out, rb_error *err);
 
 /* Whether `obj` has the members that make it a Debezium change event

@@ -1,20 +1,32 @@
 /*
- * logical.c -- Connect's decimal logical types, read with the schema that
- * JsonConverter embeds (schemas.enable=true): a value whose schema is
- * org.apache.kafka.connect.data.Decimal is written as the base64 of its
- * unscaled big-endian two's-complement integer, its scale in the schema's
- * parameters; Debezium's io.debezium.data.VariableScaleDecimal is a struct
- * {scale, value} of the same.  Without the schema the scale is unknown, so
- * such a value stays a string (decode.h).
+ * logical.c -- Connect's and Debezium's logical types, read with the
+ * schema that JsonConverter embeds (schemas.enable=true):
+ *   - a value whose schema is org.apache.kafka.connect.data.Decimal is
+ *     written as the base64 of its unscaled big-endian two's-complement
+ *     integer, its scale in the schema's parameters; Debezium's
+ *     io.debezium.data.VariableScaleDecimal is a struct {scale, value} of
+ *     the same.  Both become JSON numbers ("19.50").
+ *   - the time types (org.apache.kafka.connect.data.Date, Time, Timestamp;
+ *     io.debezium.time.Date, Time, MicroTime, NanoTime, Timestamp,
+ *     MicroTimestamp, NanoTimestamp: common/temporal.h) are integers that
+ *     become RFC 3339 strings: "2026-12-01", "10:30:05.250",
+ *     "2026-12-01T10:30:05.250123Z" (as many decimals as the unit has).
+ *     Debezium's Timestamp types of a column without a time zone count
+ *     the column's wall-clock time as UTC, so the "Z" says what Debezium
+ *     did.  io.debezium.time.ZonedTimestamp is a string already and stays.
+ * Without the schema neither the scale nor the unit is known, so such a
+ * value stays what it was (decode.h).
  *
- * The row is written out again as JSON text with those values as JSON
- * numbers ("19.50") and everything else copied from its source text, then
- * parsed as the row.
+ * The row is written out again as JSON text with those values converted
+ * and everything else copied from its source text, then parsed as the row.
  */
 #include "decode/decode_internal.h"
 
 #include "common/buf.h"
+#include "common/decimal.h"
+#include "common/temporal.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +43,23 @@ static bool is_decimal(const rb_json *schema) {
     return n && (strcmp(n, DECIMAL) == 0 || strcmp(n, VARIABLE_DECIMAL) == 0);
 }
 
-bool rb_decode_schema_has_decimal(const rb_json *schema) {
+static rb_temporal_kind temporal_of(const rb_json *schema, int *digits) {
+    return rb_temporal_connect_kind(schema_name(schema), digits);
+}
+
+static bool is_logical(const rb_json *schema) {
+    int digits;
+    return is_decimal(schema) || temporal_of(schema, &digits) != RB_TEMPORAL_NONE;
+}
+
+bool rb_decode_schema_has_logical(const rb_json *schema) {
     if (!schema || schema->type != RB_JSON_OBJECT) return false;
-    if (is_decimal(schema)) return true;
+    if (is_logical(schema)) return true;
     const rb_json *fields = rb_json_get(schema, "fields");
     for (size_t i = 0; fields && fields->type == RB_JSON_ARRAY && i < fields->count; i++)
-        if (rb_decode_schema_has_decimal(&fields->items[i])) return true;
-    return rb_decode_schema_has_decimal(rb_json_get(schema, "items")) ||
-           rb_decode_schema_has_decimal(rb_json_get(schema, "values"));
+        if (rb_decode_schema_has_logical(&fields->items[i])) return true;
+    return rb_decode_schema_has_logical(rb_json_get(schema, "items")) ||
+           rb_decode_schema_has_logical(rb_json_get(schema, "values"));
 }
 
 static int b64(char c) {
@@ -65,53 +86,6 @@ static long base64_decode(const char *s, size_t len, unsigned char *out) {
         if (s[i + 3] != '=') out[n++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
     }
     return n;
-}
-
-/* Writes the decimal number unscaled * 10^-scale, the unscaled value
- * being `n` big-endian two's-complement bytes. */
-static int put_decimal(rb_buf *out, unsigned char *mag, size_t n, long scale) {
-    bool negative = n > 0 && (mag[0] & 0x80);
-    if (negative) { /* two's complement: invert and add one */
-        for (size_t i = 0; i < n; i++) mag[i] = (unsigned char)~mag[i];
-        for (size_t i = n; i-- > 0;)
-            if (++mag[i] != 0) break;
-    }
-    /* Base 256 to base 10 by repeated division: the values are short. */
-    char *digits = malloc(n * 3 + 2);
-    if (!digits) return -1;
-    size_t nd = 0, start = 0;
-    while (start < n && mag[start] == 0) start++;
-    while (start < n) {
-        unsigned rem = 0;
-        for (size_t i = start; i < n; i++) {
-            unsigned cur = rem * 256 + mag[i];
-            mag[i] = (unsigned char)(cur / 10);
-            rem = cur % 10;
-        }
-        digits[nd++] = (char)('0' + rem);
-        while (start < n && mag[start] == 0) start++;
-    }
-    if (nd == 0) digits[nd++] = '0';
-    int rc = negative ? rb_buf_putc(out, '-') : 0;
-    /* digits[] holds the least significant digit first. */
-    if (scale <= 0) {
-        for (size_t i = nd; rc == 0 && i-- > 0;) rc = rb_buf_putc(out, digits[i]);
-        for (long z = 0; rc == 0 && z < -scale; z++) rc = rb_buf_putc(out, '0');
-    } else {
-        size_t s = (size_t)scale;
-        if (nd <= s) {
-            rc = rc ? rc : rb_buf_puts(out, "0.");
-            for (size_t z = nd; rc == 0 && z < s; z++) rc = rb_buf_putc(out, '0');
-            for (size_t i = nd; rc == 0 && i-- > 0;) rc = rb_buf_putc(out, digits[i]);
-        } else {
-            for (size_t i = nd; rc == 0 && i-- > 0;) {
-                rc = rb_buf_putc(out, digits[i]);
-                if (rc == 0 && i == s) rc = rb_buf_putc(out, '.');
-            }
-        }
-    }
-    free(digits);
-    return rc;
 }
 
 static int decimal_value(const rb_json *schema, const rb_json *v, const char *path, rb_buf *out,
@@ -148,7 +122,7 @@ static int decimal_value(const rb_json *schema, const rb_json *v, const char *pa
         rc = rb_error_set(err, RB_ERR_JSON, RB_STAGE_DESERIALIZE,
                           "field '%s': a Connect Decimal that is not base64 ('%.40s')", path,
                           text);
-    else if (put_decimal(out, bytes, (size_t)n, scale) != 0)
+    else if (rb_decimal_write(out, bytes, (size_t)n, scale) != 0)
         rc = rb_error_nomem(err, RB_STAGE_DESERIALIZE, "decimal");
     free(bytes);
     return rc;
@@ -163,13 +137,32 @@ const rb_json *rb_decode_field_schema(const rb_json *schema, const char *name) {
     return NULL;
 }
 
+/* A time type's integer as its RFC 3339 string; anything else (a string
+ * a converter already wrote) as it is. */
+static int temporal_value(const rb_json *schema, const rb_json *v, const char *path, rb_buf *out,
+                          rb_error *err) {
+    int digits;
+    rb_temporal_kind kind = temporal_of(schema, &digits);
+    if (v->type != RB_JSON_NUMBER || !v->is_integer)
+        return rb_buf_append(out, v->raw, v->raw_len)
+                   ? rb_error_nomem(err, RB_STAGE_DESERIALIZE, "row")
+                   : 0;
+    int rc = rb_temporal_json(out, kind, digits, v->integer);
+    if (rc == -2)
+        return rb_error_set(err, RB_ERR_JSON, RB_STAGE_DESERIALIZE,
+                            "field '%s' (%s %" PRId64 ") is outside years 0000..9999 or one day",
+                            path, schema_name(schema), v->integer);
+    return rc ? rb_error_nomem(err, RB_STAGE_DESERIALIZE, "row") : 0;
+}
+
 static int write_value(const rb_json *schema, const rb_json *v, const char *path, rb_buf *out,
                        rb_error *err) {
-    if (v->type == RB_JSON_NULL || !rb_decode_schema_has_decimal(schema))
+    if (v->type == RB_JSON_NULL || !rb_decode_schema_has_logical(schema))
         return rb_buf_append(out, v->raw, v->raw_len)
                    ? rb_error_nomem(err, RB_STAGE_DESERIALIZE, "row")
                    : 0;
     if (is_decimal(schema)) return decimal_value(schema, v, path, out, err);
+    if (is_logical(schema)) return temporal_value(schema, v, path, out, err);
     int rc = 0;
     if (v->type == RB_JSON_OBJECT) {
         const char *type = rb_json_string(rb_json_get(schema, "type"));
@@ -201,12 +194,12 @@ static int write_value(const rb_json *schema, const rb_json *v, const char *path
 }
 
 int rb_decode_row(const rb_json *v, const rb_json *schema, rb_json_doc **out, rb_error *err) {
-    if (!rb_decode_schema_has_decimal(schema)) return rb_decode_reparse(v, out, err);
+    if (!rb_decode_schema_has_logical(schema)) return rb_decode_reparse(v, out, err);
     rb_buf text;
     rb_buf_init(&text);
     int rc = write_value(schema, v, "", &text, err);
     if (rc == 0 && rb_json_parse(text.data, text.len, NULL, out, err) != 0)
-        rc = rb_error_prefix(err, "re-reading a row with its decimals");
+        rc = rb_error_prefix(err, "re-reading a row with its logical types");
     rb_buf_free(&text);
     return rc;
 }

@@ -58,6 +58,14 @@ static void add_context(rd_kafka_headers_t *h, const rb_dlq_context *ctx, const 
     /* A schema failure always has a place: "" is the document itself. */
     if (rec->fail_path[0] || rec->fail_stage == RB_STAGE_VALIDATE)
         add_header(h, "ragbatch.error.path", rec->fail_path);
+    /* A value in the Schema Registry wire format names its schema: the id
+     * says which schema a reader needs, whether or not it was found. */
+    if (rec->value && rec->value_len >= 5 && rec->value[0] == 0) {
+        const unsigned char *v = (const unsigned char *)rec->value;
+        snprintf(num, sizeof num, "%" PRIu32,
+                 (uint32_t)v[1] << 24 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 8 | v[4]);
+        add_header(h, "ragbatch.error.schema.id", num);
+    }
     add_header(h, "ragbatch.runner.version", PACKAGE_VERSION);
 }
 

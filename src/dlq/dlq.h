@@ -12,6 +12,8 @@
  * DLQ tooling reads them; ragbatch adds its own under "ragbatch.":
  * ragbatch.error.stage, ragbatch.error.path (JSON pointer of the failing
  * value; "" when the document itself fails its schema),
+ * ragbatch.error.schema.id (the Schema Registry id of a value in the wire
+ * format: magic byte 0 and a 4-byte id, JSON Schema or Avro),
  * ragbatch.runner.version.
  *
  * Delivery: the producer is kafka/producer.h's (idempotent, acks=all), and

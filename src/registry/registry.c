@@ -15,7 +15,8 @@
 
 typedef struct rb_registry_entry {
     uint32_t id;
-    rb_schema *schema;
+    rb_schema *schema;    /* a JSON Schema id, or NULL */
+    rb_avro_schema *avro; /* an Avro id, or NULL */
 } rb_registry_entry;
 
 struct rb_registry {
@@ -73,7 +74,10 @@ int rb_registry_new(const rb_registry_options *opt, rb_registry **out, rb_error 
 
 void rb_registry_destroy(rb_registry *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->count; i++) rb_schema_destroy(r->entries[i].schema);
+    for (size_t i = 0; i < r->count; i++) {
+        rb_schema_destroy(r->entries[i].schema);
+        rb_avro_schema_destroy(r->entries[i].avro);
+    }
     free(r->entries);
     pthread_mutex_destroy(&r->mu);
     /* Wipe the password before the memory goes back to the allocator. */
@@ -142,8 +146,10 @@ static int registry_get(rb_registry *r, uint32_t id, rb_buf *body, long *status,
     return ret;
 }
 
-/* Turns a 200 answer into a compiled schema. */
-static int registry_compile(uint32_t id, const rb_buf *body, rb_schema **out, rb_error *err) {
+/* Turns a 200 answer into a compiled schema: JSON Schema into *out, Avro
+ * into *avro. */
+static int registry_compile(uint32_t id, const rb_buf *body, rb_schema **out,
+                            rb_avro_schema **avro, rb_error *err) {
     rb_json_doc *doc = NULL, *sdoc = NULL;
     rb_error perr;
     if (rb_json_parse(body->data ? body->data : "", body->len, NULL, &doc, &perr) != 0)
@@ -160,11 +166,14 @@ static int registry_compile(uint32_t id, const rb_buf *body, rb_schema **out, rb
         ret = rb_error_set_retriable(err, RB_ERR_HTTP, RB_STAGE_DESERIALIZE,
                                      "schema registry answer for id %u has no \"schema\" string",
                                      (unsigned)id);
-    } else if (!type || strcmp(type, "JSON") != 0) {
+    } else if (!type || strcmp(type, "AVRO") == 0) {
         /* Confluent omits schemaType for Avro, its default type. */
+        ret = rb_avro_schema_parse(text, strlen(text), origin, avro, err);
+    } else if (strcmp(type, "JSON") != 0) {
         ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
-                           "schema registry id %u is a %s schema, not JSON Schema", (unsigned)id,
-                           type ? type : "AVRO");
+                           "schema registry id %u is a %s schema; ragbatch reads JSON Schema and "
+                           "Avro",
+                           (unsigned)id, type);
     } else if (rb_json_parse(text, strlen(text), NULL, &sdoc, &perr) != 0) {
         ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE, "%s is not JSON: %s", origin,
                            perr.msg);
@@ -190,14 +199,14 @@ static bool registry_schema_not_found(const rb_buf *body) {
     return found;
 }
 
-static const rb_schema *registry_lookup(const rb_registry *r, uint32_t id) {
+static const rb_registry_entry *registry_lookup(const rb_registry *r, uint32_t id) {
     for (size_t i = 0; i < r->count; i++)
-        if (r->entries[i].id == id) return r->entries[i].schema;
+        if (r->entries[i].id == id) return &r->entries[i];
     return NULL;
 }
 
 /* Called with r->mu held. */
-static int registry_fetch_locked(rb_registry *r, uint32_t id, const rb_schema **schema,
+static int registry_fetch_locked(rb_registry *r, uint32_t id, const rb_registry_entry **entry,
                                  rb_error *err) {
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 8;
@@ -212,6 +221,7 @@ static int registry_fetch_locked(rb_registry *r, uint32_t id, const rb_schema **
     r->fetches++;
     int ret = registry_get(r, id, &body, &status, err);
     rb_schema *compiled = NULL;
+    rb_avro_schema *avro = NULL;
     if (ret == 0 && status == 404 && registry_schema_not_found(&body)) {
         ret = rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
                            "schema registry %s has no schema id %u (HTTP 404)", r->display,
@@ -230,28 +240,70 @@ static int registry_fetch_locked(rb_registry *r, uint32_t id, const rb_schema **
                                      "schema registry %s answered HTTP %ld for schema id %u%s",
                                      r->display, status, (unsigned)id, hint);
     } else if (ret == 0) {
-        ret = registry_compile(id, &body, &compiled, err);
+        ret = registry_compile(id, &body, &compiled, &avro, err);
     }
     rb_buf_free(&body);
     if (ret != 0) return ret;
     r->entries[r->count].id = id;
     r->entries[r->count].schema = compiled;
+    r->entries[r->count].avro = avro;
+    *entry = &r->entries[r->count];
     r->count++;
-    *schema = compiled;
     return 0;
 }
 
-int rb_registry_schema(rb_registry *r, uint32_t id, const rb_schema **schema, rb_error *err) {
+/* The entry of `id`, fetched when missing; *json and *avro are what it
+ * holds (entries move when the cache grows, the schemas do not). */
+static int registry_get_entry(rb_registry *r, uint32_t id, const rb_schema **json,
+                              const rb_avro_schema **avro, rb_error *err) {
     pthread_mutex_lock(&r->mu);
-    const rb_schema *s = registry_lookup(r, id);
+    const rb_registry_entry *e = registry_lookup(r, id);
     int ret = 0;
     /* Fetching under the mutex gives compile-once semantics per id. */
-    if (s)
-        *schema = s;
-    else
-        ret = registry_fetch_locked(r, id, schema, err);
+    if (!e) ret = registry_fetch_locked(r, id, &e, err);
+    if (ret == 0) {
+        *json = e->schema;
+        *avro = e->avro;
+    }
     pthread_mutex_unlock(&r->mu);
     return ret;
+}
+
+int rb_registry_schema(rb_registry *r, uint32_t id, const rb_schema **schema, rb_error *err) {
+    const rb_schema *json = NULL;
+    const rb_avro_schema *avro = NULL;
+    if (registry_get_entry(r, id, &json, &avro, err) != 0) return -1;
+    if (!json)
+        return rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
+                            "schema registry id %u is an AVRO schema, not JSON Schema",
+                            (unsigned)id);
+    *schema = json;
+    return 0;
+}
+
+int rb_registry_read_frame(rb_registry *r, const char *value, size_t len, rb_registry_frame *out,
+                           rb_error *err) {
+    memset(out, 0, sizeof *out);
+    out->payload = value;
+    out->payload_len = len;
+    if (!rb_registry_is_framed(value, len)) return 0;
+    out->framed = true;
+    if (len < RB_REGISTRY_HEADER_LEN)
+        return rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
+                            "value of %zu bytes starts with the schema registry magic byte but "
+                            "is shorter than its 5-byte header",
+                            len);
+    const unsigned char *h = (const unsigned char *)value;
+    out->id = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 8 | h[4];
+    if (!r)
+        return rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
+                            "value is framed with schema registry id %u but the job sets no "
+                            "schema.registry.url",
+                            (unsigned)out->id);
+    if (registry_get_entry(r, out->id, &out->json, &out->avro, err) != 0) return -1;
+    out->payload = value + RB_REGISTRY_HEADER_LEN;
+    out->payload_len = len - RB_REGISTRY_HEADER_LEN;
+    return 0;
 }
 
 int rb_registry_unwrap(rb_registry *r, const char *value, size_t len, const char **payload,

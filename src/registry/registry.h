@@ -7,11 +7,13 @@
  * NUL byte, so the frame is recognised without configuration.
  *
  * rb_registry_unwrap() splits the frame and returns the compiled schema of
- * its id.  Schemas are fetched with libcurl from the registry's REST API,
+ * its id; rb_registry_read_frame() does the same for a frame whose schema
+ * may also be Avro (avro/avro.h: the body is then Avro binary).  Schemas
+ * are fetched with libcurl from the registry's REST API,
  * GET {url}/schemas/ids/{id}, which answers
- * {"schema": "<the schema as a JSON string>", "schemaType": "JSON"}
- * (Confluent leaves schemaType out for Avro, so a missing schemaType is an
- * error, as is any type but JSON).  Basic auth is sent when user_info
+ * {"schema": "<the schema as a JSON string>", "schemaType": "JSON"}.
+ * schemaType "AVRO", or none (Confluent leaves it out for Avro, its
+ * default), is an Avro schema; any other type (PROTOBUF) is refused.  Basic auth is sent when user_info
  * ("user:password") is set; it is never written to a message or a log.
  * Each schema is compiled with rb_schema_compile (origin "schema registry
  * id N") and cached by id for the life of the handle: registry ids are
@@ -28,8 +30,9 @@
  *   - a value of 1..4 bytes starting with 0x00 (truncated frame), an id the
  *     registry does not know (HTTP 404 with Confluent's error_code 40403,
  *     "schema not found"; the message names the id), a schema
- *     that is not JSON Schema or does not compile (the message quotes the
- *     compiler, naming "schema registry id N"): RB_ERR_SCHEMA, not
+ *     that is neither JSON Schema nor Avro, or does not compile (the
+ *     message quotes the compiler, naming "schema registry id N"), an Avro
+ *     schema where rb_registry_unwrap wants JSON Schema: RB_ERR_SCHEMA, not
  *     retriable -- the record belongs in the dead-letter queue.
  *   - the registry unreachable, timed out, 5xx, 429, 401/403 (wrong
  *     credentials are fixed without touching the record), a 404 without
@@ -46,6 +49,7 @@
 #define RB_REGISTRY_H
 
 #include "common/error.h"
+#include "avro/avro.h"
 #include "validate/schema.h"
 
 #include <stdbool.h>
@@ -80,6 +84,23 @@ bool rb_registry_is_framed(const char *value, size_t len);
  * On failure the outputs are left unchanged. */
 int rb_registry_unwrap(rb_registry *r, const char *value, size_t len, const char **payload,
                        size_t *payload_len, const rb_schema **schema, rb_error *err);
+
+/* A value in the wire format, split (rb_registry_read_frame). */
+typedef struct rb_registry_frame {
+    bool framed;         /* false: a plain value, payload = the value */
+    uint32_t id;         /* the schema id of the frame */
+    const char *payload; /* the body after the 5-byte header */
+    size_t payload_len;
+    const rb_schema *json;      /* the id is a JSON Schema: the body is JSON */
+    const rb_avro_schema *avro; /* the id is an Avro schema: the body is Avro binary */
+} rb_registry_frame;
+
+/* As rb_registry_unwrap, for JSON Schema and Avro frames alike: exactly
+ * one of out->json and out->avro is set when out->framed.  When the value
+ * starts with the magic byte, out->framed and out->id are set even when
+ * the call fails (the id is then known; its schema is not). */
+int rb_registry_read_frame(rb_registry *r, const char *value, size_t len, rb_registry_frame *out,
+                           rb_error *err);
 
 /* Fetches and caches schema `id` now (e.g. at start-up); as unwrap. */
 int rb_registry_schema(rb_registry *r, uint32_t id, const rb_schema **schema, rb_error *err);

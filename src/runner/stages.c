@@ -16,20 +16,73 @@
 
 /* ---- decode: parse, validate, derive ---------------------------------- */
 
+/* The JSON form of a key in the Avro wire format into `out`; a key that is
+ * not a frame leaves `out` empty (the key is read as it is). */
+static int avro_key(const rb_runner *r, const rb_record *rec, rb_buf *out, rb_error *err) {
+    rb_registry_frame kf;
+    if (!rec->key || !r->registry) return 0;
+    if (rb_registry_read_frame(r->registry, rec->key, rec->key_len, &kf, err) != 0) return -1;
+    if (!kf.avro) return 0;
+    return rb_avro_to_json(kf.avro, kf.payload, kf.payload_len, out, err);
+}
+
 static void decode_tombstone(const rb_runner *r, rb_record *rec) {
     if (!rec->key || rec->key_len == 0) {
         rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
                        "a tombstone (null value) without a key: there is no document to delete");
         return;
     }
-    /* The key names the document as the format's events do (decode.h). */
+    /* The key names the document as the format's events do (decode.h);
+     * an Avro key (the tombstone Debezium sends after a delete, with
+     * AvroConverter keys) as its JSON form. */
     rb_error err;
-    if (rb_decode_key_id(&r->decode, rec->key, rec->key_len, true, &rec->id, &err) != 0) {
+    rb_buf key_text;
+    rb_buf_init(&key_text);
+    if (avro_key(r, rec, &key_text, &err) != 0) {
+        rb_buf_free(&key_text);
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate && !err.retriable,
+                       "tombstone key: %s%s", err.msg,
+                       err.retriable ? " (schema registry unavailable: not dead-lettered)" : "");
+        return;
+    }
+    const char *key = key_text.data ? key_text.data : rec->key;
+    size_t key_len = key_text.data ? key_text.len : rec->key_len;
+    int rc = rb_decode_key_id(&r->decode, key, key_len, true, &rec->id, &err);
+    rb_buf_free(&key_text);
+    if (rc != 0) {
         rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate && err.code != RB_ERR_NOMEM,
                        "tombstone: %s", err.msg);
         return;
     }
     rec->op = RB_OP_HARD_DELETE;
+}
+
+/* Whether the frame (or its absence) is what source.value.format reads;
+ * fails the record when it is not. */
+static bool frame_mismatch(const rb_runner *r, rb_record *rec, const rb_registry_frame *fr) {
+    rb_value_format f = r->decode.format;
+    if (f == RB_FORMAT_AVRO && !fr->framed) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
+                       "not in the Avro wire format (source.value.format = avro): the value "
+                       "starts with byte 0x%02x, not the magic byte 0x00",
+                       rec->value_len ? (unsigned char)rec->value[0] : 0u);
+        return true;
+    }
+    if (f == RB_FORMAT_AVRO && fr->json) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
+                       "schema registry id %u is a JSON Schema, not an Avro schema "
+                       "(source.value.format = avro; auto reads both)",
+                       (unsigned)fr->id);
+        return true;
+    }
+    if (fr->avro && (f == RB_FORMAT_JSON || f == RB_FORMAT_CONNECT_JSON)) {
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate,
+                       "the value is Avro (schema registry id %u) but source.value.format = %s; "
+                       "set it to avro (or auto)",
+                       (unsigned)fr->id, f == RB_FORMAT_JSON ? "json" : "connect-json");
+        return true;
+    }
+    return false;
 }
 
 static void decode_record(const rb_runner *r, rb_record *rec) {
@@ -46,11 +99,8 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
     }
     /* Values framed in the Schema Registry wire format carry the id of
      * their schema; plain values pass through with the job's schema. */
-    const char *payload = rec->value;
-    size_t payload_len = rec->value_len;
-    const rb_schema *framed = NULL;
-    if (rb_registry_unwrap(r->registry, rec->value, rec->value_len, &payload, &payload_len,
-                           &framed, &err) != 0) {
+    rb_registry_frame fr;
+    if (rb_registry_read_frame(r->registry, rec->value, rec->value_len, &fr, &err) != 0) {
         /* A registry that does not answer says nothing about the record:
          * such a failure stops the job without committing, whatever the
          * tolerance, and the record is read again on restart. */
@@ -58,10 +108,34 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
                        err.retriable ? " (schema registry unavailable: not dead-lettered)" : "");
         return;
     }
-    /* The format (Connect's envelope, a Debezium change event) gives the
-     * row and what is known outside it: its operation, version, id. */
+    if (frame_mismatch(r, rec, &fr)) return;
+    /* An Avro value's key is often Avro too (Connect's AvroConverter for
+     * keys): its JSON form is the key the id rules read.  A JSON value's
+     * key is read as it is, as before. */
+    const char *key = rec->key;
+    size_t key_len = rec->key_len;
+    rb_buf key_text;
+    rb_buf_init(&key_text);
+    if (fr.avro && avro_key(r, rec, &key_text, &err) != 0) {
+        rb_buf_free(&key_text);
+        rb_record_fail(rec, RB_STAGE_DESERIALIZE, r->tolerate && !err.retriable, "key: %s%s",
+                       err.msg,
+                       err.retriable ? " (schema registry unavailable: not dead-lettered)" : "");
+        return;
+    }
+    if (key_text.data) {
+        key = key_text.data;
+        key_len = key_text.len;
+    }
+    /* The format (Connect's envelope, a Debezium change event, Avro) gives
+     * the row and what is known outside it: its operation, version, id. */
     rb_decoded d;
-    if (rb_decode_value(&r->decode, payload, payload_len, rec->key, rec->key_len, &d, &err) != 0) {
+    int rc = fr.avro
+                 ? rb_decode_avro(&r->decode, fr.avro, fr.payload, fr.payload_len, key, key_len,
+                                  &d, &err)
+                 : rb_decode_value(&r->decode, fr.payload, fr.payload_len, key, key_len, &d, &err);
+    rb_buf_free(&key_text);
+    if (rc != 0) {
         rb_record_fail(rec,
                        err.stage == RB_STAGE_TRANSFORM ? RB_STAGE_TRANSFORM : RB_STAGE_DESERIALIZE,
                        r->tolerate, "%s", err.msg);
@@ -70,7 +144,9 @@ static void decode_record(const rb_runner *r, rb_record *rec) {
     rec->event = d.doc;
     d.doc = NULL;
     const rb_json *event = d.row;
-    const rb_schema *schema = framed ? framed : r->schema;
+    /* A JSON Schema frame is validated by its own schema; an Avro one (its
+     * schema says only what the writer wrote) and a plain value by the job's. */
+    const rb_schema *schema = fr.json ? fr.json : r->schema;
     /* A delete's "before" may hold only the key columns: not validated. */
     if (schema && !d.is_delete &&
         rb_schema_validate(schema, event, rec->fail_path, sizeof rec->fail_path, &err) != 0) {

@@ -12,4 +12,16 @@ tests_fuzz_fuzz_event_CPPFLAGS = $(AM_CPPFLAGS) -DRB_SOURCE_DIR='"$(abs_top_srcd
 tests_fuzz_fuzz_event_CFLAGS = -std=c11 $(WARN_CFLAGS) $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_event_LDFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_event_LDADD = $(CRYPTO_LIBS) -lm
+
+# Avro bodies (FUZZ_TARGET=fuzz_avro scripts/fuzz.sh): the scan, libavro-c's
+# read (the system library, uninstrumented) and the JSON writer.
+noinst_PROGRAMS += tests/fuzz/fuzz_avro
+tests_fuzz_fuzz_avro_SOURCES = tests/fuzz/fuzz_avro.c \
+	src/common/buf.c src/common/error.c src/common/redact.c \
+	src/json/json.c src/json/json_tokens.c src/common/decimal.c src/common/temporal.c \
+	src/avro/schema.c src/avro/scan.c src/avro/read.c
+tests_fuzz_fuzz_avro_CPPFLAGS = $(AM_CPPFLAGS) -DRB_SOURCE_DIR='"$(abs_top_srcdir)"'
+tests_fuzz_fuzz_avro_CFLAGS = -std=c11 $(WARN_CFLAGS) $(FUZZ_CFLAGS) $(AVRO_CFLAGS)
+tests_fuzz_fuzz_avro_LDFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_avro_LDADD = $(AVRO_LIBS) $(CRYPTO_LIBS) -lpthread -lm
 endif

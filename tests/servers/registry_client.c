@@ -12,8 +12,6 @@ static size_t sink_body(char *d, size_t size, size_t n, void *u) {
     return rb_buf_append(u, d, size * n) == 0 ? size * n : 0;
 }
 
-/* Registers `schema` under `subject` the way a producer's serializer does;
- * returns the id the registry assigned. */
 unsigned rs_register_schema(int port, const char *user_info, const char *subject,
                             const char *schema) {
     char base[64];
@@ -23,14 +21,23 @@ unsigned rs_register_schema(int port, const char *user_info, const char *subject
 
 unsigned rs_register_schema_url(const char *base_url, const char *user_info, const char *subject,
                                 const char *schema) {
+    return rs_register_typed(base_url, user_info, subject, "JSON", schema);
+}
+
+/* Registers `schema` under `subject` the way a producer's serializer does;
+ * returns the id the registry assigned. */
+unsigned rs_register_typed(const char *base_url, const char *user_info, const char *subject,
+                           const char *type, const char *schema) {
     rb_buf req, resp, url;
     rb_buf_init(&req);
     rb_buf_init(&resp);
     rb_buf_init(&url);
-    rb_buf_puts(&req, "{\"schemaType\":\"JSON\",\"schema\":");
+    rb_buf_printf(&req, "{\"schemaType\":\"%s\",\"schema\":", type);
     rb_buf_json_string(&req, schema, strlen(schema));
     rb_buf_puts(&req, "}");
-    rb_buf_printf(&url, "%s/subjects/%s/versions", base_url, subject);
+    size_t n = strlen(base_url);
+    while (n > 0 && base_url[n - 1] == '/') n--;
+    rb_buf_printf(&url, "%.*s/subjects/%s/versions", (int)n, base_url, subject);
     CURL *c = curl_easy_init();
     ck_assert_ptr_nonnull(c);
     struct curl_slist *h =

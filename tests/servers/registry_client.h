@@ -14,9 +14,13 @@ unsigned rs_register_schema(int port, const char *user_info, const char *subject
                             const char *schema);
 
 /* As rs_register_schema, to the registry at `base_url` (e.g.
- * "http://127.0.0.1:PORT/apis/ccompat/v7", no trailing '/'). */
+ * "http://127.0.0.1:PORT/apis/ccompat/v7"; a trailing '/' is dropped). */
 unsigned rs_register_schema_url(const char *base_url, const char *user_info, const char *subject,
                                 const char *schema);
+
+/* As rs_register_schema_url, with its schemaType ("JSON", "AVRO"). */
+unsigned rs_register_typed(const char *base_url, const char *user_info, const char *subject,
+                           const char *type, const char *schema);
 
 /* Writes the framed `json` into `out` and returns its length. */
 size_t rs_frame(unsigned id, const char *json, char *out, size_t size);

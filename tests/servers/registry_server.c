@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ struct rs_server {
     char expected_auth[512];       /* "Basic <base64>" or "" */
     char base_path[128];           /* "" or "/apis/ccompat/v7" */
     char *schemas[RS_MAX_SCHEMAS]; /* schema text of id i+1 */
+    bool avro[RS_MAX_SCHEMAS];     /* registered with schemaType AVRO (or none) */
     size_t nschemas;
     size_t gets_of[RS_MAX_SCHEMAS + 2];
     rs_stats stats;
@@ -95,19 +97,26 @@ static void rs_serve(void *ctx, int fd, const char *head, const char *body, size
     } else if (is_get && id >= 1 && id <= s->nschemas) {
         rb_buf_puts(&out, "{\"schema\":");
         rb_buf_json_string(&out, s->schemas[id - 1], strlen(s->schemas[id - 1]));
-        rb_buf_puts(&out, ",\"schemaType\":\"JSON\"}");
+        /* Confluent's registry leaves schemaType out for Avro, its default. */
+        rb_buf_puts(&out, s->avro[id - 1] ? "}" : ",\"schemaType\":\"JSON\"}");
     } else if (is_get) {
         status = 404;
         rb_buf_puts(&out, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
     } else if (is_post) {
         rb_json_doc *doc = NULL;
-        const char *text = NULL;
-        if (rb_json_parse(body, body_len, NULL, &doc, NULL) == 0)
+        const char *text = NULL, *type = NULL;
+        if (rb_json_parse(body, body_len, NULL, &doc, NULL) == 0) {
             text = rb_json_string(rb_json_get(rb_json_doc_root(doc), "schema"));
+            type = rb_json_string(rb_json_get(rb_json_doc_root(doc), "schemaType"));
+        }
+        bool avro = !type || strcmp(type, "AVRO") == 0;
+        if (type && !avro && strcmp(type, "JSON") != 0) text = NULL; /* PROTOBUF: refused */
         size_t i = 0;
-        while (text && i < s->nschemas && strcmp(s->schemas[i], text) != 0) i++;
+        while (text && i < s->nschemas && (strcmp(s->schemas[i], text) != 0 || s->avro[i] != avro))
+            i++;
         if (text && i == s->nschemas && s->nschemas < RS_MAX_SCHEMAS) {
             s->schemas[i] = strdup(text);
+            s->avro[i] = avro;
             if (s->schemas[i]) s->nschemas++;
         }
         if (text && i < s->nschemas) {

@@ -4,11 +4,15 @@
  * port, for tests/check_registry.c only:
  *
  *   POST /subjects/{subject}/versions  {"schemaType":"JSON","schema":"..."}
- *        -> {"id": N}  (the same schema text gets the same id, as in
- *           Confluent's registry)
+ *        -> {"id": N}  (the same schema text and type get the same id, as
+ *           in Confluent's registry); schemaType AVRO, or none (Confluent's
+ *           default), registers Avro schema text (stored as given, not
+ *           parsed: ragbatch's parser is what the tests exercise)
  *   GET  /schemas/ids/{id}
- *        -> {"schema":"...","schemaType":"JSON"}, or 404 with Confluent's
- *           error body {"error_code":40403,"message":"Schema not found"}
+ *        -> {"schema":"...","schemaType":"JSON"}, or {"schema":"..."} for
+ *           an Avro schema (Confluent leaves schemaType out for Avro), or
+ *           404 with Confluent's error body
+ *           {"error_code":40403,"message":"Schema not found"}
  *
  * rs_server_start_at serves the same API under a base path instead, as
  * Apicurio Registry serves its Confluent-compatible API under

@@ -1,0 +1,110 @@
+/*
+ * schema_pattern.c -- PCRE2 behind schema_pattern.h.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "validate/schema_pattern.h"
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct rb_schema_regex {
+    pcre2_code *code;
+};
+
+struct rb_schema_regex_limits {
+    pcre2_match_context *mctx;
+};
+
+struct rb_schema_regex_scratch {
+    pcre2_match_data *md;
+};
+
+rb_schema_regex_limits *rb_schema_regex_limits_new(void) {
+    rb_schema_regex_limits *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->mctx = pcre2_match_context_create(NULL);
+    if (!l->mctx) {
+        free(l);
+        return NULL;
+    }
+    pcre2_set_match_limit(l->mctx, RB_SCHEMA_REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(l->mctx, RB_SCHEMA_REGEX_DEPTH_LIMIT);
+    return l;
+}
+
+void rb_schema_regex_limits_free(rb_schema_regex_limits *limits) {
+    if (!limits) return;
+    pcre2_match_context_free(limits->mctx);
+    free(limits);
+}
+
+rb_schema_regex *rb_schema_regex_compile(const char *src, char *why, size_t why_size) {
+    pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
+    if (!cctx) {
+        snprintf(why, why_size, "out of memory");
+        return NULL;
+    }
+    pcre2_set_newline(cctx, PCRE2_NEWLINE_ANYCRLF);
+    pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_ALT_BSUX);
+    int code = 0;
+    PCRE2_SIZE offset = 0;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS, &code,
+                                   &offset, cctx);
+    pcre2_compile_context_free(cctx);
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        if (pcre2_get_error_message(code, msg, sizeof msg) < 0) snprintf((char *)msg, 256, "?");
+        size_t chars = 0;
+        for (size_t i = 0; i < offset && src[i]; i++)
+            if (((unsigned char)src[i] & 0xC0) != 0x80) chars++;
+        snprintf(why, why_size, "%s at character %zu", (const char *)msg, chars);
+        return NULL;
+    }
+    /* JIT is an optimisation only: without it (no JIT support, or no
+     * executable memory) the interpreter gives the same answers. */
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    rb_schema_regex *out = calloc(1, sizeof *out);
+    if (!out) {
+        pcre2_code_free(re);
+        snprintf(why, why_size, "out of memory");
+        return NULL;
+    }
+    out->code = re;
+    return out;
+}
+
+void rb_schema_regex_free(rb_schema_regex *re) {
+    if (!re) return;
+    pcre2_code_free(re->code);
+    free(re);
+}
+
+void rb_schema_regex_scratch_free(rb_schema_regex_scratch *scratch) {
+    if (!scratch) return;
+    pcre2_match_data_free(scratch->md);
+    free(scratch);
+}
+
+int rb_schema_regex_match(const rb_schema_regex *re, const rb_schema_regex_limits *limits,
+                          const char *s, size_t len, rb_schema_regex_scratch **scratch) {
+    if (!*scratch) {
+        rb_schema_regex_scratch *sc = calloc(1, sizeof *sc);
+        if (!sc) return RB_SCHEMA_REGEX_LIMIT;
+        /* One pair: only "is there a match" is asked; a match that would
+         * need more pairs still reports success (rc 0). */
+        sc->md = pcre2_match_data_create(1, NULL);
+        if (!sc->md) {
+            free(sc);
+            return RB_SCHEMA_REGEX_LIMIT;
+        }
+        *scratch = sc;
+    }
+    /* The strings come from the JSON parser, which has checked UTF-8. */
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, (*scratch)->md,
+                         limits->mctx);
+    if (rc >= 0) return RB_SCHEMA_REGEX_MATCH;
+    if (rc == PCRE2_ERROR_NOMATCH) return RB_SCHEMA_REGEX_NO_MATCH;
+    return RB_SCHEMA_REGEX_LIMIT;
+}

@@ -1,0 +1,60 @@
+/*
+ * schema_pattern.h -- JSON Schema patterns (pattern, patternProperties,
+ * format "regex") as PCRE2 regular expressions in UTF mode.
+ *
+ * JSON Schema patterns are ECMA-262 regular expressions.  They are
+ * compiled with PCRE2_UTF (a "." or a class matches one code point, not one
+ * byte), PCRE2_ALT_BSUX and PCRE2_EXTRA_ALT_BSUX (\uhhhh, \u{h..} and
+ * \xhh as ECMA-262 reads them), PCRE2_DOLLAR_ENDONLY ("$" is the end of
+ * the string, not before a final newline), and newline convention ANYCRLF,
+ * so that "." matches neither CR nor LF.  \d \w \s and \b stay ASCII, as in
+ * ECMA-262 without the "u" flag.  What PCRE2 reads differently from
+ * ECMA-262 (PCRE2's extra syntax such as possessive quantifiers, and \s
+ * missing the Unicode spaces) is accepted as PCRE2 reads it.
+ *
+ * A pattern is compiled once, at schema compile time, and JIT-compiled when
+ * the library supports it.  Every match runs under the limits of
+ * rb_schema_regex_limits: a match that exceeds them (catastrophic
+ * backtracking such as ^(a+)+$ on "aaaa...b") stops there and is reported
+ * as RB_SCHEMA_REGEX_LIMIT, never as a match and never as a crash.
+ *
+ * Compiled patterns and the limits are read-only after compilation and may
+ * be shared by threads; each matching thread brings its own match data
+ * (rb_schema_regex_scratch).
+ */
+#ifndef RB_SCHEMA_PATTERN_H
+#define RB_SCHEMA_PATTERN_H
+
+#include <stddef.h>
+
+/* Steps (PCRE2's match limit: backtracking points) and nested
+ * backtracking depth one match may take. */
+#define RB_SCHEMA_REGEX_MATCH_LIMIT 100000
+#define RB_SCHEMA_REGEX_DEPTH_LIMIT 5000
+
+typedef struct rb_schema_regex rb_schema_regex;
+typedef struct rb_schema_regex_limits rb_schema_regex_limits;
+typedef struct rb_schema_regex_scratch rb_schema_regex_scratch;
+
+enum { RB_SCHEMA_REGEX_NO_MATCH = 0, RB_SCHEMA_REGEX_MATCH = 1, RB_SCHEMA_REGEX_LIMIT = -1 };
+
+/* The match limits above; NULL when out of memory. */
+rb_schema_regex_limits *rb_schema_regex_limits_new(void);
+void rb_schema_regex_limits_free(rb_schema_regex_limits *limits); /* accepts NULL */
+
+/* Compiles NUL-terminated UTF-8 `src`.  On failure returns NULL and writes
+ * PCRE2's reason and the character offset into `why`. */
+rb_schema_regex *rb_schema_regex_compile(const char *src, char *why, size_t why_size);
+void rb_schema_regex_free(rb_schema_regex *re); /* accepts NULL */
+
+/* Per-thread match data, made on first use by rb_schema_regex_match. */
+void rb_schema_regex_scratch_free(rb_schema_regex_scratch *scratch); /* accepts NULL */
+
+/* Searches valid UTF-8 `s` (`len` bytes) for a match anywhere, as JSON
+ * Schema's "pattern" does.  `*scratch` starts NULL and is reused across
+ * calls.  Returns one of the RB_SCHEMA_REGEX_* values; out of memory counts
+ * as RB_SCHEMA_REGEX_LIMIT, since no answer was reached. */
+int rb_schema_regex_match(const rb_schema_regex *re, const rb_schema_regex_limits *limits,
+                          const char *s, size_t len, rb_schema_regex_scratch **scratch);
+
+#endif

@@ -265,6 +265,13 @@ START_TEST(patterns) {
     rb_error err;
     ck_assert_ptr_null(compile_text("{\"pattern\": \"a{2,1}\"}", &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "does not compile"));
+    /* PCRE2-only syntax is refused rather than read differently. */
+    compile_fails("{\"pattern\": \"^a\\\\Z\"}", "inline: schema /pattern: pattern \"^a\\Z\" does "
+                                                "not compile: \\Z is PCRE syntax, "
+                                                "not ECMA-262, at character 2");
+    compile_fails("{\"pattern\": \"(?i)a\"}",
+                  "inline: schema /pattern: pattern \"(?i)a\" does not compile: the group \"(?i\" "
+                  "is PCRE syntax, not ECMA-262, at character 0");
     compile_fails("{\"properties\": {\"a\": {\"pattern\": \"(x\"}}}",
                   "inline: schema /properties/a/pattern: pattern \"(x\" does not compile: "
                   "missing closing parenthesis at character 2");

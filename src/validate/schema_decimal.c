@@ -124,6 +124,7 @@ bool rb_schema_decimal_multiple(const char *v, size_t v_len, const char *m, size
     uint64_t dm_value = digits_mod(&dm, UINT64_MAX); /* <= 19 digits: exact */
     if (dm_value == 0) return false;
     uint64_t r = digits_mod(&dv, dm_value);
-    unsigned __int128 shifted = (unsigned __int128)r * pow10_mod((uint64_t)(dv.exp - dm.exp), dm_value);
+    unsigned __int128 shifted =
+        (unsigned __int128)r * pow10_mod((uint64_t)(dv.exp - dm.exp), dm_value);
     return shifted % dm_value == 0;
 }

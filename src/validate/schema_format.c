@@ -36,7 +36,7 @@ schema_format rb_schema_format_lookup(const char *name) {
 }
 
 bool rb_schema_format_is_unchecked(const char *name) {
-    static const char *const unchecked[] = {"idn-email", "idn-hostname", "iri",
+    static const char *const unchecked[] = {"idn-email",     "idn-hostname", "iri",
                                             "iri-reference", "uri-template", "duration"};
     for (size_t i = 0; i < sizeof unchecked / sizeof *unchecked; i++)
         if (strcmp(name, unchecked[i]) == 0) return true;
@@ -51,7 +51,9 @@ const char *rb_schema_format_describe(schema_format f) {
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static bool is_hex(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 /* Prefixes a partial RFC 3339 value so that the one date-time parser checks it. */
 static bool rfc3339_with(const char *prefix, const char *s, size_t len, const char *suffix) {

@@ -24,7 +24,11 @@
 /* The JSON pointers of messages and compile errors are cut at this size. */
 #define SCHEMA_PATH_MAX 512
 
-typedef enum schema_draft { DRAFT_07 = 7, DRAFT_2019_09 = 2019, DRAFT_2020_12 = 2020 } schema_draft;
+typedef enum schema_draft {
+    DRAFT_07 = 7,
+    DRAFT_2019_09 = 2019,
+    DRAFT_2020_12 = 2020
+} schema_draft;
 
 enum {
     T_NULL = 1 << 0,

@@ -5,8 +5,10 @@
 #include "validate/schema_pattern.h"
 
 #include <pcre2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct rb_schema_regex {
     pcre2_code *code;
@@ -39,7 +41,42 @@ void rb_schema_regex_limits_free(rb_schema_regex_limits *limits) {
     free(limits);
 }
 
+/* Refuses the PCRE2 syntax that ECMA-262 does not have, so that a pattern
+ * means what it would in the schema author's other tools rather than
+ * something PCRE2-specific: the escapes \\A \\Z \\z \\G \\K \\R \\X \\h \\H
+ * \\N \\C \\Q \\E \\g \\o \\a \\e, and groups "(?" other than ECMA's
+ * (?: (?= (?! (?<= (?<! and (?<name>.  Returns 0, or -1 with `why` set. */
+static int ecma_only(const char *src, char *why, size_t why_size) {
+    size_t chars = 0;
+    for (size_t i = 0; src[i]; i++) {
+        if (((unsigned char)src[i] & 0xC0) != 0x80) chars++;
+        if (src[i] == '\\') {
+            char e = src[i + 1];
+            if (e && strchr("AZzGKRXhHNCQEgoae", e)) {
+                snprintf(why, why_size, "\\%c is PCRE syntax, not ECMA-262, at character %zu", e,
+                         chars - 1);
+                return -1;
+            }
+            if (e) i++;
+            continue;
+        }
+        if (src[i] == '(' && src[i + 1] == '?') {
+            const char *g = src + i + 2;
+            bool ok = g[0] == ':' || g[0] == '=' || g[0] == '!' ||
+                      (g[0] == '<' && (g[1] == '=' || g[1] == '!' || (g[1] && g[1] != '>')));
+            if (!ok) {
+                snprintf(why, why_size,
+                         "the group \"(?%c\" is PCRE syntax, not ECMA-262, at character %zu",
+                         g[0] ? g[0] : ' ', chars - 1);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 rb_schema_regex *rb_schema_regex_compile(const char *src, char *why, size_t why_size) {
+    if (ecma_only(src, why, why_size) != 0) return NULL;
     pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
     if (!cctx) {
         snprintf(why, why_size, "out of memory");
@@ -49,9 +86,10 @@ rb_schema_regex *rb_schema_regex_compile(const char *src, char *why, size_t why_
     pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_ALT_BSUX);
     int code = 0;
     PCRE2_SIZE offset = 0;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS, &code,
-                                   &offset, cctx);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+                      PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS,
+                      &code, &offset, cctx);
     pcre2_compile_context_free(cctx);
     if (!re) {
         PCRE2_UCHAR msg[256];

@@ -8,9 +8,13 @@
  * \xhh as ECMA-262 reads them), PCRE2_DOLLAR_ENDONLY ("$" is the end of
  * the string, not before a final newline), and newline convention ANYCRLF,
  * so that "." matches neither CR nor LF.  \d \w \s and \b stay ASCII, as in
- * ECMA-262 without the "u" flag.  What PCRE2 reads differently from
- * ECMA-262 (PCRE2's extra syntax such as possessive quantifiers, and \s
- * missing the Unicode spaces) is accepted as PCRE2 reads it.
+ * ECMA-262 without the "u" flag; PCRE2_ALLOW_EMPTY_CLASS makes [] match
+ * nothing and [^] any character, as in ECMA-262.  PCRE2-only syntax that
+ * would silently mean something else in the author's other tools is a
+ * compile error: the escapes \A \Z \z \G \K \R \X \h \H \N \C \Q \E \g
+ * \o \a \e and "(?" groups other than (?: (?= (?! (?<= (?<! (?<name>.
+ * Remaining differences are accepted as PCRE2 reads them (possessive
+ * quantifiers, \v as any vertical space, \s without the Unicode spaces).
  *
  * A pattern is compiled once, at schema compile time, and JIT-compiled when
  * the library supports it.  Every match runs under the limits of

@@ -265,7 +265,8 @@ static char *enter_schema(rb_schema *s, const rb_json *v, const char *base) {
     if (anchor) {
         rb_buf b;
         rb_buf_init(&b);
-        if (rb_buf_printf(&b, "%s#%s", here, anchor) != 0 || name_add(s, rb_buf_detach(&b), v) != 0) {
+        if (rb_buf_printf(&b, "%s#%s", here, anchor) != 0 ||
+            name_add(s, rb_buf_detach(&b), v) != 0) {
             rb_buf_free(&b);
             free(here);
             return NULL;
@@ -281,9 +282,17 @@ static bool is_schema_map(const char *kw) {
 }
 
 static bool is_schema_one(const char *kw) {
-    static const char *const one[] = {"additionalProperties", "additionalItems", "contains",
-                                      "propertyNames", "not", "if", "then", "else", "items",
-                                      "unevaluatedProperties", "unevaluatedItems",
+    static const char *const one[] = {"additionalProperties",
+                                      "additionalItems",
+                                      "contains",
+                                      "propertyNames",
+                                      "not",
+                                      "if",
+                                      "then",
+                                      "else",
+                                      "items",
+                                      "unevaluatedProperties",
+                                      "unevaluatedItems",
                                       "contentSchema"};
     for (size_t i = 0; i < sizeof one / sizeof *one; i++)
         if (strcmp(kw, one[i]) == 0) return true;
@@ -305,8 +314,7 @@ static char *pointer_join(const char *pointer, const char *seg, size_t seg_len) 
     return strdup(buf);
 }
 
-static int walk(rb_schema *s, const rb_json *v, char *pointer, const char *parent_base,
-                int depth);
+static int walk(rb_schema *s, const rb_json *v, char *pointer, const char *parent_base, int depth);
 
 static int walk_child(rb_schema *s, const rb_json *child, const char *pointer, const char *kw,
                       const char *seg, size_t seg_len, const char *base, int depth) {

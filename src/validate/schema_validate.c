@@ -261,7 +261,8 @@ static int validate_array(const schema_node *n, const rb_json *v, schema_ctx *x,
         if (validate_item(n->prefix[i], v, i, x, err) != 0) return -1;
     if (n->rest) {
         if (n->rest->is_bool && !n->rest->bool_value && v->count > n->n_prefix)
-            return invalid(x, err, "array of %zu items has more than the %zu allowed (%s is false)",
+            return invalid(x, err,
+                           "array of %zu items has more than the %zu allowed (%s is false)",
                            v->count, n->n_prefix, n->rest_keyword);
         for (size_t i = n->n_prefix; i < v->count; i++)
             if (validate_item(n->rest, v, i, x, err) != 0) return -1;
@@ -302,7 +303,9 @@ static int validate_array(const schema_node *n, const rb_json *v, schema_ctx *x,
     return 0;
 }
 
-static bool has_name(const rb_json *obj, const char *name) { return rb_json_get(obj, name) != NULL; }
+static bool has_name(const rb_json *obj, const char *name) {
+    return rb_json_get(obj, name) != NULL;
+}
 
 static int validate_object(const schema_node *n, const rb_json *v, schema_ctx *x, rb_error *err) {
     for (size_t i = 0; i < n->n_required; i++)
@@ -325,7 +328,8 @@ static int validate_object(const schema_node *n, const rb_json *v, schema_ctx *x
     }
     for (size_t i = 0; i < v->count; i++) {
         const rb_json_member *m = &v->members[i];
-        size_t old = rb_schema_path_push(x->path, &x->path_len, sizeof x->path, m->key, m->key_len);
+        size_t old =
+            rb_schema_path_push(x->path, &x->path_len, sizeof x->path, m->key, m->key_len);
         if (n->property_names) {
             rb_json name = {.type = RB_JSON_STRING, .str = m->key, .str_len = m->key_len};
             rb_error why;

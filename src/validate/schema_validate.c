@@ -4,8 +4,9 @@
  *
  * Validation stops at the first failure and reports it with the JSON
  * pointer of the failing value.  Alternatives (anyOf, oneOf, not, if,
- * contains, propertyNames) are tried into scratch errors so that only the
- * deciding message is kept.
+ * contains, propertyNames) are tried quietly, without formatting messages
+ * nobody reads; when one decides a failure, the alternative quoted in the
+ * message is run once more with messages on.
  *
  * Bounds: evaluations nest at most SCHEMA_EVAL_DEPTH_MAX deep (a schema that
  * re-enters itself without consuming the instance), and one validation
@@ -32,7 +33,7 @@
 #include <string.h>
 
 #define SCHEMA_EVAL_DEPTH_MAX 256
-#define SCHEMA_STEPS_PER_BYTE 64
+#define SCHEMA_STEPS_PER_BYTE 16
 #define SCHEMA_STEPS_BASE 100000
 
 typedef struct schema_ctx {
@@ -43,6 +44,15 @@ typedef struct schema_ctx {
     uint64_t steps_left;
     uint64_t steps_budget;
     rb_schema_regex_scratch *regex; /* this call's PCRE2 match data */
+    /* Inside an alternative whose message nobody reads: failures return
+     * -1 without formatting one. */
+    int quiet;
+    /* A failure that decides the whole validation whatever the
+     * alternatives around it say (the step budget, a pattern's match
+     * limit): kept here with its path, and everything returns at once. */
+    bool aborted;
+    rb_error abort_err;
+    char abort_path[SCHEMA_PATH_MAX];
 } schema_ctx;
 
 /* A short rendering of a value for messages: numbers as written, strings
@@ -83,10 +93,20 @@ static void value_text(const rb_json *v, char *out, size_t size) {
     rb_buf_free(&b);
 }
 
+/* value_text, skipped when the message will not be read. */
+static void vtext(const schema_ctx *x, const rb_json *v, char *out, size_t size) {
+    if (x->quiet) {
+        out[0] = '\0';
+        return;
+    }
+    value_text(v, out, size);
+}
+
 static int invalid(const schema_ctx *x, rb_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int invalid(const schema_ctx *x, rb_error *err, const char *fmt, ...) {
+    if (x->quiet) return -1;
     char what[RB_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -145,67 +165,99 @@ static size_t code_points(const char *s, size_t len) {
 
 static int validate_node(const schema_node *n, const rb_json *v, schema_ctx *x, rb_error *err);
 
-/* Validates into a scratch error, keeping x's path unchanged.  Running out
- * of steps is not an answer: it is passed on as the failure. */
-static bool matches(const schema_node *n, const rb_json *v, schema_ctx *x, rb_error *scratch) {
+/* Whether v matches n, quietly (no message), keeping x's path unchanged.
+ * After an abort the answer means nothing: callers check x->aborted. */
+static bool matches(const schema_node *n, const rb_json *v, schema_ctx *x) {
     size_t len = x->path_len;
-    bool ok = validate_node(n, v, x, scratch) == 0;
+    x->quiet++;
+    bool ok = validate_node(n, v, x, NULL) == 0;
+    x->quiet--;
     rb_schema_path_pop(x->path, &x->path_len, len);
     return ok;
 }
 
-static bool out_of_steps(const schema_ctx *x) { return x->steps_left == 0; }
-
-static int steps_failure(schema_ctx *x, rb_error *err) {
-    return invalid(x, err,
-                   "validation stopped after %llu schema evaluations, the most for a record of "
-                   "this size (the schema re-evaluates the same values through its "
-                   "alternatives; simplify its anyOf/oneOf/not around recursive $refs)",
-                   (unsigned long long)x->steps_budget);
+/* The message of v failing n, for quoting in another message: runs n again
+ * with messages on (only on the way to a failure). */
+static const char *why_not(const schema_node *n, const rb_json *v, schema_ctx *x,
+                           rb_error *scratch) {
+    rb_error_clear(scratch);
+    if (x->quiet) return "";
+    size_t len = x->path_len;
+    int saved = x->quiet;
+    x->quiet = 0;
+    validate_node(n, v, x, scratch);
+    x->quiet = saved;
+    rb_schema_path_pop(x->path, &x->path_len, len);
+    return scratch->msg;
 }
 
-/* Runs a pattern; 1 match, 0 no match, -1 with err set (limit hit). */
+/* Records a deciding failure (formatted even when quiet) and returns -1. */
+static int abort_with(schema_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int abort_with(schema_ctx *x, const char *fmt, ...) {
+    if (x->aborted) return -1;
+    char what[RB_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    rb_error_set(&x->abort_err, RB_ERR_SCHEMA, RB_STAGE_VALIDATE, "%s: %s",
+                 x->path_len ? x->path : "/", what);
+    snprintf(x->abort_path, sizeof x->abort_path, "%s", x->path);
+    x->aborted = true;
+    return -1;
+}
+
+static int steps_failure(schema_ctx *x) {
+    return abort_with(x,
+                      "validation stopped after %llu schema evaluations, the most for a record "
+                      "of this size (the schema re-evaluates the same values through its "
+                      "alternatives; simplify its anyOf/oneOf/not around recursive $refs)",
+                      (unsigned long long)x->steps_budget);
+}
+
+/* Runs a pattern; 1 match, 0 no match, -1 when the match limit aborted the
+ * validation. */
 static int run_regex(const rb_schema_regex *re, const char *src, const char *s, size_t len,
-                     schema_ctx *x, rb_error *err, const char *keyword) {
+                     schema_ctx *x, const char *keyword) {
     int rc = rb_schema_regex_match(re, x->schema->limits, s, len, &x->regex);
     if (rc != RB_SCHEMA_REGEX_LIMIT) return rc;
     char vt[64];
     rb_json tmp = {.type = RB_JSON_STRING, .str = s, .str_len = len};
     value_text(&tmp, vt, sizeof vt);
-    invalid(x, err,
-            "matching %s against the %s %s exceeded the pattern match limit (%d steps); the "
-            "value is rejected because the answer is unknown (the pattern backtracks "
-            "catastrophically on it)",
-            vt, keyword, src, RB_SCHEMA_REGEX_MATCH_LIMIT);
-    return -1;
+    return abort_with(x,
+                      "matching %s against the %s %s exceeded the pattern match limit (%d "
+                      "steps); the value is rejected because the answer is unknown (the "
+                      "pattern backtracks catastrophically on it)",
+                      vt, keyword, src, RB_SCHEMA_REGEX_MATCH_LIMIT);
 }
 
 static int validate_number(const schema_node *n, const rb_json *v, schema_ctx *x, rb_error *err) {
     char vt[64], bt[64];
     if (n->minimum.set && num_cmp(v, n->minimum.value) < 0) {
-        value_text(v, vt, sizeof vt);
-        value_text(n->minimum.value, bt, sizeof bt);
+        vtext(x, v, vt, sizeof vt);
+        vtext(x, n->minimum.value, bt, sizeof bt);
         return invalid(x, err, "%s is less than the minimum %s", vt, bt);
     }
     if (n->maximum.set && num_cmp(v, n->maximum.value) > 0) {
-        value_text(v, vt, sizeof vt);
-        value_text(n->maximum.value, bt, sizeof bt);
+        vtext(x, v, vt, sizeof vt);
+        vtext(x, n->maximum.value, bt, sizeof bt);
         return invalid(x, err, "%s is greater than the maximum %s", vt, bt);
     }
     if (n->exclusive_minimum.set && num_cmp(v, n->exclusive_minimum.value) <= 0) {
-        value_text(v, vt, sizeof vt);
-        value_text(n->exclusive_minimum.value, bt, sizeof bt);
+        vtext(x, v, vt, sizeof vt);
+        vtext(x, n->exclusive_minimum.value, bt, sizeof bt);
         return invalid(x, err, "%s is not greater than the exclusive minimum %s", vt, bt);
     }
     if (n->exclusive_maximum.set && num_cmp(v, n->exclusive_maximum.value) >= 0) {
-        value_text(v, vt, sizeof vt);
-        value_text(n->exclusive_maximum.value, bt, sizeof bt);
+        vtext(x, v, vt, sizeof vt);
+        vtext(x, n->exclusive_maximum.value, bt, sizeof bt);
         return invalid(x, err, "%s is not less than the exclusive maximum %s", vt, bt);
     }
     if (n->multiple_of && !rb_schema_decimal_multiple(v->raw, v->raw_len, n->multiple_of->raw,
                                                       n->multiple_of->raw_len)) {
-        value_text(v, vt, sizeof vt);
-        value_text(n->multiple_of, bt, sizeof bt);
+        vtext(x, v, vt, sizeof vt);
+        vtext(x, n->multiple_of, bt, sizeof bt);
         return invalid(x, err, "%s is not a multiple of %s (multipleOf)", vt, bt);
     }
     return 0;
@@ -216,26 +268,26 @@ static int validate_string(const schema_node *n, const rb_json *v, schema_ctx *x
     if (n->min_length >= 0 || n->max_length >= 0) {
         size_t cps = code_points(v->str, v->str_len);
         if (n->min_length >= 0 && cps < (uint64_t)n->min_length) {
-            value_text(v, vt, sizeof vt);
+            vtext(x, v, vt, sizeof vt);
             return invalid(x, err, "%s is shorter than minLength %lld", vt,
                            (long long)n->min_length);
         }
         if (n->max_length >= 0 && cps > (uint64_t)n->max_length) {
-            value_text(v, vt, sizeof vt);
+            vtext(x, v, vt, sizeof vt);
             return invalid(x, err, "%s is longer than maxLength %lld", vt,
                            (long long)n->max_length);
         }
     }
     if (n->pattern) {
-        int rc = run_regex(n->pattern, n->pattern_src, v->str, v->str_len, x, err, "pattern");
+        int rc = run_regex(n->pattern, n->pattern_src, v->str, v->str_len, x, "pattern");
         if (rc < 0) return -1;
         if (rc == 0) {
-            value_text(v, vt, sizeof vt);
+            vtext(x, v, vt, sizeof vt);
             return invalid(x, err, "%s does not match the pattern %s", vt, n->pattern_src);
         }
     }
     if (n->format != FORMAT_NONE && !rb_schema_format_check(n->format, v->str, v->str_len)) {
-        value_text(v, vt, sizeof vt);
+        vtext(x, v, vt, sizeof vt);
         return invalid(x, err, "%s is not %s", vt, rb_schema_format_describe(n->format));
     }
     return 0;
@@ -269,23 +321,30 @@ static int validate_array(const schema_node *n, const rb_json *v, schema_ctx *x,
     }
     if (n->contains) {
         size_t hits = 0;
-        rb_error first, scratch;
-        rb_error_clear(&first);
         for (size_t i = 0; i < v->count; i++) {
             size_t old = rb_schema_path_push_index(x->path, &x->path_len, sizeof x->path, i);
-            bool ok = matches(n->contains, &v->items[i], x, i == 0 ? &first : &scratch);
+            bool ok = matches(n->contains, &v->items[i], x);
             rb_schema_path_pop(x->path, &x->path_len, old);
-            if (out_of_steps(x)) return steps_failure(x, err);
+            if (x->aborted) return -1;
             if (ok) hits++;
             /* Without maxContains, enough hits decide it. */
             if (n->max_contains < 0 && hits >= (uint64_t)n->min_contains) break;
         }
         if (hits < (uint64_t)n->min_contains) {
-            if (n->min_contains == 1)
+            if (n->min_contains == 1) {
+                rb_error first;
+                const char *says = "";
+                if (v->count) {
+                    size_t old =
+                        rb_schema_path_push_index(x->path, &x->path_len, sizeof x->path, 0);
+                    says = why_not(n->contains, &v->items[0], x, &first);
+                    rb_schema_path_pop(x->path, &x->path_len, old);
+                }
                 return invalid(x, err,
                                "no item of the array of %zu items matches \"contains\"%s%s%s",
-                               v->count, v->count ? " (item 0 says: " : "",
-                               v->count ? first.msg : "", v->count ? ")" : "");
+                               v->count, v->count ? " (item 0 says: " : "", says,
+                               v->count ? ")" : "");
+            }
             return invalid(x, err, "%zu items match \"contains\", fewer than minContains %lld",
                            hits, (long long)n->min_contains);
         }
@@ -332,14 +391,13 @@ static int validate_object(const schema_node *n, const rb_json *v, schema_ctx *x
             rb_schema_path_push(x->path, &x->path_len, sizeof x->path, m->key, m->key_len);
         if (n->property_names) {
             rb_json name = {.type = RB_JSON_STRING, .str = m->key, .str_len = m->key_len};
-            rb_error why;
-            rb_error_clear(&why);
-            if (!matches(n->property_names, &name, x, &why)) {
-                if (out_of_steps(x)) return steps_failure(x, err);
+            if (!matches(n->property_names, &name, x)) {
+                if (x->aborted) return -1;
+                rb_error why;
                 char vt[64];
-                value_text(&name, vt, sizeof vt);
+                vtext(x, &name, vt, sizeof vt);
                 return invalid(x, err, "property name %s does not match propertyNames (%s)", vt,
-                               why.msg);
+                               why_not(n->property_names, &name, x, &why));
             }
         }
         bool listed = false;
@@ -352,7 +410,7 @@ static int validate_object(const schema_node *n, const rb_json *v, schema_ctx *x
             }
         for (size_t j = 0; j < n->n_pattern_props; j++) {
             const schema_pattern_prop *pp = &n->pattern_props[j];
-            int rc = run_regex(pp->re, pp->src, m->key, m->key_len, x, err, "patternProperties");
+            int rc = run_regex(pp->re, pp->src, m->key, m->key_len, x, "patternProperties");
             if (rc < 0) return -1;
             if (rc == 0) continue;
             listed = true;
@@ -377,50 +435,46 @@ static int validate_combinators(const schema_node *n, const rb_json *v, schema_c
     for (size_t i = 0; i < n->n_all_of; i++)
         if (validate_node(n->all_of[i], v, x, err) != 0) return -1;
     if (n->n_any_of) {
-        rb_error first, scratch;
-        rb_error_clear(&first);
         bool any = false;
-        for (size_t i = 0; i < n->n_any_of && !any; i++)
-            any = matches(n->any_of[i], v, x, i == 0 ? &first : &scratch);
-        if (out_of_steps(x)) return steps_failure(x, err);
+        for (size_t i = 0; i < n->n_any_of && !any; i++) any = matches(n->any_of[i], v, x);
+        if (x->aborted) return -1;
         if (!any) {
-            value_text(v, vt, sizeof vt);
+            rb_error first;
+            vtext(x, v, vt, sizeof vt);
             return invalid(x, err,
                            "%s matches none of the anyOf alternatives (the first says: %s)", vt,
-                           first.msg);
+                           why_not(n->any_of[0], v, x, &first));
         }
     }
     if (n->n_one_of) {
-        rb_error first, scratch;
-        rb_error_clear(&first);
         size_t hits = 0, hit[2] = {0, 0};
         for (size_t i = 0; i < n->n_one_of && hits < 2; i++) {
-            if (matches(n->one_of[i], v, x, i == 0 ? &first : &scratch)) hit[hits++] = i;
-            if (out_of_steps(x)) return steps_failure(x, err);
+            if (matches(n->one_of[i], v, x)) hit[hits++] = i;
+            if (x->aborted) return -1;
         }
-        if (hits != 1) value_text(v, vt, sizeof vt);
-        if (hits == 0)
+        if (hits != 1) vtext(x, v, vt, sizeof vt);
+        if (hits == 0) {
+            rb_error first;
             return invalid(x, err,
                            "%s matches none of the oneOf alternatives (the first says: %s)", vt,
-                           first.msg);
+                           why_not(n->one_of[0], v, x, &first));
+        }
         if (hits > 1)
             return invalid(x, err,
                            "%s matches oneOf alternatives %zu and %zu; exactly one is allowed", vt,
                            hit[0], hit[1]);
     }
     if (n->not_) {
-        rb_error scratch;
-        bool hit = matches(n->not_, v, x, &scratch);
-        if (out_of_steps(x)) return steps_failure(x, err);
+        bool hit = matches(n->not_, v, x);
+        if (x->aborted) return -1;
         if (hit) {
-            value_text(v, vt, sizeof vt);
+            vtext(x, v, vt, sizeof vt);
             return invalid(x, err, "%s matches the schema under \"not\"", vt);
         }
     }
     if (n->if_) {
-        rb_error scratch;
-        bool cond = matches(n->if_, v, x, &scratch);
-        if (out_of_steps(x)) return steps_failure(x, err);
+        bool cond = matches(n->if_, v, x);
+        if (x->aborted) return -1;
         const schema_node *branch = cond ? n->then_ : n->else_;
         if (branch && validate_node(branch, v, x, err) != 0) return -1;
     }
@@ -431,9 +485,10 @@ static int validate_assertions(const schema_node *n, const rb_json *v, schema_ct
                                rb_error *err) {
     char vt[64];
     if (n->types && !(n->types & type_bits(v))) {
+        if (x->quiet) return -1;
         char want[96];
         type_list(n->types, want, sizeof want);
-        value_text(v, vt, sizeof vt);
+        vtext(x, v, vt, sizeof vt);
         return invalid(x, err, "%s is not of type %s", vt, want);
     }
     if (n->enum_values) {
@@ -441,24 +496,25 @@ static int validate_assertions(const schema_node *n, const rb_json *v, schema_ct
         for (size_t i = 0; i < n->enum_values->count && !found; i++)
             found = rb_schema_json_equal(v, &n->enum_values->items[i]);
         if (!found) {
+            if (x->quiet) return -1;
             char list[256];
             size_t len = 0;
             list[0] = '\0';
             for (size_t i = 0; i < n->enum_values->count; i++) {
                 char it[64];
-                value_text(&n->enum_values->items[i], it, sizeof it);
+                vtext(x, &n->enum_values->items[i], it, sizeof it);
                 int k = snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", it);
                 if (k < 0 || (size_t)k >= sizeof list - len) break;
                 len += (size_t)k;
             }
-            value_text(v, vt, sizeof vt);
+            vtext(x, v, vt, sizeof vt);
             return invalid(x, err, "%s is not one of %s", vt, list);
         }
     }
     if (n->const_value && !rb_schema_json_equal(v, n->const_value)) {
         char ct[64];
-        value_text(v, vt, sizeof vt);
-        value_text(n->const_value, ct, sizeof ct);
+        vtext(x, v, vt, sizeof vt);
+        vtext(x, n->const_value, ct, sizeof ct);
         return invalid(x, err, "%s is not the constant %s", vt, ct);
     }
     if ((v->type == RB_JSON_NUMBER && validate_number(n, v, x, err) != 0) ||
@@ -470,7 +526,8 @@ static int validate_assertions(const schema_node *n, const rb_json *v, schema_ct
 }
 
 static int validate_node(const schema_node *n, const rb_json *v, schema_ctx *x, rb_error *err) {
-    if (x->steps_left == 0) return steps_failure(x, err);
+    if (x->aborted) return -1;
+    if (x->steps_left == 0) return steps_failure(x);
     x->steps_left--;
     if (++x->depth > SCHEMA_EVAL_DEPTH_MAX) {
         x->depth--;
@@ -498,12 +555,20 @@ int rb_schema_validate(const rb_schema *schema, const rb_json *instance, char *p
     x.path_len = 0;
     x.depth = 0;
     x.regex = NULL;
+    x.quiet = 0;
+    x.aborted = false;
+    x.abort_path[0] = '\0';
     uint64_t bytes = instance->raw ? instance->raw_len : 1u << 20;
     x.steps_budget = x.steps_left = SCHEMA_STEPS_BASE + SCHEMA_STEPS_PER_BYTE * bytes;
     rb_error local;
     if (!err) err = &local; /* messages are built regardless; keep them off NULL */
     int rc = validate_node(schema->root, instance, &x, err);
     rb_schema_regex_scratch_free(x.regex);
+    if (x.aborted) {
+        *err = x.abort_err;
+        snprintf(x.path, sizeof x.path, "%s", x.abort_path);
+        rc = -1;
+    }
     if (rc != 0 && path && path_size) snprintf(path, path_size, "%s", x.path);
     if (rc == 0 && path && path_size) path[0] = '\0';
     return rc;

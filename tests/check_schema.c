@@ -450,6 +450,16 @@ START_TEST(refs_within_one_file) {
             "/n/up/p: -1 is less than the minimum 0");
     INVALID(s, "{\"q\": \"4\"}", "/q", NULL);
     rb_schema_destroy(s);
+    /* A pointer into an unknown keyword: its $id applies once, so its own
+     * relative $ref resolves against http://e.com/a/sub/. */
+    s = compile_ok("{\"$id\": \"http://e.com/a/root.json\","
+                   " \"properties\": {\"p\": {\"$ref\": \"#/x\"}},"
+                   " \"x\": {\"$id\": \"sub/\", \"properties\": {\"q\": {\"$ref\": \"t.json\"}}},"
+                   " \"definitions\": {\"t\": {\"$id\": \"http://e.com/a/sub/t.json\", \"type\": "
+                   "\"integer\"}}}");
+    VALID(s, "{\"p\": {\"q\": 1}}");
+    INVALID(s, "{\"p\": {\"q\": \"s\"}}", "/p/q", "/p/q: \"s\" is not of type integer");
+    rb_schema_destroy(s);
     /* 2020-12: $anchor, $defs, and keywords beside $ref apply. */
     s = compile_ok("{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
                    " \"$defs\": {\"pos\": {\"$anchor\": \"positive\", \"minimum\": 0}},"

@@ -443,7 +443,13 @@ static schema_loc *follow_pointer(rb_schema *s, schema_loc *res, const char *ptr
                                   size_t why_size) {
     const rb_json *cur = res->value;
     char *base = strdup(res->base);
-    if (!base) return NULL;
+    /* The base of cur's parent: the walk below applies cur's own $id. */
+    char *parent_base = strdup(res->base);
+    if (!base || !parent_base) {
+        free(base);
+        free(parent_base);
+        return NULL;
+    }
     const char *p = ptr;
     char token[256];
     while (*p == '/') {
@@ -459,6 +465,7 @@ static schema_loc *follow_pointer(rb_schema *s, schema_loc *res, const char *ptr
                 else {
                     snprintf(why, why_size, "bad ~ escape in the JSON pointer");
                     free(base);
+                    free(parent_base);
                     return NULL;
                 }
                 p++;
@@ -466,6 +473,7 @@ static schema_loc *follow_pointer(rb_schema *s, schema_loc *res, const char *ptr
             if (t + 1 >= sizeof token) {
                 snprintf(why, why_size, "a JSON pointer token is too long");
                 free(base);
+                free(parent_base);
                 return NULL;
             }
             token[t++] = c;
@@ -482,43 +490,43 @@ static schema_loc *follow_pointer(rb_schema *s, schema_loc *res, const char *ptr
         if (!next) {
             snprintf(why, why_size, "nothing at \"%s\" in the schema", token);
             free(base);
+            free(parent_base);
             return NULL;
         }
         cur = next;
         char *inner = enter_schema(s, cur, base);
-        free(base);
-        if (!inner) return NULL;
+        free(parent_base);
+        parent_base = base;
+        if (!inner) {
+            free(parent_base);
+            return NULL;
+        }
         base = inner;
     }
+    free(base);
     if (*p) {
         snprintf(why, why_size, "the fragment is neither a JSON pointer nor an anchor");
-        free(base);
+        free(parent_base);
         return NULL;
     }
     if (cur->type != RB_JSON_OBJECT && cur->type != RB_JSON_BOOL) {
         snprintf(why, why_size, "the target is a %s, not a schema", rb_json_type_name(cur->type));
-        free(base);
+        free(parent_base);
         return NULL;
     }
     schema_loc *have = rb_schema_loc_find(s, cur);
     if (have) {
-        free(base);
+        free(parent_base);
         return have;
     }
     size_t plen = strlen(res->pointer) + strlen(ptr);
     char *pointer = malloc(plen + 1);
     if (!pointer) {
-        free(base);
+        free(parent_base);
         return NULL;
     }
     snprintf(pointer, plen + 1, "%s%s", res->pointer, ptr);
-    /* The walk registers it, and whatever lies below it, at this base. */
-    char *parent_base = strdup(base);
-    free(base);
-    if (!parent_base) {
-        free(pointer);
-        return NULL;
-    }
+    /* The walk registers it, and whatever lies below it. */
     int rc = walk(s, cur, pointer, parent_base, 0);
     free(parent_base);
     return rc == 0 ? rb_schema_loc_find(s, cur) : NULL;

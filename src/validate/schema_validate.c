@@ -232,6 +232,21 @@ static int run_regex(const rb_schema_regex *re, const char *src, const char *s, 
                       vt, keyword, src, RB_SCHEMA_REGEX_MATCH_LIMIT);
 }
 
+/* multipleOf on the decimal text; a number node made without source text
+ * (not from the parser) is printed with enough digits to round-trip. */
+static bool multiple_of(const rb_json *v, const rb_json *m) {
+    char text[40];
+    const char *vt = v->raw;
+    size_t vlen = v->raw_len;
+    if (!vt) {
+        int k = v->is_integer ? snprintf(text, sizeof text, "%lld", (long long)v->integer)
+                              : snprintf(text, sizeof text, "%.17g", v->number);
+        vt = text;
+        vlen = k > 0 ? (size_t)k : 0;
+    }
+    return rb_schema_decimal_multiple(vt, vlen, m->raw, m->raw_len);
+}
+
 static int validate_number(const schema_node *n, const rb_json *v, schema_ctx *x, rb_error *err) {
     char vt[64], bt[64];
     if (n->minimum.set && num_cmp(v, n->minimum.value) < 0) {
@@ -254,8 +269,7 @@ static int validate_number(const schema_node *n, const rb_json *v, schema_ctx *x
         vtext(x, n->exclusive_maximum.value, bt, sizeof bt);
         return invalid(x, err, "%s is not less than the exclusive maximum %s", vt, bt);
     }
-    if (n->multiple_of && !rb_schema_decimal_multiple(v->raw, v->raw_len, n->multiple_of->raw,
-                                                      n->multiple_of->raw_len)) {
+    if (n->multiple_of && !multiple_of(v, n->multiple_of)) {
         vtext(x, v, vt, sizeof vt);
         vtext(x, n->multiple_of, bt, sizeof bt);
         return invalid(x, err, "%s is not a multiple of %s (multipleOf)", vt, bt);

@@ -6,6 +6,7 @@
 
 #include <pcre2.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct rb_schema_regex_limits {
 
 struct rb_schema_regex_scratch {
     pcre2_match_data *md;
+    pcre2_match_context *mctx; /* this thread's copy: its limits follow each subject */
 };
 
 rb_schema_regex_limits *rb_schema_regex_limits_new(void) {
@@ -30,8 +32,7 @@ rb_schema_regex_limits *rb_schema_regex_limits_new(void) {
         free(l);
         return NULL;
     }
-    pcre2_set_match_limit(l->mctx, RB_SCHEMA_REGEX_MATCH_LIMIT);
-    pcre2_set_depth_limit(l->mctx, RB_SCHEMA_REGEX_DEPTH_LIMIT);
+    pcre2_set_heap_limit(l->mctx, RB_SCHEMA_REGEX_HEAP_LIMIT_KIB);
     return l;
 }
 
@@ -119,9 +120,15 @@ void rb_schema_regex_free(rb_schema_regex *re) {
     free(re);
 }
 
+unsigned long rb_schema_regex_match_limit(size_t len) {
+    uint64_t limit = RB_SCHEMA_REGEX_MATCH_BASE + (uint64_t)RB_SCHEMA_REGEX_MATCH_PER_BYTE * len;
+    return limit > UINT32_MAX ? UINT32_MAX : (unsigned long)limit;
+}
+
 void rb_schema_regex_scratch_free(rb_schema_regex_scratch *scratch) {
     if (!scratch) return;
     pcre2_match_data_free(scratch->md);
+    pcre2_match_context_free(scratch->mctx);
     free(scratch);
 }
 
@@ -133,15 +140,23 @@ int rb_schema_regex_match(const rb_schema_regex *re, const rb_schema_regex_limit
         /* One pair: only "is there a match" is asked; a match that would
          * need more pairs still reports success (rc 0). */
         sc->md = pcre2_match_data_create(1, NULL);
-        if (!sc->md) {
-            free(sc);
+        sc->mctx = pcre2_match_context_copy(limits->mctx);
+        if (!sc->md || !sc->mctx) {
+            rb_schema_regex_scratch_free(sc);
             return RB_SCHEMA_REGEX_LIMIT;
         }
         *scratch = sc;
     }
+    pcre2_set_match_limit((*scratch)->mctx, (uint32_t)rb_schema_regex_match_limit(len));
+    pcre2_set_depth_limit((*scratch)->mctx, (uint32_t)rb_schema_regex_match_limit(len));
     /* The strings come from the JSON parser, which has checked UTF-8. */
     int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, (*scratch)->md,
-                         limits->mctx);
+                         (*scratch)->mctx);
+    /* The JIT's stack is a fixed 32 KiB; the interpreter keeps its
+     * backtracking on the heap, bounded by the depth and match limits. */
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT,
+                         (*scratch)->md, (*scratch)->mctx);
     if (rc >= 0) return RB_SCHEMA_REGEX_MATCH;
     if (rc == PCRE2_ERROR_NOMATCH) return RB_SCHEMA_REGEX_NO_MATCH;
     return RB_SCHEMA_REGEX_LIMIT;

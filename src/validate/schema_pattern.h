@@ -23,18 +23,25 @@
  * as RB_SCHEMA_REGEX_LIMIT, never as a match and never as a crash.
  *
  * Compiled patterns and the limits are read-only after compilation and may
- * be shared by threads; each matching thread brings its own match data
- * (rb_schema_regex_scratch).
+ * be shared by threads; each matching thread brings its own match data and
+ * match context (rb_schema_regex_scratch).  JIT matching that runs out of
+ * the JIT's fixed stack is retried by the interpreter, under the limits.
  */
 #ifndef RB_SCHEMA_PATTERN_H
 #define RB_SCHEMA_PATTERN_H
 
 #include <stddef.h>
 
-/* Steps (PCRE2's match limit: backtracking points) and nested
- * backtracking depth one match may take. */
-#define RB_SCHEMA_REGEX_MATCH_LIMIT 100000
-#define RB_SCHEMA_REGEX_DEPTH_LIMIT 5000
+/* What one match may take: RB_SCHEMA_REGEX_MATCH_BASE plus
+ * RB_SCHEMA_REGEX_MATCH_PER_BYTE per byte of the subject, both as PCRE2's
+ * match limit (backtracking steps) and as its depth limit (nested
+ * backtracking), and RB_SCHEMA_REGEX_HEAP_LIMIT_KIB of heap for the
+ * interpreter's backtracking.  Proportional, so that an honest pattern
+ * such as ^(a|b)*$ still decides a long string, while a catastrophic one
+ * stops after work linear in the string. */
+#define RB_SCHEMA_REGEX_MATCH_BASE 4096
+#define RB_SCHEMA_REGEX_MATCH_PER_BYTE 32
+#define RB_SCHEMA_REGEX_HEAP_LIMIT_KIB 65536
 
 typedef struct rb_schema_regex rb_schema_regex;
 typedef struct rb_schema_regex_limits rb_schema_regex_limits;
@@ -50,6 +57,9 @@ void rb_schema_regex_limits_free(rb_schema_regex_limits *limits); /* accepts NUL
  * PCRE2's reason and the character offset into `why`. */
 rb_schema_regex *rb_schema_regex_compile(const char *src, char *why, size_t why_size);
 void rb_schema_regex_free(rb_schema_regex *re); /* accepts NULL */
+
+/* The match (and depth) limit for a subject of `len` bytes. */
+unsigned long rb_schema_regex_match_limit(size_t len);
 
 /* Per-thread match data, made on first use by rb_schema_regex_match. */
 void rb_schema_regex_scratch_free(rb_schema_regex_scratch *scratch); /* accepts NULL */

@@ -226,10 +226,10 @@ static int run_regex(const rb_schema_regex *re, const char *src, const char *s, 
     rb_json tmp = {.type = RB_JSON_STRING, .str = s, .str_len = len};
     value_text(&tmp, vt, sizeof vt);
     return abort_with(x,
-                      "matching %s against the %s %s exceeded the pattern match limit (%d "
-                      "steps); the value is rejected because the answer is unknown (the "
-                      "pattern backtracks catastrophically on it)",
-                      vt, keyword, src, RB_SCHEMA_REGEX_MATCH_LIMIT);
+                      "matching %s against the %s %s exceeded the pattern match limit (%lu "
+                      "steps for %zu bytes); the value is rejected because the answer is "
+                      "unknown (the pattern backtracks catastrophically on it)",
+                      vt, keyword, src, rb_schema_regex_match_limit(len), len);
 }
 
 /* multipleOf on the decimal text; a number node made without source text

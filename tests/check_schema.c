@@ -6,6 +6,7 @@
 #include "json/json.h"
 #include "common/rfc3339.h"
 #include "validate/schema.h"
+#include "validate/schema_ref.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -797,6 +798,62 @@ START_TEST(schema_is_shared_by_threads) {
 }
 END_TEST
 
+/* RFC 3986 section 5.4: every normal and abnormal example. */
+START_TEST(uri_resolution_rfc3986) {
+    static const char *const cases[][2] = {
+        {"g:h", "g:h"},
+        {"g", "http://a/b/c/g"},
+        {"./g", "http://a/b/c/g"},
+        {"g/", "http://a/b/c/g/"},
+        {"/g", "http://a/g"},
+        {"//g", "http://g"},
+        {"?y", "http://a/b/c/d;p?y"},
+        {"g?y", "http://a/b/c/g?y"},
+        {"#s", "http://a/b/c/d;p?q#s"},
+        {"g#s", "http://a/b/c/g#s"},
+        {"g?y#s", "http://a/b/c/g?y#s"},
+        {";x", "http://a/b/c/;x"},
+        {"g;x", "http://a/b/c/g;x"},
+        {"g;x?y#s", "http://a/b/c/g;x?y#s"},
+        {"", "http://a/b/c/d;p?q"},
+        {".", "http://a/b/c/"},
+        {"./", "http://a/b/c/"},
+        {"..", "http://a/b/"},
+        {"../", "http://a/b/"},
+        {"../g", "http://a/b/g"},
+        {"../..", "http://a/"},
+        {"../../", "http://a/"},
+        {"../../g", "http://a/g"},
+        {"../../../g", "http://a/g"},
+        {"../../../../g", "http://a/g"},
+        {"/./g", "http://a/g"},
+        {"/../g", "http://a/g"},
+        {"g.", "http://a/b/c/g."},
+        {".g", "http://a/b/c/.g"},
+        {"g..", "http://a/b/c/g.."},
+        {"..g", "http://a/b/c/..g"},
+        {"./../g", "http://a/b/g"},
+        {"./g/.", "http://a/b/c/g/"},
+        {"g/./h", "http://a/b/c/g/h"},
+        {"g/../h", "http://a/b/c/h"},
+        {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+        {"g;x=1/../y", "http://a/b/c/y"},
+        {"g?y/./x", "http://a/b/c/g?y/./x"},
+        {"g?y/../x", "http://a/b/c/g?y/../x"},
+        {"g#s/./x", "http://a/b/c/g#s/./x"},
+        {"g#s/../x", "http://a/b/c/g#s/../x"},
+        {"http:g", "http:g"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = rb_schema_uri_resolve("http://a/b/c/d;p?q", cases[i][0]);
+        ck_assert_ptr_nonnull(got);
+        ck_assert_msg(strcmp(got, cases[i][1]) == 0, "\"%s\": got %s, want %s", cases[i][0], got,
+                      cases[i][1]);
+        free(got);
+    }
+}
+END_TEST
+
 /* Expected epoch via timegm, an independent computation. */
 static int64_t epoch_of(int y, int mo, int d, int h, int mi, int s) {
     struct tm tm = {0};
@@ -877,6 +934,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, bounded_on_adversarial_input);
     tcase_add_test(tc, patterns_are_unicode);
     tcase_add_test(tc, pattern_match_limit);
+    tcase_add_test(tc, uri_resolution_rfc3986);
     tcase_add_test(tc, compile_errors_name_file_and_path);
     tcase_add_test(tc, validate_path_is_truncated_and_optional);
     tcase_add_test(tc, schema_is_shared_by_threads);

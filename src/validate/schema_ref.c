@@ -70,7 +70,8 @@ static int remove_dot_segments(rb_buf *out, const char *path, size_t len) {
             i += 1;
             in[i] = '/';
         } else if (strncmp(p, "/../", 4) == 0 || strcmp(p, "/..") == 0) {
-            i += 2;
+            /* keep the input's next '/' (or make one of the last '.') */
+            i += p[3] == '/' ? 3 : 2;
             in[i] = '/';
             while (out->len > start && out->data[out->len - 1] != '/') out->len--;
             if (out->len > start) out->len--;

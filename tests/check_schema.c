@@ -6,6 +6,7 @@
 #include "json/json.h"
 #include "common/rfc3339.h"
 #include "validate/schema.h"
+#include "validate/schema_decimal.h"
 #include "validate/schema_ref.h"
 
 #include <check.h>
@@ -798,6 +799,48 @@ START_TEST(schema_is_shared_by_threads) {
 }
 END_TEST
 
+/* multipleOf on decimal text, against answers worked out by hand. */
+START_TEST(decimal_multiples) {
+    static const struct {
+        const char *v, *m;
+        bool multiple;
+    } cases[] = {
+        {"0.3", "0.1", true},
+        {"0.30000000000000004", "0.1", false},
+        {"1E+2", "25", true},
+        {"-0", "7", true},
+        {"0.0", "0.5", true},
+        {"1e-400", "1e-401", true},
+        {"1e-400", "3", false},
+        {"12.340", "0.01", true},
+        {"12.345", "0.01", false},
+        {"100", "1e2", true},
+        {"1000", "1E3", true},
+        {"10", "100", false},
+        {"4.5", "1.5", true},
+        {"35", "1.5", false},
+        {"0.0075", "0.0001", true},
+        {"0.00751", "0.0001", false},
+        {"18446744073709551615", "5", true},
+        {"18446744073709551616", "5", false},
+        {"1234567890123456789.0", "1234567890123456789", true},
+        {"9999999999999999999e5", "9999999999999999999", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        ck_assert_msg(rb_schema_decimal_multiple(cases[i].v, strlen(cases[i].v), cases[i].m,
+                                                 strlen(cases[i].m)) == cases[i].multiple,
+                      "%s multipleOf %s", cases[i].v, cases[i].m);
+    ck_assert_int_eq(rb_schema_decimal_divisor_ok("0.000", 5), 0);
+    ck_assert_int_eq(rb_schema_decimal_divisor_ok("-2", 2), 0);
+    ck_assert_int_eq(rb_schema_decimal_divisor_ok("1.5e-3", 6), 1);
+    /* Trailing zeros are not significant: 19 digits fit, 20 do not. */
+    ck_assert_int_eq(rb_schema_decimal_divisor_ok("12345678901234567890", 20), 1);
+    ck_assert_int_eq(rb_schema_decimal_divisor_ok("12345678901234567891", 20), -1);
+    ck_assert_int_eq(rb_schema_decimal_divisor_ok("1234567890.1234567891", 21), -1);
+    ck_assert_int_eq(rb_schema_decimal_divisor_ok("1234567890123456789000", 22), 1);
+}
+END_TEST
+
 /* RFC 3986 section 5.4: every normal and abnormal example. */
 START_TEST(uri_resolution_rfc3986) {
     static const char *const cases[][2] = {
@@ -935,6 +978,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, patterns_are_unicode);
     tcase_add_test(tc, pattern_match_limit);
     tcase_add_test(tc, uri_resolution_rfc3986);
+    tcase_add_test(tc, decimal_multiples);
     tcase_add_test(tc, compile_errors_name_file_and_path);
     tcase_add_test(tc, validate_path_is_truncated_and_optional);
     tcase_add_test(tc, schema_is_shared_by_threads);

@@ -20,7 +20,7 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3
 FROM debian:bookworm-slim
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends \
-        librdkafka1 libmongoc-1.0-0 libbson-1.0-0 libcurl4 libutf8proc2 libavro23 \
+        librdkafka1 libmongoc-1.0-0 libbson-1.0-0 libcurl4 libutf8proc2 libavro23 libpcre2-8-0 \
         libopenblas0-pthread libgomp1 libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /nonexistent --shell /usr/sbin/nologin ragbatch

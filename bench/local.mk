@@ -9,7 +9,7 @@ BENCH_SERVERS = tests/servers/embed_server.c tests/servers/embed_server.h \
 BENCH_FIXTURE = bench/sink/fixture.c bench/sink/fixture.h
 
 noinst_PROGRAMS += bench/avro/bench_avro bench/chunk/bench_recall bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
-	bench/http/bench_http bench/json/bench_json bench/pipeline/bench_texts \
+	bench/http/bench_http bench/json/bench_json bench/json/bench_validate bench/pipeline/bench_texts \
 	bench/pipeline/freshness bench/search/bench_search bench/sink/flat bench/sink/probe \
 	bench/spark/embed_serve bench/spark/treerss bench/spark/floor
 
@@ -22,6 +22,7 @@ bench_http_bench_http_SOURCES = bench/http/bench_http.c $(BENCH_SERVERS)
 bench_http_bench_http_CPPFLAGS = $(BENCH_CPPFLAGS)
 bench_http_bench_http_LDADD = $(RAGBATCH_LIBS) -lpthread
 bench_json_bench_json_LDADD = $(RAGBATCH_LIBS)
+bench_json_bench_validate_LDADD = $(RAGBATCH_LIBS)
 bench_pipeline_bench_texts_LDADD = $(RAGBATCH_LIBS)
 bench_pipeline_freshness_LDADD = $(MONGOC_LIBS) -lm
 bench_search_bench_search_LDADD = $(RAGBATCH_LIBS)

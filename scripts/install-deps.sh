@@ -28,13 +28,16 @@ log() { printf 'install-deps: %s\n' "$*"; }
 PKGS=(build-essential autoconf automake libtool pkg-config
       librdkafka-dev libmongoc-dev libbson-dev
       libcurl4-openssl-dev libssl-dev libopenblas-dev libutf8proc-dev
-      libavro-dev) # libavro-dev: Avro values from the Schema Registry (src/avro)
+      libavro-dev  # Avro values from the Schema Registry (src/avro)
+      libpcre2-dev) # JSON Schema patterns, Unicode-correct (src/validate/schema_pattern.c)
 # Test-only dependencies (configure builds the Check suites only when check
 # is present).
 if [ "$build_only" -eq 0 ]; then
     # postgresql: the change-data-capture suite's database (scripts/postgres.sh);
     # curl: scripts/connect.sh talks to Kafka Connect's REST API with it.
-    PKGS+=(check valgrind clang libclang-rt-14-dev clang-format shellcheck postgresql curl)
+    # json-schema-test-suite: the official JSON Schema cases (tests/check_schema_suite.c).
+    PKGS+=(check valgrind clang libclang-rt-14-dev clang-format shellcheck postgresql curl
+           json-schema-test-suite)
 fi
 
 is_installed() {

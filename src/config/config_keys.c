@@ -164,7 +164,8 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_PATH,
         .field = F(schema_file),
         .def = "",
-        .doc = "JSON Schema (draft-07) every event must satisfy; empty means no validation.",
+        .doc = "JSON Schema (draft-07, 2019-09 or 2020-12 by its $schema; README, Schemas) every "
+               "event must satisfy; empty means no validation.",
     },
     {
         .name = "schema.registry.url",

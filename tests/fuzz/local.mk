@@ -7,11 +7,13 @@ noinst_PROGRAMS += tests/fuzz/fuzz_event
 tests_fuzz_fuzz_event_SOURCES = tests/fuzz/fuzz_event.c \
 	src/common/buf.c src/common/error.c src/common/redact.c src/common/suggest.c \
 	src/json/json.c src/json/json_tokens.c src/common/rfc3339.c \
-	src/validate/schema.c src/transform/template.c src/transform/document.c
+	src/validate/schema.c src/validate/schema_validate.c src/validate/schema_ref.c \
+	src/validate/schema_pattern.c src/validate/schema_decimal.c src/validate/schema_format.c \
+	src/validate/schema_equal.c src/transform/template.c src/transform/document.c
 tests_fuzz_fuzz_event_CPPFLAGS = $(AM_CPPFLAGS) -DRB_SOURCE_DIR='"$(abs_top_srcdir)"'
-tests_fuzz_fuzz_event_CFLAGS = -std=c11 $(WARN_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_event_CFLAGS = -std=c11 $(WARN_CFLAGS) $(FUZZ_CFLAGS) $(PCRE2_CFLAGS)
 tests_fuzz_fuzz_event_LDFLAGS = $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_event_LDADD = $(CRYPTO_LIBS) -lm
+tests_fuzz_fuzz_event_LDADD = $(CRYPTO_LIBS) $(PCRE2_LIBS) -lm
 
 # Avro bodies (FUZZ_TARGET=fuzz_avro scripts/fuzz.sh): the scan, libavro-c's
 # read (the system library, uninstrumented) and the JSON writer.

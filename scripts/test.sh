@@ -140,6 +140,11 @@ if ! nice make -C "$ROOT/build" -j2 distcheck TESTS="${unit_suites[*]}" >"$ROOT/
 fi
 grep -E '^(=+|ragbatch-.* archives ready)' "$ROOT/build/distcheck.out" | tail -n 3 || true
 
+# The container image, built and run as the pods run it, against these
+# servers: it must store what the host build stored.
+step "container (docker build, the shipped job in the image)"
+if ! scripts/container-test.sh; then status=1; fi
+
 # Fuzzing the event path (JSON -> schema -> document/template) for a bounded
 # time; a crash, leak or UBSan report fails the run.
 step "fuzz (event path, ${FUZZ_SECONDS:-60} s)"

@@ -50,3 +50,10 @@ TESTS += tests/check_monitoring
 tests_check_monitoring_SOURCES = tests/check_monitoring.c
 tests_check_monitoring_CFLAGS = $(TEST_CFLAGS)
 tests_check_monitoring_LDADD = $(TEST_LIBS)
+
+# A collection as sorted canonical Extended JSON (scripts/container-test.sh
+# compares what the host build and the container image stored).
+noinst_PROGRAMS += tests/tools/mongo_dump
+tests_tools_mongo_dump_SOURCES = tests/tools/mongo_dump.c
+tests_tools_mongo_dump_CFLAGS = $(AM_CFLAGS)
+tests_tools_mongo_dump_LDADD = $(MONGOC_LIBS)

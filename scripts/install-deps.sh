@@ -37,6 +37,9 @@ if [ "$build_only" -eq 0 ]; then
     # prometheus: its promtool checks and unit-tests deploy/'s alert rules and
     # the dashboard's queries (tests/check_monitoring).
     PKGS+=(prometheus)
+    # docker.io, debootstrap: scripts/container-test.sh builds the image and
+    # makes its Debian base (no image registry is reachable).
+    PKGS+=(docker.io debootstrap)
 fi
 
 is_installed() {

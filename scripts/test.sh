@@ -138,7 +138,7 @@ if ! nice make -C "$ROOT/build" -j2 distcheck TESTS="${unit_suites[*]}" >"$ROOT/
     tail -n 60 "$ROOT/build/distcheck.out"
     echo "test: make distcheck failed (build/distcheck.out)"
 fi
-grep -E '^(=+|ragbatch-.* archives ready)' "$ROOT/build/distcheck.out" | tail -n 3 || true
+grep -E -A1 'archives ready for distribution' "$ROOT/build/distcheck.out" || true
 
 # The container image, built and run as the pods run it, against these
 # servers: it must store what the host build stored.

@@ -94,14 +94,17 @@ if ! "$docker" info >/dev/null 2>&1; then
         $SUDO /usr/sbin/dockerd -H "$DOCKER_HOST" --data-root "$run_dir/data" \
             --exec-root "$run_dir/exec" --pidfile "$run_dir/dockerd.pid" \
             --iptables=false --ip-masq=false --bridge=none >"$run_dir/dockerd.log" 2>&1 &
+        daemon_pid=$!
         started_daemon=1
         for _ in $(seq 1 120); do
             "$docker" info >/dev/null 2>&1 && break
+            kill -0 "$daemon_pid" 2>/dev/null || break # it exited: no use waiting
             sleep 0.5
         done
         if ! "$docker" info >/dev/null 2>&1; then
             tail -n 20 "$run_dir/dockerd.log" >&2 || true
-            fail "dockerd did not answer within 60 s (log: ${run_dir#"$ROOT"/}/dockerd.log)"
+            fail "dockerd did not start or did not answer within 60 s" \
+                "(log: ${run_dir#"$ROOT"/}/dockerd.log)"
         fi
     fi
 fi

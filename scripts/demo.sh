@@ -38,7 +38,8 @@ step "produce $EVENTS product events ($PRODUCTS products) to product-updates"
 # run would be older than what the first one stored (and be skipped as
 # stale).  The demo therefore orders events by their event time instead.
 step "ragbatch run jobs/product-updates.job --until caught-up"
-"$RAGBATCH" run jobs/product-updates.job --until caught-up --set document.version.field=
+"$RAGBATCH" run jobs/product-updates.job --until caught-up --set document.version.field= \
+    --set metrics.port=0
 
 step "what is stored"
 "$RAGBATCH" search jobs/product-updates.job "$QUERY" --k 5

@@ -126,6 +126,25 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suites "$ROOT/build-asan" mongo-java "${mongo_suites[@]}"
 
+# The release tarball: built, installed, its installed sample job checked
+# (scripts/installcheck.sh), uninstalled cleanly, by `make distcheck`.  Its
+# suites are the ones that need no server (those above ran them all on this
+# tree already), so that the tarball's tests find their data and the model.
+step "make distcheck (the server-free suites)"
+mapfile -t unit_suites < <(grep -LE 'RAGBATCH_MONGO_URI|RAGBATCH_KAFKA_BOOTSTRAP|harness' tests/check_*.c |
+    grep -v '^tests/check_main\.c$' | sed -E 's|^tests/(check_[a-z0-9_]+)\.c$|tests/\1|' | sort)
+if ! nice make -C "$ROOT/build" -j2 distcheck TESTS="${unit_suites[*]}" >"$ROOT/build/distcheck.out" 2>&1; then
+    status=1
+    tail -n 60 "$ROOT/build/distcheck.out"
+    echo "test: make distcheck failed (build/distcheck.out)"
+fi
+grep -E -A1 'archives ready for distribution' "$ROOT/build/distcheck.out" || true
+
+# The container image, built and run as the pods run it, against these
+# servers: it must store what the host build stored.
+step "container (docker build, the shipped job in the image)"
+if ! scripts/container-test.sh; then status=1; fi
+
 # Fuzzing the event path (JSON -> schema -> document/template) for a bounded
 # time; a crash, leak or UBSan report fails the run.
 step "fuzz (event path, ${FUZZ_SECONDS:-60} s)"

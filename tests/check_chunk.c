@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MODEL_DIR RB_SOURCE_DIR "/models/all-MiniLM-L6-v2"
+#define MODEL_DIR RB_MODEL_DIR
 
 static rb_tokenizer *tok;
 static size_t model_max_seq;

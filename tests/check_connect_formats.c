@@ -501,6 +501,7 @@ START_TEST(connect_retry_names_are_aliases) {
     ck_assert_msg(rb_job_config_load(&cfg, path, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(cfg.sink_retry_timeout_ms, 5000);
     ck_assert_int_eq(cfg.sink_retry_backoff_max_ms, 2000);
+    unlink(path); /* the build tree must be clean after the suite (make distcheck) */
     ck_assert_int_eq(rb_job_config_set(&cfg, "errors.retry.timeout=-1", "--set", &err), 0);
     ck_assert_int_eq(cfg.sink_retry_timeout_ms, -1);
     rb_job_config_free(&cfg);
@@ -575,6 +576,13 @@ START_TEST(config_providers_as_connect_writes_them) {
         ck_assert_msg(strstr(err.msg, bad[i].want) && strstr(err.msg, "job.job:1"), "%s: %s",
                       bad[i].line, err.msg);
         rb_job_config_free(&cfg);
+    }
+    /* Nothing left in the build tree (make distcheck's distcleancheck). */
+    static const char *const made[] = {"job.job", "secrets/api-key", "secrets", "creds.properties",
+                                       ""};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, made[i]);
+        ck_assert_msg(remove(path) == 0, "cannot remove %s", path);
     }
 }
 END_TEST

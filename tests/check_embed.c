@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MODEL_DIR RB_SOURCE_DIR "/models/all-MiniLM-L6-v2"
+#define MODEL_DIR RB_MODEL_DIR
 #define DATA_DIR RB_SOURCE_DIR "/tests/data/embed"
 #define DIM 384
 

@@ -418,7 +418,7 @@ static void fixture_open(void) {
     memset(&fx, 0, sizeof fx);
     snprintf(fx.db, sizeof fx.db, "check_search_%ld", (long)getpid());
     rb_error err;
-    rb_local_embed_opts eo = {.model_dir = RB_SOURCE_DIR "/models/all-MiniLM-L6-v2", .threads = 1};
+    rb_local_embed_opts eo = {.model_dir = RB_MODEL_DIR, .threads = 1};
     fx.emb = rb_embedder_local_new(&eo, &err);
     ck_assert_msg(fx.emb != NULL, "%s", err.msg);
     fx.dim = rb_embedder_dim(fx.emb);

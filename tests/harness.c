@@ -31,7 +31,7 @@ void harness_unique(const char *prefix, char *out, size_t size) {
              (long long)(rb_wall_ms() % 100000000));
 }
 
-const char *harness_model_dir(void) { return RB_SOURCE_DIR "/models/all-MiniLM-L6-v2"; }
+const char *harness_model_dir(void) { return RB_MODEL_DIR; }
 
 /* Sets `key` on `conf`; a refusal aborts the test, naming the key. */
 static void conf_set(rd_kafka_conf_t *conf, const char *key, const char *value) {

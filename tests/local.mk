@@ -43,3 +43,18 @@ tests_check_chunk_pipeline_SOURCES = tests/check_chunk_pipeline.c tests/harness.
 tests_check_chunk_pipeline_CFLAGS = $(TEST_CFLAGS)
 tests_check_chunk_pipeline_LDADD = $(TEST_LIBS) -lpthread
 EXTRA_tests_check_chunk_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)
+
+# deploy/: the Prometheus alerts (promtool check and unit tests) and the
+# Grafana dashboard (its queries parse, its metrics are exported).
+check_PROGRAMS += tests/check_monitoring
+TESTS += tests/check_monitoring
+tests_check_monitoring_SOURCES = tests/check_monitoring.c
+tests_check_monitoring_CFLAGS = $(TEST_CFLAGS)
+tests_check_monitoring_LDADD = $(TEST_LIBS)
+
+# A collection as sorted canonical Extended JSON (scripts/container-test.sh
+# compares what the host build and the container image stored).
+noinst_PROGRAMS += tests/tools/mongo_dump
+tests_tools_mongo_dump_SOURCES = tests/tools/mongo_dump.c
+tests_tools_mongo_dump_CFLAGS = $(AM_CFLAGS)
+tests_tools_mongo_dump_LDADD = $(MONGOC_LIBS)

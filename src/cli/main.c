@@ -5,6 +5,7 @@
 
 #include "common/suggest.h"
 #include "config.h"
+#include "version/version.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static void usage(FILE *out) {
     fputs("usage: ragbatch VERB [options]   (ragbatch VERB --help for a verb's options)\n\n", out);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    fputs("  version    print the version\n", out);
+    fputs("  version    print the version, commit, library versions and embedding kernel\n", out);
 }
 
 int main(int argc, char **argv) {
@@ -42,7 +43,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("ragbatch %s\n", PACKAGE_VERSION);
+        rb_version_print(stdout);
         return 0;
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)

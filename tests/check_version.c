@@ -1,0 +1,115 @@
+/*
+ * check_version.c -- `ragbatch --version` through the binary: the release
+ * and commit, and every library version and the embedding kernel as the
+ * libraries and the kernel selection themselves report them in this
+ * process (so a hard-coded string in the binary would fail here).
+ */
+#include "check_main.h"
+#include "common/buf.h"
+#include "config.h"
+#include "embed/bert/matmul.h"
+#include "version/version.h"
+
+#include <check.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <librdkafka/rdkafka.h>
+#include <mongoc/mongoc.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utf8proc.h>
+
+extern char **environ;
+
+/* `ragbatch ARG`'s standard output; its exit status in *status. */
+static char *run(const char *arg, int *status) {
+    char out[] = "/tmp/check_version_XXXXXX";
+    int fd = mkstemp(out);
+    ck_assert(fd >= 0);
+    const char *argv[] = {RB_BUILD_DIR "/ragbatch", arg, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    FILE *f = fdopen(fd, "r");
+    ck_assert_ptr_nonnull(f);
+    rewind(f);
+    rb_buf b;
+    rb_buf_init(&b);
+    char chunk[1024];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) rb_buf_append(&b, chunk, n);
+    fclose(f);
+    unlink(out);
+    return b.data ? rb_buf_detach(&b) : strdup("");
+}
+
+/* Whether `text` has the line `line` (whole, without its newline). */
+static bool has_line(const char *text, const char *line) {
+    size_t len = strlen(line);
+    for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+        if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0')) return true;
+    return false;
+}
+
+static void expect_line(const char *text, const char *fmt, const char *a, const char *b) {
+    char line[1024];
+    snprintf(line, sizeof line, fmt, a, b);
+    ck_assert_msg(has_line(text, line), "no line \"%s\" in:\n%s", line, text);
+}
+
+START_TEST(version_names_release_commit_libraries_and_kernel) {
+    int status;
+    char *out = run("--version", &status);
+    ck_assert_int_eq(status, 0);
+    expect_line(out, "ragbatch %s (commit %s)", PACKAGE_VERSION, rb_version_commit());
+    expect_line(out, "librdkafka %s%s", rd_kafka_version_str(), "");
+    expect_line(out, "libmongoc %s%s", mongoc_get_version(), "");
+    expect_line(out, "libcurl %s%s", curl_version_info(CURLVERSION_NOW)->version, "");
+    expect_line(out, "utf8proc %s%s", utf8proc_version(), "");
+    expect_line(out, "embedding kernel: %s (this CPU and build: %s)",
+                rb_matmul_kernel_name(rb_matmul_default_kernel()), rb_matmul_kernels_available());
+    char *verb = run("version", &status);
+    ck_assert_int_eq(status, 0);
+    ck_assert_str_eq(verb, out);
+    free(verb);
+    free(out);
+}
+END_TEST
+
+/* Built from a checkout (or a tarball, which carries .commit), the commit
+ * is a hexadecimal abbreviation, perhaps marked -dirty: never "unknown". */
+START_TEST(commit_is_known_in_a_checkout_or_tarball) {
+    struct stat st;
+    bool source_known = stat(RB_SOURCE_DIR "/.git", &st) == 0 ||
+                        stat(RB_SOURCE_DIR "/.commit", &st) == 0 || getenv("RAGBATCH_COMMIT");
+    const char *c = rb_version_commit();
+    if (!source_known) {
+        ck_assert_str_eq(c, "unknown");
+        return;
+    }
+    size_t hex = 0;
+    while (isxdigit((unsigned char)c[hex])) hex++;
+    ck_assert_msg(hex >= 7, "commit \"%s\" is not a git abbreviation", c);
+    ck_assert_msg(c[hex] == '\0' || strcmp(c + hex, "-dirty") == 0, "commit \"%s\"", c);
+}
+END_TEST
+
+Suite *rb_check_suite(void) {
+    Suite *s = suite_create("version");
+    TCase *tc = tcase_create("version");
+    tcase_add_test(tc, version_names_release_commit_libraries_and_kernel);
+    tcase_add_test(tc, commit_is_known_in_a_checkout_or_tarball);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -268,31 +268,76 @@ END_TEST
 
 /* errors.tolerance none and all: check_runner (one_batch_with_two_bad_records_per_tolerance). */
 
+/* Defined with the cases that use them most, further down. */
+static void create_topic_with(const char *topic, const char *name, const char *value);
+static bool log_has(const char *path, const char *needle);
+static bool log_has_after(const char *path, const char *first, const char *then);
+static void produce_unique_over(const char *topic, int from, int count, int partitions);
+
+/* Arranged, not raced (killing once enough was stored let a fast machine
+ * store everything first): a record the DLQ cannot take holds its batch,
+ * written to MongoDB but not committed, in its DLQ step for good (the DLQ
+ * topic wants two in-sync replicas of its one, so no dead letter is
+ * acknowledged), and nothing after it can be processed.  The kill comes
+ * there: the restart must read that batch again without storing anything
+ * twice, and process what no batch had reached. */
 START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     harness_case c;
     harness_case_open(&c, "kill", 2);
-    const char *topic = c.topic, *db = c.db, *log = c.log;
-    char manifest[600];
+    const char *topic = c.topic, *log = c.log;
+    char manifest[600], dlq[160], dlq_ok[160], dlq_set[200];
     snprintf(manifest, sizeof manifest, "%s.manifest", log);
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    snprintf(dlq_ok, sizeof dlq_ok, "%s.dlq-ok", topic);
+    snprintf(dlq_set, sizeof dlq_set, "errors.deadletterqueue.topic.name=%s", dlq_ok);
+    create_topic_with(dlq, "min.insync.replicas", "2");
     const size_t n = 600;
+    const int late = 200;
     harness_produce_generated(topic, n, n, 11, 0.0, 0.0, manifest);
-    const char *job = harness_write_job(topic, topic, db, "batch.max.records = 50\n");
+    const harness_msg bad[] = {{"p-x", "not json", 0, 0}};
+    harness_produce(topic, bad, 1);
+    produce_unique_over(topic, 0, late, 1); /* behind the bad record */
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "batch.max.records = 50\nlog.level = debug\nerrors.tolerance = all\n"
+             "errors.deadletterqueue.topic.name = %s\n",
+             dlq);
+    const char *job = harness_case_job(&c, extra);
 
     rb_sink *sink = harness_case_sink(&c);
     const char *args[] = {"run", job, NULL};
     pid_t pid = harness_spawn(log, args);
-    int64_t until = rb_now_ms() + 120000;
-    while (count_docs(sink, true) < 60) {
-        ck_assert_msg(rb_now_ms() < until, "the runner stored nothing in 120 s");
+    int64_t until = rb_now_ms() + 180000;
+    /* Every batch has a DLQ step: the held one is the bad record's. */
+    while (!log_has_after(log, "record_failed", "stage=dlq")) {
+        ck_assert_msg(rb_now_ms() < until, "the bad record's batch never reached its DLQ step");
         ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
         rb_sleep_ms(20);
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    /* Mid-run by construction: the held batch is not committed, and of
+     * the records behind the bad one in its partition, at most the 49
+     * that shared its batch were stored. */
+    int64_t total = (int64_t)n + 1 + late;
+    ck_assert_int_lt(harness_committed_total(topic, topic), total);
     int64_t before = count_docs(sink, true);
-    ck_assert_int_lt(before, (int64_t)n); /* killed mid-run, not after */
+    ck_assert_int_gt(before, 0);
+    int late_stored = 0;
+    for (int i = 0; i < late; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "u-%d", i);
+        stored s;
+        if (fetch(sink, id, &s)) {
+            late_stored++;
+            rb_json_doc_destroy(s.doc);
+        }
+    }
+    ck_assert_int_le(late_stored, 49);
 
-    run_until_caught_up(job, log);
+    const char *again[] = {"run", job, "--until", "caught-up", "--set", dlq_set, NULL};
+    int status = harness_run(log, again, 300);
+    if (status != 0) ck_abort_msg("the restart exited %d:\n%s", status, harness_slurp(log));
     char *lines = harness_slurp(manifest);
     size_t checked = 0;
     char *cursor = lines;
@@ -307,10 +352,19 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
         rb_json_doc_destroy(s.doc);
         checked++;
     }
+    for (int i = 0; i < late; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "u-%d", i);
+        stored s;
+        ck_assert_msg(fetch(sink, id, &s), "%s lost", id);
+        rb_json_doc_destroy(s.doc);
+    }
     /* Every product the events created is there, and nothing else. */
     ck_assert_uint_gt(checked, n / 2);
-    ck_assert_int_eq(count_docs(sink, true), (int64_t)checked);
-    ck_assert_int_eq(harness_committed_total(topic, topic), (int64_t)n);
+    ck_assert_int_gt(count_docs(sink, true), before);
+    ck_assert_int_eq(count_docs(sink, true), (int64_t)checked + late);
+    ck_assert_int_eq(harness_committed_total(topic, topic), total);
+    ck_assert_int_eq(harness_progress_read(log).dead_lettered, 1);
     free(lines);
     harness_case_close(&c);
 }
@@ -781,6 +835,16 @@ static bool log_has(const char *path, const char *needle) {
     if (access(path, R_OK) != 0) return false; /* the child has not opened it yet */
     char *text = harness_slurp(path);
     bool found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+/* Whether a log has `then` after (the line of) `first`. */
+static bool log_has_after(const char *path, const char *first, const char *then) {
+    if (access(path, R_OK) != 0) return false;
+    char *text = harness_slurp(path);
+    const char *at = strstr(text, first);
+    bool found = at && strstr(at, then) != NULL;
     free(text);
     return found;
 }

@@ -1000,6 +1000,14 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
 }
 END_TEST
 
+/* Whether a log has an assignment of at least one partition of `topic`
+ * (a cooperative member's first assignment may be empty). */
+static bool log_has_assignment(const char *path, const char *topic) {
+    char needle[200];
+    snprintf(needle, sizeof needle, "assigned=%s[", topic);
+    return log_has(path, needle);
+}
+
 START_TEST(two_runners_share_partitions_and_survive_losing_one) {
     char topic[128], db[128], manifest[512], log1[512], log2[512];
     harness_unique("rb-scale", topic, sizeof topic);
@@ -1009,23 +1017,36 @@ START_TEST(two_runners_share_partitions_and_survive_losing_one) {
     snprintf(log2, sizeof log2, "%s/tests/%s.2.log", RB_BUILD_DIR, topic);
     harness_create_topic(topic, 4);
     const int64_t n = 400;
-    harness_produce_generated(topic, (size_t)n, 300, 17, 0.0, 0.0, manifest);
     const char *job = harness_write_job(topic, topic, db, "batch.max.records = 20\n");
     /* One thread each: two runners share this machine's two cores. */
     const char *args[] = {"run", job, "--set", "embed.threads=1", NULL};
     pid_t a = harness_spawn(log1, args);
     pid_t b = harness_spawn(log2, args);
-    /* Both members get partitions: Kafka splits the four between them. */
+    /* Arranged, not raced: the records come once both members own
+     * partitions.  The second member's assignment comes from the round
+     * that took those partitions from the first, so from then on the
+     * group is stable with two members and each has records to process.
+     * (Produced before, they could all be done by whichever member joined
+     * first, and the other would never log a batch.) */
     int64_t until = rb_now_ms() + 120000;
+    while (!(log_has_assignment(log1, topic) && log_has_assignment(log2, topic))) {
+        ck_assert_msg(rb_now_ms() < until, "both runners never got partitions");
+        ck_assert_int_eq(waitpid(a, NULL, WNOHANG), 0);
+        ck_assert_int_eq(waitpid(b, NULL, WNOHANG), 0);
+        rb_sleep_ms(100);
+    }
+    /* Keys hash over all four partitions: both members get records. */
+    harness_produce_generated(topic, (size_t)n, 300, 17, 0.0, 0.0, manifest);
+    until = rb_now_ms() + 120000;
     while (!(log_has(log1, "event=progress") && log_has(log2, "event=progress"))) {
         ck_assert_msg(rb_now_ms() < until, "both runners never processed a batch");
         rb_sleep_ms(100);
     }
-    /* Arranged, not raced: the member dies owning partitions, and the
-     * records produced after its death to every partition can only be
-     * stored once the survivor has taken the dead member's partitions
-     * (when its session ends).  Whether the first n were all committed by
-     * the kill is left to chance: either way nothing may be lost. */
+    /* The member dies owning partitions, and the records produced after
+     * its death to every partition can only be stored once the survivor
+     * has taken the dead member's partitions (when its session ends).
+     * Whether the first n were all committed by the kill is left to
+     * chance: either way nothing may be lost. */
     kill(a, SIGKILL);
     waitpid(a, NULL, 0);
     const int late = 40;

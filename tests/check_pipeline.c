@@ -1749,14 +1749,21 @@ static void assert_abandoned(const char *log, int status, int64_t took_ms) {
     free(out);
 }
 
-/* Embedding a large batch: the embedder stops between sub-batches. */
+/* Embedding a large batch: the embedder stops between sub-batches.  The
+ * batch must still be embedding at the abandon time, 1 s + 2.4 s after
+ * the embed step began: 2000 texts were embedded within that on a fast
+ * machine, and the batch was committed.  16000 take minutes here and tens
+ * of seconds on the fastest machine, and cost only their production: the
+ * batch is given up after 3.4 s of embedding. */
 START_TEST(sigterm_while_embedding_a_large_batch) {
     harness_case c;
     harness_case_open(&c, "term-embed", 1);
     const char *topic = c.topic, *db = c.db, *log = c.log;
-    harness_produce_generated(topic, 2000, 2000, 47, 0.0, 0.0, NULL);
-    char extra[128];
-    snprintf(extra, sizeof extra, "shutdown.timeout.ms = %d\nlog.level = debug\n", SHUTDOWN_MS);
+    harness_produce_generated(topic, 16000, 16000, 47, 0.0, 0.0, NULL);
+    char extra[160];
+    snprintf(extra, sizeof extra,
+             "shutdown.timeout.ms = %d\nlog.level = debug\nbatch.bounded.max.records = 16000\n",
+             SHUTDOWN_MS);
     const char *job = harness_write_job(topic, topic, db, extra);
     const char *args[] = {"run", job, "--until", "caught-up", NULL};
     pid_t pid = harness_spawn(log, args);
@@ -1798,20 +1805,23 @@ START_TEST(sigterm_while_retrying_a_write) {
 }
 END_TEST
 
-/* Waiting for the acknowledgements of dead letters: the broker stops
- * answering (SIGSTOP) while the batch is embedded, so the DLQ flush that
- * follows waits longer than the whole budget, and leaving the group cannot
- * finish either.  The watchdog ends the process. */
+/* Waiting for the acknowledgements of dead letters.  Arranged, not raced:
+ * the DLQ topic wants two in-sync replicas of its one, so the broker
+ * refuses (retriably) every dead letter from the start, and the batch can
+ * only wait in its DLQ step, however fast it got there.  Once it waits the
+ * broker stops answering (SIGSTOP), so leaving the group cannot finish
+ * either.  The watchdog ends the process. */
 START_TEST(sigterm_while_waiting_for_dlq_acks) {
     harness_case c;
     harness_case_open(&c, "term-dlq", 1);
     const char *topic = c.topic, *db = c.db, *log = c.log;
     char dlq[160];
     snprintf(dlq, sizeof dlq, "%s.dlq", topic);
-    harness_create_topic(dlq, 1);
-    harness_produce_generated(topic, 300, 300, 61, 0.0, 0.0, NULL);
+    create_topic_with(dlq, "min.insync.replicas", "2");
+    /* First: whatever the first batch takes, it takes the bad record. */
     const harness_msg bad[] = {{"p-x", "not json", 0, 0}};
     harness_produce(topic, bad, 1);
+    harness_produce_generated(topic, 30, 30, 61, 0.0, 0.0, NULL);
     char extra[512];
     snprintf(extra, sizeof extra,
              "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n"
@@ -1821,9 +1831,11 @@ START_TEST(sigterm_while_waiting_for_dlq_acks) {
     const char *args[] = {"run", job, "--until", "caught-up", NULL};
     pid_t pid = harness_spawn(log, args);
     int64_t until = rb_now_ms() + 180000;
-    while (!log_has(log, "stage=embed")) {
-        ck_assert_msg(rb_now_ms() < until, "the batch never reached the embedder");
-        rb_sleep_ms(10);
+    /* From its DLQ step on, the batch can only wait (no ack can come). */
+    while (!log_has_after(log, "record_failed", "stage=dlq")) {
+        ck_assert_msg(rb_now_ms() < until, "the batch never reached its DLQ step");
+        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "ragbatch exited before its DLQ step");
+        rb_sleep_ms(20);
     }
     pid_t broker = kafka_pid();
     /* Whatever happens to this test, the broker is woken up again. */

@@ -269,35 +269,114 @@ END_TEST
 /* errors.tolerance none and all: check_runner (one_batch_with_two_bad_records_per_tolerance). */
 
 /* Defined with the cases that use them most, further down. */
-static void create_topic_with(const char *topic, const char *name, const char *value);
+static pid_t kafka_pid(void);
 static bool log_has(const char *path, const char *needle);
 static bool log_has_after(const char *path, const char *first, const char *then);
 static void produce_unique_over(const char *topic, int from, int count, int partitions);
 static bool gave_up(const char *out);
 
+/* ---- a batch held in its DLQ step, by arrangement ------------------------
+ *
+ * Stopping the broker (SIGSTOP) makes a DLQ send wait for good, but only a
+ * send made after the stop: a runner that reached its DLQ step first has
+ * its ack in milliseconds.  (A DLQ topic wanting more in-sync replicas
+ * than it has does not help: this broker takes acks=all writes there, see
+ * docs/test-servers.md.)  So the batch is stopped before its DLQ step
+ * first, by MongoDB: its records are produced while MongoDB is away, so
+ * it can only wait in its write retries (the consumer held); then the
+ * broker stops, MongoDB comes back, the write goes through and the batch
+ * goes on to its DLQ step, where it waits.  Each step is gated by the one
+ * before; none depends on how fast the runner is. */
+
+/* Stops the broker; a guard process wakes it up again after 60 s whatever
+ * happens to the test.  Returns the guard's pid. */
+static pid_t broker_stop(void) {
+    pid_t broker = kafka_pid();
+    pid_t guard = fork();
+    ck_assert_int_ge(guard, 0);
+    if (guard == 0) {
+        sleep(60);
+        kill(broker, SIGCONT);
+        _exit(0);
+    }
+    ck_assert_int_eq(kill(broker, SIGSTOP), 0);
+    return guard;
+}
+
+static void broker_resume(pid_t guard) {
+    ck_assert_int_eq(kill(kafka_pid(), SIGCONT), 0);
+    kill(guard, SIGKILL);
+    waitpid(guard, NULL, 0);
+}
+
+/* In one produce call to partition 0: events u-0..u-<count-1> with the
+ * record "not json" before event `bad_at`. */
+static void produce_with_bad_record(const char *topic, int count, int bad_at) {
+    harness_msg *m = calloc((size_t)count + 1, sizeof *m);
+    char(*keys)[32] = calloc((size_t)count, sizeof *keys);
+    char(*vals)[256] = calloc((size_t)count, sizeof *vals);
+    ck_assert(m && keys && vals);
+    size_t k = 0;
+    for (int i = 0; i < count; i++) {
+        if (i == bad_at) m[k++] = (harness_msg){"p-x", "not json", 0, 0};
+        snprintf(keys[i], sizeof keys[i], "u-%d", i);
+        snprintf(vals[i], sizeof vals[i],
+                 "{\"product_id\":\"u-%d\",\"event_type\":\"created\",\"event_time\":"
+                 "\"2026-11-24T10:00:00.000Z\",\"version\":1,\"name\":\"Item %d\",\"price\":1}",
+                 i, i);
+        m[k++] = (harness_msg){keys[i], vals[i], 0, 0};
+    }
+    harness_produce(topic, m, k);
+    free(m);
+    free(keys);
+    free(vals);
+}
+
+/* Waits (bounded) for `needle` in the log of the running `pid`. */
+static void await_log(pid_t pid, const char *log, const char *needle) {
+    int64_t until = rb_now_ms() + 120000;
+    while (!log_has(log, needle)) {
+        ck_assert_msg(rb_now_ms() < until, "never saw '%s' in %s", needle, log);
+        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "ragbatch exited before '%s'", needle);
+        rb_sleep_ms(20);
+    }
+}
+
+/* With MongoDB already away, the runner `pid` retrying the write of the
+ * batch that holds the records just produced: stops the broker, brings
+ * MongoDB back and returns once that batch is in its DLQ step, where no
+ * ack can come.  Returns the guard of broker_stop(). */
+static pid_t hold_in_dlq_step(pid_t pid, const char *log) {
+    await_log(pid, log, "sink_retry"); /* text or JSON log */
+    pid_t guard = broker_stop();
+    harness_mongo_up();
+    /* Every batch has a DLQ step: the held one's comes after its retries. */
+    int64_t until = rb_now_ms() + 120000;
+    while (!log_has_after(log, "sink_retry", "stage=dlq")) {
+        ck_assert_msg(rb_now_ms() < until, "the held batch never reached its DLQ step");
+        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "ragbatch exited before its DLQ step");
+        rb_sleep_ms(20);
+    }
+    return guard;
+}
+
 /* Arranged, not raced (killing once enough was stored let a fast machine
- * store everything first): a record the DLQ cannot take holds its batch,
- * written to MongoDB but not committed, in its DLQ step for good (the DLQ
- * topic wants two in-sync replicas of its one, so no dead letter is
- * acknowledged), and nothing after it can be processed.  The kill comes
- * there: the restart must read that batch again without storing anything
- * twice, and process what no batch had reached. */
+ * store everything first): the batch of a record the DLQ must take is
+ * held in its DLQ step (hold_in_dlq_step), written to MongoDB but not
+ * committed, and nothing after it can be processed meanwhile.  The kill
+ * comes there: the restart must read that batch again without storing
+ * anything twice, and process what no batch had reached. */
 START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     harness_case c;
     harness_case_open(&c, "kill", 2);
     const char *topic = c.topic, *log = c.log;
-    char manifest[600], dlq[160], dlq_ok[160], dlq_set[200];
+    char manifest[600], dlq[160];
     snprintf(manifest, sizeof manifest, "%s.manifest", log);
     snprintf(dlq, sizeof dlq, "%s.dlq", topic);
-    snprintf(dlq_ok, sizeof dlq_ok, "%s.dlq-ok", topic);
-    snprintf(dlq_set, sizeof dlq_set, "errors.deadletterqueue.topic.name=%s", dlq_ok);
-    create_topic_with(dlq, "min.insync.replicas", "2");
+    harness_create_topic(dlq, 1);
     const size_t n = 600;
     const int late = 200;
     harness_produce_generated(topic, n, n, 11, 0.0, 0.0, manifest);
-    const harness_msg bad[] = {{"p-x", "not json", 0, 0}};
-    harness_produce(topic, bad, 1);
-    produce_unique_over(topic, 0, late, 1); /* behind the bad record */
     char extra[256];
     snprintf(extra, sizeof extra,
              "batch.max.records = 50\nlog.level = debug\nerrors.tolerance = all\n"
@@ -306,24 +385,33 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     const char *job = harness_case_job(&c, extra);
 
     rb_sink *sink = harness_case_sink(&c);
-    const char *args[] = {"run", job, NULL};
+    const char *args[] = {"run", job, "--set", "mongo.timeout.ms=1500", NULL};
     pid_t pid = harness_spawn(log, args);
     int64_t until = rb_now_ms() + 180000;
-    /* Every batch has a DLQ step: the held one is the bad record's. */
-    while (!log_has_after(log, "record_failed", "stage=dlq")) {
-        ck_assert_msg(rb_now_ms() < until, "the bad record's batch never reached its DLQ step");
+    while (harness_committed_total(topic, topic) < (int64_t)n) {
+        ck_assert_msg(rb_now_ms() < until, "%zu events not committed in 180 s", n);
         ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
-        rb_sleep_ms(20);
+        rb_sleep_ms(50);
     }
+    /* Behind the first n, in one partition and one produce call: the bad
+     * record between the first late events, so that the first batch of
+     * what follows has both a write to retry and a dead letter. */
+    harness_mongo_down();
+    produce_with_bad_record(topic, late, 5);
+    pid_t guard = hold_in_dlq_step(pid, log);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    /* Mid-run by construction: the held batch is not committed, and of
-     * the records behind the bad one in its partition, at most the 49
-     * that shared its batch were stored. */
+    broker_resume(guard);
+    /* Mid-run by construction: the held batch was written and not
+     * committed, and of the late events at most the 49 that shared it
+     * were stored. */
     int64_t total = (int64_t)n + 1 + late;
-    ck_assert_int_lt(harness_committed_total(topic, topic), total);
+    ck_assert_int_eq(harness_committed_total(topic, topic), (int64_t)n);
+    /* The test's own connection died with the server: open a new one. */
+    rb_sink_destroy(sink);
+    c.sink = NULL;
+    sink = harness_case_sink(&c);
     int64_t before = count_docs(sink, true);
-    ck_assert_int_gt(before, 0);
     int late_stored = 0;
     for (int i = 0; i < late; i++) {
         char id[32];
@@ -336,7 +424,7 @@ START_TEST(kill_9_mid_run_then_restart_stores_each_event_once) {
     }
     ck_assert_int_le(late_stored, 49);
 
-    const char *again[] = {"run", job, "--until", "caught-up", "--set", dlq_set, NULL};
+    const char *again[] = {"run", job, "--until", "caught-up", NULL};
     int status = harness_run(log, again, 300);
     if (status != 0) ck_abort_msg("the restart exited %d:\n%s", status, harness_slurp(log));
     char *lines = harness_slurp(manifest);
@@ -1849,53 +1937,38 @@ START_TEST(sigterm_while_retrying_a_write) {
 }
 END_TEST
 
-/* Waiting for the acknowledgements of dead letters.  Arranged, not raced:
- * the DLQ topic wants two in-sync replicas of its one, so the broker
- * refuses (retriably) every dead letter from the start, and the batch can
- * only wait in its DLQ step, however fast it got there.  Once it waits the
- * broker stops answering (SIGSTOP), so leaving the group cannot finish
- * either.  The watchdog ends the process. */
+/* Waiting for the acknowledgements of dead letters.  The case used to stop
+ * the broker once the log said stage=embed, assuming the batch would still
+ * be embedding: a fast machine had dead-lettered (acked in ms) and
+ * committed by then.  Arranged now (hold_in_dlq_step): the batch is in its
+ * DLQ step with the broker stopped, so no ack can come and leaving the
+ * group cannot finish either.  The watchdog ends the process. */
 START_TEST(sigterm_while_waiting_for_dlq_acks) {
     harness_case c;
     harness_case_open(&c, "term-dlq", 1);
     const char *topic = c.topic, *db = c.db, *log = c.log;
     char dlq[160];
     snprintf(dlq, sizeof dlq, "%s.dlq", topic);
-    create_topic_with(dlq, "min.insync.replicas", "2");
-    /* First: whatever the first batch takes, it takes the bad record. */
-    const harness_msg bad[] = {{"p-x", "not json", 0, 0}};
-    harness_produce(topic, bad, 1);
-    harness_produce_generated(topic, 30, 30, 61, 0.0, 0.0, NULL);
+    harness_create_topic(dlq, 1);
     char extra[512];
     snprintf(extra, sizeof extra,
              "shutdown.timeout.ms = %d\nlog.level = debug\nerrors.tolerance = all\n"
              "errors.deadletterqueue.topic.name = %s\n",
              SHUTDOWN_MS, dlq);
     const char *job = harness_write_job(topic, topic, db, extra);
-    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    const char *args[] = {"run", job, "--set", "mongo.timeout.ms=1500", NULL};
     pid_t pid = harness_spawn(log, args);
-    int64_t until = rb_now_ms() + 180000;
-    /* From its DLQ step on, the batch can only wait (no ack can come). */
-    while (!log_has_after(log, "record_failed", "stage=dlq")) {
-        ck_assert_msg(rb_now_ms() < until, "the batch never reached its DLQ step");
-        ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "ragbatch exited before its DLQ step");
-        rb_sleep_ms(20);
-    }
-    pid_t broker = kafka_pid();
-    /* Whatever happens to this test, the broker is woken up again. */
-    pid_t guard = fork();
-    ck_assert_int_ge(guard, 0);
-    if (guard == 0) {
-        sleep(30);
-        kill(broker, SIGCONT);
-        _exit(0);
-    }
-    ck_assert_int_eq(kill(broker, SIGSTOP), 0);
+    /* The records come while MongoDB is away, once the runner owns the
+     * partition (records produced before could be done before the fault). */
+    char assigned[200];
+    snprintf(assigned, sizeof assigned, "assigned=%s[", topic);
+    await_log(pid, log, assigned);
+    harness_mongo_down();
+    produce_with_bad_record(topic, 30, 5);
+    pid_t guard = hold_in_dlq_step(pid, log);
     int64_t took;
     int status = term_at(pid, log, "stage=dlq", 500, &took);
-    ck_assert_int_eq(kill(broker, SIGCONT), 0);
-    kill(guard, SIGKILL);
-    waitpid(guard, NULL, 0);
+    broker_resume(guard);
     assert_abandoned(log, status, took);
     ck_assert_int_eq(harness_committed_total(topic, topic), 0);
     harness_case_close(&c);

@@ -462,10 +462,16 @@ START_TEST(a_write_that_fails_for_good_commits_nothing) {
 }
 END_TEST
 
+/* The retry timeout must outlast the first attempt by far: it counts from
+ * before that attempt, so with 30 ms a test thread preempted that long (a
+ * loaded two-core machine) gave up after the first attempt, without a
+ * retry or a hold.  With retries every 1-2 ms, 500 ms still makes many. */
+#define RETRY_TIMEOUT_SET "sink.retry.timeout.ms=500"
+
 START_TEST(retries_end_at_sink_retry_timeout_with_nothing_committed) {
     run r;
     run_open(&r, "errors.tolerance=none", false);
-    set(&r, "sink.retry.timeout.ms=30");
+    set(&r, RETRY_TIMEOUT_SET);
     const inproc_msg b0[] = {{0, "p-1", EVT("p-1", 1, "One")}};
     inproc_source_batch(r.src, b0, 1);
     inproc_sink_fail_writes(r.sink, 1000000, true);
@@ -593,7 +599,7 @@ END_TEST
 START_TEST(dlq_retries_end_at_sink_retry_timeout_with_nothing_committed) {
     run r;
     run_open(&r, "errors.tolerance=all", true);
-    set(&r, "sink.retry.timeout.ms=30");
+    set(&r, RETRY_TIMEOUT_SET);
     const inproc_msg b0[] = {{0, "p-1", EVT("p-1", 1, "One")}, {0, "p-x", BAD_JSON}};
     inproc_source_batch(r.src, b0, 2);
     inproc_dlq_fail(r.dlq, 1000000, INPROC_DLQ_NOTHING);

@@ -1166,11 +1166,16 @@ START_TEST(lost_server_fails_whole_write_retriably) {
     relay_start(&r, host, host_port);
     relayed_uri(server_uri(), r.port, uri, sizeof uri, host, sizeof host, &host_port);
     rb_error err;
+    /* Selecting and connecting fail fast once the relay is cut; the round
+     * trips before the cut (the sink's probes of the server, the first
+     * write) get room for a loaded machine: with 500 ms for them too, a
+     * slow answer failed the case before anything was cut. */
     rb_sink_opts o = {.uri = uri,
                       .database = f.db,
                       .collection = "docs",
                       .write_concern = "1",
-                      .timeout_ms = 500};
+                      .timeout_ms = 500,
+                      .socket_timeout_ms = 10000};
     rb_sink *s = rb_sink_new(&o, &err);
     ck_assert_msg(s != NULL, "through the relay: %s", err.msg);
     rb_sink_item b[2] = {upsert("a", 1, "a"), upsert("b", 1, "b")};

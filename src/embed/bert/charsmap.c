@@ -98,8 +98,8 @@ rb_charsmap *rb_charsmap_from_base64(const char *b64, size_t len, const char *so
         }
         for (size_t i = 0; i < cm->n_units; i++) {
             const unsigned char *u = blob + 4 + 4 * i;
-            cm->units[i] =
-                (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+            cm->units[i] = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 |
+                           (uint32_t)u[3] << 24;
         }
         memcpy(cm->pool, blob + 4 + trie, cm->pool_len);
         cm->pool[cm->pool_len] = '\0';

@@ -26,7 +26,7 @@ enum { RB_TOK_MAX_AROUND = 4 };
 typedef enum rb_tok_model { RB_TOKM_WORDPIECE = 0, RB_TOKM_UNIGRAM } rb_tok_model;
 
 typedef enum rb_tok_norm_kind {
-    RB_NORM_BERT = 0,     /* clean, CJK spacing, strip accents, lower-case */
+    RB_NORM_BERT = 0, /* clean, CJK spacing, strip accents, lower-case */
     RB_NORM_NFC,
     RB_NORM_NFD,
     RB_NORM_NFKC,
@@ -58,7 +58,11 @@ typedef enum rb_tok_pre_kind {
     RB_PRE_METASPACE         /* ' ' -> replacement, prepend, split before it */
 } rb_tok_pre_kind;
 
-typedef enum rb_tok_prepend { RB_PREPEND_NEVER = 0, RB_PREPEND_FIRST, RB_PREPEND_ALWAYS } rb_tok_prepend;
+typedef enum rb_tok_prepend {
+    RB_PREPEND_NEVER = 0,
+    RB_PREPEND_FIRST,
+    RB_PREPEND_ALWAYS
+} rb_tok_prepend;
 
 typedef struct rb_tok_pre {
     rb_tok_pre_kind kind;
@@ -110,8 +114,7 @@ struct rb_tokenizer {
 
 /* A tokenizer over tokens[0..n) (ids = indices; empty strings are holes)
  * with no pipeline yet: the caller adds steps and sets the model fields. */
-rb_tokenizer *rb_tok_alloc(const char *const *tokens, size_t n, const char *source,
-                           rb_error *err);
+rb_tokenizer *rb_tok_alloc(const char *const *tokens, size_t n, const char *source, rb_error *err);
 int32_t rb_tok_lookup(const rb_tokenizer *t, const char *s, size_t len);
 int rb_tok_add_added(rb_tokenizer *t, const char *content, int32_t id, bool lstrip, bool rstrip,
                      bool single_word);

@@ -204,7 +204,8 @@ static int add_pre(loader *l, const rb_json *p, int depth) {
         if (to_cps(l, rep, &cps, &n) < 0) return -1;
         pre.replacement = n == 1 ? cps[0] : -1;
         free(cps);
-        if (pre.replacement < 0) return bad(l, "Metaspace replacement must be one character", NULL);
+        if (pre.replacement < 0)
+            return bad(l, "Metaspace replacement must be one character", NULL);
         if (get_flag(l, p, "split", true, &pre.split) < 0) return -1;
         const char *scheme = rb_json_string(rb_json_get(p, "prepend_scheme"));
         bool add_prefix;
@@ -270,8 +271,9 @@ static int template_single(loader *l, const rb_json *p) {
         const char *name = rb_json_string(rb_json_get(sp, "id"));
         const rb_json *ids = rb_json_get(rb_json_get(specials, name ? name : ""), "ids");
         if (!name || !ids || ids->type != RB_JSON_ARRAY)
-            return bad(l, "TemplateProcessing: a special token of \"single\" is not in "
-                          "\"special_tokens\"",
+            return bad(l,
+                       "TemplateProcessing: a special token of \"single\" is not in "
+                       "\"special_tokens\"",
                        NULL);
         for (size_t k = 0; k < ids->count; k++) {
             if (!ids->items[k].is_integer)
@@ -351,8 +353,9 @@ static int build_model(loader *l, const rb_json *model, const rb_json *added) {
                             "byte-level BPE tokenizers (GPT-2, RoBERTa-base) are not read yet",
                             l->path, type);
     if (!vocab || vocab->type != (unigram ? RB_JSON_ARRAY : RB_JSON_OBJECT))
-        return bad(l, unigram ? "Unigram model: \"vocab\" must be an array of [piece, score]"
-                              : "WordPiece model: \"vocab\" must be an object of token: id",
+        return bad(l,
+                   unigram ? "Unigram model: \"vocab\" must be an array of [piece, score]"
+                           : "WordPiece model: \"vocab\" must be an object of token: id",
                    NULL);
     size_t n = 0;
     if (count_ids(l, vocab, unigram, added, &n) < 0) return -1;
@@ -446,8 +449,8 @@ static int add_added(loader *l, const rb_json *added) {
             get_flag(l, a, "rstrip", false, &rstrip) < 0 ||
             get_flag(l, a, "single_word", false, &single) < 0)
             return -1;
-        if (rb_tok_add_added(l->t, content, (int32_t)rb_json_get(a, "id")->integer, lstrip,
-                             rstrip, single) < 0)
+        if (rb_tok_add_added(l->t, content, (int32_t)rb_json_get(a, "id")->integer, lstrip, rstrip,
+                             single) < 0)
             return nomem(l);
     }
     return 0;

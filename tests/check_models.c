@@ -238,6 +238,35 @@ START_TEST(weightedmean_bert_vectors_match_sentence_transformers) {
 }
 END_TEST
 
+/* A prefix (e5's "query: ") is embedded as if written before the text,
+ * and is part of the model name so that vectors made without it are not
+ * taken for equal. */
+START_TEST(a_prefix_is_part_of_the_text_and_of_the_name) {
+    rb_local_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.model_dir = DATA "/xlmr-tiny";
+    o.threads = 1;
+    rb_error err;
+    rb_error_clear(&err);
+    rb_embedder *e = rb_embedder_local_new(&o, &err);
+    ck_assert_msg(e != NULL, "%s", err.msg);
+    const char *plain[2] = {"query: Доставка по всей России", "query: 東京の倉庫"};
+    const char *bare[2] = {"Доставка по всей России", "東京の倉庫"};
+    float a[2 * 32], b[2 * 32];
+    ck_assert_int_eq(rb_embedder_embed(e, plain, 2, a, &err), 0);
+    ck_assert_str_eq(rb_embedder_model_name(e), "xlmr-tiny");
+    ck_assert_int_eq(rb_embedder_set_prefix(e, "query: ", &err), 0);
+    ck_assert_str_eq(rb_embedder_model_name(e), "xlmr-tiny prefix=\"query: \"");
+    ck_assert_int_eq(rb_embedder_embed(e, bare, 2, b, &err), 0);
+    ck_assert_int_eq(memcmp(a, b, sizeof a), 0);
+    ck_assert_int_eq(rb_embedder_set_prefix(e, "", &err), 0);
+    ck_assert_str_eq(rb_embedder_model_name(e), "xlmr-tiny");
+    ck_assert_int_eq(rb_embedder_embed(e, bare, 2, b, &err), 0);
+    ck_assert_int_ne(memcmp(a, b, sizeof a), 0);
+    rb_embedder_destroy(e);
+}
+END_TEST
+
 /* ---- refusals ------------------------------------------------------------ */
 
 static char scratch[64];
@@ -375,6 +404,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, wordpiece_tokenizer_json_ids_match_transformers);
     tcase_add_test(tc, xlm_roberta_vectors_match_sentence_transformers);
     tcase_add_test(tc, weightedmean_bert_vectors_match_sentence_transformers);
+    tcase_add_test(tc, a_prefix_is_part_of_the_text_and_of_the_name);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("refusals");
     tcase_add_test(te, refusals_name_file_and_part);

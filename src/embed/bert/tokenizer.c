@@ -236,6 +236,7 @@ rb_tokenizer *rb_tok_alloc(const char *const *tokens, size_t n, const char *sour
         t->offs[i] = off;
         t->lens[i] = (uint32_t)len;
         off += len + 1;
+        if (len > t->max_piece) t->max_piece = len;
         if (len == 0) continue; /* a hole in the ids */
         /* A repeated token keeps the last id, as a dict built line by line would. */
         size_t h = fnv_more(FNV_START, tokens[i], len) & t->table_mask;
@@ -322,7 +323,6 @@ int rb_tok_set_unigram(rb_tokenizer *t, const double *scores, int32_t unk_id, bo
     t->min_score = 0;
     for (size_t i = 0; i < t->n; i++) {
         if (i == 0 || scores[i] < t->min_score) t->min_score = scores[i];
-        if (t->lens[i] > t->max_piece) t->max_piece = t->lens[i];
         prefixes += t->lens[i];
     }
     /* About 16 bits per prefix: few false "maybe"s. */
@@ -560,6 +560,10 @@ static int wordpiece(const rb_tokenizer *t, enc_state *st, const int32_t *w, siz
         while (end > start) {
             const char *s = bytes + offs[start];
             size_t len = offs[end] - offs[start];
+            if (len + (start > 0 ? gap : 0) > t->max_piece) {
+                end--; /* longer than every token: no lookup can match */
+                continue;
+            }
             if (start > 0) {
                 /* Put the prefix just before the piece: the bytes there
                  * belong to pieces already matched (or to the gap), so they

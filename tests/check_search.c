@@ -685,6 +685,15 @@ START_TEST(cli_says_the_search_is_exact) {
     ck_assert_msg(strstr(out, "\"rank\":3"), "%s", out);
     ck_assert_msg(!strstr(out, "\"exact\":false"), "%s", out);
     ck_assert_msg(strstr(out, "\"exact\":true"), "%s", out);
+    /* embed.prefix.query goes before the query: the embedder says so in
+     * its model name (check_models proves the vector is the prefixed
+     * text's). */
+    const char *pjob = harness_write_job("check_search_prefix", "check-search-unused", fx.db,
+                                         "embed.prefix.query = query:\n");
+    const char *pargs[] = {"search", pjob, "shoes for running", "--k", "1", NULL};
+    ck_assert_int_eq(harness_run(log, pargs, 60), 0);
+    out = slurp(log);
+    ck_assert_msg(strstr(out, "model all-MiniLM-L6-v2 prefix=\"query: \""), "%s", out);
     const char *bad[] = {"search", job, "x", "--filter", "$where=1", NULL};
     ck_assert_int_eq(harness_run(log, bad, 60), 1);
     const char *show[] = {"index", "show", job, NULL};

@@ -259,6 +259,151 @@ START_TEST(vocab_errors_name_the_source) {
 }
 END_TEST
 
+/* ---- tokenizer.json ------------------------------------------------------ */
+
+/* Writes `json` to a temporary file and loads it; NULL (and *err) on failure. */
+static rb_tokenizer *from_json(const char *json, rb_error *err) {
+    char path[] = "/tmp/rb_tokjson_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, json, strlen(json)), (int)strlen(json));
+    close(fd);
+    rb_error_clear(err);
+    rb_tokenizer *t = rb_tokenizer_new_from_json(path, false, err);
+    unlink(path);
+    return t;
+}
+
+static rb_tokenizer *from_json_ok(const char *json) {
+    rb_error err;
+    rb_tokenizer *t = from_json(json, &err);
+    ck_assert_msg(t != NULL, "tokenizer.json: %s", err.msg);
+    return t;
+}
+
+/* U+2581, Metaspace's marker. */
+#define MS "\xe2\x96\x81"
+
+/* Scores picked so that each best path is known by hand: min score -5, so
+ * an unknown code point costs -15. */
+static const char unigram_json[] =
+    "{\"added_tokens\": [{\"id\": 9, \"content\": \"<mask>\", \"lstrip\": true},"
+    " {\"id\": 10, \"content\": \"[X]\", \"rstrip\": true},"
+    " {\"id\": 11, \"content\": \"ab\", \"single_word\": true}],"
+    " \"normalizer\": null,"
+    " \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"" MS "\","
+    " \"prepend_scheme\": \"always\", \"split\": true},"
+    " \"post_processor\": {\"type\": \"RobertaProcessing\", \"sep\": [\"</s>\", 2],"
+    " \"cls\": [\"<s>\", 1], \"trim_offsets\": true, \"add_prefix_space\": true},"
+    " \"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"byte_fallback\": %s, \"vocab\": ["
+    "[\"<unk>\", 0], [\"<s>\", 0], [\"</s>\", 0], [\"" MS "\", -2], [\"a\", -1], [\"b\", -1],"
+    " [\"zz\", -1.5], [\"" MS "zz\", -5], [\"<0x78>\", -4]]}}";
+
+START_TEST(unigram_viterbi_and_unknowns) {
+    char json[2048];
+    snprintf(json, sizeof json, unigram_json, "false");
+    rb_tokenizer *t = from_json_ok(json);
+    /* "▁zz" alone is -5; "▁" + "zz" is -3.5: the better path wins. */
+    EXPECT(t, "zz", 1, 3, 6, 2);
+    EXPECT(t, "a b", 1, 3, 4, 3, 5, 2);
+    /* Unknown code points next to each other are one unknown piece. */
+    EXPECT(t, "xy", 1, 3, 0, 2);
+    EXPECT(t, "axyb", 1, 3, 4, 0, 5, 2);
+    /* Added tokens: <mask> takes the space before it, [X] the one after;
+     * "ab" only as a word of its own. */
+    EXPECT(t, "a <mask>", 1, 3, 4, 9, 2);
+    EXPECT(t, "[X] b", 1, 10, 3, 5, 2);
+    EXPECT(t, "ab bab", 1, 11, 3, 5, 4, 5, 2);
+    ck_assert_uint_eq(rb_tokenizer_special_count(t), 2);
+    /* Truncation keeps <s> and </s>. */
+    expect_len(t, "a b a b", 7, 4, 1, 3, 4, 2, -1);
+    rb_tokenizer_destroy(t);
+
+    /* Byte fallback: an unknown piece whose every byte has a <0xHH> piece
+     * becomes those; otherwise it stays <unk>. */
+    snprintf(json, sizeof json, unigram_json, "true");
+    t = from_json_ok(json);
+    EXPECT(t, "xx", 1, 3, 8, 8, 2);
+    EXPECT(t, "xy", 1, 3, 0, 2);
+    rb_tokenizer_destroy(t);
+}
+END_TEST
+
+START_TEST(tokenizer_json_normalizers_and_wordpiece) {
+    rb_tokenizer *t = from_json_ok(
+        "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFKC\"},"
+        " {\"type\": \"Lowercase\"}, {\"type\": \"Replace\", \"pattern\": {\"String\": \"qq\"},"
+        " \"content\": \"q\"}, {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"-{2,}\"},"
+        " \"content\": \" \"}, {\"type\": \"Strip\", \"strip_left\": true,"
+        " \"strip_right\": true}]},"
+        " \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": ["
+        "{\"type\": \"WhitespaceSplit\"}]},"
+        " \"post_processor\": {\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\", 2],"
+        " \"cls\": [\"[CLS]\", 1]},"
+        " \"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\","
+        " \"continuing_subword_prefix\": \"@@\", \"max_input_chars_per_word\": 5,"
+        " \"vocab\": {\"[UNK]\": 0, \"[CLS]\": 1, \"[SEP]\": 2, \"fi\": 3, \"abc\": 4,"
+        " \"@@x\": 5, \"q\": 6, \"a-b\": 7}}}");
+    /* NFKC folds the ligature and the full-width letters, then lower-case. */
+    EXPECT(t, "\xef\xac\x81 \xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3", 1, 3, 4, 2);
+    EXPECT(t, "abcx", 1, 4, 5, 2);
+    /* "qqqq" -> "qq": no "@@q", so the word is unknown. */
+    EXPECT(t, "qqqq", 1, 0, 2);
+    EXPECT(t, "QQ", 1, 6, 2);
+    /* A run of two or more dashes is a space; one dash is kept. */
+    EXPECT(t, "abc---abc a-b", 1, 4, 4, 7, 2);
+    /* Longer than max_input_chars_per_word: unknown. */
+    EXPECT(t, "abcxxx", 1, 0, 2);
+    EXPECT(t, "  abc  ", 1, 4, 2);
+    rb_tokenizer_destroy(t);
+
+    /* Whitespace: runs of word characters and runs of other symbols. */
+    t = from_json_ok("{\"pre_tokenizer\": {\"type\": \"Whitespace\"},"
+                     " \"post_processor\": null,"
+                     " \"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\","
+                     " \"vocab\": {\"[UNK]\": 0, \"abc\": 1, \"!!\": 2, \"##x\": 3, \"d\": 4}}}");
+    EXPECT(t, "abc!!d x", 1, 2, 4, 0);
+    ck_assert_uint_eq(rb_tokenizer_special_count(t), 0);
+    rb_tokenizer_destroy(t);
+}
+END_TEST
+
+START_TEST(tokenizer_json_errors_name_the_part) {
+    static const struct {
+        const char *json, *needle;
+    } cases[] = {
+        {"[1, 2]", "expected a tokenizers object"},
+        {"{\"model\": {\"type\": \"WordLevel\", \"vocab\": {}}}",
+         "\"WordLevel\" is not supported"},
+        {"{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": {\"a\": 0}}}",
+         "unk_token \"[UNK]\" is not in the vocabulary"},
+        {"{\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"a\", \"vocab\": {\"a\": -1}}}",
+         "the id of \"a\" (line 1) is not a valid token id"},
+        {"{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\", 0]]}}", "\"unk_id\" must be"},
+        {"{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\"]]}}",
+         "Unigram vocab entry 0 (line 1) is not [piece, score]"},
+        {"{\"normalizer\": {\"type\": \"Nmt\"}, \"model\": {\"type\": \"Unigram\", \"unk_id\": 0,"
+         " \"vocab\": [[\"a\", 0]]}}",
+         "normalizer \"Nmt\" is not supported"},
+        {"{\"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\":"
+         " {\"id\": \"<s>\"}}, {\"Sequence\": {\"id\": \"A\"}}], \"special_tokens\": {}},"
+         " \"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", 0]]}}",
+         "special token of \"single\" is not in \"special_tokens\""},
+        {"{\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AAAA\"},"
+         " \"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", 0]]}}",
+         "precompiled_charsmap"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rb_error err;
+        rb_tokenizer *t = from_json(cases[i].json, &err);
+        ck_assert_msg(t == NULL, "case %zu loaded", i);
+        ck_assert_int_eq(err.code, RB_ERR_MODEL);
+        ck_assert_msg(strstr(err.msg, "/tmp/rb_tokjson_") && strstr(err.msg, cases[i].needle),
+                      "case %zu: '%s' lacks '%s'", i, err.msg, cases[i].needle);
+    }
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("tokenizer");
     TCase *tc = tcase_create("core");
@@ -273,6 +418,9 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, truncation);
     tcase_add_test(tc, special_tokens_in_text);
     tcase_add_test(tc, vocab_errors_name_the_source);
+    tcase_add_test(tc, unigram_viterbi_and_unknowns);
+    tcase_add_test(tc, tokenizer_json_normalizers_and_wordpiece);
+    tcase_add_test(tc, tokenizer_json_errors_name_the_part);
     suite_add_tcase(s, tc);
     return s;
 }

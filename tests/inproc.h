@@ -67,6 +67,7 @@ typedef struct inproc_doc {
     bool deleted;
     char *text; /* NULL for a tombstone */
     char text_hash[65];
+    char model[128]; /* the model name stored with the vector */
     float vector[8];
     size_t dim;
     int64_t offset; /* source offset of the event that wrote it */

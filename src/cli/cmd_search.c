@@ -202,6 +202,7 @@ int rb_cmd_search(int argc, char **argv) {
     rb_embed_opts eo;
     rb_runner_embed_opts(&cfg, &eo);
     if (!(emb = rb_embedder_new(&eo, &err))) goto done;
+    if (rb_runner_embed_prefix(emb, cfg.embed_prefix_query, &err) != 0) goto done;
     size_t dim = rb_embedder_dim(emb);
     if (!(vec = malloc(dim * sizeof *vec))) {
         rb_error_nomem(&err, RB_STAGE_NONE, "query vector");

@@ -133,6 +133,8 @@ typedef struct rb_job_config {
     int64_t embed_rate_tokens_per_minute;   /* embed.rate.tokens.per.minute, 0 = none */
     bool embed_tls_verify;                  /* embed.tls.verify */
     char *embed_tls_ca_file;                /* embed.tls.ca.file */
+    char *embed_prefix_document;            /* embed.prefix.document */
+    char *embed_prefix_query;               /* embed.prefix.query */
 
     char *mongo_uri;                      /* mongo.uri (secret) */
     char *mongo_database;                 /* mongo.database */

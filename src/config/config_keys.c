@@ -380,7 +380,7 @@ const rb_config_key rb_config_keys[] = {
         .def = "local",
         .choices = embed_providers,
         .doc =
-            "Embedding provider: local (BERT model in embed.model.dir), openai (any "
+            "Embedding provider: local (BERT-family model in embed.model.dir), openai (any "
             "OpenAI-compatible "
             "POST /v1/embeddings: OpenAI, Azure OpenAI, vLLM, Ollama) or tei (Hugging Face Text "
             "Embeddings Inference POST /embed, or an Inference API feature-extraction URL).",
@@ -390,8 +390,9 @@ const rb_config_key rb_config_keys[] = {
         .type = RB_KEY_PATH,
         .field = F(embed_model_dir),
         .def = "",
-        .doc = "Directory of a Hugging Face BERT-family model (config.json, vocab.txt, "
-               "model.safetensors, pooling config) for the local provider.",
+        .doc = "Directory of a sentence-transformers model for the local provider: BERT, "
+               "RoBERTa or XLM-RoBERTa (config.json, tokenizer.json or vocab.txt, "
+               "model.safetensors, pooling config).",
     },
     {
         .name = "embed.threads",
@@ -564,6 +565,23 @@ const rb_config_key rb_config_keys[] = {
         .field = F(embed_tls_ca_file),
         .def = "",
         .doc = "CA bundle for the HTTP provider; empty uses the system's.",
+    },
+    {
+        .name = "embed.prefix.document",
+        .type = RB_KEY_STRING,
+        .field = F(embed_prefix_document),
+        .def = "",
+        .doc = "Text put before every document text the job embeds, followed by one space, for "
+               "models trained with one (e5: passage:); its tokens count against the token "
+               "limit, and it becomes part of the stored model name, so a change re-embeds.",
+    },
+    {
+        .name = "embed.prefix.query",
+        .type = RB_KEY_STRING,
+        .field = F(embed_prefix_query),
+        .def = "",
+        .doc = "Text put before the query by `ragbatch search`, followed by one space (e5: "
+               "query:; bge: its instruction).",
     },
     {
         .name = "embed.reuse.unchanged",

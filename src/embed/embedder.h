@@ -60,6 +60,14 @@ void rb_embedder_set_cancel(rb_embedder *e, const atomic_int *cancel);
  * providers, whose tokenizer is on the server. */
 const struct rb_tokenizer *rb_embedder_tokenizer(const rb_embedder *e, size_t *max_seq);
 
+/* Puts `prefix` before every text this embedder embeds from now on (the
+ * "passage: " / "query: " that e5 models need, a bge instruction); NULL or
+ * "" removes it.  The model name becomes NAME + " prefix=\"...\"" while a
+ * prefix is set, so that vectors stored under another prefix (or none)
+ * are never reused as if equal.  The prefix is copied; its tokens count
+ * against the model's max_seq_length like the text's. */
+int rb_embedder_set_prefix(rb_embedder *e, const char *prefix, rb_error *err);
+
 size_t rb_embedder_dim(const rb_embedder *e);
 const char *rb_embedder_model_name(const rb_embedder *e);
 const char *rb_embedder_provider(const rb_embedder *e);

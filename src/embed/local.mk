@@ -1,6 +1,8 @@
 libragbatch_a_SOURCES += \
 	src/embed/embedder.c src/embed/embedder.h \
 	src/embed/bert/tokenizer.c src/embed/bert/tokenizer.h \
+	src/embed/bert/tokenizer_impl.h src/embed/bert/tokenizer_json.c \
+	src/embed/bert/charsmap.c src/embed/bert/charsmap.h \
 	src/embed/bert/safetensors.c src/embed/bert/safetensors.h \
 	src/embed/bert/model_config.c src/embed/bert/model_config.h \
 	src/embed/bert/matmul.c src/embed/bert/matmul.h src/embed/bert/clones.h \
@@ -17,6 +19,13 @@ tests_check_tokenizer_LDADD = $(TEST_LIBS)
 tests_check_embed_SOURCES = tests/check_embed.c
 tests_check_embed_CFLAGS = $(TEST_CFLAGS)
 tests_check_embed_LDADD = $(TEST_LIBS)
+
+# The tiny XLM-R / BERT / Unigram reference models of tests/data/models/.
+check_PROGRAMS += tests/check_models
+TESTS += tests/check_models
+tests_check_models_SOURCES = tests/check_models.c
+tests_check_models_CFLAGS = $(TEST_CFLAGS)
+tests_check_models_LDADD = $(TEST_LIBS)
 
 # HTTP embedding providers (openai, tei), the provider factory, their suite
 # and the OpenAI/TEI test server it runs in-process.

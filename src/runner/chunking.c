@@ -89,13 +89,19 @@ int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_sink_port c
     if (!cfg->text_chunk_enable) return 0;
     size_t max_seq = 0;
     const rb_tokenizer *t = rb_embedder_tokenizer(r->embedder, &max_seq);
-    size_t limit = t ? (max_seq > 2 ? max_seq - 2 : 1) : RB_CHUNK_HTTP_DEFAULT_TOKENS;
+    /* Room for a chunk: the sequence less the special tokens around it
+     * ([CLS] [SEP], <s> </s>) and the tokens of embed.prefix.document. */
+    size_t around = t ? rb_tokenizer_special_count(t) : 0, pre = 0;
+    const char *prefix = cfg->embed_prefix_document ? cfg->embed_prefix_document : "";
+    if (t && *prefix && rb_tokenizer_count(t, prefix, strlen(prefix), &pre, err) != 0) return -1;
+    size_t limit = t ? (max_seq > around + pre ? max_seq - around - pre : 1)
+                     : RB_CHUNK_HTTP_DEFAULT_TOKENS;
     size_t max = cfg->text_chunk_max_tokens > 0 ? (size_t)cfg->text_chunk_max_tokens : limit;
     if (t && max > limit)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "text.chunk.max.tokens = %zu: the model takes %zu tokens besides "
-                            "[CLS] and [SEP], so every chunk would be truncated",
-                            max, limit);
+                            "[CLS] and [SEP]%s, so every chunk would be truncated",
+                            max, limit, pre ? " and the embed.prefix.document" : "");
     if ((size_t)cfg->text_chunk_overlap_tokens >= max)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "text.chunk.overlap.tokens = %" PRId64

@@ -1,6 +1,7 @@
 /* embed_opts.c -- a job's embed.* keys as rb_embed_opts; see embed_opts.h. */
 #include "runner/embed_opts.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out) {
@@ -33,6 +34,21 @@ void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out) {
         .tls_verify = cfg->embed_tls_verify,
         .ca_file = cfg->embed_tls_ca_file,
     };
+}
+
+int rb_runner_embed_prefix(rb_embedder *e, const char *value, rb_error *err) {
+    if (!value || !*value) return rb_embedder_set_prefix(e, NULL, err);
+    /* Values are trimmed, so the space that separates "passage:" from the
+     * text is added here. */
+    size_t n = strlen(value);
+    char *p = malloc(n + 2);
+    if (!p) return rb_error_nomem(err, RB_STAGE_CONFIG, "embedding prefix");
+    memcpy(p, value, n);
+    p[n] = ' ';
+    p[n + 1] = '\0';
+    int rc = rb_embedder_set_prefix(e, p, err);
+    free(p);
+    return rc;
 }
 
 int rb_runner_http_embed_defaults(rb_http_embed_opts *out, rb_error *err) {

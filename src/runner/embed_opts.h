@@ -17,6 +17,12 @@
  * `cfg` is. */
 void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out);
 
+/* Sets a job's embed.prefix.document or embed.prefix.query on `e`: the
+ * value and one space (configuration values are trimmed, and every model
+ * that wants a prefix -- e5's "passage:", bge's instruction -- wants it
+ * followed by a space); empty: none. */
+int rb_runner_embed_prefix(rb_embedder *e, const char *value, rb_error *err);
+
 /* Fills `out` with the defaults of the embed.* keys, as the key table has
  * them, for the programs that drive an HTTP embedder without a job (the
  * benches, tests).  The strings are NULL (provider, url, model, ...): the

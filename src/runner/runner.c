@@ -89,6 +89,9 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
         if (!(r->embedder = rb_embedder_new(&eo, err))) return -1;
         r->own_embedder = true;
     }
+    /* The job's document prefix (e5's "passage: "), on an embedder given by
+     * the caller too: what the job embeds is the job's to say. */
+    if (rb_runner_embed_prefix(r->embedder, cfg->embed_prefix_document, err) != 0) return -1;
     if (r->shutdown) rb_embedder_set_cancel(r->embedder, rb_shutdown_abandon_flag(r->shutdown));
 
     char app[256];

@@ -124,9 +124,12 @@ rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, bool 
     }
     m->st = rb_safetensors_open(weights_path, err);
     if (!m->st) goto fail;
-    /* Checkpoints saved from BertModel have bare names; those saved from a
-     * task model put everything under "bert.". */
-    const char *pre = rb_safetensors_find(m->st, "embeddings.word_embeddings.weight") ? ""
+    /* Checkpoints saved from BertModel / XLMRobertaModel have bare names;
+     * those saved from a task model put everything under "bert." or
+     * "roberta.". */
+    const char *pre = "";
+    if (!rb_safetensors_find(m->st, "embeddings.word_embeddings.weight"))
+        pre = rb_safetensors_find(m->st, "roberta.embeddings.word_embeddings.weight") ? "roberta."
                                                                                       : "bert.";
     size_t H = cfg->hidden, I = cfg->intermediate;
     if (tensor(m, pre, "embeddings.word_embeddings.weight", 2, cfg->vocab_size, H, &m->word, err) <
@@ -336,6 +339,15 @@ static void pool(const rb_bert *m, const rb_bert_state *s, const rb_bert_run *ru
                 for (size_t i = 0; i < H; i++)
                     if (x[r * H + i] > o[i]) o[i] = x[r * H + i];
             break;
+        case RB_POOL_WEIGHTED_MEAN: {
+            /* sentence-transformers: token i (from 1) weighs i. */
+            memset(o, 0, H * sizeof *o);
+            for (size_t r = 0; r < L; r++)
+                for (size_t i = 0; i < H; i++) o[i] += (float)(r + 1) * x[r * H + i];
+            float div = (float)L * (float)(L + 1) / 2.0f;
+            for (size_t i = 0; i < H; i++) o[i] /= div;
+            break;
+        }
         case RB_POOL_MEAN:
         case RB_POOL_MEAN_SQRT_LEN: {
             memset(o, 0, H * sizeof *o);
@@ -377,6 +389,9 @@ int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, cons
     }
     /* Embeddings: token type is always 0 (single-sentence input). */
     for (size_t q = 0; q < nseq; q++) {
+        /* RoBERTa: positions count the non-padding tokens from pad_id + 1;
+         * a padding token (written literally in the text) sits at pad_id. */
+        size_t pos = c->pad_id >= 0 ? (size_t)c->pad_id + 1 : 0;
         for (size_t p = 0; p < lens[q]; p++) {
             size_t r = s->offs[q] + p;
             int32_t id = ids[r];
@@ -384,7 +399,12 @@ int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, cons
                 return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
                                     "token id %d is outside the vocabulary (%zu)", (int)id,
                                     c->vocab_size);
-            const float *w = m->word + (size_t)id * H, *ps = m->pos + p * H;
+            size_t at = c->pad_id >= 0 && id == c->pad_id ? (size_t)c->pad_id : pos++;
+            if (at >= c->max_positions)
+                return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                                    "sequence %zu needs position %zu (limit %zu)", q, at,
+                                    c->max_positions);
+            const float *w = m->word + (size_t)id * H, *ps = m->pos + at * H;
             float *x = s->x + r * H;
             for (size_t i = 0; i < H; i++) x[i] = w[i] + ps[i] + m->type[i];
         }

@@ -17,11 +17,13 @@
  * contributes exp(-inf) = 0 to the softmax, and no padded row is ever
  * computed.
  *
- *   x      = LayerNorm(word[id] + pos[p] + type[0])
+ *   x      = LayerNorm(word[id] + pos[p] + type[0]), p from 0 (BERT) or
+ *            from pad_token_id + 1 (RoBERTa, XLM-R)
  *   layer: a = softmax(Q K^T / sqrt(d)) V per head, per sequence
  *          x = LayerNorm(x + a Wo^T + bo)
  *          x = LayerNorm(x + gelu(x Wi^T + bi) Wf^T + bf)
- *   pool   mean / cls / max / mean-sqrt-len over each sequence's rows,
+ *   pool   mean / cls / max / mean-sqrt-len / weighted mean over each
+ *          sequence's rows,
  *          then x / max(|x|, 1e-12) when normalising.
  */
 #ifndef RB_BERT_H

@@ -27,8 +27,10 @@
 #include "embed/bert/model_config.h"
 #include "embed/bert/tokenizer.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -203,6 +205,44 @@ static const rb_tokenizer *local_tokenizer(const void *impl, size_t *max_seq) {
     return im->tok;
 }
 
+/* True (and the error set) when model.safetensors is absent: the message
+ * says what the directory has instead and how to convert it. */
+static bool weights_missing(const char *dir, const char *weights, rb_error *err) {
+    if (access(weights, F_OK) == 0 || errno != ENOENT) return false; /* opened (and named) later */
+    static const char *const others[] = {"pytorch_model.bin",
+                                         "model.safetensors.index.json",
+                                         "pytorch_model.bin.index.json",
+                                         "tf_model.h5",
+                                         "model.onnx",
+                                         "onnx/model.onnx"};
+    const char *found = NULL;
+    for (size_t i = 0; i < sizeof others / sizeof others[0] && !found; i++) {
+        char *p = rb_model_path(dir, others[i]);
+        if (p && access(p, F_OK) == 0) found = others[i];
+        free(p);
+    }
+    if (found && strstr(found, "index.json"))
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                     "%s: missing; the directory has sharded weights (%s), which ragbatch does "
+                     "not read: save them as one file with Python: "
+                     "SentenceTransformer('%s').save('OUT_DIR', safe_serialization=True)",
+                     weights, found, dir);
+    else if (found)
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                     "%s: missing; the directory has only %s, which ragbatch does not read "
+                     "(a pickle or another framework's format). Convert it once with Python "
+                     "(pip install sentence-transformers): "
+                     "SentenceTransformer('%s').save('OUT_DIR', safe_serialization=True), "
+                     "then point the model setting at OUT_DIR",
+                     weights, found, dir);
+    else
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                     "%s: missing (the weights must be a single model.safetensors; run "
+                     "scripts/fetch-model.sh for the default model)",
+                     weights);
+    return true;
+}
+
 static const rb_embedder_ops local_ops = {"local", local_embed, local_destroy, local_set_cancel,
                                           local_tokenizer};
 
@@ -217,22 +257,16 @@ rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *er
         return NULL;
     }
     const char *dir = opts->model_dir;
-    char *vocab = NULL, *weights = NULL;
+    char *weights = NULL;
     if (rb_model_config_load(dir, &im->cfg, err) < 0) goto fail;
-    vocab = rb_model_path(dir, "vocab.txt");
     weights = rb_model_path(dir, "model.safetensors");
-    if (!vocab || !weights) {
+    if (!weights) {
         rb_error_nomem(err, RB_STAGE_EMBED, "local embedder");
         goto fail;
     }
-    im->tok = rb_tokenizer_new_from_file(vocab, &im->cfg.tok, err);
+    im->tok = rb_model_tokenizer_open(dir, &im->cfg, err);
     if (!im->tok) goto fail;
-    if (rb_tokenizer_vocab_size(im->tok) > im->cfg.bert.vocab_size) {
-        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                     "%s: %zu tokens but config.json vocab_size is only %zu", vocab,
-                     rb_tokenizer_vocab_size(im->tok), im->cfg.bert.vocab_size);
-        goto fail;
-    }
+    if (weights_missing(dir, weights, err)) goto fail;
     im->kernel = rb_matmul_default_kernel();
     if (opts->kernel && opts->kernel[0] &&
         rb_matmul_kernel_parse(opts->kernel, &im->kernel) != 0) {
@@ -287,11 +321,9 @@ rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *er
             goto fail;
         }
     }
-    free(vocab);
     free(weights);
     return rb_embedder_wrap(&local_ops, im, H, im->cfg.name, err);
 fail:
-    free(vocab);
     free(weights);
     local_destroy(im);
     return NULL;

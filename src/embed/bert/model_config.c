@@ -102,10 +102,25 @@ static int load_encoder(const char *dir, rb_bert_config *b, rb_error *err) {
     const rb_json *eps = rb_json_get(r, "layer_norm_eps");
     memset(b, 0, sizeof *b);
     b->type_vocab = 2;
-    if (type && strcmp(type, "bert") != 0) {
+    b->pad_id = -1;
+    bool roberta = type && (strcmp(type, "roberta") == 0 || strcmp(type, "xlm-roberta") == 0);
+    if (type && strcmp(type, "bert") != 0 && !roberta) {
         rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                     "%s: model_type \"%s\" is not supported (only \"bert\")", path, type);
+                     "%s: model_type \"%s\" is not supported (bert, roberta, xlm-roberta)", path,
+                     type);
         goto out;
+    }
+    if (roberta) {
+        /* RoBERTa numbers positions after the padding index. */
+        const rb_json *pad = rb_json_get(r, "pad_token_id");
+        if (pad && (pad->type != RB_JSON_NUMBER || !pad->is_integer || pad->integer < 0 ||
+                    pad->integer > INT32_MAX / 4)) {
+            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                         "%s: \"pad_token_id\" must be a token id", path);
+            goto out;
+        }
+        b->pad_id = pad ? (int32_t)pad->integer : 1;
+        b->type_vocab = 1;
     }
     if (get_size(r, "vocab_size", path, true, &b->vocab_size, err) < 0 ||
         get_size(r, "hidden_size", path, true, &b->hidden, err) < 0 ||
@@ -115,6 +130,12 @@ static int load_encoder(const char *dir, rb_bert_config *b, rb_error *err) {
         get_size(r, "max_position_embeddings", path, true, &b->max_positions, err) < 0 ||
         get_size(r, "type_vocab_size", path, false, &b->type_vocab, err) < 0)
         goto out;
+    if (b->pad_id >= 0 && (size_t)b->pad_id + 2 >= b->max_positions) {
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                     "%s: max_position_embeddings %zu leaves no position after pad_token_id %d",
+                     path, b->max_positions, (int)b->pad_id);
+        goto out;
+    }
     if (b->hidden % b->heads != 0) {
         rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
                      "%s: hidden_size %zu is not a multiple of num_attention_heads %zu", path,
@@ -172,9 +193,15 @@ static int load_tokenizer_opts(const char *dir, rb_model_config *c, size_t *mode
     }
     const rb_json *r = rb_json_doc_root(tc); /* NULL when the file is absent */
     const char *cls = rb_json_string(rb_json_get(r, "tokenizer_class"));
-    if (cls && strcmp(cls, "BertTokenizer") != 0 && strcmp(cls, "BertTokenizerFast") != 0) {
+    /* With a tokenizer.json the class does not matter: the file says it all. */
+    if (!c->tokenizer_json && cls && strcmp(cls, "BertTokenizer") != 0 &&
+        strcmp(cls, "BertTokenizerFast") != 0) {
         rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                     "%s: tokenizer_class \"%s\" is not supported (BertTokenizer)", path, cls);
+                     "%s: tokenizer_class \"%s\" is not supported without a tokenizer.json "
+                     "(vocab.txt is read as a BertTokenizer); save the tokenizer with a fast "
+                     "tokenizer (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) to "
+                     "write one",
+                     path, cls);
         goto out;
     }
     bool b = false;
@@ -300,7 +327,10 @@ static int load_pooling(const char *pool_dir, size_t hidden, rb_pooling *pooling
     }
     const rb_json *r = rb_json_doc_root(doc);
     size_t dim = 0;
-    if (get_size(r, "word_embedding_dimension", path, true, &dim, err) < 0) goto out;
+    /* sentence-transformers 6 renamed the dimension and made the mode one string. */
+    const char *dim_key = rb_json_get(r, "embedding_dimension") ? "embedding_dimension"
+                                                                : "word_embedding_dimension";
+    if (get_size(r, dim_key, path, true, &dim, err) < 0) goto out;
     if (dim != hidden) {
         rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
                      "%s: word_embedding_dimension %zu does not match config.json hidden_size %zu",
@@ -314,17 +344,44 @@ static int load_pooling(const char *pool_dir, size_t hidden, rb_pooling *pooling
                  {"pooling_mode_cls_token", RB_POOL_CLS},
                  {"pooling_mode_max_tokens", RB_POOL_MAX},
                  {"pooling_mode_mean_sqrt_len_tokens", RB_POOL_MEAN_SQRT_LEN},
-                 {"pooling_mode_weightedmean_tokens", -1},
+                 {"pooling_mode_weightedmean_tokens", RB_POOL_WEIGHTED_MEAN},
                  {"pooling_mode_lasttoken", -1}};
+    static const char *const names[] = {"mean",         "cls",      "max", "mean_sqrt_len_tokens",
+                                        "weightedmean", "lasttoken"};
     int chosen = -1;
     size_t on = 0;
+    const rb_json *mode = rb_json_get(r, "pooling_mode");
+    if (mode) {
+        size_t i = 0;
+        while (i < 6 && !(mode->type == RB_JSON_STRING && strcmp(mode->str, names[i]) == 0)) i++;
+        if (i == 6) {
+            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                         "%s: \"pooling_mode\" must be one of mean, cls, max, "
+                         "mean_sqrt_len_tokens, weightedmean (a list of modes, concatenated, "
+                         "is not supported)",
+                         path);
+            goto out;
+        }
+        if (modes[i].mode < 0) {
+            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                         "%s: pooling_mode \"%s\" is not supported (it is meant for decoder "
+                         "models, which ragbatch does not run)",
+                         path, names[i]);
+            goto out;
+        }
+        *pooling = (rb_pooling)modes[i].mode;
+        rc = 0;
+        goto out;
+    }
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         bool b = false;
         if (get_bool(r, modes[i].key, path, &b, err) < 0) goto out;
         if (!b) continue;
         if (modes[i].mode < 0) {
-            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED, "%s: %s is not supported", path,
-                         modes[i].key);
+            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                         "%s: %s is not supported (last-token pooling is meant for decoder "
+                         "models, which ragbatch does not run)",
+                         path, modes[i].key);
             goto out;
         }
         chosen = modes[i].mode;
@@ -360,15 +417,17 @@ static int load_sbert(const char *dir, rb_model_config *c, size_t model_max, rb_
         if (get_bool(r, "do_lower_case", path, &b, err) < 0) goto out;
         c->tok.pre_lowercase = b;
     }
+    size_t limit = rb_bert_config_max_seq(&c->bert);
     if (max == 0) {
-        max = c->bert.max_positions;
+        max = limit;
         if (model_max && model_max < max) max = model_max;
     }
-    if (max > c->bert.max_positions || max < 2) {
+    if (max > limit || max < 2) {
         rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                     "%s: max_seq_length %zu must be between 2 and config.json "
-                     "max_position_embeddings %zu",
-                     path, max, c->bert.max_positions);
+                     "%s: max_seq_length %zu must be between 2 and %zu (config.json "
+                     "max_position_embeddings %zu%s)",
+                     path, max, limit, c->bert.max_positions,
+                     c->bert.pad_id >= 0 ? ", less pad_token_id + 1" : "");
         goto out;
     }
     c->max_seq_length = max;
@@ -386,10 +445,19 @@ void rb_model_config_free(rb_model_config *c) {
     memset(c, 0, sizeof *c);
 }
 
+size_t rb_bert_config_max_seq(const rb_bert_config *b) {
+    size_t off = b->pad_id >= 0 ? (size_t)b->pad_id + 1 : 0;
+    return b->max_positions > off ? b->max_positions - off : 0;
+}
+
 int rb_model_config_load(const char *dir, rb_model_config *c, rb_error *err) {
     memset(c, 0, sizeof *c);
     char *pool_dir = NULL;
     size_t model_max = 0;
+    char *tj = rb_model_path(dir, "tokenizer.json");
+    if (!tj) return rb_error_nomem(err, RB_STAGE_EMBED, "tokenizer.json");
+    c->tokenizer_json = access(tj, F_OK) == 0;
+    free(tj);
     if (load_encoder(dir, &c->bert, err) < 0 || load_tokenizer_opts(dir, c, &model_max, err) < 0 ||
         parse_modules(dir, &pool_dir, &c->normalize, err) < 0 ||
         load_pooling(pool_dir, c->bert.hidden, &c->pooling, err) < 0 ||
@@ -413,27 +481,42 @@ fail:
     return -1;
 }
 
+rb_tokenizer *rb_model_tokenizer_open(const char *dir, const rb_model_config *c, rb_error *err) {
+    const char *file = c->tokenizer_json ? "tokenizer.json" : "vocab.txt";
+    char *path = rb_model_path(dir, file);
+    if (!path) {
+        rb_error_nomem(err, RB_STAGE_EMBED, file);
+        return NULL;
+    }
+    rb_tokenizer *t = NULL;
+    if (c->tokenizer_json) {
+        t = rb_tokenizer_new_from_json(path, c->tok.pre_lowercase, err);
+    } else if (access(path, F_OK) != 0 && errno == ENOENT) {
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                     "%s: missing, and so is tokenizer.json: the model directory has no "
+                     "tokenizer (run scripts/fetch-model.sh for the default model)",
+                     path);
+    } else {
+        t = rb_tokenizer_new_from_file(path, &c->tok, err);
+    }
+    /* Fewer tokens than embedding rows is harmless (some models pad the
+     * matrix); more would index past it. */
+    if (t && rb_tokenizer_vocab_size(t) > c->bert.vocab_size) {
+        rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
+                     "%s: %zu tokens but config.json vocab_size is only %zu", path,
+                     rb_tokenizer_vocab_size(t), c->bert.vocab_size);
+        rb_tokenizer_destroy(t);
+        t = NULL;
+    }
+    free(path);
+    return t;
+}
+
 rb_tokenizer *rb_model_tokenizer_load(const char *dir, size_t *max_seq_length, rb_error *err) {
     rb_model_config c;
     if (rb_model_config_load(dir, &c, err) < 0) return NULL;
-    char *vocab = rb_model_path(dir, "vocab.txt");
-    rb_tokenizer *t = NULL;
-    if (!vocab) {
-        rb_error_nomem(err, RB_STAGE_EMBED, "vocab.txt");
-    } else {
-        t = rb_tokenizer_new_from_file(vocab, &c.tok, err);
-        /* Fewer tokens than embedding rows is harmless (some models pad the
-         * matrix); more would index past it. */
-        if (t && rb_tokenizer_vocab_size(t) > c.bert.vocab_size) {
-            rb_error_set(err, RB_ERR_MODEL, RB_STAGE_EMBED,
-                         "%s: %zu tokens but config.json vocab_size is only %zu", vocab,
-                         rb_tokenizer_vocab_size(t), c.bert.vocab_size);
-            rb_tokenizer_destroy(t);
-            t = NULL;
-        }
-    }
+    rb_tokenizer *t = rb_model_tokenizer_open(dir, &c, err);
     if (t && max_seq_length) *max_seq_length = c.max_seq_length;
-    free(vocab);
     rb_model_config_free(&c);
     return t;
 }

@@ -1,9 +1,12 @@
 /*
- * tokenizer.h -- BERT tokenization: basic tokenizer + WordPiece.
+ * tokenizer.h -- the encoders' tokenizers: a vocab.txt BERT tokenizer, or
+ * whatever pipeline a tokenizer.json declares (rb_tokenizer_new_from_json:
+ * WordPiece or SentencePiece Unigram, see there).
  *
- * Reproduces what Hugging Face's BERT tokenizer (the `tokenizers` pipeline
- * of BertNormalizer, BertPreTokenizer, WordPiece and the [CLS] A [SEP]
- * template) produces, so that ids match the reference model exactly:
+ * From a vocab.txt, it reproduces what Hugging Face's BERT tokenizer (the
+ * `tokenizers` pipeline of BertNormalizer, BertPreTokenizer, WordPiece and
+ * the [CLS] A [SEP] template) produces, so that ids match the reference
+ * model exactly:
  *
  *   1. Invalid UTF-8 is replaced by U+FFFD (never an error).
  *   2. Special tokens ([CLS], [SEP], [PAD], [MASK], [UNK]) written literally
@@ -65,6 +68,27 @@ rb_tokenizer *rb_tokenizer_new(const char *const *tokens, size_t n, const rb_tok
 rb_tokenizer *rb_tokenizer_new_from_file(const char *vocab_path, const rb_tokenizer_opts *opts,
                                          rb_error *err);
 
+/* Reads a Hugging Face tokenizer.json (the `tokenizers` library's format):
+ * model WordPiece or Unigram (byte fallback included); normalizers
+ * BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip,
+ * Replace (a literal, or a run of one character such as " {2,}"), Prepend,
+ * Precompiled (embed/bert/charsmap.h) and Sequence; pre-tokenizers
+ * BertPreTokenizer, Whitespace, WhitespaceSplit, Metaspace and Sequence;
+ * post-processors TemplateProcessing, BertProcessing, RobertaProcessing
+ * (and a Sequence holding one of them); added tokens with their lstrip,
+ * rstrip and single_word flags, matched in the raw text.  The file's
+ * "truncation" and "padding" are not read: the embedder truncates to
+ * max_seq_length, as sentence-transformers does when it calls the
+ * tokenizer.  Anything else (BPE, ByteLevel, a regular expression beyond a
+ * run of one character) is refused with an RB_ERR_MODEL error that names
+ * the file and the component, never approximated.  `pre_lowercase`: as
+ * rb_tokenizer_opts.pre_lowercase. */
+rb_tokenizer *rb_tokenizer_new_from_json(const char *path, bool pre_lowercase, rb_error *err);
+
+/* How many ids the post-processor puts around the text ([CLS] and [SEP]:
+ * 2; none: 0). */
+size_t rb_tokenizer_special_count(const rb_tokenizer *t);
+
 void rb_tokenizer_destroy(rb_tokenizer *t); /* accepts NULL */
 
 size_t rb_tokenizer_vocab_size(const rb_tokenizer *t);
@@ -75,9 +99,10 @@ int32_t rb_tokenizer_token_id(const rb_tokenizer *t, const char *token);
 /* The token string of `id`, or NULL when out of range. */
 const char *rb_tokenizer_token(const rb_tokenizer *t, int32_t id);
 
-/* Encodes `len` bytes of `text` into at most `max_len` ids ([CLS] and [SEP]
- * included; max_len >= 2) written to `ids`; *n_ids receives the count.
- * Fails only when memory runs out or max_len < 2. */
+/* Encodes `len` bytes of `text` into at most `max_len` ids (the
+ * post-processor's [CLS]/[SEP] or <s>/</s> included) written to `ids`;
+ * *n_ids receives the count.  Fails only when memory runs out or max_len
+ * leaves no room for the special tokens. */
 int rb_tokenizer_encode(const rb_tokenizer *t, const char *text, size_t len, size_t max_len,
                         int32_t *ids, size_t *n_ids, rb_error *err);
 
@@ -93,7 +118,11 @@ int rb_tokenizer_count(const rb_tokenizer *t, const char *text, size_t len, size
  * CJK ideographs when tokenize_chinese_chars) keeps them; a cut between two
  * WORD code points does not.  DROPPED code points (controls, format
  * characters such as the zero-width joiner) vanish before WordPiece and
- * are best kept with their neighbours.  `t` NULL: BertTokenizer's defaults. */
+ * are best kept with their neighbours.  `t` NULL: BertTokenizer's defaults.
+ * A tokenizer without BertPreTokenizer (Metaspace, Whitespace: the
+ * SentencePiece models) has only SPACE (Unicode White_Space) and WORD:
+ * a cut at white space keeps its tokens, since Metaspace starts every word
+ * with the same marker. */
 typedef enum rb_tokenizer_class {
     RB_TOK_CLASS_WORD = 0,
     RB_TOK_CLASS_SPACE,

@@ -1,5 +1,5 @@
 /*
- * cmd_run.c -- `ragbatch run JOB`, `ragbatch check JOB`, `ragbatch config`.
+ * cmd_run.c -- `ragbatch run JOB`, `ragbatch backfill JOB`, `ragbatch config`.
  */
 #include "cli/commands.h"
 
@@ -27,13 +27,6 @@ static void on_stop_signal(int sig) {
 }
 
 static void usage_run(FILE *out, const char *verb) {
-    if (strcmp(verb, "check") == 0) {
-        fputs("usage: ragbatch check JOBFILE [--set KEY=VALUE]...\n"
-              "Validates the job file and prints its effective configuration (secrets "
-              "masked).\n",
-              out);
-        return;
-    }
     fputs("usage: ragbatch run JOBFILE [--until caught-up] [--set KEY=VALUE]...\n"
           "\n"
           "Runs the job's micro-batch stream: Kafka -> validate -> text -> embed -> MongoDB,\n"
@@ -88,11 +81,6 @@ enum {
 static const rb_cli_option run_options[] = {
     {"--set", 0, true, OPT_SET},
     {"--until", 0, true, OPT_UNTIL},
-};
-
-/* `check` has no --until: it does not run anything. */
-static const rb_cli_option check_options[] = {
-    {"--set", 0, true, OPT_SET},
 };
 
 static const rb_cli_option backfill_options[] = {
@@ -270,25 +258,6 @@ int rb_cmd_run(int argc, char **argv) {
         return 0;
     }
     return run_job(&a, NULL);
-}
-
-int rb_cmd_check(int argc, char **argv) {
-    run_args a;
-    int status = parse_args(argc, argv, check_options,
-                            sizeof check_options / sizeof check_options[0], &a, NULL);
-    if (status != 0) return status;
-    if (a.help) {
-        usage_run(stdout, "check");
-        return 0;
-    }
-    rb_job_config cfg;
-    status = rb_cli_load_job(a.path, a.sets, a.nsets, &cfg);
-    if (status == 0) {
-        printf("# %s: valid\n", cfg.source_file);
-        rb_job_config_print(&cfg, stdout);
-    }
-    rb_job_config_free(&cfg);
-    return status;
 }
 
 int rb_cmd_config(int argc, char **argv) {

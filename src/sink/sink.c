@@ -243,6 +243,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err) {
     }
     mongoc_client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
     if (rb_sink_ping(s, err) != 0) goto fail;
+    if (opts->probe_only) return s;
     c = mongoc_client_pool_pop(s->pool);
     rc = set_up(s, c, opts, err);
     mongoc_client_pool_push(s->pool, c);

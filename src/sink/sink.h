@@ -194,6 +194,8 @@ typedef struct rb_sink_opts {
     rb_sink_versions versions;           /* 0: AUTO */
     rb_sink_vector_format vector_format; /* 0: ARRAY */
     int64_t tombstone_retention_ms;      /* see above; 0: indexes left alone */
+    bool probe_only; /* connect and ping, nothing created (`check --connect`, `status`):
+                        counts and reads work, writes must not be made */
 } rb_sink_opts;
 
 typedef enum rb_sink_kind {

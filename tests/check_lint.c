@@ -123,9 +123,9 @@ static const char *job_with(const char *name, const char *extra) {
  * at the first), and `run` fail later. */
 START_TEST(every_problem_at_once_with_its_line) {
     const char *job = job_with("bad.job", SCHEMA "text.template = {name\n"
-                                          "kafka.bootstrap.servrs = 127.0.0.1:9\n"
-                                          "embed.model.dir = /nonexistent/model\n"
-                                          "batch.max.recrods = 3\n");
+                                                 "kafka.bootstrap.servrs = 127.0.0.1:9\n"
+                                                 "embed.model.dir = /nonexistent/model\n"
+                                                 "batch.max.recrods = 3\n");
     ran r = run((const char *[]){"check", job, NULL});
     ck_assert_msg(r.status == 2, "exit %d\n%s%s", r.status, r.out, r.err);
     char want[256];
@@ -145,7 +145,7 @@ END_TEST
 
 START_TEST(a_missing_schema_file_is_an_error_at_its_line) {
     const char *job = job_with("noschema.job", MODEL "text.template = {name}\n"
-                                               "schema.file = missing-schema.json\n");
+                                                     "schema.file = missing-schema.json\n");
     ran r = run((const char *[]){"check", job, NULL});
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(strstr(r.err, ":8: error:") && strstr(r.err, "missing-schema.json"), "%s",
@@ -157,18 +157,18 @@ END_TEST
 /* product_schema.json has additionalProperties false at its root. */
 START_TEST(fields_the_schema_forbids_are_errors) {
     const char *job = job_with("fields.job", SCHEMA MODEL "text.template = {name} [[{colour?}]]\n"
-                                             "metadata.fields = brand, weight\n");
+                                                          "metadata.fields = brand, weight\n");
     ran r = run((const char *[]){"check", job, NULL});
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(strstr(r.err, ":8: error: text.template names the field 'colour'"), "%s",
-                  r.err);
+    ck_assert_msg(strstr(r.err, ":8: error: text.template names the field 'colour'"), "%s", r.err);
     ck_assert_msg(strstr(r.err, ":9: error: metadata.fields names the field 'weight'"), "%s",
                   r.err);
     ck_assert_msg(!strstr(r.err, "'name'") && !strstr(r.err, "'brand'"), "%s", r.err);
     ran_free(&r);
     /* The shipped job is clean. */
-    ran ok = run((const char *[]){"check", job_with("good.job", SCHEMA MODEL "text.template = {name}\n"),
-                                  NULL});
+    ran ok =
+        run((const char *[]){"check",
+                             job_with("good.job", SCHEMA MODEL "text.template = {name}\n"), NULL});
     ck_assert_msg(ok.status == 0, "%s", ok.err);
     ck_assert_ptr_nonnull(strstr(ok.out, ": valid"));
     ran_free(&ok);
@@ -177,7 +177,7 @@ END_TEST
 
 START_TEST(json_lists_every_diagnostic) {
     const char *job = job_with("json.job", SCHEMA MODEL "text.template = {name\n"
-                                           "kafka.no.such.property = 1\n");
+                                                        "kafka.no.such.property = 1\n");
     ran r = run((const char *[]){"check", job, "--json", NULL});
     ck_assert_int_eq(r.status, 2);
     rb_json_doc *doc;
@@ -191,8 +191,7 @@ START_TEST(json_lists_every_diagnostic) {
     ck_assert_int_eq(d->count, 2);
     ck_assert_str_eq(rb_json_string(rb_json_get(&d->items[0], "key")), "text.template");
     ck_assert_int_eq(rb_json_get(&d->items[0], "line")->integer, 8);
-    ck_assert_str_eq(rb_json_string(rb_json_get(&d->items[1], "key")),
-                     "kafka.no.such.property");
+    ck_assert_str_eq(rb_json_string(rb_json_get(&d->items[1], "key")), "kafka.no.such.property");
     ck_assert_int_eq(rb_json_get(&d->items[1], "line")->integer, 9);
     ck_assert_str_eq(rb_json_string(rb_json_get(&d->items[1], "file")), job);
     rb_json_doc_destroy(doc);
@@ -205,19 +204,20 @@ END_TEST
 START_TEST(explain_gives_origins_and_warns_of_an_overridden_key) {
     write_file("shared.conf", "# shared\nbatch.max.records = 1000\ntrigger.interval.ms = 500\n");
     const char *job = job_with("inc.job", SCHEMA MODEL "batch.max.records = 10\n"
-                                          "include = shared.conf\n"
-                                          "text.template = {name}\n"
-                                          "job.name = ${env:CHECK_LINT_NAME}\n");
+                                                       "include = shared.conf\n"
+                                                       "text.template = {name}\n"
+                                                       "job.name = ${env:CHECK_LINT_NAME}\n");
     setenv("CHECK_LINT_NAME", "linted", 1);
-    ran r = run((const char *[]){"check", job, "--explain", "--set", "mongo.database=other", NULL});
+    ran r =
+        run((const char *[]){"check", job, "--explain", "--set", "mongo.database=other", NULL});
     ck_assert_msg(r.status == 0, "%s", r.err);
     char want[512];
     snprintf(want, sizeof want,
              "%s:8: warning: batch.max.records set here is overridden by %s/shared.conf:2", job,
              dir);
     ck_assert_msg(strstr(r.err, want), "%s", r.err);
-    snprintf(want, sizeof want, "batch.max.records = 1000    # %s/shared.conf:2 (included at %s:9)",
-             dir, job);
+    snprintf(want, sizeof want,
+             "batch.max.records = 1000    # %s/shared.conf:2 (included at %s:9)", dir, job);
     ck_assert_msg(strstr(r.out, want), "%s", r.out);
     snprintf(want, sizeof want, "job.name = linted    # %s:11 via ${env:CHECK_LINT_NAME}", job);
     ck_assert_msg(strstr(r.out, want), "%s", r.out);
@@ -240,8 +240,9 @@ END_TEST
 
 /* Nothing listens on port 9: every probe fails, each within its bound. */
 START_TEST(connect_reports_each_unreachable_server_in_bounded_time) {
-    const char *job = job_with("conn.job", SCHEMA MODEL "text.template = {name}\n"
-                                           "schema.registry.url = http://127.0.0.1:9/\n");
+    const char *job = job_with("conn.job",
+                               SCHEMA MODEL "text.template = {name}\n"
+                                            "schema.registry.url = http://127.0.0.1:9/\n");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ran r = run((const char *[]){"check", job, "--connect", NULL});
@@ -281,8 +282,9 @@ START_TEST(schema_walk_follows_refs_allof_and_nesting) {
     ck_assert(rb_lint_schema_allows(root, "open.deep.path", why, sizeof why));
     rb_json_doc_destroy(doc);
     /* anyOf forbids only what every alternative forbids. */
-    const char *alt = "{\"anyOf\": [{\"properties\": {\"a\": {}}, \"additionalProperties\": false},\n"
-                      "           {\"properties\": {\"b\": {}}, \"additionalProperties\": false}]}";
+    const char *alt =
+        "{\"anyOf\": [{\"properties\": {\"a\": {}}, \"additionalProperties\": false},\n"
+        "           {\"properties\": {\"b\": {}}, \"additionalProperties\": false}]}";
     ck_assert_int_eq(rb_json_parse(alt, strlen(alt), NULL, &doc, &err), 0);
     root = rb_json_doc_root(doc);
     ck_assert(rb_lint_schema_allows(root, "a", why, sizeof why));

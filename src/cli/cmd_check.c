@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "config/trace.h"
 #include "lint/lint.h"
+#include "sink/sink.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,8 +217,11 @@ int rb_cmd_check(int argc, char **argv) {
     /* A file that could not be read has nothing more to lint. */
     bool readable = access(a.path, R_OK) == 0;
     if (readable) rb_lint_job(&cfg, &trace);
-    if (readable && a.connect)
+    if (readable && a.connect) {
+        rb_sink_global_init();
         rb_lint_connect(&cfg, &trace, CONNECT_TIMEOUT_MS, a.json ? NULL : stdout);
+        rb_sink_global_cleanup();
+    }
     size_t errors = rb_config_trace_count(&trace, RB_DIAG_ERROR);
     if (trace.nomem) {
         fputs("ragbatch check: out of memory: the report is incomplete\n", stderr);

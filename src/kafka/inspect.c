@@ -130,8 +130,9 @@ int rb_kafka_inspect_offsets(rb_kafka_inspector *k, const char *topic,
     for (int i = 0; rc == 0 && i < cnt; i++) {
         p[i].partition = md->topics[0].partitions[i].id;
         p[i].committed = -1;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-            k->rk, topic, p[i].partition, &p[i].low, &p[i].high, k->timeout_ms);
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(k->rk, topic, p[i].partition,
+                                                                 &p[i].low, &p[i].high,
+                                                                 k->timeout_ms);
         if (e)
             rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
                                         "end offset of %s[%d] not read within %d ms: %s", topic,
@@ -143,8 +144,8 @@ int rb_kafka_inspect_offsets(rb_kafka_inspector *k, const char *topic,
         rd_kafka_resp_err_t e = rd_kafka_committed(k->rk, list, k->timeout_ms);
         if (e)
             rc = rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_SOURCE,
-                                        "committed offsets of %s not read within %d ms: %s",
-                                        topic, k->timeout_ms, rd_kafka_err2str(e));
+                                        "committed offsets of %s not read within %d ms: %s", topic,
+                                        k->timeout_ms, rd_kafka_err2str(e));
         for (int i = 0; rc == 0 && i < list->cnt; i++)
             for (int j = 0; j < cnt; j++)
                 if (p[j].partition == list->elems[i].partition)

@@ -24,8 +24,8 @@ static void say(FILE *out, const char *fmt, ...) {
 static void probe_kafka(const rb_job_config *cfg, rb_config_trace *trace, int timeout_ms,
                         FILE *out) {
     rb_error err;
-    rb_kafka_inspector *k = rb_kafka_inspector_new(cfg->kafka, cfg->kafka_count, NULL,
-                                                   timeout_ms, &err);
+    rb_kafka_inspector *k =
+        rb_kafka_inspector_new(cfg->kafka, cfg->kafka_count, NULL, timeout_ms, &err);
     int brokers = 0;
     if (!k || rb_kafka_inspect_brokers(k, &brokers, &err) != 0) {
         rb_lint_report(cfg, trace, RB_DIAG_ERROR, "kafka.bootstrap.servers", err.msg);
@@ -56,8 +56,8 @@ static void probe_kafka(const rb_job_config *cfg, rb_config_trace *trace, int ti
             /* `run` creates it, as Connect does; the broker may refuse. */
             snprintf(msg, sizeof msg,
                      "the DLQ topic '%s' does not exist yet: `run` will create it (1 partition, "
-                     "replication factor %lld) if the broker allows",
-                     cfg->dlq_topic, (long long)cfg->dlq_replication_factor);
+                     "replication factor %lld capped at the %d broker(s)) if the broker allows",
+                     cfg->dlq_topic, (long long)cfg->dlq_replication_factor, brokers);
             rb_lint_report(cfg, trace, RB_DIAG_WARNING, "errors.deadletterqueue.topic.name", msg);
         } else {
             say(out, "# connect: DLQ topic %s: %d partition(s)", cfg->dlq_topic, parts);

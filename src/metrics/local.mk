@@ -3,7 +3,8 @@
 libragbatch_a_SOURCES += \
 	src/metrics/metrics.c src/metrics/metrics.h \
 	src/metrics/http.c \
-	src/metrics/readiness.c src/metrics/readiness.h
+	src/metrics/readiness.c src/metrics/readiness.h \
+	src/metrics/scrape.c src/metrics/scrape.h
 
 check_PROGRAMS += tests/check_metrics
 TESTS += tests/check_metrics

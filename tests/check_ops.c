@@ -1,0 +1,242 @@
+/*
+ * check_ops.c -- the operator's verbs against the real servers:
+ * `check --connect` reaching Kafka, the topics and MongoDB; `status` with
+ * offsets, the run's metrics, the DLQ by stage and the collection; and
+ * `dlq show` with each dead letter's stage, class, message and path.
+ *
+ * Arranged, not raced: the records are produced before the run starts, a
+ * bounded run (--until caught-up) has finished before `status` reads, and
+ * the streaming run is asked only once its group has committed all.
+ */
+#include "check_main.h"
+#include "common/clock.h"
+#include "harness.h"
+#include "json/json.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Runs ragbatch and returns what it wrote (stdout and stderr together). */
+static char *run_out(const char *log, const char *const *args, int want_status) {
+    int status = harness_run(log, args, 120);
+    char *out = harness_slurp(log);
+    ck_assert_msg(status == want_status, "%s: exit %d, not %d:\n%s", args[0], status, want_status,
+                  out);
+    return out;
+}
+
+/* The one line of `out` that is a JSON object, parsed. */
+static rb_json_doc *json_line(const char *out) {
+    const char *p = out;
+    while (p && *p != '{') {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    ck_assert_msg(p != NULL, "no JSON line in:\n%s", out);
+    const char *end = strchr(p, '\n');
+    rb_json_doc *doc;
+    rb_error err;
+    ck_assert_msg(rb_json_parse(p, end ? (size_t)(end - p) : strlen(p), NULL, &doc, &err) == 0,
+                  "%s:\n%s", err.msg, p);
+    return doc;
+}
+
+static int64_t get_int(const rb_json *obj, const char *path) {
+    const rb_json *v = rb_json_get_path(obj, path);
+    ck_assert_msg(v && v->is_integer, "%s is not an integer", path);
+    return v->integer;
+}
+
+/* Eight records: five products, two values that are not JSON, one event
+ * without its required product_id (the schema's /). */
+static void produce_mixed(const char *topic) {
+    const harness_msg msgs[] = {
+        {"a", "{\"product_id\":\"a\",\"event_type\":\"created\",\"event_time\":"
+              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Kettle\"}",
+         0, 0},
+        {"b", "{\"product_id\":\"b\",\"event_type\":\"created\",\"event_time\":"
+              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Mug\"}",
+         0, 0},
+        {"x", "not json at all", 0, 0},
+        {"c", "{\"product_id\":\"c\",\"event_type\":\"created\",\"event_time\":"
+              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Rug\"}",
+         0, 0},
+        {"y", "{\"truncated\":", 0, 0},
+        {"d", "{\"product_id\":\"d\",\"event_type\":\"created\",\"event_time\":"
+              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Lamp\"}",
+         0, 0},
+        {"z", "{\"event_type\":\"created\",\"event_time\":\"2026-11-01T00:00:00Z\",\"name\":\"?\"}",
+         0, 0},
+        {"e", "{\"product_id\":\"e\",\"event_type\":\"deleted\",\"event_time\":"
+              "\"2026-11-02T00:00:00Z\",\"version\":2}",
+         0, 0},
+    };
+    harness_produce(topic, msgs, sizeof msgs / sizeof msgs[0]);
+}
+
+static const char *dlq_extra(const char *topic, char *buf, size_t size) {
+    snprintf(buf, size,
+             "errors.tolerance = all\n"
+             "errors.deadletterqueue.topic.name = %s.dlq\n"
+             "errors.deadletterqueue.context.headers.enable = true\n"
+             "errors.deadletterqueue.topic.replication.factor = 1\n",
+             topic);
+    return buf;
+}
+
+START_TEST(check_connect_reaches_the_servers) {
+    harness_case c;
+    harness_case_open(&c, "ops-connect", 2);
+    const char *job = harness_case_job(&c, NULL);
+    const char *args[] = {"check", job, "--connect", NULL};
+    char *out = run_out(c.log, args, 0);
+    ck_assert_msg(strstr(out, "# connect: kafka: 1 broker(s)"), "%s", out);
+    char want[256];
+    snprintf(want, sizeof want, "# connect: topic %s: 2 partition(s)", c.topic);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    snprintf(want, sizeof want, "# connect: mongodb: %s.docs answered", c.db);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    free(out);
+    /* A topic that is not there is an error at the line that names it. */
+    const char *missing[] = {"check", job, "--connect", "--set", "source.topics=rb-ops-no-such",
+                             NULL};
+    out = run_out(c.log, missing, 2);
+    ck_assert_msg(strstr(out, "--set: error: source topic 'rb-ops-no-such' does not exist"), "%s",
+                  out);
+    free(out);
+    harness_case_close(&c);
+}
+END_TEST
+
+START_TEST(status_after_a_bounded_run) {
+    harness_case c;
+    harness_case_open(&c, "ops-status", 2);
+    produce_mixed(c.topic);
+    char extra[512];
+    const char *job = harness_case_job(&c, dlq_extra(c.topic, extra, sizeof extra));
+    char slog[600];
+    snprintf(slog, sizeof slog, "%s.status", c.log);
+    /* Before any run: nothing committed, everything is lag. */
+    const char *sargs[] = {"status", job, "--json", NULL};
+    char *out = run_out(slog, sargs, 1); /* the DLQ topic does not exist yet */
+    rb_json_doc *doc = json_line(out);
+    const rb_json *root = rb_json_doc_root(doc);
+    ck_assert_int_eq(get_int(root, "offsets.lag"), 8);
+    ck_assert_msg(rb_json_get_path(root, "dlq.error")->type == RB_JSON_STRING, "%s", out);
+    rb_json_doc_destroy(doc);
+    free(out);
+
+    ck_assert_int_eq(harness_case_run(&c, NULL), 0);
+    out = run_out(slog, sargs, 0);
+    doc = json_line(out);
+    root = rb_json_doc_root(doc);
+    ck_assert_int_eq(get_int(root, "offsets.lag"), 0);
+    const rb_json *parts = rb_json_get_path(root, "offsets.partitions");
+    ck_assert_int_eq(parts->count, 2);
+    int64_t committed = 0;
+    for (size_t i = 0; i < parts->count; i++) {
+        const rb_json *p = &parts->items[i];
+        ck_assert_int_eq(get_int(p, "lag"), 0);
+        /* A partition the keys left empty has nothing to commit. */
+        if (rb_json_get(p, "committed")->type == RB_JSON_NULL) {
+            ck_assert_int_eq(get_int(p, "end"), 0);
+            continue;
+        }
+        ck_assert_int_eq(get_int(p, "committed"), get_int(p, "end"));
+        committed += get_int(p, "committed");
+    }
+    ck_assert_int_eq(committed, 8);
+    ck_assert_int_eq(get_int(root, "dlq.records"), 3);
+    ck_assert_int_eq(get_int(root, "dlq.by_stage.deserialize"), 2);
+    ck_assert_int_eq(get_int(root, "dlq.by_stage.validate"), 1);
+    /* Four products stored, one delete of a product never stored: its
+     * versioned tombstone. */
+    ck_assert_int_eq(get_int(root, "collection.documents"), 4);
+    ck_assert_int_eq(get_int(root, "collection.tombstones"), 1);
+    ck_assert_str_eq(rb_json_string(rb_json_get_path(root, "run.state")), "unknown");
+    ck_assert(!rb_json_get_path(root, "index.atlas")->boolean);
+    rb_json_doc_destroy(doc);
+    free(out);
+    /* The text form says the same. */
+    const char *targs[] = {"status", job, NULL};
+    out = run_out(slog, targs, 0);
+    ck_assert_msg(strstr(out, "  lag: 0\n"), "%s", out);
+    ck_assert_msg(strstr(out, ": 3 records; ") && strstr(out, "deserialize=2") &&
+                      strstr(out, "validate=1"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, ".docs: 4 documents, 1 tombstones"), "%s", out);
+    ck_assert_msg(strstr(out, "index: not Atlas"), "%s", out);
+    free(out);
+    harness_case_close(&c);
+}
+END_TEST
+
+START_TEST(status_reads_a_running_job_and_says_when_it_is_gone) {
+    harness_case c;
+    harness_case_open(&c, "ops-running", 1);
+    produce_mixed(c.topic);
+    int port = free_port();
+    char extra[768], dlq[512];
+    snprintf(extra, sizeof extra, "%smetrics.port = %d\nmetrics.address = 127.0.0.1\n",
+             dlq_extra(c.topic, dlq, sizeof dlq), port);
+    const char *job = harness_case_job(&c, extra);
+    const char *args[] = {"run", job, NULL};
+    pid_t pid = harness_spawn(c.log, args);
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(c.topic, c.topic) < 8) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(100);
+    }
+    char slog[600];
+    snprintf(slog, sizeof slog, "%s.status", c.log);
+    const char *sargs[] = {"status", job, "--json", NULL};
+    char *out = run_out(slog, sargs, 0);
+    rb_json_doc *doc = json_line(out);
+    const rb_json *root = rb_json_doc_root(doc);
+    ck_assert_str_eq(rb_json_string(rb_json_get_path(root, "run.state")), "running");
+    ck_assert(rb_json_get_path(root, "run.last_batch_time")->type == RB_JSON_STRING);
+    ck_assert_int_ge(get_int(root, "run.batches"), 1);
+    /* Every record once, by outcome, as the collection and the DLQ have them. */
+    ck_assert_int_eq(get_int(root, "run.records.stored"), 4);
+    ck_assert_int_eq(get_int(root, "run.records.deleted"), 1);
+    ck_assert_int_eq(get_int(root, "run.records.dead_lettered"), 3);
+    rb_json_doc_destroy(doc);
+    free(out);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    out = run_out(slog, (const char *[]){"status", job, NULL}, 0);
+    char want[128];
+    snprintf(want, sizeof want, "run: not running at http://127.0.0.1:%d/metrics", port);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    free(out);
+    harness_case_close(&c);
+}
+END_TEST
+
+Suite *rb_check_suite(void) {
+    Suite *s = suite_create("ops");
+    TCase *tc = tcase_create("servers");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, check_connect_reaches_the_servers);
+    tcase_add_test(tc, status_after_a_bounded_run);
+    tcase_add_test(tc, status_reads_a_running_job_and_says_when_it_is_gone);
+    suite_add_tcase(s, tc);
+    return s;
+}

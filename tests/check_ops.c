@@ -68,24 +68,30 @@ static int64_t get_int(const rb_json *obj, const char *path) {
  * without its required product_id (the schema's /). */
 static void produce_mixed(const char *topic) {
     const harness_msg msgs[] = {
-        {"a", "{\"product_id\":\"a\",\"event_type\":\"created\",\"event_time\":"
-              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Kettle\"}",
+        {"a",
+         "{\"product_id\":\"a\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Kettle\"}",
          0, 0},
-        {"b", "{\"product_id\":\"b\",\"event_type\":\"created\",\"event_time\":"
-              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Mug\"}",
+        {"b",
+         "{\"product_id\":\"b\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Mug\"}",
          0, 0},
         {"x", "not json at all", 0, 0},
-        {"c", "{\"product_id\":\"c\",\"event_type\":\"created\",\"event_time\":"
-              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Rug\"}",
+        {"c",
+         "{\"product_id\":\"c\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Rug\"}",
          0, 0},
         {"y", "{\"truncated\":", 0, 0},
-        {"d", "{\"product_id\":\"d\",\"event_type\":\"created\",\"event_time\":"
-              "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Lamp\"}",
+        {"d",
+         "{\"product_id\":\"d\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Lamp\"}",
          0, 0},
-        {"z", "{\"event_type\":\"created\",\"event_time\":\"2026-11-01T00:00:00Z\",\"name\":\"?\"}",
-         0, 0},
-        {"e", "{\"product_id\":\"e\",\"event_type\":\"deleted\",\"event_time\":"
-              "\"2026-11-02T00:00:00Z\",\"version\":2}",
+        {"z",
+         "{\"event_type\":\"created\",\"event_time\":\"2026-11-01T00:00:00Z\",\"name\":\"?\"}", 0,
+         0},
+        {"e",
+         "{\"product_id\":\"e\",\"event_type\":\"deleted\",\"event_time\":"
+         "\"2026-11-02T00:00:00Z\",\"version\":2}",
          0, 0},
     };
     harness_produce(topic, msgs, sizeof msgs / sizeof msgs[0]);
@@ -230,6 +236,80 @@ START_TEST(status_reads_a_running_job_and_says_when_it_is_gone) {
 }
 END_TEST
 
+START_TEST(dlq_show_gives_each_letters_reason) {
+    harness_case c;
+    harness_case_open(&c, "ops-dlqshow", 1);
+    produce_mixed(c.topic);
+    char extra[512], dlq[160], log[600];
+    const char *job = harness_case_job(&c, dlq_extra(c.topic, extra, sizeof extra));
+    ck_assert_int_eq(harness_case_run(&c, NULL), 0);
+    snprintf(dlq, sizeof dlq, "%s.dlq", c.topic);
+    snprintf(log, sizeof log, "%s.dlq", c.log);
+    (void)job;
+
+    char *out = run_out(log, (const char *[]){"dlq", "show", dlq, "--json", NULL}, 0);
+    rb_json_doc *doc = json_line(out);
+    const rb_json *recs = rb_json_get(rb_json_doc_root(doc), "records");
+    ck_assert_int_eq(recs->count, 3);
+    static const char *const keys[] = {"x", "y", "z"};
+    static const char *const stages[] = {"deserialize", "deserialize", "validate"};
+    for (size_t i = 0; i < 3; i++) {
+        const rb_json *r = &recs->items[i];
+        ck_assert_str_eq(rb_json_string(rb_json_get(r, "key")), keys[i]);
+        ck_assert_str_eq(rb_json_string(rb_json_get(r, "stage")), stages[i]);
+        ck_assert_str_eq(rb_json_string(rb_json_get_path(r, "source.topic")), c.topic);
+        ck_assert(rb_json_get(r, "message")->type == RB_JSON_STRING);
+        ck_assert(rb_json_get(r, "class")->type == RB_JSON_STRING);
+    }
+    /* The schema failure names the property and the path of the document. */
+    const rb_json *z = &recs->items[2];
+    ck_assert_str_eq(rb_json_string(rb_json_get(z, "class")), "ragbatch.SchemaValidationError");
+    ck_assert_msg(strstr(rb_json_string(rb_json_get(z, "message")), "product_id"), "%s", out);
+    ck_assert_str_eq(rb_json_string(rb_json_get(z, "path")), "");
+    ck_assert_int_eq(get_int(z, "source.offset"), 6);
+    rb_json_doc_destroy(doc);
+    free(out);
+
+    /* Filters: by stage, the first N, and a time after every failure. */
+    out = run_out(log, (const char *[]){"dlq", "show", dlq, "--stage", "validate", NULL}, 0);
+    ck_assert_msg(strstr(out, "stage=validate  class=ragbatch.SchemaValidationError") &&
+                      strstr(out, "  key:     z\n") && strstr(out, "  path:    \"\"\n") &&
+                      strstr(out, "1 dead letter shown"),
+                  "%s", out);
+    ck_assert_msg(!strstr(out, "stage=deserialize"), "%s", out);
+    free(out);
+    out = run_out(log, (const char *[]){"dlq", "show", dlq, "--limit", "1", NULL}, 0);
+    ck_assert_msg(strstr(out, "  key:     x\n") && !strstr(out, "  key:     y\n") &&
+                      strstr(out, "1 dead letter shown (--limit reached)"),
+                  "%s", out);
+    free(out);
+    out = run_out(log,
+                  (const char *[]){"dlq", "show", dlq, "--since", "2999-01-01T00:00:00Z", NULL},
+                  0);
+    ck_assert_msg(strstr(out, "0 dead letters shown"), "%s", out);
+    free(out);
+
+    out = run_out(log, (const char *[]){"dlq", "stats", dlq, "--json", NULL}, 0);
+    doc = json_line(out);
+    const rb_json *root = rb_json_doc_root(doc);
+    ck_assert_int_eq(get_int(root, "records"), 3);
+    const rb_json *classes = rb_json_get(root, "classes");
+    ck_assert_int_eq(classes->count, 2);
+    ck_assert_str_eq(rb_json_string(rb_json_get(&classes->items[0], "stage")), "deserialize");
+    ck_assert_int_eq(get_int(&classes->items[0], "records"), 2);
+    rb_json_doc_destroy(doc);
+    free(out);
+
+    /* A dry run says what it would send and why each record failed. */
+    out = run_out(log, (const char *[]){"dlq", "replay", dlq, "--dry-run", NULL}, 0);
+    char want[300];
+    snprintf(want, sizeof want, "would replay 0/2 to %s: key=z stage=validate reason=", c.topic);
+    ck_assert_msg(strstr(out, want) && strstr(out, "key=x stage=deserialize reason="), "%s", out);
+    free(out);
+    harness_case_close(&c);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("ops");
     TCase *tc = tcase_create("servers");
@@ -237,6 +317,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, check_connect_reaches_the_servers);
     tcase_add_test(tc, status_after_a_bounded_run);
     tcase_add_test(tc, status_reads_a_running_job_and_says_when_it_is_gone);
+    tcase_add_test(tc, dlq_show_gives_each_letters_reason);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -71,7 +71,7 @@ typedef struct status {
     struct part {
         const char *topic;
         rb_kafka_partition_offsets o;
-    } *parts;
+    } * parts;
     size_t nparts;
     int64_t lag;
     /* the run */
@@ -164,15 +164,15 @@ static void read_run(status *s, const char *metrics_url) {
     char job[300];
     snprintf(job, sizeof job, "job=\"%s\"", cfg->job_name);
     const char *jl[] = {job};
-    s->have_last = rb_metrics_sample(body, "ragbatch_last_batch_timestamp_seconds", jl, 1,
-                                     &s->last_batch_s);
+    s->have_last =
+        rb_metrics_sample(body, "ragbatch_last_batch_timestamp_seconds", jl, 1, &s->last_batch_s);
     s->have_batches = rb_metrics_sample(body, "ragbatch_batches_total", jl, 1, &s->batches);
     for (size_t i = 0; i < N_OUTCOMES; i++) {
         char oc[64];
         snprintf(oc, sizeof oc, "outcome=\"%s\"", outcomes[i]);
         const char *labels[] = {job, oc};
-        s->have_record[i] = rb_metrics_sample(body, "ragbatch_records_total", labels, 2,
-                                              &s->records[i]);
+        s->have_record[i] =
+            rb_metrics_sample(body, "ragbatch_records_total", labels, 2, &s->records[i]);
     }
     free(body);
     s->run = RUN_RUNNING;
@@ -334,8 +334,7 @@ static void print_text(const status *s) {
         if (s->have_last && s->last_batch_s > 0) {
             char when[RB_RFC3339_SIZE];
             rb_rfc3339_format((int64_t)(s->last_batch_s * 1000), when);
-            printf("; last batch %s (%.0f s ago)", when,
-                   (double)time(NULL) - s->last_batch_s);
+            printf("; last batch %s (%.0f s ago)", when, (double)time(NULL) - s->last_batch_s);
         } else {
             printf("; no batch committed yet");
         }
@@ -369,7 +368,9 @@ static void print_text(const status *s) {
         printf("index %s: missing (ragbatch index create)\n", s->index_name);
     else
         printf("index %s: %s%s\n", s->index_name, s->index_status,
-               s->queryable == 1 ? ", queryable" : s->queryable == 0 ? ", not queryable" : "");
+               s->queryable == 1   ? ", queryable"
+               : s->queryable == 0 ? ", not queryable"
+                                   : "");
 }
 
 static void json_str(rb_buf *b, const char *s) { rb_buf_json_string(b, s, strlen(s)); }
@@ -467,7 +468,9 @@ static void print_json(const status *s) {
     else
         rb_buf_puts(&b, "null");
     rb_buf_printf(&b, ",\"queryable\":%s}}\n",
-                  s->queryable == 1 ? "true" : s->queryable == 0 ? "false" : "null");
+                  s->queryable == 1   ? "true"
+                  : s->queryable == 0 ? "false"
+                                      : "null");
     if (b.data) fputs(b.data, stdout);
     rb_buf_free(&b);
 }

@@ -30,6 +30,7 @@ void rb_dlq_letter_read(const rb_dlq_record *rec, rb_dlq_letter *l) {
     l->partition = (int32_t)get_number(rec, "__connect.errors.partition", &seen);
     l->offset = get_number(rec, "__connect.errors.offset", &seen);
     char t[8];
-    l->truncated = get(rec, "ragbatch.error.value.truncated", t, sizeof t) && strcmp(t, "true") == 0;
+    l->truncated = get(rec, "ragbatch.error.value.truncated", t, sizeof t) &&
+                   strcmp(t, "true") == 0;
     l->has_context = seen;
 }

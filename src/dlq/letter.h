@@ -22,15 +22,15 @@
 
 typedef struct rb_dlq_letter {
     bool has_context;
-    char stage[32];     /* ragbatch.error.stage, else __connect.errors.stage */
-    char cls[128];      /* __connect.errors.exception.class.name */
+    char stage[32]; /* ragbatch.error.stage, else __connect.errors.stage */
+    char cls[128];  /* __connect.errors.exception.class.name */
     char message[RB_DLQ_LETTER_MESSAGE_MAX]; /* __connect.errors.exception.message */
     bool has_path;
-    char path[512];     /* ragbatch.error.path: JSON pointer of the failing value ("" = root) */
-    char topic[256];    /* __connect.errors.topic: where the record came from */
-    int32_t partition;  /* __connect.errors.partition, -1 */
-    int64_t offset;     /* __connect.errors.offset, -1 */
-    bool truncated;     /* ragbatch.error.value.truncated = true: a bounded copy */
+    char path[512];    /* ragbatch.error.path: JSON pointer of the failing value ("" = root) */
+    char topic[256];   /* __connect.errors.topic: where the record came from */
+    int32_t partition; /* __connect.errors.partition, -1 */
+    int64_t offset;    /* __connect.errors.offset, -1 */
+    bool truncated;    /* ragbatch.error.value.truncated = true: a bounded copy */
 } rb_dlq_letter;
 
 void rb_dlq_letter_read(const rb_dlq_record *rec, rb_dlq_letter *out);

@@ -207,13 +207,22 @@ static int run_job(const run_args *a, const rb_backfill *backfill) {
     rb_error err;
     int rc = rb_runner_run(&cfg, &opts, &totals, &err);
     rb_sink_global_cleanup();
-    fprintf(stderr,
-            "ragbatch: %s: batches=%llu in=%zu stored=%zu deleted=%zu stale=%zu reused=%zu "
-            "skipped=%zu dead_lettered=%zu failed=%zu\n",
-            rc == 0 ? "finished" : "failed", (unsigned long long)totals.batches, totals.counts.in,
-            totals.counts.stored, totals.counts.deleted, totals.counts.stale, totals.counts.reused,
-            totals.counts.skipped, totals.counts.dead_lettered, totals.counts.failed);
-    if (rc != 0) fprintf(stderr, "ragbatch: %s\n", err.msg);
+    /* The closing line is a log line like every other, in the job's format. */
+    rb_log log;
+    rb_log_init(&log);
+    log.format = cfg.log_format;
+    log.job = cfg.job_name;
+    rb_log_kv(&log, rc == 0 ? RB_LOG_INFO : RB_LOG_ERROR, rc == 0 ? "finished" : "failed",
+              RB_LOG_FIELDS(RB_LOG_U("batches", totals.batches), RB_LOG_U("in", totals.counts.in),
+                            RB_LOG_U("stored", totals.counts.stored),
+                            RB_LOG_U("deleted", totals.counts.deleted),
+                            RB_LOG_U("stale", totals.counts.stale),
+                            RB_LOG_U("reused", totals.counts.reused),
+                            RB_LOG_U("skipped", totals.counts.skipped),
+                            RB_LOG_U("dead_lettered", totals.counts.dead_lettered),
+                            RB_LOG_U("failed", totals.counts.failed),
+                            RB_LOG_S("error.message", rc != 0 ? err.msg : NULL)),
+              "%s", rc == 0 ? "finished" : "failed");
     rb_job_config_free(&cfg);
     if (rc == 0) return 0;
     return err.code == RB_ERR_CONFIG || err.code == RB_ERR_MODEL ? 2 : 1;

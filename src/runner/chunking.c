@@ -70,10 +70,13 @@ int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_error *err)
                       : rb_error_nomem(err, RB_STAGE_SINK, "index");
     rb_buf_free(&cmd);
     if (rc != 0) return rb_error_prefix(err, "creating index parent_version on %s", co.collection);
-    rb_log_write(&r->log, RB_LOG_INFO, "chunking",
-                 "collection=%s max_tokens=%zu overlap_tokens=%zu max_count=%zu counts=%s",
-                 r->chunk_collection, max, r->chunk_opts.overlap_tokens, r->chunk_opts.max_count,
-                 t ? "tokenizer" : "approximate");
+    rb_log_kv(&r->log, RB_LOG_INFO, "chunking",
+              RB_LOG_FIELDS(RB_LOG_S("collection", r->chunk_collection),
+                            RB_LOG_U("max_tokens", max),
+                            RB_LOG_U("overlap_tokens", r->chunk_opts.overlap_tokens),
+                            RB_LOG_U("max_count", r->chunk_opts.max_count),
+                            RB_LOG_S("counts", t ? "tokenizer" : "approximate")),
+              NULL);
     return 0;
 }
 
@@ -205,7 +208,9 @@ long rb_runner_chunks_embed(rb_runner *r, rb_batch *b, size_t *n_chunks, size_t 
         if (rb_sink_read_stored(r->chunk_sink, ids, total, RB_SINK_READ_VECTORS, on_stored_chunk,
                                 &c, &rerr) != 0) {
             for (size_t i = 0; i < total; i++) refs[i].chunk->reused = false;
-            rb_log_write(&r->log, RB_LOG_WARN, "lookup", "stored chunks not read: %s", rerr.msg);
+            rb_log_kv(&r->log, RB_LOG_WARN, "lookup",
+                      RB_LOG_FIELDS(RB_LOG_S("error.message", rerr.msg)),
+                      "stored chunks not read");
         }
     }
     size_t todo = 0;

@@ -34,6 +34,8 @@ if [ "$build_only" -eq 0 ]; then
     # postgresql: the change-data-capture suite's database (scripts/postgres.sh);
     # curl: scripts/connect.sh talks to Kafka Connect's REST API with it.
     PKGS+=(check valgrind clang libclang-rt-14-dev clang-format shellcheck postgresql curl)
+    # prometheus: its promtool checks the /metrics exposition (tests/check_metrics.c).
+    PKGS+=(prometheus)
 fi
 
 is_installed() {

@@ -10,7 +10,9 @@
  */
 #include "check_main.h"
 #include "common/clock.h"
+#include "expo.h"
 #include "harness.h"
+#include "promtool.h"
 #include "json/json.h"
 
 #include <arpa/inet.h>
@@ -310,6 +312,95 @@ START_TEST(dlq_show_gives_each_letters_reason) {
 }
 END_TEST
 
+/* The gauge's value for partition 0 of `topic` on the job's /metrics, or -1. */
+static double lag_of(int port, const char *topic, char **text) {
+    char *body = NULL;
+    if (expo_http_get(port, "/metrics", &body) != 200) {
+        free(body);
+        return -1;
+    }
+    expo *e = calloc(1, sizeof *e);
+    expo_parse(body, e);
+    double v = -1;
+    if (!expo_find(e, "ragbatch_consumer_lag", "topic", topic, "partition", "0", &v)) v = -1;
+    free(e);
+    if (text)
+        *text = body;
+    else
+        free(body);
+    return v;
+}
+
+/* The issue: the lag gauge was set only after a committed batch, so during
+ * an outage it kept its last value.  The records are produced once MongoDB
+ * is already away: the gauge must show them while the write is retried. */
+START_TEST(lag_follows_an_outage_and_freshness_is_observed) {
+    harness_case c;
+    harness_case_open(&c, "ops-lag", 1);
+    produce_mixed(c.topic);
+    int port = free_port();
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "metrics.port = %d\nmetrics.address = 127.0.0.1\nerrors.tolerance = all\n"
+             "sink.retry.timeout.ms = -1\n",
+             port);
+    const char *job = harness_case_job(&c, extra);
+    pid_t pid = harness_spawn(c.log, (const char *[]){"run", job, NULL});
+    int64_t until = rb_now_ms() + 120000;
+    while (harness_committed_total(c.topic, c.topic) < 8) {
+        ck_assert_msg(rb_now_ms() < until, "nothing committed in 120 s");
+        rb_sleep_ms(100);
+    }
+    until = rb_now_ms() + 30000;
+    while (lag_of(port, c.topic, NULL) != 0) {
+        ck_assert_msg(rb_now_ms() < until, "the lag never reached 0");
+        rb_sleep_ms(200);
+    }
+    harness_mongo_down();
+    produce_mixed(c.topic); /* 8 more, after the fault is in place */
+    until = rb_now_ms() + 60000;
+    double lag;
+    while ((lag = lag_of(port, c.topic, NULL)) != 8) {
+        ck_assert_msg(rb_now_ms() < until, "the lag stayed at %g while MongoDB was away", lag);
+        rb_sleep_ms(200);
+    }
+    ck_assert_int_eq(harness_committed_total(c.topic, c.topic), 8); /* nothing moved */
+    harness_mongo_up();
+    until = rb_now_ms() + 120000;
+    while (harness_committed_total(c.topic, c.topic) < 16 || lag_of(port, c.topic, NULL) != 0) {
+        ck_assert_msg(rb_now_ms() < until, "the run did not catch up after the outage");
+        rb_sleep_ms(200);
+    }
+    char *text = NULL;
+    ck_assert_double_eq(lag_of(port, c.topic, &text), 0);
+    expo *e = calloc(1, sizeof *e);
+    expo_parse(text, e);
+    /* Written records: the first batch's 5 (4 stored, 1 tombstone); the
+     * second's 4 updates are stale (same versions), its delete too. */
+    double produced = 0, event = 0;
+    ck_assert(expo_find(e, "ragbatch_freshness_seconds_count", "since", "produced", NULL, NULL,
+                        &produced));
+    ck_assert(
+        expo_find(e, "ragbatch_freshness_seconds_count", "since", "event", NULL, NULL, &event));
+    double stored = 0, deleted = 0, reused = 0;
+    expo_find(e, "ragbatch_records_total", "outcome", "stored", NULL, NULL, &stored);
+    expo_find(e, "ragbatch_records_total", "outcome", "deleted", NULL, NULL, &deleted);
+    expo_find(e, "ragbatch_records_total", "outcome", "reused", NULL, NULL, &reused);
+    ck_assert_msg(produced >= 1 && produced == stored + deleted + reused,
+                  "freshness counted %g records, %g were written:\n%s", produced,
+                  stored + deleted + reused, text);
+    ck_assert_double_eq(event, produced); /* every event here has its event_time */
+    free(e);
+    promtool_check(text);
+    free(text);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(harness_wait(pid, 60), 0);
+    rb_sink_destroy(c.sink);
+    c.sink = NULL;
+    harness_case_close(&c);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("ops");
     TCase *tc = tcase_create("servers");
@@ -318,6 +409,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, status_after_a_bounded_run);
     tcase_add_test(tc, status_reads_a_running_job_and_says_when_it_is_gone);
     tcase_add_test(tc, dlq_show_gives_each_letters_reason);
+    tcase_add_test(tc, lag_follows_an_outage_and_freshness_is_observed);
     suite_add_tcase(s, tc);
     return s;
 }

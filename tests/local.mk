@@ -46,7 +46,8 @@ EXTRA_tests_check_chunk_pipeline_DEPENDENCIES = ragbatch$(EXEEXT)
 # The operator's verbs (check --connect, status, dlq show) against the servers.
 check_PROGRAMS += tests/check_ops
 TESTS += tests/check_ops
-tests_check_ops_SOURCES = tests/check_ops.c tests/harness.c tests/harness.h
+tests_check_ops_SOURCES = tests/check_ops.c tests/harness.c tests/harness.h \
+	tests/expo.c tests/expo.h tests/promtool.c tests/promtool.h
 tests_check_ops_CFLAGS = $(TEST_CFLAGS)
 tests_check_ops_LDADD = $(TEST_LIBS) -lpthread
 EXTRA_tests_check_ops_DEPENDENCIES = ragbatch$(EXEEXT)

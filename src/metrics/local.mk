@@ -8,6 +8,7 @@ libragbatch_a_SOURCES += \
 
 check_PROGRAMS += tests/check_metrics
 TESTS += tests/check_metrics
-tests_check_metrics_SOURCES = tests/check_metrics.c tests/expo.c tests/expo.h
+tests_check_metrics_SOURCES = tests/check_metrics.c tests/expo.c tests/expo.h \
+	tests/promtool.c tests/promtool.h
 tests_check_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_check_metrics_LDADD = $(TEST_LIBS) -lpthread

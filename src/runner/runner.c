@@ -397,7 +397,39 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
                              (double)p->embedded / (p->duration_ms[RB_PROG_EMBED] / 1e3), NULL);
     rb_metrics_gauge_set(r->metrics, RB_METRIC_LAST_BATCH, jl, (double)p->timestamp_ms / 1e3,
                          NULL);
+    rb_runner_observe_freshness(r);
+    rb_runner_refresh_lag(r, true);
+}
+
+void rb_runner_refresh_lag(rb_runner *r, bool now) {
+    int64_t t = rb_now_ms();
+    int64_t every = r->cfg->trigger_interval_ms > 1000 ? r->cfg->trigger_interval_ms : 1000;
+    if (!now && t - r->lag_refreshed_ms < every) return;
+    r->lag_refreshed_ms = t;
     rb_runner_source_lag_each(r->source, set_lag, r);
+}
+
+void rb_runner_observe_freshness(rb_runner *r) {
+    const char *produced[] = {r->cfg->job_name, "produced"};
+    const char *event[] = {r->cfg->job_name, "event"};
+    int64_t now = rb_wall_ms();
+    for (size_t i = 0; i < rb_batch_count(r->batch); i++) {
+        const rb_record *rec = rb_batch_record(r->batch, i);
+        if (rec->state != RB_REC_STORED && rec->state != RB_REC_REUSED &&
+            rec->state != RB_REC_DELETED)
+            continue;
+        /* A clock that is behind the producer's gives a negative age: 0. */
+        if (rec->timestamp_ms >= 0)
+            rb_metrics_observe(r->metrics, RB_METRIC_FRESHNESS, produced,
+                               now > rec->timestamp_ms ? (double)(now - rec->timestamp_ms) / 1e3
+                                                       : 0,
+                               NULL);
+        if (rec->event_time_ms >= 0)
+            rb_metrics_observe(r->metrics, RB_METRIC_FRESHNESS, event,
+                               now > rec->event_time_ms ? (double)(now - rec->event_time_ms) / 1e3
+                                                        : 0,
+                               NULL);
+    }
 }
 
 /* The fixed, greppable form log-based alerts match: level=ALERT
@@ -514,6 +546,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
     int64_t last_ping = rb_now_ms();
     while (!stopping(r)) {
         rb_readiness_progress(r->ready);
+        rb_runner_refresh_lag(r, false);
         rb_batch_reset(r->batch, next_id);
         rb_progress p;
         memset(&p, 0, sizeof p);

@@ -402,9 +402,10 @@ static void fill_item(rb_runner *r, const rb_record *rec, rb_sink_item *it, rb_s
 
 /* Waits `ms` in short slices so that an abandon is seen, polling the
  * (held) consumer meanwhile so that the group keeps this member. */
-static int backoff_wait(const rb_runner *r, int64_t ms, rb_error *err) {
+static int backoff_wait(rb_runner *r, int64_t ms, rb_error *err) {
     int64_t until = rb_now_ms() + ms;
     while (!rb_runner_abandoning(r)) {
+        rb_runner_refresh_lag(r, false);
         int64_t left = until - rb_now_ms();
         if (left <= 0) break;
         if (rb_runner_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0)

@@ -13,6 +13,8 @@
 #define SOURCE_META_TIMEOUT_MS 10000
 /* Longest single poll, so that the stop flag is seen promptly. */
 #define SOURCE_POLL_SLICE_MS 100
+/* Each broker query of the lag gauges: short, since the batch loop waits on it. */
+#define SOURCE_LAG_TIMEOUT_MS 500
 
 typedef struct end_offset {
     char *topic;
@@ -762,15 +764,25 @@ out:
 void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
     rd_kafka_topic_partition_list_t *owned = NULL;
     if (rd_kafka_assignment(s->rk, &owned) || !owned) return;
-    bool positions = rd_kafka_position(s->rk, owned) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    /* Asked of the broker, not read from the fetch cache: a paused
+     * partition (a write being retried) fetches nothing, and its cached end
+     * offset would stand still while records arrive. */
+    bool committed = owned->cnt > 0 && rd_kafka_committed(s->rk, owned, SOURCE_LAG_TIMEOUT_MS) ==
+                                           RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool broker_up = committed;
     for (int i = 0; i < owned->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &owned->elems[i];
         int64_t low, high, lag = -1;
-        if (positions && tp->offset >= 0 &&
-            rd_kafka_get_watermark_offsets(s->rk, tp->topic, tp->partition, &low, &high) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR &&
-            high >= 0)
-            lag = high > tp->offset ? high - tp->offset : 0;
+        /* One unanswered query is enough: the rest would wait as long. */
+        if (broker_up &&
+            rd_kafka_query_watermark_offsets(s->rk, tp->topic, tp->partition, &low, &high,
+                                             SOURCE_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            broker_up = false;
+        if (broker_up && high >= 0) {
+            /* Nothing committed yet: the group starts at the earliest kept. */
+            int64_t from = tp->offset >= 0 ? tp->offset : low;
+            lag = high > from ? high - from : 0;
+        }
         fn(tp->topic, tp->partition, lag, ctx);
     }
     rd_kafka_topic_partition_list_destroy(owned);

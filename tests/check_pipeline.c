@@ -887,10 +887,22 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
     free(body);
     ck_assert_int_eq(expo_http_get(port, "/readyz", &body), 200);
     free(body);
-    ck_assert_int_eq(expo_http_get(port, "/metrics", &body), 200);
+    /* The metrics are set after the commit the offsets show, the lag last
+     * (it asks the broker): wait for it rather than race the runner. */
     expo *e = calloc(1, sizeof *e);
-    expo_parse(body, e);
-    double total = 0, v;
+    double v;
+    until = rb_now_ms() + 30000;
+    for (;;) {
+        ck_assert_int_eq(expo_http_get(port, "/metrics", &body), 200);
+        memset(e, 0, sizeof *e);
+        expo_parse(body, e);
+        if (expo_find(e, "ragbatch_consumer_lag", "partition", "0", NULL, NULL, &v) && v == 0)
+            break;
+        ck_assert_msg(rb_now_ms() < until, "no lag of 0 for partition 0 in 30 s:\n%s", body);
+        free(body);
+        rb_sleep_ms(100);
+    }
+    double total = 0;
     static const char *const outcomes[] = {"stored",  "deleted",       "stale",
                                            "skipped", "dead_lettered", "failed"};
     for (size_t i = 0; i < 6; i++)

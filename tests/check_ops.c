@@ -401,6 +401,90 @@ START_TEST(lag_follows_an_outage_and_freshness_is_observed) {
 }
 END_TEST
 
+/* The ids `ragbatch search --json` answered, sorted, comma-joined. */
+static void search_ids(harness_case *c, const char *const *filters, char *out, size_t size) {
+    const char *args[24] = {"search", c->job, "a thing for the home", "--k", "20", "--json"};
+    size_t n = 6;
+    for (size_t i = 0; filters[i]; i++) {
+        args[n++] = "--filter";
+        args[n++] = filters[i];
+    }
+    args[n] = NULL;
+    char log[600];
+    snprintf(log, sizeof log, "%s.search", c->log);
+    char *text = run_out(log, args, 0);
+    char ids[16][32];
+    size_t nids = 0;
+    for (const char *p = text; (p = strstr(p, "\"id\":\"")) != NULL && nids < 16;) {
+        p += 6;
+        size_t len = strcspn(p, "\"");
+        snprintf(ids[nids++], sizeof ids[0], "%.*s", (int)len, p);
+        p += len;
+    }
+    free(text);
+    qsort(ids, nids, sizeof ids[0], (int (*)(const void *, const void *))strcmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < nids; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? "," : "", ids[i]);
+}
+
+/* The issue: `--filter in_stock=true` and `price=438.5` matched nothing
+ * (the filters compared strings).  Through the binary, on the exact path. */
+START_TEST(search_filters_are_typed) {
+    harness_case c;
+    harness_case_open(&c, "ops-filter", 1);
+    const harness_msg msgs[] = {
+        {"k1",
+         "{\"product_id\":\"k1\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Kettle\",\"brand\":\"Kestrel\","
+         "\"price\":438.5,\"in_stock\":true}",
+         0, 0},
+        {"k2",
+         "{\"product_id\":\"k2\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Mug\",\"brand\":\"Tidewell\","
+         "\"price\":9,\"in_stock\":false}",
+         0, 0},
+        {"k3",
+         "{\"product_id\":\"k3\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Rug\",\"brand\":\"Harbor\","
+         "\"price\":99.99,\"in_stock\":true}",
+         0, 0},
+        {"k4",
+         "{\"product_id\":\"k4\",\"event_type\":\"created\",\"event_time\":"
+         "\"2026-11-01T00:00:00Z\",\"version\":1,\"name\":\"Lamp\",\"brand\":\"Kestrel\","
+         "\"price\":10,\"in_stock\":true}",
+         0, 0},
+    };
+    harness_produce(c.topic, msgs, 4);
+    harness_case_job(&c, NULL);
+    ck_assert_int_eq(harness_case_run(&c, NULL), 0);
+    char ids[256];
+    search_ids(&c, (const char *[]){"in_stock=true", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "k1,k3,k4");
+    search_ids(&c, (const char *[]){"price=438.5", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "k1");
+    search_ids(&c, (const char *[]){"price<100", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "k2,k3,k4");
+    search_ids(&c, (const char *[]){"price>=10", "price<100", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "k3,k4");
+    search_ids(&c, (const char *[]){"brand=Kestrel,Harbor", "in_stock=true", NULL}, ids,
+               sizeof ids);
+    ck_assert_str_eq(ids, "k1,k3,k4");
+    /* An integer matches a stored double of the same value (10 and 10.0). */
+    search_ids(&c, (const char *[]){"price=10.0", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "k4");
+    /* A quoted number is a string, which no stored price is. */
+    search_ids(&c, (const char *[]){"price=\"438.5\"", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "");
+    /* Query syntax in a value stays a value: it matches no brand. */
+    search_ids(&c, (const char *[]){"brand={\"$gt\":\"\"}", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "");
+    search_ids(&c, (const char *[]){"brand=$ne", NULL}, ids, sizeof ids);
+    ck_assert_str_eq(ids, "");
+    harness_case_close(&c);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("ops");
     TCase *tc = tcase_create("servers");
@@ -410,6 +494,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, status_reads_a_running_job_and_says_when_it_is_gone);
     tcase_add_test(tc, dlq_show_gives_each_letters_reason);
     tcase_add_test(tc, lag_follows_an_outage_and_freshness_is_observed);
+    tcase_add_test(tc, search_filters_are_typed);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -326,13 +326,48 @@ typedef struct rb_sink_doc_view {
 /* Return non-zero to stop the scan early. */
 typedef int (*rb_sink_scan_fn)(const rb_sink_doc_view *doc, void *ctx);
 
+/* A typed value of a search filter: sent as that BSON (or JSON) value,
+ * never parsed into query syntax. */
+typedef enum rb_sink_value_type {
+    RB_SINK_VALUE_STRING = 0,
+    RB_SINK_VALUE_NUMBER,
+    RB_SINK_VALUE_BOOL
+} rb_sink_value_type;
+
+typedef struct rb_sink_value {
+    rb_sink_value_type type;
+    const char *str; /* STRING */
+    double num;      /* NUMBER */
+    bool is_int;     /* NUMBER written as an integer that fits int64: `i` */
+    int64_t i;
+    bool b; /* BOOL */
+} rb_sink_value;
+
+/* How a filter compares metadata.<field> with its values. */
+typedef enum rb_sink_filter_op {
+    RB_SINK_FILTER_EQ = 0, /* == the one value */
+    RB_SINK_FILTER_LT,
+    RB_SINK_FILTER_LTE,
+    RB_SINK_FILTER_GT,
+    RB_SINK_FILTER_GTE,
+    RB_SINK_FILTER_IN /* == one of the values */
+} rb_sink_filter_op;
+
+/* One condition on a metadata field.  Without `values` it is the string
+ * equality metadata.<field> == value; with them, `op` over the typed
+ * values (one, or several for IN).  Numbers compare as numbers whatever
+ * their BSON type (an int64 100 equals a double 100.0); ranges compare
+ * within a type, as MongoDB's comparison operators do. */
 typedef struct rb_sink_filter_eq {
     const char *field; /* a metadata field name */
-    const char *value; /* compared as a string value */
+    const char *value; /* compared as a string value, when `values` is NULL */
+    rb_sink_filter_op op;
+    const rb_sink_value *values;
+    size_t n_values;
 } rb_sink_filter_eq;
 
 typedef struct rb_sink_scan_opts {
-    const rb_sink_filter_eq *equals; /* metadata.<field> == value, all of them */
+    const rb_sink_filter_eq *equals; /* conditions on metadata, all of them */
     size_t n_equals;
 } rb_sink_scan_opts;
 

@@ -140,6 +140,15 @@ START_TEST(every_problem_at_once_with_its_line) {
     ck_assert_msg(strstr(r.err, "4 errors, 0 warnings"), "%s", r.err);
     ck_assert_msg(!strstr(r.out, "valid"), "%s", r.out);
     ran_free(&r);
+    /* --set problems count too, each named as --set. */
+    ran s = run(
+        (const char *[]){"check", job, "--set", "novalue", "--set", "batch.max.bytes=x", NULL});
+    ck_assert_int_eq(s.status, 2);
+    ck_assert_msg(strstr(s.err, "--set: error: expected key=value, found 'novalue'") &&
+                      strstr(s.err, "--set: error: batch.max.bytes = 'x' is not an integer") &&
+                      strstr(s.err, "6 errors"),
+                  "%s", s.err);
+    ran_free(&s);
 }
 END_TEST
 

@@ -556,9 +556,12 @@ int rb_job_config_load(rb_job_config *cfg, const char *path, rb_error *err) {
 int rb_job_config_set(rb_job_config *cfg, const char *assignment, const char *origin,
                       rb_error *err) {
     const char *eq = strchr(assignment, '=');
-    if (!eq)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: expected key=value, found '%s'", origin, assignment);
+    if (!eq) {
+        rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s: expected key=value, found '%s'",
+                     origin, assignment);
+        if (cfg->trace) rb_config_trace_diag(cfg->trace, RB_DIAG_ERROR, origin, 0, "", err->msg);
+        return -1;
+    }
     char *key = strndup(assignment, (size_t)(eq - assignment));
     char *value = strdup(eq + 1);
     int rc;

@@ -232,6 +232,12 @@ START_TEST(explain_gives_origins_and_warns_of_an_overridden_key) {
     ck_assert_msg(strstr(r.out, want), "%s", r.out);
     ck_assert_msg(strstr(r.out, "mongo.database = other    # --set\n"), "%s", r.out);
     ck_assert_msg(strstr(r.out, "batch.max.bytes = 16777216    # default\n"), "%s", r.out);
+    ran n = run((const char *[]){"check",
+                                 job_with("named.job", SCHEMA MODEL "text.template = {name}\n"),
+                                 "--explain", NULL});
+    ck_assert_msg(strstr(n.out, "job.name = named    # default (the job file's name)\n"), "%s",
+                  n.out);
+    ran_free(&n);
     snprintf(want, sizeof want, "kafka.bootstrap.servers = 127.0.0.1:9    # %s:2", job);
     ck_assert_msg(strstr(r.out, want), "%s", r.out);
     ran_free(&r);

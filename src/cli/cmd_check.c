@@ -92,7 +92,8 @@ static int parse(int argc, char **argv, check_args *a) {
 static void origin_text(const rb_config_trace *t, const char *key, rb_buf *b) {
     const rb_config_origin *o = rb_config_trace_origin(t, key);
     if (!o) {
-        rb_buf_puts(b, "default");
+        /* job.name's default is not the table's: it is the file's name. */
+        rb_buf_puts(b, strcmp(key, "job.name") == 0 ? "default (the job file's name)" : "default");
         return;
     }
     if (o->line > 0)

@@ -79,8 +79,8 @@ static int next_value(const char *arg, char **p, bool list, rb_sink_value *v, rb
             *w++ = *r;
         }
         if (*r != '"')
-            return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE, "--filter %s: a quote is not closed",
-                                arg);
+            return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE,
+                                "--filter %s: a quote is not closed", arg);
         r++;
         if (*r && !(list && *r == ','))
             return rb_error_set(err, RB_ERR_ARG, RB_STAGE_NONE,

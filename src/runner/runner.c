@@ -54,6 +54,11 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     r->log.job = cfg->job_name;
     r->log.format = cfg->log_format;
     r->log.min = cfg->log_level;
+    /* Only a runner of its own making owns the process's libmongoc log. */
+    if (!ports->sink.ops) {
+        rb_sink_global_log(&r->log);
+        r->owns_mongoc_log = true;
+    }
     /* First, so that a stop during the start-up is bounded too. */
     if (opts->stop &&
         !(r->shutdown = rb_shutdown_start(opts->stop, cfg->shutdown_timeout_ms, &r->log, err)))
@@ -214,6 +219,7 @@ static void runner_close(rb_runner *r) {
     rb_readiness_destroy(r->ready);
     rb_metrics_destroy(r->metrics);
     rb_alert_free(&r->alert);
+    if (r->owns_mongoc_log) rb_sink_global_log(NULL);
     /* Last: leaving the group and closing connections are bounded too. */
     rb_shutdown_stop(r->shutdown);
 }

@@ -54,6 +54,7 @@ typedef struct rb_runner {
     rb_runner_source source;
     rb_runner_dlq dlq; /* ops NULL without a DLQ */
     bool own_embedder, own_sink, own_source, own_dlq;
+    bool owns_mongoc_log; /* libmongoc's lines go to `log` until runner_close */
     rb_runner_progress_fn on_progress;
     void *progress_ctx;
     rb_batch *batch;

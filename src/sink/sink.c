@@ -22,9 +22,22 @@ static void filter_mongoc_log(mongoc_log_level_t level, const char *domain, cons
                               void *user_data) {
     if (level > MONGOC_LOG_LEVEL_WARNING) return;
     if (level == MONGOC_LOG_LEVEL_WARNING && strstr(message, "endSessions")) return;
+    const rb_log *log = user_data;
+    if (log) {
+        /* One of the job's own lines (rb_log redacts it). */
+        rb_log_kv(log, level == MONGOC_LOG_LEVEL_WARNING ? RB_LOG_WARN : RB_LOG_ERROR, "mongoc",
+                  RB_LOG_FIELDS(RB_LOG_S("domain", domain)), "%s", message);
+        return;
+    }
     char shown[2048];
     rb_redact_to(shown, sizeof shown, message);
-    mongoc_log_default_handler(level, domain, shown, user_data);
+    mongoc_log_default_handler(level, domain, shown, NULL);
+}
+
+void rb_sink_global_log(const rb_log *log) {
+    /* libmongoc swaps the handler under the mutex its logging holds, so no
+     * line uses the old logger once this returns. */
+    mongoc_log_set_handler(filter_mongoc_log, (void *)log);
 }
 
 void rb_sink_global_init(void) {

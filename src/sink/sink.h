@@ -94,6 +94,7 @@
 #define RB_SINK_H
 
 #include "common/error.h"
+#include "common/log.h"
 #include "json/json.h"
 
 #include <stdbool.h>
@@ -282,6 +283,12 @@ typedef struct rb_sink_stats {
 void rb_sink_global_init(void);
 /* Once per process, after the last rb_sink_destroy(). */
 void rb_sink_global_cleanup(void);
+
+/* libmongoc's warnings and errors become lines of `log` (event "mongoc",
+ * its domain as a field), in the job's format, until the next call; NULL
+ * gives them back to libmongoc's own format on stderr.  `log` must stay
+ * valid until then.  After rb_sink_global_init(). */
+void rb_sink_global_log(const rb_log *log);
 
 /* Connects, pings and creates indexes.  Returns NULL on failure; errors
  * connecting are retriable.  `opts` and its strings may be freed after. */

@@ -38,8 +38,9 @@ if [ "$build_only" -eq 0 ]; then
     # json-schema-test-suite: the official JSON Schema cases (tests/check_schema_suite.c).
     PKGS+=(check valgrind clang libclang-rt-14-dev clang-format shellcheck postgresql curl
            json-schema-test-suite)
-    # prometheus: its promtool checks and unit-tests deploy/'s alert rules and
-    # the dashboard's queries (tests/check_monitoring).
+    # prometheus: its promtool checks the /metrics exposition (tests/check_metrics.c)
+    # and checks and unit-tests deploy/'s alert rules and the dashboard's
+    # queries (tests/check_monitoring).
     PKGS+=(prometheus)
     # docker.io, debootstrap: scripts/container-test.sh builds the image and
     # makes its Debian base (no image registry is reachable).

@@ -301,8 +301,8 @@ START_TEST(unknown_options_are_refused_with_a_suggestion_on_every_verb) {
 END_TEST
 
 START_TEST(help_goes_to_stdout_on_every_verb) {
-    const char *verbs[] = {"run",   "check", "backfill", "config",  "search",
-                           "index", "embed", "dlq",      "generate"};
+    const char *verbs[] = {"run",   "check", "backfill", "config",   "search",
+                           "index", "embed", "dlq",      "generate", "status"};
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         for (int form = 0; form < 2; form++) {
             ran r = run((const char *[]){verbs[i], form ? "-h" : "--help", NULL});

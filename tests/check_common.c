@@ -8,6 +8,7 @@
 #include "common/prng.h"
 #include "common/redact.h"
 #include "common/suggest.h"
+#include "json/json.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -76,14 +77,78 @@ START_TEST(log_json_lines_are_valid_and_filtered) {
     rb_log_write(&log, RB_LOG_WARN, "batch", "quote \" here");
     fclose(f);
     ck_assert_ptr_null(strstr(mem, "dropped"));
-    ck_assert_ptr_nonnull(strstr(mem, "\"level\":\"WARN\""));
+    ck_assert_ptr_nonnull(strstr(mem, "\"log.level\":\"WARN\""));
     ck_assert_ptr_nonnull(strstr(mem, "\"job\":\"demo\""));
-    ck_assert_ptr_nonnull(strstr(mem, "\"msg\":\"quote \\\" here\"}"));
+    ck_assert_ptr_nonnull(strstr(mem, "\"message\":\"quote \\\" here\"}"));
     free(mem);
     rb_log_level lv;
     ck_assert_int_eq(rb_log_level_parse("WARN", &lv), 0);
     ck_assert_int_eq(lv, RB_LOG_WARN);
     ck_assert_int_eq(rb_log_level_parse("loud", &lv), -1);
+}
+END_TEST
+
+/* Writes one line with every kind of field in `format`; returns it. */
+static char *log_line(rb_log_format format, const char *logfmt) {
+    char *mem = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&mem, &size);
+    rb_log log;
+    rb_log_init(&log);
+    log.out = f;
+    log.format = format;
+    log.job = "demo job";
+    rb_log_kv(&log, RB_LOG_WARN, "retry",
+              RB_LOG_FIELDS(RB_LOG_S("topic", "t-1"), RB_LOG_I("partition", -1),
+                            RB_LOG_U("offset", 42), RB_LOG_D("ratio", 0.25), RB_LOG_B("ok", false),
+                            RB_LOG_S("error.message", "no \"server\" at mongodb://u:pw@h/"),
+                            RB_LOG_S("absent", NULL), RB_LOG_LOGFMT(logfmt)),
+              "waiting %d ms", 200);
+    fclose(f);
+    return mem;
+}
+
+/* Every field is a JSON key with a typed value, none is folded into the
+ * message (the issue: "msg":"topic=... reason=..."). */
+START_TEST(log_json_fields_are_keys) {
+    char *line = log_line(RB_LOG_JSON, "stored=3 server=\"Ferret DB\" rate=1.5 flag=true word");
+    rb_json_doc *doc;
+    rb_error err;
+    ck_assert_msg(rb_json_parse(line, strlen(line), NULL, &doc, &err) == 0, "%s: %s", err.msg,
+                  line);
+    const rb_json *o = rb_json_doc_root(doc);
+    ck_assert(rb_json_get(o, "@timestamp")->type == RB_JSON_STRING);
+    ck_assert_str_eq(rb_json_string(rb_json_get(o, "log.level")), "WARN");
+    ck_assert_str_eq(rb_json_string(rb_json_get(o, "job")), "demo job");
+    ck_assert_str_eq(rb_json_string(rb_json_get(o, "event.action")), "retry");
+    ck_assert_str_eq(rb_json_string(rb_json_get(o, "topic")), "t-1");
+    ck_assert_int_eq(rb_json_get(o, "partition")->integer, -1);
+    ck_assert_int_eq(rb_json_get(o, "offset")->integer, 42);
+    ck_assert(rb_json_get(o, "ratio")->number == 0.25);
+    ck_assert(rb_json_get(o, "ok")->type == RB_JSON_BOOL && !rb_json_get(o, "ok")->boolean);
+    ck_assert_str_eq(rb_json_string(rb_json_get(o, "error.message")),
+                     "no \"server\" at mongodb://u:***@h/");
+    ck_assert_ptr_null(rb_json_get(o, "absent"));
+    /* The logfmt text of ragbatch's own making becomes keys too. */
+    ck_assert_int_eq(rb_json_get(o, "stored")->integer, 3);
+    ck_assert_str_eq(rb_json_string(rb_json_get(o, "server")), "Ferret DB");
+    ck_assert(rb_json_get(o, "rate")->number == 1.5);
+    ck_assert(rb_json_get(o, "flag")->boolean);
+    ck_assert_str_eq(rb_json_string(rb_json_get(o, "message")), "word waiting 200 ms");
+    rb_json_doc_destroy(doc);
+    free(line);
+}
+END_TEST
+
+/* The same fields, in logfmt: values quoted only when they must be. */
+START_TEST(log_text_is_logfmt_with_the_same_fields) {
+    char *line = log_line(RB_LOG_TEXT, "stored=3");
+    ck_assert_msg(strstr(line, " level=WARN job=\"demo job\" event=retry topic=t-1 partition=-1 "
+                               "offset=42 ratio=0.25 ok=false error.message=\"no \\\"server\\\" "
+                               "at mongodb://u:***@h/\" stored=3 msg=\"waiting 200 ms\"\n"),
+                  "%s", line);
+    ck_assert_ptr_null(strstr(line, "absent"));
+    free(line);
 }
 END_TEST
 
@@ -287,6 +352,8 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, error_message_is_truncated_not_overflowed);
     tcase_add_test(tc, buf_appends_and_escapes_json);
     tcase_add_test(tc, log_json_lines_are_valid_and_filtered);
+    tcase_add_test(tc, log_json_fields_are_keys);
+    tcase_add_test(tc, log_text_is_logfmt_with_the_same_fields);
     tcase_add_test(tc, suggest_finds_typos_only);
     tcase_add_test(tc, buf_json_string_escapes_invalid_utf8);
     tcase_add_test(tc, redact_replaces_every_credential_form);

@@ -9,6 +9,7 @@
 #include "metrics/readiness.h"
 #include "runner/progress.h"
 #include "expo.h"
+#include "promtool.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -99,8 +100,10 @@ START_TEST(render_parses_and_counts_match) {
     ck_assert(expo_find(e, RB_METRIC_STAGE_DURATION "_sum", "stage", "embed", NULL, NULL, &v));
     ck_assert_double_eq_tol(v, sum, 1e-9);
     /* HELP and TYPE for every family, declared or not yet updated. */
-    ck_assert_int_eq(e->ntypes, 9);
+    ck_assert_int_eq(e->ntypes, 10);
     ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_stage_duration_seconds histogram\n"));
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_freshness_seconds histogram\n"));
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_chunks_total counter\n"));
     ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_consumer_lag gauge\n"));
     ck_assert_ptr_nonnull(strstr(text, "# HELP ragbatch_records_total Records processed"));
     ck_assert(rb_metrics_get(m, RB_METRIC_RECORDS, stored, &v, &err) == 0 && v == 700);
@@ -536,6 +539,34 @@ START_TEST(chunk_counter_is_declared) {
 }
 END_TEST
 
+/* Every family ragbatch serves, each with a series, as Prometheus's own
+ * linter reads them: names, units, suffixes, help, histogram shape. */
+START_TEST(promtool_accepts_every_family) {
+    rb_metrics *m = ragbatch_registry();
+    rb_error err;
+    const char *job[] = {"jobA"}, *stored[] = {"jobA", "stored"}, *embed[] = {"jobA", "embed"};
+    const char *lag[] = {"jobA", "product-updates", "3"};
+    const char *produced[] = {"jobA", "produced"}, *event[] = {"jobA", "event"};
+    ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_RECORDS, stored, 5, &err), 0);
+    ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_BATCHES, job, 1, &err), 0);
+    ck_assert_int_eq(rb_metrics_observe(m, RB_METRIC_STAGE_DURATION, embed, 0.2, &err), 0);
+    ck_assert_int_eq(rb_metrics_observe(m, RB_METRIC_BATCH_DURATION, job, 0.3, &err), 0);
+    ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_CONSUMER_LAG, lag, 42, &err), 0);
+    ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_EMBEDDED_TEXTS, job, 5, &err), 0);
+    ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_EMBED_RATE, job, 120, &err), 0);
+    ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_LAST_BATCH, job, 1764000000.25, &err), 0);
+    ck_assert_int_eq(rb_metrics_observe(m, RB_METRIC_FRESHNESS, produced, 0.7, &err), 0);
+    ck_assert_int_eq(rb_metrics_observe(m, RB_METRIC_FRESHNESS, event, 86400 * 30, &err), 0);
+    char *text = render(m);
+    ck_assert_msg(strstr(text, "ragbatch_freshness_seconds_bucket{job=\"jobA\",since=\"event\","
+                               "le=\"+Inf\"} 1"),
+                  "%s", text);
+    promtool_check(text);
+    free(text);
+    rb_metrics_destroy(m);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("registry");
@@ -546,6 +577,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, progress_times_the_lookup_on_its_own);
     tcase_add_test(tc, progress_counts_chunks);
     tcase_add_test(tc, chunk_counter_is_declared);
+    tcase_add_test(tc, promtool_accepts_every_family);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     TCase *th = tcase_create("http");

@@ -563,8 +563,8 @@ START_TEST(dead_letter_queue_receives_every_bad_record_with_context) {
     ck_assert_int_eq(p.stored, 3);
     /* 4 of 7 failed, over the 20% threshold: one alert line. */
     char *out = harness_slurp(log);
-    ck_assert_msg(strstr(out, "\"level\":\"ALERT\"") &&
-                      strstr(out, "\"event\":\"error_rate\",\"msg\":\"failed=4 in=7 "),
+    ck_assert_msg(strstr(out, "\"log.level\":\"ALERT\"") &&
+                      strstr(out, "\"event.action\":\"error_rate\",\"failed\":4,\"in\":7,"),
                   "%s", out);
     free(out);
     ck_assert_int_eq(harness_committed_total(topic, topic), 7);
@@ -859,8 +859,8 @@ START_TEST(backfill_from_a_timestamp_restores_that_range_only) {
         int status = harness_run(log, args, 120);
         char *out = harness_slurp(log);
         ck_assert_msg(status == 0, "backfill exited %d:\n%s", status, out);
-        ck_assert_msg(strstr(out, "event=backfill_progress") && strstr(out, "share=100.0%"), "%s",
-                      out);
+        ck_assert_msg(strstr(out, "event=backfill_progress") && strstr(out, "share_percent=100\n"),
+                      "%s", out);
         free(out);
         ck_assert_int_eq(count_docs(sink, false), 2);
         stored s;
@@ -910,7 +910,7 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
          * rejects no document the runner can build (docs/test-servers.md):
          * here both are stored, the grid intact. */
         ck_assert_int_eq(p.stored, 2);
-        ck_assert_msg(!strstr(out, "stage=sink"), "%s", out);
+        ck_assert_msg(!strstr(out, "\"stage\":\"sink\""), "%s", out);
         free(out);
         ck_assert_int_eq(harness_committed_total(topic, topic), 2);
         rb_sink *sink = harness_case_sink(&c);
@@ -929,7 +929,7 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
     }
     ck_assert_int_eq(p.stored, 1);
     ck_assert_int_eq(p.dead_lettered, 1);
-    ck_assert_msg(strstr(out, "stage=sink"), "%s", out);
+    ck_assert_msg(strstr(out, "\"stage\":\"sink\""), "%s", out);
     free(out);
     ck_assert_int_eq(harness_committed_total(topic, topic), 2);
     char dlq_log[600];
@@ -1063,12 +1063,25 @@ START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mong
     free(body);
     ck_assert_int_eq(expo_http_get(port, "/readyz", &body), 200);
     free(body);
-    /* The runner counts a batch after committing it: the offsets can be
-     * seen committed before its metrics are (a loaded machine preempts
-     * the runner in between), so the scrape is repeated until the last
-     * batch is counted, then checked. */
+    /* The metrics are set after the commit the offsets show, the lag last
+     * (it asks the broker), and a loaded machine can preempt the runner in
+     * between: the scrape is repeated until the lag is 0, then until the
+     * last batch is counted, then checked. */
     expo *e = calloc(1, sizeof *e);
-    double total = 0, v;
+    double v;
+    until = rb_now_ms() + 30000;
+    for (;;) {
+        ck_assert_int_eq(expo_http_get(port, "/metrics", &body), 200);
+        memset(e, 0, sizeof *e);
+        expo_parse(body, e);
+        if (expo_find(e, "ragbatch_consumer_lag", "partition", "0", NULL, NULL, &v) && v == 0)
+            break;
+        ck_assert_msg(rb_now_ms() < until, "no lag of 0 for partition 0 in 30 s:\n%s", body);
+        free(body);
+        rb_sleep_ms(100);
+    }
+    free(body);
+    double total = 0;
     static const char *const outcomes[] = {"stored",  "deleted",       "stale",
                                            "skipped", "dead_lettered", "failed"};
     until = rb_now_ms() + 30000;
@@ -1323,8 +1336,8 @@ START_TEST(a_record_the_dlq_refuses_goes_as_a_bounded_copy) {
     ck_assert_int_eq(p.dead_lettered, 2);
     ck_assert_int_eq(p.stored, 2);
     char *out = harness_slurp(log);
-    ck_assert_msg(strstr(out, "\"event\":\"dlq_truncated\"") &&
-                      strstr(out, "offset=1 value_bytes=60"),
+    ck_assert_msg(strstr(out, "\"event.action\":\"dlq_truncated\"") &&
+                      strstr(out, "\"offset\":1,\"value_bytes\":60"),
                   "%s", out);
     free(out);
     ck_assert_int_eq(harness_committed_total(topic, topic), 4);
@@ -1431,9 +1444,11 @@ START_TEST(a_missing_dlq_topic_is_created_like_kafka_connect) {
     harness_case_job(&c, extra);
     caught_up(&c, NULL);
     char *out = harness_slurp(c.log);
-    ck_assert_msg(strstr(out, "errors.deadletterqueue.topic.replication.factor=3 is more than "
-                              "the 1 broker(s)") &&
-                      strstr(out, "created partitions=1 replication_factor=1"),
+    ck_assert_msg(strstr(out, "\"replication_factor\":3,\"brokers\":1,\"message\":"
+                              "\"errors.deadletterqueue.topic.replication.factor is more than "
+                              "the brokers") &&
+                      strstr(out, "\"partitions\":1,\"replication_factor\":1,\"message\":"
+                                  "\"created\""),
                   "%s", out);
     free(out);
     harness_progress p = harness_progress_read(c.log);
@@ -1535,8 +1550,6 @@ START_TEST(credentials_in_uris_never_reach_the_output) {
 END_TEST
 
 /* ---- bounded runs: --until caught-up and backfill ------------------------ */
-
-/* The summary line's "batches=N" of a finished run, or -1. */
 
 /* Spark's availableNow reads the whole range at once: a bounded run takes
  * batches of batch.bounded.max.records, and its last batch closes as soon

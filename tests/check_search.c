@@ -17,6 +17,7 @@
 #include "check_main.h"
 #include "embed/embedder.h"
 #include "search/atlas.h"
+#include "search/filter.h"
 #include "search/search.h"
 #include "sink/sink.h"
 #include "json/json.h"
@@ -95,7 +96,8 @@ static const float qvec[3] = {0.25f, -0.5f, 1.0f};
 /* After the documentation's ANN example with a pre-filter ($and of
  * conditions on indexed filter fields), then a $project of the score. */
 START_TEST(pipeline_matches_atlas_ann_example) {
-    rb_sink_filter_eq eq[] = {{"category", "shoes"}, {"brand", "Acme"}};
+    rb_sink_filter_eq eq[] = {{.field = "category", .value = "shoes"},
+                              {.field = "brand", .value = "Acme"}};
     rb_atlas_query q = {.index = "vector_index",
                         .vector = qvec,
                         .dim = 3,
@@ -122,7 +124,7 @@ END_TEST
  * parent looked up, chunks of another version than their live parent's
  * dropped, the best chunk per parent, the best `limit` parents. */
 START_TEST(chunk_pipeline_keeps_the_best_current_chunk_per_parent) {
-    rb_sink_filter_eq eq[] = {{"brand", "Acme"}};
+    rb_sink_filter_eq eq[] = {{.field = "brand", .value = "Acme"}};
     rb_atlas_query q = {.index = "products_chunks_vector",
                         .vector = qvec,
                         .dim = 3,
@@ -256,7 +258,7 @@ END_TEST
 
 /* Values stay values, whatever they contain; names with '$' are refused. */
 START_TEST(filter_values_are_values_and_names_are_checked) {
-    rb_sink_filter_eq eq[] = {{"category", "{\"$gt\": \"\"}"}};
+    rb_sink_filter_eq eq[] = {{.field = "category", .value = "{\"$gt\": \"\"}"}};
     rb_atlas_query q =
         {.index = "i", .vector = qvec, .dim = 3, .limit = 1, .equals = eq, .n_equals = 1};
     char *got = pipeline(&q);
@@ -274,7 +276,7 @@ START_TEST(filter_values_are_values_and_names_are_checked) {
 
     const char *bad[] = {"", "$where", "a$b", "a\nb"};
     for (int i = 0; i < 4; i++) {
-        rb_sink_filter_eq b[] = {{bad[i], "x"}};
+        rb_sink_filter_eq b[] = {{.field = bad[i], .value = "x"}};
         rb_atlas_query bq =
             {.index = "i", .vector = qvec, .dim = 3, .limit = 1, .equals = b, .n_equals = 1};
         rb_buf out;
@@ -283,6 +285,94 @@ START_TEST(filter_values_are_values_and_names_are_checked) {
         ck_assert_int_eq(err.code, RB_ERR_ARG);
         rb_buf_free(&out);
     }
+}
+END_TEST
+
+/* The command line's filters, typed: the issue's in_stock=true and
+ * price=438.5 compared strings and matched nothing. */
+START_TEST(filters_parse_into_typed_values) {
+    rb_search_filter f;
+    rb_error err;
+    ck_assert_int_eq(rb_search_filter_parse("in_stock=true", &f, &err), 0);
+    ck_assert_str_eq(f.cond.field, "in_stock");
+    ck_assert_int_eq(f.cond.op, RB_SINK_FILTER_EQ);
+    ck_assert_int_eq(f.cond.n_values, 1);
+    ck_assert_int_eq(f.values[0].type, RB_SINK_VALUE_BOOL);
+    ck_assert(f.values[0].b);
+    rb_search_filter_free(&f);
+    ck_assert_int_eq(rb_search_filter_parse("price=438.5", &f, &err), 0);
+    ck_assert_int_eq(f.values[0].type, RB_SINK_VALUE_NUMBER);
+    ck_assert(f.values[0].num == 438.5 && !f.values[0].is_int);
+    rb_search_filter_free(&f);
+    ck_assert_int_eq(rb_search_filter_parse("stock>=-3", &f, &err), 0);
+    ck_assert_int_eq(f.cond.op, RB_SINK_FILTER_GTE);
+    ck_assert(f.values[0].is_int && f.values[0].i == -3);
+    rb_search_filter_free(&f);
+    ck_assert_int_eq(rb_search_filter_parse("price<100", &f, &err), 0);
+    ck_assert_int_eq(f.cond.op, RB_SINK_FILTER_LT);
+    rb_search_filter_free(&f);
+    ck_assert_int_eq(rb_search_filter_parse("price<=1e3", &f, &err), 0);
+    ck_assert_int_eq(f.cond.op, RB_SINK_FILTER_LTE);
+    ck_assert(f.values[0].num == 1000 && !f.values[0].is_int);
+    rb_search_filter_free(&f);
+    ck_assert_int_eq(rb_search_filter_parse("w>0.5", &f, &err), 0);
+    ck_assert_int_eq(f.cond.op, RB_SINK_FILTER_GT);
+    rb_search_filter_free(&f);
+    /* A list is one of its values, each typed; quotes make strings. */
+    ck_assert_int_eq(rb_search_filter_parse("brand=Kestrel,\"Harbor, Pine\",7,\"7\"", &f, &err),
+                     0);
+    ck_assert_int_eq(f.cond.op, RB_SINK_FILTER_IN);
+    ck_assert_int_eq(f.cond.n_values, 4);
+    ck_assert_str_eq(f.values[0].str, "Kestrel");
+    ck_assert_str_eq(f.values[1].str, "Harbor, Pine");
+    ck_assert_int_eq(f.values[2].type, RB_SINK_VALUE_NUMBER);
+    ck_assert_int_eq(f.values[3].type, RB_SINK_VALUE_STRING);
+    ck_assert_str_eq(f.values[3].str, "7");
+    rb_search_filter_free(&f);
+    /* Query syntax in a value is a string like any other. */
+    ck_assert_int_eq(rb_search_filter_parse("brand={\"$gt\":\"\"}", &f, &err), 0);
+    ck_assert_int_eq(f.values[0].type, RB_SINK_VALUE_STRING);
+    ck_assert_str_eq(f.values[0].str, "{\"$gt\":\"\"}");
+    rb_search_filter_free(&f);
+    /* Not numbers: JSON's grammar, strictly. */
+    const char *strings[] = {"v=0x10", "v=1.", "v=.5", "v=01", "v=nan", "v=inf", "v=+1", "v=1e"};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        ck_assert_int_eq(rb_search_filter_parse(strings[i], &f, &err), 0);
+        ck_assert_msg(f.values[0].type == RB_SINK_VALUE_STRING, "%s", strings[i]);
+        rb_search_filter_free(&f);
+    }
+    const char *bad[] = {"price",   "=3",     "p<",       "p=a,,b",   "p<1,2",
+                         "p>=true", "p=\"ab", "p=\"a\"b", "$where=1", "a$b=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(rb_search_filter_parse(bad[i], &f, &err) == -1, "%s was accepted", bad[i]);
+        ck_assert_int_eq(err.code, RB_ERR_ARG);
+    }
+}
+END_TEST
+
+/* The typed conditions in the Atlas pipeline: numbers, booleans, $in and
+ * two clauses on one field for a range. */
+START_TEST(pipeline_filters_are_typed) {
+    const char *args[] = {"in_stock=true", "price>=10", "price<100", "brand=A,B", "sku=\"42\""};
+    rb_search_filter f[5];
+    rb_sink_filter_eq eq[5];
+    rb_error err;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(rb_search_filter_parse(args[i], &f[i], &err), 0);
+        eq[i] = f[i].cond;
+    }
+    rb_atlas_query q =
+        {.index = "i", .vector = qvec, .dim = 3, .limit = 1, .equals = eq, .n_equals = 5};
+    char *got = pipeline(&q);
+    ck_assert_msg(strstr(got, "\"filter\":{\"$and\":[{\"deleted\":{\"$ne\":true}},"
+                              "{\"metadata.in_stock\":{\"$eq\":true}},"
+                              "{\"metadata.price\":{\"$gte\":10}},"
+                              "{\"metadata.price\":{\"$lt\":100}},"
+                              "{\"metadata.brand\":{\"$in\":[\"A\",\"B\"]}},"
+                              "{\"metadata.sku\":{\"$eq\":\"42\"}}]}"),
+                  "%s", got);
+    free(got);
+    for (int i = 0; i < 5; i++) rb_search_filter_free(&f[i]);
 }
 END_TEST
 
@@ -512,7 +602,7 @@ static int check_query(const char *text, const char *category, size_t k) {
     rb_error err;
     rb_searcher *s = rb_searcher_new(fx.sink, "docs_vector", &err);
     ck_assert_ptr_nonnull(s);
-    rb_sink_filter_eq eq[] = {{"category", category}};
+    rb_sink_filter_eq eq[] = {{.field = "category", .value = category}};
     rb_search_query sq = {.vector = q,
                           .dim = fx.dim,
                           .k = k,
@@ -643,7 +733,7 @@ START_TEST(binary_float32_vectors_are_read) {
     }
     ck_assert_msg(rb_sink_command_json(fx.sink, cmd.data, NULL, NULL, &err) == 0, "%s", err.msg);
     rb_buf_free(&cmd);
-    rb_sink_filter_eq eq[] = {{"category", "binary"}};
+    rb_sink_filter_eq eq[] = {{.field = "category", .value = "binary"}};
     rb_sink_scan_opts scan = {.equals = eq, .n_equals = 1};
     rb_search_hit *hits;
     size_t n, mismatched;
@@ -695,7 +785,7 @@ START_TEST(cli_says_the_search_is_exact) {
     out = slurp(log);
     ck_assert_msg(strstr(out, "model all-MiniLM-L6-v2 prefix=\"query: \""), "%s", out);
     const char *bad[] = {"search", job, "x", "--filter", "$where=1", NULL};
-    ck_assert_int_eq(harness_run(log, bad, 60), 1);
+    ck_assert_int_eq(harness_run(log, bad, 60), 2); /* a usage error, before any server */
     const char *show[] = {"index", "show", job, NULL};
     ck_assert_int_eq(harness_run(log, show, 60), 0);
     out = slurp(log);
@@ -716,6 +806,8 @@ Suite *rb_check_suite(void) {
     tcase_add_test(unit, chunk_pipeline_collects_the_top_chunks_per_parent);
     tcase_add_test(unit, num_candidates_default_and_bounds);
     tcase_add_test(unit, filter_values_are_values_and_names_are_checked);
+    tcase_add_test(unit, filters_parse_into_typed_values);
+    tcase_add_test(unit, pipeline_filters_are_typed);
     tcase_add_test(unit, index_definition_matches_atlas_example);
     tcase_add_test(unit, index_options_parse_and_bounds);
     suite_add_tcase(s, unit);

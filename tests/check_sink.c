@@ -1738,6 +1738,31 @@ START_TEST(transactions_are_read_from_hello) {
 }
 END_TEST
 
+/* libmongoc's own warnings were written in its format even with
+ * log.format = json; with a logger they are lines of the job's. */
+START_TEST(libmongoc_lines_join_the_jobs_log) {
+    char *mem = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&mem, &size);
+    rb_log log;
+    rb_log_init(&log);
+    log.out = f;
+    log.format = RB_LOG_JSON;
+    log.job = "j";
+    rb_sink_global_log(&log);
+    mongoc_log(MONGOC_LOG_LEVEL_WARNING, "cluster", "no server at mongodb://u:pw@h:1/ %d", 3);
+    mongoc_log(MONGOC_LOG_LEVEL_INFO, "cluster", "chatter"); /* below warnings: dropped */
+    rb_sink_global_log(NULL);
+    fclose(f);
+    ck_assert_msg(strstr(mem, "\"log.level\":\"WARN\",\"job\":\"j\",\"event.action\":\"mongoc\","
+                              "\"domain\":\"cluster\",\"message\":\"no server at "
+                              "mongodb://u:***@h:1/ 3\"}\n"),
+                  "%s", mem);
+    ck_assert_ptr_null(strstr(mem, "chatter"));
+    free(mem);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("sink");
     TCase *unit = tcase_create("unit");
@@ -1748,6 +1773,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(unit, escaped_key_collision_is_an_item_error);
     tcase_add_test(unit, bad_options_are_config_errors);
     tcase_add_test(unit, unreachable_server_is_retriable_and_hides_password);
+    tcase_add_test(unit, libmongoc_lines_join_the_jobs_log);
     suite_add_tcase(s, unit);
     TCase *srv = tcase_create("server");
     tcase_set_timeout(srv, 60);

@@ -58,3 +58,11 @@ noinst_PROGRAMS += tests/tools/mongo_dump
 tests_tools_mongo_dump_SOURCES = tests/tools/mongo_dump.c
 tests_tools_mongo_dump_CFLAGS = $(AM_CFLAGS)
 tests_tools_mongo_dump_LDADD = $(MONGOC_LIBS)
+# The operator's verbs (check --connect, status, dlq show) against the servers.
+check_PROGRAMS += tests/check_ops
+TESTS += tests/check_ops
+tests_check_ops_SOURCES = tests/check_ops.c tests/harness.c tests/harness.h \
+	tests/expo.c tests/expo.h tests/promtool.c tests/promtool.h
+tests_check_ops_CFLAGS = $(TEST_CFLAGS)
+tests_check_ops_LDADD = $(TEST_LIBS) -lpthread
+EXTRA_tests_check_ops_DEPENDENCIES = ragbatch$(EXEEXT)

@@ -170,7 +170,7 @@ static int part1(const char *uri, const char *db, int n, int queries, rb_sink_ve
     double *t = malloc((size_t)queries * sizeof *t);
     float q[DIM];
     rb_search_result r;
-    rb_sink_filter_eq eq[] = {{"category", "kitchen"}};
+    rb_sink_filter_eq eq[] = {{.field = "category", .value = "kitchen"}};
     for (int f = 0; f < 2; f++) {
         for (int i = -1; i < queries; i++) {
             random_unit(q);

@@ -42,10 +42,13 @@ def ragbatch_log(path):
                 o = json.loads(line)
             except ValueError:
                 continue
-            if o.get("event") == "start" and start is None:
-                start = ts(o["ts"])
-            elif o.get("event") == "caught_up" and end is None:
-                end = ts(o["ts"])
+            # ECS keys since the log format change; the old ones before it.
+            event = o.get("event.action", o.get("event"))
+            when = o.get("@timestamp", o.get("ts"))
+            if event == "start" and start is None:
+                start = ts(when)
+            elif event == "caught_up" and end is None:
+                end = ts(when)
             elif "batchId" in o and "durationMs" in o:
                 batches.append(o)
     if start is None or end is None:

@@ -1,12 +1,13 @@
 /*
- * cmd_dlq.c -- `ragbatch dlq stats TOPIC` and `ragbatch dlq replay TOPIC`:
- * what is in a dead-letter topic, and sending fixed records back.
+ * cmd_dlq.c -- `ragbatch dlq show|stats|replay TOPIC`: what is in a
+ * dead-letter topic, each letter's reason, and sending fixed records back.
  */
 #include "cli/commands.h"
 
 #include "cli/args.h"
 #include "common/buf.h"
 #include "common/rfc3339.h"
+#include "dlq/letter.h"
 #include "dlq/reader.h"
 #include "kafka/config.h"
 #include "kafka/producer.h"
@@ -24,11 +25,17 @@
 #define REPLAY_FLUSH_TIMEOUT_MS 30000
 
 static void usage(FILE *out) {
-    fputs("usage: ragbatch dlq stats TOPIC [--bootstrap HOST:PORT] [-X NAME=VALUE]...\n"
+    fputs("usage: ragbatch dlq show TOPIC [--stage STAGE] [--since RFC3339] [--limit N] [--json]\n"
+          "                        [--bootstrap HOST:PORT] [-X NAME=VALUE]...\n"
+          "       ragbatch dlq stats TOPIC [--json] [--bootstrap HOST:PORT] [-X NAME=VALUE]...\n"
           "       ragbatch dlq replay TOPIC [--to SOURCE_TOPIC] [--filter stage=STAGE]\n"
           "                          [--value-file FILE] [--group GROUP] [--dry-run]\n"
           "                          [--bootstrap HOST:PORT] [-X NAME=VALUE]...\n"
           "\n"
+          "show    each dead letter, oldest first: where it came from, its key, the stage,\n"
+          "        error class, message and JSON path of the failure (the context headers);\n"
+          "        --stage, --since (failed at or after) and --limit (the first N that match)\n"
+          "        choose which.\n"
           "stats   counts the topic's records by failure stage and error class, with the\n"
           "        oldest and newest failure.\n"
           "replay  produces the records (original key, value and headers; the error headers\n"
@@ -38,6 +45,7 @@ static void usage(FILE *out) {
           "        sends nothing twice.  --value-file replaces values: JSON lines\n"
           "        {\"partition\":P,\"offset\":O,\"value\":{...corrected event...}}.\n"
           "        A bounded copy (ragbatch.error.value.truncated) is not replayed without one.\n"
+          "        --dry-run lists what would be replayed: position, key, stage and reason.\n"
           "--bootstrap defaults to $RAGBATCH_KAFKA_BOOTSTRAP; -X passes librdkafka properties.\n",
           out);
 }
@@ -46,7 +54,9 @@ typedef struct dlq_args {
     const char *verb, *topic, *to, *filter_stage, *value_file, *group;
     const char *props[MAX_PROPS];
     size_t nprops;
-    bool dry_run;
+    bool dry_run, json;
+    int64_t since_ms; /* -1: no --since */
+    uint64_t limit;   /* 0: no --limit */
     char bootstrap_prop[512];
 } dlq_args;
 
@@ -61,7 +71,11 @@ static int parse(int argc, char **argv, dlq_args *a) {
         OPT_FILTER,
         OPT_VALUE_FILE,
         OPT_GROUP,
-        OPT_DRY_RUN
+        OPT_DRY_RUN,
+        OPT_STAGE,
+        OPT_SINCE,
+        OPT_LIMIT,
+        OPT_JSON
     };
     static const rb_cli_option options[] = {
         {"--bootstrap", 0, true, OPT_BOOTSTRAP},
@@ -71,7 +85,12 @@ static int parse(int argc, char **argv, dlq_args *a) {
         {"--value-file", 0, true, OPT_VALUE_FILE},
         {"--group", 0, true, OPT_GROUP},
         {"--dry-run", 0, false, OPT_DRY_RUN},
+        {"--stage", 0, true, OPT_STAGE},
+        {"--since", 0, true, OPT_SINCE},
+        {"--limit", 0, true, OPT_LIMIT},
+        {"--json", 0, false, OPT_JSON},
     };
+    a->since_ms = -1;
     rb_cli_parser p;
     rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
     rb_error err;
@@ -115,11 +134,38 @@ static int parse(int argc, char **argv, dlq_args *a) {
         case OPT_VALUE_FILE: a->value_file = value; break;
         case OPT_GROUP: a->group = value; break;
         case OPT_DRY_RUN: a->dry_run = true; break;
+        case OPT_STAGE: a->filter_stage = value; break;
+        case OPT_SINCE:
+            if (rb_rfc3339_parse(value, &a->since_ms) != 0) {
+                fprintf(stderr, "ragbatch dlq: --since takes an RFC 3339 time, not '%s'\n", value);
+                return 2;
+            }
+            break;
+        case OPT_LIMIT:
+            if (rb_cli_u64("--limit", value, 1, UINT64_MAX, &a->limit, &err) != 0)
+                return rb_cli_usage_error("dlq", &err);
+            break;
+        case OPT_JSON: a->json = true; break;
         }
     }
     if (!a->verb || !a->topic ||
-        (strcmp(a->verb, "stats") != 0 && strcmp(a->verb, "replay") != 0)) {
+        (strcmp(a->verb, "stats") != 0 && strcmp(a->verb, "replay") != 0 &&
+         strcmp(a->verb, "show") != 0)) {
         usage(stderr);
+        return 2;
+    }
+    /* Each option where it means something, so that none is silently ignored. */
+    bool show = strcmp(a->verb, "show") == 0, replay = strcmp(a->verb, "replay") == 0;
+    const char *misplaced = !show && a->since_ms >= 0             ? "--since"
+                            : !show && a->limit                   ? "--limit"
+                            : !show && a->filter_stage && !replay ? "--stage"
+                            : replay && a->json                   ? "--json"
+                            : !replay && a->to                    ? "--to"
+                            : !replay && a->value_file            ? "--value-file"
+                            : !replay && a->dry_run               ? "--dry-run"
+                                                                  : NULL;
+    if (misplaced) {
+        fprintf(stderr, "ragbatch dlq %s: %s is not an option of this verb\n", a->verb, misplaced);
         return 2;
     }
     if (!bootstrap) {
@@ -186,6 +232,17 @@ static void format_time(int64_t ms, char *out, size_t size) {
     snprintf(out, size, "%s", when);
 }
 
+/* An RFC 3339 time as a JSON string, or null for none. */
+static void put_time(rb_buf *b, int64_t ms) {
+    if (ms < 0) {
+        rb_buf_puts(b, "null");
+        return;
+    }
+    char when[RB_RFC3339_SIZE];
+    rb_rfc3339_format(ms, when);
+    rb_buf_json_string(b, when, strlen(when));
+}
+
 static int by_count(const void *a, const void *b) {
     size_t x = ((const class_count *)a)->n, y = ((const class_count *)b)->n;
     return x < y ? 1 : x > y ? -1 : 0;
@@ -207,11 +264,146 @@ static int run_stats(dlq_args *a) {
     char oldest[32], newest[32];
     format_time(s.oldest, oldest, sizeof oldest);
     format_time(s.newest, newest, sizeof newest);
-    printf("%s: %zu records; oldest %s, newest %s\n", a->topic, s.total, oldest, newest);
     qsort(s.classes, s.nclasses, sizeof s.classes[0], by_count);
+    if (a->json) {
+        rb_buf b;
+        rb_buf_init(&b);
+        rb_buf_puts(&b, "{\"topic\":");
+        rb_buf_json_string(&b, a->topic, strlen(a->topic));
+        rb_buf_printf(&b, ",\"records\":%zu,\"without_context\":%zu,\"oldest\":", s.total,
+                      s.no_context);
+        put_time(&b, s.oldest);
+        rb_buf_puts(&b, ",\"newest\":");
+        put_time(&b, s.newest);
+        rb_buf_puts(&b, ",\"classes\":[");
+        for (size_t i = 0; i < s.nclasses; i++) {
+            rb_buf_puts(&b, i ? ",{\"stage\":" : "{\"stage\":");
+            rb_buf_json_string(&b, s.classes[i].stage, strlen(s.classes[i].stage));
+            rb_buf_puts(&b, ",\"class\":");
+            rb_buf_json_string(&b, s.classes[i].cls, strlen(s.classes[i].cls));
+            rb_buf_printf(&b, ",\"records\":%zu}", s.classes[i].n);
+        }
+        rb_buf_puts(&b, "]}\n");
+        if (b.data) fputs(b.data, stdout);
+        rb_buf_free(&b);
+        return 0;
+    }
+    printf("%s: %zu records; oldest %s, newest %s\n", a->topic, s.total, oldest, newest);
     if (s.nclasses) printf("%8s  %-12s  %s\n", "records", "stage", "error class");
     for (size_t i = 0; i < s.nclasses; i++)
         printf("%8zu  %-12s  %s\n", s.classes[i].n, s.classes[i].stage, s.classes[i].cls);
+    return 0;
+}
+
+/* ---- show -------------------------------------------------------------- */
+
+typedef struct show {
+    const dlq_args *a;
+    uint64_t shown, read;
+    rb_buf json; /* --json: the records array so far */
+} show;
+
+/* A key or value for a terminal: printable ASCII as it is, anything else
+ * as \xHH, at most `max` bytes of it. */
+static void print_bytes(const char *s, size_t len, size_t max) {
+    if (!s) {
+        fputs("(null)", stdout);
+        return;
+    }
+    for (size_t i = 0; i < len && i < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f)
+            putchar(c);
+        else
+            printf("\\x%02x", c);
+    }
+    if (len > max) printf("... (%zu bytes)", len);
+}
+
+static void put_bytes_or_null(rb_buf *b, const char *s, size_t len) {
+    if (s)
+        rb_buf_json_string(b, s, len);
+    else
+        rb_buf_puts(b, "null");
+}
+
+static int on_show(const rb_dlq_record *rec, void *ctx) {
+    show *sh = ctx;
+    const dlq_args *a = sh->a;
+    sh->read++;
+    rb_dlq_letter l;
+    rb_dlq_letter_read(rec, &l);
+    if (a->filter_stage && strcmp(l.stage, a->filter_stage) != 0) return 0;
+    if (a->since_ms >= 0 && rec->timestamp_ms < a->since_ms) return 0;
+    sh->shown++;
+    if (a->json) {
+        rb_buf *b = &sh->json;
+        rb_buf_printf(b, "%s{\"partition\":%d,\"offset\":%" PRId64 ",\"time\":",
+                      sh->shown > 1 ? "," : "", (int)rec->partition, rec->offset);
+        put_time(b, rec->timestamp_ms);
+        rb_buf_puts(b, ",\"key\":");
+        put_bytes_or_null(b, rec->key, rec->key_len);
+        rb_buf_puts(b, ",\"stage\":");
+        put_bytes_or_null(b, l.stage[0] ? l.stage : NULL, strlen(l.stage));
+        rb_buf_puts(b, ",\"class\":");
+        put_bytes_or_null(b, l.cls[0] ? l.cls : NULL, strlen(l.cls));
+        rb_buf_puts(b, ",\"message\":");
+        put_bytes_or_null(b, l.message[0] ? l.message : NULL, strlen(l.message));
+        rb_buf_puts(b, ",\"path\":");
+        put_bytes_or_null(b, l.has_path ? l.path : NULL, strlen(l.path));
+        rb_buf_puts(b, ",\"source\":{\"topic\":");
+        put_bytes_or_null(b, l.topic[0] ? l.topic : NULL, strlen(l.topic));
+        rb_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 "},\"truncated\":%s,\"value\":",
+                      (int)l.partition, l.offset, l.truncated ? "true" : "false");
+        put_bytes_or_null(b, rec->value, rec->value_len);
+        rb_buf_putc(b, '}');
+    } else {
+        char when[32];
+        format_time(rec->timestamp_ms, when, sizeof when);
+        printf("%s/%d@%" PRId64 "  %s  stage=%s  class=%s\n", a->topic, (int)rec->partition,
+               rec->offset, when, l.stage[0] ? l.stage : "-", l.cls[0] ? l.cls : "-");
+        if (l.topic[0])
+            printf("  from:    %s [%d] offset %" PRId64 "\n", l.topic, (int)l.partition, l.offset);
+        fputs("  key:     ", stdout);
+        print_bytes(rec->key, rec->key_len, 200);
+        putchar('\n');
+        if (l.has_path) printf("  path:    \"%s\"\n", l.path);
+        if (l.message[0]) printf("  message: %s\n", l.message);
+        if (!l.has_context)
+            puts(
+                "  (no context headers: errors.deadletterqueue.context.headers.enable was false)");
+        if (l.truncated) puts("  value:   a bounded copy (ragbatch.error.value.truncated)");
+    }
+    return a->limit && sh->shown >= a->limit ? 1 : 0;
+}
+
+static int run_show(dlq_args *a) {
+    rb_error err;
+    show sh = {.a = a};
+    rb_buf_init(&sh.json);
+    rb_dlq_reader *r = rb_dlq_reader_new(a->topic, NULL, a->props, a->nprops, &err);
+    int rc = r ? rb_dlq_read(r, on_show, &sh, &err) : -1;
+    rb_dlq_reader_destroy(r);
+    if (rc < 0) {
+        fprintf(stderr, "ragbatch dlq show: %s\n", err.msg);
+        rb_buf_free(&sh.json);
+        return 1;
+    }
+    if (a->json) {
+        rb_buf out;
+        rb_buf_init(&out);
+        rb_buf_puts(&out, "{\"topic\":");
+        rb_buf_json_string(&out, a->topic, strlen(a->topic));
+        rb_buf_printf(&out, ",\"shown\":%" PRIu64 ",\"records\":[", sh.shown);
+        if (sh.json.data) rb_buf_append(&out, sh.json.data, sh.json.len);
+        rb_buf_puts(&out, "]}\n");
+        if (out.data) fputs(out.data, stdout);
+        rb_buf_free(&out);
+    } else {
+        printf("%" PRIu64 " dead letter%s shown%s\n", sh.shown, sh.shown == 1 ? "" : "s",
+               rc > 0 ? " (--limit reached)" : "");
+    }
+    rb_buf_free(&sh.json);
     return 0;
 }
 
@@ -325,8 +517,13 @@ static int on_replay(const rb_dlq_record *rec, void *ctx) {
         return 1;
     }
     if (rp->a->dry_run) {
-        printf("would replay %d/%" PRId64 " to %s%s\n", rec->partition, rec->offset, to,
+        rb_dlq_letter l;
+        rb_dlq_letter_read(rec, &l);
+        printf("would replay %d/%" PRId64 " to %s%s: key=", rec->partition, rec->offset, to,
                value != rec->value ? " (corrected value)" : "");
+        print_bytes(rec->key, rec->key_len, 200);
+        printf(" stage=%s reason=%s\n", l.stage[0] ? l.stage : "-",
+               l.message[0] ? l.message : "-");
         rp->sent++;
         return 0;
     }
@@ -414,5 +611,6 @@ int rb_cmd_dlq(int argc, char **argv) {
     dlq_args a;
     int st = parse(argc, argv, &a);
     if (st != 0) return st < 0 ? 0 : st;
+    if (strcmp(a.verb, "show") == 0) return run_show(&a);
     return strcmp(a.verb, "stats") == 0 ? run_stats(&a) : run_replay(&a);
 }

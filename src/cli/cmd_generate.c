@@ -254,23 +254,26 @@ typedef struct run_state {
 static void progress(run_state *s, const char *phase) {
     const rb_gen_counts *c = rb_gen_get_counts(s->gen);
     double secs = (double)(mono_ns() - s->start_ns) * 1e-9;
-    char total[32] = "unbounded";
-    if (s->a->count) snprintf(total, sizeof total, "%" PRIu64, s->a->count);
+    /* count 0 is unbounded: the total is then left out. */
+    const rb_log_field common[] = {
+        RB_LOG_S("phase", phase),
+        RB_LOG_U("events", c->produced),
+        s->a->count ? RB_LOG_U("events_total", s->a->count) : RB_LOG_S("events_total", NULL),
+        RB_LOG_D("rate_per_s", secs > 0 ? (double)c->produced / secs : 0.0),
+        RB_LOG_U("malformed", c->malformed),
+        RB_LOG_U("deletes", c->deleted),
+    };
     if (s->prod) {
         const rb_kafka_delivery *d = rb_kafka_producer_delivery(s->prod);
-        rb_log_write(s->log, RB_LOG_INFO, "progress",
-                     "phase=%s events=%" PRIu64 "/%s rate=%.0f/s malformed=%" PRIu64
-                     " deletes=%" PRIu64 " delivered=%" PRIu64 " failed=%" PRIu64
-                     " outstanding=%zu",
-                     phase, c->produced, total, secs > 0 ? (double)c->produced / secs : 0.0,
-                     c->malformed, c->deleted, d->delivered, d->failed,
-                     rb_kafka_producer_outstanding(s->prod));
+        rb_log_field all[sizeof common / sizeof common[0] + 3];
+        memcpy(all, common, sizeof common);
+        size_t n = sizeof common / sizeof common[0];
+        all[n++] = RB_LOG_U("delivered", d->delivered);
+        all[n++] = RB_LOG_U("failed", d->failed);
+        all[n++] = RB_LOG_U("outstanding", rb_kafka_producer_outstanding(s->prod));
+        rb_log_kv(s->log, RB_LOG_INFO, "progress", all, n, NULL);
     } else {
-        rb_log_write(s->log, RB_LOG_INFO, "progress",
-                     "phase=%s events=%" PRIu64 "/%s rate=%.0f/s malformed=%" PRIu64
-                     " deletes=%" PRIu64,
-                     phase, c->produced, total, secs > 0 ? (double)c->produced / secs : 0.0,
-                     c->malformed, c->deleted);
+        rb_log_kv(s->log, RB_LOG_INFO, "progress", common, sizeof common / sizeof common[0], NULL);
     }
 }
 
@@ -339,9 +342,9 @@ static int flush_all(run_state *s) {
     bool purged = false;
     while (rb_kafka_producer_outstanding(s->prod) > 0) {
         if (stop_signals >= 2 && !purged) {
-            rb_log_write(s->log, RB_LOG_WARN, "generate",
-                         "second interrupt: purging %zu undelivered messages",
-                         rb_kafka_producer_outstanding(s->prod));
+            rb_log_kv(s->log, RB_LOG_WARN, "generate",
+                      RB_LOG_FIELDS(RB_LOG_U("purged", rb_kafka_producer_outstanding(s->prod))),
+                      "second interrupt: purging the undelivered messages");
             rb_kafka_producer_purge(s->prod);
             purged = true;
         }
@@ -456,13 +459,17 @@ int rb_cmd_generate(int argc, char **argv) {
     const rb_gen_counts *c = rb_gen_get_counts(s.gen);
     double secs = (double)(mono_ns() - s.start_ns) * 1e-9;
     if (rc == 0 && !a.quiet)
-        rb_log_write(&log, RB_LOG_INFO, "generate",
-                     "done%s: %" PRIu64 " events to %s in %.2f s (%.0f/s): created=%" PRIu64
-                     " updated=%" PRIu64 " deleted=%" PRIu64 " malformed=%" PRIu64,
-                     stop_signals ? " (interrupted)" : "", c->produced,
-                     a.to_stdout ? "stdout" : a.topic, secs,
-                     secs > 0 ? (double)c->produced / secs : 0.0, c->created, c->updated,
-                     c->deleted, c->malformed);
+        rb_log_kv(&log, RB_LOG_INFO, "generate",
+                  RB_LOG_FIELDS(RB_LOG_U("events", c->produced),
+                                RB_LOG_S("to", a.to_stdout ? "stdout" : a.topic),
+                                RB_LOG_D("seconds", secs),
+                                RB_LOG_D("rate_per_s",
+                                         secs > 0 ? (double)c->produced / secs : 0.0),
+                                RB_LOG_U("created", c->created), RB_LOG_U("updated", c->updated),
+                                RB_LOG_U("deleted", c->deleted),
+                                RB_LOG_U("malformed", c->malformed),
+                                RB_LOG_B("interrupted", stop_signals != 0)),
+                  "done");
     if (rc == 0 && stop_signals) rc = EXIT_INTERRUPTED;
 
     sigaction(SIGINT, &old_int, NULL);

@@ -1,5 +1,5 @@
 /*
- * cmd_run.c -- `ragbatch run JOB`, `ragbatch check JOB`, `ragbatch config`.
+ * cmd_run.c -- `ragbatch run JOB`, `ragbatch backfill JOB`, `ragbatch config`.
  */
 #include "cli/commands.h"
 
@@ -27,13 +27,6 @@ static void on_stop_signal(int sig) {
 }
 
 static void usage_run(FILE *out, const char *verb) {
-    if (strcmp(verb, "check") == 0) {
-        fputs("usage: ragbatch check JOBFILE [--set KEY=VALUE]...\n"
-              "Validates the job file and prints its effective configuration (secrets "
-              "masked).\n",
-              out);
-        return;
-    }
     fputs("usage: ragbatch run JOBFILE [--until caught-up] [--set KEY=VALUE]...\n"
           "\n"
           "Runs the job's micro-batch stream: Kafka -> validate -> text -> embed -> MongoDB,\n"
@@ -88,11 +81,6 @@ enum {
 static const rb_cli_option run_options[] = {
     {"--set", 0, true, OPT_SET},
     {"--until", 0, true, OPT_UNTIL},
-};
-
-/* `check` has no --until: it does not run anything. */
-static const rb_cli_option check_options[] = {
-    {"--set", 0, true, OPT_SET},
 };
 
 static const rb_cli_option backfill_options[] = {
@@ -219,13 +207,22 @@ static int run_job(const run_args *a, const rb_backfill *backfill) {
     rb_error err;
     int rc = rb_runner_run(&cfg, &opts, &totals, &err);
     rb_sink_global_cleanup();
-    fprintf(stderr,
-            "ragbatch: %s: batches=%llu in=%zu stored=%zu deleted=%zu stale=%zu reused=%zu "
-            "skipped=%zu dead_lettered=%zu failed=%zu\n",
-            rc == 0 ? "finished" : "failed", (unsigned long long)totals.batches, totals.counts.in,
-            totals.counts.stored, totals.counts.deleted, totals.counts.stale, totals.counts.reused,
-            totals.counts.skipped, totals.counts.dead_lettered, totals.counts.failed);
-    if (rc != 0) fprintf(stderr, "ragbatch: %s\n", err.msg);
+    /* The closing line is a log line like every other, in the job's format. */
+    rb_log log;
+    rb_log_init(&log);
+    log.format = cfg.log_format;
+    log.job = cfg.job_name;
+    rb_log_kv(&log, rc == 0 ? RB_LOG_INFO : RB_LOG_ERROR, rc == 0 ? "finished" : "failed",
+              RB_LOG_FIELDS(RB_LOG_U("batches", totals.batches), RB_LOG_U("in", totals.counts.in),
+                            RB_LOG_U("stored", totals.counts.stored),
+                            RB_LOG_U("deleted", totals.counts.deleted),
+                            RB_LOG_U("stale", totals.counts.stale),
+                            RB_LOG_U("reused", totals.counts.reused),
+                            RB_LOG_U("skipped", totals.counts.skipped),
+                            RB_LOG_U("dead_lettered", totals.counts.dead_lettered),
+                            RB_LOG_U("failed", totals.counts.failed),
+                            RB_LOG_S("error.message", rc != 0 ? err.msg : NULL)),
+              "%s", rc == 0 ? "finished" : "failed");
     rb_job_config_free(&cfg);
     if (rc == 0) return 0;
     return err.code == RB_ERR_CONFIG || err.code == RB_ERR_MODEL ? 2 : 1;
@@ -270,25 +267,6 @@ int rb_cmd_run(int argc, char **argv) {
         return 0;
     }
     return run_job(&a, NULL);
-}
-
-int rb_cmd_check(int argc, char **argv) {
-    run_args a;
-    int status = parse_args(argc, argv, check_options,
-                            sizeof check_options / sizeof check_options[0], &a, NULL);
-    if (status != 0) return status;
-    if (a.help) {
-        usage_run(stdout, "check");
-        return 0;
-    }
-    rb_job_config cfg;
-    status = rb_cli_load_job(a.path, a.sets, a.nsets, &cfg);
-    if (status == 0) {
-        printf("# %s: valid\n", cfg.source_file);
-        rb_job_config_print(&cfg, stdout);
-    }
-    rb_job_config_free(&cfg);
-    return status;
 }
 
 int rb_cmd_config(int argc, char **argv) {

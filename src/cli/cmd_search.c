@@ -10,6 +10,7 @@
 #include "embed/embedder.h"
 #include "runner/embed_opts.h"
 #include "search/atlas.h"
+#include "search/filter.h"
 #include "search/search.h"
 #include "sink/sink.h"
 #include "transform/chunk.h"
@@ -22,13 +23,16 @@
 #define MAX_SETS 64
 
 static void usage(FILE *out) {
-    fputs("usage: ragbatch search JOBFILE QUERY [--k N] [--filter FIELD=VALUE]... [--json]\n"
+    fputs("usage: ragbatch search JOBFILE QUERY [--k N] [--filter FIELD<OP>VALUE]... [--json]\n"
           "                       [--exact] [--index NAME] [--candidates N] [--chunks-per-doc N]\n"
           "                       [--set KEY=VALUE]...\n"
           "\n"
           "Embeds QUERY with the job's model and prints the k nearest stored documents.\n"
           "  --k N                 how many (default 10, at most 10000)\n"
-          "  --filter FIELD=VALUE  only documents whose metadata FIELD equals VALUE (repeatable)\n"
+          "  --filter FIELD=VALUE  only documents whose metadata FIELD equals VALUE (repeatable,\n"
+          "                        all must hold); FIELD=A,B one of the values; FIELD<V, <=,\n"
+          "                        >, >= a range.  Numbers (438.5) and true/false are typed;\n"
+          "                        \"...\" is always a string (sku=\"00123\")\n"
           "  --json                one JSON object per line instead of a table\n"
           "  --exact               on Atlas, an exhaustive (ENN) search instead of ANN\n"
           "  --index NAME          the Atlas Vector Search index (default COLLECTION_vector)\n"
@@ -86,7 +90,7 @@ int rb_cmd_search(int argc, char **argv) {
     char *sets[MAX_SETS];
     size_t nsets = 0, nfilters = 0;
     rb_sink_filter_eq filters[MAX_FILTERS];
-    const char *filter_copies[MAX_FILTERS];
+    static rb_search_filter parsed[MAX_FILTERS]; /* large: not on the stack */
     long k = 10, candidates = 0, per_doc = 1;
     bool json = false, enn = false;
     const char *index_name = NULL;
@@ -110,11 +114,11 @@ int rb_cmd_search(int argc, char **argv) {
     rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
     rb_error err;
     const char *value;
-    int id;
-    while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
+    int id, status = 0;
+    while (status == 0 && (id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
         switch (id) {
-        case RB_CLI_ERROR: return rb_cli_usage_error("search", &err);
-        case RB_CLI_HELP: usage(stdout); return 0;
+        case RB_CLI_ERROR: status = rb_cli_usage_error("search", &err); break;
+        case RB_CLI_HELP: usage(stdout); goto free_filters;
         case RB_CLI_OPERAND:
             if (!path) {
                 path = value;
@@ -122,7 +126,7 @@ int rb_cmd_search(int argc, char **argv) {
                 query = value;
             } else {
                 fprintf(stderr, "ragbatch search: quote the query: one QUERY argument only\n");
-                return 2;
+                status = 2;
             }
             break;
         case OPT_JSON: json = true; break;
@@ -131,57 +135,53 @@ int rb_cmd_search(int argc, char **argv) {
         case OPT_CANDIDATES:
             if (rb_cli_long("--candidates", value, 1, RB_ATLAS_MAX_CANDIDATES, &candidates,
                             &err) != 0)
-                return rb_cli_usage_error("search", &err);
+                status = rb_cli_usage_error("search", &err);
             break;
         case OPT_K:
             if (rb_cli_long("--k", value, 1, 10000, &k, &err) != 0)
-                return rb_cli_usage_error("search", &err);
+                status = rb_cli_usage_error("search", &err);
             break;
         case OPT_PER_DOC:
             if (rb_cli_long("--chunks-per-doc", value, 1, RB_SEARCH_CHUNKS_PER_DOC_MAX, &per_doc,
                             &err) != 0)
-                return rb_cli_usage_error("search", &err);
+                status = rb_cli_usage_error("search", &err);
             break;
-        case OPT_FILTER: {
-            const char *eq = strchr(value, '=');
-            if (!eq || eq == value || nfilters == MAX_FILTERS) {
-                fprintf(stderr, "ragbatch search: --filter takes FIELD=VALUE, not '%s'\n", value);
-                return 2;
+        case OPT_FILTER:
+            if (nfilters == MAX_FILTERS) {
+                fprintf(stderr, "ragbatch search: more than %d --filter options\n", MAX_FILTERS);
+                status = 2;
+                goto free_filters;
             }
-            filter_copies[nfilters] = value;
-            filters[nfilters].field = NULL;
-            filters[nfilters].value = eq + 1;
+            if (rb_search_filter_parse(value, &parsed[nfilters], &err) != 0) {
+                fprintf(stderr, "ragbatch search: %s\n", err.msg);
+                status = 2;
+                goto free_filters;
+            }
+            filters[nfilters] = parsed[nfilters].cond;
             nfilters++;
             break;
-        }
         case OPT_SET:
             if (nsets == MAX_SETS) {
                 fprintf(stderr, "ragbatch search: more than %d --set options\n", MAX_SETS);
-                return 2;
+                status = 2;
+                break;
             }
             sets[nsets++] = (char *)value;
             break;
         }
     }
+    if (status != 0) goto free_filters;
     if (!path || !query) {
         usage(stderr);
-        return 2;
-    }
-    /* The field names are the part before '=' of each --filter argument. */
-    char field_names[MAX_FILTERS][256];
-    for (size_t i = 0; i < nfilters; i++) {
-        size_t n = (size_t)(strchr(filter_copies[i], '=') - filter_copies[i]);
-        if (n >= sizeof field_names[i]) n = sizeof field_names[i] - 1;
-        memcpy(field_names[i], filter_copies[i], n);
-        field_names[i][n] = '\0';
-        filters[i].field = field_names[i];
+        status = 2;
+        goto free_filters;
     }
 
     rb_job_config cfg;
-    int status = rb_cli_load_job(path, sets, nsets, &cfg);
+    status = rb_cli_load_job(path, sets, nsets, &cfg);
     if (status != 0) {
         rb_job_config_free(&cfg);
-        return status;
+        goto free_filters;
     }
     rb_embedder *emb = NULL;
     rb_sink *sink = NULL, *chunks = NULL;
@@ -197,8 +197,6 @@ int rb_cmd_search(int argc, char **argv) {
                        .timeout_ms = (int)cfg.mongo_timeout_ms,
                        .app_name = "ragbatch/search"};
     status = 1;
-    for (size_t i = 0; i < nfilters; i++)
-        if (rb_atlas_check_field(filters[i].field, &err) != 0) goto done;
     rb_embed_opts eo;
     rb_runner_embed_opts(&cfg, &eo);
     if (!(emb = rb_embedder_new(&eo, &err))) goto done;
@@ -305,5 +303,7 @@ done:
     rb_embedder_destroy(emb);
     rb_sink_global_cleanup();
     rb_job_config_free(&cfg);
+free_filters:
+    for (size_t i = 0; i < nfilters; i++) rb_search_filter_free(&parsed[i]);
     return status;
 }

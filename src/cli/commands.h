@@ -17,5 +17,6 @@ int rb_cmd_check(int argc, char **argv);
 int rb_cmd_config(int argc, char **argv);
 int rb_cmd_search(int argc, char **argv);
 int rb_cmd_index(int argc, char **argv);
+int rb_cmd_status(int argc, char **argv);
 
 #endif

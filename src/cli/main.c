@@ -22,6 +22,8 @@ static const verb verbs[] = {
      "re-process a range (offsets or times) of the job's topics, then exit"},
     {"check", rb_cmd_check, "validate a job file and print its effective configuration"},
     {"config", rb_cmd_config, "list every job key with its type, default and meaning"},
+    {"status", rb_cmd_status,
+     "where a job stands: offsets and lag, the last batch, DLQ, collection, index"},
     {"search", rb_cmd_search, "the nearest stored documents to a query, with the job's model"},
     {"index", rb_cmd_index, "create, show or drop the job's Atlas Vector Search index"},
     {"embed", rb_cmd_embed, "embed texts with a local model and print the vectors"},

@@ -6,6 +6,7 @@
 #include "config/properties.h"
 #include "config/providers.h"
 #include "config/config_table.h"
+#include "config/trace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -341,6 +342,20 @@ void rb_job_config_free(rb_job_config *cfg) {
     cfg->source_file = NULL;
 }
 
+/* -1 with the first error the trace recorded since `before` in `err`, or
+ * 0 when there is none. */
+static int first_traced_error(const rb_config_trace *t, size_t before, rb_error *err) {
+    for (size_t i = before; t && i < t->ndiags; i++) {
+        const rb_diag *d = &t->diags[i];
+        if (d->level != RB_DIAG_ERROR) continue;
+        if (d->line > 0)
+            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s:%d: %s", d->file, d->line,
+                                d->msg);
+        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s: %s", d->file, d->msg);
+    }
+    return 0;
+}
+
 static char *dir_of(const char *path) {
     const char *slash = strrchr(path, '/');
     if (!slash) return strdup(".");
@@ -348,18 +363,51 @@ static char *dir_of(const char *path) {
     return strndup(path, (size_t)(slash - path));
 }
 
-static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *err);
+typedef struct file_ctx file_ctx;
+
+static int load_file(rb_job_config *cfg, const char *path, int depth, const file_ctx *parent,
+                     const char *included_at, rb_error *err);
 
 /* One job file being read: the keys it set so far (a key set twice in
- * one file is an error, which java.util.Properties would not say). */
-typedef struct file_ctx {
+ * one file is an error, which java.util.Properties would not say), and
+ * the file and line that included it (NULL for the job file). */
+struct file_ctx {
     rb_job_config *cfg;
     const char *path;
     const char *base_dir;
     int depth;
+    const file_ctx *parent;
+    const char *included_at; /* "FILE:LINE" of the include, or NULL */
     char *seen[MAX_LINE_KEYS];
     size_t nseen;
-} file_ctx;
+};
+
+/* With a trace: records the error of a line and lets the file go on
+ * (returns 0), unless memory ran out. */
+static int trace_line_error(const file_ctx *c, int line, const char *key, rb_error *err) {
+    if (!c->cfg->trace || err->code == RB_ERR_NOMEM) return -1;
+    rb_config_trace_diag(c->cfg->trace, RB_DIAG_ERROR, c->path, line, key, err->msg);
+    return 0;
+}
+
+/* A key about to be set by a file that an earlier line of an including
+ * file had already set: that earlier line is silently overridden, which
+ * the trace reports as a warning. */
+static void trace_override(const file_ctx *c, const char *key, int line) {
+    rb_config_trace *t = c->cfg->trace;
+    const rb_config_origin *o = rb_config_trace_origin(t, key);
+    if (!o) return;
+    for (const file_ctx *p = c->parent; p; p = p->parent) {
+        if (strcmp(p->path, o->file) != 0) continue;
+        char msg[PATH_MAX * 2 + 256];
+        snprintf(msg, sizeof msg,
+                 "%s set here is overridden by %s:%d, which the include at %s reads after it; "
+                 "set it after the include line",
+                 key, c->path, line, c->included_at ? c->included_at : "?");
+        rb_config_trace_diag(t, RB_DIAG_WARNING, o->file, o->line, key, msg);
+        return;
+    }
+}
 
 /* One key and value, as java.util.Properties read them (properties.h);
  * values are trimmed, as Kafka Connect's ConfigDef trims them. */
@@ -395,18 +443,30 @@ static int on_property(const char *key, const char *raw, int line, void *arg, rb
         else
             c->nseen++;
     }
+    rb_config_trace *t = c->cfg->trace;
     if (rc == 0 && strcmp(key, "include") == 0) {
         char *inc = resolve_path(c->base_dir, value);
         if (!inc) {
             rc = rb_error_nomem(err, RB_STAGE_CONFIG, "include path");
         } else {
-            rc = load_file(c->cfg, inc, c->depth + 1, err);
-            if (rc != 0) rb_error_prefix(err, "%s: in the file included here", where);
+            size_t before = t ? t->ndiags : 0;
+            rc = load_file(c->cfg, inc, c->depth + 1, c, where, err);
+            /* With a trace the included file's lines recorded their own
+             * errors; what failed before any line was read is this one's. */
+            if (rc != 0 && t && t->ndiags > before && err->code != RB_ERR_NOMEM)
+                rc = 0;
+            else if (rc != 0)
+                rb_error_prefix(err, "%s: in the file included here", where);
             free(inc);
         }
     } else if (rc == 0) {
+        const char *name = strncmp(key, "kafka.", 6) == 0 ? key : canonical_name(key);
+        if (t) trace_override(c, name, line);
         rc = assign(c->cfg, key, value, c->base_dir, where, err);
+        if (rc == 0 && t)
+            rb_config_trace_origin_set(t, name, c->path, line, c->included_at, value);
     }
+    if (rc != 0) rc = trace_line_error(c, line, key, err);
     free(copy);
     return rc;
 }
@@ -416,8 +476,14 @@ static int on_property(const char *key, const char *raw, int line, void *arg, rb
  * escapes and continuations), checked against the JDK's parser by
  * tests/check_properties.c. */
 static int parse_text(rb_job_config *cfg, const char *text, size_t len, const char *path,
-                      const char *base_dir, int depth, rb_error *err) {
-    file_ctx c = {.cfg = cfg, .path = path, .base_dir = base_dir, .depth = depth};
+                      const char *base_dir, int depth, const file_ctx *parent,
+                      const char *included_at, rb_error *err) {
+    file_ctx c = {.cfg = cfg,
+                  .path = path,
+                  .base_dir = base_dir,
+                  .depth = depth,
+                  .parent = parent,
+                  .included_at = included_at};
     int dangling = 0;
     int rc = rb_properties_each(text, len, path, on_property, &c, &dangling, err);
     /* Java drops a final backslash; a file cut short is more likely. */
@@ -429,7 +495,8 @@ static int parse_text(rb_job_config *cfg, const char *text, size_t len, const ch
     return rc;
 }
 
-static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *err) {
+static int load_file(rb_job_config *cfg, const char *path, int depth, const file_ctx *parent,
+                     const char *included_at, rb_error *err) {
     if (depth > MAX_INCLUDE_DEPTH)
         return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
                             "%s: includes nest deeper than %d (a cycle?)", path,
@@ -453,7 +520,8 @@ static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *
     else if (bad)
         rc = rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "cannot read job file %s", path);
     else
-        rc = parse_text(cfg, text.data ? text.data : "", text.len, path, base, depth, err);
+        rc = parse_text(cfg, text.data ? text.data : "", text.len, path, base, depth, parent,
+                        included_at, err);
     free(base);
     rb_buf_free(&text);
     return rc;
@@ -462,7 +530,14 @@ static int load_file(rb_job_config *cfg, const char *path, int depth, rb_error *
 int rb_job_config_load(rb_job_config *cfg, const char *path, rb_error *err) {
     free(cfg->source_file);
     if (!(cfg->source_file = strdup(path))) return rb_error_nomem(err, RB_STAGE_CONFIG, "path");
-    if (load_file(cfg, path, 0, err) != 0) return -1;
+    rb_config_trace *t = cfg->trace;
+    size_t before = t ? t->ndiags : 0;
+    if (load_file(cfg, path, 0, NULL, NULL, err) != 0) {
+        /* With a trace, an error that stopped the file (it cannot be read,
+         * its syntax) is recorded too, and the defaults below still apply. */
+        if (!t || err->code == RB_ERR_NOMEM) return -1;
+        if (t->ndiags == before) rb_config_trace_diag(t, RB_DIAG_ERROR, path, 0, "", err->msg);
+    }
     if (cfg->job_name[0] == '\0') {
         /* The job's name defaults to its file's name: jobs/product-updates.job
          * runs as "product-updates". */
@@ -475,15 +550,18 @@ int rb_job_config_load(rb_job_config *cfg, const char *path, rb_error *err) {
         free(cfg->job_name);
         cfg->job_name = name;
     }
-    return 0;
+    return first_traced_error(t, before, err);
 }
 
 int rb_job_config_set(rb_job_config *cfg, const char *assignment, const char *origin,
                       rb_error *err) {
     const char *eq = strchr(assignment, '=');
-    if (!eq)
-        return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                            "%s: expected key=value, found '%s'", origin, assignment);
+    if (!eq) {
+        rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG, "%s: expected key=value, found '%s'",
+                     origin, assignment);
+        if (cfg->trace) rb_config_trace_diag(cfg->trace, RB_DIAG_ERROR, origin, 0, "", err->msg);
+        return -1;
+    }
     char *key = strndup(assignment, (size_t)(eq - assignment));
     char *value = strdup(eq + 1);
     int rc;
@@ -491,28 +569,68 @@ int rb_job_config_set(rb_job_config *cfg, const char *assignment, const char *or
         rc = rb_error_nomem(err, RB_STAGE_CONFIG, "override");
     else
         rc = assign(cfg, trim(key), trim(value), ".", origin, err);
+    if (cfg->trace && rc == 0) {
+        const char *k = trim(key);
+        rb_config_trace_origin_set(cfg->trace,
+                                   strncmp(k, "kafka.", 6) == 0 ? k : canonical_name(k), origin, 0,
+                                   NULL, trim(value));
+    } else if (cfg->trace && err->code != RB_ERR_NOMEM) {
+        rb_config_trace_diag(cfg->trace, RB_DIAG_ERROR, origin, 0, key ? trim(key) : "", err->msg);
+    }
     free(key);
     free(value);
     return rc;
 }
 
+/* A failed check: without a trace it ends the checks (returns -1); with
+ * one it is recorded and the checks go on (returns 0, *failed set). */
+static int check_failed(const rb_job_config *cfg, const char *file, const char *key, bool *failed,
+                        const rb_error *e) {
+    *failed = true;
+    if (!cfg->trace) return -1;
+    /* A value that could not be read (a variable not set) is missing too;
+     * its line's error says it already. */
+    for (size_t i = 0; i < cfg->trace->ndiags; i++)
+        if (cfg->trace->diags[i].level == RB_DIAG_ERROR &&
+            strcmp(cfg->trace->diags[i].key, key) == 0)
+            return 0;
+    rb_config_trace_diag(cfg->trace, RB_DIAG_ERROR, file, 0, key, e->msg);
+    return 0;
+}
+
 int rb_job_config_check(const rb_job_config *cfg, rb_error *err) {
     const char *file = cfg->source_file ? cfg->source_file : "configuration";
+    bool failed = false;
+    rb_error first, scratch;
+    rb_error_clear(&first);
     for (size_t i = 0; i < rb_config_key_count; i++) {
         const rb_config_key *k = &rb_config_keys[i];
         if (!k->required) continue;
         const void *field = field_cptr(cfg, k);
         bool empty = k->type == RB_KEY_LIST ? ((const rb_strlist *)field)->count == 0
                                             : (*(char *const *)field)[0] == '\0';
-        if (empty)
-            return rb_error_set(err, RB_ERR_CONFIG, RB_STAGE_CONFIG,
-                                "%s: required key %s is missing (%s)", file, k->name, k->doc);
+        rb_error *e = failed ? &scratch : &first;
+        if (empty && (rb_error_set(e, RB_ERR_CONFIG, RB_STAGE_CONFIG,
+                                   "%s: required key %s is missing (%s)", file, k->name, k->doc),
+                      check_failed(cfg, file, k->name, &failed, e) != 0))
+            goto out;
     }
-    for (size_t i = 0; i < rb_config_rule_count; i++)
-        if (rb_config_rules[i].check(cfg, file, err) != 0) return -1;
-    for (size_t i = 0; i < rb_config_key_count; i++)
-        if (rb_config_keys[i].check && rb_config_keys[i].check(cfg, file, err) != 0) return -1;
-    return 0;
+    for (size_t i = 0; i < rb_config_rule_count; i++) {
+        rb_error *e = failed ? &scratch : &first;
+        if (rb_config_rules[i].check(cfg, file, e) != 0 &&
+            check_failed(cfg, file, rb_config_rules[i].keys, &failed, e) != 0)
+            goto out;
+    }
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        rb_error *e = failed ? &scratch : &first;
+        if (rb_config_keys[i].check && rb_config_keys[i].check(cfg, file, e) != 0 &&
+            check_failed(cfg, file, rb_config_keys[i].name, &failed, e) != 0)
+            goto out;
+    }
+out:
+    if (!failed) return 0;
+    if (err) *err = first;
+    return -1;
 }
 
 /* A value that is not a secret key's may still hold one: a URL with a
@@ -593,6 +711,30 @@ void rb_config_print_reference(FILE *out, bool markdown) {
             fprintf(out, "%-28s default: %s\n", "", k->def[0] ? k->def : "(empty)");
             fprintf(out, "%-28s %s\n\n", "", k->doc);
         }
+    }
+}
+
+void rb_job_config_each(const rb_job_config *cfg, rb_config_entry_fn fn, void *ctx) {
+    for (size_t i = 0; i < rb_config_key_count; i++) {
+        char *shown = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&shown, &len);
+        if (!m) continue;
+        print_value(cfg, &rb_config_keys[i], m);
+        if (fclose(m) == 0) fn(rb_config_keys[i].name, shown, ctx);
+        free(shown);
+    }
+    for (size_t i = 0; i < cfg->kafka_count; i++) {
+        const char *k = cfg->kafka[i].key;
+        char name[300];
+        snprintf(name, sizeof name, "kafka.%s", k);
+        if (rb_redact_sensitive_name(k, strlen(k))) {
+            fn(name, "(secret)", ctx);
+            continue;
+        }
+        char *shown = rb_redact_dup(cfg->kafka[i].value);
+        fn(name, shown ? shown : "(not shown)", ctx);
+        free(shown);
     }
 }
 

@@ -162,6 +162,11 @@ typedef struct rb_job_config {
 
     int64_t metrics_port;  /* metrics.port, 0 = no endpoint */
     char *metrics_address; /* metrics.address */
+
+    /* Borrowed, NULL by default: set after rb_job_config_init() to record
+     * where each value came from and every problem instead of the first
+     * (config/trace.h). */
+    struct rb_config_trace *trace;
 } rb_job_config;
 
 /* Sets every key to its default (strings duplicated). */
@@ -199,5 +204,11 @@ void rb_config_print_reference(FILE *out, bool markdown);
 /* Writes the effective configuration as `key = value` lines, secrets
  * masked. */
 void rb_job_config_print(const rb_job_config *cfg, FILE *out);
+
+/* Calls `fn` with each key of the effective configuration (the table's,
+ * then the kafka.* properties) and its value as rb_job_config_print()
+ * shows it (secrets masked); `shown` lives for the call only. */
+typedef void (*rb_config_entry_fn)(const char *key, const char *shown, void *ctx);
+void rb_job_config_each(const rb_job_config *cfg, rb_config_entry_fn fn, void *ctx);
 
 #endif

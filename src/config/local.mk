@@ -3,7 +3,8 @@ libragbatch_a_SOURCES += src/config/properties.c src/config/properties.h \
 libragbatch_a_SOURCES += \
 	src/config/config.c src/config/config.h \
 	src/config/config_keys.c src/config/config_table.h \
-	src/config/config_rules.c
+	src/config/config_rules.c \
+	src/config/trace.c src/config/trace.h
 
 check_PROGRAMS += tests/check_config
 TESTS += tests/check_config

@@ -48,8 +48,8 @@ static void on_report(const rb_kafka_report *r, void *ctx) {
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     rb_dlq *d = rd_kafka_opaque(rk);
-    rb_log_write(d ? d->log : NULL, rb_kafka_log_level(level), "dlq_kafka", "facility=%s %s", fac,
-                 buf);
+    rb_log_kv(d ? d->log : NULL, rb_kafka_log_level(level), "dlq_kafka",
+              RB_LOG_FIELDS(RB_LOG_S("facility", fac)), "%s", buf);
 }
 
 /* The job's producer-side properties, for the DLQ producer or the handle
@@ -279,12 +279,14 @@ static int send_bounded(rb_dlq *d, rb_record *rec, rd_kafka_resp_err_t first, rb
         h = rb_dlq_headers(&ctx, rec, &trunc);
         if (send_alone(d, rec, cut, h, &e, err) != 0) return -1;
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rb_log_write(d->log, RB_LOG_WARN, "dlq_truncated",
-                         "topic=%s partition=%" PRId32 " offset=%" PRId64
-                         " value_bytes=%zu sent_bytes=%zu reason=\"%s\": the DLQ topic %s holds a "
-                         "bounded copy; the original stays at this offset",
-                         rec->topic, rec->partition, rec->offset, value_len, cut, reason,
-                         d->topic);
+            rb_log_kv(d->log, RB_LOG_WARN, "dlq_truncated",
+                      RB_LOG_FIELDS(RB_LOG_S("topic", rec->topic),
+                                    RB_LOG_I("partition", rec->partition),
+                                    RB_LOG_I("offset", rec->offset),
+                                    RB_LOG_U("value_bytes", value_len),
+                                    RB_LOG_U("sent_bytes", cut), RB_LOG_S("reason", reason),
+                                    RB_LOG_S("dlq_topic", d->topic)),
+                      "the DLQ topic holds a bounded copy; the original stays at this offset");
             return 0;
         }
         rb_kafka_error_class kind = rb_kafka_classify(e);

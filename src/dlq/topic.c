@@ -139,10 +139,11 @@ static size_t read_limit(rd_kafka_t *rk, const char *topic, const rb_log *log) {
         why = "max.message.bytes not in the answer";
     }
     if (limit == 0)
-        rb_log_write(log, RB_LOG_WARN, "dlq_limit",
-                     "topic=%s cannot read max.message.bytes (%s): bounded copies are cut to the "
-                     "producer's message.max.bytes",
-                     topic, why ? why : "unknown");
+        rb_log_kv(log, RB_LOG_WARN, "dlq_limit",
+                  RB_LOG_FIELDS(RB_LOG_S("topic", topic),
+                                RB_LOG_S("error.message", why ? why : "unknown")),
+                  "cannot read the topic's max.message.bytes: bounded copies are cut to the "
+                  "producer's message.max.bytes");
     if (ev) rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_AdminOptions_destroy(ao);
@@ -170,16 +171,18 @@ int rb_dlq_topic_prepare(rd_kafka_t *rk, const char *topic, int replication_fact
     if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
         int rf = replication_factor;
         if (rf > brokers && brokers > 0) {
-            rb_log_write(log, RB_LOG_INFO, "dlq_topic",
-                         "topic=%s errors.deadletterqueue.topic.replication.factor=%d is more "
-                         "than the %d broker(s): creating it with %d",
-                         topic, rf, brokers, brokers);
+            rb_log_kv(log, RB_LOG_INFO, "dlq_topic",
+                      RB_LOG_FIELDS(RB_LOG_S("topic", topic), RB_LOG_I("replication_factor", rf),
+                                    RB_LOG_I("brokers", brokers)),
+                      "errors.deadletterqueue.topic.replication.factor is more than the brokers: "
+                      "creating it with one replica per broker");
             rf = brokers;
         }
         if (create_topic(rk, topic, rf, err) != 0) return -1;
-        rb_log_write(log, RB_LOG_INFO, "dlq_topic",
-                     "topic=%s created partitions=1 replication_factor=%d%s", topic, rf,
-                     rf < 0 ? " (the broker's default)" : "");
+        rb_log_kv(log, RB_LOG_INFO, "dlq_topic",
+                  RB_LOG_FIELDS(RB_LOG_S("topic", topic), RB_LOG_I("partitions", 1),
+                                RB_LOG_I("replication_factor", rf)),
+                  "created%s", rf < 0 ? " with the broker's default replication factor" : "");
         ready = false;
     } else if (topic_err) {
         return rb_error_set_retriable(err, RB_ERR_KAFKA, RB_STAGE_DLQ,

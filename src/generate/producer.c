@@ -22,7 +22,8 @@ rb_kafka_producer *rb_gen_producer_new(const char *bootstrap, const char *topic,
     char why[512];
     /* lz4 is optional in some librdkafka builds; without it, send plain. */
     if (rc == 0 && rb_kafka_config_try(conf, "compression.type", "lz4", why, sizeof why) != 0)
-        rb_log_write(log, RB_LOG_DEBUG, "kafka", "lz4 unavailable, sending uncompressed: %s", why);
+        rb_log_kv(log, RB_LOG_DEBUG, "kafka", RB_LOG_FIELDS(RB_LOG_S("error.message", why)),
+                  "lz4 unavailable, sending uncompressed");
     if (rc == 0) rc = rb_kafka_config_set_args(conf, props, nprops, err);
     if (rc != 0) {
         if (err->code == RB_ERR_ARG) err->code = RB_ERR_CONFIG; /* a usage error all the same */

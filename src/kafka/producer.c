@@ -48,8 +48,10 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     rb_kafka_producer *p = opaque;
     /* Transport errors are retried by librdkafka itself: worth a warning;
      * what fails for good shows in the delivery reports and the flush. */
-    rb_log_write(p->log, RB_LOG_WARN, p->log_event, "error=%s %s",
-                 rd_kafka_err2name((rd_kafka_resp_err_t)code), reason);
+    rb_log_kv(p->log, RB_LOG_WARN, p->log_event,
+              RB_LOG_FIELDS(RB_LOG_S("error.code", rd_kafka_err2name((rd_kafka_resp_err_t)code)),
+                            RB_LOG_S("error.message", reason)),
+              NULL);
 }
 
 /* librdkafka's own log lines (from its threads; rb_log_write writes each
@@ -57,8 +59,8 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     const rb_kafka_producer *p = rd_kafka_opaque(rk);
     if (strcmp(fac, "FAIL") == 0) return; /* the error callback reports these */
-    rb_log_write(p ? p->log : NULL, rb_kafka_log_level(level), p ? p->log_event : "kafka",
-                 "facility=%s %s", fac, buf);
+    rb_log_kv(p ? p->log : NULL, rb_kafka_log_level(level), p ? p->log_event : "kafka",
+              RB_LOG_FIELDS(RB_LOG_S("facility", fac)), "%s", buf);
 }
 
 rb_kafka_producer *rb_kafka_producer_new(rb_kafka_config *conf, const rb_kafka_producer_opts *opts,

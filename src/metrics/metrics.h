@@ -31,7 +31,8 @@
  *       for the batch's ids, for reuse and the sink's versions)
  *   ragbatch_batch_duration_seconds{job}           histogram: whole batch
  *   ragbatch_consumer_lag{job,topic,partition}     gauge: high watermark minus
- *       the committed offset
+ *       the committed offset, both asked of the broker once per trigger
+ *       (busy, idle or retrying)
  *   ragbatch_embedded_texts_total{job}             counter: texts embedded
  *   ragbatch_chunks_total{job,outcome}             counter: chunks of long texts,
  *       outcome = embedded|reused (in the embed step), written|removed
@@ -40,6 +41,9 @@
  *   ragbatch_embed_texts_per_second{job}           gauge: throughput of the last batch
  *   ragbatch_last_batch_timestamp_seconds{job}     gauge: wall time (Unix seconds)
  *       at which the last batch was committed
+ *   ragbatch_freshness_seconds{job,since}          histogram: per written record,
+ *       the age at commit since its Kafka timestamp (since="produced") and
+ *       since its event time (since="event")
  * rb_metrics_declare_ragbatch() declares them all.
  */
 #ifndef RB_METRICS_H
@@ -59,6 +63,7 @@
 #define RB_METRIC_CHUNKS "ragbatch_chunks_total"
 #define RB_METRIC_EMBED_RATE "ragbatch_embed_texts_per_second"
 #define RB_METRIC_LAST_BATCH "ragbatch_last_batch_timestamp_seconds"
+#define RB_METRIC_FRESHNESS "ragbatch_freshness_seconds"
 
 /* At most this many labels per family, and buckets per histogram. */
 #define RB_METRICS_MAX_LABELS 4

@@ -134,11 +134,13 @@ int rb_runner_chunking_open(rb_runner *r, const rb_sink_opts *so, rb_sink_port c
     } else if (open_mongo_chunks(r, so, err) != 0) {
         return -1;
     }
-    rb_log_write(&r->log, RB_LOG_INFO, "chunking",
-                 "collection=%s sink=%s max_tokens=%zu overlap_tokens=%zu max_count=%zu "
-                 "counts=%s",
-                 r->chunk_collection, r->chunks.ops->name, max, r->chunk_opts.overlap_tokens,
-                 r->chunk_opts.max_count, t ? "tokenizer" : "approximate");
+    rb_log_kv(&r->log, RB_LOG_INFO, "chunking",
+              RB_LOG_FIELDS(RB_LOG_S("collection", r->chunk_collection),
+                            RB_LOG_S("sink", r->chunks.ops->name), RB_LOG_U("max_tokens", max),
+                            RB_LOG_U("overlap_tokens", r->chunk_opts.overlap_tokens),
+                            RB_LOG_U("max_count", r->chunk_opts.max_count),
+                            RB_LOG_S("counts", t ? "tokenizer" : "approximate")),
+              NULL);
     return 0;
 }
 
@@ -271,7 +273,9 @@ long rb_runner_chunks_embed(rb_runner *r, rb_batch *b, size_t *n_chunks, size_t 
         if (rb_sink_port_read_stored(r->chunks, ids, total, RB_SINK_READ_VECTORS, on_stored_chunk,
                                      &c, &rerr) != 0) {
             for (size_t i = 0; i < total; i++) refs[i].chunk->reused = false;
-            rb_log_write(&r->log, RB_LOG_WARN, "lookup", "stored chunks not read: %s", rerr.msg);
+            rb_log_kv(&r->log, RB_LOG_WARN, "lookup",
+                      RB_LOG_FIELDS(RB_LOG_S("error.message", rerr.msg)),
+                      "stored chunks not read");
         }
     }
     size_t todo = 0;

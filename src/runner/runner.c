@@ -3,6 +3,8 @@
  * run micro-batches until stopped (or caught up), tear down in reverse.
  */
 #include "runner/runner_internal.h"
+
+#include "common/rfc3339.h"
 #include "runner/decode_opts.h"
 #include "runner/embed_opts.h"
 #include "runner/trigger.h"
@@ -52,6 +54,11 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     r->log.job = cfg->job_name;
     r->log.format = cfg->log_format;
     r->log.min = cfg->log_level;
+    /* Only a runner of its own making owns the process's libmongoc log. */
+    if (!ports->sink.ops) {
+        rb_sink_global_log(&r->log);
+        r->owns_mongoc_log = true;
+    }
     /* First, so that a stop during the start-up is bounded too. */
     if (opts->stop &&
         !(r->shutdown = rb_shutdown_start(opts->stop, cfg->shutdown_timeout_ms, &r->log, err)))
@@ -136,7 +143,8 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
      * is refused while text.chunk.enable is on. */
     if (rb_runner_chunking_open(r, &so, ports->chunks, err) != 0) return -1;
     rb_readiness_set(r->ready, "mongodb", 1, NULL);
-    rb_log_write(&r->log, RB_LOG_INFO, "sink", "%s", rb_sink_port_describe(r->sink));
+    rb_log_kv(&r->log, RB_LOG_INFO, "sink",
+              RB_LOG_FIELDS(RB_LOG_LOGFMT(rb_sink_port_describe(r->sink))), NULL);
 
     rb_source_opts src = {
         .job_name = cfg->job_name,
@@ -176,13 +184,16 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     }
     rb_readiness_set(r->ready, "kafka", 1, NULL);
     if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
-    rb_log_write(&r->log, RB_LOG_INFO, "start",
-                 "topics=%zu model=%s dim=%zu database=%s collection=%s tolerance=%s "
-                 "trigger_ms=%" PRId64 " until_caught_up=%s",
-                 cfg->topics.count, rb_embedder_model_name(r->embedder),
-                 rb_embedder_dim(r->embedder), cfg->mongo_database, cfg->mongo_collection,
-                 r->tolerate ? "all" : "none", cfg->trigger_interval_ms,
-                 opts->until_caught_up ? "true" : "false");
+    rb_log_kv(&r->log, RB_LOG_INFO, "start",
+              RB_LOG_FIELDS(RB_LOG_U("topics", cfg->topics.count),
+                            RB_LOG_S("model", rb_embedder_model_name(r->embedder)),
+                            RB_LOG_U("dim", rb_embedder_dim(r->embedder)),
+                            RB_LOG_S("database", cfg->mongo_database),
+                            RB_LOG_S("collection", cfg->mongo_collection),
+                            RB_LOG_S("tolerance", r->tolerate ? "all" : "none"),
+                            RB_LOG_I("trigger_ms", cfg->trigger_interval_ms),
+                            RB_LOG_B("until_caught_up", opts->until_caught_up)),
+              NULL);
     return 0;
 }
 
@@ -212,6 +223,7 @@ static void runner_close(rb_runner *r) {
     rb_readiness_destroy(r->ready);
     rb_metrics_destroy(r->metrics);
     rb_alert_free(&r->alert);
+    if (r->owns_mongoc_log) rb_sink_global_log(NULL);
     /* Last: leaving the group and closing connections are bounded too. */
     rb_shutdown_stop(r->shutdown);
 }
@@ -220,12 +232,26 @@ static void report_progress(rb_runner *r, const rb_progress *p) {
     rb_buf line;
     rb_buf_init(&line);
     if (r->log.format == RB_LOG_JSON) {
-        if (rb_progress_format_json(p, r->cfg->job_name, &line) == 0) {
+        /* The log line's own fields, then StreamingQueryProgress's. */
+        char when[RB_RFC3339_SIZE];
+        rb_rfc3339_format(p->timestamp_ms, when);
+        rb_buf_printf(&line, "{\"@timestamp\":\"%s\",\"log.level\":\"INFO\",\"job\":", when);
+        rb_buf_json_string(&line, r->cfg->job_name, strlen(r->cfg->job_name));
+        rb_buf_printf(&line,
+                      ",\"event.action\":\"progress\",\"message\":\"batch %" PRIu64
+                      " committed\",",
+                      p->batch_id);
+        size_t head = line.len;
+        if (rb_progress_format_json(p, r->cfg->job_name, &line) == 0 && line.len > head &&
+            line.data[head] == '{') {
+            /* The progress object's own '{' goes: one object per line. */
+            memmove(line.data + head, line.data + head + 1, line.len - head);
+            line.len--;
             rb_buf_putc(&line, '\n');
             fputs(line.data, r->log.out ? r->log.out : stderr);
         }
     } else if (rb_progress_format_text(p, &line) == 0) {
-        rb_log_write(&r->log, RB_LOG_INFO, "progress", "%s", line.data);
+        rb_log_kv(&r->log, RB_LOG_INFO, "progress", RB_LOG_FIELDS(RB_LOG_LOGFMT(line.data)), NULL);
     }
     rb_buf_free(&line);
 }
@@ -239,9 +265,11 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
         if (attempt == RUNNER_COMMIT_ATTEMPTS) {
             /* The documents are stored; an uncommitted range is read again
              * later and comes back stale.  Safe, so the stream goes on. */
-            rb_log_write(&r->log, RB_LOG_WARN, "commit",
-                         "batch=%" PRIu64 " not committed after %d attempts: %s",
-                         rb_batch_id(r->batch), attempt, err->msg);
+            rb_log_kv(&r->log, RB_LOG_WARN, "commit",
+                      RB_LOG_FIELDS(RB_LOG_U("batch", rb_batch_id(r->batch)),
+                                    RB_LOG_I("attempts", attempt),
+                                    RB_LOG_S("error.message", err->msg)),
+                      "not committed");
             r->uncommitted++;
             return 0;
         }
@@ -252,8 +280,10 @@ static int commit_batch(rb_runner *r, rb_progress *p, rb_error *err) {
 
 /* Where the batch in hand is, for log.level = debug. */
 static void stage_log(rb_runner *r, const char *stage) {
-    rb_log_write(&r->log, RB_LOG_DEBUG, "stage", "batch=%" PRIu64 " stage=%s records=%zu",
-                 rb_batch_id(r->batch), stage, rb_batch_count(r->batch));
+    rb_log_kv(&r->log, RB_LOG_DEBUG, "stage",
+              RB_LOG_FIELDS(RB_LOG_U("batch", rb_batch_id(r->batch)), RB_LOG_S("stage", stage),
+                            RB_LOG_U("records", rb_batch_count(r->batch))),
+              NULL);
 }
 
 /* Processes the batch in hand: every step, the commit, the progress.
@@ -269,10 +299,11 @@ static int process_batch(rb_runner *r, rb_progress *p, rb_error *err) {
     stage_log(r, "decode");
     size_t undecoded = rb_runner_decode(r, b);
     if (undecoded > 0) {
-        rb_log_write(&r->log, RB_LOG_WARN, "abandoned",
-                     "batch=%" PRIu64 " undecoded=%zu: stop requested while decoding; nothing of "
-                     "this batch was written or committed, so its records are read again",
-                     rb_batch_id(b), undecoded);
+        rb_log_kv(&r->log, RB_LOG_WARN, "abandoned",
+                  RB_LOG_FIELDS(RB_LOG_U("batch", rb_batch_id(b)),
+                                RB_LOG_U("undecoded", undecoded)),
+                  "stop requested while decoding; nothing of this batch was written or "
+                  "committed, so its records are read again");
         return RUNNER_ABANDONED;
     }
     rb_runner_supersede(b);
@@ -393,7 +424,39 @@ static void record_metrics(rb_runner *r, const rb_progress *p) {
                              (double)p->embedded / (p->duration_ms[RB_PROG_EMBED] / 1e3), NULL);
     rb_metrics_gauge_set(r->metrics, RB_METRIC_LAST_BATCH, jl, (double)p->timestamp_ms / 1e3,
                          NULL);
+    rb_runner_observe_freshness(r);
+    rb_runner_refresh_lag(r, true);
+}
+
+void rb_runner_refresh_lag(rb_runner *r, bool now) {
+    int64_t t = rb_now_ms();
+    int64_t every = r->cfg->trigger_interval_ms > 1000 ? r->cfg->trigger_interval_ms : 1000;
+    if (!now && t - r->lag_refreshed_ms < every) return;
+    r->lag_refreshed_ms = t;
     rb_runner_source_lag_each(r->source, set_lag, r);
+}
+
+void rb_runner_observe_freshness(rb_runner *r) {
+    const char *produced[] = {r->cfg->job_name, "produced"};
+    const char *event[] = {r->cfg->job_name, "event"};
+    int64_t now = rb_wall_ms();
+    for (size_t i = 0; i < rb_batch_count(r->batch); i++) {
+        const rb_record *rec = rb_batch_record(r->batch, i);
+        if (rec->state != RB_REC_STORED && rec->state != RB_REC_REUSED &&
+            rec->state != RB_REC_DELETED)
+            continue;
+        /* A clock that is behind the producer's gives a negative age: 0. */
+        if (rec->timestamp_ms >= 0)
+            rb_metrics_observe(r->metrics, RB_METRIC_FRESHNESS, produced,
+                               now > rec->timestamp_ms ? (double)(now - rec->timestamp_ms) / 1e3
+                                                       : 0,
+                               NULL);
+        if (rec->event_time_ms >= 0)
+            rb_metrics_observe(r->metrics, RB_METRIC_FRESHNESS, event,
+                               now > rec->event_time_ms ? (double)(now - rec->event_time_ms) / 1e3
+                                                        : 0,
+                               NULL);
+    }
 }
 
 /* The fixed, greppable form log-based alerts match: level=ALERT
@@ -407,14 +470,17 @@ static void check_alert(rb_runner *r, const rb_progress *p) {
     double share = in ? 100.0 * (double)failed / (double)in : 0;
     double secs = (double)r->cfg->errors_alert_window_ms / 1e3;
     if (change == RB_ALERT_STARTED)
-        rb_log_write(&r->log, RB_LOG_ALERT, "error_rate",
-                     "failed=%zu in=%zu share=%.1f%% window_s=%.0f threshold=%.1f%%: more records "
-                     "fail than errors.alert.threshold allows",
-                     failed, in, share, secs, 100 * r->cfg->errors_alert_threshold);
+        rb_log_kv(&r->log, RB_LOG_ALERT, "error_rate",
+                  RB_LOG_FIELDS(RB_LOG_U("failed", failed), RB_LOG_U("in", in),
+                                RB_LOG_D("share_percent", share), RB_LOG_D("window_s", secs),
+                                RB_LOG_D("threshold_percent",
+                                         100 * r->cfg->errors_alert_threshold)),
+                  "more records fail than errors.alert.threshold allows");
     else if (change == RB_ALERT_ENDED)
-        rb_log_write(&r->log, RB_LOG_INFO, "error_rate_ok",
-                     "failed=%zu in=%zu share=%.1f%% window_s=%.0f: back under the threshold",
-                     failed, in, share, secs);
+        rb_log_kv(&r->log, RB_LOG_INFO, "error_rate_ok",
+                  RB_LOG_FIELDS(RB_LOG_U("failed", failed), RB_LOG_U("in", in),
+                                RB_LOG_D("share_percent", share), RB_LOG_D("window_s", secs)),
+                  "back under the threshold");
 }
 
 static void add_counts(rb_batch_counts *sum, const rb_batch_counts *c) {
@@ -451,14 +517,15 @@ static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error 
     rb_source_behind b;
     rb_error cerr;
     if (rb_runner_source_behind_check(r->source, &b, &cerr) != 0) {
-        rb_log_write(&r->log, RB_LOG_WARN, "caught_up_check", "%s", cerr.msg);
+        rb_log_kv(&r->log, RB_LOG_WARN, "caught_up_check",
+                  RB_LOG_FIELDS(RB_LOG_S("error.message", cerr.msg)), NULL);
     } else if (b.partitions == 0) {
-        rb_log_write(&r->log, RB_LOG_INFO, "caught_up", "%s; partitions assigned here=%zu",
-                     r->opts->backfill
-                         ? "every partition of the range is consumed and committed to its end"
-                         : "the group's committed offsets reach the end offsets seen at start on "
-                           "every partition",
-                     b.assigned);
+        rb_log_kv(&r->log, RB_LOG_INFO, "caught_up",
+                  RB_LOG_FIELDS(RB_LOG_U("partitions_assigned", b.assigned)), "%s",
+                  r->opts->backfill
+                      ? "every partition of the range is consumed and committed to its end"
+                      : "the group's committed offsets reach the end offsets seen at start on "
+                        "every partition");
         return 1;
     } else {
         if (w->records < 0 || b.records < w->records) w->last_progress_ms = now;
@@ -476,11 +543,13 @@ static int bounded_step(rb_runner *r, bounded_wait *w, bool processed, rb_error 
                             now - w->last_progress_ms, last->partitions,
                             last->detail[0] ? last->detail : "unknown", last->assigned);
     if (idle_here && w->records >= 0 && now - w->last_log_ms >= RUNNER_WAITING_LOG_MS) {
-        rb_log_write(&r->log, RB_LOG_INFO, "waiting",
-                     "nothing left to fetch here (partitions assigned=%zu), but %zu partitions "
-                     "are behind the end offsets seen at start: %s; waiting for the members that "
-                     "own them (a crashed member holds them until its session times out)",
-                     last->assigned, last->partitions, last->detail[0] ? last->detail : "unknown");
+        rb_log_kv(&r->log, RB_LOG_INFO, "waiting",
+                  RB_LOG_FIELDS(RB_LOG_U("partitions_assigned", last->assigned),
+                                RB_LOG_U("partitions_behind", last->partitions),
+                                RB_LOG_S("behind", last->detail[0] ? last->detail : "unknown")),
+                  "nothing left to fetch here, but partitions are behind the end offsets seen "
+                  "at start; waiting for the members that own them (a crashed member holds "
+                  "them until its session times out)");
         w->last_log_ms = now;
     }
     return 0;
@@ -504,6 +573,7 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
     int64_t last_ping = rb_now_ms();
     while (!stopping(r)) {
         rb_readiness_progress(r->ready);
+        rb_runner_refresh_lag(r, false);
         rb_batch_reset(r->batch, next_id);
         rb_progress p;
         memset(&p, 0, sizeof p);
@@ -546,9 +616,11 @@ static int runner_loop(rb_runner *r, rb_runner_totals *totals, rb_error *err) {
             if (r->on_progress) r->on_progress(&p, r->progress_ctx);
             record_metrics(r, &p);
             if (r->opts->backfill)
-                rb_log_write(&r->log, RB_LOG_INFO, "backfill_progress",
-                             "batch=%" PRIu64 " share=%.1f%%", p.batch_id,
-                             100 * rb_runner_source_backfill_share(r->source));
+                rb_log_kv(&r->log, RB_LOG_INFO, "backfill_progress",
+                          RB_LOG_FIELDS(RB_LOG_U("batch", p.batch_id),
+                                        RB_LOG_D("share_percent",
+                                                 100 * rb_runner_source_backfill_share(r->source))),
+                          NULL);
             check_alert(r, &p);
             if (totals) {
                 totals->batches++;
@@ -579,22 +651,27 @@ int rb_runner_run_with(const rb_job_config *cfg, const rb_runner_opts *opts,
     int rc = runner_open(&r, cfg, opts, ports, err);
     if (rc == 0) rc = runner_loop(&r, totals, err);
     if (rc == 0 && r.abandoned)
-        rb_log_write(&r.log, RB_LOG_WARN, "stop",
-                     "stopped by a signal %" PRId64 " ms ago; batch %" PRIu64
-                     " abandoned without committing (shutdown.timeout.ms = %" PRId64
-                     "): its records are read again by the next owner of their partitions",
-                     rb_shutdown_elapsed_ms(r.shutdown), r.abandoned_batch,
-                     cfg->shutdown_timeout_ms);
+        rb_log_kv(&r.log, RB_LOG_WARN, "stop",
+                  RB_LOG_FIELDS(RB_LOG_I("signal_ms_ago", rb_shutdown_elapsed_ms(r.shutdown)),
+                                RB_LOG_U("batch", r.abandoned_batch),
+                                RB_LOG_I("timeout_ms", cfg->shutdown_timeout_ms),
+                                RB_LOG_B("abandoned", true)),
+                  "stopped by a signal; the batch is abandoned without committing "
+                  "(shutdown.timeout.ms): its records are read again by the next owner of "
+                  "their partitions");
     else if (rc == 0 && stopping(&r))
-        rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop (signal): %s",
-                     r.uncommitted ? "a batch could not be committed (see the commit line); its "
-                                     "records are read again and come back stale"
-                                   : "the last batch was committed");
+        rb_log_kv(&r.log, RB_LOG_INFO, "stop", RB_LOG_FIELDS(RB_LOG_S("reason", "signal")),
+                  "clean stop (signal): %s",
+                  r.uncommitted ? "a batch could not be committed (see the commit line); its "
+                                  "records are read again and come back stale"
+                                : "the last batch was committed");
     else if (rc == 0)
         rb_log_write(&r.log, RB_LOG_INFO, "stop", "clean stop");
     else
-        rb_log_write(&r.log, RB_LOG_ERROR, "stop", "stage=%s error=\"%s\"",
-                     rb_stage_name(err->stage), err->msg);
+        rb_log_kv(&r.log, RB_LOG_ERROR, "stop",
+                  RB_LOG_FIELDS(RB_LOG_S("stage", rb_stage_name(err->stage)),
+                                RB_LOG_S("error.message", err->msg)),
+                  NULL);
     runner_close(&r);
     return rc;
 }

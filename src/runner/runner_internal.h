@@ -54,6 +54,7 @@ typedef struct rb_runner {
     rb_runner_source source;
     rb_runner_dlq dlq; /* ops NULL without a DLQ */
     bool own_embedder, own_sink, own_source, own_dlq;
+    bool owns_mongoc_log; /* libmongoc's lines go to `log` until runner_close */
     rb_runner_progress_fn on_progress;
     void *progress_ctx;
     rb_batch *batch;
@@ -94,8 +95,21 @@ typedef struct rb_runner {
     rb_shutdown *shutdown; /* the stop watchdog; NULL without opts->stop */
     bool abandoned;        /* the loop gave batch `abandoned_batch` up (shutdown.timeout.ms) */
     uint64_t abandoned_batch;
-    uint64_t uncommitted; /* batches whose commit was given up after its attempts */
+    uint64_t uncommitted;     /* batches whose commit was given up after its attempts */
+    int64_t lag_refreshed_ms; /* when the lag gauges were last set (rb_runner_refresh_lag) */
 } rb_runner;
+
+/* Sets the ragbatch_consumer_lag gauges from the broker's end offsets and
+ * the group's committed offsets, at most once per trigger interval (at
+ * least a second) unless `now` is true: the loop calls it every cycle,
+ * busy, idle or waiting out a failed write, so the gauge follows what
+ * arrives during an outage instead of keeping its last value. */
+void rb_runner_refresh_lag(rb_runner *r, bool now);
+
+/* Observes, for the records the batch wrote (stored, reused, deleted),
+ * the time from their Kafka timestamp and from their event time to now,
+ * just after the commit, in ragbatch_freshness_seconds. */
+void rb_runner_observe_freshness(rb_runner *r);
 
 /* True once the batch in hand must be given up uncommitted: the stop has
  * lasted past its budget (see runner/shutdown.h). */

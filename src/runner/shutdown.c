@@ -36,24 +36,25 @@ static void give_up(rb_shutdown *sd) {
     uint64_t id = atomic_load(&sd->batch_id);
     switch ((rb_shutdown_phase)atomic_load(&sd->phase)) {
     case RB_SHUTDOWN_BATCH:
-        rb_log_write(sd->log, RB_LOG_WARN, "stop",
-                     "shutdown.timeout.ms (%" PRId64 " ms) passed while batch %" PRIu64
-                     " was in hand, in a call that cannot be interrupted; exiting now: the batch "
-                     "is abandoned without committing, its records are read again by the next "
-                     "owner of their partitions",
-                     sd->timeout_ms, id);
+        rb_log_kv(sd->log, RB_LOG_WARN, "stop",
+                  RB_LOG_FIELDS(RB_LOG_I("timeout_ms", sd->timeout_ms), RB_LOG_U("batch", id),
+                                RB_LOG_B("abandoned", true)),
+                  "shutdown.timeout.ms passed while the batch was in hand, in a call that "
+                  "cannot be interrupted; exiting now: the batch is abandoned without "
+                  "committing, its records are read again by the next owner of their "
+                  "partitions");
         break;
     case RB_SHUTDOWN_IDLE:
-        rb_log_write(sd->log, RB_LOG_WARN, "stop",
-                     "shutdown.timeout.ms (%" PRId64 " ms) passed between batches; exiting now "
-                     "(nothing uncommitted in hand)",
-                     sd->timeout_ms);
+        rb_log_kv(sd->log, RB_LOG_WARN, "stop",
+                  RB_LOG_FIELDS(RB_LOG_I("timeout_ms", sd->timeout_ms)),
+                  "shutdown.timeout.ms passed between batches; exiting now (nothing "
+                  "uncommitted in hand)");
         break;
     case RB_SHUTDOWN_TEARDOWN:
-        rb_log_write(sd->log, RB_LOG_WARN, "stop",
-                     "shutdown.timeout.ms (%" PRId64 " ms) passed while shutting down (leaving "
-                     "the group, closing connections); exiting now",
-                     sd->timeout_ms);
+        rb_log_kv(sd->log, RB_LOG_WARN, "stop",
+                  RB_LOG_FIELDS(RB_LOG_I("timeout_ms", sd->timeout_ms)),
+                  "shutdown.timeout.ms passed while shutting down (leaving the group, closing "
+                  "connections); exiting now");
         break;
     }
     fflush(NULL);
@@ -78,11 +79,12 @@ static void *watch(void *arg) {
         if (since < 0) {
             atomic_store(&sd->since_ms, now);
             since = now;
-            rb_log_write(sd->log, RB_LOG_INFO, "stopping",
-                         "signal received: finishing the batch in hand; it is abandoned "
-                         "uncommitted if not done in %" PRId64 " ms, and the process ends "
-                         "within %" PRId64 " ms (shutdown.timeout.ms)",
-                         abandon_after, sd->timeout_ms);
+            rb_log_kv(sd->log, RB_LOG_INFO, "stopping",
+                      RB_LOG_FIELDS(RB_LOG_I("abandon_after_ms", abandon_after),
+                                    RB_LOG_I("timeout_ms", sd->timeout_ms)),
+                      "signal received: finishing the batch in hand; it is abandoned "
+                      "uncommitted if not done in abandon_after_ms, and the process ends within "
+                      "timeout_ms (shutdown.timeout.ms)");
         }
         if (!atomic_load(&sd->abandon) && (now - since >= abandon_after || signals > 1))
             atomic_store(&sd->abandon, 1);

@@ -352,7 +352,8 @@ void rb_runner_lookup(rb_runner *r, rb_batch *b) {
             rb_record *rec = rb_batch_record(b, i);
             if (rec->state == RB_REC_UNCHANGED) rb_record_settle(rec, RB_REC_PENDING);
         }
-        rb_log_write(&r->log, RB_LOG_WARN, "lookup", "stored documents not read: %s", err.msg);
+        rb_log_kv(&r->log, RB_LOG_WARN, "lookup",
+                  RB_LOG_FIELDS(RB_LOG_S("error.message", err.msg)), "stored documents not read");
     }
     free(sorted);
     free(ids);
@@ -477,9 +478,10 @@ static void fill_item(rb_runner *r, const rb_record *rec, rb_sink_item *it, rb_s
 
 /* Waits `ms` in short slices so that an abandon is seen, polling the
  * (held) consumer meanwhile so that the group keeps this member. */
-static int backoff_wait(const rb_runner *r, int64_t ms, rb_error *err) {
+static int backoff_wait(rb_runner *r, int64_t ms, rb_error *err) {
     int64_t until = rb_now_ms() + ms;
     while (!rb_runner_abandoning(r)) {
+        rb_runner_refresh_lag(r, false);
         int64_t left = until - rb_now_ms();
         if (left <= 0) break;
         if (rb_runner_source_hold_serve(r->source, (int)(left < 100 ? left : 100), err) != 0)
@@ -526,12 +528,15 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
         if (!held && rb_runner_source_hold(r->source, &herr) == 0)
             held = true;
         else if (!held)
-            rb_log_write(&r->log, RB_LOG_WARN, what,
-                         "the consumer is not polled while retrying: %s", herr.msg);
+            rb_log_kv(&r->log, RB_LOG_WARN, what,
+                      RB_LOG_FIELDS(RB_LOG_S("error.message", herr.msg)),
+                      "the consumer is not polled while retrying");
         int64_t wait = rb_backoff_wait_ms(cfg->sink_retry_backoff_ms,
                                           cfg->sink_retry_backoff_max_ms, attempts + 1, &r->rng);
-        rb_log_write(&r->log, RB_LOG_WARN, what, "retry=%zu wait_ms=%" PRId64 " error=\"%s\"",
-                     *retries + 1, wait, err->msg);
+        rb_log_kv(&r->log, RB_LOG_WARN, what,
+                  RB_LOG_FIELDS(RB_LOG_U("retry", *retries + 1), RB_LOG_I("wait_ms", wait),
+                                RB_LOG_S("error.message", err->msg)),
+                  NULL);
         if ((rc = backoff_wait(r, wait, &herr)) != 0) {
             *err = herr;
             break;
@@ -545,7 +550,8 @@ static int with_retry(rb_runner *r, attempt_fn attempt, void *arg, const char *w
             *err = rerr;
             rc = -1;
         } else {
-            rb_log_write(&r->log, RB_LOG_ERROR, what, "%s", rerr.msg);
+            rb_log_kv(&r->log, RB_LOG_ERROR, what,
+                      RB_LOG_FIELDS(RB_LOG_S("error.message", rerr.msg)), NULL);
         }
     }
     return rc;
@@ -688,8 +694,8 @@ void rb_runner_log_failures(const rb_runner *r, rb_batch *b) {
             if (rec->value && len < rec->value_len)
                 rb_buf_printf(&line, " value_bytes=%zu", rec->value_len);
         }
-        rb_log_write(&r->log, rec->state == RB_REC_FAILED ? RB_LOG_ERROR : RB_LOG_WARN,
-                     "record_failed", "%s", line.data ? line.data : "");
+        rb_log_kv(&r->log, rec->state == RB_REC_FAILED ? RB_LOG_ERROR : RB_LOG_WARN,
+                  "record_failed", RB_LOG_FIELDS(RB_LOG_LOGFMT(line.data ? line.data : "")), NULL);
     }
     rb_buf_free(&line);
 }

@@ -1,5 +1,6 @@
 #include "search/atlas.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 size_t rb_atlas_default_candidates(size_t limit) {
@@ -20,22 +21,60 @@ int rb_atlas_check_field(const char *name, rb_error *err) {
     return 0;
 }
 
-/* The filter is {"$and": [{deleted: {$ne: true}}, {metadata.f: {$eq: v}}...]}:
- * $and keeps one clause per condition even when two name the same field. */
+/* A typed value as JSON: numbers as numbers (integers exactly), booleans
+ * as booleans, strings escaped. */
+static int put_value(rb_buf *b, const rb_sink_value *v) {
+    switch (v->type) {
+    case RB_SINK_VALUE_NUMBER:
+        if (v->is_int) return rb_buf_printf(b, "%" PRId64, v->i);
+        return rb_buf_printf(b, "%.17g", v->num);
+    case RB_SINK_VALUE_BOOL: return rb_buf_puts(b, v->b ? "true" : "false");
+    case RB_SINK_VALUE_STRING: break;
+    }
+    return rb_buf_json_string(b, v->str ? v->str : "", v->str ? strlen(v->str) : 0);
+}
+
+const char *rb_atlas_filter_operator(rb_sink_filter_op op) {
+    switch (op) {
+    case RB_SINK_FILTER_EQ: return "$eq";
+    case RB_SINK_FILTER_LT: return "$lt";
+    case RB_SINK_FILTER_LTE: return "$lte";
+    case RB_SINK_FILTER_GT: return "$gt";
+    case RB_SINK_FILTER_GTE: return "$gte";
+    case RB_SINK_FILTER_IN: return "$in";
+    }
+    return "$eq";
+}
+
+/* The filter is {"$and": [{deleted: {$ne: true}}, {metadata.f: {$op: v}}...]}:
+ * $and keeps one clause per condition even when two name the same field
+ * (price>=10 and price<100). */
 static int put_filter(const rb_atlas_query *q, rb_buf *b, rb_error *err) {
     int rc = rb_buf_puts(b, "\"filter\":{\"$and\":[{\"deleted\":{\"$ne\":true}}");
     for (size_t i = 0; rc == 0 && i < q->n_equals; i++) {
-        if (rb_atlas_check_field(q->equals[i].field, err) != 0) return -1;
-        const char *v = q->equals[i].value ? q->equals[i].value : "";
+        const rb_sink_filter_eq *f = &q->equals[i];
+        if (rb_atlas_check_field(f->field, err) != 0) return -1;
         rb_buf path;
         rb_buf_init(&path);
         rc |= rb_buf_puts(&path, "metadata.");
-        rc |= rb_buf_puts(&path, q->equals[i].field);
+        rc |= rb_buf_puts(&path, f->field);
         rc |= rb_buf_puts(b, ",{");
         if (rc == 0) rc |= rb_buf_json_string(b, path.data, path.len);
         rb_buf_free(&path);
-        rc |= rb_buf_puts(b, ":{\"$eq\":");
-        rc |= rb_buf_json_string(b, v, strlen(v));
+        if (!f->values) {
+            const char *v = f->value ? f->value : "";
+            rc |= rb_buf_puts(b, ":{\"$eq\":");
+            rc |= rb_buf_json_string(b, v, strlen(v));
+            rc |= rb_buf_puts(b, "}}");
+            continue;
+        }
+        rc |= rb_buf_printf(b, ":{\"%s\":", rb_atlas_filter_operator(f->op));
+        if (f->op == RB_SINK_FILTER_IN) rc |= rb_buf_putc(b, '[');
+        for (size_t j = 0; j < (f->op == RB_SINK_FILTER_IN ? f->n_values : 1); j++) {
+            if (j) rc |= rb_buf_putc(b, ',');
+            rc |= put_value(b, &f->values[j]);
+        }
+        if (f->op == RB_SINK_FILTER_IN) rc |= rb_buf_putc(b, ']');
         rc |= rb_buf_puts(b, "}}");
     }
     rc |= rb_buf_puts(b, "]}");

@@ -7,9 +7,11 @@
  * numCandidates or exact, filter) followed by a $project that keeps the
  * score ({$meta: "vectorSearchScore"}), text and metadata.  The filter
  * always excludes soft-deleted documents ({deleted: {$ne: true}}) and adds
- * {"metadata.<field>": {$eq: value}} per equality filter: values are
- * always JSON string values, field names are checked (not empty, no '$'
- * anywhere, no control characters) and never interpreted.  A '.' in a
+ * {"metadata.<field>": {$op: value}} per filter (sink.h's rb_sink_filter_eq:
+ * $eq, $lt, $lte, $gt, $gte, or $in with an array): values are JSON values
+ * of their type (numbers, booleans, strings escaped), never query syntax;
+ * field names are checked (not empty, no '$' anywhere, no control
+ * characters) and never interpreted.  A '.' in a
  * name is a path into nested metadata, as in the exact search's filter.
  *
  * rb_atlas_index_json() writes the search index model that
@@ -51,6 +53,9 @@ size_t rb_atlas_default_candidates(size_t limit);
 
 /* Checks a metadata field name used in a filter or an index path. */
 int rb_atlas_check_field(const char *name, rb_error *err);
+
+/* The query operator of a filter's comparison: "$eq", "$lt", ..., "$in". */
+const char *rb_atlas_filter_operator(rb_sink_filter_op op);
 
 int rb_atlas_pipeline_json(const rb_atlas_query *q, rb_buf *out, rb_error *err);
 

@@ -1,7 +1,8 @@
 # search: the read side (exact top-k over the stored vectors)
 libragbatch_a_SOURCES += \
 	src/search/search.c src/search/search.h src/search/parents.c \
-	src/search/topk.c src/search/topk.h
+	src/search/topk.c src/search/topk.h \
+	src/search/filter.c src/search/filter.h
 
 check_PROGRAMS += tests/check_topk
 TESTS += tests/check_topk

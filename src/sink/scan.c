@@ -31,23 +31,79 @@ bool rb_sink_read_chunk_span(const bson_t *doc, size_t *index, size_t *start, si
     return true;
 }
 
+/* A typed filter value as that BSON type: never parsed, never an operator. */
+static void append_value(bson_t *doc, const char *key, const rb_sink_value *v) {
+    switch (v->type) {
+    case RB_SINK_VALUE_NUMBER:
+        if (v->is_int)
+            BSON_APPEND_INT64(doc, key, v->i);
+        else
+            BSON_APPEND_DOUBLE(doc, key, v->num);
+        return;
+    case RB_SINK_VALUE_BOOL: BSON_APPEND_BOOL(doc, key, v->b); return;
+    case RB_SINK_VALUE_STRING: break;
+    }
+    BSON_APPEND_UTF8(doc, key, v->str ? v->str : "");
+}
+
+static const char *operator_of(rb_sink_filter_op op) {
+    switch (op) {
+    case RB_SINK_FILTER_EQ: return "$eq";
+    case RB_SINK_FILTER_LT: return "$lt";
+    case RB_SINK_FILTER_LTE: return "$lte";
+    case RB_SINK_FILTER_GT: return "$gt";
+    case RB_SINK_FILTER_GTE: return "$gte";
+    case RB_SINK_FILTER_IN: return "$in";
+    }
+    return "$eq";
+}
+
+/* {"metadata.<field>": {$op: value}} for one condition, into `clause`. */
+static void append_condition(bson_t *clause, const char *path, const rb_sink_filter_eq *f) {
+    bson_t cmp, list;
+    BSON_APPEND_DOCUMENT_BEGIN(clause, path, &cmp);
+    if (!f->values) {
+        BSON_APPEND_UTF8(&cmp, "$eq", f->value ? f->value : "");
+    } else if (f->op == RB_SINK_FILTER_IN) {
+        BSON_APPEND_ARRAY_BEGIN(&cmp, "$in", &list);
+        for (size_t j = 0; j < f->n_values; j++) {
+            char idx[16];
+            snprintf(idx, sizeof idx, "%zu", j);
+            append_value(&list, idx, &f->values[j]);
+        }
+        bson_append_array_end(&cmp, &list);
+    } else {
+        append_value(&cmp, operator_of(f->op), &f->values[0]);
+    }
+    bson_append_document_end(clause, &cmp);
+}
+
 int rb_sink_scan(rb_sink *s, const rb_sink_scan_opts *opts, rb_sink_scan_fn fn, void *ctx,
                  rb_error *err) {
-    bson_t filter = BSON_INITIALIZER, find_opts = BSON_INITIALIZER, ne, proj;
-    BSON_APPEND_DOCUMENT_BEGIN(&filter, "deleted", &ne);
-    BSON_APPEND_BOOL(&ne, "$ne", true);
-    bson_append_document_end(&filter, &ne);
+    /* Field names come from the command line, values are values: the
+     * names are checked, never interpreted. */
     for (size_t i = 0; opts && i < opts->n_equals; i++) {
-        /* Field names come from the command line, values are values: the
-         * name is checked, never interpreted. */
         const char *name = opts->equals[i].field;
         if (!name[0] || name[0] == '$')
             return rb_error_set(err, RB_ERR_ARG, RB_STAGE_SINK,
                                 "filter field '%s' is not a field name", name);
-        char path[512];
-        snprintf(path, sizeof path, "metadata.%s", name);
-        BSON_APPEND_UTF8(&filter, path, opts->equals[i].value);
     }
+    bson_t filter = BSON_INITIALIZER, find_opts = BSON_INITIALIZER, ne, proj, all;
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "deleted", &ne);
+    BSON_APPEND_BOOL(&ne, "$ne", true);
+    bson_append_document_end(&filter, &ne);
+    /* One $and clause per condition: two may name one field (a range). */
+    if (opts && opts->n_equals) BSON_APPEND_ARRAY_BEGIN(&filter, "$and", &all);
+    for (size_t i = 0; opts && i < opts->n_equals; i++) {
+        char path[512], idx[16];
+        snprintf(path, sizeof path, "metadata.%s", opts->equals[i].field);
+        snprintf(idx, sizeof idx, "%zu", i);
+        bson_t clause;
+        BSON_APPEND_DOCUMENT_BEGIN(&all, idx, &clause);
+        append_condition(&clause, path, &opts->equals[i]);
+        bson_append_document_end(&all, &clause);
+    }
+    if (opts && opts->n_equals) bson_append_array_end(&filter, &all);
     BSON_APPEND_DOCUMENT_BEGIN(&find_opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, "text", 1);
     BSON_APPEND_INT32(&proj, "embedding", 1);

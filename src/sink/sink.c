@@ -22,9 +22,22 @@ static void filter_mongoc_log(mongoc_log_level_t level, const char *domain, cons
                               void *user_data) {
     if (level > MONGOC_LOG_LEVEL_WARNING) return;
     if (level == MONGOC_LOG_LEVEL_WARNING && strstr(message, "endSessions")) return;
+    const rb_log *log = user_data;
+    if (log) {
+        /* One of the job's own lines (rb_log redacts it). */
+        rb_log_kv(log, level == MONGOC_LOG_LEVEL_WARNING ? RB_LOG_WARN : RB_LOG_ERROR, "mongoc",
+                  RB_LOG_FIELDS(RB_LOG_S("domain", domain)), "%s", message);
+        return;
+    }
     char shown[2048];
     rb_redact_to(shown, sizeof shown, message);
-    mongoc_log_default_handler(level, domain, shown, user_data);
+    mongoc_log_default_handler(level, domain, shown, NULL);
+}
+
+void rb_sink_global_log(const rb_log *log) {
+    /* libmongoc swaps the handler under the mutex its logging holds, so no
+     * line uses the old logger once this returns. */
+    mongoc_log_set_handler(filter_mongoc_log, (void *)log);
 }
 
 void rb_sink_global_init(void) {
@@ -247,6 +260,7 @@ rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err) {
     }
     mongoc_client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
     if (rb_sink_ping(s, err) != 0) goto fail;
+    if (opts->probe_only) return s;
     c = mongoc_client_pool_pop(s->pool);
     rc = set_up(s, c, opts, err);
     mongoc_client_pool_push(s->pool, c);

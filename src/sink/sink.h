@@ -94,6 +94,7 @@
 #define RB_SINK_H
 
 #include "common/error.h"
+#include "common/log.h"
 #include "json/json.h"
 
 #include <stdbool.h>
@@ -194,6 +195,8 @@ typedef struct rb_sink_opts {
     rb_sink_versions versions;           /* 0: AUTO */
     rb_sink_vector_format vector_format; /* 0: ARRAY */
     int64_t tombstone_retention_ms;      /* see above; 0: indexes left alone */
+    bool probe_only; /* connect and ping, nothing created (`check --connect`, `status`):
+                        counts and reads work, writes must not be made */
 } rb_sink_opts;
 
 typedef enum rb_sink_kind {
@@ -281,6 +284,12 @@ void rb_sink_global_init(void);
 /* Once per process, after the last rb_sink_destroy(). */
 void rb_sink_global_cleanup(void);
 
+/* libmongoc's warnings and errors become lines of `log` (event "mongoc",
+ * its domain as a field), in the job's format, until the next call; NULL
+ * gives them back to libmongoc's own format on stderr.  `log` must stay
+ * valid until then.  After rb_sink_global_init(). */
+void rb_sink_global_log(const rb_log *log);
+
 /* Connects, pings and creates indexes.  Returns NULL on failure; errors
  * connecting are retriable.  `opts` and its strings may be freed after. */
 rb_sink *rb_sink_new(const rb_sink_opts *opts, rb_error *err);
@@ -324,13 +333,48 @@ typedef struct rb_sink_doc_view {
 /* Return non-zero to stop the scan early. */
 typedef int (*rb_sink_scan_fn)(const rb_sink_doc_view *doc, void *ctx);
 
+/* A typed value of a search filter: sent as that BSON (or JSON) value,
+ * never parsed into query syntax. */
+typedef enum rb_sink_value_type {
+    RB_SINK_VALUE_STRING = 0,
+    RB_SINK_VALUE_NUMBER,
+    RB_SINK_VALUE_BOOL
+} rb_sink_value_type;
+
+typedef struct rb_sink_value {
+    rb_sink_value_type type;
+    const char *str; /* STRING */
+    double num;      /* NUMBER */
+    bool is_int;     /* NUMBER written as an integer that fits int64: `i` */
+    int64_t i;
+    bool b; /* BOOL */
+} rb_sink_value;
+
+/* How a filter compares metadata.<field> with its values. */
+typedef enum rb_sink_filter_op {
+    RB_SINK_FILTER_EQ = 0, /* == the one value */
+    RB_SINK_FILTER_LT,
+    RB_SINK_FILTER_LTE,
+    RB_SINK_FILTER_GT,
+    RB_SINK_FILTER_GTE,
+    RB_SINK_FILTER_IN /* == one of the values */
+} rb_sink_filter_op;
+
+/* One condition on a metadata field.  Without `values` it is the string
+ * equality metadata.<field> == value; with them, `op` over the typed
+ * values (one, or several for IN).  Numbers compare as numbers whatever
+ * their BSON type (an int64 100 equals a double 100.0); ranges compare
+ * within a type, as MongoDB's comparison operators do. */
 typedef struct rb_sink_filter_eq {
     const char *field; /* a metadata field name */
-    const char *value; /* compared as a string value */
+    const char *value; /* compared as a string value, when `values` is NULL */
+    rb_sink_filter_op op;
+    const rb_sink_value *values;
+    size_t n_values;
 } rb_sink_filter_eq;
 
 typedef struct rb_sink_scan_opts {
-    const rb_sink_filter_eq *equals; /* metadata.<field> == value, all of them */
+    const rb_sink_filter_eq *equals; /* conditions on metadata, all of them */
     size_t n_equals;
 } rb_sink_scan_opts;
 

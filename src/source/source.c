@@ -13,6 +13,8 @@
 #define SOURCE_META_TIMEOUT_MS 10000
 /* Longest single poll, so that the stop flag is seen promptly. */
 #define SOURCE_POLL_SLICE_MS 100
+/* Each broker query of the lag gauges: short, since the batch loop waits on it. */
+#define SOURCE_LAG_TIMEOUT_MS 500
 
 typedef struct end_offset {
     char *topic;
@@ -48,8 +50,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        rb_log_write(s->log, RB_LOG_INFO, "rebalance", "assigned=%s protocol=%s", list,
-                     cooperative ? "cooperative" : "eager");
+        rb_log_kv(s->log, RB_LOG_INFO, "rebalance",
+                  RB_LOG_FIELDS(RB_LOG_S("assigned", list),
+                                RB_LOG_S("protocol", cooperative ? "cooperative" : "eager")),
+                  NULL);
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);
         else
@@ -59,34 +63,40 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
     } else {
         /* Revoked: nothing to flush here, since offsets are committed per
          * batch and rb_source_commit() skips partitions no longer owned. */
-        rb_log_write(s->log, RB_LOG_INFO, "rebalance", "revoked=%s reason=%s", list,
-                     rd_kafka_err2str(code));
+        rb_log_kv(s->log, RB_LOG_INFO, "rebalance",
+                  RB_LOG_FIELDS(RB_LOG_S("revoked", list),
+                                RB_LOG_S("reason", rd_kafka_err2str(code))),
+                  NULL);
         if (cooperative)
             error = rd_kafka_incremental_unassign(rk, parts);
         else
             rerr = rd_kafka_assign(rk, NULL);
     }
     if (error) {
-        rb_log_write(s->log, RB_LOG_ERROR, "rebalance", "%s", rd_kafka_error_string(error));
+        rb_log_kv(s->log, RB_LOG_ERROR, "rebalance",
+                  RB_LOG_FIELDS(RB_LOG_S("error.message", rd_kafka_error_string(error))), NULL);
         rd_kafka_error_destroy(error);
     } else if (rerr) {
-        rb_log_write(s->log, RB_LOG_ERROR, "rebalance", "%s", rd_kafka_err2str(rerr));
+        rb_log_kv(s->log, RB_LOG_ERROR, "rebalance",
+                  RB_LOG_FIELDS(RB_LOG_S("error.message", rd_kafka_err2str(rerr))), NULL);
     }
     rb_buf_free(&names);
 }
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     rb_source *s = rd_kafka_opaque(rk);
-    rb_log_write(s ? s->log : NULL, rb_kafka_log_level(level), "kafka", "facility=%s %s", fac,
-                 buf);
+    rb_log_kv(s ? s->log : NULL, rb_kafka_log_level(level), "kafka",
+              RB_LOG_FIELDS(RB_LOG_S("facility", fac)), "%s", buf);
 }
 
 static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque) {
     rb_source *s = opaque;
     /* Transport errors are retried by librdkafka itself; they are worth a
      * warning, not a stop.  Fatal errors surface through the poll. */
-    rb_log_write(s->log, RB_LOG_WARN, "kafka", "error=%s %s",
-                 rd_kafka_err2name((rd_kafka_resp_err_t)code), reason);
+    rb_log_kv(s->log, RB_LOG_WARN, "kafka",
+              RB_LOG_FIELDS(RB_LOG_S("error.code", rd_kafka_err2name((rd_kafka_resp_err_t)code)),
+                            RB_LOG_S("error.message", reason)),
+              NULL);
     (void)rk;
 }
 
@@ -240,9 +250,10 @@ static int assign_backfill(rb_source *s, const rb_backfill *bf, rb_error *err) {
         if (e->stop > e->high) e->stop = e->high;
         if (e->start >= e->stop) continue; /* nothing in range */
         rd_kafka_topic_partition_list_add(l, e->topic, e->partition)->offset = e->start;
-        rb_log_write(s->log, RB_LOG_INFO, "backfill",
-                     "topic=%s partition=%d from=%" PRId64 " to=%" PRId64, e->topic, e->partition,
-                     e->start, e->stop);
+        rb_log_kv(s->log, RB_LOG_INFO, "backfill",
+                  RB_LOG_FIELDS(RB_LOG_S("topic", e->topic), RB_LOG_I("partition", e->partition),
+                                RB_LOG_I("from", e->start), RB_LOG_I("to", e->stop)),
+                  NULL);
     }
     rd_kafka_resp_err_t e = rd_kafka_assign(s->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
@@ -410,8 +421,11 @@ int rb_source_fill(rb_source *s, rb_batch *b, size_t max_records, size_t max_byt
                 rd_kafka_fatal_error(s->rk, fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR)
                 return rb_error_set(err, RB_ERR_KAFKA, RB_STAGE_SOURCE, "fatal consumer error: %s",
                                     fatal);
-            rb_log_write(s->log, RB_LOG_WARN, "kafka", "topic=%s partition=%d error=%s %s", topic,
-                         partition, rd_kafka_err2name(code), reason);
+            rb_log_kv(s->log, RB_LOG_WARN, "kafka",
+                      RB_LOG_FIELDS(RB_LOG_S("topic", topic), RB_LOG_I("partition", partition),
+                                    RB_LOG_S("error.code", rd_kafka_err2name(code)),
+                                    RB_LOG_S("error.message", reason)),
+                      NULL);
             continue;
         }
         if (s->backfill) {
@@ -471,9 +485,10 @@ int rb_source_commit(rb_source *s, const rb_batch *b, size_t *committed, size_t 
     for (size_t i = 0; i < nranges; i++) {
         if (!list_has(owned, ranges[i].topic, ranges[i].partition)) {
             gone++;
-            rb_log_write(s->log, RB_LOG_INFO, "commit",
-                         "topic=%s partition=%d not committed: no longer assigned here",
-                         ranges[i].topic, ranges[i].partition);
+            rb_log_kv(s->log, RB_LOG_INFO, "commit",
+                      RB_LOG_FIELDS(RB_LOG_S("topic", ranges[i].topic),
+                                    RB_LOG_I("partition", ranges[i].partition)),
+                      "not committed: no longer assigned here");
             continue;
         }
         rd_kafka_topic_partition_list_add(offsets, ranges[i].topic, ranges[i].partition)->offset =
@@ -596,18 +611,23 @@ int rb_source_behind_check(rb_source *s, rb_source_behind *out, rb_error *err) {
             end_offset *end = end_find(s, tp->topic, tp->partition);
             if (!e && !tp->err) {
                 end->committed = tp->offset;
-                rb_log_write(s->log, RB_LOG_INFO, "commit",
-                             "topic=%s partition=%d committed at its position %" PRId64
-                             " (the end offset seen at start is %" PRId64 ")",
-                             tp->topic, tp->partition, tp->offset, end->high);
+                rb_log_kv(s->log, RB_LOG_INFO, "commit",
+                          RB_LOG_FIELDS(RB_LOG_S("topic", tp->topic),
+                                        RB_LOG_I("partition", tp->partition),
+                                        RB_LOG_I("offset", tp->offset),
+                                        RB_LOG_I("end_offset_at_start", end->high)),
+                          "committed at its position");
                 continue;
             }
             out->partitions++;
             out->records += end->high - (end->committed > end->low ? end->committed : end->low);
             behind_add(out, tp->topic, tp->partition, end->committed, end->high, "committed");
-            rb_log_write(s->log, RB_LOG_WARN, "commit",
-                         "topic=%s partition=%d not committed at its position %" PRId64 ": %s",
-                         tp->topic, tp->partition, tp->offset, rd_kafka_err2str(e ? e : tp->err));
+            rb_log_kv(s->log, RB_LOG_WARN, "commit",
+                      RB_LOG_FIELDS(RB_LOG_S("topic", tp->topic),
+                                    RB_LOG_I("partition", tp->partition),
+                                    RB_LOG_I("offset", tp->offset),
+                                    RB_LOG_S("error.message", rd_kafka_err2str(e ? e : tp->err))),
+                      "not committed at its position");
         }
     }
     rd_kafka_topic_partition_list_destroy(fix);
@@ -644,8 +664,9 @@ int rb_source_hold(rb_source *s, rb_error *err) {
         if (owned->elems[i].offset < 0) owned->elems[i].offset = -1;
     s->resume = owned;
     s->holding = true;
-    rb_log_write(s->log, RB_LOG_DEBUG, "hold", "paused partitions=%d while the batch waits",
-                 owned->cnt);
+    rb_log_kv(s->log, RB_LOG_DEBUG, "hold",
+              RB_LOG_FIELDS(RB_LOG_I("paused_partitions", owned->cnt)),
+              "paused while the batch waits");
     return 0;
 }
 
@@ -668,8 +689,11 @@ int rb_source_hold_serve(rb_source *s, int wait_ms, rb_error *err) {
                                 fatal);
         }
         if (code != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            rb_log_write(s->log, RB_LOG_WARN, "kafka", "topic=%s partition=%d error=%s %s", topic,
-                         m->partition, rd_kafka_err2name(code), rd_kafka_message_errstr(m));
+            rb_log_kv(s->log, RB_LOG_WARN, "kafka",
+                      RB_LOG_FIELDS(RB_LOG_S("topic", topic), RB_LOG_I("partition", m->partition),
+                                    RB_LOG_S("error.code", rd_kafka_err2name(code)),
+                                    RB_LOG_S("error.message", rd_kafka_message_errstr(m))),
+                      NULL);
         rd_kafka_message_destroy(m);
         return 0;
     }
@@ -740,15 +764,25 @@ out:
 void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
     rd_kafka_topic_partition_list_t *owned = NULL;
     if (rd_kafka_assignment(s->rk, &owned) || !owned) return;
-    bool positions = rd_kafka_position(s->rk, owned) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    /* Asked of the broker, not read from the fetch cache: a paused
+     * partition (a write being retried) fetches nothing, and its cached end
+     * offset would stand still while records arrive. */
+    bool committed = owned->cnt > 0 && rd_kafka_committed(s->rk, owned, SOURCE_LAG_TIMEOUT_MS) ==
+                                           RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool broker_up = committed;
     for (int i = 0; i < owned->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &owned->elems[i];
         int64_t low, high, lag = -1;
-        if (positions && tp->offset >= 0 &&
-            rd_kafka_get_watermark_offsets(s->rk, tp->topic, tp->partition, &low, &high) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR &&
-            high >= 0)
-            lag = high > tp->offset ? high - tp->offset : 0;
+        /* One unanswered query is enough: the rest would wait as long. */
+        if (broker_up &&
+            rd_kafka_query_watermark_offsets(s->rk, tp->topic, tp->partition, &low, &high,
+                                             SOURCE_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            broker_up = false;
+        if (broker_up && high >= 0) {
+            /* Nothing committed yet: the group starts at the earliest kept. */
+            int64_t from = tp->offset >= 0 ? tp->offset : low;
+            lag = high > from ? high - from : 0;
+        }
         fn(tp->topic, tp->partition, lag, ctx);
     }
     rd_kafka_topic_partition_list_destroy(owned);
@@ -778,8 +812,9 @@ void rb_source_destroy(rb_source *s) {
     if (s->rk) {
         rd_kafka_resp_err_t rerr = rd_kafka_consumer_close(s->rk);
         if (rerr)
-            rb_log_write(s->log, RB_LOG_WARN, "kafka", "leaving the group: %s",
-                         rd_kafka_err2str(rerr));
+            rb_log_kv(s->log, RB_LOG_WARN, "kafka",
+                      RB_LOG_FIELDS(RB_LOG_S("error.message", rd_kafka_err2str(rerr))),
+                      "leaving the group failed");
         rd_kafka_destroy(s->rk);
     }
     for (size_t i = 0; i < s->nends; i++) free(s->ends[i].topic);

@@ -155,8 +155,9 @@ int rb_source_release(rb_source *s, rb_error *err);
  * librdkafka's cached watermarks; -1 when not known yet. */
 int64_t rb_source_lag(rb_source *s);
 
-/* Calls `fn` with the lag of each assigned partition (-1 when not known
- * yet), from librdkafka's cached watermarks. */
+/* Calls `fn` with the lag of each assigned partition, its end offset minus
+ * the group's committed offset, both asked of the broker (each query
+ * bounded at 500 ms; -1 when it does not answer), for the lag gauges. */
 typedef void (*rb_source_lag_fn)(const char *topic, int32_t partition, int64_t lag, void *ctx);
 void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx);
 

@@ -25,6 +25,7 @@
 #include "servers/registry_client.h"
 #include "servers/registry_server.h"
 #include "json/json.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <math.h>
@@ -36,16 +37,6 @@
 #include <unistd.h>
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
-}
 
 static rb_avro_schema *parse(const char *text) {
     rb_avro_schema *s = NULL;
@@ -76,7 +67,7 @@ static int to_json_fails(const rb_avro_schema *s, const enc *e, rb_error *err) {
 /* ---- the JSON form of each type --------------------------------------- */
 
 START_TEST(product_reads_as_its_json_event) {
-    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc", NULL);
     rb_avro_schema *s = parse(text);
     free(text);
     ck_assert(!rb_avro_schema_is_change_event(s));
@@ -95,7 +86,7 @@ START_TEST(product_reads_as_its_json_event) {
 END_TEST
 
 START_TEST(logical_types_and_named_references) {
-    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/logical.avsc");
+    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/logical.avsc", NULL);
     rb_avro_schema *s = parse(text);
     free(text);
     enc e = {.n = 0};
@@ -184,7 +175,7 @@ END_TEST
 /* ---- what does not read ------------------------------------------------ */
 
 START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
-    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc", NULL);
     rb_avro_schema *s = parse(text);
     free(text);
     enc e = {.n = 0};
@@ -306,7 +297,7 @@ static rb_registry *registry_client(const char *url) {
 START_TEST(registry_serves_avro_ids_and_says_what_is_retriable) {
     registry_env env;
     registry_open(&env);
-    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc", NULL);
     char subject[64];
     snprintf(subject, sizeof subject, "rb-avro-%ld-value", (long)getpid());
     unsigned id = rs_register_typed(env.url, NULL, subject, "AVRO", text);
@@ -390,7 +381,7 @@ static void encode_change(enc *e, const char *op, int id, const char *name, int6
 }
 
 START_TEST(debezium_change_events_in_avro_are_change_events) {
-    char *envelope = slurp(RB_SOURCE_DIR "/tests/data/avro/debezium-envelope.avsc");
+    char *envelope = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/debezium-envelope.avsc", NULL);
     rb_avro_schema *s = parse(envelope);
     free(envelope);
     ck_assert(rb_avro_schema_is_change_event(s));
@@ -426,7 +417,7 @@ START_TEST(debezium_change_events_in_avro_are_change_events) {
     o.format = RB_FORMAT_DEBEZIUM;
     o.id_field = "product_id";
     ck_assert_int_eq(rb_decode_spec_init(&spec, &o, &err), 0);
-    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc", NULL);
     rb_avro_schema *p = parse(text);
     free(text);
     enc pe = {.n = 0};
@@ -541,7 +532,7 @@ static void failed_with(const rb_record *rec, rb_record_state state, const char 
 START_TEST(decode_stage_reads_frames_by_format) {
     registry_env env;
     registry_open(&env);
-    char *text = slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc");
+    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc", NULL);
     char subject[64];
     snprintf(subject, sizeof subject, "rb-stage-%ld-value", (long)getpid());
     unsigned avro_id = rs_register_typed(env.url, NULL, subject, "AVRO", text);
@@ -621,7 +612,7 @@ START_TEST(avro_keys_name_documents) {
     registry_open(&env);
     char subject[64];
     snprintf(subject, sizeof subject, "rb-dbz-%ld-value", (long)getpid());
-    char *envelope = slurp(RB_SOURCE_DIR "/tests/data/avro/debezium-envelope.avsc");
+    char *envelope = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/debezium-envelope.avsc", NULL);
     unsigned env_id = rs_register_typed(env.url, NULL, subject, "AVRO", envelope);
     free(envelope);
     snprintf(subject, sizeof subject, "rb-dbz-%ld-key", (long)getpid());

@@ -8,17 +8,14 @@
 #include "check_main.h"
 #include "cli/args.h"
 #include "common/buf.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 enum { OPT_COUNT = 1, OPT_JSON, OPT_PROP, OPT_QUIET, OPT_SET };
 
@@ -169,81 +166,35 @@ END_TEST
 
 /* ---- the verbs, through the binary ---------------------------------------- */
 
-typedef struct ran {
-    int status;
-    char *out, *err;
-} ran;
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    rb_buf b;
-    rb_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
-    fclose(f);
-    ck_assert_int_eq(rb_buf_putc(&b, '\0'), 0);
-    return rb_buf_detach(&b);
-}
-
 /* Runs `ragbatch ARGS...` (NULL-terminated) from the source tree, with
  * the servers' variables set to unreachable addresses (no verb here gets
  * as far as connecting). */
-static ran run(const char *const *args) {
-    char out[] = "/tmp/check_cli_out_XXXXXX", err[] = "/tmp/check_cli_err_XXXXXX";
-    int fo = mkstemp(out), fe = mkstemp(err);
-    ck_assert(fo >= 0 && fe >= 0);
-    const char *argv[32] = {RB_BUILD_DIR "/ragbatch"};
-    size_t n = 1;
-    while (args[n - 1] && n < 31) {
-        argv[n] = args[n - 1];
-        n++;
-    }
-    argv[n] = NULL;
-    setenv("RAGBATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9", 1);
-    setenv("RAGBATCH_MONGO_URI", "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100", 1);
-    ck_assert_int_eq(chdir(RB_SOURCE_DIR), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fo, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, fe, STDERR_FILENO);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    close(fo);
-    close(fe);
-    ran r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(out), slurp(err)};
-    unlink(out);
-    unlink(err);
-    return r;
-}
-
-static void ran_free(ran *r) {
-    free(r->out);
-    free(r->err);
+static spawn_ran run(const char *const *args) {
+    static const char *const env[] = {"RAGBATCH_KAFKA_BOOTSTRAP=127.0.0.1:9",
+                                      "RAGBATCH_MONGO_URI=mongodb://127.0.0.1:9/"
+                                      "?serverSelectionTimeoutMS=100",
+                                      NULL};
+    spawn_opts o = {.cwd = RB_SOURCE_DIR, .env = env};
+    return spawn_ragbatch(args, &o);
 }
 
 #define JOB "jobs/product-updates.job"
 
 /* The old ladders refused --set=K=V in check/run/search/index. */
 START_TEST(set_with_equals_works_on_every_job_verb) {
-    ran r = run((const char *[]){"check", JOB, "--set=batch.max.records=7", NULL});
+    spawn_ran r = run((const char *[]){"check", JOB, "--set=batch.max.records=7", NULL});
     ck_assert_msg(r.status == 0, "check --set=: %d %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "batch.max.records = 7"));
-    ran_free(&r);
-    ran s = run((const char *[]){"check", JOB, "--set", "batch.max.records=8", NULL});
+    spawn_ran_free(&r);
+    spawn_ran s = run((const char *[]){"check", JOB, "--set", "batch.max.records=8", NULL});
     ck_assert_int_eq(s.status, 0);
     ck_assert_ptr_nonnull(strstr(s.out, "batch.max.records = 8"));
-    ran_free(&s);
+    spawn_ran_free(&s);
     /* A bad key given either way is the same configuration error. */
-    ran t = run((const char *[]){"check", JOB, "--set=batch.max.recrods=7", NULL});
+    spawn_ran t = run((const char *[]){"check", JOB, "--set=batch.max.recrods=7", NULL});
     ck_assert_int_eq(t.status, 2);
     ck_assert_ptr_nonnull(strstr(t.err, "batch.max.records"));
-    ran_free(&t);
+    spawn_ran_free(&t);
 }
 END_TEST
 
@@ -265,10 +216,10 @@ START_TEST(equals_values_reach_each_verb_check) {
         {{"config", "--markdown=yes", NULL}, "--markdown takes no value"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ran r = run(cases[i].args);
+        spawn_ran r = run(cases[i].args);
         ck_assert_msg(r.status == 2 && strstr(r.err, cases[i].err), "%s: status %d, stderr: %s",
                       cases[i].args[0], r.status, r.err);
-        ran_free(&r);
+        spawn_ran_free(&r);
     }
 }
 END_TEST
@@ -292,10 +243,10 @@ START_TEST(unknown_options_are_refused_with_a_suggestion_on_every_verb) {
         {{"serach", NULL}, "unknown verb 'serach' (did you mean search?)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ran r = run(cases[i].args);
+        spawn_ran r = run(cases[i].args);
         ck_assert_msg(r.status == 2 && strstr(r.err, cases[i].err), "%s: status %d, stderr: %s",
                       cases[i].args[0], r.status, r.err);
-        ran_free(&r);
+        spawn_ran_free(&r);
     }
 }
 END_TEST
@@ -305,28 +256,29 @@ START_TEST(help_goes_to_stdout_on_every_verb) {
                            "index", "embed", "dlq",      "generate", "status"};
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         for (int form = 0; form < 2; form++) {
-            ran r = run((const char *[]){verbs[i], form ? "-h" : "--help", NULL});
+            spawn_ran r = run((const char *[]){verbs[i], form ? "-h" : "--help", NULL});
             ck_assert_msg(r.status == 0 && strstr(r.out, "sage: ragbatch"), "%s %s: %d %s",
                           verbs[i], form ? "-h" : "--help", r.status, r.err);
-            ran_free(&r);
+            spawn_ran_free(&r);
         }
     }
 }
 END_TEST
 
 START_TEST(generate_runs_with_either_form) {
-    ran a = run((const char *[]){"generate", "--stdout", "--count=3", "--seed=4",
-                                 "--start-time=2026-11-24T09:41:07.123Z", "-q", NULL});
-    ran b = run((const char *[]){"generate", "--stdout", "--count", "3", "--seed", "4",
-                                 "--start-time", "2026-11-24T09:41:07.123Z", "--quiet", NULL});
+    spawn_ran a = run((const char *[]){"generate", "--stdout", "--count=3", "--seed=4",
+                                       "--start-time=2026-11-24T09:41:07.123Z", "-q", NULL});
+    spawn_ran b =
+        run((const char *[]){"generate", "--stdout", "--count", "3", "--seed", "4", "--start-time",
+                             "2026-11-24T09:41:07.123Z", "--quiet", NULL});
     ck_assert_int_eq(a.status, 0);
     ck_assert_int_eq(b.status, 0);
     ck_assert_str_eq(a.out, b.out);
     size_t lines = 0;
     for (const char *c = a.out; *c; c++) lines += *c == '\n';
     ck_assert_uint_eq(lines, 3);
-    ran_free(&a);
-    ran_free(&b);
+    spawn_ran_free(&a);
+    spawn_ran_free(&b);
 }
 END_TEST
 

@@ -16,6 +16,7 @@
 #include "embed/bert/safetensors.h"
 #include "embed/bert/tokenizer.h"
 #include "json/json.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -45,21 +46,6 @@ static void require_model(void) {
                   "model missing: %s -- run scripts/fetch-model.sh first", MODEL_DIR);
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return buf;
-}
-
 static void spit(const char *path, const char *data) {
     FILE *f = fopen(path, "wb");
     ck_assert_msg(f != NULL, "cannot write %s", path);
@@ -69,7 +55,7 @@ static void spit(const char *path, const char *data) {
 
 static void load_refs(const char *path, ref_set *r) {
     size_t len;
-    char *all = slurp(path, &len);
+    char *all = spawn_slurp(path, &len);
     memset(r, 0, sizeof *r);
     size_t cap = 0;
     for (char *p = all; p < all + len;) {
@@ -436,7 +422,7 @@ static const char *const small_files[] = {
 static char scratch[64];
 
 static void copy_file(const char *from, const char *to) {
-    char *data = slurp(from, NULL);
+    char *data = spawn_slurp(from, NULL);
     spit(to, data);
     free(data);
 }
@@ -483,7 +469,7 @@ static void remove_scratch(void) {
 static void edit(const char *dir, const char *file, const char *from, const char *to) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    char *s = slurp(path, NULL);
+    char *s = spawn_slurp(path, NULL);
     char *at = strstr(s, from);
     ck_assert_msg(at != NULL, "%s has no '%s'", path, from);
     rb_buf b;
@@ -832,7 +818,7 @@ static int run_cli(int argc, char **argv, char **out) {
     dup2(saved, STDOUT_FILENO);
     close(saved);
     close(fd);
-    *out = slurp(path, NULL);
+    *out = spawn_slurp(path, NULL);
     unlink(path);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "json/json.h"
 #include "common/rfc3339.h"
 #include "validate/schema.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <inttypes.h>
@@ -618,20 +619,6 @@ static int run_verb(const char *out_path, int argc, const char **argv) {
     return rc;
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    rb_buf b;
-    rb_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
-    fclose(f);
-    *len = b.len;
-    return rb_buf_detach(&b);
-}
-
 START_TEST(verb_stdout_is_reproducible_and_matches_manifest) {
     char dir[] = "/tmp/check_generate_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -673,7 +660,7 @@ START_TEST(verb_stdout_is_reproducible_and_matches_manifest) {
     ck_assert_int_eq(run_verb(out2, 14, argv2), 0);
 
     size_t l1, l2, lm;
-    char *a = slurp(out1, &l1), *b = slurp(out2, &l2), *m = slurp(man, &lm);
+    char *a = spawn_slurp(out1, &l1), *b = spawn_slurp(out2, &l2), *m = spawn_slurp(man, &lm);
     ck_assert_uint_eq(l1, l2);
     ck_assert(memcmp(a, b, l1) == 0);
     size_t lines = 0;
@@ -748,7 +735,7 @@ START_TEST(verb_usage_errors_name_the_flag) {
         ck_assert_int_eq(run_verb(path, cases[i].argc, cases[i].argv), 2);
         fflush(stderr);
         size_t len;
-        char *msg = slurp(errpath, &len);
+        char *msg = spawn_slurp(errpath, &len);
         ck_assert_msg(strstr(msg + before, cases[i].flag) != NULL, "case %zu: '%s' not in '%s'", i,
                       cases[i].flag, msg + before);
         free(msg);

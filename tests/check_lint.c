@@ -10,71 +10,18 @@
 #include "common/buf.h"
 #include "json/json.h"
 #include "lint/schema_fields.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
-typedef struct ran {
-    int status;
-    char *out, *err;
-} ran;
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    rb_buf b;
-    rb_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
-    fclose(f);
-    ck_assert_int_eq(rb_buf_putc(&b, '\0'), 0);
-    return rb_buf_detach(&b);
-}
-
 /* `ragbatch ARGS...` with stdout and stderr captured. */
-static ran run(const char *const *args) {
-    char out[] = "/tmp/check_lint_out_XXXXXX", err[] = "/tmp/check_lint_err_XXXXXX";
-    int fo = mkstemp(out), fe = mkstemp(err);
-    ck_assert(fo >= 0 && fe >= 0);
-    const char *argv[32] = {RB_BUILD_DIR "/ragbatch"};
-    size_t n = 1;
-    while (args[n - 1] && n < 31) {
-        argv[n] = args[n - 1];
-        n++;
-    }
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fo, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, fe, STDERR_FILENO);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    close(fo);
-    close(fe);
-    ran r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(out), slurp(err)};
-    unlink(out);
-    unlink(err);
-    return r;
-}
-
-static void ran_free(ran *r) {
-    free(r->out);
-    free(r->err);
-}
+static spawn_ran run(const char *const *args) { return spawn_ragbatch(args, NULL); }
 
 static char dir[64];
 
@@ -126,7 +73,7 @@ START_TEST(every_problem_at_once_with_its_line) {
                                                  "kafka.bootstrap.servrs = 127.0.0.1:9\n"
                                                  "embed.model.dir = /nonexistent/model\n"
                                                  "batch.max.recrods = 3\n");
-    ran r = run((const char *[]){"check", job, NULL});
+    spawn_ran r = run((const char *[]){"check", job, NULL});
     ck_assert_msg(r.status == 2, "exit %d\n%s%s", r.status, r.out, r.err);
     char want[256];
     snprintf(want, sizeof want, "%s:7: error: template column 1: unclosed '{'", job);
@@ -139,27 +86,27 @@ START_TEST(every_problem_at_once_with_its_line) {
     ck_assert_msg(strstr(r.err, want), "%s", r.err);
     ck_assert_msg(strstr(r.err, "4 errors, 0 warnings"), "%s", r.err);
     ck_assert_msg(!strstr(r.out, "valid"), "%s", r.out);
-    ran_free(&r);
+    spawn_ran_free(&r);
     /* --set problems count too, each named as --set. */
-    ran s = run(
+    spawn_ran s = run(
         (const char *[]){"check", job, "--set", "novalue", "--set", "batch.max.bytes=x", NULL});
     ck_assert_int_eq(s.status, 2);
     ck_assert_msg(strstr(s.err, "--set: error: expected key=value, found 'novalue'") &&
                       strstr(s.err, "--set: error: batch.max.bytes = 'x' is not an integer") &&
                       strstr(s.err, "6 errors"),
                   "%s", s.err);
-    ran_free(&s);
+    spawn_ran_free(&s);
 }
 END_TEST
 
 START_TEST(a_missing_schema_file_is_an_error_at_its_line) {
     const char *job = job_with("noschema.job", MODEL "text.template = {name}\n"
                                                      "schema.file = missing-schema.json\n");
-    ran r = run((const char *[]){"check", job, NULL});
+    spawn_ran r = run((const char *[]){"check", job, NULL});
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(strstr(r.err, ":8: error:") && strstr(r.err, "missing-schema.json"), "%s",
                   r.err);
-    ran_free(&r);
+    spawn_ran_free(&r);
 }
 END_TEST
 
@@ -167,27 +114,27 @@ END_TEST
 START_TEST(fields_the_schema_forbids_are_errors) {
     const char *job = job_with("fields.job", SCHEMA MODEL "text.template = {name} [[{colour?}]]\n"
                                                           "metadata.fields = brand, weight\n");
-    ran r = run((const char *[]){"check", job, NULL});
+    spawn_ran r = run((const char *[]){"check", job, NULL});
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(strstr(r.err, ":8: error: text.template names the field 'colour'"), "%s", r.err);
     ck_assert_msg(strstr(r.err, ":9: error: metadata.fields names the field 'weight'"), "%s",
                   r.err);
     ck_assert_msg(!strstr(r.err, "'name'") && !strstr(r.err, "'brand'"), "%s", r.err);
-    ran_free(&r);
+    spawn_ran_free(&r);
     /* The shipped job is clean. */
-    ran ok =
+    spawn_ran ok =
         run((const char *[]){"check",
                              job_with("good.job", SCHEMA MODEL "text.template = {name}\n"), NULL});
     ck_assert_msg(ok.status == 0, "%s", ok.err);
     ck_assert_ptr_nonnull(strstr(ok.out, ": valid"));
-    ran_free(&ok);
+    spawn_ran_free(&ok);
 }
 END_TEST
 
 START_TEST(json_lists_every_diagnostic) {
     const char *job = job_with("json.job", SCHEMA MODEL "text.template = {name\n"
                                                         "kafka.no.such.property = 1\n");
-    ran r = run((const char *[]){"check", job, "--json", NULL});
+    spawn_ran r = run((const char *[]){"check", job, "--json", NULL});
     ck_assert_int_eq(r.status, 2);
     rb_json_doc *doc;
     rb_error err;
@@ -204,7 +151,7 @@ START_TEST(json_lists_every_diagnostic) {
     ck_assert_int_eq(rb_json_get(&d->items[1], "line")->integer, 9);
     ck_assert_str_eq(rb_json_string(rb_json_get(&d->items[1], "file")), job);
     rb_json_doc_destroy(doc);
-    ran_free(&r);
+    spawn_ran_free(&r);
 }
 END_TEST
 
@@ -217,7 +164,7 @@ START_TEST(explain_gives_origins_and_warns_of_an_overridden_key) {
                                                        "text.template = {name}\n"
                                                        "job.name = ${env:CHECK_LINT_NAME}\n");
     setenv("CHECK_LINT_NAME", "linted", 1);
-    ran r =
+    spawn_ran r =
         run((const char *[]){"check", job, "--explain", "--set", "mongo.database=other", NULL});
     ck_assert_msg(r.status == 0, "%s", r.err);
     char want[512];
@@ -232,24 +179,24 @@ START_TEST(explain_gives_origins_and_warns_of_an_overridden_key) {
     ck_assert_msg(strstr(r.out, want), "%s", r.out);
     ck_assert_msg(strstr(r.out, "mongo.database = other    # --set\n"), "%s", r.out);
     ck_assert_msg(strstr(r.out, "batch.max.bytes = 16777216    # default\n"), "%s", r.out);
-    ran n = run((const char *[]){"check",
-                                 job_with("named.job", SCHEMA MODEL "text.template = {name}\n"),
-                                 "--explain", NULL});
+    spawn_ran n = run(
+        (const char *[]){"check", job_with("named.job", SCHEMA MODEL "text.template = {name}\n"),
+                         "--explain", NULL});
     ck_assert_msg(strstr(n.out, "job.name = named    # default (the job file's name)\n"), "%s",
                   n.out);
-    ran_free(&n);
+    spawn_ran_free(&n);
     snprintf(want, sizeof want, "kafka.bootstrap.servers = 127.0.0.1:9    # %s:2", job);
     ck_assert_msg(strstr(r.out, want), "%s", r.out);
-    ran_free(&r);
+    spawn_ran_free(&r);
     /* The same in JSON. */
-    ran j = run((const char *[]){"check", job, "--explain", "--json", NULL});
+    spawn_ran j = run((const char *[]){"check", job, "--explain", "--json", NULL});
     ck_assert_int_eq(j.status, 0);
     ck_assert_msg(strstr(j.out, "\"level\":\"warning\""), "%s", j.out);
     ck_assert_msg(strstr(j.out, "{\"key\":\"batch.max.bytes\",\"value\":\"16777216\","
                                 "\"source\":\"default\"}"),
                   "%s", j.out);
     ck_assert_msg(strstr(j.out, "\"providers\":\"${env:CHECK_LINT_NAME}\""), "%s", j.out);
-    ran_free(&j);
+    spawn_ran_free(&j);
 }
 END_TEST
 
@@ -260,7 +207,7 @@ START_TEST(connect_reports_each_unreachable_server_in_bounded_time) {
                                             "schema.registry.url = http://127.0.0.1:9/\n");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ran r = run((const char *[]){"check", job, "--connect", NULL});
+    spawn_ran r = run((const char *[]){"check", job, "--connect", NULL});
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(strstr(r.err, ":2: error: no Kafka broker answered within 5000 ms"), "%s",
@@ -270,7 +217,7 @@ START_TEST(connect_reports_each_unreachable_server_in_bounded_time) {
     ck_assert_msg(strstr(r.err, ":9: error: schema registry http://127.0.0.1:9"), "%s", r.err);
     ck_assert_msg(strstr(r.err, "3 errors"), "%s", r.err);
     ck_assert_msg(t1.tv_sec - t0.tv_sec < 30, "took %lds", (long)(t1.tv_sec - t0.tv_sec));
-    ran_free(&r);
+    spawn_ran_free(&r);
 }
 END_TEST
 

@@ -20,18 +20,15 @@
 #include "common/buf.h"
 #include "json/json.h"
 #include "metrics/metrics.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <ctype.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define DEPLOY RB_SOURCE_DIR "/deploy"
 #define ALERTS DEPLOY "/prometheus/ragbatch-alerts.yml"
@@ -129,46 +126,19 @@ static size_t unknown_metrics(const families *fs, const char *where, const char 
     return seen;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    rb_buf b;
-    rb_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ck_assert_int_eq(rb_buf_append(&b, chunk, n), 0);
-    fclose(f);
-    return b.data ? rb_buf_detach(&b) : strdup("");
-}
-
 /* Runs `promtool ARGS...`; returns its exit status and keeps its
  * output (stdout and stderr) in *out. */
 static int promtool(const char *const *args, char **out) {
-    char log[] = "/tmp/check_monitoring_XXXXXX";
-    int fd = mkstemp(log);
-    ck_assert(fd >= 0);
     const char *argv[16] = {"promtool"};
     size_t n = 1;
     for (; args[n - 1] && n < 15; n++) argv[n] = args[n - 1];
     argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, fd, STDERR_FILENO);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "promtool", &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ck_assert_msg(rc == 0,
-                  "cannot run promtool (%s): install Debian's prometheus package "
-                  "(scripts/install-deps.sh)",
-                  strerror(rc));
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    close(fd);
-    *out = slurp(log);
-    unlink(log);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    spawn_opts o = {.merge = true,
+                    .hint = "install Debian's prometheus package (scripts/install-deps.sh)"};
+    spawn_ran r = spawn_run(argv, &o);
+    *out = r.out;
+    free(r.err);
+    return r.status;
 }
 
 START_TEST(deploy_names_only_exported_metrics) {
@@ -177,7 +147,7 @@ START_TEST(deploy_names_only_exported_metrics) {
     rb_buf bad;
     rb_buf_init(&bad);
     for (size_t i = 0; i < 3; i++) {
-        char *text = slurp(files[i]);
+        char *text = spawn_slurp(files[i], NULL);
         size_t seen = unknown_metrics(&fs, files[i] + strlen(RB_SOURCE_DIR "/"), text, &bad);
         ck_assert_msg(seen >= 4, "%s names only %zu ragbatch metrics", files[i], seen);
         free(text);

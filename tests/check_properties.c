@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "config/config.h"
 #include "config/properties.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -82,18 +83,6 @@ static void dump_ours(const char *path, const char *text, size_t len, rb_buf *ou
     rb_properties_free(&p);
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot read %s", path);
-    rb_buf b;
-    rb_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) rb_buf_append(&b, chunk, n);
-    fclose(f);
-    return rb_buf_detach(&b);
-}
-
 START_TEST(agrees_with_java_util_properties) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/tests/properties-%d", RB_BUILD_DIR, (int)getpid());
@@ -137,14 +126,14 @@ START_TEST(agrees_with_java_util_properties) {
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "java PropertiesDump failed (status %d): is a JDK installed?", status);
-    char *theirs = slurp(out_path);
+    char *theirs = spawn_slurp(out_path, NULL);
     /* Compare file by file, so that a failure names the text. */
     const char *a = ours.data, *b = theirs;
     for (size_t i = 0; i < n; i++) {
         const char *na = strstr(a + 1, "FILE "), *nb = strstr(b + 1, "FILE ");
         size_t la = na ? (size_t)(na - a) : strlen(a), lb = nb ? (size_t)(nb - b) : strlen(b);
         if (la != lb || memcmp(a, b, la) != 0) {
-            char *t = slurp(paths[i]);
+            char *t = spawn_slurp(paths[i], NULL);
             rb_buf shown;
             rb_buf_init(&shown);
             rb_buf_json_string(&shown, t, strlen(t));
@@ -213,7 +202,7 @@ START_TEST(job_files_read_as_java_does) {
         {"mongo.database", cfg.mongo_database},   {"mongo.collection", cfg.mongo_collection},
         {"embed.model.dir", cfg.embed_model_dir}, {"job.name", cfg.job_name},
     };
-    char *java = slurp(out_path);
+    char *java = spawn_slurp(out_path, NULL);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         rb_buf want;
         rb_buf_init(&want);

@@ -750,16 +750,6 @@ START_TEST(binary_float32_vectors_are_read) {
 }
 END_TEST
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot read %s", path);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* The verbs, as a user runs them: the notice says the answer is exact and
  * why, --json marks every hit, and `index show` prints the definition. */
 START_TEST(cli_says_the_search_is_exact) {
@@ -769,7 +759,7 @@ START_TEST(cli_says_the_search_is_exact) {
     snprintf(log, sizeof log, "%s/tests/check_search_cli.log", RB_BUILD_DIR);
     const char *args[] = {"search", job, "shoes for running", "--k", "3", "--json", NULL};
     ck_assert_int_eq(harness_run(log, args, 60), 0);
-    const char *out = slurp(log);
+    char *out = harness_slurp(log);
     ck_assert_msg(strstr(out, "exact search") && strstr(out, "does not support $vectorSearch"),
                   "%s", out);
     ck_assert_msg(strstr(out, "\"rank\":3"), "%s", out);
@@ -782,17 +772,20 @@ START_TEST(cli_says_the_search_is_exact) {
                                          "embed.prefix.query = query:\n");
     const char *pargs[] = {"search", pjob, "shoes for running", "--k", "1", NULL};
     ck_assert_int_eq(harness_run(log, pargs, 60), 0);
-    out = slurp(log);
+    free(out);
+    out = harness_slurp(log);
     ck_assert_msg(strstr(out, "model all-MiniLM-L6-v2 prefix=\"query: \""), "%s", out);
     const char *bad[] = {"search", job, "x", "--filter", "$where=1", NULL};
     ck_assert_int_eq(harness_run(log, bad, 60), 2); /* a usage error, before any server */
     const char *show[] = {"index", "show", job, NULL};
     ck_assert_int_eq(harness_run(log, show, 60), 0);
-    out = slurp(log);
+    free(out);
+    out = harness_slurp(log);
     ck_assert_msg(strstr(out, "no Atlas Search index commands") &&
                       strstr(out, "\"numDimensions\":384") &&
                       strstr(out, "\"path\":\"metadata.category\""),
                   "%s", out);
+    free(out);
     fixture_close();
 }
 END_TEST

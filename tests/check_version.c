@@ -9,49 +9,26 @@
 #include "config.h"
 #include "embed/bert/matmul.h"
 #include "version/version.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
 #include <mongoc/mongoc.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <utf8proc.h>
 
-extern char **environ;
-
 /* `ragbatch ARG`'s standard output; its exit status in *status. */
 static char *run(const char *arg, int *status) {
-    char out[] = "/tmp/check_version_XXXXXX";
-    int fd = mkstemp(out);
-    ck_assert(fd >= 0);
-    const char *argv[] = {RB_BUILD_DIR "/ragbatch", arg, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    FILE *f = fdopen(fd, "r");
-    ck_assert_ptr_nonnull(f);
-    rewind(f);
-    rb_buf b;
-    rb_buf_init(&b);
-    char chunk[1024];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) rb_buf_append(&b, chunk, n);
-    fclose(f);
-    unlink(out);
-    return b.data ? rb_buf_detach(&b) : strdup("");
+    spawn_ran r = spawn_ragbatch((const char *[]){arg, NULL}, NULL);
+    *status = r.status;
+    free(r.err);
+    return r.out;
 }
 
 /* Whether `text` has the line `line` (whole, without its newline). */

@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "spawn.h"
 
 #include "common/clock.h"
 #include "generate/generate.h"
@@ -372,25 +373,7 @@ rb_sink *harness_sink(const char *db) {
     return s;
 }
 
-char *harness_slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot read %s: %s", path, strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    ck_assert_ptr_nonnull(buf);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len < 2) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            ck_assert_ptr_nonnull(buf);
-        }
-    }
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
+char *harness_slurp(const char *path) { return spawn_slurp(path, NULL); }
 
 /* ---- one case's topic, database, job and log ---- */
 

@@ -10,7 +10,7 @@ libragbatch_a_SOURCES += src/cli/args.c src/cli/args.h src/cli/cmd_embed.c \
 # The parser on its own, and every verb's options through the binary.
 check_PROGRAMS += tests/check_cli
 TESTS += tests/check_cli
-tests_check_cli_SOURCES = tests/check_cli.c
+tests_check_cli_SOURCES = tests/check_cli.c tests/spawn.c tests/spawn.h
 tests_check_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_cli_LDADD = $(TEST_LIBS)
 EXTRA_tests_check_cli_DEPENDENCIES = ragbatch$(EXEEXT)

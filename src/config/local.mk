@@ -15,6 +15,6 @@ tests_check_config_LDADD = $(TEST_LIBS)
 # java.util.Properties text (Connect's ${file:...} provider), checked against the JDK.
 check_PROGRAMS += tests/check_properties
 TESTS += tests/check_properties
-tests_check_properties_SOURCES = tests/check_properties.c
+tests_check_properties_SOURCES = tests/check_properties.c tests/spawn.c tests/spawn.h
 tests_check_properties_CFLAGS = $(TEST_CFLAGS)
 tests_check_properties_LDADD = $(TEST_LIBS)

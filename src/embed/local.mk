@@ -16,7 +16,7 @@ TESTS += tests/check_tokenizer tests/check_embed
 tests_check_tokenizer_SOURCES = tests/check_tokenizer.c
 tests_check_tokenizer_CFLAGS = $(TEST_CFLAGS)
 tests_check_tokenizer_LDADD = $(TEST_LIBS)
-tests_check_embed_SOURCES = tests/check_embed.c
+tests_check_embed_SOURCES = tests/check_embed.c tests/spawn.c tests/spawn.h
 tests_check_embed_CFLAGS = $(TEST_CFLAGS)
 tests_check_embed_LDADD = $(TEST_LIBS)
 
@@ -48,7 +48,7 @@ tests_check_http_embed_LDADD = $(TEST_LIBS) -lpthread
 # the real Kafka and MongoDB-wire servers (see tests/harness.h).
 check_PROGRAMS += tests/check_http_pipeline
 TESTS += tests/check_http_pipeline
-tests_check_http_pipeline_SOURCES = tests/check_http_pipeline.c tests/harness.c \
+tests_check_http_pipeline_SOURCES = tests/check_http_pipeline.c tests/harness.c tests/spawn.c tests/spawn.h \
 	tests/harness.h tests/servers/embed_server.c tests/servers/embed_server.h \
 	tests/servers/http_server.c tests/servers/http_server.h
 tests_check_http_pipeline_CFLAGS = $(TEST_CFLAGS) -pthread

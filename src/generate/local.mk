@@ -7,6 +7,6 @@ libragbatch_a_SOURCES += \
 
 check_PROGRAMS += tests/check_generate
 TESTS += tests/check_generate
-tests_check_generate_SOURCES = tests/check_generate.c
+tests_check_generate_SOURCES = tests/check_generate.c tests/spawn.c tests/spawn.h
 tests_check_generate_CFLAGS = $(TEST_CFLAGS)
 tests_check_generate_LDADD = $(TEST_LIBS)

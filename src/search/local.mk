@@ -18,7 +18,7 @@ libragbatch_a_SOURCES += src/search/atlas.c src/search/atlas.h src/sink/aggregat
 # MongoDB-wire server: RAGBATCH_MONGO_URI (see scripts/servers.sh).
 check_PROGRAMS += tests/check_search
 TESTS += tests/check_search
-tests_check_search_SOURCES = tests/check_search.c tests/harness.c tests/harness.h
+tests_check_search_SOURCES = tests/check_search.c tests/harness.c tests/spawn.c tests/spawn.h tests/harness.h
 tests_check_search_CFLAGS = $(TEST_CFLAGS)
 tests_check_search_LDADD = $(TEST_LIBS)
 EXTRA_tests_check_search_DEPENDENCIES = ragbatch$(EXEEXT)

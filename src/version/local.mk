@@ -15,7 +15,7 @@ FORCE:
 # --version against the libraries themselves (runs the binary).
 check_PROGRAMS += tests/check_version
 TESTS += tests/check_version
-tests_check_version_SOURCES = tests/check_version.c
+tests_check_version_SOURCES = tests/check_version.c tests/spawn.c tests/spawn.h
 tests_check_version_CFLAGS = $(TEST_CFLAGS)
 tests_check_version_LDADD = $(TEST_LIBS)
 EXTRA_tests_check_version_DEPENDENCIES = ragbatch$(EXEEXT)

@@ -93,7 +93,8 @@ spawn_ran spawn_run(const char *const *argv, const spawn_opts *opts) {
     if (pid == 0) {
         close(report[0]);
         int e = 0;
-        if ((opts->cwd && chdir(opts->cwd) != 0) || dup2(fo, STDOUT_FILENO) < 0 || dup2(fe, STDERR_FILENO) < 0)
+        if ((opts->cwd && chdir(opts->cwd) != 0) || dup2(fo, STDOUT_FILENO) < 0 ||
+            dup2(fe, STDERR_FILENO) < 0)
             e = errno;
         if (e == 0) {
             environ = env;

@@ -19,12 +19,13 @@
 char *spawn_slurp(const char *path, size_t *len);
 
 typedef struct spawn_opts {
-    const char *cwd;             /* directory to run in; NULL: the test's own */
-    const char *const *env;      /* "NAME=VALUE" set in the child only; NULL-terminated, may be NULL */
-    const char *hint;            /* appended to the failure when the program cannot be started */
-    bool merge;                  /* stderr into the same capture as stdout (err is then "") */
-    int timeout_s;               /* bound on the run; 0 means 120 s.  Past it the child is killed
-                                  * and the test fails */
+    const char *cwd;        /* directory to run in; NULL: the test's own */
+    const char *const *env; /* "NAME=VALUE" set in the child only; NULL-terminated, may be NULL */
+    const char *hint;       /* appended to the failure when the program cannot be started */
+    bool merge;             /* stderr into the same capture as stdout (err is then "") */
+    /* Bound on the run, 0 meaning 120 s: past it the child is killed and the
+     * test fails. */
+    int timeout_s;
 } spawn_opts;
 
 typedef struct spawn_ran {

@@ -56,72 +56,15 @@ static void registry_close(registry *r) {
     r->server = NULL;
 }
 
-/* Runs a command with its output in `log`, bounded; fails the test when
- * it does not exit 0. */
-static void run_or_fail(const char *what, const char *log, const char *const *argv, int secs) {
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        if (!freopen(log, "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(127);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status = harness_wait(pid, secs);
-    if (status != 0) {
-        char *text = harness_slurp(log);
-        ck_abort_msg("%s exited %d:\n%s", what, status, text);
-    }
-}
-
 /* The Avro producer's classpath (resolved by scripts/avro-java.sh). */
 static const char *classpath(void) {
     static char cp[1024];
     char log[512];
     snprintf(log, sizeof log, "%s/tests/avro-java.log", RB_BUILD_DIR);
     const char *argv[] = {RB_SOURCE_DIR "/scripts/avro-java.sh", "fetch", NULL};
-    run_or_fail("scripts/avro-java.sh fetch", log, argv, 300);
+    harness_exec("scripts/avro-java.sh fetch", log, argv, 300);
     snprintf(cp, sizeof cp, "%s/.cache/avro/libs/*", RB_SOURCE_DIR);
     return cp;
-}
-
-static int64_t json_int(const rb_json *v) {
-    ck_assert_ptr_nonnull(v);
-    if (v->type == RB_JSON_OBJECT) v = rb_json_get(v, "$numberLong");
-    if (v && v->type == RB_JSON_STRING) return strtoll(v->str, NULL, 10);
-    ck_assert(v && v->type == RB_JSON_NUMBER);
-    return (int64_t)v->number;
-}
-
-static const rb_json *member(const rb_json *doc, const char *name, const char *id) {
-    const rb_json *v = rb_json_get(doc, name);
-    ck_assert_msg(v != NULL, "document %s has no %s", id, name);
-    return v;
-}
-
-static char *run_job(const char *name, const char *topic, const char *db, const char *extra,
-                     int expect_status) {
-    char log[512];
-    const char *job = harness_write_job(name, topic, db, extra);
-    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, name);
-    const char *args[] = {"run", job, "--until", "caught-up", NULL};
-    int status = harness_run(log, args, 180);
-    char *text = harness_slurp(log);
-    ck_assert_msg(status == expect_status, "%s exited %d (expected %d):\n%s", name, status,
-                  expect_status, text);
-    return text;
-}
-
-static long progress_sum(const char *text, const char *key) {
-    long sum = 0;
-    char needle[64];
-    snprintf(needle, sizeof needle, " %s=", key);
-    for (const char *p = text; (p = strstr(p, "event=progress")) != NULL;) {
-        const char *eol = strchr(p, '\n');
-        const char *k = strstr(p, needle);
-        if (k && (!eol || k < eol)) sum += strtol(k + strlen(needle), NULL, 10);
-        p = eol ? eol : p + strlen(p);
-    }
-    return sum;
 }
 
 START_TEST(avro_topic_stores_what_plain_json_does) {
@@ -149,7 +92,7 @@ START_TEST(avro_topic_stores_what_plain_json_does) {
                           plain,
                           n,
                           NULL};
-    run_or_fail("AvroProductProducer", log, argv, 180);
+    harness_exec("AvroProductProducer", log, argv, 180);
 
     const struct {
         const char *topic, *format;
@@ -161,35 +104,31 @@ START_TEST(avro_topic_stores_what_plain_json_does) {
         snprintf(name, sizeof name, "%s-%s", runs[r].topic, runs[r].format);
         snprintf(extra, sizeof extra, "source.value.format = %s\nschema.registry.url = %s\n",
                  runs[r].format, reg.url);
-        char *text = run_job(name, runs[r].topic, db, extra, 0);
+        char *text = harness_run_job(name, runs[r].topic, db, extra, 0);
         /* Nothing failed, nothing skipped. */
-        ck_assert_msg(progress_sum(text, "in") == RECORDS, "%s", text);
-        ck_assert_int_eq(progress_sum(text, "failed") + progress_sum(text, "skipped") +
-                             progress_sum(text, "dead_lettered"),
+        ck_assert_msg(harness_progress_sum(text, "in") == RECORDS, "%s", text);
+        ck_assert_int_eq(harness_progress_sum(text, "failed") +
+                             harness_progress_sum(text, "skipped") +
+                             harness_progress_sum(text, "dead_lettered"),
                          0);
         free(text);
         sinks[r] = harness_sink(db);
     }
-    rb_error err;
     for (int i = 0; i < COUNT; i++) {
         char id[16];
         snprintf(id, sizeof id, "p-%d", i);
         rb_json_doc *docs[3];
         const rb_json *d[3];
         for (int r = 0; r < 3; r++) {
-            char *json = NULL;
-            ck_assert_msg(rb_sink_get_json(sinks[r], id, &json, &err) == 0, "%s", err.msg);
-            ck_assert_msg(json != NULL, "%s: %s is not stored", runs[r].format, id);
-            ck_assert_int_eq(rb_json_parse(json, strlen(json), NULL, &docs[r], &err), 0);
-            free(json);
+            docs[r] = harness_stored(sinks[r], id, runs[r].format);
             d[r] = rb_json_doc_root(docs[r]);
         }
-        ck_assert_int_eq(member(d[0], "deleted", id)->boolean, i % 5 == 0);
+        ck_assert_int_eq(harness_member(d[0], "deleted", id)->boolean, i % 5 == 0);
         for (int r = 1; r < 3; r++) {
-            ck_assert_int_eq(json_int(member(d[r], "version", id)),
-                             json_int(member(d[0], "version", id)));
-            ck_assert_int_eq(member(d[r], "deleted", id)->boolean,
-                             member(d[0], "deleted", id)->boolean);
+            ck_assert_int_eq(harness_json_int(harness_member(d[r], "version", id)),
+                             harness_json_int(harness_member(d[0], "version", id)));
+            ck_assert_int_eq(harness_member(d[r], "deleted", id)->boolean,
+                             harness_member(d[0], "deleted", id)->boolean);
             const rb_json *t0 = rb_json_get(d[0], "event_time"),
                           *tr = rb_json_get(d[r], "event_time");
             ck_assert_int_eq(t0 != NULL, tr != NULL);
@@ -201,13 +140,15 @@ START_TEST(avro_topic_stores_what_plain_json_does) {
             if (i % 5 == 0) continue;
             const char *fields[] = {"text", "text_hash", "model"};
             for (size_t f = 0; f < 3; f++)
-                ck_assert_str_eq(rb_json_string(member(d[r], fields[f], id)),
-                                 rb_json_string(member(d[0], fields[f], id)));
-            const rb_json *m0 = member(d[0], "metadata", id), *mr = member(d[r], "metadata", id);
+                ck_assert_str_eq(rb_json_string(harness_member(d[r], fields[f], id)),
+                                 rb_json_string(harness_member(d[0], fields[f], id)));
+            const rb_json *m0 = harness_member(d[0], "metadata", id),
+                          *mr = harness_member(d[r], "metadata", id);
             ck_assert_msg(m0->raw_len == mr->raw_len && memcmp(m0->raw, mr->raw, m0->raw_len) == 0,
                           "%s metadata of %s: %.*s vs %.*s", runs[r].format, id, (int)mr->raw_len,
                           mr->raw, (int)m0->raw_len, m0->raw);
-            const rb_json *e0 = member(d[0], "embedding", id), *er = member(d[r], "embedding", id);
+            const rb_json *e0 = harness_member(d[0], "embedding", id),
+                          *er = harness_member(d[r], "embedding", id);
             ck_assert_uint_eq(e0->count, er->count);
             ck_assert_uint_gt(e0->count, 0);
             for (size_t k = 0; k < e0->count; k++)

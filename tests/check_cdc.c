@@ -236,20 +236,6 @@ typedef struct cdc_case {
     int run;
 } cdc_case;
 
-/* Sums `key`=N over the progress lines of a log. */
-static long progress_sum(const char *text, const char *key) {
-    long sum = 0;
-    char needle[64];
-    snprintf(needle, sizeof needle, " %s=", key);
-    for (const char *p = text; (p = strstr(p, "event=progress")) != NULL;) {
-        const char *eol = strchr(p, '\n');
-        const char *k = strstr(p, needle);
-        if (k && (!eol || k < eol)) sum += strtol(k + strlen(needle), NULL, 10);
-        p = eol ? eol : p + strlen(p);
-    }
-    return sum;
-}
-
 /* Runs `verb` (run --until caught-up, or backfill --from-beginning) of the
  * demo job with the case's overrides; returns the log (malloc'ed). */
 static char *ragbatch(cdc_case *c, bool backfill) {
@@ -297,14 +283,6 @@ static double cosine(const float *a, const rb_json *b, size_t n) {
     return ab / (sqrt(aa) * sqrt(bb) + 1e-30);
 }
 
-static int64_t json_int(const rb_json *v) {
-    ck_assert_ptr_nonnull(v);
-    if (v->type == RB_JSON_OBJECT) v = rb_json_get(v, "$numberLong");
-    if (v && v->type == RB_JSON_STRING) return strtoll(v->str, NULL, 10);
-    ck_assert(v && v->type == RB_JSON_NUMBER);
-    return (int64_t)v->number;
-}
-
 /* The collection holds exactly `rows` (no other document, no tombstone);
  * each has its text, its price, the vector of its text, and a version in
  * [lo, hi] when `lo` > 0 (the WAL positions around its last change), or
@@ -333,7 +311,7 @@ static void assert_rows(cdc_case *c, const row *rows, size_t n, const int64_t *l
         const rb_json *price = rb_json_get_path(d, "metadata.price");
         ck_assert_msg(price && fabs(price->number - rows[i].price) < 1e-9, "row %s price: %s", id,
                       json);
-        int64_t v = json_int(rb_json_get(d, "version"));
+        int64_t v = harness_json_int(rb_json_get(d, "version"));
         if (lo[i] > 0)
             ck_assert_msg(v > lo[i] && v <= hi[i],
                           "row %s has version %" PRId64 ", outside its change's WAL (%" PRId64
@@ -474,7 +452,7 @@ static void cdc_lifecycle(bool schemas) {
     await_records(c.topic, 3);
     int64_t w1 = wal_now(db);
     char *log = ragbatch(&c, false);
-    ck_assert_int_eq(progress_sum(log, "embedded"), 3);
+    ck_assert_int_eq(harness_progress_sum(log, "embedded"), 3);
     free(log);
     row snap[] = {{1, "Kettle", "A steel kettle for the stove", 19.5},
                   {2, "Mug", "A blue enamel mug", 4.0},
@@ -495,9 +473,9 @@ static void cdc_lifecycle(bool schemas) {
     await_records(c.topic, 3 + 1 + 1 + 1 + 2);
     log = ragbatch(&c, false);
     /* The new row and the new text are embedded; the price is not text. */
-    ck_assert_msg(progress_sum(log, "embedded") == 2, "embedded %ld:\n%s",
-                  progress_sum(log, "embedded"), log);
-    ck_assert_int_eq(progress_sum(log, "reused"), 1);
+    ck_assert_msg(harness_progress_sum(log, "embedded") == 2, "embedded %ld:\n%s",
+                  harness_progress_sum(log, "embedded"), log);
+    ck_assert_int_eq(harness_progress_sum(log, "reused"), 1);
     free(log);
     row live[] = {{1, "Kettle", "A steel kettle with a whistle", 19.5},
                   {2, "Mug", "A blue enamel mug", 5.5},
@@ -517,9 +495,9 @@ static void cdc_lifecycle(bool schemas) {
     await_records(c.topic, 8 + 3);
     int64_t s1 = wal_now(db);
     log = ragbatch(&c, false);
-    ck_assert_msg(progress_sum(log, "embedded") == 0, "embedded %ld:\n%s",
-                  progress_sum(log, "embedded"), log);
-    ck_assert_int_eq(progress_sum(log, "reused"), 3);
+    ck_assert_msg(harness_progress_sum(log, "embedded") == 0, "embedded %ld:\n%s",
+                  harness_progress_sum(log, "embedded"), log);
+    ck_assert_int_eq(harness_progress_sum(log, "reused"), 3);
     free(log);
     int64_t lo3[] = {s0 - 1, s0 - 1, s0 - 1}, hi3[] = {s1, s1, s1};
     assert_rows(&c, live, 3, lo3, hi3, v2);
@@ -527,12 +505,13 @@ static void cdc_lifecycle(bool schemas) {
     /* 4. A replay of the whole topic changes nothing: every record is
      * older than, or the same as, what is stored, or deletes what is gone. */
     log = ragbatch(&c, true);
-    ck_assert_msg(progress_sum(log, "in") == 11, "%s", log);
+    ck_assert_msg(harness_progress_sum(log, "in") == 11, "%s", log);
     /* The eight records of rows 1, 2 and 4 are older than, or the same as,
      * the re-snapshot's, however the replay is cut into batches; row 3's
      * (snapshot, delete, tombstone) end deleted. */
-    ck_assert_msg(progress_sum(log, "stale") >= 8, "%s", log);
-    ck_assert_int_eq(progress_sum(log, "failed") + progress_sum(log, "skipped"), 0);
+    ck_assert_msg(harness_progress_sum(log, "stale") >= 8, "%s", log);
+    ck_assert_int_eq(harness_progress_sum(log, "failed") + harness_progress_sum(log, "skipped"),
+                     0);
     free(log);
     int64_t zero[] = {0, 0, 0};
     assert_rows(&c, live, 3, zero, zero, v2);
@@ -553,29 +532,18 @@ static void produce_with_json_converter(const char *topic, bool schemas, int cou
     snprintf(n, sizeof n, "%d", count);
     char log[512];
     snprintf(log, sizeof log, "%s/tests/%s.producer.log", RB_BUILD_DIR, topic);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        if (!freopen(log, "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(127);
-        execlp("java", "java", "-cp", RB_SOURCE_DIR "/.cache/connect/libs/*",
-               RB_SOURCE_DIR "/tests/java/ConnectJsonProducer.java",
-               harness_env("RAGBATCH_KAFKA_BOOTSTRAP"), topic, schemas ? "true" : "false", n,
-               (char *)NULL);
-        _exit(127);
-    }
-    int status = harness_wait(pid, 120);
-    if (status != 0) {
-        char *text = harness_slurp(log);
-        ck_abort_msg("ConnectJsonProducer exited %d (are the Connect jars in "
-                     ".cache/connect/libs? scripts/connect.sh start fetches them):\n%s",
-                     status, text);
-    }
-}
-
-static const rb_json *member(const rb_json *doc, const char *name, const char *id) {
-    const rb_json *v = rb_json_get(doc, name);
-    ck_assert_msg(v != NULL, "document %s has no %s", id, name);
-    return v;
+    const char *argv[] = {"java",
+                          "-cp",
+                          RB_SOURCE_DIR "/.cache/connect/libs/*",
+                          RB_SOURCE_DIR "/tests/java/ConnectJsonProducer.java",
+                          harness_env("RAGBATCH_KAFKA_BOOTSTRAP"),
+                          topic,
+                          schemas ? "true" : "false",
+                          n,
+                          NULL};
+    harness_exec("ConnectJsonProducer (are the Connect jars in .cache/connect/libs? "
+                 "scripts/connect.sh start fetches them)",
+                 log, argv, 120);
 }
 
 /* The same events, enveloped (schemas.enable=true) and read as connect-json
@@ -594,52 +562,46 @@ START_TEST(json_converter_envelope_stores_what_plain_json_does) {
     } runs[] = {{plain, "json"}, {enveloped, "connect-json"}, {enveloped, "auto"}};
     rb_sink *sinks[3];
     for (int r = 0; r < 3; r++) {
-        char db[64], name[128], extra[128], log[512];
+        char db[64], name[128], extra[128];
         harness_unique("rbcjson", db, sizeof db);
         snprintf(name, sizeof name, "%s-%s", runs[r].topic, runs[r].format);
         snprintf(extra, sizeof extra, "source.value.format = %s\n", runs[r].format);
-        const char *job = harness_write_job(name, runs[r].topic, db, extra);
-        snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, name);
-        const char *args[] = {"run", job, "--until", "caught-up", NULL};
-        int status = harness_run(log, args, 180);
-        char *text = harness_slurp(log);
-        ck_assert_msg(status == 0, "%s exited %d:\n%s", runs[r].format, status, text);
+        char *text = harness_run_job(name, runs[r].topic, db, extra, 0);
         /* 30 created, 10 updated, 6 deleted: nothing failed, nothing skipped. */
-        ck_assert_msg(progress_sum(text, "in") == COUNT + 10 + 6, "%s", text);
-        ck_assert_int_eq(progress_sum(text, "failed") + progress_sum(text, "skipped"), 0);
+        ck_assert_msg(harness_progress_sum(text, "in") == COUNT + 10 + 6, "%s", text);
+        ck_assert_int_eq(harness_progress_sum(text, "failed") +
+                             harness_progress_sum(text, "skipped"),
+                         0);
         free(text);
         sinks[r] = harness_sink(db);
     }
-    rb_error err;
     for (int i = 0; i < COUNT; i++) {
         char id[16];
         snprintf(id, sizeof id, "p-%d", i);
         rb_json_doc *docs[3];
         const rb_json *d[3];
         for (int r = 0; r < 3; r++) {
-            char *json = NULL;
-            ck_assert_msg(rb_sink_get_json(sinks[r], id, &json, &err) == 0, "%s", err.msg);
-            ck_assert_msg(json != NULL, "%s: %s is not stored", runs[r].format, id);
-            ck_assert_int_eq(rb_json_parse(json, strlen(json), NULL, &docs[r], &err), 0);
-            free(json);
+            docs[r] = harness_stored(sinks[r], id, runs[r].format);
             d[r] = rb_json_doc_root(docs[r]);
         }
         for (int r = 1; r < 3; r++) {
-            ck_assert_int_eq(json_int(member(d[r], "version", id)),
-                             json_int(member(d[0], "version", id)));
-            ck_assert_int_eq(member(d[r], "deleted", id)->boolean,
-                             member(d[0], "deleted", id)->boolean);
-            ck_assert_int_eq(member(d[0], "deleted", id)->boolean, i % 5 == 0);
+            ck_assert_int_eq(harness_json_int(harness_member(d[r], "version", id)),
+                             harness_json_int(harness_member(d[0], "version", id)));
+            ck_assert_int_eq(harness_member(d[r], "deleted", id)->boolean,
+                             harness_member(d[0], "deleted", id)->boolean);
+            ck_assert_int_eq(harness_member(d[0], "deleted", id)->boolean, i % 5 == 0);
             if (i % 5 == 0) continue;
             const char *fields[] = {"text", "text_hash", "model"};
             for (size_t f = 0; f < 3; f++)
-                ck_assert_str_eq(rb_json_string(member(d[r], fields[f], id)),
-                                 rb_json_string(member(d[0], fields[f], id)));
-            const rb_json *m0 = member(d[0], "metadata", id), *mr = member(d[r], "metadata", id);
+                ck_assert_str_eq(rb_json_string(harness_member(d[r], fields[f], id)),
+                                 rb_json_string(harness_member(d[0], fields[f], id)));
+            const rb_json *m0 = harness_member(d[0], "metadata", id),
+                          *mr = harness_member(d[r], "metadata", id);
             ck_assert_msg(m0->raw_len == mr->raw_len && memcmp(m0->raw, mr->raw, m0->raw_len) == 0,
                           "%s metadata of %s: %.*s vs %.*s", runs[r].format, id, (int)mr->raw_len,
                           mr->raw, (int)m0->raw_len, m0->raw);
-            const rb_json *e0 = member(d[0], "embedding", id), *er = member(d[r], "embedding", id);
+            const rb_json *e0 = harness_member(d[0], "embedding", id),
+                          *er = harness_member(d[r], "embedding", id);
             ck_assert_uint_eq(e0->count, er->count);
             for (size_t k = 0; k < e0->count; k++)
                 ck_assert(fabs(e0->items[k].number - er->items[k].number) < 1e-6);

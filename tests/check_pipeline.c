@@ -60,15 +60,6 @@ static char *next_line(char **cursor) {
     return line;
 }
 
-static int64_t json_int(const rb_json *v) {
-    ck_assert_ptr_nonnull(v);
-    /* Relaxed extended JSON writes int64 as a number, or {"$numberLong": "n"}. */
-    if (v->type == RB_JSON_OBJECT) v = rb_json_get(v, "$numberLong");
-    if (v && v->type == RB_JSON_STRING) return strtoll(v->str, NULL, 10);
-    ck_assert(v && v->type == RB_JSON_NUMBER);
-    return (int64_t)v->number;
-}
-
 static bool json_bool(const rb_json *v) {
     ck_assert(v && v->type == RB_JSON_BOOL);
     return v->boolean;
@@ -149,15 +140,15 @@ START_TEST(stores_every_event_with_vectors_and_metadata) {
         const rb_json *m = rb_json_doc_root(md);
         if (rb_json_get(m, "summary")) {
             const rb_json *sum = rb_json_get(m, "summary");
-            ck_assert_int_eq(json_int(rb_json_get(sum, "products_live")), (int64_t)live);
+            ck_assert_int_eq(harness_json_int(rb_json_get(sum, "products_live")), (int64_t)live);
             rb_json_doc_destroy(md);
             continue;
         }
         const char *id = rb_json_string(rb_json_get(m, "product_id"));
         stored s;
         ck_assert_msg(fetch(sink, id, &s), "document %s is missing", id);
-        ck_assert_int_eq(json_int(rb_json_get(s.root, "version")),
-                         json_int(rb_json_get(m, "version")));
+        ck_assert_int_eq(harness_json_int(rb_json_get(s.root, "version")),
+                         harness_json_int(rb_json_get(m, "version")));
         bool is_deleted = json_bool(rb_json_get(m, "deleted"));
         ck_assert_int_eq(json_bool(rb_json_get(s.root, "deleted")), is_deleted);
         if (is_deleted) {
@@ -230,7 +221,7 @@ START_TEST(older_versions_never_win_and_deletes_apply) {
     rb_sink *sink = harness_case_sink(&c);
     stored s;
     ck_assert(fetch(sink, "p-1", &s));
-    ck_assert_int_eq(json_int(rb_json_get(s.root, "version")), 3);
+    ck_assert_int_eq(harness_json_int(rb_json_get(s.root, "version")), 3);
     ck_assert_str_eq(rb_json_string(rb_json_get(rb_json_get(s.root, "metadata"), "name")),
                      "Three");
     rb_json_doc_destroy(s.doc);
@@ -256,7 +247,7 @@ START_TEST(older_versions_never_win_and_deletes_apply) {
     const char *args[] = {"--set", replay, NULL};
     caught_up(&c, args);
     ck_assert(fetch(sink, "p-4", &s));
-    ck_assert_int_eq(json_int(rb_json_get(s.root, "version")), 5);
+    ck_assert_int_eq(harness_json_int(rb_json_get(s.root, "version")), 5);
     rb_json_doc_destroy(s.doc);
     ck_assert(fetch(sink, "p-2", &s));
     ck_assert(json_bool(rb_json_get(s.root, "deleted")));
@@ -768,8 +759,9 @@ START_TEST(unchanged_texts_reuse_the_stored_vector) {
     ck_assert_int_eq(p.embedded, 1);
     stored after;
     ck_assert(fetch(sink, "p-r1", &after));
-    ck_assert_int_eq(json_int(rb_json_get(after.root, "version")), 2);
-    ck_assert_int_eq(json_int(rb_json_get(rb_json_get(after.root, "metadata"), "price")), 12);
+    ck_assert_int_eq(harness_json_int(rb_json_get(after.root, "version")), 2);
+    ck_assert_int_eq(harness_json_int(rb_json_get(rb_json_get(after.root, "metadata"), "price")),
+                     12);
     const rb_json *e0 = rb_json_get(before.root, "embedding"),
                   *e1 = rb_json_get(after.root, "embedding");
     ck_assert_uint_eq(e0->count, e1->count);
@@ -921,7 +913,7 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
         ck_assert_msg(grid && grid->type == RB_JSON_ARRAY && grid->count == 2, "grid lost");
         for (size_t i = 0; i < 2; i++) {
             ck_assert(grid->items[i].type == RB_JSON_ARRAY && grid->items[i].count == 2);
-            ck_assert_int_eq(json_int(&grid->items[i].items[1]), (int64_t)(2 * i + 2));
+            ck_assert_int_eq(harness_json_int(&grid->items[i].items[1]), (int64_t)(2 * i + 2));
         }
         rb_json_doc_destroy(s.doc);
         harness_case_close(&c);

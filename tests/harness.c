@@ -375,6 +375,70 @@ rb_sink *harness_sink(const char *db) {
 
 char *harness_slurp(const char *path) { return spawn_slurp(path, NULL); }
 
+char *harness_run_job(const char *name, const char *topic, const char *db, const char *extra,
+                      int expect_status) {
+    char log[512];
+    const char *job = harness_write_job(name, topic, db, extra);
+    snprintf(log, sizeof log, "%s/tests/%s.log", RB_BUILD_DIR, name);
+    const char *args[] = {"run", job, "--until", "caught-up", NULL};
+    int status = harness_run(log, args, 180);
+    char *text = harness_slurp(log);
+    ck_assert_msg(status == expect_status, "%s exited %d (expected %d):\n%s", name, status,
+                  expect_status, text);
+    return text;
+}
+
+void harness_exec(const char *what, const char *log_path, const char *const *argv, int timeout_s) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (!freopen(log_path, "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(127);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status = harness_wait(pid, timeout_s);
+    if (status != 0) ck_abort_msg("%s exited %d:\n%s", what, status, harness_slurp(log_path));
+}
+
+long harness_progress_sum(const char *text, const char *key) {
+    long sum = 0;
+    char needle[64];
+    snprintf(needle, sizeof needle, " %s=", key);
+    for (const char *p = text; (p = strstr(p, "event=progress")) != NULL;) {
+        const char *eol = strchr(p, '\n');
+        const char *k = strstr(p, needle);
+        if (k && (!eol || k < eol)) sum += strtol(k + strlen(needle), NULL, 10);
+        p = eol ? eol : p + strlen(p);
+    }
+    return sum;
+}
+
+rb_json_doc *harness_stored(rb_sink *sink, const char *id, const char *what) {
+    char *json = NULL;
+    rb_error err;
+    ck_assert_msg(rb_sink_get_json(sink, id, &json, &err) == 0, "%s", err.msg);
+    ck_assert_msg(json != NULL, "%s: %s is not stored", what, id);
+    rb_json_doc *doc = NULL;
+    ck_assert_msg(rb_json_parse(json, strlen(json), NULL, &doc, &err) == 0, "%s: %s: %s", what, id,
+                  err.msg);
+    free(json);
+    return doc;
+}
+
+const rb_json *harness_member(const rb_json *doc, const char *name, const char *id) {
+    const rb_json *v = rb_json_get(doc, name);
+    ck_assert_msg(v != NULL, "document %s has no %s", id, name);
+    return v;
+}
+
+int64_t harness_json_int(const rb_json *v) {
+    ck_assert_ptr_nonnull(v);
+    if (v->type == RB_JSON_OBJECT) v = rb_json_get(v, "$numberLong");
+    if (v && v->type == RB_JSON_STRING) return strtoll(v->str, NULL, 10);
+    ck_assert(v && v->type == RB_JSON_NUMBER);
+    return (int64_t)v->number;
+}
+
 /* ---- one case's topic, database, job and log ---- */
 
 void harness_case_open(harness_case *c, const char *name, int partitions) {

@@ -16,6 +16,7 @@
 #ifndef RB_TEST_HARNESS_H
 #define RB_TEST_HARNESS_H
 
+#include "json/json.h"
 #include "sink/sink.h"
 
 #include <stddef.h>
@@ -117,6 +118,34 @@ typedef struct harness_progress {
     int64_t in, stored, deleted, stale, reused, skipped, dead_lettered, failed, embedded;
 } harness_progress;
 harness_progress harness_progress_read(const char *log_path);
+
+/* Runs a job written by harness_write_job(name, topic, db, extra) with
+ * `run --until caught-up` (bounded at 180 s) and returns its log
+ * (malloc'ed); fails the test, showing the log, unless it exits
+ * `expect_status`. */
+char *harness_run_job(const char *name, const char *topic, const char *db, const char *extra,
+                      int expect_status);
+
+/* Runs `argv` (argv[0] looked up in PATH) with stdout and stderr to
+ * `log_path`, bounded like harness_wait; fails the test, showing the log,
+ * when it does not exit 0.  `what` names it in that message. */
+void harness_exec(const char *what, const char *log_path, const char *const *argv, int timeout_s);
+
+/* Sums `key`=N over the text progress lines ("event=progress ...") of a
+ * log (log.format = text; harness_progress_read is the JSON one). */
+long harness_progress_sum(const char *text, const char *key);
+
+/* The document `id` stored through `sink`, parsed (the caller destroys
+ * it); fails the test when it is not stored.  `what` names the run in
+ * that message. */
+rb_json_doc *harness_stored(rb_sink *sink, const char *id, const char *what);
+
+/* Member `name` of stored document `id`; fails the test when missing. */
+const rb_json *harness_member(const rb_json *doc, const char *name, const char *id);
+
+/* An integer as relaxed extended JSON writes int64: a number, or
+ * {"$numberLong": "n"}.  Fails the test on anything else. */
+int64_t harness_json_int(const rb_json *v);
 
 /* Reads a whole file into a malloc'ed string. */
 char *harness_slurp(const char *path);

@@ -282,6 +282,34 @@ START_TEST(generate_runs_with_either_form) {
 }
 END_TEST
 
+/* Each job verb takes up to 64 --set options and refuses the 65th as a
+ * usage error, before reading the job. */
+START_TEST(too_many_sets_is_a_usage_error_on_every_job_verb) {
+    const char *const verbs[][3] = {{"check", JOB, NULL},    {"run", JOB, NULL},
+                                    {"backfill", JOB, NULL}, {"search", JOB, "q"},
+                                    {"index", "show", JOB},  {"status", JOB, NULL}};
+    static const char *const env[] = {"RAGBATCH_KAFKA_BOOTSTRAP=127.0.0.1:9",
+                                      "RAGBATCH_MONGO_URI=mongodb://127.0.0.1:9/", NULL};
+    spawn_opts o = {.cwd = RB_SOURCE_DIR, .env = env};
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        for (int sets = 64; sets <= 65; sets++) {
+            const char *argv[80] = {RB_BUILD_DIR "/ragbatch"};
+            size_t n = 1;
+            for (size_t i = 0; i < 3 && verbs[v][i]; i++) argv[n++] = verbs[v][i];
+            for (int i = 0; i < sets; i++) argv[n++] = "--set=batch.max.records=7";
+            argv[n++] = "--bogus-option"; /* with 64 sets, the next refusal is this one */
+            argv[n] = NULL;
+            spawn_ran r = spawn_run(argv, &o);
+            ck_assert_msg(r.status == 2, "%s with %d sets: %d %s", verbs[v][0], sets, r.status,
+                          r.err);
+            bool full = strstr(r.err, "more than 64 --set options") != NULL;
+            ck_assert_msg(full == (sets == 65), "%s with %d sets: %s", verbs[v][0], sets, r.err);
+            spawn_ran_free(&r);
+        }
+    }
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("cli");
     TCase *parser = tcase_create("parser");
@@ -299,6 +327,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(verbs, unknown_options_are_refused_with_a_suggestion_on_every_verb);
     tcase_add_test(verbs, help_goes_to_stdout_on_every_verb);
     tcase_add_test(verbs, generate_runs_with_either_form);
+    tcase_add_test(verbs, too_many_sets_is_a_usage_error_on_every_job_verb);
     suite_add_tcase(s, verbs);
     return s;
 }

@@ -143,6 +143,17 @@ int rb_cli_usage_error(const char *verb, const rb_error *err) {
     return 2;
 }
 
+int rb_cli_add_set(const char *verb, char **sets, size_t *nsets, const char *value) {
+    if (*nsets == RB_CLI_MAX_SETS) {
+        fprintf(stderr, "ragbatch %s: more than %d --set options\n", verb, RB_CLI_MAX_SETS);
+        return 2;
+    }
+    /* argv's strings are the process's own to keep; the parser hands them
+     * out as const only so that it cannot change them itself. */
+    sets[(*nsets)++] = (char *)value;
+    return 0;
+}
+
 int rb_cli_long(const char *opt, const char *s, long min, long max, long *out, rb_error *err) {
     char *end = NULL;
     errno = 0;

@@ -86,6 +86,15 @@ int rb_cli_index(const rb_cli_parser *p);
  * and returns 2, the usage-error exit status. */
 int rb_cli_usage_error(const char *verb, const rb_error *err);
 
+/* How many --set KEY=VALUE options one command line may give. */
+#define RB_CLI_MAX_SETS 64
+
+/* Appends a --set value to sets[*nsets] (sets holds RB_CLI_MAX_SETS; the
+ * pointer is argv's, not copied).  Returns 0, or 2 (the usage-error exit
+ * status) after printing "ragbatch VERB: more than 64 --set options" when
+ * it is full. */
+int rb_cli_add_set(const char *verb, char **sets, size_t *nsets, const char *value);
+
 /* Value checks with one wording: "OPT takes a whole number from MIN to
  * MAX, not 'S'".  Return 0, or -1 with `err` filled. */
 int rb_cli_long(const char *opt, const char *s, long min, long max, long *out, rb_error *err);

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SETS 64
 #define CONNECT_TIMEOUT_MS 5000
 
 static const char usage[] =
@@ -45,7 +44,7 @@ static const rb_cli_option options[] = {
 
 typedef struct check_args {
     const char *path;
-    const char *sets[MAX_SETS];
+    char *sets[RB_CLI_MAX_SETS];
     size_t nsets;
     bool json, explain, connect, help;
 } check_args;
@@ -70,11 +69,7 @@ static int parse(int argc, char **argv, check_args *a) {
             a->path = value;
             break;
         case OPT_SET:
-            if (a->nsets == MAX_SETS) {
-                fprintf(stderr, "ragbatch check: more than %d --set options\n", MAX_SETS);
-                return 2;
-            }
-            a->sets[a->nsets++] = value;
+            if (rb_cli_add_set("check", a->sets, &a->nsets, value) != 0) return 2;
             break;
         case OPT_JSON: a->json = true; break;
         case OPT_EXPLAIN: a->explain = true; break;

@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SETS 64
-
 static void usage(FILE *out) {
     fputs("usage: ragbatch index create|show|drop JOBFILE [--index NAME]\n"
           "                      [--similarity cosine|dotProduct|euclidean]\n"
@@ -125,7 +123,7 @@ static int run(action act, const rb_job_config *cfg, const char *collection,
 int rb_cmd_index(int argc, char **argv) {
     const char *path = NULL, *verb = NULL, *index_name = NULL;
     const char *similarity = "cosine", *quantization = "none";
-    char *sets[MAX_SETS];
+    char *sets[RB_CLI_MAX_SETS];
     size_t nsets = 0;
     enum { OPT_INDEX = 1, OPT_SIMILARITY, OPT_QUANTIZATION, OPT_SET };
     static const rb_cli_option options[] = {
@@ -157,11 +155,7 @@ int rb_cmd_index(int argc, char **argv) {
         case OPT_SIMILARITY: similarity = value; break;
         case OPT_QUANTIZATION: quantization = value; break;
         case OPT_SET:
-            if (nsets == MAX_SETS) {
-                fprintf(stderr, "ragbatch index: more than %d --set options\n", MAX_SETS);
-                return 2;
-            }
-            sets[nsets++] = (char *)value;
+            if (rb_cli_add_set("index", sets, &nsets, value) != 0) return 2;
             break;
         }
     }

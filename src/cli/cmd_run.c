@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SETS 64
 #define MAX_POINTS 64
 
 /* The one piece of mutable static state: a signal handler can reach
@@ -62,7 +61,7 @@ static int parse_points(char *spec, rb_backfill_point *pts, size_t cap, size_t *
 
 typedef struct run_args {
     const char *path;
-    char *sets[MAX_SETS];
+    char *sets[RB_CLI_MAX_SETS];
     size_t nsets;
     bool until_caught_up;
     bool help;
@@ -125,11 +124,7 @@ static int parse_args(int argc, char **argv, const rb_cli_option *opts, size_t n
             a->path = value;
             break;
         case OPT_SET:
-            if (a->nsets == MAX_SETS) {
-                fprintf(stderr, "ragbatch %s: more than %d --set options\n", argv[0], MAX_SETS);
-                return 2;
-            }
-            a->sets[a->nsets++] = (char *)value;
+            if (rb_cli_add_set(argv[0], a->sets, &a->nsets, value) != 0) return 2;
             break;
         case OPT_UNTIL:
             if (bf) {

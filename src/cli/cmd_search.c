@@ -20,7 +20,6 @@
 #include <string.h>
 
 #define MAX_FILTERS 16
-#define MAX_SETS 64
 
 static void usage(FILE *out) {
     fputs("usage: ragbatch search JOBFILE QUERY [--k N] [--filter FIELD<OP>VALUE]... [--json]\n"
@@ -87,7 +86,7 @@ static int open_chunks(const rb_job_config *cfg, const rb_sink_opts *so, rb_sear
 
 int rb_cmd_search(int argc, char **argv) {
     const char *path = NULL, *query = NULL;
-    char *sets[MAX_SETS];
+    char *sets[RB_CLI_MAX_SETS];
     size_t nsets = 0, nfilters = 0;
     rb_sink_filter_eq filters[MAX_FILTERS];
     static rb_search_filter parsed[MAX_FILTERS]; /* large: not on the stack */
@@ -160,14 +159,7 @@ int rb_cmd_search(int argc, char **argv) {
             filters[nfilters] = parsed[nfilters].cond;
             nfilters++;
             break;
-        case OPT_SET:
-            if (nsets == MAX_SETS) {
-                fprintf(stderr, "ragbatch search: more than %d --set options\n", MAX_SETS);
-                status = 2;
-                break;
-            }
-            sets[nsets++] = (char *)value;
-            break;
+        case OPT_SET: status = rb_cli_add_set("search", sets, &nsets, value); break;
         }
     }
     if (status != 0) goto free_filters;

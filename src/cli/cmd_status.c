@@ -38,7 +38,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_SETS 64
 #define MAX_STAGES 16
 #define DEFAULT_TIMEOUT_MS 5000
 
@@ -484,7 +483,7 @@ int rb_cmd_status(int argc, char **argv) {
         {"--timeout-ms", 0, true, OPT_TIMEOUT},
     };
     const char *path = NULL, *metrics_url = NULL;
-    char *sets[MAX_SETS];
+    char *sets[RB_CLI_MAX_SETS];
     size_t nsets = 0;
     bool json = false;
     long timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -506,11 +505,7 @@ int rb_cmd_status(int argc, char **argv) {
             path = value;
             break;
         case OPT_SET:
-            if (nsets == MAX_SETS) {
-                fprintf(stderr, "ragbatch status: more than %d --set options\n", MAX_SETS);
-                return 2;
-            }
-            sets[nsets++] = (char *)value;
+            if (rb_cli_add_set("status", sets, &nsets, value) != 0) return 2;
             break;
         case OPT_JSON: json = true; break;
         case OPT_METRICS_URL: metrics_url = value; break;

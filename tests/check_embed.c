@@ -16,6 +16,7 @@
 #include "embed/bert/safetensors.h"
 #include "embed/bert/tokenizer.h"
 #include "json/json.h"
+#include "model_edit.h"
 #include "spawn.h"
 
 #include <check.h>
@@ -465,38 +466,6 @@ static void remove_scratch(void) {
     rmdir(scratch);
 }
 
-/* Rewrites dir/file with `from` replaced by `to` (which must occur). */
-static void edit(const char *dir, const char *file, const char *from, const char *to) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    char *s = spawn_slurp(path, NULL);
-    char *at = strstr(s, from);
-    ck_assert_msg(at != NULL, "%s has no '%s'", path, from);
-    rb_buf b;
-    rb_buf_init(&b);
-    rb_buf_append(&b, s, (size_t)(at - s));
-    rb_buf_puts(&b, to);
-    rb_buf_puts(&b, at + strlen(from));
-    spit(path, b.data);
-    rb_buf_free(&b);
-    free(s);
-}
-
-/* Loading `dir` must fail with RB_ERR_MODEL and a message holding both needles. */
-static void expect_load_error(const char *dir, const char *needle1, const char *needle2) {
-    rb_local_embed_opts o;
-    memset(&o, 0, sizeof o);
-    o.model_dir = dir;
-    o.threads = 1;
-    rb_error err;
-    rb_error_clear(&err);
-    rb_embedder *e = rb_embedder_local_new(&o, &err);
-    ck_assert_msg(e == NULL, "loading succeeded, expected an error about %s", needle1);
-    ck_assert_int_eq(err.code, RB_ERR_MODEL);
-    ck_assert_msg(strstr(err.msg, needle1) && (!needle2 || strstr(err.msg, needle2)),
-                  "message '%s' lacks '%s' / '%s'", err.msg, needle1, needle2 ? needle2 : "");
-}
-
 /* Ids of every reference text from `t`, compared with the reference. */
 static void check_ids(const rb_tokenizer *t, const ref_set *r, size_t max_seq, const char *what) {
     int32_t ids[512];
@@ -542,7 +511,7 @@ START_TEST(tokenizer_json_only_layout) {
     snprintf(b, sizeof b, "%s/tokenizer.json", d);
     ck_assert_int_eq(unlink(b), 0);
     spit(b, "{\"model\": {\"type\": \"BPE\", \"vocab\": {}}}");
-    expect_load_error(d, "tokenizer.json", "\"BPE\" is not supported");
+    model_expect_load_error(d, "tokenizer.json", "\"BPE\" is not supported");
     remove_scratch();
     free_refs(&r);
 }
@@ -581,9 +550,9 @@ START_TEST(pickle_only_checkpoint_says_how_to_convert) {
     ck_assert_int_eq(unlink(b), 0);
     snprintf(b, sizeof b, "%s/pytorch_model.bin", d);
     spit(b, "not read");
-    expect_load_error(d, "pytorch_model.bin", "safe_serialization=True");
+    model_expect_load_error(d, "pytorch_model.bin", "safe_serialization=True");
     ck_assert_int_eq(unlink(b), 0);
-    expect_load_error(d, "model.safetensors", "single model.safetensors");
+    model_expect_load_error(d, "model.safetensors", "single model.safetensors");
     remove_scratch();
 }
 END_TEST
@@ -597,7 +566,7 @@ START_TEST(missing_files_are_named) {
         snprintf(path, sizeof path, "%s/%s", d, required[i]);
         snprintf(moved, sizeof moved, "%s.away", path);
         ck_assert_int_eq(rename(path, moved), 0);
-        expect_load_error(d, required[i], NULL);
+        model_expect_load_error(d, required[i], NULL);
         ck_assert_int_eq(rename(moved, path), 0);
     }
     /* The scratch copy itself loads (so the errors above were the files'). */
@@ -619,36 +588,36 @@ END_TEST
 START_TEST(inconsistent_files_are_named) {
     const char *d = make_scratch();
     /* The weights disagree with the encoder shape. */
-    edit(d, "config.json", "\"intermediate_size\": 1536", "\"intermediate_size\": 1024");
-    expect_load_error(d, "model.safetensors", "encoder.layer.0.intermediate.dense.weight");
-    edit(d, "config.json", "\"intermediate_size\": 1024", "\"intermediate_size\": 1536");
-    edit(d, "config.json", "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7");
-    expect_load_error(d, "model.safetensors", "encoder.layer.6.");
-    edit(d, "config.json", "\"num_hidden_layers\": 7", "\"num_hidden_layers\": 6");
-    edit(d, "config.json", "\"num_attention_heads\": 12", "\"num_attention_heads\": 7");
-    expect_load_error(d, "config.json", "num_attention_heads");
-    edit(d, "config.json", "\"num_attention_heads\": 7", "\"num_attention_heads\": 12");
-    edit(d, "config.json", "\"vocab_size\": 30522", "\"vocab_size\": 30000");
-    expect_load_error(d, "vocab.txt", "vocab_size");
-    edit(d, "config.json", "\"vocab_size\": 30000", "\"vocab_size\": 30522");
+    model_edit(d, "config.json", "\"intermediate_size\": 1536", "\"intermediate_size\": 1024");
+    model_expect_load_error(d, "model.safetensors", "encoder.layer.0.intermediate.dense.weight");
+    model_edit(d, "config.json", "\"intermediate_size\": 1024", "\"intermediate_size\": 1536");
+    model_edit(d, "config.json", "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7");
+    model_expect_load_error(d, "model.safetensors", "encoder.layer.6.");
+    model_edit(d, "config.json", "\"num_hidden_layers\": 7", "\"num_hidden_layers\": 6");
+    model_edit(d, "config.json", "\"num_attention_heads\": 12", "\"num_attention_heads\": 7");
+    model_expect_load_error(d, "config.json", "num_attention_heads");
+    model_edit(d, "config.json", "\"num_attention_heads\": 7", "\"num_attention_heads\": 12");
+    model_edit(d, "config.json", "\"vocab_size\": 30522", "\"vocab_size\": 30000");
+    model_expect_load_error(d, "vocab.txt", "vocab_size");
+    model_edit(d, "config.json", "\"vocab_size\": 30000", "\"vocab_size\": 30522");
     /* Pooling dimension vs hidden size; two pooling modes at once. */
-    edit(d, "1_Pooling/config.json", "384", "768");
-    expect_load_error(d, "1_Pooling/config.json", "hidden_size");
-    edit(d, "1_Pooling/config.json", "768", "384");
-    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": false",
-         "\"pooling_mode_cls_token\": true");
-    expect_load_error(d, "1_Pooling/config.json", "exactly one");
-    edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": true",
-         "\"pooling_mode_cls_token\": false");
+    model_edit(d, "1_Pooling/config.json", "384", "768");
+    model_expect_load_error(d, "1_Pooling/config.json", "hidden_size");
+    model_edit(d, "1_Pooling/config.json", "768", "384");
+    model_edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": false",
+               "\"pooling_mode_cls_token\": true");
+    model_expect_load_error(d, "1_Pooling/config.json", "exactly one");
+    model_edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": true",
+               "\"pooling_mode_cls_token\": false");
     /* Sequence limit beyond the position table; malformed JSON. */
-    edit(d, "sentence_bert_config.json", "256", "1024");
-    expect_load_error(d, "sentence_bert_config.json", "max_position_embeddings");
-    edit(d, "sentence_bert_config.json", "1024", "256,");
-    expect_load_error(d, "sentence_bert_config.json", NULL);
-    edit(d, "sentence_bert_config.json", "256,", "256");
-    edit(d, "tokenizer_config.json", "BertTokenizer", "XLMRobertaTokenizer");
-    expect_load_error(d, "tokenizer_config.json", "XLMRobertaTokenizer");
-    edit(d, "tokenizer_config.json", "XLMRobertaTokenizer", "BertTokenizer");
+    model_edit(d, "sentence_bert_config.json", "256", "1024");
+    model_expect_load_error(d, "sentence_bert_config.json", "max_position_embeddings");
+    model_edit(d, "sentence_bert_config.json", "1024", "256,");
+    model_expect_load_error(d, "sentence_bert_config.json", NULL);
+    model_edit(d, "sentence_bert_config.json", "256,", "256");
+    model_edit(d, "tokenizer_config.json", "BertTokenizer", "XLMRobertaTokenizer");
+    model_expect_load_error(d, "tokenizer_config.json", "XLMRobertaTokenizer");
+    model_edit(d, "tokenizer_config.json", "XLMRobertaTokenizer", "BertTokenizer");
     rb_embedder_destroy(open_model(d, 1, 0, NULL));
     remove_scratch();
 }
@@ -764,7 +733,7 @@ START_TEST(f16_weights_load_and_embed) {
 
     /* A truncated file: the header promises more than there is. */
     ck_assert_int_eq(truncate(path, 65536), 0);
-    expect_load_error(d, "model.safetensors", "data_offsets");
+    model_expect_load_error(d, "model.safetensors", "data_offsets");
     remove_scratch();
 }
 END_TEST
@@ -778,9 +747,9 @@ START_TEST(other_pooling_modes) {
     const char *offs[] = {"\"pooling_mode_cls_token\": false",
                           "\"pooling_mode_max_tokens\": false"};
     for (size_t m = 0; m < 2; m++) {
-        edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
-             "\"pooling_mode_mean_tokens\": false");
-        edit(d, "1_Pooling/config.json", offs[m], keys[m]);
+        model_edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
+                   "\"pooling_mode_mean_tokens\": false");
+        model_edit(d, "1_Pooling/config.json", offs[m], keys[m]);
         rb_embedder *e = open_model(d, 2, 4, NULL);
         size_t checked = 0;
         for (size_t i = 0; i < r.n; i++) {
@@ -794,9 +763,9 @@ START_TEST(other_pooling_modes) {
         }
         ck_assert_uint_ge(checked, 5);
         rb_embedder_destroy(e);
-        edit(d, "1_Pooling/config.json", keys[m], offs[m]);
-        edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": false",
-             "\"pooling_mode_mean_tokens\": true");
+        model_edit(d, "1_Pooling/config.json", keys[m], offs[m]);
+        model_edit(d, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": false",
+                   "\"pooling_mode_mean_tokens\": true");
     }
     remove_scratch();
     free_refs(&r);

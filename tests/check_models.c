@@ -12,6 +12,7 @@
 #include "embed/bert/tokenizer.h"
 #include "embed/embedder.h"
 #include "json/json.h"
+#include "model_edit.h"
 
 #include <check.h>
 #include <math.h>
@@ -315,72 +316,40 @@ static void remove_scratch(void) {
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static void expect_error(const char *needle1, const char *needle2) {
-    rb_local_embed_opts o;
-    memset(&o, 0, sizeof o);
-    o.model_dir = scratch;
-    o.threads = 1;
-    rb_error err;
-    rb_error_clear(&err);
-    rb_embedder *e = rb_embedder_local_new(&o, &err);
-    ck_assert_msg(e == NULL, "loading succeeded, expected an error about %s", needle1);
-    ck_assert_int_eq(err.code, RB_ERR_MODEL);
-    ck_assert_msg(strstr(err.msg, needle1) && (!needle2 || strstr(err.msg, needle2)),
-                  "message '%s' lacks '%s' / '%s'", err.msg, needle1, needle2 ? needle2 : "");
-}
-
-/* Rewrites scratch/rel with `from` replaced by `to` (which must occur). */
-static void edit(const char *rel, const char *from, const char *to) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", scratch, rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    char *at = strstr(s, from);
-    ck_assert_msg(at != NULL, "%s has no '%s'", path, from);
-    f = fopen(path, "wb");
-    fwrite(s, 1, (size_t)(at - s), f);
-    fputs(to, f);
-    fputs(at + strlen(from), f);
-    fclose(f);
-    free(s);
-}
-
 START_TEST(refusals_name_file_and_part) {
     make_scratch();
-    edit("tokenizer.json", "\"type\": \"Metaspace\"", "\"type\": \"ByteLevel\"");
-    expect_error("tokenizer.json", "pre_tokenizer \"ByteLevel\" is not supported");
-    edit("tokenizer.json", "\"type\": \"ByteLevel\"", "\"type\": \"Metaspace\"");
-    edit("tokenizer.json", "\"Regex\": \" {2,}\"", "\"Regex\": \"[a-z]+\"");
-    expect_error("tokenizer.json", "Replace pattern /[a-z]+/ is not supported");
-    edit("tokenizer.json", "\"Regex\": \"[a-z]+\"", "\"Regex\": \" {2,}\"");
-    edit("tokenizer.json", "\"type\": \"Unigram\"", "\"type\": \"BPE\"");
-    expect_error("tokenizer.json", "model type \"BPE\" is not supported");
-    edit("tokenizer.json", "\"type\": \"BPE\"", "\"type\": \"Unigram\"");
-    edit("tokenizer.json", "\"precompiled_charsmap\": \"", "\"precompiled_charsmap\": \"!");
-    expect_error("tokenizer.json", "precompiled_charsmap is not base64");
-    edit("tokenizer.json", "\"precompiled_charsmap\": \"!", "\"precompiled_charsmap\": \"");
-    edit("config.json", "\"xlm-roberta\"", "\"deberta-v2\"");
-    expect_error("config.json", "model_type \"deberta-v2\" is not supported");
-    edit("config.json", "\"deberta-v2\"", "\"xlm-roberta\"");
-    edit("1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
-         "\"pooling_mode_mean_tokens\": false");
-    edit("1_Pooling/config.json", "\"pooling_mode_lasttoken\": false",
-         "\"pooling_mode_lasttoken\": true");
-    expect_error("1_Pooling/config.json", "pooling_mode_lasttoken is not supported");
+    model_edit(scratch, "tokenizer.json", "\"type\": \"Metaspace\"", "\"type\": \"ByteLevel\"");
+    model_expect_load_error(scratch, "tokenizer.json",
+                            "pre_tokenizer \"ByteLevel\" is not supported");
+    model_edit(scratch, "tokenizer.json", "\"type\": \"ByteLevel\"", "\"type\": \"Metaspace\"");
+    model_edit(scratch, "tokenizer.json", "\"Regex\": \" {2,}\"", "\"Regex\": \"[a-z]+\"");
+    model_expect_load_error(scratch, "tokenizer.json",
+                            "Replace pattern /[a-z]+/ is not supported");
+    model_edit(scratch, "tokenizer.json", "\"Regex\": \"[a-z]+\"", "\"Regex\": \" {2,}\"");
+    model_edit(scratch, "tokenizer.json", "\"type\": \"Unigram\"", "\"type\": \"BPE\"");
+    model_expect_load_error(scratch, "tokenizer.json", "model type \"BPE\" is not supported");
+    model_edit(scratch, "tokenizer.json", "\"type\": \"BPE\"", "\"type\": \"Unigram\"");
+    model_edit(scratch, "tokenizer.json", "\"precompiled_charsmap\": \"",
+               "\"precompiled_charsmap\": \"!");
+    model_expect_load_error(scratch, "tokenizer.json", "precompiled_charsmap is not base64");
+    model_edit(scratch, "tokenizer.json", "\"precompiled_charsmap\": \"!",
+               "\"precompiled_charsmap\": \"");
+    model_edit(scratch, "config.json", "\"xlm-roberta\"", "\"deberta-v2\"");
+    model_expect_load_error(scratch, "config.json", "model_type \"deberta-v2\" is not supported");
+    model_edit(scratch, "config.json", "\"deberta-v2\"", "\"xlm-roberta\"");
+    model_edit(scratch, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
+               "\"pooling_mode_mean_tokens\": false");
+    model_edit(scratch, "1_Pooling/config.json", "\"pooling_mode_lasttoken\": false",
+               "\"pooling_mode_lasttoken\": true");
+    model_expect_load_error(scratch, "1_Pooling/config.json",
+                            "pooling_mode_lasttoken is not supported");
     put("1_Pooling/config.json", NULL,
         "{\"embedding_dimension\": 32, \"pooling_mode\": [\"mean\", \"max\"]}");
-    expect_error("1_Pooling/config.json", "a list of modes");
+    model_expect_load_error(scratch, "1_Pooling/config.json", "a list of modes");
     put("1_Pooling/config.json", NULL, "{\"embedding_dimension\": 32, \"pooling_mode\": \"max\"}");
-    edit("sentence_bert_config.json", "48", "65");
-    expect_error("sentence_bert_config.json", "less pad_token_id + 1");
-    edit("sentence_bert_config.json", "65", "48");
+    model_edit(scratch, "sentence_bert_config.json", "48", "65");
+    model_expect_load_error(scratch, "sentence_bert_config.json", "less pad_token_id + 1");
+    model_edit(scratch, "sentence_bert_config.json", "65", "48");
     /* And with all that put back, it loads again. */
     rb_local_embed_opts o;
     memset(&o, 0, sizeof o);

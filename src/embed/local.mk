@@ -16,14 +16,14 @@ TESTS += tests/check_tokenizer tests/check_embed
 tests_check_tokenizer_SOURCES = tests/check_tokenizer.c
 tests_check_tokenizer_CFLAGS = $(TEST_CFLAGS)
 tests_check_tokenizer_LDADD = $(TEST_LIBS)
-tests_check_embed_SOURCES = tests/check_embed.c tests/spawn.c tests/spawn.h
+tests_check_embed_SOURCES = tests/check_embed.c tests/spawn.c tests/spawn.h tests/model_edit.c tests/model_edit.h
 tests_check_embed_CFLAGS = $(TEST_CFLAGS)
 tests_check_embed_LDADD = $(TEST_LIBS)
 
 # The tiny XLM-R / BERT / Unigram reference models of tests/data/models/.
 check_PROGRAMS += tests/check_models
 TESTS += tests/check_models
-tests_check_models_SOURCES = tests/check_models.c
+tests_check_models_SOURCES = tests/check_models.c tests/model_edit.c tests/model_edit.h tests/spawn.c tests/spawn.h
 tests_check_models_CFLAGS = $(TEST_CFLAGS)
 tests_check_models_LDADD = $(TEST_LIBS)
 

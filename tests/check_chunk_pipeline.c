@@ -628,17 +628,6 @@ START_TEST(a_runner_killed_between_chunk_writes_is_completed_by_the_restart) {
 }
 END_TEST
 
-/* A loopback port nobody listens on right now. */
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static double chunk_metric(const expo *x, const char *job, const char *outcome) {
     double v = -1;
     ck_assert_msg(expo_find(x, "ragbatch_chunks_total", "job", job, "outcome", outcome, &v),
@@ -661,7 +650,7 @@ START_TEST(metrics_count_chunks_embedded_reused_written_removed) {
     seeds[3] = 83;
     char *v2 = long_event("p-m", 2, 0, 4, seeds);
     produce1(&e, "p-m", v2);
-    int port = free_port();
+    int port = harness_free_port();
     char p1[64];
     snprintf(p1, sizeof p1, "metrics.port=%d", port);
     const char *args[] = {"run", e.job, "--set", p1, "--set", "metrics.address=127.0.0.1", NULL};

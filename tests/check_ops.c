@@ -25,16 +25,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* Runs ragbatch and returns what it wrote (stdout and stderr together). */
 static char *run_out(const char *log, const char *const *args, int want_status) {
     int status = harness_run(log, args, 120);
@@ -200,7 +190,7 @@ START_TEST(status_reads_a_running_job_and_says_when_it_is_gone) {
     harness_case c;
     harness_case_open(&c, "ops-running", 1);
     produce_mixed(c.topic);
-    int port = free_port();
+    int port = harness_free_port();
     char extra[768], dlq[512];
     snprintf(extra, sizeof extra, "%smetrics.port = %d\nmetrics.address = 127.0.0.1\n",
              dlq_extra(c.topic, dlq, sizeof dlq), port);
@@ -338,7 +328,7 @@ START_TEST(lag_follows_an_outage_and_freshness_is_observed) {
     harness_case c;
     harness_case_open(&c, "ops-lag", 1);
     produce_mixed(c.topic);
-    int port = free_port();
+    int port = harness_free_port();
     char extra[256];
     snprintf(extra, sizeof extra,
              "metrics.port = %d\nmetrics.address = 127.0.0.1\nerrors.tolerance = all\n"

@@ -1023,23 +1023,12 @@ START_TEST(mongo_outage_holds_commits_until_it_returns) {
 }
 END_TEST
 
-/* A loopback port nobody listens on right now. */
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 START_TEST(metrics_endpoint_counts_what_was_processed_and_readiness_follows_mongo) {
     harness_case c;
     harness_case_open(&c, "metrics", 1);
     const char *topic = c.topic, *db = c.db, *log = c.log;
     harness_produce_generated(topic, 30, 30, 3, 0.0, 0.0, NULL);
-    int port = free_port();
+    int port = harness_free_port();
     char extra[256];
     snprintf(extra, sizeof extra, "metrics.port = %d\nmetrics.address = 127.0.0.1\n", port);
     const char *job = harness_write_job(topic, topic, db, extra);
@@ -1516,7 +1505,7 @@ START_TEST(credentials_in_uris_never_reach_the_output) {
              "mongodb://app:SECRET-userinfo@127.0.0.1:%d/?password=SECRET-option"
              "&authMechanismProperties=SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:SECRET-token"
              "&tlsCertificateKeyFilePassword=SECRET-tlskey&serverSelectionTimeoutMS=500",
-             free_port());
+             harness_free_port());
     char set_uri[600];
     snprintf(set_uri, sizeof set_uri, "mongo.uri=%s", uri);
     snprintf(extra, sizeof extra,

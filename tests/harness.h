@@ -147,6 +147,10 @@ const rb_json *harness_member(const rb_json *doc, const char *name, const char *
  * {"$numberLong": "n"}.  Fails the test on anything else. */
 int64_t harness_json_int(const rb_json *v);
 
+/* A loopback TCP port nobody listens on at the moment of the call (bound
+ * and released; another process may take it later). */
+int harness_free_port(void);
+
 /* Reads a whole file into a malloc'ed string. */
 char *harness_slurp(const char *path);
 

@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "embed/bert/activation.h"
+#include "embed/bert/attention.h"
 #include "embed/embedder.h"
 #include "embed/bert/matmul.h"
 #include "embed/bert/model_config.h"
@@ -426,6 +427,49 @@ START_TEST(packed_products_match_plain_ones) {
 }
 END_TEST
 
+/* The fused attention of one head equals softmax(Q K^T * scale) V in
+ * double, for the vector kernel's head size (32, 64) and one it leaves to
+ * plain loops (24), for whole and partial blocks of query rows, with row
+ * strides wider than a head. */
+START_TEST(attention_head_matches_plain_one) {
+    enum { MAXL = 37, LD = 80 };
+    static const size_t ds[] = {32, 64, 24}, Ls[] = {1, 2, 3, 4, 5, 17, 37};
+    float Q[MAXL * LD], K[MAXL * LD], V[MAXL * LD], O[MAXL * LD];
+    float *scratch = malloc(rb_attn_scratch_floats(MAXL, 64) * sizeof *scratch);
+    ck_assert_ptr_nonnull(scratch);
+    for (int i = 0; i < MAXL * LD; i++) {
+        Q[i] = (float)sin(i * 0.37) * 2.0f;
+        K[i] = (float)cos(i * 0.23) * 2.0f;
+        V[i] = (float)sin(i * 0.11 + 1.0);
+    }
+    for (size_t a = 0; a < sizeof ds / sizeof ds[0]; a++)
+        for (size_t b = 0; b < sizeof Ls / sizeof Ls[0]; b++) {
+            size_t d = ds[a], L = Ls[b];
+            float scale = 1.0f / sqrtf((float)d);
+            for (int i = 0; i < MAXL * LD; i++) O[i] = -999.0f;
+            rb_attn_head(L, d, Q, K, V, LD, O, LD, scale, scratch);
+            for (size_t i = 0; i < L; i++) {
+                double s[MAXL], mx = -1e300, sum = 0;
+                for (size_t j = 0; j < L; j++) {
+                    s[j] = 0;
+                    for (size_t c = 0; c < d; c++) s[j] += (double)Q[i * LD + c] * K[j * LD + c];
+                    s[j] *= scale;
+                    if (s[j] > mx) mx = s[j];
+                }
+                for (size_t j = 0; j < L; j++) sum += (s[j] = exp(s[j] - mx));
+                for (size_t c = 0; c < d; c++) {
+                    double o = 0;
+                    for (size_t j = 0; j < L; j++) o += s[j] / sum * V[j * LD + c];
+                    ck_assert_msg(fabs(O[i * LD + c] - o) < 1e-5, "d=%zu L=%zu [%zu,%zu] %g vs %g",
+                                  d, L, i, c, O[i * LD + c], o);
+                }
+                ck_assert_msg(O[i * LD + d] == -999.0f, "d=%zu L=%zu: wrote past the head", d, L);
+            }
+        }
+    free(scratch);
+}
+END_TEST
+
 /* ---- a scratch copy of the model directory ------------------------- */
 
 static const char *const small_files[] = {
@@ -837,6 +881,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(te, half_precision_conversion);
     tcase_add_test(te, exp_is_within_an_ulp);
     tcase_add_test(te, packed_products_match_plain_ones);
+    tcase_add_test(te, attention_head_matches_plain_one);
     tcase_add_test(te, gelu_matches_its_definition);
     tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);

@@ -1,6 +1,7 @@
 #include "embed/bert/bert.h"
 
 #include "embed/bert/activation.h"
+#include "embed/bert/attention.h"
 #include "embed/bert/packed.h"
 #include "embed/bert/safetensors.h"
 
@@ -42,7 +43,8 @@ struct rb_bert_state {
     size_t max_tokens, max_seq, threads;
     float *x, *q, *k, *v, *ctx, *t; /* [max_tokens, H] each */
     float *f;                       /* [max_tokens, I] */
-    float *scores;                  /* [threads, max_seq, max_seq] */
+    float *scores;                  /* [threads, scores_per_thread] */
+    size_t scores_per_thread;       /* a general kernel's L x L, or rb_attn_head's scratch */
     size_t *offs;                   /* sequence start rows */
 };
 
@@ -205,7 +207,9 @@ rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max
     s->ctx = malloc(max_tokens * H * sizeof(float));
     s->t = malloc(max_tokens * H * sizeof(float));
     s->f = malloc(max_tokens * I * sizeof(float));
-    s->scores = malloc(threads * max_seq * max_seq * sizeof(float));
+    size_t d = H / m->cfg.heads, own = rb_attn_scratch_floats(max_seq, d);
+    s->scores_per_thread = own > max_seq * max_seq ? own : max_seq * max_seq;
+    s->scores = malloc(threads * s->scores_per_thread * sizeof(float));
     s->offs = malloc((max_tokens + 1) * sizeof *s->offs);
     if (!s->x || !s->q || !s->k || !s->v || !s->ctx || !s->t || !s->f || !s->scores || !s->offs) {
         rb_bert_state_destroy(s);
@@ -300,7 +304,9 @@ static void gelu(const rb_bert_run *run, rb_activation act, float *f, size_t n) 
     }
 }
 
-/* ctx = per-sequence, per-head attention over q, k, v (all [M,H]). */
+/* ctx = per-sequence, per-head attention over q, k, v (all [M,H]): the
+ * project's own fused kernel with the packed kernel (attention.h), the
+ * general kernel's two products and a softmax otherwise. */
 static void attention(const rb_bert *m, rb_bert_state *s, const rb_bert_run *run,
                       const size_t *lens, size_t nseq) {
     size_t H = m->cfg.hidden, nh = m->cfg.heads, d = H / nh;
@@ -314,7 +320,11 @@ static void attention(const rb_bert *m, rb_bert_state *s, const rb_bert_run *run
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        float *S = s->scores + (size_t)tid * s->max_seq * s->max_seq;
+        float *S = s->scores + (size_t)tid * s->scores_per_thread;
+        if (run->kernel == RB_MATMUL_PACKED) {
+            rb_attn_head(L, d, s->q + off, s->k + off, s->v + off, H, s->ctx + off, H, scale, S);
+            continue;
+        }
         rb_matmul_nt(run->kernel, L, L, d, s->q + off, H, s->k + off, H, NULL, S, L);
         rb_act_softmax_rows(S, L, L, scale);
         rb_matmul_nn(run->kernel, L, d, L, S, L, s->v + off, H, s->ctx + off, H);

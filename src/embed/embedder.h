@@ -33,6 +33,9 @@ typedef struct rb_embedder_ops {
      * tokenizer the provider encodes with and the most tokens one text may
      * have, [CLS] and [SEP] included (see rb_embedder_tokenizer()). */
     const struct rb_tokenizer *(*tokenizer)(const void *impl, size_t *max_seq);
+    /* Optional (NULL: nothing to tell, as for HTTP providers): the matrix
+     * kernel and precision a local model computes with (static strings). */
+    void (*engine)(const void *impl, const char **kernel, const char **precision);
 } rb_embedder_ops;
 
 /* Wraps a provider implementation.  Takes ownership of `impl` (destroyed
@@ -60,6 +63,10 @@ void rb_embedder_set_cancel(rb_embedder *e, const atomic_int *cancel);
  * providers, whose tokenizer is on the server. */
 const struct rb_tokenizer *rb_embedder_tokenizer(const rb_embedder *e, size_t *max_seq);
 
+/* The kernel ("packed", "openblas", "builtin") and precision ("fp32",
+ * "int8") of a local model; "-" for both with HTTP providers. */
+void rb_embedder_engine(const rb_embedder *e, const char **kernel, const char **precision);
+
 size_t rb_embedder_dim(const rb_embedder *e);
 const char *rb_embedder_model_name(const rb_embedder *e);
 const char *rb_embedder_provider(const rb_embedder *e);
@@ -78,7 +85,23 @@ typedef struct rb_local_embed_opts {
     const char *kernel;      /* matrix kernel: NULL or "" for the fastest this
                                build and CPU run, else "packed", "openblas"
                                or "builtin" (see embed/bert/matmul.h) */
+    const char *precision;   /* dense layers: NULL, "" or "fp32"; or "int8"
+                               (embed/bert/int8.h), which needs the packed
+                               kernel and AVX512-VNNI and is refused with the
+                               missing CPU feature named where they lack */
 } rb_local_embed_opts;
+
+/* The model name the local provider gives vectors of `precision` (NULL,
+ * "" or "fp32": the bare name; "int8": name + RB_EMBED_INT8_MARK), so that
+ * reuse, which compares stored model names, never takes a vector of one
+ * precision for the other. */
+#define RB_EMBED_INT8_MARK "@int8"
+
+/* What this build and CPU offer the local provider, for `ragbatch
+ * --version`: "kernels packed, openblas, builtin (default packed);
+ * precisions fp32, int8" or "...; precisions fp32 (int8 needs
+ * avx512_vnni)".  Writes at most `cap` bytes, always NUL-terminated. */
+void rb_embed_local_capabilities(char *buf, size_t cap);
 
 /* Loads a local BERT-family model (see src/embed/bert/local.c for the threading
  * model).  Errors (RB_ERR_MODEL) name the missing or inconsistent file. */

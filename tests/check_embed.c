@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "config/config.h"
 #include "embed/bert/activation.h"
 #include "embed/bert/attention.h"
 #include "embed/bert/int8.h"
@@ -18,6 +19,7 @@
 #include "embed/bert/safetensors.h"
 #include "embed/bert/tokenizer.h"
 #include "json/json.h"
+#include "runner/embed_opts.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -593,6 +595,37 @@ START_TEST(int8_products_match_plain_ones) {
 }
 END_TEST
 
+/* A job's embed.precision reaches the local model: int8 gives vectors
+ * named <model>@int8 (or, without VNNI, a refusal naming the missing
+ * feature); the default is fp32; another value is refused naming the key. */
+START_TEST(job_precision_key_reaches_the_model) {
+    require_model();
+    rb_job_config cfg;
+    rb_error err;
+    rb_error_clear(&err);
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    ck_assert_int_eq(cfg.embed_precision, RB_EMBED_FP32);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.model.dir=" MODEL_DIR, "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.threads=1", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.precision=int4", "test", &err), -1);
+    ck_assert_msg(strstr(err.msg, "embed.precision"), "%s", err.msg);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.precision=int8", "test", &err), 0);
+    rb_embed_opts eo;
+    rb_runner_embed_opts(&cfg, &eo);
+    ck_assert_str_eq(eo.local.precision, "int8");
+    rb_embedder *e = rb_embedder_new(&eo, &err);
+    if (rb_q8_missing()) {
+        ck_assert_ptr_null(e);
+        ck_assert_msg(strstr(err.msg, rb_q8_missing()), "%s", err.msg);
+    } else {
+        ck_assert_msg(e != NULL, "%s", err.msg);
+        ck_assert_str_eq(rb_embedder_model_name(e), "all-MiniLM-L6-v2@int8");
+    }
+    rb_embedder_destroy(e);
+    rb_job_config_free(&cfg);
+}
+END_TEST
+
 /* ---- a scratch copy of the model directory ------------------------- */
 
 static const char *const small_files[] = {
@@ -995,6 +1028,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, vectors_match_reference_batched);
     tcase_add_test(tc, vectors_match_reference_every_kernel);
     tcase_add_test(tc, int8_vectors_match_reference);
+    tcase_add_test(tc, job_precision_key_reaches_the_model);
     tcase_add_test(tc, other_pooling_modes);
     tcase_add_test(tc, empty_batch_and_reuse);
     suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 
 #include "common/suggest.h"
+#include "embed/embedder.h"
 #include "config.h"
 
 #include <stdio.h>
@@ -42,7 +43,9 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("ragbatch %s\n", PACKAGE_VERSION);
+        char caps[256];
+        rb_embed_local_capabilities(caps, sizeof caps);
+        printf("ragbatch %s\nlocal embedding: %s\n", PACKAGE_VERSION, caps);
         return 0;
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)

@@ -172,12 +172,14 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     }
     rb_readiness_set(r->ready, "kafka", 1, NULL);
     if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
+    const char *kernel, *precision;
+    rb_embedder_engine(r->embedder, &kernel, &precision);
     rb_log_write(&r->log, RB_LOG_INFO, "start",
-                 "topics=%zu model=%s dim=%zu database=%s collection=%s tolerance=%s "
-                 "trigger_ms=%" PRId64 " until_caught_up=%s",
+                 "topics=%zu model=%s dim=%zu kernel=%s precision=%s database=%s collection=%s "
+                 "tolerance=%s trigger_ms=%" PRId64 " until_caught_up=%s",
                  cfg->topics.count, rb_embedder_model_name(r->embedder),
-                 rb_embedder_dim(r->embedder), cfg->mongo_database, cfg->mongo_collection,
-                 r->tolerate ? "all" : "none", cfg->trigger_interval_ms,
+                 rb_embedder_dim(r->embedder), kernel, precision, cfg->mongo_database,
+                 cfg->mongo_collection, r->tolerate ? "all" : "none", cfg->trigger_interval_ms,
                  opts->until_caught_up ? "true" : "false");
     return 0;
 }

@@ -405,8 +405,9 @@ const rb_config_key rb_config_keys[] = {
         .field = F(embed_precision),
         .def = "fp32",
         .choices = embed_precisions,
-        .doc = "Dense layers of the local model: fp32, or int8 (8-bit products with AVX512-VNNI; "
-               "worst cosine to fp32 ~0.996, see bench/README.md; refused on CPUs without VNNI). "
+        .doc = "Dense layers of the local model: fp32, or int8 (8-bit products with AVX512-VNNI, "
+               "value projections in FP32; worst cosine to fp32 0.9996 on the test texts, see "
+               "bench/README.md; refused on CPUs without VNNI). "
                "int8 vectors are stored under <model>@int8, so reuse never mixes the two.",
     },
     {

@@ -67,53 +67,83 @@ RB_INLINE v16f load16(const float *p) {
 
 RB_INLINE void store16(float *p, v16f v) { memcpy(p, &v, sizeof v); }
 
-/* Head sizes the vector kernel takes: whole vectors, all accumulators in
- * registers. */
-#define RB_ATTN_MAX_DV 8
+/* Head sizes the vector kernel takes: 16, 32, 48 or 64 values (DV whole
+ * vectors), so that the R x DV accumulators are known at compile time and
+ * stay in registers. */
+#define RB_ATTN_MAX_DV 4
 
-/* R query rows (R <= 4) starting at row i: scores, softmax, then S V. */
-RB_V4 RB_INLINE void block_v4(const int R, size_t i, size_t L, size_t d, const float *Q,
+/* R query rows (R <= 4) starting at row i: scores, softmax, then S V; the
+ * head has DV * 16 values. */
+RB_V4 RB_INLINE void block_v4(const int R, const size_t DV, size_t i, size_t L, const float *Q,
                               const float *Kt, const float *V, size_t ld, float *O, size_t ldo,
                               float scale, float *S) {
-    size_t Lp = padded(L), dv = d / 16;
+    size_t Lp = padded(L), d = DV * 16;
     const float *q = Q + i * ld;
     for (size_t j = 0; j < Lp; j += 16) {
         v16f acc[RB_ATTN_ROWS];
+#pragma GCC unroll 4
         for (int r = 0; r < R; r++) acc[r] = (v16f){0};
         for (size_t c = 0; c < d; c++) {
             v16f kt = load16(Kt + c * Lp + j);
+#pragma GCC unroll 4
             for (int r = 0; r < R; r++) acc[r] += q[(size_t)r * ld + c] * kt;
         }
+#pragma GCC unroll 4
         for (int r = 0; r < R; r++) store16(S + (size_t)r * Lp + j, acc[r]);
     }
     for (int r = 0; r < R; r++) rb_act_softmax_rows(S + (size_t)r * Lp, 1, L, scale);
     v16f o[RB_ATTN_ROWS][RB_ATTN_MAX_DV];
+#pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-        for (size_t c = 0; c < dv; c++) o[r][c] = (v16f){0};
+#pragma GCC unroll 4
+        for (size_t c = 0; c < DV; c++) o[r][c] = (v16f){0};
     for (size_t j = 0; j < L; j++) {
         const float *v = V + j * ld;
-        for (size_t c = 0; c < dv; c++) {
+#pragma GCC unroll 4
+        for (size_t c = 0; c < DV; c++) {
             v16f vv = load16(v + c * 16);
+#pragma GCC unroll 4
             for (int r = 0; r < R; r++) o[r][c] += S[(size_t)r * Lp + j] * vv;
         }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-        for (size_t c = 0; c < dv; c++) store16(O + (i + (size_t)r) * ldo + c * 16, o[r][c]);
+#pragma GCC unroll 4
+        for (size_t c = 0; c < DV; c++) store16(O + (i + (size_t)r) * ldo + c * 16, o[r][c]);
 }
 
-RB_V4 static void head_v4(size_t L, size_t d, const float *Q, const float *K, const float *V,
-                          size_t ld, float *O, size_t ldo, float scale, float *scratch) {
-    size_t Lp = padded(L);
-    float *Kt = scratch, *S = scratch + Lp * d;
-    transpose_keys(L, d, K, ld, Kt);
-    size_t i = 0;
-    for (; i + RB_ATTN_ROWS <= L; i += RB_ATTN_ROWS)
-        block_v4(RB_ATTN_ROWS, i, L, d, Q, Kt, V, ld, O, ldo, scale, S);
-    switch (L - i) {
-    case 3: block_v4(3, i, L, d, Q, Kt, V, ld, O, ldo, scale, S); break;
-    case 2: block_v4(2, i, L, d, Q, Kt, V, ld, O, ldo, scale, S); break;
-    case 1: block_v4(1, i, L, d, Q, Kt, V, ld, O, ldo, scale, S); break;
-    default: break;
+/* One head of DV * 16 values: whole blocks of rows, then the rest. */
+#define RB_ATTN_HEAD(DV)                                                                          \
+    RB_V4 static void head_v4_##DV(size_t L, const float *Q, const float *K, const float *V,      \
+                                   size_t ld, float *O, size_t ldo, float scale,                  \
+                                   float *scratch) {                                              \
+        size_t Lp = padded(L);                                                                    \
+        float *Kt = scratch, *S = scratch + Lp * DV * 16;                                         \
+        transpose_keys(L, DV * 16, K, ld, Kt);                                                    \
+        size_t i = 0;                                                                             \
+        for (; i + RB_ATTN_ROWS <= L; i += RB_ATTN_ROWS)                                          \
+            block_v4(RB_ATTN_ROWS, DV, i, L, Q, Kt, V, ld, O, ldo, scale, S);                     \
+        switch (L - i) {                                                                          \
+        case 3: block_v4(3, DV, i, L, Q, Kt, V, ld, O, ldo, scale, S); break;                     \
+        case 2: block_v4(2, DV, i, L, Q, Kt, V, ld, O, ldo, scale, S); break;                     \
+        case 1: block_v4(1, DV, i, L, Q, Kt, V, ld, O, ldo, scale, S); break;                     \
+        default: break;                                                                           \
+        }                                                                                         \
+    }
+
+RB_ATTN_HEAD(1)
+RB_ATTN_HEAD(2)
+RB_ATTN_HEAD(3)
+RB_ATTN_HEAD(4)
+
+static int head_v4(size_t L, size_t d, const float *Q, const float *K, const float *V, size_t ld,
+                   float *O, size_t ldo, float scale, float *scratch) {
+    switch (d) {
+    case 16: head_v4_1(L, Q, K, V, ld, O, ldo, scale, scratch); return 0;
+    case 32: head_v4_2(L, Q, K, V, ld, O, ldo, scale, scratch); return 0;
+    case 48: head_v4_3(L, Q, K, V, ld, O, ldo, scale, scratch); return 0;
+    case 64: head_v4_4(L, Q, K, V, ld, O, ldo, scale, scratch); return 0;
+    default: return -1;
     }
 }
 
@@ -129,10 +159,7 @@ void rb_attn_head(size_t L, size_t d, const float *Q, const float *K, const floa
                   float *O, size_t ldo, float scale, float *scratch) {
     if (L == 0) return;
 #ifdef RB_ATTN_X86
-    if (d % 16 == 0 && d / 16 <= RB_ATTN_MAX_DV && have_v4()) {
-        head_v4(L, d, Q, K, V, ld, O, ldo, scale, scratch);
-        return;
-    }
+    if (have_v4() && head_v4(L, d, Q, K, V, ld, O, ldo, scale, scratch) == 0) return;
 #endif
     head_generic(L, d, Q, K, V, ld, O, ldo, scale, scratch);
 }

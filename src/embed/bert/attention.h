@@ -11,7 +11,7 @@
  * transposed once per head (so 16 keys are scored per vector operation),
  * softmaxed while in L1 and multiplied into V at once.
  *
- * On x86-64 with AVX-512 and a head size that is a multiple of 16 the
+ * On x86-64 with AVX-512 and a head size of 16, 32, 48 or 64 values the
  * vector kernel runs (selected at run time); anything else gets plain
  * loops over the same steps, which give the same values up to rounding.
  *

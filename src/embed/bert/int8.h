@@ -2,32 +2,33 @@
  * int8.h -- dense products in 8-bit integers with AVX512-VNNI, for
  * embed.precision = int8.
  *
- * Weights are quantised once, at load, per output channel and
- * symmetrically: W[n,k] ~ sw[n] * Wq[n,k] with Wq in [-127, 127] and sw[n]
- * = max_k |W[n,k]| / 127.  Activations are quantised per row (per token),
- * on the fly, per block of RB_Q8_BLOCK values of a row (a token), and
- * asymmetrically: A[i,k] ~ rs[i,b] * Aq[i,k] + rmin[i,b] for k in block b,
- * with Aq in [0, 255], rmin the block's minimum and rs = (max - min) / 255,
- * so that the whole byte covers the block's actual range (a GELU output is
- * nearly all >= -0.17, a symmetric code would waste half of it).  Then
+ * Both operands are quantised in blocks of RB_Q8_BLOCK (32) values along
+ * K.  Weights once, at load, per output channel and block, symmetrically:
+ * W[n,k] ~ sw[n,b] * Wq[n,k] with Wq in [-127, 127] and sw = max |W| / 127
+ * over the block.  Activations on the fly, per row (token) and block,
+ * asymmetrically: A[i,k] ~ rs[i,b] * Aq[i,k] + rmin[i,b] with Aq in
+ * [0, 255], rmin the block's minimum and rs = (max - min) / 255, so that
+ * the whole byte covers the block's actual range (a GELU output is nearly
+ * all >= -0.17; a symmetric code would waste half of it).  Then
  *
- *   sum_k A[i,k] W[n,k] ~ sw[n] sum_b (rs[i,b] sum_{k in b} Aq[i,k] Wq[n,k]
- *                                      + rmin[i,b] sum_{k in b} Wq[n,k]),
+ *   sum_k A[i,k] W[n,k] ~ sum_b (rs[i,b] sw[n,b] sum_{k in b} Aq Wq
+ *                                + rmin[i,b] sw[n,b] sum_{k in b} Wq),
  *
  * the inner sums of products in int32 with vpdpbusd (unsigned byte times
- * signed byte, four products per lane per instruction), the sums of Wq
- * per-block column constants computed at load.
+ * signed byte, four products per lane per instruction), scaled into FP32
+ * accumulators at each block's end; sw * sum Wq per block and column is
+ * computed at load.  Everything around the products (bias, GELU,
+ * LayerNorm, softmax, pooling) stays FP32.  A block's int32 sum cannot
+ * overflow (255 * 127 * 32).
  *
- * Why blocks and not one scale per token: BERT's hidden states have a few
- * channels far larger than the rest, and one range per token leaves the
- * others a handful of levels.  Measured on the 65 fixture texts against
- * sentence-transformers (all-MiniLM-L6-v2): per-token scales give a worst
- * cosine of 0.9922, blocks of 64 values 0.9955, blocks of 32 0.9965 (the
- * worst texts being the blank ones, [CLS] [SEP] alone; see
- * bench/README.md).  Keeping values beyond 6x the row's RMS out of the
- * blocks, in FP32, was tried and did not help (0.9963).  Everything around the products (bias,
- * GELU, LayerNorm, softmax, pooling) stays FP32.  int32 cannot overflow:
- * 255 * 127 * K stays below 2^31 for K < 66,000.
+ * Why blocks on both sides: BERT's hidden states and weight rows have a
+ * few values far larger than the rest, and one scale per row leaves the
+ * others a handful of levels.  Worst cosine to sentence-transformers over
+ * the 65 fixture texts (all-MiniLM-L6-v2, every dense layer int8): one
+ * scale per token and per weight row 0.9922; activation blocks of 32 with
+ * per-row weights 0.9965 (the weights' rounding alone, simulated in FP32,
+ * gave the same 0.9965); blocks of 32 on both sides 0.99899; and with the
+ * value projections kept in FP32 (bert.c) 0.99962.
  *
  * Layout of the quantised weights: K padded to whole blocks (Kp), then
  * panels of RB_Q8_NR = 32 output columns; panel p holds, for each group g
@@ -68,8 +69,8 @@ typedef struct rb_q8_weights {
     size_t N, K;
     size_t cols;          /* N rounded up to 32 */
     const int8_t *panels; /* ceil(N/32) * kpad(K) * 32 bytes */
-    const float *scale;   /* [cols] sw */
-    const float *wsum;    /* [blocks(K), cols] sum of Wq over each block */
+    const float *scale;   /* [blocks(K), cols] sw of each block */
+    const float *ssum;    /* [blocks(K), cols] sw * the sum of Wq over each block */
 } rb_q8_weights;
 
 /* Bytes one N x K matrix needs, aligned to 64 bytes. */

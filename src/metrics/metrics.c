@@ -159,6 +159,7 @@ int rb_metrics_declare_ragbatch(rb_metrics *m, rb_error *err) {
     static const char *const job_outcome[] = {"job", "outcome"};
     static const char *const job_stage[] = {"job", "stage"};
     static const char *const job_tp[] = {"job", "topic", "partition"};
+    static const char *const job_engine[] = {"job", "model", "kernel", "precision"};
     const size_t nsec = sizeof seconds / sizeof seconds[0];
     if (rb_metrics_declare(m, RB_METRIC_RECORDS, RB_METRIC_COUNTER,
                            "Records processed, by outcome.", job_outcome, 2, NULL, 0, err) ||
@@ -178,7 +179,10 @@ int rb_metrics_declare_ragbatch(rb_metrics *m, rb_error *err) {
                            "Embedding throughput of the last batch.", job, 1, NULL, 0, err) ||
         rb_metrics_declare(m, RB_METRIC_LAST_BATCH, RB_METRIC_GAUGE,
                            "Unix time at which the last batch was committed.", job, 1, NULL, 0,
-                           err))
+                           err) ||
+        rb_metrics_declare(m, RB_METRIC_EMBEDDER_INFO, RB_METRIC_GAUGE,
+                           "The embedder in use (value 1): model, matrix kernel, precision.",
+                           job_engine, 4, NULL, 0, err))
         return -1;
     return 0;
 }

@@ -36,6 +36,9 @@
  *   ragbatch_embed_texts_per_second{job}           gauge: throughput of the last batch
  *   ragbatch_last_batch_timestamp_seconds{job}     gauge: wall time (Unix seconds)
  *       at which the last batch was committed
+ *   ragbatch_embedder_info{job,model,kernel,precision}  gauge, always 1: the
+ *       embedder's model name (with its precision marker), matrix kernel and
+ *       precision ("-" for HTTP providers), set once at start
  * rb_metrics_declare_ragbatch() declares them all.
  */
 #ifndef RB_METRICS_H
@@ -54,6 +57,7 @@
 #define RB_METRIC_EMBEDDED_TEXTS "ragbatch_embedded_texts_total"
 #define RB_METRIC_EMBED_RATE "ragbatch_embed_texts_per_second"
 #define RB_METRIC_LAST_BATCH "ragbatch_last_batch_timestamp_seconds"
+#define RB_METRIC_EMBEDDER_INFO "ragbatch_embedder_info"
 
 /* At most this many labels per family, and buckets per histogram. */
 #define RB_METRICS_MAX_LABELS 4

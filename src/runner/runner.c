@@ -109,6 +109,10 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     rb_alert_init(&r->alert, cfg->errors_alert_threshold, cfg->errors_alert_window_ms);
     if (!(r->metrics = rb_metrics_new(err)) || rb_metrics_declare_ragbatch(r->metrics, err) != 0)
         return -1;
+    const char *kernel, *precision;
+    rb_embedder_engine(r->embedder, &kernel, &precision);
+    const char *engine[] = {cfg->job_name, rb_embedder_model_name(r->embedder), kernel, precision};
+    if (rb_metrics_gauge_set(r->metrics, RB_METRIC_EMBEDDER_INFO, engine, 1, err) != 0) return -1;
     /* Not ready when no loop cycle completed for a while: ten triggers, at
      * least a minute (a batch of a large backlog takes time). */
     int64_t idle = cfg->trigger_interval_ms * 10 > 60000 ? cfg->trigger_interval_ms * 10 : 60000;
@@ -172,8 +176,6 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     }
     rb_readiness_set(r->ready, "kafka", 1, NULL);
     if (!(r->batch = rb_batch_new())) return rb_error_nomem(err, RB_STAGE_SOURCE, "batch");
-    const char *kernel, *precision;
-    rb_embedder_engine(r->embedder, &kernel, &precision);
     rb_log_write(&r->log, RB_LOG_INFO, "start",
                  "topics=%zu model=%s dim=%zu kernel=%s precision=%s database=%s collection=%s "
                  "tolerance=%s trigger_ms=%" PRId64 " until_caught_up=%s",

@@ -22,8 +22,8 @@
 
 #define TOPK 10
 
-static float *embed_all(const char *model, int threads, const char *precision,
-                        char *const *texts, size_t n, size_t *dim) {
+static float *embed_all(const char *model, int threads, const char *precision, char *const *texts,
+                        size_t n, size_t *dim) {
     rb_local_embed_opts o;
     memset(&o, 0, sizeof o);
     o.model_dir = model;

@@ -156,10 +156,13 @@ rb_precision rb_bert_precision_of(const rb_bert *m) { return m->precision; }
 
 rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, bool pack,
                       rb_precision precision, rb_error *err) {
-    if (precision == RB_PRECISION_INT8 && (!pack || !rb_q8_available())) {
+    if (precision == RB_PRECISION_INT8 && !pack) {
+        rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED, "int8 weights need the packed kernel");
+        return NULL;
+    }
+    if (precision == RB_PRECISION_INT8 && !rb_q8_available()) {
         rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
-                     "int8 needs the packed kernel and AVX512-VNNI (this CPU lacks %s)",
-                     pack ? rb_q8_missing() : "nothing; another kernel was chosen");
+                     "int8 weights need AVX512-VNNI, and this CPU lacks %s", rb_q8_missing());
         return NULL;
     }
     rb_bert *m = calloc(1, sizeof *m);

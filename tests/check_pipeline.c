@@ -5,6 +5,7 @@
  */
 #include "check_main.h"
 #include "dlq/copy.h"
+#include "embed/bert/int8.h"
 #include "embed/embedder.h"
 #include "expo.h"
 #include "harness.h"
@@ -815,6 +816,58 @@ START_TEST(unchanged_texts_reuse_the_stored_vector) {
 
     rb_json_doc_destroy(before.doc);
     rb_json_doc_destroy(after.doc);
+    harness_case_close(&c);
+}
+END_TEST
+
+/* embed.precision = int8 (issue 14): a vector stored by an fp32 run is not
+ * reused by an int8 run of the same job (the model names differ: the int8
+ * one carries @int8), the document says which precision made its vector,
+ * and an int8 vector is reused by the next int8 run.  Without VNNI the
+ * int8 run must fail, naming the missing feature. */
+START_TEST(int8_runs_never_reuse_fp32_vectors) {
+    harness_case c;
+    harness_case_open(&c, "prec", 1);
+    const harness_msg v1[] = {{"p-q1", PRICED("p-q1", 1, "Walnut side table", 90), 0, 0}};
+    harness_produce(c.topic, v1, 1);
+    harness_case_job(&c, NULL);
+    caught_up(&c, NULL);
+    rb_sink *sink = harness_case_sink(&c);
+    stored d;
+    ck_assert(fetch(sink, "p-q1", &d));
+    ck_assert_str_eq(rb_json_get(d.root, "model")->str, "all-MiniLM-L6-v2");
+    rb_json_doc_destroy(d.doc);
+
+    /* A price-only change, embedded in int8: not reused, embedded anew. */
+    const harness_msg v2[] = {{"p-q1", PRICED("p-q1", 2, "Walnut side table", 95), 0, 0}};
+    harness_produce(c.topic, v2, 1);
+    harness_case_job(&c, "embed.precision = int8\n");
+    if (rb_q8_missing()) {
+        ck_assert_int_ne(harness_case_run(&c, NULL), 0);
+        char *text = harness_slurp(c.log);
+        ck_assert_msg(strstr(text, rb_q8_missing()), "%s", text);
+        free(text);
+        harness_case_close(&c);
+        return;
+    }
+    caught_up(&c, NULL);
+    harness_progress p = harness_progress_read(c.log);
+    ck_assert_int_eq(p.in, 1);
+    ck_assert_int_eq(p.reused, 0);
+    ck_assert_int_eq(p.embedded, 1);
+    ck_assert(fetch(sink, "p-q1", &d));
+    ck_assert_str_eq(rb_json_get(d.root, "model")->str, "all-MiniLM-L6-v2@int8");
+    ck_assert_int_eq(json_int(rb_json_get(d.root, "version")), 2);
+    rb_json_doc_destroy(d.doc);
+
+    /* Another price-only change, still int8: the int8 vector is reused. */
+    const harness_msg v3[] = {{"p-q1", PRICED("p-q1", 3, "Walnut side table", 99), 0, 0}};
+    harness_produce(c.topic, v3, 1);
+    caught_up(&c, NULL);
+    p = harness_progress_read(c.log);
+    ck_assert_int_eq(p.in, 1);
+    ck_assert_int_eq(p.reused, 1);
+    ck_assert_int_eq(p.embedded, 0);
     harness_case_close(&c);
 }
 END_TEST
@@ -2085,6 +2138,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, a_document_the_server_rejects_is_dead_lettered_not_fatal);
     tcase_add_test(tc, schema_registry_framed_events_are_validated_with_their_own_schema);
     tcase_add_test(tc, unchanged_texts_reuse_the_stored_vector);
+    tcase_add_test(tc, int8_runs_never_reuse_fp32_vectors);
     tcase_add_test(tc, backfill_from_a_timestamp_restores_that_range_only);
     tcase_add_test(tc, two_runners_share_partitions_and_survive_losing_one);
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);

@@ -776,15 +776,18 @@ void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
      * runs between the retries of a write. */
     rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_copy(owned);
     rd_kafka_topic_partition_list_t *starts = rd_kafka_topic_partition_list_copy(owned);
+    bool uncommitted = false; /* only then are the earliest offsets needed */
     for (int i = 0; i < owned->cnt; i++) {
         ends->elems[i].offset = RD_KAFKA_OFFSET_END;         /* latest */
         starts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING; /* earliest */
+        uncommitted |= owned->elems[i].offset < 0;
     }
-    bool broker_up = committed &&
-                     rd_kafka_offsets_for_times(s->rk, ends, SOURCE_LAG_TIMEOUT_MS) ==
-                         RD_KAFKA_RESP_ERR_NO_ERROR &&
-                     rd_kafka_offsets_for_times(s->rk, starts, SOURCE_LAG_TIMEOUT_MS) ==
-                         RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool broker_up =
+        committed &&
+        rd_kafka_offsets_for_times(s->rk, ends, SOURCE_LAG_TIMEOUT_MS) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        (!uncommitted || rd_kafka_offsets_for_times(s->rk, starts, SOURCE_LAG_TIMEOUT_MS) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR);
     for (int i = 0; i < owned->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &owned->elems[i];
         int64_t high = ends->elems[i].offset, low = starts->elems[i].offset, lag = -1;

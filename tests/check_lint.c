@@ -50,7 +50,7 @@ static void teardown(void) {
 }
 
 #define SCHEMA "schema.file = " RB_SOURCE_DIR "/conf/product_schema.json\n"
-#define MODEL "embed.model.dir = " RB_SOURCE_DIR "/models/all-MiniLM-L6-v2\n"
+#define MODEL "embed.model.dir = " RB_MODEL_DIR "\n"
 
 /* A job of five lines (servers, topic, collection), then `extra`. */
 static const char *job_with(const char *name, const char *extra) {

@@ -52,6 +52,8 @@ START_TEST(render_parses_and_counts_match) {
     ck_assert_int_eq(rb_metrics_counter_add(m, RB_METRIC_BATCHES, job, 7, &err), 0);
     ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_CONSUMER_LAG, lag, 42, &err), 0);
     ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_LAST_BATCH, job, 1764000000.25, &err), 0);
+    const char *engine[] = {"jobA", "all-MiniLM-L6-v2@int8", "packed", "int8"};
+    ck_assert_int_eq(rb_metrics_gauge_set(m, RB_METRIC_EMBEDDER_INFO, engine, 1, &err), 0);
     const double obs[] = {0.0005, 0.003, 0.003, 0.2, 0.2, 0.2, 7, 100, 0.001};
     double sum = 0;
     for (size_t i = 0; i < sizeof obs / sizeof obs[0]; i++) {
@@ -74,6 +76,8 @@ START_TEST(render_parses_and_counts_match) {
     ck_assert_double_eq(v, 42);
     ck_assert(expo_find(e, RB_METRIC_LAST_BATCH, "job", "jobA", NULL, NULL, &v));
     ck_assert_double_eq(v, 1764000000.25);
+    ck_assert(expo_find(e, RB_METRIC_EMBEDDER_INFO, "precision", "int8", "kernel", "packed", &v));
+    ck_assert_double_eq(v, 1);
     /* Histogram: buckets cumulative, non-decreasing, ending at +Inf = _count. */
     double prev = -1, prev_le = -INFINITY;
     int buckets = 0, inf_seen = 0;
@@ -100,7 +104,7 @@ START_TEST(render_parses_and_counts_match) {
     ck_assert(expo_find(e, RB_METRIC_STAGE_DURATION "_sum", "stage", "embed", NULL, NULL, &v));
     ck_assert_double_eq_tol(v, sum, 1e-9);
     /* HELP and TYPE for every family, declared or not yet updated. */
-    ck_assert_int_eq(e->ntypes, 10);
+    ck_assert_int_eq(e->ntypes, 11);
     ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_stage_duration_seconds histogram\n"));
     ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_freshness_seconds histogram\n"));
     ck_assert_ptr_nonnull(strstr(text, "# TYPE ragbatch_chunks_total counter\n"));

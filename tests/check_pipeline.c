@@ -5,6 +5,7 @@
  */
 #include "check_main.h"
 #include "dlq/copy.h"
+#include "embed/bert/int8.h"
 #include "embed/embedder.h"
 #include "expo.h"
 #include "harness.h"
@@ -279,14 +280,19 @@ static bool gave_up(const char *out);
  * goes on to its DLQ step, where it waits.  Each step is gated by the one
  * before; none depends on how fast the runner is. */
 
-/* Stops the broker; a guard process wakes it up again after 60 s whatever
- * happens to the test.  Returns the guard's pid. */
+/* Stops the broker; a guard process wakes it up again after 150 s whatever
+ * happens to the test.  Not less: while the broker is stopped the runner's
+ * lag refresh can wait for a watermark query until librdkafka's
+ * socket.timeout.ms (60 s) before the held write goes on to its DLQ step;
+ * a 60-s guard woke the broker just then in one full-suite run, the DLQ
+ * ack came and the case saw a failed commit instead of a held batch.
+ * Returns the guard's pid. */
 static pid_t broker_stop(void) {
     pid_t broker = kafka_pid();
     pid_t guard = fork();
     ck_assert_int_ge(guard, 0);
     if (guard == 0) {
-        sleep(60);
+        sleep(150);
         kill(broker, SIGCONT);
         _exit(0);
     }
@@ -811,6 +817,58 @@ START_TEST(unchanged_texts_reuse_the_stored_vector) {
 }
 END_TEST
 
+/* embed.precision = int8 (issue 14): a vector stored by an fp32 run is not
+ * reused by an int8 run of the same job (the model names differ: the int8
+ * one carries @int8), the document says which precision made its vector,
+ * and an int8 vector is reused by the next int8 run.  Without VNNI the
+ * int8 run must fail, naming the missing feature. */
+START_TEST(int8_runs_never_reuse_fp32_vectors) {
+    harness_case c;
+    harness_case_open(&c, "prec", 1);
+    const harness_msg v1[] = {{"p-q1", PRICED("p-q1", 1, "Walnut side table", 90), 0, 0}};
+    harness_produce(c.topic, v1, 1);
+    harness_case_job(&c, NULL);
+    caught_up(&c, NULL);
+    rb_sink *sink = harness_case_sink(&c);
+    stored d;
+    ck_assert(fetch(sink, "p-q1", &d));
+    ck_assert_str_eq(rb_json_get(d.root, "model")->str, "all-MiniLM-L6-v2");
+    rb_json_doc_destroy(d.doc);
+
+    /* A price-only change, embedded in int8: not reused, embedded anew. */
+    const harness_msg v2[] = {{"p-q1", PRICED("p-q1", 2, "Walnut side table", 95), 0, 0}};
+    harness_produce(c.topic, v2, 1);
+    harness_case_job(&c, "embed.precision = int8\n");
+    if (rb_q8_missing()) {
+        ck_assert_int_ne(harness_case_run(&c, NULL), 0);
+        char *text = harness_slurp(c.log);
+        ck_assert_msg(strstr(text, rb_q8_missing()), "%s", text);
+        free(text);
+        harness_case_close(&c);
+        return;
+    }
+    caught_up(&c, NULL);
+    harness_progress p = harness_progress_read(c.log);
+    ck_assert_int_eq(p.in, 1);
+    ck_assert_int_eq(p.reused, 0);
+    ck_assert_int_eq(p.embedded, 1);
+    ck_assert(fetch(sink, "p-q1", &d));
+    ck_assert_str_eq(rb_json_get(d.root, "model")->str, "all-MiniLM-L6-v2@int8");
+    ck_assert_int_eq(json_int(rb_json_get(d.root, "version")), 2);
+    rb_json_doc_destroy(d.doc);
+
+    /* Another price-only change, still int8: the int8 vector is reused. */
+    const harness_msg v3[] = {{"p-q1", PRICED("p-q1", 3, "Walnut side table", 99), 0, 0}};
+    harness_produce(c.topic, v3, 1);
+    caught_up(&c, NULL);
+    p = harness_progress_read(c.log);
+    ck_assert_int_eq(p.in, 1);
+    ck_assert_int_eq(p.reused, 1);
+    ck_assert_int_eq(p.embedded, 0);
+    harness_case_close(&c);
+}
+END_TEST
+
 START_TEST(backfill_from_a_timestamp_restores_that_range_only) {
     char topic[128], db[128], log[512], group[160];
     harness_unique("rb-backfill", topic, sizeof topic);
@@ -935,10 +993,35 @@ START_TEST(a_document_the_server_rejects_is_dead_lettered_not_fatal) {
 }
 END_TEST
 
+/* Where `needle` is in `text`, in whichever format the log is written.  A
+ * needle KEY=VALUE (no space) also matches KEY="VALUE (logfmt quotes a
+ * value with [ or "), and the JSON forms "KEY":"VALUE and "KEY":VALUE,
+ * with "event" being "event.action" there; any other needle matches as it
+ * is.  Returns NULL when absent. */
+static const char *log_find(const char *text, const char *needle) {
+    const char *at = strstr(text, needle);
+    const char *eq = strchr(needle, '=');
+    if (at || !eq || eq == needle || strchr(needle, ' ')) return at;
+    int klen = (int)(eq - needle);
+    const char *key = needle, *value = eq + 1;
+    const char *jkey = klen == 5 && strncmp(key, "event", 5) == 0 ? "event.action" : NULL;
+    char forms[3][256];
+    snprintf(forms[0], sizeof forms[0], "%.*s=\"%s", klen, key, value);
+    if (jkey) {
+        snprintf(forms[1], sizeof forms[1], "\"%s\":\"%s", jkey, value);
+        snprintf(forms[2], sizeof forms[2], "\"%s\":%s", jkey, value);
+    } else {
+        snprintf(forms[1], sizeof forms[1], "\"%.*s\":\"%s", klen, key, value);
+        snprintf(forms[2], sizeof forms[2], "\"%.*s\":%s", klen, key, value);
+    }
+    for (size_t i = 0; i < 3 && !at; i++) at = strstr(text, forms[i]);
+    return at;
+}
+
 static bool log_has(const char *path, const char *needle) {
     if (access(path, R_OK) != 0) return false; /* the child has not opened it yet */
     char *text = harness_slurp(path);
-    bool found = strstr(text, needle) != NULL;
+    bool found = log_find(text, needle) != NULL;
     free(text);
     return found;
 }
@@ -947,13 +1030,12 @@ static bool log_has(const char *path, const char *needle) {
 static bool log_has_after(const char *path, const char *first, const char *then) {
     if (access(path, R_OK) != 0) return false;
     char *text = harness_slurp(path);
-    const char *at = strstr(text, first);
-    bool found = at && strstr(at, then) != NULL;
+    const char *at = log_find(text, first);
+    bool found = at && log_find(at, then) != NULL;
     free(text);
     return found;
 }
 
-/* Produces `count` events of new ids u-FROM.. (one version each). */
 /* Records u-<from>..: spread round-robin over `partitions` partitions (0
  * lets the partitioner choose). */
 static void produce_unique_over(const char *topic, int from, int count, int partitions) {
@@ -2042,6 +2124,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, a_document_the_server_rejects_is_dead_lettered_not_fatal);
     tcase_add_test(tc, schema_registry_framed_events_are_validated_with_their_own_schema);
     tcase_add_test(tc, unchanged_texts_reuse_the_stored_vector);
+    tcase_add_test(tc, int8_runs_never_reuse_fp32_vectors);
     tcase_add_test(tc, backfill_from_a_timestamp_restores_that_range_only);
     tcase_add_test(tc, two_runners_share_partitions_and_survive_losing_one);
     tcase_add_test(tc, mongo_outage_holds_commits_until_it_returns);

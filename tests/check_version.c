@@ -7,6 +7,7 @@
 #include "check_main.h"
 #include "common/buf.h"
 #include "config.h"
+#include "embed/bert/int8.h"
 #include "embed/bert/matmul.h"
 #include "version/version.h"
 #include "spawn.h"
@@ -56,6 +57,11 @@ START_TEST(version_names_release_commit_libraries_and_kernel) {
     expect_line(out, "utf8proc %s%s", utf8proc_version(), "");
     expect_line(out, "embedding kernel: %s (this CPU and build: %s)",
                 rb_matmul_kernel_name(rb_matmul_default_kernel()), rb_matmul_kernels_available());
+    if (rb_q8_missing())
+        expect_line(out, "embedding precision: fp32 (int8 needs %s, which this CPU lacks)%s",
+                    rb_q8_missing(), "");
+    else
+        expect_line(out, "embedding precision: fp32, int8 (AVX512-VNNI)%s%s", "", "");
     char *verb = run("version", &status);
     ck_assert_int_eq(status, 0);
     ck_assert_str_eq(verb, out);

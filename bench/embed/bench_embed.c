@@ -1,7 +1,7 @@
 /*
  * bench_embed.c -- throughput of the local embedder on a file of texts.
  *
- * Usage: bench_embed MODEL_DIR TEXTS_FILE THREADS KERNEL(packed|openblas|builtin)
+ * Usage: bench_embed MODEL_DIR TEXTS_FILE THREADS KERNEL(packed|openblas|builtin) [PRECISION]
  * Prints one line per batch size (1 and 32): texts/s, tokens, achieved
  * GFLOP/s (dense-layer and attention multiply-adds, counted from the
  * actual token counts), and resident memory after loading and after the run.
@@ -34,8 +34,9 @@ static double proc_mib(const char *key) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) {
-        fprintf(stderr, "usage: bench_embed MODEL_DIR TEXTS THREADS packed|openblas|builtin\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: bench_embed MODEL_DIR TEXTS THREADS packed|openblas|builtin "
+                        "[fp32|int8]\n");
         return 2;
     }
     FILE *f = fopen(argv[2], "r");
@@ -56,6 +57,7 @@ int main(int argc, char **argv) {
     o.model_dir = argv[1];
     o.threads = (int)strtol(argv[3], NULL, 10);
     o.kernel = argv[4];
+    o.precision = argc == 6 ? argv[5] : "fp32";
     rb_embedder *e = rb_embedder_local_new(&o, &err);
     if (!e) {
         fprintf(stderr, "%s\n", err.msg);
@@ -93,10 +95,10 @@ int main(int argc, char **argv) {
             }
         }
         double dt = now() - t0;
-        printf("c-%s threads=%s batch=%zu texts=%zu tokens=%zu seconds=%.3f texts_per_s=%.1f "
+        printf("c-%s-%s threads=%s batch=%zu texts=%zu tokens=%zu seconds=%.3f texts_per_s=%.1f "
                "gflops=%.2f rss_loaded_mib=%.1f rss_peak_mib=%.1f\n",
-               argv[4], argv[3], batches[b], n, tokens, dt, (double)n / dt, flops / dt * 1e-9,
-               rss_loaded, proc_mib("VmHWM:"));
+               argv[4], o.precision, argv[3], batches[b], n, tokens, dt, (double)n / dt,
+               flops / dt * 1e-9, rss_loaded, proc_mib("VmHWM:"));
         fflush(stdout);
     }
     free(out);

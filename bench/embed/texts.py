@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes 1,000 synthetic product texts (deterministic: fixed seed), one per
-line, to the path given -- the benchmark corpus of bench/embed/run.sh."""
+line, to the path given -- the benchmark corpus of bench/embed/run.sh.  An
+optional second argument asks for another count (the first 1,000 are the
+same whatever the count)."""
 import random
 import sys
 
@@ -18,7 +20,7 @@ feats = ["30-hour battery life", "USB-C fast charging", "machine washable", "dis
 colors = ["black", "navy", "olive", "heather grey", "sand", "crimson", "white", "teal"]
 
 out = open(sys.argv[1], "w", encoding="utf-8")
-for i in range(1000):
+for i in range(int(sys.argv[2]) if len(sys.argv) > 2 else 1000):
     n_feats = rng.choice([1, 2, 3, 4, 6, 8])
     text = "%s %s %s in %s. " % (rng.choice(brands), rng.choice(adjs), rng.choice(items), rng.choice(colors))
     text += "Features: " + ", ".join(rng.sample(feats, min(n_feats, len(feats)))) + ". "

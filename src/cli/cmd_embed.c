@@ -41,12 +41,15 @@ static const char usage_text[] =
     "  --max-seq-length N  truncate to N tokens (default: the model's own)\n"
     "  --kernel NAME       matrix kernel: packed (AVX-512), openblas or builtin\n"
     "                      (default: the first of these this CPU runs)\n"
+    "  --precision P       dense layers: fp32 (default) or int8 (AVX512-VNNI);\n"
+    "                      the kernel and precision used go to stderr\n"
     "  --tokens            print token ids instead: {\"text\":...,\"ids\":[...]}\n"
     "  -h, --help          this text\n";
 
 typedef struct embed_args {
     const char *model;
-    const char *kernel; /* NULL: the default */
+    const char *kernel;    /* NULL: the default */
+    const char *precision; /* NULL: fp32 */
     long threads, batch, max_seq;
     bool tokens;
     int first_text; /* index of the first TEXT in argv, or argc */
@@ -54,11 +57,20 @@ typedef struct embed_args {
 
 /* Returns 0, EXIT_USAGE on a bad command line, or -1 for --help. */
 static int parse_args(int argc, char **argv, embed_args *a) {
-    enum { OPT_TOKENS = 1, OPT_KERNEL, OPT_MODEL, OPT_THREADS, OPT_BATCH, OPT_MAX_SEQ };
+    enum {
+        OPT_TOKENS = 1,
+        OPT_KERNEL,
+        OPT_MODEL,
+        OPT_THREADS,
+        OPT_BATCH,
+        OPT_MAX_SEQ,
+        OPT_PRECISION
+    };
     static const rb_cli_option options[] = {
-        {"--tokens", 0, false, OPT_TOKENS},   {"--kernel", 0, true, OPT_KERNEL},
-        {"--model", 0, true, OPT_MODEL},      {"--threads", 0, true, OPT_THREADS},
-        {"--batch-size", 0, true, OPT_BATCH}, {"--max-seq-length", 0, true, OPT_MAX_SEQ},
+        {"--tokens", 0, false, OPT_TOKENS},      {"--kernel", 0, true, OPT_KERNEL},
+        {"--model", 0, true, OPT_MODEL},         {"--threads", 0, true, OPT_THREADS},
+        {"--batch-size", 0, true, OPT_BATCH},    {"--max-seq-length", 0, true, OPT_MAX_SEQ},
+        {"--precision", 0, true, OPT_PRECISION},
     };
     memset(a, 0, sizeof *a);
     a->model = DEFAULT_MODEL;
@@ -77,6 +89,7 @@ static int parse_args(int argc, char **argv, embed_args *a) {
         case RB_CLI_OPERAND: a->first_text = rb_cli_index(&p) - 1; return 0;
         case OPT_TOKENS: a->tokens = true; break;
         case OPT_KERNEL: a->kernel = value; break;
+        case OPT_PRECISION: a->precision = value; break;
         case OPT_MODEL: a->model = value; break;
         case OPT_THREADS: rc = rb_cli_long("--threads", value, 1, 256, &a->threads, &err); break;
         case OPT_BATCH: rc = rb_cli_long("--batch-size", value, 1, 4096, &a->batch, &err); break;
@@ -211,8 +224,13 @@ int rb_cmd_embed(int argc, char **argv) {
         o.batch_size = (size_t)a.batch;
         o.max_seq_length = (size_t)a.max_seq;
         o.kernel = a.kernel;
+        o.precision = a.precision;
         r.emb = rb_embedder_local_new(&o, &err);
         if (!r.emb) goto out;
+        const char *kernel, *precision;
+        rb_embedder_engine(r.emb, &kernel, &precision);
+        fprintf(stderr, "ragbatch embed: model %s, kernel %s, precision %s\n",
+                rb_embedder_model_name(r.emb), kernel, precision);
         r.dim = rb_embedder_dim(r.emb);
         size_t chunk = (size_t)(argc - a.first_text);
         if (chunk < STDIN_CHUNK) chunk = STDIN_CHUNK;

@@ -58,6 +58,9 @@ typedef enum rb_embed_provider {
     RB_EMBED_TEI
 } rb_embed_provider;
 
+/* embed.precision */
+typedef enum rb_embed_precision { RB_EMBED_FP32 = 0, RB_EMBED_INT8 } rb_embed_precision;
+
 /* mongo.vector.format */
 typedef enum rb_vector_format { RB_VECTOR_ARRAY = 0, RB_VECTOR_FLOAT32 } rb_vector_format;
 
@@ -114,6 +117,7 @@ typedef struct rb_job_config {
     rb_embed_provider embed_provider;       /* embed.provider */
     char *embed_model_dir;                  /* embed.model.dir */
     int64_t embed_threads;                  /* embed.threads */
+    rb_embed_precision embed_precision;     /* embed.precision */
     int64_t embed_batch_size;               /* embed.batch.size */
     int64_t embed_max_seq_length;           /* embed.max.seq.length */
     bool embed_reuse_unchanged;             /* embed.reuse.unchanged */

@@ -103,6 +103,11 @@ const struct rb_tokenizer *rb_embedder_tokenizer(const rb_embedder *e, size_t *m
     return e->ops->tokenizer ? e->ops->tokenizer(e->impl, max_seq) : NULL;
 }
 
+void rb_embedder_engine(const rb_embedder *e, const char **kernel, const char **precision) {
+    *kernel = *precision = "-";
+    if (e->ops->engine) e->ops->engine(e->impl, kernel, precision);
+}
+
 size_t rb_embedder_dim(const rb_embedder *e) { return e->dim; }
 const char *rb_embedder_model_name(const rb_embedder *e) { return e->model_name; }
 const char *rb_embedder_provider(const rb_embedder *e) { return e->ops->provider; }

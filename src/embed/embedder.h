@@ -33,6 +33,9 @@ typedef struct rb_embedder_ops {
      * tokenizer the provider encodes with and the most tokens one text may
      * have, [CLS] and [SEP] included (see rb_embedder_tokenizer()). */
     const struct rb_tokenizer *(*tokenizer)(const void *impl, size_t *max_seq);
+    /* Optional (NULL: nothing to tell, as for HTTP providers): the matrix
+     * kernel and precision a local model computes with (static strings). */
+    void (*engine)(const void *impl, const char **kernel, const char **precision);
 } rb_embedder_ops;
 
 /* Wraps a provider implementation.  Takes ownership of `impl` (destroyed
@@ -67,6 +70,9 @@ const struct rb_tokenizer *rb_embedder_tokenizer(const rb_embedder *e, size_t *m
  * are never reused as if equal.  The prefix is copied; its tokens count
  * against the model's max_seq_length like the text's. */
 int rb_embedder_set_prefix(rb_embedder *e, const char *prefix, rb_error *err);
+/* The kernel ("packed", "openblas", "builtin") and precision ("fp32",
+ * "int8") of a local model; "-" for both with HTTP providers. */
+void rb_embedder_engine(const rb_embedder *e, const char **kernel, const char **precision);
 
 size_t rb_embedder_dim(const rb_embedder *e);
 const char *rb_embedder_model_name(const rb_embedder *e);
@@ -86,7 +92,17 @@ typedef struct rb_local_embed_opts {
     const char *kernel;      /* matrix kernel: NULL or "" for the fastest this
                                build and CPU run, else "packed", "openblas"
                                or "builtin" (see embed/bert/matmul.h) */
+    const char *precision;   /* dense layers: NULL, "" or "fp32"; or "int8"
+                               (embed/bert/int8.h), which needs the packed
+                               kernel and AVX512-VNNI and is refused with the
+                               missing CPU feature named where they lack */
 } rb_local_embed_opts;
+
+/* The model name the local provider gives vectors of `precision` (NULL,
+ * "" or "fp32": the bare name; "int8": name + RB_EMBED_INT8_MARK), so that
+ * reuse, which compares stored model names, never takes a vector of one
+ * precision for the other. */
+#define RB_EMBED_INT8_MARK "@int8"
 
 /* Loads a local BERT-family model (see src/embed/bert/local.c for the threading
  * model).  Errors (RB_ERR_MODEL) name the missing or inconsistent file. */

@@ -8,6 +8,8 @@ libragbatch_a_SOURCES += \
 	src/embed/bert/matmul.c src/embed/bert/matmul.h src/embed/bert/clones.h \
 	src/embed/bert/activation.c src/embed/bert/activation.h \
 	src/embed/bert/packed.c src/embed/bert/packed.h \
+	src/embed/bert/attention.c src/embed/bert/attention.h \
+	src/embed/bert/int8.c src/embed/bert/int8.h \
 	src/embed/bert/bert.c src/embed/bert/bert.h \
 	src/embed/bert/local.c
 

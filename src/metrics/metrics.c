@@ -163,6 +163,7 @@ int rb_metrics_declare_ragbatch(rb_metrics *m, rb_error *err) {
     /* From a fast stream (tens of ms) to a backfill of last month's events. */
     static const double ages[] = {0.05, 0.1, 0.25, 0.5, 1,    2.5,  5,     10,    30,
                                   60,   120, 300,  600, 1800, 3600, 21600, 86400, 604800};
+    static const char *const job_engine[] = {"job", "model", "kernel", "precision"};
     const size_t nsec = sizeof seconds / sizeof seconds[0];
     if (rb_metrics_declare(m, RB_METRIC_RECORDS, RB_METRIC_COUNTER,
                            "Records processed, by outcome.", job_outcome, 2, NULL, 0, err) ||
@@ -189,7 +190,10 @@ int rb_metrics_declare_ragbatch(rb_metrics *m, rb_error *err) {
         rb_metrics_declare(m, RB_METRIC_FRESHNESS, RB_METRIC_HISTOGRAM,
                            "Age of each written record at commit, since its Kafka timestamp "
                            "(since=produced) or its event time (since=event).",
-                           job_since, 2, ages, sizeof ages / sizeof ages[0], err))
+                           job_since, 2, ages, sizeof ages / sizeof ages[0], err) ||
+        rb_metrics_declare(m, RB_METRIC_EMBEDDER_INFO, RB_METRIC_GAUGE,
+                           "The embedder in use (value 1): model, matrix kernel, precision.",
+                           job_engine, 4, NULL, 0, err))
         return -1;
     return 0;
 }

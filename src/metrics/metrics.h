@@ -44,6 +44,9 @@
  *   ragbatch_freshness_seconds{job,since}          histogram: per written record,
  *       the age at commit since its Kafka timestamp (since="produced") and
  *       since its event time (since="event")
+ *   ragbatch_embedder_info{job,model,kernel,precision}  gauge, always 1: the
+ *       embedder's model name (with its precision marker), matrix kernel and
+ *       precision ("-" for HTTP providers), set once at start
  * rb_metrics_declare_ragbatch() declares them all.
  */
 #ifndef RB_METRICS_H
@@ -64,6 +67,7 @@
 #define RB_METRIC_EMBED_RATE "ragbatch_embed_texts_per_second"
 #define RB_METRIC_LAST_BATCH "ragbatch_last_batch_timestamp_seconds"
 #define RB_METRIC_FRESHNESS "ragbatch_freshness_seconds"
+#define RB_METRIC_EMBEDDER_INFO "ragbatch_embedder_info"
 
 /* At most this many labels per family, and buckets per histogram. */
 #define RB_METRICS_MAX_LABELS 4

@@ -16,6 +16,7 @@ void rb_runner_embed_opts(const rb_job_config *cfg, rb_embed_opts *out) {
         .threads = (int)cfg->embed_threads,
         .batch_size = (size_t)cfg->embed_batch_size,
         .max_seq_length = (size_t)cfg->embed_max_seq_length,
+        .precision = rb_config_choice_name("embed.precision", (int)cfg->embed_precision),
     };
     out->http = (rb_http_embed_opts){
         .url = cfg->embed_url,

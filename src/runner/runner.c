@@ -119,6 +119,10 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
     rb_alert_init(&r->alert, cfg->errors_alert_threshold, cfg->errors_alert_window_ms);
     if (!(r->metrics = rb_metrics_new(err)) || rb_metrics_declare_ragbatch(r->metrics, err) != 0)
         return -1;
+    const char *kernel, *precision;
+    rb_embedder_engine(r->embedder, &kernel, &precision);
+    const char *engine[] = {cfg->job_name, rb_embedder_model_name(r->embedder), kernel, precision};
+    if (rb_metrics_gauge_set(r->metrics, RB_METRIC_EMBEDDER_INFO, engine, 1, err) != 0) return -1;
     /* Not ready when no loop cycle completed for a while: ten triggers, at
      * least a minute (a batch of a large backlog takes time). */
     int64_t idle = cfg->trigger_interval_ms * 10 > 60000 ? cfg->trigger_interval_ms * 10 : 60000;
@@ -188,6 +192,7 @@ static int runner_open(rb_runner *r, const rb_job_config *cfg, const rb_runner_o
               RB_LOG_FIELDS(RB_LOG_U("topics", cfg->topics.count),
                             RB_LOG_S("model", rb_embedder_model_name(r->embedder)),
                             RB_LOG_U("dim", rb_embedder_dim(r->embedder)),
+                            RB_LOG_S("kernel", kernel), RB_LOG_S("precision", precision),
                             RB_LOG_S("database", cfg->mongo_database),
                             RB_LOG_S("collection", cfg->mongo_collection),
                             RB_LOG_S("tolerance", r->tolerate ? "all" : "none"),

@@ -769,22 +769,37 @@ void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
      * offset would stand still while records arrive. */
     bool committed = owned->cnt > 0 && rd_kafka_committed(s->rk, owned, SOURCE_LAG_TIMEOUT_MS) ==
                                            RD_KAFKA_RESP_ERR_NO_ERROR;
-    bool broker_up = committed;
+    /* The end (and, where nothing is committed, the earliest) offsets by
+     * rd_kafka_offsets_for_times, which keeps to its timeout: the
+     * watermark query waits for its request's own timeout
+     * (socket.timeout.ms, 60 s) when the broker stops answering, and this
+     * runs between the retries of a write. */
+    rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_copy(owned);
+    rd_kafka_topic_partition_list_t *starts = rd_kafka_topic_partition_list_copy(owned);
+    bool uncommitted = false; /* only then are the earliest offsets needed */
+    for (int i = 0; i < owned->cnt; i++) {
+        ends->elems[i].offset = RD_KAFKA_OFFSET_END;         /* latest */
+        starts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING; /* earliest */
+        uncommitted |= owned->elems[i].offset < 0;
+    }
+    bool broker_up =
+        committed &&
+        rd_kafka_offsets_for_times(s->rk, ends, SOURCE_LAG_TIMEOUT_MS) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        (!uncommitted || rd_kafka_offsets_for_times(s->rk, starts, SOURCE_LAG_TIMEOUT_MS) ==
+                             RD_KAFKA_RESP_ERR_NO_ERROR);
     for (int i = 0; i < owned->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &owned->elems[i];
-        int64_t low, high, lag = -1;
-        /* One unanswered query is enough: the rest would wait as long. */
-        if (broker_up &&
-            rd_kafka_query_watermark_offsets(s->rk, tp->topic, tp->partition, &low, &high,
-                                             SOURCE_LAG_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
-            broker_up = false;
-        if (broker_up && high >= 0) {
+        int64_t high = ends->elems[i].offset, low = starts->elems[i].offset, lag = -1;
+        if (broker_up && !ends->elems[i].err && high >= 0) {
             /* Nothing committed yet: the group starts at the earliest kept. */
-            int64_t from = tp->offset >= 0 ? tp->offset : low;
+            int64_t from = tp->offset >= 0 ? tp->offset : (low >= 0 ? low : 0);
             lag = high > from ? high - from : 0;
         }
         fn(tp->topic, tp->partition, lag, ctx);
     }
+    rd_kafka_topic_partition_list_destroy(ends);
+    rd_kafka_topic_partition_list_destroy(starts);
     rd_kafka_topic_partition_list_destroy(owned);
 }
 

@@ -2,6 +2,7 @@
 #include "version/version.h"
 
 #include "config.h"
+#include "embed/bert/int8.h"
 #include "embed/bert/matmul.h"
 #include "ragbatch_commit.h"
 
@@ -40,4 +41,9 @@ void rb_version_print(FILE *out) {
     fprintf(out, "blas: %s\n", rb_version_openblas());
     fprintf(out, "embedding kernel: %s (this CPU and build: %s)\n",
             rb_matmul_kernel_name(rb_matmul_default_kernel()), rb_matmul_kernels_available());
+    const char *missing = rb_q8_missing();
+    if (missing)
+        fprintf(out, "embedding precision: fp32 (int8 needs %s, which this CPU lacks)\n", missing);
+    else
+        fprintf(out, "embedding precision: fp32, int8 (AVX512-VNNI)\n");
 }

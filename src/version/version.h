@@ -2,8 +2,8 @@
  * version.h -- what this ragbatch binary is made of, for `ragbatch --version`
  * and bug reports: the release, the source commit it was built from, the
  * versions of the libraries it runs with (read from the libraries at run
- * time, so a rebuilt shared library shows), and the embedding kernel this
- * CPU gets.
+ * time, so a rebuilt shared library shows), and the embedding kernel and
+ * precisions this CPU gets.
  *
  * The commit is fixed at build time (ragbatch_commit.h, written by the
  * Makefile from scripts/git-commit.sh): the RAGBATCH_COMMIT variable, the
@@ -35,7 +35,8 @@ const char *rb_version_openblas(void);
  *   librdkafka 2.0.2
  *   ...
  *   blas: OpenBLAS 0.3.21 ...
- *   embedding kernel: packed (this CPU and build: packed, openblas, builtin) */
+ *   embedding kernel: packed (this CPU and build: packed, openblas, builtin)
+ *   embedding precision: fp32, int8 (AVX512-VNNI) */
 void rb_version_print(FILE *out);
 
 #endif

@@ -37,6 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How the dense layers compute (embed.precision): FP32, or int8 products
+ * with int32 accumulation (embed/bert/int8.h) and FP32 everywhere else. */
+typedef enum rb_precision { RB_PRECISION_FP32 = 0, RB_PRECISION_INT8 } rb_precision;
+
 typedef struct rb_bert rb_bert;
 typedef struct rb_bert_state rb_bert_state;
 
@@ -44,9 +48,13 @@ typedef struct rb_bert_state rb_bert_state;
  * the file and the tensor. */
 /* `pack`: also pack the dense layers' weights for the packed kernel
  * (RB_MATMUL_PACKED, embed/bert/packed.h); forward passes must then use that
- * kernel or a general one, and may use either. */
+ * kernel or a general one, and may use either.  `precision` INT8 (which
+ * needs `pack` and rb_q8_available(); RB_ERR_ARG otherwise) quantises the
+ * dense weights once, here; forward passes with the packed kernel then use
+ * the int8 products. */
 rb_bert *rb_bert_load(const char *weights_path, const rb_bert_config *cfg, bool pack,
-                      rb_error *err);
+                      rb_precision precision, rb_error *err);
+rb_precision rb_bert_precision_of(const rb_bert *m);
 void rb_bert_destroy(rb_bert *m); /* accepts NULL */
 const rb_bert_config *rb_bert_config_of(const rb_bert *m);
 

@@ -23,11 +23,13 @@
  * pools never compete for the same cores.
  */
 #include "embed/bert/bert.h"
+#include "embed/bert/int8.h"
 #include "embed/embedder.h"
 #include "embed/bert/model_config.h"
 #include "embed/bert/tokenizer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +54,8 @@ typedef struct local_impl {
     int threads;
     size_t batch_size, max_seq, max_tokens;
     rb_matmul_kernel kernel;
+    rb_precision precision;
+    char *name;               /* the model's name, with RB_EMBED_INT8_MARK under int8 */
     const atomic_int *cancel; /* rb_embedder_set_cancel; NULL: none */
 } local_impl;
 
@@ -86,6 +90,7 @@ static void local_destroy(void *p) {
     rb_bert_destroy(im->bert);
     rb_tokenizer_destroy(im->tok);
     rb_model_config_free(&im->cfg);
+    free(im->name);
     free(im);
 }
 
@@ -243,8 +248,36 @@ static bool weights_missing(const char *dir, const char *weights, rb_error *err)
     return true;
 }
 
-static const rb_embedder_ops local_ops = {"local", local_embed, local_destroy, local_set_cancel,
-                                          local_tokenizer};
+static void local_engine(const void *impl, const char **kernel, const char **precision) {
+    const local_impl *im = impl;
+    *kernel = rb_matmul_kernel_name(im->kernel);
+    *precision = im->precision == RB_PRECISION_INT8 ? "int8" : "fp32";
+}
+
+static const rb_embedder_ops local_ops = {"local",          local_embed,     local_destroy,
+                                          local_set_cancel, local_tokenizer, local_engine};
+
+/* Parses opts->precision into im->precision, refusing int8 where it
+ * cannot run, with the reason. */
+static int pick_precision(local_impl *im, const rb_local_embed_opts *opts, rb_error *err) {
+    const char *p = opts->precision;
+    im->precision = RB_PRECISION_FP32;
+    if (!p || !p[0] || strcmp(p, "fp32") == 0) return 0;
+    if (strcmp(p, "int8") != 0)
+        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                            "precision '%s' is unknown: use fp32 or int8", p);
+    const char *missing = rb_q8_missing();
+    if (missing)
+        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                            "precision int8 needs AVX512-VNNI, and this CPU lacks %s; use fp32",
+                            missing);
+    if (im->kernel != RB_MATMUL_PACKED)
+        return rb_error_set(err, RB_ERR_ARG, RB_STAGE_EMBED,
+                            "precision int8 runs with the packed kernel only, not '%s'",
+                            rb_matmul_kernel_name(im->kernel));
+    im->precision = RB_PRECISION_INT8;
+    return 0;
+}
 
 rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *err) {
     if (!opts || !opts->model_dir || !*opts->model_dir) {
@@ -276,7 +309,16 @@ rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *er
                      opts->kernel, rb_matmul_kernels_available());
         goto fail;
     }
-    im->bert = rb_bert_load(weights, &im->cfg.bert, im->kernel == RB_MATMUL_PACKED, err);
+    if (pick_precision(im, opts, err) != 0) goto fail;
+    size_t nlen = strlen(im->cfg.name) + sizeof RB_EMBED_INT8_MARK;
+    if (!(im->name = malloc(nlen))) {
+        rb_error_nomem(err, RB_STAGE_EMBED, "local embedder");
+        goto fail;
+    }
+    snprintf(im->name, nlen, "%s%s", im->cfg.name,
+             im->precision == RB_PRECISION_INT8 ? RB_EMBED_INT8_MARK : "");
+    im->bert =
+        rb_bert_load(weights, &im->cfg.bert, im->kernel == RB_MATMUL_PACKED, im->precision, err);
     if (!im->bert) goto fail;
 
     im->max_seq = im->cfg.max_seq_length;
@@ -322,7 +364,7 @@ rb_embedder *rb_embedder_local_new(const rb_local_embed_opts *opts, rb_error *er
         }
     }
     free(weights);
-    return rb_embedder_wrap(&local_ops, im, H, im->cfg.name, err);
+    return rb_embedder_wrap(&local_ops, im, H, im->name, err);
 fail:
     free(weights);
     local_destroy(im);

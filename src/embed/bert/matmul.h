@@ -4,8 +4,8 @@
  * Three kernels compute the same products:
  *   - "packed": the weight matrices are packed once at model load and an
  *     AVX-512 kernel multiplies by them (embed/bert/packed.h); the default on
- *     CPUs that have AVX-512.  Products that involve no weights (attention)
- *     then go to OpenBLAS, or to the built-in kernel without it;
+ *     CPUs that have AVX-512.  Attention then runs in the project's own
+ *     fused kernel (embed/bert/attention.h): no BLAS on this path;
  *   - "openblas": OpenBLAS's cblas_sgemm, when configure found it
  *     (HAVE_OPENBLAS); the default on other CPUs;
  *   - "builtin": a register-blocked kernel, always compiled, used when

@@ -423,9 +423,10 @@ static void http_set_cancel(void *impl, const atomic_int *cancel) {
     ((http_impl *)impl)->cancel = cancel;
 }
 
-static const rb_embedder_ops openai_ops = {"openai", http_embed, http_destroy, http_set_cancel,
-                                           NULL};
-static const rb_embedder_ops tei_ops = {"tei", http_embed, http_destroy, http_set_cancel, NULL};
+static const rb_embedder_ops openai_ops = {"openai",        http_embed, http_destroy,
+                                           http_set_cancel, NULL,       NULL};
+static const rb_embedder_ops tei_ops = {"tei",           http_embed, http_destroy,
+                                        http_set_cancel, NULL,       NULL};
 
 /* The endpoint without "user:password@" and without the query. */
 static char *safe_url_of(const char *url) {

@@ -95,6 +95,9 @@ run_suites() {
     # TESTS= on the command line replaces the list; without suites, make's own.
     local -a tests=()
     [ -z "$suites" ] || tests=("TESTS=$suites")
+    # An earlier run's summary must not stand in for this one when the
+    # build itself fails.
+    rm -f "$dir/test-suite.log"
     if ! RAGBATCH_MONGO_URI=$uri RAGBATCH_MONGO_SERVER=$server \
         make -C "$dir" -j1 check "${tests[@]}" >"$out" 2>&1; then
         status=1

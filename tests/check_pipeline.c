@@ -854,7 +854,7 @@ START_TEST(int8_runs_never_reuse_fp32_vectors) {
     ck_assert_int_eq(p.embedded, 1);
     ck_assert(fetch(sink, "p-q1", &d));
     ck_assert_str_eq(rb_json_get(d.root, "model")->str, "all-MiniLM-L6-v2@int8");
-    ck_assert_int_eq(json_int(rb_json_get(d.root, "version")), 2);
+    ck_assert_int_eq(harness_json_int(rb_json_get(d.root, "version")), 2);
     rb_json_doc_destroy(d.doc);
 
     /* Another price-only change, still int8: the int8 vector is reused. */

@@ -26,12 +26,18 @@ dist_k8s_DATA = spark-job.yaml deploy/README.md
 dist_doc_DATA = README.md LICENSE docs/architecture.md docs/deployment.md docs/search.md \
 	docs/test-servers.md
 
+# bash completion, where bash-completion looks for it on first use
+# ($XDG_DATA_DIRS/bash-completion/completions/<command>).
+bashcompletiondir = $(datadir)/bash-completion/completions
+
 installed_model = $(pkgdatadir)/models/all-MiniLM-L6-v2
 # `make install install_model=no` installs everything but the model (the
 # container image copies it in a stage of its own); defaults.conf still
 # names the installed model's place.
 install_model = yes
 install-data-local:
+	$(MKDIR_P) '$(DESTDIR)$(bashcompletiondir)'
+	$(INSTALL_DATA) $(srcdir)/completion/ragbatch.bash '$(DESTDIR)$(bashcompletiondir)/ragbatch'
 	$(MKDIR_P) '$(DESTDIR)$(ragbatchconfdir)'
 	sed -e 's|^embed\.model\.dir = .*|embed.model.dir = $(installed_model)|' \
 		$(srcdir)/conf/defaults.conf >'$(DESTDIR)$(ragbatchconfdir)/defaults.conf'
@@ -48,17 +54,18 @@ install-data-local:
 			"(or configure --with-model=DIR), then make install again" >&2; \
 	fi
 uninstall-local:
+	rm -f '$(DESTDIR)$(bashcompletiondir)/ragbatch'
 	rm -f '$(DESTDIR)$(ragbatchconfdir)/defaults.conf'
 	rm -rf '$(DESTDIR)$(installed_model)'
 	-rmdir '$(DESTDIR)$(pkgdatadir)/models' 2>/dev/null
 
 # After `make install` (and in distcheck): the installed sample job checks,
 # names the installed schema and model, and the model embeds; the man page
-# renders without warnings.
+# renders without warnings; the installed completion completes.
 installcheck-local:
 	$(SHELL) $(srcdir)/scripts/installcheck.sh '$(DESTDIR)$(bindir)/ragbatch$(EXEEXT)' \
 		'$(DESTDIR)$(ragbatchjobsdir)/product-updates.job' '$(DESTDIR)$(man1dir)/ragbatch.1' \
-		'$(ragbatchconfdir)' '$(installed_model)'
+		'$(ragbatchconfdir)' '$(installed_model)' '$(DESTDIR)$(bashcompletiondir)/ragbatch'
 
 # What a release tarball carries beyond the sources: everything the suite,
 # the scripts, the container build and the documentation need (not the
@@ -67,7 +74,7 @@ installcheck-local:
 # that name exists there, and the build tree has a bench/ of objects: the
 # benchmarks' scripts, notes and results are copied from the source tree by
 # dist-hook instead (their C sources are distributed as program sources).
-EXTRA_DIST += jobs conf scripts docs deploy tests/data tests/java tests/fuzz/corpus \
+EXTRA_DIST += jobs conf completion scripts docs deploy tests/data tests/java tests/fuzz/corpus \
 	Dockerfile .dockerignore .clang-format
 dist-hook:
 	$(SHELL) $(srcdir)/scripts/git-commit.sh $(srcdir) >'$(distdir)/.commit'

@@ -3,7 +3,7 @@
 #
 #   1. every C file of the tree (src/, tests/, bench/) is as clang-format
 #      formats it with the root .clang-format;
-#   2. shellcheck finds nothing in scripts/ and bench/;
+#   2. shellcheck finds nothing in scripts/, bench/ and completion/;
 #   3. no banned C library call in src/ or tests/: the ones that write
 #      without a bound (strcpy, strcat, sprintf, vsprintf, gets, stpcpy),
 #      that keep hidden state (strtok), that cannot report a bad number
@@ -65,12 +65,12 @@ if [ "${#unformatted[@]}" -gt 0 ]; then
 fi
 
 # 2. shellcheck: the .sh files and the extensionless scripts with a shell
-# shebang.
-mapfile -t candidates < <(list '' scripts bench)
+# shebang, and the bash completion.
+mapfile -t candidates < <(list '' scripts bench completion)
 shell_files=()
 for f in "${candidates[@]}"; do
     case "$f" in
-    *.sh) shell_files+=("$f") ;;
+    *.sh | *.bash) shell_files+=("$f") ;;
     *.*) ;;
     *) head -n 1 "$f" | grep -qE '^#!.*\b(ba)?sh\b' && shell_files+=("$f") ;;
     esac

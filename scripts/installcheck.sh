@@ -2,12 +2,13 @@
 # `make installcheck` (also run by `make distcheck`): the installed tree is
 # usable as installed.  The sample job passes `ragbatch check` and resolves,
 # through its relative include, to the installed schema and model; the model
-# loads and embeds; ragbatch(1) renders without a warning.
+# loads and embeds; ragbatch(1) renders without a warning; the installed
+# bash completion completes a verb with the installed binary.
 #
-#   scripts/installcheck.sh BINARY JOBFILE MANPAGE CONFDIR MODELDIR
+#   scripts/installcheck.sh BINARY JOBFILE MANPAGE CONFDIR MODELDIR COMPLETION
 set -euo pipefail
 
-bin=$1 job=$2 page=$3 confdir=$4 model=$5
+bin=$1 job=$2 page=$3 confdir=$4 model=$5 completion=$6
 fail() { echo "installcheck: $*" >&2; exit 1; }
 
 "$bin" --version >/dev/null || fail "$bin --version failed"
@@ -30,4 +31,9 @@ warnings=$(man --warnings -l "$page" 2>&1 >/dev/null) || fail "man $page failed:
 warnings=$(grep -vE "can't break line|cannot adjust line" <<<"$warnings" || true)
 [ -z "$warnings" ] || fail "ragbatch(1) has warnings: $warnings"
 grep -q '^\.SS dlq$' "$page" || fail "ragbatch(1) lacks the dlq verb"
-echo "installcheck: the installed job checks, names the installed schema and model; the model embeds"
+# shellcheck disable=SC2016 # expanded by the inner bash
+got=$(bash --noprofile --norc -c 'source "$0" && COMP_WORDS=("$1" che) && COMP_CWORD=1 &&
+    _ragbatch && printf "%s\n" "${COMPREPLY[@]}"' "$completion" "$bin") ||
+    fail "the installed completion $completion failed"
+[ "$got" = check ] || fail "the installed completion offers '$got' for 'ragbatch che', not check"
+echo "installcheck: the installed job checks, names the installed schema and model; the model embeds; completion works"

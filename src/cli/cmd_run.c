@@ -8,6 +8,7 @@
 #include "runner/runner.h"
 #include "sink/sink.h"
 #include "common/rfc3339.h"
+#include "kafka/properties.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -265,14 +266,20 @@ int rb_cmd_run(int argc, char **argv) {
 }
 
 int rb_cmd_config(int argc, char **argv) {
-    static const rb_cli_option options[] = {{"--markdown", 0, false, 1}};
-    static const char usage[] = "usage: ragbatch config [--markdown]\n"
-                                "Lists every job key with its type, default and meaning.\n";
+    enum { OPT_MARKDOWN = 1, OPT_KAFKA };
+    static const rb_cli_option options[] = {{"--markdown", 0, false, OPT_MARKDOWN},
+                                            {"--kafka", 0, false, OPT_KAFKA}};
+    static const char usage[] =
+        "usage: ragbatch config [--markdown | --kafka]\n"
+        "Lists every job key with its type, default and meaning.\n"
+        "  --markdown  the same as a Markdown table (the README's reference)\n"
+        "  --kafka     the kafka.* keys: every property of the linked librdkafka, with\n"
+        "              who reads it (consumer, producer, both) and its importance\n";
     rb_cli_parser p;
     rb_cli_init(&p, options, sizeof options / sizeof options[0], argc, argv);
     rb_error err;
     const char *value;
-    bool markdown = false;
+    bool markdown = false, kafka = false;
     int id;
     while ((id = rb_cli_next(&p, &value, &err)) != RB_CLI_END) {
         if (id == RB_CLI_ERROR) return rb_cli_usage_error("config", &err);
@@ -284,7 +291,21 @@ int rb_cmd_config(int argc, char **argv) {
             fputs(usage, stderr);
             return 2;
         }
-        markdown = true;
+        if (id == OPT_MARKDOWN) markdown = true;
+        if (id == OPT_KAFKA) kafka = true;
+    }
+    if (markdown && kafka) {
+        fputs("ragbatch config: --markdown and --kafka are two listings; choose one\n", stderr);
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (kafka) {
+        rb_error_clear(&err);
+        if (rb_kafka_properties_print(stdout, &err) != 0) {
+            fprintf(stderr, "ragbatch config: %s\n", err.msg);
+            return 1;
+        }
+        return 0;
     }
     rb_config_print_reference(stdout, markdown);
     return 0;

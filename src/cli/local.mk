@@ -14,3 +14,11 @@ tests_check_cli_SOURCES = tests/check_cli.c tests/spawn.c tests/spawn.h
 tests_check_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_cli_LDADD = $(TEST_LIBS)
 EXTRA_tests_check_cli_DEPENDENCIES = ragbatch$(EXEEXT)
+
+# bash completion (completion/ragbatch.bash), run by bash against the binary
+check_PROGRAMS += tests/check_completion
+TESTS += tests/check_completion
+tests_check_completion_SOURCES = tests/check_completion.c tests/spawn.c tests/spawn.h
+tests_check_completion_CFLAGS = $(TEST_CFLAGS)
+tests_check_completion_LDADD = $(TEST_LIBS)
+EXTRA_tests_check_completion_DEPENDENCIES = ragbatch$(EXEEXT)

@@ -3,7 +3,8 @@ libragbatch_a_SOURCES += \
 	src/kafka/config.c src/kafka/config.h src/kafka/client.h \
 	src/kafka/errors.c src/kafka/errors.h \
 	src/kafka/producer.c src/kafka/producer.h \
-	src/kafka/inspect.c src/kafka/inspect.h
+	src/kafka/inspect.c src/kafka/inspect.h \
+	src/kafka/properties.c src/kafka/properties.h
 
 check_PROGRAMS += tests/check_kafka
 TESTS += tests/check_kafka

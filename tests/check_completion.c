@@ -39,14 +39,6 @@ static char *complete(const char *const *words) {
     return r.out;
 }
 
-/* Whether `list` (lines) holds `item` as a whole line. */
-static bool has(const char *list, const char *item) {
-    size_t len = strlen(item);
-    for (const char *p = list; (p = strstr(p, item)) != NULL; p++)
-        if ((p == list || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0')) return true;
-    return false;
-}
-
 static size_t lines(const char *list) {
     size_t n = 0;
     for (const char *p = list; *p; p++) n += *p == '\n';
@@ -60,7 +52,7 @@ START_TEST(verbs_from_the_help) {
     const char *verbs[] = {"run",   "backfill", "check", "config",   "status", "search",
                            "index", "embed",    "dlq",   "generate", "version"};
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        ck_assert_msg(has(all, verbs[i]), "verb %s not offered in:\n%s", verbs[i], all);
+        ck_assert_msg(spawn_has_line(all, verbs[i]), "verb %s not offered in:\n%s", verbs[i], all);
     free(all);
     char *ch = COMPLETE("ch");
     ck_assert_str_eq(ch, "check\n");
@@ -90,7 +82,8 @@ START_TEST(options_of_the_verb) {
     ck_assert_str_eq(search, "--filter\n");
     free(search);
     char *show = COMPLETE("dlq", "show", "t", "-");
-    ck_assert(has(show, "--stage") && has(show, "--since") && has(show, "-X"));
+    ck_assert(spawn_has_line(show, "--stage") && spawn_has_line(show, "--since") &&
+              spawn_has_line(show, "-X"));
     free(show);
 }
 END_TEST
@@ -111,10 +104,10 @@ END_TEST
 
 START_TEST(job_keys_after_set) {
     char *keys = COMPLETE("run", "j", "--set", "");
-    ck_assert(has(keys, "errors.tolerance="));
-    ck_assert(has(keys, "embed.model.dir="));
-    ck_assert(has(keys, "kafka.bootstrap.servers="));
-    ck_assert(has(keys, "kafka.group.id="));
+    ck_assert(spawn_has_line(keys, "errors.tolerance="));
+    ck_assert(spawn_has_line(keys, "embed.model.dir="));
+    ck_assert(spawn_has_line(keys, "kafka.bootstrap.servers="));
+    ck_assert(spawn_has_line(keys, "kafka.group.id="));
     ck_assert_uint_gt(lines(keys), 200);
     free(keys);
     char *boot = COMPLETE("check", "j", "--set", "kafka.bootstrap.s");

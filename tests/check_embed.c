@@ -791,36 +791,28 @@ END_TEST
 START_TEST(inconsistent_files_are_named) {
     const char *d = make_scratch();
     /* The weights disagree with the encoder shape. */
-    model_edit(d, "config.json", "\"intermediate_size\": 1536", "\"intermediate_size\": 1024");
-    model_expect_load_error(d, "model.safetensors", "encoder.layer.0.intermediate.dense.weight");
-    model_edit(d, "config.json", "\"intermediate_size\": 1024", "\"intermediate_size\": 1536");
-    model_edit(d, "config.json", "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7");
-    model_expect_load_error(d, "model.safetensors", "encoder.layer.6.");
-    model_edit(d, "config.json", "\"num_hidden_layers\": 7", "\"num_hidden_layers\": 6");
-    model_edit(d, "config.json", "\"num_attention_heads\": 12", "\"num_attention_heads\": 7");
-    model_expect_load_error(d, "config.json", "num_attention_heads");
-    model_edit(d, "config.json", "\"num_attention_heads\": 7", "\"num_attention_heads\": 12");
-    model_edit(d, "config.json", "\"vocab_size\": 30522", "\"vocab_size\": 30000");
-    model_expect_load_error(d, "vocab.txt", "vocab_size");
-    model_edit(d, "config.json", "\"vocab_size\": 30000", "\"vocab_size\": 30522");
+    model_refuses_edit(d, "config.json", "\"intermediate_size\": 1536",
+                       "\"intermediate_size\": 1024", "model.safetensors",
+                       "encoder.layer.0.intermediate.dense.weight");
+    model_refuses_edit(d, "config.json", "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7",
+                       "model.safetensors", "encoder.layer.6.");
+    model_refuses_edit(d, "config.json", "\"num_attention_heads\": 12",
+                       "\"num_attention_heads\": 7", "config.json", "num_attention_heads");
+    model_refuses_edit(d, "config.json", "\"vocab_size\": 30522", "\"vocab_size\": 30000",
+                       "vocab.txt", "vocab_size");
     /* Pooling dimension vs hidden size; two pooling modes at once. */
-    model_edit(d, "1_Pooling/config.json", "384", "768");
-    model_expect_load_error(d, "1_Pooling/config.json", "hidden_size");
-    model_edit(d, "1_Pooling/config.json", "768", "384");
-    model_edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": false",
-               "\"pooling_mode_cls_token\": true");
-    model_expect_load_error(d, "1_Pooling/config.json", "exactly one");
-    model_edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": true",
-               "\"pooling_mode_cls_token\": false");
+    model_refuses_edit(d, "1_Pooling/config.json", "384", "768", "1_Pooling/config.json",
+                       "hidden_size");
+    model_refuses_edit(d, "1_Pooling/config.json", "\"pooling_mode_cls_token\": false",
+                       "\"pooling_mode_cls_token\": true", "1_Pooling/config.json", "exactly one");
     /* Sequence limit beyond the position table; malformed JSON. */
     model_edit(d, "sentence_bert_config.json", "256", "1024");
     model_expect_load_error(d, "sentence_bert_config.json", "max_position_embeddings");
     model_edit(d, "sentence_bert_config.json", "1024", "256,");
     model_expect_load_error(d, "sentence_bert_config.json", NULL);
     model_edit(d, "sentence_bert_config.json", "256,", "256");
-    model_edit(d, "tokenizer_config.json", "BertTokenizer", "XLMRobertaTokenizer");
-    model_expect_load_error(d, "tokenizer_config.json", "XLMRobertaTokenizer");
-    model_edit(d, "tokenizer_config.json", "XLMRobertaTokenizer", "BertTokenizer");
+    model_refuses_edit(d, "tokenizer_config.json", "BertTokenizer", "XLMRobertaTokenizer",
+                       "tokenizer_config.json", "XLMRobertaTokenizer");
     rb_embedder_destroy(open_model(d, 1, 0, NULL));
     remove_scratch();
 }

@@ -318,25 +318,18 @@ static void remove_scratch(void) {
 
 START_TEST(refusals_name_file_and_part) {
     make_scratch();
-    model_edit(scratch, "tokenizer.json", "\"type\": \"Metaspace\"", "\"type\": \"ByteLevel\"");
-    model_expect_load_error(scratch, "tokenizer.json",
-                            "pre_tokenizer \"ByteLevel\" is not supported");
-    model_edit(scratch, "tokenizer.json", "\"type\": \"ByteLevel\"", "\"type\": \"Metaspace\"");
-    model_edit(scratch, "tokenizer.json", "\"Regex\": \" {2,}\"", "\"Regex\": \"[a-z]+\"");
-    model_expect_load_error(scratch, "tokenizer.json",
-                            "Replace pattern /[a-z]+/ is not supported");
-    model_edit(scratch, "tokenizer.json", "\"Regex\": \"[a-z]+\"", "\"Regex\": \" {2,}\"");
-    model_edit(scratch, "tokenizer.json", "\"type\": \"Unigram\"", "\"type\": \"BPE\"");
-    model_expect_load_error(scratch, "tokenizer.json", "model type \"BPE\" is not supported");
-    model_edit(scratch, "tokenizer.json", "\"type\": \"BPE\"", "\"type\": \"Unigram\"");
-    model_edit(scratch, "tokenizer.json", "\"precompiled_charsmap\": \"",
-               "\"precompiled_charsmap\": \"!");
-    model_expect_load_error(scratch, "tokenizer.json", "precompiled_charsmap is not base64");
-    model_edit(scratch, "tokenizer.json", "\"precompiled_charsmap\": \"!",
-               "\"precompiled_charsmap\": \"");
-    model_edit(scratch, "config.json", "\"xlm-roberta\"", "\"deberta-v2\"");
-    model_expect_load_error(scratch, "config.json", "model_type \"deberta-v2\" is not supported");
-    model_edit(scratch, "config.json", "\"deberta-v2\"", "\"xlm-roberta\"");
+    model_refuses_edit(scratch, "tokenizer.json", "\"type\": \"Metaspace\"",
+                       "\"type\": \"ByteLevel\"", "tokenizer.json",
+                       "pre_tokenizer \"ByteLevel\" is not supported");
+    model_refuses_edit(scratch, "tokenizer.json", "\"Regex\": \" {2,}\"", "\"Regex\": \"[a-z]+\"",
+                       "tokenizer.json", "Replace pattern /[a-z]+/ is not supported");
+    model_refuses_edit(scratch, "tokenizer.json", "\"type\": \"Unigram\"", "\"type\": \"BPE\"",
+                       "tokenizer.json", "model type \"BPE\" is not supported");
+    model_refuses_edit(scratch, "tokenizer.json", "\"precompiled_charsmap\": \"",
+                       "\"precompiled_charsmap\": \"!", "tokenizer.json",
+                       "precompiled_charsmap is not base64");
+    model_refuses_edit(scratch, "config.json", "\"xlm-roberta\"", "\"deberta-v2\"", "config.json",
+                       "model_type \"deberta-v2\" is not supported");
     model_edit(scratch, "1_Pooling/config.json", "\"pooling_mode_mean_tokens\": true",
                "\"pooling_mode_mean_tokens\": false");
     model_edit(scratch, "1_Pooling/config.json", "\"pooling_mode_lasttoken\": false",
@@ -347,19 +340,10 @@ START_TEST(refusals_name_file_and_part) {
         "{\"embedding_dimension\": 32, \"pooling_mode\": [\"mean\", \"max\"]}");
     model_expect_load_error(scratch, "1_Pooling/config.json", "a list of modes");
     put("1_Pooling/config.json", NULL, "{\"embedding_dimension\": 32, \"pooling_mode\": \"max\"}");
-    model_edit(scratch, "sentence_bert_config.json", "48", "65");
-    model_expect_load_error(scratch, "sentence_bert_config.json", "less pad_token_id + 1");
-    model_edit(scratch, "sentence_bert_config.json", "65", "48");
+    model_refuses_edit(scratch, "sentence_bert_config.json", "48", "65",
+                       "sentence_bert_config.json", "less pad_token_id + 1");
     /* And with all that put back, it loads again. */
-    rb_local_embed_opts o;
-    memset(&o, 0, sizeof o);
-    o.model_dir = scratch;
-    o.threads = 1;
-    rb_error err;
-    rb_error_clear(&err);
-    rb_embedder *e = rb_embedder_local_new(&o, &err);
-    ck_assert_msg(e != NULL, "%s", err.msg);
-    rb_embedder_destroy(e);
+    model_expect_loads(scratch);
     remove_scratch();
 }
 END_TEST

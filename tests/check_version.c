@@ -32,18 +32,10 @@ static char *run(const char *arg, int *status) {
     return r.out;
 }
 
-/* Whether `text` has the line `line` (whole, without its newline). */
-static bool has_line(const char *text, const char *line) {
-    size_t len = strlen(line);
-    for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
-        if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0')) return true;
-    return false;
-}
-
 static void expect_line(const char *text, const char *fmt, const char *a, const char *b) {
     char line[1024];
     snprintf(line, sizeof line, fmt, a, b);
-    ck_assert_msg(has_line(text, line), "no line \"%s\" in:\n%s", line, text);
+    ck_assert_msg(spawn_has_line(text, line), "no line \"%s\" in:\n%s", line, text);
 }
 
 START_TEST(version_names_release_commit_libraries_and_kernel) {

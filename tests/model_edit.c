@@ -39,3 +39,22 @@ void model_expect_load_error(const char *dir, const char *needle1, const char *n
     ck_assert_msg(strstr(err.msg, needle1) && (!needle2 || strstr(err.msg, needle2)),
                   "message '%s' lacks '%s' / '%s'", err.msg, needle1, needle2 ? needle2 : "");
 }
+
+void model_refuses_edit(const char *dir, const char *file, const char *from, const char *to,
+                        const char *needle1, const char *needle2) {
+    model_edit(dir, file, from, to);
+    model_expect_load_error(dir, needle1, needle2);
+    model_edit(dir, file, to, from);
+}
+
+void model_expect_loads(const char *dir) {
+    rb_local_embed_opts o;
+    memset(&o, 0, sizeof o);
+    o.model_dir = dir;
+    o.threads = 1;
+    rb_error err;
+    rb_error_clear(&err);
+    rb_embedder *e = rb_embedder_local_new(&o, &err);
+    ck_assert_msg(e != NULL, "loading %s failed: %s", dir, err.msg);
+    rb_embedder_destroy(e);
+}

@@ -15,4 +15,12 @@ void model_edit(const char *dir, const char *file, const char *from, const char 
  * holding `needle1` and, unless NULL, `needle2`. */
 void model_expect_load_error(const char *dir, const char *needle1, const char *needle2);
 
+/* model_edit(dir, file, from, to), then model_expect_load_error(dir,
+ * needle1, needle2), then the edit undone (to back to from). */
+void model_refuses_edit(const char *dir, const char *file, const char *from, const char *to,
+                        const char *needle1, const char *needle2);
+
+/* Loading `dir` (one thread) must succeed. */
+void model_expect_loads(const char *dir);
+
 #endif

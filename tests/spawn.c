@@ -144,3 +144,10 @@ void spawn_ran_free(spawn_ran *r) {
     free(r->err);
     r->out = r->err = NULL;
 }
+
+bool spawn_has_line(const char *text, const char *line) {
+    size_t len = strlen(line);
+    for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+        if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0')) return true;
+    return false;
+}

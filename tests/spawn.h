@@ -43,4 +43,7 @@ spawn_ran spawn_ragbatch(const char *const *args, const spawn_opts *opts);
 
 void spawn_ran_free(spawn_ran *r);
 
+/* Whether `text` holds `line` as a whole line (without its newline). */
+bool spawn_has_line(const char *text, const char *line);
+
 #endif

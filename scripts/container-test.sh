@@ -25,6 +25,9 @@
 #    privileges, /tmp a tmpfs, the job mounted where the ConfigMap is, host
 #    network to reach the loopback servers), each into a collection and a
 #    DLQ topic of its own, and compares the two.
+# 6. Runs the job streaming in the image, as the Deployment's pod: its
+#    liveness and readiness probes must answer 200, /metrics must serve,
+#    and SIGTERM (docker stop) must end it with exit 0.
 # Exits non-zero on any failure, a daemon that cannot start included.
 set -euo pipefail
 
@@ -275,4 +278,64 @@ if ! diff -q "$out/host.jsonl" "$out/image.jsonl" >/dev/null ||
         "(both in run/container-diff/)"
 fi
 log "host and image stored the same $docs documents (vectors bit for bit) and dead-lettered the same $dead records"
+
+# 6. The streaming pod as Kubernetes sees it: the same settings, no --until.
+# Its liveness probe (/healthz) must answer, its readiness probe (/readyz)
+# must turn ready once Kafka and MongoDB are reached, /metrics must serve
+# the job's families, and `docker stop` (SIGTERM to PID 1, as the kubelet
+# sends on eviction or a rollout) must end it with exit 0 well inside its
+# grace period.  Every wait is bounded.
+name=ragbatch-probe-$$
+probe_port=$(free_port)
+mapfile -t probe_sets < <(sets probe)
+"$docker" rm -f "$name" >/dev/null 2>&1 || true
+"$docker" run -d --name "$name" --network host --user 10001:10001 --read-only \
+    --tmpfs /tmp:size=64m --cap-drop ALL --security-opt no-new-privileges \
+    -v "$ROOT/jobs/product-updates.job:/etc/ragbatch/job/product-updates.job:ro" \
+    -e RAGBATCH_KAFKA_BOOTSTRAP -e RAGBATCH_MONGO_URI "${openblas_env[@]}" \
+    "$IMAGE" run /etc/ragbatch/job/product-updates.job "${probe_sets[@]}" \
+    --set log.format=json --set metrics.address=127.0.0.1 --set "metrics.port=$probe_port" >/dev/null ||
+    fail "the streaming pod's container did not start"
+probe_fail() {
+    "$docker" logs "$name" 2>&1 | tail -n 20 >&2
+    "$docker" rm -f "$name" >/dev/null 2>&1 || true
+    fail "$@"
+}
+# The status code of GET $1 on the pod's metrics port ("000": no answer).
+http_code() {
+    curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$probe_port$1" || true
+}
+# Waits up to $2 s for GET $1 to answer 200.
+wait_200() {
+    local deadline=$(($(now) + $2)) code
+    while :; do
+        code=$(http_code "$1")
+        [ "$code" = 200 ] && return 0
+        [ "$("$docker" inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ] ||
+            probe_fail "the streaming pod exited while $1 answered $code"
+        [ "$(now)" -lt "$deadline" ] || probe_fail "$1 did not answer 200 within $2 s (last: $code)"
+        sleep 0.5
+    done
+}
+t=$(now)
+wait_200 /healthz 60
+wait_200 /readyz 90
+ready_s=$(($(now) - t))
+metrics=$(curl -sf --max-time 3 "http://127.0.0.1:$probe_port/metrics") ||
+    probe_fail "/metrics did not answer"
+grep -q '^ragbatch_embedder_info{' <<<"$metrics" || probe_fail "/metrics has no ragbatch_embedder_info"
+grep -q '^ragbatch_consumer_lag{' <<<"$metrics" || probe_fail "/metrics has no ragbatch_consumer_lag"
+[ "$(http_code /nothing)" = 404 ] || probe_fail "an unknown path did not answer 404"
+# spark-job.yaml gives the pod terminationGracePeriodSeconds 60; docker
+# stop waits that long before SIGKILL, which would show as exit 137.
+t=$(now)
+"$docker" stop -t 60 "$name" >/dev/null || probe_fail "docker stop failed"
+stop_s=$(($(now) - t))
+code=$("$docker" inspect -f '{{.State.ExitCode}}' "$name")
+"$docker" logs "$name" >"$ROOT/run/container-probe.log" 2>&1 || true
+"$docker" rm -f "$name" >/dev/null 2>&1 || true
+[ "$code" = 0 ] || { tail -n 20 "$ROOT/run/container-probe.log" >&2; fail "SIGTERM ended the streaming pod with exit $code, not 0"; }
+grep -q '"event.action":"finished"' "$ROOT/run/container-probe.log" ||
+    { tail -n 20 "$ROOT/run/container-probe.log" >&2; fail "the streaming pod did not log its finished line on SIGTERM"; }
+log "streaming pod: /healthz and /readyz 200 after $ready_s s, /metrics served; SIGTERM: exit 0 in $stop_s s"
 log "runs: host $host_s s, image $image_s s; build $build_s s; total $(($(now) - t_start)) s"

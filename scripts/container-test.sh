@@ -321,10 +321,17 @@ t=$(now)
 wait_200 /healthz 60
 wait_200 /readyz 90
 ready_s=$(($(now) - t))
-metrics=$(curl -sf --max-time 3 "http://127.0.0.1:$probe_port/metrics") ||
-    probe_fail "/metrics did not answer"
+# The lag gauges appear once the group's offsets and the end offsets have
+# been read for the assigned partitions (a few seconds after the start).
+deadline=$(($(now) + 30))
+while :; do
+    metrics=$(curl -sf --max-time 3 "http://127.0.0.1:$probe_port/metrics") ||
+        probe_fail "/metrics did not answer"
+    grep -q '^ragbatch_consumer_lag{' <<<"$metrics" && break
+    [ "$(now)" -lt "$deadline" ] || probe_fail "/metrics has no ragbatch_consumer_lag after 30 s"
+    sleep 0.5
+done
 grep -q '^ragbatch_embedder_info{' <<<"$metrics" || probe_fail "/metrics has no ragbatch_embedder_info"
-grep -q '^ragbatch_consumer_lag{' <<<"$metrics" || probe_fail "/metrics has no ragbatch_consumer_lag"
 [ "$(http_code /nothing)" = 404 ] || probe_fail "an unknown path did not answer 404"
 # spark-job.yaml gives the pod terminationGracePeriodSeconds 60; docker
 # stop waits that long before SIGKILL, which would show as exit 137.

@@ -197,6 +197,72 @@ START_TEST(bounded_fill_closes_at_the_end_offsets) {
 }
 END_TEST
 
+typedef struct lag_seen {
+    int calls, answered;
+    int64_t lag;
+} lag_seen;
+
+static void note_lag(const char *topic, int32_t partition, int64_t lag, void *ctx) {
+    (void)topic;
+    (void)partition;
+    lag_seen *seen = ctx;
+    seen->calls++;
+    if (lag >= 0) seen->answered++, seen->lag = lag;
+}
+
+/* The lag gauges' offsets requests must not queue behind the consumer's own
+ * fetch: a broker answers a connection's requests in order, and a fetch at
+ * the end of a partition waits up to fetch.wait.max.ms for data.  Here that
+ * wait is 5 s, ten times the lag query's 500-ms bound, so a query sent on
+ * the consumer's connection cannot be answered in time and the lag reads
+ * as unknown (-1); before, every refresh also stalled the batch loop. */
+START_TEST(lag_is_read_while_the_consumer_waits_in_a_fetch) {
+    char topic[128];
+    harness_unique("rb-lagfetch", topic, sizeof topic);
+    harness_create_topic(topic, 1);
+    produce_n(topic, 0, 5);
+    char *topics_items[] = {topic};
+    rb_strlist topics = {topics_items, 1};
+    rb_kv kafka[] = {{"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")},
+                     {"group.id", topic},
+                     {"fetch.wait.max.ms", "5000"}};
+    rb_log log;
+    rb_log_init(&log);
+    log.min = RB_LOG_WARN;
+    rb_source_opts o = {.job_name = topic,
+                        .topics = &topics,
+                        .kafka = kafka,
+                        .kafka_count = 3,
+                        .log = &log};
+    rb_error err;
+    rb_error_clear(&err);
+    rb_source *s = rb_source_new(&o, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    rb_batch *b = rb_batch_new();
+    ck_assert_ptr_nonnull(b);
+    size_t got = 0;
+    for (int i = 0; i < 60 && got < 5; i++) {
+        rb_batch_reset(b, (uint64_t)i);
+        ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, rb_now_ms() + 500, NULL, &err), 0);
+        got += rb_batch_count(b);
+    }
+    ck_assert_uint_eq(got, 5);
+    /* At the end of the partition now: the consumer's next fetch waits at
+     * the broker.  Nothing is committed, so the lag counts from the start. */
+    for (int round = 0; round < 4; round++) {
+        rb_batch_reset(b, 100 + (uint64_t)round);
+        ck_assert_int_eq(rb_source_fill(s, b, 1000, 1 << 30, rb_now_ms() + 300, NULL, &err), 0);
+        lag_seen seen = {0, 0, -1};
+        rb_source_lag_each(s, note_lag, &seen);
+        ck_assert_int_eq(seen.calls, 1);
+        ck_assert_msg(seen.answered == 1, "round %d: the lag query was not answered", round);
+        ck_assert_int_eq(seen.lag, 5);
+    }
+    rb_batch_destroy(b);
+    rb_source_destroy(s);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("source");
     TCase *tc = tcase_create("kafka");
@@ -204,6 +270,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, overdue_fill_takes_what_has_arrived);
     tcase_add_test(tc, holding_a_batch_loses_and_repeats_nothing);
     tcase_add_test(tc, bounded_fill_closes_at_the_end_offsets);
+    tcase_add_test(tc, lag_is_read_while_the_consumer_waits_in_a_fetch);
     suite_add_tcase(s, tc);
     return s;
 }

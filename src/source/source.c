@@ -26,6 +26,13 @@ typedef struct end_offset {
 
 struct rb_source {
     rd_kafka_t *rk;
+    /* The lag gauges' offsets requests go through a client of their own,
+     * which never subscribes, so never joins the group: a broker answers a
+     * connection's requests in order, and on the consumer's connection a
+     * ListOffsets waits behind a fetch that waits up to fetch.wait.max.ms
+     * for data (500 ms by default; on every refresh, a stall of the batch
+     * loop and often a timed-out query). */
+    rd_kafka_t *offsets_rk;
     const rb_log *log;
     end_offset *ends;
     size_t nends;
@@ -281,6 +288,31 @@ double rb_source_backfill_share(rb_source *s) {
     return total > 0 ? done / total : 1.0;
 }
 
+/* The transport errors of the offsets client are the consumer's own (same
+ * brokers, same moment), which on_error reports; the lag then reads as
+ * unknown.  Not logged twice. */
+static void on_offsets_error(rd_kafka_t *rk, int code, const char *reason, void *opaque) {
+    (void)rk, (void)code, (void)reason, (void)opaque;
+}
+
+/* The client of the lag queries: the consumer's configuration (brokers,
+ * security), its own client.id. */
+static rd_kafka_t *offsets_client(const rb_source_opts *opts, rb_source *s, rb_error *err) {
+    rb_kafka_config *conf = build_conf(opts, err);
+    if (!conf) return NULL;
+    char name[512];
+    snprintf(name, sizeof name, "ragbatch-%s-lag", opts->job_name);
+    if (rb_kafka_config_set(conf, "client.id", name, err) != 0) {
+        rb_kafka_config_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_t *rc = rb_kafka_config_conf(conf);
+    rd_kafka_conf_set_opaque(rc, s);
+    rd_kafka_conf_set_log_cb(rc, on_log);
+    rd_kafka_conf_set_error_cb(rc, on_offsets_error);
+    return rb_kafka_config_client(conf, RD_KAFKA_CONSUMER, err);
+}
+
 rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
     rb_source *s = calloc(1, sizeof *s);
     if (!s) {
@@ -306,6 +338,10 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
     /* Route the main queue's events (logs, errors) through the consumer's
      * poll, so one poll serves everything. */
     rd_kafka_poll_set_consumer(s->rk);
+    if (!(s->offsets_rk = offsets_client(opts, s, err))) {
+        rb_source_destroy(s);
+        return NULL;
+    }
 
     if (snapshot_end_offsets(s, opts->topics, err) != 0) {
         rb_source_destroy(s);
@@ -782,12 +818,13 @@ void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx) {
         starts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING; /* earliest */
         uncommitted |= owned->elems[i].offset < 0;
     }
-    bool broker_up =
-        committed &&
-        rd_kafka_offsets_for_times(s->rk, ends, SOURCE_LAG_TIMEOUT_MS) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        (!uncommitted || rd_kafka_offsets_for_times(s->rk, starts, SOURCE_LAG_TIMEOUT_MS) ==
-                             RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_poll(s->offsets_rk, 0); /* its queue: nothing is ever kept there */
+    bool broker_up = committed &&
+                     rd_kafka_offsets_for_times(s->offsets_rk, ends, SOURCE_LAG_TIMEOUT_MS) ==
+                         RD_KAFKA_RESP_ERR_NO_ERROR &&
+                     (!uncommitted ||
+                      rd_kafka_offsets_for_times(s->offsets_rk, starts, SOURCE_LAG_TIMEOUT_MS) ==
+                          RD_KAFKA_RESP_ERR_NO_ERROR);
     for (int i = 0; i < owned->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &owned->elems[i];
         int64_t high = ends->elems[i].offset, low = starts->elems[i].offset, lag = -1;
@@ -832,6 +869,7 @@ void rb_source_destroy(rb_source *s) {
                       "leaving the group failed");
         rd_kafka_destroy(s->rk);
     }
+    if (s->offsets_rk) rd_kafka_destroy(s->offsets_rk);
     for (size_t i = 0; i < s->nends; i++) free(s->ends[i].topic);
     free(s->ends);
     if (s->resume) rd_kafka_topic_partition_list_destroy(s->resume);

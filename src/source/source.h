@@ -157,7 +157,9 @@ int64_t rb_source_lag(rb_source *s);
 
 /* Calls `fn` with the lag of each assigned partition, its end offset minus
  * the group's committed offset, both asked of the broker (each query
- * bounded at 500 ms; -1 when it does not answer), for the lag gauges. */
+ * bounded at 500 ms; -1 when it does not answer), for the lag gauges.  The
+ * end offsets come through a second client of the source's (never in the
+ * group), so the query never waits behind the consumer's own fetch. */
 typedef void (*rb_source_lag_fn)(const char *topic, int32_t partition, int64_t lag, void *ctx);
 void rb_source_lag_each(rb_source *s, rb_source_lag_fn fn, void *ctx);
 

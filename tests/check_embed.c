@@ -222,6 +222,32 @@ START_TEST(gelu_matches_its_definition) {
 }
 END_TEST
 
+/* int8's own GELU forms (the tile's epilogue, int8.h): within 1e-6 of
+ * the definition (scaled by |v| beyond 1), on this CPU's path (vector
+ * where VNNI runs, else plain), both signs and the tails. */
+START_TEST(int8_gelu_matches_its_definition) {
+    for (int form = 0; form < 2; form++) {
+        float *x = act_grid(-13.0, 13.0), *y = act_grid(-13.0, 13.0);
+        rb_q8_gelu(form == 0 ? RB_Q8_ACT_GELU_ERF : RB_Q8_ACT_GELU_TANH, y, ACT_N);
+        for (size_t i = 0; i < ACT_N; i++) {
+            double v = x[i], want;
+            if (form == 0)
+                want = 0.5 * v * erfc(-v / sqrt(2.0));
+            else
+                want = v / (1.0 + exp(-2.0 * 0.7978845608028654 * (v + 0.044715 * v * v * v)));
+            ck_assert_msg(fabs(y[i] - want) <= 1e-6 * fmax(1.0, fabs(v)),
+                          "int8 gelu%d(%.9g) = %.9g, want %.9g", form, v, y[i], want);
+        }
+        /* An odd count: the vector path's masked tail. */
+        float t[3] = {-1.0f, 0.5f, 2.0f};
+        rb_q8_gelu(RB_Q8_ACT_GELU_ERF, t, 3);
+        ck_assert(fabs(t[2] - 2.0 * 0.5 * erfc(-2.0 / sqrt(2.0))) < 1e-6);
+        free(x);
+        free(y);
+    }
+}
+END_TEST
+
 START_TEST(softmax_rows_match_and_sum_to_one) {
     enum { ROWS = 7, L = 37 };
     float s[ROWS * L];
@@ -557,9 +583,12 @@ START_TEST(int8_products_match_plain_ones) {
         rb_q8_weights q;
         rb_q8_quantize(W, N, K, mem, &q);
         rb_q8_quantize_rows(A, K, 0, M, K, &in);
-        for (size_t n0 = 0; n0 < N; n0 += RB_Q8_NR) {
+        for (size_t v = 0; v < 2 * (N + RB_Q8_NR - 1) / RB_Q8_NR; v++) {
+            /* Every start panel, without and with the GELU epilogue. */
+            size_t n0 = v / 2 * RB_Q8_NR;
+            rb_q8_act act = v % 2 ? RB_Q8_ACT_GELU_ERF : RB_Q8_ACT_NONE;
             for (int i = 0; i < M * N; i++) got[i] = -999.0f;
-            rb_q8_matmul(M, n0, N, &in, &q, bias, got, N, NULL);
+            rb_q8_matmul(M, n0, N, &in, &q, bias, got, N, act);
             for (size_t i = 0; i < M; i++)
                 for (size_t j = 0; j < N; j++) {
                     double want = bias[j], bound = 0;
@@ -570,13 +599,18 @@ START_TEST(int8_products_match_plain_ones) {
                     /* Each factor is off by at most half a step: 1/127 of
                      * |W|'s max (1) and 1/255 of A's range (2). */
                     bound *= 0.5 / 127 + 1.0 / 255;
+                    if (act == RB_Q8_ACT_GELU_ERF) {
+                        /* GELU's slope stays below 1.13; its own error 1e-6. */
+                        want = 0.5 * want * erfc(-want / sqrt(2.0));
+                        bound = bound * 1.13 + 1e-6 * fmax(1.0, fabs(want));
+                    }
                     float g = got[i * N + j];
                     if (j < n0)
                         ck_assert_msg(g == -999.0f, "column %zu before n0 %zu written", j, n0);
                     else
                         ck_assert_msg(fabs(g - want) <= bound,
-                                      "K=%zu [%zu,%zu] %g vs %g (bound %g)", K, i, j, g, want,
-                                      bound);
+                                      "K=%zu act %d [%zu,%zu] %g vs %g (bound %g)", K, (int)act, i,
+                                      j, g, want, bound);
                 }
         }
         free(mem);
@@ -1095,6 +1129,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(te, attention_head_matches_plain_one);
     tcase_add_test(te, int8_products_match_plain_ones);
     tcase_add_test(te, gelu_matches_its_definition);
+    tcase_add_test(te, int8_gelu_matches_its_definition);
     tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);
     tcase_add_test(te, cli_prints_vectors_and_tokens);

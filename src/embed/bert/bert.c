@@ -363,9 +363,9 @@ static void linear_q8(const rb_bert_run *run, const rb_bert_state *s, float *C,
                       rb_activation act) {
     int nt = run->threads > 0 ? run->threads : 1;
     size_t N = W->N;
-    rb_pack_epilogue ep = !with_gelu                ? NULL
-                          : act == RB_ACT_GELU_TANH ? rb_act_gelu_tanh
-                                                    : rb_act_gelu_erf;
+    rb_q8_act ep = !with_gelu                ? RB_Q8_ACT_NONE
+                   : act == RB_ACT_GELU_TANH ? RB_Q8_ACT_GELU_TANH
+                                             : RB_Q8_ACT_GELU_ERF;
     size_t panels = (N + RB_Q8_NR - 1) / RB_Q8_NR, per = (panels + (size_t)nt - 1) / (size_t)nt;
     if (nt <= 1 || panels < 2) {
         rb_q8_matmul(M, 0, N, &s->in, W, b, C, N, ep);

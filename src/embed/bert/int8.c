@@ -1,11 +1,12 @@
 #include "embed/bert/int8.h"
 
+#include "embed/bert/vmath.h"
+
 #include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define RB_Q8_X86 1
-#include <immintrin.h>
 #endif
 
 size_t rb_q8_kpad(size_t K) { return (K + RB_Q8_BLOCK - 1) / RB_Q8_BLOCK * RB_Q8_BLOCK; }
@@ -53,6 +54,37 @@ void rb_q8_quantize(const float *W, size_t N, size_t K, void *mem, rb_q8_weights
     *out = (rb_q8_weights){N, K, cols, P, scale, ssum};
 }
 
+/* The plain form of rb_vm_gelu_erf (vmath.h), same constants. */
+static float gelu_erf_plain(float v) {
+    float u = v * 0.70710678118654752f;
+    u = u > 4.0f ? 4.0f : u < -4.0f ? -4.0f : u;
+    float x2 = u * u, p = RB_ERF_P13, q = RB_ERF_Q8;
+    p = fmaf(x2, p, RB_ERF_P11);
+    p = fmaf(x2, p, RB_ERF_P9);
+    p = fmaf(x2, p, RB_ERF_P7);
+    p = fmaf(x2, p, RB_ERF_P5);
+    p = fmaf(x2, p, RB_ERF_P3);
+    p = fmaf(x2, p, RB_ERF_P1);
+    q = fmaf(x2, q, RB_ERF_Q6);
+    q = fmaf(x2, q, RB_ERF_Q4);
+    q = fmaf(x2, q, RB_ERF_Q2);
+    q = fmaf(x2, q, RB_ERF_Q0);
+    float h = 0.5f * v;
+    return fmaf(h, u * p / q, h);
+}
+
+static float gelu_tanh_plain(float v) {
+    float y = 0.7978845608028654f * (v + 0.044715f * v * v * v);
+    return v / (1.0f + expf(-2.0f * y));
+}
+
+static void gelu_plain(rb_q8_act act, float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = act == RB_Q8_ACT_GELU_ERF    ? gelu_erf_plain(x[i])
+               : act == RB_Q8_ACT_GELU_TANH ? gelu_tanh_plain(x[i])
+                                            : x[i];
+}
+
 /* Plain loops: rows whose K is not a whole number of blocks, and CPUs
  * without the vector version. */
 static void quantize_rows_plain(const float *A, size_t lda, size_t r0, size_t r1, size_t K,
@@ -88,6 +120,21 @@ static void quantize_rows_plain(const float *A, size_t lda, size_t r0, size_t r1
 #ifdef RB_Q8_X86
 
 #define RB_Q8_TARGET __attribute__((target("arch=x86-64-v4,avx512vnni")))
+
+#define RB_Q8_INLINE static inline __attribute__((always_inline))
+
+RB_Q8_TARGET RB_Q8_INLINE __m512 act_v(rb_q8_act act, __m512 v) {
+    return act == RB_Q8_ACT_GELU_ERF    ? rb_vm_gelu_erf(v)
+           : act == RB_Q8_ACT_GELU_TANH ? rb_vm_gelu_tanh(v)
+                                        : v;
+}
+
+RB_Q8_TARGET static void gelu_v4(rb_q8_act act, float *x, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, m, act_v(act, _mm512_maskz_loadu_ps(m, x + i)));
+    }
+}
 
 #if RB_Q8_BLOCK != 32
 #error "quantize_rows_v4 handles blocks of 32 values"
@@ -125,14 +172,15 @@ RB_Q8_TARGET static void quantize_rows_v4(const float *A, size_t lda, size_t r0,
  * RB_Q8_BLOCK k, 2 * MR int32 accumulators gather vpdpbusd products (each
  * group of four k loads the panel's 128 bytes once and broadcasts four
  * bytes of A per row); at the block's end they are scaled into 2 * MR
- * float accumulators: f += acc * rs_b + rmin_b * sum_b(Wq).  The store
- * applies the weights' scales and the bias: C = f * sw + bias.
+ * float accumulators: f += acc * rs_b * sw_b + rmin_b * sw_b * sum_b(Wq).
+ * The store adds the bias and applies `act` to the whole tile at once (its
+ * 2 * MR vectors are independent, so the activation's chains overlap).
  */
 #define RB_Q8_TILE(MR)                                                                            \
     RB_Q8_TARGET static void tile_##MR(size_t nb, const uint8_t *A, size_t ldq, const int8_t *P,  \
                                        const float *rs, const float *rmin, const float *sc,       \
                                        const float *ssum, size_t cols, const float *bias,         \
-                                       float *C, size_t ldc, size_t ncols) {                      \
+                                       float *C, size_t ldc, size_t ncols, rb_q8_act act) {       \
         __m512 f0[MR], f1[MR];                                                                    \
         _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                                   \
             f0[r] = _mm512_setzero_ps();                                                          \
@@ -177,8 +225,18 @@ RB_Q8_TARGET static void quantize_rows_v4(const float *A, size_t lda, size_t r0,
                        : ncols <= 16 ? 0                                                          \
                                      : (__mmask16)((1u << (ncols - 16)) - 1);                     \
         _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                                   \
-            _mm512_mask_storeu_ps(C + (size_t)r * ldc, m0, _mm512_add_ps(f0[r], b0));             \
-            _mm512_mask_storeu_ps(C + (size_t)r * ldc + 16, m1, _mm512_add_ps(f1[r], b1));        \
+            f0[r] = _mm512_add_ps(f0[r], b0);                                                     \
+            f1[r] = _mm512_add_ps(f1[r], b1);                                                     \
+        }                                                                                         \
+        if (act != RB_Q8_ACT_NONE) {                                                              \
+            _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                               \
+                f0[r] = act_v(act, f0[r]);                                                        \
+                f1[r] = act_v(act, f1[r]);                                                        \
+            }                                                                                     \
+        }                                                                                         \
+        _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                                   \
+            _mm512_mask_storeu_ps(C + (size_t)r * ldc, m0, f0[r]);                                \
+            _mm512_mask_storeu_ps(C + (size_t)r * ldc + 16, m1, f1[r]);                           \
         }                                                                                         \
     }
 
@@ -194,7 +252,7 @@ static size_t rows_per_block(size_t Kp) {
 
 RB_Q8_TARGET static void matmul_vnni(size_t M, size_t n0, size_t n1, const rb_q8_input *in,
                                      const rb_q8_weights *W, const float *bias, float *C,
-                                     size_t ldc, rb_pack_epilogue ep) {
+                                     size_t ldc, rb_q8_act act) {
     const uint8_t *Aq = in->q;
     const float *rs = in->rs, *rmin = in->rmin;
     size_t Kp = rb_q8_kpad(W->K), nb = rb_q8_blocks(W->K), mb = rows_per_block(Kp);
@@ -207,14 +265,11 @@ RB_Q8_TARGET static void matmul_vnni(size_t M, size_t n0, size_t n1, const rb_q8
             size_t nc = n1 - j < RB_Q8_NR ? n1 - j : RB_Q8_NR, i = i0;
             for (; i + 6 <= i1; i += 6) {
                 tile_6(nb, Aq + i * Kp, Kp, P, rs + i * nb, rmin + i * nb, sc, ws, W->cols, bj,
-                       C + i * ldc + j, ldc, nc);
-                if (ep)
-                    for (size_t r = i; r < i + 6; r++) ep(C + r * ldc + j, nc);
+                       C + i * ldc + j, ldc, nc, act);
             }
             for (; i < i1; i++) {
                 tile_1(nb, Aq + i * Kp, Kp, P, rs + i * nb, rmin + i * nb, sc, ws, W->cols, bj,
-                       C + i * ldc + j, ldc, nc);
-                if (ep) ep(C + i * ldc + j, nc);
+                       C + i * ldc + j, ldc, nc, act);
             }
         }
     }
@@ -243,8 +298,15 @@ const char *rb_q8_missing(void) {
 }
 
 void rb_q8_matmul(size_t M, size_t n0, size_t n1, const rb_q8_input *in, const rb_q8_weights *W,
-                  const float *bias, float *C, size_t ldc, rb_pack_epilogue epilogue) {
-    matmul_vnni(M, n0, n1, in, W, bias, C, ldc, epilogue);
+                  const float *bias, float *C, size_t ldc, rb_q8_act act) {
+    matmul_vnni(M, n0, n1, in, W, bias, C, ldc, act);
+}
+
+void rb_q8_gelu(rb_q8_act act, float *x, size_t n) {
+    if (rb_q8_available())
+        gelu_v4(act, x, n);
+    else
+        gelu_plain(act, x, n);
 }
 
 #else
@@ -257,10 +319,12 @@ void rb_q8_quantize_rows(const float *A, size_t lda, size_t r0, size_t r1, size_
 const char *rb_q8_missing(void) { return "avx512_vnni (an x86-64 build with GCC)"; }
 
 void rb_q8_matmul(size_t M, size_t n0, size_t n1, const rb_q8_input *in, const rb_q8_weights *W,
-                  const float *bias, float *C, size_t ldc, rb_pack_epilogue epilogue) {
+                  const float *bias, float *C, size_t ldc, rb_q8_act act) {
     (void)M, (void)n0, (void)n1, (void)in, (void)W, (void)bias;
-    (void)C, (void)ldc, (void)epilogue;
+    (void)C, (void)ldc, (void)act;
 }
+
+void rb_q8_gelu(rb_q8_act act, float *x, size_t n) { gelu_plain(act, x, n); }
 
 #endif
 

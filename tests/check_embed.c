@@ -497,6 +497,63 @@ START_TEST(attention_head_matches_plain_one) {
 }
 END_TEST
 
+/* Embeds texts[0..n) with `e` into a fresh array (the caller frees it). */
+static float *embed_all(rb_embedder *e, const char *const *texts, size_t n) {
+    float *out = malloc(n * DIM * sizeof *out);
+    ck_assert_ptr_nonnull(out);
+    rb_error err;
+    rb_error_clear(&err);
+    ck_assert_msg(rb_embedder_embed(e, texts, n, out, &err) == 0, "%s", err.msg);
+    return out;
+}
+
+/* Issue 14, batch 1: with several threads a small sub-batch runs the whole
+ * pass in one parallel region (heads per thread, LayerNorm on each
+ * thread's own copy; bert.c forward_region), a large one splits each
+ * product as before.  Both give the vectors of a one-thread pass bit for
+ * bit, in fp32 and in int8: one text per call, sub-batches of 7 (region)
+ * and of 32 long texts (over 512 tokens: the column split). */
+START_TEST(one_region_pass_matches_one_thread) {
+    require_model();
+    if (!rb_pack_available()) return; /* the region runs with the packed kernel only */
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    enum { LONG = 40 };
+    size_t n = r.n + LONG;
+    const char **texts = malloc(n * sizeof *texts);
+    ck_assert_ptr_nonnull(texts);
+    for (size_t i = 0; i < r.n; i++) texts[i] = r.texts[i];
+    for (size_t i = 0; i < LONG; i++)
+        texts[r.n + i] = i % 2 ? "Waterproof hiking boots with a cushioned sole, a leather upper, "
+                                 "reinforced toe caps and laces that stay tied on long trails; "
+                                 "sizes 36 to 47, in brown, black and olive green."
+                               : "Stainless steel kettle, 1.7 litres, 2200 W, with a limescale "
+                                 "filter, a blue water-level window, automatic switch-off and a "
+                                 "cordless base that turns all the way round.";
+    const char *precisions[] = {"fp32", "int8"};
+    for (int p = 0; p < 2; p++) {
+        if (p == 1 && !rb_q8_available()) break;
+        rb_embedder *e = open_model_at(MODEL_DIR, 1, 1, "packed", precisions[p]);
+        float *want = embed_all(e, texts, n);
+        rb_embedder_destroy(e);
+        static const size_t batches[] = {1, 7, 32};
+        for (size_t b = 0; b < 3; b++) {
+            e = open_model_at(MODEL_DIR, 2, batches[b], "packed", precisions[p]);
+            float *got = embed_all(e, texts, n);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(got + i * DIM, want + i * DIM, DIM * sizeof *got) == 0,
+                              "%s, two threads, batch %zu: text %zu differs from one thread",
+                              precisions[p], batches[b], i);
+            free(got);
+            rb_embedder_destroy(e);
+        }
+        free(want);
+    }
+    free(texts);
+    free_refs(&r);
+}
+END_TEST
+
 /* Loading with `precision` must fail with a message holding `needle`. */
 static void expect_precision_refused(const char *kernel, const char *precision,
                                      const char *needle) {
@@ -1130,6 +1187,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(te, int8_products_match_plain_ones);
     tcase_add_test(te, gelu_matches_its_definition);
     tcase_add_test(te, int8_gelu_matches_its_definition);
+    tcase_add_test(te, one_region_pass_matches_one_thread);
     tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);
     tcase_add_test(te, cli_prints_vectors_and_tokens);

@@ -87,12 +87,12 @@ static void gelu_plain(rb_q8_act act, float *x, size_t n) {
 
 /* Plain loops: rows whose K is not a whole number of blocks, and CPUs
  * without the vector version. */
-static void quantize_rows_plain(const float *A, size_t lda, size_t r0, size_t r1, size_t K,
-                                const rb_q8_input *in) {
+static void quantize_rows_plain(const float *A, size_t lda, size_t r0, size_t r1, size_t b0,
+                                size_t b1, size_t K, const rb_q8_input *in) {
     size_t ldq = rb_q8_kpad(K), nb = rb_q8_blocks(K);
     float *rs = in->rs, *rmin = in->rmin;
     for (size_t r = r0; r < r1; r++) {
-        for (size_t b = 0; b < nb; b++) {
+        for (size_t b = b0; b < b1; b++) {
             size_t k0 = b * RB_Q8_BLOCK, k1 = k0 + RB_Q8_BLOCK < K ? k0 + RB_Q8_BLOCK : K;
             const float *a = A + r * lda;
             uint8_t *q = in->q + r * ldq;
@@ -143,13 +143,13 @@ RB_Q8_TARGET static void gelu_v4(rb_q8_act act, float *x, size_t n) {
 /* The same as quantize_rows_plain for K a multiple of 32, two vectors per
  * block: a scalar loop per block cost 17% of a forward pass (perf). */
 RB_Q8_TARGET static void quantize_rows_v4(const float *A, size_t lda, size_t r0, size_t r1,
-                                          size_t K, const rb_q8_input *in) {
+                                          size_t b0, size_t b1, size_t K, const rb_q8_input *in) {
     size_t nb = K / 32;
     const __m512 half = _mm512_set1_ps(0.5f), top = _mm512_set1_ps(255.0f);
     for (size_t r = r0; r < r1; r++) {
         const float *a = A + r * lda;
         uint8_t *q = in->q + r * K;
-        for (size_t b = 0; b < nb; b++) {
+        for (size_t b = b0; b < b1; b++) {
             __m512 a0 = _mm512_loadu_ps(a + b * 32), a1 = _mm512_loadu_ps(a + b * 32 + 16);
             float lo = _mm512_reduce_min_ps(_mm512_min_ps(a0, a1));
             float hi = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
@@ -277,10 +277,15 @@ RB_Q8_TARGET static void matmul_vnni(size_t M, size_t n0, size_t n1, const rb_q8
 
 void rb_q8_quantize_rows(const float *A, size_t lda, size_t r0, size_t r1, size_t K,
                          const rb_q8_input *in) {
+    rb_q8_quantize_blocks(A, lda, r0, r1, 0, rb_q8_blocks(K), K, in);
+}
+
+void rb_q8_quantize_blocks(const float *A, size_t lda, size_t r0, size_t r1, size_t b0, size_t b1,
+                           size_t K, const rb_q8_input *in) {
     if (K % 32 == 0 && rb_q8_available())
-        quantize_rows_v4(A, lda, r0, r1, K, in);
+        quantize_rows_v4(A, lda, r0, r1, b0, b1, K, in);
     else
-        quantize_rows_plain(A, lda, r0, r1, K, in);
+        quantize_rows_plain(A, lda, r0, r1, b0, b1, K, in);
 }
 
 const char *rb_q8_missing(void) {
@@ -313,7 +318,12 @@ void rb_q8_gelu(rb_q8_act act, float *x, size_t n) {
 
 void rb_q8_quantize_rows(const float *A, size_t lda, size_t r0, size_t r1, size_t K,
                          const rb_q8_input *in) {
-    quantize_rows_plain(A, lda, r0, r1, K, in);
+    quantize_rows_plain(A, lda, r0, r1, 0, rb_q8_blocks(K), K, in);
+}
+
+void rb_q8_quantize_blocks(const float *A, size_t lda, size_t r0, size_t r1, size_t b0, size_t b1,
+                           size_t K, const rb_q8_input *in) {
+    quantize_rows_plain(A, lda, r0, r1, b0, b1, K, in);
 }
 
 const char *rb_q8_missing(void) { return "avx512_vnni (an x86-64 build with GCC)"; }

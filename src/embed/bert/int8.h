@@ -88,6 +88,11 @@ typedef struct rb_q8_input {
  * padding past K set to 0). */
 void rb_q8_quantize_rows(const float *A, size_t lda, size_t r0, size_t r1, size_t K,
                          const rb_q8_input *in);
+/* The same for blocks [b0, b1) of those rows only (columns 32 b0 up to
+ * 32 b1 or K): threads that each produced some columns of A quantise
+ * their own blocks, with no wait for the others. */
+void rb_q8_quantize_blocks(const float *A, size_t lda, size_t r0, size_t r1, size_t b0, size_t b1,
+                           size_t K, const rb_q8_input *in);
 
 /* What the tile applies to its results in registers, before they are
  * stored.  The GELU forms here are the int8 path's own: erf from a

@@ -42,8 +42,7 @@
 #define RB_VM_X86 1
 #include <immintrin.h>
 
-#define RB_VM_FN                                                                                  \
-    static inline __attribute__((always_inline, target("arch=x86-64-v4"))) __m512
+#define RB_VM_FN static inline __attribute__((always_inline, target("arch=x86-64-v4"))) __m512
 
 RB_VM_FN rb_vm_fma_c(__m512 a, __m512 b, float c) {
     return _mm512_fmadd_ps(a, b, _mm512_set1_ps(c));

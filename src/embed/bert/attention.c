@@ -90,20 +90,37 @@ RB_V4 RB_INLINE void block_v4(const int R, const size_t DV, size_t i, size_t L, 
     __m512 mx[RB_ATTN_ROWS];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) mx[r] = _mm512_set1_ps(-INFINITY);
-    for (size_t j = 0; j < Lp; j += 16) {
-        v16f acc[RB_ATTN_ROWS];
+    /* Two vectors of keys per pass where there are two: R accumulators
+     * alone would leave the FMA units waiting on their chains. */
+    for (size_t j = 0; j < Lp;) {
+        const size_t JV = j + 32 <= Lp ? 2 : 1;
+        v16f acc[RB_ATTN_ROWS][2];
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++) acc[r] = (v16f){0};
-        for (size_t c = 0; c < d; c++) {
-            v16f kt = load16(Kt + c * Lp + j);
+        for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = (v16f){0};
+        if (JV == 2) {
+            for (size_t c = 0; c < d; c++) {
+                v16f k0 = load16(Kt + c * Lp + j), k1 = load16(Kt + c * Lp + j + 16);
 #pragma GCC unroll 4
-            for (int r = 0; r < R; r++) acc[r] += q[(size_t)r * ld + c] * kt;
+                for (int r = 0; r < R; r++) {
+                    float a = q[(size_t)r * ld + c];
+                    acc[r][0] += a * k0;
+                    acc[r][1] += a * k1;
+                }
+            }
+        } else {
+            for (size_t c = 0; c < d; c++) {
+                v16f k0 = load16(Kt + c * Lp + j);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) acc[r][0] += q[(size_t)r * ld + c] * k0;
+            }
         }
-        __mmask16 live = j + 16 <= L ? (__mmask16)0xFFFF : tail;
+        for (size_t u = 0; u < JV; u++, j += 16) {
+            __mmask16 live = j + 16 <= L ? (__mmask16)0xFFFF : tail;
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            store16(S + (size_t)r * Lp + j, acc[r]);
-            mx[r] = _mm512_mask_max_ps(mx[r], live, mx[r], (__m512)acc[r]);
+            for (int r = 0; r < R; r++) {
+                store16(S + (size_t)r * Lp + j, acc[r][u]);
+                mx[r] = _mm512_mask_max_ps(mx[r], live, mx[r], (__m512)acc[r][u]);
+            }
         }
     }
     float inv[RB_ATTN_ROWS];

@@ -645,7 +645,7 @@ START_TEST(int8_products_match_plain_ones) {
             size_t n0 = v / 2 * RB_Q8_NR;
             rb_q8_act act = v % 2 ? RB_Q8_ACT_GELU_ERF : RB_Q8_ACT_NONE;
             for (int i = 0; i < M * N; i++) got[i] = -999.0f;
-            rb_q8_matmul(M, n0, N, &in, &q, bias, got, N, act);
+            rb_q8_matmul(M, n0, N, &in, &q, bias, got, N, act, NULL);
             for (size_t i = 0; i < M; i++)
                 for (size_t j = 0; j < N; j++) {
                     double want = bias[j], bound = 0;
@@ -669,6 +669,53 @@ START_TEST(int8_products_match_plain_ones) {
                                       "K=%zu act %d [%zu,%zu] %g vs %g (bound %g)", K, (int)act, i,
                                       j, g, want, bound);
                 }
+        }
+        free(mem);
+    }
+}
+END_TEST
+
+/* With `qout` the tile quantises its rows as the next product's input:
+ * the same bytes, scales and minima as rb_q8_quantize_blocks of the stored
+ * rows, with C given or NULL, from a later panel on; and, for N not whole
+ * blocks, from the stored rows. */
+START_TEST(int8_tile_quantises_its_output) {
+    if (!rb_q8_available()) return;
+    enum { M = 13, K = 64, NMAX = 64 };
+    static float A[M * K], W[NMAX * K], C[M * NMAX];
+    static uint8_t Aq[M * K], q1[M * NMAX], q2[M * NMAX];
+    static float rs[M * 2], rmin[M * 2], rs1[M * 2], rm1[M * 2], rs2[M * 2], rm2[M * 2];
+    rb_q8_input in = {Aq, rs, rmin}, o1 = {q1, rs1, rm1}, o2 = {q2, rs2, rm2};
+    for (size_t i = 0; i < M * K; i++) A[i] = (float)sin((double)i * 0.29) * 1.5f;
+    for (size_t i = 0; i < NMAX * K; i++) W[i] = (float)cos((double)i * 0.13);
+    rb_q8_quantize_rows(A, K, 0, M, K, &in);
+    static const size_t Ns[] = {64, 45};
+    for (size_t t = 0; t < 2; t++) {
+        size_t N = Ns[t], nb = rb_q8_blocks(N);
+        void *mem = aligned_alloc(64, rb_q8_weights_size(N, K));
+        ck_assert_ptr_nonnull(mem);
+        rb_q8_weights w;
+        rb_q8_quantize(W, N, K, mem, &w);
+        for (size_t n0 = 0; n0 < N; n0 += RB_Q8_NR) {
+            memset(q1, 0xAB, sizeof q1);
+            memset(q2, 0xCD, sizeof q2);
+            rb_q8_matmul(M, n0, N, &in, &w, NULL, C, N, RB_Q8_ACT_GELU_ERF, &o1);
+            rb_q8_quantize_blocks(C, N, 0, M, n0 / RB_Q8_BLOCK, nb, N, &o2);
+            for (size_t r = 0; r < M; r++)
+                for (size_t b = n0 / RB_Q8_BLOCK; b < nb; b++) {
+                    ck_assert_msg(memcmp(q1 + r * nb * 32 + b * 32, q2 + r * nb * 32 + b * 32,
+                                         32) == 0,
+                                  "N=%zu n0=%zu row %zu block %zu: bytes differ", N, n0, r, b);
+                    ck_assert(rs1[r * nb + b] == rs2[r * nb + b]);
+                    ck_assert(rm1[r * nb + b] == rm2[r * nb + b]);
+                }
+            if (N % RB_Q8_BLOCK == 0) {
+                /* C NULL: the same quantised rows. */
+                memset(q1, 0xAB, sizeof q1);
+                rb_q8_matmul(M, n0, N, &in, &w, NULL, NULL, N, RB_Q8_ACT_GELU_ERF, &o1);
+                for (size_t r = 0; r < M; r++)
+                    ck_assert(memcmp(q1 + r * N + n0, q2 + r * N + n0, N - n0) == 0);
+            }
         }
         free(mem);
     }
@@ -1187,6 +1234,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(te, int8_products_match_plain_ones);
     tcase_add_test(te, gelu_matches_its_definition);
     tcase_add_test(te, int8_gelu_matches_its_definition);
+    tcase_add_test(te, int8_tile_quantises_its_output);
     tcase_add_test(te, one_region_pass_matches_one_thread);
     tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);

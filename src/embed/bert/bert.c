@@ -60,6 +60,7 @@ struct rb_bert_state {
     float *f;                       /* [max_tokens, I] */
     float *scores;                  /* [threads, scores_per_thread] */
     rb_q8_input in;                 /* int8: the quantised input, sized for max_tokens x I */
+    rb_q8_input fin;                /* int8: the intermediate as I's tiles quantise it, for F */
     size_t scores_per_thread;       /* a general kernel's L x L, or rb_attn_head's scratch */
     size_t *offs;                   /* sequence start rows */
     /* forward_region: rows it takes, the hidden states of threads 1.. (one
@@ -256,6 +257,9 @@ void rb_bert_state_destroy(rb_bert_state *s) {
     free(s->in.q);
     free(s->in.rs);
     free(s->in.rmin);
+    free(s->fin.q);
+    free(s->fin.rs);
+    free(s->fin.rmin);
     free(s->offs);
     free(s->xt);
     for (size_t t = 0; s->xin && t < s->threads; t++) {
@@ -293,7 +297,10 @@ rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max
         s->in.q = malloc(max_tokens * kp);
         s->in.rs = malloc(max_tokens * nb * sizeof(float));
         s->in.rmin = malloc(max_tokens * nb * sizeof(float));
-        if (!s->in.q || !s->in.rs || !s->in.rmin) {
+        s->fin.q = malloc(max_tokens * rb_q8_kpad(I));
+        s->fin.rs = malloc(max_tokens * rb_q8_blocks(I) * sizeof(float));
+        s->fin.rmin = malloc(max_tokens * rb_q8_blocks(I) * sizeof(float));
+        if (!s->in.q || !s->in.rs || !s->in.rmin || !s->fin.q || !s->fin.rs || !s->fin.rmin) {
             rb_bert_state_destroy(s);
             return NULL;
         }
@@ -397,9 +404,9 @@ static void quantize_input(const rb_bert_run *run, rb_bert_state *s, const float
 
 /* C[M,N] = the quantised input (quantize_input) . W^T + b, then GELU when
  * `with_gelu`, with whole panels per thread. */
-static void linear_q8(const rb_bert_run *run, const rb_bert_state *s, float *C,
+static void linear_q8(const rb_bert_run *run, const rb_q8_input *in, float *C,
                       const rb_q8_weights *W, const float *b, size_t M, bool with_gelu,
-                      rb_activation act) {
+                      rb_activation act, const rb_q8_input *qout) {
     int nt = run->threads > 0 ? run->threads : 1;
     size_t N = W->N;
     rb_q8_act ep = !with_gelu                ? RB_Q8_ACT_NONE
@@ -407,14 +414,14 @@ static void linear_q8(const rb_bert_run *run, const rb_bert_state *s, float *C,
                                              : RB_Q8_ACT_GELU_ERF;
     size_t panels = (N + RB_Q8_NR - 1) / RB_Q8_NR, per = (panels + (size_t)nt - 1) / (size_t)nt;
     if (nt <= 1 || panels < 2) {
-        rb_q8_matmul(M, 0, N, &s->in, W, b, C, N, ep);
+        rb_q8_matmul(M, 0, N, in, W, b, C, N, ep, qout);
         return;
     }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int t = 0; t < nt; t++) {
         size_t j0 = (size_t)t * per * RB_Q8_NR, j1 = j0 + per * RB_Q8_NR;
         if (j1 > N) j1 = N;
-        if (j0 < j1) rb_q8_matmul(M, j0, j1, &s->in, W, b, C, N, ep);
+        if (j0 < j1) rb_q8_matmul(M, j0, j1, in, W, b, C, N, ep, qout);
     }
 }
 
@@ -426,8 +433,17 @@ static void dense(const rb_bert_run *run, rb_bert_state *s, const rb_bert_layer 
                   float *C, const float *A, const float *W, const float *Wp, const float *b,
                   size_t M, size_t N, size_t K, bool with_gelu, rb_activation act, bool fresh) {
     if (run->kernel == RB_MATMUL_PACKED && L->is_q8[w]) {
-        if (fresh) quantize_input(run, s, A, M, K);
-        linear_q8(run, s, C, &L->q8[w], b, M, with_gelu, act);
+        const rb_q8_input *in = &s->in, *qout = NULL;
+        if (w == RB_W_F && L->is_q8[RB_W_I])
+            in = &s->fin; /* quantised by I's tiles */
+        else if (fresh)
+            quantize_input(run, s, A, M, K);
+        if (w == RB_W_I && L->is_q8[RB_W_F]) {
+            /* F reads only the quantised copy: no FP32 one when N allows. */
+            qout = &s->fin;
+            if (N % RB_Q8_BLOCK == 0) C = NULL;
+        }
+        linear_q8(run, in, C, &L->q8[w], b, M, with_gelu, act, qout);
         return;
     }
     linear_act(run, C, A, W, Wp, b, M, N, K, with_gelu, act);
@@ -505,13 +521,15 @@ static void thread_cols(int t, int n, size_t N, size_t *j0, size_t *j1) {
  * holds w quantised, FP32 from A otherwise. */
 static void dense_cols(const rb_bert_layer *L, int w, const rb_q8_input *in, const float *A,
                        const float *Wp, const float *b, float *C, size_t M, size_t N, size_t K,
-                       size_t j0, size_t j1, bool with_gelu, rb_activation act) {
+                       size_t j0, size_t j1, bool with_gelu, rb_activation act,
+                       const rb_q8_input *qout) {
     if (j0 >= j1) return;
     if (L->is_q8[w]) {
         rb_q8_act qa = !with_gelu                ? RB_Q8_ACT_NONE
                        : act == RB_ACT_GELU_TANH ? RB_Q8_ACT_GELU_TANH
                                                  : RB_Q8_ACT_GELU_ERF;
-        rb_q8_matmul(M, j0, j1, in, &L->q8[w], b, C, N, qa);
+        rb_q8_matmul(M, j0, j1, in, &L->q8[w], b, qout && N % RB_Q8_BLOCK == 0 ? NULL : C, N, qa,
+                     qout);
         return;
     }
     rb_pack_epilogue ep = !with_gelu                ? NULL
@@ -571,9 +589,12 @@ static void forward_region(const rb_bert *m, rb_bert_state *s, const rb_bert_run
             const rb_bert_layer *L = &m->layers[l];
             if (L->is_q8[RB_W_Q] || L->is_q8[RB_W_K] || L->is_q8[RB_W_V])
                 rb_q8_quantize_rows(x, H, 0, M, H, xin);
-            dense_cols(L, RB_W_Q, xin, x, L->q_p, L->q_b, s->q, M, H, H, c0, c1, false, c->act);
-            dense_cols(L, RB_W_K, xin, x, L->k_p, L->k_b, s->k, M, H, H, c0, c1, false, c->act);
-            dense_cols(L, RB_W_V, xin, x, L->v_p, L->v_b, s->v, M, H, H, c0, c1, false, c->act);
+            dense_cols(L, RB_W_Q, xin, x, L->q_p, L->q_b, s->q, M, H, H, c0, c1, false, c->act,
+                       NULL);
+            dense_cols(L, RB_W_K, xin, x, L->k_p, L->k_b, s->k, M, H, H, c0, c1, false, c->act,
+                       NULL);
+            dense_cols(L, RB_W_V, xin, x, L->v_p, L->v_b, s->v, M, H, H, c0, c1, false, c->act,
+                       NULL);
             for (size_t sq = 0; sq < nseq; sq++)
                 for (size_t h = h0; h < h1; h++) {
                     size_t off = s->offs[sq] * H + h * d;
@@ -585,18 +606,21 @@ static void forward_region(const rb_bert *m, rb_bert_state *s, const rb_bert_run
                                       &s->in);
 #pragma omp barrier
             dense_cols(L, RB_W_O, &s->in, s->ctx, L->o_p, L->o_b, s->t, M, H, H, o0, o1, false,
-                       c->act);
+                       c->act, NULL);
 #pragma omp barrier
             for (size_t r = 0; r < M; r++)
                 rb_act_add_layernorm(x + r * H, s->t + r * H, L->ln1_g, L->ln1_b, H, c->ln_eps);
             if (L->is_q8[RB_W_I]) rb_q8_quantize_rows(x, H, 0, M, H, xin);
-            dense_cols(L, RB_W_I, xin, x, L->i_p, L->i_b, s->f, M, I, H, i0, i1, true, c->act);
-            if (L->is_q8[RB_W_F] && i0 < i1)
+            /* I's tiles quantise the intermediate for an int8 F (fin). */
+            bool fused = L->is_q8[RB_W_I] && L->is_q8[RB_W_F];
+            dense_cols(L, RB_W_I, xin, x, L->i_p, L->i_b, s->f, M, I, H, i0, i1, true, c->act,
+                       fused ? &s->fin : NULL);
+            if (L->is_q8[RB_W_F] && !fused && i0 < i1)
                 rb_q8_quantize_blocks(s->f, I, 0, M, i0 / RB_Q8_BLOCK,
                                       (i1 + RB_Q8_BLOCK - 1) / RB_Q8_BLOCK, I, &s->in);
 #pragma omp barrier
-            dense_cols(L, RB_W_F, &s->in, s->f, L->f_p, L->f_b, s->t, M, H, I, o0, o1, false,
-                       c->act);
+            dense_cols(L, RB_W_F, fused ? &s->fin : &s->in, s->f, L->f_p, L->f_b, s->t, M, H, I,
+                       o0, o1, false, c->act, NULL);
 #pragma omp barrier
             for (size_t r = 0; r < M; r++)
                 rb_act_add_layernorm(x + r * H, s->t + r * H, L->ln2_g, L->ln2_b, H, c->ln_eps);

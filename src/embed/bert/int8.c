@@ -140,30 +140,35 @@ RB_Q8_TARGET static void gelu_v4(rb_q8_act act, float *x, size_t n) {
 #error "quantize_rows_v4 handles blocks of 32 values"
 #endif
 
+/* One block of 32 values (two vectors) quantised as quantize_rows_plain
+ * does: shared by quantize_rows_v4 and the tile's store, so that a block
+ * quantised either way has the same bytes. */
+RB_Q8_TARGET RB_Q8_INLINE void quantize_block_v(__m512 a0, __m512 a1, uint8_t *q, float *rs,
+                                                float *rmin) {
+    const __m512 half = _mm512_set1_ps(0.5f), top = _mm512_set1_ps(255.0f);
+    float lo = _mm512_reduce_min_ps(_mm512_min_ps(a0, a1));
+    float hi = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
+    float sc = (hi - lo) / 255.0f, inv = sc > 0 ? 1.0f / sc : 0.0f;
+    __m512 vlo = _mm512_set1_ps(lo), vinv = _mm512_set1_ps(inv);
+    __m512 v0 = _mm512_min_ps(_mm512_fmadd_ps(_mm512_sub_ps(a0, vlo), vinv, half), top);
+    __m512 v1 = _mm512_min_ps(_mm512_fmadd_ps(_mm512_sub_ps(a1, vlo), vinv, half), top);
+    _mm_storeu_si128((__m128i *)q, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v0)));
+    _mm_storeu_si128((__m128i *)(q + 16), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v1)));
+    *rs = sc;
+    *rmin = lo;
+}
+
 /* The same as quantize_rows_plain for K a multiple of 32, two vectors per
  * block: a scalar loop per block cost 17% of a forward pass (perf). */
 RB_Q8_TARGET static void quantize_rows_v4(const float *A, size_t lda, size_t r0, size_t r1,
                                           size_t b0, size_t b1, size_t K, const rb_q8_input *in) {
     size_t nb = K / 32;
-    const __m512 half = _mm512_set1_ps(0.5f), top = _mm512_set1_ps(255.0f);
     for (size_t r = r0; r < r1; r++) {
         const float *a = A + r * lda;
         uint8_t *q = in->q + r * K;
-        for (size_t b = b0; b < b1; b++) {
-            __m512 a0 = _mm512_loadu_ps(a + b * 32), a1 = _mm512_loadu_ps(a + b * 32 + 16);
-            float lo = _mm512_reduce_min_ps(_mm512_min_ps(a0, a1));
-            float hi = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
-            float sc = (hi - lo) / 255.0f, inv = sc > 0 ? 1.0f / sc : 0.0f;
-            __m512 vlo = _mm512_set1_ps(lo), vinv = _mm512_set1_ps(inv);
-            __m512 v0 = _mm512_min_ps(_mm512_fmadd_ps(_mm512_sub_ps(a0, vlo), vinv, half), top);
-            __m512 v1 = _mm512_min_ps(_mm512_fmadd_ps(_mm512_sub_ps(a1, vlo), vinv, half), top);
-            _mm_storeu_si128((__m128i *)(q + b * 32),
-                             _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v0)));
-            _mm_storeu_si128((__m128i *)(q + b * 32 + 16),
-                             _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v1)));
-            in->rs[r * nb + b] = sc;
-            in->rmin[r * nb + b] = lo;
-        }
+        for (size_t b = b0; b < b1; b++)
+            quantize_block_v(_mm512_loadu_ps(a + b * 32), _mm512_loadu_ps(a + b * 32 + 16),
+                             q + b * 32, &in->rs[r * nb + b], &in->rmin[r * nb + b]);
     }
 }
 
@@ -174,13 +179,18 @@ RB_Q8_TARGET static void quantize_rows_v4(const float *A, size_t lda, size_t r0,
  * bytes of A per row); at the block's end they are scaled into 2 * MR
  * float accumulators: f += acc * rs_b * sw_b + rmin_b * sw_b * sum_b(Wq).
  * The store adds the bias and applies `act` to the whole tile at once (its
- * 2 * MR vectors are independent, so the activation's chains overlap).
+ * 2 * MR vectors are independent, so the activation's chains overlap);
+ * with `qq` it also quantises each row's 32 values as the next product's
+ * input block (rows qld bytes and qnb scales apart), and with C NULL
+ * stores nothing else.
  */
 #define RB_Q8_TILE(MR)                                                                            \
     RB_Q8_TARGET static void tile_##MR(size_t nb, const uint8_t *A, size_t ldq, const int8_t *P,  \
                                        const float *rs, const float *rmin, const float *sc,       \
                                        const float *ssum, size_t cols, const float *bias,         \
-                                       float *C, size_t ldc, size_t ncols, rb_q8_act act) {       \
+                                       float *C, size_t ldc, size_t ncols, rb_q8_act act,         \
+                                       uint8_t *qq, float *qrs, float *qrmin, size_t qld,         \
+                                       size_t qnb) {                                              \
         __m512 f0[MR], f1[MR];                                                                    \
         _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                                   \
             f0[r] = _mm512_setzero_ps();                                                          \
@@ -234,9 +244,16 @@ RB_Q8_TARGET static void quantize_rows_v4(const float *A, size_t lda, size_t r0,
                 f1[r] = act_v(act, f1[r]);                                                        \
             }                                                                                     \
         }                                                                                         \
-        _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                                   \
-            _mm512_mask_storeu_ps(C + (size_t)r * ldc, m0, f0[r]);                                \
-            _mm512_mask_storeu_ps(C + (size_t)r * ldc + 16, m1, f1[r]);                           \
+        if (qq) {                                                                                 \
+            _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)                                 \
+                quantize_block_v(f0[r], f1[r], qq + (size_t)r * qld, qrs + (size_t)r * qnb,       \
+                                 qrmin + (size_t)r * qnb);                                        \
+        }                                                                                         \
+        if (C) {                                                                                  \
+            _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {                               \
+                _mm512_mask_storeu_ps(C + (size_t)r * ldc, m0, f0[r]);                            \
+                _mm512_mask_storeu_ps(C + (size_t)r * ldc + 16, m1, f1[r]);                       \
+            }                                                                                     \
         }                                                                                         \
     }
 
@@ -252,10 +269,11 @@ static size_t rows_per_block(size_t Kp) {
 
 RB_Q8_TARGET static void matmul_vnni(size_t M, size_t n0, size_t n1, const rb_q8_input *in,
                                      const rb_q8_weights *W, const float *bias, float *C,
-                                     size_t ldc, rb_q8_act act) {
+                                     size_t ldc, rb_q8_act act, const rb_q8_input *qo) {
     const uint8_t *Aq = in->q;
     const float *rs = in->rs, *rmin = in->rmin;
     size_t Kp = rb_q8_kpad(W->K), nb = rb_q8_blocks(W->K), mb = rows_per_block(Kp);
+    size_t qld = W->N, qnb = W->N / RB_Q8_BLOCK; /* qo: N is whole blocks (rb_q8_matmul) */
     for (size_t i0 = 0; i0 < M; i0 += mb) {
         size_t i1 = i0 + mb < M ? i0 + mb : M;
         for (size_t j = n0; j < n1; j += RB_Q8_NR) {
@@ -263,13 +281,19 @@ RB_Q8_TARGET static void matmul_vnni(size_t M, size_t n0, size_t n1, const rb_q8
             const float *sc = W->scale + j, *ws = W->ssum + j;
             const float *bj = bias ? bias + j : NULL;
             size_t nc = n1 - j < RB_Q8_NR ? n1 - j : RB_Q8_NR, i = i0;
-            for (; i + 6 <= i1; i += 6) {
-                tile_6(nb, Aq + i * Kp, Kp, P, rs + i * nb, rmin + i * nb, sc, ws, W->cols, bj,
-                       C + i * ldc + j, ldc, nc, act);
-            }
-            for (; i < i1; i++) {
-                tile_1(nb, Aq + i * Kp, Kp, P, rs + i * nb, rmin + i * nb, sc, ws, W->cols, bj,
-                       C + i * ldc + j, ldc, nc, act);
+            for (; i < i1;) {
+                size_t rows = i + 6 <= i1 ? 6 : 1, b = j / RB_Q8_BLOCK;
+                float *Ci = C ? C + i * ldc + j : NULL;
+                uint8_t *qq = qo ? qo->q + i * qld + j : NULL;
+                float *qrs = qo ? qo->rs + i * qnb + b : NULL;
+                float *qrm = qo ? qo->rmin + i * qnb + b : NULL;
+                if (rows == 6)
+                    tile_6(nb, Aq + i * Kp, Kp, P, rs + i * nb, rmin + i * nb, sc, ws, W->cols, bj,
+                           Ci, ldc, nc, act, qq, qrs, qrm, qld, qnb);
+                else
+                    tile_1(nb, Aq + i * Kp, Kp, P, rs + i * nb, rmin + i * nb, sc, ws, W->cols, bj,
+                           Ci, ldc, nc, act, qq, qrs, qrm, qld, qnb);
+                i += rows;
             }
         }
     }
@@ -303,8 +327,16 @@ const char *rb_q8_missing(void) {
 }
 
 void rb_q8_matmul(size_t M, size_t n0, size_t n1, const rb_q8_input *in, const rb_q8_weights *W,
-                  const float *bias, float *C, size_t ldc, rb_q8_act act) {
-    matmul_vnni(M, n0, n1, in, W, bias, C, ldc, act);
+                  const float *bias, float *C, size_t ldc, rb_q8_act act,
+                  const rb_q8_input *qout) {
+    if (qout && W->N % RB_Q8_BLOCK != 0) {
+        /* A partial last block: quantised from the stored rows instead. */
+        matmul_vnni(M, n0, n1, in, W, bias, C, ldc, act, NULL);
+        rb_q8_quantize_blocks(C, ldc, 0, M, n0 / RB_Q8_BLOCK, (n1 + RB_Q8_BLOCK - 1) / RB_Q8_BLOCK,
+                              W->N, qout);
+        return;
+    }
+    matmul_vnni(M, n0, n1, in, W, bias, C, ldc, act, qout);
 }
 
 void rb_q8_gelu(rb_q8_act act, float *x, size_t n) {
@@ -329,9 +361,10 @@ void rb_q8_quantize_blocks(const float *A, size_t lda, size_t r0, size_t r1, siz
 const char *rb_q8_missing(void) { return "avx512_vnni (an x86-64 build with GCC)"; }
 
 void rb_q8_matmul(size_t M, size_t n0, size_t n1, const rb_q8_input *in, const rb_q8_weights *W,
-                  const float *bias, float *C, size_t ldc, rb_q8_act act) {
+                  const float *bias, float *C, size_t ldc, rb_q8_act act,
+                  const rb_q8_input *qout) {
     (void)M, (void)n0, (void)n1, (void)in, (void)W, (void)bias;
-    (void)C, (void)ldc, (void)act;
+    (void)C, (void)ldc, (void)act, (void)qout;
 }
 
 void rb_q8_gelu(rb_q8_act act, float *x, size_t n) { gelu_plain(act, x, n); }

@@ -106,9 +106,14 @@ typedef enum rb_q8_act { RB_Q8_ACT_NONE = 0, RB_Q8_ACT_GELU_ERF, RB_Q8_ACT_GELU_
 
 /* C[M, n0..n1) = act(dequant(Aq . Wq^T) + bias[n0..n1)) (bias may be
  * NULL).  n0 must be a multiple of RB_Q8_NR; columns past n1 are not
- * written.  Only on CPUs where rb_q8_available(). */
+ * written.  With `qout` (NULL: none) the same rows are also quantised, as
+ * rb_q8_quantize_blocks would (same bytes), into qout's blocks n0/32 up
+ * to those of n1 (qout sized for K = N), while each tile is still in
+ * registers: the next product's input, without a pass over C.  C may then
+ * be NULL (nothing else stored) if N is a multiple of RB_Q8_BLOCK.  Only
+ * on CPUs where rb_q8_available(). */
 void rb_q8_matmul(size_t M, size_t n0, size_t n1, const rb_q8_input *in, const rb_q8_weights *W,
-                  const float *bias, float *C, size_t ldc, rb_q8_act act);
+                  const float *bias, float *C, size_t ldc, rb_q8_act act, const rb_q8_input *qout);
 
 /* The same GELU forms on n values in place (any CPU; plain loops where
  * the kernel does not run), for tests and for callers outside the tile. */

@@ -222,6 +222,32 @@ START_TEST(gelu_matches_its_definition) {
 }
 END_TEST
 
+/* int8's own GELU forms (the tile's epilogue, int8.h): within 1e-6 of
+ * the definition (scaled by |v| beyond 1), on this CPU's path (vector
+ * where VNNI runs, else plain), both signs and the tails. */
+START_TEST(int8_gelu_matches_its_definition) {
+    for (int form = 0; form < 2; form++) {
+        float *x = act_grid(-13.0, 13.0), *y = act_grid(-13.0, 13.0);
+        rb_q8_gelu(form == 0 ? RB_Q8_ACT_GELU_ERF : RB_Q8_ACT_GELU_TANH, y, ACT_N);
+        for (size_t i = 0; i < ACT_N; i++) {
+            double v = x[i], want;
+            if (form == 0)
+                want = 0.5 * v * erfc(-v / sqrt(2.0));
+            else
+                want = v / (1.0 + exp(-2.0 * 0.7978845608028654 * (v + 0.044715 * v * v * v)));
+            ck_assert_msg(fabs(y[i] - want) <= 1e-6 * fmax(1.0, fabs(v)),
+                          "int8 gelu%d(%.9g) = %.9g, want %.9g", form, v, y[i], want);
+        }
+        /* An odd count: the vector path's masked tail. */
+        float t[3] = {-1.0f, 0.5f, 2.0f};
+        rb_q8_gelu(RB_Q8_ACT_GELU_ERF, t, 3);
+        ck_assert(fabs(t[2] - 2.0 * 0.5 * erfc(-2.0 / sqrt(2.0))) < 1e-6);
+        free(x);
+        free(y);
+    }
+}
+END_TEST
+
 START_TEST(softmax_rows_match_and_sum_to_one) {
     enum { ROWS = 7, L = 37 };
     float s[ROWS * L];
@@ -471,6 +497,63 @@ START_TEST(attention_head_matches_plain_one) {
 }
 END_TEST
 
+/* Embeds texts[0..n) with `e` into a fresh array (the caller frees it). */
+static float *embed_all(rb_embedder *e, const char *const *texts, size_t n) {
+    float *out = malloc(n * DIM * sizeof *out);
+    ck_assert_ptr_nonnull(out);
+    rb_error err;
+    rb_error_clear(&err);
+    ck_assert_msg(rb_embedder_embed(e, texts, n, out, &err) == 0, "%s", err.msg);
+    return out;
+}
+
+/* Issue 14, batch 1: with several threads a small sub-batch runs the whole
+ * pass in one parallel region (heads per thread, LayerNorm on each
+ * thread's own copy; bert.c forward_region), a large one splits each
+ * product as before.  Both give the vectors of a one-thread pass bit for
+ * bit, in fp32 and in int8: one text per call, sub-batches of 7 (region)
+ * and of 32 long texts (over 512 tokens: the column split). */
+START_TEST(one_region_pass_matches_one_thread) {
+    require_model();
+    if (!rb_pack_available()) return; /* the region runs with the packed kernel only */
+    ref_set r;
+    load_refs(DATA_DIR "/reference.jsonl", &r);
+    enum { LONG = 40 };
+    size_t n = r.n + LONG;
+    const char **texts = malloc(n * sizeof *texts);
+    ck_assert_ptr_nonnull(texts);
+    for (size_t i = 0; i < r.n; i++) texts[i] = r.texts[i];
+    for (size_t i = 0; i < LONG; i++)
+        texts[r.n + i] = i % 2 ? "Waterproof hiking boots with a cushioned sole, a leather upper, "
+                                 "reinforced toe caps and laces that stay tied on long trails; "
+                                 "sizes 36 to 47, in brown, black and olive green."
+                               : "Stainless steel kettle, 1.7 litres, 2200 W, with a limescale "
+                                 "filter, a blue water-level window, automatic switch-off and a "
+                                 "cordless base that turns all the way round.";
+    const char *precisions[] = {"fp32", "int8"};
+    for (int p = 0; p < 2; p++) {
+        if (p == 1 && !rb_q8_available()) break;
+        rb_embedder *e = open_model_at(MODEL_DIR, 1, 1, "packed", precisions[p]);
+        float *want = embed_all(e, texts, n);
+        rb_embedder_destroy(e);
+        static const size_t batches[] = {1, 7, 32};
+        for (size_t b = 0; b < 3; b++) {
+            e = open_model_at(MODEL_DIR, 2, batches[b], "packed", precisions[p]);
+            float *got = embed_all(e, texts, n);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(got + i * DIM, want + i * DIM, DIM * sizeof *got) == 0,
+                              "%s, two threads, batch %zu: text %zu differs from one thread",
+                              precisions[p], batches[b], i);
+            free(got);
+            rb_embedder_destroy(e);
+        }
+        free(want);
+    }
+    free(texts);
+    free_refs(&r);
+}
+END_TEST
+
 /* Loading with `precision` must fail with a message holding `needle`. */
 static void expect_precision_refused(const char *kernel, const char *precision,
                                      const char *needle) {
@@ -557,9 +640,12 @@ START_TEST(int8_products_match_plain_ones) {
         rb_q8_weights q;
         rb_q8_quantize(W, N, K, mem, &q);
         rb_q8_quantize_rows(A, K, 0, M, K, &in);
-        for (size_t n0 = 0; n0 < N; n0 += RB_Q8_NR) {
+        for (size_t v = 0; v < 2 * (N + RB_Q8_NR - 1) / RB_Q8_NR; v++) {
+            /* Every start panel, without and with the GELU epilogue. */
+            size_t n0 = v / 2 * RB_Q8_NR;
+            rb_q8_act act = v % 2 ? RB_Q8_ACT_GELU_ERF : RB_Q8_ACT_NONE;
             for (int i = 0; i < M * N; i++) got[i] = -999.0f;
-            rb_q8_matmul(M, n0, N, &in, &q, bias, got, N, NULL);
+            rb_q8_matmul(M, n0, N, &in, &q, bias, got, N, act, NULL);
             for (size_t i = 0; i < M; i++)
                 for (size_t j = 0; j < N; j++) {
                     double want = bias[j], bound = 0;
@@ -570,14 +656,66 @@ START_TEST(int8_products_match_plain_ones) {
                     /* Each factor is off by at most half a step: 1/127 of
                      * |W|'s max (1) and 1/255 of A's range (2). */
                     bound *= 0.5 / 127 + 1.0 / 255;
+                    if (act == RB_Q8_ACT_GELU_ERF) {
+                        /* GELU's slope stays below 1.13; its own error 1e-6. */
+                        want = 0.5 * want * erfc(-want / sqrt(2.0));
+                        bound = bound * 1.13 + 1e-6 * fmax(1.0, fabs(want));
+                    }
                     float g = got[i * N + j];
                     if (j < n0)
                         ck_assert_msg(g == -999.0f, "column %zu before n0 %zu written", j, n0);
                     else
                         ck_assert_msg(fabs(g - want) <= bound,
-                                      "K=%zu [%zu,%zu] %g vs %g (bound %g)", K, i, j, g, want,
-                                      bound);
+                                      "K=%zu act %d [%zu,%zu] %g vs %g (bound %g)", K, (int)act, i,
+                                      j, g, want, bound);
                 }
+        }
+        free(mem);
+    }
+}
+END_TEST
+
+/* With `qout` the tile quantises its rows as the next product's input:
+ * the same bytes, scales and minima as rb_q8_quantize_blocks of the stored
+ * rows, with C given or NULL, from a later panel on; and, for N not whole
+ * blocks, from the stored rows. */
+START_TEST(int8_tile_quantises_its_output) {
+    if (!rb_q8_available()) return;
+    enum { M = 13, K = 64, NMAX = 64 };
+    static float A[M * K], W[NMAX * K], C[M * NMAX];
+    static uint8_t Aq[M * K], q1[M * NMAX], q2[M * NMAX];
+    static float rs[M * 2], rmin[M * 2], rs1[M * 2], rm1[M * 2], rs2[M * 2], rm2[M * 2];
+    rb_q8_input in = {Aq, rs, rmin}, o1 = {q1, rs1, rm1}, o2 = {q2, rs2, rm2};
+    for (size_t i = 0; i < M * K; i++) A[i] = (float)sin((double)i * 0.29) * 1.5f;
+    for (size_t i = 0; i < NMAX * K; i++) W[i] = (float)cos((double)i * 0.13);
+    rb_q8_quantize_rows(A, K, 0, M, K, &in);
+    static const size_t Ns[] = {64, 45};
+    for (size_t t = 0; t < 2; t++) {
+        size_t N = Ns[t], nb = rb_q8_blocks(N);
+        void *mem = aligned_alloc(64, rb_q8_weights_size(N, K));
+        ck_assert_ptr_nonnull(mem);
+        rb_q8_weights w;
+        rb_q8_quantize(W, N, K, mem, &w);
+        for (size_t n0 = 0; n0 < N; n0 += RB_Q8_NR) {
+            memset(q1, 0xAB, sizeof q1);
+            memset(q2, 0xCD, sizeof q2);
+            rb_q8_matmul(M, n0, N, &in, &w, NULL, C, N, RB_Q8_ACT_GELU_ERF, &o1);
+            rb_q8_quantize_blocks(C, N, 0, M, n0 / RB_Q8_BLOCK, nb, N, &o2);
+            for (size_t r = 0; r < M; r++)
+                for (size_t b = n0 / RB_Q8_BLOCK; b < nb; b++) {
+                    ck_assert_msg(memcmp(q1 + r * nb * 32 + b * 32, q2 + r * nb * 32 + b * 32,
+                                         32) == 0,
+                                  "N=%zu n0=%zu row %zu block %zu: bytes differ", N, n0, r, b);
+                    ck_assert(rs1[r * nb + b] == rs2[r * nb + b]);
+                    ck_assert(rm1[r * nb + b] == rm2[r * nb + b]);
+                }
+            if (N % RB_Q8_BLOCK == 0) {
+                /* C NULL: the same quantised rows. */
+                memset(q1, 0xAB, sizeof q1);
+                rb_q8_matmul(M, n0, N, &in, &w, NULL, NULL, N, RB_Q8_ACT_GELU_ERF, &o1);
+                for (size_t r = 0; r < M; r++)
+                    ck_assert(memcmp(q1 + r * N + n0, q2 + r * N + n0, N - n0) == 0);
+            }
         }
         free(mem);
     }
@@ -1087,6 +1225,9 @@ Suite *rb_check_suite(void) {
     tcase_add_test(te, attention_head_matches_plain_one);
     tcase_add_test(te, int8_products_match_plain_ones);
     tcase_add_test(te, gelu_matches_its_definition);
+    tcase_add_test(te, int8_gelu_matches_its_definition);
+    tcase_add_test(te, int8_tile_quantises_its_output);
+    tcase_add_test(te, one_region_pass_matches_one_thread);
     tcase_add_test(te, softmax_rows_match_and_sum_to_one);
     tcase_add_test(te, f16_weights_load_and_embed);
     tcase_add_test(te, cli_prints_vectors_and_tokens);

@@ -9,7 +9,7 @@ libragbatch_a_SOURCES += \
 	src/embed/bert/activation.c src/embed/bert/activation.h \
 	src/embed/bert/packed.c src/embed/bert/packed.h \
 	src/embed/bert/attention.c src/embed/bert/attention.h \
-	src/embed/bert/int8.c src/embed/bert/int8.h \
+	src/embed/bert/int8.c src/embed/bert/int8.h src/embed/bert/vmath.h \
 	src/embed/bert/bert.c src/embed/bert/bert.h \
 	src/embed/bert/local.c
 

@@ -1,14 +1,16 @@
 #include "embed/bert/attention.h"
 
 #include "embed/bert/activation.h"
+#include "embed/bert/vmath.h"
 
+#include <math.h>
 #include <string.h>
 
 /* a * w + c is one fused multiply-add (see packed.c). */
 #pragma GCC optimize("fp-contract=fast")
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef RB_VM_X86
 #define RB_ATTN_X86 1
 #endif
 
@@ -72,26 +74,70 @@ RB_INLINE void store16(float *p, v16f v) { memcpy(p, &v, sizeof v); }
  * stay in registers. */
 #define RB_ATTN_MAX_DV 4
 
-/* R query rows (R <= 4) starting at row i: scores, softmax, then S V; the
- * head has DV * 16 values. */
+/* R query rows (R <= 4) starting at row i: scores (their row maxima
+ * kept on the way), e^((s - max) * scale) with the keys past L masked to
+ * 0, then S V scaled by 1 / sum at the store; the head has DV * 16
+ * values.  The softmax runs here on whole vectors: a call per row of
+ * activation.c's softmax spent most of its time in the scalar remainder
+ * of rows whose length is not a multiple of 16 (perf: 10% of an int8
+ * pass). */
 RB_V4 RB_INLINE void block_v4(const int R, const size_t DV, size_t i, size_t L, const float *Q,
                               const float *Kt, const float *V, size_t ld, float *O, size_t ldo,
                               float scale, float *S) {
     size_t Lp = padded(L), d = DV * 16;
     const float *q = Q + i * ld;
-    for (size_t j = 0; j < Lp; j += 16) {
-        v16f acc[RB_ATTN_ROWS];
+    __mmask16 tail = L % 16 ? (__mmask16)((1u << (L % 16)) - 1) : (__mmask16)0xFFFF;
+    __m512 mx[RB_ATTN_ROWS];
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++) acc[r] = (v16f){0};
-        for (size_t c = 0; c < d; c++) {
-            v16f kt = load16(Kt + c * Lp + j);
+    for (int r = 0; r < R; r++) mx[r] = _mm512_set1_ps(-INFINITY);
+    /* Two vectors of keys per pass where there are two: R accumulators
+     * alone would leave the FMA units waiting on their chains. */
+    for (size_t j = 0; j < Lp;) {
+        const size_t JV = j + 32 <= Lp ? 2 : 1;
+        v16f acc[RB_ATTN_ROWS][2];
 #pragma GCC unroll 4
-            for (int r = 0; r < R; r++) acc[r] += q[(size_t)r * ld + c] * kt;
+        for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = (v16f){0};
+        if (JV == 2) {
+            for (size_t c = 0; c < d; c++) {
+                v16f k0 = load16(Kt + c * Lp + j), k1 = load16(Kt + c * Lp + j + 16);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    float a = q[(size_t)r * ld + c];
+                    acc[r][0] += a * k0;
+                    acc[r][1] += a * k1;
+                }
+            }
+        } else {
+            for (size_t c = 0; c < d; c++) {
+                v16f k0 = load16(Kt + c * Lp + j);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) acc[r][0] += q[(size_t)r * ld + c] * k0;
+            }
         }
+        for (size_t u = 0; u < JV; u++, j += 16) {
+            __mmask16 live = j + 16 <= L ? (__mmask16)0xFFFF : tail;
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++) store16(S + (size_t)r * Lp + j, acc[r]);
+            for (int r = 0; r < R; r++) {
+                store16(S + (size_t)r * Lp + j, acc[r][u]);
+                mx[r] = _mm512_mask_max_ps(mx[r], live, mx[r], (__m512)acc[r][u]);
+            }
+        }
     }
-    for (int r = 0; r < R; r++) rb_act_softmax_rows(S + (size_t)r * Lp, 1, L, scale);
+    float inv[RB_ATTN_ROWS];
+    __m512 vs = _mm512_set1_ps(scale);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+        __m512 vm = _mm512_set1_ps(_mm512_reduce_max_ps(mx[r])), sum = _mm512_setzero_ps();
+        float *row = S + (size_t)r * Lp;
+        for (size_t j = 0; j < Lp; j += 16) {
+            __mmask16 live = j + 16 <= L ? (__mmask16)0xFFFF : tail;
+            __m512 e = rb_vm_exp(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm), vs));
+            e = _mm512_maskz_mov_ps(live, e);
+            _mm512_storeu_ps(row + j, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+    }
     v16f o[RB_ATTN_ROWS][RB_ATTN_MAX_DV];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
@@ -109,7 +155,8 @@ RB_V4 RB_INLINE void block_v4(const int R, const size_t DV, size_t i, size_t L, 
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-        for (size_t c = 0; c < DV; c++) store16(O + (i + (size_t)r) * ldo + c * 16, o[r][c]);
+        for (size_t c = 0; c < DV; c++)
+            store16(O + (i + (size_t)r) * ldo + c * 16, o[r][c] * inv[r]);
 }
 
 /* One head of DV * 16 values: whole blocks of rows, then the rest. */

@@ -14,6 +14,11 @@
 #include <omp.h>
 #endif
 
+/* Sub-batches of up to this many tokens run a multi-threaded pass in one
+ * parallel region (forward_region): single texts and small batches, where
+ * the work per product is too small to hide a fork and join each. */
+#define RB_REGION_ROWS 512
+
 typedef struct rb_bert_layer {
     const float *q_w, *q_b;     /* [H,H], [H] */
     const float *k_w, *k_b;     /* [H,H], [H] */
@@ -55,8 +60,15 @@ struct rb_bert_state {
     float *f;                       /* [max_tokens, I] */
     float *scores;                  /* [threads, scores_per_thread] */
     rb_q8_input in;                 /* int8: the quantised input, sized for max_tokens x I */
+    rb_q8_input fin;                /* int8: the intermediate as I's tiles quantise it, for F */
     size_t scores_per_thread;       /* a general kernel's L x L, or rb_attn_head's scratch */
     size_t *offs;                   /* sequence start rows */
+    /* forward_region: rows it takes, the hidden states of threads 1.. (one
+     * [region_rows, H] copy each) and, with int8, each thread's quantised
+     * copy of them. */
+    size_t region_rows;
+    float *xt;
+    rb_q8_input *xin; /* [threads] */
 };
 
 const rb_bert_config *rb_bert_config_of(const rb_bert *m) { return &m->cfg; }
@@ -245,7 +257,17 @@ void rb_bert_state_destroy(rb_bert_state *s) {
     free(s->in.q);
     free(s->in.rs);
     free(s->in.rmin);
+    free(s->fin.q);
+    free(s->fin.rs);
+    free(s->fin.rmin);
     free(s->offs);
+    free(s->xt);
+    for (size_t t = 0; s->xin && t < s->threads; t++) {
+        free(s->xin[t].q);
+        free(s->xin[t].rs);
+        free(s->xin[t].rmin);
+    }
+    free(s->xin);
     free(s);
 }
 
@@ -275,7 +297,10 @@ rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max
         s->in.q = malloc(max_tokens * kp);
         s->in.rs = malloc(max_tokens * nb * sizeof(float));
         s->in.rmin = malloc(max_tokens * nb * sizeof(float));
-        if (!s->in.q || !s->in.rs || !s->in.rmin) {
+        s->fin.q = malloc(max_tokens * rb_q8_kpad(I));
+        s->fin.rs = malloc(max_tokens * rb_q8_blocks(I) * sizeof(float));
+        s->fin.rmin = malloc(max_tokens * rb_q8_blocks(I) * sizeof(float));
+        if (!s->in.q || !s->in.rs || !s->in.rmin || !s->fin.q || !s->fin.rs || !s->fin.rmin) {
             rb_bert_state_destroy(s);
             return NULL;
         }
@@ -283,6 +308,27 @@ rb_bert_state *rb_bert_state_new(const rb_bert *m, size_t max_tokens, size_t max
     if (!s->x || !s->q || !s->k || !s->v || !s->ctx || !s->t || !s->f || !s->scores || !s->offs) {
         rb_bert_state_destroy(s);
         return NULL;
+    }
+    if (threads > 1) {
+        s->region_rows = max_tokens < RB_REGION_ROWS ? max_tokens : RB_REGION_ROWS;
+        s->xt = malloc((threads - 1) * s->region_rows * H * sizeof(float));
+        if (!s->xt) {
+            rb_bert_state_destroy(s);
+            return NULL;
+        }
+        if (m->precision == RB_PRECISION_INT8) {
+            s->xin = calloc(threads, sizeof *s->xin);
+            for (size_t t = 0; s->xin && t < threads; t++) {
+                s->xin[t].q = malloc(s->region_rows * rb_q8_kpad(H));
+                s->xin[t].rs = malloc(s->region_rows * rb_q8_blocks(H) * sizeof(float));
+                s->xin[t].rmin = malloc(s->region_rows * rb_q8_blocks(H) * sizeof(float));
+                if (!s->xin[t].q || !s->xin[t].rs || !s->xin[t].rmin) break;
+            }
+            if (!s->xin || !s->xin[threads - 1].rmin) {
+                rb_bert_state_destroy(s);
+                return NULL;
+            }
+        }
     }
     return s;
 }
@@ -358,24 +404,24 @@ static void quantize_input(const rb_bert_run *run, rb_bert_state *s, const float
 
 /* C[M,N] = the quantised input (quantize_input) . W^T + b, then GELU when
  * `with_gelu`, with whole panels per thread. */
-static void linear_q8(const rb_bert_run *run, const rb_bert_state *s, float *C,
+static void linear_q8(const rb_bert_run *run, const rb_q8_input *in, float *C,
                       const rb_q8_weights *W, const float *b, size_t M, bool with_gelu,
-                      rb_activation act) {
+                      rb_activation act, const rb_q8_input *qout) {
     int nt = run->threads > 0 ? run->threads : 1;
     size_t N = W->N;
-    rb_pack_epilogue ep = !with_gelu                ? NULL
-                          : act == RB_ACT_GELU_TANH ? rb_act_gelu_tanh
-                                                    : rb_act_gelu_erf;
+    rb_q8_act ep = !with_gelu                ? RB_Q8_ACT_NONE
+                   : act == RB_ACT_GELU_TANH ? RB_Q8_ACT_GELU_TANH
+                                             : RB_Q8_ACT_GELU_ERF;
     size_t panels = (N + RB_Q8_NR - 1) / RB_Q8_NR, per = (panels + (size_t)nt - 1) / (size_t)nt;
     if (nt <= 1 || panels < 2) {
-        rb_q8_matmul(M, 0, N, &s->in, W, b, C, N, ep);
+        rb_q8_matmul(M, 0, N, in, W, b, C, N, ep, qout);
         return;
     }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int t = 0; t < nt; t++) {
         size_t j0 = (size_t)t * per * RB_Q8_NR, j1 = j0 + per * RB_Q8_NR;
         if (j1 > N) j1 = N;
-        if (j0 < j1) rb_q8_matmul(M, j0, j1, &s->in, W, b, C, N, ep);
+        if (j0 < j1) rb_q8_matmul(M, j0, j1, in, W, b, C, N, ep, qout);
     }
 }
 
@@ -387,8 +433,17 @@ static void dense(const rb_bert_run *run, rb_bert_state *s, const rb_bert_layer 
                   float *C, const float *A, const float *W, const float *Wp, const float *b,
                   size_t M, size_t N, size_t K, bool with_gelu, rb_activation act, bool fresh) {
     if (run->kernel == RB_MATMUL_PACKED && L->is_q8[w]) {
-        if (fresh) quantize_input(run, s, A, M, K);
-        linear_q8(run, s, C, &L->q8[w], b, M, with_gelu, act);
+        const rb_q8_input *in = &s->in, *qout = NULL;
+        if (w == RB_W_F && L->is_q8[RB_W_I])
+            in = &s->fin; /* quantised by I's tiles */
+        else if (fresh)
+            quantize_input(run, s, A, M, K);
+        if (w == RB_W_I && L->is_q8[RB_W_F]) {
+            /* F reads only the quantised copy: no FP32 one when N allows. */
+            qout = &s->fin;
+            if (N % RB_Q8_BLOCK == 0) C = NULL;
+        }
+        linear_q8(run, in, C, &L->q8[w], b, M, with_gelu, act, qout);
         return;
     }
     linear_act(run, C, A, W, Wp, b, M, N, K, with_gelu, act);
@@ -449,6 +504,131 @@ static void attention(const rb_bert *m, rb_bert_state *s, const rb_bert_run *run
         rb_act_softmax_rows(S, L, L, scale);
         rb_matmul_nn(run->kernel, L, d, L, S, L, s->v + off, H, s->ctx + off, H);
     }
+}
+
+/* Output columns [*j0, *j1) of N that thread t of n computes: whole
+ * panels, as linear_act and linear_q8 split them. */
+static void thread_cols(int t, int n, size_t N, size_t *j0, size_t *j1) {
+    size_t panels = (N + RB_PACK_NR - 1) / RB_PACK_NR, per = (panels + (size_t)n - 1) / (size_t)n;
+    *j0 = (size_t)t * per * RB_PACK_NR;
+    *j1 = *j0 + per * RB_PACK_NR;
+    if (*j0 > N) *j0 = N;
+    if (*j1 > N) *j1 = N;
+}
+
+/* Columns [j0, j1) of C = A W^T + b for dense weight w of layer L, by one
+ * thread: int8 from the quantised input `in` (already holding A) where L
+ * holds w quantised, FP32 from A otherwise. */
+static void dense_cols(const rb_bert_layer *L, int w, const rb_q8_input *in, const float *A,
+                       const float *Wp, const float *b, float *C, size_t M, size_t N, size_t K,
+                       size_t j0, size_t j1, bool with_gelu, rb_activation act,
+                       const rb_q8_input *qout) {
+    if (j0 >= j1) return;
+    if (L->is_q8[w]) {
+        rb_q8_act qa = !with_gelu                ? RB_Q8_ACT_NONE
+                       : act == RB_ACT_GELU_TANH ? RB_Q8_ACT_GELU_TANH
+                                                 : RB_Q8_ACT_GELU_ERF;
+        rb_q8_matmul(M, j0, j1, in, &L->q8[w], b, qout && N % RB_Q8_BLOCK == 0 ? NULL : C, N, qa,
+                     qout);
+        return;
+    }
+    rb_pack_epilogue ep = !with_gelu                ? NULL
+                          : act == RB_ACT_GELU_TANH ? rb_act_gelu_tanh
+                                                    : rb_act_gelu_erf;
+    rb_pack_matmul(M, j0, j1, K, A, K, Wp, b, C, N, ep);
+}
+
+/* Whether forward_region can run this pass: packed kernel, several
+ * threads, few enough rows, heads that are whole panels (so the threads'
+ * Q, K, V columns are their own heads) and at least a head per thread. */
+static bool region_fits(const rb_bert *m, const rb_bert_state *s, const rb_bert_run *run,
+                        size_t M) {
+#ifdef _OPENMP
+    size_t nh = m->cfg.heads, d = m->cfg.hidden / nh;
+    return run->kernel == RB_MATMUL_PACKED && run->threads > 1 && M <= s->region_rows &&
+           d % RB_PACK_NR == 0 && RB_PACK_NR == RB_Q8_NR && nh >= (size_t)run->threads;
+#else
+    (void)m, (void)s, (void)run, (void)M;
+    return false;
+#endif
+}
+
+/*
+ * Every layer of a pass in one parallel region, four barriers a layer
+ * (issue 14: ~60 fork/joins a text at batch 1, each stalled by a
+ * descheduled thread).  Thread t owns heads [h0, h1): it computes their
+ * columns of Q, K and V and their attention with no wait, since nothing
+ * else reads them.  The dense products after that split whole panels of
+ * output columns as linear_act does, with a barrier before each product
+ * that reads what the others wrote.  LayerNorm needs whole rows, so every
+ * thread computes all of it into its own copy of the hidden states (thread
+ * 0's is s->x) instead of waiting twice more; with int8, each quantises
+ * its copy for Q and K, and its own columns of the context and of the
+ * intermediate for the products that read them (whole blocks of 32, since
+ * heads and panels are).  Each value is computed as in the other path, so
+ * the vectors are the same bit for bit.
+ */
+static void forward_region(const rb_bert *m, rb_bert_state *s, const rb_bert_run *run,
+                           const size_t *lens, size_t nseq, size_t M) {
+#ifdef _OPENMP
+    const rb_bert_config *c = &m->cfg;
+    size_t H = c->hidden, I = c->intermediate, nh = c->heads, d = H / nh;
+    float scale = 1.0f / sqrtf((float)d);
+#pragma omp parallel num_threads(run->threads)
+    {
+        int t = omp_get_thread_num(), n = omp_get_num_threads();
+        float *x = t == 0 ? s->x : s->xt + (size_t)(t - 1) * s->region_rows * H;
+        if (t > 0) memcpy(x, s->x, M * H * sizeof *x);
+        const rb_q8_input *xin = s->xin ? &s->xin[t] : NULL;
+        float *S = s->scores + (size_t)t * s->scores_per_thread;
+        size_t h0 = nh * (size_t)t / (size_t)n, h1 = nh * (size_t)(t + 1) / (size_t)n;
+        size_t c0 = h0 * d, c1 = h1 * d, o0, o1, i0, i1;
+        thread_cols(t, n, H, &o0, &o1);
+        thread_cols(t, n, I, &i0, &i1);
+        for (size_t l = 0; l < c->layers; l++) {
+            const rb_bert_layer *L = &m->layers[l];
+            if (L->is_q8[RB_W_Q] || L->is_q8[RB_W_K] || L->is_q8[RB_W_V])
+                rb_q8_quantize_rows(x, H, 0, M, H, xin);
+            dense_cols(L, RB_W_Q, xin, x, L->q_p, L->q_b, s->q, M, H, H, c0, c1, false, c->act,
+                       NULL);
+            dense_cols(L, RB_W_K, xin, x, L->k_p, L->k_b, s->k, M, H, H, c0, c1, false, c->act,
+                       NULL);
+            dense_cols(L, RB_W_V, xin, x, L->v_p, L->v_b, s->v, M, H, H, c0, c1, false, c->act,
+                       NULL);
+            for (size_t sq = 0; sq < nseq; sq++)
+                for (size_t h = h0; h < h1; h++) {
+                    size_t off = s->offs[sq] * H + h * d;
+                    rb_attn_head(lens[sq], d, s->q + off, s->k + off, s->v + off, H, s->ctx + off,
+                                 H, scale, S);
+                }
+            if (L->is_q8[RB_W_O])
+                rb_q8_quantize_blocks(s->ctx, H, 0, M, c0 / RB_Q8_BLOCK, c1 / RB_Q8_BLOCK, H,
+                                      &s->in);
+#pragma omp barrier
+            dense_cols(L, RB_W_O, &s->in, s->ctx, L->o_p, L->o_b, s->t, M, H, H, o0, o1, false,
+                       c->act, NULL);
+#pragma omp barrier
+            for (size_t r = 0; r < M; r++)
+                rb_act_add_layernorm(x + r * H, s->t + r * H, L->ln1_g, L->ln1_b, H, c->ln_eps);
+            if (L->is_q8[RB_W_I]) rb_q8_quantize_rows(x, H, 0, M, H, xin);
+            /* I's tiles quantise the intermediate for an int8 F (fin). */
+            bool fused = L->is_q8[RB_W_I] && L->is_q8[RB_W_F];
+            dense_cols(L, RB_W_I, xin, x, L->i_p, L->i_b, s->f, M, I, H, i0, i1, true, c->act,
+                       fused ? &s->fin : NULL);
+            if (L->is_q8[RB_W_F] && !fused && i0 < i1)
+                rb_q8_quantize_blocks(s->f, I, 0, M, i0 / RB_Q8_BLOCK,
+                                      (i1 + RB_Q8_BLOCK - 1) / RB_Q8_BLOCK, I, &s->in);
+#pragma omp barrier
+            dense_cols(L, RB_W_F, fused ? &s->fin : &s->in, s->f, L->f_p, L->f_b, s->t, M, H, I,
+                       o0, o1, false, c->act, NULL);
+#pragma omp barrier
+            for (size_t r = 0; r < M; r++)
+                rb_act_add_layernorm(x + r * H, s->t + r * H, L->ln2_g, L->ln2_b, H, c->ln_eps);
+        }
+    }
+#else
+    (void)m, (void)s, (void)run, (void)lens, (void)nseq, (void)M;
+#endif
 }
 
 static void pool(const rb_bert *m, const rb_bert_state *s, const rb_bert_run *run,
@@ -537,6 +717,11 @@ int rb_bert_forward(const rb_bert *m, rb_bert_state *s, const int32_t *ids, cons
         }
     }
     add_layernorm(run, s->x, NULL, m->emb_g, m->emb_b, M, H, c->ln_eps);
+    if (region_fits(m, s, run, M)) {
+        forward_region(m, s, run, lens, nseq, M);
+        pool(m, s, run, lens, nseq, out);
+        return 0;
+    }
     for (size_t l = 0; l < c->layers; l++) {
         const rb_bert_layer *L = &m->layers[l];
         /* K and V reuse Q's quantised input only if Q quantised it. */

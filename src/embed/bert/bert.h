@@ -68,7 +68,12 @@ typedef struct rb_bert_run {
     rb_pooling pooling;
     bool normalize;
     rb_matmul_kernel kernel;
-    int threads; /* OpenMP threads inside this pass (1 = none) */
+    /* OpenMP threads inside this pass (1 = none).  With the packed kernel
+     * and at most 512 tokens, the pass is one parallel region (each thread
+     * its own heads, then panels of each product, four barriers a layer);
+     * larger passes fork and join per product.  The vectors are the same
+     * bit for bit whatever the thread count. */
+    int threads;
 } rb_bert_run;
 
 /* Encodes `nseq` sequences whose ids are packed in `ids` (lens[i] ids for

@@ -44,8 +44,6 @@
 #ifndef RB_EMBED_INT8_H
 #define RB_EMBED_INT8_H
 
-#include "embed/bert/packed.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,12 +88,35 @@ typedef struct rb_q8_input {
  * padding past K set to 0). */
 void rb_q8_quantize_rows(const float *A, size_t lda, size_t r0, size_t r1, size_t K,
                          const rb_q8_input *in);
+/* The same for blocks [b0, b1) of those rows only (columns 32 b0 up to
+ * 32 b1 or K): threads that each produced some columns of A quantise
+ * their own blocks, with no wait for the others. */
+void rb_q8_quantize_blocks(const float *A, size_t lda, size_t r0, size_t r1, size_t b0, size_t b1,
+                           size_t K, const rb_q8_input *in);
 
-/* C[M, n0..n1) = dequant(Aq . Wq^T) + bias[n0..n1) (bias may be NULL),
- * then `epilogue` on each stored piece (NULL: none).  n0 must be a
- * multiple of RB_Q8_NR; columns past n1 are not written.  Only on CPUs
- * where rb_q8_available(). */
+/* What the tile applies to its results in registers, before they are
+ * stored.  The GELU forms here are the int8 path's own: erf from a
+ * rational approximation (absolute error below 4e-7, no exp; the
+ * division is a reciprocal refined once), tanh with a vector exp; both far
+ * below the quantisation error, and computed on the 2 x MR vectors of a
+ * tile at once, where a call per stored row of 32 values spent its time
+ * waiting on one dependent chain (perf: GELU 15% of an int8 pass, as much
+ * as the product it follows). */
+typedef enum rb_q8_act { RB_Q8_ACT_NONE = 0, RB_Q8_ACT_GELU_ERF, RB_Q8_ACT_GELU_TANH } rb_q8_act;
+
+/* C[M, n0..n1) = act(dequant(Aq . Wq^T) + bias[n0..n1)) (bias may be
+ * NULL).  n0 must be a multiple of RB_Q8_NR; columns past n1 are not
+ * written.  With `qout` (NULL: none) the same rows are also quantised, as
+ * rb_q8_quantize_blocks would (same bytes), into qout's blocks n0/32 up
+ * to those of n1 (qout sized for K = N), while each tile is still in
+ * registers: the next product's input, without a pass over C.  C may then
+ * be NULL (nothing else stored) if N is a multiple of RB_Q8_BLOCK.  Only
+ * on CPUs where rb_q8_available(). */
 void rb_q8_matmul(size_t M, size_t n0, size_t n1, const rb_q8_input *in, const rb_q8_weights *W,
-                  const float *bias, float *C, size_t ldc, rb_pack_epilogue epilogue);
+                  const float *bias, float *C, size_t ldc, rb_q8_act act, const rb_q8_input *qout);
+
+/* The same GELU forms on n values in place (any CPU; plain loops where
+ * the kernel does not run), for tests and for callers outside the tile. */
+void rb_q8_gelu(rb_q8_act act, float *x, size_t n);
 
 #endif

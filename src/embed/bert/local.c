@@ -15,7 +15,9 @@
  *   - with the packed kernel, or with fewer sub-batches than threads (a
  *     single short text, say): the sub-batches run one after the other and
  *     each forward pass uses every thread (matrix columns and attention
- *     heads split across threads);
+ *     heads split across threads; with the packed kernel a sub-batch of
+ *     up to 512 tokens runs the whole pass in one parallel region with
+ *     four barriers a layer, bert.c forward_region);
  *   - otherwise (OpenBLAS, built-in kernel): the sub-batches run in
  *     parallel, one per thread, each forward pass single-threaded, which
  *     spares those kernels' per-call packing a split into narrow slices.

@@ -192,6 +192,13 @@ grep -qx 'metrics.port = 9400' <<<"$baked" || fail "the baked job does not set m
 "$docker" run --rm --network none "$IMAGE" --version | sed 's/^/container-test:   /'
 "$docker" run --rm --network none "$IMAGE" --version | grep -qF "(commit $commit)" ||
     fail "the image's --version does not name commit $commit"
+# A pod's CPU limit is a CFS quota: with one CPU of quota the process must
+# count one CPU (its embedding threads' default), whatever the node has.
+cpus=$("$docker" run --rm --network none --cpus 1 "$IMAGE" --version | sed -n 's/^cpus: //p')
+case $cpus in
+"1 "* | 1) log "with --cpus 1: cpus $cpus" ;;
+*) fail "with --cpus 1 the image counts '$cpus' CPUs, not 1" ;;
+esac
 
 # 5. The shipped job, on the host and in the image.
 [ -f run/servers.env ] || fail "no run/servers.env: start the servers (scripts/servers.sh start)"

@@ -3,6 +3,7 @@
 #include "check_main.h"
 #include "common/backoff.h"
 #include "common/buf.h"
+#include "common/cpus.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/prng.h"
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 START_TEST(error_set_formats_and_returns_minus_one) {
     rb_error err;
@@ -345,6 +348,105 @@ START_TEST(backoff_jitter_stays_within_half_and_full) {
 }
 END_TEST
 
+/* A scratch cgroup mount: files written under a fresh temporary root. */
+static char cg_root[64];
+
+static void cg_file(const char *rel, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", cg_root, rel);
+    /* every directory on the way */
+    for (char *p = path + strlen(cg_root) + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        ck_assert(mkdir(path, 0755) == 0 || access(path, F_OK) == 0);
+        *p = '/';
+    }
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void cg_fresh(void) {
+    if (cg_root[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", cg_root);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    snprintf(cg_root, sizeof cg_root, "/tmp/check_cpus_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(cg_root));
+}
+
+START_TEST(cpus_v2_takes_the_smallest_quota_on_the_way_up) {
+    cg_fresh();
+    cg_file("cgroup.controllers", "cpu memory\n");
+    cg_file("kubepods/pod1/cpu.max", "200000 100000\n");
+    cg_file("kubepods/pod1/ctr/cpu.max", "max 100000\n");
+    rb_cpus c = rb_cpus_limit("0::/kubepods/pod1/ctr\n", cg_root, 8);
+    ck_assert_int_eq(c.count, 2);
+    ck_assert_int_eq(c.affinity, 8);
+    ck_assert(c.quota > 1.99 && c.quota < 2.01);
+    /* a tighter limit below wins; a fraction is rounded up */
+    cg_file("kubepods/pod1/ctr/cpu.max", "150000 100000\n");
+    ck_assert_int_eq(rb_cpus_limit("0::/kubepods/pod1/ctr\n", cg_root, 8).count, 2);
+    cg_file("kubepods/pod1/ctr/cpu.max", "50000 100000\n");
+    ck_assert_int_eq(rb_cpus_limit("0::/kubepods/pod1/ctr\n", cg_root, 8).count, 1);
+    /* never more than the affinity mask */
+    ck_assert_int_eq(rb_cpus_limit("0::/kubepods/pod1\n", cg_root, 1).count, 1);
+    /* a container's own namespace: its group is the mount's root */
+    cg_file("cpu.max", "100000 100000\n");
+    ck_assert_int_eq(rb_cpus_limit("0::/\n", cg_root, 8).count, 1);
+    /* a path the mount does not have (no cgroup namespace): the root */
+    ck_assert_int_eq(rb_cpus_limit("0::/elsewhere/x\n", cg_root, 8).count, 1);
+}
+END_TEST
+
+START_TEST(cpus_v1_reads_the_cfs_quota_of_the_cpu_controller) {
+    cg_fresh();
+    cg_file("cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "300000\n");
+    cg_file("cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
+    const char *proc = "5:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n";
+    rb_cpus c = rb_cpus_limit(proc, cg_root, 16);
+    ck_assert_int_eq(c.count, 3);
+    ck_assert(c.quota > 2.99 && c.quota < 3.01);
+    ck_assert_int_eq(rb_cpus_limit(proc, cg_root, 2).count, 2);
+    /* -1: no quota; the affinity mask stands */
+    cg_file("cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "-1\n");
+    c = rb_cpus_limit(proc, cg_root, 16);
+    ck_assert_int_eq(c.count, 16);
+    ck_assert(c.quota == 0);
+    /* a file that does not parse sets no bound */
+    cg_file("cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "lots\n");
+    ck_assert_int_eq(rb_cpus_limit(proc, cg_root, 16).count, 16);
+    /* the controller mounted as "cpu", the group at its root */
+    cg_fresh();
+    cg_file("cpu/cpu.cfs_quota_us", "100000\n");
+    cg_file("cpu/cpu.cfs_period_us", "100000\n");
+    ck_assert_int_eq(rb_cpus_limit("3:cpu:/docker/abc\n", cg_root, 16).count, 1);
+    /* a controller list without cpu ("cpuacct", "cpuset") is not read */
+    ck_assert_int_eq(rb_cpus_limit("3:cpuacct:/\n2:cpuset:/\n", cg_root, 16).count, 16);
+}
+END_TEST
+
+START_TEST(cpus_without_cgroups_is_the_affinity_mask) {
+    cg_fresh();
+    rb_cpus c = rb_cpus_limit("", cg_root, 4);
+    ck_assert_int_eq(c.count, 4);
+    char text[160];
+    rb_cpus_describe(&c, text, sizeof text);
+    ck_assert_str_eq(text, "4 (the affinity mask; no CPU quota)");
+    c = (rb_cpus){.count = 1, .affinity = 8, .quota = 0.5};
+    rb_cpus_describe(&c, text, sizeof text);
+    ck_assert_str_eq(text, "1 (CPU quota 0.50 of the cgroup; 8 in the affinity mask)");
+    /* this process: at least one, never more than its mask */
+    rb_cpus self = rb_cpus_available();
+    ck_assert_int_ge(self.count, 1);
+    ck_assert_int_le(self.count, self.affinity);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cg_root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("common");
     TCase *tc = tcase_create("core");
@@ -362,6 +464,9 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, prng_ranges_stay_in_bounds_and_cover_them);
     tcase_add_test(tc, backoff_doubles_up_to_the_cap);
     tcase_add_test(tc, backoff_jitter_stays_within_half_and_full);
+    tcase_add_test(tc, cpus_v2_takes_the_smallest_quota_on_the_way_up);
+    tcase_add_test(tc, cpus_v1_reads_the_cfs_quota_of_the_cpu_controller);
+    tcase_add_test(tc, cpus_without_cgroups_is_the_affinity_mask);
     suite_add_tcase(s, tc);
     return s;
 }

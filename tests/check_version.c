@@ -6,6 +6,7 @@
  */
 #include "check_main.h"
 #include "common/buf.h"
+#include "common/cpus.h"
 #include "config.h"
 #include "embed/bert/int8.h"
 #include "embed/bert/matmul.h"
@@ -54,6 +55,11 @@ START_TEST(version_names_release_commit_libraries_and_kernel) {
                     rb_q8_missing(), "");
     else
         expect_line(out, "embedding precision: fp32, int8 (AVX512-VNNI)%s%s", "", "");
+    /* The CPUs as this process (same cgroup, same mask) works them out. */
+    rb_cpus cpus = rb_cpus_available();
+    char shown[160];
+    rb_cpus_describe(&cpus, shown, sizeof shown);
+    expect_line(out, "cpus: %s%s", shown, "");
     char *verb = run("version", &status);
     ck_assert_int_eq(status, 0);
     ck_assert_str_eq(verb, out);

@@ -3,11 +3,14 @@
  */
 #include "cli/commands.h"
 
+#include "common/cpus.h"
 #include "common/suggest.h"
 #include "config.h"
 #include "version/version.h"
 
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct verb {
@@ -39,6 +42,11 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    /* OpenMP's default team (embed.threads = 0 and decode's loop) is the
+     * CPUs this process may keep busy, the pod's CPU limit included, not
+     * every CPU of the node; OMP_NUM_THREADS, when set, still decides. */
+    const char *omp = getenv("OMP_NUM_THREADS");
+    if (!omp || !*omp) omp_set_num_threads(rb_cpus_available().count);
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);

@@ -9,7 +9,8 @@ libragbatch_a_SOURCES += \
 	src/common/backoff.c src/common/backoff.h \
 	src/common/rfc3339.c src/common/rfc3339.h \
 	src/common/decimal.c src/common/decimal.h \
-	src/common/temporal.c src/common/temporal.h
+	src/common/temporal.c src/common/temporal.h \
+	src/common/cpus.c src/common/cpus.h
 
 check_PROGRAMS += tests/check_common
 TESTS += tests/check_common

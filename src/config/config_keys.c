@@ -405,7 +405,9 @@ const rb_config_key rb_config_keys[] = {
         .def = "0",
         .min = 0,
         .max = 1024,
-        .doc = "Threads for the local model; 0 uses every core.",
+        .doc = "Threads for the local model; 0 uses the CPUs this process may keep busy: its "
+               "affinity mask, bounded by its cgroup's CPU quota (a pod's CPU limit), or "
+               "OMP_NUM_THREADS when set.",
     },
     {
         .name = "embed.precision",

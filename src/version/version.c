@@ -1,6 +1,7 @@
 /* version.c -- see version.h. */
 #include "version/version.h"
 
+#include "common/cpus.h"
 #include "config.h"
 #include "embed/bert/int8.h"
 #include "embed/bert/matmul.h"
@@ -46,4 +47,8 @@ void rb_version_print(FILE *out) {
         fprintf(out, "embedding precision: fp32 (int8 needs %s, which this CPU lacks)\n", missing);
     else
         fprintf(out, "embedding precision: fp32, int8 (AVX512-VNNI)\n");
+    rb_cpus cpus = rb_cpus_available();
+    char shown[160];
+    rb_cpus_describe(&cpus, shown, sizeof shown);
+    fprintf(out, "cpus: %s\n", shown);
 }

@@ -88,16 +88,19 @@ START_TEST(overdue_fill_takes_what_has_arrived) {
 }
 END_TEST
 
-static rb_source *source_for_opts(const char *topic, rb_kv *kafka, rb_strlist *topics, rb_log *log,
-                                  bool bounded) {
+/* A source on `topic` for group `topic`; kafka[] has room for three
+ * properties, the third `extra` when not NULL. */
+static rb_source *source_with(const char *topic, rb_kv *kafka, rb_strlist *topics, rb_log *log,
+                              bool bounded, const rb_kv *extra) {
     rb_log_init(log);
     log->min = RB_LOG_WARN;
     kafka[0] = (rb_kv){"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")};
     kafka[1] = (rb_kv){"group.id", (char *)topic};
+    if (extra) kafka[2] = *extra;
     rb_source_opts o = {.job_name = topic,
                         .topics = topics,
                         .kafka = kafka,
-                        .kafka_count = 2,
+                        .kafka_count = extra ? 3 : 2,
                         .log = log,
                         .bounded = bounded};
     rb_error err;
@@ -108,7 +111,7 @@ static rb_source *source_for_opts(const char *topic, rb_kv *kafka, rb_strlist *t
 }
 
 static rb_source *source_for(const char *topic, rb_kv *kafka, rb_strlist *topics, rb_log *log) {
-    return source_for_opts(topic, kafka, topics, log, false);
+    return source_with(topic, kafka, topics, log, false, NULL);
 }
 
 /* While a batch is held (its write retried), librdkafka has long fetched
@@ -169,7 +172,7 @@ START_TEST(bounded_fill_closes_at_the_end_offsets) {
     rb_strlist topics = {topics_items, 1};
     rb_kv kafka[2];
     rb_log log;
-    rb_source *s = source_for_opts(topic, kafka, &topics, &log, true);
+    rb_source *s = source_with(topic, kafka, &topics, &log, true, NULL);
     produce_n(topic, 20, 30); /* after the snapshot */
     rb_batch *b = rb_batch_new();
     ck_assert_ptr_nonnull(b);
@@ -223,21 +226,11 @@ START_TEST(lag_is_read_while_the_consumer_waits_in_a_fetch) {
     produce_n(topic, 0, 5);
     char *topics_items[] = {topic};
     rb_strlist topics = {topics_items, 1};
-    rb_kv kafka[] = {{"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")},
-                     {"group.id", topic},
-                     {"fetch.wait.max.ms", "5000"}};
+    rb_kv kafka[3];
     rb_log log;
-    rb_log_init(&log);
-    log.min = RB_LOG_WARN;
-    rb_source_opts o = {.job_name = topic,
-                        .topics = &topics,
-                        .kafka = kafka,
-                        .kafka_count = 3,
-                        .log = &log};
+    const rb_kv long_fetch = {"fetch.wait.max.ms", "5000"};
+    rb_source *s = source_with(topic, kafka, &topics, &log, false, &long_fetch);
     rb_error err;
-    rb_error_clear(&err);
-    rb_source *s = rb_source_new(&o, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
     rb_batch *b = rb_batch_new();
     ck_assert_ptr_nonnull(b);
     size_t got = 0;

@@ -26,14 +26,19 @@ void model_edit(const char *dir, const char *file, const char *from, const char 
     free(s);
 }
 
-void model_expect_load_error(const char *dir, const char *needle1, const char *needle2) {
+/* The local embedder on `dir`, one thread. */
+static rb_embedder *load(const char *dir, rb_error *err) {
     rb_local_embed_opts o;
     memset(&o, 0, sizeof o);
     o.model_dir = dir;
     o.threads = 1;
+    rb_error_clear(err);
+    return rb_embedder_local_new(&o, err);
+}
+
+void model_expect_load_error(const char *dir, const char *needle1, const char *needle2) {
     rb_error err;
-    rb_error_clear(&err);
-    rb_embedder *e = rb_embedder_local_new(&o, &err);
+    rb_embedder *e = load(dir, &err);
     ck_assert_msg(e == NULL, "loading succeeded, expected an error about %s", needle1);
     ck_assert_int_eq(err.code, RB_ERR_MODEL);
     ck_assert_msg(strstr(err.msg, needle1) && (!needle2 || strstr(err.msg, needle2)),
@@ -48,13 +53,8 @@ void model_refuses_edit(const char *dir, const char *file, const char *from, con
 }
 
 void model_expect_loads(const char *dir) {
-    rb_local_embed_opts o;
-    memset(&o, 0, sizeof o);
-    o.model_dir = dir;
-    o.threads = 1;
     rb_error err;
-    rb_error_clear(&err);
-    rb_embedder *e = rb_embedder_local_new(&o, &err);
+    rb_embedder *e = load(dir, &err);
     ck_assert_msg(e != NULL, "loading %s failed: %s", dir, err.msg);
     rb_embedder_destroy(e);
 }

@@ -153,8 +153,8 @@ rb_cpus rb_cpus_available(void) {
 
 void rb_cpus_describe(const rb_cpus *c, char *out, size_t size) {
     if (c->quota > 0 && c->count < c->affinity)
-        snprintf(out, size, "%d (CPU quota %.2f of the cgroup; %d in the affinity mask)",
-                 c->count, c->quota, c->affinity);
+        snprintf(out, size, "%d (CPU quota %.2f of the cgroup; %d in the affinity mask)", c->count,
+                 c->quota, c->affinity);
     else if (c->quota > 0)
         snprintf(out, size, "%d (the affinity mask; CPU quota %.2f of the cgroup)", c->count,
                  c->quota);

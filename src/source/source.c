@@ -295,21 +295,24 @@ static void on_offsets_error(rd_kafka_t *rk, int code, const char *reason, void 
     (void)rk, (void)code, (void)reason, (void)opaque;
 }
 
-/* The client of the lag queries: the consumer's configuration (brokers,
- * security), its own client.id. */
-static rd_kafka_t *offsets_client(const rb_source_opts *opts, rb_source *s, rb_error *err) {
+/* A consumer client on the job's configuration: the consumer itself, or
+ * (lag_queries) the client of the lag queries, with its own client.id and
+ * no rebalance callback, since it never subscribes. */
+static rd_kafka_t *new_client(const rb_source_opts *opts, rb_source *s, bool lag_queries,
+                              rb_error *err) {
     rb_kafka_config *conf = build_conf(opts, err);
     if (!conf) return NULL;
     char name[512];
     snprintf(name, sizeof name, "ragbatch-%s-lag", opts->job_name);
-    if (rb_kafka_config_set(conf, "client.id", name, err) != 0) {
+    if (lag_queries && rb_kafka_config_set(conf, "client.id", name, err) != 0) {
         rb_kafka_config_destroy(conf);
         return NULL;
     }
     rd_kafka_conf_t *rc = rb_kafka_config_conf(conf);
     rd_kafka_conf_set_opaque(rc, s);
+    if (!lag_queries) rd_kafka_conf_set_rebalance_cb(rc, on_rebalance);
     rd_kafka_conf_set_log_cb(rc, on_log);
-    rd_kafka_conf_set_error_cb(rc, on_offsets_error);
+    rd_kafka_conf_set_error_cb(rc, lag_queries ? on_offsets_error : on_error);
     return rb_kafka_config_client(conf, RD_KAFKA_CONSUMER, err);
 }
 
@@ -321,24 +324,14 @@ rb_source *rb_source_new(const rb_source_opts *opts, rb_error *err) {
     }
     s->log = opts->log;
     s->bounded = opts->bounded || opts->backfill;
-    rb_kafka_config *conf = build_conf(opts, err);
-    if (!conf) {
-        free(s);
-        return NULL;
-    }
-    rd_kafka_conf_t *rc = rb_kafka_config_conf(conf);
-    rd_kafka_conf_set_opaque(rc, s);
-    rd_kafka_conf_set_rebalance_cb(rc, on_rebalance);
-    rd_kafka_conf_set_log_cb(rc, on_log);
-    rd_kafka_conf_set_error_cb(rc, on_error);
-    if (!(s->rk = rb_kafka_config_client(conf, RD_KAFKA_CONSUMER, err))) {
+    if (!(s->rk = new_client(opts, s, false, err))) {
         free(s);
         return NULL;
     }
     /* Route the main queue's events (logs, errors) through the consumer's
      * poll, so one poll serves everything. */
     rd_kafka_poll_set_consumer(s->rk);
-    if (!(s->offsets_rk = offsets_client(opts, s, err))) {
+    if (!(s->offsets_rk = new_client(opts, s, true, err))) {
         rb_source_destroy(s);
         return NULL;
     }

@@ -138,6 +138,25 @@ START_TEST(config_kafka_lists_librdkafka_properties) {
     const char *want[] = {"kafka.group.id", "consumer", "high", "kafka.acks", "producer"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(strstr(r.out, want[i]) != NULL, "%s missing", want[i]);
+    /* Every line is the key, its reader and librdkafka's importance, even
+     * where the table's default holds a '|' (sasl.kerberos.kinit.cmd). */
+    size_t count = 0;
+    for (char *line = r.out, *next; line && *line; line = next, count++) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        char key[256], reader[16], importance[16], more[8];
+        ck_assert_msg(sscanf(line, "%255s %15s %15s %7s", key, reader, importance, more) == 3,
+                      "line '%s'", line);
+        ck_assert_msg(strncmp(key, "kafka.", 6) == 0, "line '%s'", line);
+        ck_assert_msg(strcmp(reader, "consumer") == 0 || strcmp(reader, "producer") == 0 ||
+                          strcmp(reader, "both") == 0,
+                      "line '%s'", line);
+        ck_assert_msg(strcmp(importance, "high") == 0 || strcmp(importance, "medium") == 0 ||
+                          strcmp(importance, "low") == 0,
+                      "line '%s'", line);
+        if (next) next[-1] = '\n';
+    }
+    ck_assert_uint_gt(count, 100);
     char group[256];
     const char *g = strstr(r.out, "kafka.group.id ");
     ck_assert_int_eq(sscanf(g, "%*s %255s", group), 1);

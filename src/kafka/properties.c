@@ -56,10 +56,19 @@ int rb_kafka_properties_print(FILE *out, rb_error *err) {
     for (char *line = text, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = '\0';
-        char name[256], cp[16], importance[32];
-        if (!column(line, 0, name, sizeof name) || !column(line, 1, cp, sizeof cp) ||
-            !column(line, 4, importance, sizeof importance))
-            continue;
+        char name[256], cp[16], importance[32] = "";
+        if (!column(line, 0, name, sizeof name) || !column(line, 1, cp, sizeof cp)) continue;
+        /* The importance column follows the default, whose text may hold a
+         * '|' of its own (sasl.kerberos.kinit.cmd's "... || kinit ..."):
+         * the first of the later columns that is an importance. */
+        for (int i = 4; i < 12 && !importance[0]; i++) {
+            char cell[32];
+            if (!column(line, i, cell, sizeof cell)) break;
+            if (strcmp(cell, "high") == 0 || strcmp(cell, "medium") == 0 ||
+                strcmp(cell, "low") == 0)
+                snprintf(importance, sizeof importance, "%s", cell);
+        }
+        if (!importance[0]) continue;
         /* the header row and the rule row under it */
         if (strcmp(name, "Property") == 0 || name[0] == '-' || name[0] == '\0') continue;
         fprintf(out, "kafka.%-46s %-9s %s\n", name, reader_name(cp), importance);

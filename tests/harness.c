@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -442,6 +443,30 @@ const rb_json *harness_member(const rb_json *doc, const char *name, const char *
     const rb_json *v = rb_json_get(doc, name);
     ck_assert_msg(v != NULL, "document %s has no %s", id, name);
     return v;
+}
+
+void harness_expect_same_stored(const rb_json *want, const rb_json *got, const char *id,
+                                const char *label) {
+    ck_assert_int_eq(harness_json_int(harness_member(got, "version", id)),
+                     harness_json_int(harness_member(want, "version", id)));
+    bool deleted = harness_member(want, "deleted", id)->boolean;
+    ck_assert_int_eq(harness_member(got, "deleted", id)->boolean, deleted);
+    if (deleted) return;
+    const char *fields[] = {"text", "text_hash", "model"};
+    for (size_t f = 0; f < 3; f++)
+        ck_assert_str_eq(rb_json_string(harness_member(got, fields[f], id)),
+                         rb_json_string(harness_member(want, fields[f], id)));
+    const rb_json *m0 = harness_member(want, "metadata", id),
+                  *mr = harness_member(got, "metadata", id);
+    ck_assert_msg(m0->raw_len == mr->raw_len && memcmp(m0->raw, mr->raw, m0->raw_len) == 0,
+                  "%s metadata of %s: %.*s vs %.*s", label, id, (int)mr->raw_len, mr->raw,
+                  (int)m0->raw_len, m0->raw);
+    const rb_json *e0 = harness_member(want, "embedding", id),
+                  *er = harness_member(got, "embedding", id);
+    ck_assert_uint_eq(e0->count, er->count);
+    ck_assert_uint_gt(e0->count, 0);
+    for (size_t k = 0; k < e0->count; k++)
+        ck_assert(fabs(e0->items[k].number - er->items[k].number) < 1e-6);
 }
 
 int64_t harness_json_int(const rb_json *v) {

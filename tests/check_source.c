@@ -26,31 +26,50 @@ static void produce_n(const char *topic, int from, int n) {
     free(vals);
 }
 
-/* A batch whose trigger time has already passed (the previous batch
- * overran) still takes, without waiting, what the consumer has fetched;
- * with nothing fetched it returns at once, empty. */
-START_TEST(overdue_fill_takes_what_has_arrived) {
+/* A one-partition topic of a test's own with `records` records ({"n":0}
+ * on), and a source on it for the group of the topic's name: the test's
+ * stack holds it all while the source lives (it keeps the log). */
+typedef struct source_fixture {
     char topic[128];
-    harness_unique("rb-source", topic, sizeof topic);
-    harness_create_topic(topic, 1);
-    produce_n(topic, 0, 20);
-
-    char *topics_items[] = {topic};
-    rb_strlist topics = {topics_items, 1};
-    rb_kv kafka[] = {{"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")},
-                     {"group.id", topic}};
+    char *items[1];
+    rb_strlist topics;
+    rb_kv kafka[3];
     rb_log log;
-    rb_log_init(&log);
-    log.min = RB_LOG_WARN;
-    rb_source_opts o = {.job_name = topic,
-                        .topics = &topics,
-                        .kafka = kafka,
-                        .kafka_count = 2,
-                        .log = &log};
+} source_fixture;
+
+/* `extra` (may be NULL) is one more kafka.* property. */
+static rb_source *open_source(source_fixture *f, const char *prefix, int records, bool bounded,
+                              const rb_kv *extra) {
+    harness_unique(prefix, f->topic, sizeof f->topic);
+    harness_create_topic(f->topic, 1);
+    produce_n(f->topic, 0, records);
+    f->items[0] = f->topic;
+    f->topics = (rb_strlist){f->items, 1};
+    rb_log_init(&f->log);
+    f->log.min = RB_LOG_WARN;
+    f->kafka[0] = (rb_kv){"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")};
+    f->kafka[1] = (rb_kv){"group.id", f->topic};
+    if (extra) f->kafka[2] = *extra;
+    rb_source_opts o = {.job_name = f->topic,
+                        .topics = &f->topics,
+                        .kafka = f->kafka,
+                        .kafka_count = extra ? 3 : 2,
+                        .log = &f->log,
+                        .bounded = bounded};
     rb_error err;
     rb_error_clear(&err);
     rb_source *s = rb_source_new(&o, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
+    return s;
+}
+
+/* A batch whose trigger time has already passed (the previous batch
+ * overran) still takes, without waiting, what the consumer has fetched;
+ * with nothing fetched it returns at once, empty. */
+START_TEST(overdue_fill_takes_what_has_arrived) {
+    source_fixture f;
+    rb_source *s = open_source(&f, "rb-source", 20, false, NULL);
+    rb_error err;
     rb_batch *b = rb_batch_new();
     ck_assert_ptr_nonnull(b);
 
@@ -66,7 +85,7 @@ START_TEST(overdue_fill_takes_what_has_arrived) {
     /* Seven more arrive while "processing"; overdue fills take them as
      * librdkafka fetches them in the background (polled every 200 ms, so
      * a slow fetch under a loaded CI machine only takes more rounds). */
-    produce_n(topic, 20, 7);
+    produce_n(f.topic, 20, 7);
     got = 0;
     for (int i = 0; i < 100 && got < 7; i++) {
         rb_sleep_ms(200);
@@ -88,46 +107,13 @@ START_TEST(overdue_fill_takes_what_has_arrived) {
 }
 END_TEST
 
-/* A source on `topic` for group `topic`; kafka[] has room for three
- * properties, the third `extra` when not NULL. */
-static rb_source *source_with(const char *topic, rb_kv *kafka, rb_strlist *topics, rb_log *log,
-                              bool bounded, const rb_kv *extra) {
-    rb_log_init(log);
-    log->min = RB_LOG_WARN;
-    kafka[0] = (rb_kv){"bootstrap.servers", (char *)harness_env("RAGBATCH_KAFKA_BOOTSTRAP")};
-    kafka[1] = (rb_kv){"group.id", (char *)topic};
-    if (extra) kafka[2] = *extra;
-    rb_source_opts o = {.job_name = topic,
-                        .topics = topics,
-                        .kafka = kafka,
-                        .kafka_count = extra ? 3 : 2,
-                        .log = log,
-                        .bounded = bounded};
-    rb_error err;
-    rb_error_clear(&err);
-    rb_source *s = rb_source_new(&o, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
-    return s;
-}
-
-static rb_source *source_for(const char *topic, rb_kv *kafka, rb_strlist *topics, rb_log *log) {
-    return source_with(topic, kafka, topics, log, false, NULL);
-}
-
 /* While a batch is held (its write retried), librdkafka has long fetched
  * what follows it, and more arrives.  The polls that keep the member in its
  * group take none of it; after the release the fills take every following
  * offset exactly once and in order. */
 START_TEST(holding_a_batch_loses_and_repeats_nothing) {
-    char topic[128];
-    harness_unique("rb-hold", topic, sizeof topic);
-    harness_create_topic(topic, 1);
-    produce_n(topic, 0, 50);
-    char *topics_items[] = {topic};
-    rb_strlist topics = {topics_items, 1};
-    rb_kv kafka[2];
-    rb_log log;
-    rb_source *s = source_for(topic, kafka, &topics, &log);
+    source_fixture f;
+    rb_source *s = open_source(&f, "rb-hold", 50, false, NULL);
     rb_batch *b = rb_batch_new();
     ck_assert_ptr_nonnull(b);
     rb_error err;
@@ -141,7 +127,7 @@ START_TEST(holding_a_batch_loses_and_repeats_nothing) {
     rb_sleep_ms(500);
 
     ck_assert_msg(rb_source_hold(s, &err) == 0, "%s", err.msg);
-    produce_n(topic, 50, 5);
+    produce_n(f.topic, 50, 5);
     for (int i = 0; i < 20; i++) ck_assert_int_eq(rb_source_hold_serve(s, 100, &err), 0);
     ck_assert_msg(rb_source_release(s, &err) == 0, "%s", err.msg);
 
@@ -164,16 +150,9 @@ END_TEST
  * before its deadline; what arrived after the snapshot comes in the next
  * fills, in whole batches, not one record per fill. */
 START_TEST(bounded_fill_closes_at_the_end_offsets) {
-    char topic[128];
-    harness_unique("rb-bounded", topic, sizeof topic);
-    harness_create_topic(topic, 1);
-    produce_n(topic, 0, 20);
-    char *topics_items[] = {topic};
-    rb_strlist topics = {topics_items, 1};
-    rb_kv kafka[2];
-    rb_log log;
-    rb_source *s = source_with(topic, kafka, &topics, &log, true, NULL);
-    produce_n(topic, 20, 30); /* after the snapshot */
+    source_fixture f;
+    rb_source *s = open_source(&f, "rb-bounded", 20, true, NULL);
+    produce_n(f.topic, 20, 30); /* after the snapshot */
     rb_batch *b = rb_batch_new();
     ck_assert_ptr_nonnull(b);
     rb_error err;
@@ -220,16 +199,9 @@ static void note_lag(const char *topic, int32_t partition, int64_t lag, void *ct
  * the consumer's connection cannot be answered in time and the lag reads
  * as unknown (-1); before, every refresh also stalled the batch loop. */
 START_TEST(lag_is_read_while_the_consumer_waits_in_a_fetch) {
-    char topic[128];
-    harness_unique("rb-lagfetch", topic, sizeof topic);
-    harness_create_topic(topic, 1);
-    produce_n(topic, 0, 5);
-    char *topics_items[] = {topic};
-    rb_strlist topics = {topics_items, 1};
-    rb_kv kafka[3];
-    rb_log log;
     const rb_kv long_fetch = {"fetch.wait.max.ms", "5000"};
-    rb_source *s = source_with(topic, kafka, &topics, &log, false, &long_fetch);
+    source_fixture f;
+    rb_source *s = open_source(&f, "rb-lagfetch", 5, false, &long_fetch);
     rb_error err;
     rb_batch *b = rb_batch_new();
     ck_assert_ptr_nonnull(b);

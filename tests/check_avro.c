@@ -26,6 +26,7 @@
 #include "servers/registry_server.h"
 #include "json/json.h"
 #include "spawn.h"
+#include "stage_fixture.h"
 
 #include <check.h>
 #include <math.h>
@@ -458,62 +459,25 @@ END_TEST
 
 /* ---- the decode stage: frames by format, Avro keys, the registry away -- */
 
-typedef struct stage {
-    rb_job_config cfg;
-    rb_runner_opts opts;
-    volatile sig_atomic_t stop;
-    rb_runner r;
-    rb_batch *b;
-    char *log_mem;
-    size_t log_size;
-    FILE *log_out;
-} stage;
-
-/* A runner's decode step with the product schema, tolerating failures,
- * reading `format` with the registry at `url`. */
-static void stage_open(stage *f, rb_value_format format, const char *url, bool id_from_key,
+/* A runner's decode step with the product schema (unless ids come from
+ * keys), tolerating failures, reading `format` with the registry at `url`. */
+static void stage_open(stage_fixture *f, rb_value_format format, const char *url, bool id_from_key,
                        const char *id_field) {
-    memset(f, 0, sizeof *f);
-    rb_error err;
-    ck_assert_int_eq(rb_job_config_init(&f->cfg, &err), 0);
-    f->opts.stop = &f->stop;
+    stage_fixture_open(f, true, !id_from_key);
     rb_runner *r = &f->r;
-    r->cfg = &f->cfg;
-    r->opts = &f->opts;
-    r->tolerate = true;
-    rb_log_init(&r->log);
-    f->log_out = open_memstream(&f->log_mem, &f->log_size);
-    r->log.out = f->log_out;
-    if (!id_from_key)
-        ck_assert_msg(rb_schema_load(RB_SOURCE_DIR "/conf/product_schema.json", &r->schema,
-                                     &err) == 0,
-                      "%s", err.msg);
-    ck_assert_int_eq(rb_template_compile("{name}", &r->tpl, &err), 0);
     r->spec = (rb_document_spec){.tpl = r->tpl,
                                  .id_field = id_field,
                                  .version_field = id_from_key ? "" : "version",
                                  .time_field = "",
                                  .op_field = ""};
+    rb_error err;
     rb_decode_opts o = {.format = format, .id_from_key = id_from_key, .id_field = id_field};
     ck_assert_int_eq(rb_decode_spec_init(&r->decode, &o, &err), 0);
     rb_registry_options ro = {url, NULL, 1000};
     ck_assert_msg(rb_registry_new(&ro, &r->registry, &err) == 0, "%s", err.msg);
-    ck_assert_ptr_nonnull(f->b = rb_batch_new());
-    rb_batch_reset(f->b, 1);
 }
 
-static void stage_close(stage *f) {
-    rb_batch_destroy(f->b);
-    rb_template_destroy(f->r.tpl);
-    rb_schema_destroy(f->r.schema);
-    rb_registry_destroy(f->r.registry);
-    rb_decode_spec_free(&f->r.decode);
-    fclose(f->log_out);
-    free(f->log_mem);
-    rb_job_config_free(&f->cfg);
-}
-
-static rb_record *stage_add(stage *f, const char *key, size_t key_len, const char *value,
+static rb_record *stage_add(stage_fixture *f, const char *key, size_t key_len, const char *value,
                             size_t len) {
     rb_error err;
     rb_record *rec = rb_batch_add(f->b, "t", 0, (int64_t)rb_batch_count(f->b), -1, key, key_len,
@@ -552,7 +516,7 @@ START_TEST(decode_stage_reads_frames_by_format) {
     size_t n_404 = e_frame(2000000001u, &e, v_404, sizeof v_404);
 
     /* avro: only Avro frames. */
-    stage f;
+    stage_fixture f;
     stage_open(&f, RB_FORMAT_AVRO, env.url, false, "product_id");
     rb_record *ok = stage_add(&f, "p-1", 3, v_avro, n_avro);
     rb_record *plain = stage_add(&f, "p-2", 3, event, strlen(event));
@@ -566,7 +530,7 @@ START_TEST(decode_stage_reads_frames_by_format) {
     failed_with(plain, RB_REC_SKIPPED, "magic byte");
     failed_with(js, RB_REC_SKIPPED, "is a JSON Schema, not an Avro schema");
     failed_with(missing, RB_REC_SKIPPED, "2000000001");
-    stage_close(&f);
+    stage_fixture_close(&f);
 
     /* json: an Avro frame is refused, naming the format to set. */
     stage_open(&f, RB_FORMAT_JSON, env.url, false, "product_id");
@@ -575,7 +539,7 @@ START_TEST(decode_stage_reads_frames_by_format) {
     rb_runner_decode(&f.r, f.b);
     failed_with(refused, RB_REC_SKIPPED, "set it to avro");
     ck_assert_int_eq(still->state, RB_REC_PENDING);
-    stage_close(&f);
+    stage_fixture_close(&f);
 
     /* auto: each frame by its schema's type, plain JSON as before. */
     stage_open(&f, RB_FORMAT_AUTO, env.url, false, "product_id");
@@ -587,7 +551,7 @@ START_TEST(decode_stage_reads_frames_by_format) {
     ck_assert_int_eq(b->state, RB_REC_PENDING);
     ck_assert_int_eq(c->state, RB_REC_PENDING);
     ck_assert_str_eq(a->id, "p-1");
-    stage_close(&f);
+    stage_fixture_close(&f);
 
     /* The registry away: failed (not tolerated, so not dead-lettered). */
     if (env.server) {
@@ -599,7 +563,7 @@ START_TEST(decode_stage_reads_frames_by_format) {
         rb_record *away = stage_add(&f, "p-1", 3, v_avro, n_avro);
         rb_runner_decode(&f.r, f.b);
         failed_with(away, RB_REC_FAILED, "not dead-lettered");
-        stage_close(&f);
+        stage_fixture_close(&f);
     }
 }
 END_TEST
@@ -626,7 +590,7 @@ START_TEST(avro_keys_name_documents) {
     static char key[64], value[8192];
     size_t nk = e_frame(key_id, &k, key, sizeof key);
     size_t nv = e_frame(env_id, &v, value, sizeof value);
-    stage f;
+    stage_fixture f;
     stage_open(&f, RB_FORMAT_AVRO, env.url, true, "id");
     rb_record *up = stage_add(&f, key, nk, value, nv);
     rb_record *tomb = stage_add(&f, key, nk, NULL, 0);
@@ -638,7 +602,7 @@ START_TEST(avro_keys_name_documents) {
     ck_assert_msg(tomb->state == RB_REC_PENDING, "%s", tomb->fail_reason ? tomb->fail_reason : "");
     ck_assert_int_eq(tomb->op, RB_OP_HARD_DELETE);
     ck_assert_str_eq(tomb->id, "42");
-    stage_close(&f);
+    stage_fixture_close(&f);
     rs_server_stop(env.server);
 }
 END_TEST

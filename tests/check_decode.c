@@ -6,6 +6,7 @@
 #include "batch/batch.h"
 #include "config/config.h"
 #include "runner/runner_internal.h"
+#include "stage_fixture.h"
 #include "transform/template.h"
 #include "validate/schema.h"
 
@@ -15,63 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    rb_job_config cfg;
-    rb_runner_opts opts;
-    volatile sig_atomic_t stop;
-    rb_runner r;
-    rb_batch *b;
-    char *log_mem;
-    size_t log_size;
-    FILE *log_out;
-} fixture;
-
 /* A runner with the product schema and a template, logging to memory. */
-static void fixture_open(fixture *f, bool tolerate, bool include_messages) {
-    memset(f, 0, sizeof *f);
-    rb_error err;
-    ck_assert_int_eq(rb_job_config_init(&f->cfg, &err), 0);
+static void fixture_open(stage_fixture *f, bool tolerate, bool include_messages) {
+    stage_fixture_open(f, tolerate, true);
     f->cfg.errors_log_include_messages = include_messages;
-    f->opts.stop = &f->stop;
-    rb_runner *r = &f->r;
-    r->cfg = &f->cfg;
-    r->opts = &f->opts;
-    r->tolerate = tolerate;
-    rb_log_init(&r->log);
-    f->log_out = open_memstream(&f->log_mem, &f->log_size);
-    r->log.out = f->log_out;
-    ck_assert_msg(rb_schema_load(RB_SOURCE_DIR "/conf/product_schema.json", &r->schema, &err) == 0,
-                  "%s", err.msg);
-    ck_assert_int_eq(rb_template_compile("{name}", &r->tpl, &err), 0);
-    r->spec = (rb_document_spec){
-        .tpl = r->tpl,
-        .id_field = f->cfg.id_field,
-        .version_field = f->cfg.version_field,
-        .time_field = f->cfg.time_field,
-        .op_field = f->cfg.op_field,
-        .delete_values = (const char *const *)f->cfg.delete_values.items,
-        .delete_value_count = f->cfg.delete_values.count,
-    };
-    ck_assert_ptr_nonnull(f->b = rb_batch_new());
-    rb_batch_reset(f->b, 1);
 }
 
-/* The log written so far (stays owned by the fixture). */
-static const char *fixture_log(fixture *f) {
-    fflush(f->log_out);
-    return f->log_mem ? f->log_mem : "";
-}
-
-static void fixture_close(fixture *f) {
-    rb_batch_destroy(f->b);
-    rb_template_destroy(f->r.tpl);
-    rb_schema_destroy(f->r.schema);
-    fclose(f->log_out);
-    free(f->log_mem);
-    rb_job_config_free(&f->cfg);
-}
-
-static rb_record *add(fixture *f, int64_t offset, const char *key, const char *value, size_t len) {
+static rb_record *add(stage_fixture *f, int64_t offset, const char *key, const char *value,
+                      size_t len) {
     rb_error err;
     rb_record *rec = rb_batch_add(f->b, "t", 0, offset, -1, key, key ? strlen(key) : 0, value,
                                   value ? len : 0, &err);
@@ -90,7 +42,7 @@ static const char *event(int i, char *buf, size_t size) {
 /* A stop request is seen between records: none is begun after it, and the
  * caller learns how many were left so it can abandon the batch. */
 START_TEST(decode_leaves_records_alone_once_stop_is_requested) {
-    fixture f;
+    stage_fixture f;
     fixture_open(&f, true, false);
     char buf[256];
     for (int i = 0; i < 200; i++) {
@@ -109,14 +61,14 @@ START_TEST(decode_leaves_records_alone_once_stop_is_requested) {
     f.stop = 0;
     ck_assert_uint_eq(rb_runner_decode(&f.r, f.b), 0);
     for (size_t i = 0; i < 200; i++) ck_assert_ptr_nonnull(rb_batch_record(f.b, i)->id);
-    fixture_close(&f);
+    stage_fixture_close(&f);
 }
 END_TEST
 
 /* errors.log.include.messages: an invalid value's bytes are escaped, never
  * written raw, and the 512-byte cut does not split a character. */
 START_TEST(failure_lines_escape_invalid_utf8) {
-    fixture f;
+    stage_fixture f;
     fixture_open(&f, true, true);
     add(&f, 0, "k\xff", "{\"name\":\"\xc3\x28\"}", 13);
     char big[600];
@@ -125,7 +77,7 @@ START_TEST(failure_lines_escape_invalid_utf8) {
     add(&f, 1, "k2", big, sizeof big);
     ck_assert_uint_eq(rb_runner_decode(&f.r, f.b), 0);
     rb_runner_log_failures(&f.r, f.b);
-    const char *log = fixture_log(&f);
+    const char *log = stage_fixture_log(&f);
     ck_assert_msg(strstr(log, "key=\"k\\\\xff\" value=\"{\\\"name\\\":\\\"\\\\xc3(\\\"}\""), "%s",
                   log);
     ck_assert_msg(strstr(log, "aaaa\" value_bytes=600"), "%s", log);
@@ -133,7 +85,7 @@ START_TEST(failure_lines_escape_invalid_utf8) {
     for (const char *p = log; *p; p++)
         ck_assert_msg((unsigned char)*p < 0x80, "raw byte 0x%02x in the log:\n%s",
                       (unsigned char)*p, log);
-    fixture_close(&f);
+    stage_fixture_close(&f);
 }
 END_TEST
 

@@ -5,6 +5,7 @@ libragbatch_a_SOURCES += src/avro/avro.h src/avro/avro_internal.h src/avro/schem
 check_PROGRAMS += tests/check_avro
 TESTS += tests/check_avro
 tests_check_avro_SOURCES = tests/check_avro.c tests/spawn.c tests/spawn.h tests/avro_enc.c tests/avro_enc.h \
+	tests/stage_fixture.c tests/stage_fixture.h \
 	tests/servers/registry_server.c tests/servers/registry_server.h \
 	tests/servers/http_server.c tests/servers/http_server.h \
 	tests/servers/registry_client.c tests/servers/registry_client.h

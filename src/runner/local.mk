@@ -24,7 +24,7 @@ tests_check_trigger_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/check_decode
 TESTS += tests/check_decode
-tests_check_decode_SOURCES = tests/check_decode.c
+tests_check_decode_SOURCES = tests/check_decode.c tests/stage_fixture.c tests/stage_fixture.h
 tests_check_decode_CFLAGS = $(TEST_CFLAGS)
 tests_check_decode_LDADD = $(TEST_LIBS)
 

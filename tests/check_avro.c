@@ -47,6 +47,16 @@ static rb_avro_schema *parse(const char *text) {
     return s;
 }
 
+/* tests/data/avro/`name`, parsed. */
+static rb_avro_schema *parse_file(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, RB_SOURCE_DIR "/tests/data/avro/%s", name);
+    char *text = spawn_slurp(path, NULL);
+    rb_avro_schema *s = parse(text);
+    free(text);
+    return s;
+}
+
 /* The JSON text of `e` read with `s` (fails the test when it does not read). */
 static char *to_json(const rb_avro_schema *s, const enc *e) {
     rb_buf out;
@@ -68,9 +78,7 @@ static int to_json_fails(const rb_avro_schema *s, const enc *e, rb_error *err) {
 /* ---- the JSON form of each type --------------------------------------- */
 
 START_TEST(product_reads_as_its_json_event) {
-    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc", NULL);
-    rb_avro_schema *s = parse(text);
-    free(text);
+    rb_avro_schema *s = parse_file("product.avsc");
     ck_assert(!rb_avro_schema_is_change_event(s));
     enc e = {.n = 0};
     e_product(&e, "p-1", true);
@@ -87,9 +95,7 @@ START_TEST(product_reads_as_its_json_event) {
 END_TEST
 
 START_TEST(logical_types_and_named_references) {
-    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/logical.avsc", NULL);
-    rb_avro_schema *s = parse(text);
-    free(text);
+    rb_avro_schema *s = parse_file("logical.avsc");
     enc e = {.n = 0};
     e_long(&e, 20788);
     e_long(&e, -1);
@@ -176,9 +182,7 @@ END_TEST
 /* ---- what does not read ------------------------------------------------ */
 
 START_TEST(bodies_that_do_not_read_fail_naming_the_schema) {
-    char *text = spawn_slurp(RB_SOURCE_DIR "/tests/data/avro/product.avsc", NULL);
-    rb_avro_schema *s = parse(text);
-    free(text);
+    rb_avro_schema *s = parse_file("product.avsc");
     enc e = {.n = 0};
     e_product(&e, "p-1", false);
     rb_error err;

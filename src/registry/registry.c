@@ -308,29 +308,15 @@ int rb_registry_read_frame(rb_registry *r, const char *value, size_t len, rb_reg
 
 int rb_registry_unwrap(rb_registry *r, const char *value, size_t len, const char **payload,
                        size_t *payload_len, const rb_schema **schema, rb_error *err) {
-    if (!rb_registry_is_framed(value, len)) {
-        *payload = value;
-        *payload_len = len;
-        *schema = NULL;
-        return 0;
-    }
-    if (len < RB_REGISTRY_HEADER_LEN)
+    rb_registry_frame f;
+    if (rb_registry_read_frame(r, value, len, &f, err) != 0) return -1;
+    if (f.framed && !f.json)
         return rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
-                            "value of %zu bytes starts with the schema registry magic byte but "
-                            "is shorter than its 5-byte header",
-                            len);
-    const unsigned char *h = (const unsigned char *)value;
-    uint32_t id = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 8 | h[4];
-    if (!r)
-        return rb_error_set(err, RB_ERR_SCHEMA, RB_STAGE_DESERIALIZE,
-                            "value is framed with schema registry id %u but the job sets no "
-                            "schema.registry.url",
-                            (unsigned)id);
-    const rb_schema *s = NULL;
-    if (rb_registry_schema(r, id, &s, err) != 0) return -1;
-    *payload = value + RB_REGISTRY_HEADER_LEN;
-    *payload_len = len - RB_REGISTRY_HEADER_LEN;
-    *schema = s;
+                            "schema registry id %u is an AVRO schema, not JSON Schema",
+                            (unsigned)f.id);
+    *payload = f.payload;
+    *payload_len = f.payload_len;
+    *schema = f.json;
     return 0;
 }
 

@@ -34,18 +34,6 @@ static int put_value(rb_buf *b, const rb_sink_value *v) {
     return rb_buf_json_string(b, v->str ? v->str : "", v->str ? strlen(v->str) : 0);
 }
 
-const char *rb_atlas_filter_operator(rb_sink_filter_op op) {
-    switch (op) {
-    case RB_SINK_FILTER_EQ: return "$eq";
-    case RB_SINK_FILTER_LT: return "$lt";
-    case RB_SINK_FILTER_LTE: return "$lte";
-    case RB_SINK_FILTER_GT: return "$gt";
-    case RB_SINK_FILTER_GTE: return "$gte";
-    case RB_SINK_FILTER_IN: return "$in";
-    }
-    return "$eq";
-}
-
 /* The filter is {"$and": [{deleted: {$ne: true}}, {metadata.f: {$op: v}}...]}:
  * $and keeps one clause per condition even when two name the same field
  * (price>=10 and price<100). */
@@ -68,7 +56,7 @@ static int put_filter(const rb_atlas_query *q, rb_buf *b, rb_error *err) {
             rc |= rb_buf_puts(b, "}}");
             continue;
         }
-        rc |= rb_buf_printf(b, ":{\"%s\":", rb_atlas_filter_operator(f->op));
+        rc |= rb_buf_printf(b, ":{\"%s\":", rb_sink_filter_operator(f->op));
         if (f->op == RB_SINK_FILTER_IN) rc |= rb_buf_putc(b, '[');
         for (size_t j = 0; j < (f->op == RB_SINK_FILTER_IN ? f->n_values : 1); j++) {
             if (j) rc |= rb_buf_putc(b, ',');

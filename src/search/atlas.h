@@ -54,9 +54,6 @@ size_t rb_atlas_default_candidates(size_t limit);
 /* Checks a metadata field name used in a filter or an index path. */
 int rb_atlas_check_field(const char *name, rb_error *err);
 
-/* The query operator of a filter's comparison: "$eq", "$lt", ..., "$in". */
-const char *rb_atlas_filter_operator(rb_sink_filter_op op);
-
 int rb_atlas_pipeline_json(const rb_atlas_query *q, rb_buf *out, rb_error *err);
 
 /* The pipeline of the same query over a chunk collection (the index of

@@ -46,7 +46,7 @@ static void append_value(bson_t *doc, const char *key, const rb_sink_value *v) {
     BSON_APPEND_UTF8(doc, key, v->str ? v->str : "");
 }
 
-static const char *operator_of(rb_sink_filter_op op) {
+const char *rb_sink_filter_operator(rb_sink_filter_op op) {
     switch (op) {
     case RB_SINK_FILTER_EQ: return "$eq";
     case RB_SINK_FILTER_LT: return "$lt";
@@ -73,7 +73,7 @@ static void append_condition(bson_t *clause, const char *path, const rb_sink_fil
         }
         bson_append_array_end(&cmp, &list);
     } else {
-        append_value(&cmp, operator_of(f->op), &f->values[0]);
+        append_value(&cmp, rb_sink_filter_operator(f->op), &f->values[0]);
     }
     bson_append_document_end(clause, &cmp);
 }

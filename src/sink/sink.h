@@ -360,6 +360,10 @@ typedef enum rb_sink_filter_op {
     RB_SINK_FILTER_IN /* == one of the values */
 } rb_sink_filter_op;
 
+/* The MongoDB query operator of a comparison: "$eq", "$lt", ..., "$in"
+ * (the exact scan's filter and the Atlas pipeline's alike). */
+const char *rb_sink_filter_operator(rb_sink_filter_op op);
+
 /* One condition on a metadata field.  Without `values` it is the string
  * equality metadata.<field> == value; with them, `op` over the typed
  * values (one, or several for IN).  Numbers compare as numbers whatever

@@ -2,6 +2,7 @@
  * the retry backoff. */
 #include "check_main.h"
 #include "common/backoff.h"
+#include "common/base64.h"
 #include "common/buf.h"
 #include "common/cpus.h"
 #include "common/error.h"
@@ -447,6 +448,28 @@ START_TEST(cpus_without_cgroups_is_the_affinity_mask) {
 }
 END_TEST
 
+START_TEST(base64_padded_and_not) {
+    unsigned char out[16];
+    ck_assert_int_eq(rb_base64_decode("AQID", 4, true, out), 3);
+    ck_assert(out[0] == 1 && out[1] == 2 && out[2] == 3);
+    ck_assert_int_eq(rb_base64_decode("AQ==", 4, true, out), 1);
+    ck_assert_int_eq(out[0], 1);
+    ck_assert_int_eq(rb_base64_decode("AQI=", 4, true, out), 2);
+    ck_assert_int_eq(rb_base64_decode("", 0, true, out), 0);
+    /* padded: whole groups, '=' only at the end, the alphabet only */
+    ck_assert_int_eq(rb_base64_decode("AQ", 2, true, out), -1);
+    ck_assert_int_eq(rb_base64_decode("A===AQID", 8, true, out), -1);
+    ck_assert_int_eq(rb_base64_decode("AQ-_", 4, true, out), -1);
+    /* not padded: the same bytes without '=', and decoding stops at one */
+    ck_assert_int_eq(rb_base64_decode("AQ", 2, false, out), 1);
+    ck_assert_int_eq(out[0], 1);
+    ck_assert_int_eq(rb_base64_decode("AQI=junk", 8, false, out), 2);
+    ck_assert_int_eq(rb_base64_decode("+/+/", 4, false, out), 3);
+    ck_assert(out[0] == 0xfb && out[1] == 0xff && out[2] == 0xbf);
+    ck_assert_int_eq(rb_base64_decode("AQ!D", 4, false, out), -1);
+}
+END_TEST
+
 Suite *rb_check_suite(void) {
     Suite *s = suite_create("common");
     TCase *tc = tcase_create("core");
@@ -467,6 +490,7 @@ Suite *rb_check_suite(void) {
     tcase_add_test(tc, cpus_v2_takes_the_smallest_quota_on_the_way_up);
     tcase_add_test(tc, cpus_v1_reads_the_cfs_quota_of_the_cpu_controller);
     tcase_add_test(tc, cpus_without_cgroups_is_the_affinity_mask);
+    tcase_add_test(tc, base64_padded_and_not);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,7 +10,8 @@ libragbatch_a_SOURCES += \
 	src/common/rfc3339.c src/common/rfc3339.h \
 	src/common/decimal.c src/common/decimal.h \
 	src/common/temporal.c src/common/temporal.h \
-	src/common/cpus.c src/common/cpus.h
+	src/common/cpus.c src/common/cpus.h \
+	src/common/base64.c src/common/base64.h
 
 check_PROGRAMS += tests/check_common
 TESTS += tests/check_common

@@ -22,6 +22,7 @@
  */
 #include "decode/decode_internal.h"
 
+#include "common/base64.h"
 #include "common/buf.h"
 #include "common/decimal.h"
 #include "common/temporal.h"
@@ -62,32 +63,6 @@ bool rb_decode_schema_has_logical(const rb_json *schema) {
            rb_decode_schema_has_logical(rb_json_get(schema, "values"));
 }
 
-static int b64(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decodes standard base64 (with padding) into `out` (room for len*3/4). */
-static long base64_decode(const char *s, size_t len, unsigned char *out) {
-    if (len % 4) return -1;
-    long n = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        for (int k = 0; k < 4; k++) {
-            v[k] = s[i + k] == '=' && i + 4 == len && k >= 2 ? 0 : b64(s[i + k]);
-            if (v[k] < 0) return -1;
-        }
-        out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-        if (s[i + 2] != '=') out[n++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-        if (s[i + 3] != '=') out[n++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-    }
-    return n;
-}
-
 static int decimal_value(const rb_json *schema, const rb_json *v, const char *path, rb_buf *out,
                          rb_error *err) {
     const char *text;
@@ -116,7 +91,7 @@ static int decimal_value(const rb_json *schema, const rb_json *v, const char *pa
     size_t len = strlen(text);
     unsigned char *bytes = malloc(len / 4 * 3 + 3);
     if (!bytes) return rb_error_nomem(err, RB_STAGE_DESERIALIZE, "decimal");
-    long n = base64_decode(text, len, bytes);
+    long n = rb_base64_decode(text, len, true, bytes);
     int rc = 0;
     if (n < 0)
         rc = rb_error_set(err, RB_ERR_JSON, RB_STAGE_DESERIALIZE,

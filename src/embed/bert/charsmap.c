@@ -1,5 +1,6 @@
 #include "embed/bert/charsmap.h"
 
+#include "common/base64.h"
 #include "json/json.h"
 
 #include <stdbool.h>
@@ -33,36 +34,6 @@ void rb_charsmap_destroy(rb_charsmap *cm) {
     free(cm);
 }
 
-static int b64_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Standard base64 with optional padding; returns the decoded length or
- * (size_t)-1 on a character outside the alphabet. */
-static size_t b64_decode(const char *s, size_t len, unsigned char *out) {
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '=') break;
-        int v = b64_value(c);
-        if (v < 0) return (size_t)-1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return o;
-}
-
 rb_charsmap *rb_charsmap_from_base64(const char *b64, size_t len, const char *source,
                                      rb_error *err) {
     unsigned char *blob = malloc(len / 4 * 3 + 3);
@@ -73,10 +44,12 @@ rb_charsmap *rb_charsmap_from_base64(const char *b64, size_t len, const char *so
         rb_error_nomem(err, RB_STAGE_EMBED, "precompiled charsmap");
         return NULL;
     }
-    size_t n = b64_decode(b64, len, blob);
+    /* Not padded: the writer's padding is not relied on. */
+    long decoded = rb_base64_decode(b64, len, false, blob);
+    size_t n = decoded < 0 ? 0 : (size_t)decoded;
     const char *bad = NULL;
     uint32_t trie = 0;
-    if (n == (size_t)-1) {
+    if (decoded < 0) {
         bad = "is not base64";
     } else if (n < 4) {
         bad = "is shorter than its header";
